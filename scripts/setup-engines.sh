@@ -1,0 +1,358 @@
+#!/usr/bin/env bash
+# Install and start the real engines the tests need, on Debian 12 (bookworm)
+# or Debian 13 (trixie), as root:
+#   - kubectl >= 1.27 with built-in kustomize
+#   - Docker Engine (dockerd) + Compose v2 CLI plugin
+#   - local test images homelab-test/busybox:1 and :2, built without a registry
+#
+# Idempotent: when everything is present and dockerd is running it is a quick
+# no-op. Network rule: dockerd runs without bridge/iptables/NAT; containers are
+# expected to use `network_mode: host` bound to 127.0.0.1.
+#
+# Environment knobs (all optional):
+#   HOMELAB_DOCKERD_LOG      dockerd log file      (default /var/log/homelab-dockerd.log)
+#   HOMELAB_DOCKERD_PIDFILE  pid file of our dockerd (default /run/homelab-dockerd.pid)
+#   HOMELAB_DOCKERD_WAIT     seconds to wait for `docker info` (default 60)
+#   HOMELAB_REBUILD_IMAGES=1 rebuild the test images even if they exist
+set -euo pipefail
+
+DOCKERD_LOG="${HOMELAB_DOCKERD_LOG:-/var/log/homelab-dockerd.log}"
+DOCKERD_PIDFILE="${HOMELAB_DOCKERD_PIDFILE:-/run/homelab-dockerd.pid}"
+DOCKERD_WAIT="${HOMELAB_DOCKERD_WAIT:-60}"
+REBUILD_IMAGES="${HOMELAB_REBUILD_IMAGES:-0}"
+COMPOSE_PLUGIN_DIR=/usr/local/lib/docker/cli-plugins
+TEST_IMAGE=homelab-test/busybox
+KUBECTL_MIN_MINOR=27
+
+export DEBIAN_FRONTEND=noninteractive
+
+log() { printf '[setup-engines] %s\n' "$*" >&2; }
+die() { printf '[setup-engines] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- cleanup ---
+# Every temporary thing registers a cleanup command; they all run on exit,
+# including on failure.
+CLEANUPS=()
+add_cleanup() { CLEANUPS+=("$1"); }
+run_cleanups() {
+  local i
+  for ((i = ${#CLEANUPS[@]} - 1; i >= 0; i--)); do
+    eval "${CLEANUPS[$i]}" || true
+  done
+}
+trap run_cleanups EXIT
+trap "exit 130" INT TERM
+
+# ------------------------------------------------------------------ checks ---
+[ "$(id -u)" -eq 0 ] || die "must run as root (it installs packages and starts dockerd)"
+[ -r /etc/debian_version ] || die "/etc/debian_version not found: only Debian 12/13 are supported"
+DEBIAN_VERSION="$(cat /etc/debian_version)"
+case "$DEBIAN_VERSION" in
+  12.* | 12 | bookworm*) DEBIAN_CODENAME=bookworm ;;
+  13.* | 13 | trixie*) DEBIAN_CODENAME=trixie ;;
+  *) die "unsupported Debian version '$DEBIAN_VERSION' (need 12/bookworm or 13/trixie)" ;;
+esac
+log "Debian $DEBIAN_VERSION ($DEBIAN_CODENAME)"
+
+# -------------------------------------------------------------------- apt ---
+APT_UPDATED=0
+apt_update_once() {
+  if [ "$APT_UPDATED" -eq 0 ]; then
+    log "apt-get update"
+    apt-get update -qq
+    APT_UPDATED=1
+  fi
+}
+
+pkg_installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+# Keep package maintainer scripts from starting services (a stock dockerd would
+# create a bridge and iptables rules). Only added if the machine has none.
+POLICY_RC=/usr/sbin/policy-rc.d
+guard_service_start() {
+  if [ ! -e "$POLICY_RC" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$POLICY_RC"
+    chmod 755 "$POLICY_RC"
+    add_cleanup "rm -f '$POLICY_RC'"
+  fi
+}
+
+apt_install() {
+  local missing=() p
+  for p in "$@"; do pkg_installed "$p" || missing+=("$p"); done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  apt_update_once
+  guard_service_start
+  log "apt-get install ${missing[*]}"
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Print the first URI of the machine's own Debian main-archive source
+# (the one that serves "$DEBIAN_CODENAME"), from deb822 .sources files or
+# one-line .list files. No host name is hard-coded here.
+debian_source_uri() {
+  local f uri
+  shopt -s nullglob
+  for f in /etc/apt/sources.list.d/*.sources; do
+    uri="$(awk -v suite="$DEBIAN_CODENAME" '
+      function flush() {
+        if (uris != "" && types ~ /(^|[ \t])deb([ \t]|$)/ && (" " suites " ") ~ (" " suite " ")) {
+          split(uris, u, /[ \t]+/); print u[1]; found = 1; exit
+        }
+        uris = ""; suites = ""; types = ""
+      }
+      /^[ \t]*$/ { flush(); next }
+      /^[ \t]*#/ { next }
+      tolower($0) ~ /^uris:/   { sub(/^[^:]*:[ \t]*/, ""); uris = $0; next }
+      tolower($0) ~ /^suites:/ { sub(/^[^:]*:[ \t]*/, ""); gsub(/[ \t]+/, " "); suites = $0; next }
+      tolower($0) ~ /^types:/  { sub(/^[^:]*:[ \t]*/, ""); types = $0; next }
+      END { if (!found) flush() }
+    ' "$f")"
+    if [ -n "$uri" ]; then
+      printf '%s\n' "$uri"
+      shopt -u nullglob
+      return 0
+    fi
+  done
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -r "$f" ] || continue
+    uri="$(awk -v suite="$DEBIAN_CODENAME" '
+      $1 == "deb" {
+        i = 2
+        if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
+        if ($(i + 1) == suite) { print $i; exit }
+      }' "$f")"
+    if [ -n "$uri" ]; then
+      printf '%s\n' "$uri"
+      shopt -u nullglob
+      return 0
+    fi
+  done
+  shopt -u nullglob
+  return 1
+}
+
+# ---------------------------------------------------------------- kubectl ---
+kubectl_minor() {
+  # Works for old (version.Info{...}) and new kubectl: ask for JSON.
+  kubectl version --client -o json 2>/dev/null |
+    sed -n 's/.*"minor": *"\([0-9]*\).*/\1/p' | head -n 1
+}
+
+ensure_kubectl() {
+  local minor=""
+  if command -v kubectl >/dev/null 2>&1; then minor="$(kubectl_minor || true)"; fi
+  if [ -n "$minor" ] && [ "$minor" -ge "$KUBECTL_MIN_MINOR" ]; then
+    return 0
+  fi
+  if [ "$DEBIAN_CODENAME" = trixie ]; then
+    apt_install kubernetes-client kustomize
+    hash -r
+    minor="$(kubectl_minor || true)"
+  fi
+  if [ -z "$minor" ] || [ "$minor" -lt "$KUBECTL_MIN_MINOR" ]; then
+    die "kubectl >= 1.$KUBECTL_MIN_MINOR with built-in kustomize is required; found: ${minor:+1.}${minor:-none}.
+  On Debian 12 the machine image normally ships kubectl 1.32 in /usr/bin (bookworm's own kubernetes-client is 1.20, too old).
+  On Debian 13: apt-get install kubernetes-client kustomize"
+  fi
+  kubectl kustomize --help >/dev/null 2>&1 || die "kubectl has no built-in 'kustomize' subcommand"
+}
+
+# ----------------------------------------------------------- docker engine ---
+ensure_docker_packages() {
+  if [ "$DEBIAN_CODENAME" = trixie ]; then
+    apt_install docker.io docker-compose busybox-static
+  else
+    apt_install docker.io busybox-static
+  fi
+  hash -r
+  command -v dockerd >/dev/null 2>&1 || die "dockerd not found after installing docker.io"
+  command -v docker >/dev/null 2>&1 || die "docker CLI not found after installing docker.io"
+}
+
+compose_v2_version() {
+  # Prints e.g. 2.26.1 if `docker compose` is a v2 plugin, nothing otherwise.
+  local v
+  v="$(docker compose version --short 2>/dev/null || true)"
+  v="${v#v}"
+  case "$v" in 2.* | [3-9].*) printf '%s\n' "$v" ;; esac
+}
+
+# Compose v2 on bookworm: take the plugin binary out of trixie's
+# docker-compose .deb. The trixie source lives only in a temporary apt
+# configuration (own sources list, lists dir and cache), so the machine's apt
+# state is never touched and no re-update is needed afterwards.
+install_compose_from_trixie() {
+  local uri keyring tmp
+  uri="$(debian_source_uri)" || die "could not find the machine's Debian source for '$DEBIAN_CODENAME' in /etc/apt (needed to fetch docker-compose from trixie)"
+  keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  [ -r "$keyring" ] || die "$keyring missing (package debian-archive-keyring)"
+
+  tmp="$(mktemp -d /tmp/homelab-compose.XXXXXX)"
+  add_cleanup "rm -rf '$tmp'"
+  chmod 755 "$tmp" # apt downloads as the unprivileged _apt user
+  mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial" "$tmp/deb" "$tmp/x"
+  printf 'deb [signed-by=%s] %s trixie main\n' "$keyring" "$uri" >"$tmp/trixie.list"
+  if id _apt >/dev/null 2>&1; then chown -R _apt "$tmp/lists" "$tmp/deb"; fi
+
+  local apt_opts=(
+    -o "Dir::Etc::SourceList=$tmp/trixie.list"
+    -o "Dir::Etc::SourceParts=-"
+    -o "Dir::State::Lists=$tmp/lists"
+    -o "Dir::Cache=$tmp/cache"
+    -o "Dir::Cache::pkgcache="
+    -o "Dir::Cache::srcpkgcache="
+    -o "APT::Get::List-Cleanup=0"
+  )
+  log "fetching docker-compose (Compose v2) from a temporary 'trixie' apt source"
+  apt-get "${apt_opts[@]}" update -qq --error-on=any ||
+    die "apt-get update of the temporary trixie source ($uri) failed"
+  (cd "$tmp/deb" && apt-get "${apt_opts[@]}" download -qq docker-compose) ||
+    die "apt-get download docker-compose from trixie failed"
+  local deb
+  deb="$(find "$tmp/deb" -maxdepth 1 -name 'docker-compose_*.deb' | head -n 1)"
+  [ -n "$deb" ] || die "apt-get download docker-compose produced no .deb"
+  dpkg -x "$deb" "$tmp/x"
+  [ -x "$tmp/x/usr/libexec/docker/cli-plugins/docker-compose" ] ||
+    die "$(basename "$deb") has no usr/libexec/docker/cli-plugins/docker-compose"
+  mkdir -p "$COMPOSE_PLUGIN_DIR"
+  install -m 0755 "$tmp/x/usr/libexec/docker/cli-plugins/docker-compose" "$COMPOSE_PLUGIN_DIR/docker-compose"
+  log "installed $COMPOSE_PLUGIN_DIR/docker-compose from $(basename "$deb")"
+}
+
+ensure_compose() {
+  [ -n "$(compose_v2_version)" ] && return 0
+  if [ "$DEBIAN_CODENAME" = trixie ]; then
+    apt_install docker-compose
+  else
+    install_compose_from_trixie
+  fi
+  [ -n "$(compose_v2_version)" ] ||
+    die "'docker compose version' does not report v2 (got: $(docker compose version 2>&1 | head -n 1))"
+}
+
+docker_up() { timeout 10 docker info >/dev/null 2>&1; }
+
+# True if pid is a live dockerd. `kill -0` alone is not enough: a killed
+# dockerd whose parent (PID 1 here) does not reap it stays a zombie.
+dockerd_alive() {
+  local pid="$1" stat
+  [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
+  stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || return 1
+  case "$stat" in
+    *"(dockerd) "[ZX]*) return 1 ;;
+    *"(dockerd) "*) return 0 ;;
+    *) return 1 ;;
+  esac
+}
+
+ensure_dockerd() {
+  if docker_up; then return 0; fi
+  local pid=""
+  if [ -s "$DOCKERD_PIDFILE" ]; then pid="$(cat "$DOCKERD_PIDFILE")"; fi
+  if dockerd_alive "$pid"; then
+    log "dockerd (pid $pid) is running but not answering yet; waiting"
+  else
+    mkdir -p "$(dirname "$DOCKERD_LOG")" "$(dirname "$DOCKERD_PIDFILE")"
+    log "starting dockerd (no bridge, no iptables); log: $DOCKERD_LOG"
+    # setsid + nohup: detached from this script's session, survives its exit.
+    setsid nohup dockerd \
+      --bridge=none \
+      --iptables=false \
+      --ip-forward=false \
+      --ip-masq=false \
+      >>"$DOCKERD_LOG" 2>&1 </dev/null &
+    pid=$!
+    printf '%s\n' "$pid" >"$DOCKERD_PIDFILE"
+  fi
+  local t0=$SECONDS
+  while ((SECONDS - t0 < DOCKERD_WAIT)); do
+    if docker_up; then
+      log "dockerd is up after $((SECONDS - t0))s"
+      return 0
+    fi
+    if ! dockerd_alive "$pid"; then
+      tail -n 30 "$DOCKERD_LOG" >&2 || true
+      die "dockerd (pid $pid) exited; see $DOCKERD_LOG"
+    fi
+    sleep 1
+  done
+  tail -n 30 "$DOCKERD_LOG" >&2 || true
+  die "dockerd did not answer 'docker info' within ${DOCKERD_WAIT}s; see $DOCKERD_LOG"
+}
+
+# ------------------------------------------------------------- test images ---
+BUSYBOX_APPLETS=(
+  sh ash httpd wget sleep cat echo env ls mkdir rm cp mv ln touch grep sed
+  awk head tail wc sort uniq tr cut printf test true false id whoami hostname
+  date ps kill nc netstat ip pwd basename dirname find xargs tee chmod chown
+  stat du df uname timeout seq expr vi
+)
+
+build_test_image() {
+  local tag="$1" label="$2" tmp root a
+  tmp="$(mktemp -d /tmp/homelab-rootfs.XXXXXX)"
+  add_cleanup "rm -rf '$tmp'"
+  root="$tmp/rootfs"
+  mkdir -p "$root/bin" "$root/www" "$root/etc" "$root/proc" "$root/sys" "$root/dev" "$root/root"
+  mkdir -m 1777 "$root/tmp"
+  install -m 0755 /bin/busybox "$root/bin/busybox"
+  for a in "${BUSYBOX_APPLETS[@]}"; do ln -s busybox "$root/bin/$a"; done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+  printf '<!doctype html><title>homelab-test</title><p>homelab-test busybox %s</p>\n' "$label" >"$root/www/index.html"
+  printf 'ok %s\n' "$label" >"$root/www/healthz"
+  printf '%s\n' "$label" >"$root/VERSION"
+  tar --numeric-owner --owner=0 --group=0 -C "$root" -c . |
+    docker import \
+      -c 'ENV PATH=/bin' \
+      -c 'WORKDIR /' \
+      -c 'CMD ["httpd","-f","-p","127.0.0.1:8080","-h","/www"]' \
+      - "$tag" >/dev/null
+  log "built $tag"
+}
+
+ensure_test_images() {
+  [ -x /bin/busybox ] || die "/bin/busybox missing (package busybox-static)"
+  # The rootfs has no libraries: busybox must be the static build.
+  if ldd /bin/busybox >/dev/null 2>&1; then
+    die "/bin/busybox is dynamically linked; the test images need busybox-static"
+  fi
+  local n
+  for n in 1 2; do
+    if [ "$REBUILD_IMAGES" = 1 ] || ! docker image inspect "$TEST_IMAGE:$n" >/dev/null 2>&1; then
+      build_test_image "$TEST_IMAGE:$n" "v$n"
+    fi
+  done
+}
+
+# ----------------------------------------------------------------- summary ---
+summary() {
+  local kc kz server client
+  kc="$(kubectl version --client 2>/dev/null | sed -n 's/^Client Version: *//p' | head -n 1)"
+  kz="$(kubectl version --client 2>/dev/null | sed -n 's/^Kustomize Version: *//p' | head -n 1)"
+  if [ -z "$kz" ] && command -v kustomize >/dev/null 2>&1; then
+    kz="$(kustomize version 2>/dev/null | head -n 1) (standalone)"
+  fi
+  server="$(docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})' 2>/dev/null || echo '?')"
+  client="$(docker version --format '{{.Client.Version}} (API {{.Client.APIVersion}})' 2>/dev/null || echo '?')"
+  printf 'engines ready:\n'
+  printf '  kubectl          %s\n' "${kc:-?}"
+  printf '  kustomize        %s\n' "${kz:-built into kubectl}"
+  printf '  docker engine    %s\n' "$server"
+  printf '  docker client    %s (%s)\n' "$client" "$(command -v docker)"
+  printf '  docker compose   %s\n' "$(compose_v2_version)"
+  printf '  test images      %s\n' "$(docker image ls --format '{{.Repository}}:{{.Tag}}' "$TEST_IMAGE" | sort | tr '\n' ' ')"
+}
+
+# -------------------------------------------------------------------- main ---
+START=$SECONDS
+ensure_kubectl
+ensure_docker_packages
+ensure_compose
+ensure_dockerd
+ensure_test_images
+summary
+log "done in $((SECONDS - START))s"

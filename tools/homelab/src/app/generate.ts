@@ -1,0 +1,45 @@
+import type { FileHost } from '../host';
+import { type AppOptions, checkAppName, specFromOptions } from './options';
+import { type ApplyResult, applyRendered, assertNameFree, listAppNames, readAppSpec, readWorkspace, renderAppWithSpec } from './plan';
+import { renderApp } from '../render/app';
+import { normalizeApp } from '../spec/normalize';
+import { HomelabError } from '../errors';
+
+/**
+ * The main job, shared by `nx g homelab:app` and `plop app`: validate every answer,
+ * render every file in memory, and only then write. Nothing is written when any
+ * step fails.
+ */
+export function generateApp(host: FileHost, options: AppOptions): ApplyResult {
+  const name = checkAppName(options.name);
+  const workspace = readWorkspace(host);
+  assertNameFree(host, name, Boolean(options.force));
+  const spec = specFromOptions(options, workspace);
+  const files = renderAppWithSpec(spec, workspace);
+  return applyRendered(host, name, files);
+}
+
+/**
+ * Re-renders every app from its spec (the spec itself is never rewritten) and
+ * returns the paths that changed. With `check`, the host is left untouched.
+ * Every spec is tried, so one broken spec does not hide the others' drift.
+ */
+export function syncAll(host: FileHost, check = false): string[] {
+  const workspace = readWorkspace(host);
+  const changes: string[] = [];
+  const failures: string[] = [];
+  for (const name of listAppNames(host)) {
+    try {
+      const files = renderApp(normalizeApp(readAppSpec(host, name), workspace));
+      const result = applyRendered(host, name, files, check);
+      changes.push(...result.written, ...result.deleted.map((d) => `${d} (no longer rendered)`));
+    } catch (error) {
+      if (!(error instanceof HomelabError)) throw error;
+      failures.push(error.message);
+    }
+  }
+  if (failures.length > 0) {
+    throw new HomelabError(failures.length === 1 ? failures[0] : `${failures.length} specs do not render: ${failures.join(' | ')}`);
+  }
+  return changes;
+}

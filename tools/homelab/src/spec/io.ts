@@ -1,0 +1,75 @@
+import YAML from 'yaml';
+import { InputError } from '../errors';
+import { APP_SCHEMA_PATH, assertSchema, WORKSPACE_SCHEMA_PATH } from './schema';
+import type { AppSpec, WorkspaceConfig } from './types';
+
+/** The workspace settings file at the root. */
+export const WORKSPACE_FILE = 'homelab.yaml';
+
+/**
+ * Parses one YAML document strictly: syntax errors, duplicate keys and several
+ * documents are InputErrors naming the file and line.
+ */
+export function parseYamlDocument(text: string, file: string): unknown {
+  const lineCounter = new YAML.LineCounter();
+  const docs = YAML.parseAllDocuments(text, { uniqueKeys: true, lineCounter, prettyErrors: false });
+  if (!Array.isArray(docs) || docs.length === 0) {
+    throw new InputError(`${file} is empty; restore it from git or regenerate it`);
+  }
+  if (docs.length > 1) {
+    throw new InputError(`${file} holds ${docs.length} YAML documents; keep exactly one`);
+  }
+  const problem = docs[0].errors[0];
+  if (problem) {
+    const pos = lineCounter.linePos(problem.pos[0]);
+    throw new InputError(`${file}:${pos.line}:${pos.col}: ${problem.message.split('\n')[0]}; fix the YAML syntax`);
+  }
+  return docs[0].toJS({ maxAliasCount: 100 });
+}
+
+/** Reads and checks an app spec (schema-strict). */
+export function parseAppSpec(text: string, file: string): AppSpec {
+  const value = parseYamlDocument(text, file);
+  assertSchema('app', value, file);
+  return value as AppSpec;
+}
+
+/** Reads and checks homelab.yaml. */
+export function parseWorkspaceConfig(text: string | null): WorkspaceConfig {
+  if (text === null) {
+    throw new InputError(`${WORKSPACE_FILE} is missing at the workspace root; restore it from git (it lists the environments and the GitOps source)`);
+  }
+  const value = parseYamlDocument(text, WORKSPACE_FILE);
+  assertSchema('workspace', value, WORKSPACE_FILE);
+  const config = value as WorkspaceConfig;
+  const names = config.environments.map((e) => e.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new InputError(`${WORKSPACE_FILE}: environment "${dup}" is listed twice; list each environment once`);
+  return config;
+}
+
+/** The order fields are written in: the schema's, so specs read the same everywhere. */
+const KEY_ORDER = [
+  'name', 'description', 'image', 'ports', 'env', 'secrets', 'volumes', 'resources', 'health', 'ingress',
+  'replicas', 'monitoring', 'backup', 'network', 'securityContext', 'dependsOn', 'environments',
+];
+
+/**
+ * Serializes a spec with a schema modeline and a stable key order.
+ * @param schemaRelative path from the spec's folder to the workspace root
+ */
+export function stringifyAppSpec(spec: AppSpec, schemaRelative = '../..'): string {
+  const ordered: Record<string, unknown> = {};
+  for (const key of KEY_ORDER) {
+    const value = (spec as unknown as Record<string, unknown>)[key];
+    if (value !== undefined) ordered[key] = value;
+  }
+  const body = YAML.stringify(ordered, { lineWidth: 0, blockQuote: 'literal' });
+  return [
+    `# yaml-language-server: $schema=${schemaRelative}/${APP_SCHEMA_PATH}`,
+    `# The source of truth for ${spec.name}: edit it, then run \`npx nx sync\` to re-render both trees.`,
+    body,
+  ].join('\n');
+}
+
+export { APP_SCHEMA_PATH, WORKSPACE_SCHEMA_PATH };

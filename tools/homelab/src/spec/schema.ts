@@ -1,0 +1,67 @@
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import * as appSchema from '../../schemas/app.schema.json';
+import * as workspaceSchema from '../../schemas/workspace.schema.json';
+import { InputError, show } from '../errors';
+
+/** Where the committed JSON schemas live, relative to the workspace root (for modelines). */
+export const APP_SCHEMA_PATH = 'tools/homelab/schemas/app.schema.json';
+export const WORKSPACE_SCHEMA_PATH = 'tools/homelab/schemas/workspace.schema.json';
+
+let ajv: Ajv | undefined;
+const compiled = new Map<string, ValidateFunction>();
+
+function validator(name: 'app' | 'workspace'): ValidateFunction {
+  let fn = compiled.get(name);
+  if (!fn) {
+    ajv ??= new Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false });
+    const schema = (name === 'app' ? appSchema : workspaceSchema) as unknown as Record<string, unknown>;
+    const { default: _default, ...plain } = schema;
+    fn = ajv.compile(plain);
+    compiled.set(name, fn);
+  }
+  return fn;
+}
+
+/**
+ * Checks a document against the app or workspace schema and throws one InputError
+ * whose single line names the first offending value and how to fix it, followed by
+ * how many other problems there are.
+ */
+export function assertSchema(name: 'app' | 'workspace', value: unknown, file: string): void {
+  const fn = validator(name);
+  if (fn(value)) return;
+  const errors = relevant(fn.errors ?? []);
+  const first = describe(errors[0]);
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? 's' : ''})` : '';
+  throw new InputError(`${file}: ${first}${more}`);
+}
+
+/** anyOf/not wrappers repeat their branches' errors: keep the most specific ones. */
+function relevant(errors: ErrorObject[]): ErrorObject[] {
+  const specific = errors.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'if');
+  return specific.length > 0 ? specific : errors;
+}
+
+function describe(error: ErrorObject): string {
+  const at = error.instancePath === '' ? 'the document' : error.instancePath.slice(1).replace(/\//g, '.');
+  const hint = (error.parentSchema as { description?: string } | undefined)?.description;
+  const fix = hint ? `; ${hint}` : '';
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const extra = (error.params as { additionalProperty: string }).additionalProperty;
+      return `${at} has an unknown field ${show(extra)}; remove it or check its spelling against the schema`;
+    }
+    case 'required':
+      return `${at} misses the field ${show((error.params as { missingProperty: string }).missingProperty)}; add it`;
+    case 'propertyNames':
+      return `${at} has an invalid key ${show((error.params as { propertyName: string }).propertyName)}${fix || '; keys are identifiers'}`;
+    case 'enum':
+      return `${at} is ${show(error.data)}; use one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => show(v)).join(', ')}`;
+    case 'not':
+      return `${at} sets both alternatives; keep only one`;
+    case 'anyOf':
+      return `${at} must set one of its alternatives (e.g. image.tag or image.digest); add one`;
+    default:
+      return `${at} ${show(error.data)} ${error.message ?? 'is invalid'}${fix}`;
+  }
+}
