@@ -113,7 +113,9 @@ export function specFromOptions(options: AppOptions, workspace: WorkspaceConfig)
     image,
     ports: [{ name: 'http', port, http: true }],
   };
-  if (secretKeys.length > 0) spec.secrets = secretKeys.map((key) => ({ key, remoteKey: `${name}/${key}` }));
+  // One store entry per app (a Kubernetes Secret, a Vault path, a 1Password item) holding one
+  // property per key: the layout most External Secrets providers share.
+  if (secretKeys.length > 0) spec.secrets = secretKeys.map((key) => ({ key, remoteKey: name, property: key }));
   if (volumes.length > 0) spec.volumes = volumes;
   spec.resources = { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } };
   spec.health = { http: { path: '/' }, startGraceSeconds: 30 };
