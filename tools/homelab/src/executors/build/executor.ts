@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
+import { runBatch, runSingle, type TaskResult } from '../shared';
 import { buildProject, type Layer } from '../../build/render';
 import { HomelabError } from '../../errors';
 
@@ -8,7 +9,7 @@ export interface BuildOptions {
   layer: Layer;
 }
 
-function run(root: string, project: string, options: BuildOptions): { success: boolean; terminalOutput: string } {
+function run(root: string, project: string, options: BuildOptions): TaskResult {
   try {
     const files = buildProject(root, options.layer, project);
     for (const file of files) {
@@ -25,9 +26,7 @@ function run(root: string, project: string, options: BuildOptions): { success: b
 
 /** `nx run <project>:build`: dist/<env>/kubernetes/<project>.yaml and dist/<env>/compose/<project>/compose.yaml. */
 export default async function buildExecutor(options: BuildOptions, context: ExecutorContext): Promise<{ success: boolean }> {
-  const result = run(context.root, context.projectName!, options);
-  (result.success ? process.stdout : process.stderr).write(result.terminalOutput);
-  return { success: result.success };
+  return runSingle(run, options, context);
 }
 
 /** Batch implementation: one process for many projects. */
@@ -36,10 +35,6 @@ export async function batchBuild(
   inputs: Record<string, BuildOptions>,
   _overrides: unknown,
   context: ExecutorContext,
-): Promise<Record<string, { success: boolean; terminalOutput: string }>> {
-  const results: Record<string, { success: boolean; terminalOutput: string }> = {};
-  for (const [taskId, task] of Object.entries(taskGraph.tasks)) {
-    results[taskId] = run(context.root, task.target.project, inputs[taskId]);
-  }
-  return results;
+): Promise<Record<string, TaskResult>> {
+  return runBatch(run, taskGraph, inputs, context);
 }

@@ -1,11 +1,12 @@
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
+import { runBatch, runSingle, type TaskResult } from '../shared';
 import { formatFinding, validateProject } from '../../validate/project';
 
 export interface ValidateOptions {
   layer: 'applications' | 'infrastructure';
 }
 
-function run(root: string, project: string, options: ValidateOptions): { success: boolean; terminalOutput: string } {
+function run(root: string, project: string, options: ValidateOptions): TaskResult {
   const findings = validateProject(root, options.layer, project);
   const errors = findings.filter((f) => f.severity === 'error');
   const lines = findings.map(formatFinding);
@@ -15,9 +16,7 @@ function run(root: string, project: string, options: ValidateOptions): { success
 
 /** `nx run <project>:validate` for one project. */
 export default async function validateExecutor(options: ValidateOptions, context: ExecutorContext): Promise<{ success: boolean }> {
-  const result = run(context.root, context.projectName!, options);
-  (result.success ? process.stdout : process.stderr).write(result.terminalOutput);
-  return { success: result.success };
+  return runSingle(run, options, context);
 }
 
 /**
@@ -29,10 +28,6 @@ export async function batchValidate(
   inputs: Record<string, ValidateOptions>,
   _overrides: unknown,
   context: ExecutorContext,
-): Promise<Record<string, { success: boolean; terminalOutput: string }>> {
-  const results: Record<string, { success: boolean; terminalOutput: string }> = {};
-  for (const [taskId, task] of Object.entries(taskGraph.tasks)) {
-    results[taskId] = run(context.root, task.target.project, inputs[taskId]);
-  }
-  return results;
+): Promise<Record<string, TaskResult>> {
+  return runBatch(run, taskGraph, inputs, context);
 }
