@@ -1,0 +1,154 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * `npm run plop -- app -- ...` and `npx nx g homelab:app ... --no-interactive`, both for
+ * real, each in its own temporary copy of the workspace; for the same answers the two
+ * copies must hold the same files, byte for byte.
+ */
+
+const repoRoot = path.resolve(__dirname, '..');
+const COPIED = ['package.json', 'nx.json', 'homelab.yaml', 'tsconfig.json', 'tsconfig.base.json', 'templates', 'tools', 'generators', 'plopfile.ts'];
+/** Not part of what either tool writes: dependencies, git and Nx's own workspace data. */
+const NOT_COMPARED = new Set(['node_modules', '.git', '.nx']);
+
+function copyWorkspace(label: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `homelab-plop-${label}-`));
+  for (const entry of COPIED) fs.cpSync(path.join(repoRoot, entry), path.join(dir, entry), { recursive: true });
+  // Link each dependency, but point the workspace package `homelab` at this copy's tools/homelab:
+  // a symlink to the repo's whole node_modules would make Nx load the repo's generator, not the copy's.
+  fs.mkdirSync(path.join(dir, 'node_modules'));
+  for (const entry of fs.readdirSync(path.join(repoRoot, 'node_modules'))) {
+    const target = entry === 'homelab' ? path.join(dir, 'tools/homelab') : path.join(repoRoot, 'node_modules', entry);
+    fs.symlinkSync(target, path.join(dir, 'node_modules', entry));
+  }
+  run(dir, 'git', ['init', '-q']);
+  return dir;
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command with stdin closed (not a terminal), as CI does. */
+function run(cwd: string, command: string, args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NO_COLOR: '1', FORCE_COLOR: '0' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Every file of a workspace copy, path -> bytes. */
+function snapshot(root: string): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {
+      if (dir === '' && NOT_COMPARED.has(entry.name)) continue;
+      const rel = dir === '' ? entry.name : `${dir}/${entry.name}`;
+      if (entry.isDirectory()) walk(rel);
+      else files.set(rel, fs.readFileSync(path.join(root, rel)));
+    }
+  };
+  walk('');
+  return new Map([...files].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+type Answers = { image: string; port: string; secrets?: string; volumes?: string; host?: string; environments?: string; force?: boolean };
+
+function flags(answers: Answers): string[] {
+  return Object.entries(answers).flatMap(([key, value]) => (value === true ? [`--${key}`] : value === undefined || value === false ? [] : [`--${key}`, String(value)]));
+}
+
+const plop = (dir: string, args: string[]) => run(dir, 'npm', ['run', 'plop', '--', 'app', '--', ...args]);
+const nxGenerate = (dir: string, name: string, answers: Answers) =>
+  run(dir, 'npx', ['nx', 'g', 'homelab:app', name, ...flags(answers), '--no-interactive']);
+
+let plopDir: string;
+let nxDir: string;
+
+beforeAll(() => {
+  plopDir = copyWorkspace('plop');
+  nxDir = copyWorkspace('nx');
+});
+
+afterAll(() => {
+  for (const dir of [plopDir, nxDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('plop app and nx g homelab:app write the same bytes', () => {
+  it.each<{ title: string; name: string; answers: Answers }>([
+    { title: 'a plain app', name: 'plain', answers: { image: 'traefik/whoami:v1.10.4', port: '80' } },
+    {
+      title: 'an app with secrets, volumes and a host',
+      name: 'stateful',
+      answers: {
+        image: 'ghcr.io/example/notes@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+        port: '8080',
+        secrets: 'API_TOKEN,DB_PASSWORD',
+        volumes: 'data:1Gi:/data,cache:256Mi:/var/cache/notes',
+        host: 'notes.home.example.org',
+      },
+    },
+    { title: 'an app in one environment', name: 'devonly', answers: { image: 'nginx:1.27.3', port: '8081', environments: 'dev' } },
+    { title: 'a --force re-run of the plain app with the same answers', name: 'plain', answers: { image: 'traefik/whoami:v1.10.4', port: '80', force: true } },
+  ])('$title', async ({ name, answers }) => {
+    const before = snapshot(plopDir);
+    const [fromPlop, fromNx] = await Promise.all([plop(plopDir, ['--name', name, ...flags(answers)]), nxGenerate(nxDir, name, answers)]);
+    expect(fromPlop.code, fromPlop.stderr + fromPlop.stdout).toBe(0);
+    expect(fromNx.code, fromNx.stderr + fromNx.stdout).toBe(0);
+
+    const byPlop = snapshot(plopDir);
+    const byNx = snapshot(nxDir);
+    expect(byPlop.has(`applications/specs/${name}.yaml`)).toBe(true);
+    if (answers.force) expect(byPlop).toEqual(before);
+    else expect(byPlop.size - before.size).toBeGreaterThan(10);
+    expect([...byPlop.keys()]).toEqual([...byNx.keys()]);
+    for (const [file, bytes] of byPlop) expect(bytes.equals(byNx.get(file)!), `${file} differs`).toBe(true);
+  });
+});
+
+describe('plop app refuses in one line, exits non-zero and writes nothing', () => {
+  it.concurrent.each([
+    ['a name that is not a DNS label', ['--name', '../evil', '--image', 'traefik/whoami:v1.10.4', '--port', '80'], 'app name "../evil" is not a DNS-1123 label'],
+    ['the latest tag', ['--name', 'moving', '--image', 'traefik/whoami:latest', '--port', '80'], 'uses the tag "latest"'],
+    ['an app that exists, without --force', ['--name', 'plain', '--image', 'traefik/whoami:v1.10.4', '--port', '80'], 'app "plain" already exists'],
+    ['a missing required answer without a terminal', ['--name', 'quiet'], 'plop app is missing --image, --port and stdin is not a terminal'],
+    ['an option the generator does not have', ['--name', 'typo', '--img', 'a:1', '--port', '80'], 'plop app has no option "--img"'],
+  ])('%s', async (_title, args, message) => {
+    const before = snapshot(plopDir);
+    const result = await plop(plopDir, args);
+    expect(result.code).not.toBe(0);
+    const lines = result.stderr.split('\n').filter((line) => line.trim() !== '');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(message);
+    expect(snapshot(plopDir)).toEqual(before);
+  });
+});
+
+describe('npm run plop exit code', () => {
+  it('is non-zero when the plopfile cannot load (plop itself would exit 0)', async () => {
+    const schema = path.join(plopDir, 'generators/app/schema.json');
+    fs.renameSync(schema, `${schema}.away`);
+    try {
+      const result = await plop(plopDir, ['--name', 'unloaded', '--image', 'a:1', '--port', '80']);
+      expect(result.stderr).toContain('Something went wrong with reading your plop file');
+      expect(result.code).toBe(1);
+    } finally {
+      fs.renameSync(`${schema}.away`, schema);
+    }
+  });
+});
