@@ -19,10 +19,35 @@ export interface RenderedFile {
 
 const scalarOptions: YAML.ToStringOptions = { lineWidth: 0, minContentWidth: 0, blockQuote: false };
 
+/** Characters YAML 1.1 parsers (Go's yaml in kubectl, kustomize and Compose) read as line breaks or a BOM. */
+const GO_BREAKS = /[\u0085\u2028\u2029\ufeff]/;
+
+/**
+ * Must this string be double-quoted? The yaml library writes YAML 1.2, where `yes`,
+ * `on`, `1_000`, `1:20` or `2001-12-14` are plain strings; kubectl reads YAML 1.1 and
+ * Go's yaml.v3 (kustomize, Compose) reads `1_000`, `0X1F` or dates as numbers and
+ * times, and both fold U+2028/U+2029/U+0085 as line breaks. Such strings, and any
+ * string that starts like a number, are double-quoted.
+ */
+function mustDoubleQuote(value: string): boolean {
+  if (GO_BREAKS.test(value) || /^[-+]?[._0-9]/.test(value)) return true;
+  try {
+    return YAML.parse(YAML.stringify(value, scalarOptions), { version: '1.1' }) !== value;
+  } catch {
+    return true;
+  }
+}
+
+/** Escapes the characters of GO_BREAKS; only called on text whose strings holding them are double-quoted. */
+function escapeGoBreaks(text: string): string {
+  return text.replace(new RegExp(GO_BREAKS.source, 'g'), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /**
  * Emits one YAML scalar (string, number, boolean or null) that parses back to exactly
- * the same value: quoting, escapes and multi-line strings are the yaml library's job,
- * never string concatenation's.
+ * the same value, in YAML 1.2 and in the YAML 1.1 that kubectl and Compose read:
+ * quoting, escapes and multi-line strings are the yaml library's job, never string
+ * concatenation's.
  * @example yamlScalar('yes') // '"yes"'
  */
 export function yamlScalar(value: unknown): string {
@@ -30,15 +55,35 @@ export function yamlScalar(value: unknown): string {
     throw new RenderError(`yaml helper got an object; use yamlFlow for lists and maps`);
   }
   if (value === undefined) throw new RenderError('yaml helper got undefined; the normalized spec misses a value');
+  if (typeof value === 'string' && mustDoubleQuote(value)) {
+    return escapeGoBreaks(YAML.stringify(value, { ...scalarOptions, defaultStringType: 'QUOTE_DOUBLE' }).trimEnd());
+  }
   return YAML.stringify(value, scalarOptions).trimEnd();
 }
 
-/** Emits a list or map in YAML flow style on one line, e.g. ["CMD", "wget"]. */
+/** Emits a list or map in YAML flow style on one line, e.g. ["CMD", "wget"]; strings are quoted as yamlScalar quotes them. */
 export function yamlFlow(value: unknown): string {
   if (value === undefined) throw new RenderError('yamlFlow helper got undefined; the normalized spec misses a value');
   const doc = new YAML.Document(value);
   if (YAML.isCollection(doc.contents)) doc.contents.flow = true;
-  return doc.toString({ ...scalarOptions, flowCollectionPadding: false }).trimEnd();
+  YAML.visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && mustDoubleQuote(node.value)) node.type = 'QUOTE_DOUBLE';
+    },
+  });
+  return escapeGoBreaks(doc.toString({ ...scalarOptions, flowCollectionPadding: false }).trimEnd());
+}
+
+/**
+ * Compose interpolates `$VAR` and `${VAR}` in every value; `$$` is a literal `$`. Values
+ * from a spec are literal (Kubernetes passes them as written), so a Compose file doubles
+ * every `$` in them.
+ * @example composeLiteral('pa$word') // 'pa$$word'
+ */
+export function composeLiteral(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(/\$/g, '$$$$');
+  if (Array.isArray(value)) return value.map(composeLiteral);
+  return value;
 }
 
 /**
@@ -69,6 +114,9 @@ export function handlebars(): typeof Handlebars {
   const hb = Handlebars.create();
   hb.registerHelper('yaml', (value: unknown) => yamlScalar(value));
   hb.registerHelper('yamlFlow', (value: unknown) => yamlFlow(value));
+  // For spec values in Compose files: the exact value after Compose's interpolation.
+  hb.registerHelper('composeYaml', (value: unknown) => yamlScalar(composeLiteral(value)));
+  hb.registerHelper('composeYamlFlow', (value: unknown) => yamlFlow(composeLiteral(value)));
   hb.registerHelper('yamlBlock', (value: unknown, indent: unknown) => yamlBlock(value, Number(indent)));
   hb.registerHelper('join', (list: unknown, sep: unknown) => {
     if (!Array.isArray(list)) throw new RenderError('join helper needs a list');

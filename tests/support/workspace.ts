@@ -1,0 +1,162 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Tree } from '@nx/devkit';
+import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
+import YAML from 'yaml';
+
+/** The repository root (this file is tests/support/workspace.ts). */
+export const REPO_ROOT = path.resolve(__dirname, '../..');
+
+/** The real workspace settings: every test renders with the environments the repo ships (dev, prod). */
+export const WORKSPACE_YAML = fs.readFileSync(path.join(REPO_ROOT, 'homelab.yaml'), 'utf8');
+
+/** The answers of the README's demo command, reused across tests. */
+export const WHOAMI = { name: 'whoami', image: 'traefik/whoami:v1.10.4', port: 80 } as const;
+
+export interface TestTree {
+  tree: Tree;
+  /**
+   * Changes made to the tree since it was set up, as `path type`, sorted. The seeded
+   * workspace files count as CREATE in `tree.listChanges()`; this leaves them out, so
+   * "the generator wrote nothing" is `expect(changes()).toEqual([])`.
+   */
+  changes(): string[];
+}
+
+/**
+ * An in-memory Nx workspace with the repo's homelab.yaml. createTreeWithEmptyWorkspace
+ * seeds .oxfmtrc.json (formatFiles then warns): it is deleted.
+ */
+export function workspaceTree(homelabYaml: string = WORKSPACE_YAML): TestTree {
+  const tree = createTreeWithEmptyWorkspace();
+  tree.delete('.oxfmtrc.json');
+  tree.write('homelab.yaml', homelabYaml);
+  const key = (c: { path: string; type: string; content: Buffer | null }) => `${c.path} ${c.type} ${c.content?.toString('base64') ?? ''}`;
+  const baseline = new Set(tree.listChanges().map(key));
+  return {
+    tree,
+    changes: () =>
+      tree
+        .listChanges()
+        .filter((c) => !baseline.has(key(c)))
+        .map((c) => `${c.path} ${c.type}`)
+        .sort(),
+  };
+}
+
+/** Every file of the tree below `dir` ('' for all), as path -> content, sorted by path. */
+export function treeFiles(tree: Tree, dir = ''): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const entry of tree.children(d)) {
+      const child = d === '' ? entry : `${d}/${entry}`;
+      if (tree.isFile(child)) out[child] = tree.read(child, 'utf-8') ?? '';
+      else walk(child);
+    }
+  };
+  walk(dir);
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** Reads a file of the tree, failing the test with the path when it is missing. */
+export function readText(tree: Tree, file: string): string {
+  const text = tree.read(file, 'utf-8');
+  if (text === null) throw new Error(`expected ${file} to exist in the tree`);
+  return text;
+}
+
+export type YamlVersion = '1.1' | '1.2';
+
+/**
+ * Parses every document of a YAML text strictly (syntax errors, warnings and duplicate
+ * keys fail). `version: '1.1'` reads it the way kubectl (sigs.k8s.io/yaml, YAML 1.1) does:
+ * `yes`, `on`, `1_000` or `2001-12-14` are then not strings.
+ */
+export function parseDocs(text: string, version: YamlVersion = '1.2'): any[] {
+  const docs = YAML.parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false, version });
+  if (!Array.isArray(docs)) return [];
+  for (const doc of docs) {
+    const problem = doc.errors[0] ?? doc.warnings[0];
+    if (problem) throw new Error(`YAML does not parse: ${problem.message}`);
+  }
+  return docs.map((d) => d.toJS({ maxAliasCount: -1 }));
+}
+
+/** Parses a YAML text that must hold exactly one document. */
+export function parseDoc(text: string, version: YamlVersion = '1.2'): any {
+  const docs = parseDocs(text, version);
+  if (docs.length !== 1) throw new Error(`expected one YAML document, got ${docs.length}`);
+  return docs[0];
+}
+
+/** The documents of a YAML file of the tree. */
+export function readDocs(tree: Tree, file: string, version: YamlVersion = '1.2'): any[] {
+  return parseDocs(readText(tree, file), version);
+}
+
+/** The single document of a YAML file of the tree. */
+export function readDoc(tree: Tree, file: string, version: YamlVersion = '1.2'): any {
+  return parseDoc(readText(tree, file), version);
+}
+
+/** A fresh temporary folder; remove it with removeDir in afterAll/afterEach. */
+export function makeTempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `homelab-${prefix}-`));
+}
+
+export function removeDir(dir: string | undefined): void {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** What a temporary workspace copy needs to run `nx g homelab:app`: the sources, not the GitOps trees. */
+const WORKSPACE_ENTRIES = ['package.json', 'nx.json', 'homelab.yaml', 'templates', 'tools', 'generators'];
+
+/**
+ * Copies the workspace (package.json, nx.json, homelab.yaml, tsconfig*.json, templates/,
+ * tools/, generators/) into `dest` and symlinks node_modules, so that the real `npx nx`
+ * runs there without touching the repository.
+ */
+export function copyWorkspace(dest: string): void {
+  fs.mkdirSync(dest, { recursive: true });
+  const entries = [...WORKSPACE_ENTRIES, ...fs.readdirSync(REPO_ROOT).filter((f) => /^tsconfig.*\.json$/.test(f))];
+  for (const entry of entries) {
+    fs.cpSync(path.join(REPO_ROOT, entry), path.join(dest, entry), { recursive: true });
+  }
+  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dest, 'node_modules'), 'dir');
+}
+
+/** Folders a disk listing never descends into: dependencies, Nx's own state, git. */
+const IGNORED_DIRS = new Set(['node_modules', '.nx', '.git']);
+
+/** Every file below `root` (except node_modules, .nx, .git) as relative path -> content, sorted. */
+export function diskFiles(root: string, dir = ''): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string) => {
+    for (const entry of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
+      const child = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (!IGNORED_DIRS.has(entry.name)) walk(child);
+      } else if (entry.isFile()) {
+        out[child] = fs.readFileSync(path.join(root, child), 'utf8');
+      }
+    }
+  };
+  if (fs.existsSync(path.join(root, dir))) walk(dir);
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** A temp dir holding only homelab.yaml: enough for generateApp(diskHost(dir)) (templates come from the repo). */
+export function makeDiskWorkspace(prefix: string, homelabYaml: string = WORKSPACE_YAML): string {
+  const dir = makeTempDir(prefix);
+  fs.writeFileSync(path.join(dir, 'homelab.yaml'), homelabYaml);
+  return dir;
+}
+
+/** homelab.yaml with some settings replaced, for workspaces that use another backup provider or ingress kind. */
+export function workspaceYamlWith(patch: (config: any) => void): string {
+  const doc = YAML.parseDocument(WORKSPACE_YAML);
+  const config = doc.toJS();
+  patch(config);
+  return YAML.stringify(config);
+}

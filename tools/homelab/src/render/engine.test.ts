@@ -1,0 +1,277 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import YAML from 'yaml';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeTempDir, removeDir } from '../../../../tests/support/workspace';
+import { RenderError } from '../errors';
+import { assertParsesBack, composeLiteral, renderTemplate, yamlBlock, yamlFlow, yamlScalar } from './engine';
+
+/** Reads a scalar back as a YAML 1.2 parser (the yaml library) and a YAML 1.1 parser (kubectl) would. */
+function readBack(emitted: string, version: '1.1' | '1.2'): unknown {
+  const doc = YAML.parseDocument(`key: ${emitted}\n`, { version, uniqueKeys: true });
+  if (doc.errors.length > 0) throw doc.errors[0];
+  return (doc.toJS() as { key: unknown }).key;
+}
+
+// Strings that YAML, kubectl's YAML 1.1 or Go's yaml.v3 (kustomize, Compose) could read as something else.
+const HOSTILE_STRINGS = [
+  'plain',
+  '',
+  ' ',
+  'key: value',
+  'a #comment',
+  '#comment',
+  "it's",
+  'say "hi"',
+  'yes',
+  'No',
+  'ON',
+  'off',
+  'y',
+  'n',
+  'true',
+  'False',
+  'null',
+  '~',
+  '0x10',
+  '0X1F',
+  '+0x1F',
+  '0755',
+  '0o17',
+  '0b101',
+  '1_000',
+  '1_',
+  '-_1',
+  '1:20',
+  '12:30:00',
+  '2001-12-14',
+  '2001-12-14t21:59:43.10-05:00',
+  '1e3',
+  '.5',
+  '.inf',
+  '-.Inf',
+  '.NaN',
+  '10m',
+  '*alias',
+  '&anchor',
+  '!tag',
+  '!!str x',
+  '<<',
+  '=',
+  '- item',
+  '? key',
+  ': x',
+  '{a: 1}',
+  '[a, b]',
+  '|',
+  '>',
+  '%YAML 1.2',
+  '@at',
+  '`tick`',
+  '  leading',
+  'trailing  ',
+  'tab\tinside',
+  'line\nbreak',
+  'trailing newline\n',
+  'cr\r\nlf',
+  'ünïcødé ✓ 🏠 漢字',
+  'line\u2028separator',
+  'para\u2029separator',
+  'next\u0085line',
+  '\ufeffbom',
+  'zero\u200bwidth',
+  'nul\u0000byte',
+  'bell\u0007',
+  '$HOME ${HOME} $$',
+  '{{ .Values.x }}',
+  'x: '.repeat(1400),
+];
+
+describe('yamlScalar', () => {
+  it.each(HOSTILE_STRINGS.map((s) => [JSON.stringify(s).slice(0, 40), s]))('emits %s so that YAML 1.2 reads it back exactly', (_label, value) => {
+    expect(readBack(yamlScalar(value), '1.2')).toBe(value);
+  });
+
+  it.each(HOSTILE_STRINGS.map((s) => [JSON.stringify(s).slice(0, 40), s]))('emits %s so that YAML 1.1 (kubectl) reads it back exactly', (_label, value) => {
+    expect(readBack(yamlScalar(value), '1.1')).toBe(value);
+  });
+
+  it.each(HOSTILE_STRINGS.map((s) => [JSON.stringify(s).slice(0, 40), s]))('emits %s on one line', (_label, value) => {
+    expect(yamlScalar(value)).not.toMatch(/[\n\r\u0085\u2028\u2029]/);
+  });
+
+  it.each(['0X1F', '1_', '+0x1F', '-_1', '10m', '2001-12-14', '.5'])('double-quotes %s, which starts like a number to Go yaml', (value) => {
+    expect(yamlScalar(value)).toBe(JSON.stringify(value));
+  });
+
+  it.each(['yes', 'on', 'y', 'off', '1_000', '1:20', '0b101'])('double-quotes %s, a YAML 1.1 boolean or number', (value) => {
+    expect(yamlScalar(value)).toBe(`"${value}"`);
+  });
+
+  it.each([
+    ['\u2028', '\\u2028'],
+    ['\u2029', '\\u2029'],
+    ['\u0085', '\\u0085'],
+    ['\ufeff', '\\ufeff'],
+  ])('writes %j as the escape %s, since YAML 1.1 parsers fold it as a line break', (char, escape) => {
+    expect(yamlScalar(`a${char}b`)).toBe(`"a${escape}b"`);
+  });
+
+  it.each(['plain', 'traefik/whoami:v1.10.4', 'ghcr.io/owner/app', 'RuntimeDefault', 'http'])('leaves the ordinary string %s plain', (value) => {
+    expect(yamlScalar(value)).toBe(value);
+  });
+
+  it.each([
+    [80, '80'],
+    [0, '0'],
+    [1.5, '1.5'],
+    [true, 'true'],
+    [false, 'false'],
+    [null, 'null'],
+  ])('emits the %j scalar as %s', (value, expected) => {
+    expect(yamlScalar(value)).toBe(expected);
+  });
+
+  it.each([
+    ['an object', { a: 1 }, 'use yamlFlow'],
+    ['a list', ['a'], 'use yamlFlow'],
+    ['undefined', undefined, 'misses a value'],
+  ])('refuses %s', (_label, value, message) => {
+    expect(() => yamlScalar(value)).toThrow(RenderError);
+    expect(() => yamlScalar(value)).toThrow(message);
+  });
+});
+
+describe('yamlFlow', () => {
+  it('emits a list on one line in flow style', () => {
+    expect(yamlFlow(['CMD', 'wget', '-q', '--spider', 'http://127.0.0.1:80/'])).toBe('[CMD, wget, -q, --spider, http://127.0.0.1:80/]');
+  });
+
+  it('quotes list items the way yamlScalar does, so both YAML versions read them back exactly', () => {
+    const list = ['/bin/check', 'yes', '1_000', '0X1F', 'a, b', '[x]', '# c', 'a\u2028b', "it's", 'x: y', '*alias'];
+    const emitted = yamlFlow(list);
+
+    expect(emitted).not.toMatch(/[\n\u2028]/);
+    expect(readBack(emitted, '1.2')).toEqual(list);
+    expect(readBack(emitted, '1.1')).toEqual(list);
+  });
+
+  it('emits a map on one line in flow style', () => {
+    expect(readBack(yamlFlow({ port: 53, protocol: 'UDP', on: 'yes' }), '1.1')).toEqual({ port: 53, protocol: 'UDP', on: 'yes' });
+  });
+
+  it('refuses undefined', () => {
+    expect(() => yamlFlow(undefined)).toThrow(RenderError);
+  });
+});
+
+describe('composeLiteral', () => {
+  it.each([
+    ['pa$word', 'pa$$word'],
+    ['${HOME}', '$${HOME}'],
+    ['$$', '$$$$'],
+    ['no dollar', 'no dollar'],
+  ])('doubles every $ of %s so that Compose interpolation gives it back', (value, expected) => {
+    expect(composeLiteral(value)).toBe(expected);
+  });
+
+  it('doubles the $ of every string in a list and leaves other values alone', () => {
+    expect(composeLiteral(['CMD', 'echo $x', 3])).toEqual(['CMD', 'echo $$x', 3]);
+    expect(composeLiteral(80)).toBe(80);
+    expect(composeLiteral(null)).toBeNull();
+  });
+});
+
+describe('yamlBlock', () => {
+  const embed = (value: string) => readBack(yamlBlock(value, 4), '1.2');
+  /** Embeds a block the way the ConfigMap template does: a key indented by 2, the block by 4. */
+  const embedInMap = (value: string) => {
+    const text = `data:\n  file.json: ${yamlBlock(value, 4)}\n`;
+    return (YAML.parse(text) as { data: { 'file.json': unknown } }).data['file.json'];
+  };
+
+  it.each([
+    ['no trailing newline', '{\n  "a": 1\n}', '|-'],
+    ['one trailing newline', '{\n  "a": 1\n}\n', '|'],
+    ['two trailing newlines', '{\n  "a": 1\n}\n\n', '|+'],
+  ])('writes JSON with %s as a literal block with the matching chomping indicator', (_label, value, indicator) => {
+    const emitted = yamlBlock(value, 4);
+
+    expect(emitted.split('\n')[0]).toBe(indicator);
+    expect(embedInMap(value)).toBe(value);
+  });
+
+  it('keeps blank lines inside the block', () => {
+    const value = 'first\n\nthird\n';
+    expect(embedInMap(value)).toBe(value);
+  });
+
+  it.each([
+    ['a single line', 'one line'],
+    ['a leading space', ' indented\nsecond'],
+    ['a trailing space on a line', 'first \nsecond'],
+    ['a control character', 'a\u0007\nb'],
+    ['a carriage return', 'a\r\nb'],
+    ['a line separator', 'a\u2028\nb'],
+  ])('falls back to a quoted scalar for %s', (_label, value) => {
+    const emitted = yamlBlock(value, 4);
+
+    expect(emitted.startsWith('|')).toBe(false);
+    expect(embed(value)).toBe(value);
+  });
+
+  it('refuses a value that is not a string', () => {
+    expect(() => yamlBlock(42, 4)).toThrow(RenderError);
+  });
+});
+
+describe('renderTemplate', () => {
+  const dir = makeTempDir('templates');
+  afterAll(() => removeDir(dir));
+  const template = (name: string, source: string) => {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, `${name}.hbs`), source);
+    return name;
+  };
+
+  it('interpolates values through the yaml helper', () => {
+    const name = template('ok', 'value: {{yaml v}}\nlist: {{yamlFlow l}}\n');
+
+    expect(renderTemplate(name, { v: 'yes', l: ['a', 'on'] }, dir)).toBe('value: "yes"\nlist: [a, "on"]\n');
+  });
+
+  it('does not HTML-escape', () => {
+    const name = template('raw', '{{v}}');
+
+    expect(renderTemplate(name, { v: `a=b&c<d>"e'` }, dir)).toBe(`a=b&c<d>"e'`);
+  });
+
+  it.each([
+    ['a plain mustache (strict mode)', 'strict-plain', 'value: {{app.missing}}\n', 'template strict-plain.hbs failed: "missing" not defined'],
+    ['a helper argument', 'strict-helper', 'value: {{yaml app.missing}}\n', 'template strict-helper.hbs failed: yaml helper got undefined'],
+  ])('throws a RenderError naming the template when a value is missing in %s', (_label, name, source, message) => {
+    template(name, source);
+
+    expect(() => renderTemplate(name, { app: {} }, dir)).toThrow(RenderError);
+    expect(() => renderTemplate(name, { app: {} }, dir)).toThrow(message);
+  });
+
+  it('throws a RenderError when the template file is missing', () => {
+    expect(() => renderTemplate('nowhere/none', {}, dir)).toThrow(/template nowhere\/none\.hbs is missing .*; restore it from git/);
+  });
+});
+
+describe('assertParsesBack', () => {
+  it('returns every document of a multi-document file', () => {
+    expect(assertParsesBack('x.yaml', 'a: 1\n---\nb: "yes"\n')).toEqual([{ a: 1 }, { b: 'yes' }]);
+  });
+
+  it.each([
+    ['a duplicate key', 'a: 1\na: 2\n'],
+    ['a syntax error', 'a: [1, 2\n'],
+    ['a bad indentation', 'a:\n  b: 1\n c: 2\n'],
+  ])('refuses %s with a RenderError naming the file', (_label, content) => {
+    expect(() => assertParsesBack('base/x.yaml', content)).toThrow(RenderError);
+    expect(() => assertParsesBack('base/x.yaml', content)).toThrow(/^base\/x\.yaml: rendered YAML does not parse back/);
+  });
+});

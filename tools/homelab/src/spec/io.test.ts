@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { specOf } from '../../../../tests/support/spec';
+import { WORKSPACE_YAML } from '../../../../tests/support/workspace';
+import { InputError } from '../errors';
+import { parseAppSpec, parseWorkspaceConfig, parseYamlDocument, stringifyAppSpec } from './io';
+import type { AppSpec } from './types';
+
+function messageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InputError);
+    return (error as Error).message;
+  }
+  throw new Error('expected the call to throw');
+}
+
+describe('parseYamlDocument', () => {
+  it('returns the one document of a file', () => {
+    expect(parseYamlDocument('a: 1\nb: [x, "y"]\n', 'f.yaml')).toEqual({ a: 1, b: ['x', 'y'] });
+  });
+
+  it.each([
+    ['a syntax error, with its line and column', 'a: 1\nb: [1, 2\n', /^f\.yaml:\d+:\d+: .*; fix the YAML syntax$/],
+    ['a duplicate key', 'a: 1\na: 2\n', /^f\.yaml:2:1: .*[Mm]ap keys must be unique.*; fix the YAML syntax$/],
+    ['several documents', 'a: 1\n---\nb: 2\n', /^f\.yaml holds 2 YAML documents; keep exactly one$/],
+    ['an empty file', '', /^f\.yaml is empty; restore it from git or regenerate it$/],
+  ])('refuses %s in one line', (_label, text, message) => {
+    const error = messageOf(() => parseYamlDocument(text, 'f.yaml'));
+
+    expect(error).toMatch(message);
+    expect(error).not.toMatch(/\n/);
+  });
+});
+
+describe('parseAppSpec', () => {
+  const file = 'applications/specs/web.yaml';
+
+  it.each([
+    ['an unknown field', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 80 }]\nreplica: 2\n', 'the document has an unknown field "replica"; remove it or check its spelling'],
+    ['a missing field', 'name: web\nimage: { repository: a, tag: "1" }\n', 'the document misses the field "ports"; add it'],
+    ['an image with neither tag nor digest', 'name: web\nimage: { repository: a }\nports: [{ name: http, port: 80 }]\n', 'image misses the field "tag"; add it'],
+    ['a port out of range', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 70000 }]\n', 'ports.0.port "70000" must be <= 65535'],
+    ['an env key that is no identifier', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 80 }]\nenv: { "A-B": x }\n', 'env "A-B" must match pattern "^[A-Za-z_][A-Za-z0-9_]*$"'],
+    ['a non-string env value', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 80 }]\nenv: { A: 1 }\n', 'env.A "1" must be string'],
+  ])('refuses %s, naming the file and the field', (_label, text, message) => {
+    const error = messageOf(() => parseAppSpec(text, file));
+
+    expect(error.startsWith(`${file}: `)).toBe(true);
+    expect(error).toContain(message);
+    expect(error).not.toMatch(/\n/);
+  });
+
+  it('counts the other problems instead of listing them on more lines', () => {
+    const error = messageOf(() => parseAppSpec('name: Web\nimage: { repository: a }\nports: []\n', file));
+
+    expect(error).toMatch(/\(and \d+ more problems?\)$/);
+  });
+});
+
+describe('parseWorkspaceConfig', () => {
+  it('reads the repository homelab.yaml with its two environments', () => {
+    const config = parseWorkspaceConfig(WORKSPACE_YAML);
+
+    expect(config.environments.map((e) => e.name)).toEqual(['dev', 'prod']);
+    expect(config.secrets?.store).toBe('homelab');
+  });
+
+  it('refuses a missing homelab.yaml and says how to restore it', () => {
+    expect(messageOf(() => parseWorkspaceConfig(null))).toBe(
+      'homelab.yaml is missing at the workspace root; restore it from git (it lists the environments and the GitOps source)',
+    );
+  });
+
+  it('refuses an environment listed twice', () => {
+    const text = 'environments: [{ name: dev }, { name: dev }]\ngitops: { repoURL: https://example.org/x.git }\n';
+
+    expect(messageOf(() => parseWorkspaceConfig(text))).toBe('homelab.yaml: environment "dev" is listed twice; list each environment once');
+  });
+});
+
+describe('stringifyAppSpec', () => {
+  it('starts with the schema modeline and a pointer to nx sync', () => {
+    const lines = stringifyAppSpec(specOf('web')).split('\n');
+
+    expect(lines[0]).toBe('# yaml-language-server: $schema=../../tools/homelab/schemas/app.schema.json');
+    expect(lines[1]).toContain('npx nx sync');
+  });
+
+  it('writes fields in the schema order whatever order the object has', () => {
+    const spec = { environments: { dev: {} }, replicas: 2, ports: [{ name: 'http', port: 80 }], image: { repository: 'a', tag: '1' }, name: 'web' } as AppSpec;
+
+    const keys = stringifyAppSpec(spec)
+      .split('\n')
+      .filter((l) => /^[a-z]/.test(l))
+      .map((l) => l.split(':')[0]);
+    expect(keys).toEqual(['name', 'image', 'ports', 'replicas', 'environments']);
+  });
+
+  it('reads back to the same spec', () => {
+    const spec = specOf('web', {
+      description: 'A "web" app: with #specials',
+      env: { A: 'yes', B: '0x10', C: 'multi\nline', D: '' },
+      secrets: [{ key: 'T', remoteKey: 'web', property: 'token' }],
+      volumes: [{ name: 'data', size: '1Gi', mountPath: '/data', backup: false }],
+      environments: { prod: { replicas: 2, env: { A: 'no' } } },
+    });
+
+    expect(parseAppSpec(stringifyAppSpec(spec), 'applications/specs/web.yaml')).toEqual(spec);
+  });
+});
