@@ -41,8 +41,8 @@ describe('parseAppSpec', () => {
     ['a missing field', 'name: web\nimage: { repository: a, tag: "1" }\n', 'the document misses the field "ports"; add it'],
     ['an image with neither tag nor digest', 'name: web\nimage: { repository: a }\nports: [{ name: http, port: 80 }]\n', 'image misses the field "tag"; add it'],
     ['a port out of range', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 70000 }]\n', 'ports.0.port "70000" must be <= 65535'],
-    ['an env key that is no identifier', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 80 }]\nenv: { "A-B": x }\n', 'env "A-B" must match pattern "^[A-Za-z_][A-Za-z0-9_]*$"'],
-    ['a non-string env value', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 80 }]\nenv: { A: 1 }\n', 'env.A "1" must be string'],
+    ['an env key that is no identifier', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 80 }]\nenv: { "A-B": x }\n', 'env "A-B" does not match "^[A-Za-z_][A-Za-z0-9_]*$"; Environment variable names: letters, digits and \'_\''],
+    ['a non-string env value', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 80 }]\nenv: { A: 1 }\n', 'env.A "1" must be a string; write it as one (quote numbers'],
   ])('refuses %s, naming the file and the field', (_label, text, message) => {
     const error = messageOf(() => parseAppSpec(text, file));
 

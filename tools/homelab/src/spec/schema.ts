@@ -57,6 +57,10 @@ function describe(error: ErrorObject): string {
       return `${at} has an invalid key ${show((error.params as { propertyName: string }).propertyName)}${fix || '; keys are identifiers'}`;
     case 'enum':
       return `${at} is ${show(error.data)}; use one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => show(v)).join(', ')}`;
+    case 'type':
+      return `${at} ${show(error.data)} must be a ${(error.params as { type: string }).type}; write it as one (quote numbers and booleans meant as text)`;
+    case 'pattern':
+      return `${at} ${show(error.data)} does not match ${show((error.params as { pattern: string }).pattern)}${fix || '; see the description of this field in the schema'}`;
     case 'not':
       return `${at} sets both alternatives; keep only one`;
     case 'anyOf':
