@@ -4,6 +4,7 @@ import { type ApplyResult, applyRendered, assertNameFree, listAppNames, readAppS
 import { renderApp } from '../render/app';
 import { normalizeApp } from '../spec/normalize';
 import { HomelabError } from '../errors';
+import { syncInfrastructure } from '../infra/sync';
 
 /**
  * The main job, shared by `nx g homelab:app` and `plop app`: validate every answer,
@@ -20,7 +21,8 @@ export function generateApp(host: FileHost, options: AppOptions): ApplyResult {
 }
 
 /**
- * Re-renders every app from its spec (the spec itself is never rewritten) and
+ * Re-renders every app and infrastructure component from its spec, and the platform
+ * files of an initialised workspace (specs themselves are never rewritten), and
  * returns the paths that changed. With `check`, the host is left untouched.
  * Every spec is tried, so one broken spec does not hide the others' drift.
  */
@@ -37,6 +39,13 @@ export function syncAll(host: FileHost, check = false): string[] {
       if (!(error instanceof HomelabError)) throw error;
       failures.push(error.message);
     }
+  }
+  try {
+    // Infrastructure components, the platform files and the secret stores (docs/infrastructure.md).
+    changes.push(...syncInfrastructure(host, check, workspace));
+  } catch (error) {
+    if (!(error instanceof HomelabError)) throw error;
+    failures.push(error.message);
   }
   if (failures.length > 0) {
     throw new HomelabError(failures.length === 1 ? failures[0] : `${failures.length} specs do not render: ${failures.join(' | ')}`);

@@ -72,7 +72,14 @@ export interface ApplyResult {
  * differ and deleted when no longer rendered; user-owned files are only created.
  * `dryCheck` computes the same result without touching the host.
  */
-export function applyRendered(host: FileHost, name: string, files: RenderedFile[], dryCheck = false): ApplyResult {
+export function applyRendered(
+  host: FileHost,
+  name: string,
+  files: RenderedFile[],
+  dryCheck = false,
+  /** The spec-owned files on the host (an infrastructure component lists its own). */
+  owned: (host: FileHost, name: string) => string[] = ownedFilesOnHost,
+): ApplyResult {
   const result: ApplyResult = { written: [], deleted: [], kept: [] };
   const rendered = new Set(files.map((f) => f.path));
   for (const file of files) {
@@ -85,7 +92,7 @@ export function applyRendered(host: FileHost, name: string, files: RenderedFile[
     if (!dryCheck) host.write(file.path, file.content);
     result.written.push(file.path);
   }
-  for (const stale of ownedFilesOnHost(host, name)) {
+  for (const stale of owned(host, name)) {
     if (rendered.has(stale)) continue;
     if (!dryCheck) host.delete(stale);
     result.deleted.push(stale);

@@ -86,13 +86,13 @@ export function renderApp(app: NormalizedApp, templatesDir?: string): RenderedFi
   return files;
 }
 
-function place(template: string, name: string, env?: string): string {
+export function place(template: string, name: string, env?: string): string {
   let out = template.replace(/__name__/g, name);
   if (env !== undefined) out = out.replace(/__env__/g, env);
   return out;
 }
 
 /** Drops the leading `---` of a multi-document template and ends the file with exactly one newline. */
-function tidy(content: string): string {
+export function tidy(content: string): string {
   return `${content.replace(/^---\n/, '').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
 }

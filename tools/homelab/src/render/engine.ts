@@ -75,6 +75,21 @@ export function yamlFlow(value: unknown): string {
 }
 
 /**
+ * Emits a whole value as a block-style YAML document, quoting strings exactly as
+ * yamlScalar does, for data files (Helm values, config files) built in code.
+ * @example yamlDocument({ a: 'yes' }) // 'a: "yes"\n'
+ */
+export function yamlDocument(value: unknown): string {
+  const doc = new YAML.Document(value);
+  YAML.visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && mustDoubleQuote(node.value)) node.type = 'QUOTE_DOUBLE';
+    },
+  });
+  return escapeGoBreaks(doc.toString({ ...scalarOptions, blockQuote: 'literal' }));
+}
+
+/**
  * Compose interpolates `$VAR` and `${VAR}` in every value; `$$` is a literal `$`. Values
  * from a spec are literal (Kubernetes passes them as written), so a Compose file doubles
  * every `$` in them.

@@ -1,20 +1,26 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import * as appSchema from '../../schemas/app.schema.json';
 import * as workspaceSchema from '../../schemas/workspace.schema.json';
+import * as infraSchema from '../../schemas/infra.schema.json';
+import * as secretStoreSchema from '../../schemas/secret-store.schema.json';
 import { InputError, show } from '../errors';
 
 /** Where the committed JSON schemas live, relative to the workspace root (for modelines). */
 export const APP_SCHEMA_PATH = 'tools/homelab/schemas/app.schema.json';
 export const WORKSPACE_SCHEMA_PATH = 'tools/homelab/schemas/workspace.schema.json';
 
+/** The documents a schema checks. */
+export type SchemaName = 'app' | 'workspace' | 'infra' | 'secret-store';
+const SCHEMAS: Record<SchemaName, unknown> = { app: appSchema, workspace: workspaceSchema, infra: infraSchema, 'secret-store': secretStoreSchema };
+
 let ajv: Ajv | undefined;
 const compiled = new Map<string, ValidateFunction>();
 
-function validator(name: 'app' | 'workspace'): ValidateFunction {
+function validator(name: SchemaName): ValidateFunction {
   let fn = compiled.get(name);
   if (!fn) {
     ajv ??= new Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false });
-    const schema = (name === 'app' ? appSchema : workspaceSchema) as unknown as Record<string, unknown>;
+    const schema = SCHEMAS[name] as Record<string, unknown>;
     const { default: _default, ...plain } = schema;
     fn = ajv.compile(plain);
     compiled.set(name, fn);
@@ -27,7 +33,7 @@ function validator(name: 'app' | 'workspace'): ValidateFunction {
  * whose single line names the first offending value and how to fix it, followed by
  * how many other problems there are.
  */
-export function assertSchema(name: 'app' | 'workspace', value: unknown, file: string): void {
+export function assertSchema(name: SchemaName, value: unknown, file: string): void {
   const fn = validator(name);
   if (fn(value)) return;
   const errors = relevant(fn.errors ?? []);

@@ -1,0 +1,474 @@
+import { InputError, show } from '../errors';
+import { checkPinned, formatImageRef, parseImageRef } from '../spec/image';
+import { quantityBytes } from '../spec/quantity';
+import type { WorkspaceConfig } from '../spec/types';
+import { CATALOG } from './catalog';
+import { componentSpecPath } from './spec';
+import { environmentTargets } from './targets';
+import type { ChartSpec, ComponentName, ComponentSpec, SecretStoreSpec } from './types';
+
+/** What else is in the workspace: components wire themselves to each other (metrics, datasources). */
+export interface InfraContext {
+  components: ReadonlySet<ComponentName>;
+  stores: readonly SecretStoreSpec[];
+}
+
+/** The Docker network every infrastructure service of a Docker host joins (created once: `docker network create homelab`). */
+export const COMPOSE_NETWORK = 'homelab';
+
+export interface NormalizedChart {
+  repoURL: string;
+  name: string;
+  version: string;
+  releaseName: string;
+  /** File name of its values in the base and in each overlay. */
+  valuesFile: string;
+  /** The spec's values with homelab's wiring on top. */
+  values: Record<string, unknown>;
+  /** Dotted paths homelab sets (listed in the values file's header; the spec cannot override them). */
+  wired: string[];
+}
+
+export interface NormalizedComponentEnv {
+  name: string;
+  kubernetes: boolean;
+  compose: boolean;
+  server: string;
+  argocdAppName: string;
+  composeProject: string;
+  kubernetesServes: string[];
+  composeServes: string[];
+  /** Each chart with the value files ArgoCD merges for this environment (base, then overlay). */
+  charts: (NormalizedChart & { valueFiles: string[] })[];
+  paths: { overlay: string; composeEnv: string; argocdApp: string };
+}
+
+export interface NormalizedComponent {
+  name: ComponentName;
+  description: string;
+  layer: 'infrastructure';
+  namespace: string;
+  /** Labels of the component's Namespace: log shippers, node exporters and Velero's node agent mount host paths. */
+  namespaceLabels: Record<string, string>;
+  syncWave: string;
+  isKubernetes: boolean;
+  isCompose: boolean;
+  labels: Record<string, string>;
+  charts: NormalizedChart[];
+  crds: { repoURL: string; path: string; targetRevision: string } | null;
+  /** external-secrets applies the ClusterSecretStores of platform/secrets/stores right after its CRDs. */
+  appliesStores: boolean;
+  /** Plain resources of the Kustomize base, besides the values files. */
+  resources: string[];
+  secrets: { store: string; remoteKey: string; keys: string[]; hasKeys: boolean };
+  acme: { enabled: boolean; email: string; server: string; issuerName: string; accountSecret: string; isHttpRoute: boolean; ingressClass: string; gateway: { name: string; namespace: string } };
+  monitoring: { enabled: boolean; release: string; grafanaSecret: string; retention: string; prometheusCommand: string[] };
+  logging: { enabled: boolean; lokiPushUrl: string; composeLokiUrl: string; retention: string };
+  backup: {
+    enabled: boolean;
+    provider: string;
+    isVelero: boolean;
+    veleroSecret: string;
+    veleroCredentialsTemplate: string;
+    repositoryKey: string;
+    schedule: string;
+    retentionDays: number;
+    retentionDaysText: string;
+    s3: { endpoint: string; bucket: string } | null;
+    /** offen/docker-volume-backup takes the endpoint's host and scheme apart. */
+    compose: { hasS3: boolean; endpoint: string; proto: string; bucket: string };
+  };
+  postgres: { enabled: boolean; instances: number; storage: string; imageName: string };
+  compose: {
+    network: string;
+    images: Record<string, string>;
+    traefikCommand: string[];
+    hasAcme: boolean;
+    /** Config files of the Compose base, as data: each is emitted as YAML beside compose.yaml. */
+    configs: { file: string; value: unknown }[];
+  };
+  environments: NormalizedComponentEnv[];
+  gitops: { repoURL: string; revision: string; argocdNamespace: string; project: string };
+  paths: { spec: string; k8sBase: string; composeBase: string };
+}
+
+export const INFRA_PROJECT = 'infrastructure';
+
+/** Paths of a component in every tree, relative to the workspace root. */
+export function componentPaths(name: string) {
+  return {
+    spec: componentSpecPath(name),
+    k8sBase: `infrastructure/kubernetes/base/${name}`,
+    composeBase: `infrastructure/compose/base/${name}`,
+  };
+}
+
+export function componentEnvironmentPaths(name: string, env: string) {
+  return {
+    overlay: `infrastructure/kubernetes/overlays/${env}/${name}`,
+    composeEnv: `infrastructure/compose/environments/${env}/${name}`,
+    argocdApp: `platform/argocd/applications/${env}/${name}.yaml`,
+  };
+}
+
+/**
+ * Turns a schema-valid component spec, the workspace settings and the rest of the
+ * infrastructure into everything its templates need. Every decision (which resources,
+ * which wiring, which environments install it) is taken here; templates only test flags.
+ */
+export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConfig, context: InfraContext): NormalizedComponent {
+  const where = componentSpecPath(spec.name);
+  const entry = CATALOG[spec.name];
+  const name = spec.name;
+  const platforms = spec.platforms ?? entry.platforms;
+  const isKubernetes = platforms.includes('kubernetes');
+  const isCompose = platforms.includes('compose');
+  if (isCompose && !entry.platforms.includes('compose')) {
+    throw new InputError(`${where}: platforms lists compose, but ${name} has no Compose form (Traefik does TLS there); remove compose`);
+  }
+  const settings = spec.settings ?? {};
+  const namespace = spec.namespace ?? entry.namespace(workspace, settings);
+  const release = workspace.monitoring?.release ?? 'kube-prometheus-stack';
+  const store = workspace.secrets?.store ?? 'homelab';
+  const has = (c: ComponentName) => context.components.has(c);
+
+  for (const chart of spec.kubernetes.charts) {
+    if (!/^v?[0-9]+\.[0-9]+\.[0-9]+/.test(chart.version)) {
+      throw new InputError(`${where}: chart ${show(chart.name)} version ${show(chart.version)} is not exact; pin one version such as 1.2.3`);
+    }
+  }
+  const images: Record<string, string> = {};
+  for (const [service, ref] of Object.entries(spec.compose?.images ?? {})) {
+    const image = parseImageRef(ref, `${where}: compose.images.${service}`);
+    checkPinned(image, `${where}: compose.images.${service}`);
+    images[service] = formatImageRef(image);
+  }
+  if (isCompose) {
+    for (const service of Object.keys(entry.images(settings))) {
+      if (!images[service]) throw new InputError(`${where}: compose.images misses ${show(service)}; add a pinned image for it`);
+    }
+  }
+
+  const acmeEmail = settings.acme?.email ?? '';
+  if (name === 'cert-manager' && acmeEmail === '') {
+    throw new InputError(`${where}: settings.acme.email is required for the ACME ClusterIssuer; pass --email you@example.org`);
+  }
+  const acmeServer = settings.acme?.staging
+    ? 'https://acme-staging-v02.api.letsencrypt.org/directory'
+    : 'https://acme-v02.api.letsencrypt.org/directory';
+  const isHttpRoute = (workspace.ingress?.kind ?? 'ingress') === 'httproute';
+  const gateway = workspace.ingress?.gateway ?? { name: 'homelab', namespace: workspace.ingress?.namespace ?? 'traefik' };
+
+  const provider = settings.provider ?? 'volsync';
+  if (name === 'backup' && provider !== (workspace.backup?.provider ?? 'volsync')) {
+    throw new InputError(
+      `${where}: settings.provider ${show(provider)} differs from homelab.yaml backup.provider ${show(workspace.backup?.provider ?? 'volsync')}; re-run nx g homelab:infra backup --force to switch operators`,
+    );
+  }
+  const s3 = workspace.backup?.s3 ?? null;
+  if (name === 'backup' && provider === 'velero' && !s3) {
+    throw new InputError(`homelab.yaml: backup.provider "velero" needs backup.s3 (endpoint and bucket) for Velero's storage location; add them`);
+  }
+  const retentionDays = settings.retentionDays ?? entry.settings({}, workspace).retentionDays ?? 7;
+  if (settings.storage) quantityBytes(settings.storage, `${where}: settings.storage`);
+
+  const lokiPushUrl = `http://loki-gateway.${namespace}.svc.cluster.local/loki/api/v1/push`;
+
+  // Wiring: what homelab sets in each chart's values, from homelab.yaml and the other components.
+  const serviceMonitor = has('monitoring');
+  const wiring: Record<string, Record<string, unknown>> = {
+    traefik: {
+      ingressClass: { enabled: true, isDefaultClass: true, name: workspace.ingress?.className ?? 'traefik' },
+      providers: { kubernetesIngress: { enabled: true }, kubernetesGateway: { enabled: isHttpRoute } },
+      ...(serviceMonitor ? { metrics: { prometheus: { serviceMonitor: { enabled: true, additionalLabels: { release } } } } } : {}),
+    },
+    'cert-manager': serviceMonitor ? { prometheus: { servicemonitor: { enabled: true, labels: { release } } } } : {},
+    'external-secrets': {
+      ...(serviceMonitor ? { serviceMonitor: { enabled: true, additionalLabels: { release } } } : {}),
+      // The Bitwarden provider talks to ESO's bitwarden-sdk-server.
+      ...(context.stores.some((s) => s.provider === 'bitwarden') ? { 'bitwarden-sdk-server': { enabled: true } } : {}),
+    },
+    'kube-prometheus-stack': {
+      prometheus: {
+        prometheusSpec: {
+          // Apps' ServiceMonitors, PodMonitors and PrometheusRules carry release: <homelab.yaml monitoring.release>.
+          serviceMonitorSelectorNilUsesHelmValues: false,
+          podMonitorSelectorNilUsesHelmValues: false,
+          ruleSelectorNilUsesHelmValues: false,
+          serviceMonitorSelector: { matchLabels: { release } },
+          podMonitorSelector: { matchLabels: { release } },
+          ruleSelector: { matchLabels: { release } },
+          serviceMonitorNamespaceSelector: {},
+          podMonitorNamespaceSelector: {},
+          ruleNamespaceSelector: {},
+          retention: `${retentionDays}d`,
+        },
+      },
+      grafana: {
+        admin: { existingSecret: 'grafana-admin', userKey: 'admin-user', passwordKey: 'admin-password' },
+        // Apps' dashboards are ConfigMaps labelled grafana_dashboard, in their own namespaces.
+        sidecar: { dashboards: { enabled: true, label: 'grafana_dashboard', labelValue: '1', searchNamespace: 'ALL' } },
+        ...(has('logging')
+          ? { additionalDataSources: [{ name: 'Loki', type: 'loki', access: 'proxy', url: `http://loki-gateway.logging.svc.cluster.local` }] }
+          : {}),
+      },
+    },
+    loki: {
+      loki: {
+        limits_config: { retention_period: `${retentionDays * 24}h` },
+        compactor: { retention_enabled: true, delete_request_store: 'filesystem' },
+      },
+      ...(serviceMonitor ? { monitoring: { serviceMonitor: { enabled: true, labels: { release } } } } : {}),
+    },
+    alloy: { alloy: { configMap: { create: false, name: 'alloy-config', key: 'config.alloy' }, mounts: { varlog: true } } },
+    velero: {
+      credentials: { useSecret: true, existingSecret: 'velero-credentials' },
+      configuration: {
+        backupStorageLocation: [
+          { name: 'default', provider: 'aws', default: true, bucket: s3?.bucket ?? '', config: { region: 'us-east-1', s3ForcePathStyle: true, s3Url: s3?.endpoint ?? '' } },
+        ],
+        volumeSnapshotLocation: [],
+      },
+      ...(serviceMonitor ? { metrics: { serviceMonitor: { enabled: true, additionalLabels: { release } } } } : {}),
+    },
+    k8up: serviceMonitor ? { metrics: { serviceMonitor: { enabled: true, additionalLabels: { release } } } } : {},
+    'cloudnative-pg': serviceMonitor ? { monitoring: { podMonitorEnabled: true, podMonitorAdditionalLabels: { release } } } : {},
+  };
+
+  const charts: NormalizedChart[] = spec.kubernetes.charts.map((chart: ChartSpec, i) => {
+    const wired = wiring[chart.name] ?? {};
+    return {
+      repoURL: chart.repoURL,
+      name: chart.name,
+      version: chart.version,
+      // kube-prometheus-stack labels its own monitors with its release name: keep it the one apps use.
+      releaseName: chart.name === 'kube-prometheus-stack' ? release : (chart.releaseName ?? chart.name),
+      valuesFile: i === 0 ? 'values.yaml' : `values-${chart.name}.yaml`,
+      values: deepMerge(chart.values ?? {}, wired),
+      wired: leafPaths(wired),
+    };
+  });
+
+  const resources = ['namespace.yaml'];
+  if (name === 'cert-manager') resources.push('clusterissuer.yaml');
+  if (name === 'monitoring' || (name === 'backup' && provider === 'velero')) resources.push('externalsecret.yaml');
+  if (name === 'postgres') resources.push('cluster.yaml');
+
+  const secretKeys =
+    name === 'monitoring'
+      ? ['GF_SECURITY_ADMIN_USER', 'GF_SECURITY_ADMIN_PASSWORD']
+      : name === 'postgres'
+        ? ['POSTGRES_PASSWORD']
+        : name === 'backup' && s3
+          ? ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']
+          : [];
+
+  const hasAcme = name === 'ingress' && acmeEmail !== '';
+  const traefikCommand = [
+    '--providers.docker=true',
+    '--providers.docker.exposedByDefault=false',
+    `--providers.docker.network=${COMPOSE_NETWORK}`,
+    '--entrypoints.web.address=:80',
+    '--entrypoints.web.http.redirections.entrypoint.to=websecure',
+    '--entrypoints.web.http.redirections.entrypoint.scheme=https',
+    '--entrypoints.websecure.address=:443',
+    '--ping=true',
+    '--metrics.prometheus=true',
+    '--accesslog=true',
+    // Apps' routers ask for the resolver "letsencrypt" (see their compose.generated.yaml).
+    ...(hasAcme
+      ? [
+          `--certificatesresolvers.letsencrypt.acme.email=${acmeEmail}`,
+          '--certificatesresolvers.letsencrypt.acme.storage=/letsencrypt/acme.json',
+          '--certificatesresolvers.letsencrypt.acme.httpchallenge.entrypoint=web',
+          `--certificatesresolvers.letsencrypt.acme.caserver=${acmeServer}`,
+        ]
+      : []),
+  ];
+
+  const environments: NormalizedComponentEnv[] = [];
+  for (const target of environmentTargets(workspace)) {
+    const k8s = isKubernetes && target.installsKubernetes;
+    const compose = isCompose && target.installsCompose;
+    if (!k8s && !compose) continue;
+    const paths = componentEnvironmentPaths(name, target.env.name);
+    environments.push({
+      name: target.env.name,
+      kubernetes: k8s,
+      compose,
+      server: target.server,
+      argocdAppName: `${name}-${target.env.name}`,
+      composeProject: `${name}${target.env.namespaceSuffix ?? ''}`,
+      kubernetesServes: target.kubernetesServes,
+      composeServes: target.composeServes,
+      charts: charts.map((c) => ({
+        ...c,
+        valueFiles: [`$values/${componentPaths(name).k8sBase}/${c.valuesFile}`, `$values/${paths.overlay}/${c.valuesFile}`],
+      })),
+      paths,
+    });
+  }
+
+  return {
+    name,
+    description: spec.description ?? entry.description,
+    layer: 'infrastructure',
+    namespace,
+    namespaceLabels: ['logging', 'monitoring', 'backup'].includes(name)
+      ? { 'pod-security.kubernetes.io/enforce': 'privileged' }
+      : { 'pod-security.kubernetes.io/enforce': 'baseline' },
+    syncWave: entry.syncWave,
+    isKubernetes,
+    isCompose,
+    labels: { 'app.kubernetes.io/part-of': 'homelab', 'app.kubernetes.io/managed-by': 'homelab', 'homelab.dev/component': name },
+    charts,
+    crds: spec.kubernetes.crds ?? null,
+    appliesStores: name === 'external-secrets',
+    resources,
+    secrets: { store, remoteKey: name, keys: secretKeys, hasKeys: secretKeys.length > 0 },
+    acme: {
+      enabled: name === 'cert-manager',
+      email: acmeEmail,
+      server: acmeServer,
+      issuerName: workspace.ingress?.clusterIssuer ?? 'letsencrypt',
+      accountSecret: `${workspace.ingress?.clusterIssuer ?? 'letsencrypt'}-account-key`,
+      isHttpRoute,
+      ingressClass: workspace.ingress?.className ?? 'traefik',
+      gateway,
+    },
+    monitoring: {
+      enabled: name === 'monitoring',
+      release,
+      grafanaSecret: 'grafana-admin',
+      retention: `${retentionDays}d`,
+      prometheusCommand: [
+        '--config.file=/etc/prometheus/prometheus.yml',
+        '--storage.tsdb.path=/prometheus',
+        `--storage.tsdb.retention.time=${retentionDays}d`,
+      ],
+    },
+    logging: { enabled: name === 'logging', lokiPushUrl, composeLokiUrl: 'http://loki:3100/loki/api/v1/push', retention: `${retentionDays * 24}h` },
+    backup: {
+      enabled: name === 'backup',
+      provider,
+      isVelero: name === 'backup' && provider === 'velero',
+      veleroSecret: 'velero-credentials',
+      // External Secrets template: resolved in the cluster from the store, never here.
+      veleroCredentialsTemplate: '[default]\naws_access_key_id={{ .AWS_ACCESS_KEY_ID }}\naws_secret_access_key={{ .AWS_SECRET_ACCESS_KEY }}\n',
+      repositoryKey: workspace.backup?.repositoryKey ?? 'homelab/restic',
+      schedule: workspace.backup?.schedule ?? '0 3 * * *',
+      retentionDays,
+      retentionDaysText: String(retentionDays),
+      s3,
+      compose: {
+        hasS3: s3 !== null,
+        endpoint: (s3?.endpoint ?? '').replace(/^[a-z]+:\/\//, '').replace(/\/+$/, ''),
+        proto: /^http:\/\//.test(s3?.endpoint ?? '') ? 'http' : 'https',
+        bucket: s3?.bucket ?? '',
+      },
+    },
+    postgres: {
+      enabled: name === 'postgres',
+      instances: settings.instances ?? 1,
+      storage: settings.storage ?? '10Gi',
+      imageName: settings.imageName ?? 'ghcr.io/cloudnative-pg/postgresql:17.5',
+    },
+    compose: { network: COMPOSE_NETWORK, images, traefikCommand, hasAcme, configs: isCompose ? composeConfigs(name, charts, context, retentionDays) : [] },
+    environments,
+    gitops: {
+      repoURL: workspace.gitops.repoURL,
+      revision: workspace.gitops.revision ?? 'main',
+      argocdNamespace: workspace.gitops.argocdNamespace ?? 'argocd',
+      project: INFRA_PROJECT,
+    },
+    paths: componentPaths(name),
+  };
+}
+
+/**
+ * The config files of the Compose services, built from the same data as the Kubernetes values
+ * (Alertmanager routes, Loki's schema), so that both trees behave alike.
+ */
+function composeConfigs(name: ComponentName, charts: NormalizedChart[], context: InfraContext, retentionDays: number): { file: string; value: unknown }[] {
+  const values = (chart: string) => charts.find((c) => c.name === chart)?.values ?? {};
+  if (name === 'monitoring') {
+    const kps = values('kube-prometheus-stack') as { alertmanager?: { config?: unknown } };
+    const scrape: unknown[] = [
+      { job_name: 'prometheus', static_configs: [{ targets: ['127.0.0.1:9090'] }] },
+      { job_name: 'alertmanager', static_configs: [{ targets: ['alertmanager:9093'] }] },
+      {
+        // Containers labelled prometheus.io/scrape=true (apps with a metrics port), reached on the shared network.
+        job_name: 'compose',
+        docker_sd_configs: [{ host: 'unix:///var/run/docker.sock', filters: [{ name: 'label', values: ['prometheus.io/scrape=true'] }] }],
+        relabel_configs: [
+          { source_labels: ['__meta_docker_network_name'], regex: COMPOSE_NETWORK, action: 'keep' },
+          { source_labels: ['__meta_docker_network_ip', '__meta_docker_container_label_prometheus_io_port'], separator: ':', target_label: '__address__' },
+          { source_labels: ['__meta_docker_container_label_prometheus_io_path'], regex: '(.+)', target_label: '__metrics_path__' },
+          { source_labels: ['__meta_docker_container_label_homelab_app'], target_label: 'app' },
+          { source_labels: ['__meta_docker_container_label_com_docker_compose_project'], target_label: 'project' },
+        ],
+      },
+    ];
+    if (context.components.has('ingress')) scrape.push({ job_name: 'traefik', static_configs: [{ targets: ['traefik:8080'] }] });
+    const datasources: unknown[] = [
+      { name: 'Prometheus', uid: 'prometheus', type: 'prometheus', access: 'proxy', url: 'http://prometheus:9090', isDefault: true },
+      { name: 'Alertmanager', uid: 'alertmanager', type: 'alertmanager', access: 'proxy', url: 'http://alertmanager:9093', jsonData: { implementation: 'prometheus' } },
+    ];
+    if (context.components.has('logging')) datasources.push({ name: 'Loki', uid: 'loki', type: 'loki', access: 'proxy', url: 'http://loki:3100' });
+    return [
+      {
+        file: 'prometheus.yml',
+        value: {
+          global: { scrape_interval: '30s', evaluation_interval: '30s' },
+          alerting: { alertmanagers: [{ static_configs: [{ targets: ['alertmanager:9093'] }] }] },
+          scrape_configs: scrape,
+        },
+      },
+      { file: 'alertmanager.yml', value: kps.alertmanager?.config ?? { route: { receiver: 'default' }, receivers: [{ name: 'default' }] } },
+      { file: 'grafana-datasources.yaml', value: { apiVersion: 1, datasources } },
+    ];
+  }
+  if (name === 'logging') {
+    const loki = values('loki') as { loki?: { schemaConfig?: unknown } };
+    return [
+      {
+        file: 'loki.yaml',
+        value: {
+          auth_enabled: false,
+          server: { http_listen_port: 3100 },
+          common: {
+            path_prefix: '/loki',
+            replication_factor: 1,
+            ring: { kvstore: { store: 'inmemory' } },
+            storage: { filesystem: { chunks_directory: '/loki/chunks', rules_directory: '/loki/rules' } },
+          },
+          schema_config: loki.loki?.schemaConfig ?? {},
+          limits_config: { retention_period: `${retentionDays * 24}h` },
+          compactor: { working_directory: '/loki/compactor', retention_enabled: true, delete_request_store: 'filesystem' },
+        },
+      },
+    ];
+  }
+  return [];
+}
+
+/** Merges b into a: objects merge key by key, anything else (arrays too) is replaced by b's. */
+export function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [key, value] of Object.entries(b)) {
+    const current = out[key];
+    out[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
+  }
+  return out;
+}
+
+/** Dotted paths of the leaves of an object (an empty object or an array is a leaf). */
+export function leafPaths(value: Record<string, unknown>, prefix = ''): string[] {
+  return Object.entries(value).flatMap(([key, v]) =>
+    isPlainObject(v) && Object.keys(v).length > 0 ? leafPaths(v, `${prefix}${key}.`) : [`${prefix}${key}`],
+  );
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

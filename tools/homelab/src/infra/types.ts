@@ -1,0 +1,62 @@
+import type { BackupProvider } from '../spec/types';
+
+/** The components `nx g homelab:infra` knows (tools/homelab/schemas/infra.schema.json). */
+export const COMPONENT_NAMES = ['ingress', 'cert-manager', 'external-secrets', 'monitoring', 'logging', 'backup', 'postgres'] as const;
+export type ComponentName = (typeof COMPONENT_NAMES)[number];
+
+export type Platform = 'kubernetes' | 'compose';
+
+/** A Helm chart ArgoCD installs, pinned to one version. */
+export interface ChartSpec {
+  repoURL: string;
+  name: string;
+  version: string;
+  releaseName?: string;
+  values?: Record<string, unknown>;
+}
+
+/** A component spec as written in infrastructure/specs/<name>.yaml. */
+export interface ComponentSpec {
+  name: ComponentName;
+  description?: string;
+  platforms?: Platform[];
+  namespace?: string;
+  kubernetes: {
+    charts: ChartSpec[];
+    crds?: { repoURL: string; path: string; targetRevision: string };
+  };
+  compose?: { images: Record<string, string> };
+  settings?: ComponentSettings;
+}
+
+export interface ComponentSettings {
+  acme?: { email: string; staging?: boolean };
+  provider?: BackupProvider;
+  storage?: string;
+  instances?: number;
+  imageName?: string;
+  retentionDays?: number;
+}
+
+export const STORE_PROVIDERS = ['onepassword', 'bitwarden', 'vault', 'doppler', 'infisical', 'kubernetes'] as const;
+export type StoreProvider = (typeof STORE_PROVIDERS)[number];
+
+/** A secret store spec as written in platform/secrets/specs/<name>.yaml. */
+export interface SecretStoreSpec {
+  name: string;
+  provider: StoreProvider;
+  settings: {
+    mode?: 'sdk' | 'connect';
+    vault?: string;
+    connectHost?: string;
+    server?: string;
+    path?: string;
+    role?: string;
+    project?: string;
+    config?: string;
+    organization?: string;
+    namespace?: string;
+  };
+  /** How a Compose deploy reads one property of one store key: see docs/infrastructure.md. */
+  compose: { cli: string; credentials: string[]; read: string[]; select?: string; decode?: 'base64' };
+}

@@ -1,0 +1,43 @@
+import YAML from 'yaml';
+import { parseWorkspaceConfig, WORKSPACE_FILE, WORKSPACE_SCHEMA_PATH } from '../spec/io';
+import type { WorkspaceConfig, WorkspaceEnvironment } from '../spec/types';
+
+/**
+ * Edits of homelab.yaml that keep its comments and layout (YAML Document API); each
+ * result is read back through the workspace schema before anyone writes it.
+ */
+function edit(text: string, change: (doc: YAML.Document) => void): { text: string; config: WorkspaceConfig } {
+  const doc = YAML.parseDocument(text);
+  change(doc);
+  const out = doc.toString({ lineWidth: 0 });
+  return { text: out, config: parseWorkspaceConfig(out) };
+}
+
+export function withEnvironment(text: string, env: WorkspaceEnvironment) {
+  return edit(text, (doc) => doc.addIn(['environments'], doc.createNode(env)));
+}
+
+export function withDefaultStore(text: string, store: string) {
+  return edit(text, (doc) => doc.setIn(['secrets', 'store'], store));
+}
+
+export function withRepoURL(text: string, repoURL: string) {
+  return edit(text, (doc) => doc.setIn(['gitops', 'repoURL'], repoURL));
+}
+
+/** homelab.yaml for a workspace that has none: two environments sharing one cluster and one Docker host. */
+export function defaultWorkspaceFile(repoURL: string): { text: string; config: WorkspaceConfig } {
+  const body = YAML.stringify(
+    {
+      environments: [{ name: 'dev', namespaceSuffix: '-dev' }, { name: 'prod', protected: true }],
+      gitops: { repoURL, revision: 'main', argocdNamespace: 'argocd', project: 'applications' },
+      secrets: { store: 'homelab' },
+      backup: { provider: 'volsync', schedule: '0 3 * * *', repositoryKey: 'homelab/restic' },
+      ingress: { kind: 'ingress', className: 'traefik', clusterIssuer: 'letsencrypt', namespace: 'traefik' },
+      monitoring: { namespace: 'monitoring', release: 'kube-prometheus-stack' },
+    },
+    { lineWidth: 0 },
+  );
+  const text = `# yaml-language-server: $schema=./${WORKSPACE_SCHEMA_PATH}\n# Workspace settings for homelab (${WORKSPACE_FILE}): every app and component is rendered with these.\n${body}`;
+  return { text, config: parseWorkspaceConfig(text) };
+}
