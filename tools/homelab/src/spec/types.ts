@@ -17,6 +17,8 @@ export interface AppSpec {
   securityContext?: { runAsUser?: number; runAsGroup?: number };
   dependsOn?: string[];
   environments?: Record<string, EnvironmentOverride>;
+  /** Policy rules of `homelab validate` turned off for this app, each with its reason. */
+  policy?: { disable?: { rule: string; reason: string }[] };
 }
 
 export interface PortSpec {

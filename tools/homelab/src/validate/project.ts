@@ -1,116 +1,285 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import YAML from 'yaml';
-import { renderApp } from '../render/app';
-import { normalizeApp } from '../spec/normalize';
-import { parseYamlDocument } from '../spec/io';
+import jsyaml from 'js-yaml';
 import { readAppSpec, readWorkspace, ownedFilesOnHost } from '../app/plan';
-import { diskHost, type FileHost } from '../host';
 import { HomelabError } from '../errors';
+import { diskHost, type FileHost } from '../host';
+import { renderApp } from '../render/app';
+import { parseYamlDocument } from '../spec/io';
+import { normalizeApp } from '../spec/normalize';
+import { classify, Engine, type Source, walkYaml } from './engine';
+import { type Finding, formatFinding, sortFindings } from './findings';
+import { isObj, type K8sObject, list, type Obj, podOf } from './objects';
+import { composeConfig, findKustomizer, hasCompose, kustomize } from './render';
+import { finding } from './source';
 
-/** One problem found: where, which rule, what and how to fix it. */
-export interface Finding {
-  file: string;
-  line?: number;
-  rule: string;
-  message: string;
-  severity: 'error' | 'warning';
-}
+export type { Finding };
+export { formatFinding };
 
-export function formatFinding(f: Finding): string {
-  return `${f.file}${f.line ? `:${f.line}` : ''}  ${f.rule}  ${f.message}`;
-}
+type Layer = 'applications' | 'infrastructure';
 
 /**
- * Project-level checks for one app or component: the spec against its schema, the
- * rendered files against the files in git (a hand edit of a generated file is a
- * finding), the secret store and the dependencies it names. Collects every finding.
+ * Every check of one app or component (the Nx `validate` target): the spec against its
+ * schema, spec-owned files against what the spec renders, every file of the project parsed
+ * and schema-checked, each environment rendered once (kustomize overlay, Compose merge) and
+ * the rendered objects checked for schema, policy and consistency, ArgoCD applications,
+ * secrets and Kubernetes/Compose parity. Collects every finding, sorted.
  */
-export function validateProject(workspaceRoot: string, layer: 'applications' | 'infrastructure', name: string): Finding[] {
+export function validateProject(workspaceRoot: string, layer: Layer, name: string): Finding[] {
   const host = diskHost(workspaceRoot);
-  if (layer === 'infrastructure') return validateComponentSpec(host, name);
-  const findings: Finding[] = [];
+  if (layer === 'infrastructure') return validateComponent(workspaceRoot, host, name);
+  const engine = new Engine({ workspaceRoot });
   const specFile = `applications/specs/${name}.yaml`;
+  engine.checkSpecFile(path.join(workspaceRoot, specFile), specFile, 'app-spec');
+  const specOk = checkSync(engine, host, name, specFile);
+  checkProjectFiles(engine, workspaceRoot, layer, name);
+  return sortFindings(specOk ? engine.findings : engine.findings.filter((f) => !f.rule.startsWith('sync/')));
+}
+
+/** Spec schema, render, drift, stale files, store and dependencies (what `nx sync:check` sees, and more). */
+function checkSync(engine: Engine, host: FileHost, name: string, specFile: string): boolean {
   let files;
   let app;
   try {
-    const workspace = readWorkspace(host);
-    app = normalizeApp(readAppSpec(host, name), workspace);
+    app = normalizeApp(readAppSpec(host, name), readWorkspace(host));
     files = renderApp(app);
   } catch (error) {
     if (!(error instanceof HomelabError)) throw error;
-    const match = /^([^:]+\.yaml):(\d+):/.exec(error.message);
-    return [{ file: match?.[1] ?? specFile, line: match ? Number(match[2]) : undefined, rule: 'spec/invalid', message: error.message, severity: 'error' }];
+    // Schema problems are already findings with a line; other spec problems are one finding here.
+    if (!engine.findings.some((f) => f.file === specFile)) {
+      const match = /^([^:\s]+\.yaml):(\d+):(\d+)?/.exec(error.message);
+      engine.report(finding(match?.[1] ?? specFile, 'spec/invalid', error.message, match ? Number(match[2]) : 1, match?.[3] ? Number(match[3]) : 1));
+    }
+    return false;
   }
   const rendered = new Set(files.map((f) => f.path));
   for (const file of files) {
     const current = host.read(file.path);
     if (current === null) {
-      findings.push({ file: file.path, rule: 'sync/missing', message: `missing; run \`npx nx sync\` to render it from ${specFile}`, severity: 'error' });
+      engine.report(finding(file.path, 'sync/missing', `missing; run \`npx nx sync\` to render it from ${specFile}`));
     } else if (file.owner === 'spec' && current !== file.content) {
-      findings.push({
-        file: file.path,
-        line: firstDifferentLine(current, file.content),
-        rule: 'sync/drift',
-        message: `differs from what ${specFile} renders (a hand edit?); put the change in the spec or an overlay, then run \`npx nx sync\``,
-        severity: 'error',
-      });
+      engine.report(
+        finding(file.path, 'sync/drift', `differs from what ${specFile} renders (a hand edit?); put the change in the spec or an overlay, then run \`npx nx sync\``, firstDifferentLine(current, file.content)),
+      );
     }
   }
   for (const stale of ownedFilesOnHost(host, name)) {
-    if (!rendered.has(stale)) {
-      findings.push({ file: stale, rule: 'sync/stale', message: `no longer rendered from ${specFile}; run \`npx nx sync\` to remove it`, severity: 'error' });
-    }
+    if (!rendered.has(stale)) engine.report(finding(stale, 'sync/stale', `no longer rendered from ${specFile}; run \`npx nx sync\` to remove it`));
   }
-  const stores = secretStoreNames(host);
-  if (app.secrets.enabled || app.backup.enabled) {
-    if (!stores.has(app.secrets.store)) {
-      findings.push({
-        file: specFile,
-        rule: 'secrets/store-missing',
-        message: `ClusterSecretStore "${app.secrets.store}" (homelab.yaml secrets.store) is not defined under platform/secrets/stores; add it with nx g homelab:secret-store`,
-        severity: 'error',
-      });
-    }
+  if ((app.secrets.enabled || app.backup.enabled) && !engine.stores()!.has(app.secrets.store)) {
+    engine.report(
+      finding(specFile, 'secrets/store-missing', `ClusterSecretStore "${app.secrets.store}" (homelab.yaml secrets.store) is not defined under platform/secrets/stores; add it with nx g homelab:secret-store`),
+    );
   }
   for (const dep of app.dependsOn) {
     if (!host.isFile(`infrastructure/specs/${dep}.yaml`)) {
-      findings.push({
-        file: specFile,
-        rule: 'deps/unknown-component',
-        message: `dependsOn "${dep}" is not an infrastructure component (infrastructure/specs/${dep}.yaml); add it with nx g homelab:infra ${dep} or remove it`,
-        severity: 'error',
-      });
+      engine.report(
+        finding(specFile, 'deps/unknown-component', `dependsOn "${dep}" is not an infrastructure component (infrastructure/specs/${dep}.yaml); add it with nx g homelab:infra ${dep} or remove it`),
+      );
     }
   }
-  return findings;
+  return true;
 }
 
-function validateComponentSpec(host: FileHost, name: string): Finding[] {
+interface ProjectFiles {
+  k8s: Map<string, K8sObject[]>;
+  sources: Map<string, Source>;
+}
+
+/** Parse, schema (and, where nothing renders, policy) of every file of the project; then render and cross-checks. */
+function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: string): void {
+  const canRender = engine.has('render') && findKustomizer() !== null;
+  const rel = (abs: string) => path.relative(root, abs).split(path.sep).join('/');
+  const files: ProjectFiles = { k8s: new Map(), sources: new Map() };
+  const dirs = [`${layer}/kubernetes/base/${name}`, `${layer}/compose/base/${name}`];
+  for (const env of listDirs(path.join(root, layer, 'kubernetes/overlays'))) dirs.push(`${layer}/kubernetes/overlays/${env}/${name}`);
+  for (const env of listDirs(path.join(root, layer, 'compose/environments'))) dirs.push(`${layer}/compose/environments/${env}/${name}`);
+  const argo = listDirs(path.join(root, 'platform/argocd/applications'))
+    .map((env) => path.join(root, 'platform/argocd/applications', env, `${name}.yaml`))
+    .filter((f) => fs.existsSync(f));
+  for (const abs of [...dirs.flatMap((d) => walkYaml(path.join(root, d))), ...argo]) {
+    const label = rel(abs);
+    const kind = classify(label);
+    if (kind === 'kubernetes') files.k8s.set(label, engine.checkKubernetesFile(abs, label, { policy: !canRender || label.startsWith('platform/') }));
+    else if (kind === 'compose') {
+      const src = engine.checkComposeFile(abs, label, { policy: !hasCompose() && /\/compose\/base\//.test(label) });
+      if (src) files.sources.set(label, src);
+    }
+  }
+  const allObjects = [...files.k8s.values()].flat();
+  checkArgo(engine, root, [...files.k8s.entries()].filter(([f]) => f.startsWith('platform/')).flatMap(([, o]) => o));
+  checkEnvExample(engine, root, layer, name, allObjects);
+  if (!engine.has('render')) return;
+
+  const envs = new Set([...listDirs(path.join(root, layer, 'kubernetes/overlays')), ...listDirs(path.join(root, layer, 'compose/environments'))]);
+  for (const env of [...envs].sort()) {
+    let rendered: K8sObject[] | null = null;
+    const overlay = `${layer}/kubernetes/overlays/${env}/${name}`;
+    const kustomization = path.join(root, overlay, 'kustomization.yaml');
+    if (fs.existsSync(kustomization)) {
+      const fallback = engine.loaded.get(kustomization);
+      if (fallback) {
+        const result = canRender ? kustomize(overlay, root) : null;
+        if (!result) {
+          engine.report(finding(fallback.file, 'render/tool-missing', 'neither `kubectl` nor `kustomize` is installed, so the overlay was not built; install one (`npm run setup:engines`)'));
+        } else if (!result.ok) {
+          engine.report(finding(fallback.file, 'render/kustomize', `kustomize build of ${overlay} failed: ${result.error}; fix the kustomization`));
+        } else {
+          rendered = engine.checkRenderedKubernetes(result.output, fallback, allObjects, { stores: engine.stores(), secretProducers: true, networkPolicy: true });
+        }
+      }
+    }
+    const composeLabels = [`${layer}/compose/base/${name}/compose.yaml`, `${layer}/compose/environments/${env}/${name}/compose.generated.yaml`, `${layer}/compose/environments/${env}/${name}/compose.override.yaml`];
+    const present = composeLabels.filter((f) => fs.existsSync(path.join(root, f)));
+    if (present.length === 0 || !fs.existsSync(path.join(root, composeLabels[1]))) continue;
+    const sources = present.map((f) => files.sources.get(f)).filter((s): s is Source => s !== undefined);
+    if (sources.length !== present.length) continue;
+    const fallback = sources[sources.length - 1];
+    if (!hasCompose()) {
+      engine.report(finding(fallback.file, 'render/tool-missing', '`docker compose` is not installed, so the Compose files were not merged; install it (`npm run setup:engines`)'));
+      continue;
+    }
+    const merged = composeConfig(present, root);
+    if (!merged.ok) {
+      engine.report(finding(fallback.file, 'render/compose', `docker compose config of ${name} in ${env} failed: ${merged.error}; fix the Compose files`));
+      continue;
+    }
+    const doc = engine.checkRenderedCompose(merged.output, sources, fallback);
+    if (doc && rendered && engine.has('consistency')) checkParity(engine, name, rendered, doc, sources, fallback);
+  }
+}
+
+/** ArgoCD Applications: their path exists, and their AppProject does once any AppProject is defined. */
+function checkArgo(engine: Engine, root: string, objects: K8sObject[]): void {
+  if (!engine.has('consistency')) return;
+  let projects: Set<string> | undefined;
+  for (const t of objects) {
+    if (t.obj.kind !== 'Application') continue;
+    const sources = [...(isObj(t.obj.spec?.source) ? [[t.obj.spec.source, ['spec', 'source']] as const] : []), ...list(t.obj.spec?.sources).map((s, i) => [s, ['spec', 'sources', i]] as const)];
+    for (const [s, p] of sources) {
+      if (typeof s.path === 'string' && s.chart === undefined && !fs.existsSync(path.join(root, s.path))) {
+        engine.resolve({ rule: 'argocd/path-missing', message: `Application ${t.obj.metadata?.name} deploys ${s.path}, which does not exist in this repository; fix spec.source.path or add the overlay`, target: t, path: [...p, 'path'] });
+      }
+    }
+    projects ??= appProjects(root);
+    const project = t.obj.spec?.project;
+    if (projects.size > 0 && typeof project === 'string' && project !== 'default' && !projects.has(project)) {
+      engine.resolve({ rule: 'argocd/project-missing', message: `Application ${t.obj.metadata?.name} uses AppProject "${project}", which platform/argocd does not define (${[...projects].join(', ')}); add it or fix spec.project`, target: t, path: ['spec', 'project'] });
+    }
+  }
+}
+
+function appProjects(root: string): Set<string> {
+  const names = new Set<string>();
+  for (const file of walkYaml(path.join(root, 'platform/argocd'))) {
+    try {
+      for (const doc of jsyaml.loadAll(fs.readFileSync(file, 'utf8')) as Obj[]) {
+        if (isObj(doc) && doc.kind === 'AppProject' && typeof doc.metadata?.name === 'string') names.add(doc.metadata.name);
+      }
+    } catch {
+      // reported when that file is validated
+    }
+  }
+  return names;
+}
+
+/** Compose's .env.example lists exactly the keys the app's ExternalSecret produces. */
+function checkEnvExample(engine: Engine, root: string, layer: Layer, name: string, objects: K8sObject[]): void {
+  if (!engine.has('consistency')) return;
+  const label = `${layer}/compose/base/${name}/.env.example`;
+  const abs = path.join(root, label);
+  const es = objects.find((t) => t.obj.kind === 'ExternalSecret' && (t.obj.spec?.target?.name ?? t.obj.metadata?.name) === `${name}-secrets` && t.source.file.startsWith(`${layer}/kubernetes/base/`));
+  const esKeys = es ? list(es.obj.spec?.data).map((d) => String(d.secretKey)) : [];
+  if (!fs.existsSync(abs)) {
+    if (es && esKeys.length) engine.report(finding(es.source.file, 'secrets/env-example', `${label} is missing but ExternalSecret ${name}-secrets has keys ${esKeys.join(', ')}; run \`npx nx sync\``));
+    return;
+  }
+  const text = fs.readFileSync(abs, 'utf8');
+  const lines = text.split('\n');
+  const keys = new Map<string, number>();
+  lines.forEach((l, i) => {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(l);
+    if (m) keys.set(m[1], i + 1);
+  });
+  for (const k of esKeys) if (!keys.has(k)) engine.report(finding(label, 'secrets/env-example', `key ${k} of ExternalSecret ${name}-secrets is missing here; add \`${k}=\` so Compose reads the same secrets`));
+  for (const [k, line] of keys) if (!esKeys.includes(k)) engine.report(finding(label, 'secrets/env-example', `key ${k} is not produced by ExternalSecret ${name}-secrets on Kubernetes; add it to the spec's secrets or remove it`, line));
+}
+
+/** Kubernetes and Compose run the same app: image, ports, health check, env names and mounts. */
+function checkParity(engine: Engine, name: string, rendered: K8sObject[], compose: Obj, sources: Source[], fallback: Source): void {
+  const svc = compose.services?.[name];
+  const workload = rendered.map((t) => podOf(t.obj)).find((p) => p && list(p.spec.containers).some((c) => c.name === name));
+  if (!isObj(svc) || !workload) return;
+  const c = list(workload.spec.containers).find((x) => x.name === name)!;
+  const report = (rule: string, message: string, p: (string | number)[]) => engine.reportComposeIssue(rule, message, ['services', name, ...p], sources, fallback);
+  if (c.image !== svc.image) report('parity/image', `Compose runs ${svc.image ?? 'no image'} but Kubernetes runs ${c.image}; both come from spec.image, run \`npx nx sync\` or fix the override`, ['image']);
+  const k8sPorts = new Set(list(c.ports).map((p) => Number(p.containerPort)));
+  const composePorts = new Set([...(Array.isArray(svc.expose) ? svc.expose.map((p: unknown) => Number(String(p).split('/')[0])) : []), ...list(svc.ports).map((p) => Number(p.target))]);
+  const same = (a: Set<number>, b: Set<number>) => a.size === b.size && [...a].every((x) => b.has(x));
+  if (!same(k8sPorts, composePorts)) report('parity/ports', `Compose exposes ${[...composePorts].join(', ') || 'no port'} but Kubernetes declares ${[...k8sPorts].join(', ') || 'none'}; keep spec.ports the one source of both`, ['expose']);
+  const k8sHealth = isObj(c.readinessProbe) || isObj(c.livenessProbe);
+  const composeHealth = isObj(svc.healthcheck) && svc.healthcheck.disable !== true;
+  if (k8sHealth !== composeHealth) report('parity/health', `${k8sHealth ? 'Kubernetes has probes but Compose has no healthcheck' : 'Compose has a healthcheck but Kubernetes has no probes'}; set spec.health for both`, ['healthcheck']);
+  const k8sEnv = new Set(list(c.env).filter((e) => e.valueFrom === undefined).map((e) => String(e.name)));
+  const env = svc.environment;
+  const composeEnv = new Set<string>(Array.isArray(env) ? env.map((e: unknown) => String(e).split('=')[0]) : isObj(env) ? Object.keys(env) : []);
+  const onlyK8s = [...k8sEnv].filter((k) => !composeEnv.has(k));
+  const onlyCompose = [...composeEnv].filter((k) => !k8sEnv.has(k));
+  if (onlyK8s.length || onlyCompose.length) {
+    report('parity/env', `environment differs: ${[onlyK8s.length ? `only Kubernetes sets ${onlyK8s.join(', ')}` : '', onlyCompose.length ? `only Compose sets ${onlyCompose.join(', ')}` : ''].filter(Boolean).join('; ')}; set env in the spec`, ['environment']);
+  }
+  const emptyDirs = new Set(list(workload.spec.volumes).filter((v) => isObj(v.emptyDir)).map((v) => v.name));
+  const k8sMounts = new Set(list(c.volumeMounts).filter((m) => !emptyDirs.has(m.name)).map((m) => String(m.mountPath)));
+  const composeMounts = new Set(list(svc.volumes).filter((v) => v.type !== 'tmpfs').map((v) => String(v.target)));
+  const onlyKm = [...k8sMounts].filter((m) => !composeMounts.has(m));
+  const onlyCm = [...composeMounts].filter((m) => !k8sMounts.has(m));
+  if (onlyKm.length || onlyCm.length) {
+    report('parity/volumes', `mounts differ: ${[onlyKm.length ? `only Kubernetes mounts ${onlyKm.join(', ')}` : '', onlyCm.length ? `only Compose mounts ${onlyCm.join(', ')}` : ''].filter(Boolean).join('; ')}; declare volumes in the spec`, ['volumes']);
+  }
+}
+
+/**
+ * An infrastructure component. The infrastructure spec model lives in tools/homelab/src/infra:
+ * when it provides `validate.ts` with `validateComponent(root, name): Finding[]`, that runs;
+ * until then the spec is checked leniently (one YAML mapping naming the component).
+ */
+function validateComponent(root: string, host: FileHost, name: string): Finding[] {
+  const infra = loadInfraValidator();
+  if (infra) return sortFindings(infra(root, name));
   const file = `infrastructure/specs/${name}.yaml`;
   try {
     const spec = parseYamlDocument(host.read(file) ?? '', file) as { name?: unknown };
     if (!spec || typeof spec !== 'object' || spec.name !== name) {
-      return [{ file, rule: 'spec/name', message: `a component spec must say name: ${name} (its file name); fix the name`, severity: 'error' }];
+      return [finding(file, 'spec/name', `a component spec must say name: ${name} (its file name); fix the name`)];
     }
   } catch (error) {
     if (!(error instanceof HomelabError)) throw error;
-    return [{ file, rule: 'spec/invalid', message: error.message, severity: 'error' }];
+    const match = /^[^:\s]+\.yaml:(\d+):(\d+)?/.exec(error.message);
+    return [finding(file, 'spec/invalid', error.message, match ? Number(match[1]) : 1, match?.[2] ? Number(match[2]) : 1)];
   }
   return [];
 }
 
-/** Names of the ClusterSecretStores and SecretStores defined under platform/secrets/stores. */
-function secretStoreNames(host: FileHost): Set<string> {
-  const names = new Set<string>();
-  for (const entry of host.list('platform/secrets/stores')) {
-    if (!/\.ya?ml$/.test(entry)) continue;
-    const text = host.read(path.posix.join('platform/secrets/stores', entry)) ?? '';
-    for (const doc of YAML.parseAllDocuments(text)) {
-      const value = doc.toJS() as { kind?: string; metadata?: { name?: string } } | null;
-      if (value && /SecretStore$/.test(value.kind ?? '') && value.metadata?.name) names.add(value.metadata.name);
-    }
+type InfraValidator = (root: string, name: string) => Finding[];
+
+function loadInfraValidator(): InfraValidator | null {
+  const candidates = ['../infra/validate.ts', '../infra/validate.js'].map((f) => path.join(__dirname, f));
+  if (!candidates.some((f) => fs.existsSync(f))) return null;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require('../infra/validate') as { validateComponent?: InfraValidator };
+  return typeof mod.validateComponent === 'function' ? mod.validateComponent : null;
+}
+
+function listDirs(dir: string): string[] {
+  try {
+    return fs
+      .readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    return [];
   }
-  return names;
 }
 
 function firstDifferentLine(a: string, b: string): number {

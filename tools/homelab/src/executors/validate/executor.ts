@@ -6,11 +6,13 @@ export interface ValidateOptions {
   layer: 'applications' | 'infrastructure';
 }
 
+/** One project: every finding as `path:line:col  rule  message`, then a one-line verdict. */
 function run(root: string, project: string, options: ValidateOptions): TaskResult {
   const findings = validateProject(root, options.layer, project);
   const errors = findings.filter((f) => f.severity === 'error');
+  const warnings = findings.length - errors.length;
   const lines = findings.map(formatFinding);
-  lines.push(errors.length === 0 ? `${project}: valid` : `${project}: ${errors.length} error(s)`);
+  lines.push(errors.length === 0 ? `${project}: valid${warnings ? ` (${warnings} warning(s))` : ''}` : `${project}: ${errors.length} error(s)`);
   return { success: errors.length === 0, terminalOutput: `${lines.join('\n')}\n` };
 }
 
@@ -21,7 +23,9 @@ export default async function validateExecutor(options: ValidateOptions, context
 
 /**
  * Batch implementation: many projects in one process, so validating 500 apps does not
- * cost 500 process starts. Nx uses it by default (preferBatch in executors.json).
+ * cost 500 process starts, and each project's environments are rendered once. Nx uses it
+ * by default (preferBatch in executors.json). Each project's output is printed as it
+ * finishes (Nx shows a batch process's stdout, and caches terminalOutput).
  */
 export async function batchValidate(
   taskGraph: TaskGraph,
@@ -29,5 +33,14 @@ export async function batchValidate(
   _overrides: unknown,
   context: ExecutorContext,
 ): Promise<Record<string, TaskResult>> {
-  return runBatch(run, taskGraph, inputs, context);
+  return runBatch(
+    (root, project, options) => {
+      const result = run(root, project, options);
+      (result.success ? process.stdout : process.stderr).write(result.terminalOutput);
+      return result;
+    },
+    taskGraph,
+    inputs,
+    context,
+  );
 }

@@ -1,0 +1,123 @@
+import * as path from 'node:path';
+import { HomelabError, InputError } from '../errors';
+import { addCrdSchemas } from '../validate/crd';
+import { ALL_CHECKS, type CheckClass } from '../validate/engine';
+import { formatJson, formatPretty, formatSarif } from '../validate/findings';
+import { findWorkspaceRoot, validatePaths } from '../validate/paths';
+
+const VERSION = '0.1.0';
+
+const USAGE = `Usage:
+  homelab validate [paths…] [--format pretty|json|sarif] [--skip CHECKS] [--only CHECKS] [--max-file-size MiB]
+  homelab schemas add <crd.yaml>… [--workspace DIR]
+
+validate checks files and folders (default: .) — Kubernetes manifests, kustomize folders, Compose
+files, app specs — offline and strict. CHECKS is a comma list of ${ALL_CHECKS.join(', ')}.
+Exit codes: 0 clean (warnings allowed), 1 errors found, 2 usage or internal error.
+Rules and options: docs/validate.md`;
+
+interface Io {
+  cwd: string;
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+/** Parses `--name value` / `--name=value` options and positional arguments. */
+function parseArgs(args: string[], known: string[]): { positional: string[]; options: Record<string, string> } {
+  const positional: string[] = [];
+  const options: Record<string, string> = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') {
+      positional.push(...args.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('--')) {
+      positional.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = a.slice(2, eq === -1 ? undefined : eq);
+    if (!known.includes(name)) throw new InputError(`unknown option --${name}; see \`homelab --help\``);
+    const value = eq === -1 ? args[++i] : a.slice(eq + 1);
+    if (value === undefined) throw new InputError(`--${name} needs a value; see \`homelab --help\``);
+    options[name] = value;
+  }
+  return { positional, options };
+}
+
+function checksOf(list: string | undefined, flag: string): CheckClass[] {
+  if (list === undefined) return [];
+  const items = list.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const item of items) {
+    if (!(ALL_CHECKS as readonly string[]).includes(item)) throw new InputError(`${flag} ${item}: not a check; use ${ALL_CHECKS.join(', ')}`);
+  }
+  return items as CheckClass[];
+}
+
+function validateCommand(args: string[], io: Io): number {
+  const { positional, options } = parseArgs(args, ['format', 'skip', 'only', 'max-file-size', 'workspace']);
+  const format = options.format ?? 'pretty';
+  if (!['pretty', 'json', 'sarif'].includes(format)) throw new InputError(`--format ${format}: use pretty, json or sarif`);
+  const only = checksOf(options.only, '--only');
+  const skip = checksOf(options.skip, '--skip');
+  const checks = new Set((only.length ? only : ALL_CHECKS).filter((c) => !skip.includes(c)));
+  let maxFileBytes: number | undefined;
+  if (options['max-file-size'] !== undefined) {
+    const mib = Number(options['max-file-size']);
+    if (!(mib > 0)) throw new InputError(`--max-file-size ${options['max-file-size']}: give a size in MiB, e.g. 16`);
+    maxFileBytes = mib * 1024 * 1024;
+  }
+  const workspaceRoot = options.workspace ? path.resolve(io.cwd, options.workspace) : undefined;
+  const result = validatePaths(positional, { cwd: io.cwd, checks, maxFileBytes, workspaceRoot });
+  const text =
+    format === 'json' ? formatJson(result.findings, result) : format === 'sarif' ? formatSarif(result.findings, VERSION) : formatPretty(result.findings, result);
+  io.out(text);
+  return result.findings.some((f) => f.severity === 'error') ? 1 : 0;
+}
+
+function schemasCommand(args: string[], io: Io): number {
+  const [sub, ...rest] = args;
+  if (sub !== 'add') throw new InputError(`schemas ${sub ?? ''}: the only subcommand is \`homelab schemas add <crd.yaml>\``);
+  const { positional, options } = parseArgs(rest, ['workspace']);
+  if (positional.length === 0) throw new InputError('schemas add needs a CRD file: `homelab schemas add <crd.yaml>`');
+  const root = options.workspace ? path.resolve(io.cwd, options.workspace) : findWorkspaceRoot(io.cwd);
+  if (!root) throw new InputError('no homelab.yaml here or above; run it inside the workspace or pass --workspace DIR');
+  for (const file of positional) {
+    for (const written of addCrdSchemas(path.resolve(io.cwd, file), root)) io.out(`wrote ${written}\n`);
+  }
+  return 0;
+}
+
+/**
+ * The `homelab` command. Returns the exit code; the one place that maps errors to
+ * messages: a HomelabError (a user mistake) is one line, anything else is an internal
+ * error with its stack, exit 2.
+ */
+export function main(argv: string[], io: Io = { cwd: process.cwd(), out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }): number {
+  const [command, ...args] = argv;
+  try {
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      io.out(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    }
+    if (command === '--version') {
+      io.out(`${VERSION}\n`);
+      return 0;
+    }
+    if (command === 'validate') return validateCommand(args, io);
+    if (command === 'schemas') return schemasCommand(args, io);
+    throw new InputError(`unknown command "${command}"; use \`homelab validate\` or \`homelab schemas add\` (see --help)`);
+  } catch (error) {
+    if (error instanceof HomelabError) {
+      io.err(`homelab: ${error.message}\n`);
+      return 2;
+    }
+    io.err(`homelab: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+    return 2;
+  }
+}
+
+if (require.main === module) {
+  process.exitCode = main(process.argv.slice(2));
+}

@@ -1,0 +1,354 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import jsyaml from 'js-yaml';
+import { checkSet, type SetContext } from './consistency';
+import { privateKeyOffsets } from './credentials';
+import type { Finding } from './findings';
+import { type Issue, isObj, type K8sObject, type Obj } from './objects';
+import { composePolicy, kubernetesPolicy } from './policy';
+import { isPolicyRule, type RuleClass } from './rules';
+import { checkKubernetes, isList, schemaIssues } from './schema-check';
+import { appSpecValidator, SchemaRegistry, workspaceConfigValidator } from './schemas';
+import { type DocPath, finding, LIMITS, lineColAt, Locator, parseYaml, readText, type SourceFile } from './source';
+
+export type CheckClass = RuleClass;
+export const ALL_CHECKS: readonly CheckClass[] = ['parse', 'schema', 'render', 'consistency', 'policy'];
+
+export interface EngineOptions {
+  /** The workspace root (holds homelab.yaml), or null outside a homelab workspace. */
+  workspaceRoot: string | null;
+  /** Which classes of checks run (parse always does). */
+  checks?: ReadonlySet<CheckClass>;
+  maxFileBytes?: number;
+}
+
+/** A source file with its absolute path, as the engine keeps it. */
+export interface Source extends SourceFile {
+  abs: string;
+  /** Rendered output: where its findings are mapped back to. */
+  rendered?: { fallback: Source; candidates: K8sObject[] };
+}
+
+export type FileKind = 'kubernetes' | 'compose' | 'app-spec' | 'infra-spec' | 'workspace' | 'skip';
+
+const COMPOSE_FILE = /^(docker-)?compose([.-][^/]*)?\.ya?ml$/;
+
+/** What a file is, from its workspace-relative path (or its name outside a workspace). */
+export function classify(rel: string): FileKind {
+  const base = path.posix.basename(rel);
+  if (!/\.(ya?ml|json)$/.test(base)) return 'skip';
+  if (COMPOSE_FILE.test(base)) return 'compose';
+  if (/^applications\/specs\/[^/]+\.yaml$/.test(rel)) return 'app-spec';
+  if (/^infrastructure\/specs\/[^/]+\.yaml$/.test(rel)) return 'infra-spec';
+  if (rel === 'homelab.yaml') return 'workspace';
+  return 'kubernetes';
+}
+
+/** The app or component a workspace-relative path belongs to, if any. */
+export function projectOfPath(rel: string): { layer: string; name: string } | null {
+  const m =
+    /^(applications|infrastructure)\/(?:specs\/([^/]+)\.yaml$|kubernetes\/base\/([^/]+)\/|kubernetes\/overlays\/[^/]+\/([^/]+)\/|compose\/base\/([^/]+)\/|compose\/environments\/[^/]+\/([^/]+)\/)/.exec(rel);
+  if (m) return { layer: m[1], name: (m[2] ?? m[3] ?? m[4] ?? m[5] ?? m[6])! };
+  const argo = /^platform\/argocd\/applications\/[^/]+\/([^/]+)\.yaml$/.exec(rel);
+  return argo ? { layer: 'applications', name: argo[1] } : null;
+}
+
+/**
+ * The validation engine: parse -> schema -> policy per file, consistency per set of objects,
+ * rendered output checked like source and mapped back to source lines. It collects findings;
+ * it never throws for bad input.
+ */
+export class Engine {
+  readonly findings: Finding[] = [];
+  files = 0;
+  documents = 0;
+  readonly schemas: SchemaRegistry;
+  readonly checks: ReadonlySet<CheckClass>;
+  private readonly locator = new Locator();
+  private readonly disabled = new Map<string, Map<string, string>>();
+  private storeNames: Set<string> | null | undefined;
+  private readonly patchFiles = new Map<string, Set<string>>();
+  /** Every file parsed in this run, by absolute path. */
+  readonly loaded = new Map<string, Source>();
+
+  constructor(readonly options: EngineOptions) {
+    this.schemas = new SchemaRegistry(options.workspaceRoot);
+    this.checks = options.checks ?? new Set(ALL_CHECKS);
+  }
+
+  has(check: CheckClass): boolean {
+    return this.checks.has(check);
+  }
+
+  /** Adds a finding, unless it is a policy rule the owning app's spec turns off. */
+  report(f: Finding, abs?: string): void {
+    if (isPolicyRule(f.rule)) {
+      if (!this.has('policy')) return;
+      if (abs && this.disabledRules(abs).has(f.rule)) return;
+    }
+    this.findings.push(f);
+  }
+
+  /** Policy rules an app's spec turns off (`policy.disable`), by the file's owner. */
+  disabledRules(abs: string): Map<string, string> {
+    const root = this.options.workspaceRoot;
+    if (!root) return new Map();
+    const owner = projectOfPath(path.relative(root, abs).split(path.sep).join('/'));
+    if (!owner) return new Map();
+    const key = `${owner.layer}/${owner.name}`;
+    let rules = this.disabled.get(key);
+    if (!rules) {
+      rules = new Map();
+      try {
+        const spec = jsyaml.load(fs.readFileSync(path.join(root, owner.layer, 'specs', `${owner.name}.yaml`), 'utf8')) as Obj;
+        for (const d of Array.isArray(spec?.policy?.disable) ? spec.policy.disable : []) {
+          if (isObj(d) && typeof d.rule === 'string' && typeof d.reason === 'string' && d.reason.trim() !== '') rules.set(d.rule, d.reason);
+        }
+      } catch {
+        // An unreadable spec disables nothing; its own validation reports it.
+      }
+      this.disabled.set(key, rules);
+    }
+    return rules;
+  }
+
+  /** Reads and parses a YAML file; a file that cannot be parsed is one finding and null. */
+  load(abs: string, label: string): Source | null {
+    this.files++;
+    const text = readText(abs, label, this.options.maxFileBytes ?? LIMITS.maxFileBytes);
+    if (typeof text !== 'string') {
+      this.report(text);
+      return null;
+    }
+    const parsed = parseYaml(text, label);
+    if ('rule' in parsed) {
+      this.report(parsed);
+      return null;
+    }
+    this.documents += parsed.docs.filter((d) => d !== null && d !== undefined).length;
+    if (this.has('policy')) {
+      for (const offset of privateKeyOffsets(text)) {
+        const { line, col } = lineColAt(text, offset);
+        this.report(finding(label, 'policy/private-key', 'a PEM private key block is committed here; move the key to the secret store and delete it from git history', line, col), abs);
+      }
+    }
+    const src: Source = { ...parsed, abs };
+    this.loaded.set(abs, src);
+    return src;
+  }
+
+  /** Gives an issue its line: in its source, or, for rendered output, in the source object it came from. */
+  resolve(issue: Issue): void {
+    const src = issue.target.source as Source;
+    const fullPath = [...issue.target.base, ...issue.path];
+    if (src.rendered) {
+      const { kind, metadata } = issue.target.obj;
+      let best: { t: K8sObject; line: number; col: number; depth: number } | null = null;
+      for (const c of src.rendered.candidates) {
+        if (c.obj.kind !== kind || c.obj.metadata?.name !== metadata?.name) continue;
+        const at = this.locator.locate(c.source.text, c.doc, [...c.base, ...issue.path], issue.key);
+        if (!best || at.depth > best.depth || (at.depth === best.depth && best.t.patch && !c.patch)) best = { t: c, ...at };
+      }
+      if (best) {
+        const s = best.t.source as Source;
+        this.report({ file: s.file, line: best.line, col: best.col, rule: issue.rule, message: issue.message, severity: severityFor(issue.rule) }, s.abs);
+      } else {
+        const fb = src.rendered.fallback;
+        this.report({ file: fb.file, line: 1, col: 1, rule: issue.rule, message: `${issue.message} (in the rendered output)`, severity: severityFor(issue.rule) }, fb.abs);
+      }
+      return;
+    }
+    const at = this.locator.locate(src.text, issue.target.doc, fullPath, issue.key);
+    this.report({ file: src.file, line: at.line, col: at.col, rule: issue.rule, message: issue.message, severity: severityFor(issue.rule) }, src.abs);
+  }
+
+  /** The Kubernetes objects of a parsed file; `List` items one by one. Non-objects are findings. */
+  objectsOf(src: Source, patch: boolean): K8sObject[] {
+    const out: K8sObject[] = [];
+    src.docs.forEach((doc, i) => {
+      if (doc === null || doc === undefined) return;
+      if (!isObj(doc)) {
+        const at = this.locator.locate(src.text, i, []);
+        this.report(finding(src.file, 'parse/not-an-object', `document ${i + 1} is a ${Array.isArray(doc) ? 'list' : typeof doc}, not a Kubernetes object; make it a mapping with apiVersion and kind`, at.line, at.col), src.abs);
+        return;
+      }
+      if (isList(doc)) {
+        (doc.items as unknown[]).forEach((item, j) => {
+          if (isObj(item)) out.push({ obj: item, source: src, doc: i, base: ['items', j], patch });
+          else this.resolve({ rule: 'parse/not-an-object', message: `item ${j} of the ${doc.kind} is not an object; make it a Kubernetes object`, target: { obj: doc, source: src, doc: i, base: [], patch }, path: ['items', j] });
+        });
+        return;
+      }
+      out.push({ obj: doc, source: src, doc: i, base: [], patch });
+    });
+    return out;
+  }
+
+  /** Schema and policy checks of objects. */
+  checkObjects(objects: K8sObject[], options: { policy: boolean }): void {
+    for (const t of objects) {
+      if (this.has('schema')) for (const issue of checkKubernetes(t, this.schemas)) this.resolve(issue);
+      if (options.policy && this.has('policy') && !t.patch) for (const issue of kubernetesPolicy(t)) this.resolve(issue);
+    }
+  }
+
+  /** A Kubernetes manifest file: parse, schema, policy. Returns its objects for set checks. */
+  checkKubernetesFile(abs: string, label: string, options: { policy?: boolean } = {}): K8sObject[] {
+    const src = this.load(abs, label);
+    if (!src) return [];
+    const base = path.basename(abs);
+    const isKustomization = /^kustomization\.ya?ml$/i.test(base);
+    if (isKustomization) {
+      src.docs = src.docs.map((d) => (isObj(d) && d.kind === undefined && d.apiVersion === undefined ? { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', ...d } : d));
+    }
+    const objects = this.objectsOf(src, this.isPatch(abs));
+    this.checkObjects(objects, { policy: options.policy ?? true });
+    return objects;
+  }
+
+  /** Is this file a patch of a kustomization beside (or above) it? Patches are partial objects. */
+  isPatch(abs: string): boolean {
+    if (/(^|[-_.])patch(es)?([-_.]|$)/i.test(path.basename(abs).replace(/\.ya?ml$/, ''))) return true;
+    const dir = path.dirname(abs);
+    let patches = this.patchFiles.get(dir);
+    if (!patches) {
+      patches = new Set();
+      for (const name of ['kustomization.yaml', 'kustomization.yml']) {
+        const k = path.join(dir, name);
+        if (!fs.existsSync(k)) continue;
+        try {
+          const doc = jsyaml.load(fs.readFileSync(k, 'utf8')) as Obj;
+          const entries: unknown[] = [...(Array.isArray(doc?.patches) ? doc.patches.map((p: Obj) => p?.path) : []), ...(Array.isArray(doc?.patchesStrategicMerge) ? doc.patchesStrategicMerge : [])];
+          for (const e of entries) if (typeof e === 'string') patches.add(path.resolve(dir, e));
+        } catch {
+          // The kustomization's own check reports it.
+        }
+      }
+      this.patchFiles.set(dir, patches);
+    }
+    return patches.has(abs);
+  }
+
+  /** A Compose file: parse and schema (policy only on merged output, or when asked). */
+  checkComposeFile(abs: string, label: string, options: { policy?: boolean } = {}): Source | null {
+    const src = this.load(abs, label);
+    if (!src) return null;
+    src.docs.forEach((doc, i) => {
+      if (doc === null || doc === undefined) return;
+      const target: K8sObject = { obj: isObj(doc) ? doc : {}, source: src, doc: i, base: [], patch: false };
+      if (!isObj(doc)) {
+        this.resolve({ rule: 'parse/not-an-object', message: 'a Compose file must be a mapping (services:, volumes:, …)', target, path: [] });
+        return;
+      }
+      if (this.has('schema')) {
+        const validate = this.schemas.compose();
+        if (!validate(doc)) for (const issue of schemaIssues(validate.errors ?? [], target, 'Compose file')) this.resolve(issue);
+      }
+      if (options.policy) for (const p of composePolicy(doc)) this.resolve({ ...p, target });
+    });
+    return src;
+  }
+
+  /** An app spec, homelab.yaml or an infrastructure spec against its schema. */
+  checkSpecFile(abs: string, label: string, kind: 'app-spec' | 'workspace' | 'infra-spec'): Source | null {
+    const src = this.load(abs, label);
+    if (!src) return null;
+    const docs = src.docs.filter((d) => d !== null && d !== undefined);
+    const target: K8sObject = { obj: {}, source: src, doc: 0, base: [], patch: false };
+    if (docs.length !== 1 || !isObj(docs[0])) {
+      this.resolve({ rule: 'spec/invalid', message: `${kind === 'workspace' ? 'homelab.yaml' : 'a spec'} must hold exactly one YAML mapping; keep one document`, target, path: [] });
+      return src;
+    }
+    if (kind === 'infra-spec' || !this.has('schema')) return src;
+    const validate = kind === 'app-spec' ? appSpecValidator() : workspaceConfigValidator();
+    if (!validate(docs[0])) {
+      for (const issue of schemaIssues(validate.errors ?? [], { ...target, obj: docs[0] as Obj, doc: src.docs.indexOf(docs[0]) }, kind === 'app-spec' ? 'app spec' : 'homelab.yaml')) this.resolve(issue);
+    }
+    return src;
+  }
+
+  /**
+   * Rendered Kubernetes output (a kustomize build): every object schema- and policy-checked,
+   * the set checked for consistency, findings mapped back to the source objects.
+   */
+  checkRenderedKubernetes(output: string, fallback: Source, candidates: K8sObject[], ctx: SetContext): K8sObject[] {
+    const parsed = parseYaml(output, `${fallback.file} (rendered)`);
+    if ('rule' in parsed) {
+      this.report({ ...parsed, file: fallback.file }, fallback.abs);
+      return [];
+    }
+    const src: Source = { ...parsed, abs: fallback.abs, rendered: { fallback, candidates } };
+    const objects = this.objectsOf(src, false);
+    this.checkObjects(objects, { policy: true });
+    if (this.has('consistency') || this.has('policy')) for (const issue of checkSet(objects, ctx)) this.resolve(issue);
+    return objects;
+  }
+
+  /** Merged Compose output: schema and policy, mapped back to the files merged (the last that has the path wins). */
+  checkRenderedCompose(output: string, sources: Source[], fallback: Source): Obj | null {
+    let doc: unknown;
+    try {
+      doc = jsyaml.load(output);
+    } catch {
+      return null;
+    }
+    if (!isObj(doc)) return null;
+    const issues = this.has('policy') ? composePolicy(doc) : [];
+    for (const issue of issues) this.reportComposeIssue(issue.rule, issue.message, issue.path, sources, fallback);
+    return doc;
+  }
+
+  reportComposeIssue(rule: string, message: string, p: DocPath, sources: Source[], fallback: Source): void {
+    let best: { s: Source; line: number; col: number; depth: number } | null = null;
+    for (const s of sources) {
+      const at = this.locator.locate(s.text, 0, p);
+      // Deepest match wins; a full match in a later file wins a tie (Compose merges later files over earlier ones).
+      if (!best || at.depth > best.depth || (at.depth === best.depth && at.depth === p.length)) best = { s, ...at };
+    }
+    const s = best?.s ?? fallback;
+    this.report({ file: s.file, line: best?.line ?? 1, col: best?.col ?? 1, rule, message, severity: severityFor(rule) }, s.abs);
+  }
+
+  /** Names of the secret stores under platform/secrets/stores (null outside a workspace). */
+  stores(): Set<string> | null {
+    if (this.storeNames !== undefined) return this.storeNames;
+    const root = this.options.workspaceRoot;
+    if (!root) return (this.storeNames = null);
+    const names = new Set<string>();
+    const dir = path.join(root, 'platform/secrets/stores');
+    for (const file of walkYaml(dir)) {
+      try {
+        for (const doc of jsyaml.loadAll(fs.readFileSync(file, 'utf8')) as Obj[]) {
+          if (isObj(doc) && /SecretStore$/.test(String(doc.kind)) && typeof doc.metadata?.name === 'string') names.add(doc.metadata.name);
+        }
+      } catch {
+        // A broken store file is reported when it is validated itself.
+      }
+    }
+    return (this.storeNames = names);
+  }
+}
+
+function severityFor(rule: string): 'error' | 'warning' {
+  return finding('', rule, '').severity;
+}
+
+const SKIP_DIRS = new Set(['node_modules', 'dist', 'coverage']);
+
+/** Every .yaml/.yml file below a folder (dot-folders, node_modules and dist skipped), sorted. */
+export function walkYaml(dir: string): string[] {
+  const out: string[] = [];
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      if (!e.name.startsWith('.') && !SKIP_DIRS.has(e.name)) out.push(...walkYaml(p));
+    } else if (e.isFile() && /\.ya?ml$/.test(e.name)) out.push(p);
+  }
+  return out;
+}

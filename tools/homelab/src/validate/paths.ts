@@ -1,0 +1,186 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import jsyaml from 'js-yaml';
+import { InputError } from '../errors';
+import { checkSet } from './consistency';
+import { type CheckClass, classify, Engine, type Source, walkYaml } from './engine';
+import { type Finding, sortFindings } from './findings';
+import { isObj, type K8sObject, type Obj } from './objects';
+import { composeConfig, findKustomizer, hasCompose, kustomize } from './render';
+import { finding } from './source';
+
+export interface ValidatePathsOptions {
+  /** Where relative paths start and what labels are relative to. */
+  cwd: string;
+  /** The homelab workspace (homelab.yaml); found upwards from cwd when undefined, none when null. */
+  workspaceRoot?: string | null;
+  checks?: ReadonlySet<CheckClass>;
+  maxFileBytes?: number;
+}
+
+export interface ValidateResult {
+  findings: Finding[];
+  files: number;
+  documents: number;
+}
+
+/** The nearest folder at or above `dir` that holds homelab.yaml, or null. */
+export function findWorkspaceRoot(dir: string): string | null {
+  let current = path.resolve(dir);
+  for (;;) {
+    if (fs.existsSync(path.join(current, 'homelab.yaml'))) return current;
+    const parent = path.dirname(current);
+    if (parent === current) return null;
+    current = parent;
+  }
+}
+
+/**
+ * `homelab validate [paths…]`: any files or folders — plain manifests, kustomize folders,
+ * Compose files, specs. Every file is parsed and schema-checked, manifests and Compose files
+ * policy-checked; plain manifests of one folder are checked as a set; kustomize folders (the
+ * top-most ones) are built and their output checked; Compose files are merged per environment.
+ */
+export function validatePaths(inputs: string[], options: ValidatePathsOptions): ValidateResult {
+  const cwd = options.cwd;
+  const workspaceRoot = options.workspaceRoot === undefined ? findWorkspaceRoot(cwd) : options.workspaceRoot;
+  const engine = new Engine({ workspaceRoot, checks: options.checks, maxFileBytes: options.maxFileBytes });
+  const files: string[] = [];
+  const given = inputs.length ? inputs : ['.'];
+  for (const input of given) {
+    const abs = path.resolve(cwd, input);
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(abs);
+    } catch {
+      throw new InputError(`${input}: no such file or folder; pass files or folders to validate`);
+    }
+    if (stat.isDirectory()) files.push(...walkYaml(abs));
+    else files.push(abs);
+  }
+  const unique = [...new Set(files)];
+  const label = (abs: string) => {
+    const rel = path.relative(cwd, abs).split(path.sep).join('/');
+    return rel.startsWith('..') ? abs.split(path.sep).join('/') : rel;
+  };
+  const wsRel = (abs: string) => (workspaceRoot ? path.relative(workspaceRoot, abs).split(path.sep).join('/') : path.basename(abs));
+
+  const byDir = new Map<string, K8sObject[]>();
+  const kustomizations: string[] = [];
+  const composeFiles: Source[] = [];
+  const allObjects: K8sObject[] = [];
+  for (const abs of unique) {
+    const rel = wsRel(abs);
+    let kind = classify(rel.startsWith('..') ? path.basename(abs) : rel);
+    if (kind === 'skip') kind = 'kubernetes';
+    if (kind === 'kubernetes') {
+      const objects = engine.checkKubernetesFile(abs, label(abs));
+      allObjects.push(...objects);
+      const dir = path.dirname(abs);
+      if (/^kustomization\.ya?ml$/i.test(path.basename(abs))) {
+        if (objects.some((t) => t.obj.kind === 'Kustomization')) kustomizations.push(dir);
+      } else {
+        byDir.set(dir, [...(byDir.get(dir) ?? []), ...objects]);
+      }
+    } else if (kind === 'compose') {
+      const src = engine.checkComposeFile(abs, label(abs), { policy: !(engine.has('render') && hasCompose()) && !/override|generated/.test(path.basename(abs)) });
+      if (src) composeFiles.push(src);
+    } else {
+      engine.checkSpecFile(abs, label(abs), kind);
+    }
+  }
+
+  // Plain manifests of one folder are one set (folders under a kustomization are checked rendered).
+  if (engine.has('consistency')) {
+    for (const [dir, objects] of byDir) {
+      if (fs.existsSync(path.join(dir, 'kustomization.yaml')) || fs.existsSync(path.join(dir, 'kustomization.yml'))) continue;
+      for (const issue of checkSet(objects, { stores: engine.stores(), secretProducers: false, networkPolicy: false })) engine.resolve(issue);
+    }
+  }
+
+  if (engine.has('render')) {
+    renderKustomizations(engine, kustomizations, allObjects, cwd, label, workspaceRoot !== null);
+    renderCompose(engine, composeFiles, workspaceRoot, label);
+  }
+  return { findings: sortFindings(engine.findings), files: engine.files, documents: engine.documents };
+}
+
+/** Builds the top-most kustomizations (those no other one of the set includes) and checks their output. */
+function renderKustomizations(engine: Engine, dirs: string[], candidates: K8sObject[], cwd: string, label: (abs: string) => string, inWorkspace: boolean): void {
+  if (dirs.length === 0) return;
+  const included = new Set<string>();
+  for (const dir of dirs) {
+    const k = engine.loaded.get(path.join(dir, 'kustomization.yaml')) ?? engine.loaded.get(path.join(dir, 'kustomization.yml'));
+    const doc = k?.docs.find(isObj) as Obj | undefined;
+    for (const entry of [...(Array.isArray(doc?.resources) ? doc.resources : []), ...(Array.isArray(doc?.components) ? doc.components : [])]) {
+      if (typeof entry === 'string') included.add(path.resolve(dir, entry));
+    }
+  }
+  for (const dir of dirs) {
+    if (included.has(dir)) continue;
+    const kfile = fs.existsSync(path.join(dir, 'kustomization.yaml')) ? path.join(dir, 'kustomization.yaml') : path.join(dir, 'kustomization.yml');
+    const fallback = engine.loaded.get(kfile);
+    if (!fallback) continue;
+    if (!findKustomizer()) {
+      engine.report(finding(fallback.file, 'render/tool-missing', 'neither `kubectl` nor `kustomize` is installed, so this kustomization was not built; install one, or pass --skip render'));
+      continue;
+    }
+    const result = kustomize(dir, cwd);
+    if (!result.ok) {
+      engine.report(finding(fallback.file, 'render/kustomize', `kustomize build of ${label(dir)} failed: ${result.error}; fix the kustomization`));
+      continue;
+    }
+    engine.checkRenderedKubernetes(result.output, fallback, candidates, { stores: engine.stores(), secretProducers: inWorkspace, networkPolicy: inWorkspace });
+  }
+}
+
+/**
+ * Merges Compose files: files of the homelab layout per app and environment (base, generated,
+ * override), any other Compose file on its own.
+ */
+function renderCompose(engine: Engine, sources: Source[], root: string | null, label: (abs: string) => string): void {
+  if (sources.length === 0) return;
+  const groups = new Map<string, string[]>();
+  for (const s of sources) {
+    const rel = root ? path.relative(root, s.abs).split(path.sep).join('/') : '';
+    const m = /^(applications|infrastructure)\/compose\/(?:base|environments\/[^/]+)\/([^/]+)\//.exec(rel);
+    if (!m || !root) {
+      groups.set(s.abs, [s.abs]);
+      continue;
+    }
+    const [, layer, app] = m;
+    const envs = fs.existsSync(path.join(root, layer, 'compose/environments')) ? fs.readdirSync(path.join(root, layer, 'compose/environments')).sort() : [];
+    const withApp = envs.filter((env) => fs.existsSync(path.join(root, layer, 'compose/environments', env, app, 'compose.generated.yaml')));
+    const base = path.join(root, layer, 'compose/base', app, 'compose.yaml');
+    if (withApp.length === 0) groups.set(base, [base]);
+    for (const env of withApp) {
+      const dir = path.join(root, layer, 'compose/environments', env, app);
+      groups.set(`${layer}/${app}/${env}`, [base, path.join(dir, 'compose.generated.yaml'), path.join(dir, 'compose.override.yaml')].filter((f) => fs.existsSync(f)));
+    }
+  }
+  for (const files of groups.values()) {
+    const merged = files.map((f) => engine.loaded.get(f) ?? loadQuiet(f, label(f))).filter((s): s is Source => s !== null);
+    if (merged.length !== files.length) continue;
+    const fallback = merged[merged.length - 1];
+    if (!hasCompose()) {
+      engine.report(finding(fallback.file, 'render/tool-missing', '`docker compose` is not installed, so the Compose files were not merged; install it, or pass --skip render'));
+      return;
+    }
+    const result = composeConfig(files, path.dirname(files[0]));
+    if (!result.ok) {
+      engine.report(finding(fallback.file, 'render/compose', `docker compose config of ${merged.map((s) => s.file).join(' + ')} failed: ${result.error}; fix the Compose files`));
+      continue;
+    }
+    engine.checkRenderedCompose(result.output, merged, fallback);
+  }
+}
+
+/** A file merged with the ones given (e.g. the base of a given override): parsed, not counted or reported twice. */
+function loadQuiet(abs: string, label: string): Source | null {
+  try {
+    const text = fs.readFileSync(abs, 'utf8');
+    return { file: label, abs, text, docs: jsyaml.loadAll(text) as unknown[] };
+  } catch {
+    return null;
+  }
+}

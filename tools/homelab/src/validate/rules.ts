@@ -1,0 +1,80 @@
+/**
+ * Every rule `homelab validate` reports, with its class and what fixes it. docs/validate.md
+ * lists the same table; a test keeps them in step. Policy rules can be turned off per app with
+ * a reason (`policy.disable` in the app spec); the other classes cannot.
+ */
+export type RuleClass = 'parse' | 'schema' | 'render' | 'consistency' | 'policy';
+
+export interface Rule {
+  id: string;
+  class: RuleClass;
+  severity: 'error' | 'warning';
+  /** One line: what the rule checks. */
+  summary: string;
+}
+
+const r = (id: string, cls: RuleClass, summary: string, severity: 'error' | 'warning' = 'error'): Rule => ({ id, class: cls, severity, summary });
+
+export const RULES: readonly Rule[] = [
+  r('parse/unreadable', 'parse', 'the file cannot be read'),
+  r('parse/too-large', 'parse', 'the file is larger than the limit (8 MiB by default, --max-file-size)'),
+  r('parse/binary', 'parse', 'the file holds NUL bytes: a binary file, not YAML'),
+  r('parse/encoding', 'parse', 'the file is not valid UTF-8'),
+  r('parse/syntax', 'parse', 'YAML syntax error'),
+  r('parse/duplicate-key', 'parse', 'a mapping holds the same key twice'),
+  r('parse/too-deep', 'parse', 'nesting deeper than 200 levels'),
+  r('parse/alias-bomb', 'parse', 'aliases expand to more than 1,000,000 nodes (a "billion laughs" document)'),
+  r('parse/not-an-object', 'parse', 'a document is a scalar or a list where a mapping is expected'),
+  r('schema/missing-apiversion', 'schema', 'a Kubernetes document has no apiVersion'),
+  r('schema/missing-kind', 'schema', 'a Kubernetes document has no kind'),
+  r('schema/unknown-kind', 'schema', 'no schema for this apiVersion and kind (add one with `homelab schemas add <crd.yaml>`)'),
+  r('schema/unknown-field', 'schema', 'a field the schema does not define (a typo, or a field of another API version)'),
+  r('schema/missing-field', 'schema', 'a required field is missing'),
+  r('schema/invalid', 'schema', 'a value of the wrong type, outside its enum or otherwise invalid'),
+  r('render/tool-missing', 'render', 'neither `kubectl` nor `kustomize`, or no `docker compose`, to render with'),
+  r('render/kustomize', 'render', 'an overlay or base does not build with kustomize'),
+  r('render/compose', 'render', 'the Compose files of an environment do not merge with `docker compose config`'),
+  r('sync/missing', 'consistency', 'a file the spec renders is missing'),
+  r('sync/drift', 'consistency', 'a spec-owned file differs from what its spec renders (a hand edit)'),
+  r('sync/stale', 'consistency', 'a spec-owned file the spec no longer renders'),
+  r('spec/invalid', 'consistency', 'the spec or homelab.yaml cannot be read or rendered'),
+  r('spec/name', 'consistency', 'a spec name does not match its file name'),
+  r('deps/unknown-component', 'consistency', 'dependsOn names no infrastructure component'),
+  r('argocd/path-missing', 'consistency', 'an ArgoCD Application points at a path that does not exist'),
+  r('argocd/project-missing', 'consistency', 'an ArgoCD Application names an AppProject not defined under platform/argocd (checked once any AppProject is defined there)'),
+  r('secrets/store-missing', 'consistency', 'an ExternalSecret (or the spec) names a secret store not defined under platform/secrets/stores'),
+  r('secrets/no-producer', 'consistency', 'a workload reads a Secret that no ExternalSecret of the project produces'),
+  r('secrets/env-example', 'consistency', 'Compose .env.example keys differ from the ExternalSecret keys'),
+  r('service/target-port', 'consistency', 'a Service targetPort is not a port of the pods it selects'),
+  r('service/selector', 'consistency', 'a Service selector matches no pod template'),
+  r('monitor/port', 'consistency', 'a ServiceMonitor selects no Service, or names a port the Service does not have'),
+  r('backup/pvc-missing', 'consistency', 'a backup resource refers to a PersistentVolumeClaim that does not exist'),
+  r('parity/image', 'consistency', 'Kubernetes and Compose run different images'),
+  r('parity/ports', 'consistency', 'Kubernetes container ports differ from the Compose service ports'),
+  r('parity/health', 'consistency', 'one platform has a health check, the other has none'),
+  r('parity/env', 'consistency', 'Kubernetes and Compose set different environment variable names'),
+  r('parity/volumes', 'consistency', 'Kubernetes and Compose mount different paths'),
+  r('policy/image-tag', 'policy', 'an image is not pinned (no tag, or `latest`)'),
+  r('policy/resources', 'policy', 'a container without CPU/memory requests or a memory limit'),
+  r('policy/probes', 'policy', 'a long-running container without readiness and liveness probes (Compose: healthcheck)'),
+  r('policy/run-as-non-root', 'policy', 'a pod or container that may run as root'),
+  r('policy/read-only-root-fs', 'policy', 'a container whose root filesystem is writable'),
+  r('policy/privileged', 'policy', 'a privileged container, or one that may escalate privileges'),
+  r('policy/host-path', 'policy', 'a hostPath volume (Compose: a bind mount of a host path outside the project)'),
+  r('policy/host-network', 'policy', 'hostNetwork, hostPID or hostIPC (Compose: network_mode/pid/ipc host)'),
+  r('policy/docker-socket', 'policy', 'the Docker socket mounted into a container'),
+  r('policy/network-policy', 'policy', 'a project whose rendered objects hold workloads but no NetworkPolicy'),
+  r('policy/secret-in-git', 'policy', 'a Secret object with data or stringData committed to git'),
+  r('policy/plaintext-credential', 'policy', 'an env value that looks like a credential (known token prefix, or a long high-entropy value)'),
+  r('policy/private-key', 'policy', 'a PEM private key block in a file'),
+];
+
+export const RULE_BY_ID: ReadonlyMap<string, Rule> = new Map(RULES.map((rule) => [rule.id, rule]));
+
+export function severityOf(id: string): 'error' | 'warning' {
+  return RULE_BY_ID.get(id)?.severity ?? 'error';
+}
+
+export function isPolicyRule(id: string): boolean {
+  return RULE_BY_ID.get(id)?.class === 'policy';
+}

@@ -1,0 +1,230 @@
+import * as fs from 'node:fs';
+import jsyaml from 'js-yaml';
+import YAML from 'yaml';
+import type { Finding } from './findings';
+import { severityOf } from './rules';
+
+/** A path into a parsed document: keys and list indexes. */
+export type DocPath = (string | number)[];
+
+/** Limits that keep hostile input from crashing or hanging the run. */
+export const LIMITS = {
+  /** Larger files are one `parse/too-large` finding, never read into the parser. */
+  maxFileBytes: 8 * 1024 * 1024,
+  maxDepth: 200,
+  /** Nodes a document may expand to through aliases. */
+  maxExpandedNodes: 1_000_000,
+};
+
+/**
+ * js-yaml's core schema (YAML 1.2: no timestamps, so `2001-12-14` stays a string as in JSON)
+ * plus merge keys (`<<`), which Kubernetes' YAML reader accepts.
+ */
+const LOAD_SCHEMA = jsyaml.CORE_SCHEMA.extend({ implicit: [(jsyaml as unknown as { types: { merge: jsyaml.Type } }).types.merge] });
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** One YAML file read and parsed: its text (for line lookups) and its documents. */
+export interface SourceFile {
+  /** As reported in findings. */
+  file: string;
+  text: string;
+  /** Parsed documents; `null` for empty ones. */
+  docs: unknown[];
+}
+
+export function finding(file: string, rule: string, message: string, line = 1, col = 1): Finding {
+  return { file, line, col, rule, message, severity: severityOf(rule) };
+}
+
+/**
+ * Reads a file as UTF-8 text, or returns the one finding that says why it cannot be
+ * validated (too large, binary, not UTF-8, unreadable).
+ */
+export function readText(absPath: string, file: string, maxBytes = LIMITS.maxFileBytes): string | Finding {
+  let size: number;
+  try {
+    size = fs.statSync(absPath).size;
+  } catch (error) {
+    return finding(file, 'parse/unreadable', `cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path and its permissions`);
+  }
+  if (size > maxBytes) {
+    return finding(file, 'parse/too-large', `${(size / 1024 / 1024).toFixed(1)} MiB is over the ${(maxBytes / 1024 / 1024).toFixed(0)} MiB limit; split it, or raise --max-file-size`);
+  }
+  let buffer: Buffer;
+  try {
+    buffer = fs.readFileSync(absPath);
+  } catch (error) {
+    return finding(file, 'parse/unreadable', `cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path and its permissions`);
+  }
+  return decode(buffer, file);
+}
+
+export function decode(buffer: Buffer, file: string): string | Finding {
+  const nul = buffer.indexOf(0);
+  if (nul !== -1) {
+    return finding(file, 'parse/binary', `NUL byte at offset ${nul}: this is a binary file, not YAML; remove it from the validated paths`);
+  }
+  try {
+    const text = decoder.decode(buffer);
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  } catch {
+    return finding(file, 'parse/encoding', 'not valid UTF-8; re-save the file as UTF-8');
+  }
+}
+
+/**
+ * Parses every document of a YAML text with js-yaml (fast), or returns the findings that
+ * stop it: a syntax error or duplicate key with its position, nesting too deep, or aliases
+ * that expand beyond the limit.
+ */
+export function parseYaml(text: string, file: string): SourceFile | Finding {
+  let docs: unknown[];
+  try {
+    // js-yaml 4.3 stops at maxDepth itself; the measure below also bounds what a parse lets through.
+    docs = jsyaml.loadAll(text, undefined, { schema: LOAD_SCHEMA, filename: file, maxDepth: LIMITS.maxDepth } as jsyaml.LoadOptions) as unknown[];
+  } catch (error) {
+    if (error instanceof RangeError) {
+      return finding(file, 'parse/too-deep', `nesting too deep to parse (over ${LIMITS.maxDepth} levels?); flatten the document`);
+    }
+    const e = error as jsyaml.YAMLException;
+    const line = (e.mark?.line ?? 0) + 1;
+    const col = (e.mark?.column ?? 0) + 1;
+    const reason = e.reason ?? String(error);
+    if (/nesting exceeded maxDepth/.test(reason)) {
+      return finding(file, 'parse/too-deep', `nesting deeper than ${LIMITS.maxDepth} levels; flatten the document`, line, col);
+    }
+    if (/duplicated mapping key/.test(reason)) {
+      return finding(file, 'parse/duplicate-key', `${reason}; keep one of the two keys (YAML readers disagree on which wins)`, line, col);
+    }
+    return finding(file, 'parse/syntax', `${reason}; fix the YAML syntax`, line, col);
+  }
+  // Anchors are the only way to share nodes: without '&' no document can be an alias bomb.
+  const hasAnchors = text.includes('&');
+  for (let i = 0; i < docs.length; i++) {
+    const doc = docs[i];
+    if (doc === null || typeof doc !== 'object') continue;
+    const problem = measure(doc, hasAnchors);
+    if (problem) {
+      const line = docStartLine(text, i);
+      return problem === 'deep'
+        ? finding(file, 'parse/too-deep', `document ${i + 1} nests deeper than ${LIMITS.maxDepth} levels; flatten it`, line)
+        : finding(file, 'parse/alias-bomb', `document ${i + 1} expands to more than ${LIMITS.maxExpandedNodes.toLocaleString('en')} nodes through aliases; remove the nested aliases`, line);
+    }
+  }
+  return { file, text, docs };
+}
+
+/**
+ * Depth and alias-expanded size of a document, without recursion (so a deep document
+ * cannot overflow the stack). Shared nodes are counted once per reference, memoized.
+ */
+function measure(root: object, hasAnchors: boolean): 'deep' | 'bomb' | null {
+  // Fast path: depth only, iterative.
+  const stack: [unknown, number][] = [[root, 1]];
+  const seen = hasAnchors ? new Set<object>() : null;
+  let shared = false;
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (depth > LIMITS.maxDepth) return 'deep';
+    if (seen) {
+      if (seen.has(node as object)) {
+        shared = true;
+        continue;
+      }
+      seen.add(node as object);
+    }
+    const values = Array.isArray(node) ? node : Object.values(node as object);
+    for (const v of values) if (v !== null && typeof v === 'object') stack.push([v, depth + 1]);
+  }
+  if (!shared) return null;
+  // Expanded size with memoization, post-order without recursion.
+  const size = new Map<object, number>();
+  const work: [object, boolean][] = [[root, false]];
+  while (work.length) {
+    const [node, done] = work.pop()!;
+    if (size.has(node)) continue;
+    const children = (Array.isArray(node) ? node : Object.values(node)).filter((v): v is object => v !== null && typeof v === 'object');
+    if (!done) {
+      work.push([node, true]);
+      for (const c of children) if (!size.has(c)) work.push([c, false]);
+      continue;
+    }
+    let total = 1 + (Array.isArray(node) ? node.length : Object.keys(node).length);
+    for (const c of children) total += size.get(c) ?? 0;
+    if (total > LIMITS.maxExpandedNodes) return 'bomb';
+    size.set(node, total);
+  }
+  return null;
+}
+
+/** 1-based line where document `index` starts, by counting `---` separators (no parse). */
+export function docStartLine(text: string, index: number): number {
+  const lines = text.split('\n');
+  const firstContent = lines.findIndex((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
+  // A text that opens with `---` has its first document after that separator.
+  let wanted = firstContent !== -1 && lines[firstContent].startsWith('---') ? index + 1 : index;
+  if (wanted === 0) return 1;
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].startsWith('---') && --wanted === 0) return i + 2 > lines.length ? i + 1 : i + 2;
+  }
+  return 1;
+}
+
+/**
+ * Finds line and column of a path inside document `docIndex` of a text, re-parsing it with
+ * the `yaml` package (slow, so only for files that have findings; cached per text). For an
+ * unknown field, `key` points at the key itself. Falls back to the deepest part of the path
+ * that exists, then to the document's first line.
+ */
+export class Locator {
+  private cache = new Map<string, { docs: YAML.Document.Parsed[]; lc: YAML.LineCounter }>();
+
+  locate(text: string, docIndex: number, path: DocPath, key?: string): { line: number; col: number; depth: number } {
+    let parsed = this.cache.get(text);
+    if (!parsed) {
+      const lc = new YAML.LineCounter();
+      const docs = YAML.parseAllDocuments(text, { lineCounter: lc, uniqueKeys: false }) as YAML.Document.Parsed[];
+      parsed = { docs: Array.isArray(docs) ? docs : [], lc };
+      if (this.cache.size > 16) this.cache.clear();
+      this.cache.set(text, parsed);
+    }
+    const doc = parsed.docs[docIndex];
+    if (!doc) return { line: docStartLine(text, docIndex), col: 1, depth: 0 };
+    let node: unknown = doc.contents;
+    let pos: number | undefined = (node as YAML.Node | null)?.range?.[0];
+    let depth = 0;
+    const segments = key === undefined ? path : [...path, key];
+    for (let i = 0; i < segments.length; i++) {
+      const seg = segments[i];
+      if (YAML.isAlias(node)) node = node.resolve(doc);
+      if (YAML.isMap(node)) {
+        const pair = node.items.find((p) => (YAML.isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
+        if (!pair) break;
+        const isLast = i === segments.length - 1;
+        const keyNode = pair.key as YAML.Node | null;
+        pos = isLast && key !== undefined ? keyNode?.range?.[0] : ((pair.value as YAML.Node | null)?.range?.[0] ?? keyNode?.range?.[0]);
+        node = pair.value;
+      } else if (YAML.isSeq(node) && /^\d+$/.test(String(seg))) {
+        const item = node.items[Number(seg)] as YAML.Node | undefined;
+        if (!item) break;
+        pos = item.range?.[0];
+        node = item;
+      } else break;
+      depth++;
+    }
+    if (pos === undefined) return { line: docStartLine(text, docIndex), col: 1, depth };
+    const lp = parsed.lc.linePos(pos);
+    return { line: lp.line, col: lp.col, depth };
+  }
+}
+
+/** Line and column of a character offset. */
+export function lineColAt(text: string, offset: number): { line: number; col: number } {
+  let line = 1;
+  let last = -1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    last = i;
+  }
+  return { line, col: offset - last };
+}
