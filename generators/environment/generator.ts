@@ -1,0 +1,13 @@
+import type { Tree } from '@nx/devkit';
+import { treeHost } from '../../tools/homelab/src/host';
+import { generateEnvironment } from '../../tools/homelab/src/infra/generate';
+import { report } from '../../tools/homelab/src/infra/report';
+import type { EnvironmentGeneratorSchema } from './schema';
+
+/**
+ * `nx g homelab:environment <name>`: the environment in homelab.yaml and across every app
+ * and component. Idempotent: a second run changes nothing.
+ */
+export default async function environmentGenerator(tree: Tree, options: EnvironmentGeneratorSchema): Promise<void> {
+  report(generateEnvironment(treeHost(tree), options), options.name);
+}
