@@ -12,6 +12,8 @@ import { type Finding, formatFinding, sortFindings } from './findings';
 import { isObj, type K8sObject, list, type Obj, podOf } from './objects';
 import { composeConfig, findKustomizer, hasCompose, kustomize } from './render';
 import { finding } from './source';
+// Static: under Nx the TypeScript loader is gone by the time a task runs, so a lazy require of a .ts module fails.
+import * as infraValidate from '../infra/validate';
 
 export type { Finding };
 export { formatFinding };
@@ -266,7 +268,7 @@ function loadInfraValidator(): InfraValidator | null {
   const candidates = ['../infra/validate.ts', '../infra/validate.js'].map((f) => path.join(__dirname, f));
   if (!candidates.some((f) => fs.existsSync(f))) return null;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require('../infra/validate') as { validateComponent?: InfraValidator };
+  const mod = infraValidate as { validateComponent?: InfraValidator };
   return typeof mod.validateComponent === 'function' ? mod.validateComponent : null;
 }
 
