@@ -16,8 +16,18 @@ export interface SetContext {
  */
 export function checkSet(objects: K8sObject[], ctx: SetContext): Issue[] {
   const out: Issue[] = [];
-  const of = (kind: string) => objects.filter((t) => t.obj.kind === kind && !t.patch);
-  const pods = objects.filter((t) => !t.patch).map((t) => ({ t, pod: podOf(t.obj) })).filter((p): p is { t: K8sObject; pod: NonNullable<ReturnType<typeof podOf>> } => p.pod !== null);
+  const byKind = new Map<string, K8sObject[]>();
+  const pods: { t: K8sObject; pod: NonNullable<ReturnType<typeof podOf>> }[] = [];
+  for (const t of objects) {
+    if (t.patch) continue;
+    const kind = String(t.obj.kind);
+    const bucket = byKind.get(kind);
+    if (bucket) bucket.push(t);
+    else byKind.set(kind, [t]);
+    const pod = podOf(t.obj);
+    if (pod) pods.push({ t, pod });
+  }
+  const of = (kind: string) => byKind.get(kind) ?? [];
   const services = of('Service');
   const podIndex = new LabelIndex(pods, (p) => p.pod.labels);
   const serviceIndex = new LabelIndex(services, (t) => (isObj(t.obj.metadata?.labels) ? t.obj.metadata.labels : {}));

@@ -4,7 +4,7 @@ import jsyaml from 'js-yaml';
 import { checkSet, type SetContext } from './consistency';
 import { privateKeyOffsets } from './credentials';
 import type { Finding } from './findings';
-import { type Issue, isObj, type K8sObject, type Obj } from './objects';
+import { type Issue, isObj, type K8sObject, type Obj, WORKLOAD_KINDS } from './objects';
 import { composePolicy, kubernetesPolicy } from './policy';
 import { isPolicyRule, type RuleClass } from './rules';
 import { checkKubernetes, isList, schemaIssues } from './schema-check';
@@ -19,6 +19,12 @@ export interface EngineOptions {
   workspaceRoot: string | null;
   /** Which classes of checks run (parse always does). */
   checks?: ReadonlySet<CheckClass>;
+  /**
+   * Keep every parsed document after its file is checked (default). The standalone command
+   * turns it off when nothing will be rendered: only the objects set checks need are kept, so
+   * 10,000 documents do not all stay on the heap.
+   */
+  retainDocs?: boolean;
   maxFileBytes?: number;
 }
 
@@ -203,6 +209,11 @@ export class Engine {
     }
     const objects = this.objectsOf(src, this.isPatch(abs));
     this.checkObjects(objects, { policy: options.policy ?? true });
+    if (this.options.retainDocs === false && !isKustomization) {
+      // Findings re-parse the text for lines; the parsed documents are no longer needed here.
+      src.docs = [];
+      return objects.filter((t) => SET_KINDS.has(t.obj.kind));
+    }
     return objects;
   }
 
@@ -328,6 +339,9 @@ export class Engine {
     return (this.storeNames = names);
   }
 }
+
+/** Kinds the consistency checks of a set look at: other objects need not be kept for them. */
+const SET_KINDS = new Set([...WORKLOAD_KINDS, 'Service', 'ServiceMonitor', 'PersistentVolumeClaim', 'ReplicationSource', 'ReplicationDestination', 'ExternalSecret', 'SecretStore', 'Secret', 'NetworkPolicy']);
 
 function severityFor(rule: string): 'error' | 'warning' {
   return finding('', rule, '').severity;

@@ -44,7 +44,6 @@ export function findWorkspaceRoot(dir: string): string | null {
 export function validatePaths(inputs: string[], options: ValidatePathsOptions): ValidateResult {
   const cwd = options.cwd;
   const workspaceRoot = options.workspaceRoot === undefined ? findWorkspaceRoot(cwd) : options.workspaceRoot;
-  const engine = new Engine({ workspaceRoot, checks: options.checks, maxFileBytes: options.maxFileBytes });
   const files: string[] = [];
   const given = inputs.length ? inputs : ['.'];
   for (const input of given) {
@@ -59,6 +58,9 @@ export function validatePaths(inputs: string[], options: ValidatePathsOptions): 
     else files.push(abs);
   }
   const unique = [...new Set(files)];
+  // Rendered output is mapped back to source objects: keep them all only when something will render.
+  const renders = (options.checks?.has('render') ?? true) && unique.some((f) => /^kustomization\.ya?ml$/i.test(path.basename(f)));
+  const engine = new Engine({ workspaceRoot, checks: options.checks, maxFileBytes: options.maxFileBytes, retainDocs: renders });
   const label = (abs: string) => {
     const rel = path.relative(cwd, abs).split(path.sep).join('/');
     return rel.startsWith('..') ? abs.split(path.sep).join('/') : rel;
@@ -75,12 +77,14 @@ export function validatePaths(inputs: string[], options: ValidatePathsOptions): 
     if (kind === 'skip') kind = 'kubernetes';
     if (kind === 'kubernetes') {
       const objects = engine.checkKubernetesFile(abs, label(abs));
-      allObjects.push(...objects);
+      for (const t of objects) allObjects.push(t);
       const dir = path.dirname(abs);
       if (/^kustomization\.ya?ml$/i.test(path.basename(abs))) {
         if (objects.some((t) => t.obj.kind === 'Kustomization')) kustomizations.push(dir);
       } else {
-        byDir.set(dir, [...(byDir.get(dir) ?? []), ...objects]);
+        const set = byDir.get(dir);
+        if (set) for (const t of objects) set.push(t);
+        else byDir.set(dir, [...objects]);
       }
     } else if (kind === 'compose') {
       const src = engine.checkComposeFile(abs, label(abs), { policy: !(engine.has('render') && hasCompose()) && !/override|generated/.test(path.basename(abs)) });

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import Ajv, { type ErrorObject } from 'ajv';
+import type Ajv from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { InputError } from '../errors';
 
 /** A compiled validator: ajv's function shape (standalone or compiled). */
@@ -87,7 +88,7 @@ export class SchemaRegistry {
   }
 
   private compile(file: string): Validator {
-    this.ajv ??= new Ajv({ allErrors: true, strict: false, validateFormats: false, allowUnionTypes: true, messages: false });
+    this.ajv ??= newAjv({ allErrors: true, strict: false, validateFormats: false, allowUnionTypes: true, messages: false });
     try {
       const schema = JSON.parse(fs.readFileSync(file, 'utf8'));
       delete schema.$schema;
@@ -97,6 +98,13 @@ export class SchemaRegistry {
       throw new InputError(`${file}: not a usable JSON schema (${(error as Error).message.split('\n')[0]}); convert the CRD again with \`homelab schemas add <crd.yaml>\``);
     }
   }
+}
+
+/** ajv itself is loaded only when a schema is compiled at run time (custom CRDs, specs): the built-in validators are precompiled. */
+function newAjv(options: ConstructorParameters<typeof Ajv>[0]): Ajv {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const AjvClass = (require('ajv') as { default: typeof Ajv }).default;
+  return new AjvClass(options);
 }
 
 let appValidator: Validator | undefined;
@@ -116,6 +124,6 @@ export function workspaceConfigValidator(): Validator {
 function compileOwn(name: string): Validator {
   const schema = JSON.parse(fs.readFileSync(path.join(SCHEMAS_DIR, name), 'utf8'));
   delete schema.$schema;
-  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false, allowUnionTypes: true });
+  const ajv = newAjv({ allErrors: true, strict: false, validateFormats: false, allowUnionTypes: true });
   return ajv.compile(schema) as Validator;
 }

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import jsyaml from 'js-yaml';
-import YAML from 'yaml';
+import type YAML from 'yaml';
 import type { Finding } from './findings';
 import { severityOf } from './rules';
 
@@ -98,12 +98,13 @@ export function parseYaml(text: string, file: string): SourceFile | Finding {
     }
     return finding(file, 'parse/syntax', `${reason}; fix the YAML syntax`, line, col);
   }
-  // Anchors are the only way to share nodes: without '&' no document can be an alias bomb.
-  const hasAnchors = text.includes('&');
+  // Anchors are the only way to share nodes: without '&' no document can be an alias bomb, and
+  // js-yaml's maxDepth has bounded the nesting already.
+  if (!text.includes('&')) return { file, text, docs };
   for (let i = 0; i < docs.length; i++) {
     const doc = docs[i];
     if (doc === null || typeof doc !== 'object') continue;
-    const problem = measure(doc, hasAnchors);
+    const problem = measure(doc);
     if (problem) {
       const line = docStartLine(text, i);
       return problem === 'deep'
@@ -118,21 +119,19 @@ export function parseYaml(text: string, file: string): SourceFile | Finding {
  * Depth and alias-expanded size of a document, without recursion (so a deep document
  * cannot overflow the stack). Shared nodes are counted once per reference, memoized.
  */
-function measure(root: object, hasAnchors: boolean): 'deep' | 'bomb' | null {
-  // Fast path: depth only, iterative.
+function measure(root: object): 'deep' | 'bomb' | null {
+  // Depth through aliases, iterative; shared nodes are walked once.
   const stack: [unknown, number][] = [[root, 1]];
-  const seen = hasAnchors ? new Set<object>() : null;
+  const seen = new Set<object>();
   let shared = false;
   while (stack.length) {
     const [node, depth] = stack.pop()!;
     if (depth > LIMITS.maxDepth) return 'deep';
-    if (seen) {
-      if (seen.has(node as object)) {
-        shared = true;
-        continue;
-      }
-      seen.add(node as object);
+    if (seen.has(node as object)) {
+      shared = true;
+      continue;
     }
+    seen.add(node as object);
     const values = Array.isArray(node) ? node : Object.values(node as object);
     for (const v of values) if (v !== null && typeof v === 'object') stack.push([v, depth + 1]);
   }
@@ -181,6 +180,9 @@ export class Locator {
 
   locate(text: string, docIndex: number, path: DocPath, key?: string): { line: number; col: number; depth: number } {
     let parsed = this.cache.get(text);
+    // The yaml package is loaded only when a finding needs a line.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const YAML = require('yaml') as typeof import('yaml');
     if (!parsed) {
       const lc = new YAML.LineCounter();
       const docs = YAML.parseAllDocuments(text, { lineCounter: lc, uniqueKeys: false }) as YAML.Document.Parsed[];
