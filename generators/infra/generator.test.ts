@@ -194,6 +194,15 @@ describe('homelab:infra generator', () => {
       const compose = readDoc(tree, `${COMPOSE}/base/monitoring/compose.yaml`);
       expect(Object.keys(compose.services)).toEqual(['prometheus', 'alertmanager', 'grafana']);
       expect(compose.networks).toEqual({ homelab: { name: 'homelab', external: true } });
+      expect(Object.values(compose.services).map((s: any) => s.deploy.resources.limits.memory)).toEqual(['1g', '128m', '512m']);
+      // Config files are Compose configs (read-only, no host path); the spec can tune each memory limit.
+      expect(compose.configs).toEqual({
+        prometheus: { file: './prometheus.yml' },
+        alertmanager: { file: './alertmanager.yml' },
+        'grafana-datasources': { file: './grafana-datasources.yaml' },
+      });
+      expect(compose.services.prometheus.configs).toEqual([{ source: 'prometheus', target: '/etc/prometheus/prometheus.yml' }]);
+      expect(readDoc(tree, 'infrastructure/specs/monitoring.yaml').compose.memory).toEqual({ prometheus: '1g', alertmanager: '128m', grafana: '512m' });
       const prometheus = readDoc(tree, `${COMPOSE}/base/monitoring/prometheus.yml`);
       const job = prometheus.scrape_configs.find((j: any) => j.job_name === 'compose');
       expect(job.docker_sd_configs[0].filters).toEqual([{ name: 'label', values: ['prometheus.io/scrape=true'] }]);

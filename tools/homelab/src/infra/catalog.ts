@@ -17,6 +17,8 @@ export interface CatalogEntry {
   /** A pinned Git source of CRDs the chart does not ship, when there is one. */
   crds?(settings: ComponentSettings): ComponentSpec['kubernetes']['crds'];
   images(settings: ComponentSettings): Record<string, string>;
+  /** Memory limit of each Compose service (Compose notation), what Kubernetes requests give the pods. */
+  memory: Record<string, string>;
   settings(options: CatalogOptions, workspace: WorkspaceConfig): ComponentSettings;
 }
 
@@ -105,6 +107,7 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
       },
     ],
     images: () => ({ traefik: 'traefik:v3.4.4' }),
+    memory: { traefik: '256m' },
     settings: (o) => (o.email ? { acme: { email: o.email, staging: Boolean(o.staging) } } : {}),
   },
   'cert-manager': {
@@ -116,6 +119,7 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
       { repoURL: 'https://charts.jetstack.io', name: 'cert-manager', version: 'v1.18.2', values: { crds: { enabled: true, keep: true }, replicaCount: 1 } },
     ],
     images: () => ({}),
+    memory: {},
     settings: (o) => ({ acme: { email: o.email ?? '', staging: Boolean(o.staging) } }),
   },
   'external-secrets': {
@@ -125,6 +129,7 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
     namespace: () => 'external-secrets',
     charts: () => [{ repoURL: 'https://charts.external-secrets.io', name: 'external-secrets', version: '0.18.2', values: { installCRDs: true } }],
     images: () => ({}),
+    memory: {},
     settings: () => ({}),
   },
   monitoring: {
@@ -149,6 +154,7 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
       },
     ],
     images: () => ({ prometheus: 'prom/prometheus:v3.5.0', alertmanager: 'prom/alertmanager:v0.28.1', grafana: 'grafana/grafana:12.0.2' }),
+    memory: { prometheus: '1g', alertmanager: '128m', grafana: '512m' },
     settings: () => ({ retentionDays: 15 }),
   },
   logging: {
@@ -177,6 +183,7 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
       { repoURL: GRAFANA, name: 'alloy', version: '1.1.2', values: { controller: { type: 'daemonset' } } },
     ],
     images: () => ({ loki: 'grafana/loki:3.5.1', alloy: 'grafana/alloy:v1.9.2' }),
+    memory: { loki: '512m', alloy: '256m' },
     settings: () => ({ retentionDays: 14 }),
   },
   backup: {
@@ -189,6 +196,7 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
     crds: (s) =>
       s.provider === 'k8up' ? { repoURL: 'https://github.com/k8up-io/k8up.git', path: 'config/crd/apiextensions.k8s.io/v1', targetRevision: 'v2.12.0' } : undefined,
     images: () => ({ backup: 'offen/docker-volume-backup:v2.43.4' }),
+    memory: { backup: '512m' },
     settings: (_o, ws) => ({ provider: ws.backup?.provider ?? 'volsync', retentionDays: 7 }),
   },
   postgres: {
@@ -198,6 +206,7 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
     namespace: () => 'postgres',
     charts: () => [{ repoURL: 'https://cloudnative-pg.github.io/charts', name: 'cloudnative-pg', version: '0.27.1', values: { crds: { create: true } } }],
     images: () => ({ postgres: 'postgres:17.5' }),
+    memory: { postgres: '1g' },
     settings: () => ({ instances: 1, storage: '10Gi', imageName: 'ghcr.io/cloudnative-pg/postgresql:17.5' }),
   },
 };
@@ -218,7 +227,7 @@ export function catalogSpec(name: ComponentName, options: CatalogOptions, worksp
   };
   const crds = entry.crds?.(settings);
   if (crds) spec.kubernetes.crds = crds;
-  if (entry.platforms.includes('compose')) spec.compose = { images: entry.images(settings) };
+  if (entry.platforms.includes('compose')) spec.compose = { images: entry.images(settings), memory: { ...entry.memory } };
   if (Object.keys(settings).length > 0) spec.settings = settings;
   return spec;
 }

@@ -44,6 +44,11 @@ describe('normalizeComponent', () => {
       message: 'infrastructure/specs/postgres.yaml: compose.images misses "postgres"; add a pinned image for it',
     },
     {
+      case: 'a memory limit for a service the component does not have',
+      edit: (s: ComponentSpec) => (s.compose!.memory = { pgbouncer: '64m' }),
+      message: 'compose.memory names "pgbouncer", which is no service of postgres; use one of "postgres"',
+    },
+    {
       case: 'a chart version range',
       edit: (s: ComponentSpec) => (s.kubernetes.charts[0].version = '~0.27'),
       message: 'chart "cloudnative-pg" version "~0.27" is not exact; pin one version such as 1.2.3',

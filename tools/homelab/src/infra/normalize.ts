@@ -82,6 +82,8 @@ export interface NormalizedComponent {
   compose: {
     network: string;
     images: Record<string, string>;
+    /** Memory limit of each service. */
+    memory: Record<string, string>;
     traefikCommand: string[];
     hasAcme: boolean;
     /** Config files of the Compose base, as data: each is emitted as YAML beside compose.yaml. */
@@ -143,9 +145,13 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
     checkPinned(image, `${where}: compose.images.${service}`);
     images[service] = formatImageRef(image);
   }
+  const memory: Record<string, string> = { ...entry.memory, ...(spec.compose?.memory ?? {}) };
   if (isCompose) {
     for (const service of Object.keys(entry.images(settings))) {
       if (!images[service]) throw new InputError(`${where}: compose.images misses ${show(service)}; add a pinned image for it`);
+    }
+    for (const service of Object.keys(memory)) {
+      if (!images[service]) throw new InputError(`${where}: compose.memory names ${show(service)}, which is no service of ${name}; use one of ${Object.keys(images).map((i) => show(i)).join(', ')}`);
     }
   }
 
@@ -373,7 +379,7 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
       storage: settings.storage ?? '10Gi',
       imageName: settings.imageName ?? 'ghcr.io/cloudnative-pg/postgresql:17.5',
     },
-    compose: { network: COMPOSE_NETWORK, images, traefikCommand, hasAcme, configs: isCompose ? composeConfigs(name, charts, context, retentionDays) : [] },
+    compose: { network: COMPOSE_NETWORK, images, memory, traefikCommand, hasAcme, configs: isCompose ? composeConfigs(name, charts, context, retentionDays) : [] },
     environments,
     gitops: {
       repoURL: workspace.gitops.repoURL,

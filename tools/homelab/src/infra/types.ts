@@ -25,7 +25,7 @@ export interface ComponentSpec {
     charts: ChartSpec[];
     crds?: { repoURL: string; path: string; targetRevision: string };
   };
-  compose?: { images: Record<string, string> };
+  compose?: { images: Record<string, string>; memory?: Record<string, string> };
   settings?: ComponentSettings;
 }
 
