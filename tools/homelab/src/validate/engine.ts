@@ -143,6 +143,21 @@ export class Engine {
     return src;
   }
 
+  /**
+   * A file that is not YAML (a runbook, an env file, a .pem): only searched for private keys.
+   * Binary, oversized or non-UTF-8 files are skipped quietly — they are not ours to parse.
+   */
+  scanText(abs: string, label: string): void {
+    if (!this.has('policy') || BINARY_EXT.test(abs)) return;
+    const text = readText(abs, label, this.options.maxFileBytes ?? LIMITS.maxFileBytes);
+    if (typeof text !== 'string') return;
+    this.files++;
+    for (const offset of privateKeyOffsets(text)) {
+      const { line, col } = lineColAt(text, offset);
+      this.report(finding(label, 'policy/private-key', 'a PEM private key block is committed here; move the key to the secret store and delete it from git history', line, col), abs);
+    }
+  }
+
   /** Gives an issue its line: in its source, or, for rendered output, in the source object it came from. */
   resolve(issue: Issue): void {
     const src = issue.target.source as Source;
@@ -347,10 +362,16 @@ function severityFor(rule: string): 'error' | 'warning' {
   return finding('', rule, '').severity;
 }
 
+const BINARY_EXT = /\.(png|jpe?g|gif|ico|webp|pdf|zip|gz|tgz|xz|bz2|zst|woff2?|ttf|otf|mp[34]|wasm|so|dylib|exe|bin|jar|class)$/i;
 const SKIP_DIRS = new Set(['node_modules', 'dist', 'coverage']);
 
 /** Every .yaml/.yml file below a folder (dot-folders, node_modules and dist skipped), sorted. */
 export function walkYaml(dir: string): string[] {
+  return walkFiles(dir).filter((f) => /\.ya?ml$/.test(f));
+}
+
+/** Every file below a folder (dot-folders, node_modules and dist skipped; dot-files such as .env.example included), sorted. */
+export function walkFiles(dir: string): string[] {
   const out: string[] = [];
   let entries: fs.Dirent[];
   try {
@@ -361,8 +382,8 @@ export function walkYaml(dir: string): string[] {
   for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) {
-      if (!e.name.startsWith('.') && !SKIP_DIRS.has(e.name)) out.push(...walkYaml(p));
-    } else if (e.isFile() && /\.ya?ml$/.test(e.name)) out.push(p);
+      if (!e.name.startsWith('.') && !SKIP_DIRS.has(e.name)) out.push(...walkFiles(p));
+    } else if (e.isFile()) out.push(p);
   }
   return out;
 }

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import jsyaml from 'js-yaml';
 import { InputError } from '../errors';
 import { checkSet } from './consistency';
-import { type CheckClass, classify, Engine, type Source, walkYaml } from './engine';
+import { type CheckClass, classify, Engine, type Source, walkFiles } from './engine';
 import { type Finding, sortFindings } from './findings';
 import { isObj, type K8sObject, type Obj } from './objects';
 import { composeConfig, findKustomizer, hasCompose, kustomize } from './render';
@@ -54,7 +54,7 @@ export function validatePaths(inputs: string[], options: ValidatePathsOptions): 
     } catch {
       throw new InputError(`${input}: no such file or folder; pass files or folders to validate`);
     }
-    if (stat.isDirectory()) files.push(...walkYaml(abs));
+    if (stat.isDirectory()) files.push(...walkFiles(abs));
     else files.push(abs);
   }
   const unique = [...new Set(files)];
@@ -73,8 +73,12 @@ export function validatePaths(inputs: string[], options: ValidatePathsOptions): 
   const allObjects: K8sObject[] = [];
   for (const abs of unique) {
     const rel = wsRel(abs);
-    let kind = classify(rel.startsWith('..') ? path.basename(abs) : rel);
-    if (kind === 'skip') kind = 'kubernetes';
+    const kind = classify(rel.startsWith('..') ? path.basename(abs) : rel);
+    if (kind === 'skip') {
+      // Not YAML (an env file, a runbook, a .pem): only searched for private keys.
+      engine.scanText(abs, label(abs));
+      continue;
+    }
     if (kind === 'kubernetes') {
       const objects = engine.checkKubernetesFile(abs, label(abs));
       for (const t of objects) allObjects.push(t);

@@ -7,7 +7,7 @@ import { diskHost, type FileHost } from '../host';
 import { renderApp } from '../render/app';
 import { parseYamlDocument } from '../spec/io';
 import { normalizeApp } from '../spec/normalize';
-import { classify, Engine, type Source, walkYaml } from './engine';
+import { classify, Engine, type Source, walkFiles, walkYaml } from './engine';
 import { type Finding, formatFinding, sortFindings } from './findings';
 import { isObj, type K8sObject, list, type Obj, podOf } from './objects';
 import { composeConfig, findKustomizer, hasCompose, kustomize } from './render';
@@ -99,10 +99,11 @@ function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: str
   const argo = listDirs(path.join(root, 'platform/argocd/applications'))
     .map((env) => path.join(root, 'platform/argocd/applications', env, `${name}.yaml`))
     .filter((f) => fs.existsSync(f));
-  for (const abs of [...dirs.flatMap((d) => walkYaml(path.join(root, d))), ...argo]) {
+  for (const abs of [...dirs.flatMap((d) => walkFiles(path.join(root, d))), ...argo]) {
     const label = rel(abs);
     const kind = classify(label);
-    if (kind === 'kubernetes') files.k8s.set(label, engine.checkKubernetesFile(abs, label, { policy: !canRender || label.startsWith('platform/') }));
+    if (kind === 'skip') engine.scanText(abs, label);
+    else if (kind === 'kubernetes') files.k8s.set(label, engine.checkKubernetesFile(abs, label, { policy: !canRender || label.startsWith('platform/') }));
     else if (kind === 'compose') {
       const src = engine.checkComposeFile(abs, label, { policy: !hasCompose() && /\/compose\/base\//.test(label) });
       if (src) files.sources.set(label, src);

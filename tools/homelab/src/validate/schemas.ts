@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
+import Module from 'node:module';
 import * as path from 'node:path';
+import * as vm from 'node:vm';
 import type Ajv from 'ajv';
 import type { ErrorObject } from 'ajv';
 import { InputError } from '../errors';
@@ -30,12 +32,19 @@ function builtinIndex(): Record<string, IndexEntry> {
   return index;
 }
 
-/** Loads one precompiled module on first use (ajv standalone code, see scripts/build-schemas.ts). */
+/**
+ * Loads one precompiled module on first use (ajv standalone code, see scripts/build-schemas.ts).
+ * It is plain CommonJS, so it is compiled directly rather than through the TypeScript loader
+ * the CLI runs under, which would scan its megabytes on every cold start.
+ */
 function load(module: string): Record<string, Validator> {
   let mod = modules.get(module);
   if (!mod) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    mod = require(path.join(K8S_DIR, `${module}.js`)) as Record<string, Validator>;
+    const file = path.join(K8S_DIR, `${module}.js`);
+    const holder = { exports: {} as Record<string, Validator> };
+    const wrapped = vm.runInThisContext(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file }) as (...args: unknown[]) => void;
+    wrapped(holder.exports, require, holder, file, K8S_DIR);
+    mod = holder.exports;
     modules.set(module, mod);
   }
   return mod;
