@@ -51,7 +51,7 @@ export function parseWorkspaceConfig(text: string | null): WorkspaceConfig {
 /** The order fields are written in: the schema's, so specs read the same everywhere. */
 const KEY_ORDER = [
   'name', 'description', 'image', 'ports', 'env', 'secrets', 'volumes', 'resources', 'health', 'ingress',
-  'replicas', 'monitoring', 'backup', 'network', 'securityContext', 'dependsOn', 'environments',
+  'replicas', 'monitoring', 'backup', 'network', 'securityContext', 'dependsOn', 'environments', 'policy',
 ];
 
 /**
