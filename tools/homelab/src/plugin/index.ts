@@ -7,13 +7,14 @@ import {
   type ProjectConfiguration,
   type TargetConfiguration,
 } from '@nx/devkit';
-import YAML from 'yaml';
+import type * as YamlModule from 'yaml';
 
 /** Options of the plugin entry in nx.json. */
 export interface HomelabPluginOptions {
   validateTargetName?: string;
   buildTargetName?: string;
   deployTargetName?: string;
+  downTargetName?: string;
 }
 
 /**
@@ -31,11 +32,18 @@ export const createNodesV2: CreateNodesV2<HomelabPluginOptions> = [
     // Every spec name in the workspace, so dependencies on components that do not exist
     // become validate findings instead of breaking the whole project graph.
     const known = new Set(specFiles.map((f) => path.basename(f, '.yaml')));
-    return createNodesFromFiles((file, opts, ctx) => projectFor(file, opts ?? {}, ctx, known), specFiles, options, context);
+    const envs = environmentNames(context.workspaceRoot);
+    return createNodesFromFiles((file, opts, ctx) => projectFor(file, opts ?? {}, ctx, known, envs), specFiles, options, context);
   },
 ];
 
-function projectFor(specFile: string, options: HomelabPluginOptions, context: CreateNodesContextV2, known: Set<string>) {
+function projectFor(
+  specFile: string,
+  options: HomelabPluginOptions,
+  context: CreateNodesContextV2,
+  known: Set<string>,
+  envs: string[] | undefined,
+) {
   const layer = specFile.split('/')[0] as Layer;
   const name = path.basename(specFile, '.yaml');
   const facts = readSpecFacts(path.join(context.workspaceRoot, specFile));
@@ -44,12 +52,18 @@ function projectFor(specFile: string, options: HomelabPluginOptions, context: Cr
     validate: options.validateTargetName ?? 'validate',
     build: options.buildTargetName ?? 'build',
     deploy: options.deployTargetName ?? 'deploy',
+    down: options.downTargetName ?? 'down',
   };
-  const files = ownedInputs(layer, name);
+  const files = ownedInputs(layer, name, envs);
+  // Folder inputs end in `/**` rather than `/**/*`: the same files, but Nx matches a
+  // literal prefix far faster than a pattern, and it matches every workspace file
+  // against every task's inputs (500 apps x 17,000 files per run).
   const toolInputs = [
     // The engine that runs the target: a change to it re-validates every project, by design.
-    '{workspaceRoot}/tools/homelab/src/**/*',
-    '{workspaceRoot}/tools/homelab/schemas/**/*',
+    '{workspaceRoot}/tools/homelab/src/**',
+    '{workspaceRoot}/tools/homelab/schemas/**',
+    // ...but not its tests, which the engine never runs.
+    '!{workspaceRoot}/tools/homelab/src/**/*.test.ts',
     // Workspace settings (environments, store, defaults) shape every render.
     '{workspaceRoot}/homelab.yaml',
     // The locked versions of yaml, ajv and handlebars the engine runs on.
@@ -62,9 +76,9 @@ function projectFor(specFile: string, options: HomelabPluginOptions, context: Cr
       ...files,
       ...toolInputs,
       // validate re-renders the spec to catch hand edits of generated files.
-      '{workspaceRoot}/templates/**/*',
+      '{workspaceRoot}/templates/**',
       // secrets must resolve through a store that exists.
-      '{workspaceRoot}/platform/secrets/stores/**/*',
+      '{workspaceRoot}/platform/secrets/stores/**',
     ],
     outputs: [],
     options: { layer },
@@ -89,29 +103,91 @@ function projectFor(specFile: string, options: HomelabPluginOptions, context: Cr
     options: { layer },
     metadata: { description: `Deploy ${name} to an environment (--env), on Compose or Kubernetes (--platform), after its dependencies.` },
   };
+  const down: TargetConfiguration = {
+    executor: 'homelab:down',
+    // Removes a running stack: never cached, and only this project (its dependencies may serve others).
+    cache: false,
+    options: { layer },
+    metadata: { description: `Remove ${name} from an environment (--env); its volumes stay unless --volumes.` },
+  };
   const project: ProjectConfiguration = {
     root,
     name,
     projectType: 'application',
     tags: [layer === 'applications' ? 'type:app' : 'type:infra', ...facts.platforms.map((p) => `platform:${p}`)],
     implicitDependencies: facts.dependsOn.filter((d) => known.has(d) && d !== name),
-    targets: { [names.validate]: validate, [names.build]: build, [names.deploy]: deploy },
+    targets: { [names.validate]: validate, [names.build]: build, [names.deploy]: deploy, [names.down]: down },
     metadata: { description: facts.description ?? `${layer === 'applications' ? 'App' : 'Infrastructure component'} ${name}` },
   };
   return { projects: { [root]: project } };
 }
 
-/** Every file that belongs to a project, in every tree, as Nx inputs. */
-export function ownedInputs(layer: Layer, name: string): string[] {
+/**
+ * Every file that belongs to a project, in every tree, as Nx inputs: its spec, its
+ * Kubernetes base, its overlay in each environment, its Compose base and environment
+ * files, its ArgoCD application in each environment and its runbook.
+ *
+ * With `envs`, each environment is spelled out (`overlays/dev/web/**`): Nx hashes literal
+ * prefixes much faster than a `*` in the middle of a path. Without it (homelab.yaml
+ * unreadable), `*` stands for every environment.
+ * @example ownedInputs('applications', 'web', ['dev'])
+ * // ['{workspaceRoot}/applications/specs/web.yaml', '{workspaceRoot}/applications/kubernetes/base/web/**', ...]
+ */
+export function ownedInputs(layer: Layer, name: string, envs?: string[]): string[] {
+  const each = (pattern: (env: string) => string) => (envs ? envs.map(pattern) : [pattern('*')]);
   return [
     `{workspaceRoot}/${layer}/specs/${name}.yaml`,
-    `{workspaceRoot}/${layer}/kubernetes/base/${name}/**/*`,
-    `{workspaceRoot}/${layer}/kubernetes/overlays/*/${name}/**/*`,
-    `{workspaceRoot}/${layer}/compose/base/${name}/**/*`,
-    `{workspaceRoot}/${layer}/compose/environments/*/${name}/**/*`,
-    `{workspaceRoot}/platform/argocd/applications/*/${name}.yaml`,
+    `{workspaceRoot}/${layer}/kubernetes/base/${name}/**`,
+    ...each((env) => `{workspaceRoot}/${layer}/kubernetes/overlays/${env}/${name}/**`),
+    `{workspaceRoot}/${layer}/compose/base/${name}/**`,
+    ...each((env) => `{workspaceRoot}/${layer}/compose/environments/${env}/${name}/**`),
+    ...each((env) => `{workspaceRoot}/platform/argocd/applications/${env}/${name}.yaml`),
     `{workspaceRoot}/${layer}/runbooks/${name}.md`,
   ];
+}
+
+/** A folder name that is safe to put in a glob as a literal. */
+const LITERAL_SEGMENT = /^[A-Za-z0-9._-]+$/;
+
+/**
+ * Every environment a project can have files in: the environments of homelab.yaml (so
+ * deleting an environment's folder still marks its projects) and every folder under the
+ * environment trees (so a folder of an environment not, or no longer, in homelab.yaml is
+ * still owned). Undefined, meaning "use `*`", when homelab.yaml cannot be read or a
+ * folder name is not a plain literal.
+ */
+export function environmentNames(workspaceRoot: string): string[] | undefined {
+  let settings: unknown;
+  try {
+    settings = yaml().parse(fs.readFileSync(path.join(workspaceRoot, 'homelab.yaml'), 'utf8'), { maxAliasCount: 100 });
+  } catch {
+    return undefined;
+  }
+  const listed = (settings as { environments?: unknown } | null)?.environments;
+  if (!Array.isArray(listed)) return undefined;
+  const names = new Set<string>();
+  for (const env of listed) {
+    const name = (env as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string') return undefined;
+    names.add(name);
+  }
+  const trees = ['applications', 'infrastructure'].flatMap((layer) => [`${layer}/kubernetes/overlays`, `${layer}/compose/environments`]);
+  for (const tree of [...trees, 'platform/argocd/applications']) {
+    for (const entry of folders(path.join(workspaceRoot, tree))) names.add(entry);
+  }
+  const sorted = [...names].sort();
+  return sorted.every((n) => LITERAL_SEGMENT.test(n)) ? sorted : undefined;
+}
+
+function folders(dir: string): string[] {
+  try {
+    return fs
+      .readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -132,20 +208,38 @@ interface SpecFacts {
 }
 
 /**
+ * Spec keys the graph reads. A spec whose text contains none of them, and no backslash
+ * (a quoted key could spell one with an escape), has the default facts: it is not parsed,
+ * because parsing 500 specs costs about half a second of every Nx command.
+ */
+const FACT_KEYS = /dependsOn|platforms|description|\\/;
+
+const DEFAULT_PLATFORMS = ['kubernetes', 'compose'];
+
+/**
  * The few facts the graph needs, read leniently: a broken spec still becomes a project
  * (its validate target reports the problem), so one bad app never hides the others.
  */
 function readSpecFacts(file: string): SpecFacts {
   let value: unknown;
   try {
-    value = YAML.parse(fs.readFileSync(file, 'utf8'), { maxAliasCount: 100 });
+    const text = fs.readFileSync(file, 'utf8');
+    if (!FACT_KEYS.test(text)) return { dependsOn: [], platforms: DEFAULT_PLATFORMS };
+    value = yaml().parse(text, { maxAliasCount: 100 });
   } catch {
     return { dependsOn: [], platforms: [] };
   }
   const spec = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
   const dependsOn = Array.isArray(spec.dependsOn) ? spec.dependsOn.filter((d): d is string => typeof d === 'string') : [];
-  const platforms = Array.isArray(spec.platforms)
-    ? spec.platforms.filter((p): p is string => typeof p === 'string')
-    : ['kubernetes', 'compose'];
+  const platforms = Array.isArray(spec.platforms) ? spec.platforms.filter((p): p is string => typeof p === 'string') : DEFAULT_PLATFORMS;
   return { dependsOn, platforms, description: typeof spec.description === 'string' ? spec.description : undefined };
+}
+
+let yamlModule: typeof YamlModule | undefined;
+
+/** The yaml library, loaded on first use. */
+function yaml(): typeof YamlModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  yamlModule ??= require('yaml') as typeof YamlModule;
+  return yamlModule;
 }

@@ -1,0 +1,312 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { CreateNodesContextV2, ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createNodesV2, environmentNames, type HomelabPluginOptions, SPEC_GLOB } from './index';
+
+/**
+ * The inference plugin on temporary-directory fixtures: each test writes the few files
+ * that matter and calls createNodesV2 the way Nx does (spec files relative to the root).
+ */
+
+let root: string;
+
+beforeEach(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-plugin-'));
+});
+
+afterEach(() => {
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+function write(files: Record<string, string>): void {
+  for (const [file, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    fs.writeFileSync(path.join(root, file), content);
+  }
+}
+
+/** An app with the folders a generated app has (a Kubernetes base and a Compose base). */
+function app(name: string, spec = `name: ${name}\n`): Record<string, string> {
+  return {
+    [`applications/specs/${name}.yaml`]: spec,
+    [`applications/kubernetes/base/${name}/kustomization.yaml`]: 'resources: []\n',
+    [`applications/compose/base/${name}/compose.yaml`]: 'services: {}\n',
+  };
+}
+
+/** A hand-written infrastructure component: a spec and a Kubernetes base. */
+function component(name: string): Record<string, string> {
+  return {
+    [`infrastructure/specs/${name}.yaml`]: `name: ${name}\n`,
+    [`infrastructure/kubernetes/base/${name}/kustomization.yaml`]: 'resources: []\n',
+  };
+}
+
+/** Every spec on disk, as the relative paths Nx hands the plugin for SPEC_GLOB. */
+function specFiles(): string[] {
+  return ['applications', 'infrastructure'].flatMap((layer) => {
+    const dir = path.join(root, layer, 'specs');
+    return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => `${layer}/specs/${f}`) : [];
+  });
+}
+
+/** Runs the plugin over every spec on disk and returns the projects by name. */
+async function projects(options: HomelabPluginOptions = {}): Promise<Record<string, ProjectConfiguration>> {
+  const context: CreateNodesContextV2 = { workspaceRoot: root, nxJsonConfiguration: {} };
+  const results = await createNodesV2[1](specFiles(), options, context);
+  const byName: Record<string, ProjectConfiguration> = {};
+  for (const [, result] of results) {
+    for (const project of Object.values(result.projects ?? {})) byName[project.name!] = project as ProjectConfiguration;
+  }
+  return byName;
+}
+
+function target(project: ProjectConfiguration, name: string): TargetConfiguration {
+  const t = project.targets?.[name];
+  if (!t) throw new Error(`project ${project.name} has no target ${name}; it has ${Object.keys(project.targets ?? {}).join(', ')}`);
+  return t;
+}
+
+describe('homelab inference plugin', () => {
+  it('matches the specs of both layers and nothing else', () => {
+    expect(SPEC_GLOB).toBe('{applications,infrastructure}/specs/*.yaml');
+  });
+
+  it('creates one project per app and per component, named after its spec, rooted at its Kubernetes base', async () => {
+    write({ ...app('web'), ...app('api'), ...component('postgres') });
+    const result = await projects();
+    expect(Object.keys(result).sort()).toEqual(['api', 'postgres', 'web']);
+    expect(result.web.root).toBe('applications/kubernetes/base/web');
+    expect(result.postgres.root).toBe('infrastructure/kubernetes/base/postgres');
+  });
+
+  it('roots a Compose-only app at its Compose base', async () => {
+    write({ 'applications/specs/nas.yaml': 'name: nas\nplatforms: [compose]\n', 'applications/compose/base/nas/compose.yaml': 'services: {}\n' });
+    expect((await projects()).nas.root).toBe('applications/compose/base/nas');
+  });
+
+  it('tags apps type:app and components type:infra, with the platforms they have', async () => {
+    write({ ...app('web'), ...app('nas', 'name: nas\nplatforms: [compose]\n'), ...component('postgres') });
+    const result = await projects();
+    expect(result.web.tags).toEqual(['type:app', 'platform:kubernetes', 'platform:compose']);
+    expect(result.nas.tags).toEqual(['type:app', 'platform:compose']);
+    expect(result.postgres.tags).toContain('type:infra');
+    expect(result.postgres.tags).not.toContain('type:app');
+  });
+
+  it('gives every project validate, build, deploy and down, each with a description', async () => {
+    write({ ...app('web'), ...component('postgres') });
+    for (const project of Object.values(await projects())) {
+      expect(Object.keys(project.targets ?? {}).sort()).toEqual(['build', 'deploy', 'down', 'validate']);
+      for (const t of Object.values(project.targets ?? {})) {
+        expect(t.metadata?.description).toMatch(new RegExp(project.name!));
+      }
+    }
+  });
+
+  it.each([
+    ['validate', 'homelab:validate', true],
+    ['build', 'homelab:build', true],
+    ['deploy', 'homelab:deploy', false],
+    ['down', 'homelab:down', false],
+  ])('%s runs %s with cache %s', async (name, executor, cache) => {
+    write(app('web'));
+    const t = target((await projects()).web, name);
+    expect(t.executor).toBe(executor);
+    expect(t.cache).toBe(cache);
+    expect(t.options).toEqual({ layer: 'applications' });
+  });
+
+  it('passes the layer of a component to its executors', async () => {
+    write(component('postgres'));
+    const postgres = (await projects()).postgres;
+    for (const name of ['validate', 'build', 'deploy', 'down']) expect(target(postgres, name).options).toEqual({ layer: 'infrastructure' });
+  });
+
+  describe('inputs follow the files a project owns in every tree', () => {
+    const HOMELAB_YAML = 'environments:\n  - name: dev\n  - name: prod\n';
+    const owned = [
+      ['the spec', '{workspaceRoot}/applications/specs/web.yaml'],
+      ['the Kubernetes base', '{workspaceRoot}/applications/kubernetes/base/web/**'],
+      ['the dev overlay', '{workspaceRoot}/applications/kubernetes/overlays/dev/web/**'],
+      ['the prod overlay', '{workspaceRoot}/applications/kubernetes/overlays/prod/web/**'],
+      ['the Compose base', '{workspaceRoot}/applications/compose/base/web/**'],
+      ['the dev Compose environment', '{workspaceRoot}/applications/compose/environments/dev/web/**'],
+      ['the prod Compose environment', '{workspaceRoot}/applications/compose/environments/prod/web/**'],
+      ['the dev ArgoCD application', '{workspaceRoot}/platform/argocd/applications/dev/web.yaml'],
+      ['the prod ArgoCD application', '{workspaceRoot}/platform/argocd/applications/prod/web.yaml'],
+      ['the runbook', '{workspaceRoot}/applications/runbooks/web.md'],
+      ['the tool code', '{workspaceRoot}/tools/homelab/src/**'],
+      ['the tool schemas', '{workspaceRoot}/tools/homelab/schemas/**'],
+      ['the workspace settings', '{workspaceRoot}/homelab.yaml'],
+      ['the locked engine dependencies', '{workspaceRoot}/package-lock.json'],
+    ] as const;
+
+    it.each(owned)('validate takes %s', async (_what, input) => {
+      write({ 'homelab.yaml': HOMELAB_YAML, ...app('web') });
+      expect(target((await projects()).web, 'validate').inputs).toContain(input);
+    });
+
+    it.each(owned)('build takes %s', async (_what, input) => {
+      write({ 'homelab.yaml': HOMELAB_YAML, ...app('web') });
+      expect(target((await projects()).web, 'build').inputs).toContain(input);
+    });
+
+    it('validate takes templates/ and the secret stores (it re-renders the spec); build takes neither (it renders the files in git)', async () => {
+      write(app('web'));
+      const web = (await projects()).web;
+      expect(target(web, 'validate').inputs).toEqual(
+        expect.arrayContaining(['{workspaceRoot}/templates/**', '{workspaceRoot}/platform/secrets/stores/**']),
+      );
+      expect(target(web, 'build').inputs).not.toContain('{workspaceRoot}/templates/**');
+      expect(target(web, 'build').inputs).not.toContain('{workspaceRoot}/platform/secrets/stores/**');
+    });
+
+    it.each(['validate', 'build'])("%s leaves out the tool's own tests", async (name) => {
+      write(app('web'));
+      expect(target((await projects()).web, name).inputs).toContain('!{workspaceRoot}/tools/homelab/src/**/*.test.ts');
+    });
+
+    it('build takes the kubectl and docker compose versions it renders with', async () => {
+      write(app('web'));
+      const inputs = target((await projects()).web, 'build').inputs;
+      expect(inputs).toContainEqual({ runtime: 'kubectl version --client -o json' });
+      expect(inputs).toContainEqual({ runtime: 'docker compose version --short' });
+    });
+
+    it('owns the folders of an environment that is on disk but not in homelab.yaml', async () => {
+      write({ 'homelab.yaml': HOMELAB_YAML, ...app('web'), 'applications/kubernetes/overlays/staging/web/kustomization.yaml': 'resources: []\n' });
+      const inputs = target((await projects()).web, 'validate').inputs;
+      expect(inputs).toContain('{workspaceRoot}/applications/kubernetes/overlays/staging/web/**');
+      expect(inputs).toContain('{workspaceRoot}/platform/argocd/applications/staging/web.yaml');
+    });
+
+    it.each([
+      ['homelab.yaml is missing', {}],
+      ['homelab.yaml is not valid YAML', { 'homelab.yaml': 'environments: [dev\n' }],
+      ['an environment name is not a plain folder name', { 'homelab.yaml': 'environments:\n  - name: "d*v"\n' }],
+    ])('stands for every environment with * when %s', async (_why, files) => {
+      write({ ...files, ...app('web') });
+      const inputs = target((await projects()).web, 'validate').inputs;
+      expect(inputs).toContain('{workspaceRoot}/applications/kubernetes/overlays/*/web/**');
+      expect(inputs).toContain('{workspaceRoot}/applications/compose/environments/*/web/**');
+      expect(inputs).toContain('{workspaceRoot}/platform/argocd/applications/*/web.yaml');
+    });
+
+    it("names no other project's files", async () => {
+      write({ 'homelab.yaml': HOMELAB_YAML, ...app('web'), ...app('web2') });
+      const inputs = (target((await projects()).web, 'validate').inputs ?? []).filter((i): i is string => typeof i === 'string');
+      expect(inputs.filter((i) => i.includes('web2'))).toEqual([]);
+      // `web/**` must not match web2's folders: every owned glob ends the name with '/' or '.'.
+      expect(inputs.filter((i) => /web[^/.]/.test(i))).toEqual([]);
+    });
+
+    it('takes the component layer for a component', async () => {
+      write({ 'homelab.yaml': HOMELAB_YAML, ...component('postgres') });
+      const inputs = target((await projects()).postgres, 'validate').inputs;
+      expect(inputs).toContain('{workspaceRoot}/infrastructure/specs/postgres.yaml');
+      expect(inputs).toContain('{workspaceRoot}/infrastructure/kubernetes/base/postgres/**');
+      expect(inputs).toContain('{workspaceRoot}/infrastructure/compose/environments/dev/postgres/**');
+      expect(inputs).toContain('{workspaceRoot}/infrastructure/runbooks/postgres.md');
+    });
+  });
+
+  describe('environmentNames', () => {
+    it('lists the environments of homelab.yaml and the environment folders of every tree, sorted', () => {
+      write({
+        'homelab.yaml': 'environments:\n  - name: prod\n  - name: dev\n',
+        'infrastructure/compose/environments/lab/postgres/compose.override.yaml': '{}\n',
+        'platform/argocd/applications/edge/web.yaml': '{}\n',
+        // A file next to the environment folders is not an environment.
+        'applications/kubernetes/overlays/.gitkeep': '',
+      });
+      expect(environmentNames(root)).toEqual(['dev', 'edge', 'lab', 'prod']);
+    });
+  });
+
+  it('caches no outputs for validate and every rendered environment for build', async () => {
+    write(app('web'));
+    const web = (await projects()).web;
+    expect(target(web, 'validate').outputs).toEqual([]);
+    expect(target(web, 'build').outputs).toEqual(['{workspaceRoot}/dist/*/kubernetes/web.yaml', '{workspaceRoot}/dist/*/compose/web']);
+    expect(target(web, 'deploy').outputs).toBeUndefined();
+    expect(target(web, 'down').outputs).toBeUndefined();
+  });
+
+  it('removes only the project itself on down: no build, no dependencies', async () => {
+    write({ ...app('web', 'name: web\ndependsOn: [postgres]\n'), ...component('postgres') });
+    expect(target((await projects()).web, 'down').dependsOn).toBeUndefined();
+  });
+
+  it('builds after validating, and deploys after its own build and the deploy of its dependencies', async () => {
+    write(app('web'));
+    const web = (await projects()).web;
+    expect(target(web, 'build').dependsOn).toEqual(['validate']);
+    const deps = target(web, 'deploy').dependsOn ?? [];
+    expect(deps).toContain('build');
+    expect(deps).toContainEqual(expect.objectContaining({ target: 'deploy', dependencies: true }));
+  });
+
+  it('uses the target names set in the plugin options, in targets and dependsOn alike', async () => {
+    write(app('web'));
+    const web = (await projects({ validateTargetName: 'check', buildTargetName: 'render', deployTargetName: 'ship', downTargetName: 'remove' })).web;
+    expect(Object.keys(web.targets ?? {}).sort()).toEqual(['check', 'remove', 'render', 'ship']);
+    expect(target(web, 'render').dependsOn).toEqual(['check']);
+    expect(target(web, 'ship').dependsOn).toContain('render');
+    expect(target(web, 'ship').dependsOn).toContainEqual(expect.objectContaining({ target: 'ship', dependencies: true }));
+  });
+
+  it('turns dependsOn into implicit dependencies on existing components and drops unknown ones', async () => {
+    write({
+      ...app('web', 'name: web\ndependsOn: [postgres, redis, web]\n'),
+      ...component('postgres'),
+    });
+    const result = await projects();
+    // redis has no spec (validate reports it); web naming itself is not an edge.
+    expect(result.web.implicitDependencies).toEqual(['postgres']);
+    expect(result.postgres.implicitDependencies).toEqual([]);
+  });
+
+  it('gives an app without dependsOn no implicit dependencies', async () => {
+    write({ ...app('web'), ...component('postgres') });
+    expect((await projects()).web.implicitDependencies).toEqual([]);
+  });
+
+  it('still creates a project for a spec that is not valid YAML, and keeps the other projects', async () => {
+    write({
+      ...app('broken', 'name: broken\nimage: [unclosed\n  : :\n'),
+      ...app('web', 'name: web\ndependsOn: [postgres]\n'),
+      ...component('postgres'),
+    });
+    const result = await projects();
+    expect(Object.keys(result).sort()).toEqual(['broken', 'postgres', 'web']);
+    // The broken app keeps its targets: its validate run is where the YAML error is reported.
+    expect(Object.keys(result.broken.targets ?? {}).sort()).toEqual(['build', 'deploy', 'down', 'validate']);
+    expect(result.broken.implicitDependencies).toEqual([]);
+    expect(result.web.implicitDependencies).toEqual(['postgres']);
+  });
+
+  it.each([
+    ['in flow style', '{ name: web, dependsOn: [postgres] }\n', ['postgres']],
+    ['with a key spelled by an escape', '{ name: web, "depends\\x4fn": [postgres] }\n', ['postgres']],
+  ])('reads dependsOn written %s', async (_how, spec, expected) => {
+    write({ ...app('web', spec), ...component('postgres') });
+    expect((await projects()).web.implicitDependencies).toEqual(expected);
+  });
+
+  it('reads platforms and description from a spec that names them', async () => {
+    write(app('nas', 'name: nas\ndescription: The NAS\nplatforms: [compose]\n'));
+    const nas = (await projects()).nas;
+    expect(nas.tags).toEqual(['type:app', 'platform:compose']);
+    expect(nas.metadata?.description).toBe('The NAS');
+  });
+
+  it('reads a spec that is a YAML scalar or empty as a spec without facts', async () => {
+    write({ ...app('empty', ''), ...app('scalar', 'just text\n') });
+    const result = await projects();
+    expect(result.empty.implicitDependencies).toEqual([]);
+    expect(result.scalar.tags).toEqual(['type:app', 'platform:kubernetes', 'platform:compose']);
+  });
+});
