@@ -1,9 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../support/tools';
+import { requireTool, run } from '../support/tools';
 import { makeTempDir, removeDir, REPO_ROOT } from '../support/workspace';
 
+/** Rendering a kustomize folder needs kubectl (or kustomize); CI must have it. */
+const kubectl = requireTool('kubectl');
 const BIN = path.join(REPO_ROOT, 'tools/homelab/bin/homelab.js');
 const FIXTURES = path.join(__dirname, 'fixtures');
 const homelab = (args: string[], cwd = FIXTURES) => run(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
@@ -53,6 +55,22 @@ describe('homelab validate (the standalone command, spawned)', () => {
     const r = homelab(['validate', 'invalid/duplicate-key.yaml', '--format', 'json']);
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ files: 1, findings: [{ file: 'invalid/duplicate-key.yaml', line: 7, rule: 'parse/duplicate-key', severity: 'error' }] });
+  });
+
+  it.skipIf(kubectl.skip)('builds a kustomize folder and maps rendered findings to the source line; says so when no kustomize exists', () => {
+    const dir = makeTempDir('validate-kustomize');
+    try {
+      fs.writeFileSync(path.join(dir, 'kustomization.yaml'), 'resources:\n  - deployment.yaml\n');
+      fs.copyFileSync(path.join(FIXTURES, 'invalid/image-latest.yaml'), path.join(dir, 'deployment.yaml'));
+      const r = homelab(['validate', '.', '--format', 'json'], dir);
+      expect(r.status).toBe(1);
+      // The source file's finding and the rendered one land on the same line: reported once.
+      expect(JSON.parse(r.stdout).findings).toMatchObject([{ file: 'deployment.yaml', line: 27, rule: 'policy/image-tag' }]);
+      const none = run(process.execPath, [BIN, 'validate', '.', '--format', 'json'], { cwd: dir, env: { ...process.env, HOMELAB_KUSTOMIZE: 'none' } });
+      expect(JSON.parse(none.stdout).findings.map((f: { rule: string }) => f.rule)).toEqual(['policy/image-tag', 'render/tool-missing']);
+    } finally {
+      removeDir(dir);
+    }
   });
 
   it.each([
