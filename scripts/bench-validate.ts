@@ -9,7 +9,7 @@
  *
  *   npm run bench:validate              # RUNS=5 FILES=500 DOCS=20 by default
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -202,25 +202,49 @@ interface Run {
   stdout: string;
 }
 
-const hasTime = fs.existsSync('/usr/bin/time');
+/** BENCH_PROC=1 measures with /proc sampling even where /usr/bin/time exists. */
+const hasTime = fs.existsSync('/usr/bin/time') && process.env.BENCH_PROC !== '1';
 
-/** Runs a command, timing it and measuring its peak RSS (/usr/bin/time -v, else /proc sampling is not possible for a sync spawn: null). */
-function timed(command: string, args: string[], cwd: string): Run {
-  const start = process.hrtime.bigint();
-  const r = hasTime
-    ? spawnSync('/usr/bin/time', ['-v', command, ...args], { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
-    : spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const rss = hasTime ? /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? '') : null;
-  const user = /User time \(seconds\): ([\d.]+)/.exec(r.stderr ?? '');
-  const sys = /System time \(seconds\): ([\d.]+)/.exec(r.stderr ?? '');
-  const cpu = user && sys ? Number(user[1]) + Number(sys[1]) : null;
-  return { seconds, cpu, rssMb: rss ? Number(rss[1]) / 1024 : null, status: r.status, stdout: r.stdout ?? '' };
+/**
+ * Runs a command, timing it and measuring its peak RSS and CPU time: with `/usr/bin/time -v`
+ * when it exists, else by sampling the child's VmHWM (its own high-water mark) in /proc.
+ */
+function timed(command: string, args: string[], cwd: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = hasTime ? spawn('/usr/bin/time', ['-v', command, ...args], { cwd }) : spawn(command, args, { cwd });
+    let stdout = '';
+    let stderr = '';
+    let hwmKb = 0;
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const sampler = hasTime
+      ? null
+      : setInterval(() => {
+          try {
+            const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+            if (m) hwmKb = Math.max(hwmKb, Number(m[1]));
+          } catch {
+            // the process has just ended
+          }
+        }, 5);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      if (sampler) clearInterval(sampler);
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const rss = hasTime ? /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr) : null;
+      const user = /User time \(seconds\): ([\d.]+)/.exec(stderr);
+      const sys = /System time \(seconds\): ([\d.]+)/.exec(stderr);
+      const cpu = user && sys ? Number(user[1]) + Number(sys[1]) : null;
+      const rssMb = rss ? Number(rss[1]) / 1024 : hwmKb ? hwmKb / 1024 : null;
+      resolve({ seconds, cpu, rssMb, status, stdout });
+    });
+  });
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function main(): void {
+async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-bench-'));
   try {
     const docs = corpus(dir);
@@ -230,7 +254,7 @@ function main(): void {
 
     const runs: Run[] = [];
     for (let i = 0; i < RUNS; i++) {
-      const run = timed(process.execPath, [bin, 'validate', '.', '--format', 'json'], dir);
+      const run = await timed(process.execPath, [bin, 'validate', '.', '--format', 'json'], dir);
       if (run.status !== 0 && run.status !== 1) throw new Error(`homelab validate exited ${run.status}`);
       runs.push(run);
     }
@@ -244,7 +268,8 @@ function main(): void {
     console.log(`homelab validate (cold process, strict, parse+schema+policy+consistency): median ${t.toFixed(3)} s${cpu} of ${RUNS} -> ${Math.round(docs / t)} docs/s; peak RSS ${peak === null ? 'n/a' : `${peak.toFixed(0)} MB`}; ${findings} finding(s)`);
 
     const refScript = `const fs=require('fs'),path=require('path'),y=require(${JSON.stringify(require.resolve('js-yaml'))});let n=0;for(const f of fs.readdirSync('.'))n+=y.loadAll(fs.readFileSync(path.join('.',f),'utf8')).length;console.log(n)`;
-    const refRuns = Array.from({ length: RUNS }, () => timed(process.execPath, ['-e', refScript], dir));
+    const refRuns: Run[] = [];
+    for (let i = 0; i < RUNS; i++) refRuns.push(await timed(process.execPath, ['-e', refScript], dir));
     const ref = median(refRuns.map((r) => r.seconds));
     const refCpus = refRuns.map((r) => r.cpu).filter((x): x is number => x !== null);
     console.log(
@@ -255,7 +280,9 @@ function main(): void {
     if (kc.error) {
       console.log('kubeconform not on PATH: no kubeconform figure (FACTS.md: kubeconform v0.7.0 -strict -n 4 took 1.94 s, ~5,150 docs/s, on this corpus size)');
     } else {
-      const k = median(Array.from({ length: RUNS }, () => timed('kubeconform', ['-strict', '-summary', '-n', '4', '.'], dir).seconds));
+      const kRuns: number[] = [];
+      for (let i = 0; i < RUNS; i++) kRuns.push((await timed('kubeconform', ['-strict', '-summary', '-n', '4', '.'], dir)).seconds);
+      const k = median(kRuns);
       console.log(`kubeconform ${kc.stdout.trim()} -strict -n 4: median ${k.toFixed(3)} s -> ${Math.round(docs / k)} docs/s; homelab is ${(k / t).toFixed(2)}x faster`);
     }
     const ok = docs / t >= GOAL_DOCS_PER_S && (peak === null || peak <= GOAL_RSS_MB);
@@ -265,4 +292,7 @@ function main(): void {
   }
 }
 
-main();
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 2;
+});
