@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import YAML from 'yaml';
 import { HomelabError } from '../errors';
 import { diskHost } from '../host';
 
@@ -36,45 +37,144 @@ export function composeFiles(layer: Layer, name: string, env: string): string[] 
   ];
 }
 
+/** The folder Compose resolves the project's relative paths against (the first file's folder). */
+export function composeProjectDir(layer: Layer, name: string): string {
+  return `${layer}/compose/base/${name}`;
+}
+
+export const distPaths = {
+  kubernetes: (env: string, name: string) => `dist/${env}/kubernetes/${name}.yaml`,
+  compose: (env: string, name: string) => `dist/${env}/compose/${name}/compose.yaml`,
+};
+
+/**
+ * What deploy needs to know about a rendered Compose project and cannot read from Compose
+ * itself: the secret keys (from `.env.example`, mapped to the store like the spec's
+ * `secrets`) and the services that read the deploy's env file. Written into the rendered
+ * file as the top-level extension `x-homelab`, which Compose ignores.
+ */
+export interface ComposeMetadata {
+  project: string;
+  environment: string;
+  secrets: { keys: { key: string; remoteKey: string; property: string }[]; services: string[] };
+}
+
 /**
  * Renders what deploy will apply, per environment: the kustomize build of the overlay
- * and the merged Compose file. Compose is merged without any secret value: the env
- * file it reads is pointed at a path that does not exist, and `.env` files are not
- * read for interpolation.
+ * and the merged Compose file. Deterministic, byte for byte: Compose runs with no secret
+ * value (its env file points at a path that does not exist, `.env` is not read), without
+ * the caller's environment variables (so `${VAR}` cannot pick up a value from the shell)
+ * and without path resolution (relative paths stay relative to the Compose base folder,
+ * so no absolute path of this machine ends up in dist/).
  */
 export function buildProject(root: string, layer: Layer, name: string): BuiltFile[] {
   const out: BuiltFile[] = [];
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-build-'));
-  try {
-    const emptyEnv = path.join(scratch, 'empty.env');
-    fs.writeFileSync(emptyEnv, '');
-    for (const { env, kubernetes, compose } of projectEnvironments(root, layer, name)) {
-      if (kubernetes) {
-        const overlay = `${layer}/kubernetes/overlays/${env}/${name}`;
-        out.push({ path: `dist/${env}/kubernetes/${name}.yaml`, content: run('kubectl', ['kustomize', overlay], root, `kustomize build of ${overlay}`) });
-      }
-      if (compose) {
-        const files = composeFiles(layer, name, env).filter((f) => fs.existsSync(path.join(root, f)));
-        const args = ['compose', '--env-file', emptyEnv, ...files.flatMap((f) => ['-f', f]), 'config'];
-        const content = run('docker', args, root, `docker compose config of ${name} in ${env}`, {
-          HOMELAB_ENV_FILE: path.join(scratch, 'no-secrets-at-build-time.env'),
-        });
-        out.push({ path: `dist/${env}/compose/${name}/compose.yaml`, content });
-      }
-    }
-  } finally {
-    fs.rmSync(scratch, { recursive: true, force: true });
+  for (const { env, kubernetes, compose } of projectEnvironments(root, layer, name)) {
+    if (kubernetes) out.push({ path: distPaths.kubernetes(env, name), content: renderKubernetes(root, layer, name, env) });
+    if (compose) out.push({ path: distPaths.compose(env, name), content: renderCompose(root, layer, name, env) });
   }
   return out;
 }
 
-function run(command: string, args: string[], cwd: string, what: string, env: Record<string, string> = {}): string {
-  const result = spawnSync(command, args, {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    maxBuffer: 64 * 1024 * 1024,
-  });
+/** `kubectl kustomize` of the project's overlay in one environment. */
+export function renderKubernetes(root: string, layer: Layer, name: string, env: string): string {
+  const overlay = `${layer}/kubernetes/overlays/${env}/${name}`;
+  return run('kubectl', ['kustomize', overlay], root, `kustomize build of ${overlay}`, cleanEnv({}));
+}
+
+/** The merged Compose file of the project in one environment, with its `x-homelab` metadata. */
+export function renderCompose(root: string, layer: Layer, name: string, env: string): string {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-build-'));
+  try {
+    const emptyEnv = path.join(scratch, 'empty.env');
+    fs.writeFileSync(emptyEnv, '');
+    const files = composeFiles(layer, name, env).filter((f) => fs.existsSync(path.join(root, f)));
+    const args = ['compose', '--env-file', emptyEnv, ...files.flatMap((f) => ['-f', f]), 'config', '--no-path-resolution'];
+    const merged = run(
+      'docker',
+      args,
+      root,
+      `docker compose config of ${name} in ${env}`,
+      cleanEnv({ HOMELAB_ENV_FILE: path.join(scratch, 'no-secrets-at-build-time.env') }),
+    );
+    const project = (YAML.parse(merged) as { name?: string } | null)?.name ?? name;
+    const metadata: ComposeMetadata = { project, environment: env, secrets: secretsMetadata(root, layer, name, files) };
+    return `${merged.replace(/\n*$/, '\n')}${YAML.stringify({ 'x-homelab': metadata }, { lineWidth: 0 })}`;
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The file `build` rendered for deploy (dist/...), rendered and written now when build
+ * has not run (an executor called outside Nx).
+ */
+export function ensureRendered(root: string, layer: Layer, name: string, env: string, platform: 'compose' | 'kubernetes'): { text: string; relative: string } {
+  const relative = distPaths[platform](env, name);
+  const file = path.join(root, relative);
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, platform === 'compose' ? renderCompose(root, layer, name, env) : renderKubernetes(root, layer, name, env));
+  }
+  return { text: fs.readFileSync(file, 'utf8'), relative };
+}
+
+/** Reads `x-homelab` back from a rendered Compose file. */
+export function composeMetadata(rendered: string): ComposeMetadata | null {
+  const doc = YAML.parse(rendered) as Record<string, unknown> | null;
+  const meta = doc?.['x-homelab'] as ComposeMetadata | undefined;
+  return meta && typeof meta === 'object' ? meta : null;
+}
+
+/**
+ * The secret keys of the project (`.env.example` beside the Compose base), where the
+ * store keeps each (the spec's `secrets`, else entry <name>, property <KEY>), and the
+ * services that read `${HOMELAB_ENV_FILE}` in any of the project's Compose files.
+ */
+function secretsMetadata(root: string, layer: Layer, name: string, files: string[]): ComposeMetadata['secrets'] {
+  const host = diskHost(root);
+  const example = host.read(`${composeProjectDir(layer, name)}/.env.example`) ?? '';
+  const keyNames = [...example.matchAll(/^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/gm)].map((m) => m[1]);
+  const mapping = new Map<string, { remoteKey?: string; property?: string }>();
+  const spec = lenientYaml(host.read(`${layer}/specs/${name}.yaml`)) as { secrets?: unknown } | null;
+  if (Array.isArray(spec?.secrets)) {
+    for (const s of spec.secrets as { key?: unknown; remoteKey?: unknown; property?: unknown }[]) {
+      if (typeof s?.key === 'string') {
+        mapping.set(s.key, { remoteKey: typeof s.remoteKey === 'string' ? s.remoteKey : undefined, property: typeof s.property === 'string' ? s.property : undefined });
+      }
+    }
+  }
+  const keys = [...new Set(keyNames)].map((key) => ({ key, remoteKey: mapping.get(key)?.remoteKey ?? name, property: mapping.get(key)?.property ?? key }));
+  const services = new Set<string>();
+  for (const file of files) {
+    const doc = lenientYaml(host.read(file)) as { services?: Record<string, { env_file?: unknown }> } | null;
+    for (const [service, config] of Object.entries(doc?.services ?? {})) {
+      const entries = config?.env_file === undefined ? [] : Array.isArray(config.env_file) ? config.env_file : [config.env_file];
+      const paths = entries.map((e) => (typeof e === 'string' ? e : (e as { path?: unknown } | null)?.path));
+      if (paths.some((p) => typeof p === 'string' && p.includes('HOMELAB_ENV_FILE'))) services.add(service);
+    }
+  }
+  return { keys, services: [...services].sort() };
+}
+
+function lenientYaml(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return YAML.parse(text, { maxAliasCount: 100 });
+  } catch {
+    return null;
+  }
+}
+
+/** Only what the tools need to run: no variable of the caller's shell reaches a render. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.homedir() };
+  for (const key of ['DOCKER_CONFIG', 'KUBECONFIG']) if (process.env[key]) env[key] = process.env[key];
+  return { ...env, ...extra };
+}
+
+function run(command: string, args: string[], cwd: string, what: string, env: NodeJS.ProcessEnv): string {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
   if (result.error) {
     const missing = (result.error as NodeJS.ErrnoException).code === 'ENOENT';
     throw new HomelabError(
