@@ -77,4 +77,15 @@ export interface WorkspaceEnvironment {
   namespaceSuffix?: string;
   kubernetes?: { server?: string; context?: string; argocd?: boolean };
   compose?: { context?: string };
+  /** Where `deploy` reads secret values for Compose in this environment (default: environment variables). */
+  secrets?: SecretSourceConfig;
+}
+
+/** A secret source: environment variables, a dotenv file outside git, or a secret-manager CLI run once per key. */
+export interface SecretSourceConfig {
+  source: 'env' | 'file' | 'command';
+  /** source file: path template ({app}, {env}; ~ is the home folder). */
+  path?: string;
+  /** source command: argv template ({app}, {env}, {key}, {remoteKey}, {property}); prints the value. */
+  command?: string[];
 }

@@ -1,0 +1,123 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ToolRunner } from './process';
+import {
+  formatEnvFile,
+  makeMasker,
+  parseDotenv,
+  parseEnvExample,
+  resolveSecrets,
+  SCRATCH_PREFIX,
+  SecretScratch,
+  secretFilePath,
+  sweepStaleScratch,
+  type SecretKey,
+} from './secrets';
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-secrets-test-'));
+  fs.mkdirSync(path.join(dir, 'repo'));
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const key = (k: string): SecretKey => ({ key: k, remoteKey: 'web', property: k });
+const ctx = (processEnv: NodeJS.ProcessEnv = {}) => ({ app: 'web', env: 'dev', root: path.join(dir, 'repo'), processEnv, tools: new ToolRunner(process.env) });
+
+describe('.env.example', () => {
+  it('lists the keys in order, once, ignoring comments, blank lines and export', () => {
+    expect(parseEnvExample('# keys of web\n\nAPI_TOKEN=\nexport DB_PASSWORD=\nAPI_TOKEN=\n  # INDENTED=\n')).toEqual(['API_TOKEN', 'DB_PASSWORD']);
+  });
+});
+
+describe('the private env file', () => {
+  it.each([
+    ['plain', 'hunter22'],
+    ['spaces and a hash', 'pass word #1'],
+    ['a dollar and braces (no interpolation)', 'a$b ${HOME} $$'],
+    ['single quotes', "it's"],
+    ['double quotes and backslashes', 'say "hi" \\o/'],
+    ['a newline', 'line one\nline two'],
+    ['an equals sign first', '=starts'],
+  ])('gives back a value with %s byte for byte', (_what, value) => {
+    const values = new Map([['K', value]]);
+    expect(parseDotenv(formatEnvFile(values)).get('K')).toBe(value);
+  });
+
+  it('writes one KEY=value line per key', () => {
+    expect(formatEnvFile(new Map([['A', 'x'], ['B', "y'z"]]))).toBe("A='x'\nB=\"y'z\"\n");
+  });
+});
+
+describe('masking', () => {
+  it('hides every value, in the forms Compose and JSON print it, and leaves short values alone', () => {
+    const mask = makeMasker(['s3cr3t-value', 'a$b-dollar', 'multi\nline-two', 'ab']);
+    expect(mask('token=s3cr3t-value')).toBe('token=***');
+    expect(mask('FOO: a$$b-dollar')).toBe('FOO: ***');
+    expect(mask('"multi\\nline-two"')).toBe('"***"');
+    expect(mask('only line-two here')).toBe('only *** here');
+    expect(mask('ab stays')).toBe('ab stays');
+  });
+});
+
+describe('secret sources', () => {
+  it('env: reads variables named after the keys; empty counts as missing', async () => {
+    const result = await resolveSecrets([key('A'), key('B'), key('C')], { source: 'env' }, ctx({ A: 'va', B: '' }));
+    expect([...result.values]).toEqual([['A', 'va']]);
+    expect(result.missing).toEqual(['B', 'C']);
+  });
+
+  it('env is the default when homelab.yaml names no source', async () => {
+    expect((await resolveSecrets([key('A')], undefined, ctx({ A: 'x' }))).values.get('A')).toBe('x');
+  });
+
+  it('file: reads a dotenv file outside the repository, {app} and {env} filled in', async () => {
+    fs.mkdirSync(path.join(dir, 'secrets/dev'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'secrets/dev/web.env'), "A='from file'\nB=\n");
+    const result = await resolveSecrets([key('A'), key('B')], { source: 'file', path: path.join(dir, 'secrets/{env}/{app}.env') }, ctx());
+    expect(result.values.get('A')).toBe('from file');
+    expect(result.missing).toEqual(['B']);
+  });
+
+  it('file: refuses a path inside the repository', () => {
+    expect(() => secretFilePath('secrets/{app}.env', { app: 'web', env: 'dev', root: path.join(dir, 'repo') })).toThrow(/is inside the repository; keep secret values outside it/);
+  });
+
+  it('file: names the file it cannot read', async () => {
+    await expect(resolveSecrets([key('A')], { source: 'file', path: path.join(dir, 'none.env') }, ctx())).rejects.toThrow(/secrets file ".*none\.env" cannot be read \(ENOENT\)/);
+  });
+
+  it('command: runs the template once per key with the placeholders filled in, value on stdout', async () => {
+    const result = await resolveSecrets([key('A'), { key: 'B', remoteKey: 'shared', property: 'pw' }], { source: 'command', command: ['printf', '%s', '{env}/{remoteKey}/{property}:{key}'] }, ctx());
+    expect([...result.values]).toEqual([
+      ['A', 'dev/web/A:A'],
+      ['B', 'dev/shared/pw:B'],
+    ]);
+  });
+
+  it('command: a failing command names the key and the tool error', async () => {
+    await expect(resolveSecrets([key('A')], { source: 'command', command: ['sh', '-c', 'echo "not signed in" >&2; exit 1'] }, ctx())).rejects.toThrow(/^secret A: `sh -c .*` failed: not signed in$/);
+  });
+});
+
+describe('the scratch folder', () => {
+  it('is private to this user (0700) and its files too (0600)', () => {
+    const scratch = new SecretScratch(dir);
+    const file = scratch.write('next.env', "A='x'\n");
+    expect(fs.statSync(scratch.dir).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    scratch.remove();
+    expect(fs.existsSync(scratch.dir)).toBe(false);
+  });
+
+  it('sweeps folders left by deploys whose process is gone, and keeps live ones', () => {
+    const live = new SecretScratch(dir);
+    const dead = path.join(dir, `${SCRATCH_PREFIX}999999-abc`);
+    fs.mkdirSync(dead);
+    sweepStaleScratch(dir);
+    expect(fs.existsSync(dead)).toBe(false);
+    expect(fs.existsSync(live.dir)).toBe(true);
+  });
+});

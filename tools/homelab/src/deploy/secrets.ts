@@ -1,0 +1,237 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { show } from '../errors';
+import type { SecretSourceConfig } from '../spec/types';
+import { DeployError } from './errors';
+import type { ToolRunner } from './process';
+
+/** A secret key of an app and where the secret store keeps it (as in the spec's `secrets`). */
+export interface SecretKey {
+  key: string;
+  remoteKey: string;
+  property: string;
+}
+
+/** Values shorter than this are not masked in output (they would garble every line); deploy warns about them. */
+export const MIN_MASKED_LENGTH = 4;
+
+/** The keys of a `.env.example`: `KEY=` lines, comments and blank lines ignored. */
+export function parseEnvExample(text: string): string[] {
+  const keys: string[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(line);
+    if (match && !keys.includes(match[1])) keys.push(match[1]);
+  }
+  return keys;
+}
+
+/**
+ * Parses a dotenv file the way Compose reads one: `KEY=value`, `export KEY=value`,
+ * 'single-quoted' (literal), "double-quoted" (\n, \", \\ and \$ escapes), comments.
+ */
+export function parseDotenv(text: string): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(line);
+    if (!match) continue;
+    values.set(match[1], unquote(match[2]));
+  }
+  return values;
+}
+
+function unquote(value: string): string {
+  if (value.startsWith("'")) {
+    const end = value.indexOf("'", 1);
+    return end > 0 ? value.slice(1, end) : value.slice(1);
+  }
+  if (value.startsWith('"')) {
+    let out = '';
+    for (let i = 1; i < value.length; i++) {
+      const c = value[i];
+      if (c === '"') break;
+      if (c === '\\' && i + 1 < value.length) {
+        const next = value[++i];
+        out += next === 'n' ? '\n' : next === 'r' ? '\r' : next === 't' ? '\t' : next;
+      } else out += c;
+    }
+    return out;
+  }
+  return value.replace(/\s+#.*$/, '').trim();
+}
+
+/**
+ * Writes values so that Compose's env_file reader gives back exactly these bytes:
+ * single quotes (literal) when possible, else double quotes with escapes.
+ */
+export function formatEnvFile(values: ReadonlyMap<string, string>): string {
+  const lines: string[] = [];
+  for (const [key, value] of values) {
+    if (!/['\n\r]/.test(value)) {
+      lines.push(`${key}='${value}'`);
+    } else {
+      const escaped = value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '\\$').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+      lines.push(`${key}="${escaped}"`);
+    }
+  }
+  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
+}
+
+/** Replaces every secret value (longest first) by `***` in a text. */
+export function makeMasker(values: Iterable<string>): (text: string) => string {
+  const secrets = [...new Set([...values].filter((v) => v.length >= MIN_MASKED_LENGTH))].sort((a, b) => b.length - a.length);
+  // Also the forms a value takes in YAML/JSON output and in env files.
+  const forms = new Set<string>();
+  for (const s of secrets) {
+    forms.add(s);
+    forms.add(JSON.stringify(s).slice(1, -1));
+    forms.add(s.replace(/\$/g, '$$$$'));
+    for (const line of s.split(/\r?\n/)) if (line.length >= MIN_MASKED_LENGTH) forms.add(line);
+  }
+  const ordered = [...forms].sort((a, b) => b.length - a.length);
+  if (ordered.length === 0) return (text) => text;
+  return (text) => {
+    let out = text;
+    for (const s of ordered) out = out.split(s).join('***');
+    return out;
+  };
+}
+
+export interface SecretContext {
+  app: string;
+  env: string;
+  root: string;
+  processEnv: NodeJS.ProcessEnv;
+  tools: ToolRunner;
+}
+
+/** A one-line description of a source, for progress and errors (no values). */
+export function describeSource(source: SecretSourceConfig | undefined): string {
+  if (!source || source.source === 'env') return 'environment variables';
+  if (source.source === 'file') return `file ${source.path}`;
+  return `command \`${(source.command ?? []).join(' ')}\``;
+}
+
+/**
+ * Fetches the values of `keys` from the environment's source. Empty values count as
+ * missing. Returns the values found and the keys missing; throws only when the source
+ * itself is broken (a file inside the repository, a command that fails).
+ */
+export async function resolveSecrets(
+  keys: readonly SecretKey[],
+  source: SecretSourceConfig | undefined,
+  ctx: SecretContext,
+): Promise<{ values: Map<string, string>; missing: string[] }> {
+  const values = new Map<string, string>();
+  const missing: string[] = [];
+  if (keys.length === 0) return { values, missing };
+  const kind = source?.source ?? 'env';
+  if (kind === 'env') {
+    for (const k of keys) {
+      const v = ctx.processEnv[k.key];
+      if (v === undefined || v === '') missing.push(k.key);
+      else values.set(k.key, v);
+    }
+  } else if (kind === 'file') {
+    const file = secretFilePath(source?.path, ctx);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new DeployError(`secrets file ${show(file)} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); create it with the keys of .env.example, or change secrets.path in homelab.yaml`);
+    }
+    const found = parseDotenv(text);
+    for (const k of keys) {
+      const v = found.get(k.key);
+      if (v === undefined || v === '') missing.push(k.key);
+      else values.set(k.key, v);
+    }
+  } else {
+    const template = source?.command ?? [];
+    if (template.length === 0) throw new DeployError('secrets.source "command" needs secrets.command in homelab.yaml (e.g. [op, read, "op://homelab/{remoteKey}/{property}"])');
+    for (const k of keys) {
+      const argv = template.map((part) => fill(part, { app: ctx.app, env: ctx.env, key: k.key, remoteKey: k.remoteKey, property: k.property }));
+      const result = await ctx.tools.run(argv[0], argv.slice(1), { cwd: ctx.root, timeoutMs: 60_000 });
+      if (result.code !== 0) {
+        throw new DeployError(`secret ${k.key}: \`${argv.join(' ')}\` failed: ${ctx.tools.tail(result, 2)}`);
+      }
+      const v = result.stdout.replace(/\r?\n$/, '');
+      if (v === '') missing.push(k.key);
+      else values.set(k.key, v);
+    }
+  }
+  return { values, missing };
+}
+
+function fill(template: string, vars: Record<string, string>): string {
+  return template.replace(/\{(app|env|key|remoteKey|property)\}/g, (_m, name: string) => vars[name]);
+}
+
+/** The file source's path for this app and environment; refused inside the repository. */
+export function secretFilePath(template: string | undefined, ctx: { app: string; env: string; root: string }): string {
+  if (!template) throw new DeployError('secrets.source "file" needs secrets.path in homelab.yaml (e.g. ~/.config/homelab/{env}/{app}.env)');
+  let file = fill(template, { app: ctx.app, env: ctx.env, key: '', remoteKey: '', property: '' });
+  if (file === '~' || file.startsWith('~/')) file = path.join(os.homedir(), file.slice(1));
+  file = path.resolve(ctx.root, file);
+  const rel = path.relative(path.resolve(ctx.root), file);
+  if (!rel.startsWith('..') && !path.isAbsolute(rel)) {
+    throw new DeployError(`secrets.path ${show(template)} is inside the repository; keep secret values outside it (e.g. ~/.config/homelab/{env}/{app}.env)`);
+  }
+  return file;
+}
+
+/**
+ * A private scratch folder (0700) for the env files a deploy hands to Compose (0600).
+ * Its name carries the owning process id, so a deploy that was killed before its
+ * clean-up ran is swept by the next one (`sweepStaleScratch`).
+ */
+export class SecretScratch {
+  readonly dir: string;
+
+  constructor(tmp = os.tmpdir()) {
+    this.dir = fs.mkdtempSync(path.join(tmp, `${SCRATCH_PREFIX}${process.pid}-`));
+    fs.chmodSync(this.dir, 0o700);
+  }
+
+  /** Writes a file readable by this user only; returns its path. */
+  write(name: string, content: string): string {
+    const file = path.join(this.dir, name);
+    fs.writeFileSync(file, content, { mode: 0o600 });
+    fs.chmodSync(file, 0o600);
+    return file;
+  }
+
+  remove(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export const SCRATCH_PREFIX = 'homelab-deploy-';
+
+/** Removes scratch folders of deploys whose process is gone (killed before clean-up). */
+export function sweepStaleScratch(tmp = os.tmpdir()): void {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(tmp);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const match = new RegExp(`^${SCRATCH_PREFIX}(\\d+)-`).exec(entry);
+    if (!match || alive(Number(match[1]))) continue;
+    fs.rmSync(path.join(tmp, entry), { recursive: true, force: true });
+  }
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
