@@ -1,34 +1,33 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { composeFiles, projectEnvironments, type Layer } from '../../build/render';
+import { HomelabError } from '../../errors';
+import { confirmProtected } from '../../deploy/confirm';
+import { runInWorker } from '../../deploy/launch';
+import { type Action, type DeployOptions, resolveRequest } from '../../deploy/request';
 
-export interface DeployOptions {
-  layer: Layer;
-  env?: string;
-  platform?: 'compose' | 'kubernetes';
-  dryRun?: boolean;
-  yes?: boolean;
+export type { DeployOptions };
+
+/**
+ * Shared by `deploy` and `down`: normalize the options against homelab.yaml and the
+ * project's files, ask for confirmation on a protected environment, then run the
+ * platform's adapter in the deploy worker (which cleans up and rolls back on its own).
+ * A known failure is one line on stderr, never a stack trace.
+ */
+export async function runDeployAction(action: Action, options: DeployOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  try {
+    const request = resolveRequest(context.root, context.projectName!, options, action);
+    await confirmProtected(request);
+    return { success: (await runInWorker(request)) === 0 };
+  } catch (error) {
+    if (!(error instanceof HomelabError)) throw error;
+    process.stderr.write(`error: ${error.message}\n`);
+    return { success: false };
+  }
 }
 
 /**
- * `nx run <project>:deploy --env <env>`. So far only the plan (`--dry-run`) is
- * implemented: the health-checked, rolled-back deploy is tracked as its own piece of
- * work, and until it lands a real deploy refuses to run rather than pretend.
+ * `nx run <project>:deploy --env <env> [--platform compose|kubernetes] [--dry-run] [--yes]`:
+ * after the project's build and its dependencies' deploy (same options, forwarded by Nx).
  */
 export default async function deployExecutor(options: DeployOptions, context: ExecutorContext): Promise<{ success: boolean }> {
-  const project = context.projectName!;
-  const envs = projectEnvironments(context.root, options.layer, project);
-  const env = envs.find((e) => e.env === options.env);
-  if (!options.env || !env) {
-    console.error(`${project}: --env ${JSON.stringify(options.env ?? '')} is not an environment of this project; use one of ${envs.map((e) => e.env).join(', ')}`);
-    return { success: false };
-  }
-  const platform = options.platform ?? 'compose';
-  const plan =
-    platform === 'compose'
-      ? `docker compose ${composeFiles(options.layer, project, env.env).map((f) => `-f ${f}`).join(' ')} up -d --wait`
-      : `kubectl apply --server-side -f dist/${env.env}/kubernetes/${project}.yaml`;
-  console.log(`plan for ${project} in ${env.env} (${platform}): ${plan}`);
-  if (options.dryRun) return { success: true };
-  console.error(`${project}: deploying is not available yet; run with --dry-run to see the plan`);
-  return { success: false };
+  return runDeployAction('deploy', options, context);
 }

@@ -1,0 +1,148 @@
+import YAML from 'yaml';
+import type { ComposeMetadata } from '../build/render';
+import type { ContainerInfo } from './docker';
+import { DeployError } from './errors';
+
+/** A service of a rendered Compose file, with what deploy needs to decide how to update it. */
+export interface ComposeService {
+  name: string;
+  image: string;
+  replicas: number;
+  /** Mounts a named volume or a host path: two containers must not run on the same data. */
+  stateful: boolean;
+  /** A fixed container_name cannot have two containers at once. */
+  fixedName: boolean;
+  /** Seconds a healthy start may take: start_period + (interval + timeout) x (retries + 1). */
+  healthSeconds: number;
+  /** stop_grace_period in seconds (Docker's default 10). */
+  stopGraceSeconds: number;
+}
+
+export interface ComposeModel {
+  project: string;
+  services: ComposeService[];
+  meta: ComposeMetadata;
+}
+
+/** Reads a file rendered by `build` (merged Compose with `x-homelab`). */
+export function parseCompose(text: string, where: string): ComposeModel {
+  let doc: Record<string, unknown>;
+  try {
+    doc = YAML.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    throw new DeployError(`${where} is not YAML (${(error as Error).message.split('\n')[0]}); run the build target again`);
+  }
+  const meta = doc?.['x-homelab'] as ComposeMetadata | undefined;
+  if (!meta || typeof doc.name !== 'string') {
+    throw new DeployError(`${where} was not rendered by this version of homelab (no name or x-homelab); run the build target again`);
+  }
+  const services = Object.entries((doc.services ?? {}) as Record<string, Record<string, any>>)
+    .map(([name, s]) => {
+      const health = s.healthcheck as Record<string, unknown> | undefined;
+      const hasHealth = Boolean(health) && health?.disable !== true && !(Array.isArray(health?.test) && health.test[0] === 'NONE');
+      const interval = seconds(health?.interval, 30);
+      const timeout = seconds(health?.timeout, 30);
+      const retries = typeof health?.retries === 'number' ? health.retries : 3;
+      const startPeriod = seconds(health?.start_period, 0);
+      const volumes = Array.isArray(s.volumes) ? (s.volumes as Record<string, unknown>[]) : [];
+      return {
+        name,
+        image: String(s.image ?? ''),
+        replicas: typeof s.deploy?.replicas === 'number' ? s.deploy.replicas : typeof s.scale === 'number' ? s.scale : 1,
+        stateful: volumes.some((v) => (typeof v === 'string' ? true : v?.type !== 'tmpfs')),
+        fixedName: typeof s.container_name === 'string',
+        healthSeconds: hasHealth ? startPeriod + (interval + timeout) * (retries + 1) : 0,
+        stopGraceSeconds: seconds(s.stop_grace_period, 10),
+      };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+  return { project: doc.name, services, meta };
+}
+
+/** How long `up --wait` may take for a model: the slowest service's healthy start, plus a margin. */
+export function waitTimeoutSeconds(model: ComposeModel): number {
+  return Math.max(30, ...model.services.map((s) => s.healthSeconds)) + 15;
+}
+
+/** A Go duration as Compose writes it (1m30s, 500ms, 10s) in seconds. */
+export function seconds(value: unknown, fallback: number): number {
+  if (typeof value === 'number') return value;
+  if (typeof value !== 'string' || value.trim() === '') return fallback;
+  let total = 0;
+  let matched = '';
+  for (const m of value.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)) {
+    const n = Number(m[1]);
+    total += m[2] === 'h' ? n * 3600 : m[2] === 'm' ? n * 60 : m[2] === 's' ? n : m[2] === 'ms' ? n / 1000 : 0;
+    matched += m[0];
+  }
+  return matched === value.trim() ? total : fallback;
+}
+
+export type ServiceAction = 'create' | 'unchanged' | 'scale' | 'rolling' | 'recreate' | 'recreate-stateful';
+
+export interface ServicePlan {
+  service: ComposeService;
+  action: ServiceAction;
+  /** The containers of the service before the deploy. */
+  current: ContainerInfo[];
+  why: string;
+}
+
+export interface ComposePlan {
+  services: ServicePlan[];
+  /** Containers of services that are no longer in the file (removed by --remove-orphans). */
+  orphans: ContainerInfo[];
+  changed: boolean;
+}
+
+/**
+ * Decides, per service, what the deploy does, the way Compose will: a container is
+ * recreated when its config hash or its image ID differs from the new ones. A changed
+ * stateless service with more than one replica is rolled (new containers first);
+ * a changed service with volumes stops before it starts again.
+ */
+export function planChanges(
+  model: ComposeModel,
+  containers: ContainerInfo[],
+  hashes: ReadonlyMap<string, string>,
+  imageIds: ReadonlyMap<string, string>,
+): ComposePlan {
+  const services = model.services.map((service): ServicePlan => {
+    const current = containers.filter((c) => c.service === service.name);
+    const hash = hashes.get(service.name);
+    const imageId = imageIds.get(service.image);
+    const stale = current.filter((c) => c.configHash !== hash || (imageId !== undefined && c.imageLabel !== imageId));
+    const up = current.filter((c) => c.running);
+    if (current.length === 0) return { service, action: 'create', current, why: `${service.replicas} new container(s)` };
+    if (stale.length === 0) {
+      if (up.length !== service.replicas) return { service, action: 'scale', current, why: `${up.length} -> ${service.replicas} running container(s)` };
+      return { service, action: 'unchanged', current, why: `${current.length} container(s) up to date` };
+    }
+    const why = stale.some((c) => imageId !== undefined && c.imageLabel !== imageId) ? `image ${service.image} changed` : 'configuration changed';
+    if (service.stateful) return { service, action: 'recreate-stateful', current, why };
+    if (service.replicas > 1 && !service.fixedName && up.length > 0) return { service, action: 'rolling', current, why };
+    return { service, action: 'recreate', current, why };
+  });
+  const names = new Set(model.services.map((s) => s.name));
+  const orphans = containers.filter((c) => !names.has(c.service));
+  return { services, orphans, changed: orphans.length > 0 || services.some((s) => s.action !== 'unchanged') };
+}
+
+/** One line per service for the plan. */
+export function describePlan(plan: ServicePlan): string {
+  const s = plan.service;
+  switch (plan.action) {
+    case 'create':
+      return `${s.name}: create (${plan.why})`;
+    case 'unchanged':
+      return `${s.name}: unchanged (${plan.why})`;
+    case 'scale':
+      return `${s.name}: scale (${plan.why})`;
+    case 'rolling':
+      return `${s.name}: rolling update, no downtime (${plan.why}): start ${s.replicas} new container(s), wait until healthy, then stop the ${plan.current.length} old one(s)`;
+    case 'recreate':
+      return `${s.name}: recreate (${plan.why}): stop, then start`;
+    case 'recreate-stateful':
+      return `${s.name}: recreate (${plan.why}): it has volumes, so it stops before it starts again (a short downtime)`;
+  }
+}

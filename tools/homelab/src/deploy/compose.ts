@@ -1,0 +1,378 @@
+import * as path from 'node:path';
+import YAML from 'yaml';
+import { composeProjectDir, distPaths, ensureRendered } from '../build/render';
+import { type ComposeModel, type ComposePlan, describePlan, parseCompose, planChanges, waitTimeoutSeconds } from './compose-plan';
+import { type ContainerInfo, Docker, describeState, isUp } from './docker';
+import { unifiedDiff } from './diff';
+import { DeployError } from './errors';
+import { InterruptedError, type ToolRunner } from './process';
+import type { Reporter } from './progress';
+import { label, type DeployRequest } from './request';
+import { type SecretKey, SecretScratch, describeSource, formatEnvFile, makeMasker, MIN_MASKED_LENGTH, resolveSecrets, sweepStaleScratch } from './secrets';
+import { type ComposeRecord, StateDir } from './state';
+
+export interface DeployContext {
+  tools: ToolRunner;
+  report: Reporter;
+  /** The environment of the deploy (secret source `env` reads it; DOCKER_HOST lives here). */
+  env: NodeJS.ProcessEnv;
+  /** Where the private env files go (default: the OS temp folder). */
+  tmpDir?: string;
+}
+
+/** A Compose configuration ready to run: its files (rendered file + private overlays) and model. */
+interface Runnable {
+  model: ComposeModel;
+  files: string[];
+}
+
+/**
+ * The Compose adapter: render -> engine -> secrets -> images -> plan -> apply -> verify,
+ * each step printed. Nothing changes before the plan; from the first change on, any
+ * failure or interrupt rolls back to what ran before (recorded in .homelab/state) and
+ * the error says why and what the rollback did. The private env files are removed in
+ * `finally`, whatever happens.
+ */
+export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Promise<void> {
+  const { report, tools } = ctx;
+  const who = label(req);
+  const started = Date.now();
+  const state = new StateDir(req.root, req.env, req.project);
+  const rendered = ensureRendered(req.root, req.layer, req.project, req.env, 'compose');
+  const model = parseCompose(rendered.text, rendered.relative);
+  report.step('render', `${rendered.relative}: ${model.services.length} service(s) (${model.services.map((s) => s.name).join(', ')}), compose project ${model.project}`);
+
+  const docker = new Docker(tools, req.settings.compose?.context);
+  const versions = await docker.versions(docker.where(ctx.env));
+  report.step('engine', `Docker ${versions.engine} with Compose ${versions.compose} at ${docker.where(ctx.env)}`);
+
+  const previousText = state.read('compose.yaml');
+  const previous = previousText === null ? null : safeParse(previousText, state.file('compose.yaml'));
+  const record = state.readJson<ComposeRecord>('compose.json');
+
+  sweepStaleScratch(ctx.tmpDir);
+  const scratch = new SecretScratch(ctx.tmpDir);
+  try {
+    // Secrets: every key of the new configuration must have a value before anything changes.
+    const keys = model.meta.secrets.keys;
+    const wanted = dedupeKeys([...keys, ...(previous?.meta.secrets.keys ?? [])]);
+    const { values, missing } = await resolveSecrets(wanted, req.settings.secrets, { app: req.project, env: req.env, root: req.root, processEnv: ctx.env, tools });
+    const missingNow = keys.filter((k) => missing.includes(k.key)).map((k) => k.key);
+    if (missingNow.length > 0) {
+      throw new DeployError(
+        `${who}: secret value(s) missing for ${missingNow.join(', ')} in ${describeSource(req.settings.secrets)}; set them (keys are listed in ${composeProjectDir(req.layer, req.project)}/.env.example) and retry; nothing was changed`,
+        2,
+      );
+    }
+    report.setMask(makeMasker(values.values()));
+    const next = runnable(model, path.join(req.root, rendered.relative), values, scratch, 'next');
+    report.step(
+      'secrets',
+      keys.length === 0
+        ? 'no secret keys'
+        : `${keys.length} key(s) from ${describeSource(req.settings.secrets)} -> private env file (mode 0600, removed when the deploy ends)`,
+    );
+    for (const k of keys) {
+      const v = values.get(k.key) ?? '';
+      if (v.length < MIN_MASKED_LENGTH) report.warn(`secret ${k.key} is shorter than ${MIN_MASKED_LENGTH} characters: it cannot be masked in output`);
+    }
+
+    const compose = new ComposeCli(docker, req, scratch.write('empty.env', ''));
+    const [imageIds, before, hashes] = await Promise.all([
+      ensureImages(model, docker, compose, next, req.dryRun, report, who),
+      docker.containers(model.project),
+      compose.hashes(next),
+    ]);
+    const plan = planChanges(model, before, hashes, imageIds);
+    for (const s of plan.services) report.step('plan', describePlan(s));
+    for (const o of plan.orphans) report.step('plan', `${o.name}: remove (service ${o.service} is no longer in the file)`);
+    if (plan.services.some((s) => s.action === 'recreate-stateful')) {
+      report.warn('a service with volumes is stopped before its new container starts; it is unavailable for a moment');
+    }
+
+    if (req.dryRun) {
+      printDryRun(req, report, previousText, rendered.text, plan);
+      return;
+    }
+
+    const created: string[] = [];
+    try {
+      // Nothing changed and everything is up: no Compose call at all (it would recreate nothing either).
+      if (plan.changed || !before.every(isUp)) await apply(compose, docker, next, plan, created, report);
+      else report.step('apply', 'nothing to change: every container is up to date, running and healthy');
+    } catch (error) {
+      const interrupted = error instanceof InterruptedError || tools.interrupted;
+      report.step('failed', interrupted ? 'interrupted: rolling back' : 'the new version did not come up: rolling back');
+      const reason = interrupted ? '' : ((await diagnose(docker, model.project, report)) ?? stripWho(error, who));
+      const outcome = await rollback(compose, docker, { previous, previousFile: state.file('compose.yaml'), record, values, scratch, created, next }, report);
+      throw new DeployError(`${who}: ${interrupted ? 'deploy interrupted' : `deploy failed: ${reason}`}; ${outcome}`, interrupted ? 130 : 1);
+    }
+
+    // The new version runs: from here on an interrupt must not stop the bookkeeping.
+    const after = await docker.containers(model.project, { uninterruptible: true });
+    const kept = new Set(before.map((c) => c.id));
+    const fresh = after.filter((c) => !kept.has(c.id));
+    for (const c of after) report.step('verify', `${c.name}: ${c.running ? 'running' : c.status}${c.health ? `, ${c.health}` : ''}`);
+    const images: ComposeRecord['images'] = {};
+    for (const s of model.services) images[s.name] = { ref: s.image, id: imageIds.get(s.image) ?? '' };
+    state.write('compose.yaml', rendered.text);
+    state.write('compose.json', `${JSON.stringify({ deployedAt: new Date().toISOString(), images } satisfies ComposeRecord, null, 2)}\n`);
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    report.line(`deployed ${req.project} to ${req.env} in ${seconds}s: ${fresh.length} container(s) started, ${after.length - fresh.length} unchanged`);
+  } finally {
+    scratch.remove();
+  }
+}
+
+/** `down`: removes the project's containers and networks; its volumes only with --volumes. */
+export async function composeDown(req: DeployRequest, ctx: DeployContext): Promise<void> {
+  const { report, tools } = ctx;
+  const state = new StateDir(req.root, req.env, req.project);
+  const rendered = ensureRendered(req.root, req.layer, req.project, req.env, 'compose');
+  const model = parseCompose(rendered.text, rendered.relative);
+  const docker = new Docker(tools, req.settings.compose?.context);
+  const versions = await docker.versions(docker.where(ctx.env));
+  report.step('engine', `Docker ${versions.engine} with Compose ${versions.compose} at ${docker.where(ctx.env)}`);
+  const containers = await docker.containers(model.project);
+  report.step('plan', `remove ${containers.length} container(s) of compose project ${model.project}${req.volumes ? ' and its named volumes' : '; volumes are kept (add --volumes to remove them)'}`);
+  if (req.dryRun) return;
+  const scratch = new SecretScratch(ctx.tmpDir);
+  try {
+    const compose = new ComposeCli(docker, req, scratch.write('empty.env', ''));
+    await compose.run([path.join(req.root, rendered.relative)], ['down', '--remove-orphans', ...(req.volumes ? ['--volumes'] : [])], report);
+  } finally {
+    scratch.remove();
+  }
+  state.remove('compose.yaml', 'compose.json');
+  report.line(`removed ${req.project} from ${req.env}${req.volumes ? ' with its volumes' : ' (volumes kept)'}`);
+}
+
+/** `docker compose` for one project, with .env files of the shell kept out of it. */
+class ComposeCli {
+  constructor(
+    private readonly docker: Docker,
+    private readonly req: DeployRequest,
+    private readonly emptyEnvFile: string,
+  ) {}
+
+  private args(files: string[], args: string[]): string[] {
+    const projectDir = path.join(this.req.root, composeProjectDir(this.req.layer, this.req.project));
+    return ['compose', '--project-directory', projectDir, '--env-file', this.emptyEnvFile, ...files.flatMap((f) => ['-f', f]), ...args];
+  }
+
+  /** Runs a compose command, streaming its lines as detail; throws with its stderr on failure. */
+  async run(files: string[], args: string[], report: Reporter, uninterruptible = false): Promise<void> {
+    const result = await this.docker.run(this.args(files, args), { onLine: (l) => report.detail(l.trim()), uninterruptible });
+    if (result.code !== 0) throw new DeployError(`docker compose ${args[0]} failed: ${this.docker.tools.tail(result, 2)}`);
+  }
+
+  /**
+   * The config hash Compose will give each service's containers. `config --hash` of the
+   * files would hash the env file's path, not its values; `up` hashes the values. So the
+   * resolved configuration (secret values included) is piped, never written, into a
+   * second `config --hash`.
+   */
+  async hashes(next: Runnable): Promise<Map<string, string>> {
+    const resolved = await this.docker.ok(this.args(next.files, ['config']), 'docker compose config');
+    const out = await this.docker.ok(this.args(['-'], ['-p', next.model.project, 'config', '--hash', '*']), 'docker compose config --hash', { input: resolved });
+    const hashes = new Map<string, string>();
+    for (const line of out.split('\n')) {
+      const [service, hash] = line.trim().split(/\s+/);
+      if (service && hash) hashes.set(service, hash);
+    }
+    return hashes;
+  }
+}
+
+
+function safeParse(text: string, where: string): ComposeModel | null {
+  try {
+    return parseCompose(text, where);
+  } catch {
+    return null;
+  }
+}
+
+function dedupeKeys(keys: SecretKey[]): SecretKey[] {
+  const seen = new Map<string, SecretKey>();
+  for (const k of keys) if (!seen.has(k.key)) seen.set(k.key, k);
+  return [...seen.values()];
+}
+
+/**
+ * The files Compose runs a model with: the rendered file, plus a private overlay that
+ * points the services reading `${HOMELAB_ENV_FILE}` at a private env file holding
+ * exactly the model's keys (so the config hash, and with it "no change", depends on the
+ * values and not on where the file is).
+ */
+function runnable(model: ComposeModel, file: string, values: ReadonlyMap<string, string>, scratch: SecretScratch, name: string, pins: Record<string, string> = {}): Runnable {
+  const files = [file];
+  const own = new Map(model.meta.secrets.keys.filter((k) => values.has(k.key)).map((k) => [k.key, values.get(k.key)!]));
+  const services: Record<string, Record<string, unknown>> = {};
+  if (model.meta.secrets.services.length > 0 && own.size > 0) {
+    const envFile = scratch.write(`${name}.env`, formatEnvFile(own));
+    for (const s of model.meta.secrets.services) services[s] = { env_file: [{ path: envFile, required: true }] };
+  }
+  for (const [s, image] of Object.entries(pins)) services[s] = { ...(services[s] ?? {}), image };
+  if (Object.keys(services).length > 0) files.push(scratch.write(`${name}.overlay.yaml`, YAML.stringify({ services })));
+  return { model, files };
+}
+
+/** Checks every image is present locally; pulls the missing ones (a clear error when that fails). */
+async function ensureImages(
+  model: ComposeModel,
+  docker: Docker,
+  compose: ComposeCli,
+  next: Runnable,
+  dryRun: boolean,
+  report: Reporter,
+  who: string,
+): Promise<Map<string, string>> {
+  const ids = new Map<string, string>();
+  const missing: string[] = [];
+  for (const ref of [...new Set(model.services.map((s) => s.image))]) {
+    const id = await docker.imageId(ref);
+    if (id) ids.set(ref, id);
+    else missing.push(ref);
+  }
+  for (const [ref, id] of ids) report.step('images', `${ref}: present locally (${id.replace('sha256:', '').slice(0, 12)})`);
+  if (missing.length === 0) return ids;
+  if (dryRun) {
+    for (const ref of missing) report.step('images', `${ref}: not present locally; deploy would pull it`);
+    return ids;
+  }
+  const services = model.services.filter((s) => missing.includes(s.image)).map((s) => s.name);
+  report.step('images', `pulling ${missing.join(', ')} (not present locally)`);
+  try {
+    await compose.run(next.files, ['pull', ...services], report);
+  } catch (error) {
+    throw new DeployError(`${who}: image ${missing.join(', ')} is not present locally and could not be pulled (${(error as Error).message}); nothing was changed`);
+  }
+  for (const ref of missing) {
+    const id = await docker.imageId(ref);
+    if (!id) throw new DeployError(`${who}: image ${ref} is still missing after a pull; nothing was changed`);
+    ids.set(ref, id);
+  }
+  return ids;
+}
+
+/**
+ * Applies a plan: rolling services first (new containers beside the old ones, wait until
+ * healthy, then stop the old), then one `up --wait` that converges everything else and
+ * recreates nothing whose configuration did not change.
+ */
+async function apply(compose: ComposeCli, docker: Docker, next: Runnable, plan: ComposePlan, created: string[], report: Reporter): Promise<void> {
+  const timeout = String(waitTimeoutSeconds(next.model));
+  for (const p of plan.services.filter((s) => s.action === 'rolling')) {
+    const s = p.service;
+    const oldIds = new Set(p.current.map((c) => c.id));
+    const total = p.current.length + s.replicas;
+    report.step('apply', `${s.name}: starting ${s.replicas} new container(s) beside the ${p.current.length} old one(s)`);
+    try {
+      await compose.run(next.files, ['up', '-d', '--no-recreate', '--no-deps', '--pull', 'never', '--wait', '--wait-timeout', timeout, '--scale', `${s.name}=${total}`, s.name], report);
+    } finally {
+      // Whatever happened, the containers this step made are the deploy's to remove on rollback.
+      const now = await docker.containers(next.model.project, { uninterruptible: true });
+      created.push(...now.filter((c) => c.service === s.name && !oldIds.has(c.id) && !created.includes(c.id)).map((c) => c.id));
+    }
+    const fresh = (await docker.containers(next.model.project)).filter((c) => c.service === s.name && !oldIds.has(c.id));
+    const healthy = fresh.filter(isUp);
+    if (healthy.length < s.replicas) {
+      throw new DeployError(`${s.name}: ${healthy.length} of ${s.replicas} new container(s) came up`);
+    }
+    report.step('apply', `${s.name}: ${healthy.length} new container(s) healthy; stopping the ${oldIds.size} old one(s)`);
+    await docker.stopAndRemove([...oldIds], s.stopGraceSeconds);
+  }
+  report.step('apply', `docker compose up -d --wait --wait-timeout ${timeout} --remove-orphans`);
+  await compose.run(next.files, ['up', '-d', '--pull', 'never', '--wait', '--wait-timeout', timeout, '--remove-orphans'], report);
+}
+
+/**
+ * Prints why the new version failed: each container that is not up, its state, its last
+ * health probe and its last log lines (all masked). Returns a one-line reason.
+ */
+async function diagnose(docker: Docker, project: string, report: Reporter): Promise<string | undefined> {
+  let containers: ContainerInfo[];
+  try {
+    containers = await docker.containers(project, { uninterruptible: true });
+  } catch {
+    return undefined;
+  }
+  const bad = containers.filter((c) => !isUp(c));
+  for (const c of bad.slice(0, 3)) {
+    report.step('why', `${c.name} (${c.imageRef}) ${describeState(c)}`);
+    if (c.lastProbe) report.detail(`last health check: ${c.lastProbe.split('\n')[0]}`);
+    const logs = await docker.logs(c.id, 10, { uninterruptible: true });
+    if (logs.length > 0) report.detail('last log lines:');
+    for (const line of logs) report.detail(`  ${line}`);
+  }
+  const first = bad[0];
+  if (!first) return undefined;
+  const probe = first.lastProbe ? ` (last health check: ${JSON.stringify(first.lastProbe.split('\n')[0].slice(0, 120))})` : '';
+  return `container ${first.name} ${describeState(first)}${probe}`;
+}
+
+interface RollbackInput {
+  previous: ComposeModel | null;
+  previousFile: string;
+  record: ComposeRecord | null;
+  values: ReadonlyMap<string, string>;
+  scratch: SecretScratch;
+  created: string[];
+  /** The configuration that failed (its file is what `down` reads when nothing ran before). */
+  next: Runnable;
+}
+
+/**
+ * Restores what ran before: removes the containers this deploy started, then runs the
+ * last deployed configuration again, with the image IDs it ran (pinned by ID where a tag
+ * has moved since). Nothing deployed before: the new containers are removed, volumes kept.
+ * Runs to the end even when interrupted again. Returns what it did, for the error line.
+ */
+async function rollback(compose: ComposeCli, docker: Docker, input: RollbackInput, report: Reporter): Promise<string> {
+  const once = { uninterruptible: true };
+  const project = input.next.model.project;
+  try {
+    await docker.forceRemove(input.created, once);
+    if (!input.previous) {
+      report.step('rollback', 'nothing was deployed before: removing the new containers (volumes are kept)');
+      await compose.run([input.next.files[0]], ['down', '--remove-orphans'], report, true);
+      return 'nothing ran before, so the new containers were removed (volumes kept)';
+    }
+    const pins: Record<string, string> = {};
+    for (const s of input.previous.services) {
+      const recorded = input.record?.images[s.name];
+      if (!recorded?.id) continue;
+      const now = await docker.imageId(s.image, once);
+      if (now !== recorded.id && (await docker.imageId(recorded.id, once))) pins[s.name] = recorded.id;
+    }
+    const target = runnable(input.previous, input.previousFile, input.values, input.scratch, 'previous', pins);
+    const timeout = String(waitTimeoutSeconds(input.previous));
+    report.step('rollback', `previous version: ${input.previous.services.map((s) => `${s.name} ${pins[s.name] ? `${s.image} (pinned to ${pins[s.name].slice(7, 19)})` : s.image}`).join(', ')}`);
+    await compose.run(target.files, ['up', '-d', '--pull', 'never', '--wait', '--wait-timeout', timeout, '--remove-orphans'], report, true);
+    const after = await docker.containers(project, once);
+    const down = after.filter((c) => !isUp(c));
+    if (down.length > 0) return `the rollback ran but ${down.map((c) => `${c.name} ${describeState(c)}`).join(', ')}`;
+    return `rolled back to the previous version (${input.previous.services.map((s) => s.image).join(', ')}), which is running and healthy`;
+  } catch (error) {
+    return `the rollback failed too (${(error as Error).message}); see \`docker compose -p ${project} ps\``;
+  }
+}
+
+function stripWho(error: unknown, who: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.startsWith(`${who}: `) ? message.slice(who.length + 2) : message;
+}
+
+function printDryRun(req: DeployRequest, report: Reporter, previousText: string | null, text: string, plan: ComposePlan): void {
+  const relative = distPaths.compose(req.env, req.project);
+  if (previousText === null) {
+    report.step('diff', `no earlier deploy recorded in .homelab/state/${req.env}/${req.project}; the whole of ${relative} is new:`);
+    for (const line of text.replace(/\n$/, '').split('\n')) report.detail(`+${line}`);
+  } else {
+    const diff = unifiedDiff(previousText, text, `last deploy (.homelab/state/${req.env}/${req.project}/compose.yaml)`, relative);
+    if (diff === '') report.step('diff', `${relative} is the same as the last deploy`);
+    else for (const line of diff.replace(/\n$/, '').split('\n')) report.detail(line);
+  }
+  report.line(`dry run: nothing was changed (${plan.changed ? 'a deploy would change the services above' : 'a deploy would change nothing'})`);
+}

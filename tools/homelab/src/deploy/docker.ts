@@ -1,0 +1,168 @@
+import { DeployError } from './errors';
+import type { RunOptions, ToolRunner } from './process';
+
+/** A container of a Compose project, as `docker inspect` reports it. */
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  service: string;
+  status: string;
+  running: boolean;
+  restarting: boolean;
+  exitCode: number;
+  /** How often Docker restarted it (restart policy): a container that exits at once keeps restarting. */
+  restartCount: number;
+  /** healthy | unhealthy | starting, or undefined without a health check. */
+  health?: string;
+  /** Output of the last health probe, when there is one. */
+  lastProbe?: string;
+  /** com.docker.compose.config-hash: Compose recreates a container when this changes. */
+  configHash: string;
+  /** com.docker.compose.image: the image ID Compose created it from. */
+  imageLabel: string;
+  /** The image ID the container runs. */
+  image: string;
+  /** The image reference of its configuration. */
+  imageRef: string;
+}
+
+/**
+ * The Docker CLI of one environment: the local engine, DOCKER_HOST, or the environment's
+ * docker context (`compose.context` in homelab.yaml), passed as `--context` to every call.
+ */
+export class Docker {
+  constructor(
+    readonly tools: ToolRunner,
+    readonly context?: string,
+  ) {}
+
+  /** Where the engine is, for messages. */
+  where(env: NodeJS.ProcessEnv): string {
+    if (this.context) return `docker context ${this.context}`;
+    if (env.DOCKER_HOST) return `DOCKER_HOST=${env.DOCKER_HOST}`;
+    return 'the local engine';
+  }
+
+  args(args: readonly string[]): string[] {
+    return this.context ? ['--context', this.context, ...args] : [...args];
+  }
+
+  run(args: readonly string[], options?: RunOptions) {
+    return this.tools.run('docker', this.args(args), options);
+  }
+
+  ok(args: readonly string[], what: string, options?: RunOptions) {
+    return this.tools.ok('docker', this.args(args), what, options);
+  }
+
+  /**
+   * The engine and Compose versions; a one-line DeployError when the daemon cannot be
+   * reached or Compose v2 is missing.
+   */
+  async versions(where: string): Promise<{ engine: string; compose: string }> {
+    const [server, compose] = await Promise.all([
+      this.run(['version', '--format', '{{.Server.Version}}'], { timeoutMs: 30_000 }),
+      this.run(['compose', 'version', '--short'], { timeoutMs: 30_000 }),
+    ]);
+    if (server.code !== 0 || server.stdout.trim() === '') {
+      throw new DeployError(`Docker daemon unreachable at ${where}: ${this.tools.tail(server, 1)}; start it (npm run setup:engines) or fix DOCKER_HOST / compose.context`);
+    }
+    if (compose.code !== 0 || !/^v?[2-9]\./.test(compose.stdout.trim())) {
+      throw new DeployError(`Docker Compose v2 is missing (\`docker compose version\`: ${this.tools.tail(compose, 1)}); install the Compose v2 plugin (npm run setup:engines)`);
+    }
+    return { engine: server.stdout.trim(), compose: compose.stdout.trim().replace(/^v/, '') };
+  }
+
+  /** The ID of a local image, or null when it is not present. */
+  async imageId(ref: string, options?: RunOptions): Promise<string | null> {
+    const result = await this.run(['image', 'inspect', '--format', '{{.Id}}', ref], options);
+    if (result.code === 0) return result.stdout.trim();
+    if (/no such image/i.test(result.stderr)) return null;
+    throw new DeployError(`docker image inspect ${ref} failed: ${this.tools.tail(result)}`);
+  }
+
+  /** Every container of a Compose project, running or not, sorted by service and name. */
+  async containers(project: string, options?: RunOptions): Promise<ContainerInfo[]> {
+    const ids = (await this.ok(['ps', '-a', '-q', '--no-trunc', '--filter', `label=com.docker.compose.project=${project}`], 'docker ps', options))
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
+    if (ids.length === 0) return [];
+    const result = await this.run(['inspect', ...ids], options);
+    // A container removed between ps and inspect: inspect prints the others and fails.
+    const raw = JSON.parse(result.stdout.trim() || '[]') as InspectedContainer[];
+    return raw.map(toInfo).sort((a, b) => (a.service === b.service ? a.name.localeCompare(b.name) : a.service.localeCompare(b.service)));
+  }
+
+  /** The last lines a container logged (stdout and stderr). */
+  async logs(id: string, lines: number, options?: RunOptions): Promise<string[]> {
+    const result = await this.run(['logs', '--tail', String(lines), id], options);
+    return `${result.stdout}${result.stderr}`
+      .split('\n')
+      .map((l) => l.trimEnd())
+      .filter((l) => l !== '');
+  }
+
+  /** Stops (with a grace period) and removes containers. */
+  async stopAndRemove(ids: string[], graceSeconds: number, options?: RunOptions): Promise<void> {
+    if (ids.length === 0) return;
+    await this.run(['stop', '-t', String(graceSeconds), ...ids], options);
+    await this.ok(['rm', '-f', ...ids], 'docker rm', options);
+  }
+
+  async forceRemove(ids: string[], options?: RunOptions): Promise<void> {
+    if (ids.length === 0) return;
+    await this.run(['rm', '-f', ...ids], options);
+  }
+}
+
+interface InspectedContainer {
+  Id: string;
+  Name: string;
+  Image: string;
+  RestartCount?: number;
+  Config: { Image: string; Labels: Record<string, string> | null };
+  State: {
+    Status: string;
+    Running: boolean;
+    Restarting: boolean;
+    ExitCode: number;
+    Health?: { Status: string; Log?: { Output: string; ExitCode: number }[] };
+  };
+}
+
+function toInfo(c: InspectedContainer): ContainerInfo {
+  const labels = c.Config.Labels ?? {};
+  const probes = c.State.Health?.Log ?? [];
+  return {
+    id: c.Id,
+    name: c.Name.replace(/^\//, ''),
+    service: labels['com.docker.compose.service'] ?? '',
+    status: c.State.Status,
+    running: c.State.Running,
+    restarting: c.State.Restarting,
+    exitCode: c.State.ExitCode,
+    restartCount: c.RestartCount ?? 0,
+    health: c.State.Health?.Status,
+    lastProbe: probes.length > 0 ? probes[probes.length - 1].Output.trim() : undefined,
+    configHash: labels['com.docker.compose.config-hash'] ?? '',
+    imageLabel: labels['com.docker.compose.image'] ?? '',
+    image: c.Image,
+    imageRef: c.Config.Image,
+  };
+}
+
+/** A container that runs and, when it has a health check, is healthy. */
+export function isUp(c: ContainerInfo): boolean {
+  return c.running && !c.restarting && (c.health === undefined || c.health === 'healthy');
+}
+
+/** What is wrong with a container, in a few words. */
+export function describeState(c: ContainerInfo): string {
+  // Docker resets the exit code when it restarts a container: show it only when it is there.
+  if (c.restarting || (c.restartCount > 0 && !isUp(c))) return `keeps restarting (${c.restartCount} restart(s)${c.running ? '' : `, last exit code ${c.exitCode}`})`;
+  if (!c.running) return c.status === 'created' ? 'was created but never started' : `exited with code ${c.exitCode}`;
+  if (c.health === 'unhealthy') return 'is unhealthy';
+  if (c.health === 'starting') return 'did not become healthy in time';
+  return 'is running';
+}

@@ -1,0 +1,39 @@
+/**
+ * Visible progress of a deploy: one line per step (`[secrets] ...`), indented detail
+ * lines (a tool's own output), warnings. Every line passes through the current mask, so
+ * a secret value never reaches the terminal or the log, whatever printed it.
+ */
+export class Reporter {
+  private masker: (text: string) => string = (t) => t;
+
+  constructor(private readonly write: (line: string) => void) {}
+
+  /** Installs the mask once the secret values are known. */
+  setMask(mask: (text: string) => string): void {
+    this.masker = mask;
+  }
+
+  mask(text: string): string {
+    return this.masker(text);
+  }
+
+  step(name: string, message: string): void {
+    this.emit(`${`[${name}]`.padEnd(11)}${message}`);
+  }
+
+  detail(message: string): void {
+    this.emit(`           ${message}`);
+  }
+
+  warn(message: string): void {
+    this.emit(`warning:   ${message}`);
+  }
+
+  line(message: string): void {
+    this.emit(message);
+  }
+
+  private emit(text: string): void {
+    for (const line of this.masker(text).split('\n')) this.write(line);
+  }
+}

@@ -1,0 +1,57 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resolveRequest } from './request';
+
+/** A workspace with web on Compose in dev and prod, and on Kubernetes in dev only. */
+let root: string;
+beforeEach(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-request-test-'));
+  const files: Record<string, string> = {
+    'homelab.yaml': [
+      'environments:',
+      '  - name: dev',
+      '    namespaceSuffix: -dev',
+      '    kubernetes: { argocd: false, context: kind-homelab }',
+      "    secrets: { source: file, path: '~/.config/homelab/{env}/{app}.env' }",
+      '  - name: prod',
+      '    protected: true',
+      'gitops: { repoURL: https://git.example/homelab.git }',
+      '',
+    ].join('\n'),
+    'applications/compose/environments/dev/web/compose.generated.yaml': 'name: web-dev\n',
+    'applications/compose/environments/prod/web/compose.generated.yaml': 'name: web\n',
+    'applications/kubernetes/overlays/dev/web/kustomization.yaml': 'resources: []\n',
+    'platform/argocd/applications/dev/web.yaml': 'metadata: { name: web-dev, namespace: argocd }\nspec: { destination: { namespace: web-dev } }\n',
+  };
+  for (const [file, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    fs.writeFileSync(path.join(root, file), content);
+  }
+});
+afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+describe('deploy options against the workspace', () => {
+  it('takes the environment settings of homelab.yaml and defaults to Compose', () => {
+    const request = resolveRequest(root, 'web', { layer: 'applications', env: 'dev' });
+    expect(request).toMatchObject({
+      platform: 'compose',
+      dryRun: false,
+      settings: { name: 'dev', secrets: { source: 'file', path: '~/.config/homelab/{env}/{app}.env' } },
+      kubernetes: { argocd: false, context: 'kind-homelab', argocdApp: 'web-dev', namespace: 'web-dev' },
+    });
+  });
+
+  it('marks a protected environment', () => {
+    expect(resolveRequest(root, 'web', { layer: 'applications', env: 'prod' }).settings.protected).toBe(true);
+  });
+
+  it.each([
+    [{}, '--env is required; use one of "dev", "prod"'],
+    [{ env: 'staging' }, '--env "staging" is not an environment of this project; use one of "dev", "prod"'],
+    [{ env: 'prod', platform: 'kubernetes' as const }, 'web: has no kubernetes files for prod; use --platform compose'],
+  ])('refuses %j in one line', (options, message) => {
+    expect(() => resolveRequest(root, 'web', { layer: 'applications', ...options })).toThrow(message);
+  });
+});
