@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Tree } from '@nx/devkit';
+import { logger, type Tree } from '@nx/devkit';
 import { flushChanges, FsTree } from 'nx/src/generators/tree';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import appGenerator from '../generators/app/generator';
 import infraGenerator from '../generators/infra/generator';
 import secretStoreGenerator from '../generators/secret-store/generator';
@@ -46,7 +46,12 @@ function nxOk(...args: string[]): string {
 /** Runs an Nx generator in-process the way `nx g` does: on a Tree over the folder, flushed at the end. */
 async function generate<O>(generator: (tree: Tree, options: O) => Promise<void>, options: O): Promise<void> {
   const tree = new FsTree(dir, false);
-  await generator(tree, options);
+  const info = vi.spyOn(logger, 'info').mockImplementation(() => undefined);
+  try {
+    await generator(tree, options);
+  } finally {
+    info.mockRestore();
+  }
   flushChanges(dir, tree.listChanges());
 }
 const read = (file: string) => fs.readFileSync(path.join(dir, file), 'utf8');
