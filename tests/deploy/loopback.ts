@@ -1,0 +1,156 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A tiny HTTP load balancer on 127.0.0.1, standing in for the reverse proxy (Traefik,
+ * Caddy, nginx) a real host puts in front of a replicated service. With host networking
+ * each replica binds its own port from a range; the balancer health-checks every port of
+ * the range every `intervalMs` and sends each request to the next healthy one. Like
+ * nginx's default (`proxy_next_upstream error` for idempotent requests), a GET that fails
+ * before any response header arrived (connection refused or reset: a replica stopped
+ * since the last check) is tried on the next healthy replica; an error after that, or a
+ * response that is not 200, reaches the client as a failure.
+ */
+export class LoopbackBalancer {
+  private server?: http.Server;
+  private timer?: NodeJS.Timeout;
+  private readonly healthy = new Set<number>();
+  private next = 0;
+
+  constructor(
+    private readonly ports: number[],
+    private readonly healthPath = '/healthz',
+    private readonly intervalMs = 100,
+  ) {}
+
+  async start(): Promise<number> {
+    await this.check();
+    this.timer = setInterval(() => void this.check(), this.intervalMs);
+    this.server = http.createServer((req, res) => this.forward(req, res, 0));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** Ports that answered the last health check. */
+  backends(): number[] {
+    return [...this.healthy].sort();
+  }
+
+  private async check(): Promise<void> {
+    await Promise.all(
+      this.ports.map(async (port) => {
+        const ok = await get(port, this.healthPath, 500).then(
+          (r) => r.status === 200,
+          () => false,
+        );
+        if (ok) this.healthy.add(port);
+        else this.healthy.delete(port);
+      }),
+    );
+  }
+
+  private forward(req: http.IncomingMessage, res: http.ServerResponse, attempt: number): void {
+    const pool = this.backends();
+    if (pool.length === 0 || attempt >= this.ports.length) {
+      res.writeHead(503).end('no healthy backend\n');
+      return;
+    }
+    const port = pool[this.next++ % pool.length];
+    const upstream = http.request({ host: '127.0.0.1', port, path: req.url, method: req.method, agent: false, timeout: 5000 }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    let answered = false;
+    upstream.on('response', () => (answered = true));
+    upstream.on('error', (error: NodeJS.ErrnoException) => {
+      if (!answered && !res.headersSent && (req.method === 'GET' || req.method === 'HEAD')) {
+        this.healthy.delete(port);
+        this.forward(req, res, attempt + 1);
+      } else if (!res.headersSent) {
+        res.writeHead(502).end(`upstream ${port}: ${error.code ?? error.message}\n`);
+      } else {
+        res.destroy();
+      }
+    });
+    upstream.end();
+  }
+}
+
+export interface LoadResult {
+  sent: number;
+  failed: number;
+  /** Failure reasons and how often each happened. */
+  reasons: Record<string, number>;
+  /** Bodies seen (e.g. "ok v1", "ok v2") and how often. */
+  bodies: Record<string, number>;
+}
+
+/**
+ * Sends GET requests to 127.0.0.1:<port><path> from `concurrency` loops, one new
+ * connection per request, until stop() is called. A request fails on any error or a
+ * status other than 200.
+ */
+export function loadClient(port: number, urlPath = '/healthz', concurrency = 2, pauseMs = 5): { stop: () => Promise<LoadResult> } {
+  const result: LoadResult = { sent: 0, failed: 0, reasons: {}, bodies: {} };
+  let running = true;
+  const loops = Array.from({ length: concurrency }, async () => {
+    while (running) {
+      result.sent += 1;
+      try {
+        const r = await get(port, urlPath, 5000);
+        if (r.status !== 200) fail(`HTTP ${r.status}`);
+        else result.bodies[r.body.trim()] = (result.bodies[r.body.trim()] ?? 0) + 1;
+      } catch (error) {
+        fail((error as NodeJS.ErrnoException).code ?? (error as Error).message);
+      }
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  });
+  function fail(reason: string) {
+    result.failed += 1;
+    result.reasons[reason] = (result.reasons[reason] ?? 0) + 1;
+  }
+  return {
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+      return result;
+    },
+  };
+}
+
+function get(port: number, urlPath: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Test-only settings for a replicated service of the test image: each replica binds the
+ * first free port of `ports` on 127.0.0.1 (host networking: replicas cannot share one),
+ * writes it to /tmp/port, and its health check asks that port.
+ */
+export function replicatedOverride(ports: number[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const loop = `for p in ${ports.join(' ')}; do echo $$p > /tmp/port; httpd -f -p 127.0.0.1:$$p -h /www; done; exit 1`;
+  return {
+    network_mode: 'host',
+    init: true,
+    command: ['sh', '-c', loop],
+    healthcheck: { test: ['CMD-SHELL', 'wget -q -O /dev/null http://127.0.0.1:$$(cat /tmp/port)/healthz'], interval: '1s', timeout: '2s', retries: 3, start_period: '10s' },
+    stop_grace_period: '2s',
+    ...extra,
+  };
+}
