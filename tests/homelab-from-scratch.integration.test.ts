@@ -187,6 +187,17 @@ describe.skipIf(kubectl.skip || compose.skip)('from an empty repo to a homelab',
     expect(diskFiles(dir)).toEqual(before);
   });
 
+  it('lists what a new environment would change with --dry-run, and writes nothing', () => {
+    const before = diskFiles(dir);
+
+    const output = nxOk('g', 'homelab:environment', 'qa', '--kubernetes-server=https://qa.home.arpa:6443', '--dry-run', '--no-interactive');
+
+    expect(output).toContain('UPDATE homelab.yaml');
+    expect(output).toContain('CREATE platform/argocd/applications/qa/postgres.yaml');
+    expect(output).toContain('CREATE platform/argocd/applications/qa/notes.yaml');
+    expect(diskFiles(dir)).toEqual(before);
+  });
+
   it('refuses a bad environment name with one line, writing nothing', () => {
     const before = diskFiles(dir);
 
