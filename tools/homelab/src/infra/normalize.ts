@@ -62,11 +62,9 @@ export interface NormalizedComponent {
   resources: string[];
   secrets: { store: string; remoteKey: string; keys: string[]; hasKeys: boolean };
   acme: { enabled: boolean; email: string; server: string; issuerName: string; accountSecret: string; isHttpRoute: boolean; ingressClass: string; gateway: { name: string; namespace: string } };
-  monitoring: { enabled: boolean; release: string; grafanaSecret: string; retention: string; prometheusCommand: string[] };
-  logging: { enabled: boolean; lokiPushUrl: string; composeLokiUrl: string; retention: string };
+  monitoring: { enabled: boolean; grafanaSecret: string; prometheusCommand: string[] };
+  logging: { enabled: boolean; lokiPushUrl: string; composeLokiUrl: string };
   backup: {
-    enabled: boolean;
-    provider: string;
     isVelero: boolean;
     veleroSecret: string;
     veleroCredentialsTemplate: string;
@@ -74,7 +72,6 @@ export interface NormalizedComponent {
     schedule: string;
     retentionDays: number;
     retentionDaysText: string;
-    s3: { endpoint: string; bucket: string } | null;
     /** offen/docker-volume-backup takes the endpoint's host and scheme apart. */
     compose: { hasS3: boolean; endpoint: string; proto: string; bucket: string };
   };
@@ -344,19 +341,15 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
     },
     monitoring: {
       enabled: name === 'monitoring',
-      release,
       grafanaSecret: 'grafana-admin',
-      retention: `${retentionDays}d`,
       prometheusCommand: [
         '--config.file=/etc/prometheus/prometheus.yml',
         '--storage.tsdb.path=/prometheus',
         `--storage.tsdb.retention.time=${retentionDays}d`,
       ],
     },
-    logging: { enabled: name === 'logging', lokiPushUrl, composeLokiUrl: 'http://loki:3100/loki/api/v1/push', retention: `${retentionDays * 24}h` },
+    logging: { enabled: name === 'logging', lokiPushUrl, composeLokiUrl: 'http://loki:3100/loki/api/v1/push' },
     backup: {
-      enabled: name === 'backup',
-      provider,
       isVelero: name === 'backup' && provider === 'velero',
       veleroSecret: 'velero-credentials',
       // External Secrets template: resolved in the cluster from the store, never here.
@@ -365,7 +358,6 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
       schedule: workspace.backup?.schedule ?? '0 3 * * *',
       retentionDays,
       retentionDaysText: String(retentionDays),
-      s3,
       compose: {
         hasS3: s3 !== null,
         endpoint: (s3?.endpoint ?? '').replace(/^[a-z]+:\/\//, '').replace(/\/+$/, ''),
