@@ -1,11 +1,13 @@
 import YAML from 'yaml';
+import { INFRA_SPECS_DIR } from '../app/plan';
 import { InputError } from '../errors';
 import type { FileHost } from '../host';
 import { parseYamlDocument } from '../spec/io';
 import { assertSchema } from '../spec/schema';
 import { COMPONENT_NAMES, type ComponentName, type ComponentSpec, type SecretStoreSpec } from './types';
 
-export const INFRA_SPECS_DIR = 'infrastructure/specs';
+export { INFRA_SPECS_DIR };
+
 export const STORE_SPECS_DIR = 'platform/secrets/specs';
 export const STORES_DIR = 'platform/secrets/stores';
 export const INFRA_SCHEMA_PATH = 'tools/homelab/schemas/infra.schema.json';
@@ -56,15 +58,6 @@ export function stringifyStoreSpec(spec: SecretStoreSpec): string {
 export function listComponentNames(host: FileHost): ComponentName[] {
   const present = new Set(host.list(INFRA_SPECS_DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)));
   return COMPONENT_NAMES.filter((n) => present.has(n));
-}
-
-/** Spec files under infrastructure/specs that name no catalog component (reported by validate). */
-export function unknownComponentFiles(host: FileHost): string[] {
-  const known = new Set<string>(COMPONENT_NAMES);
-  return host
-    .list(INFRA_SPECS_DIR)
-    .filter((f) => f.endsWith('.yaml') && !known.has(f.slice(0, -5)))
-    .map((f) => `${INFRA_SPECS_DIR}/${f}`);
 }
 
 export function readComponentSpec(host: FileHost, name: string): ComponentSpec {
