@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExecutorContext, TaskGraph } from '@nx/devkit';
+import { batchValidate } from '../../tools/homelab/src/executors/validate/executor';
 import { validateProject } from '../../tools/homelab/src/validate/project';
 import { requireTool, run, runOk } from '../support/tools';
 import { copyWorkspace, makeTempDir, removeDir } from '../support/workspace';
@@ -167,6 +169,21 @@ describe.skipIf(kubectl.skip || compose.skip)('nx run <app>:validate on a genera
     expect(hit, JSON.stringify(findings, null, 1)).toBeDefined();
     expect(hit!.line).toBeGreaterThanOrEqual(1);
     if (line !== undefined) expect(hit!.line).toBe(line);
+  });
+
+  it('the batch executor renders up front and reports what validateProject reports', async () => {
+    const saved = read(OVERLAY);
+    try {
+      write(OVERLAY, `${saved}images:\n  - name: traefik/whoami\n    newTag: latest\n`);
+      const taskGraph = { tasks: { 'demo:validate': { id: 'demo:validate', target: { project: 'demo', target: 'validate' } } } } as unknown as TaskGraph;
+      const results = await batchValidate(taskGraph, { 'demo:validate': { layer: 'applications' } }, {}, { root: ws } as ExecutorContext);
+      expect(results['demo:validate'].success).toBe(false);
+      const expected = validateProject(ws, 'applications', 'demo').map((f) => `${f.file}:${f.line}:${f.col}  ${f.rule}`);
+      expect(expected.some((line) => line.includes('policy/image-tag'))).toBe(true);
+      for (const line of expected) expect(results['demo:validate'].terminalOutput).toContain(line);
+    } finally {
+      write(OVERLAY, saved);
+    }
   });
 
   it('a policy rule turned off in the spec, with a reason, is not reported', () => {

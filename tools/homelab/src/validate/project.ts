@@ -10,7 +10,7 @@ import { normalizeApp } from '../spec/normalize';
 import { classify, Engine, type Source, walkFiles, walkYaml } from './engine';
 import { type Finding, formatFinding, sortFindings } from './findings';
 import { isObj, type K8sObject, list, type Obj, podOf } from './objects';
-import { composeConfig, findKustomizer, hasCompose, kustomize } from './render';
+import { composeConfig, findKustomizer, hasCompose, kustomize, type RenderJob } from './render';
 import { finding } from './source';
 // Static: under Nx the TypeScript loader is gone by the time a task runs, so a lazy require of a .ts module fails.
 import * as infraValidate from '../infra/validate';
@@ -114,13 +114,10 @@ function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: str
   checkEnvExample(engine, root, layer, name, allObjects);
   if (!engine.has('render')) return;
 
-  const envs = new Set([...listDirs(path.join(root, layer, 'kubernetes/overlays')), ...listDirs(path.join(root, layer, 'compose/environments'))]);
-  for (const env of [...envs].sort()) {
+  for (const { env, overlay, compose } of projectRenders(root, layer, name)) {
     let rendered: K8sObject[] | null = null;
-    const overlay = `${layer}/kubernetes/overlays/${env}/${name}`;
-    const kustomization = path.join(root, overlay, 'kustomization.yaml');
-    if (fs.existsSync(kustomization)) {
-      const fallback = engine.loaded.get(kustomization);
+    if (overlay) {
+      const fallback = engine.loaded.get(path.join(root, overlay, 'kustomization.yaml'));
       if (fallback) {
         const result = canRender ? kustomize(overlay, root) : null;
         if (!result) {
@@ -132,9 +129,8 @@ function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: str
         }
       }
     }
-    const composeLabels = [`${layer}/compose/base/${name}/compose.yaml`, `${layer}/compose/environments/${env}/${name}/compose.generated.yaml`, `${layer}/compose/environments/${env}/${name}/compose.override.yaml`];
-    const present = composeLabels.filter((f) => fs.existsSync(path.join(root, f)));
-    if (present.length === 0 || !fs.existsSync(path.join(root, composeLabels[1]))) continue;
+    if (!compose) continue;
+    const present = compose;
     const sources = present.map((f) => files.sources.get(f)).filter((s): s is Source => s !== undefined);
     if (sources.length !== present.length) continue;
     const fallback = sources[sources.length - 1];
@@ -150,6 +146,39 @@ function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: str
     const doc = engine.checkRenderedCompose(merged.output, sources, fallback);
     if (doc && rendered && engine.has('consistency')) checkParity(engine, name, rendered, doc, sources, fallback);
   }
+}
+
+/** What an environment of a project renders: its overlay, and the Compose files merged in order. */
+export interface ProjectRender {
+  env: string;
+  overlay?: string;
+  compose?: string[];
+}
+
+export function projectRenders(root: string, layer: Layer, name: string): ProjectRender[] {
+  const envs = new Set([...listDirs(path.join(root, layer, 'kubernetes/overlays')), ...listDirs(path.join(root, layer, 'compose/environments'))]);
+  return [...envs].sort().map((env) => {
+    const overlay = `${layer}/kubernetes/overlays/${env}/${name}`;
+    const files = [`${layer}/compose/base/${name}/compose.yaml`, `${layer}/compose/environments/${env}/${name}/compose.generated.yaml`, `${layer}/compose/environments/${env}/${name}/compose.override.yaml`];
+    const present = files.filter((f) => fs.existsSync(path.join(root, f)));
+    return {
+      env,
+      overlay: fs.existsSync(path.join(root, overlay, 'kustomization.yaml')) ? overlay : undefined,
+      compose: fs.existsSync(path.join(root, files[1])) ? present : undefined,
+    };
+  });
+}
+
+/**
+ * The kustomize and Compose calls validateProject will make for a project, so a batch can
+ * start them all concurrently (render.ts prerender) before checking projects one by one.
+ */
+export function projectRenderJobs(root: string, layer: Layer, name: string): RenderJob[] {
+  if (layer !== 'applications') return [];
+  return projectRenders(root, layer, name).flatMap(({ overlay, compose }): RenderJob[] => [
+    ...(overlay && findKustomizer() ? [{ kind: 'kustomize' as const, dir: overlay, cwd: root }] : []),
+    ...(compose && hasCompose() ? [{ kind: 'compose' as const, files: compose, cwd: root }] : []),
+  ]);
 }
 
 /** ArgoCD Applications: their path exists, and their AppProject does once any AppProject is defined. */

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -28,14 +28,83 @@ export function hasCompose(): boolean {
   return composeAvailable;
 }
 
+/** `docker compose config` of files, with an empty env file and no secret file (in a scratch folder). */
+function composeArgs(files: string[], scratch: string): { args: string[]; env: Record<string, string> } {
+  const emptyEnv = path.join(scratch, 'empty.env');
+  fs.writeFileSync(emptyEnv, '');
+  return {
+    args: ['compose', '--env-file', emptyEnv, ...files.flatMap((f) => ['-f', f]), 'config'],
+    env: { HOMELAB_ENV_FILE: path.join(scratch, 'no-secrets-at-validate-time.env') },
+  };
+}
+
 export type RenderResult = { ok: true; output: string } | { ok: false; error: string };
 
 function lastLines(text: string): string {
   return text.trim().split('\n').slice(-3).join(' | ');
 }
 
+/**
+ * Renders done ahead of time (prerender), each used once: the batch executor starts every
+ * project's kustomize and Compose calls concurrently, then checks the projects one by one.
+ */
+const prerendered = new Map<string, RenderResult>();
+const kustomizeKey = (dir: string, cwd: string) => `kustomize\0${path.resolve(cwd, dir)}`;
+const composeKey = (files: string[], cwd: string) => `compose\0${files.map((f) => path.resolve(cwd, f)).join('\0')}`;
+
+function takePrerendered(key: string): RenderResult | undefined {
+  const result = prerendered.get(key);
+  prerendered.delete(key);
+  return result;
+}
+
+export type RenderJob = { kind: 'kustomize'; dir: string; cwd: string } | { kind: 'compose'; files: string[]; cwd: string };
+
+/** Runs render jobs concurrently (a few at a time) and keeps their results for kustomize() and composeConfig(). */
+export async function prerender(jobs: RenderJob[], concurrency = Math.max(2, os.availableParallelism?.() ?? os.cpus().length)): Promise<void> {
+  const queue = [...jobs];
+  const one = async (job: RenderJob): Promise<void> => {
+    if (job.kind === 'kustomize') {
+      const k = findKustomizer();
+      if (!k) return;
+      prerendered.set(kustomizeKey(job.dir, job.cwd), await runAsync(k.command, k.args(job.dir), job.cwd, {}));
+    } else {
+      if (!hasCompose()) return;
+      const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-validate-'));
+      try {
+        const { args, env } = composeArgs(job.files, scratch);
+        prerendered.set(composeKey(job.files, job.cwd), await runAsync('docker', args, job.cwd, env));
+      } finally {
+        fs.rmSync(scratch, { recursive: true, force: true });
+      }
+    }
+  };
+  const workers = Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
+    for (let job = queue.shift(); job; job = queue.shift()) await one(job);
+  });
+  await Promise.all(workers);
+}
+
+function runAsync(command: string, args: string[], cwd: string, env: Record<string, string>): Promise<RenderResult> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd, env: { ...process.env, ...env } });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', (error) => resolve({ ok: false, error: error.message }));
+    child.on('close', (status) => {
+      const stdout = Buffer.concat(out).toString('utf8');
+      const stderr = Buffer.concat(err).toString('utf8');
+      resolve(status === 0 ? { ok: true, output: stdout } : { ok: false, error: lastLines(stderr || stdout) });
+    });
+  });
+}
+
 /** Builds a kustomization folder (relative to cwd). */
 export function kustomize(dir: string, cwd: string): RenderResult {
+  const done = takePrerendered(kustomizeKey(dir, cwd));
+  if (done) return done;
   const k = findKustomizer();
   if (!k) return { ok: false, error: 'no kustomize' };
   const r = spawnSync(k.command, k.args(dir), { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 120_000 });
@@ -50,19 +119,13 @@ export function kustomize(dir: string, cwd: string): RenderResult {
  * --env-file keeps a `.env` beside the files out of interpolation.
  */
 export function composeConfig(files: string[], cwd: string): RenderResult {
+  const done = takePrerendered(composeKey(files, cwd));
+  if (done) return done;
   if (!hasCompose()) return { ok: false, error: 'no docker compose' };
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-validate-'));
   try {
-    const emptyEnv = path.join(scratch, 'empty.env');
-    fs.writeFileSync(emptyEnv, '');
-    const args = ['compose', '--env-file', emptyEnv, ...files.flatMap((f) => ['-f', f]), 'config'];
-    const r = spawnSync('docker', args, {
-      cwd,
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 120_000,
-      env: { ...process.env, HOMELAB_ENV_FILE: path.join(scratch, 'no-secrets-at-validate-time.env') },
-    });
+    const { args, env } = composeArgs(files, scratch);
+    const r = spawnSync('docker', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 120_000, env: { ...process.env, ...env } });
     if (r.error) return { ok: false, error: r.error.message };
     if (r.status !== 0) return { ok: false, error: lastLines(r.stderr || r.stdout) };
     return { ok: true, output: r.stdout };
