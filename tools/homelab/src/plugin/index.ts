@@ -79,6 +79,10 @@ function projectFor(
       '{workspaceRoot}/templates/**',
       // secrets must resolve through a store that exists.
       '{workspaceRoot}/platform/secrets/stores/**',
+      // ArgoCD applications must name an AppProject (defined by homelab:init in the bootstrap).
+      '{workspaceRoot}/platform/argocd/bootstrap/**',
+      // The workspace's own CRD schemas (`homelab schemas add`) win over the built-in ones.
+      '{workspaceRoot}/schemas/custom/**',
     ],
     outputs: [],
     options: { layer },
