@@ -190,7 +190,7 @@ install_compose_from_trixie() {
   keyring=/usr/share/keyrings/debian-archive-keyring.gpg
   [ -r "$keyring" ] || die "$keyring missing (package debian-archive-keyring)"
 
-  tmp="$(mktemp -d /tmp/homelab-compose.XXXXXX)"
+  tmp="$(mktemp -d -t homelab-compose.XXXXXX)"
   add_cleanup "rm -rf '$tmp'"
   chmod 755 "$tmp" # apt downloads as the unprivileged _apt user
   mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial" "$tmp/deb" "$tmp/x"
@@ -293,7 +293,7 @@ BUSYBOX_APPLETS=(
 
 build_test_image() {
   local tag="$1" label="$2" tmp root a
-  tmp="$(mktemp -d /tmp/homelab-rootfs.XXXXXX)"
+  tmp="$(mktemp -d -t homelab-rootfs.XXXXXX)"
   add_cleanup "rm -rf '$tmp'"
   root="$tmp/rootfs"
   mkdir -p "$root/bin" "$root/www" "$root/etc" "$root/proc" "$root/sys" "$root/dev" "$root/root"
