@@ -5,7 +5,7 @@ import type { AppOptions } from '../tools/homelab/src/app/options';
 import { diskHost } from '../tools/homelab/src/host';
 import type { AppSpec } from '../tools/homelab/src/spec/types';
 import { composeForm, HOSTILE_COMMAND, HOSTILE_ENV } from './support/hostile';
-import { specOf, writeSpec } from './support/spec';
+import { specOf, VAULT_ANSWERS, writeSpec } from './support/spec';
 import { requireTool, run } from './support/tools';
 import { makeDiskWorkspace, parseDocs, removeDir, WORKSPACE_YAML, workspaceYamlWith } from './support/workspace';
 
@@ -70,14 +70,7 @@ const WORKSPACES: WorkspaceCase[] = [
       },
       {
         name: 'vault',
-        options: {
-          name: 'vault',
-          image: 'ghcr.io/example/vault:1.2.3',
-          port: 8080,
-          secrets: 'API_TOKEN,DB_PASSWORD',
-          volumes: 'data:1Gi:/data,cache:512Mi:/var/cache/vault',
-          host: 'vault.home.example.org',
-        },
+        options: { ...VAULT_ANSWERS },
         envs: ['dev', 'prod'],
         workload: 'StatefulSet',
         image: 'ghcr.io/example/vault:1.2.3',

@@ -9,6 +9,7 @@ import secretStoreGenerator from '../generators/secret-store/generator';
 import { COMPONENT_NAMES } from '../tools/homelab/src/infra/types';
 import { requireTool, run, runOk } from './support/tools';
 import { copyWorkspace, diskFiles, makeTempDir, parseDocs, removeDir } from './support/workspace';
+import { nxTestEnv } from './support/nx';
 
 /**
  * The README's "From an empty repo to a homelab" sequence with the real `npx nx`, in a
@@ -25,16 +26,7 @@ import { copyWorkspace, diskFiles, makeTempDir, parseDocs, removeDir } from './s
 const kubectl = requireTool('kubectl');
 const compose = requireTool('docker compose');
 
-const NX_ENV: NodeJS.ProcessEnv = {
-  ...process.env,
-  NX_DAEMON: 'false',
-  NX_NO_CLOUD: 'true',
-  NX_TUI: 'false',
-  NX_ISOLATE_PLUGINS: 'false',
-  NX_VERBOSE_LOGGING: 'false',
-  FORCE_COLOR: '0',
-  NO_COLOR: '1',
-};
+const NX_ENV: NodeJS.ProcessEnv = nxTestEnv();
 
 let dir: string;
 const nx = (...args: string[]) => run('npx', ['nx', ...args], { cwd: dir, env: NX_ENV, timeout: 180_000 });

@@ -6,6 +6,8 @@ import type { AppOptions } from '../tools/homelab/src/app/options';
 import { diskHost } from '../tools/homelab/src/host';
 import { run, runOk } from './support/tools';
 import { copyWorkspace, diskFiles, makeTempDir, removeDir } from './support/workspace';
+import { nxTestEnv } from './support/nx';
+import { VAULT_ANSWERS } from './support/spec';
 
 /**
  * The real `npx nx g homelab:app` in a temporary copy of the workspace: it must write
@@ -14,26 +16,9 @@ import { copyWorkspace, diskFiles, makeTempDir, removeDir } from './support/work
  */
 
 /** Nx without the daemon, the cloud, the cache or a TUI: a plain, repeatable child process. */
-const NX_ENV: NodeJS.ProcessEnv = {
-  ...process.env,
-  NX_DAEMON: 'false',
-  NX_NO_CLOUD: 'true',
-  NX_SKIP_NX_CACHE: 'true',
-  NX_TUI: 'false',
-  NX_ISOLATE_PLUGINS: 'false',
-  NX_VERBOSE_LOGGING: 'false',
-  FORCE_COLOR: '0',
-  NO_COLOR: '1',
-};
+const NX_ENV: NodeJS.ProcessEnv = nxTestEnv({ NX_SKIP_NX_CACHE: 'true' });
 
-const ANSWERS: AppOptions = {
-  name: 'vault',
-  image: 'ghcr.io/example/vault:1.2.3',
-  port: 8080,
-  secrets: 'API_TOKEN,DB_PASSWORD',
-  volumes: 'data:1Gi:/data,cache:512Mi:/var/cache/vault',
-  host: 'vault.home.example.org',
-};
+const ANSWERS: AppOptions = { ...VAULT_ANSWERS };
 
 /** The same answers as `nx g` flags. */
 function flags(options: AppOptions): string[] {

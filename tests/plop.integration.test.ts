@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nxTestEnv } from './support/nx';
 
 /**
  * `npm run plop -- app -- ...` and `npx nx g homelab:app ... --no-interactive`, both for
@@ -42,7 +43,7 @@ function run(cwd: string, command: string, args: string[]): Promise<Run> {
     const child = spawn(command, args, {
       cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NO_COLOR: '1', FORCE_COLOR: '0' },
+      env: nxTestEnv(),
     });
     let stdout = '';
     let stderr = '';

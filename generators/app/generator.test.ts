@@ -6,7 +6,7 @@ import { treeHost } from '../../tools/homelab/src/host';
 import { parseAppSpec, stringifyAppSpec } from '../../tools/homelab/src/spec/io';
 import type { AppSpec } from '../../tools/homelab/src/spec/types';
 import { composeForm, HOSTILE_COMMAND, HOSTILE_ENV, HOSTILE_HOSTS } from '../../tests/support/hostile';
-import { specOf, writeSpec } from '../../tests/support/spec';
+import { specOf, VAULT_ANSWERS, writeSpec } from '../../tests/support/spec';
 import { parseDoc, parseDocs, readDoc, readDocs, readText, treeFiles, WHOAMI, workspaceTree } from '../../tests/support/workspace';
 import syncGenerator from '../sync/generator';
 import appGenerator from './generator';
@@ -18,14 +18,7 @@ const COMPOSE = 'applications/compose';
 const ARGOCD = 'platform/argocd/applications';
 
 /** The full-featured app used across output areas: secrets, two volumes, a host. */
-const VAULT: AppGeneratorSchema = {
-  name: 'vault',
-  image: 'ghcr.io/example/vault:1.2.3',
-  port: 8080,
-  secrets: 'API_TOKEN,DB_PASSWORD',
-  volumes: 'data:1Gi:/data,cache:512Mi:/var/cache/vault',
-  host: 'vault.home.example.org',
-};
+const VAULT: AppGeneratorSchema = { ...VAULT_ANSWERS };
 
 let tree: Tree;
 let changes: () => string[];

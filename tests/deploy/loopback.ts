@@ -138,18 +138,23 @@ function get(port: number, urlPath: string, timeoutMs: number): Promise<{ status
   });
 }
 
+/** Where a replica writes the port it bound: a tmpfs of the test override (the root file system is read-only). */
+const PORT_DIR = '/run/homelab';
+const PORT_FILE = `${PORT_DIR}/port`;
+
 /**
  * Test-only settings for a replicated service of the test image: each replica binds the
  * first free port of `ports` on 127.0.0.1 (host networking: replicas cannot share one),
- * writes it to /tmp/port, and its health check asks that port.
+ * writes it to a file on its own tmpfs (PORT_FILE), and its health check asks that port.
  */
 export function replicatedOverride(ports: number[], extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const loop = `for p in ${ports.join(' ')}; do echo $$p > /tmp/port; httpd -f -p 127.0.0.1:$$p -h /www; done; exit 1`;
+  const loop = `for p in ${ports.join(' ')}; do echo $$p > ${PORT_FILE}; httpd -f -p 127.0.0.1:$$p -h /www; done; exit 1`;
   return {
     network_mode: 'host',
     init: true,
     command: ['sh', '-c', loop],
-    healthcheck: { test: ['CMD-SHELL', 'wget -q -O /dev/null http://127.0.0.1:$$(cat /tmp/port)/healthz'], interval: '1s', timeout: '2s', retries: 3, start_period: '10s' },
+    tmpfs: [PORT_DIR],
+    healthcheck: { test: ['CMD-SHELL', `wget -q -O /dev/null http://127.0.0.1:$$(cat ${PORT_FILE})/healthz`], interval: '1s', timeout: '2s', retries: 3, start_period: '10s' },
     stop_grace_period: '2s',
     ...extra,
   };

@@ -10,6 +10,7 @@ import { type DeployOptions, resolveRequest } from '../../tools/homelab/src/depl
 import { diskHost } from '../../tools/homelab/src/host';
 import { run, type RunResult } from '../support/tools';
 import { copyWorkspace, makeTempDir, REPO_ROOT } from '../support/workspace';
+import { nxTestEnv } from '../support/nx';
 
 /**
  * A temporary copy of the workspace for deploy tests, with generated apps whose test-only
@@ -124,16 +125,7 @@ export function composeProject(ws: DeployWorkspace, app: string, env: string, la
   return (YAML.parse(text) as { name: string }).name;
 }
 
-export const NX_ENV: NodeJS.ProcessEnv = {
-  ...process.env,
-  NX_DAEMON: 'false',
-  NX_NO_CLOUD: 'true',
-  NX_TUI: 'false',
-  NX_VERBOSE_LOGGING: 'false',
-  FORCE_COLOR: '0',
-  NO_COLOR: '1',
-  CI: '',
-};
+export const NX_ENV: NodeJS.ProcessEnv = nxTestEnv({ CI: '' });
 
 /** Test-only settings for a service of the test image: host network on 127.0.0.1:<port>, quick health checks. */
 export function busyboxOverride(port: number, extra: Record<string, unknown> = {}): Record<string, unknown> {

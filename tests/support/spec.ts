@@ -20,3 +20,13 @@ export function writeSpec(target: Tree | FileHost, spec: AppSpec): string {
   target.write(file, stringifyAppSpec(spec));
   return file;
 }
+
+/** The full-featured answers used across tests: secrets, two volumes, a host. */
+export const VAULT_ANSWERS = {
+  name: 'vault',
+  image: 'ghcr.io/example/vault:1.2.3',
+  port: 8080,
+  secrets: 'API_TOKEN,DB_PASSWORD',
+  volumes: 'data:1Gi:/data,cache:512Mi:/var/cache/vault',
+  host: 'vault.home.example.org',
+} as const;

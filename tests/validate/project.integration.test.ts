@@ -6,6 +6,7 @@ import { batchValidate } from '../../tools/homelab/src/executors/validate/execut
 import { validateProject } from '../../tools/homelab/src/validate/project';
 import { requireTool, run, runOk } from '../support/tools';
 import { copyWorkspace, makeTempDir, removeDir } from '../support/workspace';
+import { nxTestEnv } from '../support/nx';
 
 /**
  * The Nx `validate` target on a freshly generated app: clean as generated, and each class
@@ -16,16 +17,7 @@ import { copyWorkspace, makeTempDir, removeDir } from '../support/workspace';
 const kubectl = requireTool('kubectl');
 const compose = requireTool('docker compose');
 
-const NX_ENV: NodeJS.ProcessEnv = {
-  ...process.env,
-  NX_DAEMON: 'false',
-  NX_NO_CLOUD: 'true',
-  NX_SKIP_NX_CACHE: 'true',
-  NX_TUI: 'false',
-  NX_ISOLATE_PLUGINS: 'false',
-  FORCE_COLOR: '0',
-  NO_COLOR: '1',
-};
+const NX_ENV: NodeJS.ProcessEnv = nxTestEnv({ NX_SKIP_NX_CACHE: 'true' });
 
 const STORE = `apiVersion: external-secrets.io/v1
 kind: ClusterSecretStore
