@@ -132,12 +132,36 @@ export function fromOpenApi(schema: Json): Json {
   return out;
 }
 
+/**
+ * Lets every optional field of a Kubernetes API schema be `null`, as the API server reads it (a
+ * null field is an unset field) and as generated YAML writes an empty list (`ingress:`). Objects
+ * already accept null (strictify); this covers the other types. Required fields stay non-null.
+ */
+export function nullableOptional(schema: Json): Json {
+  if (Array.isArray(schema)) return schema.map(nullableOptional);
+  if (!schema || typeof schema !== 'object') return schema;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (k === 'properties') {
+      const required = new Set(Array.isArray(schema.required) ? schema.required : []);
+      out[k] = Object.fromEntries(
+        Object.entries(v as Json).map(([p, sub]: [string, Json]) => {
+          const inner = nullableOptional(sub);
+          return [p, !required.has(p) && typeof inner?.type === 'string' ? { ...inner, nullable: true } : inner];
+        }),
+      );
+    } else if (k === 'enum' || k === 'required' || k === 'default' || k === 'example') out[k] = v;
+    else out[k] = nullableOptional(v);
+  }
+  return out;
+}
+
 /** Every schema of the Kubernetes OpenAPI v3 documents, by id (the documents repeat shared ones identically). */
 function readOpenApi(dir: string): Record<string, Json> {
   const defs: Record<string, Json> = {};
   for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
     const doc = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
-    for (const [id, schema] of Object.entries(doc.components?.schemas ?? {})) defs[id] ??= fromOpenApi(schema);
+    for (const [id, schema] of Object.entries(doc.components?.schemas ?? {})) defs[id] ??= nullableOptional(fromOpenApi(schema));
   }
   for (const id of NULLABLE_TIMES) defs[id] = { ...defs[id], nullable: true };
   return defs;

@@ -115,6 +115,13 @@ describe('committed schemas', () => {
     expect(validate({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', creationTimestamp: 5 } })).toBe(false);
   });
 
+  it('accept null for an optional field, as the API server does (a generated NetworkPolicy writes `ingress:` with no rule)', () => {
+    const validate = builtin('networking.k8s.io/v1/NetworkPolicy');
+
+    expect(validate({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'x' }, spec: { podSelector: {}, ingress: null, policyTypes: ['Ingress'] } }), errorsOf(validate)).toBe(true);
+    expect(validate({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'x' }, spec: { podSelector: {}, ingress: 'none' } })).toBe(false);
+  });
+
   it('accept what the generators emit with current CRDs: an ACME http01 solver with ingressClassName, a CloudNativePG Cluster', () => {
     const issuer = builtin('cert-manager.io/v1/ClusterIssuer');
     const cluster = builtin('postgresql.cnpg.io/v1/Cluster');
