@@ -1,19 +1,22 @@
 /**
  * Builds the strict schemas `homelab validate` checks Kubernetes and Compose files with, and
  * compiles them ahead of time (ajv standalone), so validation needs no network, no build
- * step and no schema compilation at run time.
+ * step and no schema compilation at run time. A maintainer's script: its output is committed,
+ * and `npm ci` never needs Go.
  *
- *   npx tsx scripts/build-schemas.ts          # rewrites tools/homelab/schemas/{kubernetes,compose}/
+ *   npx tsx scripts/crds/fetch.ts && npx tsx scripts/build-schemas.ts   # rewrites tools/homelab/schemas/{kubernetes,compose}/
  *
- * Sources (fetched with `npm pack`, so this script needs the npm registry; its output is committed):
- * - Kubernetes 1.27 core kinds: kubernetes-models 4.3.1 and @kubernetes-models/apimachinery 1.2.2,
- *   the last versions that ship plain JSON schema objects (5.x ships compiled, lenient validators).
- * - CRDs: @kubernetes-models/argo-cd 2.0.2, prometheus-operator 1.6.3, cert-manager 4.3.1 and
- *   gateway-api 0.5.1 (their last versions with plain schemas).
- * - Hand-written, partial: tools/homelab/schemas/handwritten/*.json (ExternalSecret v1, VolSync,
- *   Velero, k8up, Kustomization/Component), see the README there.
- * - Compose: the compose-spec JSON schema that dclint 3.1.0 ships (MIT), copied to
- *   tools/homelab/schemas/compose/compose-spec.json without its `$schema` line.
+ * Sources (scripts/crds/fetch.ts downloads them from the Go module proxy into a cache outside the
+ * repository; this script runs the fetch first, which is instant once they are cached):
+ * - Kubernetes core kinds: the OpenAPI v3 documents of k8s.io/kubernetes (api/openapi-spec/v3) at
+ *   KUBERNETES.version, with every field the API has (`description` of a PriorityClass, the
+ *   JSONSchemaProps of a CRD, `x-kubernetes-*` fields included).
+ * - CRDs: every catalog CRD source at its pinned version (tools/homelab/src/infra/catalog.ts,
+ *   `crdSources()`), converted the way `homelab schemas add` converts a CRD (validate/crd.ts), with
+ *   `metadata` checked against the real ObjectMeta. BUNDLED_CRD_KINDS lists the kinds bundled.
+ * - Hand-written: tools/homelab/schemas/handwritten/kustomize.json (Kustomization, Component; no CRD exists).
+ * - Compose: the compose-spec JSON schema that dclint 3.1.0 ships (MIT), fetched with `npm pack`,
+ *   copied to tools/homelab/schemas/compose/compose-spec.json without its `$schema` line.
  *
  * Strict like `kubeconform -strict` (see tools/homelab/src/validate/strictify.ts): every object
  * schema that lists `properties` and says nothing about other keys gets `additionalProperties: false`.
@@ -25,7 +28,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import Ajv from 'ajv';
 import standaloneCode from 'ajv/dist/standalone';
+import { crdSources } from '../tools/homelab/src/infra/catalog';
+import { addCrdSchemas } from '../tools/homelab/src/validate/crd';
 import { strictify } from '../tools/homelab/src/validate/strictify';
+import { fetchAll, type Fetched, KUBERNETES } from './crds/fetch';
 
 const ROOT = path.resolve(__dirname, '..');
 const SCHEMAS = path.join(ROOT, 'tools/homelab/schemas');
@@ -33,18 +39,13 @@ const OUT_K8S = path.join(SCHEMAS, 'kubernetes');
 const OUT_COMPOSE = path.join(SCHEMAS, 'compose');
 const HANDWRITTEN = path.join(SCHEMAS, 'handwritten');
 
-/** The npm packages schemas are taken from, pinned. */
-export const SOURCES = {
-  core: 'kubernetes-models@4.3.1',
-  apimachinery: '@kubernetes-models/apimachinery@1.2.2',
-  argocd: '@kubernetes-models/argo-cd@2.0.2',
-  prometheus: '@kubernetes-models/prometheus-operator@1.6.3',
-  certManager: '@kubernetes-models/cert-manager@4.3.1',
-  gatewayApi: '@kubernetes-models/gateway-api@0.5.1',
-  compose: 'dclint@3.1.0',
-} as const;
+/** The npm package the Compose schema is taken from, pinned. */
+export const COMPOSE_SOURCE = 'dclint@3.1.0';
 
-/** Core kinds: apiVersion/kind -> definition id in kubernetes-models. */
+/** The Kubernetes source, as index.json and the docs name it. */
+export const CORE_SOURCE = `${KUBERNETES.module}@${KUBERNETES.version}`;
+
+/** Core kinds: apiVersion/kind -> definition id in the Kubernetes OpenAPI. */
 const CORE_KINDS: Record<string, string> = Object.fromEntries(
   [
     ['v1', 'core', ['Pod', 'Service', 'ConfigMap', 'Secret', 'ServiceAccount', 'PersistentVolumeClaim', 'PersistentVolume', 'Namespace', 'Endpoints', 'LimitRange', 'ResourceQuota', 'ReplicationController', 'PodTemplate']],
@@ -73,13 +74,31 @@ const CORE_KINDS: Record<string, string> = Object.fromEntries(
   ),
 );
 
-/** CRD kinds from the CRD packages: package key -> [apiVersion, kind][] (file <group>/<version>/<Kind>.js). */
-const CRD_KINDS: Record<string, [string, string][]> = {
-  argocd: [['argoproj.io/v1alpha1', 'Application'], ['argoproj.io/v1alpha1', 'ApplicationSet'], ['argoproj.io/v1alpha1', 'AppProject']],
-  prometheus: [['monitoring.coreos.com/v1', 'ServiceMonitor'], ['monitoring.coreos.com/v1', 'PodMonitor'], ['monitoring.coreos.com/v1', 'PrometheusRule'], ['monitoring.coreos.com/v1', 'Probe']],
-  certManager: [['cert-manager.io/v1', 'Certificate'], ['cert-manager.io/v1', 'Issuer'], ['cert-manager.io/v1', 'ClusterIssuer'], ['cert-manager.io/v1', 'CertificateRequest']],
-  gatewayApi: [['gateway.networking.k8s.io/v1', 'HTTPRoute'], ['gateway.networking.k8s.io/v1', 'Gateway'], ['gateway.networking.k8s.io/v1', 'GatewayClass']],
-};
+/**
+ * The CRD kinds bundled (`<group>/<version>/<Kind>`): every kind a generator emits and the ones
+ * written beside them. Any other kind of the same CRDs is one `homelab schemas add` away (the
+ * fetched files are in the cache). Big kinds each get their own module, loaded on first use.
+ */
+export const BUNDLED_CRD_KINDS: readonly string[] = [
+  ...['Application', 'ApplicationSet', 'AppProject'].map((k) => `argoproj.io/v1alpha1/${k}`),
+  ...['Certificate', 'CertificateRequest', 'Issuer', 'ClusterIssuer'].map((k) => `cert-manager.io/v1/${k}`),
+  ...['Cluster', 'ScheduledBackup', 'Backup', 'Database', 'Pooler'].map((k) => `postgresql.cnpg.io/v1/${k}`),
+  ...['ExternalSecret', 'SecretStore', 'ClusterSecretStore', 'ClusterExternalSecret', 'PushSecret'].map((k) => `external-secrets.io/v1${k === 'PushSecret' ? 'alpha1' : ''}/${k}`),
+  ...['HTTPRoute', 'Gateway', 'GatewayClass', 'GRPCRoute'].map((k) => `gateway.networking.k8s.io/v1/${k}`),
+  'gateway.networking.k8s.io/v1beta1/ReferenceGrant',
+  ...['Schedule', 'Backup', 'Restore', 'Check', 'Prune'].map((k) => `k8up.io/v1/${k}`),
+  ...['ServiceMonitor', 'PodMonitor', 'PrometheusRule', 'Probe'].map((k) => `monitoring.coreos.com/v1/${k}`),
+  'monitoring.coreos.com/v1alpha1/AlertmanagerConfig',
+  ...['IngressRoute', 'IngressRouteTCP', 'IngressRouteUDP', 'Middleware', 'MiddlewareTCP', 'TLSOption', 'TLSStore', 'TraefikService', 'ServersTransport', 'ServersTransportTCP'].map((k) => `traefik.io/v1alpha1/${k}`),
+  ...['Schedule', 'Backup', 'Restore', 'BackupStorageLocation', 'VolumeSnapshotLocation'].map((k) => `velero.io/v1/${k}`),
+  ...['ReplicationSource', 'ReplicationDestination'].map((k) => `volsync.backube/v1alpha1/${k}`),
+];
+
+const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
+/** Timestamps the API server reads `null` into (an unset time): `kubectl create --dry-run -o yaml` writes `creationTimestamp: null`. */
+const NULLABLE_TIMES = ['io.k8s.apimachinery.pkg.apis.meta.v1.Time', 'io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime'];
+/** Keywords that say nothing about validity: a lone `$ref` wrapped in `allOf` with only these beside it is the `$ref`. */
+const ANNOTATIONS = new Set(['description', 'default', 'example', 'title']);
 
 type Json = any;
 
@@ -92,25 +111,154 @@ function npmPack(spec: string, dir: string): string {
   return path.join(dest, 'package');
 }
 
-/** Every `const schema = {...};` object literal (pretty-printed JSON) of a kubernetes-models file, with its id. */
-function readSchemaFile(file: string): { id: string; schema: Json } | null {
-  const text = fs.readFileSync(file, 'utf8');
-  const body = /\nconst schema = (\{\}|\{[\s\S]*?\n\});\n/.exec(text);
-  if (!body) return null;
-  const id = /register\)\("([^"]+)", schema\)/.exec(text)?.[1] ?? /const schemaId = "([^"]+)";/.exec(text)?.[1];
-  if (!id) throw new Error(`${file}: no schema id`);
-  return { id, schema: JSON.parse(body[1]) };
+/**
+ * One OpenAPI v3 schema of the Kubernetes API as a schema ajv resolves among the others:
+ * `#/components/schemas/<id>` references become `<id>#`, and `allOf: [{$ref}]` (how v3 attaches a
+ * description or default to a reference) becomes the reference. Field names are never touched.
+ */
+export function fromOpenApi(schema: Json): Json {
+  if (Array.isArray(schema)) return schema.map(fromOpenApi);
+  if (!schema || typeof schema !== 'object') return schema;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (k === '$ref' && typeof v === 'string') out[k] = `${v.replace(/^#\/components\/schemas\//, '')}#`;
+    else if (k === 'properties' || k === 'patternProperties') out[k] = Object.fromEntries(Object.entries(v as Json).map(([p, sub]) => [p, fromOpenApi(sub)]));
+    else if (k === 'enum' || k === 'required' || k === 'default' || k === 'example') out[k] = v;
+    else out[k] = fromOpenApi(v);
+  }
+  if (Array.isArray(out.allOf) && out.allOf.length === 1 && typeof out.allOf[0]?.$ref === 'string' && Object.keys(out).every((k) => k === 'allOf' || ANNOTATIONS.has(k))) {
+    return { $ref: out.allOf[0].$ref };
+  }
+  return out;
 }
 
-function readSchemaDir(dir: string, defs: Record<string, Json>): void {
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const file = path.join(dir, entry.name);
-    if (entry.isDirectory()) readSchemaDir(file, defs);
-    else if (entry.name.endsWith('.js')) {
-      const found = readSchemaFile(file);
-      if (found) defs[found.id] = found.schema;
+/**
+ * Lets every optional field of a Kubernetes API schema be `null`, as the API server reads it (a
+ * null field is an unset field) and as generated YAML writes an empty list (`ingress:`). Objects
+ * already accept null (strictify); this covers the other types. Required fields stay non-null.
+ */
+export function nullableOptional(schema: Json): Json {
+  if (Array.isArray(schema)) return schema.map(nullableOptional);
+  if (!schema || typeof schema !== 'object') return schema;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (k === 'properties') {
+      const required = new Set(Array.isArray(schema.required) ? schema.required : []);
+      out[k] = Object.fromEntries(
+        Object.entries(v as Json).map(([p, sub]: [string, Json]) => {
+          const inner = nullableOptional(sub);
+          return [p, !required.has(p) && typeof inner?.type === 'string' ? { ...inner, nullable: true } : inner];
+        }),
+      );
+    } else if (k === 'enum' || k === 'required' || k === 'default' || k === 'example') out[k] = v;
+    else out[k] = nullableOptional(v);
+  }
+  return out;
+}
+
+/** Every schema of the Kubernetes OpenAPI v3 documents, by id (the documents repeat shared ones identically). */
+function readOpenApi(dir: string): Record<string, Json> {
+  const defs: Record<string, Json> = {};
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+    const doc = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+    for (const [id, schema] of Object.entries(doc.components?.schemas ?? {})) defs[id] ??= nullableOptional(fromOpenApi(schema));
+  }
+  for (const id of NULLABLE_TIMES) defs[id] = { ...defs[id], nullable: true };
+  return defs;
+}
+
+interface CrdKind {
+  key: string;
+  schema: Json;
+  source: string;
+}
+
+/**
+ * Every served version of every fetched CRD, converted by `homelab schemas add` itself (in a
+ * throw-away workspace), with `metadata` pointing at the real ObjectMeta.
+ */
+function readCrds(fetched: Fetched, tmp: string): Map<string, CrdKind> {
+  const kinds = new Map<string, CrdKind>();
+  for (const source of fetched.sources) {
+    for (const file of fs.readdirSync(source.dir).filter((f) => f.endsWith('.yaml')).sort()) {
+      const workspace = fs.mkdtempSync(path.join(tmp, 'crd-'));
+      const stem = file.replace(/\.ya?ml$/, '');
+      const inModule = source.paths.find((p) => path.basename(p).replace(/\.ya?ml$/, '') === stem) ?? `${source.paths[0]}/${file}`;
+      for (const rel of addCrdSchemas(path.join(source.dir, file), workspace)) {
+        const schema = JSON.parse(fs.readFileSync(path.join(workspace, rel), 'utf8'));
+        delete schema.$comment;
+        schema.properties.metadata = { $ref: `${OBJECT_META}#` };
+        const key = `${schema.properties.apiVersion.enum[0]}/${schema.properties.kind.enum[0]}`;
+        kinds.set(key, { key, schema, source: `${source.module}@${source.version} ${inModule}` });
+      }
     }
   }
+  return kinds;
+}
+
+/**
+ * Drops the `pattern`s JavaScript cannot compile: CRDs are validated by Go's regexp, whose
+ * syntax (e.g. the `(?i)` flag) JavaScript lacks. The API server still checks them.
+ */
+export function dropGoOnlyPatterns(schema: Json): Json {
+  if (Array.isArray(schema)) return schema.map(dropGoOnlyPatterns);
+  if (!schema || typeof schema !== 'object') return schema;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (k === 'pattern' && typeof v === 'string') {
+      try {
+        new RegExp(v, 'u');
+        out[k] = v;
+      } catch {
+        // Go-only syntax: left to the API server.
+      }
+    } else if (k === 'enum' || k === 'required' || k === 'default' || k === 'example' || k === 'const') out[k] = v;
+    else out[k] = dropGoOnlyPatterns(v);
+  }
+  return out;
+}
+
+/** Sub-schemas smaller than this (as JSON) stay inline: a function call costs more than the check. */
+const SHARE_MIN_CHARS = 400;
+
+/**
+ * Gives every sub-schema that occurs more than once in `defs` (a CRD repeats the same pod
+ * template or Application spec many times) one definition `shared.<hash>`, referenced from each
+ * place: ajv then emits its validator once instead of once per occurrence. Expects strict schemas.
+ */
+export function shareRepeats(defs: Record<string, Json>): Record<string, Json> {
+  const key = (s: Json) => JSON.stringify(s);
+  const counts = new Map<string, number>();
+  const schemaChildren = (s: Json, visit: (child: Json) => Json): Json => {
+    if (!s || typeof s !== 'object' || Array.isArray(s)) return s;
+    const out: Json = { ...s };
+    for (const k of ['properties', 'patternProperties', 'definitions']) {
+      if (out[k] && typeof out[k] === 'object') out[k] = Object.fromEntries(Object.entries(out[k]).map(([n, sub]) => [n, visit(sub)]));
+    }
+    for (const k of ['additionalProperties', 'items', 'not']) if (out[k] && typeof out[k] === 'object' && !Array.isArray(out[k])) out[k] = visit(out[k]);
+    for (const k of ['allOf', 'anyOf', 'oneOf', 'items']) if (Array.isArray(out[k])) out[k] = out[k].map(visit);
+    return out;
+  };
+  const count = (s: Json): Json => {
+    schemaChildren(s, count);
+    if (s && typeof s === 'object' && !Array.isArray(s)) {
+      const k = key(s);
+      if (k.length >= SHARE_MIN_CHARS) counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    return s;
+  };
+  for (const d of Object.values(defs)) schemaChildren(d, count);
+  const shared: Record<string, Json> = {};
+  const replace = (s: Json): Json => {
+    const inner = schemaChildren(s, replace);
+    const k = key(s);
+    if ((counts.get(k) ?? 0) < 2) return inner;
+    const id = `shared.${sha256(k).slice(0, 16)}`;
+    shared[id] ??= inner;
+    return { $ref: `${id}#` };
+  };
+  const out = Object.fromEntries(Object.entries(defs).map(([id, d]) => [id, schemaChildren(d, replace)]));
+  return { ...out, ...shared };
 }
 
 /** The ids a schema refers to. */
@@ -129,41 +277,61 @@ function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** Hash of the in-repo inputs, so a test can tell that the committed output is stale. */
+/**
+ * Hash of the in-repo inputs (this script, the conversion code, the hand-written schemas and
+ * the pinned sources), so a test can tell that the committed output is stale without Go.
+ */
 export function inputsHash(): string {
   const files = fs.readdirSync(HANDWRITTEN).filter((f) => f.endsWith('.json')).sort();
   const parts = files.map((f) => `${f}\n${fs.readFileSync(path.join(HANDWRITTEN, f), 'utf8')}`);
-  parts.push(fs.readFileSync(__filename, 'utf8'), fs.readFileSync(path.join(ROOT, 'tools/homelab/src/validate/strictify.ts'), 'utf8'));
+  for (const code of ['scripts/build-schemas.ts', 'tools/homelab/src/validate/strictify.ts', 'tools/homelab/src/validate/crd.ts']) parts.push(fs.readFileSync(path.join(ROOT, code), 'utf8'));
+  parts.push(JSON.stringify({ kubernetes: KUBERNETES, crds: crdSources(), compose: COMPOSE_SOURCE }));
   return sha256(parts.join('\n---\n'));
 }
 
+/**
+ * Hash of the fetched source files themselves (the OpenAPI documents and every CRD file), so a
+ * test with the cache at hand can tell that the committed output was built from exactly them.
+ */
+export function sourcesHash(fetched: Fetched): string {
+  const dirs = [fetched.openapi, ...fetched.sources.map((s) => s.dir)];
+  const parts = dirs.flatMap((dir) =>
+    fs
+      .readdirSync(dir)
+      .filter((f) => /\.(json|yaml)$/.test(f))
+      .sort()
+      .map((f) => `${path.basename(dir)}/${f} ${sha256(fs.readFileSync(path.join(dir, f), 'utf8'))}`),
+  );
+  return sha256(parts.join('\n'));
+}
+
 function main(): void {
+  const fetched = fetchAll({ log: (line) => console.error(line) });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-schemas-'));
   try {
-    const pkgs = Object.fromEntries(Object.entries(SOURCES).map(([key, spec]) => [key, npmPack(spec, tmp)])) as Record<keyof typeof SOURCES, string>;
-    const defs: Record<string, Json> = {};
-    readSchemaDir(path.join(pkgs.apimachinery, '_schemas'), defs);
-    readSchemaDir(path.join(pkgs.core, '_schemas'), defs);
+    const defs = readOpenApi(fetched.openapi);
     const kinds: Record<string, { id: string; source: string }> = {};
     for (const [key, id] of Object.entries(CORE_KINDS)) {
-      if (!defs[id]) throw new Error(`kubernetes-models has no ${id}`);
-      kinds[key] = { id, source: SOURCES.core };
+      if (!defs[id]) throw new Error(`${CORE_SOURCE} has no ${id}`);
+      kinds[key] = { id, source: `${CORE_SOURCE} ${KUBERNETES.path}` };
     }
-    for (const [pkg, list] of Object.entries(CRD_KINDS)) {
-      const dir = pkgs[pkg as keyof typeof SOURCES];
-      if (fs.existsSync(path.join(dir, '_schemas'))) readSchemaDir(path.join(dir, '_schemas'), defs);
-      for (const [apiVersion, kind] of list) {
-        const found = readSchemaFile(path.join(dir, apiVersion, `${kind}.js`));
-        if (!found) throw new Error(`${SOURCES[pkg as keyof typeof SOURCES]} has no plain schema for ${apiVersion} ${kind}`);
-        defs[found.id] = found.schema;
-        kinds[`${apiVersion}/${kind}`] = { id: found.id, source: SOURCES[pkg as keyof typeof SOURCES] };
-      }
+    const crds = readCrds(fetched, tmp);
+    for (const key of BUNDLED_CRD_KINDS) {
+      const crd = crds.get(key);
+      if (!crd) throw new Error(`no fetched CRD serves ${key}; fix BUNDLED_CRD_KINDS or the catalog's crdSources`);
+      const id = `crd.${key.replace(/\//g, '.')}`;
+      defs[id] = crd.schema;
+      kinds[key] = { id, source: crd.source };
     }
     for (const file of fs.readdirSync(HANDWRITTEN).filter((f) => f.endsWith('.json')).sort()) {
       const hw = JSON.parse(fs.readFileSync(path.join(HANDWRITTEN, file), 'utf8'));
       Object.assign(defs, hw.definitions);
       for (const [key, id] of Object.entries(hw.kinds as Record<string, string>)) kinds[key] = { id, source: `hand-written (schemas/handwritten/${file})` };
     }
+
+    // Strict, JavaScript-compilable, and each repeated sub-schema once.
+    for (const id of Object.keys(defs)) defs[id] = dropGoOnlyPatterns(strictify(defs[id]));
+    Object.assign(defs, shareRepeats(defs));
 
     // Only the definitions the chosen kinds reach.
     const needed = new Set<string>();
@@ -177,22 +345,24 @@ function main(): void {
     }
 
     // Compose: the compose-spec schema dclint ships, without $schema (ajv draft-07 default).
-    const composeText = fs.readFileSync(path.join(pkgs.compose, 'schemas/compose.schema.json'), 'utf8');
+    const dclint = npmPack(COMPOSE_SOURCE, tmp);
+    const composeText = fs.readFileSync(path.join(dclint, 'schemas/compose.schema.json'), 'utf8');
     const { $schema: _drop, ...compose } = JSON.parse(composeText);
     fs.mkdirSync(OUT_COMPOSE, { recursive: true });
     fs.writeFileSync(path.join(OUT_COMPOSE, 'compose-spec.json'), `${JSON.stringify(compose, null, 2)}\n`);
     fs.writeFileSync(
       path.join(OUT_COMPOSE, 'NOTICE.md'),
-      `# compose-spec.json\n\nThe Compose Specification JSON schema (compose-spec/compose-spec, Apache-2.0), as shipped by\n${SOURCES.compose} (MIT, Copyright (c) 2024 Sergey Kupletsky), without its \`$schema\` line.\nRegenerated by \`npx tsx scripts/build-schemas.ts\`.\n`,
+      `# compose-spec.json\n\nThe Compose Specification JSON schema (compose-spec/compose-spec, Apache-2.0), as shipped by\n${COMPOSE_SOURCE} (MIT, Copyright (c) 2024 Sergey Kupletsky), without its \`$schema\` line.\nRegenerated by \`npx tsx scripts/build-schemas.ts\`.\n`,
     );
 
-    // One module per bundle, loaded on first use: the core kinds (with the hand-written CRDs,
-    // which share ObjectMeta and friends), Compose, and each big CRD on its own, so a run that
-    // sees only Deployments never loads ApplicationSet's 2 MB of validator code.
+    // One module per bundle, loaded on first use: the core kinds (with the hand-written ones),
+    // Compose, and each CRD API group on its own, so a run that sees only Deployments never loads
+    // ApplicationSet's validator code.
     const bundles: Record<string, { ids: string[]; exports: Record<string, string> }> = {};
     const index: Record<string, { module: string; export: string; source: string }> = {};
     for (const [key, { id, source }] of Object.entries(kinds).sort()) {
-      const bundle = source === SOURCES.core || source.startsWith('hand-written') ? 'core' : `crd-${key.replace(/\/[^/]+\//, '-').replace(/[^A-Za-z0-9.-]/g, '-').toLowerCase()}`;
+      // One module per CRD API group: its kinds share sub-schemas (Issuer and ClusterIssuer are one schema).
+      const bundle = id.startsWith('crd.') ? `crd-${key.split('/')[0].replace(/[^A-Za-z0-9.-]/g, '-').toLowerCase()}` : 'core';
       const name = `k_${key.replace(/[^A-Za-z0-9]/g, '_')}`;
       bundles[bundle] ??= { ids: [], exports: {} };
       bundles[bundle].ids.push(id);
@@ -201,7 +371,7 @@ function main(): void {
     }
     fs.rmSync(OUT_K8S, { recursive: true, force: true });
     fs.mkdirSync(OUT_K8S, { recursive: true });
-    const header = `// Generated by scripts/build-schemas.ts from ${Object.values(SOURCES).join(', ')} and schemas/handwritten. Do not edit.\n`;
+    const header = `// Generated by scripts/build-schemas.ts from ${CORE_SOURCE}, the catalog's CRDs, schemas/handwritten and ${COMPOSE_SOURCE}. Do not edit.\n`;
     const newAjv = () =>
       new Ajv({ code: { source: true, optimize: 1 }, allErrors: true, messages: false, strict: false, validateFormats: false, allowUnionTypes: true, inlineRefs: false });
     let total = 0;
@@ -219,15 +389,16 @@ function main(): void {
         reach.add(id);
         todo.push(...refsOf(defs[id]));
       }
-      for (const id of [...reach].sort()) ajv.addSchema(strictify(defs[id]), id);
+      for (const id of [...reach].sort()) ajv.addSchema(defs[id], id);
       write(name, standaloneCode(ajv, bundle.exports));
     }
     const composeAjv = newAjv();
     composeAjv.addSchema(compose, 'compose');
     write('compose', standaloneCode(composeAjv, { compose: 'compose' }));
+    const sources = { kubernetes: `${CORE_SOURCE} ${KUBERNETES.path}`, crds: Object.fromEntries(fetched.sources.map((s) => [s.project, `${s.module}@${s.version}`])), compose: COMPOSE_SOURCE };
     fs.writeFileSync(
       path.join(OUT_K8S, 'index.json'),
-      `${JSON.stringify({ generatedBy: 'scripts/build-schemas.ts', inputsHash: inputsHash(), sources: SOURCES, kinds: index }, null, 2)}\n`,
+      `${JSON.stringify({ generatedBy: 'scripts/build-schemas.ts', inputsHash: inputsHash(), sourcesHash: sourcesHash(fetched), sources, kinds: index }, null, 2)}\n`,
     );
     console.log(`${Object.keys(index).length} kinds, ${needed.size} definitions, ${Object.keys(bundles).length + 1} modules, ${(total / 1024).toFixed(0)} KiB`);
   } finally {

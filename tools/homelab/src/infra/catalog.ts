@@ -20,6 +20,31 @@ export interface CatalogEntry {
   /** Memory limit of each Compose service (Compose notation), what Kubernetes requests give the pods. */
   memory: Record<string, string>;
   settings(options: CatalogOptions, workspace: WorkspaceConfig): ComponentSettings;
+  /**
+   * Where the CRDs of the pinned charts come from, beside the pins: the operator's Go module at the
+   * version the chart installs. Never written into a spec (see CrdSource).
+   */
+  crdSources: CrdSource[];
+}
+
+/**
+ * The CRDs of a pinned chart: the operator's Go module at the version that chart installs (its
+ * appVersion), and where in the module they are. `scripts/crds/fetch.ts` downloads them through the
+ * Go module proxy into a cache outside the repository, `scripts/build-schemas.ts` turns them into
+ * the bundled validation schemas, the API-server tests install them. Generation never reads it.
+ * @example { project: 'cert-manager', module: 'github.com/cert-manager/cert-manager', version: 'v1.18.2', paths: ['deploy/crds'], pin: 'chart cert-manager v1.18.2' }
+ */
+export interface CrdSource {
+  /** Folder name in the cache: crds/<project>-<version>. */
+  project: string;
+  module: string;
+  version: string;
+  /** Folders (each *.yaml/*.yml file in it) or files inside the module. */
+  paths: string[];
+  /** The pin these CRDs follow, for people: `chart <name> <version>` or why else this version. */
+  pin: string;
+  /** cert-manager ships its CRDs as Helm templates: the fetch replaces the templated labels. */
+  helmTemplated?: boolean;
 }
 
 /** Generator answers a catalog entry may use. */
@@ -85,6 +110,26 @@ const BACKUP_CHARTS: Record<BackupProvider, ChartSpec> = {
   },
 };
 
+/** The CRDs of each backup chart, beside BACKUP_CHARTS (the chart's appVersion). */
+const BACKUP_CRDS: Record<BackupProvider, CrdSource> = {
+  volsync: { project: 'volsync', module: 'github.com/backube/volsync', version: 'v0.14.0', paths: ['config/crd/bases'], pin: 'chart volsync 0.14.0' },
+  velero: { project: 'velero', module: 'github.com/vmware-tanzu/velero', version: 'v1.16.1', paths: ['config/crd/v1/bases'], pin: 'chart velero 10.0.4 (Velero 1.16.1)' },
+  // The chart ships no CRDs: the component's Application takes them from this tag (catalog `crds` below).
+  k8up: { project: 'k8up', module: 'github.com/k8up-io/k8up/v2', version: 'v2.12.0', paths: ['config/crd/apiextensions.k8s.io/v1'], pin: 'chart k8up 4.8.4 (k8up 2.12.0)' },
+};
+
+/**
+ * ArgoCD is installed by hand before the bootstrap (docs/infrastructure.md), so nothing pins it:
+ * the bundled schemas of Application, ApplicationSet and AppProject follow this release.
+ */
+export const ARGOCD_CRDS: CrdSource = {
+  project: 'argo-cd',
+  module: 'github.com/argoproj/argo-cd/v3',
+  version: 'v3.5.7',
+  paths: ['manifests/crds/application-crd.yaml', 'manifests/crds/applicationset-crd.yaml', 'manifests/crds/appproject-crd.yaml'],
+  pin: 'ArgoCD v3.5.7, installed by hand (not a catalog chart)',
+};
+
 const BACKUP_NAMESPACES: Record<BackupProvider, string> = { volsync: 'volsync-system', velero: 'velero', k8up: 'k8up' };
 
 export const CATALOG: Record<ComponentName, CatalogEntry> = {
@@ -109,6 +154,11 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
     images: () => ({ traefik: 'traefik:v3.4.4' }),
     memory: { traefik: '256m' },
     settings: (o) => (o.email ? { acme: { email: o.email, staging: Boolean(o.staging) } } : {}),
+    // Chart 35.4.0 installs Traefik v3.4.1, which implements Gateway API v1.2.1 (its own test fixtures pin it).
+    crdSources: [
+      { project: 'traefik', module: 'github.com/traefik/traefik/v3', version: 'v3.4.1', paths: ['docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml'], pin: 'chart traefik 35.4.0 (Traefik v3.4.1)' },
+      { project: 'gateway-api', module: 'sigs.k8s.io/gateway-api', version: 'v1.2.1', paths: ['config/crd/standard'], pin: 'Gateway API standard channel that Traefik v3.4.1 implements' },
+    ],
   },
   'cert-manager': {
     description: 'cert-manager with an ACME (Let\'s Encrypt) ClusterIssuer for the Ingresses and Gateways of every app.',
@@ -121,6 +171,7 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
     images: () => ({}),
     memory: {},
     settings: (o) => ({ acme: { email: o.email ?? '', staging: Boolean(o.staging) } }),
+    crdSources: [{ project: 'cert-manager', module: 'github.com/cert-manager/cert-manager', version: 'v1.18.2', paths: ['deploy/crds'], pin: 'chart cert-manager v1.18.2', helmTemplated: true }],
   },
   'external-secrets': {
     description: 'External Secrets Operator: turns ExternalSecrets into Secrets from the ClusterSecretStores under platform/secrets/stores (which it applies too).',
@@ -131,6 +182,7 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
     images: () => ({}),
     memory: {},
     settings: () => ({}),
+    crdSources: [{ project: 'external-secrets', module: 'github.com/external-secrets/external-secrets', version: 'v0.18.2', paths: ['config/crds/bases'], pin: 'chart external-secrets 0.18.2' }],
   },
   monitoring: {
     description: 'Prometheus, Alertmanager and Grafana: kube-prometheus-stack on Kubernetes, the same three services with their config files on Compose.',
@@ -156,6 +208,9 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
     images: () => ({ prometheus: 'prom/prometheus:v3.5.0', alertmanager: 'prom/alertmanager:v0.28.1', grafana: 'grafana/grafana:12.0.2' }),
     memory: { prometheus: '1g', alertmanager: '128m', grafana: '512m' },
     settings: () => ({ retentionDays: 15 }),
+    crdSources: [
+      { project: 'prometheus-operator', module: 'github.com/prometheus-operator/prometheus-operator', version: 'v0.85.0', paths: ['example/prometheus-operator-crd-full'], pin: 'chart kube-prometheus-stack 77.7.0 (prometheus-operator v0.85.0)' },
+    ],
   },
   logging: {
     description: 'Loki (single binary, filesystem storage) and Grafana Alloy shipping every container\'s logs to it, on both trees.',
@@ -185,6 +240,8 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
     images: () => ({ loki: 'grafana/loki:3.5.1', alloy: 'grafana/alloy:v1.9.2' }),
     memory: { loki: '512m', alloy: '256m' },
     settings: () => ({ retentionDays: 14 }),
+    // Nothing of Loki's or Alloy's CRDs is rendered or validated here.
+    crdSources: [],
   },
   backup: {
     description: 'The backup operator of homelab.yaml backup.provider (VolSync, Velero or k8up) on Kubernetes; offen/docker-volume-backup on Compose.',
@@ -194,10 +251,12 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
     charts: (_ws, s) => [BACKUP_CHARTS[s.provider ?? 'volsync']],
     // k8up's chart ships no CRDs: they come from the operator's repository at the matching tag.
     crds: (s) =>
-      s.provider === 'k8up' ? { repoURL: 'https://github.com/k8up-io/k8up.git', path: 'config/crd/apiextensions.k8s.io/v1', targetRevision: 'v2.12.0' } : undefined,
+      s.provider === 'k8up' ? { repoURL: 'https://github.com/k8up-io/k8up.git', path: BACKUP_CRDS.k8up.paths[0], targetRevision: BACKUP_CRDS.k8up.version } : undefined,
     images: () => ({ backup: 'offen/docker-volume-backup:v2.43.4' }),
     memory: { backup: '512m' },
     settings: (_o, ws) => ({ provider: ws.backup?.provider ?? 'volsync', retentionDays: 7 }),
+    // Every provider's CRDs: the provider is a workspace setting, the schemas cover them all.
+    crdSources: Object.values(BACKUP_CRDS),
   },
   postgres: {
     description: 'PostgreSQL for the apps: the CloudNativePG operator and a Cluster on Kubernetes, a postgres service on Compose.',
@@ -208,6 +267,7 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
     images: () => ({ postgres: 'postgres:17.5' }),
     memory: { postgres: '1g' },
     settings: () => ({ instances: 1, storage: '10Gi', imageName: 'ghcr.io/cloudnative-pg/postgresql:17.5' }),
+    crdSources: [{ project: 'cloudnative-pg', module: 'github.com/cloudnative-pg/cloudnative-pg', version: 'v1.28.1', paths: ['config/crd/bases'], pin: 'chart cloudnative-pg 0.27.1 (CloudNativePG 1.28.1)' }],
   },
 };
 
@@ -230,4 +290,13 @@ export function catalogSpec(name: ComponentName, options: CatalogOptions, worksp
   if (entry.platforms.includes('compose')) spec.compose = { images: entry.images(settings), memory: { ...entry.memory } };
   if (Object.keys(settings).length > 0) spec.settings = settings;
   return spec;
+}
+
+/**
+ * Every CRD source: ArgoCD's, then each catalog component's, without repeats. What
+ * `scripts/crds/fetch.ts` downloads and `scripts/build-schemas.ts` builds schemas from.
+ */
+export function crdSources(): CrdSource[] {
+  const all = [ARGOCD_CRDS, ...Object.values(CATALOG).flatMap((entry) => entry.crdSources)];
+  return all.filter((s, i) => all.findIndex((o) => o.project === s.project) === i);
 }
