@@ -6,8 +6,10 @@ import { requireTool, run, runOk, type RunResult } from './support/tools';
 import { copyWorkspace, makeTempDir, removeDir } from './support/workspace';
 
 /**
- * The build target through the real `npx nx run`, as a user and a script see it: the
- * reason of a failed build in batch and single-task mode, with and without Docker.
+ * The build and deploy targets through the real `npx nx run`, as a user and a script see
+ * them: the exit code when the validate they depend on fails (1, never Nx's "interrupted"
+ * 130), and the reason of a failed build in batch and single-task mode, with and
+ * without Docker.
  */
 const kubectl = requireTool('kubectl');
 const compose = requireTool('docker compose');
@@ -39,7 +41,7 @@ monitoring:
 
 const NX_ENV = nxTestEnv({ NX_SKIP_NX_CACHE: 'true' });
 
-describe.skipIf(kubectl.skip || compose.skip)('nx run <app>:build: reasons', () => {
+describe.skipIf(kubectl.skip || compose.skip)('nx run <app>:build and :deploy: exit codes and reasons', () => {
   let ws: string;
   /** A folder for PATH holding node, npx, kubectl and sh, but no docker. */
   let noDocker: string;
@@ -72,6 +74,26 @@ describe.skipIf(kubectl.skip || compose.skip)('nx run <app>:build: reasons', () 
     }
   });
   afterAll(() => removeDir(ws));
+
+  const DRIFT = 'applications/kubernetes/base/demo/service.yaml';
+  const REASON = `${DRIFT}:`;
+
+  it('exits 1 (not 130) when the validate that build depends on fails, and shows validate\'s reason', () => {
+    const result = withFile(DRIFT, (t) => `${t}# a hand edit\n`, () => nx(['run', 'demo:build']));
+
+    expect(result.status, output(result)).toBe(1);
+    expect(output(result)).toContain(REASON);
+    expect(output(result)).toContain('sync/drift');
+    expect(fs.existsSync(file('dist/dev/kubernetes/demo.yaml'))).toBe(false);
+  });
+
+  it('exits 1 (not 130) when deploy\'s dependencies fail, and shows the reason', () => {
+    const result = withFile(DRIFT, (t) => `${t}# a hand edit\n`, () => nx(['run', 'demo:deploy', '--env', 'dev', '--dry-run']));
+
+    expect(result.status, output(result)).toBe(1);
+    expect(output(result)).toContain(REASON);
+    expect(output(result)).not.toContain('deploy demo -> dev');
+  });
 
   it.each([
     ['in a batch (the default)', []],
