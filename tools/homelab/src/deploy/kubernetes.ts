@@ -41,13 +41,13 @@ const NEVER_PRUNED = new Set([KEPT_KIND, 'core/v1/Namespace']);
  *   server-side apply.) A failure re-applies the last successful manifests and prunes
  *   back to them.
  */
-export async function kubernetesDeploy(req: DeployRequest, ctx: DeployContext): Promise<void> {
+export async function kubernetesDeploy(req: DeployRequest, ctx: DeployContext, cluster?: ClusterApi): Promise<void> {
   const { report } = ctx;
   const rendered = ensureRendered(req.root, req.layer, req.project, req.env, 'kubernetes');
   const docs = parseManifests(rendered.text, rendered.relative);
   report.step('render', `${rendered.relative}: ${docs.length} object(s)`);
   if (req.kubernetes.argocd) return argocdSync(req, ctx);
-  return directApply(req, ctx, docs);
+  return directApply(req, ctx, docs, cluster ?? new Kubectl(ctx, req.kubernetes.context));
 }
 
 async function argocdSync(req: DeployRequest, ctx: DeployContext): Promise<void> {
@@ -77,11 +77,10 @@ async function argocdSync(req: DeployRequest, ctx: DeployContext): Promise<void>
   report.line(`deployed ${req.project} to ${req.env}: ArgoCD application ${app} is Synced and Healthy`);
 }
 
-async function directApply(req: DeployRequest, ctx: DeployContext, docs: Manifest[]): Promise<void> {
+async function directApply(req: DeployRequest, ctx: DeployContext, docs: Manifest[], kubectl: ClusterApi): Promise<void> {
   const { report } = ctx;
   const who = label(req);
   const state = new StateDir(req.root, req.env, req.project);
-  const kubectl = new Kubectl(ctx, req.kubernetes.context);
   const namespace = req.kubernetes.namespace;
   const prepared = prepareManifests(docs, { project: req.project, env: req.env, namespace });
   const record = state.readJson<KubernetesRecord>('kubernetes.json');
@@ -94,28 +93,27 @@ async function directApply(req: DeployRequest, ctx: DeployContext, docs: Manifes
   report.step('target', `namespace ${namespace}, ${kubectl.where}; objects labelled ${selector}`);
 
   if (req.dryRun) {
-    const diff = await kubectl.run(kubectlCommands.diff(), { input: manifest, onLine: (l) => report.detail(l) });
-    if (diff.code !== 0 && diff.code !== 1) throw new DeployError(`${who}: kubectl diff failed: ${ctx.tools.tail(diff)}`);
+    const changes = await kubectl.diff(manifest, `${who}: kubectl diff`, { onLine: (l) => report.detail(l) });
     if (previous !== null) {
       const local = unifiedDiff(previous, manifest, `last deploy (.homelab/state/${req.env}/${req.project}/kubernetes.yaml)`, 'rendered now');
       for (const line of local.replace(/\n$/, '').split('\n').filter((l) => l !== '')) report.detail(line);
     }
     const stale = pruneSelection(await kubectl.list(pruneKinds, { selector }, `${who}: kubectl get`), prepared, pruneKinds);
     report.step('prune', stale.length === 0 ? 'nothing to delete' : `would delete ${stale.map(describeRef).join(', ')}`);
-    report.line(`dry run: nothing was changed (${diff.code === 1 ? 'an apply would change the objects above' : 'the cluster already matches'})`);
+    report.line(`dry run: nothing was changed (${changes ? 'an apply would change the objects above' : 'the cluster already matches'})`);
     return;
   }
 
   // Whether this app's deploys created the namespace: down removes only a namespace it created.
-  const existed = (await kubectl.ok(kubectlCommands.namespace(namespace), `${who}: kubectl get namespace ${namespace}`)).trim() !== '';
+  const existed = await kubectl.namespaceExists(namespace, `${who}: kubectl get namespace ${namespace}`);
   const createdNamespace = existed ? record?.namespace?.name === namespace && record.namespace.created : true;
   const namespaceDoc = stringifyManifests([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { [APP_LABEL]: req.project, [ENV_LABEL]: req.env } } }]);
   report.step('apply', `namespace ${namespace}`);
-  await kubectl.ok(kubectlCommands.apply(), `${who}: kubectl apply of namespace ${namespace}`, { input: namespaceDoc });
+  await kubectl.apply(namespaceDoc, `${who}: kubectl apply of namespace ${namespace}`);
 
   try {
     report.step('apply', `server-side apply of ${prepared.length} object(s)`);
-    await kubectl.ok(kubectlCommands.apply(), `${who}: kubectl apply`, { input: manifest, onLine: (l) => report.detail(l) });
+    await kubectl.apply(manifest, `${who}: kubectl apply`, { onLine: (l) => report.detail(l) });
     await rollouts(req, ctx, kubectl, prepared);
     await prune(req, ctx, kubectl, prepared, pruneKinds);
   } catch (error) {
@@ -127,7 +125,7 @@ async function directApply(req: DeployRequest, ctx: DeployContext, docs: Manifes
     report.step('rollback', 're-applying the manifests of the last successful deploy');
     try {
       const last = parseManifests(previous, 'the last deploy');
-      await kubectl.ok(kubectlCommands.apply(), `${who}: rollback apply`, { input: previous, uninterruptible: true, onLine: (l) => report.detail(l) });
+      await kubectl.apply(previous, `${who}: rollback apply`, { uninterruptible: true, onLine: (l) => report.detail(l) });
       await rollouts(req, ctx, kubectl, last, true);
       await prune(req, ctx, kubectl, last, pruneKinds, true);
     } catch (rollbackError) {
@@ -141,12 +139,12 @@ async function directApply(req: DeployRequest, ctx: DeployContext, docs: Manifes
   report.line(`deployed ${req.project} to ${req.env}: ${prepared.length} object(s) applied, workloads rolled out`);
 }
 
-async function rollouts(req: DeployRequest, ctx: DeployContext, kubectl: Kubectl, docs: Manifest[], uninterruptible = false): Promise<void> {
+async function rollouts(req: DeployRequest, ctx: DeployContext, kubectl: ClusterApi, docs: Manifest[], uninterruptible = false): Promise<void> {
   for (const d of docs.filter((x) => ROLLOUT_KINDS.has(x.kind))) {
     const ref = `${d.kind.toLowerCase()}/${d.metadata.name}`;
     const namespace = d.metadata.namespace ?? req.kubernetes.namespace;
     ctx.report.step('rollout', `${ref} in ${namespace}`);
-    await kubectl.ok(kubectlCommands.rollout(ref, namespace), `${label(req)}: rollout of ${ref}`, { onLine: (l) => ctx.report.detail(l), uninterruptible });
+    await kubectl.rollout(ref, namespace, `${label(req)}: rollout of ${ref}`, { onLine: (l) => ctx.report.detail(l), uninterruptible });
   }
 }
 
@@ -155,7 +153,7 @@ async function rollouts(req: DeployRequest, ctx: DeployContext, kubectl: Kubectl
  * `desired` (see pruneSelection). Runs after the rollouts succeeded, so an object the
  * new version replaces goes only once the new version is up.
  */
-async function prune(req: DeployRequest, ctx: DeployContext, kubectl: Kubectl, desired: Manifest[], kinds: string[], uninterruptible = false): Promise<void> {
+async function prune(req: DeployRequest, ctx: DeployContext, kubectl: ClusterApi, desired: Manifest[], kinds: string[], uninterruptible = false): Promise<void> {
   const who = label(req);
   const stale = pruneSelection(await kubectl.list(kinds, { selector: appSelector(req) }, `${who}: kubectl get (prune)`, uninterruptible), desired, kinds);
   if (stale.length === 0) {
@@ -164,7 +162,7 @@ async function prune(req: DeployRequest, ctx: DeployContext, kubectl: Kubectl, d
   }
   ctx.report.step('prune', `deleting ${stale.map(describeRef).join(', ')}`);
   const input = stringifyManifests(stale.map((r) => ({ apiVersion: r.apiVersion, kind: r.kind, metadata: { name: r.name, ...(r.namespace ? { namespace: r.namespace } : {}) } })));
-  await kubectl.ok(kubectlCommands.deleteObjects(), `${who}: kubectl delete (prune)`, { input, onLine: (l) => ctx.report.detail(l), uninterruptible });
+  await kubectl.deleteObjects(input, `${who}: kubectl delete (prune)`, { onLine: (l) => ctx.report.detail(l), uninterruptible });
 }
 
 /**
@@ -172,7 +170,7 @@ async function prune(req: DeployRequest, ctx: DeployContext, kubectl: Kubectl, d
  * deployed. PersistentVolumeClaims (the data) only with `deleteData`. Then the Namespace,
  * when this app's deploy created it and nothing remains in it (a kept claim keeps it).
  */
-export async function kubernetesDown(req: DeployRequest, ctx: DeployContext, options: { deleteData?: boolean } = {}): Promise<void> {
+export async function kubernetesDown(req: DeployRequest, ctx: DeployContext, options: { deleteData?: boolean; cluster?: ClusterApi } = {}): Promise<void> {
   const { report } = ctx;
   const who = label(req);
   if (req.kubernetes.argocd) {
@@ -181,13 +179,15 @@ export async function kubernetesDown(req: DeployRequest, ctx: DeployContext, opt
   const deleteData = options.deleteData ?? false;
   const state = new StateDir(req.root, req.env, req.project);
   const record = state.readJson<KubernetesRecord>('kubernetes.json');
-  const kinds = (record?.kinds ?? []).filter((k) => deleteData || k !== KEPT_KIND);
+  // Deleting data deletes every claim of the app, also one of a volume the spec dropped since.
+  const recorded = record?.kinds ?? [];
+  const kinds = deleteData ? [...new Set([...recorded, KEPT_KIND])].sort() : recorded.filter((k) => k !== KEPT_KIND);
   const selector = appSelector(req);
-  if (kinds.length === 0) {
+  if (record === null || recorded.length === 0) {
     report.line(`nothing recorded as deployed for ${req.project} in ${req.env}`);
     return;
   }
-  const kubectl = new Kubectl(ctx, req.kubernetes.context);
+  const kubectl = options.cluster ?? new Kubectl(ctx, req.kubernetes.context);
   const namespace = record?.namespace?.created ? record.namespace.name : undefined;
   report.step(
     'plan',
@@ -195,20 +195,24 @@ export async function kubernetesDown(req: DeployRequest, ctx: DeployContext, opt
       (namespace ? `, then namespace ${namespace} if nothing remains in it` : ''),
   );
   if (req.dryRun) return;
-  await kubectl.ok(kubectlCommands.deleteLabelled(kinds, selector), `${who}: kubectl delete`, { onLine: (l) => report.detail(l) });
-  let kept = '';
+  await kubectl.deleteLabelled(kinds, selector, `${who}: kubectl delete`, { onLine: (l) => report.detail(l) });
+  state.remove('kubernetes.yaml');
   if (namespace) {
-    const remaining = await kubectl.list([...new Set([...(record?.kinds ?? []), KEPT_KIND])], { namespace }, `${who}: kubectl get (namespace ${namespace})`);
-    if (remaining.length === 0) {
-      report.step('namespace', `deleting ${namespace}: nothing remains in it`);
-      await kubectl.ok(kubectlCommands.deleteNamespace(namespace), `${who}: kubectl delete namespace ${namespace}`, { onLine: (l) => report.detail(l) });
-    } else {
-      kept = `; namespace ${namespace} kept, it still holds ${remaining.map(describeRef).join(', ')}`;
-      report.step('namespace', `keeping ${namespace}: it still holds ${remaining.map(describeRef).join(', ')}`);
+    const remaining = await kubectl.list([...new Set([...recorded, KEPT_KIND])], { namespace }, `${who}: kubectl get (namespace ${namespace})`);
+    if (remaining.length > 0) {
+      const held = remaining.map(describeRef).join(', ');
+      report.step('namespace', `keeping ${namespace}: it still holds ${held}`);
+      // What stays: the kept claims, in the namespace this app created; a later down can delete both.
+      const left: KubernetesRecord = { deployedAt: record.deployedAt, kinds: deleteData ? [] : [KEPT_KIND], namespace: record.namespace };
+      state.write('kubernetes.json', `${JSON.stringify(left, null, 2)}\n`);
+      report.line(`removed ${req.project} from ${req.env}; namespace ${namespace} kept, it still holds ${held}`);
+      return;
     }
+    report.step('namespace', `deleting ${namespace}: nothing remains in it`);
+    await kubectl.deleteNamespace(namespace, `${who}: kubectl delete namespace ${namespace}`, { onLine: (l) => report.detail(l) });
   }
-  state.remove('kubernetes.yaml', 'kubernetes.json');
-  report.line(`removed ${req.project} from ${req.env}${kept}`);
+  state.remove('kubernetes.json');
+  report.line(`removed ${req.project} from ${req.env}`);
 }
 
 /** `homelab.dev/app=<app>,homelab.dev/environment=<env>`: what every object a deploy applies carries. */
@@ -244,16 +248,43 @@ export const kubectlCommands = {
   rollout: (ref: string, namespace: string) => ['rollout', 'status', ref, '-n', namespace, `--timeout=${KUBERNETES_TIMEOUT_SECONDS}s`],
 };
 
+/** How a call of the cluster is run: its output lines, and whether an interrupt may stop it. */
+export type CallOptions = Pick<RunOptions, 'onLine' | 'uninterruptible'>;
+
+/**
+ * What the direct mode asks of a cluster, each call named by `what` in its error. Kubectl
+ * is the implementation; a test can drive the adapter through another (a real API server,
+ * or a stand-in where none runs).
+ */
+export interface ClusterApi {
+  /** How the cluster is reached, for the progress line (`context kind-homelab`). */
+  readonly where: string;
+  namespaceExists(name: string, what: string): Promise<boolean>;
+  /** Server-side apply of the manifests. */
+  apply(manifest: string, what: string, options?: CallOptions): Promise<void>;
+  /** Shows what an apply would change; true when it would change something. */
+  diff(manifest: string, what: string, options?: CallOptions): Promise<boolean>;
+  /** Waits until a workload (`deployment/web`) has rolled out. */
+  rollout(ref: string, namespace: string, what: string, options?: CallOptions): Promise<void>;
+  /** The live objects of `kinds`: labelled with `selector` in every namespace, or all of one namespace. */
+  list(kinds: string[], where: { selector?: string; namespace?: string }, what: string, uninterruptible?: boolean): Promise<LiveObject[]>;
+  /** Deletes the objects of a manifest (apiVersion, kind, name, namespace of each). */
+  deleteObjects(manifest: string, what: string, options?: CallOptions): Promise<void>;
+  /** Deletes every object of `kinds` labelled with `selector`, in every namespace. */
+  deleteLabelled(kinds: string[], selector: string, what: string, options?: CallOptions): Promise<void>;
+  deleteNamespace(name: string, what: string, options?: CallOptions): Promise<void>;
+}
+
 /**
  * kubectl for one environment: the binary (`HOMELAB_KUBECTL`, default `kubectl` on PATH),
  * the kubeconfig of the deploy's environment (`KUBECONFIG`, read by kubectl itself) and the
  * environment's kube context (`--context`, from homelab.yaml).
  */
-class Kubectl {
+export class Kubectl implements ClusterApi {
   private readonly binary: string;
 
   constructor(
-    private readonly ctx: DeployContext,
+    private readonly ctx: Pick<DeployContext, 'tools' | 'env'>,
     private readonly context?: string,
   ) {
     this.binary = ctx.env.HOMELAB_KUBECTL || 'kubectl';
@@ -263,33 +294,58 @@ class Kubectl {
     return this.context ? `context ${this.context}` : 'the current kube context';
   }
 
-  private args(args: string[]): string[] {
-    return this.context ? ['--context', this.context, ...args] : args;
+  private run(args: string[], options: RunOptions = {}): Promise<ToolResult> {
+    return this.ctx.tools.run(this.binary, this.context ? ['--context', this.context, ...args] : args, options);
   }
 
-  run(args: string[], options: RunOptions = {}): Promise<ToolResult> {
-    return this.ctx.tools.run(this.binary, this.args(args), options);
+  private async ok(args: string[], what: string, options: RunOptions = {}): Promise<string> {
+    const result = await this.run(args, options);
+    if (result.code !== 0) throw new DeployError(`${what} failed: ${this.ctx.tools.tail(result)}`);
+    return result.stdout;
   }
 
-  ok(args: string[], what: string, options: RunOptions = {}): Promise<string> {
-    return this.ctx.tools.ok(this.binary, this.args(args), what, options);
+  async namespaceExists(name: string, what: string): Promise<boolean> {
+    return (await this.ok(kubectlCommands.namespace(name), what)).trim() !== '';
   }
 
-  /**
-   * The live objects of `kinds`. A kind the cluster does not serve (its CRD was removed
-   * since the last deploy) has no objects: it is left out and the listing repeated.
-   */
+  async apply(manifest: string, what: string, options: CallOptions = {}): Promise<void> {
+    await this.ok(kubectlCommands.apply(), what, { ...options, input: manifest });
+  }
+
+  async diff(manifest: string, what: string, options: CallOptions = {}): Promise<boolean> {
+    const result = await this.run(kubectlCommands.diff(), { ...options, input: manifest });
+    if (result.code !== 0 && result.code !== 1) throw new DeployError(`${what} failed: ${this.ctx.tools.tail(result)}`);
+    return result.code === 1;
+  }
+
+  async rollout(ref: string, namespace: string, what: string, options: CallOptions = {}): Promise<void> {
+    await this.ok(kubectlCommands.rollout(ref, namespace), what, options);
+  }
+
+  /** A kind the cluster does not serve (its CRD was removed since the last deploy) has no objects: it is left out and the listing repeated. */
   async list(kinds: string[], where: { selector?: string; namespace?: string }, what: string, uninterruptible = false): Promise<LiveObject[]> {
     let asked = kinds;
     for (let attempt = 0; asked.length > 0; attempt++) {
       const result = await this.run(kubectlCommands.list(asked, where), { uninterruptible });
-      if (result.code === 0) return ((JSON.parse(result.stdout || '{}') as { items?: LiveObject[] }).items ?? []);
+      if (result.code === 0) return (JSON.parse(result.stdout || '{}') as { items?: LiveObject[] }).items ?? [];
       const unknown = new Set([...result.stderr.matchAll(/doesn't have a resource type "([^"]+)"/g)].map((m) => m[1]));
       const rest = asked.filter((k) => !unknown.has(resourceArg(k)));
       if (attempt > 0 || unknown.size === 0 || rest.length === asked.length) throw new DeployError(`${what} failed: ${this.ctx.tools.tail(result)}`);
       asked = rest;
     }
     return [];
+  }
+
+  async deleteObjects(manifest: string, what: string, options: CallOptions = {}): Promise<void> {
+    await this.ok(kubectlCommands.deleteObjects(), what, { ...options, input: manifest });
+  }
+
+  async deleteLabelled(kinds: string[], selector: string, what: string, options: CallOptions = {}): Promise<void> {
+    await this.ok(kubectlCommands.deleteLabelled(kinds, selector), what, options);
+  }
+
+  async deleteNamespace(name: string, what: string, options: CallOptions = {}): Promise<void> {
+    await this.ok(kubectlCommands.deleteNamespace(name), what, options);
   }
 }
 
