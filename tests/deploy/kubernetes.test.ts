@@ -421,6 +421,14 @@ describe.skipIf(kubectl.skip)('a direct deploy from apply to down, on an in-memo
     expect(lines.at(-1)).toBe('removed shop from dev; namespace shop-dev kept, it still holds persistentvolumeclaim/shop-data in shop-dev');
   });
 
+  it('a second down without data deletion has nothing to delete and keeps claim and namespace', async () => {
+    await down(false);
+
+    expect(lines[0]).toBe('[plan]     nothing to delete (PersistentVolumeClaims kept; add --volumes to delete them), then namespace shop-dev if nothing remains in it');
+    expect(cluster.names('shop-dev')).toEqual(['PersistentVolumeClaim/shop-data']);
+    expect(cluster.namespaces.has('shop-dev')).toBe(true);
+  });
+
   it('down with data deletion removes the claims, then the namespace it created', async () => {
     await deploy();
     await down(true);

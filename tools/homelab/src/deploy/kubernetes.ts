@@ -188,14 +188,14 @@ export async function kubernetesDown(req: DeployRequest, ctx: DeployContext, opt
     return;
   }
   const kubectl = options.cluster ?? new Kubectl(ctx, req.kubernetes.context);
-  const namespace = record?.namespace?.created ? record.namespace.name : undefined;
+  const namespace = record.namespace?.created ? record.namespace.name : undefined;
   report.step(
     'plan',
-    `delete ${kinds.map(resourceArg).join(',')} labelled ${selector}${deleteData ? '' : ' (PersistentVolumeClaims kept; add --volumes to delete them)'}` +
+    `${kinds.length > 0 ? `delete ${kinds.map(resourceArg).join(',')} labelled ${selector}` : 'nothing to delete'}${deleteData ? '' : ' (PersistentVolumeClaims kept; add --volumes to delete them)'}` +
       (namespace ? `, then namespace ${namespace} if nothing remains in it` : ''),
   );
   if (req.dryRun) return;
-  await kubectl.deleteLabelled(kinds, selector, `${who}: kubectl delete`, { onLine: (l) => report.detail(l) });
+  if (kinds.length > 0) await kubectl.deleteLabelled(kinds, selector, `${who}: kubectl delete`, { onLine: (l) => report.detail(l) });
   state.remove('kubernetes.yaml');
   if (namespace) {
     const remaining = await kubectl.list([...new Set([...recorded, KEPT_KIND])], { namespace }, `${who}: kubectl get (namespace ${namespace})`);
