@@ -2,72 +2,80 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DeployError } from '../../tools/homelab/src/deploy/errors';
+import {
+  type ClusterApi,
+  kubectlCommands,
+  kubernetesDeploy,
+  kubernetesDown,
+  type LiveObject,
+  type Manifest,
+  parseManifests,
+  prepareManifests,
+  pruneSelection,
+} from '../../tools/homelab/src/deploy/kubernetes';
+import { ToolRunner } from '../../tools/homelab/src/deploy/process';
+import { Reporter } from '../../tools/homelab/src/deploy/progress';
+import { resolveRequest } from '../../tools/homelab/src/deploy/request';
 import { requireTool, run } from '../support/tools';
-import { DeployWorkspace } from './support';
+import { DeployWorkspace, freePorts } from './support';
 
 /**
- * The Kubernetes adapter up to the kubectl and argocd boundary: fake `kubectl` and
- * `argocd` on PATH record each call (argv, stdin, a few environment variables) in order.
- * Rendering still uses the real `kubectl kustomize` (the fake hands that call over).
+ * The Kubernetes adapter against the real `kubectl` binary. No API server runs here yet,
+ * so kubectl talks to a kubeconfig whose server is a closed port on 127.0.0.1: kubectl
+ * checks its flags before it connects, so every command line the adapter runs must fail
+ * on the connection, never on a refused flag combination. What to prune is a pure
+ * function, tested on its own. The sequence of a deploy (apply, rollout, prune, rollback,
+ * down and its namespace) runs against an in-memory stand-in for kubectl and the API
+ * server at the adapter's ClusterApi boundary, until the tests get a real control plane.
+ *
+ * `argocd` cannot run here (no ArgoCD, and no argocd CLI): a strict stand-in accepts only
+ * the three command lines the adapter documents, refuses any other, and logs each call.
  */
 
 const kubectl = requireTool('kubectl');
 const SECRET = 'k8s-secret-never-in-argv-41c7';
 
-/** One recorded call of a fake tool. */
-interface Call {
-  tool: string;
-  argv: string[];
-  stdin: string;
-  env: Record<string, string | undefined>;
-}
-
-const FAKE = `#!/usr/bin/env node
+const ARGOCD = `#!/usr/bin/env node
 const fs = require('fs');
-const path = require('path');
-const tool = path.basename(process.argv[1]);
 const argv = process.argv.slice(2);
-if (tool === 'kubectl' && argv[0] === 'kustomize') {
-  // build renders with a clean environment: the real kubectl's path is in a file beside the fake.
-  const real = fs.readFileSync(path.join(__dirname, 'real-kubectl'), 'utf8').trim();
-  const r = require('child_process').spawnSync(real, argv, { stdio: 'inherit' });
-  process.exit(r.status);
+const known = [
+  /^app sync [a-z0-9/-]+ --timeout [0-9]+$/,
+  /^app wait [a-z0-9/-]+ --sync --health --timeout [0-9]+$/,
+  /^app diff [a-z0-9/-]+$/,
+];
+const line = argv.join(' ');
+if (!known.some((re) => re.test(line))) {
+  process.stderr.write('argocd stand-in: not a command line the adapter documents: ' + line + '\\n');
+  process.exit(2);
 }
-let stdin = '';
-try { stdin = fs.readFileSync(0, 'utf8'); } catch {}
-fs.appendFileSync(process.env.FAKE_LOG, JSON.stringify({ tool, argv, stdin, env: { KUBECONFIG: process.env.KUBECONFIG, API_TOKEN: process.env.API_TOKEN } }) + '\\n');
-const line = tool + ' ' + argv.join(' ');
-if (process.env.FAKE_FAIL && new RegExp(process.env.FAKE_FAIL).test(line)) {
-  const counter = process.env.FAKE_LOG + '.failed';
-  const failed = fs.existsSync(counter) ? Number(fs.readFileSync(counter, 'utf8')) : 0;
-  if (failed < Number(process.env.FAKE_FAIL_TIMES || 1e9)) {
-    fs.writeFileSync(counter, String(failed + 1));
-    process.stderr.write('fake ' + tool + ': error: deployment "web" exceeded its progress deadline\\n');
-    process.exit(1);
-  }
+fs.appendFileSync(process.env.ARGOCD_LOG, JSON.stringify(argv) + '\\n');
+if (process.env.ARGOCD_FAIL && line.startsWith(process.env.ARGOCD_FAIL)) {
+  process.stderr.write('FATA[0300] application web-prod is Degraded: deployment "web" exceeded its progress deadline\\n');
+  process.exit(20);
 }
-if (argv.includes('diff')) { process.stdout.write('-  replicas: 1\\n+  replicas: 2\\n'); process.exit(1); }
-process.stdout.write(tool + ' ok\\n');
+if (argv[1] === 'diff') { process.stdout.write('===== apps/Deployment web-prod/web ======\\n-  replicas: 1\\n+  replicas: 2\\n'); process.exit(1); }
+process.stdout.write('ok\\n');
 `;
 
-describe.skipIf(kubectl.skip)('kubernetes deploy to the kubectl and argocd boundary', () => {
+/** Errors that mean kubectl refused the command line itself (before any connection). */
+const REFUSED = /--prune is in alpha|unknown flag|unknown shorthand flag|invalid argument|See 'kubectl .*--help'|error: (?:you must|required flag|flag needs)/;
+
+describe.skipIf(kubectl.skip)('kubernetes deploy with the real kubectl', () => {
   let ws: DeployWorkspace;
+  let kubeconfig: string;
+  let port: number;
   let bin: string;
-  let log: string;
+  let argocdLog: string;
 
-  const calls = (): Call[] =>
-    fs.existsSync(log)
-      ? fs
-          .readFileSync(log, 'utf8')
-          .trim()
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l) as Call)
-      : [];
+  const refused = () => new RegExp(`127\\.0\\.0\\.1:${port}.*connection refused`);
   const deploy = (env: string, extra: Record<string, unknown> = {}, vars: NodeJS.ProcessEnv = {}, action: 'deploy' | 'down' = 'deploy') =>
-    ws.deploy('web', { env, platform: 'kubernetes', yes: true, ...extra }, { PATH: `${bin}:${process.env.PATH}`, FAKE_LOG: log, API_TOKEN: SECRET, KUBECONFIG: '/nonexistent/kubeconfig', ...vars }, action);
+    ws.deploy('web', { env, platform: 'kubernetes', yes: true, ...extra }, { PATH: `${bin}:${process.env.PATH}`, KUBECONFIG: kubeconfig, ARGOCD_LOG: argocdLog, API_TOKEN: SECRET, ...vars }, action);
+  const argocdCalls = (): string[][] => (fs.existsSync(argocdLog) ? fs.readFileSync(argocdLog, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+  const stateFile = (name: string) => path.join(ws.root, '.homelab/state/dev/web', name);
 
-  beforeAll(() => {
+  beforeAll(async () => {
+    [port] = await freePorts(1);
     ws = DeployWorkspace.create('deploy-k8s');
     const file = path.join(ws.root, 'homelab.yaml');
     const config = YAML.parse(fs.readFileSync(file, 'utf8'));
@@ -77,147 +85,366 @@ describe.skipIf(kubectl.skip)('kubernetes deploy to the kubectl and argocd bound
     ];
     fs.writeFileSync(file, YAML.stringify(config));
     ws.addApp({ name: 'web', image: 'homelab-test/busybox:1', port: 8080, secrets: ['API_TOKEN'], volumes: 'data:1Gi:/data' });
-    bin = path.join(ws.root, '.fake-bin');
+    kubeconfig = path.join(ws.root, '.kubeconfig');
+    fs.writeFileSync(
+      kubeconfig,
+      YAML.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'closed', cluster: { server: `https://127.0.0.1:${port}` } }],
+        users: [{ name: 'nobody', user: { token: 'not-a-real-token' } }],
+        contexts: [{ name: 'kind-homelab', context: { cluster: 'closed', user: 'nobody' } }],
+        'current-context': 'kind-homelab',
+      }),
+    );
+    bin = path.join(ws.root, '.stand-in-bin');
     fs.mkdirSync(bin);
-    for (const tool of ['kubectl', 'argocd']) fs.writeFileSync(path.join(bin, tool), FAKE, { mode: 0o755 });
-    fs.writeFileSync(path.join(bin, 'real-kubectl'), run('sh', ['-c', 'command -v kubectl']).stdout);
-  });
-
-  beforeEach(() => {
-    log = path.join(ws.root, `.fake-${Date.now()}-${Math.random().toString(36).slice(2)}.log`);
+    fs.writeFileSync(path.join(bin, 'argocd'), ARGOCD, { mode: 0o755 });
+    argocdLog = path.join(ws.root, '.argocd.log');
   });
 
   afterAll(() => ws?.cleanup());
 
-  describe('an environment without ArgoCD: server-side apply, prune by label, rollout status', () => {
-    it('applies the namespace, then the objects, then waits for the rollout, all in the kube context of the environment', async () => {
+  describe('every kubectl command line of the direct mode is one kubectl accepts', () => {
+    const MANIFEST = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n  namespace: web-dev\n  labels:\n    homelab.dev/app: web\n    homelab.dev/environment: dev\n';
+    const KINDS = ['apps/v1/StatefulSet', 'core/v1/Service', 'external-secrets.io/v1/ExternalSecret'];
+    const SELECTOR = 'homelab.dev/app=web,homelab.dev/environment=dev';
+    const kubectlRun = (args: string[]) => run('sh', ['-c', 'printf "%s" "$MANIFEST" | kubectl --context kind-homelab "$@"', 'kubectl', ...args], { env: { ...process.env, KUBECONFIG: kubeconfig, MANIFEST }, timeout: 60_000 });
+
+    it.each([
+      ['apply', kubectlCommands.apply()],
+      ['diff', kubectlCommands.diff()],
+      ['namespace', kubectlCommands.namespace('web-dev')],
+      ['list by label', kubectlCommands.list(KINDS, { selector: SELECTOR })],
+      ['list a namespace', kubectlCommands.list([...KINDS, 'core/v1/PersistentVolumeClaim'], { namespace: 'web-dev' })],
+      ['delete objects', kubectlCommands.deleteObjects()],
+      ['delete labelled', kubectlCommands.deleteLabelled(KINDS, SELECTOR)],
+      ['delete namespace', kubectlCommands.deleteNamespace('web-dev')],
+      ['rollout status', kubectlCommands.rollout('statefulset/web', 'web-dev')],
+    ])('%s: fails on the connection, not on its flags', (_name, args) => {
+      const result = kubectlRun(args);
+
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).not.toMatch(REFUSED);
+      expect(result.stderr).toMatch(refused());
+    });
+
+    it('the check tells the two apart: the old apply with --prune is refused before any connection', () => {
+      const result = kubectlRun(['apply', '--server-side', '--field-manager=homelab', '--prune', '-l', SELECTOR, '-f', '-']);
+
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toMatch(REFUSED);
+      expect(result.stderr).not.toMatch(refused());
+    });
+  });
+
+  describe('an environment without ArgoCD, through the deploy worker', () => {
+    it('stops at the first kubectl call when the cluster cannot be reached, names it, and records nothing', async () => {
       const result = await deploy('dev');
-
-      expect(result.status, result.stdout + result.stderr).toBe(0);
-      const argv = calls().map((c) => [c.tool, ...c.argv]);
-      expect(argv).toEqual([
-        ['kubectl', '--context', 'kind-homelab', 'apply', '--server-side', '--field-manager=homelab', '-f', '-'],
-        [
-          'kubectl', '--context', 'kind-homelab', 'apply', '--server-side', '--field-manager=homelab', '--prune',
-          '-l', 'homelab.dev/app=web,homelab.dev/environment=dev',
-          '--prune-allowlist=apps/v1/StatefulSet',
-          '--prune-allowlist=core/v1/ConfigMap',
-          '--prune-allowlist=core/v1/Service',
-          '--prune-allowlist=core/v1/ServiceAccount',
-          '--prune-allowlist=external-secrets.io/v1/ExternalSecret',
-          '--prune-allowlist=monitoring.coreos.com/v1/PrometheusRule',
-          '--prune-allowlist=networking.k8s.io/v1/NetworkPolicy',
-          '--prune-allowlist=volsync.backube/v1alpha1/ReplicationSource',
-          '-f', '-',
-        ],
-        ['kubectl', '--context', 'kind-homelab', 'rollout', 'status', 'statefulset/web', '-n', 'web-dev', '--timeout=300s'],
-      ]);
-    });
-
-    it('hands the objects over on stdin, each labelled for pruning and placed in the namespace', async () => {
-      await deploy('dev');
-      const [namespace, apply] = calls();
-
-      expect(YAML.parse(namespace.stdin)).toMatchObject({ kind: 'Namespace', metadata: { name: 'web-dev' } });
-      const docs = YAML.parseAllDocuments(apply.stdin).map((d) => d.toJS());
-      expect(docs.length).toBeGreaterThan(5);
-      for (const doc of docs) {
-        expect(doc.metadata.labels, doc.kind).toMatchObject({ 'homelab.dev/app': 'web', 'homelab.dev/environment': 'dev' });
-        expect(doc.metadata.namespace, doc.kind).toBe('web-dev');
-      }
-    });
-
-    it('puts no secret value on a command line', async () => {
-      await deploy('dev');
-      for (const call of calls()) {
-        expect(call.argv.join(' ')).not.toContain(SECRET);
-        expect(call.stdin).not.toContain(SECRET);
-      }
-    });
-
-    it('keeps pruning a kind that is no longer rendered (it was applied last time), but never a PersistentVolumeClaim', async () => {
-      await deploy('dev');
-      ws.editSpec('web', (spec) => {
-        delete spec.volumes;
-      });
-
-      const earlier = calls().length;
-      const result = await deploy('dev');
-
-      expect(result.status, result.stdout + result.stderr).toBe(0);
-      const apply = calls()[earlier + 1];
-      expect(apply.stdin).not.toContain('kind: StatefulSet');
-      expect(apply.stdin).not.toContain('kind: ReplicationSource');
-      expect(apply.argv).toContain('--prune-allowlist=apps/v1/StatefulSet');
-      expect(apply.argv).toContain('--prune-allowlist=volsync.backube/v1alpha1/ReplicationSource');
-      expect(apply.argv).toContain('--prune-allowlist=apps/v1/Deployment');
-      expect(apply.argv).not.toContain('--prune-allowlist=core/v1/PersistentVolumeClaim');
-    });
-
-    it('re-applies the last successful manifests when the rollout fails, and says so in one line', async () => {
-      const last = fs.readFileSync(path.join(ws.root, '.homelab/state/dev/web/kubernetes.yaml'), 'utf8');
-      ws.editSpec('web', (spec) => {
-        spec.image.tag = '2';
-      });
-
-      const result = await deploy('dev', {}, { FAKE_FAIL: 'rollout status', FAKE_FAIL_TIMES: '1' });
 
       expect(result.status).toBe(1);
-      const steps = calls().map((c) => `${c.argv[2]} ${c.argv[3]}`);
-      expect(steps).toEqual(['apply --server-side', 'apply --server-side', 'rollout status', 'apply --server-side', 'rollout status']);
-      expect(calls()[2].argv).toContain('deployment/web');
-      expect(calls()[3].stdin).toBe(last);
       const errors = (result.stdout + result.stderr).split('\n').filter((l) => l.startsWith('error:'));
-      expect(errors).toEqual([
-        'error: web (dev): deploy failed: rollout of deployment/web failed: fake kubectl: error: deployment "web" exceeded its progress deadline; rolled back to the last successful deploy',
-      ]);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(/^error: web \(dev\): kubectl get namespace web-dev failed: .*connection refused/);
+      expect(errors[0]).not.toMatch(REFUSED);
+      expect(result.stdout).toContain('[target]   namespace web-dev, context kind-homelab; objects labelled homelab.dev/app=web,homelab.dev/environment=dev');
+      expect(fs.existsSync(stateFile('kubernetes.yaml'))).toBe(false);
+      expect(result.stdout + result.stderr).not.toContain(SECRET);
     });
 
-    it('--dry-run runs kubectl diff only', async () => {
+    it('--dry-run runs kubectl diff, and fails on the connection too', async () => {
       const result = await deploy('dev', { dryRun: true });
 
-      expect(result.status, result.stdout + result.stderr).toBe(0);
-      expect(calls().map((c) => c.argv.slice(0, 6))).toEqual([['--context', 'kind-homelab', 'diff', '--server-side', '--field-manager=homelab', '-f']]);
-      expect(result.stdout).toContain('+  replicas: 2');
-      expect(result.stdout).toContain('dry run: nothing was changed');
+      expect(result.status).toBe(1);
+      expect(result.stdout + result.stderr).toMatch(/error: web \(dev\): kubectl diff failed: .*connection refused/);
     });
 
-    it('down deletes what carries the labels and keeps the PersistentVolumeClaims unless --volumes', async () => {
-      const result = await deploy('dev', {}, {}, 'down');
+    it('HOMELAB_KUBECTL names the kubectl binary the adapter runs', async () => {
+      const result = await deploy('dev', {}, { HOMELAB_KUBECTL: path.join(ws.root, 'no-such-kubectl') });
 
-      expect(result.status, result.stdout + result.stderr).toBe(0);
-      const [del] = calls();
-      expect(del.argv.slice(0, 3)).toEqual(['--context', 'kind-homelab', 'delete']);
-      expect(del.argv[3].split(',')).not.toContain('persistentvolumeclaim');
-      expect(del.argv[3].split(',')).toContain('deployment.apps');
-      expect(del.argv.slice(4)).toEqual(['-l', 'homelab.dev/app=web,homelab.dev/environment=dev', '--all-namespaces', '--ignore-not-found', '--wait=true']);
+      expect(result.status).not.toBe(0);
+      expect(result.stdout + result.stderr).toContain('no-such-kubectl');
+    });
+
+    it('down --dry-run plans the recorded kinds, keeps the claims, and removes the namespace it created once empty', async () => {
+      fs.mkdirSync(path.dirname(stateFile('kubernetes.json')), { recursive: true });
+      fs.writeFileSync(
+        stateFile('kubernetes.json'),
+        JSON.stringify({ deployedAt: '2026-11-29T00:00:00.000Z', kinds: ['apps/v1/StatefulSet', 'core/v1/PersistentVolumeClaim', 'core/v1/Service'], namespace: { name: 'web-dev', created: true } }),
+      );
+      try {
+        const kept = await deploy('dev', { dryRun: true }, {}, 'down');
+        const deleted = await deploy('dev', { dryRun: true, volumes: true }, {}, 'down');
+
+        expect(kept.status, kept.stdout + kept.stderr).toBe(0);
+        expect(kept.stdout).toContain(
+          '[plan]     delete statefulset.apps,service labelled homelab.dev/app=web,homelab.dev/environment=dev (PersistentVolumeClaims kept; add --volumes to delete them), then namespace web-dev if nothing remains in it',
+        );
+        expect(deleted.stdout).toContain('[plan]     delete statefulset.apps,persistentvolumeclaim,service labelled homelab.dev/app=web,homelab.dev/environment=dev, then namespace web-dev if nothing remains in it');
+      } finally {
+        fs.rmSync(stateFile('kubernetes.json'), { force: true });
+      }
+    });
+
+    it('down leaves a namespace it did not create out of its plan', async () => {
+      fs.mkdirSync(path.dirname(stateFile('kubernetes.json')), { recursive: true });
+      fs.writeFileSync(stateFile('kubernetes.json'), JSON.stringify({ deployedAt: '2026-11-29T00:00:00.000Z', kinds: ['core/v1/Service'], namespace: { name: 'web-dev', created: false } }));
+      try {
+        const result = await deploy('dev', { dryRun: true }, {}, 'down');
+
+        expect(result.status, result.stdout + result.stderr).toBe(0);
+        expect(result.stdout).toContain('[plan]     delete service labelled homelab.dev/app=web,homelab.dev/environment=dev (PersistentVolumeClaims kept; add --volumes to delete them)\n');
+      } finally {
+        fs.rmSync(stateFile('kubernetes.json'), { force: true });
+      }
     });
   });
 
   describe('an environment managed by ArgoCD: sync the Application, wait for Synced and Healthy', () => {
     it('syncs, then waits, naming the Application of the app and environment', async () => {
+      fs.rmSync(argocdLog, { force: true });
       const result = await deploy('prod');
 
       expect(result.status, result.stdout + result.stderr).toBe(0);
-      expect(calls().map((c) => [c.tool, ...c.argv])).toEqual([
-        ['argocd', 'app', 'sync', 'web-prod', '--timeout', '300'],
-        ['argocd', 'app', 'wait', 'web-prod', '--sync', '--health', '--timeout', '300'],
+      expect(argocdCalls()).toEqual([
+        ['app', 'sync', 'web-prod', '--timeout', '300'],
+        ['app', 'wait', 'web-prod', '--sync', '--health', '--timeout', '300'],
       ]);
       expect(result.stdout).toContain('ArgoCD application web-prod is Synced and Healthy');
     });
 
     it('fails in one line when the app does not become healthy', async () => {
-      const result = await deploy('prod', {}, { FAKE_FAIL: 'app wait' });
+      const result = await deploy('prod', {}, { ARGOCD_FAIL: 'app wait' });
 
       expect(result.status).toBe(1);
-      expect(result.stdout + result.stderr).toMatch(/error: web \(prod\): web-prod did not become Synced and Healthy: fake argocd: .*; .*git revert/);
+      expect(result.stdout + result.stderr).toMatch(/error: web \(prod\): web-prod did not become Synced and Healthy: FATA\[0300\] application web-prod is Degraded: .*; .*git revert/);
     });
 
     it('--dry-run asks ArgoCD for the diff only', async () => {
+      fs.rmSync(argocdLog, { force: true });
       const result = await deploy('prod', { dryRun: true });
 
       expect(result.status, result.stdout + result.stderr).toBe(0);
-      expect(calls().map((c) => [c.tool, ...c.argv])).toEqual([['argocd', 'app', 'diff', 'web-prod']]);
+      expect(argocdCalls()).toEqual([['app', 'diff', 'web-prod']]);
+      expect(result.stdout).toContain('+  replicas: 2');
     });
+  });
+});
+
+describe('what a direct deploy applies and prunes (pure)', () => {
+  const target = { project: 'web', env: 'dev', namespace: 'web-dev' };
+  const labels = { 'homelab.dev/app': 'web', 'homelab.dev/environment': 'dev' };
+  const doc = (apiVersion: string, kind: string, name: string, namespace?: string): Manifest => ({ apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) } });
+  const live = (apiVersion: string, kind: string, name: string, namespace?: string, extra: Partial<LiveObject['metadata']> = {}): LiveObject => ({
+    apiVersion,
+    kind,
+    metadata: { name, ...(namespace ? { namespace } : {}), labels, ...extra },
+  });
+
+  it('labels every object with the app and environment, and puts namespaced objects without a namespace into the environment\'s', () => {
+    const prepared = prepareManifests(
+      [doc('apps/v1', 'Deployment', 'web'), doc('v1', 'Service', 'web', 'elsewhere'), doc('rbac.authorization.k8s.io/v1', 'ClusterRole', 'web-reader')],
+      target,
+    );
+
+    expect(prepared.map((d) => [d.kind, d.metadata.namespace, d.metadata.labels])).toEqual([
+      ['Deployment', 'web-dev', labels],
+      ['Service', 'elsewhere', labels],
+      ['ClusterRole', undefined, labels],
+    ]);
+  });
+
+  const KINDS = ['apps/v1/Deployment', 'apps/v1/StatefulSet', 'core/v1/Service', 'core/v1/PersistentVolumeClaim', 'networking.k8s.io/v1/Ingress'];
+  const DESIRED = prepareManifests([doc('apps/v1', 'Deployment', 'web'), doc('v1', 'Service', 'web')], target);
+
+  it.each<[string, LiveObject, boolean]>([
+    ['an object still rendered is kept', live('apps/v1', 'Deployment', 'web', 'web-dev'), false],
+    ['an object no longer rendered is deleted', live('networking.k8s.io/v1', 'Ingress', 'web', 'web-dev'), true],
+    ['a kind rendered last time only (a StatefulSet that became a Deployment) is deleted', live('apps/v1', 'StatefulSet', 'web', 'web-dev'), true],
+    ['the same name in another namespace is another object, and is deleted', live('v1', 'Service', 'web', 'old-ns'), true],
+    ['a rendered object listed in another version of its group is kept', live('apps/v1beta2', 'Deployment', 'web', 'web-dev'), false],
+    ['a PersistentVolumeClaim is never deleted, even of a kind in the list', live('v1', 'PersistentVolumeClaim', 'data-web', 'web-dev'), false],
+    ['an object a controller owns is left to its owner', live('v1', 'Service', 'web-headless', 'web-dev', { ownerReferences: [{ controller: true }] }), false],
+    ['an object of a kind outside the list is not touched', live('v1', 'ConfigMap', 'web-config', 'web-dev'), false],
+  ])('%s', (_name, object, deleted) => {
+    const selected = pruneSelection([object], DESIRED, KINDS);
+
+    expect(selected).toEqual(deleted ? [{ apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name, namespace: object.metadata.namespace }] : []);
+  });
+
+  it('returns what to delete in a stable order', () => {
+    const selected = pruneSelection([live('v1', 'Service', 'b', 'web-dev'), live('apps/v1', 'StatefulSet', 'a', 'web-dev'), live('v1', 'Service', 'a', 'web-dev')], DESIRED, KINDS);
+
+    expect(selected.map((r) => `${r.kind}/${r.name}`)).toEqual(['Service/a', 'Service/b', 'StatefulSet/a']);
+  });
+});
+
+/**
+ * Stands in for kubectl and an API server, which cannot run here yet: it keeps objects by
+ * API group, kind, namespace and name, selects by label like the API server, deletes a
+ * namespace with what it holds, and fails the rollout of a workload whose image is in
+ * `broken` (as a rollout that exceeds its progress deadline does).
+ */
+class InMemoryCluster implements ClusterApi {
+  readonly where = 'an in-memory cluster';
+  readonly objects = new Map<string, Manifest>();
+  readonly namespaces = new Set<string>();
+  readonly broken = new Set<string>();
+
+  private static groupKind(apiVersion: string, kind: string): string {
+    return `${apiVersion.includes('/') ? apiVersion.split('/')[0] : 'core'}/${kind}`;
+  }
+  private static key(o: Manifest): string {
+    return `${InMemoryCluster.groupKind(o.apiVersion, o.kind)}|${o.metadata.namespace ?? ''}|${o.metadata.name}`;
+  }
+  private matches(o: Manifest, kinds: string[], where: { selector?: string; namespace?: string }): boolean {
+    const wanted = new Set(kinds.map((k) => { const [group, , kind] = k.split('/'); return `${group}/${kind}`; }));
+    const labels = o.metadata.labels ?? {};
+    const selected = (where.selector ?? '').split(',').filter(Boolean).every((term) => { const [k, v] = term.split('='); return labels[k] === v; });
+    return wanted.has(InMemoryCluster.groupKind(o.apiVersion, o.kind)) && selected && (where.namespace === undefined || o.metadata.namespace === where.namespace);
+  }
+
+  async namespaceExists(name: string): Promise<boolean> {
+    return this.namespaces.has(name);
+  }
+  async apply(manifest: string): Promise<void> {
+    for (const o of parseManifests(manifest, 'apply')) {
+      if (o.kind === 'Namespace') this.namespaces.add(o.metadata.name);
+      else if (o.metadata.namespace && !this.namespaces.has(o.metadata.namespace)) throw new DeployError(`namespaces "${o.metadata.namespace}" not found`);
+      else this.objects.set(InMemoryCluster.key(o), o);
+    }
+  }
+  async diff(): Promise<boolean> {
+    return true;
+  }
+  async rollout(ref: string, namespace: string, what: string): Promise<void> {
+    const [kind, name] = ref.split('/');
+    const workload = [...this.objects.values()].find((o) => o.kind.toLowerCase() === kind && o.metadata.name === name && o.metadata.namespace === namespace);
+    if (!workload) throw new DeployError(`${what} failed: ${ref} not found`);
+    const images = ((workload.spec as any)?.template?.spec?.containers ?? []).map((c: { image: string }) => c.image);
+    if (images.some((i: string) => this.broken.has(i))) throw new DeployError(`${what} failed: error: ${ref} exceeded its progress deadline`);
+  }
+  async list(kinds: string[], where: { selector?: string; namespace?: string }): Promise<LiveObject[]> {
+    return [...this.objects.values()].filter((o) => this.matches(o, kinds, where)) as LiveObject[];
+  }
+  async deleteObjects(manifest: string): Promise<void> {
+    for (const o of parseManifests(manifest, 'delete')) this.objects.delete(InMemoryCluster.key(o));
+  }
+  async deleteLabelled(kinds: string[], selector: string): Promise<void> {
+    for (const [key, o] of this.objects) if (this.matches(o, kinds, { selector })) this.objects.delete(key);
+  }
+  async deleteNamespace(name: string): Promise<void> {
+    this.namespaces.delete(name);
+    for (const [key, o] of this.objects) if (o.metadata.namespace === name) this.objects.delete(key);
+  }
+
+  /** `kind/name` of every object in a namespace, sorted. */
+  names(namespace: string): string[] {
+    return [...this.objects.values()].filter((o) => o.metadata.namespace === namespace).map((o) => `${o.kind}/${o.metadata.name}`).sort();
+  }
+}
+
+describe.skipIf(kubectl.skip)('a direct deploy from apply to down, on an in-memory cluster', () => {
+  let ws: DeployWorkspace;
+  let cluster: InMemoryCluster;
+  let lines: string[];
+  const ctx = () => ({ tools: new ToolRunner(process.env), report: new Reporter((l) => lines.push(l)), env: process.env });
+  const request = (action: 'deploy' | 'down') => resolveRequest(ws.root, 'shop', { layer: 'applications', env: 'dev', platform: 'kubernetes' }, action);
+  const deploy = () => kubernetesDeploy(request('deploy'), ctx(), cluster);
+  const down = (deleteData: boolean) => kubernetesDown(request('down'), ctx(), { deleteData, cluster });
+  const record = () => JSON.parse(fs.readFileSync(path.join(ws.root, '.homelab/state/dev/shop/kubernetes.json'), 'utf8'));
+  const image = () => ((cluster.objects.get('apps/Deployment|shop-dev|shop')?.spec as any)?.template?.spec?.containers ?? [])[0]?.image;
+
+  beforeAll(() => {
+    ws = DeployWorkspace.create('deploy-k8s-flow');
+    const file = path.join(ws.root, 'homelab.yaml');
+    const config = YAML.parse(fs.readFileSync(file, 'utf8'));
+    config.environments = [{ name: 'dev', namespaceSuffix: '-dev', kubernetes: { argocd: false, context: 'lab' } }];
+    fs.writeFileSync(file, YAML.stringify(config));
+    ws.addApp({ name: 'shop', image: 'homelab-test/busybox:1', port: 8080, volumes: 'data:1Gi:/data' });
+  });
+  afterAll(() => ws?.cleanup());
+
+  beforeEach(() => {
+    lines = [];
+  });
+
+  it('a first deploy creates the namespace, applies every object labelled, and records that it created the namespace', async () => {
+    cluster = new InMemoryCluster();
+    await deploy();
+
+    expect(cluster.namespaces).toEqual(new Set(['shop-dev']));
+    expect(cluster.names('shop-dev')).toEqual(expect.arrayContaining(['StatefulSet/shop', 'PersistentVolumeClaim/shop-data', 'ReplicationSource/shop-data']));
+    for (const o of cluster.objects.values()) expect(o.metadata.labels, o.kind).toMatchObject({ 'homelab.dev/app': 'shop', 'homelab.dev/environment': 'dev' });
+    expect(record().namespace).toEqual({ name: 'shop-dev', created: true });
+    expect(lines).toContain('deployed shop to dev: ' + cluster.objects.size + ' object(s) applied, workloads rolled out');
+  });
+
+  it('a redeploy deletes what the spec no longer renders (the StatefulSet became a Deployment), but keeps the claim', async () => {
+    ws.editSpec('shop', (spec) => {
+      delete spec.volumes;
+    });
+    await deploy();
+
+    const names = cluster.names('shop-dev');
+    expect(names).toContain('Deployment/shop');
+    expect(names).toContain('PersistentVolumeClaim/shop-data');
+    expect(names).not.toContain('StatefulSet/shop');
+    expect(names).not.toContain('ReplicationSource/shop-data');
+    expect(lines.find((l) => l.startsWith('[prune]'))).toMatch(/deleting .*replicationsource\/shop-data in shop-dev.*statefulset\/shop in shop-dev/);
+  });
+
+  it('a failed rollout re-applies the last manifests and deletes what the failed deploy added', async () => {
+    const before = cluster.names('shop-dev');
+    ws.editSpec('shop', (spec) => {
+      spec.image.tag = '2';
+      spec.ingress = { host: 'shop.example.test' };
+    });
+    cluster.broken.add('homelab-test/busybox:2');
+
+    const failure = await deploy().then(() => null, (e: Error) => e);
+
+    expect(failure?.message).toBe('shop (dev): deploy failed: rollout of deployment/shop failed: error: deployment/shop exceeded its progress deadline; rolled back to the last successful deploy');
+    expect(cluster.names('shop-dev')).toEqual(before);
+    expect(image()).toBe('homelab-test/busybox:1');
+    ws.editSpec('shop', (spec) => {
+      spec.image.tag = '1';
+      delete spec.ingress;
+    });
+  });
+
+  it('down keeps the namespace while a claim remains, and says what it holds', async () => {
+    await down(false);
+
+    expect(cluster.names('shop-dev')).toEqual(['PersistentVolumeClaim/shop-data']);
+    expect(cluster.namespaces.has('shop-dev')).toBe(true);
+    expect(lines.at(-1)).toBe('removed shop from dev; namespace shop-dev kept, it still holds persistentvolumeclaim/shop-data in shop-dev');
+  });
+
+  it('a second down without data deletion has nothing to delete and keeps claim and namespace', async () => {
+    await down(false);
+
+    expect(lines[0]).toBe('[plan]     nothing to delete (PersistentVolumeClaims kept; add --volumes to delete them), then namespace shop-dev if nothing remains in it');
+    expect(cluster.names('shop-dev')).toEqual(['PersistentVolumeClaim/shop-data']);
+    expect(cluster.namespaces.has('shop-dev')).toBe(true);
+  });
+
+  it('down with data deletion removes the claims, then the namespace it created', async () => {
+    await deploy();
+    await down(true);
+
+    expect(cluster.objects.size).toBe(0);
+    expect(cluster.namespaces.has('shop-dev')).toBe(false);
+  });
+
+  it('down leaves a namespace that existed before the first deploy', async () => {
+    cluster = new InMemoryCluster();
+    cluster.namespaces.add('shop-dev');
+    fs.rmSync(path.join(ws.root, '.homelab/state/dev/shop'), { recursive: true, force: true });
+    await deploy();
+    await down(true);
+
+    expect(cluster.objects.size).toBe(0);
+    expect(cluster.namespaces.has('shop-dev')).toBe(true);
   });
 });

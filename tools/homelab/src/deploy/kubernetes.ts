@@ -3,13 +3,13 @@ import { ensureRendered } from '../build/render';
 import type { DeployContext } from './compose';
 import { unifiedDiff } from './diff';
 import { DeployError } from './errors';
-import { InterruptedError, type RunOptions } from './process';
+import { InterruptedError, type RunOptions, type ToolResult } from './process';
 import { label, type DeployRequest } from './request';
 import { type KubernetesRecord, StateDir } from './state';
 
 /** Field manager of every server-side apply, so ownership of fields is visible in the cluster. */
 export const FIELD_MANAGER = 'homelab';
-/** Labels deploy adds to every object it applies: the prune selector of the next apply. */
+/** Labels deploy adds to every object it applies: how the next deploy finds what to prune. */
 export const APP_LABEL = 'homelab.dev/app';
 export const ENV_LABEL = 'homelab.dev/environment';
 /** How long a sync or a rollout may take before deploy gives up. */
@@ -22,8 +22,10 @@ const CLUSTER_SCOPED = new Set([
   'CSIDriver', 'VolumeSnapshotClass', 'GatewayClass', 'ClusterIssuer', 'ClusterSecretStore', 'ClusterExternalSecret',
 ]);
 const ROLLOUT_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
-/** Never pruned: a claim that is no longer rendered keeps its data until `down --volumes`. */
+/** Never pruned: a claim that is no longer rendered keeps its data until down deletes data. */
 const KEPT_KIND = 'core/v1/PersistentVolumeClaim';
+/** Kinds a deploy never deletes on its own. */
+const NEVER_PRUNED = new Set([KEPT_KIND, 'core/v1/Namespace']);
 
 /**
  * The Kubernetes adapter. Two modes, chosen per environment in homelab.yaml:
@@ -33,17 +35,19 @@ const KEPT_KIND = 'core/v1/PersistentVolumeClaim';
  *   commit ArgoCD tracks, not the working tree.
  * - direct (`kubernetes.argocd: false`): server-side apply of the rendered manifests to
  *   the environment's kube context, with every object labelled with the app and the
- *   environment, pruning the objects with those labels that are no longer rendered (of
- *   the kinds applied now or last time), then `kubectl rollout status` of each workload.
- *   A failed rollout re-applies the last successful manifests.
+ *   environment, then `kubectl rollout status` of each workload, then pruning: the
+ *   objects with those labels (of the kinds applied now or last time) that are no longer
+ *   rendered are deleted, PersistentVolumeClaims never. (kubectl's own `--prune` refuses
+ *   server-side apply.) A failure re-applies the last successful manifests and prunes
+ *   back to them.
  */
-export async function kubernetesDeploy(req: DeployRequest, ctx: DeployContext): Promise<void> {
+export async function kubernetesDeploy(req: DeployRequest, ctx: DeployContext, cluster?: ClusterApi): Promise<void> {
   const { report } = ctx;
   const rendered = ensureRendered(req.root, req.layer, req.project, req.env, 'kubernetes');
   const docs = parseManifests(rendered.text, rendered.relative);
   report.step('render', `${rendered.relative}: ${docs.length} object(s)`);
   if (req.kubernetes.argocd) return argocdSync(req, ctx);
-  return directApply(req, ctx, docs);
+  return directApply(req, ctx, docs, cluster ?? new Kubectl(ctx, req.kubernetes.context));
 }
 
 async function argocdSync(req: DeployRequest, ctx: DeployContext): Promise<void> {
@@ -73,47 +77,45 @@ async function argocdSync(req: DeployRequest, ctx: DeployContext): Promise<void>
   report.line(`deployed ${req.project} to ${req.env}: ArgoCD application ${app} is Synced and Healthy`);
 }
 
-async function directApply(req: DeployRequest, ctx: DeployContext, docs: Manifest[]): Promise<void> {
-  const { report, tools } = ctx;
+async function directApply(req: DeployRequest, ctx: DeployContext, docs: Manifest[], kubectl: ClusterApi): Promise<void> {
+  const { report } = ctx;
   const who = label(req);
   const state = new StateDir(req.root, req.env, req.project);
-  const kube = (args: string[]) => (req.kubernetes.context ? ['--context', req.kubernetes.context, ...args] : args);
-  const prepared = prepare(docs, req);
+  const namespace = req.kubernetes.namespace;
+  const prepared = prepareManifests(docs, { project: req.project, env: req.env, namespace });
   const record = state.readJson<KubernetesRecord>('kubernetes.json');
   const previous = state.read('kubernetes.yaml');
-  const kinds = [...new Set(prepared.filter((d) => d.kind !== 'Namespace').map(kindKey))].sort();
-  // Volumes hold data: a PersistentVolumeClaim is never pruned (down --volumes deletes it).
-  const allowlist = [...new Set([...kinds, ...(record?.kinds ?? [])])].filter((k) => k !== KEPT_KIND).sort();
+  const kinds = appliedKinds(prepared);
+  // Kinds applied now or last time: a kind the app no longer renders is pruned too.
+  const pruneKinds = [...new Set([...kinds, ...(record?.kinds ?? [])])].filter((k) => !NEVER_PRUNED.has(k)).sort();
   const manifest = stringifyManifests(prepared);
-  const selector = `${APP_LABEL}=${req.project},${ENV_LABEL}=${req.env}`;
-  report.step('target', `namespace ${req.kubernetes.namespace}, ${req.kubernetes.context ? `context ${req.kubernetes.context}` : 'the current kube context'}; prune selector ${selector}`);
+  const selector = appSelector(req);
+  report.step('target', `namespace ${namespace}, ${kubectl.where}; objects labelled ${selector}`);
 
   if (req.dryRun) {
-    const diff = await tools.run('kubectl', kube(['diff', '--server-side', `--field-manager=${FIELD_MANAGER}`, '-f', '-']), { input: manifest, onLine: (l) => report.detail(l) });
-    if (diff.code !== 0 && diff.code !== 1) throw new DeployError(`${who}: kubectl diff failed: ${tools.tail(diff)}`);
+    const changes = await kubectl.diff(manifest, `${who}: kubectl diff`, { onLine: (l) => report.detail(l) });
     if (previous !== null) {
       const local = unifiedDiff(previous, manifest, `last deploy (.homelab/state/${req.env}/${req.project}/kubernetes.yaml)`, 'rendered now');
       for (const line of local.replace(/\n$/, '').split('\n').filter((l) => l !== '')) report.detail(line);
     }
-    report.line(`dry run: nothing was changed (${diff.code === 1 ? 'an apply would change the objects above' : 'the cluster already matches'})`);
+    const stale = pruneSelection(await kubectl.list(pruneKinds, { selector }, `${who}: kubectl get`), prepared, pruneKinds);
+    report.step('prune', stale.length === 0 ? 'nothing to delete' : `would delete ${stale.map(describeRef).join(', ')}`);
+    report.line(`dry run: nothing was changed (${changes ? 'an apply would change the objects above' : 'the cluster already matches'})`);
     return;
   }
 
-  const namespaceDoc = stringifyManifests([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: req.kubernetes.namespace, labels: { [ENV_LABEL]: req.env } } }]);
-  report.step('apply', `namespace ${req.kubernetes.namespace}`);
-  await tools.ok('kubectl', kube(['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '-f', '-']), `${who}: kubectl apply of namespace ${req.kubernetes.namespace}`, { input: namespaceDoc });
+  // Whether this app's deploys created the namespace: down removes only a namespace it created.
+  const existed = await kubectl.namespaceExists(namespace, `${who}: kubectl get namespace ${namespace}`);
+  const createdNamespace = existed ? record?.namespace?.name === namespace && record.namespace.created : true;
+  const namespaceDoc = stringifyManifests([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { [APP_LABEL]: req.project, [ENV_LABEL]: req.env } } }]);
+  report.step('apply', `namespace ${namespace}`);
+  await kubectl.apply(namespaceDoc, `${who}: kubectl apply of namespace ${namespace}`);
 
-  const apply = (input: string, prune: string[]) =>
-    tools.ok(
-      'kubectl',
-      kube(['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--prune', '-l', selector, ...prune.map((k) => `--prune-allowlist=${k}`), '-f', '-']),
-      `${who}: kubectl apply`,
-      { input, onLine: (l) => report.detail(l), uninterruptible: false },
-    );
   try {
-    report.step('apply', `server-side apply of ${prepared.length} object(s), pruning ${allowlist.length} kind(s) by ${selector}`);
-    await apply(manifest, allowlist);
-    await rollouts(req, ctx, prepared, kube);
+    report.step('apply', `server-side apply of ${prepared.length} object(s)`);
+    await kubectl.apply(manifest, `${who}: kubectl apply`, { onLine: (l) => report.detail(l) });
+    await rollouts(req, ctx, kubectl, prepared);
+    await prune(req, ctx, kubectl, prepared, pruneKinds);
   } catch (error) {
     const interrupted = error instanceof InterruptedError;
     const reason = (error as Error).message.replace(`${who}: `, '');
@@ -122,69 +124,289 @@ async function directApply(req: DeployRequest, ctx: DeployContext, docs: Manifes
     }
     report.step('rollback', 're-applying the manifests of the last successful deploy');
     try {
-      await tools.ok('kubectl', kube(['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--prune', '-l', selector, ...allowlist.map((k) => `--prune-allowlist=${k}`), '-f', '-']), `${who}: rollback apply`, {
-        input: previous,
-        uninterruptible: true,
-        onLine: (l) => report.detail(l),
-      });
-      await rollouts(req, ctx, parseManifests(previous, 'the last deploy'), kube, true);
+      const last = parseManifests(previous, 'the last deploy');
+      await kubectl.apply(previous, `${who}: rollback apply`, { uninterruptible: true, onLine: (l) => report.detail(l) });
+      await rollouts(req, ctx, kubectl, last, true);
+      await prune(req, ctx, kubectl, last, pruneKinds, true);
     } catch (rollbackError) {
       throw new DeployError(`${who}: ${interrupted ? 'deploy interrupted' : `deploy failed: ${reason}`}; the rollback failed too (${(rollbackError as Error).message})`, interrupted ? 130 : 1);
     }
     throw new DeployError(`${who}: ${interrupted ? 'deploy interrupted' : `deploy failed: ${reason}`}; rolled back to the last successful deploy`, interrupted ? 130 : 1);
   }
   state.write('kubernetes.yaml', manifest);
-  state.write('kubernetes.json', `${JSON.stringify({ deployedAt: new Date().toISOString(), kinds } satisfies KubernetesRecord, null, 2)}\n`);
+  const next: KubernetesRecord = { deployedAt: new Date().toISOString(), kinds, namespace: { name: namespace, created: createdNamespace } };
+  state.write('kubernetes.json', `${JSON.stringify(next, null, 2)}\n`);
   report.line(`deployed ${req.project} to ${req.env}: ${prepared.length} object(s) applied, workloads rolled out`);
 }
 
-async function rollouts(req: DeployRequest, ctx: DeployContext, docs: Manifest[], kube: (a: string[]) => string[], uninterruptible = false): Promise<void> {
+async function rollouts(req: DeployRequest, ctx: DeployContext, kubectl: ClusterApi, docs: Manifest[], uninterruptible = false): Promise<void> {
   for (const d of docs.filter((x) => ROLLOUT_KINDS.has(x.kind))) {
     const ref = `${d.kind.toLowerCase()}/${d.metadata.name}`;
-    ctx.report.step('rollout', `${ref} in ${d.metadata.namespace}`);
-    await ctx.tools.ok(
-      'kubectl',
-      kube(['rollout', 'status', ref, '-n', d.metadata.namespace ?? req.kubernetes.namespace, `--timeout=${KUBERNETES_TIMEOUT_SECONDS}s`]),
-      `${label(req)}: rollout of ${ref}`,
-      { onLine: (l) => ctx.report.detail(l), uninterruptible },
-    );
+    const namespace = d.metadata.namespace ?? req.kubernetes.namespace;
+    ctx.report.step('rollout', `${ref} in ${namespace}`);
+    await kubectl.rollout(ref, namespace, `${label(req)}: rollout of ${ref}`, { onLine: (l) => ctx.report.detail(l), uninterruptible });
   }
 }
 
-/** `down` without ArgoCD: deletes the objects carrying the app's labels (PVCs only with --volumes). */
-export async function kubernetesDown(req: DeployRequest, ctx: DeployContext): Promise<void> {
-  const { report, tools } = ctx;
+/**
+ * Deletes the objects that carry the app's labels, of the given kinds, and are not in
+ * `desired` (see pruneSelection). Runs after the rollouts succeeded, so an object the
+ * new version replaces goes only once the new version is up.
+ */
+async function prune(req: DeployRequest, ctx: DeployContext, kubectl: ClusterApi, desired: Manifest[], kinds: string[], uninterruptible = false): Promise<void> {
+  const who = label(req);
+  const stale = pruneSelection(await kubectl.list(kinds, { selector: appSelector(req) }, `${who}: kubectl get (prune)`, uninterruptible), desired, kinds);
+  if (stale.length === 0) {
+    ctx.report.step('prune', `nothing to delete among ${kinds.length} kind(s)`);
+    return;
+  }
+  ctx.report.step('prune', `deleting ${stale.map(describeRef).join(', ')}`);
+  const input = stringifyManifests(stale.map((r) => ({ apiVersion: r.apiVersion, kind: r.kind, metadata: { name: r.name, ...(r.namespace ? { namespace: r.namespace } : {}) } })));
+  await kubectl.deleteObjects(input, `${who}: kubectl delete (prune)`, { onLine: (l) => ctx.report.detail(l), uninterruptible });
+}
+
+/**
+ * `down` without ArgoCD: deletes the objects carrying the app's labels, of the kinds
+ * deployed. PersistentVolumeClaims (the data) only with `deleteData`. Then the Namespace,
+ * when this app's deploy created it and nothing remains in it (a kept claim keeps it).
+ */
+export async function kubernetesDown(req: DeployRequest, ctx: DeployContext, options: { deleteData?: boolean; cluster?: ClusterApi } = {}): Promise<void> {
+  const { report } = ctx;
   const who = label(req);
   if (req.kubernetes.argocd) {
     throw new DeployError(`${who}: ${req.env} is managed by ArgoCD; remove the app from git (or delete the Application ${req.kubernetes.argocdApp}) instead of down`, 2);
   }
+  const deleteData = options.deleteData ?? false;
   const state = new StateDir(req.root, req.env, req.project);
   const record = state.readJson<KubernetesRecord>('kubernetes.json');
-  const kinds = (record?.kinds ?? []).filter((k) => req.volumes || k !== KEPT_KIND);
-  const selector = `${APP_LABEL}=${req.project},${ENV_LABEL}=${req.env}`;
-  if (kinds.length === 0) {
+  // Deleting data deletes every claim of the app, also one of a volume the spec dropped since.
+  const recorded = record?.kinds ?? [];
+  const kinds = deleteData ? [...new Set([...recorded, KEPT_KIND])].sort() : recorded.filter((k) => k !== KEPT_KIND);
+  const selector = appSelector(req);
+  if (record === null || recorded.length === 0) {
     report.line(`nothing recorded as deployed for ${req.project} in ${req.env}`);
     return;
   }
-  const resources = kinds.map(resourceArg).join(',');
-  report.step('plan', `delete ${resources} labelled ${selector}${req.volumes ? '' : ' (PersistentVolumeClaims kept; add --volumes to delete them)'}`);
+  const kubectl = options.cluster ?? new Kubectl(ctx, req.kubernetes.context);
+  const namespace = record.namespace?.created ? record.namespace.name : undefined;
+  report.step(
+    'plan',
+    `${kinds.length > 0 ? `delete ${kinds.map(resourceArg).join(',')} labelled ${selector}` : 'nothing to delete'}${deleteData ? '' : ' (PersistentVolumeClaims kept; add --volumes to delete them)'}` +
+      (namespace ? `, then namespace ${namespace} if nothing remains in it` : ''),
+  );
   if (req.dryRun) return;
-  const kube = req.kubernetes.context ? ['--context', req.kubernetes.context] : [];
-  await tools.ok('kubectl', [...kube, 'delete', resources, '-l', selector, '--all-namespaces', '--ignore-not-found', '--wait=true'], `${who}: kubectl delete`, {
-    onLine: (l) => report.detail(l),
-  });
-  state.remove('kubernetes.yaml', 'kubernetes.json');
+  if (kinds.length > 0) await kubectl.deleteLabelled(kinds, selector, `${who}: kubectl delete`, { onLine: (l) => report.detail(l) });
+  state.remove('kubernetes.yaml');
+  if (namespace) {
+    const remaining = await kubectl.list([...new Set([...recorded, KEPT_KIND])], { namespace }, `${who}: kubectl get (namespace ${namespace})`);
+    if (remaining.length > 0) {
+      const held = remaining.map(describeRef).join(', ');
+      report.step('namespace', `keeping ${namespace}: it still holds ${held}`);
+      // What stays: the kept claims, in the namespace this app created; a later down can delete both.
+      const left: KubernetesRecord = { deployedAt: record.deployedAt, kinds: deleteData ? [] : [KEPT_KIND], namespace: record.namespace };
+      state.write('kubernetes.json', `${JSON.stringify(left, null, 2)}\n`);
+      report.line(`removed ${req.project} from ${req.env}; namespace ${namespace} kept, it still holds ${held}`);
+      return;
+    }
+    report.step('namespace', `deleting ${namespace}: nothing remains in it`);
+    await kubectl.deleteNamespace(namespace, `${who}: kubectl delete namespace ${namespace}`, { onLine: (l) => report.detail(l) });
+  }
+  state.remove('kubernetes.json');
   report.line(`removed ${req.project} from ${req.env}`);
 }
 
-interface Manifest {
+/** `homelab.dev/app=<app>,homelab.dev/environment=<env>`: what every object a deploy applies carries. */
+function appSelector(req: Pick<DeployRequest, 'project' | 'env'>): string {
+  return `${APP_LABEL}=${req.project},${ENV_LABEL}=${req.env}`;
+}
+
+/**
+ * Every kubectl command line of the direct mode, in one place, so that a test can hand
+ * each to the real kubectl (its flag checks run before it contacts a server). Manifests
+ * and object lists go on stdin (`-f -`), never in an argument.
+ */
+export const kubectlCommands = {
+  /** Server-side apply of the manifests on stdin. No --prune: kubectl refuses it with --server-side; prune() deletes instead. */
+  apply: () => ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '-f', '-'],
+  diff: () => ['diff', '--server-side', `--field-manager=${FIELD_MANAGER}`, '-f', '-'],
+  /** Prints `namespace/<name>` when it exists, nothing when it does not. */
+  namespace: (name: string) => ['get', 'namespace', name, '--ignore-not-found', '-o', 'name'],
+  /** The objects of some kinds, as JSON: labelled with `selector` in every namespace, or all of one namespace. */
+  list: (kinds: string[], where: { selector?: string; namespace?: string }) => [
+    'get',
+    kinds.map(resourceArg).join(','),
+    ...(where.selector ? ['-l', where.selector] : []),
+    ...(where.namespace ? ['-n', where.namespace] : ['--all-namespaces']),
+    '--ignore-not-found',
+    '-o',
+    'json',
+  ],
+  /** Deletes the objects listed on stdin (apiVersion, kind, name, namespace). */
+  deleteObjects: () => ['delete', '--ignore-not-found', '--wait=true', '-f', '-'],
+  deleteLabelled: (kinds: string[], selector: string) => ['delete', kinds.map(resourceArg).join(','), '-l', selector, '--all-namespaces', '--ignore-not-found', '--wait=true'],
+  deleteNamespace: (name: string) => ['delete', 'namespace', name, '--ignore-not-found', '--wait=true'],
+  rollout: (ref: string, namespace: string) => ['rollout', 'status', ref, '-n', namespace, `--timeout=${KUBERNETES_TIMEOUT_SECONDS}s`],
+};
+
+/** How a call of the cluster is run: its output lines, and whether an interrupt may stop it. */
+export type CallOptions = Pick<RunOptions, 'onLine' | 'uninterruptible'>;
+
+/**
+ * What the direct mode asks of a cluster, each call named by `what` in its error. Kubectl
+ * is the implementation; a test can drive the adapter through another (a real API server,
+ * or a stand-in where none runs).
+ */
+export interface ClusterApi {
+  /** How the cluster is reached, for the progress line (`context kind-homelab`). */
+  readonly where: string;
+  namespaceExists(name: string, what: string): Promise<boolean>;
+  /** Server-side apply of the manifests. */
+  apply(manifest: string, what: string, options?: CallOptions): Promise<void>;
+  /** Shows what an apply would change; true when it would change something. */
+  diff(manifest: string, what: string, options?: CallOptions): Promise<boolean>;
+  /** Waits until a workload (`deployment/web`) has rolled out. */
+  rollout(ref: string, namespace: string, what: string, options?: CallOptions): Promise<void>;
+  /** The live objects of `kinds`: labelled with `selector` in every namespace, or all of one namespace. */
+  list(kinds: string[], where: { selector?: string; namespace?: string }, what: string, uninterruptible?: boolean): Promise<LiveObject[]>;
+  /** Deletes the objects of a manifest (apiVersion, kind, name, namespace of each). */
+  deleteObjects(manifest: string, what: string, options?: CallOptions): Promise<void>;
+  /** Deletes every object of `kinds` labelled with `selector`, in every namespace. */
+  deleteLabelled(kinds: string[], selector: string, what: string, options?: CallOptions): Promise<void>;
+  deleteNamespace(name: string, what: string, options?: CallOptions): Promise<void>;
+}
+
+/**
+ * kubectl for one environment: the binary (`HOMELAB_KUBECTL`, default `kubectl` on PATH),
+ * the kubeconfig of the deploy's environment (`KUBECONFIG`, read by kubectl itself) and the
+ * environment's kube context (`--context`, from homelab.yaml).
+ */
+export class Kubectl implements ClusterApi {
+  private readonly binary: string;
+
+  constructor(
+    private readonly ctx: Pick<DeployContext, 'tools' | 'env'>,
+    private readonly context?: string,
+  ) {
+    this.binary = ctx.env.HOMELAB_KUBECTL || 'kubectl';
+  }
+
+  get where(): string {
+    return this.context ? `context ${this.context}` : 'the current kube context';
+  }
+
+  private run(args: string[], options: RunOptions = {}): Promise<ToolResult> {
+    return this.ctx.tools.run(this.binary, this.context ? ['--context', this.context, ...args] : args, options);
+  }
+
+  private async ok(args: string[], what: string, options: RunOptions = {}): Promise<string> {
+    const result = await this.run(args, options);
+    if (result.code !== 0) throw new DeployError(`${what} failed: ${this.ctx.tools.tail(result)}`);
+    return result.stdout;
+  }
+
+  async namespaceExists(name: string, what: string): Promise<boolean> {
+    return (await this.ok(kubectlCommands.namespace(name), what)).trim() !== '';
+  }
+
+  async apply(manifest: string, what: string, options: CallOptions = {}): Promise<void> {
+    await this.ok(kubectlCommands.apply(), what, { ...options, input: manifest });
+  }
+
+  async diff(manifest: string, what: string, options: CallOptions = {}): Promise<boolean> {
+    const result = await this.run(kubectlCommands.diff(), { ...options, input: manifest });
+    if (result.code !== 0 && result.code !== 1) throw new DeployError(`${what} failed: ${this.ctx.tools.tail(result)}`);
+    return result.code === 1;
+  }
+
+  async rollout(ref: string, namespace: string, what: string, options: CallOptions = {}): Promise<void> {
+    await this.ok(kubectlCommands.rollout(ref, namespace), what, options);
+  }
+
+  /** A kind the cluster does not serve (its CRD was removed since the last deploy) has no objects: it is left out and the listing repeated. */
+  async list(kinds: string[], where: { selector?: string; namespace?: string }, what: string, uninterruptible = false): Promise<LiveObject[]> {
+    let asked = kinds;
+    for (let attempt = 0; asked.length > 0; attempt++) {
+      const result = await this.run(kubectlCommands.list(asked, where), { uninterruptible });
+      if (result.code === 0) return (JSON.parse(result.stdout || '{}') as { items?: LiveObject[] }).items ?? [];
+      const unknown = new Set([...result.stderr.matchAll(/doesn't have a resource type "([^"]+)"/g)].map((m) => m[1]));
+      const rest = asked.filter((k) => !unknown.has(resourceArg(k)));
+      if (attempt > 0 || unknown.size === 0 || rest.length === asked.length) throw new DeployError(`${what} failed: ${this.ctx.tools.tail(result)}`);
+      asked = rest;
+    }
+    return [];
+  }
+
+  async deleteObjects(manifest: string, what: string, options: CallOptions = {}): Promise<void> {
+    await this.ok(kubectlCommands.deleteObjects(), what, { ...options, input: manifest });
+  }
+
+  async deleteLabelled(kinds: string[], selector: string, what: string, options: CallOptions = {}): Promise<void> {
+    await this.ok(kubectlCommands.deleteLabelled(kinds, selector), what, options);
+  }
+
+  async deleteNamespace(name: string, what: string, options: CallOptions = {}): Promise<void> {
+    await this.ok(kubectlCommands.deleteNamespace(name), what, options);
+  }
+}
+
+/** An object as `kubectl get -o json` lists it. */
+export interface LiveObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; ownerReferences?: { controller?: boolean }[] };
+}
+
+/** An object to delete: what `kubectl delete -f -` needs. */
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+/**
+ * What a deploy deletes: the live objects that carry the app's labels (kubectl selected
+ * them), of a kind in `kinds`, that the deploy no longer renders. Never a
+ * PersistentVolumeClaim (it holds data) or a Namespace, and never an object a controller
+ * owns (its owner manages it, and may have copied the labels onto it). Objects are
+ * compared by API group, kind, namespace and name: the version kubectl lists may differ
+ * from the one applied.
+ */
+export function pruneSelection(live: LiveObject[], desired: Manifest[], kinds: string[]): ObjectRef[] {
+  const allowed = new Set(kinds.map(groupKind));
+  const identity = (apiVersion: string, kind: string, namespace: string | undefined, name: string) => `${groupKind(`${apiVersion}/${kind}`)}|${namespace ?? ''}|${name}`;
+  const wanted = new Set(desired.map((d) => identity(d.apiVersion, d.kind, d.metadata.namespace, d.metadata.name)));
+  return live
+    .filter((o) => allowed.has(groupKind(`${o.apiVersion}/${o.kind}`)))
+    .filter((o) => !NEVER_PRUNED.has(kindKey(o as Manifest)) && o.kind !== 'Namespace')
+    .filter((o) => !(o.metadata.ownerReferences ?? []).some((r) => r.controller))
+    .filter((o) => !wanted.has(identity(o.apiVersion, o.kind, o.metadata.namespace, o.metadata.name)))
+    .map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) }))
+    .sort((a, b) => describeRef(a).localeCompare(describeRef(b)));
+}
+
+/** `group/Kind` of a `group/version/Kind` key or an `apiVersion/Kind` pair (`apps/StatefulSet`, `core/Service`). */
+function groupKind(key: string): string {
+  const parts = key.split('/');
+  const kind = parts[parts.length - 1];
+  const group = parts.length === 3 ? parts[0] : 'core';
+  return `${group}/${kind}`;
+}
+
+function describeRef(r: { kind: string; name?: string; metadata?: { name: string; namespace?: string }; namespace?: string }): string {
+  const name = r.name ?? r.metadata?.name;
+  const namespace = r.namespace ?? r.metadata?.namespace;
+  return `${r.kind.toLowerCase()}/${name}${namespace ? ` in ${namespace}` : ''}`;
+}
+
+export interface Manifest {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; [k: string]: unknown };
   [k: string]: unknown;
 }
 
-function parseManifests(text: string, where: string): Manifest[] {
+export function parseManifests(text: string, where: string): Manifest[] {
   const docs = YAML.parseAllDocuments(text);
   const out: Manifest[] = [];
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
@@ -195,26 +417,34 @@ function parseManifests(text: string, where: string): Manifest[] {
   return out;
 }
 
-/** Adds the app/environment labels and, to namespaced objects without one, the environment's namespace. */
-function prepare(docs: Manifest[], req: DeployRequest): Manifest[] {
+/**
+ * Adds the app/environment labels and, to namespaced objects without one, the
+ * environment's namespace: what is applied, and what the next deploy prunes by.
+ */
+export function prepareManifests(docs: Manifest[], target: { project: string; env: string; namespace: string }): Manifest[] {
   return docs.map((d) => {
-    const metadata = { ...d.metadata, labels: { ...(d.metadata.labels ?? {}), [APP_LABEL]: req.project, [ENV_LABEL]: req.env } };
-    if (!CLUSTER_SCOPED.has(d.kind) && !metadata.namespace) metadata.namespace = req.kubernetes.namespace;
+    const metadata = { ...d.metadata, labels: { ...(d.metadata.labels ?? {}), [APP_LABEL]: target.project, [ENV_LABEL]: target.env } };
+    if (!CLUSTER_SCOPED.has(d.kind) && !metadata.namespace) metadata.namespace = target.namespace;
     return { ...d, metadata };
   });
 }
 
-function stringifyManifests(docs: Manifest[]): string {
+/** `group/version/Kind` of every object applied, Namespaces aside, sorted: what kubernetes.json records. */
+function appliedKinds(docs: Manifest[]): string[] {
+  return [...new Set(docs.filter((d) => d.kind !== 'Namespace').map(kindKey))].sort();
+}
+
+export function stringifyManifests(docs: Manifest[]): string {
   return docs.map((d) => YAML.stringify(d, { lineWidth: 0 })).join('---\n');
 }
 
-/** `group/version/Kind` as --prune-allowlist takes it (`core/v1/Service`). */
+/** `group/version/Kind` of an object (`core/v1/Service`, `apps/v1/StatefulSet`): how kubernetes.json names a kind. */
 function kindKey(d: Manifest): string {
   const [group, version] = d.apiVersion.includes('/') ? d.apiVersion.split('/') : ['core', d.apiVersion];
   return `${group}/${version}/${d.kind}`;
 }
 
-/** `kind.group` as kubectl delete takes it (`service`, `deployment.apps`, `externalsecret.external-secrets.io`). */
+/** `kind.group` as kubectl get and delete take it (`service`, `deployment.apps`, `externalsecret.external-secrets.io`). */
 function resourceArg(key: string): string {
   const [group, , kind] = key.split('/');
   return group === 'core' ? kind.toLowerCase() : `${kind.toLowerCase()}.${group}`;

@@ -19,7 +19,9 @@ export async function runAction(request: DeployRequest, ctx: DeployContext): Pro
     if (request.platform === 'compose') {
       await (request.action === 'down' ? composeDown : composeDeploy)(request, ctx);
     } else {
-      await (request.action === 'down' ? kubernetesDown : kubernetesDeploy)(request, ctx);
+      // Until data deletion has a confirmation of its own, --volumes is what asks for it.
+      if (request.action === 'down') await kubernetesDown(request, ctx, { deleteData: request.volumes });
+      else await kubernetesDeploy(request, ctx);
     }
     return 0;
   } catch (error) {

@@ -23,8 +23,10 @@ export interface ComposeRecord {
 
 export interface KubernetesRecord {
   deployedAt: string;
-  /** `group/version/Kind` of every object applied (the prune allowlist of the next apply). */
+  /** `group/version/Kind` of every object applied (what the next deploy prunes among, and down deletes). */
   kinds: string[];
+  /** The app's namespace, and whether its deploys created it (then down removes it once empty). */
+  namespace?: { name: string; created: boolean };
 }
 
 export class StateDir {

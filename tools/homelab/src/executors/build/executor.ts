@@ -3,25 +3,20 @@ import * as path from 'node:path';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { runBatch, runSingle, type TaskResult } from '../shared';
 import { buildProject, type Layer } from '../../build/render';
-import { HomelabError } from '../../errors';
 
 export interface BuildOptions {
   layer: Layer;
 }
 
+/** One project: renders every environment, then writes the files (nothing is written when a render fails). */
 function run(root: string, project: string, options: BuildOptions): TaskResult {
-  try {
-    const files = buildProject(root, options.layer, project);
-    for (const file of files) {
-      const abs = path.join(root, file.path);
-      fs.mkdirSync(path.dirname(abs), { recursive: true });
-      fs.writeFileSync(abs, file.content);
-    }
-    return { success: true, terminalOutput: `${files.map((f) => `wrote ${f.path}`).join('\n')}\n` };
-  } catch (error) {
-    if (!(error instanceof HomelabError)) throw error;
-    return { success: false, terminalOutput: `${project}: ${error.message}\n` };
+  const files = buildProject(root, options.layer, project);
+  for (const file of files) {
+    const abs = path.join(root, file.path);
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    fs.writeFileSync(abs, file.content);
   }
+  return { success: true, terminalOutput: `${files.map((f) => `wrote ${f.path}`).join('\n')}\n` };
 }
 
 /** `nx run <project>:build`: dist/<env>/kubernetes/<project>.yaml and dist/<env>/compose/<project>/compose.yaml. */
@@ -29,7 +24,7 @@ export default async function buildExecutor(options: BuildOptions, context: Exec
   return runSingle(run, options, context);
 }
 
-/** Batch implementation: one process for many projects. */
+/** Batch implementation: one process for many projects, each reported as it finishes (like validate). */
 export async function batchBuild(
   taskGraph: TaskGraph,
   inputs: Record<string, BuildOptions>,

@@ -26,8 +26,7 @@ export default async function validateExecutor(options: ValidateOptions, context
  * Batch implementation: many projects in one process, so validating 500 apps does not
  * cost 500 process starts; each project's environments are rendered once, all projects'
  * renders concurrently before the checks. Nx uses it by default (preferBatch in
- * executors.json). Each project's output is printed as it finishes (Nx shows a batch
- * process's stdout, and caches terminalOutput).
+ * executors.json). Each project's output is printed as it finishes, by runBatch.
  */
 export async function batchValidate(
   taskGraph: TaskGraph,
@@ -35,16 +34,16 @@ export async function batchValidate(
   _overrides: unknown,
   context: ExecutorContext,
 ): Promise<Record<string, TaskResult>> {
-  // Every project's kustomize and Compose calls (50-140 ms each) first, a few at a time.
-  await prerender(Object.entries(taskGraph.tasks).flatMap(([id, task]) => projectRenderJobs(context.root, inputs[id].layer, task.target.project)));
-  return runBatch(
-    (root, project, options) => {
-      const result = run(root, project, options);
-      (result.success ? process.stdout : process.stderr).write(result.terminalOutput);
-      return result;
-    },
-    taskGraph,
-    inputs,
-    context,
+  // Every project's kustomize and Compose calls (50-140 ms each) first, a few at a time. A
+  // project whose renders cannot even be listed is left out here: its own run reports why.
+  await prerender(
+    Object.entries(taskGraph.tasks).flatMap(([id, task]) => {
+      try {
+        return projectRenderJobs(context.root, inputs[id].layer, task.target.project);
+      } catch {
+        return [];
+      }
+    }),
   );
+  return runBatch(run, taskGraph, inputs, context);
 }
