@@ -63,6 +63,9 @@ describe('strictify', () => {
     expect(Object.keys(embedded.properties).sort()).toEqual(['apiVersion', 'kind', 'metadata', 'spec']);
     expect(embedded.additionalProperties).toBe(false);
   });
+  it("turns OpenAPI's boolean exclusiveMaximum/exclusiveMinimum into JSON schema's numeric bounds", () => {
+    expect(strictify({ type: 'integer', maximum: 10, exclusiveMaximum: true, minimum: 0, exclusiveMinimum: false })).toEqual({ type: 'integer', exclusiveMaximum: 10, minimum: 0 });
+  });
   it('leaves maps (additionalProperties schemas) alone', () => {
     expect(strictify({ type: 'object', additionalProperties: { type: 'string' } })).toEqual({ type: ['object', 'null'], additionalProperties: { type: 'string' } });
   });

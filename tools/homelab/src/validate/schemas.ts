@@ -61,8 +61,28 @@ export function groupOf(apiVersion: string): { group: string; version: string } 
   return slash === -1 ? { group: 'core', version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
 }
 
-export function customSchemaPath(apiVersion: string, kind: string): string {
+/**
+ * Kubernetes' own name rules (k8s.io/apimachinery validation), which every API group, version
+ * and kind the API server serves follows. Names that break them never reach a file path.
+ */
+export const K8S_NAMES = {
+  /** An API group: a DNS-1123 subdomain (lower case, dots between labels), at most 253 characters. */
+  group: (v: string) => v.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(v),
+  /** A version, a plural: a DNS-1035 label (v1, v1beta1, widgets), at most 63 characters. */
+  label: (v: string) => v.length <= 63 && /^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(v),
+  /** A kind: a DNS-1035 label once lower-cased ("may have mixed case"). */
+  kind: (v: string) => K8S_NAMES.label(v.toLowerCase()),
+};
+
+/**
+ * Where the custom schema of a kind lives, relative to the workspace root:
+ * schemas/custom/<group>/<kind>_<version>.json (`core` for the core group). Null when the
+ * apiVersion or kind breaks Kubernetes' name rules (no such kind can exist, and its names
+ * must not become a path).
+ */
+export function customSchemaPath(apiVersion: string, kind: string): string | null {
   const { group, version } = groupOf(apiVersion);
+  if (!(group === 'core' || K8S_NAMES.group(group)) || !K8S_NAMES.label(version) || !K8S_NAMES.kind(kind)) return null;
   return `${CUSTOM_SCHEMAS_DIR}/${group}/${kind.toLowerCase()}_${version}.json`;
 }
 
@@ -72,7 +92,6 @@ export function customSchemaPath(apiVersion: string, kind: string): string {
  */
 export class SchemaRegistry {
   private custom = new Map<string, Validator | null>();
-  private ajv: Ajv | undefined;
 
   constructor(private readonly workspaceRoot: string | null) {}
 
@@ -82,8 +101,9 @@ export class SchemaRegistry {
     if (this.workspaceRoot) {
       let fn = this.custom.get(key);
       if (fn === undefined) {
-        const file = path.join(this.workspaceRoot, customSchemaPath(apiVersion, kind));
-        fn = fs.existsSync(file) ? this.compile(file) : null;
+        const rel = customSchemaPath(apiVersion, kind);
+        const file = rel === null ? null : path.join(this.workspaceRoot, rel);
+        fn = file !== null && fs.existsSync(file) ? this.compile(file) : null;
         this.custom.set(key, fn);
       }
       if (fn) return fn;
@@ -97,16 +117,21 @@ export class SchemaRegistry {
   }
 
   private compile(file: string): Validator {
-    this.ajv ??= newAjv({ allErrors: true, strict: false, validateFormats: false, allowUnionTypes: true, messages: false });
     try {
-      const schema = JSON.parse(fs.readFileSync(file, 'utf8'));
-      delete schema.$schema;
-      delete schema.$id;
-      return this.ajv.compile(schema) as Validator;
+      return compileCustomSchema(JSON.parse(fs.readFileSync(file, 'utf8')));
     } catch (error) {
       throw new InputError(`${file}: not a usable JSON schema (${(error as Error).message.split('\n')[0]}); convert the CRD again with \`homelab schemas add <crd.yaml>\``);
     }
   }
+}
+
+let customAjv: Ajv | undefined;
+
+/** Compiles a custom schema (schemas/custom) the way validation uses it; throws when ajv cannot. */
+export function compileCustomSchema(schema: Record<string, unknown>): Validator {
+  customAjv ??= newAjv({ allErrors: true, strict: false, validateFormats: false, allowUnionTypes: true, messages: false });
+  const { $schema: _schema, $id: _id, ...rest } = schema;
+  return customAjv.compile(rest) as Validator;
 }
 
 /** ajv itself is loaded only when a schema is compiled at run time (custom CRDs, specs): the built-in validators are precompiled. */

@@ -11,6 +11,7 @@
  *   server accepts in it even where its schema does not list them;
  * - `nullable: true` and `oneOf: [X, {type: null}]` accept null (a `null` type, or `anyOf: [$ref, null]`
  *   for a reference; objects accept null too, as the API server does: a null field is an omitted field);
+ * - OpenAPI's boolean `exclusiveMaximum`/`exclusiveMinimum` become JSON schema's numeric ones;
  * - `format` and `description` are dropped (formats are not checked, like kubectl).
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -59,6 +60,14 @@ export function strictify(schema: Json): Json {
   }
   delete s.format;
   delete s.description;
+  // OpenAPI 3.0's boolean exclusiveMaximum/exclusiveMinimum qualify maximum/minimum; JSON schema's hold the bound.
+  for (const [exclusive, bound] of [['exclusiveMaximum', 'maximum'], ['exclusiveMinimum', 'minimum']]) {
+    if (typeof s[exclusive] !== 'boolean') continue;
+    if (s[exclusive] && typeof s[bound] === 'number') {
+      s[exclusive] = s[bound];
+      delete s[bound];
+    } else delete s[exclusive];
+  }
   if (s.nullable === true) {
     delete s.nullable;
     s = orNull(s);
