@@ -76,6 +76,8 @@ export function checkKubernetes(t: K8sObject, schemas: SchemaRegistry): Issue[] 
   if (issues.length) return issues;
   const validate: Validator | undefined = schemas.kubernetes(apiVersion, kind);
   if (!validate) {
+    // A custom schema that exists but cannot be used is reported once, on its own file.
+    if (schemas.isBroken(apiVersion, kind)) return [];
     return [{ rule: 'schema/unknown-kind', message: `no schema for ${kind} (${apiVersion}); check the apiVersion, or add the CRD's schema with \`npx homelab schemas add <crd.yaml>\``, target: t, path: ['kind'] }];
   }
   if (validate(o)) return [];
