@@ -73,6 +73,22 @@ describe('custom schemas (schemas/custom)', () => {
     expect(bad.findings[2].message).toMatch(/spec\.size fails "minimum"/);
   });
 
+  it("never reads a schema from outside schemas/custom through a document's apiVersion or kind", () => {
+    const outer = makeTempDir('custom-schemas-traversal');
+    try {
+      const inner = path.join(outer, 'ws');
+      fs.mkdirSync(path.join(inner, 'schemas/custom'), { recursive: true });
+      fs.writeFileSync(path.join(inner, 'homelab.yaml'), '# a workspace root\n');
+      // A schema that accepts anything, where the kind below points: schemas/custom/x/../../../../outside/evil_v1.json.
+      fs.mkdirSync(path.join(outer, 'outside'));
+      fs.writeFileSync(path.join(outer, 'outside/evil_v1.json'), '{}');
+      fs.writeFileSync(path.join(inner, 'traversal.yaml'), 'apiVersion: x/v1\nkind: ../../../../outside/evil\nmetadata:\n  name: x\n');
+      expect(validate(inner, ['traversal.yaml']).findings.map((f) => f.rule)).toEqual(['schema/unknown-kind']);
+    } finally {
+      removeDir(outer);
+    }
+  });
+
   it.each([
     ['is not JSON', '{ "type": "object", '],
     ['does not compile', '{ "type": 5 }'],
