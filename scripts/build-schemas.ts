@@ -29,7 +29,7 @@ import * as path from 'node:path';
 import Ajv from 'ajv';
 import standaloneCode from 'ajv/dist/standalone';
 import { crdSources } from '../tools/homelab/src/infra/catalog';
-import { addCrdSchemas } from '../tools/homelab/src/validate/crd';
+import { readCrdFile } from '../tools/homelab/src/validate/crd';
 import { strictify } from '../tools/homelab/src/validate/strictify';
 import { fetchAll, type Fetched, KUBERNETES } from './crds/fetch';
 
@@ -181,11 +181,10 @@ function readCrds(fetched: Fetched, tmp: string): Map<string, CrdKind> {
   const kinds = new Map<string, CrdKind>();
   for (const source of fetched.sources) {
     for (const file of fs.readdirSync(source.dir).filter((f) => f.endsWith('.yaml')).sort()) {
-      const workspace = fs.mkdtempSync(path.join(tmp, 'crd-'));
       const stem = file.replace(/\.ya?ml$/, '');
       const inModule = source.paths.find((p) => path.basename(p).replace(/\.ya?ml$/, '') === stem) ?? `${source.paths[0]}/${file}`;
-      for (const rel of addCrdSchemas(path.join(source.dir, file), workspace)) {
-        const schema = JSON.parse(fs.readFileSync(path.join(workspace, rel), 'utf8'));
+      for (const converted of readCrdFile(path.join(source.dir, file), file)) {
+        const schema = structuredClone(converted.schema) as any;
         delete schema.$comment;
         schema.properties.metadata = { $ref: `${OBJECT_META}#` };
         const key = `${schema.properties.apiVersion.enum[0]}/${schema.properties.kind.enum[0]}`;

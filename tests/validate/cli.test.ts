@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireTool, run } from '../support/tools';
+import { requireTool, run, runOk } from '../support/tools';
 import { makeTempDir, removeDir, REPO_ROOT } from '../support/workspace';
 
 /** Rendering a kustomize folder needs kubectl (or kustomize); CI must have it. */
@@ -112,6 +112,44 @@ describe('kubeconform-style verdicts on plain manifests', () => {
     const r = homelab(['validate', file, '--only', 'parse,schema', '--format', 'json'], dir);
     expect(r.status).toBe(status);
     expect(JSON.parse(r.stdout).findings.map((f: { rule: string }) => f.rule)).toEqual(rules);
+  });
+});
+
+/** What `kubectl create … --dry-run=client -o yaml` writes (with `creationTimestamp: null`) passes, as kubeconform says. */
+describe.skipIf(kubectl.skip)('kubectl create --dry-run=client -o yaml output', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = makeTempDir('validate-kubectl-create');
+  });
+  afterAll(() => removeDir(dir));
+
+  const CREATE: string[][] = [
+    ['deployment', 'web', '--image=nginx:1.27', '--replicas=2', '--port=80'],
+    ['service', 'clusterip', 'web', '--tcp=80:8080'],
+    ['configmap', 'cfg', '--from-literal=a=b'],
+    ['job', 'once', '--image=busybox:1'],
+    ['cronjob', 'tick', '--image=busybox:1', '--schedule=*/5 * * * *'],
+    ['ingress', 'web', '--rule=web.example.org/*=web:80'],
+    ['namespace', 'demo'],
+    ['serviceaccount', 'sa'],
+    ['rolebinding', 'rb', '--role=r', '--serviceaccount=default:sa'],
+    ['poddisruptionbudget', 'pdb', '--selector=app=web', '--min-available=1'],
+    ['priorityclass', 'high', '--value=1000'],
+  ];
+
+  it('is valid for every kind, and still rejects a creationTimestamp that is neither a time nor null', () => {
+    for (const args of CREATE) {
+      const text = runOk('kubectl', ['create', ...args, '--dry-run=client', '-o', 'yaml']);
+      expect(text).toMatch(/creationTimestamp: null/);
+      fs.writeFileSync(path.join(dir, `${args[0]}.yaml`), text);
+    }
+    const r = homelab(['validate', '.', '--only', 'parse,schema', '--format', 'json'], dir);
+    expect(JSON.parse(r.stdout)).toMatchObject({ files: CREATE.length, findings: [] });
+    expect(r.status).toBe(0);
+
+    fs.writeFileSync(path.join(dir, 'wrong.yaml'), fs.readFileSync(path.join(dir, 'deployment.yaml'), 'utf8').replace('creationTimestamp: null', 'creationTimestamp: 5'));
+    const wrong = homelab(['validate', 'wrong.yaml', '--only', 'parse,schema', '--format', 'json'], dir);
+    expect(JSON.parse(wrong.stdout).findings).toMatchObject([{ rule: 'schema/invalid', line: 4, message: expect.stringMatching(/metadata\.creationTimestamp must be string;/) }]);
   });
 });
 

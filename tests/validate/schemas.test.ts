@@ -165,7 +165,25 @@ describe('strictify', () => {
   it('turns int-or-string, nullable and oneOf-with-null into type lists', () => {
     expect(strictify({ 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] })).toEqual({ type: ['integer', 'string'] });
     expect(strictify({ type: 'string', nullable: true, format: 'date-time' })).toEqual({ type: ['string', 'null'] });
-    expect(strictify({ oneOf: [{ $ref: 'x#' }, { type: 'null' }] })).toEqual({ $ref: 'x#' });
+  });
+  it('lets a nullable reference (ObjectMeta.creationTimestamp: oneOf [$ref Time, null]) accept null', () => {
+    expect(strictify({ oneOf: [{ $ref: 'x#' }, { type: 'null' }] })).toEqual({ anyOf: [{ $ref: 'x#' }, { type: 'null' }] });
+    expect(strictify({ oneOf: [{ type: 'string' }, { type: 'null' }] })).toEqual({ type: ['string', 'null'] });
+    expect(strictify({ $ref: 'x#', nullable: true })).toEqual({ anyOf: [{ $ref: 'x#' }, { type: 'null' }] });
+    const meta = new SchemaRegistry(null).kubernetes('v1', 'ConfigMap')!;
+    const cm = (creationTimestamp: unknown) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', creationTimestamp } });
+    expect(meta(cm(null))).toBe(true);
+    expect(meta(cm('2026-11-29T10:00:00Z'))).toBe(true);
+    expect(meta(cm(5))).toBe(false);
+  });
+  it('turns x-kubernetes-list-type set into uniqueItems and opens embedded resources to apiVersion, kind and metadata', () => {
+    expect(strictify({ type: 'array', 'x-kubernetes-list-type': 'set', items: { type: 'string' } })).toEqual({ type: 'array', uniqueItems: true, items: { type: 'string' } });
+    const embedded = strictify({ type: 'object', 'x-kubernetes-embedded-resource': true, properties: { spec: { type: 'object' } } });
+    expect(Object.keys(embedded.properties).sort()).toEqual(['apiVersion', 'kind', 'metadata', 'spec']);
+    expect(embedded.additionalProperties).toBe(false);
+  });
+  it("turns OpenAPI's boolean exclusiveMaximum/exclusiveMinimum into JSON schema's numeric bounds", () => {
+    expect(strictify({ type: 'integer', maximum: 10, exclusiveMaximum: true, minimum: 0, exclusiveMinimum: false })).toEqual({ type: 'integer', exclusiveMaximum: 10, minimum: 0 });
   });
   it('leaves maps (additionalProperties schemas) alone', () => {
     expect(strictify({ type: 'object', additionalProperties: { type: 'string' } })).toEqual({ type: ['object', 'null'], additionalProperties: { type: 'string' } });

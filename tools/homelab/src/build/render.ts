@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 import { HomelabError } from '../errors';
 import { diskHost } from '../host';
+import { toolEnv } from '../tool-env';
 
 export type Layer = 'applications' | 'infrastructure';
 
@@ -79,7 +80,7 @@ export function buildProject(root: string, layer: Layer, name: string): BuiltFil
 /** `kubectl kustomize` of the project's overlay in one environment. */
 export function renderKubernetes(root: string, layer: Layer, name: string, env: string): string {
   const overlay = `${layer}/kubernetes/overlays/${env}/${name}`;
-  return run('kubectl', ['kustomize', overlay], root, `kustomize build of ${overlay}`, cleanEnv({}));
+  return run('kubectl', ['kustomize', overlay], root, `kustomize build of ${overlay}`, toolEnv({}));
 }
 
 /** The merged Compose file of the project in one environment, with its `x-homelab` metadata. */
@@ -95,7 +96,7 @@ export function renderCompose(root: string, layer: Layer, name: string, env: str
       args,
       root,
       `docker compose config of ${name} in ${env}`,
-      cleanEnv({ HOMELAB_ENV_FILE: path.join(scratch, 'no-secrets-at-build-time.env') }),
+      toolEnv({ HOMELAB_ENV_FILE: path.join(scratch, 'no-secrets-at-build-time.env') }),
     );
     const project = (YAML.parse(merged) as { name?: string } | null)?.name ?? name;
     const metadata: ComposeMetadata = { project, environment: env, secrets: secretsMetadata(root, layer, name, files) };
@@ -164,13 +165,6 @@ function lenientYaml(text: string | null): unknown {
   } catch {
     return null;
   }
-}
-
-/** Only what the tools need to run: no variable of the caller's shell reaches a render. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.homedir() };
-  for (const key of ['DOCKER_CONFIG', 'KUBECONFIG']) if (process.env[key]) env[key] = process.env[key];
-  return { ...env, ...extra };
 }
 
 function run(command: string, args: string[], cwd: string, what: string, env: NodeJS.ProcessEnv): string {

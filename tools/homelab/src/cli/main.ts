@@ -83,9 +83,7 @@ function schemasCommand(args: string[], io: Io): number {
   if (positional.length === 0) throw new InputError('schemas add needs a CRD file: `homelab schemas add <crd.yaml>`');
   const root = options.workspace ? path.resolve(io.cwd, options.workspace) : findWorkspaceRoot(io.cwd);
   if (!root) throw new InputError('no homelab.yaml here or above; run it inside the workspace or pass --workspace DIR');
-  for (const file of positional) {
-    for (const written of addCrdSchemas(path.resolve(io.cwd, file), root)) io.out(`wrote ${written}\n`);
-  }
+  for (const written of addCrdSchemas(positional.map((file) => ({ abs: path.resolve(io.cwd, file), label: file })), root)) io.out(`wrote ${written}\n`);
   return 0;
 }
 

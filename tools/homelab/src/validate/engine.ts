@@ -78,7 +78,7 @@ export class Engine {
   readonly loaded = new Map<string, Source>();
 
   constructor(readonly options: EngineOptions) {
-    this.schemas = new SchemaRegistry(options.workspaceRoot);
+    this.schemas = new SchemaRegistry(options.workspaceRoot, (problem) => this.report(finding(problem.file, 'schema/custom-invalid', problem.message)));
     this.checks = options.checks ?? new Set(ALL_CHECKS);
   }
 

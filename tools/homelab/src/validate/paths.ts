@@ -174,7 +174,8 @@ function renderCompose(engine: Engine, sources: Source[], root: string | null, l
       engine.report(finding(fallback.file, 'render/tool-missing', '`docker compose` is not installed, so the Compose files were not merged; install it, or pass --skip render'));
       return;
     }
-    const result = composeConfig(files, path.dirname(files[0]));
+    // Outside a workspace a Compose file is interpolated as `docker compose config` does it (its folder's .env).
+    const result = composeConfig(files, path.dirname(files[0]), root ? 'homelab' : 'project');
     if (!result.ok) {
       engine.report(finding(fallback.file, 'render/compose', `docker compose config of ${merged.map((s) => s.file).join(' + ')} failed: ${result.error}; fix the Compose files`));
       continue;

@@ -2,6 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { makeMasker, parseDotenv } from '../dotenv';
+import { toolEnv } from '../tool-env';
 
 /** How kustomize builds are run here: `kubectl kustomize` or `kustomize build`, whichever exists. */
 export type Kustomizer = { command: string; args: (dir: string) => string[] } | null;
@@ -28,20 +30,34 @@ export function hasCompose(): boolean {
   return composeAvailable;
 }
 
-/** `docker compose config` of files, with an empty env file and no secret file (in a scratch folder). */
-function composeArgs(files: string[], scratch: string): { args: string[]; env: Record<string, string> } {
+/** How Compose files are interpolated: `homelab` (a workspace) reads no `.env`; `project` reads the project folder's `.env`. */
+export type ComposeEnv = 'homelab' | 'project';
+
+/**
+ * `docker compose config` of files, in the tools' clean environment (toolEnv, the same as build)
+ * with no secret file (in a scratch folder). In a workspace an empty --env-file keeps a `.env`
+ * beside the files out of interpolation; outside one, Compose reads the project folder's `.env`
+ * as `docker compose config` does.
+ */
+function composeArgs(files: string[], scratch: string, dotEnv: ComposeEnv): { args: string[]; env: NodeJS.ProcessEnv } {
   const emptyEnv = path.join(scratch, 'empty.env');
   fs.writeFileSync(emptyEnv, '');
   return {
-    args: ['compose', '--env-file', emptyEnv, ...files.flatMap((f) => ['-f', f]), 'config'],
-    env: { HOMELAB_ENV_FILE: path.join(scratch, 'no-secrets-at-validate-time.env') },
+    args: ['compose', ...(dotEnv === 'homelab' ? ['--env-file', emptyEnv] : []), ...files.flatMap((f) => ['-f', f]), 'config'],
+    env: toolEnv({ HOMELAB_ENV_FILE: path.join(scratch, 'no-secrets-at-validate-time.env') }),
   };
 }
 
 export type RenderResult = { ok: true; output: string } | { ok: false; error: string };
 
+/** The tool's last lines, without the clock of Compose's log lines (`time="…" level=warning`), so a finding reads the same on every run. */
 function lastLines(text: string): string {
-  return text.trim().split('\n').slice(-3).join(' | ');
+  return text
+    .trim()
+    .split('\n')
+    .slice(-3)
+    .map((line) => line.replace(/^time="[^"]*" /, ''))
+    .join(' | ');
 }
 
 /**
@@ -67,12 +83,12 @@ export async function prerender(jobs: RenderJob[], concurrency = Math.max(2, os.
     if (job.kind === 'kustomize') {
       const k = findKustomizer();
       if (!k) return;
-      prerendered.set(kustomizeKey(job.dir, job.cwd), await runAsync(k.command, k.args(job.dir), job.cwd, {}));
+      prerendered.set(kustomizeKey(job.dir, job.cwd), await runAsync(k.command, k.args(job.dir), job.cwd, toolEnv()));
     } else {
       if (!hasCompose()) return;
       const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-validate-'));
       try {
-        const { args, env } = composeArgs(job.files, scratch);
+        const { args, env } = composeArgs(job.files, scratch, 'homelab');
         prerendered.set(composeKey(job.files, job.cwd), await runAsync('docker', args, job.cwd, env));
       } finally {
         fs.rmSync(scratch, { recursive: true, force: true });
@@ -85,9 +101,9 @@ export async function prerender(jobs: RenderJob[], concurrency = Math.max(2, os.
   await Promise.all(workers);
 }
 
-function runAsync(command: string, args: string[], cwd: string, env: Record<string, string>): Promise<RenderResult> {
+function runAsync(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<RenderResult> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, ...env } });
+    const child = spawn(command, args, { cwd, env });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -107,29 +123,41 @@ export function kustomize(dir: string, cwd: string): RenderResult {
   if (done) return done;
   const k = findKustomizer();
   if (!k) return { ok: false, error: 'no kustomize' };
-  const r = spawnSync(k.command, k.args(dir), { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 120_000 });
+  const r = spawnSync(k.command, k.args(dir), { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 120_000, env: toolEnv() });
   if (r.error) return { ok: false, error: r.error.message };
   if (r.status !== 0) return { ok: false, error: lastLines(r.stderr || r.stdout) };
   return { ok: true, output: r.stdout };
 }
 
 /**
- * Merges Compose files with `docker compose config`, without any secret value: the env file
- * the base reads (HOMELAB_ENV_FILE) points at a path that does not exist, and an empty
- * --env-file keeps a `.env` beside the files out of interpolation.
+ * Merges Compose files with `docker compose config`, without any secret value of the homelab
+ * and without the caller's shell variables: the env file the base reads (HOMELAB_ENV_FILE)
+ * points at a path that does not exist; in a workspace (`homelab`) an empty --env-file keeps a
+ * `.env` beside the files out of interpolation, outside one (`project`) the project folder's
+ * `.env` is read, as `docker compose config` reads it.
  */
-export function composeConfig(files: string[], cwd: string): RenderResult {
+export function composeConfig(files: string[], cwd: string, dotEnv: ComposeEnv = 'homelab'): RenderResult {
   const done = takePrerendered(composeKey(files, cwd));
   if (done) return done;
   if (!hasCompose()) return { ok: false, error: 'no docker compose' };
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-validate-'));
   try {
-    const { args, env } = composeArgs(files, scratch);
-    const r = spawnSync('docker', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 120_000, env: { ...process.env, ...env } });
+    const { args, env } = composeArgs(files, scratch, dotEnv);
+    const r = spawnSync('docker', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 120_000, env });
     if (r.error) return { ok: false, error: r.error.message };
-    if (r.status !== 0) return { ok: false, error: lastLines(r.stderr || r.stdout) };
+    if (r.status !== 0) return { ok: false, error: dotEnvMasker(files, cwd, dotEnv)(lastLines(r.stderr || r.stdout)) };
     return { ok: true, output: r.stdout };
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Masks the values of the project folder's `.env` (read outside a workspace) in Compose's error lines: they may be secrets. */
+function dotEnvMasker(files: string[], cwd: string, dotEnv: ComposeEnv): (text: string) => string {
+  if (dotEnv !== 'project' || files.length === 0) return (text) => text;
+  try {
+    return makeMasker(parseDotenv(fs.readFileSync(path.join(path.dirname(path.resolve(cwd, files[0])), '.env'), 'utf8')).values());
+  } catch {
+    return (text) => text;
   }
 }

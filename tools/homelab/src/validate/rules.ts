@@ -31,6 +31,7 @@ export const RULES: readonly Rule[] = [
   r('schema/unknown-field', 'schema', 'a field the schema does not define (a typo, or a field of another API version)'),
   r('schema/missing-field', 'schema', 'a required field is missing'),
   r('schema/invalid', 'schema', 'a value of the wrong type, outside its enum or otherwise invalid'),
+  r('schema/custom-invalid', 'schema', 'a schema under schemas/custom cannot be read or compiled (documents of its kind are checked without it)'),
   r('render/tool-missing', 'render', 'neither `kubectl` nor `kustomize`, or no `docker compose`, to render with'),
   r('render/kustomize', 'render', 'an overlay or base does not build with kustomize'),
   r('render/compose', 'render', 'the Compose files of an environment do not merge with `docker compose config`'),

@@ -20,7 +20,8 @@ const dotted = (path: DocPath) => (path.length === 0 ? 'the document' : path.map
  */
 export function schemaIssues(errors: ErrorObject[], target: K8sObject, what: string, options: { skipRequired?: boolean } = {}): Issue[] {
   // anyOf/oneOf wrappers repeat what their branches say: keep the branches when there are any.
-  const specific = errors.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && e.keyword !== 'if');
+  // A `null` branch (`anyOf: [$ref, null]`, a nullable reference) says nothing the other branch does not.
+  const specific = errors.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && e.keyword !== 'if' && !(e.keyword === 'type' && (e.params as { type?: unknown }).type === 'null'));
   const list = specific.length ? specific : errors;
   const out: Issue[] = [];
   const seen = new Set<string>();
@@ -75,6 +76,8 @@ export function checkKubernetes(t: K8sObject, schemas: SchemaRegistry): Issue[] 
   if (issues.length) return issues;
   const validate: Validator | undefined = schemas.kubernetes(apiVersion, kind);
   if (!validate) {
+    // A custom schema that exists but cannot be used is reported once, on its own file.
+    if (schemas.isBroken(apiVersion, kind)) return [];
     return [{ rule: 'schema/unknown-kind', message: `no schema for ${kind} (${apiVersion}); check the apiVersion, or add the CRD's schema with \`npx homelab schemas add <crd.yaml>\``, target: t, path: ['kind'] }];
   }
   if (validate(o)) return [];

@@ -4,7 +4,6 @@ import * as path from 'node:path';
 import * as vm from 'node:vm';
 import type Ajv from 'ajv';
 import type { ErrorObject } from 'ajv';
-import { InputError } from '../errors';
 
 /** A compiled validator: ajv's function shape (standalone or compiled). */
 export interface Validator {
@@ -61,51 +60,120 @@ export function groupOf(apiVersion: string): { group: string; version: string } 
   return slash === -1 ? { group: 'core', version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
 }
 
-export function customSchemaPath(apiVersion: string, kind: string): string {
+/**
+ * Kubernetes' own name rules (k8s.io/apimachinery validation), which every API group, version
+ * and kind the API server serves follows. Names that break them never reach a file path.
+ */
+export const K8S_NAMES = {
+  /** An API group: a DNS-1123 subdomain (lower case, dots between labels), at most 253 characters. */
+  group: (v: string) => v.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(v),
+  /** A version, a plural: a DNS-1035 label (v1, v1beta1, widgets), at most 63 characters. */
+  label: (v: string) => v.length <= 63 && /^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(v),
+  /** A kind: a DNS-1035 label once lower-cased ("may have mixed case"). */
+  kind: (v: string) => K8S_NAMES.label(v.toLowerCase()),
+};
+
+/**
+ * Where the custom schema of a kind lives, relative to the workspace root:
+ * schemas/custom/<group>/<kind>_<version>.json (`core` for the core group). Null when the
+ * apiVersion or kind breaks Kubernetes' name rules (no such kind can exist, and its names
+ * must not become a path).
+ */
+export function customSchemaPath(apiVersion: string, kind: string): string | null {
   const { group, version } = groupOf(apiVersion);
+  if (!(group === 'core' || K8S_NAMES.group(group)) || !K8S_NAMES.label(version) || !K8S_NAMES.kind(kind)) return null;
   return `${CUSTOM_SCHEMAS_DIR}/${group}/${kind.toLowerCase()}_${version}.json`;
+}
+
+/** A custom schema that cannot be used: the finding names the file, relative to the workspace root. */
+export interface SchemaProblem {
+  file: string;
+  message: string;
 }
 
 /**
  * Schemas of one run: the built-in ones and the workspace's own (schemas/custom, which win).
- * Custom schemas are compiled with ajv on first use.
+ * Custom schemas are compiled with ajv on first use. One that cannot be read or compiled is
+ * reported once through `onProblem` and skipped (the kind falls back to its built-in schema, if
+ * any): one bad file never stops a run.
  */
 export class SchemaRegistry {
   private custom = new Map<string, Validator | null>();
-  private ajv: Ajv | undefined;
+  private broken = new Set<string>();
 
-  constructor(private readonly workspaceRoot: string | null) {}
+  constructor(
+    private readonly workspaceRoot: string | null,
+    private readonly onProblem: (problem: SchemaProblem) => void = () => {},
+  ) {}
 
   /** The validator of a kind, or undefined when there is no schema for it. */
   kubernetes(apiVersion: string, kind: string): Validator | undefined {
-    const key = `${apiVersion}/${kind}`;
-    if (this.workspaceRoot) {
-      let fn = this.custom.get(key);
+    const rel = this.workspaceRoot ? customSchemaPath(apiVersion, kind) : null;
+    if (rel !== null) {
+      let fn = this.custom.get(rel);
       if (fn === undefined) {
-        const file = path.join(this.workspaceRoot, customSchemaPath(apiVersion, kind));
-        fn = fs.existsSync(file) ? this.compile(file) : null;
-        this.custom.set(key, fn);
+        fn = fs.existsSync(path.join(this.workspaceRoot!, rel)) ? this.compile(rel, `${kind} (${apiVersion})`) : null;
+        this.custom.set(rel, fn);
       }
       if (fn) return fn;
     }
-    const entry = builtinIndex()[key];
+    const entry = builtinIndex()[`${apiVersion}/${kind}`];
     return entry ? load(entry.module)[entry.export] : undefined;
+  }
+
+  /** True when the kind's custom schema exists but cannot be used (already reported). */
+  isBroken(apiVersion: string, kind: string): boolean {
+    const rel = customSchemaPath(apiVersion, kind);
+    return rel !== null && this.broken.has(rel);
   }
 
   compose(): Validator {
     return load('compose').compose;
   }
 
-  private compile(file: string): Validator {
-    this.ajv ??= newAjv({ allErrors: true, strict: false, validateFormats: false, allowUnionTypes: true, messages: false });
+  private compile(rel: string, what: string): Validator | null {
     try {
-      const schema = JSON.parse(fs.readFileSync(file, 'utf8'));
-      delete schema.$schema;
-      delete schema.$id;
-      return this.ajv.compile(schema) as Validator;
+      return compileCustomSchema(JSON.parse(fs.readFileSync(path.join(this.workspaceRoot!, rel), 'utf8')));
     } catch (error) {
-      throw new InputError(`${file}: not a usable JSON schema (${(error as Error).message.split('\n')[0]}); convert the CRD again with \`homelab schemas add <crd.yaml>\``);
+      this.broken.add(rel);
+      const reason = (error as Error).message.split('\n')[0];
+      this.onProblem({ file: rel, message: `not a usable JSON schema (${reason}), so ${what} is checked without it; fix the file, or convert the CRD again with \`homelab schemas add <crd.yaml>\`` });
+      return null;
     }
+  }
+}
+
+const AJV_OPTIONS = { allErrors: true, strict: false, validateFormats: false, allowUnionTypes: true, messages: false } as const;
+
+/**
+ * Compiles a custom schema (schemas/custom) the way validation uses it; throws when ajv cannot.
+ * `homelab schemas add` writes draft-07; a schema in kubeconform's format is draft-04 (it says so
+ * in `$schema`, or says nothing, which kubeconform also reads as draft-04), with boolean
+ * exclusiveMinimum/exclusiveMaximum and `id`: such a schema is compiled as draft-04. Each schema
+ * gets its own ajv, so ids in two files never collide.
+ */
+export function compileCustomSchema(schema: unknown): Validator {
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) throw new Error('the file is not a JSON object');
+  const { $schema, $id: _id, ...rest } = schema as Record<string, unknown>;
+  const declared = typeof $schema === 'string' ? $schema : '';
+  const draft04 = () => {
+    const { id: _drop, ...body } = rest;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const AjvDraft04 = (require('ajv-draft-04') as { default: typeof Ajv }).default;
+    return new AjvDraft04(AJV_OPTIONS).compile(body) as Validator;
+  };
+  if (/draft-04/.test(declared)) return draft04();
+  try {
+    return newAjv(AJV_OPTIONS).compile(rest) as Validator;
+  } catch (error) {
+    if (declared === '' || /^https?:\/\/json-schema\.org\/schema#?$/.test(declared)) {
+      try {
+        return draft04();
+      } catch {
+        // Not draft-04 either: the draft-07 error is the one to report.
+      }
+    }
+    throw error;
   }
 }
 
