@@ -134,7 +134,7 @@ export async function composeDown(req: DeployRequest, ctx: DeployContext): Promi
   const versions = await docker.versions(docker.where(ctx.env));
   report.step('engine', `Docker ${versions.engine} with Compose ${versions.compose} at ${docker.where(ctx.env)}`);
   const containers = await docker.containers(model.project);
-  report.step('plan', `remove ${containers.length} container(s) of compose project ${model.project}${req.volumes ? ' and its named volumes' : '; volumes are kept (add --volumes to remove them)'}`);
+  report.step('plan', `remove ${containers.length} container(s) of compose project ${model.project}${req.volumes ? ' and its named volumes' : `; volumes are kept (add --volumes --delete-data=${req.project} to remove them)`}`);
   if (req.dryRun) return;
   const scratch = new SecretScratch(ctx.tmpDir);
   try {
