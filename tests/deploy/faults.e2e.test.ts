@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { requireTool } from '../support/tools';
-import { busyboxOverride, containers, DeployWorkspace, freePorts, httpGet, sleep, uniqueName, waitHealthy } from './support';
+import { busyboxOverride, containers, DeployWorkspace, engineThatFailsOn, freePorts, httpGet, sleep, uniqueName, waitHealthy } from './support';
 
 /**
  * The five faults of a Compose deploy, each against a running, healthy v1: the deploy
@@ -87,6 +87,26 @@ describe.skipIf(compose.skip)('deploy faults on the real engine', () => {
 
     expect(error).toMatch(new RegExp(`^error: ${APP} \\(dev\\): Docker daemon unreachable at DOCKER_HOST=unix://${dead.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: .+; start it`));
     expect(containers(PROJECT).map((c) => c.id)).toEqual(before);
+  });
+
+  it('the engine fails while the plan reads the containers: an error, not a plan to create what runs', async () => {
+    const before = containers(PROJECT).map((c) => c.id);
+    const engine = await engineThatFailsOn(ws.tmp, /^GET \/v[\d.]+\/containers\/[0-9a-f]{12,}\/json/);
+    try {
+      ws.override(APP, 'dev', busyboxOverride(PORT, { image: 'homelab-test/busybox:2' }));
+
+      for (const dryRun of [true, false]) {
+        const result = await ws.deploy(APP, { env: 'dev', dryRun }, { ...SECRETS, DOCKER_HOST: engine.host });
+
+        const error = await expectV1Survived(result);
+        expect(error).toMatch(new RegExp(`^error: ${APP} \\(dev\\): docker inspect of the containers of compose project ${PROJECT} failed: .+; what runs now is unknown, so there is no plan and nothing was changed$`));
+        expect(result.stdout).not.toContain(`${APP}: create`);
+      }
+      expect(engine.cuts()).toBeGreaterThanOrEqual(2);
+      expect(containers(PROJECT).map((c) => c.id)).toEqual(before);
+    } finally {
+      await engine.close();
+    }
   });
 
   it('SIGINT (Ctrl-C) on `nx run` during the deploy: rolled back even though Nx exits at once', async () => {

@@ -80,7 +80,9 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
     const compose = new ComposeCli(docker, req, scratch.write('empty.env', ''));
     const [imageIds, before, hashes] = await Promise.all([
       ensureImages(model, docker, compose, next, req.dryRun, report, who),
-      docker.containers(model.project),
+      docker.containers(model.project).catch((error: Error) => {
+        throw new DeployError(`${who}: ${error.message}; what runs now is unknown, so there is no plan and nothing was changed`);
+      }),
       compose.hashes(next),
     ]);
     const plan = planChanges(model, before, hashes, imageIds);
