@@ -6,7 +6,7 @@ import type { DeployRequest } from './request';
 function request(overrides: Partial<DeployRequest> = {}, isProtected = true): DeployRequest {
   return {
     action: 'deploy', root: '/repo', layer: 'applications', project: 'web', env: 'prod', platform: 'compose',
-    dryRun: false, yes: false, volumes: false, settings: { name: 'prod', protected: isProtected },
+    dryRun: false, yes: false, replaceUnrecorded: false, volumes: false, settings: { name: 'prod', protected: isProtected },
     kubernetes: { argocd: true, argocdApp: 'web-prod', argocdNamespace: 'argocd', namespace: 'web' },
     ...overrides,
   };

@@ -17,6 +17,11 @@ export interface DeployOptions {
   platform?: Platform;
   dryRun?: boolean;
   yes?: boolean;
+  /**
+   * deploy only: replace running containers although no earlier deploy is recorded on
+   * this machine (so a failed deploy cannot bring them back).
+   */
+  replaceUnrecorded?: boolean;
   /** down only: remove the project's named volumes (Compose) or PersistentVolumeClaims (Kubernetes) too. */
   volumes?: boolean;
   /**
@@ -40,6 +45,8 @@ export interface DeployRequest {
   platform: Platform;
   dryRun: boolean;
   yes: boolean;
+  /** Replace running containers that no recorded deploy could restore (Compose). */
+  replaceUnrecorded: boolean;
   /** down only: delete the project's data too (--volumes, confirmed by --delete-data=<project>). */
   volumes: boolean;
   /** The environment's entry of homelab.yaml. */
@@ -88,6 +95,7 @@ export function resolveRequest(root: string, project: string, options: DeployOpt
     platform,
     dryRun: Boolean(options.dryRun),
     yes: Boolean(options.yes),
+    replaceUnrecorded: Boolean(options.replaceUnrecorded),
     volumes: Boolean(options.volumes),
     settings,
     kubernetes: {

@@ -22,7 +22,7 @@ afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 function request(overrides: Partial<DeployRequest> = {}): DeployRequest {
   return {
     action: 'deploy', root, layer: 'applications', project: 'web', env: 'dev', platform: 'compose',
-    dryRun: false, yes: false, volumes: false, settings: { name: 'dev' },
+    dryRun: false, yes: false, replaceUnrecorded: false, volumes: false, settings: { name: 'dev' },
     kubernetes: { argocd: true, argocdApp: 'web-dev', argocdNamespace: 'argocd', namespace: 'web-dev' },
     ...overrides,
   };
