@@ -170,9 +170,30 @@ describe.skipIf(compose.skip)('compose deploy of a generated app on the real eng
       expect(volumes()).toBe(`${STORE}-dev_data`);
       expect(fs.existsSync(path.join(ws.root, `.homelab/state/dev/${STORE}/compose.yaml`))).toBe(false);
 
-      const downVolumes = await ws.deploy(STORE, { env: 'dev', volumes: true }, {}, 'down');
+      const downVolumes = await ws.deploy(STORE, { env: 'dev', volumes: true, deleteData: STORE }, {}, 'down');
 
       expect(downVolumes.status, output(downVolumes)).toBe(0);
+      expect(volumes()).toBe('');
+    });
+
+    it('down --volumes --yes under CI=true refuses in one line naming --delete-data, and keeps the volume', async () => {
+      expect((await ws.deploy(STORE, { env: 'dev' })).status).toBe(0);
+      const volumes = () => run('docker', ['volume', 'ls', '-q', '--filter', `label=com.docker.compose.project=${STORE}-dev`]).stdout.trim();
+      expect(volumes()).toBe(`${STORE}-dev_data`);
+
+      const refused = ws.nx(['run', `${STORE}:down`, '--env', 'dev', '--volumes', '--yes'], { CI: 'true' });
+
+      expect(refused.status).not.toBe(0);
+      const errors = output(refused).split('\n').filter((l) => l.startsWith('error:'));
+      expect(errors).toEqual([
+        `error: ${STORE} (dev): --volumes deletes the data of ${STORE} in dev (its volumes); confirm it with --delete-data=${STORE} (--yes and CI=true do not); nothing was changed`,
+      ]);
+      expect(volumes()).toBe(`${STORE}-dev_data`);
+      expect(containers(`${STORE}-dev`).map((c) => c.running)).toEqual([true]);
+
+      const confirmed = ws.nx(['run', `${STORE}:down`, '--env', 'dev', '--volumes', `--delete-data=${STORE}`], { CI: 'true' });
+
+      expect(confirmed.status, output(confirmed)).toBe(0);
       expect(volumes()).toBe('');
     });
   });

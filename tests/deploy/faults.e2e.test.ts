@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { requireTool } from '../support/tools';
-import { busyboxOverride, containers, DeployWorkspace, freePorts, httpGet, sleep, uniqueName, waitHealthy } from './support';
+import { busyboxOverride, containers, DeployWorkspace, engineThatFailsOn, freePorts, httpGet, sleep, uniqueName, waitHealthy } from './support';
 
 /**
  * The five faults of a Compose deploy, each against a running, healthy v1: the deploy
@@ -87,6 +87,62 @@ describe.skipIf(compose.skip)('deploy faults on the real engine', () => {
 
     expect(error).toMatch(new RegExp(`^error: ${APP} \\(dev\\): Docker daemon unreachable at DOCKER_HOST=unix://${dead.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: .+; start it`));
     expect(containers(PROJECT).map((c) => c.id)).toEqual(before);
+  });
+
+  it('the engine fails while the plan reads the containers: an error, not a plan to create what runs', async () => {
+    const before = containers(PROJECT).map((c) => c.id);
+    const engine = await engineThatFailsOn(ws.tmp, /^GET \/v[\d.]+\/containers\/[0-9a-f]{12,}\/json/);
+    try {
+      ws.override(APP, 'dev', busyboxOverride(PORT, { image: 'homelab-test/busybox:2' }));
+
+      for (const dryRun of [true, false]) {
+        const result = await ws.deploy(APP, { env: 'dev', dryRun }, { ...SECRETS, DOCKER_HOST: engine.host });
+
+        const error = await expectV1Survived(result);
+        expect(error).toMatch(new RegExp(`^error: ${APP} \\(dev\\): docker inspect of the containers of compose project ${PROJECT} failed: .+; what runs now is unknown, so there is no plan and nothing was changed$`));
+        expect(result.stdout).not.toContain(`${APP}: create`);
+      }
+      expect(engine.cuts()).toBeGreaterThanOrEqual(2);
+      expect(containers(PROJECT).map((c) => c.id)).toEqual(before);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('no deploy recorded on this machine (.homelab deleted): a broken release leaves the running v1 untouched', async () => {
+    const stateDir = path.join(ws.root, `.homelab/state/dev/${APP}`);
+    const saved = path.join(ws.tmp, 'saved-state');
+    fs.cpSync(stateDir, saved, { recursive: true });
+    const before = containers(PROJECT).map((c) => c.id);
+    try {
+      fs.rmSync(path.join(ws.root, '.homelab'), { recursive: true, force: true });
+      ws.override(APP, 'dev', busyboxOverride(PORT, { image: 'homelab-test/busybox:2', healthcheck: { test: ['CMD', 'false'], interval: '1s', timeout: '1s', retries: 2, start_period: '0s' } }));
+
+      const dryRun = await ws.deploy(APP, { env: 'dev', dryRun: true }, SECRETS);
+      const error = await expectV1Survived(await ws.deploy(APP, { env: 'dev' }, SECRETS));
+
+      expect(dryRun.status, dryRun.stdout + dryRun.stderr).toBe(0);
+      expect(dryRun.stdout).toContain('warning:   a deploy would refuse: no earlier deploy is recorded on this machine');
+      expect(error).toBe(
+        `error: ${APP} (dev): no earlier deploy is recorded on this machine (.homelab/state/dev/${APP}), so a failed deploy could not restore the 1 running container(s) it replaces (${CONTAINER}); copy that folder from the machine that deployed them, or pass --replace-unrecorded to replace them anyway; nothing was changed`,
+      );
+      expect(containers(PROJECT).map((c) => c.id)).toEqual(before);
+
+      // With the flag, the broken release replaces v1; no recorded version to go back to, its own containers are removed and v1 is not brought back.
+      const replaced = await ws.deploy(APP, { env: 'dev', replaceUnrecorded: true }, SECRETS);
+      const output = replaced.stdout + replaced.stderr;
+      expect(replaced.status, output).not.toBe(0);
+      expect(output).toMatch(/no earlier deploy is recorded, so the new containers were removed and 0 of the 1 container\(s\) that ran before were left untouched \(1 had been replaced, as --replace-unrecorded allowed\)/);
+      expect(containers(PROJECT)).toEqual([]);
+    } finally {
+      // Back to the v1 of the other tests, with its recorded state.
+      fs.mkdirSync(path.dirname(stateDir), { recursive: true });
+      fs.cpSync(saved, stateDir, { recursive: true });
+      fs.rmSync(saved, { recursive: true, force: true });
+      ws.override(APP, 'dev', busyboxOverride(PORT));
+      const restored = await ws.deploy(APP, { env: 'dev' }, SECRETS);
+      expect(restored.status, restored.stdout + restored.stderr).toBe(0);
+    }
   });
 
   it('SIGINT (Ctrl-C) on `nx run` during the deploy: rolled back even though Nx exits at once', async () => {

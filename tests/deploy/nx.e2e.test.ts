@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireTool } from '../support/tools';
-import { busyboxOverride, containers, DeployWorkspace, freePorts, httpGet, uniqueName } from './support';
+import { busyboxOverride, containers, DeployWorkspace, freePorts, httpGet, NX_ENV, uniqueName } from './support';
 
 /**
  * `npx nx run <app>:deploy` as a user types it: the spelling of the flags that reach the
@@ -12,9 +13,16 @@ import { busyboxOverride, containers, DeployWorkspace, freePorts, httpGet, uniqu
  */
 
 const compose = requireTool('docker compose');
+/** util-linux `script`: runs a command on a pseudo-terminal, as a user's terminal is. */
+const script = requireTool('script', ['script', '--version']);
 const SHOP = uniqueName('shop');
 const CACHE = uniqueName('cache');
 const PORTS = { app: 0, db: 0, prodApp: 0 };
+
+function stripAnsi(text: string): string {
+  // CSI and OSC sequences, then other escapes and carriage returns.
+  return text.replace(/\x1b\[[0-9;?]*[ -\/]*[@-~]/g, '').replace(/\x1b\][^\x07]*\x07/g, '').replace(/\x1b./g, '').replace(/\r/g, '');
+}
 
 /** A hand-written infrastructure component with a Compose base and a dev environment. */
 function addComponent(ws: DeployWorkspace, name: string, port: number): void {
@@ -76,7 +84,27 @@ describe.skipIf(compose.skip)('npx nx run <app>:deploy', () => {
     const result = ws.nx(['run', `${SHOP}:deploy`, '--env', 'prod', '--exclude-task-dependencies']);
 
     expect(result.status).not.toBe(0);
-    expect(result.stderr + result.stdout).toContain(`error: ${SHOP} (prod): prod is a protected environment; pass --yes to deploy ${SHOP} to it without a prompt (or run with CI=true)`);
+    expect(result.stderr + result.stdout).toContain(
+      `error: ${SHOP} (prod): prod is a protected environment and this run cannot ask (it runs as an Nx task, and Nx may pass it no keys); pass --yes to deploy ${SHOP} to prod`,
+    );
+    expect(containers(SHOP)).toEqual([]);
+  });
+
+  it.skipIf(script.skip)('refuses at once under Nx\'s terminal UI on a real terminal, instead of asking in a pane that takes no keys', () => {
+    // `script` gives Nx a pseudo-terminal, so its terminal UI runs as it does for a user.
+    const command = `stty cols 160 rows 50; exec npx nx run ${SHOP}:deploy --env prod --exclude-task-dependencies`;
+    const result = spawnSync('script', ['-qec', command, '/dev/null'], {
+      cwd: ws.root,
+      env: { ...NX_ENV, NX_TUI: 'true', TERM: 'xterm-256color', TMPDIR: ws.tmp },
+      input: '',
+      encoding: 'utf8',
+      timeout: 240_000,
+    });
+    const screen = stripAnsi(result.stdout ?? '');
+
+    expect(result.error, 'nx waited for an answer nobody can give').toBeUndefined();
+    expect(result.status).not.toBe(0);
+    expect(screen.replace(/\s+/g, ' ')).toContain('pass --yes to deploy');
     expect(containers(SHOP)).toEqual([]);
   });
 

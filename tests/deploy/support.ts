@@ -219,3 +219,41 @@ export async function freePorts(count: number): Promise<number[]> {
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
   return ports;
 }
+
+/**
+ * A Unix socket in front of the real Docker Engine that passes every request through,
+ * except that the engine "goes away" (the connection is cut) on a request whose line
+ * matches `cut`: how a daemon that dies or restarts between two calls looks to the
+ * Docker CLI. The engine and the CLI are real; only the cut is staged, because a real
+ * daemon cannot be made to fail one kind of request on demand.
+ */
+export async function engineThatFailsOn(dir: string, cut: RegExp): Promise<{ host: string; cuts: () => number; close: () => Promise<void> }> {
+  const target = (process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock').replace(/^unix:\/\//, '');
+  const socket = path.join(dir, `engine-${process.pid}-${Math.random().toString(36).slice(2, 6)}.sock`);
+  let count = 0;
+  const server = net.createServer((client) => {
+    const upstream = net.connect(target);
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+    client.on('data', (chunk: Buffer) => {
+      const lines = chunk.toString('latin1').split('\r\n');
+      if (lines.some((l) => cut.test(l))) {
+        count += 1;
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      upstream.write(chunk);
+    });
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socket, resolve);
+  });
+  return {
+    host: `unix://${socket}`,
+    cuts: () => count,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

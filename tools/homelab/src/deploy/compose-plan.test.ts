@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCompose, planChanges, seconds, waitTimeoutSeconds } from './compose-plan';
+import { displaced, parseCompose, planChanges, seconds, waitTimeoutSeconds } from './compose-plan';
 import type { ContainerInfo } from './docker';
 
 const RENDERED = `name: web-dev
@@ -127,5 +127,23 @@ describe('the plan', () => {
     const result = planChanges(model, [...upToDate(), container('old')], hashes, images);
     expect(result.orphans.map((c) => c.service)).toEqual(['old']);
     expect(result.changed).toBe(true);
+  });
+
+  describe('the running containers it stops or removes (what a deploy without a recorded version could not restore)', () => {
+    const names = (containers: ContainerInfo[]) => displaced(planChanges(model, containers, hashes, images)).map((c) => c.service).sort();
+
+    it('are none when only new services are created or nothing changes', () => {
+      expect(names([])).toEqual([]);
+      expect(names(upToDate())).toEqual([]);
+      expect(names([container('web'), container('web'), container('web')])).toEqual([]);
+    });
+
+    it('are those replaced, scaled down or orphaned, when they run', () => {
+      const changed = upToDate().map((c) => (c.service === 'web' ? c : { ...c, configHash: 'old' }));
+      expect(names(changed)).toEqual(['cron', 'cron', 'db']);
+      expect(names([...upToDate(), container('web')])).toEqual(['web', 'web', 'web', 'web']);
+      expect(names([...upToDate(), container('old')])).toEqual(['old']);
+      expect(names([...upToDate(), container('old', { running: false, status: 'exited' })])).toEqual([]);
+    });
   });
 });

@@ -128,6 +128,17 @@ export function planChanges(
   return { services, orphans, changed: orphans.length > 0 || services.some((s) => s.action !== 'unchanged') };
 }
 
+/**
+ * The running containers a plan stops or removes: those it replaces, the surplus of a
+ * scale-down, orphans. Without a recorded earlier deploy, a failed deploy could not bring
+ * them back.
+ */
+export function displaced(plan: ComposePlan): ContainerInfo[] {
+  const replacing: ServiceAction[] = ['recreate', 'recreate-stateful', 'rolling'];
+  const services = plan.services.filter((s) => replacing.includes(s.action) || (s.action === 'scale' && s.current.length > s.service.replicas));
+  return [...services.flatMap((s) => s.current), ...plan.orphans].filter((c) => c.running);
+}
+
 /** One line per service for the plan. */
 export function describePlan(plan: ServicePlan): string {
   const s = plan.service;

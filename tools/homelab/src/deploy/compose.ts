@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { composeProjectDir, distPaths, ensureRendered } from '../build/render';
-import { type ComposeModel, type ComposePlan, describePlan, parseCompose, planChanges, waitTimeoutSeconds } from './compose-plan';
+import { type ComposeModel, type ComposePlan, describePlan, displaced, parseCompose, planChanges, waitTimeoutSeconds } from './compose-plan';
 import { type ContainerInfo, Docker, describeState, isUp } from './docker';
 import { unifiedDiff } from './diff';
 import { DeployError } from './errors';
@@ -80,7 +80,9 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
     const compose = new ComposeCli(docker, req, scratch.write('empty.env', ''));
     const [imageIds, before, hashes] = await Promise.all([
       ensureImages(model, docker, compose, next, req.dryRun, report, who),
-      docker.containers(model.project),
+      docker.containers(model.project).catch((error: Error) => {
+        throw new DeployError(`${who}: ${error.message}; what runs now is unknown, so there is no plan and nothing was changed`);
+      }),
       compose.hashes(next),
     ]);
     const plan = planChanges(model, before, hashes, imageIds);
@@ -88,6 +90,12 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
     for (const o of plan.orphans) report.step('plan', `${o.name}: remove (service ${o.service} is no longer in the file)`);
     if (plan.services.some((s) => s.action === 'recreate-stateful')) {
       report.warn('a service with volumes is stopped before its new container starts; it is unavailable for a moment');
+    }
+    const unrestorable = previous === null && !req.replaceUnrecorded ? displaced(plan) : [];
+    if (unrestorable.length > 0) {
+      const why = `no earlier deploy is recorded on this machine (${state.shown}), so a failed deploy could not restore the ${unrestorable.length} running container(s) it replaces (${unrestorable.map((c) => c.name).join(', ')}); copy that folder from the machine that deployed them, or pass --replace-unrecorded to replace them anyway`;
+      if (!req.dryRun) throw new DeployError(`${who}: ${why}; nothing was changed`, 2);
+      report.warn(`a deploy would refuse: ${why}`);
     }
 
     if (req.dryRun) {
@@ -104,7 +112,7 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
       const interrupted = error instanceof InterruptedError || tools.interrupted;
       report.step('failed', interrupted ? 'interrupted: rolling back' : 'the new version did not come up: rolling back');
       const reason = interrupted ? '' : ((await diagnose(docker, model.project, report)) ?? stripWho(error, who));
-      const outcome = await rollback(compose, docker, { previous, previousFile: state.file('compose.yaml'), record, values, scratch, created, next }, report);
+      const outcome = await rollback(compose, docker, { previous, previousFile: state.file('compose.yaml'), record, values, scratch, created, before, next }, report);
       throw new DeployError(`${who}: ${interrupted ? 'deploy interrupted' : `deploy failed: ${reason}`}; ${outcome}`, interrupted ? 130 : 1);
     }
 
@@ -134,7 +142,7 @@ export async function composeDown(req: DeployRequest, ctx: DeployContext): Promi
   const versions = await docker.versions(docker.where(ctx.env));
   report.step('engine', `Docker ${versions.engine} with Compose ${versions.compose} at ${docker.where(ctx.env)}`);
   const containers = await docker.containers(model.project);
-  report.step('plan', `remove ${containers.length} container(s) of compose project ${model.project}${req.volumes ? ' and its named volumes' : '; volumes are kept (add --volumes to remove them)'}`);
+  report.step('plan', `remove ${containers.length} container(s) of compose project ${model.project}${req.volumes ? ' and its named volumes' : `; volumes are kept (add --volumes --delete-data=${req.project} to remove them)`}`);
   if (req.dryRun) return;
   const scratch = new SecretScratch(ctx.tmpDir);
   try {
@@ -319,6 +327,8 @@ interface RollbackInput {
   values: ReadonlyMap<string, string>;
   scratch: SecretScratch;
   created: string[];
+  /** The containers of the project before the deploy. */
+  before: ContainerInfo[];
   /** The configuration that failed (its file is what `down` reads when nothing ran before). */
   next: Runnable;
 }
@@ -326,7 +336,8 @@ interface RollbackInput {
 /**
  * Restores what ran before: removes the containers this deploy started, then runs the
  * last deployed configuration again, with the image IDs it ran (pinned by ID where a tag
- * has moved since). Nothing deployed before: the new containers are removed, volumes kept.
+ * has moved since). No deploy recorded: only the containers this deploy started are
+ * removed (volumes kept); whatever ran before is left as it is, never taken down.
  * Runs to the end even when interrupted again. Returns what it did, for the error line.
  */
 async function rollback(compose: ComposeCli, docker: Docker, input: RollbackInput, report: Reporter): Promise<string> {
@@ -334,11 +345,7 @@ async function rollback(compose: ComposeCli, docker: Docker, input: RollbackInpu
   const project = input.next.model.project;
   try {
     await docker.forceRemove(input.created, once);
-    if (!input.previous) {
-      report.step('rollback', 'nothing was deployed before: removing the new containers (volumes are kept)');
-      await compose.run([input.next.files[0]], ['down', '--remove-orphans'], report, true);
-      return 'nothing ran before, so the new containers were removed (volumes kept)';
-    }
+    if (!input.previous) return await removeNewContainers(compose, docker, input, report);
     const pins: Record<string, string> = {};
     for (const s of input.previous.services) {
       const recorded = input.record?.images[s.name];
@@ -357,6 +364,24 @@ async function rollback(compose: ComposeCli, docker: Docker, input: RollbackInpu
   } catch (error) {
     return `the rollback failed too (${(error as Error).message}); see \`docker compose -p ${project} ps\``;
   }
+}
+
+/** The rollback without a recorded deploy: removes what this deploy started, and nothing else. */
+async function removeNewContainers(compose: ComposeCli, docker: Docker, input: RollbackInput, report: Reporter): Promise<string> {
+  const once = { uninterruptible: true };
+  if (input.before.length === 0) {
+    report.step('rollback', 'nothing ran before: removing the new containers (volumes are kept)');
+    await compose.run([input.next.files[0]], ['down', '--remove-orphans'], report, true);
+    return 'nothing ran before, so the new containers were removed (volumes kept)';
+  }
+  const earlier = new Set(input.before.map((c) => c.id));
+  const now = await docker.containers(input.next.model.project, once);
+  const fresh = now.filter((c) => !earlier.has(c.id));
+  report.step('rollback', `no earlier deploy recorded: removing the ${fresh.length} new container(s); the containers that ran before are left as they are`);
+  await docker.forceRemove(fresh.map((c) => c.id), once);
+  const kept = now.filter((c) => earlier.has(c.id)).length;
+  const replaced = input.before.length - kept;
+  return `no earlier deploy is recorded, so the new containers were removed and ${kept} of the ${input.before.length} container(s) that ran before were left untouched${replaced > 0 ? ` (${replaced} had been replaced, as --replace-unrecorded allowed)` : ''}`;
 }
 
 function stripWho(error: unknown, who: string): string {

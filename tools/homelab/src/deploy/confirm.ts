@@ -4,7 +4,7 @@ import { label, type DeployRequest } from './request';
 
 export interface ConfirmIO {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
-  stdout: NodeJS.WritableStream;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
 }
 
@@ -15,15 +15,31 @@ export function isCI(env: NodeJS.ProcessEnv): boolean {
 }
 
 /**
+ * Why a prompt cannot be answered here, or null when someone at a terminal can answer it.
+ * Inside an Nx task nobody can: Nx sets NX_TUI=false for every task and gives it the same
+ * pseudo-terminal with or without its terminal UI, whose pane passes no keys to the task
+ * until `i` is pressed. So a task cannot tell whether its question would be seen and
+ * answered; NX_TASK_TARGET_PROJECT, which Nx sets for every task, says it is one.
+ */
+export function whyNoPrompt(env: NodeJS.ProcessEnv, stdin: { isTTY?: boolean }, stdout: { isTTY?: boolean }): string | null {
+  if (isCI(env)) return 'CI is set';
+  if (env.NX_TASK_TARGET_PROJECT) return 'it runs as an Nx task, and Nx may pass it no keys';
+  if (!stdin.isTTY || !stdout.isTTY) return 'there is no terminal to ask on';
+  return null;
+}
+
+/**
  * A protected environment (homelab.yaml `protected: true`) is changed only when someone
- * says so: `--yes`, `CI=true`, or a "y" typed at the prompt. Without a terminal to ask
- * on, it refuses with a one-line message. A dry run changes nothing and never asks.
+ * says so: `--yes`, or a "y" typed at a terminal this process owns. Where nobody can
+ * answer (an Nx task, CI, no terminal) it refuses in one line that says to pass --yes.
+ * CI=true confirms nothing. A dry run changes nothing and never asks.
  */
 export async function confirmProtected(request: DeployRequest, io: ConfirmIO = { stdin: process.stdin, stdout: process.stdout, env: process.env }): Promise<void> {
-  if (!request.settings.protected || request.dryRun || request.yes || isCI(io.env)) return;
+  if (!request.settings.protected || request.dryRun || request.yes) return;
   const what = request.action === 'down' ? `remove ${request.project} from` : `deploy ${request.project} to`;
-  if (!io.stdin.isTTY) {
-    throw new DeployError(`${label(request)}: ${request.env} is a protected environment; pass --yes to ${what} it without a prompt (or run with CI=true)`, 2);
+  const why = whyNoPrompt(io.env, io.stdin, io.stdout);
+  if (why !== null) {
+    throw new DeployError(`${label(request)}: ${request.env} is a protected environment and this run cannot ask (${why}); pass --yes to ${what} ${request.env}`, 2);
   }
   const rl = readline.createInterface({ input: io.stdin, output: io.stdout });
   const answer = await new Promise<string>((resolve) => {

@@ -89,8 +89,19 @@ export class Docker {
       .filter((l) => l !== '');
     if (ids.length === 0) return [];
     const result = await this.run(['inspect', ...ids], options);
-    // A container removed between ps and inspect: inspect prints the others and fails.
-    const raw = JSON.parse(result.stdout.trim() || '[]') as InspectedContainer[];
+    // A container removed between ps and inspect: inspect prints the others and fails
+    // naming it. Any other failure (the engine went away, an API error) is an error: read
+    // as "no containers", it would plan to create a stack that runs.
+    const failures = result.stderr.split('\n').filter((l) => l.trim() !== '' && !/no such (object|container)/i.test(l));
+    let raw: InspectedContainer[] | undefined;
+    try {
+      raw = JSON.parse(result.stdout.trim() || '[]') as InspectedContainer[];
+    } catch {
+      raw = undefined;
+    }
+    if (!Array.isArray(raw) || (result.code !== 0 && (failures.length > 0 || result.stdout.trim() === ''))) {
+      throw new DeployError(`docker inspect of the containers of compose project ${project} failed: ${this.tools.tail(result)}`);
+    }
     return raw.map(toInfo).sort((a, b) => (a.service === b.service ? a.name.localeCompare(b.name) : a.service.localeCompare(b.service)));
   }
 

@@ -61,8 +61,9 @@ export async function runInWorker(request: DeployRequest, io: LaunchIO = { stdou
     for (const s of signals) process.off(s, forward);
   }
   if (exitCode === undefined) {
-    const log = new StateDir(request.root, request.env, request.project).file('last-run.log');
-    io.stderr.write(`error: ${request.project} (${request.env}): the deploy process ended without a result; see ${path.relative(request.root, log)}\n`);
+    // A dry run keeps no log (it takes no lock); a deploy's log is in its state folder.
+    const log = request.dryRun ? '' : `; see ${path.join(new StateDir(request.root, request.env, request.project).shown, 'last-run.log')}`;
+    io.stderr.write(`error: ${request.project} (${request.env}): the deploy process ended without a result${log}\n`);
     return 1;
   }
   return exitCode;

@@ -5,8 +5,16 @@
  */
 export class Reporter {
   private masker: (text: string) => string = (t) => t;
+  private readonly sinks: ((line: string) => void)[] = [];
 
-  constructor(private readonly write: (line: string) => void) {}
+  constructor(write: (line: string) => void) {
+    this.sinks.push(write);
+  }
+
+  /** Also sends every later line (masked) to `sink`, e.g. the deploy's log once the lock is held. */
+  tee(sink: (line: string) => void): void {
+    this.sinks.push(sink);
+  }
 
   /** Installs the mask once the secret values are known. */
   setMask(mask: (text: string) => string): void {
@@ -34,6 +42,6 @@ export class Reporter {
   }
 
   private emit(text: string): void {
-    for (const line of this.masker(text).split('\n')) this.write(line);
+    for (const line of this.masker(text).split('\n')) for (const sink of this.sinks) sink(line);
   }
 }

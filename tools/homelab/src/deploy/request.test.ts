@@ -54,4 +54,36 @@ describe('deploy options against the workspace', () => {
   ])('refuses %j in one line', (options, message) => {
     expect(() => resolveRequest(root, 'web', { layer: 'applications', ...options })).toThrow(message);
   });
+
+  describe('deleting data has a confirmation of its own', () => {
+    const down = (options: Record<string, unknown>) => resolveRequest(root, 'web', { layer: 'applications', env: 'prod', ...options }, 'down');
+
+    it.each([
+      ['--volumes --yes', { volumes: true, yes: true }],
+      ['--volumes --yes on Kubernetes', { env: 'dev', platform: 'kubernetes', volumes: true, yes: true }],
+    ])('refuses %s without --delete-data, naming the flag', (_how, options) => {
+      const env = (options as { env?: string }).env ?? 'prod';
+      expect(() => down(options)).toThrow(
+        `web (${env}): --volumes deletes the data of web in ${env} (its volumes); confirm it with --delete-data=web (--yes and CI=true do not); nothing was changed`,
+      );
+    });
+
+    it('goes ahead with --delete-data=<project>, and plans a dry run without it', () => {
+      expect(down({ volumes: true, deleteData: 'web' }).volumes).toBe(true);
+      expect(down({ volumes: true, dryRun: true }).volumes).toBe(true);
+      expect(down({}).volumes).toBe(false);
+    });
+
+    it.each([
+      [{ volumes: true, deleteData: 'shop' }, '--delete-data="shop" does not name this project; use --delete-data=web'],
+      [{ volumes: true, deleteData: true }, '--delete-data="true" does not name this project; use --delete-data=web'],
+      [{ deleteData: 'web' }, '--delete-data=web confirms deleting volumes, but --volumes is not set'],
+    ])('refuses %j in one line', (options, message) => {
+      expect(() => down(options)).toThrow(message);
+    });
+
+    it('belongs to down only', () => {
+      expect(() => resolveRequest(root, 'web', { layer: 'applications', env: 'dev', deleteData: 'web' }, 'deploy')).toThrow('--delete-data belongs to down --volumes, not to deploy');
+    });
+  });
 });

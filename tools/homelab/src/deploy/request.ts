@@ -17,8 +17,18 @@ export interface DeployOptions {
   platform?: Platform;
   dryRun?: boolean;
   yes?: boolean;
-  /** down only: remove the project's named volumes too. */
+  /**
+   * deploy only: replace running containers although no earlier deploy is recorded on
+   * this machine (so a failed deploy cannot bring them back).
+   */
+  replaceUnrecorded?: boolean;
+  /** down only: remove the project's named volumes (Compose) or PersistentVolumeClaims (Kubernetes) too. */
   volumes?: boolean;
+  /**
+   * down only: the confirmation that --volumes may delete data, naming the project
+   * (`--delete-data=<project>`). Neither --yes nor CI=true stands in for it.
+   */
+  deleteData?: string;
 }
 
 /**
@@ -35,6 +45,9 @@ export interface DeployRequest {
   platform: Platform;
   dryRun: boolean;
   yes: boolean;
+  /** Replace running containers that no recorded deploy could restore (Compose). */
+  replaceUnrecorded: boolean;
+  /** down only: delete the project's data too (--volumes, confirmed by --delete-data=<project>). */
   volumes: boolean;
   /** The environment's entry of homelab.yaml. */
   settings: WorkspaceEnvironment;
@@ -71,6 +84,7 @@ export function resolveRequest(root: string, project: string, options: DeployOpt
     const other: Platform = platform === 'compose' ? 'kubernetes' : 'compose';
     throw new DeployError(`${project}: has no ${platform} files for ${options.env}${found[other] ? `; use --platform ${other}` : ''}`, 2);
   }
+  confirmDataDeletion(project, options, action);
   const application = readArgoApplication(root, project, options.env);
   return {
     action,
@@ -81,6 +95,7 @@ export function resolveRequest(root: string, project: string, options: DeployOpt
     platform,
     dryRun: Boolean(options.dryRun),
     yes: Boolean(options.yes),
+    replaceUnrecorded: Boolean(options.replaceUnrecorded),
     volumes: Boolean(options.volumes),
     settings,
     kubernetes: {
@@ -91,6 +106,32 @@ export function resolveRequest(root: string, project: string, options: DeployOpt
       context: settings.kubernetes?.context,
     },
   };
+}
+
+/**
+ * Deleting data has a confirmation of its own: `down --volumes` goes ahead only with
+ * `--delete-data=<project>` (a dry run excepted), so neither the --yes of a protected
+ * environment nor CI=true, nor a copied command line aimed at another project, deletes
+ * volumes. Refuses before anything runs.
+ */
+function confirmDataDeletion(project: string, options: DeployOptions, action: Action): void {
+  const who = `${project} (${options.env})`;
+  const given = options.deleteData;
+  if (given !== undefined && action !== 'down') {
+    throw new DeployError(`${who}: --delete-data belongs to down --volumes, not to ${action}; remove it`, 2);
+  }
+  if (given !== undefined && given !== project) {
+    throw new DeployError(`${who}: --delete-data=${show(String(given))} does not name this project; use --delete-data=${project} to confirm deleting its volumes`, 2);
+  }
+  if (given !== undefined && !options.volumes) {
+    throw new DeployError(`${who}: --delete-data=${project} confirms deleting volumes, but --volumes is not set; add --volumes to delete them, or drop --delete-data`, 2);
+  }
+  if (options.volumes && given === undefined && !options.dryRun) {
+    throw new DeployError(
+      `${who}: --volumes deletes the data of ${project} in ${options.env} (its volumes); confirm it with --delete-data=${project} (--yes and CI=true do not); nothing was changed`,
+      2,
+    );
+  }
 }
 
 /** The ArgoCD Application homelab rendered for the project: its name, namespace and destination namespace. */

@@ -2,20 +2,29 @@ import { HomelabError } from '../errors';
 import { composeDeploy, composeDown, type DeployContext } from './compose';
 import { kubernetesDeploy, kubernetesDown } from './kubernetes';
 import { label, type DeployRequest } from './request';
+import type { DeployLock } from './lock';
 import { StateDir } from './state';
 
 /**
  * Runs one deploy or down with the adapter of its platform, under the project's deploy
- * lock. Returns the exit code; a failure is reported as one line (`error: ...`) after
- * the progress lines, never with a stack trace for a known failure.
+ * lock, whose holder alone writes the log (.homelab/state/<env>/<project>/last-run.log).
+ * A dry run changes nothing, so it takes no lock and writes no log. Returns the exit
+ * code; a failure is reported as one line (`error: ...`) after the progress lines, never
+ * with a stack trace for a known failure.
  */
 export async function runAction(request: DeployRequest, ctx: DeployContext): Promise<number> {
   const { report } = ctx;
   const mode = request.dryRun ? ' (dry run: nothing will change)' : '';
-  report.line(`${request.action} ${request.project} -> ${request.env} on ${request.platform}${mode}`);
-  let release: (() => void) | undefined;
+  const header = `${request.action} ${request.project} -> ${request.env} on ${request.platform}${mode}`;
+  report.line(header);
+  let lock: DeployLock | undefined;
   try {
-    if (!request.dryRun) release = new StateDir(request.root, request.env, request.project).lock(label(request));
+    if (!request.dryRun) {
+      const held = new StateDir(request.root, request.env, request.project).lock(label(request));
+      lock = held;
+      held.log(`${header} (pid ${process.pid}, ${new Date().toISOString()})`);
+      report.tee((line) => held.log(line));
+    }
     if (request.platform === 'compose') {
       await (request.action === 'down' ? composeDown : composeDeploy)(request, ctx);
     } else {
@@ -30,6 +39,6 @@ export async function runAction(request: DeployRequest, ctx: DeployContext): Pro
     report.line(`error: ${error.message.startsWith(who) ? error.message : `${who}: ${error.message}`}`);
     return error.exitCode;
   } finally {
-    release?.();
+    lock?.release();
   }
 }

@@ -18,22 +18,4 @@ describe('the state of a project in an environment', () => {
     expect(fs.readdirSync(state.dir)).toEqual(['compose.yaml']);
     expect(state.readJson('missing.json')).toBeNull();
   });
-
-  it('lets one deploy at a time hold the lock, and names the one that holds it', () => {
-    const state = new StateDir(root, 'dev', 'web');
-    const release = state.lock('web (dev)');
-    expect(() => state.lock('web (dev)')).toThrow(`web (dev): another deploy is running (pid ${process.pid})`);
-    release();
-    expect(() => state.lock('web (dev)')()).not.toThrow();
-  });
-
-  it('takes over the lock of a deploy whose process is gone', () => {
-    const state = new StateDir(root, 'dev', 'web');
-    fs.mkdirSync(state.dir, { recursive: true });
-    fs.writeFileSync(state.file('deploy.lock'), '999999\n');
-    const release = state.lock('web (dev)');
-    expect(state.read('deploy.lock')).toBe(`${process.pid}\n`);
-    release();
-    expect(fs.existsSync(state.file('deploy.lock'))).toBe(false);
-  });
 });

@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DeployError } from './errors';
-import { alive } from './secrets';
+import { DeployLock } from './lock';
 
 /**
  * What homelab remembers between deploys, per environment and project, under
@@ -10,8 +9,9 @@ import { alive } from './secrets';
  *   compose.json       the image IDs that deploy ran, so a rollback restores them even if a tag moved
  *   kubernetes.yaml    the manifests of the last successful server-side apply
  *   kubernetes.json    the kinds applied, so a later apply prunes a kind that disappeared
- *   last-deploy.log    the (masked) output of the last deploy, also when the terminal went away
- *   deploy.lock        the pid of a deploy in progress
+ *   last-run.log       the (masked) output of the deploy or down that holds, or last held, the lock
+ *   previous-run.log   the same of the run before it
+ *   deploy.lock        the pid and start time of the deploy in progress (lock.ts)
  */
 export const STATE_ROOT = '.homelab/state';
 
@@ -31,9 +31,12 @@ export interface KubernetesRecord {
 
 export class StateDir {
   readonly dir: string;
+  /** The folder as messages name it: relative to the workspace. */
+  readonly shown: string;
 
   constructor(root: string, env: string, project: string) {
-    this.dir = path.join(root, STATE_ROOT, env, project);
+    this.shown = path.join(STATE_ROOT, env, project);
+    this.dir = path.join(root, this.shown);
   }
 
   file(name: string): string {
@@ -71,27 +74,10 @@ export class StateDir {
   }
 
   /**
-   * Takes the deploy lock of this project and environment, or throws naming the deploy
-   * that holds it. A lock whose process is gone is taken over.
+   * Takes the deploy lock of this project and environment (with the log its holder
+   * writes), or throws naming the deploy that holds it. See DeployLock.
    */
-  lock(what: string): () => void {
-    fs.mkdirSync(this.dir, { recursive: true });
-    const file = this.file('deploy.lock');
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
-        return () => {
-          if (this.read('deploy.lock')?.trim() === String(process.pid)) fs.rmSync(file, { force: true });
-        };
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const holder = Number(this.read('deploy.lock')?.trim());
-        if (Number.isInteger(holder) && holder > 0 && alive(holder)) {
-          throw new DeployError(`${what}: another deploy is running (pid ${holder}); wait for it, or see ${path.join(this.dir, 'last-deploy.log')}`);
-        }
-        fs.rmSync(file, { force: true });
-      }
-    }
-    throw new DeployError(`${what}: could not take the deploy lock ${file}`);
+  lock(what: string): DeployLock {
+    return DeployLock.take(this.dir, what, this.shown);
   }
 }

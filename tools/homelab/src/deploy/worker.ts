@@ -4,7 +4,6 @@ import { Reporter } from './progress';
 import type { DeployRequest } from './request';
 import { runAction } from './run';
 import { alive } from './secrets';
-import { StateDir } from './state';
 
 /** What the launcher passes to the worker: the request and the pid of the process waiting for it. */
 export interface WorkerPayload extends DeployRequest {
@@ -21,23 +20,20 @@ const CONTROL_FD = 3;
  *
  * A first SIGINT/SIGTERM/SIGHUP, or the launcher going away, interrupts the deploy: the
  * tool call in flight is stopped and whatever changed is rolled back; later signals only
- * say the rollback is under way. Output goes to the launcher (while it listens) and to
- * .homelab/state/<env>/<project>/last-run.log, masked like everything else.
+ * say the rollback is under way. Output goes to the launcher (while it listens) and, once
+ * the deploy lock is held, to .homelab/state/<env>/<project>/last-run.log, masked like
+ * everything else.
  */
 export async function workerMain(payload: WorkerPayload): Promise<number> {
   const control = openControl();
   control(`${JSON.stringify({ pid: process.pid })}\n`);
-  const state = new StateDir(payload.root, payload.env, payload.project);
-  fs.mkdirSync(state.dir, { recursive: true });
-  const log = fs.openSync(state.file('last-run.log'), 'w', 0o600);
   process.stdout.on('error', () => undefined);
   const write = (line: string) => {
     try {
       process.stdout.write(`${line}\n`);
     } catch {
-      // the launcher is gone; the log keeps the rest
+      // the launcher is gone; the log (written under the deploy lock, see runAction) keeps the rest
     }
-    fs.writeSync(log, `${line}\n`);
   };
   const report = new Reporter(write);
   const tools = new ToolRunner(process.env, (text) => report.mask(text));
@@ -69,7 +65,6 @@ export async function workerMain(payload: WorkerPayload): Promise<number> {
   } finally {
     clearInterval(watchdog);
     for (const [signal, handler] of handlers) process.off(signal, handler);
-    fs.closeSync(log);
   }
 }
 
