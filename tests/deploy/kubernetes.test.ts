@@ -178,7 +178,7 @@ describe.skipIf(kubectl.skip)('kubernetes deploy with the real kubectl', () => {
 
         expect(kept.status, kept.stdout + kept.stderr).toBe(0);
         expect(kept.stdout).toContain(
-          '[plan]     delete statefulset.apps,service labelled homelab.dev/app=web,homelab.dev/environment=dev (PersistentVolumeClaims kept; add --volumes to delete them), then namespace web-dev if nothing remains in it',
+          '[plan]     delete statefulset.apps,service labelled homelab.dev/app=web,homelab.dev/environment=dev (PersistentVolumeClaims kept; add --volumes --delete-data=web to delete them), then namespace web-dev if nothing remains in it',
         );
         expect(deleted.stdout).toContain('[plan]     delete statefulset.apps,persistentvolumeclaim,service labelled homelab.dev/app=web,homelab.dev/environment=dev, then namespace web-dev if nothing remains in it');
       } finally {
@@ -193,7 +193,7 @@ describe.skipIf(kubectl.skip)('kubernetes deploy with the real kubectl', () => {
         const result = await deploy('dev', { dryRun: true }, {}, 'down');
 
         expect(result.status, result.stdout + result.stderr).toBe(0);
-        expect(result.stdout).toContain('[plan]     delete service labelled homelab.dev/app=web,homelab.dev/environment=dev (PersistentVolumeClaims kept; add --volumes to delete them)\n');
+        expect(result.stdout).toContain('[plan]     delete service labelled homelab.dev/app=web,homelab.dev/environment=dev (PersistentVolumeClaims kept; add --volumes --delete-data=web to delete them)\n');
       } finally {
         fs.rmSync(stateFile('kubernetes.json'), { force: true });
       }
@@ -424,7 +424,7 @@ describe.skipIf(kubectl.skip)('a direct deploy from apply to down, on an in-memo
   it('a second down without data deletion has nothing to delete and keeps claim and namespace', async () => {
     await down(false);
 
-    expect(lines[0]).toBe('[plan]     nothing to delete (PersistentVolumeClaims kept; add --volumes to delete them), then namespace shop-dev if nothing remains in it');
+    expect(lines[0]).toBe('[plan]     nothing to delete (PersistentVolumeClaims kept; add --volumes --delete-data=shop to delete them), then namespace shop-dev if nothing remains in it');
     expect(cluster.names('shop-dev')).toEqual(['PersistentVolumeClaim/shop-data']);
     expect(cluster.namespaces.has('shop-dev')).toBe(true);
   });

@@ -191,7 +191,7 @@ export async function kubernetesDown(req: DeployRequest, ctx: DeployContext, opt
   const namespace = record.namespace?.created ? record.namespace.name : undefined;
   report.step(
     'plan',
-    `${kinds.length > 0 ? `delete ${kinds.map(resourceArg).join(',')} labelled ${selector}` : 'nothing to delete'}${deleteData ? '' : ' (PersistentVolumeClaims kept; add --volumes to delete them)'}` +
+    `${kinds.length > 0 ? `delete ${kinds.map(resourceArg).join(',')} labelled ${selector}` : 'nothing to delete'}${deleteData ? '' : ` (PersistentVolumeClaims kept; add --volumes --delete-data=${req.project} to delete them)`}` +
       (namespace ? `, then namespace ${namespace} if nothing remains in it` : ''),
   );
   if (req.dryRun) return;

@@ -28,7 +28,7 @@ export async function runAction(request: DeployRequest, ctx: DeployContext): Pro
     if (request.platform === 'compose') {
       await (request.action === 'down' ? composeDown : composeDeploy)(request, ctx);
     } else {
-      // Until data deletion has a confirmation of its own, --volumes is what asks for it.
+      // resolveRequest accepts --volumes only together with --delete-data=<project>: the data deletion is confirmed.
       if (request.action === 'down') await kubernetesDown(request, ctx, { deleteData: request.volumes });
       else await kubernetesDeploy(request, ctx);
     }
