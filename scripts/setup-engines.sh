@@ -4,6 +4,9 @@
 #   - kubectl >= 1.27 with built-in kustomize
 #   - Docker Engine (dockerd) + Compose v2 CLI plugin
 #   - local test images homelab-test/busybox:1 and :2, built without a registry
+#   - the Kubernetes control plane the API tests run against (etcd, kube-apiserver,
+#     kube-controller-manager, kube-scheduler, kubectl, kwok), built from the Go module proxy
+#     once per machine into a cache outside the repository (scripts/control-plane/build.sh)
 #
 # Idempotent: when everything is present and dockerd is running it is a quick
 # no-op. Network rule: dockerd runs without bridge/iptables/NAT; containers are
@@ -14,6 +17,7 @@
 #   HOMELAB_DOCKERD_PIDFILE  pid file of our dockerd (default /run/homelab-dockerd.pid)
 #   HOMELAB_DOCKERD_WAIT     seconds to wait for `docker info` (default 60)
 #   HOMELAB_REBUILD_IMAGES=1 rebuild the test images even if they exist
+#   HOMELAB_CACHE_DIR        where the control plane is built (default ~/.cache/homelab)
 set -euo pipefail
 
 DOCKERD_LOG="${HOMELAB_DOCKERD_LOG:-/var/log/homelab-dockerd.log}"
@@ -328,6 +332,26 @@ ensure_test_images() {
   done
 }
 
+# ----------------------------------------------------------- control plane ---
+CONTROL_PLANE_BIN=""
+ensure_control_plane() {
+  local go_bin
+  go_bin="$(command -v go || true)"
+  [ -n "$go_bin" ] || [ ! -x /usr/local/go/bin/go ] || go_bin=/usr/local/go/bin/go
+  [ -n "$go_bin" ] || die "Go not found (on PATH or /usr/local/go/bin): the Kubernetes API tests need the control plane built from source with Go >= 1.24"
+  local t0=$SECONDS
+  CONTROL_PLANE_BIN="$(HOMELAB_GO="$go_bin" bash "$(dirname "${BASH_SOURCE[0]}")/control-plane/build.sh")" ||
+    die "building the Kubernetes control plane failed (scripts/control-plane/build.sh)"
+  log "control plane ready in $((SECONDS - t0))s: $CONTROL_PLANE_BIN"
+  # The catalog's CRDs, which the API tests install, from the same cache (needs `npm ci` first).
+  if [ -x "$(dirname "${BASH_SOURCE[0]}")/../node_modules/.bin/tsx" ]; then
+    (cd "$(dirname "${BASH_SOURCE[0]}")/.." && GO="$go_bin" node_modules/.bin/tsx scripts/crds/fetch.ts >/dev/null) ||
+      die "fetching the catalog's CRDs failed (scripts/crds/fetch.ts)"
+  else
+    log "node_modules missing: run 'npm ci' first so the catalog's CRDs are fetched too (the API tests fetch them otherwise)"
+  fi
+}
+
 # ----------------------------------------------------------------- summary ---
 summary() {
   local kc kz server client
@@ -344,6 +368,7 @@ summary() {
   printf '  docker engine    %s\n' "$server"
   printf '  docker client    %s (%s)\n' "$client" "$(command -v docker)"
   printf '  docker compose   %s\n' "$(compose_v2_version)"
+  printf '  control plane    %s (%s)\n' "$("$CONTROL_PLANE_BIN/kube-apiserver" --version 2>/dev/null | sed 's/^Kubernetes //')" "$CONTROL_PLANE_BIN"
   printf '  test images      %s\n' "$(docker image ls --format '{{.Repository}}:{{.Tag}}' "$TEST_IMAGE" | sort | tr '\n' ' ')"
 }
 
@@ -354,5 +379,6 @@ ensure_docker_packages
 ensure_compose
 ensure_dockerd
 ensure_test_images
+ensure_control_plane
 summary
 log "done in $((SECONDS - START))s"

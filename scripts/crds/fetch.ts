@@ -22,8 +22,22 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type CrdSource, crdSources } from '../../tools/homelab/src/infra/catalog';
 
-/** The Kubernetes release the core schemas follow (and the control plane of the API-server tests runs). */
-export const KUBERNETES = { module: 'k8s.io/kubernetes', version: 'v1.34.4', path: 'api/openapi-spec/v3' } as const;
+/**
+ * The Kubernetes release the core schemas follow: the one the control plane of the API-server
+ * tests runs (scripts/control-plane/versions.env, one pin for both).
+ */
+export const KUBERNETES = {
+  module: 'k8s.io/kubernetes',
+  version: pinnedKubernetesVersion(),
+  path: 'api/openapi-spec/v3',
+} as const;
+
+function pinnedKubernetesVersion(): string {
+  const file = path.join(__dirname, '../control-plane/versions.env');
+  const version = /^KUBERNETES_VERSION=(v\d+\.\d+\.\d+)\s*$/m.exec(fs.readFileSync(file, 'utf8'))?.[1];
+  if (!version) throw new Error(`${file}: no KUBERNETES_VERSION=vX.Y.Z line`);
+  return version;
+}
 
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.HOMELAB_CACHE_DIR) return path.resolve(env.HOMELAB_CACHE_DIR);

@@ -58,10 +58,11 @@ export interface RunResult {
 export function run(
   command: string,
   args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number; input?: string } = {},
 ): RunResult {
   const result = spawnSync(command, args, {
     cwd: options.cwd,
+    input: options.input,
     env: options.env ?? process.env,
     encoding: 'utf8',
     timeout: options.timeout ?? 120_000,

@@ -1,0 +1,35 @@
+import type { TestProject } from 'vitest/node';
+import { findControlPlane, startControlPlane, type ControlPlane } from './control-plane';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** kubeconfig of the run's control plane, or '' when there is none (see controlPlaneMissing). */
+    controlPlaneKubeconfig: string;
+    /** Folder of the control plane's binaries (its kubectl matches the server's version). */
+    controlPlaneBin: string;
+    /** Why there is no control plane: '' when there is one. */
+    controlPlaneMissing: string;
+  }
+}
+
+let plane: ControlPlane | undefined;
+
+/** One control plane for the whole run, started when a test file of the kubernetes-api project runs. */
+export async function setup(project: TestProject): Promise<void> {
+  const found = findControlPlane();
+  if (!found.binDir) {
+    project.provide('controlPlaneKubeconfig', '');
+    project.provide('controlPlaneBin', '');
+    project.provide('controlPlaneMissing', found.reason ?? 'the control plane is not built');
+    return;
+  }
+  plane = await startControlPlane(found.binDir);
+  console.log(`[homelab tests] Kubernetes ${plane.version} control plane on ${plane.server}, ready in ${plane.startSeconds.toFixed(1)} s`);
+  project.provide('controlPlaneKubeconfig', plane.kubeconfig);
+  project.provide('controlPlaneBin', plane.binDir);
+  project.provide('controlPlaneMissing', '');
+}
+
+export async function teardown(): Promise<void> {
+  await plane?.stop();
+}
