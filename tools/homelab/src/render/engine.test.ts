@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir, removeDir } from '../../../../tests/support/workspace';
 import { RenderError } from '../errors';
-import { assertParsesBack, composeLiteral, renderTemplate, yamlBlock, yamlFlow, yamlScalar } from './engine';
+import { assertParsesBack, composeLiteral, renderTemplate, yamlBlock, yamlDocument, yamlFlow, yamlScalar } from './engine';
 
 /** Reads a scalar back as a YAML 1.2 parser (the yaml library) and a YAML 1.1 parser (kubectl) would. */
 function readBack(emitted: string, version: '1.1' | '1.2'): unknown {
@@ -85,6 +85,18 @@ const HOSTILE_STRINGS = [
   '$HOME ${HOME} $$',
   '{{ .Values.x }}',
   'x: '.repeat(1400),
+  // Over 40 characters with line breaks: the yaml library folds such double-quoted strings by default.
+  'first line of a value here\nsecond line of it',
+  'say "hi" to a long line of forty-plus chars\nand the next',
+  "it's a long line of forty-plus characters\nand the next one",
+  '  leading spaces on a long first line here\n  and on the second\n',
+  'ünïcødé ✓ 🏠 漢字 on a long line, more than forty\n第二行 ✓\n\n',
+  `${'long '.repeat(30)}\n${'line '.repeat(30)}\n`,
+  'windows line endings on a long value here\r\nsecond line\r\n',
+  'a trailing space before the break, long enough \n next',
+  '\n\nstarts with two line breaks and is longer than forty',
+  '# a comment-like first line that runs past forty\n- and a list-like second',
+  'key: value on a line that runs past forty chars\nother: value',
 ];
 
 describe('yamlScalar', () => {
@@ -156,12 +168,36 @@ describe('yamlFlow', () => {
     expect(readBack(emitted, '1.1')).toEqual(list);
   });
 
+  it('keeps long multi-line items on one line, and both YAML versions read them back exactly', () => {
+    const list = HOSTILE_STRINGS.filter((s) => s.length > 40 && s.includes('\n'));
+    const emitted = yamlFlow(list);
+
+    expect(emitted).not.toMatch(/[\n\r]/);
+    expect(readBack(emitted, '1.2')).toEqual(list);
+    expect(readBack(emitted, '1.1')).toEqual(list);
+  });
+
   it('emits a map on one line in flow style', () => {
     expect(readBack(yamlFlow({ port: 53, protocol: 'UDP', on: 'yes' }), '1.1')).toEqual({ port: 53, protocol: 'UDP', on: 'yes' });
   });
 
   it('refuses undefined', () => {
     expect(() => yamlFlow(undefined)).toThrow(RenderError);
+  });
+});
+
+describe('yamlDocument', () => {
+  const value = {
+    env: { MULTI: HOSTILE_STRINGS.filter((s) => s.includes('\n')), plain: 'x' },
+    nested: { deeper: [{ text: 'first line of a value here\nsecond line of it' }, { text: '  indented\n\n\n' }] },
+  };
+
+  it.each(['1.1', '1.2'] as const)('writes nested multi-line strings that YAML %s reads back exactly', (version) => {
+    const text = yamlDocument(value);
+    const doc = YAML.parseDocument(text, { version, uniqueKeys: true });
+
+    expect(doc.errors).toEqual([]);
+    expect(doc.toJS()).toEqual(value);
   });
 });
 

@@ -17,7 +17,14 @@ export interface RenderedFile {
   owner: Owner;
 }
 
-const scalarOptions: YAML.ToStringOptions = { lineWidth: 0, minContentWidth: 0, blockQuote: false };
+/**
+ * No folding, ever: `lineWidth: 0` keeps long lines whole, and an unbounded
+ * `doubleQuotedMinMultiLineLength` keeps the line breaks of a double-quoted string as
+ * `\n` escapes. The yaml library otherwise folds double-quoted strings of 40 characters
+ * or more onto continuation lines indented for where it thinks the scalar sits, which a
+ * helper that emits one scalar into a template cannot know (the lines landed at column 0).
+ */
+const scalarOptions: YAML.ToStringOptions = { lineWidth: 0, minContentWidth: 0, blockQuote: false, doubleQuotedMinMultiLineLength: Number.MAX_SAFE_INTEGER };
 
 /** Characters YAML 1.1 parsers (Go's yaml in kubectl, kustomize and Compose) read as line breaks or a BOM. */
 const GO_BREAKS = /[\u0085\u2028\u2029\ufeff]/;
@@ -27,10 +34,12 @@ const GO_BREAKS = /[\u0085\u2028\u2029\ufeff]/;
  * `on`, `1_000`, `1:20` or `2001-12-14` are plain strings; kubectl reads YAML 1.1 and
  * Go's yaml.v3 (kustomize, Compose) reads `1_000`, `0X1F` or dates as numbers and
  * times, and both fold U+2028/U+2029/U+0085 as line breaks. Such strings, and any
- * string that starts like a number, are double-quoted.
+ * string that starts like a number, are double-quoted. `inline`: the string is emitted
+ * on one line (a scalar or flow item in a template), so a line break must be an escape
+ * too; in a whole document the library indents multi-line strings itself.
  */
-function mustDoubleQuote(value: string): boolean {
-  if (GO_BREAKS.test(value) || /^[-+]?[._0-9]/.test(value)) return true;
+function mustDoubleQuote(value: string, inline: boolean): boolean {
+  if (GO_BREAKS.test(value) || /^[-+]?[._0-9]/.test(value) || (inline && /[\n\r]/.test(value))) return true;
   try {
     return YAML.parse(YAML.stringify(value, scalarOptions), { version: '1.1' }) !== value;
   } catch {
@@ -55,7 +64,7 @@ export function yamlScalar(value: unknown): string {
     throw new RenderError(`yaml helper got an object; use yamlFlow for lists and maps`);
   }
   if (value === undefined) throw new RenderError('yaml helper got undefined; the normalized spec misses a value');
-  if (typeof value === 'string' && mustDoubleQuote(value)) {
+  if (typeof value === 'string' && mustDoubleQuote(value, true)) {
     return escapeGoBreaks(YAML.stringify(value, { ...scalarOptions, defaultStringType: 'QUOTE_DOUBLE' }).trimEnd());
   }
   return YAML.stringify(value, scalarOptions).trimEnd();
@@ -68,7 +77,7 @@ export function yamlFlow(value: unknown): string {
   if (YAML.isCollection(doc.contents)) doc.contents.flow = true;
   YAML.visit(doc, {
     Scalar(_key, node) {
-      if (typeof node.value === 'string' && mustDoubleQuote(node.value)) node.type = 'QUOTE_DOUBLE';
+      if (typeof node.value === 'string' && mustDoubleQuote(node.value, true)) node.type = 'QUOTE_DOUBLE';
     },
   });
   return escapeGoBreaks(doc.toString({ ...scalarOptions, flowCollectionPadding: false }).trimEnd());
@@ -83,7 +92,7 @@ export function yamlDocument(value: unknown): string {
   const doc = new YAML.Document(value);
   YAML.visit(doc, {
     Scalar(_key, node) {
-      if (typeof node.value === 'string' && mustDoubleQuote(node.value)) node.type = 'QUOTE_DOUBLE';
+      if (typeof node.value === 'string' && mustDoubleQuote(node.value, false)) node.type = 'QUOTE_DOUBLE';
     },
   });
   return escapeGoBreaks(doc.toString({ ...scalarOptions, blockQuote: 'literal' }));
