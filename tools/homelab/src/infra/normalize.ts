@@ -88,7 +88,7 @@ export interface NormalizedComponent {
   };
   environments: NormalizedComponentEnv[];
   gitops: { repoURL: string; revision: string; argocdNamespace: string; project: string };
-  paths: { spec: string; k8sBase: string; composeBase: string };
+  paths: ReturnType<typeof componentPaths>;
 }
 
 export const INFRA_PROJECT = 'infrastructure';
@@ -99,6 +99,8 @@ export function componentPaths(name: string) {
     spec: componentSpecPath(name),
     k8sBase: `infrastructure/kubernetes/base/${name}`,
     composeBase: `infrastructure/compose/base/${name}`,
+    /** The Kustomize base as an environment's overlay refers to it. */
+    baseFromOverlay: `../../../base/${name}`,
   };
 }
 

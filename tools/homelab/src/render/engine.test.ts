@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir, removeDir } from '../../../../tests/support/workspace';
 import { RenderError } from '../errors';
-import { assertParsesBack, composeLiteral, renderTemplate, yamlBlock, yamlDocument, yamlFlow, yamlScalar } from './engine';
+import { assertParsesBack, composeLiteral, envKey, lineText, renderTemplate, yamlBlock, yamlDocument, yamlFlow, yamlScalar } from './engine';
 
 /** Reads a scalar back as a YAML 1.2 parser (the yaml library) and a YAML 1.1 parser (kubectl) would. */
 function readBack(emitted: string, version: '1.1' | '1.2'): unknown {
@@ -258,6 +258,45 @@ describe('yamlBlock', () => {
 
   it('refuses a value that is not a string', () => {
     expect(() => yamlBlock(42, 4)).toThrow(RenderError);
+  });
+});
+
+describe('lineText', () => {
+  it.each(HOSTILE_STRINGS.map((s) => [JSON.stringify(s).slice(0, 40), s]))('keeps %s inside one YAML comment line', (_label, value) => {
+    const text = `# ${lineText(value)}\nkey: v\n`;
+
+    expect(text.split('\n')).toHaveLength(3);
+    for (const version of ['1.1', '1.2'] as const) {
+      expect(YAML.parse(text, { version })).toEqual({ key: 'v' });
+    }
+  });
+
+  it.each([
+    ['a\nb', 'a\\nb'],
+    ['a\r\nb', 'a\\r\\nb'],
+    ['a\u2028b\u2029c\u0085d', 'a\\u2028b\\u2029c\\u0085d'],
+    ['bell\u0007', 'bell\\u0007'],
+    ['tab\tand ünïcødé ✓', 'tab\tand ünïcødé ✓'],
+    [80, '80'],
+  ])('writes %j as %s', (value, expected) => {
+    expect(lineText(value)).toBe(expected);
+  });
+
+  it.each([
+    ['undefined', undefined],
+    ['an object', { a: 1 }],
+  ])('refuses %s', (_label, value) => {
+    expect(() => lineText(value)).toThrow(RenderError);
+  });
+});
+
+describe('envKey', () => {
+  it('passes an environment variable name through', () => {
+    expect(envKey('API_TOKEN')).toBe('API_TOKEN');
+  });
+
+  it.each(['A=B', 'A\nB=1', '1X', '', 3])('refuses %j, which a dotenv file would misread', (value) => {
+    expect(() => envKey(value)).toThrow(RenderError);
   });
 });
 

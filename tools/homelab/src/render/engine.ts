@@ -130,6 +130,41 @@ export function yamlBlock(value: unknown, indent: number): string {
   return `|${chomp}\n${lines.map((l) => (l === '' ? '' : pad + l)).join('\n')}`;
 }
 
+/** Line breaks and control characters a line of text must not hold (a tab may stay). */
+const NOT_ONE_LINE = /[\x00-\x08\x0a-\x1f\x7f\u0085\u2028\u2029\ufeff]/g;
+
+/**
+ * Emits a value as one line of text, for YAML and Alloy comments and the runbook's prose:
+ * a line break or control character becomes its escape (`\n`, `\u2028`), so no value can
+ * end a comment and start YAML of its own.
+ * @example lineText('a\n- b') // 'a\\n- b'
+ */
+export function lineText(value: unknown): string {
+  if (value === undefined) throw new RenderError('line helper got undefined; the normalized spec misses a value');
+  if (value !== null && typeof value === 'object') throw new RenderError('line helper got an object; give it one value');
+  return String(value).replace(NOT_ONE_LINE, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+
+/**
+ * Emits an environment variable name for a dotenv file (`.env.example`). Names are
+ * checked by the spec schema; anything else here is a bug, refused rather than written.
+ * @example envKey('API_TOKEN') // 'API_TOKEN'
+ */
+export function envKey(value: unknown): string {
+  if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
+    throw new RenderError(`envKey helper got ${JSON.stringify(value)}, which is not an environment variable name; the spec schema should have refused it`);
+  }
+  return value;
+}
+
+/**
+ * The helpers through which every value enters a template: YAML scalars and flow
+ * collections (Compose forms double `$`), literal blocks, one-line text for comments and
+ * prose, dotenv names and Alloy strings. `join` only builds a value for one of them.
+ * templates.test.ts refuses any other interpolation in templates/.
+ */
+export const VALUE_HELPERS = ['yaml', 'yamlFlow', 'composeYaml', 'composeYamlFlow', 'yamlBlock', 'line', 'envKey', 'alloyString'] as const;
+
 let instance: typeof Handlebars | undefined;
 
 /** The one Handlebars environment: strict (a missing value throws), no HTML escaping, YAML helpers. */
@@ -142,6 +177,10 @@ export function handlebars(): typeof Handlebars {
   hb.registerHelper('composeYaml', (value: unknown) => yamlScalar(composeLiteral(value)));
   hb.registerHelper('composeYamlFlow', (value: unknown) => yamlFlow(composeLiteral(value)));
   hb.registerHelper('yamlBlock', (value: unknown, indent: unknown) => yamlBlock(value, Number(indent)));
+  hb.registerHelper('line', (value: unknown) => lineText(value));
+  hb.registerHelper('envKey', (value: unknown) => envKey(value));
+  // Alloy's configuration language quotes strings like JSON.
+  hb.registerHelper('alloyString', (value: unknown) => JSON.stringify(String(value)));
   hb.registerHelper('join', (list: unknown, sep: unknown) => {
     if (!Array.isArray(list)) throw new RenderError('join helper needs a list');
     return list.join(String(sep));

@@ -152,6 +152,8 @@ export interface AppPaths {
   runbook: string;
   k8sBase: string;
   composeBase: string;
+  /** The Kustomize base as an environment's overlay refers to it. */
+  baseFromOverlay: string;
 }
 
 /** Paths of an app in every tree, relative to the workspace root. */
@@ -161,6 +163,7 @@ export function appPaths(name: string): AppPaths {
     runbook: `applications/runbooks/${name}.md`,
     k8sBase: `applications/kubernetes/base/${name}`,
     composeBase: `applications/compose/base/${name}`,
+    baseFromOverlay: `../../../base/${name}`,
   };
 }
 
