@@ -2,7 +2,7 @@ import { InputError, show } from '../errors';
 import { checkPinned, formatImageRef, parseImageRef } from '../spec/image';
 import { quantityBytes } from '../spec/quantity';
 import type { WorkspaceConfig } from '../spec/types';
-import { CATALOG } from './catalog';
+import { CATALOG, componentNamespace } from './catalog';
 import { componentSpecPath } from './spec';
 import { environmentTargets } from './targets';
 import type { ChartSpec, ComponentName, ComponentSpec, SecretStoreSpec } from './types';
@@ -128,7 +128,7 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
     throw new InputError(`${where}: platforms lists compose, but ${name} has no Compose form (Traefik does TLS there); remove compose`);
   }
   const settings = spec.settings ?? {};
-  const namespace = spec.namespace ?? entry.namespace(workspace, settings);
+  const namespace = componentNamespace(name, spec, workspace);
   const release = workspace.monitoring?.release ?? 'kube-prometheus-stack';
   const store = workspace.secrets?.store ?? 'homelab';
   const has = (c: ComponentName) => context.components.has(c);

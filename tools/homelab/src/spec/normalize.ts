@@ -1,4 +1,5 @@
 import { InputError, show } from '../errors';
+import { COMPONENT_NAMES } from '../infra/types';
 import { checkPinned, checkRepository, formatImageRef } from './image';
 import { composeCpus, composeMemory, quantityBytes } from './quantity';
 import type { AppSpec, BackupProvider, WorkspaceConfig, WorkspaceEnvironment } from './types';
@@ -175,13 +176,24 @@ export function environmentPaths(name: string, env: string) {
   };
 }
 
+/** An infrastructure component as an app depending on it sees it: where it runs on Kubernetes. */
+export interface Dependency {
+  kubernetes: boolean;
+  /** Its namespace; null when it does not run on Kubernetes (or, written by hand, names none). */
+  namespace: string | null;
+}
+
+/** The workspace's components an app's `dependsOn` names (infra/spec.ts readDependencies); a missing name is unknown. */
+export type Dependencies = ReadonlyMap<string, Dependency>;
+
 /**
  * Turns a schema-valid spec and the workspace settings into everything the templates
  * need: every default and derived flag is computed here, so templates only test flags
  * and interpolate. Throws an InputError for specs that are valid YAML and valid against
- * the schema but inconsistent (a port name that does not exist, an unknown environment, ...).
+ * the schema but inconsistent (a port name that does not exist, an unknown environment,
+ * a dependency the workspace does not have, ...).
  */
-export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig): NormalizedApp {
+export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependencies: Dependencies): NormalizedApp {
   const where = appPaths(spec.name).spec;
   const name = spec.name;
 
@@ -433,7 +445,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig): Normali
       monitoringNamespace: workspace.monitoring?.namespace ?? 'monitoring',
       fromIngressPorts: spec.ingress ? [ingressPort.port] : [],
       metricsPortNumber: metricsPort?.port ?? 0,
-      dependencyNamespaces: [...(spec.dependsOn ?? [])].sort(),
+      dependencyNamespaces: dependencyNamespaces(spec, dependencies),
     },
     compose: {
       memoryLimit: composeMemory(limits.memory, `${where}: resources.limits.memory`),
@@ -560,6 +572,30 @@ function normalizeEnvironment(
     paths: environmentPaths(app, ws.name),
     velero: { name: `${app}${suffix}` },
   };
+}
+
+/**
+ * The namespaces an app's NetworkPolicy allows egress to: each dependency's own (ingress
+ * runs in traefik, backup in its operator's namespace), never the component's name.
+ * A dependency the workspace does not have is refused here, before sync writes anything.
+ */
+function dependencyNamespaces(spec: AppSpec, dependencies: Dependencies): string[] {
+  const where = appPaths(spec.name).spec;
+  const namespaces = new Set<string>();
+  for (const dep of spec.dependsOn ?? []) {
+    const found = dependencies.get(dep);
+    if (!found) {
+      const add = (COMPONENT_NAMES as readonly string[]).includes(dep)
+        ? `add it with \`npx nx g homelab:infra ${dep}\``
+        : `use a component of the catalog (${COMPONENT_NAMES.join(', ')}) or write infrastructure/specs/${dep}.yaml`;
+      throw new InputError(`${where}: dependsOn ${show(dep)} is not an infrastructure component of this workspace (no infrastructure/specs/${dep}.yaml); ${add}, or remove it from dependsOn`);
+    }
+    if (found.kubernetes && found.namespace === null) {
+      throw new InputError(`infrastructure/specs/${dep}.yaml names no namespace, so ${spec.name}'s NetworkPolicy cannot allow egress to it; add \`namespace: <its namespace>\` to that spec`);
+    }
+    if (found.namespace !== null) namespaces.add(found.namespace);
+  }
+  return [...namespaces].sort();
 }
 
 function unique(values: string[], field: string, fix: string): void {

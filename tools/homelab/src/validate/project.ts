@@ -1,12 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import jsyaml from 'js-yaml';
-import { readAppSpec, readWorkspace, ownedFilesOnHost } from '../app/plan';
+import { normalizeAppOnHost, readAppSpec, readWorkspace, ownedFilesOnHost } from '../app/plan';
 import { HomelabError } from '../errors';
 import { diskHost, type FileHost } from '../host';
 import { renderApp } from '../render/app';
 import { parseYamlDocument } from '../spec/io';
-import { normalizeApp } from '../spec/normalize';
 import { classify, Engine, type Source, walkFiles, walkYaml } from './engine';
 import { type Finding, formatFinding, sortFindings } from './findings';
 import { isObj, type K8sObject, list, type Obj, podOf } from './objects';
@@ -43,7 +42,16 @@ function checkSync(engine: Engine, host: FileHost, name: string, specFile: strin
   let files;
   let app;
   try {
-    app = normalizeApp(readAppSpec(host, name), readWorkspace(host));
+    const spec = readAppSpec(host, name);
+    // A dependency without a component spec has its own rule (normalizing would refuse it as spec/invalid).
+    const unknown = (spec.dependsOn ?? []).filter((dep) => !host.isFile(`infrastructure/specs/${dep}.yaml`));
+    for (const dep of unknown) {
+      engine.report(
+        finding(specFile, 'deps/unknown-component', `dependsOn "${dep}" is not an infrastructure component (infrastructure/specs/${dep}.yaml); add it with nx g homelab:infra ${dep} or remove it`),
+      );
+    }
+    if (unknown.length > 0) return false;
+    app = normalizeAppOnHost(host, spec, readWorkspace(host));
     files = renderApp(app);
   } catch (error) {
     if (!(error instanceof HomelabError)) throw error;
@@ -72,13 +80,6 @@ function checkSync(engine: Engine, host: FileHost, name: string, specFile: strin
     engine.report(
       finding(specFile, 'secrets/store-missing', `ClusterSecretStore "${app.secrets.store}" (homelab.yaml secrets.store) is not defined under platform/secrets/stores; add it with nx g homelab:secret-store`),
     );
-  }
-  for (const dep of app.dependsOn) {
-    if (!host.isFile(`infrastructure/specs/${dep}.yaml`)) {
-      engine.report(
-        finding(specFile, 'deps/unknown-component', `dependsOn "${dep}" is not an infrastructure component (infrastructure/specs/${dep}.yaml); add it with nx g homelab:infra ${dep} or remove it`),
-      );
-    }
   }
   return true;
 }
