@@ -83,6 +83,9 @@ const HOSTILE_STRINGS = [
   'nul\u0000byte',
   'bell\u0007',
   '$HOME ${HOME} $$',
+  '../',
+  './1',
+  '../1e3',
   '{{ .Values.x }}',
   'x: '.repeat(1400),
   // Over 40 characters with line breaks: the yaml library folds such double-quoted strings by default.
@@ -129,7 +132,7 @@ describe('yamlScalar', () => {
     expect(yamlScalar(`a${char}b`)).toBe(`"a${escape}b"`);
   });
 
-  it.each(['plain', 'traefik/whoami:v1.10.4', 'ghcr.io/owner/app', 'RuntimeDefault', 'http'])('leaves the ordinary string %s plain', (value) => {
+  it.each(['plain', 'traefik/whoami:v1.10.4', 'ghcr.io/owner/app', 'RuntimeDefault', 'http', '../../../base/web', './run.sh'])('leaves the ordinary string %s plain', (value) => {
     expect(yamlScalar(value)).toBe(value);
   });
 

@@ -34,12 +34,12 @@ const GO_BREAKS = /[\u0085\u2028\u2029\ufeff]/;
  * `on`, `1_000`, `1:20` or `2001-12-14` are plain strings; kubectl reads YAML 1.1 and
  * Go's yaml.v3 (kustomize, Compose) reads `1_000`, `0X1F` or dates as numbers and
  * times, and both fold U+2028/U+2029/U+0085 as line breaks. Such strings, and any
- * string that starts like a number, are double-quoted. `inline`: the string is emitted
+ * string that starts like a number (a relative path `./`, `../` does not), are double-quoted. `inline`: the string is emitted
  * on one line (a scalar or flow item in a template), so a line break must be an escape
  * too; in a whole document the library indents multi-line strings itself.
  */
 function mustDoubleQuote(value: string, inline: boolean): boolean {
-  if (GO_BREAKS.test(value) || /^[-+]?[._0-9]/.test(value) || (inline && /[\n\r]/.test(value))) return true;
+  if (GO_BREAKS.test(value) || (/^[-+]?[._0-9]/.test(value) && !/^\.\.?\//.test(value)) || (inline && /[\n\r]/.test(value))) return true;
   try {
     return YAML.parse(YAML.stringify(value, scalarOptions), { version: '1.1' }) !== value;
   } catch {
