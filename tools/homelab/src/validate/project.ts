@@ -5,14 +5,13 @@ import { normalizeAppOnHost, readAppSpec, readWorkspace, ownedFilesOnHost } from
 import { HomelabError } from '../errors';
 import { diskHost, type FileHost } from '../host';
 import { renderApp } from '../render/app';
-import { parseYamlDocument } from '../spec/io';
 import { classify, Engine, type Source, walkFiles, walkYaml } from './engine';
 import { type Finding, formatFinding, sortFindings } from './findings';
 import { isObj, type K8sObject, list, type Obj, podOf } from './objects';
 import { composeConfig, findKustomizer, hasCompose, kustomize, type RenderJob } from './render';
 import { finding } from './source';
 // Static: under Nx the TypeScript loader is gone by the time a task runs, so a lazy require of a .ts module fails.
-import * as infraValidate from '../infra/validate';
+import { validateComponent } from '../infra/validate';
 
 export type { Finding };
 export { formatFinding };
@@ -28,7 +27,8 @@ type Layer = 'applications' | 'infrastructure';
  */
 export function validateProject(workspaceRoot: string, layer: Layer, name: string): Finding[] {
   const host = diskHost(workspaceRoot);
-  if (layer === 'infrastructure') return validateComponent(workspaceRoot, host, name);
+  // An infrastructure component: the infrastructure model's own checks (infra/validate.ts).
+  if (layer === 'infrastructure') return sortFindings(validateComponent(workspaceRoot, name));
   const engine = new Engine({ workspaceRoot });
   const specFile = `applications/specs/${name}.yaml`;
   engine.checkSpecFile(path.join(workspaceRoot, specFile), specFile, 'app-spec');
@@ -269,38 +269,6 @@ function checkParity(engine: Engine, name: string, rendered: K8sObject[], compos
   if (onlyKm.length || onlyCm.length) {
     report('parity/volumes', `mounts differ: ${[onlyKm.length ? `only Kubernetes mounts ${onlyKm.join(', ')}` : '', onlyCm.length ? `only Compose mounts ${onlyCm.join(', ')}` : ''].filter(Boolean).join('; ')}; declare volumes in the spec`, ['volumes']);
   }
-}
-
-/**
- * An infrastructure component. The infrastructure spec model lives in tools/homelab/src/infra:
- * when it provides `validate.ts` with `validateComponent(root, name): Finding[]`, that runs;
- * until then the spec is checked leniently (one YAML mapping naming the component).
- */
-function validateComponent(root: string, host: FileHost, name: string): Finding[] {
-  const infra = loadInfraValidator();
-  if (infra) return sortFindings(infra(root, name));
-  const file = `infrastructure/specs/${name}.yaml`;
-  try {
-    const spec = parseYamlDocument(host.read(file) ?? '', file) as { name?: unknown };
-    if (!spec || typeof spec !== 'object' || spec.name !== name) {
-      return [finding(file, 'spec/name', `a component spec must say name: ${name} (its file name); fix the name`)];
-    }
-  } catch (error) {
-    if (!(error instanceof HomelabError)) throw error;
-    const match = /^[^:\s]+\.yaml:(\d+):(\d+)?/.exec(error.message);
-    return [finding(file, 'spec/invalid', error.message, match ? Number(match[1]) : 1, match?.[2] ? Number(match[2]) : 1)];
-  }
-  return [];
-}
-
-type InfraValidator = (root: string, name: string) => Finding[];
-
-function loadInfraValidator(): InfraValidator | null {
-  const candidates = ['../infra/validate.ts', '../infra/validate.js'].map((f) => path.join(__dirname, f));
-  if (!candidates.some((f) => fs.existsSync(f))) return null;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = infraValidate as { validateComponent?: InfraValidator };
-  return typeof mod.validateComponent === 'function' ? mod.validateComponent : null;
 }
 
 function listDirs(dir: string): string[] {

@@ -10,7 +10,6 @@
  *   the API server does: a null field is an omitted field);
  * - `format` and `description` are dropped (formats are not checked, like kubectl).
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
 const isNullType = (s: Json) => s && typeof s === 'object' && s.type === 'null' && Object.keys(s).length === 1;
