@@ -4,6 +4,8 @@
 #   - kubectl >= 1.27 with built-in kustomize
 #   - Docker Engine (dockerd) + Compose v2 CLI plugin
 #   - local test images homelab-test/busybox:1 and :2, built without a registry
+#   - traefik/whoami:v1.10.4 for the README demo's test: a stand-in built from
+#     scripts/test-images/whoami with Go, FROM scratch, without a registry
 #
 # Idempotent: when everything is present and dockerd is running it is a quick
 # no-op. Network rule: dockerd runs without bridge/iptables/NAT; containers are
@@ -14,6 +16,9 @@
 #   HOMELAB_DOCKERD_PIDFILE  pid file of our dockerd (default /run/homelab-dockerd.pid)
 #   HOMELAB_DOCKERD_WAIT     seconds to wait for `docker info` (default 60)
 #   HOMELAB_REBUILD_IMAGES=1 rebuild the test images even if they exist
+#   HOMELAB_GO              the go binary (default /usr/local/go/bin/go, else go on PATH)
+#   HOMELAB_TEST_IMAGE_CACHE where built test binaries are kept, outside the repository
+#                           (default ${XDG_CACHE_HOME:-$HOME/.cache}/homelab-test-images)
 set -euo pipefail
 
 DOCKERD_LOG="${HOMELAB_DOCKERD_LOG:-/var/log/homelab-dockerd.log}"
@@ -328,6 +333,55 @@ ensure_test_images() {
   done
 }
 
+# ------------------------------------------------------------ whoami image ---
+# The README's demo app runs traefik/whoami:v1.10.4, an image built FROM scratch: one
+# static binary, no shell, no wget. Test machines have no registry, so a stand-in of our
+# own (scripts/test-images/whoami, standard library only, the same -port flag and
+# WHOAMI_PORT_NUMBER variable) is built into a FROM-scratch image of that name. It binds
+# 127.0.0.1, the test machines' rule for host networking. The label homelab-test records
+# the source it was built from; an image of that name without it (a real pull) is left alone.
+WHOAMI_IMAGE=traefik/whoami:v1.10.4
+WHOAMI_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/test-images/whoami"
+TEST_IMAGE_CACHE="${HOMELAB_TEST_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/homelab-test-images}"
+
+go_command() {
+  if [ -n "${HOMELAB_GO:-}" ]; then echo "$HOMELAB_GO"
+  elif [ -x /usr/local/go/bin/go ]; then echo /usr/local/go/bin/go
+  elif command -v go >/dev/null 2>&1; then command -v go
+  else return 1
+  fi
+}
+
+ensure_whoami_image() {
+  local sum label bin go tmp
+  sum="$(cat "$WHOAMI_SRC/go.mod" "$WHOAMI_SRC/main.go" | sha256sum | cut -c1-16)"
+  label="$(docker image inspect --format '{{ index .Config.Labels "homelab-test" }}' "$WHOAMI_IMAGE" 2>/dev/null || true)"
+  if docker image inspect "$WHOAMI_IMAGE" >/dev/null 2>&1 && [ "${label%%-*}" != whoami ]; then
+    log "$WHOAMI_IMAGE exists and is not our stand-in; leaving it alone"
+    return
+  fi
+  if [ "$REBUILD_IMAGES" != 1 ] && [ "$label" = "whoami-$sum" ]; then return; fi
+  bin="$TEST_IMAGE_CACHE/whoami-$sum"
+  if [ ! -x "$bin" ]; then
+    go="$(go_command)" || die "Go is missing: the $WHOAMI_IMAGE stand-in is built with it (set HOMELAB_GO or install Go)"
+    mkdir -p "$TEST_IMAGE_CACHE"
+    log "building the whoami stand-in with $go (a minute or two on a busy machine)"
+    (cd "$WHOAMI_SRC" && CGO_ENABLED=0 GOOS=linux "$go" build -trimpath -ldflags='-s -w' -o "$bin.partial" .)
+    mv "$bin.partial" "$bin"
+  fi
+  tmp="$(mktemp -d -t homelab-whoami.XXXXXX)"
+  add_cleanup "rm -rf '$tmp'"
+  install -m 0755 "$bin" "$tmp/whoami"
+  tar --numeric-owner --owner=0 --group=0 -C "$tmp" -c whoami |
+    docker import \
+      -c "LABEL homelab-test=whoami-$sum" \
+      -c 'ENV WHOAMI_LISTEN_HOST=127.0.0.1' \
+      -c 'EXPOSE 80/tcp' \
+      -c 'ENTRYPOINT ["/whoami"]' \
+      - "$WHOAMI_IMAGE" >/dev/null
+  log "built $WHOAMI_IMAGE (stand-in, FROM scratch)"
+}
+
 # ----------------------------------------------------------------- summary ---
 summary() {
   local kc kz server client
@@ -344,7 +398,7 @@ summary() {
   printf '  docker engine    %s\n' "$server"
   printf '  docker client    %s (%s)\n' "$client" "$(command -v docker)"
   printf '  docker compose   %s\n' "$(compose_v2_version)"
-  printf '  test images      %s\n' "$(docker image ls --format '{{.Repository}}:{{.Tag}}' "$TEST_IMAGE" | sort | tr '\n' ' ')"
+  printf '  test images      %s\n' "$(docker image ls --format '{{.Repository}}:{{.Tag}}' "$TEST_IMAGE" | sort | tr '\n' ' ')$WHOAMI_IMAGE"
 }
 
 # -------------------------------------------------------------------- main ---
@@ -354,5 +408,6 @@ ensure_docker_packages
 ensure_compose
 ensure_dockerd
 ensure_test_images
+ensure_whoami_image
 summary
 log "done in $((SECONDS - START))s"

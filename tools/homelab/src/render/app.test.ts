@@ -106,6 +106,17 @@ describe('renderApp', () => {
     });
   });
 
+  it.each([
+    { probe: 'outside' as const, healthcheck: undefined, probes: true },
+    { probe: 'none' as const, healthcheck: undefined, probes: false },
+  ])('with health.probe $probe, renders no Compose healthcheck (Kubernetes probes: $probes)', ({ probe, healthcheck, probes }) => {
+    const files = render(specOf('web', { health: { probe } }));
+
+    expect(doc(files, 'applications/compose/base/web/compose.yaml').services.web.healthcheck).toEqual(healthcheck);
+    const container = doc(files, `${BASE}/deployment.yaml`).spec.template.spec.containers[0];
+    expect(['startupProbe', 'livenessProbe', 'readinessProbe'].filter((p) => p in container)).toEqual(probes ? ['startupProbe', 'livenessProbe', 'readinessProbe'] : []);
+  });
+
   it('allows egress to the namespace of each infrastructure dependency', () => {
     const files = render(specOf('web', { dependsOn: ['postgres'] }), workspace, new Map([['postgres', { kubernetes: true, namespace: 'postgres' }]]));
     const allow = parseDocs(byPath(files).get(`${BASE}/components/network-policy/networkpolicy.yaml`)!.content)[1];

@@ -63,6 +63,20 @@ describe('normalizeApp', () => {
       expect(app.compose.startPeriod).toBe(`${grace}s`);
     });
 
+    it.each([
+      { probe: undefined, enabled: true, composeExec: true, outside: false },
+      { probe: 'exec' as const, enabled: true, composeExec: true, outside: false },
+      { probe: 'outside' as const, enabled: true, composeExec: false, outside: true },
+      { probe: 'none' as const, enabled: false, composeExec: false, outside: false },
+    ])('health.probe $probe: checks $enabled, in the container on Compose $composeExec, from outside $outside', ({ probe, enabled, composeExec, outside }) => {
+      const app = normalizeApp(specOf('web', probe === 'none' ? { health: { probe } } : { health: { http: { path: '/ready' }, probe } }), workspace, NONE);
+
+      expect(app.health).toMatchObject({ enabled, composeExec, outside });
+      const labels = Object.keys(app.compose.labels).filter((l) => l.startsWith('homelab.health.'));
+      expect(labels).toEqual(outside ? ['homelab.health.probe', 'homelab.health.port', 'homelab.health.path', 'homelab.health.start-period'] : []);
+      if (outside) expect(app.compose.labels['homelab.health.path']).toBe('/ready');
+    });
+
     it('turns an HTTP health check into a Compose wget test on the health port', () => {
       const app = normalizeApp(
         specOf('web', {
@@ -277,6 +291,16 @@ describe('normalizeApp', () => {
         case: 'a dependency that is no component at all',
         spec: specOf('web', { dependsOn: ['minio'] }),
         message: /dependsOn "minio" is not an infrastructure component .*; use a component of the catalog \(ingress, cert-manager, .*\) or write infrastructure\/specs\/minio\.yaml, or remove it from dependsOn$/,
+      },
+      {
+        case: 'an outside probe with a health command',
+        spec: specOf('web', { health: { probe: 'outside', command: ['/bin/check'] } }),
+        message: /health\.probe "outside" probes HTTP from outside the container, but health\.command runs inside it; remove health\.command or set health\.probe: exec$/,
+      },
+      {
+        case: 'no probe with an HTTP check',
+        spec: specOf('web', { health: { probe: 'none', http: { path: '/' } } }),
+        message: /health\.probe "none" turns the health check off, but health\.http describes one/,
       },
       {
         case: 'two HTTP ports',

@@ -1,5 +1,6 @@
 import { InputError, show } from '../errors';
 import { COMPONENT_NAMES } from '../infra/types';
+import { OUTSIDE_PROBE_LABELS } from './health';
 import { checkPinned, checkRepository, formatImageRef } from './image';
 import { composeCpus, composeMemory, quantityBytes } from './quantity';
 import type { AppSpec, BackupProvider, WorkspaceConfig, WorkspaceEnvironment } from './types';
@@ -47,6 +48,12 @@ export interface NormalizedApp {
   resources: { requests: Record<string, string>; limits: Record<string, string> };
   security: { runAsUser: number; runAsGroup: number };
   health: {
+    /** Any health check at all (health.probe is not none): Kubernetes probes, a Compose check. */
+    enabled: boolean;
+    /** Compose runs the check inside the container (health.probe exec). */
+    composeExec: boolean;
+    /** deploy probes the HTTP endpoint from the Docker host (health.probe outside). */
+    outside: boolean;
     isHttp: boolean;
     path: string;
     port: string;
@@ -259,14 +266,23 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
     throw new InputError(`${where}: resources.requests.memory ${show(requests.memory)} exceeds resources.limits.memory ${show(limits.memory)}; raise the limit or lower the request`);
   }
 
-  // Health: an HTTP check on the HTTP port unless a command is given.
+  // Health: an HTTP check on the HTTP port unless a command is given; health.probe says
+  // where it runs on Compose (spec/health.ts).
   const health = spec.health ?? {};
+  const probe = health.probe ?? 'exec';
   const startGraceSeconds = health.startGraceSeconds ?? APP_DEFAULTS.startGraceSeconds;
   const command = health.command ?? [];
+  if (probe === 'outside' && command.length > 0) {
+    throw new InputError(`${where}: health.probe "outside" probes HTTP from outside the container, but health.command runs inside it; remove health.command or set health.probe: exec`);
+  }
+  if (probe === 'none' && (command.length > 0 || health.http)) {
+    throw new InputError(`${where}: health.probe "none" turns the health check off, but health.${health.http ? 'http' : 'command'} describes one; remove it or set health.probe: exec or outside`);
+  }
   const isHttp = command.length === 0;
-  const healthPort = isHttp
-    ? portByName(health.http?.port, 'health.http.port', httpPort?.name)
-    : ports[0];
+  const healthPort =
+    isHttp && probe !== 'none'
+      ? portByName(health.http?.port, 'health.http.port', httpPort?.name)
+      : (ports.find((p) => p.name === httpPort?.name) ?? ports[0]);
   const healthPath = health.http?.path ?? APP_DEFAULTS.healthPath;
   const healthUrl = `http://127.0.0.1:${healthPort.port}${healthPath}`;
   const probePeriod = 5;
@@ -330,6 +346,12 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
     composeLabels['prometheus.io/port'] = String(metricsPort.port);
     composeLabels['prometheus.io/path'] = metrics?.path ?? APP_DEFAULTS.metricsPath;
   }
+  if (probe === 'outside') {
+    composeLabels[OUTSIDE_PROBE_LABELS.probe] = 'outside';
+    composeLabels[OUTSIDE_PROBE_LABELS.port] = String(healthPort.port);
+    composeLabels[OUTSIDE_PROBE_LABELS.path] = healthPath;
+    composeLabels[OUTSIDE_PROBE_LABELS.startPeriod] = `${startGraceSeconds}s`;
+  }
   composeLabels['logging'] = 'promtail';
   composeLabels['logging.job'] = name;
   if (backedUp.length > 0) composeLabels['docker-volume-backup.stop-during-backup'] = name;
@@ -376,6 +398,9 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
     resources: { requests, limits },
     security: { runAsUser, runAsGroup },
     health: {
+      enabled: probe !== 'none',
+      composeExec: probe === 'exec',
+      outside: probe === 'outside',
       isHttp,
       path: healthPath,
       port: healthPort.name,

@@ -10,6 +10,7 @@ import { type Finding, formatFinding, sortFindings } from './findings';
 import { isObj, type K8sObject, list, type Obj, podOf } from './objects';
 import { composeConfig, findKustomizer, hasCompose, kustomize, type RenderJob } from './render';
 import { finding } from './source';
+import { outsideProbe } from '../spec/health';
 // Static: under Nx the TypeScript loader is gone by the time a task runs, so a lazy require of a .ts module fails.
 import { validateComponent } from '../infra/validate';
 
@@ -251,7 +252,7 @@ function checkParity(engine: Engine, name: string, rendered: K8sObject[], compos
   const same = (a: Set<number>, b: Set<number>) => a.size === b.size && [...a].every((x) => b.has(x));
   if (!same(k8sPorts, composePorts)) report('parity/ports', `Compose exposes ${[...composePorts].join(', ') || 'no port'} but Kubernetes declares ${[...k8sPorts].join(', ') || 'none'}; keep spec.ports the one source of both`, ['expose']);
   const k8sHealth = isObj(c.readinessProbe) || isObj(c.livenessProbe);
-  const composeHealth = isObj(svc.healthcheck) && svc.healthcheck.disable !== true;
+  const composeHealth = (isObj(svc.healthcheck) && svc.healthcheck.disable !== true) || outsideProbe(isObj(svc.labels) ? svc.labels : null) !== null;
   if (k8sHealth !== composeHealth) report('parity/health', `${k8sHealth ? 'Kubernetes has probes but Compose has no healthcheck' : 'Compose has a healthcheck but Kubernetes has no probes'}; set spec.health for both`, ['healthcheck']);
   const k8sEnv = new Set(list(c.env).filter((e) => e.valueFrom === undefined).map((e) => String(e.name)));
   const env = svc.environment;
