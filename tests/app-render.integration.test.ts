@@ -255,7 +255,14 @@ describe.skipIf(compose.skip)('docker compose config merges every environment', 
     expect(service.read_only).toBe(true);
     expect(service.cap_drop).toEqual(['ALL']);
     expect(service.security_opt).toEqual(['no-new-privileges:true']);
-    expect(service.healthcheck.test[0]).toBe('CMD');
+    if (app.options) {
+      // Generated apps are probed from outside the container by deploy (health.probe: outside).
+      expect(service.healthcheck).toBeUndefined();
+      expect(service.labels['homelab.health.probe']).toBe('outside');
+    } else {
+      // Hand-written specs without health.probe keep the in-container check.
+      expect(service.healthcheck.test[0]).toBe('CMD');
+    }
     expect(Number(service.deploy.resources.limits.memory)).toBeGreaterThan(0);
   });
 
