@@ -7,6 +7,8 @@
 #   - the Kubernetes control plane the API tests run against (etcd, kube-apiserver,
 #     kube-controller-manager, kube-scheduler, kubectl, kwok), built from the Go module proxy
 #     once per machine into a cache outside the repository (scripts/control-plane/build.sh)
+#   - traefik/whoami:v1.10.4 for the README demo's test: a stand-in built from
+#     scripts/test-images/whoami with Go, FROM scratch, without a registry
 #
 # Idempotent: when everything is present and dockerd is running it is a quick
 # no-op. Network rule: dockerd runs without bridge/iptables/NAT; containers are
@@ -17,7 +19,9 @@
 #   HOMELAB_DOCKERD_PIDFILE  pid file of our dockerd (default /run/homelab-dockerd.pid)
 #   HOMELAB_DOCKERD_WAIT     seconds to wait for `docker info` (default 60)
 #   HOMELAB_REBUILD_IMAGES=1 rebuild the test images even if they exist
-#   HOMELAB_CACHE_DIR        where the control plane is built (default ~/.cache/homelab)
+#   HOMELAB_CACHE_DIR        where the control plane, the CRDs and test binaries are built and kept,
+#                            outside the repository (default ${XDG_CACHE_HOME:-$HOME/.cache}/homelab)
+#   HOMELAB_GO               the go binary (default $HOMELAB_GO, /usr/local/go/bin/go, else go on PATH)
 set -euo pipefail
 
 DOCKERD_LOG="${HOMELAB_DOCKERD_LOG:-/var/log/homelab-dockerd.log}"
@@ -336,9 +340,7 @@ ensure_test_images() {
 CONTROL_PLANE_BIN=""
 ensure_control_plane() {
   local go_bin
-  go_bin="$(command -v go || true)"
-  [ -n "$go_bin" ] || [ ! -x /usr/local/go/bin/go ] || go_bin=/usr/local/go/bin/go
-  [ -n "$go_bin" ] || die "Go not found (on PATH or /usr/local/go/bin): the Kubernetes API tests need the control plane built from source with Go >= 1.24"
+  go_bin="$(go_command)" || die "Go not found (HOMELAB_GO, /usr/local/go/bin/go or on PATH): the Kubernetes API tests need the control plane built from source with Go >= 1.24"
   local t0=$SECONDS
   CONTROL_PLANE_BIN="$(HOMELAB_GO="$go_bin" bash "$(dirname "${BASH_SOURCE[0]}")/control-plane/build.sh")" ||
     die "building the Kubernetes control plane failed (scripts/control-plane/build.sh)"
@@ -350,6 +352,55 @@ ensure_control_plane() {
   else
     log "node_modules missing: run 'npm ci' first so the catalog's CRDs are fetched too (the API tests fetch them otherwise)"
   fi
+}
+
+# ------------------------------------------------------------ whoami image ---
+# The README's demo app runs traefik/whoami:v1.10.4, an image built FROM scratch: one
+# static binary, no shell, no wget. Test machines have no registry, so a stand-in of our
+# own (scripts/test-images/whoami, standard library only, the same -port flag and
+# WHOAMI_PORT_NUMBER variable) is built into a FROM-scratch image of that name. It binds
+# 127.0.0.1, the test machines' rule for host networking. The label homelab-test records
+# the source it was built from; an image of that name without it (a real pull) is left alone.
+WHOAMI_IMAGE=traefik/whoami:v1.10.4
+WHOAMI_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/test-images/whoami"
+TEST_IMAGE_CACHE="${HOMELAB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/homelab}/test-images"
+
+go_command() {
+  if [ -n "${HOMELAB_GO:-}" ]; then echo "$HOMELAB_GO"
+  elif [ -x /usr/local/go/bin/go ]; then echo /usr/local/go/bin/go
+  elif command -v go >/dev/null 2>&1; then command -v go
+  else return 1
+  fi
+}
+
+ensure_whoami_image() {
+  local sum label bin go tmp
+  sum="$(cat "$WHOAMI_SRC/go.mod" "$WHOAMI_SRC/main.go" | sha256sum | cut -c1-16)"
+  label="$(docker image inspect --format '{{ index .Config.Labels "homelab-test" }}' "$WHOAMI_IMAGE" 2>/dev/null || true)"
+  if docker image inspect "$WHOAMI_IMAGE" >/dev/null 2>&1 && [ "${label%%-*}" != whoami ]; then
+    log "$WHOAMI_IMAGE exists and is not our stand-in; leaving it alone"
+    return
+  fi
+  if [ "$REBUILD_IMAGES" != 1 ] && [ "$label" = "whoami-$sum" ]; then return; fi
+  bin="$TEST_IMAGE_CACHE/whoami-$sum"
+  if [ ! -x "$bin" ]; then
+    go="$(go_command)" || die "Go is missing: the $WHOAMI_IMAGE stand-in is built with it (set HOMELAB_GO or install Go)"
+    mkdir -p "$TEST_IMAGE_CACHE"
+    log "building the whoami stand-in with $go (a minute or two on a busy machine)"
+    (cd "$WHOAMI_SRC" && CGO_ENABLED=0 GOOS=linux "$go" build -trimpath -ldflags='-s -w' -o "$bin.partial" .)
+    mv "$bin.partial" "$bin"
+  fi
+  tmp="$(mktemp -d -t homelab-whoami.XXXXXX)"
+  add_cleanup "rm -rf '$tmp'"
+  install -m 0755 "$bin" "$tmp/whoami"
+  tar --numeric-owner --owner=0 --group=0 -C "$tmp" -c whoami |
+    docker import \
+      -c "LABEL homelab-test=whoami-$sum" \
+      -c 'ENV WHOAMI_LISTEN_HOST=127.0.0.1' \
+      -c 'EXPOSE 80/tcp' \
+      -c 'ENTRYPOINT ["/whoami"]' \
+      - "$WHOAMI_IMAGE" >/dev/null
+  log "built $WHOAMI_IMAGE (stand-in, FROM scratch)"
 }
 
 # ----------------------------------------------------------------- summary ---
@@ -370,6 +421,7 @@ summary() {
   printf '  docker compose   %s\n' "$(compose_v2_version)"
   printf '  control plane    %s (%s)\n' "$("$CONTROL_PLANE_BIN/kube-apiserver" --version 2>/dev/null | sed 's/^Kubernetes //')" "$CONTROL_PLANE_BIN"
   printf '  test images      %s\n' "$(docker image ls --format '{{.Repository}}:{{.Tag}}' "$TEST_IMAGE" | sort | tr '\n' ' ')"
+  printf '  test images      %s\n' "$(docker image ls --format '{{.Repository}}:{{.Tag}}' "$TEST_IMAGE" | sort | tr '\n' ' ')$WHOAMI_IMAGE"
 }
 
 # -------------------------------------------------------------------- main ---
@@ -380,5 +432,6 @@ ensure_compose
 ensure_dockerd
 ensure_test_images
 ensure_control_plane
+ensure_whoami_image
 summary
 log "done in $((SECONDS - START))s"

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApp, syncAll } from '../tools/homelab/src/app/generate';
 import type { AppOptions } from '../tools/homelab/src/app/options';
 import { diskHost } from '../tools/homelab/src/host';
+import { generateInfra, generateInit } from '../tools/homelab/src/infra/generate';
 import type { AppSpec } from '../tools/homelab/src/spec/types';
 import { composeForm, HOSTILE_COMMAND, HOSTILE_ENV } from './support/hostile';
 import { specOf, VAULT_ANSWERS, writeSpec } from './support/spec';
@@ -33,6 +34,8 @@ interface AppCase {
 interface WorkspaceCase {
   id: string;
   homelabYaml: string;
+  /** Infrastructure components installed before the apps (an app's dependsOn names one). */
+  components?: string[];
   apps: AppCase[];
 }
 
@@ -58,6 +61,7 @@ const WORKSPACES: WorkspaceCase[] = [
   {
     id: 'default',
     homelabYaml: WORKSPACE_YAML,
+    components: ['postgres'],
     apps: [
       {
         name: 'whoami',
@@ -155,6 +159,9 @@ beforeAll(() => {
     const root = makeDiskWorkspace(`render-${ws.id}`, ws.homelabYaml);
     roots.set(ws.id, root);
     const host = diskHost(root);
+    // Components need the platform bootstrap (homelab:init) first, as on a real workspace.
+    if (ws.components) generateInit(host, {});
+    for (const component of ws.components ?? []) generateInfra(host, { component });
     for (const app of ws.apps) {
       if (app.options) generateApp(host, app.options);
       else writeSpec(host, app.spec!);
@@ -248,7 +255,14 @@ describe.skipIf(compose.skip)('docker compose config merges every environment', 
     expect(service.read_only).toBe(true);
     expect(service.cap_drop).toEqual(['ALL']);
     expect(service.security_opt).toEqual(['no-new-privileges:true']);
-    expect(service.healthcheck.test[0]).toBe('CMD');
+    if (app.options) {
+      // Generated apps are probed from outside the container by deploy (health.probe: outside).
+      expect(service.healthcheck).toBeUndefined();
+      expect(service.labels['homelab.health.probe']).toBe('outside');
+    } else {
+      // Hand-written specs without health.probe keep the in-container check.
+      expect(service.healthcheck.test[0]).toBe('CMD');
+    }
     expect(Number(service.deploy.resources.limits.memory)).toBeGreaterThan(0);
   });
 

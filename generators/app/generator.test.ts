@@ -65,7 +65,7 @@ describe('homelab:app generator', () => {
         image: { repository: 'traefik/whoami', tag: 'v1.10.4' },
         ports: [{ name: 'http', port: 80, http: true }],
         resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } },
-        health: { http: { path: '/' }, startGraceSeconds: 30 },
+        health: { http: { path: '/' }, probe: 'outside', startGraceSeconds: 30 },
         replicas: 1,
         monitoring: { alerts: true, dashboard: true },
         environments: { dev: {}, prod: {} },
@@ -462,7 +462,7 @@ describe('homelab:app generator', () => {
   });
 
   describe('Compose base', () => {
-    it('hardens the service and derives its healthcheck from the health spec', async () => {
+    it('hardens the service, and has deploy probe a new app from outside the container (any image, also one without wget)', async () => {
       await generate(WHOAMI);
 
       const compose = readDoc(tree, `${COMPOSE}/base/whoami/compose.yaml`);
@@ -478,15 +478,17 @@ describe('homelab:app generator', () => {
       expect(service.security_opt).toEqual(['no-new-privileges:true']);
       expect(service.tmpfs).toEqual(['/tmp:size=64m']);
       expect(service.expose).toEqual([80]);
-      expect(service.healthcheck).toEqual({
-        test: ['CMD', 'wget', '-q', '--spider', 'http://127.0.0.1:80/'],
-        interval: '10s',
-        timeout: '5s',
-        retries: 3,
-        start_period: '30s',
-      });
+      expect(service.healthcheck).toBeUndefined();
       expect(service.deploy.resources).toEqual({ limits: { memory: '256m' }, reservations: { memory: '64m' } });
-      expect(service.labels).toEqual({ 'homelab.app': 'whoami', logging: 'promtail', 'logging.job': 'whoami' });
+      expect(service.labels).toEqual({
+        'homelab.app': 'whoami',
+        'homelab.health.probe': 'outside',
+        'homelab.health.port': '80',
+        'homelab.health.path': '/',
+        'homelab.health.start-period': '30s',
+        logging: 'promtail',
+        'logging.job': 'whoami',
+      });
       expect(service.env_file).toBeUndefined();
       expect(service.volumes).toBeUndefined();
       expect(compose.volumes).toBeUndefined();
@@ -504,7 +506,8 @@ describe('homelab:app generator', () => {
       ]);
       expect(compose.volumes).toEqual({ data: { labels: { 'homelab.backup': 'true' } }, cache: { labels: { 'homelab.backup': 'true' } } });
       expect(service.labels['docker-volume-backup.stop-during-backup']).toBe('vault');
-      expect(service.healthcheck.test).toEqual(['CMD', 'wget', '-q', '--spider', 'http://127.0.0.1:8080/']);
+      expect(service.healthcheck).toBeUndefined();
+      expect(service.labels['homelab.health.port']).toBe('8080');
     });
 
     it('lists every secret key with an empty value in .env.example', async () => {

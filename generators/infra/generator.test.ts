@@ -7,6 +7,9 @@ import { parseDoc, readDoc, readDocs, readText, treeFiles, workspaceTree, worksp
 import initGenerator from '../init/generator';
 import appGenerator from '../app/generator';
 import infraGenerator from './generator';
+import syncGenerator from '../sync/generator';
+import { HomelabError } from '../../tools/homelab/src/errors';
+import { specOf, writeSpec } from '../../tests/support/spec';
 import type { InfraGeneratorSchema } from './schema';
 
 const EMAIL = 'admin@example.org';
@@ -344,6 +347,97 @@ describe('homelab:infra generator', () => {
       expect(app.spec.destination).toEqual({ server: 'https://lab.home.arpa:6443', namespace: 'postgres' });
       expect(readDoc(tree, `${COMPOSE}/environments/lab/postgres/compose.generated.yaml`).name).toBe('postgres');
       expect(readDoc(tree, `${COMPOSE}/environments/prod/postgres/compose.generated.yaml`).name).toBe('postgres');
+    });
+  });
+
+  describe('an app that depends on a component', () => {
+    /** The app's own NetworkPolicy (the second document: the first denies everything). */
+    const egressNamespaces = () =>
+      readDocs(tree, 'applications/kubernetes/base/web/components/network-policy/networkpolicy.yaml')[1]
+        .spec.egress.flatMap((rule: { to: { namespaceSelector?: { matchLabels: Record<string, string> } }[] }) => rule.to)
+        .map((to: { namespaceSelector?: { matchLabels: Record<string, string> } }) => to.namespaceSelector?.matchLabels['kubernetes.io/metadata.name'])
+        .filter((ns: string | undefined) => ns !== undefined && ns !== 'kube-system');
+    const dependOn = async (...components: string[]) => {
+      writeSpec(tree, specOf('web', { dependsOn: components }));
+      await syncGenerator(tree);
+    };
+
+    it.each([
+      { component: 'ingress', namespace: 'traefik' },
+      { component: 'cert-manager', namespace: 'cert-manager' },
+      { component: 'external-secrets', namespace: 'external-secrets' },
+      { component: 'monitoring', namespace: 'monitoring' },
+      { component: 'logging', namespace: 'logging' },
+      { component: 'backup', namespace: 'volsync-system' },
+      { component: 'postgres', namespace: 'postgres' },
+    ])('allows egress to $component in its namespace $namespace, not to a namespace named after it', async ({ component, namespace }) => {
+      await add(component);
+
+      await dependOn(component);
+
+      expect(egressNamespaces()).toEqual([namespace]);
+    });
+
+    it('covers every catalog component in the table above', () => {
+      expect(COMPONENT_NAMES).toEqual(['ingress', 'cert-manager', 'external-secrets', 'monitoring', 'logging', 'backup', 'postgres']);
+    });
+
+    it.each([
+      { provider: 'velero', namespace: 'velero' },
+      { provider: 'k8up', namespace: 'k8up' },
+    ])('allows egress to the $provider operator when that is the backup provider', async ({ provider, namespace }) => {
+      await setup(
+        workspaceYamlWith((c) => {
+          c.backup = { provider, s3: { endpoint: 'https://s3.example.org', bucket: 'homelab' } };
+        }),
+      );
+      await add('backup');
+
+      await dependOn('backup');
+
+      expect(egressNamespaces()).toEqual([namespace]);
+    });
+
+    it('follows homelab.yaml ingress.namespace and monitoring.namespace', async () => {
+      await setup(
+        workspaceYamlWith((c) => {
+          c.ingress = { namespace: 'edge' };
+          c.monitoring = { namespace: 'observability' };
+        }),
+      );
+      await add('ingress');
+      await add('monitoring');
+
+      await dependOn('ingress', 'monitoring');
+
+      expect(egressNamespaces()).toEqual(['edge', 'observability']);
+    });
+
+    it("follows a namespace edited in the component's spec", async () => {
+      await add('postgres');
+      const spec = 'infrastructure/specs/postgres.yaml';
+      tree.write(spec, readText(tree, spec).replace('namespace: postgres', 'namespace: databases'));
+
+      await dependOn('postgres');
+
+      expect(egressNamespaces()).toEqual(['databases']);
+    });
+
+    it('is refused by nx sync while the component is not installed, with one line naming it and the fix, and nothing is written', async () => {
+      await add('ingress');
+      await dependOn('ingress');
+      const before = treeFiles(tree);
+      const file = writeSpec(tree, specOf('web', { dependsOn: ['ingress', 'postgres'] }));
+      const written = treeFiles(tree);
+
+      const error = await syncGenerator(tree).then(() => new Error('expected a refusal'), (e: Error) => e);
+
+      expect(error).toBeInstanceOf(HomelabError);
+      expect(error.message).toBe(
+        'applications/specs/web.yaml: dependsOn "postgres" is not an infrastructure component of this workspace (no infrastructure/specs/postgres.yaml); add it with `npx nx g homelab:infra postgres`, or remove it from dependsOn',
+      );
+      expect(treeFiles(tree)).toEqual(written);
+      expect({ ...written, [file]: '' }).toEqual({ ...before, [file]: '' });
     });
   });
 

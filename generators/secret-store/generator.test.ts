@@ -1,6 +1,9 @@
 import { logger, type Tree } from '@nx/devkit';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseDoc, readDoc, readDocs, readText, treeFiles, WHOAMI, workspaceTree } from '../../tests/support/workspace';
+import { parseDoc, parseDocs, readDoc, readDocs, readText, treeFiles, WHOAMI, workspaceTree } from '../../tests/support/workspace';
+import { HomelabError } from '../../tools/homelab/src/errors';
+import { renderStore, storeSpecFromOptions } from '../../tools/homelab/src/infra/secret-store';
+import syncGenerator from '../sync/generator';
 import appGenerator from '../app/generator';
 import infraGenerator from '../infra/generator';
 import initGenerator from '../init/generator';
@@ -78,6 +81,40 @@ describe('homelab:secret-store generator', () => {
     expect(parseDoc(text).secrets.store).toBe('onepassword');
     expect(text).toContain('# The URL ArgoCD clones this repository from.');
     expect(readDoc(tree, 'applications/kubernetes/base/whoami/externalsecret.yaml').spec.secretStoreRef.name).toBe('onepassword');
+  });
+
+  it('says where the bootstrap step is, in one complete sentence', async () => {
+    await secretStoreGenerator(tree, { provider: 'doppler' });
+
+    expect(vi.mocked(logger.info)).toHaveBeenCalledWith(
+      'doppler: bootstrap: see the comment at the top of platform/secrets/stores/doppler.yaml (the credential lives in external-secrets); docs/infrastructure.md ("Secret stores") lists each provider\'s bootstrap credential and how deploy reads the same keys on Compose',
+    );
+  });
+
+  it('refuses, at sync, a hand-edited 1Password vault that could break out of the store file\'s comment', async () => {
+    await secretStoreGenerator(tree, { provider: 'onepassword' });
+    const spec = `${SPECS}/onepassword.yaml`;
+    const store = readText(tree, `${STORES}/onepassword.yaml`);
+    tree.write(spec, readText(tree, spec).replace('vault: homelab', 'vault: "homelab\\nkind: Secret"'));
+
+    const error = await syncGenerator(tree).then(() => new Error('expected a refusal'), (e: Error) => e);
+
+    expect(error).toBeInstanceOf(HomelabError);
+    expect(error.message).toContain(`${spec}`);
+    expect(error.message).toContain('settings.vault');
+    expect(error.message).not.toContain('\n');
+    expect(readText(tree, `${STORES}/onepassword.yaml`)).toBe(store);
+  });
+
+  it('keeps every store value in the file\'s comments on one line, even one the schema never saw', () => {
+    const vault = 'homelab\nkind: Secret\u2028# x';
+    const spec = storeSpecFromOptions({ provider: 'onepassword' });
+    const file = renderStore({ ...spec, settings: { ...spec.settings, vault } });
+    const comment = file.content.split('\n').find((l) => l.startsWith('# 1Password:'));
+
+    expect(comment).toBe('# 1Password: store key = item, property = field (op://homelab\\nkind: Secret\\u2028# x/<item>/<field>).');
+    expect(parseDocs(file.content).map((d) => d.kind)).toEqual(['ClusterSecretStore']);
+    expect(parseDoc(file.content, '1.1').spec.provider.onepasswordSDK.vault).toBe(vault);
   });
 
   it('changes no file of the apps without --default', async () => {

@@ -159,6 +159,5 @@ export function cacheHits(output: string): { hits: number; tasks: number } | nul
 }
 
 function stripAnsi(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/\x1b\[[0-9;]*m/g, '');
 }

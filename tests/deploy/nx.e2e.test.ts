@@ -46,12 +46,13 @@ describe.skipIf(compose.skip)('npx nx run <app>:deploy', () => {
     [PORTS.app, PORTS.db, PORTS.prodApp] = await freePorts(3);
     ws = DeployWorkspace.create('deploy-nx');
     ws.addApp({ name: SHOP, image: 'homelab-test/busybox:1', port: PORTS.app });
+    // The component first: sync refuses a dependsOn that names no component of the workspace.
+    addComponent(ws, CACHE, PORTS.db);
     ws.editSpec(SHOP, (spec) => {
       spec.dependsOn = [CACHE];
     });
     ws.override(SHOP, 'dev', busyboxOverride(PORTS.app));
     ws.override(SHOP, 'prod', busyboxOverride(PORTS.prodApp));
-    addComponent(ws, CACHE, PORTS.db);
     for (const project of [`${SHOP}-dev`, SHOP, `${CACHE}-dev`]) ws.track(project);
   });
 

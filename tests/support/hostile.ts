@@ -50,6 +50,12 @@ export const HOSTILE_ENV: Readonly<Record<string, string>> = {
   DOLLAR: 'pa$$word $HOME ${HOME} $(date) ${UNSET:?boom}',
   BRACES: '{{ .Values.x }}',
   LONG: `${'x: '.repeat(1333)}end`,
+  // Over 40 characters with line breaks: the yaml library folds such double-quoted strings unless told not to.
+  MULTILINE_LONG: 'a value longer than forty characters here\nsecond line',
+  MULTILINE_INDENTED: '  leading spaces on a first line over forty chars\n    a deeper second line\n',
+  MULTILINE_UNICODE: 'ünïcødé ✓ 🏠 漢字 on a first line longer than forty\n第二行 ✓\n\n',
+  MULTILINE_SPECIALS: `say "hi", it's a first line of more than forty chars\nnext: line # not a comment\n- not an item`,
+  MULTILINE_CRLF: 'windows line endings on a value over forty chars\r\nsecond\r\n',
 };
 
 /** Hosts that are valid but look like YAML specials (a wildcard is an alias marker when plain). */
@@ -62,7 +68,20 @@ export const HOSTILE_HOSTS: readonly string[] = [
 ];
 
 /** A health command whose items YAML 1.1 or Compose would otherwise read differently. */
-export const HOSTILE_COMMAND: readonly string[] = ['/bin/check', '--flag=yes', 'on', '1_000', '# not a comment', 'a: b', '*alias', "it's", '"q"', 'cost $5', '2001-12-14'];
+export const HOSTILE_COMMAND: readonly string[] = [
+  '/bin/check',
+  '--flag=yes',
+  'on',
+  '1_000',
+  '# not a comment',
+  'a: b',
+  '*alias',
+  "it's",
+  '"q"',
+  'cost $5',
+  '2001-12-14',
+  'an argument of more than forty characters, then\n  an indented second line',
+];
 
 /** Compose interpolates `$`; a rendered Compose file doubles it so that Compose reads back the exact value. */
 export function composeForm(value: string): string {

@@ -1,8 +1,7 @@
 import type { FileHost } from '../host';
 import { type AppOptions, checkAppName, specFromOptions } from './options';
-import { type ApplyResult, applyRendered, assertNameFree, listAppNames, readAppSpec, readWorkspace, renderAppWithSpec } from './plan';
+import { type ApplyResult, applyRendered, assertNameFree, listAppNames, normalizeAppOnHost, readAppSpec, readWorkspace, renderAppWithSpec } from './plan';
 import { renderApp } from '../render/app';
-import { normalizeApp } from '../spec/normalize';
 import { HomelabError } from '../errors';
 import { syncInfrastructure } from '../infra/sync';
 
@@ -16,7 +15,7 @@ export function generateApp(host: FileHost, options: AppOptions): ApplyResult {
   const workspace = readWorkspace(host);
   assertNameFree(host, name, Boolean(options.force));
   const spec = specFromOptions(options, workspace);
-  const files = renderAppWithSpec(spec, workspace);
+  const files = renderAppWithSpec(host, spec, workspace);
   return applyRendered(host, name, files);
 }
 
@@ -32,7 +31,7 @@ export function syncAll(host: FileHost, check = false): string[] {
   const failures: string[] = [];
   for (const name of listAppNames(host)) {
     try {
-      const files = renderApp(normalizeApp(readAppSpec(host, name), workspace));
+      const files = renderApp(normalizeAppOnHost(host, readAppSpec(host, name), workspace));
       const result = applyRendered(host, name, files, check);
       changes.push(...result.written, ...result.deleted.map((d) => `${d} (no longer rendered)`));
     } catch (error) {

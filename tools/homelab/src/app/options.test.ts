@@ -86,7 +86,7 @@ describe('specFromOptions', () => {
       image: { repository: 'traefik/whoami', tag: 'v1.10.4' },
       ports: [{ name: 'http', port: 80, http: true }],
       resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } },
-      health: { http: { path: '/' }, startGraceSeconds: 30 },
+      health: { http: { path: '/' }, probe: 'outside', startGraceSeconds: 30 },
       replicas: 1,
       monitoring: { alerts: true, dashboard: true },
       environments: { dev: {}, prod: {} },

@@ -118,7 +118,10 @@ export function specFromOptions(options: AppOptions, workspace: WorkspaceConfig)
   if (secretKeys.length > 0) spec.secrets = secretKeys.map((key) => ({ key, remoteKey: name, property: key }));
   if (volumes.length > 0) spec.volumes = volumes;
   spec.resources = { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } };
-  spec.health = { http: { path: '/' }, startGraceSeconds: 30 };
+  // New apps are probed from outside the container on Compose: that works with any image that
+  // serves HTTP, also one without wget or a shell (FROM scratch, distroless), such as the
+  // README's traefik/whoami. A spec without health.probe keeps the in-container check (exec).
+  spec.health = { http: { path: '/' }, probe: 'outside', startGraceSeconds: 30 };
   if (host) spec.ingress = { host, tls: true };
   spec.replicas = 1;
   spec.monitoring = { alerts: true, dashboard: true };

@@ -3,22 +3,28 @@ import { type FileHost, listFilesRecursive } from '../host';
 import { renderApp } from '../render/app';
 import type { RenderedFile } from '../render/engine';
 import { parseAppSpec, parseWorkspaceConfig, stringifyAppSpec, WORKSPACE_FILE } from '../spec/io';
-import { appPaths, normalizeApp } from '../spec/normalize';
+import { INFRA_SPECS_DIR, readDependencies } from '../infra/spec';
+import { appPaths, normalizeApp, type NormalizedApp } from '../spec/normalize';
 import type { AppSpec, WorkspaceConfig } from '../spec/types';
 
 export const APP_SPECS_DIR = 'applications/specs';
-export const INFRA_SPECS_DIR = 'infrastructure/specs';
+export { INFRA_SPECS_DIR };
 
 export function readWorkspace(host: FileHost): WorkspaceConfig {
   return parseWorkspaceConfig(host.read(WORKSPACE_FILE));
 }
 
 /** The spec file and every file it renders, in memory. Throws before anything is written. */
-export function renderAppWithSpec(spec: AppSpec, workspace: WorkspaceConfig): RenderedFile[] {
+export function renderAppWithSpec(host: FileHost, spec: AppSpec, workspace: WorkspaceConfig): RenderedFile[] {
   const specFile: RenderedFile = { path: appPaths(spec.name).spec, content: stringifyAppSpec(spec), owner: 'spec' };
   // The written spec must read back to the same spec: proves the serializer and the schema agree.
   const reread = parseAppSpec(specFile.content, specFile.path);
-  return [specFile, ...renderApp(normalizeApp(reread, workspace))];
+  return [specFile, ...renderApp(normalizeAppOnHost(host, reread, workspace))];
+}
+
+/** normalizeApp with what the app depends on read from the workspace's component specs. */
+export function normalizeAppOnHost(host: FileHost, spec: AppSpec, workspace: WorkspaceConfig): NormalizedApp {
+  return normalizeApp(spec, workspace, readDependencies(host, workspace, spec.dependsOn ?? []));
 }
 
 /** Is the name free? Apps and infrastructure components share one project namespace in Nx. */

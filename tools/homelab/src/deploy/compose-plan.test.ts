@@ -51,6 +51,9 @@ function container(service: string, overrides: Partial<ContainerInfo> = {}): Con
     imageLabel: `sha256:${service}`,
     image: `sha256:${service}`,
     imageRef: 'x',
+    labels: {},
+    networkMode: 'host',
+    addresses: [],
     ...overrides,
   };
 }

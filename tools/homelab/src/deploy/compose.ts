@@ -4,6 +4,7 @@ import { composeProjectDir, distPaths, ensureRendered } from '../build/render';
 import { type ComposeModel, type ComposePlan, describePlan, displaced, parseCompose, planChanges, waitTimeoutSeconds } from './compose-plan';
 import { type ContainerInfo, Docker, describeState, isUp } from './docker';
 import { unifiedDiff } from './diff';
+import { engineIsLocal, probeFromOutside } from './outside-probe';
 import { DeployError } from './errors';
 import { InterruptedError, type ToolRunner } from './process';
 import type { Reporter } from './progress';
@@ -104,10 +105,18 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
     }
 
     const created: string[] = [];
+    // Services with health.probe outside: deploy is their health check (outside-probe.ts).
+    const probed = new Map<string, string>();
+    const local = engineIsLocal(req.settings.compose?.context, ctx.env);
+    const probe = async (containers: ContainerInfo[]) => {
+      for (const [id, what] of await probeFromOutside(containers, report, local, () => tools.interrupted)) probed.set(id, what);
+    };
     try {
       // Nothing changed and everything is up: no Compose call at all (it would recreate nothing either).
-      if (plan.changed || !before.every(isUp)) await apply(compose, docker, next, plan, created, report);
-      else report.step('apply', 'nothing to change: every container is up to date, running and healthy');
+      if (plan.changed || !before.every(isUp)) {
+        await apply(compose, docker, next, plan, created, report, probe);
+        await probe((await docker.containers(model.project)).filter((c) => !probed.has(c.id)));
+      } else report.step('apply', 'nothing to change: every container is up to date, running and healthy');
     } catch (error) {
       const interrupted = error instanceof InterruptedError || tools.interrupted;
       report.step('failed', interrupted ? 'interrupted: rolling back' : 'the new version did not come up: rolling back');
@@ -120,7 +129,10 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
     const after = await docker.containers(model.project, { uninterruptible: true });
     const kept = new Set(before.map((c) => c.id));
     const fresh = after.filter((c) => !kept.has(c.id));
-    for (const c of after) report.step('verify', `${c.name}: ${c.running ? 'running' : c.status}${c.health ? `, ${c.health}` : ''}`);
+    for (const c of after) {
+      const health = c.health ?? (probed.has(c.id) ? `healthy (${probed.get(c.id)})` : undefined);
+      report.step('verify', `${c.name}: ${c.running ? 'running' : c.status}${health ? `, ${health}` : ''}`);
+    }
     const images: ComposeRecord['images'] = {};
     for (const s of model.services) images[s.name] = { ref: s.image, id: imageIds.get(s.image) ?? '' };
     state.write('compose.yaml', rendered.text);
@@ -269,7 +281,15 @@ async function ensureImages(
  * healthy, then stop the old), then one `up --wait` that converges everything else and
  * recreates nothing whose configuration did not change.
  */
-async function apply(compose: ComposeCli, docker: Docker, next: Runnable, plan: ComposePlan, created: string[], report: Reporter): Promise<void> {
+async function apply(
+  compose: ComposeCli,
+  docker: Docker,
+  next: Runnable,
+  plan: ComposePlan,
+  created: string[],
+  report: Reporter,
+  probe: (containers: ContainerInfo[]) => Promise<void>,
+): Promise<void> {
   const timeout = String(waitTimeoutSeconds(next.model));
   for (const p of plan.services.filter((s) => s.action === 'rolling')) {
     const s = p.service;
@@ -288,6 +308,7 @@ async function apply(compose: ComposeCli, docker: Docker, next: Runnable, plan: 
     if (healthy.length < s.replicas) {
       throw new DeployError(`${s.name}: ${healthy.length} of ${s.replicas} new container(s) came up`);
     }
+    await probe(healthy);
     report.step('apply', `${s.name}: ${healthy.length} new container(s) healthy; stopping the ${oldIds.size} old one(s)`);
     await docker.stopAndRemove([...oldIds], s.stopGraceSeconds);
   }

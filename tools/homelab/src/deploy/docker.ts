@@ -24,6 +24,12 @@ export interface ContainerInfo {
   image: string;
   /** The image reference of its configuration. */
   imageRef: string;
+  /** Its labels (homelab.health.* asks deploy to probe it from outside). */
+  labels: Record<string, string>;
+  /** host, bridge, a network name, none, container:<id>. */
+  networkMode: string;
+  /** Its IP addresses, one per network it joined. */
+  addresses: string[];
 }
 
 /**
@@ -133,6 +139,8 @@ interface InspectedContainer {
   Image: string;
   RestartCount?: number;
   Config: { Image: string; Labels: Record<string, string> | null };
+  HostConfig?: { NetworkMode?: string };
+  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> | null };
   State: {
     Status: string;
     Running: boolean;
@@ -160,6 +168,11 @@ function toInfo(c: InspectedContainer): ContainerInfo {
     imageLabel: labels['com.docker.compose.image'] ?? '',
     image: c.Image,
     imageRef: c.Config.Image,
+    labels,
+    networkMode: c.HostConfig?.NetworkMode ?? '',
+    addresses: Object.values(c.NetworkSettings?.Networks ?? {})
+      .map((n) => n.IPAddress ?? '')
+      .filter((ip) => ip !== ''),
   };
 }
 

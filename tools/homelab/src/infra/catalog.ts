@@ -272,6 +272,16 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
 };
 
 /**
+ * The namespace a component runs in on Kubernetes: its spec's `namespace`, else the
+ * catalog's, which may follow homelab.yaml (`ingress.namespace`, `monitoring.namespace`)
+ * or the component's settings (the backup provider's operator).
+ * @example componentNamespace('backup', { settings: { provider: 'velero' } }, workspace) // 'velero'
+ */
+export function componentNamespace(name: ComponentName, spec: Pick<ComponentSpec, 'namespace' | 'settings'>, workspace: WorkspaceConfig): string {
+  return spec.namespace ?? CATALOG[name].namespace(workspace, spec.settings ?? {});
+}
+
+/**
  * The spec a new component starts from: everything the catalog pins, spelled out.
  * @example catalogSpec('postgres', {}, workspace).kubernetes.charts[0].version // '0.27.1'
  */

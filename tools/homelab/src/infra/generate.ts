@@ -147,7 +147,7 @@ export function generateSecretStore(host: FileHost, options: SecretStoreOptions)
   stage.write(storeSpecPath(spec.name), text);
   if (options.default) stage.write(WORKSPACE_FILE, withDefaultStore(workspaceText ?? '', spec.name).text);
   syncAll(stage);
-  const notes = [`bootstrap: see the comment at the top of ${storePath(spec.name)} (the credential lives in ${ESO_NAMESPACE}); docs/infrastructure.md lists each provider's`];
+  const notes = [`bootstrap: see the comment at the top of ${storePath(spec.name)} (the credential lives in ${ESO_NAMESPACE}); docs/infrastructure.md ("Secret stores") lists each provider's bootstrap credential and how deploy reads the same keys on Compose`];
   return { changed: stage.commit(), notes };
 }
 

@@ -2,7 +2,7 @@ import { InputError, show } from '../errors';
 import { checkPinned, formatImageRef, parseImageRef } from '../spec/image';
 import { quantityBytes } from '../spec/quantity';
 import type { WorkspaceConfig } from '../spec/types';
-import { CATALOG } from './catalog';
+import { CATALOG, componentNamespace } from './catalog';
 import { componentSpecPath } from './spec';
 import { environmentTargets } from './targets';
 import type { ChartSpec, ComponentName, ComponentSpec, SecretStoreSpec } from './types';
@@ -88,7 +88,7 @@ export interface NormalizedComponent {
   };
   environments: NormalizedComponentEnv[];
   gitops: { repoURL: string; revision: string; argocdNamespace: string; project: string };
-  paths: { spec: string; k8sBase: string; composeBase: string };
+  paths: ReturnType<typeof componentPaths>;
 }
 
 export const INFRA_PROJECT = 'infrastructure';
@@ -99,6 +99,8 @@ export function componentPaths(name: string) {
     spec: componentSpecPath(name),
     k8sBase: `infrastructure/kubernetes/base/${name}`,
     composeBase: `infrastructure/compose/base/${name}`,
+    /** The Kustomize base as an environment's overlay refers to it. */
+    baseFromOverlay: `../../../base/${name}`,
   };
 }
 
@@ -126,7 +128,7 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
     throw new InputError(`${where}: platforms lists compose, but ${name} has no Compose form (Traefik does TLS there); remove compose`);
   }
   const settings = spec.settings ?? {};
-  const namespace = spec.namespace ?? entry.namespace(workspace, settings);
+  const namespace = componentNamespace(name, spec, workspace);
   const release = workspace.monitoring?.release ?? 'kube-prometheus-stack';
   const store = workspace.secrets?.store ?? 'homelab';
   const has = (c: ComponentName) => context.components.has(c);

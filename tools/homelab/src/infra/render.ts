@@ -1,9 +1,6 @@
-import { assertParsesBack, handlebars, type Owner, renderTemplate, type RenderedFile, yamlDocument } from '../render/engine';
+import { assertParsesBack, type Owner, renderTemplate, type RenderedFile, yamlDocument } from '../render/engine';
 import { place, tidy } from '../render/app';
 import type { NormalizedComponent, NormalizedComponentEnv } from './normalize';
-
-// Alloy's configuration language quotes strings like JSON.
-handlebars().registerHelper('alloyString', (value: unknown) => JSON.stringify(String(value)));
 
 /**
  * One entry per template a component renders. `template` is the path under

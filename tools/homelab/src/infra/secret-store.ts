@@ -163,6 +163,8 @@ export function renderStore(spec: SecretStoreSpec, templatesDir?: string): Rende
     settings: { ...spec.settings, isConnect: spec.settings.mode === 'connect' },
     bootstrap: storeBootstrap(spec),
     esoNamespace: ESO_NAMESPACE,
+    // External Secrets' bitwarden-sdk-server, enabled in the external-secrets component's values.
+    bitwardenSdkURL: `https://bitwarden-sdk-server.${ESO_NAMESPACE}.svc.cluster.local:9998`,
     specPath: storeSpecPath(spec.name),
   };
   const output = storePath(spec.name);

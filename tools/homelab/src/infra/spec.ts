@@ -1,12 +1,14 @@
 import YAML from 'yaml';
-import { INFRA_SPECS_DIR } from '../app/plan';
 import { InputError } from '../errors';
 import type { FileHost } from '../host';
 import { parseYamlDocument } from '../spec/io';
+import type { Dependencies, Dependency } from '../spec/normalize';
 import { assertSchema } from '../spec/schema';
+import type { WorkspaceConfig } from '../spec/types';
+import { CATALOG, componentNamespace } from './catalog';
 import { COMPONENT_NAMES, type ComponentName, type ComponentSpec, type SecretStoreSpec } from './types';
 
-export { INFRA_SPECS_DIR };
+export const INFRA_SPECS_DIR = 'infrastructure/specs';
 
 export const STORE_SPECS_DIR = 'platform/secrets/specs';
 export const STORES_DIR = 'platform/secrets/stores';
@@ -65,6 +67,30 @@ export function readComponentSpec(host: FileHost, name: string): ComponentSpec {
   const text = host.read(file);
   if (text === null) throw new InputError(`${file} is missing; add the component with nx g homelab:infra ${name}`);
   return parseComponentSpec(text, file);
+}
+
+/**
+ * The components an app's `dependsOn` names, as the workspace holds them: whether each
+ * runs on Kubernetes and in which namespace (its NetworkPolicy allows egress there). A
+ * name without a spec is left out, for normalizeApp to refuse. A component outside the
+ * catalog (a spec written by hand) says its namespace itself, if it has one.
+ */
+export function readDependencies(host: FileHost, workspace: WorkspaceConfig, names: readonly string[]): Dependencies {
+  const found = new Map<string, Dependency>();
+  for (const name of new Set(names)) {
+    const file = componentSpecPath(name);
+    if (!host.isFile(file)) continue;
+    if ((COMPONENT_NAMES as readonly string[]).includes(name)) {
+      const spec = readComponentSpec(host, name);
+      const kubernetes = (spec.platforms ?? CATALOG[spec.name].platforms).includes('kubernetes');
+      found.set(name, { kubernetes, namespace: kubernetes ? componentNamespace(spec.name, spec, workspace) : null });
+    } else {
+      const spec = parseYamlDocument(host.read(file) ?? '', file) as { platforms?: unknown; namespace?: unknown } | null;
+      const kubernetes = !Array.isArray(spec?.platforms) || spec.platforms.includes('kubernetes');
+      found.set(name, { kubernetes, namespace: typeof spec?.namespace === 'string' ? spec.namespace : null });
+    }
+  }
+  return found;
 }
 
 /** Every secret store spec of the workspace, sorted by name. */

@@ -243,7 +243,6 @@ let yamlModule: typeof YamlModule | undefined;
 
 /** The yaml library, loaded on first use. */
 function yaml(): typeof YamlModule {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   yamlModule ??= require('yaml') as typeof YamlModule;
   return yamlModule;
 }

@@ -5,13 +5,13 @@ import { specOf } from '../../../../tests/support/spec';
 import { makeTempDir, parseDoc, parseDocs, removeDir, WORKSPACE_YAML } from '../../../../tests/support/workspace';
 import { RenderError } from '../errors';
 import { parseWorkspaceConfig } from '../spec/io';
-import { normalizeApp } from '../spec/normalize';
+import { type Dependencies, normalizeApp } from '../spec/normalize';
 import type { AppSpec, WorkspaceConfig } from '../spec/types';
 import { renderApp } from './app';
 import { TEMPLATES_DIR, type RenderedFile } from './engine';
 
 const workspace = parseWorkspaceConfig(WORKSPACE_YAML);
-const render = (spec: AppSpec, ws: WorkspaceConfig = workspace) => renderApp(normalizeApp(spec, ws));
+const render = (spec: AppSpec, ws: WorkspaceConfig = workspace, dependencies: Dependencies = new Map()) => renderApp(normalizeApp(spec, ws, dependencies));
 const byPath = (files: RenderedFile[]) => new Map(files.map((f) => [f.path, f]));
 const doc = (files: RenderedFile[], file: string) => {
   const found = byPath(files).get(file);
@@ -106,8 +106,19 @@ describe('renderApp', () => {
     });
   });
 
+  it.each([
+    { probe: 'outside' as const, healthcheck: undefined, probes: true },
+    { probe: 'none' as const, healthcheck: undefined, probes: false },
+  ])('with health.probe $probe, renders no Compose healthcheck (Kubernetes probes: $probes)', ({ probe, healthcheck, probes }) => {
+    const files = render(specOf('web', { health: { probe } }));
+
+    expect(doc(files, 'applications/compose/base/web/compose.yaml').services.web.healthcheck).toEqual(healthcheck);
+    const container = doc(files, `${BASE}/deployment.yaml`).spec.template.spec.containers[0];
+    expect(['startupProbe', 'livenessProbe', 'readinessProbe'].filter((p) => p in container)).toEqual(probes ? ['startupProbe', 'livenessProbe', 'readinessProbe'] : []);
+  });
+
   it('allows egress to the namespace of each infrastructure dependency', () => {
-    const files = render(specOf('web', { dependsOn: ['postgres'] }));
+    const files = render(specOf('web', { dependsOn: ['postgres'] }), workspace, new Map([['postgres', { kubernetes: true, namespace: 'postgres' }]]));
     const allow = parseDocs(byPath(files).get(`${BASE}/components/network-policy/networkpolicy.yaml`)!.content)[1];
 
     expect(allow.spec.egress).toContainEqual({ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'postgres' } } }] });
@@ -175,8 +186,8 @@ describe('renderApp', () => {
       fs.cpSync(TEMPLATES_DIR, dir, { recursive: true });
       fs.appendFileSync(path.join(dir, 'app/applications/kubernetes/base/__name__/service.yaml.hbs'), 'spec: {}\n');
 
-      expect(() => renderApp(normalizeApp(specOf('web'), workspace), dir)).toThrow(RenderError);
-      expect(() => renderApp(normalizeApp(specOf('web'), workspace), dir)).toThrow(/^applications\/kubernetes\/base\/web\/service\.yaml: rendered YAML does not parse back/);
+      expect(() => renderApp(normalizeApp(specOf('web'), workspace, new Map()), dir)).toThrow(RenderError);
+      expect(() => renderApp(normalizeApp(specOf('web'), workspace, new Map()), dir)).toThrow(/^applications\/kubernetes\/base\/web\/service\.yaml: rendered YAML does not parse back/);
     });
   });
 });

@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir, removeDir } from '../../../../tests/support/workspace';
 import { RenderError } from '../errors';
-import { assertParsesBack, composeLiteral, renderTemplate, yamlBlock, yamlFlow, yamlScalar } from './engine';
+import { assertParsesBack, composeLiteral, envKey, lineText, renderTemplate, yamlBlock, yamlDocument, yamlFlow, yamlScalar } from './engine';
 
 /** Reads a scalar back as a YAML 1.2 parser (the yaml library) and a YAML 1.1 parser (kubectl) would. */
 function readBack(emitted: string, version: '1.1' | '1.2'): unknown {
@@ -83,8 +83,23 @@ const HOSTILE_STRINGS = [
   'nul\u0000byte',
   'bell\u0007',
   '$HOME ${HOME} $$',
+  '../',
+  './1',
+  '../1e3',
   '{{ .Values.x }}',
   'x: '.repeat(1400),
+  // Over 40 characters with line breaks: the yaml library folds such double-quoted strings by default.
+  'first line of a value here\nsecond line of it',
+  'say "hi" to a long line of forty-plus chars\nand the next',
+  "it's a long line of forty-plus characters\nand the next one",
+  '  leading spaces on a long first line here\n  and on the second\n',
+  'ünïcødé ✓ 🏠 漢字 on a long line, more than forty\n第二行 ✓\n\n',
+  `${'long '.repeat(30)}\n${'line '.repeat(30)}\n`,
+  'windows line endings on a long value here\r\nsecond line\r\n',
+  'a trailing space before the break, long enough \n next',
+  '\n\nstarts with two line breaks and is longer than forty',
+  '# a comment-like first line that runs past forty\n- and a list-like second',
+  'key: value on a line that runs past forty chars\nother: value',
 ];
 
 describe('yamlScalar', () => {
@@ -117,7 +132,7 @@ describe('yamlScalar', () => {
     expect(yamlScalar(`a${char}b`)).toBe(`"a${escape}b"`);
   });
 
-  it.each(['plain', 'traefik/whoami:v1.10.4', 'ghcr.io/owner/app', 'RuntimeDefault', 'http'])('leaves the ordinary string %s plain', (value) => {
+  it.each(['plain', 'traefik/whoami:v1.10.4', 'ghcr.io/owner/app', 'RuntimeDefault', 'http', '../../../base/web', './run.sh'])('leaves the ordinary string %s plain', (value) => {
     expect(yamlScalar(value)).toBe(value);
   });
 
@@ -156,12 +171,36 @@ describe('yamlFlow', () => {
     expect(readBack(emitted, '1.1')).toEqual(list);
   });
 
+  it('keeps long multi-line items on one line, and both YAML versions read them back exactly', () => {
+    const list = HOSTILE_STRINGS.filter((s) => s.length > 40 && s.includes('\n'));
+    const emitted = yamlFlow(list);
+
+    expect(emitted).not.toMatch(/[\n\r]/);
+    expect(readBack(emitted, '1.2')).toEqual(list);
+    expect(readBack(emitted, '1.1')).toEqual(list);
+  });
+
   it('emits a map on one line in flow style', () => {
     expect(readBack(yamlFlow({ port: 53, protocol: 'UDP', on: 'yes' }), '1.1')).toEqual({ port: 53, protocol: 'UDP', on: 'yes' });
   });
 
   it('refuses undefined', () => {
     expect(() => yamlFlow(undefined)).toThrow(RenderError);
+  });
+});
+
+describe('yamlDocument', () => {
+  const value = {
+    env: { MULTI: HOSTILE_STRINGS.filter((s) => s.includes('\n')), plain: 'x' },
+    nested: { deeper: [{ text: 'first line of a value here\nsecond line of it' }, { text: '  indented\n\n\n' }] },
+  };
+
+  it.each(['1.1', '1.2'] as const)('writes nested multi-line strings that YAML %s reads back exactly', (version) => {
+    const text = yamlDocument(value);
+    const doc = YAML.parseDocument(text, { version, uniqueKeys: true });
+
+    expect(doc.errors).toEqual([]);
+    expect(doc.toJS()).toEqual(value);
   });
 });
 
@@ -222,6 +261,45 @@ describe('yamlBlock', () => {
 
   it('refuses a value that is not a string', () => {
     expect(() => yamlBlock(42, 4)).toThrow(RenderError);
+  });
+});
+
+describe('lineText', () => {
+  it.each(HOSTILE_STRINGS.map((s) => [JSON.stringify(s).slice(0, 40), s]))('keeps %s inside one YAML comment line', (_label, value) => {
+    const text = `# ${lineText(value)}\nkey: v\n`;
+
+    expect(text.split('\n')).toHaveLength(3);
+    for (const version of ['1.1', '1.2'] as const) {
+      expect(YAML.parse(text, { version })).toEqual({ key: 'v' });
+    }
+  });
+
+  it.each([
+    ['a\nb', 'a\\nb'],
+    ['a\r\nb', 'a\\r\\nb'],
+    ['a\u2028b\u2029c\u0085d', 'a\\u2028b\\u2029c\\u0085d'],
+    ['bell\u0007', 'bell\\u0007'],
+    ['tab\tand ünïcødé ✓', 'tab\tand ünïcødé ✓'],
+    [80, '80'],
+  ])('writes %j as %s', (value, expected) => {
+    expect(lineText(value)).toBe(expected);
+  });
+
+  it.each([
+    ['undefined', undefined],
+    ['an object', { a: 1 }],
+  ])('refuses %s', (_label, value) => {
+    expect(() => lineText(value)).toThrow(RenderError);
+  });
+});
+
+describe('envKey', () => {
+  it('passes an environment variable name through', () => {
+    expect(envKey('API_TOKEN')).toBe('API_TOKEN');
+  });
+
+  it.each(['A=B', 'A\nB=1', '1X', '', 3])('refuses %j, which a dotenv file would misread', (value) => {
+    expect(() => envKey(value)).toThrow(RenderError);
   });
 });
 

@@ -17,7 +17,14 @@ export interface RenderedFile {
   owner: Owner;
 }
 
-const scalarOptions: YAML.ToStringOptions = { lineWidth: 0, minContentWidth: 0, blockQuote: false };
+/**
+ * No folding, ever: `lineWidth: 0` keeps long lines whole, and an unbounded
+ * `doubleQuotedMinMultiLineLength` keeps the line breaks of a double-quoted string as
+ * `\n` escapes. The yaml library otherwise folds double-quoted strings of 40 characters
+ * or more onto continuation lines indented for where it thinks the scalar sits, which a
+ * helper that emits one scalar into a template cannot know (the lines landed at column 0).
+ */
+const scalarOptions: YAML.ToStringOptions = { lineWidth: 0, minContentWidth: 0, blockQuote: false, doubleQuotedMinMultiLineLength: Number.MAX_SAFE_INTEGER };
 
 /** Characters YAML 1.1 parsers (Go's yaml in kubectl, kustomize and Compose) read as line breaks or a BOM. */
 const GO_BREAKS = /[\u0085\u2028\u2029\ufeff]/;
@@ -27,10 +34,12 @@ const GO_BREAKS = /[\u0085\u2028\u2029\ufeff]/;
  * `on`, `1_000`, `1:20` or `2001-12-14` are plain strings; kubectl reads YAML 1.1 and
  * Go's yaml.v3 (kustomize, Compose) reads `1_000`, `0X1F` or dates as numbers and
  * times, and both fold U+2028/U+2029/U+0085 as line breaks. Such strings, and any
- * string that starts like a number, are double-quoted.
+ * string that starts like a number (a relative path `./`, `../` does not), are double-quoted. `inline`: the string is emitted
+ * on one line (a scalar or flow item in a template), so a line break must be an escape
+ * too; in a whole document the library indents multi-line strings itself.
  */
-function mustDoubleQuote(value: string): boolean {
-  if (GO_BREAKS.test(value) || /^[-+]?[._0-9]/.test(value)) return true;
+function mustDoubleQuote(value: string, inline: boolean): boolean {
+  if (GO_BREAKS.test(value) || (/^[-+]?[._0-9]/.test(value) && !/^\.\.?\//.test(value)) || (inline && /[\n\r]/.test(value))) return true;
   try {
     return YAML.parse(YAML.stringify(value, scalarOptions), { version: '1.1' }) !== value;
   } catch {
@@ -55,7 +64,7 @@ export function yamlScalar(value: unknown): string {
     throw new RenderError(`yaml helper got an object; use yamlFlow for lists and maps`);
   }
   if (value === undefined) throw new RenderError('yaml helper got undefined; the normalized spec misses a value');
-  if (typeof value === 'string' && mustDoubleQuote(value)) {
+  if (typeof value === 'string' && mustDoubleQuote(value, true)) {
     return escapeGoBreaks(YAML.stringify(value, { ...scalarOptions, defaultStringType: 'QUOTE_DOUBLE' }).trimEnd());
   }
   return YAML.stringify(value, scalarOptions).trimEnd();
@@ -68,7 +77,7 @@ export function yamlFlow(value: unknown): string {
   if (YAML.isCollection(doc.contents)) doc.contents.flow = true;
   YAML.visit(doc, {
     Scalar(_key, node) {
-      if (typeof node.value === 'string' && mustDoubleQuote(node.value)) node.type = 'QUOTE_DOUBLE';
+      if (typeof node.value === 'string' && mustDoubleQuote(node.value, true)) node.type = 'QUOTE_DOUBLE';
     },
   });
   return escapeGoBreaks(doc.toString({ ...scalarOptions, flowCollectionPadding: false }).trimEnd());
@@ -83,7 +92,7 @@ export function yamlDocument(value: unknown): string {
   const doc = new YAML.Document(value);
   YAML.visit(doc, {
     Scalar(_key, node) {
-      if (typeof node.value === 'string' && mustDoubleQuote(node.value)) node.type = 'QUOTE_DOUBLE';
+      if (typeof node.value === 'string' && mustDoubleQuote(node.value, false)) node.type = 'QUOTE_DOUBLE';
     },
   });
   return escapeGoBreaks(doc.toString({ ...scalarOptions, blockQuote: 'literal' }));
@@ -121,6 +130,41 @@ export function yamlBlock(value: unknown, indent: number): string {
   return `|${chomp}\n${lines.map((l) => (l === '' ? '' : pad + l)).join('\n')}`;
 }
 
+/** Line breaks and control characters a line of text must not hold (a tab may stay). */
+const NOT_ONE_LINE = /[\x00-\x08\x0a-\x1f\x7f\u0085\u2028\u2029\ufeff]/g;
+
+/**
+ * Emits a value as one line of text, for YAML and Alloy comments and the runbook's prose:
+ * a line break or control character becomes its escape (`\n`, `\u2028`), so no value can
+ * end a comment and start YAML of its own.
+ * @example lineText('a\n- b') // 'a\\n- b'
+ */
+export function lineText(value: unknown): string {
+  if (value === undefined) throw new RenderError('line helper got undefined; the normalized spec misses a value');
+  if (value !== null && typeof value === 'object') throw new RenderError('line helper got an object; give it one value');
+  return String(value).replace(NOT_ONE_LINE, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+
+/**
+ * Emits an environment variable name for a dotenv file (`.env.example`). Names are
+ * checked by the spec schema; anything else here is a bug, refused rather than written.
+ * @example envKey('API_TOKEN') // 'API_TOKEN'
+ */
+export function envKey(value: unknown): string {
+  if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
+    throw new RenderError(`envKey helper got ${JSON.stringify(value)}, which is not an environment variable name; the spec schema should have refused it`);
+  }
+  return value;
+}
+
+/**
+ * The helpers through which every value enters a template: YAML scalars and flow
+ * collections (Compose forms double `$`), literal blocks, one-line text for comments and
+ * prose, dotenv names and Alloy strings. `join` only builds a value for one of them.
+ * templates.test.ts refuses any other interpolation in templates/.
+ */
+export const VALUE_HELPERS = ['yaml', 'yamlFlow', 'composeYaml', 'composeYamlFlow', 'yamlBlock', 'line', 'envKey', 'alloyString'] as const;
+
 let instance: typeof Handlebars | undefined;
 
 /** The one Handlebars environment: strict (a missing value throws), no HTML escaping, YAML helpers. */
@@ -133,6 +177,10 @@ export function handlebars(): typeof Handlebars {
   hb.registerHelper('composeYaml', (value: unknown) => yamlScalar(composeLiteral(value)));
   hb.registerHelper('composeYamlFlow', (value: unknown) => yamlFlow(composeLiteral(value)));
   hb.registerHelper('yamlBlock', (value: unknown, indent: unknown) => yamlBlock(value, Number(indent)));
+  hb.registerHelper('line', (value: unknown) => lineText(value));
+  hb.registerHelper('envKey', (value: unknown) => envKey(value));
+  // Alloy's configuration language quotes strings like JSON.
+  hb.registerHelper('alloyString', (value: unknown) => JSON.stringify(String(value)));
   hb.registerHelper('join', (list: unknown, sep: unknown) => {
     if (!Array.isArray(list)) throw new RenderError('join helper needs a list');
     return list.join(String(sep));

@@ -3,16 +3,18 @@ import { specOf } from '../../../../tests/support/spec';
 import { WORKSPACE_YAML } from '../../../../tests/support/workspace';
 import { InputError } from '../errors';
 import { parseWorkspaceConfig } from './io';
-import { APP_DEFAULTS, normalizeApp, SYNC_WAVES } from './normalize';
+import { APP_DEFAULTS, type Dependencies, normalizeApp, SYNC_WAVES } from './normalize';
 import type { AppSpec, WorkspaceConfig } from './types';
 
 const workspace = parseWorkspaceConfig(WORKSPACE_YAML);
+/** The app depends on nothing, or on components the test names with their namespaces. */
+const NONE: Dependencies = new Map();
 const withWorkspace = (patch: Partial<WorkspaceConfig>): WorkspaceConfig => ({ ...workspace, ...patch });
 
 describe('normalizeApp', () => {
   describe('defaults', () => {
     it('fills every default once, in code', () => {
-      const app = normalizeApp(specOf('web'), workspace);
+      const app = normalizeApp(specOf('web'), workspace, NONE);
 
       expect(app.workload).toEqual({ kind: 'Deployment', isStatefulSet: false, file: 'deployment.yaml', replicas: APP_DEFAULTS.replicas });
       expect(app.resources).toEqual({ requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } });
@@ -33,7 +35,7 @@ describe('normalizeApp', () => {
     });
 
     it('runs the app in every environment of the workspace when the spec names none', () => {
-      const app = normalizeApp(specOf('web'), workspace);
+      const app = normalizeApp(specOf('web'), workspace, NONE);
 
       expect(app.environments.map((e) => [e.name, e.namespace, e.composeProject, e.argocdAppName, e.protected])).toEqual([
         ['dev', 'web-dev', 'web-dev', 'web-dev', false],
@@ -55,10 +57,24 @@ describe('normalizeApp', () => {
       { grace: 30, threshold: 6 },
       { grace: 3600, threshold: 720 },
     ])('gives a start grace of $grace s a startup failure threshold of $threshold probes of 5 s', ({ grace, threshold }) => {
-      const app = normalizeApp(specOf('web', { health: { startGraceSeconds: grace } }), workspace);
+      const app = normalizeApp(specOf('web', { health: { startGraceSeconds: grace } }), workspace, NONE);
 
       expect(app.health.startupFailureThreshold).toBe(threshold);
       expect(app.compose.startPeriod).toBe(`${grace}s`);
+    });
+
+    it.each([
+      { probe: undefined, enabled: true, composeExec: true, outside: false },
+      { probe: 'exec' as const, enabled: true, composeExec: true, outside: false },
+      { probe: 'outside' as const, enabled: true, composeExec: false, outside: true },
+      { probe: 'none' as const, enabled: false, composeExec: false, outside: false },
+    ])('health.probe $probe: checks $enabled, in the container on Compose $composeExec, from outside $outside', ({ probe, enabled, composeExec, outside }) => {
+      const app = normalizeApp(specOf('web', probe === 'none' ? { health: { probe } } : { health: { http: { path: '/ready' }, probe } }), workspace, NONE);
+
+      expect(app.health).toMatchObject({ enabled, composeExec, outside });
+      const labels = Object.keys(app.compose.labels).filter((l) => l.startsWith('homelab.health.'));
+      expect(labels).toEqual(outside ? ['homelab.health.probe', 'homelab.health.port', 'homelab.health.path', 'homelab.health.start-period'] : []);
+      if (outside) expect(app.compose.labels['homelab.health.path']).toBe('/ready');
     });
 
     it('turns an HTTP health check into a Compose wget test on the health port', () => {
@@ -71,6 +87,7 @@ describe('normalizeApp', () => {
           health: { http: { path: '/healthz', port: 'admin' } },
         }),
         workspace,
+        NONE,
       );
 
       expect(app.health).toMatchObject({ isHttp: true, path: '/healthz', port: 'admin', portNumber: 9000 });
@@ -78,7 +95,7 @@ describe('normalizeApp', () => {
     });
 
     it('turns a command health check into a Compose CMD test with the same command', () => {
-      const app = normalizeApp(specOf('web', { health: { command: ['/app', 'health'] } }), workspace);
+      const app = normalizeApp(specOf('web', { health: { command: ['/app', 'health'] } }), workspace, NONE);
 
       expect(app.health.isHttp).toBe(false);
       expect(app.health.command).toEqual(['/app', 'health']);
@@ -90,7 +107,7 @@ describe('normalizeApp', () => {
       { limits: { memory: '512Mi', cpu: '2' }, memory: '512m', cpus: '2' },
       { limits: { memory: '256Mi' }, memory: '256m', cpus: null },
     ])('converts limits $limits to Compose memory $memory and cpus $cpus', ({ limits, memory, cpus }) => {
-      const app = normalizeApp(specOf('web', { resources: { limits } }), workspace);
+      const app = normalizeApp(specOf('web', { resources: { limits } }), workspace, NONE);
 
       expect(app.compose.memoryLimit).toBe(memory);
       expect(app.compose.cpus).toBe(cpus);
@@ -106,6 +123,7 @@ describe('normalizeApp', () => {
           ],
         }),
         workspace,
+        NONE,
       );
 
       expect(app.workload).toMatchObject({ kind: 'StatefulSet', isStatefulSet: true, file: 'statefulset.yaml' });
@@ -123,43 +141,62 @@ describe('normalizeApp', () => {
     });
 
     it('labels the Compose service for backups only when a volume is backed up', () => {
-      const app = normalizeApp(specOf('db', { volumes: [{ name: 'scratch', size: '1Gi', mountPath: '/scratch', backup: false }] }), workspace);
+      const app = normalizeApp(specOf('db', { volumes: [{ name: 'scratch', size: '1Gi', mountPath: '/scratch', backup: false }] }), workspace, NONE);
 
       expect(app.backup.enabled).toBe(false);
       expect(app.compose.labels).not.toHaveProperty('docker-volume-backup.stop-during-backup');
     });
 
     it('sorts env variables by name so that renders are stable', () => {
-      const app = normalizeApp(specOf('web', { env: { ZED: '1', ALPHA: '2', MID: '3' } }), workspace);
+      const app = normalizeApp(specOf('web', { env: { ZED: '1', ALPHA: '2', MID: '3' } }), workspace, NONE);
 
       expect(app.env.map((e) => e.name)).toEqual(['ALPHA', 'MID', 'ZED']);
       expect(app.hasEnv).toBe(true);
     });
 
     it('opens the network to the monitoring namespace and labels Compose for scraping when the app has metrics', () => {
-      const app = normalizeApp(specOf('web', { monitoring: { metrics: {} } }), workspace);
+      const app = normalizeApp(specOf('web', { monitoring: { metrics: {} } }), workspace, NONE);
 
       expect(app.monitoring).toMatchObject({ serviceMonitor: true, metricsPort: 'http', metricsPortNumber: 8080, metricsPath: '/metrics' });
       expect(app.network.metricsPortNumber).toBe(8080);
       expect(app.compose.labels).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080', 'prometheus.io/path': '/metrics' });
     });
 
-    it('sorts infrastructure dependencies and allows egress to their namespaces', () => {
-      const app = normalizeApp(specOf('web', { dependsOn: ['postgres', 'minio'] }), workspace);
+    it('sorts infrastructure dependencies and allows egress to their namespaces, not their names', () => {
+      const dependencies: Dependencies = new Map([
+        ['postgres', { kubernetes: true, namespace: 'databases' }],
+        ['minio', { kubernetes: true, namespace: 'storage' }],
+        ['backup', { kubernetes: true, namespace: 'velero' }],
+      ]);
+      const app = normalizeApp(specOf('web', { dependsOn: ['postgres', 'minio', 'backup'] }), workspace, dependencies);
 
-      expect(app.dependsOn).toEqual(['minio', 'postgres']);
-      expect(app.network.dependencyNamespaces).toEqual(['minio', 'postgres']);
+      expect(app.dependsOn).toEqual(['backup', 'minio', 'postgres']);
+      expect(app.network.dependencyNamespaces).toEqual(['databases', 'storage', 'velero']);
+    });
+
+    it('refuses a hand-written Kubernetes dependency that names no namespace, naming its spec and the fix', () => {
+      const run = () => normalizeApp(specOf('web', { dependsOn: ['minio'] }), workspace, new Map([['minio', { kubernetes: true, namespace: null }]]));
+
+      expect(run).toThrow(InputError);
+      expect(run).toThrow("infrastructure/specs/minio.yaml names no namespace, so web's NetworkPolicy cannot allow egress to it; add `namespace: <its namespace>` to that spec");
+    });
+
+    it('allows no egress for a dependency that does not run on Kubernetes', () => {
+      const app = normalizeApp(specOf('web', { dependsOn: ['cache'] }), workspace, new Map([['cache', { kubernetes: false, namespace: null }]]));
+
+      expect(app.dependsOn).toEqual(['cache']);
+      expect(app.network.dependencyNamespaces).toEqual([]);
     });
 
     it('renders no monitoring component when the app has neither metrics nor a dashboard', () => {
-      const app = normalizeApp(specOf('web', { monitoring: { dashboard: false } }), workspace);
+      const app = normalizeApp(specOf('web', { monitoring: { dashboard: false } }), workspace, NONE);
 
       expect(app.monitoring.enabled).toBe(false);
       expect(app.monitoring.dashboardJson).toBe('');
     });
 
     it('drops the alerts of every environment when alerts are off', () => {
-      const app = normalizeApp(specOf('web', { monitoring: { alerts: false } }), workspace);
+      const app = normalizeApp(specOf('web', { monitoring: { alerts: false } }), workspace, NONE);
 
       for (const env of app.environments) {
         expect(env.alerts).toEqual([]);
@@ -174,7 +211,7 @@ describe('normalizeApp', () => {
       env: { LOG: 'info', KEEP: 'same' },
       environments: { dev: { replicas: 2, host: 'web.dev.example.org', env: { LOG: 'debug' } }, prod: {} },
     });
-    const [dev, prod] = normalizeApp(spec, workspace).environments;
+    const [dev, prod] = normalizeApp(spec, workspace, NONE).environments;
 
     it('patches only what an environment changes', () => {
       expect(dev).toMatchObject({ replicas: 2, replicasChanged: true, host: 'web.dev.example.org', hostChanged: true, envChanged: true });
@@ -200,7 +237,7 @@ describe('normalizeApp', () => {
     });
 
     it('renders only the environments the spec lists, in its order', () => {
-      const app = normalizeApp(specOf('web', { environments: { prod: {} } }), workspace);
+      const app = normalizeApp(specOf('web', { environments: { prod: {} } }), workspace, NONE);
 
       expect(app.environments.map((e) => e.name)).toEqual(['prod']);
     });
@@ -210,7 +247,7 @@ describe('normalizeApp', () => {
     const volumes: AppSpec['volumes'] = [{ name: 'data', size: '1Gi', mountPath: '/data' }];
 
     it('schedules Velero backups per environment instead of a base component', () => {
-      const app = normalizeApp(specOf('db', { volumes }), withWorkspace({ backup: { provider: 'velero' } }));
+      const app = normalizeApp(specOf('db', { volumes }), withWorkspace({ backup: { provider: 'velero' } }), NONE);
 
       expect(app.backup).toMatchObject({ provider: 'velero', isVelero: true, hasComponent: false, componentResources: [] });
       expect(app.backup.veleroTtl).toBe(`${24 * 93}h`);
@@ -224,6 +261,7 @@ describe('normalizeApp', () => {
       const app = normalizeApp(
         specOf('db', { volumes }),
         withWorkspace({ backup: { provider: 'k8up', s3: { endpoint: 'https://s3.example.org', bucket: 'backups' } } }),
+        NONE,
       );
 
       expect(app.backup.componentResources).toEqual(['schedule.yaml', 'externalsecret.yaml']);
@@ -234,6 +272,7 @@ describe('normalizeApp', () => {
       const app = normalizeApp(
         specOf('web', { ingress: { host: 'web.example.org' } }),
         withWorkspace({ ingress: { kind: 'httproute', gateway: { name: 'main', namespace: 'gateways' } } }),
+        NONE,
       );
 
       expect(app.ingress).toMatchObject({ enabled: true, isIngress: false, isHttpRoute: true, gateway: { name: 'main', namespace: 'gateways' } });
@@ -243,6 +282,26 @@ describe('normalizeApp', () => {
   describe('refuses specs that are schema-valid but inconsistent', () => {
     // `normalizeApp` is the last line of defence for hand-written specs: each row breaks one rule.
     it.each<{ case: string; spec: AppSpec; workspace?: WorkspaceConfig; message: RegExp }>([
+      {
+        case: 'a dependency the workspace has not installed',
+        spec: specOf('web', { dependsOn: ['postgres'] }),
+        message: /dependsOn "postgres" is not an infrastructure component of this workspace \(no infrastructure\/specs\/postgres\.yaml\); add it with `npx nx g homelab:infra postgres`, or remove it from dependsOn$/,
+      },
+      {
+        case: 'a dependency that is no component at all',
+        spec: specOf('web', { dependsOn: ['minio'] }),
+        message: /dependsOn "minio" is not an infrastructure component .*; use a component of the catalog \(ingress, cert-manager, .*\) or write infrastructure\/specs\/minio\.yaml, or remove it from dependsOn$/,
+      },
+      {
+        case: 'an outside probe with a health command',
+        spec: specOf('web', { health: { probe: 'outside', command: ['/bin/check'] } }),
+        message: /health\.probe "outside" probes HTTP from outside the container, but health\.command runs inside it; remove health\.command or set health\.probe: exec$/,
+      },
+      {
+        case: 'no probe with an HTTP check',
+        spec: specOf('web', { health: { probe: 'none', http: { path: '/' } } }),
+        message: /health\.probe "none" turns the health check off, but health\.http describes one/,
+      },
       {
         case: 'two HTTP ports',
         spec: specOf('web', { ports: [{ name: 'a', port: 1, http: true }, { name: 'b', port: 2, http: true }] }),
@@ -352,7 +411,7 @@ describe('normalizeApp', () => {
     ])('refuses $case with a one-line InputError naming the spec and the fix', ({ spec, workspace: ws, message }) => {
       let error: unknown;
       try {
-        normalizeApp(spec, ws ?? workspace);
+        normalizeApp(spec, ws ?? workspace, NONE);
       } catch (e) {
         error = e;
       }

@@ -1,4 +1,6 @@
 import { InputError, show } from '../errors';
+import { COMPONENT_NAMES } from '../infra/types';
+import { OUTSIDE_PROBE_LABELS } from './health';
 import { checkPinned, checkRepository, formatImageRef } from './image';
 import { composeCpus, composeMemory, quantityBytes } from './quantity';
 import type { AppSpec, BackupProvider, WorkspaceConfig, WorkspaceEnvironment } from './types';
@@ -46,6 +48,12 @@ export interface NormalizedApp {
   resources: { requests: Record<string, string>; limits: Record<string, string> };
   security: { runAsUser: number; runAsGroup: number };
   health: {
+    /** Any health check at all (health.probe is not none): Kubernetes probes, a Compose check. */
+    enabled: boolean;
+    /** Compose runs the check inside the container (health.probe exec). */
+    composeExec: boolean;
+    /** deploy probes the HTTP endpoint from the Docker host (health.probe outside). */
+    outside: boolean;
     isHttp: boolean;
     path: string;
     port: string;
@@ -152,6 +160,8 @@ export interface AppPaths {
   runbook: string;
   k8sBase: string;
   composeBase: string;
+  /** The Kustomize base as an environment's overlay refers to it. */
+  baseFromOverlay: string;
 }
 
 /** Paths of an app in every tree, relative to the workspace root. */
@@ -161,6 +171,7 @@ export function appPaths(name: string): AppPaths {
     runbook: `applications/runbooks/${name}.md`,
     k8sBase: `applications/kubernetes/base/${name}`,
     composeBase: `applications/compose/base/${name}`,
+    baseFromOverlay: `../../../base/${name}`,
   };
 }
 
@@ -172,13 +183,24 @@ export function environmentPaths(name: string, env: string) {
   };
 }
 
+/** An infrastructure component as an app depending on it sees it: where it runs on Kubernetes. */
+export interface Dependency {
+  kubernetes: boolean;
+  /** Its namespace; null when it does not run on Kubernetes (or, written by hand, names none). */
+  namespace: string | null;
+}
+
+/** The workspace's components an app's `dependsOn` names (infra/spec.ts readDependencies); a missing name is unknown. */
+export type Dependencies = ReadonlyMap<string, Dependency>;
+
 /**
  * Turns a schema-valid spec and the workspace settings into everything the templates
  * need: every default and derived flag is computed here, so templates only test flags
  * and interpolate. Throws an InputError for specs that are valid YAML and valid against
- * the schema but inconsistent (a port name that does not exist, an unknown environment, ...).
+ * the schema but inconsistent (a port name that does not exist, an unknown environment,
+ * a dependency the workspace does not have, ...).
  */
-export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig): NormalizedApp {
+export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependencies: Dependencies): NormalizedApp {
   const where = appPaths(spec.name).spec;
   const name = spec.name;
 
@@ -244,14 +266,23 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig): Normali
     throw new InputError(`${where}: resources.requests.memory ${show(requests.memory)} exceeds resources.limits.memory ${show(limits.memory)}; raise the limit or lower the request`);
   }
 
-  // Health: an HTTP check on the HTTP port unless a command is given.
+  // Health: an HTTP check on the HTTP port unless a command is given; health.probe says
+  // where it runs on Compose (spec/health.ts).
   const health = spec.health ?? {};
+  const probe = health.probe ?? 'exec';
   const startGraceSeconds = health.startGraceSeconds ?? APP_DEFAULTS.startGraceSeconds;
   const command = health.command ?? [];
+  if (probe === 'outside' && command.length > 0) {
+    throw new InputError(`${where}: health.probe "outside" probes HTTP from outside the container, but health.command runs inside it; remove health.command or set health.probe: exec`);
+  }
+  if (probe === 'none' && (command.length > 0 || health.http)) {
+    throw new InputError(`${where}: health.probe "none" turns the health check off, but health.${health.http ? 'http' : 'command'} describes one; remove it or set health.probe: exec or outside`);
+  }
   const isHttp = command.length === 0;
-  const healthPort = isHttp
-    ? portByName(health.http?.port, 'health.http.port', httpPort?.name)
-    : ports[0];
+  const healthPort =
+    isHttp && probe !== 'none'
+      ? portByName(health.http?.port, 'health.http.port', httpPort?.name)
+      : (ports.find((p) => p.name === httpPort?.name) ?? ports[0]);
   const healthPath = health.http?.path ?? APP_DEFAULTS.healthPath;
   const healthUrl = `http://127.0.0.1:${healthPort.port}${healthPath}`;
   const probePeriod = 5;
@@ -315,6 +346,12 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig): Normali
     composeLabels['prometheus.io/port'] = String(metricsPort.port);
     composeLabels['prometheus.io/path'] = metrics?.path ?? APP_DEFAULTS.metricsPath;
   }
+  if (probe === 'outside') {
+    composeLabels[OUTSIDE_PROBE_LABELS.probe] = 'outside';
+    composeLabels[OUTSIDE_PROBE_LABELS.port] = String(healthPort.port);
+    composeLabels[OUTSIDE_PROBE_LABELS.path] = healthPath;
+    composeLabels[OUTSIDE_PROBE_LABELS.startPeriod] = `${startGraceSeconds}s`;
+  }
   composeLabels['logging'] = 'promtail';
   composeLabels['logging.job'] = name;
   if (backedUp.length > 0) composeLabels['docker-volume-backup.stop-during-backup'] = name;
@@ -361,6 +398,9 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig): Normali
     resources: { requests, limits },
     security: { runAsUser, runAsGroup },
     health: {
+      enabled: probe !== 'none',
+      composeExec: probe === 'exec',
+      outside: probe === 'outside',
       isHttp,
       path: healthPath,
       port: healthPort.name,
@@ -430,7 +470,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig): Normali
       monitoringNamespace: workspace.monitoring?.namespace ?? 'monitoring',
       fromIngressPorts: spec.ingress ? [ingressPort.port] : [],
       metricsPortNumber: metricsPort?.port ?? 0,
-      dependencyNamespaces: [...(spec.dependsOn ?? [])].sort(),
+      dependencyNamespaces: dependencyNamespaces(spec, dependencies),
     },
     compose: {
       memoryLimit: composeMemory(limits.memory, `${where}: resources.limits.memory`),
@@ -557,6 +597,30 @@ function normalizeEnvironment(
     paths: environmentPaths(app, ws.name),
     velero: { name: `${app}${suffix}` },
   };
+}
+
+/**
+ * The namespaces an app's NetworkPolicy allows egress to: each dependency's own (ingress
+ * runs in traefik, backup in its operator's namespace), never the component's name.
+ * A dependency the workspace does not have is refused here, before sync writes anything.
+ */
+function dependencyNamespaces(spec: AppSpec, dependencies: Dependencies): string[] {
+  const where = appPaths(spec.name).spec;
+  const namespaces = new Set<string>();
+  for (const dep of spec.dependsOn ?? []) {
+    const found = dependencies.get(dep);
+    if (!found) {
+      const add = (COMPONENT_NAMES as readonly string[]).includes(dep)
+        ? `add it with \`npx nx g homelab:infra ${dep}\``
+        : `use a component of the catalog (${COMPONENT_NAMES.join(', ')}) or write infrastructure/specs/${dep}.yaml`;
+      throw new InputError(`${where}: dependsOn ${show(dep)} is not an infrastructure component of this workspace (no infrastructure/specs/${dep}.yaml); ${add}, or remove it from dependsOn`);
+    }
+    if (found.kubernetes && found.namespace === null) {
+      throw new InputError(`infrastructure/specs/${dep}.yaml names no namespace, so ${spec.name}'s NetworkPolicy cannot allow egress to it; add \`namespace: <its namespace>\` to that spec`);
+    }
+    if (found.namespace !== null) namespaces.add(found.namespace);
+  }
+  return [...namespaces].sort();
 }
 
 function unique(values: string[], field: string, fix: string): void {

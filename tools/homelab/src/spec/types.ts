@@ -1,3 +1,5 @@
+import type { HealthProbe } from './health';
+
 /** The app spec as written in applications/specs/<name>.yaml (see schemas/app.schema.json). */
 export interface AppSpec {
   name: string;
@@ -8,7 +10,7 @@ export interface AppSpec {
   secrets?: SecretSpec[];
   volumes?: VolumeSpec[];
   resources?: { requests?: ResourceList; limits?: ResourceList };
-  health?: { http?: { path: string; port?: string }; command?: string[]; startGraceSeconds?: number };
+  health?: { http?: { path: string; port?: string }; command?: string[]; startGraceSeconds?: number; probe?: HealthProbe };
   ingress?: { host: string; tls?: boolean; port?: string };
   replicas?: number;
   monitoring?: { metrics?: { port?: string; path?: string }; alerts?: boolean; dashboard?: boolean };

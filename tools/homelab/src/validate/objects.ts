@@ -1,6 +1,5 @@
 import type { DocPath, SourceFile } from './source';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Obj = Record<string, any>;
 
 /** A Kubernetes object found in a file (or in rendered output) and where it is. */

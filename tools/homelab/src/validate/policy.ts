@@ -1,6 +1,7 @@
 import { credentialReason } from './credentials';
 import { describe, imageProblem, isObj, list, type Issue, type K8sObject, type Obj, podOf } from './objects';
 import type { DocPath } from './source';
+import { outsideProbe } from '../spec/health';
 
 const LONG_RUNNING = new Set(['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController']);
 
@@ -113,8 +114,11 @@ export function composePolicy(doc: Obj): ComposeIssue[] {
     if (svc.read_only !== true) add('policy/read-only-root-fs', `${what} has a writable root filesystem; set read_only: true and a tmpfs where it writes`, p);
     const user = svc.user === undefined ? '' : String(svc.user);
     if (user === '' || /^(root|0)(:|$)/.test(user)) add('policy/run-as-non-root', `${what} runs as ${user === '' ? "the image's user (often root)" : 'root'}; set user: "65532:65532" or another non-root uid`, svc.user === undefined ? p : [...p, 'user']);
+    // A service that deploy probes from outside (spec health.probe: outside) has its check in its labels.
     const hc = svc.healthcheck;
-    if (!isObj(hc) || hc.disable === true) add('policy/probes', `${what} has no healthcheck; add one (spec.health in the app spec)`, p);
+    if ((!isObj(hc) || hc.disable === true) && outsideProbe(isObj(svc.labels) ? svc.labels : null) === null) {
+      add('policy/probes', `${what} has no healthcheck; add one (spec.health in the app spec)`, p);
+    }
     const memory = svc.mem_limit ?? svc.deploy?.resources?.limits?.memory;
     if (memory === undefined) add('policy/resources', `${what} has no memory limit; set deploy.resources.limits.memory`, p);
     const env = svc.environment;

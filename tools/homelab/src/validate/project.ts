@@ -1,19 +1,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import jsyaml from 'js-yaml';
-import { readAppSpec, readWorkspace, ownedFilesOnHost } from '../app/plan';
+import { normalizeAppOnHost, readAppSpec, readWorkspace, ownedFilesOnHost } from '../app/plan';
 import { HomelabError } from '../errors';
 import { diskHost, type FileHost } from '../host';
 import { renderApp } from '../render/app';
-import { parseYamlDocument } from '../spec/io';
-import { normalizeApp } from '../spec/normalize';
 import { classify, Engine, type Source, walkFiles, walkYaml } from './engine';
 import { type Finding, formatFinding, sortFindings } from './findings';
 import { isObj, type K8sObject, list, type Obj, podOf } from './objects';
 import { composeConfig, findKustomizer, hasCompose, kustomize, type RenderJob } from './render';
 import { finding } from './source';
+import { outsideProbe } from '../spec/health';
 // Static: under Nx the TypeScript loader is gone by the time a task runs, so a lazy require of a .ts module fails.
-import * as infraValidate from '../infra/validate';
+import { validateComponent } from '../infra/validate';
 
 export type { Finding };
 export { formatFinding };
@@ -29,7 +28,8 @@ type Layer = 'applications' | 'infrastructure';
  */
 export function validateProject(workspaceRoot: string, layer: Layer, name: string): Finding[] {
   const host = diskHost(workspaceRoot);
-  if (layer === 'infrastructure') return validateComponent(workspaceRoot, host, name);
+  // An infrastructure component: the infrastructure model's own checks (infra/validate.ts).
+  if (layer === 'infrastructure') return sortFindings(validateComponent(workspaceRoot, name));
   const engine = new Engine({ workspaceRoot });
   const specFile = `applications/specs/${name}.yaml`;
   engine.checkSpecFile(path.join(workspaceRoot, specFile), specFile, 'app-spec');
@@ -43,7 +43,16 @@ function checkSync(engine: Engine, host: FileHost, name: string, specFile: strin
   let files;
   let app;
   try {
-    app = normalizeApp(readAppSpec(host, name), readWorkspace(host));
+    const spec = readAppSpec(host, name);
+    // A dependency without a component spec has its own rule (normalizing would refuse it as spec/invalid).
+    const unknown = (spec.dependsOn ?? []).filter((dep) => !host.isFile(`infrastructure/specs/${dep}.yaml`));
+    for (const dep of unknown) {
+      engine.report(
+        finding(specFile, 'deps/unknown-component', `dependsOn "${dep}" is not an infrastructure component (infrastructure/specs/${dep}.yaml); add it with nx g homelab:infra ${dep} or remove it`),
+      );
+    }
+    if (unknown.length > 0) return false;
+    app = normalizeAppOnHost(host, spec, readWorkspace(host));
     files = renderApp(app);
   } catch (error) {
     if (!(error instanceof HomelabError)) throw error;
@@ -72,13 +81,6 @@ function checkSync(engine: Engine, host: FileHost, name: string, specFile: strin
     engine.report(
       finding(specFile, 'secrets/store-missing', `ClusterSecretStore "${app.secrets.store}" (homelab.yaml secrets.store) is not defined under platform/secrets/stores; add it with nx g homelab:secret-store`),
     );
-  }
-  for (const dep of app.dependsOn) {
-    if (!host.isFile(`infrastructure/specs/${dep}.yaml`)) {
-      engine.report(
-        finding(specFile, 'deps/unknown-component', `dependsOn "${dep}" is not an infrastructure component (infrastructure/specs/${dep}.yaml); add it with nx g homelab:infra ${dep} or remove it`),
-      );
-    }
   }
   return true;
 }
@@ -250,7 +252,7 @@ function checkParity(engine: Engine, name: string, rendered: K8sObject[], compos
   const same = (a: Set<number>, b: Set<number>) => a.size === b.size && [...a].every((x) => b.has(x));
   if (!same(k8sPorts, composePorts)) report('parity/ports', `Compose exposes ${[...composePorts].join(', ') || 'no port'} but Kubernetes declares ${[...k8sPorts].join(', ') || 'none'}; keep spec.ports the one source of both`, ['expose']);
   const k8sHealth = isObj(c.readinessProbe) || isObj(c.livenessProbe);
-  const composeHealth = isObj(svc.healthcheck) && svc.healthcheck.disable !== true;
+  const composeHealth = (isObj(svc.healthcheck) && svc.healthcheck.disable !== true) || outsideProbe(isObj(svc.labels) ? svc.labels : null) !== null;
   if (k8sHealth !== composeHealth) report('parity/health', `${k8sHealth ? 'Kubernetes has probes but Compose has no healthcheck' : 'Compose has a healthcheck but Kubernetes has no probes'}; set spec.health for both`, ['healthcheck']);
   const k8sEnv = new Set(list(c.env).filter((e) => e.valueFrom === undefined).map((e) => String(e.name)));
   const env = svc.environment;
@@ -268,38 +270,6 @@ function checkParity(engine: Engine, name: string, rendered: K8sObject[], compos
   if (onlyKm.length || onlyCm.length) {
     report('parity/volumes', `mounts differ: ${[onlyKm.length ? `only Kubernetes mounts ${onlyKm.join(', ')}` : '', onlyCm.length ? `only Compose mounts ${onlyCm.join(', ')}` : ''].filter(Boolean).join('; ')}; declare volumes in the spec`, ['volumes']);
   }
-}
-
-/**
- * An infrastructure component. The infrastructure spec model lives in tools/homelab/src/infra:
- * when it provides `validate.ts` with `validateComponent(root, name): Finding[]`, that runs;
- * until then the spec is checked leniently (one YAML mapping naming the component).
- */
-function validateComponent(root: string, host: FileHost, name: string): Finding[] {
-  const infra = loadInfraValidator();
-  if (infra) return sortFindings(infra(root, name));
-  const file = `infrastructure/specs/${name}.yaml`;
-  try {
-    const spec = parseYamlDocument(host.read(file) ?? '', file) as { name?: unknown };
-    if (!spec || typeof spec !== 'object' || spec.name !== name) {
-      return [finding(file, 'spec/name', `a component spec must say name: ${name} (its file name); fix the name`)];
-    }
-  } catch (error) {
-    if (!(error instanceof HomelabError)) throw error;
-    const match = /^[^:\s]+\.yaml:(\d+):(\d+)?/.exec(error.message);
-    return [finding(file, 'spec/invalid', error.message, match ? Number(match[1]) : 1, match?.[2] ? Number(match[2]) : 1)];
-  }
-  return [];
-}
-
-type InfraValidator = (root: string, name: string) => Finding[];
-
-function loadInfraValidator(): InfraValidator | null {
-  const candidates = ['../infra/validate.ts', '../infra/validate.js'].map((f) => path.join(__dirname, f));
-  if (!candidates.some((f) => fs.existsSync(f))) return null;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = infraValidate as { validateComponent?: InfraValidator };
-  return typeof mod.validateComponent === 'function' ? mod.validateComponent : null;
 }
 
 function listDirs(dir: string): string[] {

@@ -179,7 +179,6 @@ export function compileCustomSchema(schema: unknown): Validator {
 
 /** ajv itself is loaded only when a schema is compiled at run time (custom CRDs, specs): the built-in validators are precompiled. */
 function newAjv(options: ConstructorParameters<typeof Ajv>[0]): Ajv {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const AjvClass = (require('ajv') as { default: typeof Ajv }).default;
   return new AjvClass(options);
 }

@@ -181,7 +181,6 @@ export class Locator {
   locate(text: string, docIndex: number, path: DocPath, key?: string): { line: number; col: number; depth: number } {
     let parsed = this.cache.get(text);
     // The yaml package is loaded only when a finding needs a line.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const YAML = require('yaml') as typeof import('yaml');
     if (!parsed) {
       const lc = new YAML.LineCounter();

@@ -14,7 +14,6 @@
  * - OpenAPI's boolean `exclusiveMaximum`/`exclusiveMinimum` become JSON schema's numeric ones;
  * - `format` and `description` are dropped (formats are not checked, like kubectl).
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
 const isNullType = (s: Json) => s && typeof s === 'object' && s.type === 'null' && Object.keys(s).length === 1;

@@ -1,0 +1,3 @@
+module homelab.invalid/test-images/whoami
+
+go 1.22
