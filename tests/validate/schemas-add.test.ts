@@ -13,7 +13,6 @@ import { diskFiles, makeTempDir, removeDir } from '../support/workspace';
  * byte written or changed anywhere in that folder.
  */
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
 const widget = (): Json => ({

@@ -18,7 +18,6 @@ import { strictify } from './strictify';
  * and nothing is written unless every CRD of every file converts.
  */
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
 /** One served version of a CRD as a strict JSON schema, ready for ajv. */

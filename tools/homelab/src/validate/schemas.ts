@@ -158,7 +158,6 @@ export function compileCustomSchema(schema: unknown): Validator {
   const declared = typeof $schema === 'string' ? $schema : '';
   const draft04 = () => {
     const { id: _drop, ...body } = rest;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const AjvDraft04 = (require('ajv-draft-04') as { default: typeof Ajv }).default;
     return new AjvDraft04(AJV_OPTIONS).compile(body) as Validator;
   };
