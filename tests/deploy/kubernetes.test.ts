@@ -4,11 +4,11 @@ import YAML from 'yaml';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DeployError } from '../../tools/homelab/src/deploy/errors';
 import {
-  type ClusterApi,
+  cannotStart,
+  isNamespaceDefault,
   kubectlCommands,
-  kubernetesDeploy,
-  kubernetesDown,
   type LiveObject,
+  type LivePod,
   type Manifest,
   parseManifests,
   prepareManifests,
@@ -21,13 +21,13 @@ import { requireTool, run } from '../support/tools';
 import { DeployWorkspace, freePorts } from './support';
 
 /**
- * The Kubernetes adapter against the real `kubectl` binary. No API server runs here yet,
- * so kubectl talks to a kubeconfig whose server is a closed port on 127.0.0.1: kubectl
- * checks its flags before it connects, so every command line the adapter runs must fail
- * on the connection, never on a refused flag combination. What to prune is a pure
- * function, tested on its own. The sequence of a deploy (apply, rollout, prune, rollback,
- * down and its namespace) runs against an in-memory stand-in for kubectl and the API
- * server at the adapter's ClusterApi boundary, until the tests get a real control plane.
+ * The Kubernetes adapter against the real `kubectl` binary of the machine (the version users
+ * run), talking to a kubeconfig whose server is a closed port on 127.0.0.1: kubectl checks its
+ * flags before it connects, so every command line the adapter runs must fail on the
+ * connection, never on a refused flag combination. What to prune, and which pods cannot start,
+ * are pure functions, tested on their own. The sequence of a deploy (apply, rollout, prune,
+ * rollback, down and its namespace) runs on the real API server in
+ * tests/kubernetes-api/deploy.test.ts.
  *
  * `argocd` cannot run here (no ArgoCD, and no argocd CLI): a strict stand-in accepts only
  * the three command lines the adapter documents, refuses any other, and logs each call.
@@ -121,6 +121,10 @@ describe.skipIf(kubectl.skip)('kubernetes deploy with the real kubectl', () => {
       ['delete labelled', kubectlCommands.deleteLabelled(KINDS, SELECTOR)],
       ['delete namespace', kubectlCommands.deleteNamespace('web-dev')],
       ['rollout status', kubectlCommands.rollout('statefulset/web', 'web-dev')],
+      ['rollout status, one step', kubectlCommands.rollout('statefulset/web', 'web-dev', 5)],
+      ['pods of a workload', kubectlCommands.pods('web-dev', 'app.kubernetes.io/name=web')],
+      ['generation', kubectlCommands.generation('statefulset/web', 'web-dev')],
+      ['wait for the observed generation', kubectlCommands.waitObserved('statefulset/web', 'web-dev', '3')],
     ])('%s: fails on the connection, not on its flags', (_name, args) => {
       const result = kubectlRun(args);
 
@@ -277,174 +281,31 @@ describe('what a direct deploy applies and prunes (pure)', () => {
 
     expect(selected.map((r) => `${r.kind}/${r.name}`)).toEqual(['Service/a', 'Service/b', 'StatefulSet/a']);
   });
+
+  it.each<[string, LiveObject, boolean]>([
+    ["the namespace's default ServiceAccount", live('v1', 'ServiceAccount', 'default', 'web-dev'), true],
+    ['the root CA ConfigMap Kubernetes publishes into every namespace', live('v1', 'ConfigMap', 'kube-root-ca.crt', 'web-dev'), true],
+    ['an object a controller owns', live('v1', 'Secret', 'web-token', 'web-dev', { ownerReferences: [{ controller: true }] }), true],
+    ["the app's own ServiceAccount", live('v1', 'ServiceAccount', 'web', 'web-dev'), false],
+    ['a claim', live('v1', 'PersistentVolumeClaim', 'web-data', 'web-dev'), false],
+  ])('a namespace holding only defaults is empty to down: %s', (_name, object, isDefault) => {
+    expect(isNamespaceDefault(object)).toBe(isDefault);
+  });
+
+  it.each<[string, LivePod[], string | undefined]>([
+    ['a crash-looping container', [pod('web-0', { reason: 'CrashLoopBackOff', message: 'back-off restarting failed container' })], 'pod web-0: container web is CrashLoopBackOff (back-off restarting failed container)'],
+    ['an image that cannot be pulled', [pod('web-0', { reason: 'ImagePullBackOff' })], 'pod web-0: container web is ImagePullBackOff'],
+    ['a container still being created', [pod('web-0', { reason: 'ContainerCreating' })], undefined],
+    ['a running container', [pod('web-0')], undefined],
+    ['a crash-looping pod that is being deleted', [pod('web-0', { reason: 'CrashLoopBackOff' }, true)], undefined],
+  ])('cannotStart: %s', (_name, pods, expected) => {
+    expect(cannotStart(pods)).toBe(expected);
+  });
 });
 
-/**
- * Stands in for kubectl and an API server, which cannot run here yet: it keeps objects by
- * API group, kind, namespace and name, selects by label like the API server, deletes a
- * namespace with what it holds, and fails the rollout of a workload whose image is in
- * `broken` (as a rollout that exceeds its progress deadline does).
- */
-class InMemoryCluster implements ClusterApi {
-  readonly where = 'an in-memory cluster';
-  readonly objects = new Map<string, Manifest>();
-  readonly namespaces = new Set<string>();
-  readonly broken = new Set<string>();
-
-  private static groupKind(apiVersion: string, kind: string): string {
-    return `${apiVersion.includes('/') ? apiVersion.split('/')[0] : 'core'}/${kind}`;
-  }
-  private static key(o: Manifest): string {
-    return `${InMemoryCluster.groupKind(o.apiVersion, o.kind)}|${o.metadata.namespace ?? ''}|${o.metadata.name}`;
-  }
-  private matches(o: Manifest, kinds: string[], where: { selector?: string; namespace?: string }): boolean {
-    const wanted = new Set(kinds.map((k) => { const [group, , kind] = k.split('/'); return `${group}/${kind}`; }));
-    const labels = o.metadata.labels ?? {};
-    const selected = (where.selector ?? '').split(',').filter(Boolean).every((term) => { const [k, v] = term.split('='); return labels[k] === v; });
-    return wanted.has(InMemoryCluster.groupKind(o.apiVersion, o.kind)) && selected && (where.namespace === undefined || o.metadata.namespace === where.namespace);
-  }
-
-  async namespaceExists(name: string): Promise<boolean> {
-    return this.namespaces.has(name);
-  }
-  async apply(manifest: string): Promise<void> {
-    for (const o of parseManifests(manifest, 'apply')) {
-      if (o.kind === 'Namespace') this.namespaces.add(o.metadata.name);
-      else if (o.metadata.namespace && !this.namespaces.has(o.metadata.namespace)) throw new DeployError(`namespaces "${o.metadata.namespace}" not found`);
-      else this.objects.set(InMemoryCluster.key(o), o);
-    }
-  }
-  async diff(): Promise<boolean> {
-    return true;
-  }
-  async rollout(ref: string, namespace: string, what: string): Promise<void> {
-    const [kind, name] = ref.split('/');
-    const workload = [...this.objects.values()].find((o) => o.kind.toLowerCase() === kind && o.metadata.name === name && o.metadata.namespace === namespace);
-    if (!workload) throw new DeployError(`${what} failed: ${ref} not found`);
-    const images = ((workload.spec as any)?.template?.spec?.containers ?? []).map((c: { image: string }) => c.image);
-    if (images.some((i: string) => this.broken.has(i))) throw new DeployError(`${what} failed: error: ${ref} exceeded its progress deadline`);
-  }
-  async list(kinds: string[], where: { selector?: string; namespace?: string }): Promise<LiveObject[]> {
-    return [...this.objects.values()].filter((o) => this.matches(o, kinds, where)) as LiveObject[];
-  }
-  async deleteObjects(manifest: string): Promise<void> {
-    for (const o of parseManifests(manifest, 'delete')) this.objects.delete(InMemoryCluster.key(o));
-  }
-  async deleteLabelled(kinds: string[], selector: string): Promise<void> {
-    for (const [key, o] of this.objects) if (this.matches(o, kinds, { selector })) this.objects.delete(key);
-  }
-  async deleteNamespace(name: string): Promise<void> {
-    this.namespaces.delete(name);
-    for (const [key, o] of this.objects) if (o.metadata.namespace === name) this.objects.delete(key);
-  }
-
-  /** `kind/name` of every object in a namespace, sorted. */
-  names(namespace: string): string[] {
-    return [...this.objects.values()].filter((o) => o.metadata.namespace === namespace).map((o) => `${o.kind}/${o.metadata.name}`).sort();
-  }
+function pod(name: string, waiting?: { reason: string; message?: string }, deleting = false): LivePod {
+  return {
+    metadata: { name, ...(deleting ? { deletionTimestamp: '2026-11-29T00:00:00Z' } : {}) },
+    status: { containerStatuses: [{ name: 'web', state: waiting ? { waiting } : {} }] },
+  };
 }
-
-describe.skipIf(kubectl.skip)('a direct deploy from apply to down, on an in-memory cluster', () => {
-  let ws: DeployWorkspace;
-  let cluster: InMemoryCluster;
-  let lines: string[];
-  const ctx = () => ({ tools: new ToolRunner(process.env), report: new Reporter((l) => lines.push(l)), env: process.env });
-  const request = (action: 'deploy' | 'down') => resolveRequest(ws.root, 'shop', { layer: 'applications', env: 'dev', platform: 'kubernetes' }, action);
-  const deploy = () => kubernetesDeploy(request('deploy'), ctx(), cluster);
-  const down = (deleteData: boolean) => kubernetesDown(request('down'), ctx(), { deleteData, cluster });
-  const record = () => JSON.parse(fs.readFileSync(path.join(ws.root, '.homelab/state/dev/shop/kubernetes.json'), 'utf8'));
-  const image = () => ((cluster.objects.get('apps/Deployment|shop-dev|shop')?.spec as any)?.template?.spec?.containers ?? [])[0]?.image;
-
-  beforeAll(() => {
-    ws = DeployWorkspace.create('deploy-k8s-flow');
-    const file = path.join(ws.root, 'homelab.yaml');
-    const config = YAML.parse(fs.readFileSync(file, 'utf8'));
-    config.environments = [{ name: 'dev', namespaceSuffix: '-dev', kubernetes: { argocd: false, context: 'lab' } }];
-    fs.writeFileSync(file, YAML.stringify(config));
-    ws.addApp({ name: 'shop', image: 'homelab-test/busybox:1', port: 8080, volumes: 'data:1Gi:/data' });
-  });
-  afterAll(() => ws?.cleanup());
-
-  beforeEach(() => {
-    lines = [];
-  });
-
-  it('a first deploy creates the namespace, applies every object labelled, and records that it created the namespace', async () => {
-    cluster = new InMemoryCluster();
-    await deploy();
-
-    expect(cluster.namespaces).toEqual(new Set(['shop-dev']));
-    expect(cluster.names('shop-dev')).toEqual(expect.arrayContaining(['StatefulSet/shop', 'PersistentVolumeClaim/shop-data', 'ReplicationSource/shop-data']));
-    for (const o of cluster.objects.values()) expect(o.metadata.labels, o.kind).toMatchObject({ 'homelab.dev/app': 'shop', 'homelab.dev/environment': 'dev' });
-    expect(record().namespace).toEqual({ name: 'shop-dev', created: true });
-    expect(lines).toContain('deployed shop to dev: ' + cluster.objects.size + ' object(s) applied, workloads rolled out');
-  });
-
-  it('a redeploy deletes what the spec no longer renders (the StatefulSet became a Deployment), but keeps the claim', async () => {
-    ws.editSpec('shop', (spec) => {
-      delete spec.volumes;
-    });
-    await deploy();
-
-    const names = cluster.names('shop-dev');
-    expect(names).toContain('Deployment/shop');
-    expect(names).toContain('PersistentVolumeClaim/shop-data');
-    expect(names).not.toContain('StatefulSet/shop');
-    expect(names).not.toContain('ReplicationSource/shop-data');
-    expect(lines.find((l) => l.startsWith('[prune]'))).toMatch(/deleting .*replicationsource\/shop-data in shop-dev.*statefulset\/shop in shop-dev/);
-  });
-
-  it('a failed rollout re-applies the last manifests and deletes what the failed deploy added', async () => {
-    const before = cluster.names('shop-dev');
-    ws.editSpec('shop', (spec) => {
-      spec.image.tag = '2';
-      spec.ingress = { host: 'shop.example.test' };
-    });
-    cluster.broken.add('homelab-test/busybox:2');
-
-    const failure = await deploy().then(() => null, (e: Error) => e);
-
-    expect(failure?.message).toBe('shop (dev): deploy failed: rollout of deployment/shop failed: error: deployment/shop exceeded its progress deadline; rolled back to the last successful deploy');
-    expect(cluster.names('shop-dev')).toEqual(before);
-    expect(image()).toBe('homelab-test/busybox:1');
-    ws.editSpec('shop', (spec) => {
-      spec.image.tag = '1';
-      delete spec.ingress;
-    });
-  });
-
-  it('down keeps the namespace while a claim remains, and says what it holds', async () => {
-    await down(false);
-
-    expect(cluster.names('shop-dev')).toEqual(['PersistentVolumeClaim/shop-data']);
-    expect(cluster.namespaces.has('shop-dev')).toBe(true);
-    expect(lines.at(-1)).toBe('removed shop from dev; namespace shop-dev kept, it still holds persistentvolumeclaim/shop-data in shop-dev');
-  });
-
-  it('a second down without data deletion has nothing to delete and keeps claim and namespace', async () => {
-    await down(false);
-
-    expect(lines[0]).toBe('[plan]     nothing to delete (PersistentVolumeClaims kept; add --volumes --delete-data=shop to delete them), then namespace shop-dev if nothing remains in it');
-    expect(cluster.names('shop-dev')).toEqual(['PersistentVolumeClaim/shop-data']);
-    expect(cluster.namespaces.has('shop-dev')).toBe(true);
-  });
-
-  it('down with data deletion removes the claims, then the namespace it created', async () => {
-    await deploy();
-    await down(true);
-
-    expect(cluster.objects.size).toBe(0);
-    expect(cluster.namespaces.has('shop-dev')).toBe(false);
-  });
-
-  it('down leaves a namespace that existed before the first deploy', async () => {
-    cluster = new InMemoryCluster();
-    cluster.namespaces.add('shop-dev');
-    fs.rmSync(path.join(ws.root, '.homelab/state/dev/shop'), { recursive: true, force: true });
-    await deploy();
-    await down(true);
-
-    expect(cluster.objects.size).toBe(0);
-    expect(cluster.namespaces.has('shop-dev')).toBe(true);
-  });
-});

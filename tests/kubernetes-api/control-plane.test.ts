@@ -71,6 +71,13 @@ describe.skipIf(cluster.skip)('the test control plane', () => {
     expect(reasons).toContain('CrashLoopBackOff');
   });
 
+  it('keeps its node alive: pods stay Ready past the node lifecycle grace period (about 50 s)', async () => {
+    await new Promise((r) => setTimeout(r, 60_000));
+
+    const ready = cluster.kubectlOk(['get', 'pods', '-n', ns, '-l', 'app=ok', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}']);
+    expect(ready.split(' ')).toEqual(['True', 'True']);
+  });
+
   it('deletes a namespace with everything in it', () => {
     const gone = cluster.namespace('gone');
     cluster.kubectlOk(['create', 'namespace', gone]);

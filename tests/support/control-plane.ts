@@ -299,6 +299,9 @@ export async function startControlPlane(binDir: string): Promise<ControlPlane> {
       '--manage-all-nodes=false',
       '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
       '--node-ip=127.0.0.1',
+      // The node's heartbeat is a Lease, as a kubelet's: without it the node lifecycle controller
+      // finds the node silent after about 50 s and marks every pod on it not Ready.
+      '--node-lease-duration-seconds=40',
       // Pod addresses are written into pod status only, never routed.
       '--cidr=100.65.0.0/16',
       '--server-address=',

@@ -12,8 +12,17 @@ export const FIELD_MANAGER = 'homelab';
 /** Labels deploy adds to every object it applies: how the next deploy finds what to prune. */
 export const APP_LABEL = 'homelab.dev/app';
 export const ENV_LABEL = 'homelab.dev/environment';
-/** How long a sync or a rollout may take before deploy gives up. */
+/** How long a sync or a rollout may take before deploy gives up (a first image pull on a slow link counts too). */
 export const KUBERNETES_TIMEOUT_SECONDS = 300;
+/** How often a rollout that is still in progress is checked for pods that cannot start. */
+export const ROLLOUT_CHECK_SECONDS = 5;
+/**
+ * Container states in which a pod will not become ready by waiting: the deploy fails at once
+ * instead of after the timeout, as a person watching `kubectl get pods` would give up.
+ */
+export const FATAL_WAITING_REASONS = new Set([
+  'CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError',
+]);
 
 /** Kinds that have no namespace: deploy does not give them one. */
 const CLUSTER_SCOPED = new Set([
@@ -139,12 +148,33 @@ async function directApply(req: DeployRequest, ctx: DeployContext, docs: Manifes
   report.line(`deployed ${req.project} to ${req.env}: ${prepared.length} object(s) applied, workloads rolled out`);
 }
 
-async function rollouts(req: DeployRequest, ctx: DeployContext, kubectl: ClusterApi, docs: Manifest[], uninterruptible = false): Promise<void> {
+/**
+ * Waits for every workload to roll out. In a rollback (`rollback`, which nothing interrupts), a
+ * StatefulSet's pods that cannot start are deleted first: a StatefulSet does not replace a pod
+ * that never became ready, even once its template is reverted (Kubernetes documents deleting
+ * such pods as the manual step of a StatefulSet rollback), so without this the rollback would
+ * wait on the broken pod until the timeout.
+ */
+async function rollouts(req: DeployRequest, ctx: DeployContext, kubectl: ClusterApi, docs: Manifest[], rollback = false): Promise<void> {
   for (const d of docs.filter((x) => ROLLOUT_KINDS.has(x.kind))) {
     const ref = `${d.kind.toLowerCase()}/${d.metadata.name}`;
     const namespace = d.metadata.namespace ?? req.kubernetes.namespace;
+    const what = `${label(req)}: rollout of ${ref}`;
+    const selector = Object.entries((d.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    if (rollback && d.kind === 'StatefulSet' && selector) {
+      // Only once the controller has seen the reverted template does it recreate a deleted pod from it.
+      await kubectl.observed(ref, namespace, `${what}: kubectl wait (observed generation)`);
+      const stuck = (await kubectl.pods(namespace, selector, `${what}: kubectl get pods`, true)).filter((p) => cannotStart([p]));
+      if (stuck.length > 0) {
+        ctx.report.step('rollback', `deleting ${stuck.map((p) => `pod/${p.metadata.name}`).join(', ')}: a StatefulSet does not replace a pod that never became ready`);
+        const input = stringifyManifests(stuck.map((p) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.metadata.name, namespace } })));
+        await kubectl.deleteObjects(input, `${what}: kubectl delete (stuck pods)`, { onLine: (l) => ctx.report.detail(l), uninterruptible: true });
+      }
+    }
     ctx.report.step('rollout', `${ref} in ${namespace}`);
-    await kubectl.rollout(ref, namespace, `${label(req)}: rollout of ${ref}`, { onLine: (l) => ctx.report.detail(l), uninterruptible });
+    await kubectl.rollout(ref, namespace, what, { onLine: (l) => ctx.report.detail(l), uninterruptible: rollback, podSelector: selector });
   }
 }
 
@@ -198,7 +228,9 @@ export async function kubernetesDown(req: DeployRequest, ctx: DeployContext, opt
   if (kinds.length > 0) await kubectl.deleteLabelled(kinds, selector, `${who}: kubectl delete`, { onLine: (l) => report.detail(l) });
   state.remove('kubernetes.yaml');
   if (namespace) {
-    const remaining = await kubectl.list([...new Set([...recorded, KEPT_KIND])], { namespace }, `${who}: kubectl get (namespace ${namespace})`);
+    const remaining = (await kubectl.list([...new Set([...recorded, KEPT_KIND])], { namespace }, `${who}: kubectl get (namespace ${namespace})`)).filter(
+      (o) => !isNamespaceDefault(o),
+    );
     if (remaining.length > 0) {
       const held = remaining.map(describeRef).join(', ');
       report.step('namespace', `keeping ${namespace}: it still holds ${held}`);
@@ -213,6 +245,16 @@ export async function kubernetesDown(req: DeployRequest, ctx: DeployContext, opt
   }
   state.remove('kubernetes.json');
   report.line(`removed ${req.project} from ${req.env}`);
+}
+
+/**
+ * What Kubernetes itself puts in every namespace (the `default` ServiceAccount, the
+ * `kube-root-ca.crt` ConfigMap) or a controller owns: it goes with the namespace, and does not
+ * keep one that is otherwise empty.
+ */
+export function isNamespaceDefault(o: LiveObject): boolean {
+  if ((o.metadata.ownerReferences ?? []).some((r) => r.controller)) return true;
+  return (o.kind === 'ServiceAccount' && o.metadata.name === 'default') || (o.kind === 'ConfigMap' && o.metadata.name === 'kube-root-ca.crt');
 }
 
 /** `homelab.dev/app=<app>,homelab.dev/environment=<env>`: what every object a deploy applies carries. */
@@ -245,11 +287,21 @@ export const kubectlCommands = {
   deleteObjects: () => ['delete', '--ignore-not-found', '--wait=true', '-f', '-'],
   deleteLabelled: (kinds: string[], selector: string) => ['delete', kinds.map(resourceArg).join(','), '-l', selector, '--all-namespaces', '--ignore-not-found', '--wait=true'],
   deleteNamespace: (name: string) => ['delete', 'namespace', name, '--ignore-not-found', '--wait=true'],
-  rollout: (ref: string, namespace: string) => ['rollout', 'status', ref, '-n', namespace, `--timeout=${KUBERNETES_TIMEOUT_SECONDS}s`],
+  /** Waits up to `seconds` for a workload to roll out; exits 1 with "timed out" when it has not yet. */
+  rollout: (ref: string, namespace: string, seconds = KUBERNETES_TIMEOUT_SECONDS) => ['rollout', 'status', ref, '-n', namespace, `--timeout=${seconds}s`],
+  generation: (ref: string, namespace: string) => ['get', ref, '-n', namespace, '-o', 'jsonpath={.metadata.generation}'],
+  waitObserved: (ref: string, namespace: string, generation: string) => [
+    'wait', ref, '-n', namespace, `--for=jsonpath={.status.observedGeneration}=${generation}`, '--timeout=60s',
+  ],
+  /** The pods of a workload (its selector), as JSON. */
+  pods: (namespace: string, selector: string) => ['get', 'pods', '-n', namespace, '-l', selector, '-o', 'json'],
 };
 
 /** How a call of the cluster is run: its output lines, and whether an interrupt may stop it. */
-export type CallOptions = Pick<RunOptions, 'onLine' | 'uninterruptible'>;
+export type CallOptions = Pick<RunOptions, 'onLine' | 'uninterruptible'> & {
+  /** For rollout: the label selector of the workload's pods, checked for containers that cannot start. */
+  podSelector?: string;
+};
 
 /**
  * What the direct mode asks of a cluster, each call named by `what` in its error. Kubectl
@@ -264,8 +316,15 @@ export interface ClusterApi {
   apply(manifest: string, what: string, options?: CallOptions): Promise<void>;
   /** Shows what an apply would change; true when it would change something. */
   diff(manifest: string, what: string, options?: CallOptions): Promise<boolean>;
-  /** Waits until a workload (`deployment/web`) has rolled out. */
+  /**
+   * Waits until a workload (`deployment/web`) has rolled out; fails at once when one of its pods
+   * (`options.podSelector`) has a container that cannot start (FATAL_WAITING_REASONS).
+   */
   rollout(ref: string, namespace: string, what: string, options?: CallOptions): Promise<void>;
+  /** Waits until the workload's controller has observed its latest generation (status.observedGeneration). */
+  observed(ref: string, namespace: string, what: string): Promise<void>;
+  /** The pods of a workload (its label selector) in a namespace. */
+  pods(namespace: string, selector: string, what: string, uninterruptible?: boolean): Promise<LivePod[]>;
   /** The live objects of `kinds`: labelled with `selector` in every namespace, or all of one namespace. */
   list(kinds: string[], where: { selector?: string; namespace?: string }, what: string, uninterruptible?: boolean): Promise<LiveObject[]>;
   /** Deletes the objects of a manifest (apiVersion, kind, name, namespace of each). */
@@ -319,7 +378,31 @@ export class Kubectl implements ClusterApi {
   }
 
   async rollout(ref: string, namespace: string, what: string, options: CallOptions = {}): Promise<void> {
-    await this.ok(kubectlCommands.rollout(ref, namespace), what, options);
+    const { podSelector, ...run } = options;
+    if (!podSelector) {
+      await this.ok(kubectlCommands.rollout(ref, namespace), what, run);
+      return;
+    }
+    // In steps, so that a pod that cannot start ends the wait instead of the timeout.
+    const deadline = Date.now() + KUBERNETES_TIMEOUT_SECONDS * 1000;
+    for (;;) {
+      const result = await this.run(kubectlCommands.rollout(ref, namespace, ROLLOUT_CHECK_SECONDS), run);
+      if (result.code === 0) return;
+      if (!/timed out/.test(result.stderr)) throw new DeployError(`${what} failed: ${this.ctx.tools.tail(result)}`);
+      const stuck = cannotStart(await this.pods(namespace, podSelector, `${what}: kubectl get pods`, run.uninterruptible));
+      if (stuck) throw new DeployError(`${what} failed: ${stuck}`);
+      if (Date.now() > deadline) throw new DeployError(`${what} failed: not rolled out within ${KUBERNETES_TIMEOUT_SECONDS} s: ${this.ctx.tools.tail(result)}`);
+    }
+  }
+
+  async observed(ref: string, namespace: string, what: string): Promise<void> {
+    const generation = (await this.ok(kubectlCommands.generation(ref, namespace), what, { uninterruptible: true })).trim();
+    await this.ok(kubectlCommands.waitObserved(ref, namespace, generation), what, { uninterruptible: true });
+  }
+
+  async pods(namespace: string, selector: string, what: string, uninterruptible = false): Promise<LivePod[]> {
+    const out = await this.ok(kubectlCommands.pods(namespace, selector), what, { uninterruptible });
+    return (JSON.parse(out || '{}') as { items?: LivePod[] }).items ?? [];
   }
 
   /** A kind the cluster does not serve (its CRD was removed since the last deploy) has no objects: it is left out and the listing repeated. */
@@ -347,6 +430,34 @@ export class Kubectl implements ClusterApi {
   async deleteNamespace(name: string, what: string, options: CallOptions = {}): Promise<void> {
     await this.ok(kubectlCommands.deleteNamespace(name), what, options);
   }
+}
+
+interface ContainerStatus {
+  name: string;
+  state?: { waiting?: { reason?: string; message?: string } };
+}
+
+/** A pod as `kubectl get pods -o json` lists it: what cannotStart reads. */
+export interface LivePod {
+  metadata: { name: string; deletionTimestamp?: string };
+  status?: { containerStatuses?: ContainerStatus[]; initContainerStatuses?: ContainerStatus[] };
+}
+
+/**
+ * The first container of the pods (not being deleted) that waits for a reason it will not get
+ * out of by waiting (FATAL_WAITING_REASONS), as `pod web-0: container web is CrashLoopBackOff
+ * (back-off restarting failed container)`; undefined when there is none.
+ */
+export function cannotStart(pods: LivePod[]): string | undefined {
+  for (const pod of pods.filter((p) => !p.metadata.deletionTimestamp)) {
+    for (const c of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+      const waiting = c.state?.waiting;
+      if (waiting?.reason && FATAL_WAITING_REASONS.has(waiting.reason)) {
+        return `pod ${pod.metadata.name}: container ${c.name} is ${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}`;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** An object as `kubectl get -o json` lists it. */
