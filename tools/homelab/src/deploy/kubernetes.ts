@@ -42,21 +42,21 @@ export async function kubernetesDeploy(req: DeployRequest, ctx: DeployContext): 
   const rendered = ensureRendered(req.root, req.layer, req.project, req.env, 'kubernetes');
   const docs = parseManifests(rendered.text, rendered.relative);
   report.step('render', `${rendered.relative}: ${docs.length} object(s)`);
-  if (req.kubernetes.argocd) return argocdSync(req, ctx);
+  if (req.kubernetes.argocd) return argocdSync(req, ctx, docs, rendered.relative);
   return directApply(req, ctx, docs);
 }
 
-async function argocdSync(req: DeployRequest, ctx: DeployContext): Promise<void> {
+async function argocdSync(req: DeployRequest, ctx: DeployContext, docs: Manifest[], relative: string): Promise<void> {
   const { report, tools } = ctx;
   const who = label(req);
   const app = req.kubernetes.argocdNamespace === 'argocd' ? req.kubernetes.argocdApp : `${req.kubernetes.argocdNamespace}/${req.kubernetes.argocdApp}`;
   report.step('argocd', `application ${app}: ArgoCD deploys the commit it tracks; push your changes first`);
   const stream: RunOptions = { onLine: (l) => report.detail(l) };
   if (req.dryRun) {
-    const diff = await tools.run('argocd', ['app', 'diff', app], stream);
+    const diff = await runForPlan(ctx, 'argocd', ['app', 'diff', app], stream);
     if (diff.code === 0) report.line('dry run: nothing was changed (the live state already matches git)');
     else if (diff.code === 1) report.line('dry run: nothing was changed (a sync would apply the differences above)');
-    else throw new DeployError(`${who}: argocd app diff ${app} failed: ${tools.tail(diff)}`);
+    else printOfflinePlan(report, prepare(docs, req), relative, `argocd app diff ${app}: ${diff.reason}`);
     return;
   }
   const timeout = String(KUBERNETES_TIMEOUT_SECONDS);
@@ -89,8 +89,11 @@ async function directApply(req: DeployRequest, ctx: DeployContext, docs: Manifes
   report.step('target', `namespace ${req.kubernetes.namespace}, ${req.kubernetes.context ? `context ${req.kubernetes.context}` : 'the current kube context'}; prune selector ${selector}`);
 
   if (req.dryRun) {
-    const diff = await tools.run('kubectl', kube(['diff', '--server-side', `--field-manager=${FIELD_MANAGER}`, '-f', '-']), { input: manifest, onLine: (l) => report.detail(l) });
-    if (diff.code !== 0 && diff.code !== 1) throw new DeployError(`${who}: kubectl diff failed: ${tools.tail(diff)}`);
+    const diff = await runForPlan(ctx, 'kubectl', kube(['diff', '--server-side', `--field-manager=${FIELD_MANAGER}`, '-f', '-']), { input: manifest, onLine: (l) => report.detail(l) });
+    if (diff.code !== 0 && diff.code !== 1) {
+      printOfflinePlan(report, prepared, 'the rendered manifests', `kubectl diff: ${diff.reason}`);
+      return;
+    }
     if (previous !== null) {
       const local = unifiedDiff(previous, manifest, `last deploy (.homelab/state/${req.env}/${req.project}/kubernetes.yaml)`, 'rendered now');
       for (const line of local.replace(/\n$/, '').split('\n').filter((l) => l !== '')) report.detail(line);
@@ -136,6 +139,29 @@ async function directApply(req: DeployRequest, ctx: DeployContext, docs: Manifes
   state.write('kubernetes.yaml', manifest);
   state.write('kubernetes.json', `${JSON.stringify({ deployedAt: new Date().toISOString(), kinds } satisfies KubernetesRecord, null, 2)}\n`);
   report.line(`deployed ${req.project} to ${req.env}: ${prepared.length} object(s) applied, workloads rolled out`);
+}
+
+/**
+ * A tool a dry run asks about the live state (argocd app diff, kubectl diff). When it is
+ * missing or cannot reach the cluster, the plan goes on without it: `code` is null and
+ * `reason` says why.
+ */
+async function runForPlan(ctx: DeployContext, command: string, args: string[], options: RunOptions): Promise<{ code: number | null; reason: string }> {
+  try {
+    const result = await ctx.tools.run(command, args, options);
+    return { code: result.code === 0 || result.code === 1 ? result.code : null, reason: ctx.tools.tail(result, 1) };
+  } catch (error) {
+    if (!(error instanceof DeployError)) throw error;
+    return { code: null, reason: error.message };
+  }
+}
+
+/** The plan of a dry run that could not compare with the cluster: one line why, then every object a deploy would apply. */
+function printOfflinePlan(report: DeployContext['report'], docs: Manifest[], what: string, why: string): void {
+  report.step('plan', `the cluster cannot be asked from here, so the plan is not compared with it (${why})`);
+  report.step('plan', `a deploy would apply ${docs.length} object(s) of ${what}:`);
+  for (const d of docs) report.detail(`+ ${d.kind} ${d.metadata.name}${d.metadata.namespace ? ` (namespace ${d.metadata.namespace})` : ''}`);
+  report.line('dry run: nothing was changed (a deploy would apply the objects above)');
 }
 
 async function rollouts(req: DeployRequest, ctx: DeployContext, docs: Manifest[], kube: (a: string[]) => string[], uninterruptible = false): Promise<void> {
