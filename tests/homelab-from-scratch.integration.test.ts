@@ -1,12 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { logger, type Tree } from '@nx/devkit';
-import { flushChanges, FsTree } from 'nx/src/generators/tree';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import appGenerator from '../generators/app/generator';
-import infraGenerator from '../generators/infra/generator';
-import secretStoreGenerator from '../generators/secret-store/generator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMPONENT_NAMES } from '../tools/homelab/src/infra/types';
+import { nxIn, populateReadmeHomelab } from './support/homelab';
 import { requireTool, run, runOk } from './support/tools';
 import { copyWorkspace, diskFiles, makeTempDir, parseDocs, removeDir } from './support/workspace';
 import { nxTestEnv } from './support/nx';
@@ -18,9 +14,8 @@ import { nxTestEnv } from './support/nx';
  * The result must validate clean, build every overlay with `kubectl kustomize`, merge
  * every Compose environment with `docker compose config`, and bootstrap ArgoCD in
  * strictly ordered waves: platform, then infrastructure, then applications.
- * Each kind of generator runs once through the CLI; the other components, the store and
- * the second app run the same generator functions in-process on Nx's file-system Tree,
- * which keeps the test well under 90 s on a busy 2-core machine.
+ * (tests/support/homelab.ts runs the sequence: each kind of generator once through the
+ * CLI, the rest in-process, which keeps the test well under 90 s on a busy 2-core machine.)
  * CI never skips this file: without the tools it fails there (tests/support/tools.ts).
  */
 const kubectl = requireTool('kubectl');
@@ -30,22 +25,7 @@ const NX_ENV: NodeJS.ProcessEnv = nxTestEnv();
 
 let dir: string;
 const nx = (...args: string[]) => run('npx', ['nx', ...args], { cwd: dir, env: NX_ENV, timeout: 180_000 });
-function nxOk(...args: string[]): string {
-  const result = nx(...args);
-  if (result.status !== 0) throw new Error(`nx ${args.join(' ')} exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
-  return result.stdout;
-}
-/** Runs an Nx generator in-process the way `nx g` does: on a Tree over the folder, flushed at the end. */
-async function generate<O>(generator: (tree: Tree, options: O) => Promise<void>, options: O): Promise<void> {
-  const tree = new FsTree(dir, false);
-  const info = vi.spyOn(logger, 'info').mockImplementation(() => undefined);
-  try {
-    await generator(tree, options);
-  } finally {
-    info.mockRestore();
-  }
-  flushChanges(dir, tree.listChanges());
-}
+const nxOk = (...args: string[]) => nxIn(dir, ...args);
 const read = (file: string) => fs.readFileSync(path.join(dir, file), 'utf8');
 const list = (folder: string) => (fs.existsSync(path.join(dir, folder)) ? fs.readdirSync(path.join(dir, folder)).sort() : []);
 
@@ -66,19 +46,7 @@ describe.skipIf(kubectl.skip || compose.skip)('from an empty repo to a homelab',
     git('add', '-A');
     git('commit', '-q', '-m', 'workspace');
 
-    nxOk('g', 'homelab:init', '--repo-url=https://git.example.org/me/homelab.git', '--no-interactive');
-    nxOk('g', 'homelab:infra', 'cert-manager', '--email=admin@example.org', '--no-interactive');
-    for (const component of COMPONENT_NAMES.filter((c) => c !== 'cert-manager')) {
-      await generate(infraGenerator, { component, email: 'admin@example.org' });
-    }
-    await generate(secretStoreGenerator, { provider: 'onepassword', default: true });
-    nxOk('g', 'homelab:environment', 'lab', '--kubernetes-server=https://lab.home.arpa:6443', '--compose-context=lab', '--no-interactive');
-    nxOk('g', 'homelab:app', 'whoami', '--image=traefik/whoami:v1.10.4', '--port=80', '--host=whoami.home.example.org', '--no-interactive');
-    await generate(appGenerator, { name: 'notes', image: 'ghcr.io/example/notes:2.1.0', port: 8080, secrets: 'DATABASE_URL', volumes: 'data:1Gi:/data' });
-    // The app that needs PostgreSQL says so in its spec, as a user would.
-    const spec = path.join(dir, 'applications/specs/notes.yaml');
-    fs.writeFileSync(spec, fs.readFileSync(spec, 'utf8').replace('\nenvironments:', '\ndependsOn:\n  - postgres\nenvironments:'));
-    nxOk('sync');
+    await populateReadmeHomelab(dir);
     // Generous for a 2-core machine shared with the rest of the suite; alone it takes about 20 s.
   }, 300_000);
   afterAll(() => removeDir(dir));

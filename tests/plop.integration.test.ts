@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTempWorkspace } from '../scripts/lib/temp-workspace';
 import { nxTestEnv } from './support/nx';
 
 /**
@@ -12,21 +12,12 @@ import { nxTestEnv } from './support/nx';
  * copies must hold the same files, byte for byte.
  */
 
-const repoRoot = path.resolve(__dirname, '..');
-const COPIED = ['package.json', 'nx.json', 'homelab.yaml', 'tsconfig.json', 'tsconfig.base.json', 'templates', 'tools', 'generators', 'plopfile.ts'];
 /** Not part of what either tool writes: dependencies, git and Nx's own workspace data. */
 const NOT_COMPARED = new Set(['node_modules', '.git', '.nx']);
 
+/** A fresh workspace of its own (the tool, a fresh clone's homelab content), as a git repository. */
 function copyWorkspace(label: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `homelab-plop-${label}-`));
-  for (const entry of COPIED) fs.cpSync(path.join(repoRoot, entry), path.join(dir, entry), { recursive: true });
-  // Link each dependency, but point the workspace package `homelab` at this copy's tools/homelab:
-  // a symlink to the repo's whole node_modules would make Nx load the repo's generator, not the copy's.
-  fs.mkdirSync(path.join(dir, 'node_modules'));
-  for (const entry of fs.readdirSync(path.join(repoRoot, 'node_modules'))) {
-    const target = entry === 'homelab' ? path.join(dir, 'tools/homelab') : path.join(repoRoot, 'node_modules', entry);
-    fs.symlinkSync(target, path.join(dir, 'node_modules', entry));
-  }
+  const dir = createTempWorkspace(`homelab-plop-${label}-`);
   run(dir, 'git', ['init', '-q']);
   return dir;
 }

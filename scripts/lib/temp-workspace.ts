@@ -4,28 +4,39 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 /**
- * A throw-away copy of this repository as a real git repository, for the affected
- * integration test and the graph benchmark: the workspace files and the homelab tool
- * are copied, node_modules is linked, and nothing in the repository is touched.
+ * Throw-away homelab workspaces for the tests and the benchmarks: the homelab tool is
+ * copied, the homelab content is that of a fresh clone (a fixture, never the
+ * repository's own), node_modules is linked, and nothing in the repository is touched.
  */
 
 /** The repository this file lives in (scripts/lib/temp-workspace.ts). */
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 
-/** What a workspace needs to run the homelab plugin, executors and generators. */
-const COPIED = [
+/**
+ * The tool a workspace runs (plugin, executors, generators, templates, plop) and its
+ * settings for Nx, npm and git. Never the repository's homelab content (homelab.yaml,
+ * applications/, infrastructure/, platform/): the owner of this repository fills those
+ * with their own homelab, and no test or benchmark may depend on what they hold.
+ */
+const TOOL_ENTRIES = [
   '.gitignore',
   'package.json',
   'package-lock.json',
   'nx.json',
-  'homelab.yaml',
   'tsconfig.json',
   'tsconfig.base.json',
+  'plopfile.ts',
   'templates',
   'tools',
   'generators',
-  'platform',
 ];
+
+/**
+ * The homelab content of a freshly cloned repository (homelab.yaml with dev and prod, the
+ * default secret store): what every temporary workspace starts from, whatever the
+ * repository itself holds now.
+ */
+export const FRESH_HOMELAB = path.join(REPO_ROOT, 'tests/support/fixtures/fresh-homelab');
 
 /** The layer folders a fresh workspace starts with (the repository keeps them with .gitkeep files). */
 const LAYER_DIRS = ['specs', 'kubernetes/base', 'kubernetes/overlays', 'compose/base', 'compose/environments'];
@@ -50,14 +61,24 @@ export function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 /**
- * Creates `<tmp>/<prefix>XXXX` with the workspace files and returns its path.
- * node_modules is a folder of links to the repository's packages, except `homelab`,
- * which links to the copy's own tools/homelab, so the plugin and executors that run are
- * the ones in the temporary workspace.
+ * Creates `<tmp>/<prefix>XXXX` holding a fresh homelab workspace (populateWorkspace) and
+ * returns its real path.
  */
 export function createTempWorkspace(prefix = 'homelab-ws-'): string {
   const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
-  for (const entry of COPIED) {
+  populateWorkspace(root);
+  return root;
+}
+
+/**
+ * Fills `root` with the tool's files (TOOL_ENTRIES, without its tests), the homelab
+ * content of a fresh clone (FRESH_HOMELAB; `homelabYaml` replaces its homelab.yaml) and
+ * the empty layer folders. node_modules is a folder of links to the repository's
+ * packages, except `homelab`, which links to the copy's own tools/homelab, so the plugin,
+ * executors and generators that run are the ones in the workspace.
+ */
+export function populateWorkspace(root: string, homelabYaml?: string): void {
+  for (const entry of TOOL_ENTRIES) {
     const from = path.join(REPO_ROOT, entry);
     if (!fs.existsSync(from)) continue;
     fs.cpSync(from, path.join(root, entry), {
@@ -66,6 +87,8 @@ export function createTempWorkspace(prefix = 'homelab-ws-'): string {
       filter: (src) => !src.includes(`${path.sep}node_modules`) && !src.endsWith('.test.ts'),
     });
   }
+  fs.cpSync(FRESH_HOMELAB, root, { recursive: true });
+  if (homelabYaml !== undefined) fs.writeFileSync(path.join(root, 'homelab.yaml'), homelabYaml);
   for (const layer of ['applications', 'infrastructure']) {
     for (const dir of LAYER_DIRS) fs.mkdirSync(path.join(root, layer, dir), { recursive: true });
   }
@@ -76,7 +99,6 @@ export function createTempWorkspace(prefix = 'homelab-ws-'): string {
     fs.symlinkSync(path.join(modules, entry), path.join(root, 'node_modules', entry));
   }
   fs.symlinkSync('../tools/homelab', path.join(root, 'node_modules', 'homelab'));
-  return root;
 }
 
 /** Writes workspace-relative files, creating folders. */

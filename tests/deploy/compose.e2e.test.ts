@@ -77,6 +77,20 @@ describe.skipIf(compose.skip)('compose deploy of a generated app on the real eng
     expect(containers(`${WEB}-dev`).map((c) => c.id)).toEqual(before);
   });
 
+  it('plans from the secret keys alone: no value is read, and a service whose configuration did not change is unchanged', async () => {
+    const before = containers(`${WEB}-dev`).map((c) => c.id);
+
+    // No secret value in the environment: a deploy would refuse, a plan needs none.
+    const result = await ws.deploy(WEB, { env: 'dev', dryRun: true }, {});
+
+    expect(result.status, output(result)).toBe(0);
+    expect(result.stdout).toMatch(/\[secrets\] +2 key\(s\) \((API_TOKEN, DB_PASSWORD|DB_PASSWORD, API_TOKEN)\); a dry run reads no value\n/);
+    expect(result.stdout).toContain(`${WEB}: unchanged`);
+    expect(result.stdout).toContain('dry run: nothing was changed (a deploy would change nothing)');
+    expect(output(result)).not.toContain('missing');
+    expect(containers(`${WEB}-dev`).map((c) => c.id)).toEqual(before);
+  });
+
   it('rolls out a new image (:2) and records it as the version to roll back to', async () => {
     ws.editSpec(WEB, (spec) => {
       spec.image.tag = '2';
@@ -126,6 +140,19 @@ describe.skipIf(compose.skip)('compose deploy of a generated app on the real eng
     expect(result.stdout).toContain('dry run: nothing was changed');
     expect(containers(`${WEB}-dev`).map((c) => c.id)).toEqual(before);
     expect(await httpGet(PORTS.dev)).toBe('ok v2\n');
+  });
+
+  it('plans without the engine: one line says it cannot be reached, and the diff shows what a deploy would apply', async () => {
+    const dead = path.join(ws.tmp, 'no-docker.sock');
+
+    const result = await ws.deploy(WEB, { env: 'dev', dryRun: true }, { DOCKER_HOST: `unix://${dead}` });
+
+    expect(result.status, output(result)).toBe(0);
+    const engine = result.stdout.split('\n').filter((l) => l.startsWith('[engine]'));
+    expect(engine).toHaveLength(1);
+    expect(engine[0]).toContain(`not reachable from here, so the plan is not compared with what runs: Docker daemon unreachable at DOCKER_HOST=unix://${dead}`);
+    expect(result.stdout).toMatch(/-\s*image: homelab-test\/busybox:2\n\s*\+\s*image: homelab-test\/busybox:1/);
+    expect(result.stdout).toContain(`dry run: nothing was changed (a deploy would apply dist/dev/compose/${WEB}/compose.yaml; the engine was not reached`);
   });
 
   it('names the missing secret keys and changes nothing', async () => {

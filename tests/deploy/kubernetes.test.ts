@@ -156,11 +156,15 @@ describe.skipIf(kubectl.skip)('kubernetes deploy with the real kubectl', () => {
       expect(result.stdout + result.stderr).not.toContain(SECRET);
     });
 
-    it('--dry-run runs kubectl diff, and fails on the connection too', async () => {
+    it('--dry-run without a reachable cluster says why in one line, lists what a deploy would apply, and succeeds', async () => {
       const result = await deploy('dev', { dryRun: true });
 
-      expect(result.status).toBe(1);
-      expect(result.stdout + result.stderr).toMatch(/error: web \(dev\): kubectl diff failed: .*connection refused/);
+      expect(result.status, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/\[plan\] +the cluster cannot be asked from here, so the plan is not compared with it \(kubectl diff failed: .*connection refused/);
+      expect(result.stdout).toMatch(/\[plan\] +a deploy would apply \d+ object\(s\) of the rendered manifests:/);
+      expect(result.stdout).toContain('+ StatefulSet web (namespace web-dev)');
+      expect(result.stdout).toContain('dry run: nothing was changed (a deploy would apply the objects above)');
+      expect(result.stdout + result.stderr).not.toContain(SECRET);
     });
 
     it('HOMELAB_KUBECTL names the kubectl binary the adapter runs', async () => {

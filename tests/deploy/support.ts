@@ -9,7 +9,7 @@ import { runInWorker } from '../../tools/homelab/src/deploy/launch';
 import { type DeployOptions, resolveRequest } from '../../tools/homelab/src/deploy/request';
 import { diskHost } from '../../tools/homelab/src/host';
 import { run, type RunResult } from '../support/tools';
-import { copyWorkspace, makeTempDir, REPO_ROOT } from '../support/workspace';
+import { copyWorkspace, makeTempDir } from '../support/workspace';
 import { nxTestEnv } from '../support/nx';
 
 /**
@@ -27,7 +27,6 @@ export class DeployWorkspace {
   private constructor(prefix: string) {
     this.root = makeTempDir(prefix);
     copyWorkspace(this.root);
-    fs.cpSync(path.join(REPO_ROOT, 'platform/secrets/stores'), path.join(this.root, 'platform/secrets/stores'), { recursive: true });
     // validate's policy rightly flags the test-only host networking of the overrides; this
     // suite is about deploy, so build does not wait for validate here (targetDefaults win
     // over the plugin's dependsOn).

@@ -4,12 +4,16 @@ import * as path from 'node:path';
 import type { Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import YAML from 'yaml';
+import { FRESH_HOMELAB, populateWorkspace, REPO_ROOT } from '../../scripts/lib/temp-workspace';
 
-/** The repository root (this file is tests/support/workspace.ts). */
-export const REPO_ROOT = path.resolve(__dirname, '../..');
+/** The repository root: for the tool's own files (sources, schemas, docs), never its homelab content. */
+export { REPO_ROOT };
 
-/** The real workspace settings: every test renders with the environments the repo ships (dev, prod). */
-export const WORKSPACE_YAML = fs.readFileSync(path.join(REPO_ROOT, 'homelab.yaml'), 'utf8');
+/**
+ * The workspace settings of a fresh clone (dev, and prod protected), from a fixture: the
+ * repository's own homelab.yaml belongs to its owner's homelab and changes with it.
+ */
+export const WORKSPACE_YAML = fs.readFileSync(path.join(FRESH_HOMELAB, 'homelab.yaml'), 'utf8');
 
 /** The answers of the README's demo command, reused across tests. */
 export const WHOAMI = { name: 'whoami', image: 'traefik/whoami:v1.10.4', port: 80 } as const;
@@ -109,21 +113,14 @@ export function removeDir(dir: string | undefined): void {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** What a temporary workspace copy needs to run `nx g homelab:app`: the sources, not the GitOps trees. */
-const WORKSPACE_ENTRIES = ['package.json', 'nx.json', 'homelab.yaml', 'templates', 'tools', 'generators'];
-
 /**
- * Copies the workspace (package.json, nx.json, homelab.yaml, tsconfig*.json, templates/,
- * tools/, generators/) into `dest` and symlinks node_modules, so that the real `npx nx`
- * runs there without touching the repository.
+ * Fills `dest` with a fresh homelab workspace (the tool, the homelab content of a fresh
+ * clone, linked node_modules), so that the real `npx nx` runs there without touching the
+ * repository. `homelabYaml` replaces the fixture's homelab.yaml.
  */
-export function copyWorkspace(dest: string): void {
+export function copyWorkspace(dest: string, homelabYaml?: string): void {
   fs.mkdirSync(dest, { recursive: true });
-  const entries = [...WORKSPACE_ENTRIES, ...fs.readdirSync(REPO_ROOT).filter((f) => /^tsconfig.*\.json$/.test(f))];
-  for (const entry of entries) {
-    fs.cpSync(path.join(REPO_ROOT, entry), path.join(dest, entry), { recursive: true });
-  }
-  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dest, 'node_modules'), 'dir');
+  populateWorkspace(dest, homelabYaml);
 }
 
 /** Folders a disk listing never descends into: dependencies, Nx's own state, git. */

@@ -44,6 +44,8 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
   report.step('render', `${rendered.relative}: ${model.services.length} service(s) (${model.services.map((s) => s.name).join(', ')}), compose project ${model.project}`);
 
   const docker = new Docker(tools, req.settings.compose?.context);
+  // A plan needs the keys, never the values: a dry run reads no secret and needs no engine.
+  if (req.dryRun) return composePlan(req, ctx, docker, rendered, model);
   const versions = await docker.versions(docker.where(ctx.env));
   report.step('engine', `Docker ${versions.engine} with Compose ${versions.compose} at ${docker.where(ctx.env)}`);
 
@@ -80,7 +82,7 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
 
     const compose = new ComposeCli(docker, req, scratch.write('empty.env', ''));
     const [imageIds, before, hashes] = await Promise.all([
-      ensureImages(model, docker, compose, next, req.dryRun, report, who),
+      ensureImages(model, docker, compose, next, false, report, who),
       docker.containers(model.project).catch((error: Error) => {
         throw new DeployError(`${who}: ${error.message}; what runs now is unknown, so there is no plan and nothing was changed`);
       }),
@@ -95,13 +97,7 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
     const unrestorable = previous === null && !req.replaceUnrecorded ? displaced(plan) : [];
     if (unrestorable.length > 0) {
       const why = `no earlier deploy is recorded on this machine (${state.shown}), so a failed deploy could not restore the ${unrestorable.length} running container(s) it replaces (${unrestorable.map((c) => c.name).join(', ')}); copy that folder from the machine that deployed them, or pass --replace-unrecorded to replace them anyway`;
-      if (!req.dryRun) throw new DeployError(`${who}: ${why}; nothing was changed`, 2);
-      report.warn(`a deploy would refuse: ${why}`);
-    }
-
-    if (req.dryRun) {
-      printDryRun(req, report, previousText, rendered.text, plan);
-      return;
+      throw new DeployError(`${who}: ${why}; nothing was changed`, 2);
     }
 
     const created: string[] = [];
@@ -410,7 +406,80 @@ function stripWho(error: unknown, who: string): string {
   return message.startsWith(`${who}: `) ? message.slice(who.length + 2) : message;
 }
 
-function printDryRun(req: DeployRequest, report: Reporter, previousText: string | null, text: string, plan: ComposePlan): void {
+/**
+ * The dry run: what a deploy would do, from the keys of the secrets and never their
+ * values (none is read, so a CI job plans without production secrets). Compose's config
+ * hash covers the secret values, so a service that reads them counts as changed when its
+ * rendered configuration differs from the last deploy recorded here (and as unknown
+ * without one); a changed value alone is not shown. When the environment's engine cannot
+ * be reached from here, one line says so and the plan is the rendered file.
+ */
+async function composePlan(req: DeployRequest, ctx: DeployContext, docker: Docker, rendered: { text: string; relative: string }, model: ComposeModel): Promise<void> {
+  const { report } = ctx;
+  const keys = model.meta.secrets.keys;
+  const previousText = new StateDir(req.root, req.env, req.project).read('compose.yaml');
+  const where = docker.where(ctx.env);
+  let versions: { engine: string; compose: string };
+  try {
+    versions = await docker.versions(where);
+  } catch (error) {
+    if (!(error instanceof DeployError)) throw error;
+    report.step('engine', `not reachable from here, so the plan is not compared with what runs: ${error.message}`);
+    printSecretKeys(report, keys);
+    printDryRun(req, report, previousText, rendered.text, null);
+    return;
+  }
+  report.step('engine', `Docker ${versions.engine} with Compose ${versions.compose} at ${where}`);
+  printSecretKeys(report, keys);
+  const scratch = new SecretScratch(ctx.tmpDir);
+  try {
+    const compose = new ComposeCli(docker, req, scratch.write('empty.env', ''));
+    const next: Runnable = { model, files: [path.join(req.root, rendered.relative)] };
+    const [imageIds, before, hashes] = await Promise.all([
+      ensureImages(model, docker, compose, next, true, report, label(req)),
+      docker.containers(model.project),
+      compose.hashes(next),
+    ]);
+    const unknown = new Set<string>();
+    for (const service of model.meta.secrets.services) {
+      const running = before.find((c) => c.service === service);
+      const same = previousText !== null && sameService(previousText, rendered.text, service);
+      if (running && same) hashes.set(service, running.configHash);
+      else if (running && previousText === null) unknown.add(service);
+      else hashes.delete(service);
+    }
+    const plan = planChanges(model, before, hashes, imageIds);
+    for (const s of plan.services) {
+      const guess = unknown.has(s.service.name) && s.why === 'configuration changed';
+      report.step('plan', guess ? `${s.service.name}: recreate if its configuration changed (it reads secret values and no earlier deploy is recorded here to compare with)` : describePlan(s));
+    }
+    for (const o of plan.orphans) report.step('plan', `${o.name}: remove (service ${o.service} is no longer in the file)`);
+    const unrestorable = previousText === null && !req.replaceUnrecorded ? displaced(plan) : [];
+    if (unrestorable.length > 0) {
+      report.warn(`a deploy would refuse: no earlier deploy is recorded on this machine, so a failed deploy could not restore the ${unrestorable.length} running container(s) it replaces (${unrestorable.map((c) => c.name).join(', ')}); pass --replace-unrecorded to replace them anyway`);
+    }
+    printDryRun(req, report, previousText, rendered.text, plan);
+  } finally {
+    scratch.remove();
+  }
+}
+
+function printSecretKeys(report: Reporter, keys: SecretKey[]): void {
+  report.step('secrets', keys.length === 0 ? 'no secret keys' : `${keys.length} key(s) (${keys.map((k) => k.key).join(', ')}); a dry run reads no value`);
+}
+
+/** The service's definition is the same in two rendered files. */
+function sameService(a: string, b: string, service: string): boolean {
+  const pick = (text: string) => JSON.stringify((YAML.parse(text) as { services?: Record<string, unknown> } | null)?.services?.[service] ?? null);
+  try {
+    return pick(a) === pick(b);
+  } catch {
+    return false;
+  }
+}
+
+/** The diff against the last deploy recorded here and the closing line; `plan` is null when the engine was not reachable. */
+function printDryRun(req: DeployRequest, report: Reporter, previousText: string | null, text: string, plan: ComposePlan | null): void {
   const relative = distPaths.compose(req.env, req.project);
   if (previousText === null) {
     report.step('diff', `no earlier deploy recorded in .homelab/state/${req.env}/${req.project}; the whole of ${relative} is new:`);
@@ -420,5 +489,6 @@ function printDryRun(req: DeployRequest, report: Reporter, previousText: string 
     if (diff === '') report.step('diff', `${relative} is the same as the last deploy`);
     else for (const line of diff.replace(/\n$/, '').split('\n')) report.detail(line);
   }
-  report.line(`dry run: nothing was changed (${plan.changed ? 'a deploy would change the services above' : 'a deploy would change nothing'})`);
+  const outcome = plan === null ? `a deploy would apply ${relative}; the engine was not reached, so what runs there was not compared` : plan.changed ? 'a deploy would change the services above' : 'a deploy would change nothing';
+  report.line(`dry run: nothing was changed (${outcome})`);
 }

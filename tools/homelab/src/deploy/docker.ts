@@ -71,7 +71,11 @@ export class Docker {
       this.run(['compose', 'version', '--short'], { timeoutMs: 30_000 }),
     ]);
     if (server.code !== 0 || server.stdout.trim() === '') {
-      throw new DeployError(`Docker daemon unreachable at ${where}: ${this.tools.tail(server, 1)}; start it (npm run setup:engines) or fix DOCKER_HOST / compose.context`);
+      // A remote engine is not this machine's to start: setup:engines only helps the local one.
+      const fix = this.context
+        ? `check \`docker --context ${this.context} info\` (create the context with \`docker context create ${this.context} --docker host=ssh://user@host\`) or change compose.context in homelab.yaml`
+        : 'start it (npm run setup:engines) or set DOCKER_HOST';
+      throw new DeployError(`Docker daemon unreachable at ${where}: ${this.tools.tail(server, 1)}; ${fix}`);
     }
     if (compose.code !== 0 || !/^v?[2-9]\./.test(compose.stdout.trim())) {
       throw new DeployError(`Docker Compose v2 is missing (\`docker compose version\`: ${this.tools.tail(compose, 1)}); install the Compose v2 plugin (npm run setup:engines)`);

@@ -55,21 +55,21 @@ export async function kubernetesDeploy(req: DeployRequest, ctx: DeployContext, c
   const rendered = ensureRendered(req.root, req.layer, req.project, req.env, 'kubernetes');
   const docs = parseManifests(rendered.text, rendered.relative);
   report.step('render', `${rendered.relative}: ${docs.length} object(s)`);
-  if (req.kubernetes.argocd) return argocdSync(req, ctx);
+  if (req.kubernetes.argocd) return argocdSync(req, ctx, docs, rendered.relative);
   return directApply(req, ctx, docs, cluster ?? new Kubectl(ctx, req.kubernetes.context));
 }
 
-async function argocdSync(req: DeployRequest, ctx: DeployContext): Promise<void> {
+async function argocdSync(req: DeployRequest, ctx: DeployContext, docs: Manifest[], relative: string): Promise<void> {
   const { report, tools } = ctx;
   const who = label(req);
   const app = req.kubernetes.argocdNamespace === 'argocd' ? req.kubernetes.argocdApp : `${req.kubernetes.argocdNamespace}/${req.kubernetes.argocdApp}`;
   report.step('argocd', `application ${app}: ArgoCD deploys the commit it tracks; push your changes first`);
   const stream: RunOptions = { onLine: (l) => report.detail(l) };
   if (req.dryRun) {
-    const diff = await tools.run('argocd', ['app', 'diff', app], stream);
+    const diff = await runForPlan(ctx, 'argocd', ['app', 'diff', app], stream);
     if (diff.code === 0) report.line('dry run: nothing was changed (the live state already matches git)');
     else if (diff.code === 1) report.line('dry run: nothing was changed (a sync would apply the differences above)');
-    else throw new DeployError(`${who}: argocd app diff ${app} failed: ${tools.tail(diff)}`);
+    else printOfflinePlan(report, prepareManifests(docs, { project: req.project, env: req.env, namespace: req.kubernetes.namespace }), relative, `argocd app diff ${app}: ${diff.reason}`);
     return;
   }
   const timeout = String(KUBERNETES_TIMEOUT_SECONDS);
@@ -102,7 +102,15 @@ async function directApply(req: DeployRequest, ctx: DeployContext, docs: Manifes
   report.step('target', `namespace ${namespace}, ${kubectl.where}; objects labelled ${selector}`);
 
   if (req.dryRun) {
-    const changes = await kubectl.diff(manifest, `${who}: kubectl diff`, { onLine: (l) => report.detail(l) });
+    let changes: boolean;
+    try {
+      changes = await kubectl.diff(manifest, `${who}: kubectl diff`, { onLine: (l) => report.detail(l) });
+    } catch (error) {
+      // A plan needs no cluster: without one it says why and lists what a deploy would apply.
+      if (!(error instanceof DeployError)) throw error;
+      printOfflinePlan(report, prepared, 'the rendered manifests', error.message.replace(`${who}: `, ''));
+      return;
+    }
     if (previous !== null) {
       const local = unifiedDiff(previous, manifest, `last deploy (.homelab/state/${req.env}/${req.project}/kubernetes.yaml)`, 'rendered now');
       for (const line of local.replace(/\n$/, '').split('\n').filter((l) => l !== '')) report.detail(line);
@@ -146,6 +154,28 @@ async function directApply(req: DeployRequest, ctx: DeployContext, docs: Manifes
   const next: KubernetesRecord = { deployedAt: new Date().toISOString(), kinds, namespace: { name: namespace, created: createdNamespace } };
   state.write('kubernetes.json', `${JSON.stringify(next, null, 2)}\n`);
   report.line(`deployed ${req.project} to ${req.env}: ${prepared.length} object(s) applied, workloads rolled out`);
+}
+
+/**
+ * A tool a dry run asks about the live state (argocd app diff). When it is missing or cannot
+ * reach the cluster, the plan goes on without it: `code` is null and `reason` says why.
+ */
+async function runForPlan(ctx: DeployContext, command: string, args: string[], options: RunOptions): Promise<{ code: number | null; reason: string }> {
+  try {
+    const result = await ctx.tools.run(command, args, options);
+    return { code: result.code === 0 || result.code === 1 ? result.code : null, reason: ctx.tools.tail(result, 1) };
+  } catch (error) {
+    if (!(error instanceof DeployError)) throw error;
+    return { code: null, reason: error.message };
+  }
+}
+
+/** The plan of a dry run that could not compare with the cluster: one line why, then every object a deploy would apply. */
+function printOfflinePlan(report: DeployContext['report'], docs: Manifest[], what: string, why: string): void {
+  report.step('plan', `the cluster cannot be asked from here, so the plan is not compared with it (${why})`);
+  report.step('plan', `a deploy would apply ${docs.length} object(s) of ${what}:`);
+  for (const d of docs) report.detail(`+ ${d.kind} ${d.metadata.name}${d.metadata.namespace ? ` (namespace ${d.metadata.namespace})` : ''}`);
+  report.line('dry run: nothing was changed (a deploy would apply the objects above)');
 }
 
 /**

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { resolveRequest } from './request';
+import { writeFiles } from '../../../../scripts/lib/temp-workspace';
+import { absenceNotice, resolveRequest } from './request';
 
 /** A workspace with web on Compose in dev and prod, and on Kubernetes in dev only. */
 let root: string;
@@ -25,10 +26,7 @@ beforeEach(() => {
     'applications/kubernetes/overlays/dev/web/kustomization.yaml': 'resources: []\n',
     'platform/argocd/applications/dev/web.yaml': 'metadata: { name: web-dev, namespace: argocd }\nspec: { destination: { namespace: web-dev } }\n',
   };
-  for (const [file, content] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
-    fs.writeFileSync(path.join(root, file), content);
-  }
+  writeFiles(root, files);
 });
 afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
@@ -85,5 +83,64 @@ describe('deploy options against the workspace', () => {
     it('belongs to down only', () => {
       expect(() => resolveRequest(root, 'web', { layer: 'applications', env: 'dev', deleteData: 'web' }, 'deploy')).toThrow('--delete-data belongs to down --volumes, not to deploy');
     });
+  });
+});
+
+describe('an environment the project is not in', () => {
+  /**
+   * postgres (Kubernetes and Compose) and cert-manager (Kubernetes only) installed by prod,
+   * for the cluster and Docker host dev shares; lab has its own of both, edge its own
+   * Docker host on prod's cluster. The app shop runs in prod and lab only.
+   */
+  beforeEach(() => {
+    const files: Record<string, string> = {
+      'homelab.yaml': [
+        'environments:',
+        '  - name: dev',
+        '    namespaceSuffix: -dev',
+        '  - name: prod',
+        '    protected: true',
+        '  - name: lab',
+        '    kubernetes: { server: "https://lab.home.arpa:6443" }',
+        '    compose: { context: lab }',
+        '  - name: edge',
+        '    compose: { context: edge }',
+        'gitops: { repoURL: https://git.example/homelab.git }',
+        '',
+      ].join('\n'),
+      'infrastructure/specs/postgres.yaml': 'name: postgres\n',
+      'infrastructure/compose/environments/prod/postgres/compose.generated.yaml': 'name: postgres\n',
+      'infrastructure/kubernetes/overlays/prod/postgres/kustomization.yaml': 'resources: []\n',
+      'infrastructure/specs/cert-manager.yaml': 'name: cert-manager\n',
+      'infrastructure/kubernetes/overlays/prod/cert-manager/kustomization.yaml': 'resources: []\n',
+      'applications/specs/web.yaml': 'name: web\n',
+      'applications/specs/shop.yaml': 'name: shop\nenvironments:\n  prod: {}\n  lab: {}\n',
+      'applications/compose/environments/prod/shop/compose.generated.yaml': 'name: shop\n',
+    };
+    writeFiles(root, files);
+  });
+
+  it.each([
+    ['postgres', 'dev', "postgres (dev): nothing to deploy: dev uses postgres as installed for prod's cluster and prod's Docker host (one installation per cluster and Docker host); deploy it with --env prod"],
+    ['cert-manager', 'edge', "cert-manager (edge): nothing to deploy: edge uses cert-manager as installed for prod's cluster (one installation per cluster and Docker host); deploy it with --env prod"],
+    ['shop', 'dev', 'shop (dev): nothing to deploy: its spec runs it in "prod", "lab" only'],
+  ] as const)('%s in %s is a no-op that says where it is', (project, env, notice) => {
+    const layer = project === 'shop' ? 'applications' : 'infrastructure';
+    expect(absenceNotice(root, project, { layer, env })).toBe(notice);
+  });
+
+  it('says "remove" for down', () => {
+    expect(absenceNotice(root, 'postgres', { layer: 'infrastructure', env: 'dev' }, 'down')).toMatch(/^postgres \(dev\): nothing to remove: /);
+  });
+
+  it.each([
+    ['the project has files there', 'postgres', 'infrastructure', 'prod'],
+    ['the environment installs its own and has no files (run nx sync)', 'postgres', 'infrastructure', 'lab'],
+    ['the environment has its own Docker host for a component on Compose, and no files (run nx sync)', 'postgres', 'infrastructure', 'edge'],
+    ['the environment is not in homelab.yaml', 'postgres', 'infrastructure', 'staging'],
+    ['the app runs in every environment and has no files there (run nx sync)', 'web', 'applications', 'dev'],
+    ['the app lists the environment and has no files there (run nx sync)', 'shop', 'applications', 'lab'],
+  ] as const)('leaves it to resolveRequest when %s', (_, project, layer, env) => {
+    expect(absenceNotice(root, project, { layer, env })).toBeNull();
   });
 });

@@ -3,8 +3,9 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 import { show } from '../errors';
 import { projectEnvironments, type Layer } from '../build/render';
-import { parseWorkspaceConfig, WORKSPACE_FILE } from '../spec/io';
-import type { WorkspaceEnvironment } from '../spec/types';
+import { environmentTargets } from '../infra/targets';
+import { parseWorkspaceConfig, parseYamlDocument, WORKSPACE_FILE } from '../spec/io';
+import type { WorkspaceConfig, WorkspaceEnvironment } from '../spec/types';
 import { DeployError } from './errors';
 
 export type Platform = 'compose' | 'kubernetes';
@@ -132,6 +133,55 @@ function confirmDataDeletion(project: string, options: DeployOptions, action: Ac
       2,
     );
   }
+}
+
+/**
+ * Why there is nothing to do for the project in an environment of homelab.yaml it has no
+ * files in, or null when files are simply missing (resolveRequest then says so).
+ * - A component is installed once per cluster and per Docker host: an environment that
+ *   shares them uses the installation of the environment that owns them (infra/targets.ts).
+ *   So `nx affected -t deploy --env dev`, which also runs the deploy of every component an
+ *   app depends on, is a no-op for postgres in dev and says where postgres is installed.
+ * - An app whose spec lists its environments does not run in the others.
+ */
+export function absenceNotice(root: string, project: string, options: DeployOptions, action: Action = 'deploy'): string | null {
+  const env = options.env;
+  if (!env || projectEnvironments(root, options.layer, project).some((e) => e.env === env)) return null;
+  let workspace: WorkspaceConfig;
+  try {
+    workspace = parseWorkspaceConfig(readOrNull(path.join(root, WORKSPACE_FILE)));
+  } catch {
+    return null;
+  }
+  if (!workspace.environments.some((e) => e.name === env)) return null;
+  const nothing = `nothing to ${action === 'down' ? 'remove' : 'deploy'}`;
+  if (options.layer === 'infrastructure') {
+    const installed = projectEnvironments(root, 'infrastructure', project);
+    const targets = environmentTargets(workspace);
+    const self = targets.find((t) => t.env.name === env)!;
+    const platforms = (['kubernetes', 'compose'] as const).filter((p) => installed.some((e) => e[p]));
+    // An environment that installs its own (own cluster or Docker host) and has no files needs `nx sync`.
+    if (platforms.some((p) => (p === 'kubernetes' ? self.installsKubernetes : self.installsCompose))) return null;
+    const owners = platforms.flatMap((p) =>
+      targets
+        .filter((t) => t.env.name !== env && (p === 'kubernetes' ? t.kubernetesServes : t.composeServes).includes(env))
+        .filter((t) => installed.some((e) => e.env === t.env.name && e[p]))
+        .map((t) => ({ owner: t.env.name, what: `${t.env.name}'s ${p === 'kubernetes' ? 'cluster' : 'Docker host'}` })),
+    );
+    if (owners.length === 0) return null;
+    const names = [...new Set(owners.map((o) => o.owner))];
+    return `${project} (${env}): ${nothing}: ${env} uses ${project} as installed for ${owners.map((o) => o.what).join(' and ')} (one installation per cluster and Docker host); deploy it with ${names.map((n) => `--env ${n}`).join(' or ')}`;
+  }
+  const spec = readOrNull(path.join(root, options.layer, 'specs', `${project}.yaml`));
+  let listed: string[] | undefined;
+  try {
+    const environments = spec === null ? undefined : (parseYamlDocument(spec, `${options.layer}/specs/${project}.yaml`) as { environments?: Record<string, unknown> } | null)?.environments;
+    listed = environments && typeof environments === 'object' ? Object.keys(environments) : undefined;
+  } catch {
+    return null;
+  }
+  if (!listed || listed.includes(env)) return null;
+  return `${project} (${env}): ${nothing}: its spec runs it in ${listed.map((n) => show(n)).join(', ')} only`;
 }
 
 /** The ArgoCD Application homelab rendered for the project: its name, namespace and destination namespace. */
