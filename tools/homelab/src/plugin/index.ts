@@ -72,7 +72,9 @@ const TOOL_INPUTS = [
 /** The `homelab-platform` project: a validate target only (the platform is deployed by ArgoCD's bootstrap). */
 function platformProject(options: HomelabPluginOptions) {
   const project: ProjectConfiguration = {
-    root: 'platform',
+    // What its ArgoCD Application (homelab-platform) syncs. Not `platform/`: Nx counts every file
+    // below a project's root as the project's, and the apps' ArgoCD Applications live there.
+    root: 'platform/argocd/bootstrap',
     name: PLATFORM_PROJECT,
     projectType: 'application',
     tags: ['type:platform'],
@@ -81,13 +83,13 @@ function platformProject(options: HomelabPluginOptions) {
         executor: 'homelab:validate',
         cache: true,
         inputs: [
-          // Its own files: the bootstrap, the stores and their specs, ArgoCD Applications of no project.
-          '{workspaceRoot}/platform/**',
+          // Its own files: the bootstrap, the platform Application, the stores and their specs
+          // (not platform/argocd/applications/<env>/, whose Applications are the apps' and components').
+          '{workspaceRoot}/platform/argocd/bootstrap/**',
+          '{workspaceRoot}/platform/argocd/applications/platform.yaml',
+          '{workspaceRoot}/platform/secrets/**',
           // The workspace's own CRD schemas: each must compile.
           '{workspaceRoot}/schemas/custom/**',
-          // Which ArgoCD Applications belong to an app or a component.
-          '{workspaceRoot}/applications/specs/**',
-          '{workspaceRoot}/infrastructure/specs/**',
           ...TOOL_INPUTS,
         ],
         outputs: [],
@@ -97,7 +99,7 @@ function platformProject(options: HomelabPluginOptions) {
     },
     metadata: { description: 'What no app or component owns: homelab.yaml, platform/ and schemas/custom' },
   };
-  return { projects: { platform: project } };
+  return { projects: { [project.root]: project } };
 }
 
 function projectFor(

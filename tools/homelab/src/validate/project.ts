@@ -91,13 +91,14 @@ function checkComponent(engine: Engine, root: string, name: string): Finding[] {
 
 /**
  * The owner of a workspace-relative path of the homelab content: an app or component whose
- * spec exists, the `platform` project, or null (a file of the app and component trees that
- * no spec owns, which no Nx project checks).
+ * spec exists, the `platform` project, or null: a file of the app and component trees (an ArgoCD
+ * Application of an environment included) that no spec owns, which no Nx project checks.
  */
 export function ownerOf(root: string, rel: string): ProjectRef | typeof PLATFORM_PROJECT | null {
   const hasSpec = (layer: Layer, name: string) => fs.existsSync(path.join(root, layer, 'specs', `${name}.yaml`));
   const owner = projectOfPath(rel, (name) => (hasSpec('applications', name) ? 'applications' : hasSpec('infrastructure', name) ? 'infrastructure' : null));
   if (owner) return hasSpec(owner.layer, owner.name) ? owner : null;
+  if (/^platform\/argocd\/applications\/[^/]+\//.test(rel)) return null;
   return rel === 'homelab.yaml' || rel.startsWith('platform/') || rel.startsWith('schemas/custom/') ? PLATFORM_PROJECT : null;
 }
 
