@@ -1,2 +1,2 @@
 /** The homelab Nx plugin: project inference for apps and infrastructure components. */
-export { createNodesV2, SPEC_GLOB, ownedInputs, type HomelabPluginOptions } from './plugin';
+export { createNodesV2, SPEC_GLOB, PROJECT_GLOB, PLATFORM_PROJECT, ownedInputs, type HomelabPluginOptions } from './plugin';

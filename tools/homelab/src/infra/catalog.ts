@@ -25,6 +25,22 @@ export interface CatalogEntry {
    * version the chart installs. Never written into a spec (see CrdSource).
    */
   crdSources: CrdSource[];
+  /**
+   * Policy rules a Compose service of this component breaks by design, each with its reason.
+   * Validation (both front doors) reports such a finding as a warning that quotes the reason,
+   * never as an error and never silently: docs/validate.md.
+   */
+  policyExceptions?: PolicyException[];
+}
+
+/**
+ * A policy rule one Compose service of a catalog component is allowed to break, and why.
+ * @example { service: 'alloy', rule: 'policy/docker-socket', reason: 'Alloy reads every container\'s logs through it' }
+ */
+export interface PolicyException {
+  service: string;
+  rule: string;
+  reason: string;
 }
 
 /**
@@ -159,6 +175,10 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
       { project: 'traefik', module: 'github.com/traefik/traefik/v3', version: 'v3.4.1', paths: ['docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml'], pin: 'chart traefik 35.4.0 (Traefik v3.4.1)' },
       { project: 'gateway-api', module: 'sigs.k8s.io/gateway-api', version: 'v1.2.1', paths: ['config/crd/standard'], pin: 'Gateway API standard channel that Traefik v3.4.1 implements' },
     ],
+    policyExceptions: [
+      { service: 'traefik', rule: 'policy/docker-socket', reason: "Traefik's Docker provider reads the apps' traefik.* labels through it (read-only) to route them" },
+      { service: 'traefik', rule: 'policy/run-as-non-root', reason: 'Traefik listens on ports 80 and 443 and reads the Docker socket, which needs root in the container' },
+    ],
   },
   'cert-manager': {
     description: 'cert-manager with an ACME (Let\'s Encrypt) ClusterIssuer for the Ingresses and Gateways of every app.',
@@ -211,6 +231,12 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
     crdSources: [
       { project: 'prometheus-operator', module: 'github.com/prometheus-operator/prometheus-operator', version: 'v0.85.0', paths: ['example/prometheus-operator-crd-full'], pin: 'chart kube-prometheus-stack 77.7.0 (prometheus-operator v0.85.0)' },
     ],
+    policyExceptions: [
+      { service: 'prometheus', rule: 'policy/docker-socket', reason: 'Prometheus finds the containers labelled prometheus.io/scrape=true through it (read-only)' },
+      { service: 'prometheus', rule: 'policy/run-as-non-root', reason: 'reading the Docker socket needs root' },
+      { service: 'alertmanager', rule: 'policy/run-as-non-root', reason: 'the prom/alertmanager image runs as its own user nobody (uid 65534)' },
+      { service: 'grafana', rule: 'policy/run-as-non-root', reason: 'the grafana/grafana image runs as its own user grafana (uid 472)' },
+    ],
   },
   logging: {
     description: 'Loki (single binary, filesystem storage) and Grafana Alloy shipping every container\'s logs to it, on both trees.',
@@ -242,6 +268,13 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
     settings: () => ({ retentionDays: 14 }),
     // Nothing of Loki's or Alloy's CRDs is rendered or validated here.
     crdSources: [],
+    policyExceptions: [
+      { service: 'alloy', rule: 'policy/docker-socket', reason: "Alloy reads every container's logs through it (read-only)" },
+      { service: 'alloy', rule: 'policy/run-as-non-root', reason: 'reading the Docker socket needs root' },
+      { service: 'alloy', rule: 'policy/probes', reason: 'the grafana/alloy image has no HTTP client to run a health check with' },
+      { service: 'loki', rule: 'policy/run-as-non-root', reason: 'the grafana/loki image runs as its own user (uid 10001)' },
+      { service: 'loki', rule: 'policy/probes', reason: 'the grafana/loki image is distroless, with no HTTP client on its PATH to run a health check with' },
+    ],
   },
   backup: {
     description: 'The backup operator of homelab.yaml backup.provider (VolSync, Velero or k8up) on Kubernetes; offen/docker-volume-backup on Compose.',
@@ -257,6 +290,13 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
     settings: (_o, ws) => ({ provider: ws.backup?.provider ?? 'volsync', retentionDays: 7 }),
     // Every provider's CRDs: the provider is a workspace setting, the schemas cover them all.
     crdSources: Object.values(BACKUP_CRDS),
+    policyExceptions: [
+      { service: 'backup', rule: 'policy/docker-socket', reason: 'it stops the containers labelled docker-volume-backup.stop-during-backup while their volumes are copied' },
+      { service: 'backup', rule: 'policy/host-path', reason: "it reads every named volume of the Docker host from Docker's own folder, read-only" },
+      { service: 'backup', rule: 'policy/run-as-non-root', reason: 'it reads volumes whatever user owns their files' },
+      { service: 'backup', rule: 'policy/read-only-root-fs', reason: 'it writes each archive under /tmp before moving it to /archive, and an archive can be larger than memory' },
+      { service: 'backup', rule: 'policy/probes', reason: 'it runs a schedule and serves nothing a health check could ask' },
+    ],
   },
   postgres: {
     description: 'PostgreSQL for the apps: the CloudNativePG operator and a Cluster on Kubernetes, a postgres service on Compose.',
@@ -268,6 +308,9 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
     memory: { postgres: '1g' },
     settings: () => ({ instances: 1, storage: '10Gi', imageName: 'ghcr.io/cloudnative-pg/postgresql:17.5' }),
     crdSources: [{ project: 'cloudnative-pg', module: 'github.com/cloudnative-pg/cloudnative-pg', version: 'v1.28.1', paths: ['config/crd/bases'], pin: 'chart cloudnative-pg 0.27.1 (CloudNativePG 1.28.1)' }],
+    policyExceptions: [
+      { service: 'postgres', rule: 'policy/run-as-non-root', reason: 'the postgres image starts as root to own its data folder, then runs the server as user postgres' },
+    ],
   },
 };
 

@@ -82,6 +82,21 @@ describe('homelab inference plugin', () => {
     expect(result.postgres.root).toBe('infrastructure/kubernetes/base/postgres');
   });
 
+  it('creates homelab-platform from homelab.yaml: a validate target only, over what no app or component owns', async () => {
+    write({ 'homelab.yaml': 'environments:\n  - name: dev\n', ...app('web') });
+    const context: CreateNodesContextV2 = { workspaceRoot: root, nxJsonConfiguration: {} };
+    const results = await createNodesV2[1](['homelab.yaml', ...specFiles()], {}, context);
+    const all = results.flatMap(([, r]) => Object.values(r.projects ?? {})) as ProjectConfiguration[];
+    const platform = all.find((p) => p.name === 'homelab-platform')!;
+
+    expect(all.map((p) => p.name).sort()).toEqual(['homelab-platform', 'web']);
+    expect(platform.root).toBe('platform/argocd/bootstrap');
+    expect(Object.keys(platform.targets ?? {})).toEqual(['validate']);
+    expect(target(platform, 'validate').options).toEqual({ layer: 'platform' });
+    expect(target(platform, 'validate').inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/platform/secrets/**', '{workspaceRoot}/schemas/custom/**', '{workspaceRoot}/homelab.yaml']));
+    expect(target(platform, 'validate').inputs).not.toContain('{workspaceRoot}/platform/**');
+  });
+
   it('roots a Compose-only app at its Compose base', async () => {
     write({ 'applications/specs/nas.yaml': 'name: nas\nplatforms: [compose]\n', 'applications/compose/base/nas/compose.yaml': 'services: {}\n' });
     expect((await projects()).nas.root).toBe('applications/compose/base/nas');

@@ -8,6 +8,7 @@ import {
   type TargetConfiguration,
 } from '@nx/devkit';
 import type * as YamlModule from 'yaml';
+import { PLATFORM_PROJECT } from '../validate/classify';
 
 /** Options of the plugin entry in nx.json. */
 export interface HomelabPluginOptions {
@@ -24,18 +25,82 @@ export interface HomelabPluginOptions {
  */
 export const SPEC_GLOB = '{applications,infrastructure}/specs/*.yaml';
 
+/**
+ * homelab.yaml marks the workspace itself: one more project, `homelab-platform`, validates what
+ * no app or component owns (homelab.yaml, the ArgoCD bootstrap, the secret stores and their
+ * specs, schemas/custom), so `nx run-many -t validate` covers every file `homelab validate` does.
+ */
+export const WORKSPACE_FILE = 'homelab.yaml';
+
+/** Both markers in one glob (a plugin has one): the specs, and homelab.yaml. */
+export const PROJECT_GLOB = `{${WORKSPACE_FILE},applications/specs/*.yaml,infrastructure/specs/*.yaml}`;
+
+export { PLATFORM_PROJECT };
+
 type Layer = 'applications' | 'infrastructure';
 
 export const createNodesV2: CreateNodesV2<HomelabPluginOptions> = [
-  SPEC_GLOB,
-  async (specFiles, options, context) => {
+  PROJECT_GLOB,
+  async (files, options, context) => {
+    const specFiles = files.filter((f) => f !== WORKSPACE_FILE);
     // Every spec name in the workspace, so dependencies on components that do not exist
     // become validate findings instead of breaking the whole project graph.
     const known = new Set(specFiles.map((f) => path.basename(f, '.yaml')));
     const envs = environmentNames(context.workspaceRoot);
-    return createNodesFromFiles((file, opts, ctx) => projectFor(file, opts ?? {}, ctx, known, envs), specFiles, options, context);
+    return createNodesFromFiles(
+      (file, opts, ctx) => (file === WORKSPACE_FILE ? platformProject(opts ?? {}) : projectFor(file, opts ?? {}, ctx, known, envs)),
+      files,
+      options,
+      context,
+    );
   },
 ];
+
+/** The engine that runs a target, and the workspace settings: inputs of every validate target. */
+const TOOL_INPUTS = [
+  // The engine that runs the target: a change to it re-validates every project, by design.
+  '{workspaceRoot}/tools/homelab/src/**',
+  '{workspaceRoot}/tools/homelab/schemas/**',
+  // ...but not its tests, which the engine never runs.
+  '!{workspaceRoot}/tools/homelab/src/**/*.test.ts',
+  // Workspace settings (environments, store, defaults) shape every render.
+  '{workspaceRoot}/homelab.yaml',
+  // The locked versions of yaml, ajv and handlebars the engine runs on.
+  '{workspaceRoot}/package-lock.json',
+];
+
+/** The `homelab-platform` project: a validate target only (the platform is deployed by ArgoCD's bootstrap). */
+function platformProject(options: HomelabPluginOptions) {
+  const project: ProjectConfiguration = {
+    // What its ArgoCD Application (homelab-platform) syncs. Not `platform/`: Nx counts every file
+    // below a project's root as the project's, and the apps' ArgoCD Applications live there.
+    root: 'platform/argocd/bootstrap',
+    name: PLATFORM_PROJECT,
+    projectType: 'application',
+    tags: ['type:platform'],
+    targets: {
+      [options.validateTargetName ?? 'validate']: {
+        executor: 'homelab:validate',
+        cache: true,
+        inputs: [
+          // Its own files: the bootstrap, the platform Application, the stores and their specs
+          // (not platform/argocd/applications/<env>/, whose Applications are the apps' and components').
+          '{workspaceRoot}/platform/argocd/bootstrap/**',
+          '{workspaceRoot}/platform/argocd/applications/platform.yaml',
+          '{workspaceRoot}/platform/secrets/**',
+          // The workspace's own CRD schemas: each must compile.
+          '{workspaceRoot}/schemas/custom/**',
+          ...TOOL_INPUTS,
+        ],
+        outputs: [],
+        options: { layer: 'platform' },
+        metadata: { description: `Check ${PLATFORM_PROJECT}: homelab.yaml, the ArgoCD bootstrap, the secret stores and schemas/custom, offline.`, technologies: ['kubernetes'] },
+      },
+    },
+    metadata: { description: 'What no app or component owns: homelab.yaml, platform/ and schemas/custom' },
+  };
+  return { projects: { [project.root]: project } };
+}
 
 function projectFor(
   specFile: string,
@@ -58,17 +123,7 @@ function projectFor(
   // Folder inputs end in `/**` rather than `/**/*`: the same files, but Nx matches a
   // literal prefix far faster than a pattern, and it matches every workspace file
   // against every task's inputs (500 apps x 17,000 files per run).
-  const toolInputs = [
-    // The engine that runs the target: a change to it re-validates every project, by design.
-    '{workspaceRoot}/tools/homelab/src/**',
-    '{workspaceRoot}/tools/homelab/schemas/**',
-    // ...but not its tests, which the engine never runs.
-    '!{workspaceRoot}/tools/homelab/src/**/*.test.ts',
-    // Workspace settings (environments, store, defaults) shape every render.
-    '{workspaceRoot}/homelab.yaml',
-    // The locked versions of yaml, ajv and handlebars the engine runs on.
-    '{workspaceRoot}/package-lock.json',
-  ];
+  const toolInputs = TOOL_INPUTS;
   const validate: TargetConfiguration = {
     executor: 'homelab:validate',
     cache: true,

@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import jsyaml from 'js-yaml';
+import { CATALOG } from '../infra/catalog';
+import { type FileKind, projectOfPath } from './classify';
 import { checkSet, type SetContext } from './consistency';
 import { privateKeyOffsets } from './credentials';
 import type { Finding } from './findings';
@@ -8,7 +10,7 @@ import { type Issue, isObj, type K8sObject, type Obj, WORKLOAD_KINDS } from './o
 import { composePolicy, kubernetesPolicy } from './policy';
 import { isPolicyRule, type RuleClass } from './rules';
 import { checkKubernetes, isList, schemaIssues } from './schema-check';
-import { appSpecValidator, SchemaRegistry, workspaceConfigValidator } from './schemas';
+import { appSpecValidator, infraSpecValidator, SchemaRegistry, storeSpecValidator, type Validator, workspaceConfigValidator } from './schemas';
 import { type DocPath, finding, LIMITS, lineColAt, Locator, parseYaml, readText, type SourceFile } from './source';
 
 export type CheckClass = RuleClass;
@@ -33,30 +35,6 @@ export interface Source extends SourceFile {
   abs: string;
   /** Rendered output: where its findings are mapped back to. */
   rendered?: { fallback: Source; candidates: K8sObject[] };
-}
-
-export type FileKind = 'kubernetes' | 'compose' | 'app-spec' | 'infra-spec' | 'workspace' | 'skip';
-
-const COMPOSE_FILE = /^(docker-)?compose([.-][^/]*)?\.ya?ml$/;
-
-/** What a file is, from its workspace-relative path (or its name outside a workspace). */
-export function classify(rel: string): FileKind {
-  const base = path.posix.basename(rel);
-  if (!/\.(ya?ml|json)$/.test(base)) return 'skip';
-  if (COMPOSE_FILE.test(base)) return 'compose';
-  if (/^applications\/specs\/[^/]+\.yaml$/.test(rel)) return 'app-spec';
-  if (/^infrastructure\/specs\/[^/]+\.yaml$/.test(rel)) return 'infra-spec';
-  if (rel === 'homelab.yaml') return 'workspace';
-  return 'kubernetes';
-}
-
-/** The app or component a workspace-relative path belongs to, if any. */
-export function projectOfPath(rel: string): { layer: string; name: string } | null {
-  const m =
-    /^(applications|infrastructure)\/(?:specs\/([^/]+)\.yaml$|kubernetes\/base\/([^/]+)\/|kubernetes\/overlays\/[^/]+\/([^/]+)\/|compose\/base\/([^/]+)\/|compose\/environments\/[^/]+\/([^/]+)\/)/.exec(rel);
-  if (m) return { layer: m[1], name: (m[2] ?? m[3] ?? m[4] ?? m[5] ?? m[6])! };
-  const argo = /^platform\/argocd\/applications\/[^/]+\/([^/]+)\.yaml$/.exec(rel);
-  return argo ? { layer: 'applications', name: argo[1] } : null;
 }
 
 /**
@@ -180,7 +158,22 @@ export class Engine {
       return;
     }
     const at = this.locator.locate(src.text, issue.target.doc, fullPath, issue.key);
-    this.report({ file: src.file, line: at.line, col: at.col, rule: issue.rule, message: issue.message, severity: severityFor(issue.rule) }, src.abs);
+    this.report(this.withException({ file: src.file, line: at.line, col: at.col, rule: issue.rule, message: issue.message, severity: severityFor(issue.rule) }, src.abs, fullPath), src.abs);
+  }
+
+  /**
+   * A policy finding on a Compose service of a catalog component that the catalog allows
+   * (`policyExceptions` in tools/homelab/src/infra/catalog.ts) stays visible: a warning that
+   * gives the catalog's reason, the same in both front doors.
+   */
+  private withException(f: Finding, abs: string, docPath: DocPath): Finding {
+    const root = this.options.workspaceRoot;
+    if (!root || !isPolicyRule(f.rule) || docPath[0] !== 'services') return f;
+    const owner = projectOfPath(path.relative(root, abs).split(path.sep).join('/'), () => 'infrastructure');
+    if (owner?.layer !== 'infrastructure' || !Object.hasOwn(CATALOG, owner.name)) return f;
+    const allowed = CATALOG[owner.name as keyof typeof CATALOG].policyExceptions?.find((e) => e.rule === f.rule && e.service === docPath[1]);
+    if (!allowed) return f;
+    return { ...f, severity: 'warning', message: `${f.message.replace(/;[^;]*$/, '')}: allowed by the catalog for ${owner.name} (${allowed.reason})` };
   }
 
   /** The Kubernetes objects of a parsed file; `List` items one by one. Non-objects are findings. */
@@ -275,8 +268,8 @@ export class Engine {
     return src;
   }
 
-  /** An app spec, homelab.yaml or an infrastructure spec against its schema. */
-  checkSpecFile(abs: string, label: string, kind: 'app-spec' | 'workspace' | 'infra-spec'): Source | null {
+  /** An app spec, homelab.yaml, a component spec or a secret store spec against its schema. */
+  checkSpecFile(abs: string, label: string, kind: SpecKind): Source | null {
     const src = this.load(abs, label);
     if (!src) return null;
     const docs = src.docs.filter((d) => d !== null && d !== undefined);
@@ -285,12 +278,49 @@ export class Engine {
       this.resolve({ rule: 'spec/invalid', message: `${kind === 'workspace' ? 'homelab.yaml' : 'a spec'} must hold exactly one YAML mapping; keep one document`, target, path: [] });
       return src;
     }
-    if (kind === 'infra-spec' || !this.has('schema')) return src;
-    const validate = kind === 'app-spec' ? appSpecValidator() : workspaceConfigValidator();
+    if (!this.has('schema')) return src;
+    const { validator, what } = SPEC_SCHEMAS[kind];
+    const validate = validator();
     if (!validate(docs[0])) {
-      for (const issue of schemaIssues(validate.errors ?? [], { ...target, obj: docs[0] as Obj, doc: src.docs.indexOf(docs[0]) }, kind === 'app-spec' ? 'app spec' : 'homelab.yaml')) this.resolve(issue);
+      for (const issue of schemaIssues(validate.errors ?? [], { ...target, obj: docs[0] as Obj, doc: src.docs.indexOf(docs[0]) }, what)) this.resolve(issue);
     }
     return src;
+  }
+
+  /** A file checked for YAML syntax only (a Helm values file, a Compose config file): no schema is known for it. */
+  checkYamlFile(abs: string, label: string): Source | null {
+    return this.load(abs, label);
+  }
+
+  /** A JSON schema under schemas/custom: it must compile, as a document of its kind would need it to. */
+  checkCustomSchemaFile(rel: string): void {
+    this.files++;
+    this.schemas.checkCustom(rel);
+  }
+
+  /** Checks one file by its kind (classify.ts); returns its Kubernetes objects, for set checks. */
+  checkFile(abs: string, label: string, kind: FileKind, options: { policy?: boolean; composePolicy?: boolean } = {}): { objects: K8sObject[]; compose?: Source } {
+    switch (kind) {
+      case 'skip':
+        this.scanText(abs, label);
+        return { objects: [] };
+      case 'kubernetes':
+        return { objects: this.checkKubernetesFile(abs, label, { policy: options.policy }) };
+      case 'compose': {
+        const compose = this.checkComposeFile(abs, label, { policy: options.composePolicy });
+        return { objects: [], compose: compose ?? undefined };
+      }
+      case 'compose-config':
+      case 'helm-values':
+        this.checkYamlFile(abs, label);
+        return { objects: [] };
+      case 'custom-schema':
+        this.checkCustomSchemaFile(label);
+        return { objects: [] };
+      default:
+        this.checkSpecFile(abs, label, kind);
+        return { objects: [] };
+    }
   }
 
   /**
@@ -332,7 +362,7 @@ export class Engine {
       if (!best || at.depth > best.depth || (at.depth === best.depth && at.depth === p.length)) best = { s, ...at };
     }
     const s = best?.s ?? fallback;
-    this.report({ file: s.file, line: best?.line ?? 1, col: best?.col ?? 1, rule, message, severity: severityFor(rule) }, s.abs);
+    this.report(this.withException({ file: s.file, line: best?.line ?? 1, col: best?.col ?? 1, rule, message, severity: severityFor(rule) }, s.abs, p), s.abs);
   }
 
   /** Names of the secret stores under platform/secrets/stores (null outside a workspace). */
@@ -354,6 +384,16 @@ export class Engine {
     return (this.storeNames = names);
   }
 }
+
+type SpecKind = 'app-spec' | 'workspace' | 'infra-spec' | 'store-spec';
+
+/** The schema of each kind of spec, and how a finding names the document. */
+const SPEC_SCHEMAS: Record<SpecKind, { validator: () => Validator; what: string }> = {
+  'app-spec': { validator: appSpecValidator, what: 'app spec' },
+  workspace: { validator: workspaceConfigValidator, what: 'homelab.yaml' },
+  'infra-spec': { validator: infraSpecValidator, what: 'component spec' },
+  'store-spec': { validator: storeSpecValidator, what: 'secret store spec' },
+};
 
 /** Kinds the consistency checks of a set look at: other objects need not be kept for them. */
 const SET_KINDS = new Set([...WORKLOAD_KINDS, 'Service', 'ServiceMonitor', 'PersistentVolumeClaim', 'ReplicationSource', 'ReplicationDestination', 'ExternalSecret', 'SecretStore', 'Secret', 'NetworkPolicy']);

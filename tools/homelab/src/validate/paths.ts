@@ -3,10 +3,12 @@ import * as path from 'node:path';
 import jsyaml from 'js-yaml';
 import { InputError } from '../errors';
 import { checkSet } from './consistency';
-import { type CheckClass, classify, Engine, type Source, walkFiles } from './engine';
+import { classify, isHomelabContent } from './classify';
+import { type CheckClass, Engine, type Source, walkFiles } from './engine';
 import { type Finding, sortFindings } from './findings';
 import { isObj, type K8sObject, type Obj } from './objects';
-import { composeConfig, findKustomizer, hasCompose, kustomize } from './render';
+import { checkProject, ownerOf, PLATFORM_PROJECT, type ProjectLayer, renderKustomizations } from './project';
+import { composeConfig, hasCompose } from './render';
 import { finding } from './source';
 
 export interface ValidatePathsOptions {
@@ -37,13 +39,24 @@ export function findWorkspaceRoot(dir: string): string | null {
 
 /**
  * `homelab validate [paths…]`: any files or folders — plain manifests, kustomize folders,
- * Compose files, specs. Every file is parsed and schema-checked, manifests and Compose files
- * policy-checked; plain manifests of one folder are checked as a set; kustomize folders (the
- * top-most ones) are built and their output checked; Compose files are merged per environment.
+ * Compose files, specs. Inside a homelab workspace, files are classified as the Nx target
+ * classifies them (classify.ts): a folder walk covers the homelab content (homelab.yaml,
+ * applications/, infrastructure/, platform/, schemas/custom), and every project a given file
+ * belongs to (an app, a component, or `platform`) runs exactly the Nx target's checks
+ * (checkProject). Other files — outside a workspace, named outside the homelab content, or in
+ * the app and component trees without a spec — are checked on their own: every file parsed and
+ * schema-checked, manifests and Compose files policy-checked, plain manifests of one folder
+ * checked as a set, kustomize folders (the top-most ones) built and their output checked,
+ * Compose files merged per environment.
  */
 export function validatePaths(inputs: string[], options: ValidatePathsOptions): ValidateResult {
   const cwd = options.cwd;
   const workspaceRoot = options.workspaceRoot === undefined ? findWorkspaceRoot(cwd) : options.workspaceRoot;
+  const wsRel = (abs: string) => (workspaceRoot ? path.relative(workspaceRoot, abs).split(path.sep).join('/') : '..');
+  const inContent = (abs: string) => {
+    const rel = wsRel(abs);
+    return !rel.startsWith('..') && isHomelabContent(rel);
+  };
   const files: string[] = [];
   const given = inputs.length ? inputs : ['.'];
   for (const input of given) {
@@ -54,18 +67,49 @@ export function validatePaths(inputs: string[], options: ValidatePathsOptions): 
     } catch {
       throw new InputError(`${input}: no such file or folder; pass files or folders to validate`);
     }
-    if (stat.isDirectory()) files.push(...walkFiles(abs));
-    else files.push(abs);
+    if (!stat.isDirectory()) files.push(abs);
+    else {
+      // A walk from the workspace root (or schemas/) covers the homelab content, not the tool's files.
+      const rel = wsRel(abs);
+      const holdsContent = !rel.startsWith('..') && (rel === '' || 'schemas/custom/'.startsWith(`${rel}/`));
+      files.push(...walkFiles(abs).filter((f) => !holdsContent || inContent(f)));
+    }
   }
   const unique = [...new Set(files)];
-  // Rendered output is mapped back to source objects: keep them all only when something will render.
-  const renders = (options.checks?.has('render') ?? true) && unique.some((f) => /^kustomization\.ya?ml$/i.test(path.basename(f)));
-  const engine = new Engine({ workspaceRoot, checks: options.checks, maxFileBytes: options.maxFileBytes, retainDocs: renders });
   const label = (abs: string) => {
     const rel = path.relative(cwd, abs).split(path.sep).join('/');
     return rel.startsWith('..') ? abs.split(path.sep).join('/') : rel;
   };
-  const wsRel = (abs: string) => (workspaceRoot ? path.relative(workspaceRoot, abs).split(path.sep).join('/') : path.basename(abs));
+
+  const projects = new Map<string, { layer: ProjectLayer; name: string }>();
+  const loose: string[] = [];
+  for (const abs of unique) {
+    const owner = workspaceRoot && inContent(abs) ? ownerOf(workspaceRoot, wsRel(abs)) : null;
+    if (owner === PLATFORM_PROJECT) projects.set(PLATFORM_PROJECT, { layer: 'platform', name: PLATFORM_PROJECT });
+    else if (owner) projects.set(`${owner.layer}/${owner.name}`, owner);
+    else loose.push(abs);
+  }
+  const results: ValidateResult[] = [...projects.values()].map(({ layer, name }) => {
+    const result = checkProject(workspaceRoot!, layer, name, { checks: options.checks, maxFileBytes: options.maxFileBytes });
+    // Project findings are workspace-relative; the command's are relative to where it runs.
+    return { ...result, findings: result.findings.map((f) => ({ ...f, file: label(path.join(workspaceRoot!, f.file)) })) };
+  });
+  if (loose.length) results.push(validateFiles(loose, { ...options, workspaceRoot }, label, wsRel));
+  const seen = new Set<string>();
+  const findings = results.flatMap((r) => r.findings).filter((f) => {
+    // A finding two projects share (a broken custom schema both use) is printed once.
+    const key = `${f.file}\0${f.line}\0${f.col}\0${f.rule}\0${f.message}`;
+    return !seen.has(key) && seen.add(key) !== undefined;
+  });
+  return { findings: sortFindings(findings), files: results.reduce((n, r) => n + r.files, 0), documents: results.reduce((n, r) => n + r.documents, 0) };
+}
+
+/** Files no project owns, each checked by its kind; folders of plain manifests as sets, kustomizations built, Compose merged. */
+function validateFiles(unique: string[], options: ValidatePathsOptions & { workspaceRoot: string | null }, label: (abs: string) => string, wsRel: (abs: string) => string): ValidateResult {
+  const { cwd, workspaceRoot } = options;
+  // Rendered output is mapped back to source objects: keep them all only when something will render.
+  const renders = (options.checks?.has('render') ?? true) && unique.some((f) => /^kustomization\.ya?ml$/i.test(path.basename(f)));
+  const engine = new Engine({ workspaceRoot, checks: options.checks, maxFileBytes: options.maxFileBytes, retainDocs: renders });
 
   const byDir = new Map<string, K8sObject[]>();
   const kustomizations: string[] = [];
@@ -73,28 +117,19 @@ export function validatePaths(inputs: string[], options: ValidatePathsOptions): 
   const allObjects: K8sObject[] = [];
   for (const abs of unique) {
     const rel = wsRel(abs);
-    const kind = classify(rel.startsWith('..') ? path.basename(abs) : rel);
-    if (kind === 'skip') {
-      // Not YAML (an env file, a runbook, a .pem): only searched for private keys.
-      engine.scanText(abs, label(abs));
-      continue;
-    }
-    if (kind === 'kubernetes') {
-      const objects = engine.checkKubernetesFile(abs, label(abs));
-      for (const t of objects) allObjects.push(t);
-      const dir = path.dirname(abs);
-      if (/^kustomization\.ya?ml$/i.test(path.basename(abs))) {
-        if (objects.some((t) => t.obj.kind === 'Kustomization')) kustomizations.push(dir);
-      } else {
-        const set = byDir.get(dir);
-        if (set) for (const t of objects) set.push(t);
-        else byDir.set(dir, [...objects]);
-      }
-    } else if (kind === 'compose') {
-      const src = engine.checkComposeFile(abs, label(abs), { policy: !(engine.has('render') && hasCompose()) && !/override|generated/.test(path.basename(abs)) });
-      if (src) composeFiles.push(src);
+    const kind = classify(rel.startsWith('..') ? path.basename(abs) : rel, workspaceRoot !== null && !rel.startsWith('..'));
+    const composePolicy = !(engine.has('render') && hasCompose()) && !/override|generated/.test(path.basename(abs));
+    const { objects, compose } = engine.checkFile(abs, label(abs), kind, { composePolicy });
+    if (compose) composeFiles.push(compose);
+    if (kind !== 'kubernetes') continue;
+    for (const t of objects) allObjects.push(t);
+    const dir = path.dirname(abs);
+    if (/^kustomization\.ya?ml$/i.test(path.basename(abs))) {
+      if (objects.some((t) => t.obj.kind === 'Kustomization')) kustomizations.push(dir);
     } else {
-      engine.checkSpecFile(abs, label(abs), kind);
+      const set = byDir.get(dir);
+      if (set) for (const t of objects) set.push(t);
+      else byDir.set(dir, [...objects]);
     }
   }
 
@@ -110,36 +145,7 @@ export function validatePaths(inputs: string[], options: ValidatePathsOptions): 
     renderKustomizations(engine, kustomizations, allObjects, cwd, label, workspaceRoot !== null);
     renderCompose(engine, composeFiles, workspaceRoot, label);
   }
-  return { findings: sortFindings(engine.findings), files: engine.files, documents: engine.documents };
-}
-
-/** Builds the top-most kustomizations (those no other one of the set includes) and checks their output. */
-function renderKustomizations(engine: Engine, dirs: string[], candidates: K8sObject[], cwd: string, label: (abs: string) => string, inWorkspace: boolean): void {
-  if (dirs.length === 0) return;
-  const included = new Set<string>();
-  for (const dir of dirs) {
-    const k = engine.loaded.get(path.join(dir, 'kustomization.yaml')) ?? engine.loaded.get(path.join(dir, 'kustomization.yml'));
-    const doc = k?.docs.find(isObj) as Obj | undefined;
-    for (const entry of [...(Array.isArray(doc?.resources) ? doc.resources : []), ...(Array.isArray(doc?.components) ? doc.components : [])]) {
-      if (typeof entry === 'string') included.add(path.resolve(dir, entry));
-    }
-  }
-  for (const dir of dirs) {
-    if (included.has(dir)) continue;
-    const kfile = fs.existsSync(path.join(dir, 'kustomization.yaml')) ? path.join(dir, 'kustomization.yaml') : path.join(dir, 'kustomization.yml');
-    const fallback = engine.loaded.get(kfile);
-    if (!fallback) continue;
-    if (!findKustomizer()) {
-      engine.report(finding(fallback.file, 'render/tool-missing', 'neither `kubectl` nor `kustomize` is installed, so this kustomization was not built; install one, or pass --skip render'));
-      continue;
-    }
-    const result = kustomize(dir, cwd);
-    if (!result.ok) {
-      engine.report(finding(fallback.file, 'render/kustomize', `kustomize build of ${label(dir)} failed: ${result.error}; fix the kustomization`));
-      continue;
-    }
-    engine.checkRenderedKubernetes(result.output, fallback, candidates, { stores: engine.stores(), secretProducers: inWorkspace, networkPolicy: inWorkspace });
-  }
+  return { findings: engine.findings, files: engine.files, documents: engine.documents };
 }
 
 /**

@@ -4,20 +4,39 @@ import jsyaml from 'js-yaml';
 import { normalizeAppOnHost, readAppSpec, readWorkspace, ownedFilesOnHost } from '../app/plan';
 import { HomelabError } from '../errors';
 import { diskHost, type FileHost } from '../host';
+// Static: under Nx the TypeScript loader is gone by the time a task runs, so a lazy require of a .ts module fails.
+import { validateComponent } from '../infra/validate';
 import { renderApp } from '../render/app';
-import { classify, Engine, type Source, walkFiles, walkYaml } from './engine';
+import { classify, isHomelabContent, PLATFORM_PROJECT, projectOfPath, type ProjectRef } from './classify';
+import { type CheckClass, Engine, type Source, walkFiles, walkYaml } from './engine';
 import { type Finding, formatFinding, sortFindings } from './findings';
 import { isObj, type K8sObject, list, type Obj, podOf } from './objects';
 import { composeConfig, findKustomizer, hasCompose, kustomize, type RenderJob } from './render';
+import { classOfRule } from './rules';
 import { finding } from './source';
 import { outsideProbe } from '../spec/health';
-// Static: under Nx the TypeScript loader is gone by the time a task runs, so a lazy require of a .ts module fails.
-import { validateComponent } from '../infra/validate';
 
 export type { Finding };
 export { formatFinding };
 
-type Layer = 'applications' | 'infrastructure';
+type Layer = ProjectRef['layer'];
+
+/** The layers of Nx projects: apps, components, and the one `platform` project. */
+export type ProjectLayer = Layer | 'platform';
+
+export { PLATFORM_PROJECT };
+
+export interface ProjectCheckOptions {
+  /** Which classes of checks run (parse always does); all by default. */
+  checks?: ReadonlySet<CheckClass>;
+  maxFileBytes?: number;
+}
+
+export interface ProjectResult {
+  findings: Finding[];
+  files: number;
+  documents: number;
+}
 
 /**
  * Every check of one app or component (the Nx `validate` target): the spec against its
@@ -26,16 +45,118 @@ type Layer = 'applications' | 'infrastructure';
  * the rendered objects checked for schema, policy and consistency, ArgoCD applications,
  * secrets and Kubernetes/Compose parity. Collects every finding, sorted.
  */
-export function validateProject(workspaceRoot: string, layer: Layer, name: string): Finding[] {
-  const host = diskHost(workspaceRoot);
-  // An infrastructure component: the infrastructure model's own checks (infra/validate.ts).
-  if (layer === 'infrastructure') return sortFindings(validateComponent(workspaceRoot, name));
-  const engine = new Engine({ workspaceRoot });
-  const specFile = `applications/specs/${name}.yaml`;
-  engine.checkSpecFile(path.join(workspaceRoot, specFile), specFile, 'app-spec');
-  const specOk = checkSync(engine, host, name, specFile);
-  checkProjectFiles(engine, workspaceRoot, layer, name);
-  return sortFindings(specOk ? engine.findings : engine.findings.filter((f) => !f.rule.startsWith('sync/')));
+export function validateProject(workspaceRoot: string, layer: ProjectLayer, name: string): Finding[] {
+  return checkProject(workspaceRoot, layer, name).findings;
+}
+
+/**
+ * validateProject with its counts, for `homelab validate`, which runs exactly this for every
+ * project it is given a file of (so both front doors agree).
+ */
+export function checkProject(workspaceRoot: string, layer: ProjectLayer, name: string, options: ProjectCheckOptions = {}): ProjectResult {
+  const engine = new Engine({ workspaceRoot, checks: options.checks, maxFileBytes: options.maxFileBytes });
+  let findings: Finding[];
+  if (layer === 'platform') {
+    checkPlatform(engine, workspaceRoot);
+    findings = engine.findings;
+  } else if (layer === 'infrastructure') {
+    findings = checkComponent(engine, workspaceRoot, name);
+  } else {
+    const specFile = `applications/specs/${name}.yaml`;
+    engine.checkSpecFile(path.join(workspaceRoot, specFile), specFile, 'app-spec');
+    const specOk = checkSync(engine, diskHost(workspaceRoot), name, specFile);
+    checkProjectFiles(engine, workspaceRoot, layer, name);
+    findings = specOk ? engine.findings : engine.findings.filter((f) => !f.rule.startsWith('sync/'));
+  }
+  const kept = findings.filter((f) => classOfRule(f.rule) === 'parse' || engine.has(classOfRule(f.rule)));
+  return { findings: sortFindings(kept), files: engine.files, documents: engine.documents };
+}
+
+/**
+ * An infrastructure component: the spec against its schema, the infrastructure model's own
+ * checks (validateComponent: catalog, pins, drift, platform), then every file of the
+ * component like an app's, with the catalog's policy exceptions.
+ */
+function checkComponent(engine: Engine, root: string, name: string): Finding[] {
+  const specFile = `infrastructure/specs/${name}.yaml`;
+  engine.checkSpecFile(path.join(root, specFile), specFile, 'infra-spec');
+  const specReported = engine.findings.some((f) => f.file === specFile);
+  for (const f of validateComponent(root, name)) {
+    // A schema problem of the spec is already a finding with its line.
+    if (!(specReported && f.rule === 'spec/invalid')) engine.report({ ...f, line: f.line ?? 1, col: f.col ?? 1 });
+  }
+  checkProjectFiles(engine, root, 'infrastructure', name);
+  return engine.findings;
+}
+
+/**
+ * The owner of a workspace-relative path of the homelab content: an app or component whose
+ * spec exists, the `platform` project, or null: a file of the app and component trees (an ArgoCD
+ * Application of an environment included) that no spec owns, which no Nx project checks.
+ */
+export function ownerOf(root: string, rel: string): ProjectRef | typeof PLATFORM_PROJECT | null {
+  const hasSpec = (layer: Layer, name: string) => fs.existsSync(path.join(root, layer, 'specs', `${name}.yaml`));
+  const owner = projectOfPath(rel, (name) => (hasSpec('applications', name) ? 'applications' : hasSpec('infrastructure', name) ? 'infrastructure' : null));
+  if (owner) return hasSpec(owner.layer, owner.name) ? owner : null;
+  if (/^platform\/argocd\/applications\/[^/]+\//.test(rel)) return null;
+  return rel === 'homelab.yaml' || rel.startsWith('platform/') || rel.startsWith('schemas/custom/') ? PLATFORM_PROJECT : null;
+}
+
+/** The files of the `platform` project, absolute, sorted. */
+export function platformFiles(root: string): string[] {
+  const candidates = [path.join(root, 'homelab.yaml'), ...walkFiles(path.join(root, 'platform')), ...walkFiles(path.join(root, 'schemas/custom'))];
+  return candidates.filter((abs) => {
+    const rel = path.relative(root, abs).split(path.sep).join('/');
+    return fs.existsSync(abs) && isHomelabContent(rel) && ownerOf(root, rel) === PLATFORM_PROJECT;
+  });
+}
+
+/**
+ * The `platform` project: each of its files by its kind (homelab.yaml and the store specs
+ * against their schemas, manifests parsed and schema-checked, custom schemas compiled), its
+ * kustomizations (bootstrap, stores) built and checked, its ArgoCD Applications' paths.
+ */
+function checkPlatform(engine: Engine, root: string): void {
+  const canRender = engine.has('render') && findKustomizer() !== null;
+  const objects: K8sObject[] = [];
+  const kustomizations: string[] = [];
+  for (const abs of platformFiles(root)) {
+    const rel = path.relative(root, abs).split(path.sep).join('/');
+    const checked = engine.checkFile(abs, rel, classify(rel, true), { policy: !canRender, composePolicy: !hasCompose() });
+    objects.push(...checked.objects);
+    if (/^kustomization\.ya?ml$/.test(path.basename(abs)) && checked.objects.some((t) => t.obj.kind === 'Kustomization')) kustomizations.push(path.dirname(abs));
+  }
+  checkArgo(engine, root, objects);
+  if (engine.has('render')) renderKustomizations(engine, kustomizations, objects, root, (abs) => path.relative(root, abs).split(path.sep).join('/'), true);
+}
+
+/** Builds the top-most kustomizations (those no other one of the set includes) and checks their output. */
+export function renderKustomizations(engine: Engine, dirs: string[], candidates: K8sObject[], cwd: string, label: (abs: string) => string, inWorkspace: boolean): void {
+  if (dirs.length === 0) return;
+  const included = new Set<string>();
+  for (const dir of dirs) {
+    const k = engine.loaded.get(path.join(dir, 'kustomization.yaml')) ?? engine.loaded.get(path.join(dir, 'kustomization.yml'));
+    const doc = k?.docs.find(isObj) as Obj | undefined;
+    for (const entry of [...(Array.isArray(doc?.resources) ? doc.resources : []), ...(Array.isArray(doc?.components) ? doc.components : [])]) {
+      if (typeof entry === 'string') included.add(path.resolve(dir, entry));
+    }
+  }
+  for (const dir of dirs) {
+    if (included.has(dir)) continue;
+    const kfile = fs.existsSync(path.join(dir, 'kustomization.yaml')) ? path.join(dir, 'kustomization.yaml') : path.join(dir, 'kustomization.yml');
+    const fallback = engine.loaded.get(kfile);
+    if (!fallback) continue;
+    if (!findKustomizer()) {
+      engine.report(finding(fallback.file, 'render/tool-missing', 'neither `kubectl` nor `kustomize` is installed, so this kustomization was not built; install one, or pass --skip render'));
+      continue;
+    }
+    const result = kustomize(dir, cwd);
+    if (!result.ok) {
+      engine.report(finding(fallback.file, 'render/kustomize', `kustomize build of ${label(dir)} failed: ${result.error}; fix the kustomization`));
+      continue;
+    }
+    engine.checkRenderedKubernetes(result.output, fallback, candidates, { stores: engine.stores(), secretProducers: inWorkspace, networkPolicy: inWorkspace });
+  }
 }
 
 /** Spec schema, render, drift, stale files, store and dependencies (what `nx sync:check` sees, and more). */
@@ -101,19 +222,21 @@ function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: str
   const argo = listDirs(path.join(root, 'platform/argocd/applications'))
     .map((env) => path.join(root, 'platform/argocd/applications', env, `${name}.yaml`))
     .filter((f) => fs.existsSync(f));
-  for (const abs of [...dirs.flatMap((d) => walkFiles(path.join(root, d))), ...argo]) {
+  const runbook = [path.join(root, layer, 'runbooks', `${name}.md`)].filter((f) => fs.existsSync(f));
+  for (const abs of [...dirs.flatMap((d) => walkFiles(path.join(root, d))), ...argo, ...runbook]) {
     const label = rel(abs);
-    const kind = classify(label);
-    if (kind === 'skip') engine.scanText(abs, label);
-    else if (kind === 'kubernetes') files.k8s.set(label, engine.checkKubernetesFile(abs, label, { policy: !canRender || label.startsWith('platform/') }));
-    else if (kind === 'compose') {
-      const src = engine.checkComposeFile(abs, label, { policy: !hasCompose() && /\/compose\/base\//.test(label) });
-      if (src) files.sources.set(label, src);
-    }
+    const kind = classify(label, true);
+    const checked = engine.checkFile(abs, label, kind, {
+      policy: !canRender || label.startsWith('platform/'),
+      composePolicy: !hasCompose() && /\/compose\/base\//.test(label),
+    });
+    if (kind === 'kubernetes') files.k8s.set(label, checked.objects);
+    if (checked.compose) files.sources.set(label, checked.compose);
   }
   const allObjects = [...files.k8s.values()].flat();
   checkArgo(engine, root, [...files.k8s.entries()].filter(([f]) => f.startsWith('platform/')).flatMap(([, o]) => o));
-  checkEnvExample(engine, root, layer, name, allObjects);
+  // A component's Compose secrets and its chart's Secrets are wired by the infrastructure model (validateComponent).
+  if (layer === 'applications') checkEnvExample(engine, root, layer, name, allObjects);
   if (!engine.has('render')) return;
 
   for (const { env, overlay, compose } of projectRenders(root, layer, name)) {
@@ -175,8 +298,8 @@ export function projectRenders(root: string, layer: Layer, name: string): Projec
  * The kustomize and Compose calls validateProject will make for a project, so a batch can
  * start them all concurrently (render.ts prerender) before checking projects one by one.
  */
-export function projectRenderJobs(root: string, layer: Layer, name: string): RenderJob[] {
-  if (layer !== 'applications') return [];
+export function projectRenderJobs(root: string, layer: ProjectLayer, name: string): RenderJob[] {
+  if (layer === 'platform') return [];
   return projectRenders(root, layer, name).flatMap(({ overlay, compose }): RenderJob[] => [
     ...(overlay && findKustomizer() ? [{ kind: 'kustomize' as const, dir: overlay, cwd: root }] : []),
     ...(compose && hasCompose() ? [{ kind: 'compose' as const, files: compose, cwd: root }] : []),

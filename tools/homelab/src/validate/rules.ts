@@ -41,6 +41,9 @@ export const RULES: readonly Rule[] = [
   r('spec/invalid', 'consistency', 'the spec or homelab.yaml cannot be read or rendered'),
   r('spec/name', 'consistency', 'a spec name does not match its file name'),
   r('deps/unknown-component', 'consistency', 'dependsOn names no infrastructure component'),
+  r('platform/not-initialised', 'consistency', 'a component in a workspace without the ArgoCD bootstrap (`nx g homelab:init`)'),
+  r('argocd/source-not-allowed', 'consistency', "the infrastructure AppProject does not allow a component's chart repository"),
+  r('values/wired', 'consistency', 'a component spec sets a chart value that homelab sets itself (it has no effect)', 'warning'),
   r('argocd/path-missing', 'consistency', 'an ArgoCD Application points at a path that does not exist'),
   r('argocd/project-missing', 'consistency', 'an ArgoCD Application names an AppProject not defined under platform/argocd (checked once any AppProject is defined there)'),
   r('secrets/store-missing', 'consistency', 'an ExternalSecret (or the spec) names a secret store not defined under platform/secrets/stores'),
@@ -78,4 +81,9 @@ export function severityOf(id: string): 'error' | 'warning' {
 
 export function isPolicyRule(id: string): boolean {
   return RULE_BY_ID.get(id)?.class === 'policy';
+}
+
+/** The class of checks a rule belongs to (what --skip and --only select). */
+export function classOfRule(id: string): RuleClass {
+  return RULE_BY_ID.get(id)?.class ?? 'consistency';
 }

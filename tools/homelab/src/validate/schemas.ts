@@ -127,6 +127,14 @@ export class SchemaRegistry {
     return rel !== null && this.broken.has(rel);
   }
 
+  /**
+   * Compiles one file of schemas/custom (workspace-relative), as validation would on first use
+   * of its kind; a file that cannot be used is reported once, through `onProblem`.
+   */
+  checkCustom(rel: string): void {
+    if (this.workspaceRoot && !this.custom.has(rel)) this.custom.set(rel, this.compile(rel, rel.replace(/^schemas\/custom\//, '')));
+  }
+
   compose(): Validator {
     return load('compose').compose;
   }
@@ -182,19 +190,23 @@ function newAjv(options: ConstructorParameters<typeof Ajv>[0]): Ajv {
   return new AjvClass(options);
 }
 
-let appValidator: Validator | undefined;
-let workspaceValidator: Validator | undefined;
+const ownValidators = new Map<string, Validator>();
 
-/** The app spec schema (tools/homelab/schemas/app.schema.json), compiled on first use. */
-export function appSpecValidator(): Validator {
-  appValidator ??= compileOwn('app.schema.json');
-  return appValidator;
+/** One of homelab's own schemas (tools/homelab/schemas/<name>), compiled on first use. */
+function ownValidator(name: string): Validator {
+  let fn = ownValidators.get(name);
+  if (!fn) ownValidators.set(name, (fn = compileOwn(name)));
+  return fn;
 }
 
-export function workspaceConfigValidator(): Validator {
-  workspaceValidator ??= compileOwn('workspace.schema.json');
-  return workspaceValidator;
-}
+/** The app spec schema (tools/homelab/schemas/app.schema.json). */
+export const appSpecValidator = (): Validator => ownValidator('app.schema.json');
+/** homelab.yaml's schema. */
+export const workspaceConfigValidator = (): Validator => ownValidator('workspace.schema.json');
+/** A component spec's schema (infrastructure/specs/<name>.yaml). */
+export const infraSpecValidator = (): Validator => ownValidator('infra.schema.json');
+/** A secret store spec's schema (platform/secrets/specs/<name>.yaml). */
+export const storeSpecValidator = (): Validator => ownValidator('secret-store.schema.json');
 
 function compileOwn(name: string): Validator {
   const schema = JSON.parse(fs.readFileSync(path.join(SCHEMAS_DIR, name), 'utf8'));

@@ -1,10 +1,10 @@
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { runBatch, runSingle, type TaskResult } from '../shared';
-import { formatFinding, projectRenderJobs, validateProject } from '../../validate/project';
+import { formatFinding, type ProjectLayer, projectRenderJobs, validateProject } from '../../validate/project';
 import { prerender } from '../../validate/render';
 
 export interface ValidateOptions {
-  layer: 'applications' | 'infrastructure';
+  layer: ProjectLayer;
 }
 
 /** One project: every finding as `path:line:col  rule  message`, then a one-line verdict. */
