@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMPONENT_NAMES } from '../tools/homelab/src/infra/types';
-import { nxIn, populateReadmeHomelab } from './support/homelab';
+import { kustomizationFolders, nxIn, populateReadmeHomelab } from './support/homelab';
 import { requireTool, run, runOk } from './support/tools';
 import { copyWorkspace, diskFiles, makeTempDir, parseDocs, removeDir } from './support/workspace';
 import { nxTestEnv } from './support/nx';
@@ -30,12 +30,7 @@ const read = (file: string) => fs.readFileSync(path.join(dir, file), 'utf8');
 const list = (folder: string) => (fs.existsSync(path.join(dir, folder)) ? fs.readdirSync(path.join(dir, folder)).sort() : []);
 
 /** Every folder below `root` holding a kustomization.yaml that is an overlay or a platform kustomization (not a Component). */
-function kustomizations(root: string): string[] {
-  return Object.keys(diskFiles(dir, root))
-    .filter((f) => f.endsWith('/kustomization.yaml') && !f.includes('/generated/') && !f.includes('/components/'))
-    .map((f) => path.dirname(f))
-    .filter((d) => !d.includes('/base/'));
-}
+const kustomizations = (root: string) => kustomizationFolders(dir, root);
 
 describe.skipIf(kubectl.skip || compose.skip)('from an empty repo to a homelab', () => {
   beforeAll(async () => {

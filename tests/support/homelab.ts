@@ -8,7 +8,8 @@ import infraGenerator from '../../generators/infra/generator';
 import secretStoreGenerator from '../../generators/secret-store/generator';
 import { COMPONENT_NAMES } from '../../tools/homelab/src/infra/types';
 import { nxTestEnv } from './nx';
-import { run } from './tools';
+import { run, runOk } from './tools';
+import { copyWorkspace, diskFiles } from './workspace';
 
 /** The app of the README homelab that has secrets and needs PostgreSQL. */
 export const NOTES = { name: 'notes', secrets: ['DATABASE_URL', 'API_TOKEN'] } as const;
@@ -57,4 +58,26 @@ export async function populateReadmeHomelab(dir: string): Promise<void> {
   if (!text.includes('\nenvironments:')) throw new Error(`${spec}: no environments: key to put dependsOn before`);
   fs.writeFileSync(spec, text.replace('\nenvironments:', '\ndependsOn:\n  - postgres\nenvironments:'));
   nxIn(dir, 'sync');
+}
+
+/**
+ * A fresh workspace in `dir` with its own git history, filled by populateReadmeHomelab.
+ * Returns `dir`.
+ */
+export async function buildReadmeHomelab(dir: string): Promise<string> {
+  copyWorkspace(dir);
+  const git = (...args: string[]) => runOk('git', ['-c', 'user.email=test@homelab.invalid', '-c', 'user.name=homelab tests', ...args], { cwd: dir });
+  git('init', '-q', '-b', 'main');
+  git('add', '-A');
+  git('commit', '-q', '-m', 'workspace');
+  await populateReadmeHomelab(dir);
+  return dir;
+}
+
+/** Every folder below `root` of the workspace `dir` holding a kustomization that is an overlay or a platform kustomization (not a Component, not a base). */
+export function kustomizationFolders(dir: string, root: string): string[] {
+  return Object.keys(diskFiles(dir, root))
+    .filter((f) => f.endsWith('/kustomization.yaml') && !f.includes('/generated/') && !f.includes('/components/'))
+    .map((f) => path.dirname(f))
+    .filter((d) => !d.includes('/base/'));
 }
