@@ -83,9 +83,7 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
     const compose = new ComposeCli(docker, req, scratch.write('empty.env', ''));
     const [imageIds, before, hashes] = await Promise.all([
       ensureImages(model, docker, compose, next, false, report, who),
-      docker.containers(model.project).catch((error: Error) => {
-        throw new DeployError(`${who}: ${error.message}; what runs now is unknown, so there is no plan and nothing was changed`);
-      }),
+      runningContainers(docker, model, who),
       compose.hashes(next),
     ]);
     const plan = planChanges(model, before, hashes, imageIds);
@@ -414,6 +412,13 @@ function stripWho(error: unknown, who: string): string {
  * without one); a changed value alone is not shown. When the environment's engine cannot
  * be reached from here, one line says so and the plan is the rendered file.
  */
+/** The containers of the project; an engine error is an error (nothing is planned on a guess), never "none". */
+function runningContainers(docker: Docker, model: ComposeModel, who: string) {
+  return docker.containers(model.project).catch((error: Error) => {
+    throw new DeployError(`${who}: ${error.message}; what runs now is unknown, so there is no plan and nothing was changed`);
+  });
+}
+
 async function composePlan(req: DeployRequest, ctx: DeployContext, docker: Docker, rendered: { text: string; relative: string }, model: ComposeModel): Promise<void> {
   const { report } = ctx;
   const keys = model.meta.secrets.keys;
@@ -437,7 +442,7 @@ async function composePlan(req: DeployRequest, ctx: DeployContext, docker: Docke
     const next: Runnable = { model, files: [path.join(req.root, rendered.relative)] };
     const [imageIds, before, hashes] = await Promise.all([
       ensureImages(model, docker, compose, next, true, report, label(req)),
-      docker.containers(model.project),
+      runningContainers(docker, model, label(req)),
       compose.hashes(next),
     ]);
     const unknown = new Set<string>();
