@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMPONENT_NAMES } from '../tools/homelab/src/infra/types';
-import { kustomizationFolders, nxIn, populateReadmeHomelab } from './support/homelab';
-import { requireTool, run, runOk } from './support/tools';
-import { copyWorkspace, diskFiles, makeTempDir, parseDocs, removeDir } from './support/workspace';
+import { buildReadmeHomelab, kustomizationFolders, nxIn } from './support/homelab';
+import { requireTool, run } from './support/tools';
+import { diskFiles, makeTempDir, parseDocs, removeDir } from './support/workspace';
 import { nxTestEnv } from './support/nx';
 
 /**
@@ -34,14 +34,7 @@ const kustomizations = (root: string) => kustomizationFolders(dir, root);
 
 describe.skipIf(kubectl.skip || compose.skip)('from an empty repo to a homelab', () => {
   beforeAll(async () => {
-    dir = makeTempDir('scratch');
-    copyWorkspace(dir);
-    const git = (...args: string[]) => runOk('git', ['-c', 'user.email=test@homelab.invalid', '-c', 'user.name=homelab tests', ...args], { cwd: dir });
-    git('init', '-q', '-b', 'main');
-    git('add', '-A');
-    git('commit', '-q', '-m', 'workspace');
-
-    await populateReadmeHomelab(dir);
+    dir = await buildReadmeHomelab(makeTempDir('scratch'));
     // Generous for a 2-core machine shared with the rest of the suite; alone it takes about 20 s.
   }, 300_000);
   afterAll(() => removeDir(dir));
