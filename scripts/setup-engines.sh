@@ -37,6 +37,17 @@ export DEBIAN_FRONTEND=noninteractive
 log() { printf '[setup-engines] %s\n' "$*" >&2; }
 die() { printf '[setup-engines] ERROR: %s\n' "$*" >&2; exit 1; }
 
+# --engines-only: kubectl, Docker and Compose (and the busybox images), without what only this
+# repository's own tests need (the Kubernetes control plane and the whoami stand-in, both built
+# with Go). The workflow shipped to users (.github/workflows/ci.yml) runs it this way.
+ENGINES_ONLY=0
+for arg in "$@"; do
+  case "$arg" in
+    --engines-only) ENGINES_ONLY=1 ;;
+    *) die "unknown option '$arg'; the only option is --engines-only (skip the control plane and the whoami stand-in)" ;;
+  esac
+done
+
 # ---------------------------------------------------------------- cleanup ---
 # Every temporary thing registers a cleanup command; they all run on exit,
 # including on failure.
@@ -419,9 +430,8 @@ summary() {
   printf '  docker engine    %s\n' "$server"
   printf '  docker client    %s (%s)\n' "$client" "$(command -v docker)"
   printf '  docker compose   %s\n' "$(compose_v2_version)"
-  printf '  control plane    %s (%s)\n' "$("$CONTROL_PLANE_BIN/kube-apiserver" --version 2>/dev/null | sed 's/^Kubernetes //')" "$CONTROL_PLANE_BIN"
-  printf '  test images      %s\n' "$(docker image ls --format '{{.Repository}}:{{.Tag}}' "$TEST_IMAGE" | sort | tr '\n' ' ')"
-  printf '  test images      %s\n' "$(docker image ls --format '{{.Repository}}:{{.Tag}}' "$TEST_IMAGE" | sort | tr '\n' ' ')$WHOAMI_IMAGE"
+  [ -z "$CONTROL_PLANE_BIN" ] || printf '  control plane    %s (%s)\n' "$("$CONTROL_PLANE_BIN/kube-apiserver" --version 2>/dev/null | sed 's/^Kubernetes //')" "$CONTROL_PLANE_BIN"
+  printf '  test images      %s\n' "$(docker image ls --format '{{.Repository}}:{{.Tag}}' "$TEST_IMAGE" | sort | tr '\n' ' ')$([ "$ENGINES_ONLY" = 1 ] || printf %s "$WHOAMI_IMAGE")"
 }
 
 # -------------------------------------------------------------------- main ---
@@ -431,7 +441,9 @@ ensure_docker_packages
 ensure_compose
 ensure_dockerd
 ensure_test_images
-ensure_control_plane
-ensure_whoami_image
+if [ "$ENGINES_ONLY" = 0 ]; then
+  ensure_control_plane
+  ensure_whoami_image
+fi
 summary
 log "done in $((SECONDS - START))s"
