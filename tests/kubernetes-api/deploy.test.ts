@@ -54,7 +54,7 @@ describe.skipIf(cluster.skip)('deploy to Kubernetes without ArgoCD, on the real 
   beforeAll(() => {
     installCatalogCrds(cluster);
     // The app's claim binds to one of these; each down --delete-data releases one for good.
-    volumes = cluster.staticVolumes(3, '1Gi');
+    volumes = cluster.staticVolumes(3, '1Gi', { namespace: NS, name: `${APP}-data` });
     ws = DeployWorkspace.create('api-deploy');
     const file = path.join(ws.root, 'homelab.yaml');
     const config = YAML.parse(fs.readFileSync(file, 'utf8'));

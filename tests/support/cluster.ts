@@ -24,11 +24,14 @@ export interface Cluster {
   /** A fresh namespace name for one test (create it yourself, or let the code under test do it). */
   namespace(prefix?: string): string;
   /**
-   * Creates `count` PersistentVolumes of `size` with no storage class, which the API server's
-   * PV controller binds to claims that name no class: static provisioning, as on a cluster
-   * without a provisioner (the test cluster has none, and no node writes to them).
+   * Creates `count` PersistentVolumes of `size` with no storage class, reserved for the claim
+   * `claim` (namespace/name): the API server's PV controller binds that claim, and only it, to
+   * one of them, so test files running at the same time cannot take each other's volumes. Static
+   * provisioning, as on a cluster without a provisioner (the test cluster has none, and no node
+   * writes to them). A claim deleted with its data releases its volume for good: make one per
+   * claim the test creates.
    */
-  staticVolumes(count: number, size: string): string[];
+  staticVolumes(count: number, size: string, claim: { namespace: string; name: string }): string[];
 }
 
 /**
@@ -68,13 +71,19 @@ export function useCluster(): Cluster {
     },
     env,
     namespace: (prefix = 'test') => `${prefix}-${randomBytes(4).toString('hex')}`,
-    staticVolumes(count, size) {
+    staticVolumes(count, size, claim) {
       const names = Array.from({ length: count }, () => `pv-${randomBytes(4).toString('hex')}`);
       const items = names.map((name) => ({
         apiVersion: 'v1',
         kind: 'PersistentVolume',
         metadata: { name },
-        spec: { capacity: { storage: size }, accessModes: ['ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Retain', hostPath: { path: `/var/lib/homelab-test/${name}` } },
+        spec: {
+          capacity: { storage: size },
+          accessModes: ['ReadWriteOnce'],
+          persistentVolumeReclaimPolicy: 'Retain',
+          claimRef: { namespace: claim.namespace, name: claim.name },
+          hostPath: { path: `/var/lib/homelab-test/${name}` },
+        },
       }));
       this.kubectlOk(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items }) });
       return names;
