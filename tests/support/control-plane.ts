@@ -272,27 +272,23 @@ export async function startControlPlane(binDir: string): Promise<ControlPlane> {
       '--v=0',
     ]);
     await waitFor('kube-apiserver ready', 120, () => kubectl('get', '--raw', '/readyz').status === 0);
-    start('kube-controller-manager', [
+    // Both talk to the API server as the admin, elect no leader (one of each) and serve nothing.
+    const client = [
       `--kubeconfig=${kubeconfig}`,
       `--authentication-kubeconfig=${kubeconfig}`,
       `--authorization-kubeconfig=${kubeconfig}`,
       '--leader-elect=false',
       '--bind-address=127.0.0.1',
       '--secure-port=0',
+      '--v=0',
+    ];
+    start('kube-controller-manager', [
+      ...client,
       `--service-account-private-key-file=${path.join(dir, 'sa.key')}`,
       '--use-service-account-credentials=false',
       '--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller',
-      '--v=0',
     ]);
-    start('kube-scheduler', [
-      `--kubeconfig=${kubeconfig}`,
-      `--authentication-kubeconfig=${kubeconfig}`,
-      `--authorization-kubeconfig=${kubeconfig}`,
-      '--leader-elect=false',
-      '--bind-address=127.0.0.1',
-      '--secure-port=0',
-      '--v=0',
-    ]);
+    start('kube-scheduler', client);
     start('kwok', [
       `--kubeconfig=${kubeconfig}`,
       `--config=${path.join(dir, 'kwok.yaml')}`,
