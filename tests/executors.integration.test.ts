@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nxTestEnv } from './support/nx';
 import { requireTool, run, runOk, type RunResult } from './support/tools';
-import { copyWorkspace, makeTempDir, removeDir } from './support/workspace';
+import { copyWorkspace, makeTempDir, removeDir, workspaceYamlWith } from './support/workspace';
 
 /**
  * The build and deploy targets through the real `npx nx run`, as a user and a script see
@@ -14,30 +14,10 @@ import { copyWorkspace, makeTempDir, removeDir } from './support/workspace';
 const kubectl = requireTool('kubectl');
 const compose = requireTool('docker compose');
 
-/** This test's own workspace settings (never the repository's homelab.yaml). */
-const HOMELAB_YAML = `environments:
-  - name: dev
-    namespaceSuffix: -dev
-gitops:
-  repoURL: https://git.example.test/homelab.git
-  revision: main
-  argocdNamespace: argocd
-  project: applications
-secrets:
-  store: homelab
-backup:
-  provider: volsync
-  schedule: "0 3 * * *"
-  repositoryKey: homelab/restic
-ingress:
-  kind: ingress
-  className: traefik
-  clusterIssuer: letsencrypt
-  namespace: traefik
-monitoring:
-  namespace: monitoring
-  release: kube-prometheus-stack
-`;
+/** This test's own workspace settings (never the repository's homelab.yaml): a fresh clone's, with dev only. */
+const HOMELAB_YAML = workspaceYamlWith((config) => {
+  config.environments = config.environments.filter((e: { name: string }) => e.name === 'dev');
+});
 
 const NX_ENV = nxTestEnv({ NX_SKIP_NX_CACHE: 'true' });
 

@@ -7,7 +7,7 @@ import { diskHost } from '../../tools/homelab/src/host';
 import { generateInfra, generateInit, generateSecretStore } from '../../tools/homelab/src/infra/generate';
 import { COMPONENT_NAMES } from '../../tools/homelab/src/infra/types';
 import { requireTool } from '../support/tools';
-import { removeDir } from '../support/workspace';
+import { removeDir, WORKSPACE_YAML } from '../support/workspace';
 
 /**
  * The two front doors of validation agree inside a workspace: `homelab validate` (no argument,
@@ -19,32 +19,6 @@ import { removeDir } from '../support/workspace';
 const kubectl = requireTool('kubectl');
 const compose = requireTool('docker compose');
 
-/** A fresh clone's homelab.yaml, written here: the test never reads the repository's own. */
-const HOMELAB_YAML = `environments:
-  - name: dev
-    namespaceSuffix: -dev
-  - name: prod
-    protected: true
-gitops:
-  repoURL: https://git.home.arpa/homelab/homelab.git
-  revision: main
-  argocdNamespace: argocd
-  project: applications
-secrets:
-  store: homelab
-backup:
-  provider: volsync
-  schedule: "0 3 * * *"
-  repositoryKey: homelab/restic
-ingress:
-  kind: ingress
-  className: traefik
-  clusterIssuer: letsencrypt
-  namespace: traefik
-monitoring:
-  namespace: monitoring
-  release: kube-prometheus-stack
-`;
 
 let root: string;
 
@@ -53,7 +27,7 @@ function buildScratchHomelab(): string {
   const dir = createTempWorkspace('homelab-front-doors-');
   // Only the tool comes from the repository: its homelab content is replaced by a fresh one.
   for (const entry of ['homelab.yaml', 'platform', 'applications', 'infrastructure']) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
-  fs.writeFileSync(path.join(dir, 'homelab.yaml'), HOMELAB_YAML);
+  fs.writeFileSync(path.join(dir, 'homelab.yaml'), WORKSPACE_YAML);
   const host = diskHost(dir);
   generateInit(host, { repoUrl: 'https://git.example.org/me/homelab.git' });
   for (const component of COMPONENT_NAMES) generateInfra(host, { component, email: 'admin@example.org' });
