@@ -6,6 +6,7 @@ import { DeployError } from '../../tools/homelab/src/deploy/errors';
 import {
   cannotStart,
   isNamespaceDefault,
+  jobFailure,
   kubectlCommands,
   type LiveObject,
   type LivePod,
@@ -13,6 +14,7 @@ import {
   parseManifests,
   prepareManifests,
   pruneSelection,
+  syncWaves,
 } from '../../tools/homelab/src/deploy/kubernetes';
 import { ToolRunner } from '../../tools/homelab/src/deploy/process';
 import { Reporter } from '../../tools/homelab/src/deploy/progress';
@@ -118,6 +120,9 @@ describe.skipIf(kubectl.skip)('kubernetes deploy with the real kubectl', () => {
       ['list by label', kubectlCommands.list(KINDS, { selector: SELECTOR })],
       ['list a namespace', kubectlCommands.list([...KINDS, 'core/v1/PersistentVolumeClaim'], { namespace: 'web-dev' })],
       ['delete objects', kubectlCommands.deleteObjects()],
+      ['delete jobs in the foreground', kubectlCommands.deleteObjects(true)],
+      ['wait for a job, one step', kubectlCommands.waitJob('migrate', 'web-dev', 5)],
+      ['get a job', kubectlCommands.getJob('migrate', 'web-dev')],
       ['delete labelled', kubectlCommands.deleteLabelled(KINDS, SELECTOR)],
       ['delete namespace', kubectlCommands.deleteNamespace('web-dev')],
       ['rollout status', kubectlCommands.rollout('statefulset/web', 'web-dev')],
@@ -313,3 +318,41 @@ function pod(name: string, waiting?: { reason: string; message?: string }, delet
     status: { containerStatuses: [{ name: 'web', state: waiting ? { waiting } : {} }] },
   };
 }
+
+describe('sync waves and Jobs of a direct deploy (pure)', () => {
+  const doc = (kind: string, name: string, wave?: unknown): Manifest => ({
+    apiVersion: 'v1',
+    kind,
+    metadata: { name, ...(wave === undefined ? {} : { annotations: { 'argocd.argoproj.io/sync-wave': wave } }) },
+  });
+  const waves = (docs: Manifest[]) => syncWaves(docs, 'dist/dev/kubernetes/web.yaml').map((w) => [w.wave, w.docs.map((d) => d.metadata.name)]);
+
+  it('is one wave for objects without the annotation: the deploy of before', () => {
+    expect(waves([doc('Service', 'web'), doc('Deployment', 'web')])).toEqual([[0, ['web', 'web']]]);
+  });
+
+  it('groups by wave, lowest first (negative ones too), keeping the order of the manifests in a wave', () => {
+    expect(waves([doc('Deployment', 'server', '2'), doc('Service', 'db'), doc('Job', 'migrate', '1'), doc('Secret', 'early', '-1'), doc('Deployment', 'db', '0')])).toEqual([
+      [-1, ['early']],
+      [0, ['db', 'db']],
+      [1, ['migrate']],
+      [2, ['server']],
+    ]);
+  });
+
+  it.each(['one', '1.5', ''])('refuses the wave %j in one line naming the object', (value) => {
+    expect(() => syncWaves([doc('Job', 'migrate', value)], 'dist/dev/kubernetes/web.yaml')).toThrow(
+      new DeployError(`dist/dev/kubernetes/web.yaml: Job migrate has argocd.argoproj.io/sync-wave ${JSON.stringify(value)}, which is not a whole number; run the build target again`),
+    );
+  });
+
+  it.each([
+    [{}, undefined],
+    [{ status: { conditions: [{ type: 'Complete', status: 'True' }] } }, undefined],
+    [{ status: { conditions: [{ type: 'Failed', status: 'False' }] } }, undefined],
+    [{ status: { failed: 2, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }] } }, 'BackoffLimitExceeded: Job has reached the specified backoff limit (2 failed pod(s))'],
+    [{ status: { conditions: [{ type: 'FailureTarget', status: 'True', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' }] } }, 'DeadlineExceeded: Job was active longer than specified deadline'],
+  ])('reads why a Job failed from %j', (job, expected) => {
+    expect(jobFailure(job)).toBe(expected);
+  });
+});

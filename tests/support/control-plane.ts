@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import YAML from 'yaml';
 
 /**
  * A real Kubernetes control plane for the tests, on loopback only: etcd, kube-apiserver,
@@ -17,6 +18,8 @@ import * as path from 'node:path';
 
 /** The image a test gives a container whose pods must never become ready (see kwok stages below). */
 export const NEVER_READY_IMAGE = 'homelab-test/never-ready:1';
+/** The image a test gives a Job's container that must fail (exit code 1) instead of completing. */
+export const JOB_FAILS_IMAGE = 'homelab-test/job-fails:1';
 
 export interface ControlPlane {
   /** kubeconfig of a cluster-admin (group system:masters) user. */
@@ -70,90 +73,99 @@ interface Proc {
   log: string;
 }
 
-/** kwok stages: the upstream "fast" pod stages, with readiness withheld from the never-ready image. */
-function kwokStages(): string {
-  const notDeleted = `    - key: '.metadata.deletionTimestamp'\n      operator: 'DoesNotExist'\n`;
-  const status = (ready: boolean) => `  next:
-    statusTemplate: |
-      {{ $now := Now }}
-      conditions:
-      - lastTransitionTime: {{ $now | Quote }}
-        status: "True"
-        type: Initialized
-      - lastTransitionTime: {{ $now | Quote }}
-        status: "${ready ? 'True' : 'False'}"
-        type: Ready
-      - lastTransitionTime: {{ $now | Quote }}
-        status: "${ready ? 'True' : 'False'}"
-        type: ContainersReady
-      containerStatuses:
-      {{ range .spec.containers }}
-      - image: {{ .image | Quote }}
-        name: {{ .name | Quote }}
-        ready: ${ready}
-        restartCount: ${ready ? 0 : 5}
-        state:
-${
-  ready
-    ? `          running:
-            startedAt: {{ $now | Quote }}`
-    : `          waiting:
-            reason: CrashLoopBackOff
-            message: back-off restarting failed container`
+/** kwok's selector of a stage: every expression must hold (kwok's own jq-like paths). */
+type Expression = { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] };
+
+/** A kwok Stage of pods: when a pod matches `match`, kwok moves it on to `next`. */
+function podStage(name: string, match: Expression[], next: Record<string, unknown>) {
+  return { apiVersion: 'kwok.x-k8s.io/v1alpha1', kind: 'Stage', metadata: { name }, spec: { resourceRef: { apiGroup: 'v1', kind: 'Pod' }, selector: { matchExpressions: match }, next } };
 }
-      {{ end }}
-      initContainerStatuses:
-      {{ range .spec.initContainers }}
-      - image: {{ .image | Quote }}
-        name: {{ .name | Quote }}
-        ready: true
-        restartCount: 0
-        state:
-          terminated:
-            exitCode: 0
-            finishedAt: {{ $now | Quote }}
-            reason: Completed
-            startedAt: {{ $now | Quote }}
-      {{ end }}
-      hostIP: {{ NodeIPWith .spec.nodeName | Quote }}
-      podIP: {{ PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) | Quote }}
-      phase: Running
-      startTime: {{ $now | Quote }}
-`;
-  const podReady = (name: string, operator: 'In' | 'NotIn', ready: boolean) => `apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: ${name}
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  selector:
-    matchExpressions:
-${notDeleted}    - key: '.status.podIP'
-      operator: 'DoesNotExist'
-    - key: '.spec.containers[0].image'
-      operator: '${operator}'
-      values: ['${NEVER_READY_IMAGE}']
-${status(ready)}`;
-  const podDelete = `apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: pod-delete
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  selector:
-    matchExpressions:
-    - key: '.metadata.deletionTimestamp'
-      operator: 'Exists'
-  next:
-    finalizers:
-      empty: true
-    delete: true
-`;
-  return [podReady('pod-ready', 'NotIn', true), podReady('pod-never-ready', 'In', false), podDelete].join('---\n');
+
+const NOT_DELETED: Expression = { key: '.metadata.deletionTimestamp', operator: 'DoesNotExist' };
+const RUNNING: Expression = { key: '.status.phase', operator: 'In', values: ['Running'] };
+const OF_A_JOB: Expression = { key: '.metadata.ownerReferences.[].kind', operator: 'In', values: ['Job'] };
+const image = (operator: 'In' | 'NotIn', values: string[]): Expression => ({ key: '.spec.containers[0].image', operator, values });
+
+/** The pod status a started pod gets: Running, and Ready or crash-looping (a kwok status template, Go text/template). */
+function startedStatus(ready: boolean): string {
+  const state = ready
+    ? ['          running:', '            startedAt: {{ $now | Quote }}']
+    : ['          waiting:', '            reason: CrashLoopBackOff', '            message: back-off restarting failed container'];
+  return [
+    '{{ $now := Now }}',
+    'conditions:',
+    ...['Initialized', 'Ready', 'ContainersReady'].flatMap((type) => [
+      '- lastTransitionTime: {{ $now | Quote }}',
+      `  status: "${type === 'Initialized' || ready ? 'True' : 'False'}"`,
+      `  type: ${type}`,
+    ]),
+    'containerStatuses:',
+    '{{ range .spec.containers }}',
+    '- image: {{ .image | Quote }}',
+    '  name: {{ .name | Quote }}',
+    `  ready: ${ready}`,
+    `  restartCount: ${ready ? 0 : 5}`,
+    '  state:',
+    ...state.map((l) => l.slice(6)),
+    '{{ end }}',
+    'initContainerStatuses:',
+    '{{ range .spec.initContainers }}',
+    '- image: {{ .image | Quote }}',
+    '  name: {{ .name | Quote }}',
+    '  ready: true',
+    '  restartCount: 0',
+    '  state:',
+    '    terminated:',
+    '      exitCode: 0',
+    '      finishedAt: {{ $now | Quote }}',
+    '      reason: Completed',
+    '      startedAt: {{ $now | Quote }}',
+    '{{ end }}',
+    'hostIP: {{ NodeIPWith .spec.nodeName | Quote }}',
+    'podIP: {{ PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) | Quote }}',
+    'phase: Running',
+    'startTime: {{ $now | Quote }}',
+    '',
+  ].join('\n');
+}
+
+/** The pod status of a Job's pod whose container ended: Succeeded with exit code 0, or Failed with 1. */
+function endedStatus(succeeded: boolean): string {
+  return [
+    '{{ $now := Now }}',
+    'containerStatuses:',
+    '{{ range .spec.containers }}',
+    '- image: {{ .image | Quote }}',
+    '  name: {{ .name | Quote }}',
+    '  ready: false',
+    '  restartCount: 0',
+    '  started: false',
+    '  state:',
+    '    terminated:',
+    `      exitCode: ${succeeded ? 0 : 1}`,
+    '      finishedAt: {{ $now | Quote }}',
+    `      reason: ${succeeded ? 'Completed' : 'Error'}`,
+    '      startedAt: {{ $now | Quote }}',
+    '{{ end }}',
+    `phase: ${succeeded ? 'Succeeded' : 'Failed'}`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * kwok stages: the upstream "fast" pod stages (pod-ready, pod-complete for a Job's pods,
+ * pod-delete), with readiness withheld from NEVER_READY_IMAGE and a Job's pod of
+ * JOB_FAILS_IMAGE failing instead of completing.
+ */
+function kwokStages(): string {
+  const stages = [
+    podStage('pod-ready', [NOT_DELETED, { key: '.status.podIP', operator: 'DoesNotExist' }, image('NotIn', [NEVER_READY_IMAGE])], { statusTemplate: startedStatus(true) }),
+    podStage('pod-never-ready', [NOT_DELETED, { key: '.status.podIP', operator: 'DoesNotExist' }, image('In', [NEVER_READY_IMAGE])], { statusTemplate: startedStatus(false) }),
+    podStage('pod-complete', [NOT_DELETED, RUNNING, OF_A_JOB, image('NotIn', [NEVER_READY_IMAGE, JOB_FAILS_IMAGE])], { statusTemplate: endedStatus(true) }),
+    podStage('pod-job-fails', [NOT_DELETED, RUNNING, OF_A_JOB, image('In', [JOB_FAILS_IMAGE])], { statusTemplate: endedStatus(false) }),
+    podStage('pod-delete', [{ key: '.metadata.deletionTimestamp', operator: 'Exists' }], { finalizers: { empty: true }, delete: true }),
+  ];
+  return stages.map((stage) => YAML.stringify(stage, { lineWidth: 0 })).join('---\n');
 }
 
 const NODE = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { displaced, parseCompose, planChanges, seconds, waitTimeoutSeconds } from './compose-plan';
-import type { ContainerInfo } from './docker';
+import { describeLevels, describePlan, displaced, parseCompose, planChanges, seconds, startLevels, waitTimeoutSeconds } from './compose-plan';
+import { type ContainerInfo, describeState, isUp } from './docker';
 
 const RENDERED = `name: web-dev
 services:
@@ -148,5 +148,115 @@ describe('the plan', () => {
       expect(names([...upToDate(), container('old')])).toEqual(['old']);
       expect(names([...upToDate(), container('old', { running: false, status: 'exited' })])).toEqual([]);
     });
+  });
+});
+
+/** A stack of several services as render writes it (design: several services per app): depends_on in its long form, jobs labelled. */
+const STACK = `name: photos-dev
+services:
+  server:
+    image: homelab-test/busybox:1
+    depends_on:
+      database: { condition: service_healthy, required: true }
+      migrate: { condition: service_completed_successfully, required: true }
+      cache: { condition: service_started, required: true }
+  worker:
+    image: homelab-test/busybox:1
+    depends_on: [database]
+  migrate:
+    image: homelab-test/busybox:1
+    restart: "no"
+    labels: { homelab.kind: job }
+    depends_on:
+      database: { condition: service_healthy, required: true }
+  database:
+    image: homelab-test/busybox:1
+  cache:
+    image: homelab-test/busybox:1
+    labels: ["homelab.app=photos"]
+x-homelab:
+  project: photos-dev
+  environment: dev
+  secrets: { keys: [], services: [] }
+`;
+
+describe('the start order of a stack', () => {
+  const stack = parseCompose(STACK, 'dist/dev/compose/photos/compose.yaml');
+  const names = (levels: { name: string }[][]) => levels.map((l) => l.map((s) => s.name));
+  const withDeps = (deps: Record<string, string[]>) => ({ ...stack, services: stack.services.map((s) => ({ ...s, dependsOn: deps[s.name] ?? [] })) });
+
+  it('reads depends_on in its long and its short form, and the job label in a map or a list', () => {
+    expect(stack.services.map((s) => [s.name, s.job, s.dependsOn])).toEqual([
+      ['cache', false, []],
+      ['database', false, []],
+      ['migrate', true, ['database']],
+      ['server', false, ['cache', 'database', 'migrate']],
+      ['worker', false, ['database']],
+    ]);
+    const listed = parseCompose(STACK.replace('labels: { homelab.kind: job }', 'labels: ["homelab.kind=job"]'), 'x.yaml');
+    expect(listed.services.find((s) => s.name === 'migrate')?.job).toBe(true);
+  });
+
+  it('puts each service one level after the last of its dependencies, whatever the condition', () => {
+    const levels = startLevels(stack);
+
+    expect(names(levels)).toEqual([['cache', 'database'], ['migrate', 'worker'], ['server']]);
+    expect(describeLevels(levels)).toBe('1. cache, database  2. migrate (job), worker  3. server');
+  });
+
+  it('is one level for a file without depends_on (a stack of today)', () => {
+    expect(names(startLevels(model))).toEqual([['cron', 'db', 'web']]);
+  });
+
+  it.each([
+    [{ server: ['server'] }, /the services depend on each other in a cycle \(server -> server\); break it in the spec's dependsOn/],
+    [{ cache: ['server'], server: ['worker'], worker: ['cache'] }, /cycle \(cache -> server -> worker -> cache\)/],
+    [{ server: ['redis'] }, /^x\.yaml: service server depends on redis, which is not a service of the file; run the build target again$/],
+  ])('refuses %j in one line naming the services', (deps, message) => {
+    expect(() => startLevels(withDeps(deps), 'x.yaml')).toThrow(message);
+  });
+});
+
+describe('the plan of a stack with a job', () => {
+  const stack = parseCompose(STACK, 'dist/dev/compose/photos/compose.yaml');
+  const stackHashes = new Map(stack.services.map((s) => [s.name, `hash-${s.name}`]));
+  const stackImages = new Map([['homelab-test/busybox:1', 'sha256:img']]);
+  const up = (service: string, overrides: Partial<ContainerInfo> = {}) => container(service, { imageLabel: 'sha256:img', image: 'sha256:img', ...overrides });
+  const job = (overrides: Partial<ContainerInfo> = {}) => up('migrate', { running: false, status: 'exited', exitCode: 0, labels: { 'homelab.kind': 'job' }, ...overrides });
+  const services = () => ['cache', 'database', 'server', 'worker'].map((s) => up(s));
+  const actions = (containers: ContainerInfo[]) => Object.fromEntries(planChanges(stack, containers, stackHashes, stackImages).services.map((s) => [s.service.name, s.action]));
+
+  it('takes a job whose container exited with 0 as done: a redeploy with no change changes nothing', () => {
+    const result = planChanges(stack, [...services(), job()], stackHashes, stackImages);
+
+    expect(result.changed).toBe(false);
+    expect(actions([...services(), job()]).migrate).toBe('unchanged');
+    expect(isUp(job())).toBe(true);
+    expect(describeState(job())).toBe('completed (exited with code 0)');
+  });
+
+  it('runs the job again when anything else changes, and says why', () => {
+    const result = planChanges(stack, [...services().map((c) => (c.service === 'server' ? { ...c, configHash: 'old' } : c)), job()], stackHashes, stackImages);
+    const migrate = result.services.find((s) => s.service.name === 'migrate')!;
+
+    expect(result.changed).toBe(true);
+    expect(describePlan(migrate)).toBe('migrate: run the job again (every deploy that changes the stack runs its jobs again)');
+  });
+
+  it('runs a job again whose last run failed, and never takes it for a running service', () => {
+    const failed = job({ exitCode: 3 });
+    const result = planChanges(stack, [...services(), failed], stackHashes, stackImages);
+
+    expect(result.changed).toBe(true);
+    expect(describePlan(result.services.find((s) => s.service.name === 'migrate')!)).toBe('migrate: run the job again (its last run exited with code 3)');
+    expect(isUp(failed)).toBe(false);
+    expect(displaced(result)).toEqual([]);
+  });
+
+  it('takes a stopped container of a service that is not a job as down, exit code 0 or not', () => {
+    const stopped = up('worker', { running: false, status: 'exited', exitCode: 0 });
+
+    expect(isUp(stopped)).toBe(false);
+    expect(actions([...services().filter((c) => c.service !== 'worker'), stopped, job()]).worker).toBe('scale');
   });
 });

@@ -1,6 +1,6 @@
 import YAML from 'yaml';
 import type { ComposeMetadata } from '../build/render';
-import type { ContainerInfo } from './docker';
+import { type ContainerInfo, describeState, isUp, JOB_KIND_LABEL } from './docker';
 import { DeployError } from './errors';
 
 /** A service of a rendered Compose file, with what deploy needs to decide how to update it. */
@@ -16,6 +16,10 @@ export interface ComposeService {
   healthSeconds: number;
   /** stop_grace_period in seconds (Docker's default 10). */
   stopGraceSeconds: number;
+  /** A one-shot job (label `homelab.kind: job`): done when its container exited with 0. */
+  job: boolean;
+  /** The services it starts after (`depends_on`, whatever the condition), sorted. */
+  dependsOn: string[];
 }
 
 export interface ComposeModel {
@@ -53,10 +57,59 @@ export function parseCompose(text: string, where: string): ComposeModel {
         fixedName: typeof s.container_name === 'string',
         healthSeconds: hasHealth ? startPeriod + (interval + timeout) * (retries + 1) : 0,
         stopGraceSeconds: seconds(s.stop_grace_period, 10),
+        job: labelValue(s.labels, JOB_KIND_LABEL) === 'job',
+        dependsOn: (Array.isArray(s.depends_on) ? (s.depends_on as unknown[]).map(String) : Object.keys(s.depends_on ?? {})).sort(),
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
   return { project: doc.name, services, meta };
+}
+
+/** A label of a Compose service, whether its labels are a map (as `config` writes them) or a `KEY=value` list. */
+function labelValue(labels: unknown, key: string): string | undefined {
+  if (Array.isArray(labels)) {
+    const entry = labels.map(String).find((l) => l === key || l.startsWith(`${key}=`));
+    return entry === undefined ? undefined : entry.slice(key.length + 1);
+  }
+  const value = (labels as Record<string, unknown> | undefined)?.[key];
+  return value === undefined || value === null ? undefined : String(value);
+}
+
+/**
+ * The start order of a model: levels of services, each starting once every service of the
+ * levels before is up. A service without `depends_on` is on the first level; any other one
+ * level after the last of its dependencies (whatever the condition: deploy waits for each
+ * service the way its kind asks, see compose.ts). A file without `depends_on` is one level.
+ * A dependency that is not in the file, or a cycle, is an error (Compose refuses both too).
+ */
+export function startLevels(model: ComposeModel, where = 'the rendered Compose file'): ComposeService[][] {
+  const byName = new Map(model.services.map((s) => [s.name, s]));
+  for (const s of model.services) {
+    const unknown = s.dependsOn.find((d) => !byName.has(d));
+    if (unknown) throw new DeployError(`${where}: service ${s.name} depends on ${unknown}, which is not a service of the file; run the build target again`);
+  }
+  const level = new Map<string, number>();
+  const visiting: string[] = [];
+  const visit = (s: ComposeService): number => {
+    const known = level.get(s.name);
+    if (known !== undefined) return known;
+    if (visiting.includes(s.name)) {
+      throw new DeployError(`${where}: the services depend on each other in a cycle (${[...visiting.slice(visiting.indexOf(s.name)), s.name].join(' -> ')}); break it in the spec's dependsOn`);
+    }
+    visiting.push(s.name);
+    const n = s.dependsOn.length === 0 ? 0 : 1 + Math.max(...s.dependsOn.map((d) => visit(byName.get(d)!)));
+    visiting.pop();
+    level.set(s.name, n);
+    return n;
+  };
+  const levels: ComposeService[][] = [];
+  for (const s of model.services) (levels[visit(s)] ??= []).push(s);
+  return levels.filter((l) => l !== undefined);
+}
+
+/** The start order in one line: `1. database  2. migrate (job)  3. server, worker`. */
+export function describeLevels(levels: ComposeService[][]): string {
+  return levels.map((l, i) => `${i + 1}. ${l.map((s) => (s.job ? `${s.name} (job)` : s.name)).join(', ')}`).join('  ');
 }
 
 /** How long `up --wait` may take for a model: the slowest service's healthy start, plus a margin. */
@@ -78,7 +131,7 @@ export function seconds(value: unknown, fallback: number): number {
   return matched === value.trim() ? total : fallback;
 }
 
-export type ServiceAction = 'create' | 'unchanged' | 'scale' | 'rolling' | 'recreate' | 'recreate-stateful';
+export type ServiceAction = 'create' | 'unchanged' | 'scale' | 'rolling' | 'recreate' | 'recreate-stateful' | 'run';
 
 export interface ServicePlan {
   service: ComposeService;
@@ -99,7 +152,9 @@ export interface ComposePlan {
  * Decides, per service, what the deploy does, the way Compose will: a container is
  * recreated when its config hash or its image ID differs from the new ones. A changed
  * stateless service with more than one replica is rolled (new containers first);
- * a changed service with volumes stops before it starts again.
+ * a changed service with volumes stops before it starts again. A job whose container exited
+ * with 0 is done, not down; when anything else changes, every job runs again (the stack
+ * starts level by level, jobs included), and a job whose last run failed runs again.
  */
 export function planChanges(
   model: ComposeModel,
@@ -112,9 +167,11 @@ export function planChanges(
     const hash = hashes.get(service.name);
     const imageId = imageIds.get(service.image);
     const stale = current.filter((c) => c.configHash !== hash || (imageId !== undefined && c.imageLabel !== imageId));
-    const up = current.filter((c) => c.running);
+    const up = current.filter((c) => c.running || (service.job && isUp(c)));
     if (current.length === 0) return { service, action: 'create', current, why: `${service.replicas} new container(s)` };
     if (stale.length === 0) {
+      const failed = service.job ? current.find((c) => !isUp(c) && !c.running) : undefined;
+      if (failed) return { service, action: 'run', current, why: `its last run ${describeState(failed)}` };
       if (up.length !== service.replicas) return { service, action: 'scale', current, why: `${up.length} -> ${service.replicas} running container(s)` };
       return { service, action: 'unchanged', current, why: `${current.length} container(s) up to date` };
     }
@@ -125,7 +182,9 @@ export function planChanges(
   });
   const names = new Set(model.services.map((s) => s.name));
   const orphans = containers.filter((c) => !names.has(c.service));
-  return { services, orphans, changed: orphans.length > 0 || services.some((s) => s.action !== 'unchanged') };
+  const changed = orphans.length > 0 || services.some((s) => s.action !== 'unchanged');
+  const again = (s: ServicePlan): ServicePlan => (changed && s.service.job && s.action === 'unchanged' ? { ...s, action: 'run', why: 'every deploy that changes the stack runs its jobs again' } : s);
+  return { services: services.map(again), orphans, changed };
 }
 
 /**
@@ -155,5 +214,7 @@ export function describePlan(plan: ServicePlan): string {
       return `${s.name}: recreate (${plan.why}): stop, then start`;
     case 'recreate-stateful':
       return `${s.name}: recreate (${plan.why}): it has volumes, so it stops before it starts again (a short downtime)`;
+    case 'run':
+      return `${s.name}: run the job again (${plan.why})`;
   }
 }

@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { composeProjectDir, distPaths, ensureRendered } from '../build/render';
-import { type ComposeModel, type ComposePlan, describePlan, displaced, parseCompose, planChanges, waitTimeoutSeconds } from './compose-plan';
-import { type ContainerInfo, Docker, describeState, isUp } from './docker';
+import { type ComposeModel, type ComposePlan, type ComposeService, describeLevels, describePlan, displaced, parseCompose, planChanges, startLevels, waitTimeoutSeconds } from './compose-plan';
+import { type ContainerInfo, Docker, describeState, hasCompleted, isJob, isUp } from './docker';
 import { unifiedDiff } from './diff';
 import { engineIsLocal, probeFromOutside } from './outside-probe';
 import { DeployError } from './errors';
@@ -11,6 +11,9 @@ import type { Reporter } from './progress';
 import { label, type DeployRequest } from './request';
 import { type SecretKey, SecretScratch, describeSource, formatEnvFile, makeMasker, MIN_MASKED_LENGTH, resolveSecrets, sweepStaleScratch } from './secrets';
 import { type ComposeRecord, StateDir } from './state';
+
+/** How long deploy waits for a job's container to exit (a migration on a big database takes a while). */
+export const JOB_TIMEOUT_SECONDS = 300;
 
 export interface DeployContext {
   tools: ToolRunner;
@@ -89,6 +92,7 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
     const plan = planChanges(model, before, hashes, imageIds);
     for (const s of plan.services) report.step('plan', describePlan(s));
     for (const o of plan.orphans) report.step('plan', `${o.name}: remove (service ${o.service} is no longer in the file)`);
+    printOrder(report, model, rendered.relative);
     if (plan.services.some((s) => s.action === 'recreate-stateful')) {
       report.warn('a service with volumes is stopped before its new container starts; it is unavailable for a moment');
     }
@@ -115,7 +119,7 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
       const interrupted = error instanceof InterruptedError || tools.interrupted;
       report.step('failed', interrupted ? 'interrupted: rolling back' : 'the new version did not come up: rolling back');
       const reason = interrupted ? '' : ((await diagnose(docker, model.project, report)) ?? stripWho(error, who));
-      const outcome = await rollback(compose, docker, { previous, previousFile: state.file('compose.yaml'), record, values, scratch, created, before, next }, report);
+      const outcome = await rollback(compose, docker, { previous, previousFile: state.file('compose.yaml'), record, values, scratch, created, before, next, local }, report);
       throw new DeployError(`${who}: ${interrupted ? 'deploy interrupted' : `deploy failed: ${reason}`}; ${outcome}`, interrupted ? 130 : 1);
     }
 
@@ -125,7 +129,7 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
     const fresh = after.filter((c) => !kept.has(c.id));
     for (const c of after) {
       const health = c.health ?? (probed.has(c.id) ? `healthy (${probed.get(c.id)})` : undefined);
-      report.step('verify', `${c.name}: ${c.running ? 'running' : c.status}${health ? `, ${health}` : ''}`);
+      report.step('verify', `${c.name}: ${hasCompleted(c) ? 'job completed (exited with code 0)' : c.running ? 'running' : c.status}${health ? `, ${health}` : ''}`);
     }
     const images: ComposeRecord['images'] = {};
     for (const s of model.services) images[s.name] = { ref: s.image, id: imageIds.get(s.image) ?? '' };
@@ -148,7 +152,8 @@ export async function composeDown(req: DeployRequest, ctx: DeployContext): Promi
   const versions = await docker.versions(docker.where(ctx.env));
   report.step('engine', `Docker ${versions.engine} with Compose ${versions.compose} at ${docker.where(ctx.env)}`);
   const containers = await docker.containers(model.project);
-  report.step('plan', `remove ${containers.length} container(s) of compose project ${model.project}${req.volumes ? ' and its named volumes' : `; volumes are kept (add --volumes --delete-data=${req.project} to remove them)`}`);
+  const done = containers.filter(hasCompleted).length;
+  report.step('plan', `remove ${containers.length} container(s) of compose project ${model.project}${done > 0 ? ` (${done} of them of jobs that completed)` : ''}${req.volumes ? ' and its named volumes' : `; volumes are kept (add --volumes --delete-data=${req.project} to remove them)`}`);
   if (req.dryRun) return;
   const scratch = new SecretScratch(ctx.tmpDir);
   try {
@@ -188,7 +193,7 @@ class ComposeCli {
    */
   async hashes(next: Runnable): Promise<Map<string, string>> {
     const resolved = await this.docker.ok(this.args(next.files, ['config']), 'docker compose config');
-    const out = await this.docker.ok(this.args(['-'], ['-p', next.model.project, 'config', '--hash', '*']), 'docker compose config --hash', { input: resolved });
+    const out = await this.docker.ok(this.args(['-'], ['-p', next.model.project, 'config', '--hash', '*']), 'docker compose config --hash', { input: withoutDependsOn(resolved) });
     const hashes = new Map<string, string>();
     for (const line of out.split('\n')) {
       const [service, hash] = line.trim().split(/\s+/);
@@ -198,6 +203,26 @@ class ComposeCli {
   }
 }
 
+
+/**
+ * A resolved configuration as `up --no-deps <services>` hashes it: Compose drops the
+ * `depends_on` entries of the services an `up` does not start, so the containers a stack
+ * started level by level (startInOrder) carry the hash of their configuration without them.
+ * A file without `depends_on` is returned as it is.
+ */
+export function withoutDependsOn(resolved: string): string {
+  const doc = YAML.parseDocument(resolved);
+  const services = doc.get('services');
+  if (!YAML.isMap(services)) return resolved;
+  let changed = false;
+  for (const item of services.items) {
+    if (YAML.isMap(item.value) && item.value.has('depends_on')) {
+      item.value.delete('depends_on');
+      changed = true;
+    }
+  }
+  return changed ? doc.toString({ lineWidth: 0 }) : resolved;
+}
 
 function safeParse(text: string, where: string): ComposeModel | null {
   try {
@@ -271,8 +296,9 @@ async function ensureImages(
 }
 
 /**
- * Applies a plan: rolling services first (new containers beside the old ones, wait until
- * healthy, then stop the old), then one `up --wait` that converges everything else and
+ * Applies a plan in the start order (startInOrder), level by level: the level's changed
+ * stateless services with replicas > 1 roll first (new containers beside the old ones,
+ * wait until healthy, then stop the old), then its `up` converges the rest of the level and
  * recreates nothing whose configuration did not change.
  */
 async function apply(
@@ -285,29 +311,102 @@ async function apply(
   probe: (containers: ContainerInfo[]) => Promise<void>,
 ): Promise<void> {
   const timeout = String(waitTimeoutSeconds(next.model));
-  for (const p of plan.services.filter((s) => s.action === 'rolling')) {
-    const s = p.service;
-    const oldIds = new Set(p.current.map((c) => c.id));
-    const total = p.current.length + s.replicas;
-    report.step('apply', `${s.name}: starting ${s.replicas} new container(s) beside the ${p.current.length} old one(s)`);
-    try {
-      await compose.run(next.files, ['up', '-d', '--no-recreate', '--no-deps', '--pull', 'never', '--wait', '--wait-timeout', timeout, '--scale', `${s.name}=${total}`, s.name], report);
-    } finally {
-      // Whatever happened, the containers this step made are the deploy's to remove on rollback.
-      const now = await docker.containers(next.model.project, { uninterruptible: true });
-      created.push(...now.filter((c) => c.service === s.name && !oldIds.has(c.id) && !created.includes(c.id)).map((c) => c.id));
+  const rolling = async (level: ComposeService[]) => {
+    for (const p of plan.services.filter((s) => s.action === 'rolling' && level.includes(s.service))) {
+      const s = p.service;
+      const oldIds = new Set(p.current.map((c) => c.id));
+      const total = p.current.length + s.replicas;
+      report.step('apply', `${s.name}: starting ${s.replicas} new container(s) beside the ${p.current.length} old one(s)`);
+      try {
+        await compose.run(next.files, ['up', '-d', '--no-recreate', '--no-deps', '--pull', 'never', '--wait', '--wait-timeout', timeout, '--scale', `${s.name}=${total}`, s.name], report);
+      } finally {
+        // Whatever happened, the containers this step made are the deploy's to remove on rollback.
+        const now = await docker.containers(next.model.project, { uninterruptible: true });
+        created.push(...now.filter((c) => c.service === s.name && !oldIds.has(c.id) && !created.includes(c.id)).map((c) => c.id));
+      }
+      const fresh = (await docker.containers(next.model.project)).filter((c) => c.service === s.name && !oldIds.has(c.id));
+      const healthy = fresh.filter(isUp);
+      if (healthy.length < s.replicas) {
+        throw new DeployError(`${s.name}: ${healthy.length} of ${s.replicas} new container(s) came up`);
+      }
+      await probe(healthy);
+      report.step('apply', `${s.name}: ${healthy.length} new container(s) healthy; stopping the ${oldIds.size} old one(s)`);
+      await docker.stopAndRemove([...oldIds], s.stopGraceSeconds);
     }
-    const fresh = (await docker.containers(next.model.project)).filter((c) => c.service === s.name && !oldIds.has(c.id));
-    const healthy = fresh.filter(isUp);
-    if (healthy.length < s.replicas) {
-      throw new DeployError(`${s.name}: ${healthy.length} of ${s.replicas} new container(s) came up`);
-    }
-    await probe(healthy);
-    report.step('apply', `${s.name}: ${healthy.length} new container(s) healthy; stopping the ${oldIds.size} old one(s)`);
-    await docker.stopAndRemove([...oldIds], s.stopGraceSeconds);
+  };
+  await startInOrder(compose, docker, next, report, { step: 'apply', probe, beforeLevel: rolling });
+}
+
+/**
+ * Starts a configuration in its start order (startLevels: `depends_on` in the rendered
+ * file). A file of one level without jobs takes one `up -d --wait --remove-orphans`, as
+ * always. Otherwise each level starts with `up -d --no-deps <its services>` once the level
+ * before is up, and is up when: its services with a health check are healthy (`--wait`),
+ * those probed from outside answer (`probe`), the others run, and its jobs' containers
+ * exited with 0 (a job that exits otherwise fails the start). Compose cannot wait for an
+ * outside probe or tell a job that ended from one that failed, so deploy keeps the order
+ * itself rather than leaving it to `depends_on`. Orphans go with the last level's `up`.
+ */
+async function startInOrder(
+  compose: ComposeCli,
+  docker: Docker,
+  target: Runnable,
+  report: Reporter,
+  options: { step: 'apply' | 'rollback'; probe: (containers: ContainerInfo[]) => Promise<void>; beforeLevel?: (level: ComposeService[]) => Promise<void>; uninterruptible?: boolean },
+): Promise<void> {
+  const { step, probe, uninterruptible = false } = options;
+  const once = { uninterruptible };
+  const timeout = String(waitTimeoutSeconds(target.model));
+  const levels = startLevels(target.model);
+  if (levels.length === 1 && !levels[0].some((s) => s.job)) {
+    await options.beforeLevel?.(levels[0]);
+    if (step === 'apply') report.step(step, `docker compose up -d --wait --wait-timeout ${timeout} --remove-orphans`);
+    await compose.run(target.files, ['up', '-d', '--pull', 'never', '--wait', '--wait-timeout', timeout, '--remove-orphans'], report, uninterruptible);
+    return;
   }
-  report.step('apply', `docker compose up -d --wait --wait-timeout ${timeout} --remove-orphans`);
-  await compose.run(next.files, ['up', '-d', '--pull', 'never', '--wait', '--wait-timeout', timeout, '--remove-orphans'], report);
+  report.step(step, `start order: ${describeLevels(levels)}`);
+  for (const [i, level] of levels.entries()) {
+    await options.beforeLevel?.(level);
+    const jobs = level.filter((s) => s.job).map((s) => s.name);
+    const services = level.filter((s) => !s.job).map((s) => s.name);
+    const orphans = i === levels.length - 1 ? ['--remove-orphans'] : [];
+    const where = `level ${i + 1} of ${levels.length}`;
+    const jobsStarted = Date.now();
+    if (jobs.length > 0) {
+      report.step(step, `${where}: docker compose up -d --no-deps ${jobs.join(' ')} (job: runs until it exits)`);
+      await compose.run(target.files, ['up', '-d', '--pull', 'never', '--no-deps', ...orphans, ...jobs], report, uninterruptible);
+    }
+    if (services.length > 0) {
+      const args = ['--no-deps', '--wait', '--wait-timeout', timeout, ...(jobs.length > 0 ? [] : orphans)];
+      report.step(step, `${where}: docker compose up -d ${args.join(' ')} ${services.join(' ')}`);
+      await compose.run(target.files, ['up', '-d', '--pull', 'never', ...args, ...services], report, uninterruptible);
+      await probe((await docker.containers(target.model.project, once)).filter((c) => services.includes(c.service)));
+    }
+    if (jobs.length > 0) await waitForJobs(docker, target.model.project, jobs, report, once, jobsStarted);
+  }
+}
+
+/**
+ * Waits until the containers of the jobs exited, up to JOB_TIMEOUT_SECONDS. Exit code 0 is
+ * done; any other exit, or a container that restarts, fails the deploy naming the job.
+ */
+async function waitForJobs(docker: Docker, project: string, jobs: string[], report: Reporter, once: { uninterruptible: boolean }, started: number): Promise<void> {
+  for (;;) {
+    const mine = (await docker.containers(project, once)).filter((c) => jobs.includes(c.service));
+    const failed = mine.find((c) => c.restartCount > 0 || (!c.running && !c.restarting && !hasCompleted(c)));
+    if (failed) throw new DeployError(`job ${failed.service} (container ${failed.name}) ${describeState(failed)}`);
+    const running = mine.filter((c) => c.running || c.restarting);
+    if (running.length === 0 && jobs.every((j) => mine.some((c) => c.service === j))) {
+      const after = ((Date.now() - started) / 1000).toFixed(1);
+      for (const c of mine) report.step('job', `${c.name}: completed (exited with code 0) after ${after}s`);
+      return;
+    }
+    if (Date.now() - started > JOB_TIMEOUT_SECONDS * 1000) {
+      const late = running[0] ?? mine[0];
+      throw new DeployError(`job ${late?.service ?? jobs[0]} did not finish within ${JOB_TIMEOUT_SECONDS} s${late ? ` (container ${late.name} ${describeState(late)})` : ' (no container was created)'}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
 
 /**
@@ -321,16 +420,23 @@ async function diagnose(docker: Docker, project: string, report: Reporter): Prom
   } catch {
     return undefined;
   }
-  const bad = containers.filter((c) => !isUp(c));
-  for (const c of bad.slice(0, 3)) {
-    report.step('why', `${c.name} (${c.imageRef}) ${describeState(c)}`);
+  // A job that failed is why the levels after it never started: it comes first.
+  const bad = containers.filter((c) => !isUp(c)).sort((a, b) => Number(isJob(b)) - Number(isJob(a)));
+  let firstLogs: string[] = [];
+  for (const [i, c] of bad.slice(0, 3).entries()) {
+    report.step('why', `${c.name} (${c.imageRef}) ${isJob(c) ? `job ${c.service} ` : ''}${describeState(c)}`);
     if (c.lastProbe) report.detail(`last health check: ${c.lastProbe.split('\n')[0]}`);
     const logs = await docker.logs(c.id, 10, { uninterruptible: true });
+    if (i === 0) firstLogs = logs;
     if (logs.length > 0) report.detail('last log lines:');
     for (const line of logs) report.detail(`  ${line}`);
   }
   const first = bad[0];
   if (!first) return undefined;
+  if (isJob(first)) {
+    const last = firstLogs[firstLogs.length - 1];
+    return `job ${first.service} (container ${first.name}) ${describeState(first)}${last ? ` (last log line: ${JSON.stringify(last.slice(0, 120))})` : ''}`;
+  }
   const probe = first.lastProbe ? ` (last health check: ${JSON.stringify(first.lastProbe.split('\n')[0].slice(0, 120))})` : '';
   return `container ${first.name} ${describeState(first)}${probe}`;
 }
@@ -346,6 +452,8 @@ interface RollbackInput {
   before: ContainerInfo[];
   /** The configuration that failed (its file is what `down` reads when nothing ran before). */
   next: Runnable;
+  /** The engine runs on this machine: outside probes can reach its containers. */
+  local: boolean;
 }
 
 /**
@@ -369,13 +477,14 @@ async function rollback(compose: ComposeCli, docker: Docker, input: RollbackInpu
       if (now !== recorded.id && (await docker.imageId(recorded.id, once))) pins[s.name] = recorded.id;
     }
     const target = runnable(input.previous, input.previousFile, input.values, input.scratch, 'previous', pins);
-    const timeout = String(waitTimeoutSeconds(input.previous));
     report.step('rollback', `previous version: ${input.previous.services.map((s) => `${s.name} ${pins[s.name] ? `${s.image} (pinned to ${pins[s.name].slice(7, 19)})` : s.image}`).join(', ')}`);
-    await compose.run(target.files, ['up', '-d', '--pull', 'never', '--wait', '--wait-timeout', timeout, '--remove-orphans'], report, true);
+    // In the previous version's start order; nothing interrupts a rollback, its outside probes included.
+    const probe = async (containers: ContainerInfo[]) => void (await probeFromOutside(containers, report, input.local));
+    await startInOrder(compose, docker, target, report, { step: 'rollback', probe, uninterruptible: true });
     const after = await docker.containers(project, once);
     const down = after.filter((c) => !isUp(c));
     if (down.length > 0) return `the rollback ran but ${down.map((c) => `${c.name} ${describeState(c)}`).join(', ')}`;
-    return `rolled back to the previous version (${input.previous.services.map((s) => s.image).join(', ')}), which is running and healthy`;
+    return `rolled back to the previous version (${[...new Set(input.previous.services.map((s) => s.image))].join(', ')}), which is running and healthy`;
   } catch (error) {
     return `the rollback failed too (${(error as Error).message}); see \`docker compose -p ${project} ps\``;
   }
@@ -431,6 +540,7 @@ async function composePlan(req: DeployRequest, ctx: DeployContext, docker: Docke
     if (!(error instanceof DeployError)) throw error;
     report.step('engine', `not reachable from here, so the plan is not compared with what runs: ${error.message}`);
     printSecretKeys(report, keys);
+    printOrder(report, model, rendered.relative);
     printDryRun(req, report, previousText, rendered.text, null);
     return;
   }
@@ -459,6 +569,7 @@ async function composePlan(req: DeployRequest, ctx: DeployContext, docker: Docke
       report.step('plan', guess ? `${s.service.name}: recreate if its configuration changed (it reads secret values and no earlier deploy is recorded here to compare with)` : describePlan(s));
     }
     for (const o of plan.orphans) report.step('plan', `${o.name}: remove (service ${o.service} is no longer in the file)`);
+    printOrder(report, model, rendered.relative);
     const unrestorable = previousText === null && !req.replaceUnrecorded ? displaced(plan) : [];
     if (unrestorable.length > 0) {
       report.warn(`a deploy would refuse: no earlier deploy is recorded on this machine, so a failed deploy could not restore the ${unrestorable.length} running container(s) it replaces (${unrestorable.map((c) => c.name).join(', ')}); pass --replace-unrecorded to replace them anyway`);
@@ -467,6 +578,12 @@ async function composePlan(req: DeployRequest, ctx: DeployContext, docker: Docke
   } finally {
     scratch.remove();
   }
+}
+
+/** The start order, when there is one to keep: several levels, or jobs (see startInOrder). */
+function printOrder(report: Reporter, model: ComposeModel, where: string): void {
+  const levels = startLevels(model, where);
+  if (levels.length > 1 || model.services.some((s) => s.job)) report.step('plan', `start order: ${describeLevels(levels)}`);
 }
 
 function printSecretKeys(report: Reporter, keys: SecretKey[]): void {

@@ -180,15 +180,33 @@ function toInfo(c: InspectedContainer): ContainerInfo {
   };
 }
 
-/** A container that runs and, when it has a health check, is healthy. */
+/**
+ * A container that is as it should be: it runs and, when it has a health check, is healthy;
+ * or it is a one-shot job (label `homelab.kind: job`) that exited with 0, which is done, not down.
+ */
 export function isUp(c: ContainerInfo): boolean {
+  if (hasCompleted(c)) return true;
   return c.running && !c.restarting && (c.health === undefined || c.health === 'healthy');
+}
+
+/** The label render gives every Compose service of kind `job` (design: several services per app); its containers carry it. */
+export const JOB_KIND_LABEL = 'homelab.kind';
+
+/** The container of a job (label `homelab.kind: job`, see compose-plan.ts). */
+export function isJob(c: ContainerInfo): boolean {
+  return c.labels[JOB_KIND_LABEL] === 'job';
+}
+
+/** A job's container that ran to the end with exit code 0. */
+export function hasCompleted(c: ContainerInfo): boolean {
+  return isJob(c) && !c.running && !c.restarting && c.status === 'exited' && c.exitCode === 0;
 }
 
 /** What is wrong with a container, in a few words. */
 export function describeState(c: ContainerInfo): string {
   // Docker resets the exit code when it restarts a container: show it only when it is there.
   if (c.restarting || (c.restartCount > 0 && !isUp(c))) return `keeps restarting (${c.restartCount} restart(s)${c.running ? '' : `, last exit code ${c.exitCode}`})`;
+  if (hasCompleted(c)) return 'completed (exited with code 0)';
   if (!c.running) return c.status === 'created' ? 'was created but never started' : `exited with code ${c.exitCode}`;
   if (c.health === 'unhealthy') return 'is unhealthy';
   if (c.health === 'starting') return 'did not become healthy in time';

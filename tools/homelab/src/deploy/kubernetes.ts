@@ -24,6 +24,11 @@ export const FATAL_WAITING_REASONS = new Set([
   'CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError',
 ]);
 
+/** ArgoCD's sync wave annotation: render gives each service's objects its level in the start order (no annotation: wave 0). */
+export const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
+/** The label the Job controller gives a Job's pods (Kubernetes 1.27+). */
+const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
+
 /** Kinds that have no namespace: deploy does not give them one. */
 const CLUSTER_SCOPED = new Set([
   'Namespace', 'Node', 'PersistentVolume', 'StorageClass', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition',
@@ -101,23 +106,28 @@ async function directApply(req: DeployRequest, ctx: DeployContext, docs: Manifes
   const selector = appSelector(req);
   report.step('target', `namespace ${namespace}, ${kubectl.where}; objects labelled ${selector}`);
 
+  const waves = syncWaves(prepared, 'the rendered manifests');
   if (req.dryRun) {
     let changes: boolean;
+    // A Job is deleted and created again by every deploy; its template cannot change in place, so `kubectl diff` would refuse it.
+    const jobs = prepared.filter((d) => d.kind === 'Job');
     try {
-      changes = await kubectl.diff(manifest, `${who}: kubectl diff`, { onLine: (l) => report.detail(l) });
+      changes = await kubectl.diff(stringifyManifests(prepared.filter((d) => d.kind !== 'Job')), `${who}: kubectl diff`, { onLine: (l) => report.detail(l) });
     } catch (error) {
       // A plan needs no cluster: without one it says why and lists what a deploy would apply.
       if (!(error instanceof DeployError)) throw error;
       printOfflinePlan(report, prepared, 'the rendered manifests', error.message.replace(`${who}: `, ''));
       return;
     }
+    for (const j of jobs) report.step('plan', `job/${j.metadata.name}: deleted and created again (a Job runs on every deploy), then waited for until it succeeds`);
+    printWaves(report, waves);
     if (previous !== null) {
       const local = unifiedDiff(previous, manifest, `last deploy (.homelab/state/${req.env}/${req.project}/kubernetes.yaml)`, 'rendered now');
       for (const line of local.replace(/\n$/, '').split('\n').filter((l) => l !== '')) report.detail(line);
     }
     const stale = pruneSelection(await kubectl.list(pruneKinds, { selector }, `${who}: kubectl get`), prepared, pruneKinds);
     report.step('prune', stale.length === 0 ? 'nothing to delete' : `would delete ${stale.map(describeRef).join(', ')}`);
-    report.line(`dry run: nothing was changed (${changes ? 'an apply would change the objects above' : 'the cluster already matches'})`);
+    report.line(`dry run: nothing was changed (${changes ? 'an apply would change the objects above' : jobs.length > 0 ? 'the cluster already matches, and the jobs above would run again' : 'the cluster already matches'})`);
     return;
   }
 
@@ -129,9 +139,7 @@ async function directApply(req: DeployRequest, ctx: DeployContext, docs: Manifes
   await kubectl.apply(namespaceDoc, `${who}: kubectl apply of namespace ${namespace}`);
 
   try {
-    report.step('apply', `server-side apply of ${prepared.length} object(s)`);
-    await kubectl.apply(manifest, `${who}: kubectl apply`, { onLine: (l) => report.detail(l) });
-    await rollouts(req, ctx, kubectl, prepared);
+    await applyInWaves(req, ctx, kubectl, waves);
     await prune(req, ctx, kubectl, prepared, pruneKinds);
   } catch (error) {
     const interrupted = error instanceof InterruptedError;
@@ -142,8 +150,7 @@ async function directApply(req: DeployRequest, ctx: DeployContext, docs: Manifes
     report.step('rollback', 're-applying the manifests of the last successful deploy');
     try {
       const last = parseManifests(previous, 'the last deploy');
-      await kubectl.apply(previous, `${who}: rollback apply`, { uninterruptible: true, onLine: (l) => report.detail(l) });
-      await rollouts(req, ctx, kubectl, last, true);
+      await applyInWaves(req, ctx, kubectl, syncWaves(last, 'the last deploy'), true);
       await prune(req, ctx, kubectl, last, pruneKinds, true);
     } catch (rollbackError) {
       throw new DeployError(`${who}: ${interrupted ? 'deploy interrupted' : `deploy failed: ${reason}`}; the rollback failed too (${(rollbackError as Error).message})`, interrupted ? 130 : 1);
@@ -153,7 +160,8 @@ async function directApply(req: DeployRequest, ctx: DeployContext, docs: Manifes
   state.write('kubernetes.yaml', manifest);
   const next: KubernetesRecord = { deployedAt: new Date().toISOString(), kinds, namespace: { name: namespace, created: createdNamespace } };
   state.write('kubernetes.json', `${JSON.stringify(next, null, 2)}\n`);
-  report.line(`deployed ${req.project} to ${req.env}: ${prepared.length} object(s) applied, workloads rolled out`);
+  const jobCount = prepared.filter((d) => d.kind === 'Job').length;
+  report.line(`deployed ${req.project} to ${req.env}: ${prepared.length} object(s) applied${waves.length > 1 ? ` in ${waves.length} waves` : ''}, workloads rolled out${jobCount > 0 ? `, ${jobCount} job(s) succeeded` : ''}`);
 }
 
 /**
@@ -174,8 +182,73 @@ async function runForPlan(ctx: DeployContext, command: string, args: string[], o
 function printOfflinePlan(report: DeployContext['report'], docs: Manifest[], what: string, why: string): void {
   report.step('plan', `the cluster cannot be asked from here, so the plan is not compared with it (${why})`);
   report.step('plan', `a deploy would apply ${docs.length} object(s) of ${what}:`);
-  for (const d of docs) report.detail(`+ ${d.kind} ${d.metadata.name}${d.metadata.namespace ? ` (namespace ${d.metadata.namespace})` : ''}`);
+  const waves = syncWaves(docs, what);
+  for (const w of waves) {
+    if (waves.length > 1) report.detail(`wave ${w.wave}:`);
+    for (const d of w.docs) report.detail(`+ ${d.kind} ${d.metadata.name}${d.metadata.namespace ? ` (namespace ${d.metadata.namespace})` : ''}`);
+  }
   report.line('dry run: nothing was changed (a deploy would apply the objects above)');
+}
+
+/** The objects of one sync wave. */
+export interface Wave {
+  wave: number;
+  docs: Manifest[];
+}
+
+/**
+ * The objects grouped by their sync wave (`argocd.argoproj.io/sync-wave`, a whole number,
+ * default 0), lowest first, each wave in the order of the manifests. Objects without the
+ * annotation are one wave: the deploy of today. A value that is not a whole number is an error
+ * (ArgoCD refuses it too).
+ */
+export function syncWaves(docs: Manifest[], where: string): Wave[] {
+  const waves = new Map<number, Manifest[]>();
+  for (const d of docs) {
+    const raw = (d.metadata.annotations as Record<string, unknown> | undefined)?.[SYNC_WAVE];
+    const wave = raw === undefined ? 0 : Number(String(raw).trim());
+    if (!Number.isInteger(wave) || String(raw).trim() === '') {
+      throw new DeployError(`${where}: ${d.kind} ${d.metadata.name} has ${SYNC_WAVE} ${JSON.stringify(raw)}, which is not a whole number; run the build target again`);
+    }
+    waves.set(wave, [...(waves.get(wave) ?? []), d]);
+  }
+  return [...waves.entries()].sort(([a], [b]) => a - b).map(([wave, members]) => ({ wave, docs: members }));
+}
+
+/** The plan of several waves, one line each: `wave 1: job/migrate`. */
+function printWaves(report: DeployContext['report'], waves: Wave[]): void {
+  if (waves.length < 2) return;
+  for (const w of waves) report.step('plan', `wave ${w.wave}: ${w.docs.map((d) => `${d.kind.toLowerCase()}/${d.metadata.name}`).join(', ')}`);
+}
+
+/**
+ * Applies the objects wave by wave, as ArgoCD syncs them: a wave's Jobs are deleted first
+ * (foreground: their pods are gone when it returns, as ArgoCD's BeforeHookCreation does, and
+ * a Job's template cannot change in place), then the wave is applied and its workloads rolled
+ * out and its Jobs waited for until they succeed, before the next wave starts. One wave (no
+ * annotations) is the deploy of before: one apply, then the rollouts.
+ */
+async function applyInWaves(req: DeployRequest, ctx: DeployContext, kubectl: ClusterApi, waves: Wave[], rollback = false): Promise<void> {
+  const who = label(req);
+  const stream = { onLine: (l: string) => ctx.report.detail(l), uninterruptible: rollback };
+  for (const w of waves) {
+    const jobs = w.docs.filter((d) => d.kind === 'Job');
+    const named = waves.length > 1 ? `wave ${w.wave}: ` : '';
+    if (jobs.length > 0) {
+      ctx.report.step('job', `${named}deleting ${jobs.map(describeRef).join(', ')} before applying it again (it runs on every deploy)`);
+      const refs = stringifyManifests(jobs.map((j) => ({ apiVersion: j.apiVersion, kind: j.kind, metadata: { name: j.metadata.name, namespace: j.metadata.namespace } })));
+      await kubectl.deleteObjects(refs, `${who}: kubectl delete (jobs)`, { ...stream, foreground: true });
+    }
+    if (rollback) ctx.report.step('rollback', `${named}re-applying ${w.docs.length} object(s) of the last successful deploy`);
+    else ctx.report.step('apply', `${named}server-side apply of ${w.docs.length} object(s)`);
+    await kubectl.apply(stringifyManifests(w.docs), `${who}: ${rollback ? 'rollback apply' : 'kubectl apply'}`, stream);
+    await rollouts(req, ctx, kubectl, w.docs, rollback);
+    for (const j of jobs) {
+      const namespace = j.metadata.namespace ?? req.kubernetes.namespace;
+      ctx.report.step('job', `job/${j.metadata.name} in ${namespace}: waiting until it succeeds`);
+      await kubectl.job(j.metadata.name, namespace, `${who}: job/${j.metadata.name}`, stream);
+    }
+  }
 }
 
 /**
@@ -314,7 +387,11 @@ export const kubectlCommands = {
     'json',
   ],
   /** Deletes the objects listed on stdin (apiVersion, kind, name, namespace). */
-  deleteObjects: () => ['delete', '--ignore-not-found', '--wait=true', '-f', '-'],
+  deleteObjects: (foreground = false) => ['delete', '--ignore-not-found', ...(foreground ? ['--cascade=foreground'] : []), '--wait=true', '-f', '-'],
+  /** Waits up to `seconds` for a Job to succeed; exits 1 with "timed out" when it has not yet. */
+  waitJob: (name: string, namespace: string, seconds: number) => ['wait', `job/${name}`, '-n', namespace, '--for=condition=Complete', `--timeout=${seconds}s`],
+  /** A Job, as JSON (its conditions say whether it failed). */
+  getJob: (name: string, namespace: string) => ['get', `job/${name}`, '-n', namespace, '-o', 'json'],
   deleteLabelled: (kinds: string[], selector: string) => ['delete', kinds.map(resourceArg).join(','), '-l', selector, '--all-namespaces', '--ignore-not-found', '--wait=true'],
   deleteNamespace: (name: string) => ['delete', 'namespace', name, '--ignore-not-found', '--wait=true'],
   /** Waits up to `seconds` for a workload to roll out; exits 1 with "timed out" when it has not yet. */
@@ -331,6 +408,8 @@ export const kubectlCommands = {
 export type CallOptions = Pick<RunOptions, 'onLine' | 'uninterruptible'> & {
   /** For rollout: the label selector of the workload's pods, checked for containers that cannot start. */
   podSelector?: string;
+  /** For deleteObjects: delete in the foreground (a Job goes only once its pods are gone). */
+  foreground?: boolean;
 };
 
 /**
@@ -351,6 +430,12 @@ export interface ClusterApi {
    * (`options.podSelector`) has a container that cannot start (FATAL_WAITING_REASONS).
    */
   rollout(ref: string, namespace: string, what: string, options?: CallOptions): Promise<void>;
+  /**
+   * Waits until a Job has succeeded (condition Complete); fails at once when it failed
+   * (condition Failed or FailureTarget: backoffLimit reached, deadline exceeded) or when one of
+   * its pods has a container that cannot start (FATAL_WAITING_REASONS).
+   */
+  job(name: string, namespace: string, what: string, options?: CallOptions): Promise<void>;
   /** Waits until the workload's controller has observed its latest generation (status.observedGeneration). */
   observed(ref: string, namespace: string, what: string): Promise<void>;
   /** The pods of a workload (its label selector) in a namespace. */
@@ -450,7 +535,24 @@ export class Kubectl implements ClusterApi {
   }
 
   async deleteObjects(manifest: string, what: string, options: CallOptions = {}): Promise<void> {
-    await this.ok(kubectlCommands.deleteObjects(), what, { ...options, input: manifest });
+    const { foreground, podSelector: _, ...run } = options;
+    await this.ok(kubectlCommands.deleteObjects(foreground), what, { ...run, input: manifest });
+  }
+
+  async job(name: string, namespace: string, what: string, options: CallOptions = {}): Promise<void> {
+    const { podSelector: _, foreground: __, ...run } = options;
+    // In steps, so that a Job that failed, or a pod that cannot start, ends the wait instead of the timeout.
+    const deadline = Date.now() + KUBERNETES_TIMEOUT_SECONDS * 1000;
+    for (;;) {
+      const result = await this.run(kubectlCommands.waitJob(name, namespace, ROLLOUT_CHECK_SECONDS), run);
+      if (result.code === 0) return;
+      if (!/timed out/.test(result.stderr)) throw new DeployError(`${what} failed: ${this.ctx.tools.tail(result)}`);
+      const failed = jobFailure(JSON.parse((await this.ok(kubectlCommands.getJob(name, namespace), `${what}: kubectl get job`, run)) || '{}') as LiveJob);
+      if (failed) throw new DeployError(`${what} failed: ${failed}`);
+      const stuck = cannotStart(await this.pods(namespace, `${JOB_NAME_LABEL}=${name}`, `${what}: kubectl get pods`, run.uninterruptible));
+      if (stuck) throw new DeployError(`${what} failed: ${stuck}`);
+      if (Date.now() > deadline) throw new DeployError(`${what} failed: did not succeed within ${KUBERNETES_TIMEOUT_SECONDS} s: ${this.ctx.tools.tail(result)}`);
+    }
   }
 
   async deleteLabelled(kinds: string[], selector: string, what: string, options: CallOptions = {}): Promise<void> {
@@ -488,6 +590,24 @@ export function cannotStart(pods: LivePod[]): string | undefined {
     }
   }
   return undefined;
+}
+
+/** A Job as `kubectl get job -o json` shows it: what jobFailure reads. */
+export interface LiveJob {
+  status?: { failed?: number; conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+}
+
+/**
+ * Why a Job failed, in a few words (`BackoffLimitExceeded: Job has reached the specified
+ * backoff limit (1 failed pod(s))`), from its Failed condition, or FailureTarget, which the
+ * Job controller sets first (Kubernetes 1.31+); undefined while it has not failed.
+ */
+export function jobFailure(job: LiveJob): string | undefined {
+  const conditions = job.status?.conditions ?? [];
+  const failed = conditions.find((c) => c.type === 'Failed' && c.status === 'True') ?? conditions.find((c) => c.type === 'FailureTarget' && c.status === 'True');
+  if (!failed) return undefined;
+  const pods = job.status?.failed ? ` (${job.status.failed} failed pod(s))` : '';
+  return `${failed.reason ?? 'Failed'}${failed.message ? `: ${failed.message}` : ''}${pods}`;
 }
 
 /** An object as `kubectl get -o json` lists it. */
