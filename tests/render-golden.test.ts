@@ -1,8 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateApp, syncAll } from '../tools/homelab/src/app/generate';
+import { generateApp } from '../tools/homelab/src/app/generate';
+import { syncAll } from '../tools/homelab/src/workspace/sync';
 import { diskHost } from '../tools/homelab/src/host';
-import { generateEnvironment, generateInfra, generateInit, generateSecretStore } from '../tools/homelab/src/infra/generate';
-import { COMPONENT_NAMES } from '../tools/homelab/src/infra/types';
+import { generateEnvironment } from '../tools/homelab/src/workspace/environment';
+import { generateInfra } from '../tools/homelab/src/component/generate';
+import { generateInit } from '../tools/homelab/src/platform/init';
+import { generateSecretStore } from '../tools/homelab/src/platform/secret-store-generator';
+import { COMPONENT_NAMES } from '../tools/homelab/src/component/types';
 import { HOSTILE_COMMAND, HOSTILE_ENV } from './support/hostile';
 import { specOf, VAULT_ANSWERS, writeSpec } from './support/spec';
 import { diskFiles, makeDiskWorkspace, removeDir, WORKSPACE_YAML, workspaceYamlWith } from './support/workspace';

@@ -3,8 +3,8 @@ import { type FileHost, listFilesRecursive } from '../host';
 import { renderApp } from '../render/app';
 import type { RenderedFile } from '../render/engine';
 import { parseAppSpec, parseWorkspaceConfig, stringifyAppSpec, WORKSPACE_FILE } from '../spec/io';
-import { INFRA_SPECS_DIR, readDependencies } from '../infra/spec';
-import { appPaths, normalizeApp, type NormalizedApp } from '../spec/normalize';
+import { INFRA_SPECS_DIR, readDependencies } from '../component/spec';
+import { appPaths, normalizeApp, type NormalizedApp } from './normalize';
 import type { AppSpec, WorkspaceConfig } from '../spec/types';
 
 export const APP_SPECS_DIR = 'applications/specs';

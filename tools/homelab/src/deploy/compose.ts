@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { composeProjectDir, distPaths, ensureRendered } from '../build/render';
+import { composeProjectDir, distPaths, ensureRendered } from '../build/dist';
 import { type ComposeModel, type ComposePlan, describePlan, displaced, parseCompose, planChanges, waitTimeoutSeconds } from './compose-plan';
 import { type ContainerInfo, Docker, describeState, isUp } from './docker';
 import { unifiedDiff } from './diff';

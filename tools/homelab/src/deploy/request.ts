@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { show } from '../errors';
-import { projectEnvironments, type Layer } from '../build/render';
-import { environmentTargets } from '../infra/targets';
+import { projectEnvironments, type Layer } from '../build/dist';
+import { environmentTargets } from '../workspace/targets';
 import { parseWorkspaceConfig, parseYamlDocument, WORKSPACE_FILE } from '../spec/io';
 import type { WorkspaceConfig, WorkspaceEnvironment } from '../spec/types';
 import { DeployError } from './errors';
@@ -139,7 +139,7 @@ function confirmDataDeletion(project: string, options: DeployOptions, action: Ac
  * Why there is nothing to do for the project in an environment of homelab.yaml it has no
  * files in, or null when files are simply missing (resolveRequest then says so).
  * - A component is installed once per cluster and per Docker host: an environment that
- *   shares them uses the installation of the environment that owns them (infra/targets.ts).
+ *   shares them uses the installation of the environment that owns them (workspace/targets.ts).
  *   So `nx affected -t deploy --env dev`, which also runs the deploy of every component an
  *   app depends on, is a no-op for postgres in dev and says where postgres is installed.
  * - An app whose spec lists its environments does not run in the others.

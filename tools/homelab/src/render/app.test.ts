@@ -5,7 +5,7 @@ import { specOf } from '../../../../tests/support/spec';
 import { makeTempDir, parseDoc, parseDocs, removeDir, WORKSPACE_YAML } from '../../../../tests/support/workspace';
 import { RenderError } from '../errors';
 import { parseWorkspaceConfig } from '../spec/io';
-import { type Dependencies, normalizeApp } from '../spec/normalize';
+import { type Dependencies, normalizeApp } from '../app/normalize';
 import type { AppSpec, WorkspaceConfig } from '../spec/types';
 import { renderApp } from './app';
 import { TEMPLATES_DIR, type RenderedFile } from './engine';

@@ -5,13 +5,13 @@ import { normalizeAppOnHost, readAppSpec, readWorkspace, ownedFilesOnHost } from
 import { HomelabError } from '../errors';
 import { diskHost, type FileHost } from '../host';
 // Static: under Nx the TypeScript loader is gone by the time a task runs, so a lazy require of a .ts module fails.
-import { validateComponent } from '../infra/validate';
+import { validateComponent } from '../component/validate';
 import { renderApp } from '../render/app';
 import { classify, isHomelabContent, PLATFORM_PROJECT, projectOfPath, type ProjectRef } from './classify';
 import { type CheckClass, Engine, type Source, walkFiles, walkYaml } from './engine';
 import { type Finding, formatFinding, sortFindings } from './findings';
 import { isObj, type K8sObject, list, type Obj, podOf } from './objects';
-import { composeConfig, findKustomizer, hasCompose, kustomize, type RenderJob } from './render';
+import { composeConfig, findKustomizer, hasCompose, kustomize, type RenderJob } from './kustomize-compose';
 import { classOfRule } from './rules';
 import { finding } from './source';
 import { outsideProbe } from '../spec/health';

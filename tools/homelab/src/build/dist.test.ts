@@ -7,7 +7,7 @@ import { generateApp } from '../app/generate';
 import { diskHost } from '../host';
 import { requireTool } from '../../../../tests/support/tools';
 import { makeDiskWorkspace, removeDir } from '../../../../tests/support/workspace';
-import { buildProject, composeMetadata } from './render';
+import { buildProject, composeMetadata } from './dist';
 
 /**
  * build renders what deploy applies, per environment, with the real kubectl kustomize and

@@ -1,9 +1,9 @@
 import { InputError, show } from '../errors';
-import { COMPONENT_NAMES } from '../infra/types';
-import { OUTSIDE_PROBE_LABELS } from './health';
-import { checkPinned, checkRepository, formatImageRef } from './image';
-import { composeCpus, composeMemory, quantityBytes } from './quantity';
-import type { AppSpec, BackupProvider, WorkspaceConfig, WorkspaceEnvironment } from './types';
+import { COMPONENT_NAMES } from '../component/types';
+import { OUTSIDE_PROBE_LABELS } from '../spec/health';
+import { checkPinned, checkRepository, formatImageRef } from '../spec/image';
+import { composeCpus, composeMemory, quantityBytes } from '../spec/quantity';
+import type { AppSpec, BackupProvider, WorkspaceConfig, WorkspaceEnvironment } from '../spec/types';
 
 /** Defaults every app gets unless its spec says otherwise. Computed here once, never in templates. */
 export const APP_DEFAULTS = {
@@ -190,7 +190,7 @@ export interface Dependency {
   namespace: string | null;
 }
 
-/** The workspace's components an app's `dependsOn` names (infra/spec.ts readDependencies); a missing name is unknown. */
+/** The workspace's components an app's `dependsOn` names (component/spec.ts readDependencies); a missing name is unknown. */
 export type Dependencies = ReadonlyMap<string, Dependency>;
 
 /**

@@ -1,4 +1,4 @@
-import type { FileHost } from '../host';
+import type { FileHost } from './host';
 
 export interface StagedHost extends FileHost {
   /** Writes every staged change to the underlying host; returns the paths that changed there. */

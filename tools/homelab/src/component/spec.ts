@@ -1,59 +1,23 @@
-import YAML from 'yaml';
 import { InputError } from '../errors';
 import type { FileHost } from '../host';
-import { parseYamlDocument } from '../spec/io';
-import type { Dependencies, Dependency } from '../spec/normalize';
-import { assertSchema } from '../spec/schema';
+import { parseNamedSpec, parseYamlDocument, stringifySpec } from '../spec/io';
+import type { Dependencies, Dependency } from '../app/normalize';
 import type { WorkspaceConfig } from '../spec/types';
 import { CATALOG, componentNamespace } from './catalog';
-import { COMPONENT_NAMES, type ComponentName, type ComponentSpec, type SecretStoreSpec } from './types';
+import { COMPONENT_NAMES, type ComponentName, type ComponentSpec } from './types';
 
 export const INFRA_SPECS_DIR = 'infrastructure/specs';
-
-export const STORE_SPECS_DIR = 'platform/secrets/specs';
-export const STORES_DIR = 'platform/secrets/stores';
 export const INFRA_SCHEMA_PATH = 'tools/homelab/schemas/infra.schema.json';
-export const STORE_SCHEMA_PATH = 'tools/homelab/schemas/secret-store.schema.json';
 
 export const componentSpecPath = (name: string) => `${INFRA_SPECS_DIR}/${name}.yaml`;
-export const storeSpecPath = (name: string) => `${STORE_SPECS_DIR}/${name}.yaml`;
-export const storePath = (name: string) => `${STORES_DIR}/${name}.yaml`;
-
-/** Reads a spec, checks it against its schema and that its name is its file name. */
-function parseNamedSpec<T extends { name: string }>(schema: 'infra' | 'secret-store', what: string, text: string, file: string): T {
-  const value = parseYamlDocument(text, file);
-  assertSchema(schema, value, file);
-  const spec = value as T;
-  const expected = file.replace(/^.*\//, '').replace(/\.yaml$/, '');
-  if (spec.name !== expected) {
-    throw new InputError(`${file} says name: ${spec.name}; a ${what} spec's name must match its file name, so rename one of them`);
-  }
-  return spec;
-}
 
 export const parseComponentSpec = (text: string, file: string) => parseNamedSpec<ComponentSpec>('infra', 'component', text, file);
-export const parseStoreSpec = (text: string, file: string) => parseNamedSpec<SecretStoreSpec>('secret-store', 'store', text, file);
 
 const COMPONENT_KEYS = ['name', 'description', 'platforms', 'namespace', 'kubernetes', 'compose', 'settings'];
-const STORE_KEYS = ['name', 'provider', 'settings', 'compose'];
-
-function stringify(value: object, keys: string[], schema: string, comment: string): string {
-  const ordered: Record<string, unknown> = {};
-  for (const key of keys) {
-    const v = (value as Record<string, unknown>)[key];
-    if (v !== undefined) ordered[key] = v;
-  }
-  return [`# yaml-language-server: $schema=../../${schema}`, `# ${comment}`, YAML.stringify(ordered, { lineWidth: 0 })].join('\n');
-}
 
 /** Serializes a component spec with its schema modeline and a stable key order. */
 export function stringifyComponentSpec(spec: ComponentSpec): string {
-  return stringify(spec, COMPONENT_KEYS, INFRA_SCHEMA_PATH, `The source of truth for the ${spec.name} component: edit it, then run \`npx nx sync\` to re-render both trees.`);
-}
-
-/** Serializes a secret store spec with its schema modeline and a stable key order. */
-export function stringifyStoreSpec(spec: SecretStoreSpec): string {
-  return stringify(spec, STORE_KEYS, STORE_SCHEMA_PATH, `The ClusterSecretStore ${spec.name} (${STORES_DIR}/${spec.name}.yaml) is rendered from this file; compose says how deploy reads the same keys on a Compose host.`);
+  return stringifySpec(spec, COMPONENT_KEYS, INFRA_SCHEMA_PATH, `The source of truth for the ${spec.name} component: edit it, then run \`npx nx sync\` to re-render both trees.`);
 }
 
 /** Names of the component specs in the workspace, in catalog order. */
@@ -91,16 +55,4 @@ export function readDependencies(host: FileHost, workspace: WorkspaceConfig, nam
     }
   }
   return found;
-}
-
-/** Every secret store spec of the workspace, sorted by name. */
-export function readStoreSpecs(host: FileHost): SecretStoreSpec[] {
-  return host
-    .list(STORE_SPECS_DIR)
-    .filter((f) => f.endsWith('.yaml'))
-    .sort()
-    .map((f) => {
-      const file = `${STORE_SPECS_DIR}/${f}`;
-      return parseStoreSpec(host.read(file) ?? '', file);
-    });
 }

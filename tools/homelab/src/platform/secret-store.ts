@@ -1,8 +1,60 @@
 import { InputError, show } from '../errors';
 import { assertParsesBack, renderTemplate, type RenderedFile } from '../render/engine';
 import { tidy } from '../render/app';
-import { storePath, storeSpecPath } from './spec';
-import { STORE_PROVIDERS, type SecretStoreSpec, type StoreProvider } from './types';
+import type { FileHost } from '../host';
+import { parseNamedSpec, stringifySpec } from '../spec/io';
+
+export const STORE_PROVIDERS = ['onepassword', 'bitwarden', 'vault', 'doppler', 'infisical', 'kubernetes'] as const;
+export type StoreProvider = (typeof STORE_PROVIDERS)[number];
+
+/** A secret store spec as written in platform/secrets/specs/<name>.yaml. */
+export interface SecretStoreSpec {
+  name: string;
+  provider: StoreProvider;
+  settings: {
+    mode?: 'sdk' | 'connect';
+    vault?: string;
+    connectHost?: string;
+    server?: string;
+    path?: string;
+    role?: string;
+    project?: string;
+    config?: string;
+    organization?: string;
+    namespace?: string;
+  };
+  /** How a Compose deploy reads one property of one store key: see docs/infrastructure.md. */
+  compose: { cli: string; credentials: string[]; read: string[]; select?: string; decode?: 'base64' };
+}
+
+/** Where store specs live, and the ClusterSecretStores rendered from them. */
+export const STORE_SPECS_DIR = 'platform/secrets/specs';
+export const STORES_DIR = 'platform/secrets/stores';
+export const STORE_SCHEMA_PATH = 'tools/homelab/schemas/secret-store.schema.json';
+
+export const storeSpecPath = (name: string) => `${STORE_SPECS_DIR}/${name}.yaml`;
+export const storePath = (name: string) => `${STORES_DIR}/${name}.yaml`;
+
+export const parseStoreSpec = (text: string, file: string) => parseNamedSpec<SecretStoreSpec>('secret-store', 'store', text, file);
+
+const STORE_KEYS = ['name', 'provider', 'settings', 'compose'];
+
+/** Serializes a secret store spec with its schema modeline and a stable key order. */
+export function stringifyStoreSpec(spec: SecretStoreSpec): string {
+  return stringifySpec(spec, STORE_KEYS, STORE_SCHEMA_PATH, `The ClusterSecretStore ${spec.name} (${STORES_DIR}/${spec.name}.yaml) is rendered from this file; compose says how deploy reads the same keys on a Compose host.`);
+}
+
+/** Every secret store spec of the workspace, sorted by name. */
+export function readStoreSpecs(host: FileHost): SecretStoreSpec[] {
+  return host
+    .list(STORE_SPECS_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => {
+      const file = `${STORE_SPECS_DIR}/${f}`;
+      return parseStoreSpec(host.read(file) ?? '', file);
+    });
+}
 
 /** Where every provider's bootstrap credential lives: External Secrets' own namespace. */
 export const ESO_NAMESPACE = 'external-secrets';

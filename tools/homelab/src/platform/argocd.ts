@@ -1,12 +1,13 @@
+import { InputError } from '../errors';
 import type { FileHost } from '../host';
 import { tidy } from '../render/app';
 import { assertParsesBack, renderTemplate, type Owner, type RenderedFile } from '../render/engine';
-import { SYNC_WAVES } from '../spec/normalize';
+import { SYNC_WAVES } from '../app/normalize';
 import type { WorkspaceConfig } from '../spec/types';
-import { INFRA_PROJECT, type NormalizedComponent } from './normalize';
-import { STORES_DIR } from './spec';
-import { IN_CLUSTER, environmentTargets } from './targets';
-import type { SecretStoreSpec } from './types';
+import { INFRA_PROJECT, type NormalizedComponent } from '../component/normalize';
+import { STORES_DIR } from './secret-store';
+import { IN_CLUSTER, environmentTargets } from '../workspace/targets';
+import type { SecretStoreSpec } from './secret-store';
 
 /** The file whose presence means `nx g homelab:init` ran: it is the user's, so sync never removes it. */
 export const BOOTSTRAP_KUSTOMIZATION = 'platform/argocd/bootstrap/kustomization.yaml';
@@ -14,6 +15,13 @@ export const PLATFORM_PROJECT = 'platform';
 
 export function isInitialised(host: FileHost): boolean {
   return host.isFile(BOOTSTRAP_KUSTOMIZATION);
+}
+
+/** Refuses a generator that needs the ArgoCD bootstrap in a workspace that has none. */
+export function requireInitialised(host: FileHost): void {
+  if (!isInitialised(host)) {
+    throw new InputError(`the workspace is not initialised (${BOOTSTRAP_KUSTOMIZATION} is missing); run \`npx nx g homelab:init\` first`);
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
-import { assertParsesBack, type Owner, renderTemplate, type RenderedFile, yamlDocument } from '../render/engine';
-import { place, tidy } from '../render/app';
-import type { NormalizedComponent, NormalizedComponentEnv } from './normalize';
+import { assertParsesBack, type Owner, renderTemplate, type RenderedFile, yamlDocument } from './engine';
+import { place, tidy } from './app';
+import type { NormalizedComponent, NormalizedComponentEnv } from '../component/normalize';
 
 /**
  * One entry per template a component renders. `template` is the path under

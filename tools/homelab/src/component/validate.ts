@@ -4,10 +4,11 @@ import { HomelabError } from '../errors';
 import { diskHost, type FileHost } from '../host';
 import type { Finding } from '../validate/project';
 import { INFRA_PROJECT, leafPaths, normalizeComponent, type NormalizedComponent } from './normalize';
-import { isInitialised } from './platform';
-import { renderComponent } from './render';
+import { isInitialised } from '../platform/argocd';
+import { renderComponent } from '../render/component';
 import { componentOwnedFiles } from './sync';
-import { componentSpecPath, listComponentNames, readComponentSpec, readStoreSpecs, storePath } from './spec';
+import { componentSpecPath, listComponentNames, readComponentSpec } from './spec';
+import { readStoreSpecs, storePath } from '../platform/secret-store';
 import type { ComponentSpec } from './types';
 
 const APPPROJECTS = 'platform/argocd/bootstrap/appprojects.yaml';

@@ -4,10 +4,11 @@ import { type FileHost, listFilesRecursive } from '../host';
 import type { RenderedFile } from '../render/engine';
 import type { WorkspaceConfig } from '../spec/types';
 import { componentPaths, type InfraContext, normalizeComponent, type NormalizedComponent } from './normalize';
-import { isInitialised, normalizePlatform, renderPlatform, storeFiles } from './platform';
-import { renderComponent } from './render';
-import { renderStore } from './secret-store';
-import { listComponentNames, readComponentSpec, readStoreSpecs } from './spec';
+import { isInitialised, normalizePlatform, renderPlatform, storeFiles } from '../platform/argocd';
+import { renderComponent } from '../render/component';
+import { renderStore } from '../platform/secret-store';
+import { listComponentNames, readComponentSpec } from './spec';
+import { readStoreSpecs } from '../platform/secret-store';
 
 export interface SyncOptions {
   /** Render the platform files even before the workspace is initialised (what `nx g homelab:init` does). */

@@ -37,26 +37,3 @@ export interface ComponentSettings {
   imageName?: string;
   retentionDays?: number;
 }
-
-export const STORE_PROVIDERS = ['onepassword', 'bitwarden', 'vault', 'doppler', 'infisical', 'kubernetes'] as const;
-export type StoreProvider = (typeof STORE_PROVIDERS)[number];
-
-/** A secret store spec as written in platform/secrets/specs/<name>.yaml. */
-export interface SecretStoreSpec {
-  name: string;
-  provider: StoreProvider;
-  settings: {
-    mode?: 'sdk' | 'connect';
-    vault?: string;
-    connectHost?: string;
-    server?: string;
-    path?: string;
-    role?: string;
-    project?: string;
-    config?: string;
-    organization?: string;
-    namespace?: string;
-  };
-  /** How a Compose deploy reads one property of one store key: see docs/infrastructure.md. */
-  compose: { cli: string; credentials: string[]; read: string[]; select?: string; decode?: 'base64' };
-}

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { specOf } from '../../../../tests/support/spec';
 import { WORKSPACE_YAML } from '../../../../tests/support/workspace';
 import { InputError } from '../errors';
-import { parseWorkspaceConfig } from './io';
+import { parseWorkspaceConfig } from '../spec/io';
 import { APP_DEFAULTS, type Dependencies, normalizeApp, SYNC_WAVES } from './normalize';
-import type { AppSpec, WorkspaceConfig } from './types';
+import type { AppSpec, WorkspaceConfig } from '../spec/types';
 
 const workspace = parseWorkspaceConfig(WORKSPACE_YAML);
 /** The app depends on nothing, or on components the test names with their namespaces. */

@@ -1,5 +1,10 @@
 import { logger } from '@nx/devkit';
-import type { GenerateResult } from './generate';
+
+/** What a generator changed, for its log. */
+export interface GenerateResult {
+  changed: string[];
+  notes: string[];
+}
 
 /** Logs a generator's notes, and says so when it changed nothing (re-runs are expected to). */
 export function report(result: GenerateResult, subject: string): void {

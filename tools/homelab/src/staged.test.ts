@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { stagedHost } from './staged';
-import type { FileHost } from '../host';
+import type { FileHost } from './host';
 
 /** A FileHost over a plain map, recording what it was asked to write and delete. */
 function memoryHost(files: Record<string, string>): FileHost & { log: string[] } {

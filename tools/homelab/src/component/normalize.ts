@@ -4,8 +4,9 @@ import { quantityBytes } from '../spec/quantity';
 import type { WorkspaceConfig } from '../spec/types';
 import { CATALOG, componentNamespace } from './catalog';
 import { componentSpecPath } from './spec';
-import { environmentTargets } from './targets';
-import type { ChartSpec, ComponentName, ComponentSpec, SecretStoreSpec } from './types';
+import { environmentTargets } from '../workspace/targets';
+import type { ChartSpec, ComponentName, ComponentSpec } from './types';
+import type { SecretStoreSpec } from '../platform/secret-store';
 
 /** What else is in the workspace: components wire themselves to each other (metrics, datasources). */
 export interface InfraContext {
