@@ -1,6 +1,7 @@
 import type { FileHost } from '../host';
 import { type AppOptions, checkAppName, specFromOptions } from './options';
-import { type ApplyResult, applyRendered, assertNameFree, readWorkspace, renderAppWithSpec } from './plan';
+import { type ApplyResult, applyRendered } from '../project/owned';
+import { assertNameFree, readWorkspace, renderAppWithSpec } from './plan';
 
 /**
  * The main job, shared by `nx g homelab:app` and `plop app`: validate every answer,
@@ -13,5 +14,5 @@ export function generateApp(host: FileHost, options: AppOptions): ApplyResult {
   assertNameFree(host, name, Boolean(options.force));
   const spec = specFromOptions(options, workspace);
   const files = renderAppWithSpec(host, spec, workspace);
-  return applyRendered(host, name, files);
+  return applyRendered(host, files, { layer: 'applications', name });
 }

@@ -4,6 +4,7 @@ import { OUTSIDE_PROBE_LABELS } from '../spec/health';
 import { checkPinned, checkRepository, formatImageRef } from '../spec/image';
 import { composeCpus, composeMemory, quantityBytes } from '../spec/quantity';
 import type { AppSpec, BackupProvider, WorkspaceConfig, WorkspaceEnvironment } from '../spec/types';
+import { appPaths, environmentPaths, type EnvironmentPaths, type ProjectPaths } from '../project/paths';
 
 /** Defaults every app gets unless its spec says otherwise. Computed here once, never in templates. */
 export const APP_DEFAULTS = {
@@ -124,7 +125,7 @@ export interface NormalizedApp {
   dependsOn: string[];
   environments: NormalizedEnvironment[];
   gitops: { repoURL: string; revision: string; argocdNamespace: string; project: string; syncWave: string };
-  paths: AppPaths;
+  paths: ProjectPaths;
 }
 
 export interface NormalizedEnvironment {
@@ -151,36 +152,8 @@ export interface NormalizedEnvironment {
   argocdAppName: string;
   composeLabels: Record<string, string>;
   hasComposeLabels: boolean;
-  paths: { overlay: string; composeEnv: string; argocdApp: string };
+  paths: EnvironmentPaths;
   velero: { name: string };
-}
-
-export interface AppPaths {
-  spec: string;
-  runbook: string;
-  k8sBase: string;
-  composeBase: string;
-  /** The Kustomize base as an environment's overlay refers to it. */
-  baseFromOverlay: string;
-}
-
-/** Paths of an app in every tree, relative to the workspace root. */
-export function appPaths(name: string): AppPaths {
-  return {
-    spec: `applications/specs/${name}.yaml`,
-    runbook: `applications/runbooks/${name}.md`,
-    k8sBase: `applications/kubernetes/base/${name}`,
-    composeBase: `applications/compose/base/${name}`,
-    baseFromOverlay: `../../../base/${name}`,
-  };
-}
-
-export function environmentPaths(name: string, env: string) {
-  return {
-    overlay: `applications/kubernetes/overlays/${env}/${name}`,
-    composeEnv: `applications/compose/environments/${env}/${name}`,
-    argocdApp: `platform/argocd/applications/${env}/${name}.yaml`,
-  };
 }
 
 /** An infrastructure component as an app depending on it sees it: where it runs on Kubernetes. */
@@ -594,7 +567,7 @@ function normalizeEnvironment(
     argocdAppName: `${app}-${ws.name}`,
     composeLabels,
     hasComposeLabels: Object.keys(composeLabels).length > 0,
-    paths: environmentPaths(app, ws.name),
+    paths: environmentPaths('applications', app, ws.name),
     velero: { name: `${app}${suffix}` },
   };
 }

@@ -5,48 +5,15 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 import { HomelabError } from '../errors';
 import { diskHost } from '../host';
+import { projectEnvironments } from '../project/environments';
+import { composeFiles, composeProjectDir, distPaths, environmentPaths, type Layer, projectPaths } from '../project/paths';
 import { toolEnv } from '../tool-env';
-
-export type Layer = 'applications' | 'infrastructure';
 
 export interface BuiltFile {
   /** Workspace-relative path under dist/. */
   path: string;
   content: string;
 }
-
-/** The environments a project has an overlay or a Compose environment for. */
-export function projectEnvironments(root: string, layer: Layer, name: string): { env: string; kubernetes: boolean; compose: boolean }[] {
-  const host = diskHost(root);
-  const envs = new Set([...host.list(`${layer}/kubernetes/overlays`), ...host.list(`${layer}/compose/environments`)]);
-  return [...envs]
-    .sort()
-    .map((env) => ({
-      env,
-      kubernetes: host.isFile(`${layer}/kubernetes/overlays/${env}/${name}/kustomization.yaml`),
-      compose: host.isFile(`${layer}/compose/environments/${env}/${name}/compose.generated.yaml`),
-    }))
-    .filter((e) => e.kubernetes || e.compose);
-}
-
-/** The Compose files of a project in one environment, merged in this order. */
-export function composeFiles(layer: Layer, name: string, env: string): string[] {
-  return [
-    `${layer}/compose/base/${name}/compose.yaml`,
-    `${layer}/compose/environments/${env}/${name}/compose.generated.yaml`,
-    `${layer}/compose/environments/${env}/${name}/compose.override.yaml`,
-  ];
-}
-
-/** The folder Compose resolves the project's relative paths against (the first file's folder). */
-export function composeProjectDir(layer: Layer, name: string): string {
-  return `${layer}/compose/base/${name}`;
-}
-
-export const distPaths = {
-  kubernetes: (env: string, name: string) => `dist/${env}/kubernetes/${name}.yaml`,
-  compose: (env: string, name: string) => `dist/${env}/compose/${name}/compose.yaml`,
-};
 
 /**
  * What deploy needs to know about a rendered Compose project and cannot read from Compose
@@ -70,7 +37,7 @@ export interface ComposeMetadata {
  */
 export function buildProject(root: string, layer: Layer, name: string): BuiltFile[] {
   const out: BuiltFile[] = [];
-  for (const { env, kubernetes, compose } of projectEnvironments(root, layer, name)) {
+  for (const { env, kubernetes, compose } of projectEnvironments(diskHost(root), layer, name)) {
     if (kubernetes) out.push({ path: distPaths.kubernetes(env, name), content: renderKubernetes(root, layer, name, env) });
     if (compose) out.push({ path: distPaths.compose(env, name), content: renderCompose(root, layer, name, env) });
   }
@@ -79,7 +46,7 @@ export function buildProject(root: string, layer: Layer, name: string): BuiltFil
 
 /** `kubectl kustomize` of the project's overlay in one environment. */
 export function renderKubernetes(root: string, layer: Layer, name: string, env: string): string {
-  const overlay = `${layer}/kubernetes/overlays/${env}/${name}`;
+  const { overlay } = environmentPaths(layer, name, env);
   return run('kubectl', ['kustomize', overlay], root, `kustomize build of ${overlay}`, toolEnv({}));
 }
 
@@ -137,7 +104,7 @@ function secretsMetadata(root: string, layer: Layer, name: string, files: string
   const example = host.read(`${composeProjectDir(layer, name)}/.env.example`) ?? '';
   const keyNames = [...example.matchAll(/^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/gm)].map((m) => m[1]);
   const mapping = new Map<string, { remoteKey?: string; property?: string }>();
-  const spec = lenientYaml(host.read(`${layer}/specs/${name}.yaml`)) as { secrets?: unknown } | null;
+  const spec = lenientYaml(host.read(projectPaths(layer, name).spec)) as { secrets?: unknown } | null;
   if (Array.isArray(spec?.secrets)) {
     for (const s of spec.secrets as { key?: unknown; remoteKey?: unknown; property?: unknown }[]) {
       if (typeof s?.key === 'string') {

@@ -1,7 +1,7 @@
 import { readWorkspace } from '../app/plan';
 import { InputError, show } from '../errors';
 import type { FileHost } from '../host';
-import { appPaths } from '../app/normalize';
+import { appPaths } from '../project/paths';
 import { catalogSpec } from './catalog';
 import { requireInitialised } from '../platform/argocd';
 import type { GenerateResult } from '../report';

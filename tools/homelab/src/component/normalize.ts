@@ -3,6 +3,7 @@ import { checkPinned, formatImageRef, parseImageRef } from '../spec/image';
 import { quantityBytes } from '../spec/quantity';
 import type { WorkspaceConfig } from '../spec/types';
 import { CATALOG, componentNamespace } from './catalog';
+import { componentPaths, environmentPaths, type EnvironmentPaths, type ProjectPaths } from '../project/paths';
 import { componentSpecPath } from './spec';
 import { environmentTargets } from '../workspace/targets';
 import type { ChartSpec, ComponentName, ComponentSpec } from './types';
@@ -41,7 +42,7 @@ export interface NormalizedComponentEnv {
   composeServes: string[];
   /** Each chart with the value files ArgoCD merges for this environment (base, then overlay). */
   charts: (NormalizedChart & { valueFiles: string[] })[];
-  paths: { overlay: string; composeEnv: string; argocdApp: string };
+  paths: EnvironmentPaths;
 }
 
 export interface NormalizedComponent {
@@ -89,29 +90,10 @@ export interface NormalizedComponent {
   };
   environments: NormalizedComponentEnv[];
   gitops: { repoURL: string; revision: string; argocdNamespace: string; project: string };
-  paths: ReturnType<typeof componentPaths>;
+  paths: ProjectPaths;
 }
 
 export const INFRA_PROJECT = 'infrastructure';
-
-/** Paths of a component in every tree, relative to the workspace root. */
-export function componentPaths(name: string) {
-  return {
-    spec: componentSpecPath(name),
-    k8sBase: `infrastructure/kubernetes/base/${name}`,
-    composeBase: `infrastructure/compose/base/${name}`,
-    /** The Kustomize base as an environment's overlay refers to it. */
-    baseFromOverlay: `../../../base/${name}`,
-  };
-}
-
-export function componentEnvironmentPaths(name: string, env: string) {
-  return {
-    overlay: `infrastructure/kubernetes/overlays/${env}/${name}`,
-    composeEnv: `infrastructure/compose/environments/${env}/${name}`,
-    argocdApp: `platform/argocd/applications/${env}/${name}.yaml`,
-  };
-}
 
 /**
  * Turns a schema-valid component spec, the workspace settings and the rest of the
@@ -297,7 +279,7 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
     const k8s = isKubernetes && target.installsKubernetes;
     const compose = isCompose && target.installsCompose;
     if (!k8s && !compose) continue;
-    const paths = componentEnvironmentPaths(name, target.env.name);
+    const paths = environmentPaths('infrastructure', name, target.env.name);
     environments.push({
       name: target.env.name,
       kubernetes: k8s,

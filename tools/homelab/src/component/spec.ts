@@ -1,15 +1,16 @@
 import { InputError } from '../errors';
 import type { FileHost } from '../host';
+import { componentPaths, specsDir } from '../project/paths';
 import { parseNamedSpec, parseYamlDocument, stringifySpec } from '../spec/io';
 import type { Dependencies, Dependency } from '../app/normalize';
 import type { WorkspaceConfig } from '../spec/types';
 import { CATALOG, componentNamespace } from './catalog';
 import { COMPONENT_NAMES, type ComponentName, type ComponentSpec } from './types';
 
-export const INFRA_SPECS_DIR = 'infrastructure/specs';
+export const INFRA_SPECS_DIR = specsDir('infrastructure');
 export const INFRA_SCHEMA_PATH = 'tools/homelab/schemas/infra.schema.json';
 
-export const componentSpecPath = (name: string) => `${INFRA_SPECS_DIR}/${name}.yaml`;
+export const componentSpecPath = (name: string) => componentPaths(name).spec;
 
 export const parseComponentSpec = (text: string, file: string) => parseNamedSpec<ComponentSpec>('infra', 'component', text, file);
 

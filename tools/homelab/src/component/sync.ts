@@ -1,14 +1,14 @@
-import { applyRendered, readWorkspace } from '../app/plan';
+import { readWorkspace } from '../app/plan';
 import { HomelabError } from '../errors';
-import { type FileHost, listFilesRecursive } from '../host';
+import type { FileHost } from '../host';
+import { applyRendered } from '../project/owned';
 import type { RenderedFile } from '../render/engine';
 import type { WorkspaceConfig } from '../spec/types';
-import { componentPaths, type InfraContext, normalizeComponent, type NormalizedComponent } from './normalize';
+import { type InfraContext, normalizeComponent, type NormalizedComponent } from './normalize';
 import { isInitialised, normalizePlatform, renderPlatform, storeFiles } from '../platform/argocd';
 import { renderComponent } from '../render/component';
-import { renderStore } from '../platform/secret-store';
+import { readStoreSpecs, renderStore } from '../platform/secret-store';
 import { listComponentNames, readComponentSpec } from './spec';
-import { readStoreSpecs } from '../platform/secret-store';
 
 export interface SyncOptions {
   /** Render the platform files even before the workspace is initialised (what `nx g homelab:init` does). */
@@ -57,25 +57,6 @@ export function renderInfrastructure(host: FileHost, workspace: WorkspaceConfig 
 }
 
 /**
- * Spec-owned files of a component on the host: its bases (not a local .env), each
- * environment's compose.generated.yaml and its ArgoCD Applications. Overlays and
- * compose.override.yaml are the user's.
- */
-export function componentOwnedFiles(host: FileHost, name: string): string[] {
-  const paths = componentPaths(name);
-  const owned = [...listFilesRecursive(host, paths.k8sBase), ...listFilesRecursive(host, paths.composeBase).filter((f) => !f.endsWith('/.env'))];
-  for (const env of host.list('infrastructure/compose/environments')) {
-    const file = `infrastructure/compose/environments/${env}/${name}/compose.generated.yaml`;
-    if (host.isFile(file)) owned.push(file);
-  }
-  for (const env of host.list('platform/argocd/applications')) {
-    const file = `platform/argocd/applications/${env}/${name}.yaml`;
-    if (host.isFile(file)) owned.push(file);
-  }
-  return owned.sort();
-}
-
-/**
  * Brings the infrastructure and platform files in line with their specs (for `nx sync`
  * and every generator that changes the infrastructure); returns what changed. With
  * `check`, the host is left untouched. Platform files are never deleted: a store file
@@ -85,9 +66,9 @@ export function syncInfrastructure(host: FileHost, check = false, workspace: Wor
   const rendered = renderInfrastructure(host, workspace, options);
   const changes: string[] = [];
   for (const { name, files } of rendered.components) {
-    const result = applyRendered(host, name, files, check, componentOwnedFiles);
+    const result = applyRendered(host, files, { layer: 'infrastructure', name }, check);
     changes.push(...result.written, ...result.deleted.map((d) => `${d} (no longer rendered)`));
   }
-  changes.push(...applyRendered(host, 'platform', rendered.platform, check, () => []).written);
+  changes.push(...applyRendered(host, rendered.platform, null, check).written);
   return changes;
 }

@@ -5,8 +5,8 @@ import { diskHost, type FileHost } from '../host';
 import type { Finding } from '../validate/project';
 import { INFRA_PROJECT, leafPaths, normalizeComponent, type NormalizedComponent } from './normalize';
 import { isInitialised } from '../platform/argocd';
+import { checkDrift } from '../project/drift';
 import { renderComponent } from '../render/component';
-import { componentOwnedFiles } from './sync';
 import { componentSpecPath, listComponentNames, readComponentSpec } from './spec';
 import { readStoreSpecs, storePath } from '../platform/secret-store';
 import type { ComponentSpec } from './types';
@@ -44,18 +44,8 @@ export function validateComponent(hostOrRoot: FileHost | string, name: string): 
   const findings: Finding[] = [];
   const error = (file: string, rule: string, message: string, line?: number) => findings.push({ file, line, rule, message, severity: 'error' });
 
-  const rendered = new Set(files.map((f) => f.path));
-  for (const file of files) {
-    const current = host.read(file.path);
-    if (current === null) {
-      error(file.path, 'sync/missing', `missing; run \`npx nx sync\` to render it from ${specFile}`);
-    } else if (file.owner === 'spec' && current !== file.content) {
-      error(file.path, 'sync/drift', `differs from what ${specFile} renders (a hand edit?); put the change in the spec or the overlay's values, then run \`npx nx sync\``, firstDifferentLine(current, file.content));
-    }
-  }
-  for (const stale of componentOwnedFiles(host, name)) {
-    if (!rendered.has(stale)) error(stale, 'sync/stale', `no longer rendered from ${specFile}; run \`npx nx sync\` to remove it`);
-  }
+  // Hand edits, missing and stale files (project/drift.ts, the same check as an app's).
+  for (const f of checkDrift(host, { layer: 'infrastructure', name }, files)) findings.push({ ...f, severity: 'error' });
 
   if (!isInitialised(host)) {
     error(specFile, 'platform/not-initialised', 'the workspace has no ArgoCD bootstrap, so no AppProject admits this component; run `npx nx g homelab:init`');
@@ -97,11 +87,4 @@ function allowedSources(host: FileHost): Set<string> {
     }
   }
   return allowed;
-}
-
-/** The first line (1-based) at which two texts differ. */
-function firstDifferentLine(current: string, expected: string): number {
-  const want = expected.split('\n');
-  const index = current.split('\n').findIndex((line, i) => line !== want[i]);
-  return index < 0 ? want.length : index + 1;
 }

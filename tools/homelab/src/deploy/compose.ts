@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { composeProjectDir, distPaths, ensureRendered } from '../build/dist';
+import { ensureRendered } from '../build/dist';
+import { composeProjectDir, distPaths } from '../project/paths';
 import { type ComposeModel, type ComposePlan, describePlan, displaced, parseCompose, planChanges, waitTimeoutSeconds } from './compose-plan';
 import { type ContainerInfo, Docker, describeState, isUp } from './docker';
 import { unifiedDiff } from './diff';

@@ -1,7 +1,8 @@
-import { applyRendered, listAppNames, normalizeAppOnHost, readAppSpec, readWorkspace } from '../app/plan';
+import { listAppNames, normalizeAppOnHost, readAppSpec, readWorkspace } from '../app/plan';
 import { HomelabError } from '../errors';
 import type { FileHost } from '../host';
 import { syncInfrastructure } from '../component/sync';
+import { applyRendered } from '../project/owned';
 import { renderApp } from '../render/app';
 
 /**
@@ -17,7 +18,7 @@ export function syncAll(host: FileHost, check = false): string[] {
   for (const name of listAppNames(host)) {
     try {
       const files = renderApp(normalizeAppOnHost(host, readAppSpec(host, name), workspace));
-      const result = applyRendered(host, name, files, check);
+      const result = applyRendered(host, files, { layer: 'applications', name }, check);
       changes.push(...result.written, ...result.deleted.map((d) => `${d} (no longer rendered)`));
     } catch (error) {
       if (!(error instanceof HomelabError)) throw error;
