@@ -3,7 +3,8 @@ import { specOf } from '../../../../tests/support/spec';
 import { WORKSPACE_YAML } from '../../../../tests/support/workspace';
 import { InputError } from '../errors';
 import { parseWorkspaceConfig } from '../spec/io';
-import { APP_DEFAULTS, type Dependencies, normalizeApp, SYNC_WAVES } from './normalize';
+import { APP_DEFAULTS, type Dependencies, SYNC_WAVES } from './normalized';
+import { normalizeApp } from './normalize';
 import type { AppSpec, WorkspaceConfig } from '../spec/types';
 
 const workspace = parseWorkspaceConfig(WORKSPACE_YAML);

@@ -5,7 +5,8 @@ import type { RenderedFile } from '../render/engine';
 import { parseAppSpec, parseWorkspaceConfig, stringifyAppSpec, WORKSPACE_FILE } from '../spec/io';
 import { INFRA_SPECS_DIR, readDependencies } from '../component/spec';
 import { appPaths, specsDir } from '../project/paths';
-import { normalizeApp, type NormalizedApp } from './normalize';
+import { normalizeApp } from './normalize';
+import type { NormalizedApp } from './normalized';
 import type { AppSpec, WorkspaceConfig } from '../spec/types';
 
 export const APP_SPECS_DIR = specsDir('applications');

@@ -2,7 +2,7 @@ import { InputError } from '../errors';
 import type { FileHost } from '../host';
 import { componentPaths, specsDir } from '../project/paths';
 import { parseNamedSpec, parseYamlDocument, stringifySpec } from '../spec/io';
-import type { Dependencies, Dependency } from '../app/normalize';
+import type { Dependencies, Dependency } from '../app/normalized';
 import type { WorkspaceConfig } from '../spec/types';
 import { CATALOG, componentNamespace } from './catalog';
 import { COMPONENT_NAMES, type ComponentName, type ComponentSpec } from './types';

@@ -2,7 +2,7 @@ import { InputError } from '../errors';
 import type { FileHost } from '../host';
 import { tidy } from '../render/app';
 import { assertParsesBack, renderTemplate, type Owner, type RenderedFile } from '../render/engine';
-import { SYNC_WAVES } from '../app/normalize';
+import { SYNC_WAVES } from '../app/normalized';
 import type { WorkspaceConfig } from '../spec/types';
 import { INFRA_PROJECT, type NormalizedComponent } from '../component/normalize';
 import { STORES_DIR } from './secret-store';
