@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkspaceConfig } from '../spec/types';
 import { catalogSpec } from './catalog';
-import { deepMerge, leafPaths, normalizeComponent } from './normalize';
+import { deepMerge, leafPaths } from './steps/charts';
+import { normalizeComponent } from './normalize';
 import type { ComponentSpec } from './types';
 
 const WORKSPACE: WorkspaceConfig = {

@@ -6,7 +6,9 @@ import { CATALOG, componentNamespace } from './catalog';
 import { componentPaths, environmentPaths, type EnvironmentPaths, type ProjectPaths } from '../project/paths';
 import { componentSpecPath } from './spec';
 import { environmentTargets } from '../workspace/targets';
-import type { ChartSpec, ComponentName, ComponentSpec } from './types';
+import { normalizeCharts } from './steps/charts';
+import { COMPOSE_NETWORK, composeConfigs } from './steps/compose-configs';
+import type { ComponentName, ComponentSpec } from './types';
 import type { SecretStoreSpec } from '../platform/secret-store';
 
 /** What else is in the workspace: components wire themselves to each other (metrics, datasources). */
@@ -14,9 +16,6 @@ export interface InfraContext {
   components: ReadonlySet<ComponentName>;
   stores: readonly SecretStoreSpec[];
 }
-
-/** The Docker network every infrastructure service of a Docker host joins (created once: `docker network create homelab`). */
-export const COMPOSE_NETWORK = 'homelab';
 
 export interface NormalizedChart {
   repoURL: string;
@@ -114,7 +113,6 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
   const namespace = componentNamespace(name, spec, workspace);
   const release = workspace.monitoring?.release ?? 'kube-prometheus-stack';
   const store = workspace.secrets?.store ?? 'homelab';
-  const has = (c: ComponentName) => context.components.has(c);
 
   for (const chart of spec.kubernetes.charts) {
     if (!/^v?[0-9]+\.[0-9]+\.[0-9]+/.test(chart.version)) {
@@ -162,80 +160,7 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
 
   const lokiPushUrl = `http://loki-gateway.${namespace}.svc.cluster.local/loki/api/v1/push`;
 
-  // Wiring: what homelab sets in each chart's values, from homelab.yaml and the other components.
-  const serviceMonitor = has('monitoring');
-  const wiring: Record<string, Record<string, unknown>> = {
-    traefik: {
-      ingressClass: { enabled: true, isDefaultClass: true, name: workspace.ingress?.className ?? 'traefik' },
-      providers: { kubernetesIngress: { enabled: true }, kubernetesGateway: { enabled: isHttpRoute } },
-      ...(serviceMonitor ? { metrics: { prometheus: { serviceMonitor: { enabled: true, additionalLabels: { release } } } } } : {}),
-    },
-    'cert-manager': serviceMonitor ? { prometheus: { servicemonitor: { enabled: true, labels: { release } } } } : {},
-    'external-secrets': {
-      ...(serviceMonitor ? { serviceMonitor: { enabled: true, additionalLabels: { release } } } : {}),
-      // The Bitwarden provider talks to ESO's bitwarden-sdk-server.
-      ...(context.stores.some((s) => s.provider === 'bitwarden') ? { 'bitwarden-sdk-server': { enabled: true } } : {}),
-    },
-    'kube-prometheus-stack': {
-      prometheus: {
-        prometheusSpec: {
-          // Apps' ServiceMonitors, PodMonitors and PrometheusRules carry release: <homelab.yaml monitoring.release>.
-          serviceMonitorSelectorNilUsesHelmValues: false,
-          podMonitorSelectorNilUsesHelmValues: false,
-          ruleSelectorNilUsesHelmValues: false,
-          serviceMonitorSelector: { matchLabels: { release } },
-          podMonitorSelector: { matchLabels: { release } },
-          ruleSelector: { matchLabels: { release } },
-          serviceMonitorNamespaceSelector: {},
-          podMonitorNamespaceSelector: {},
-          ruleNamespaceSelector: {},
-          retention: `${retentionDays}d`,
-        },
-      },
-      grafana: {
-        admin: { existingSecret: 'grafana-admin', userKey: 'admin-user', passwordKey: 'admin-password' },
-        // Apps' dashboards are ConfigMaps labelled grafana_dashboard, in their own namespaces.
-        sidecar: { dashboards: { enabled: true, label: 'grafana_dashboard', labelValue: '1', searchNamespace: 'ALL' } },
-        ...(has('logging')
-          ? { additionalDataSources: [{ name: 'Loki', type: 'loki', access: 'proxy', url: `http://loki-gateway.logging.svc.cluster.local` }] }
-          : {}),
-      },
-    },
-    loki: {
-      loki: {
-        limits_config: { retention_period: `${retentionDays * 24}h` },
-        compactor: { retention_enabled: true, delete_request_store: 'filesystem' },
-      },
-      ...(serviceMonitor ? { monitoring: { serviceMonitor: { enabled: true, labels: { release } } } } : {}),
-    },
-    alloy: { alloy: { configMap: { create: false, name: 'alloy-config', key: 'config.alloy' }, mounts: { varlog: true } } },
-    velero: {
-      credentials: { useSecret: true, existingSecret: 'velero-credentials' },
-      configuration: {
-        backupStorageLocation: [
-          { name: 'default', provider: 'aws', default: true, bucket: s3?.bucket ?? '', config: { region: 'us-east-1', s3ForcePathStyle: true, s3Url: s3?.endpoint ?? '' } },
-        ],
-        volumeSnapshotLocation: [],
-      },
-      ...(serviceMonitor ? { metrics: { serviceMonitor: { enabled: true, additionalLabels: { release } } } } : {}),
-    },
-    k8up: serviceMonitor ? { metrics: { serviceMonitor: { enabled: true, additionalLabels: { release } } } } : {},
-    'cloudnative-pg': serviceMonitor ? { monitoring: { podMonitorEnabled: true, podMonitorAdditionalLabels: { release } } } : {},
-  };
-
-  const charts: NormalizedChart[] = spec.kubernetes.charts.map((chart: ChartSpec, i) => {
-    const wired = wiring[chart.name] ?? {};
-    return {
-      repoURL: chart.repoURL,
-      name: chart.name,
-      version: chart.version,
-      // kube-prometheus-stack labels its own monitors with its release name: keep it the one apps use.
-      releaseName: chart.name === 'kube-prometheus-stack' ? release : (chart.releaseName ?? chart.name),
-      valuesFile: i === 0 ? 'values.yaml' : `values-${chart.name}.yaml`,
-      values: deepMerge(chart.values ?? {}, wired),
-      wired: leafPaths(wired),
-    };
-  });
+  const charts = normalizeCharts(spec, workspace, context, { release, retentionDays, isHttpRoute, s3 });
 
   const resources = ['namespace.yaml'];
   if (name === 'cert-manager') resources.push('clusterissuer.yaml');
@@ -366,92 +291,4 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
     },
     paths: componentPaths(name),
   };
-}
-
-/**
- * The config files of the Compose services, built from the same data as the Kubernetes values
- * (Alertmanager routes, Loki's schema), so that both trees behave alike.
- */
-function composeConfigs(name: ComponentName, charts: NormalizedChart[], context: InfraContext, retentionDays: number): { file: string; value: unknown }[] {
-  const values = (chart: string) => charts.find((c) => c.name === chart)?.values ?? {};
-  if (name === 'monitoring') {
-    const kps = values('kube-prometheus-stack') as { alertmanager?: { config?: unknown } };
-    const scrape: unknown[] = [
-      { job_name: 'prometheus', static_configs: [{ targets: ['127.0.0.1:9090'] }] },
-      { job_name: 'alertmanager', static_configs: [{ targets: ['alertmanager:9093'] }] },
-      {
-        // Containers labelled prometheus.io/scrape=true (apps with a metrics port), reached on the shared network.
-        job_name: 'compose',
-        docker_sd_configs: [{ host: 'unix:///var/run/docker.sock', filters: [{ name: 'label', values: ['prometheus.io/scrape=true'] }] }],
-        relabel_configs: [
-          { source_labels: ['__meta_docker_network_name'], regex: COMPOSE_NETWORK, action: 'keep' },
-          { source_labels: ['__meta_docker_network_ip', '__meta_docker_container_label_prometheus_io_port'], separator: ':', target_label: '__address__' },
-          { source_labels: ['__meta_docker_container_label_prometheus_io_path'], regex: '(.+)', target_label: '__metrics_path__' },
-          { source_labels: ['__meta_docker_container_label_homelab_app'], target_label: 'app' },
-          { source_labels: ['__meta_docker_container_label_com_docker_compose_project'], target_label: 'project' },
-        ],
-      },
-    ];
-    if (context.components.has('ingress')) scrape.push({ job_name: 'traefik', static_configs: [{ targets: ['traefik:8080'] }] });
-    const datasources: unknown[] = [
-      { name: 'Prometheus', uid: 'prometheus', type: 'prometheus', access: 'proxy', url: 'http://prometheus:9090', isDefault: true },
-      { name: 'Alertmanager', uid: 'alertmanager', type: 'alertmanager', access: 'proxy', url: 'http://alertmanager:9093', jsonData: { implementation: 'prometheus' } },
-    ];
-    if (context.components.has('logging')) datasources.push({ name: 'Loki', uid: 'loki', type: 'loki', access: 'proxy', url: 'http://loki:3100' });
-    return [
-      {
-        file: 'prometheus.yml',
-        value: {
-          global: { scrape_interval: '30s', evaluation_interval: '30s' },
-          alerting: { alertmanagers: [{ static_configs: [{ targets: ['alertmanager:9093'] }] }] },
-          scrape_configs: scrape,
-        },
-      },
-      { file: 'alertmanager.yml', value: kps.alertmanager?.config ?? { route: { receiver: 'default' }, receivers: [{ name: 'default' }] } },
-      { file: 'grafana-datasources.yaml', value: { apiVersion: 1, datasources } },
-    ];
-  }
-  if (name === 'logging') {
-    const loki = values('loki') as { loki?: { schemaConfig?: unknown } };
-    return [
-      {
-        file: 'loki.yaml',
-        value: {
-          auth_enabled: false,
-          server: { http_listen_port: 3100 },
-          common: {
-            path_prefix: '/loki',
-            replication_factor: 1,
-            ring: { kvstore: { store: 'inmemory' } },
-            storage: { filesystem: { chunks_directory: '/loki/chunks', rules_directory: '/loki/rules' } },
-          },
-          schema_config: loki.loki?.schemaConfig ?? {},
-          limits_config: { retention_period: `${retentionDays * 24}h` },
-          compactor: { working_directory: '/loki/compactor', retention_enabled: true, delete_request_store: 'filesystem' },
-        },
-      },
-    ];
-  }
-  return [];
-}
-
-/** Merges b into a: objects merge key by key, anything else (arrays too) is replaced by b's. */
-export function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...a };
-  for (const [key, value] of Object.entries(b)) {
-    const current = out[key];
-    out[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
-  }
-  return out;
-}
-
-/** Dotted paths of the leaves of an object (an empty object or an array is a leaf). */
-export function leafPaths(value: Record<string, unknown>, prefix = ''): string[] {
-  return Object.entries(value).flatMap(([key, v]) =>
-    isPlainObject(v) && Object.keys(v).length > 0 ? leafPaths(v, `${prefix}${key}.`) : [`${prefix}${key}`],
-  );
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
