@@ -11,7 +11,7 @@
  * - Kubernetes core kinds: the OpenAPI v3 documents of k8s.io/kubernetes (api/openapi-spec/v3) at
  *   KUBERNETES.version, with every field the API has (`description` of a PriorityClass, the
  *   JSONSchemaProps of a CRD, `x-kubernetes-*` fields included).
- * - CRDs: every catalog CRD source at its pinned version (tools/homelab/src/infra/catalog.ts,
+ * - CRDs: every catalog CRD source at its pinned version (tools/homelab/src/component/catalog.ts,
  *   `crdSources()`), converted the way `homelab schemas add` converts a CRD (validate/crd.ts), with
  *   `metadata` checked against the real ObjectMeta. BUNDLED_CRD_KINDS lists the kinds bundled.
  * - Hand-written: tools/homelab/schemas/handwritten/kustomize.json (Kustomization, Component; no CRD exists).
@@ -28,7 +28,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import Ajv from 'ajv';
 import standaloneCode from 'ajv/dist/standalone';
-import { crdSources } from '../tools/homelab/src/infra/catalog';
+import { crdSources } from '../tools/homelab/src/component/catalog';
 import { readCrdFile } from '../tools/homelab/src/validate/crd';
 import { strictify } from '../tools/homelab/src/validate/strictify';
 import { fetchAll, type Fetched, KUBERNETES } from './crds/fetch';

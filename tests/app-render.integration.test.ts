@@ -1,9 +1,11 @@
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApp, syncAll } from '../tools/homelab/src/app/generate';
+import { generateApp } from '../tools/homelab/src/app/generate';
+import { syncAll } from '../tools/homelab/src/workspace/sync';
 import type { AppOptions } from '../tools/homelab/src/app/options';
 import { diskHost } from '../tools/homelab/src/host';
-import { generateInfra, generateInit } from '../tools/homelab/src/infra/generate';
+import { generateInfra } from '../tools/homelab/src/component/generate';
+import { generateInit } from '../tools/homelab/src/platform/init';
 import type { AppSpec } from '../tools/homelab/src/spec/types';
 import { composeForm, HOSTILE_COMMAND, HOSTILE_ENV } from './support/hostile';
 import { specOf, VAULT_ANSWERS, writeSpec } from './support/spec';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { COMPONENT_NAMES } from '../tools/homelab/src/infra/types';
+import { COMPONENT_NAMES } from '../tools/homelab/src/component/types';
 import { NOTES, populateReadmeHomelab } from './support/homelab';
 import { nxTestEnv } from './support/nx';
 import { requireTool, run, runOk, type RunResult } from './support/tools';

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMPONENT_NAMES } from '../tools/homelab/src/infra/types';
+import { COMPONENT_NAMES } from '../tools/homelab/src/component/types';
 import { buildReadmeHomelab, kustomizationFolders, nxIn } from './support/homelab';
 import { requireTool, run } from './support/tools';
 import { diskFiles, makeTempDir, parseDocs, removeDir } from './support/workspace';

@@ -1,6 +1,6 @@
 import { logger, type Tree } from '@nx/devkit';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { syncAll } from '../../tools/homelab/src/app/generate';
+import { syncAll } from '../../tools/homelab/src/workspace/sync';
 import { HomelabError, InputError } from '../../tools/homelab/src/errors';
 import { treeHost } from '../../tools/homelab/src/host';
 import { parseAppSpec, stringifyAppSpec } from '../../tools/homelab/src/spec/io';

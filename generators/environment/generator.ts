@@ -1,7 +1,7 @@
 import type { Tree } from '@nx/devkit';
 import { treeHost } from '../../tools/homelab/src/host';
-import { generateEnvironment } from '../../tools/homelab/src/infra/generate';
-import { report } from '../../tools/homelab/src/infra/report';
+import { generateEnvironment } from '../../tools/homelab/src/workspace/environment';
+import { report } from '../../tools/homelab/src/report';
 import type { EnvironmentGeneratorSchema } from './schema';
 
 /**

@@ -1,8 +1,8 @@
 import { logger, type Tree } from '@nx/devkit';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { treeHost } from '../../tools/homelab/src/host';
-import { validateComponent } from '../../tools/homelab/src/infra/validate';
-import { COMPONENT_NAMES } from '../../tools/homelab/src/infra/types';
+import { validateComponent } from '../../tools/homelab/src/component/validate';
+import { COMPONENT_NAMES } from '../../tools/homelab/src/component/types';
 import { parseDoc, readDoc, readDocs, readText, treeFiles, workspaceTree, workspaceYamlWith } from '../../tests/support/workspace';
 import initGenerator from '../init/generator';
 import appGenerator from '../app/generator';

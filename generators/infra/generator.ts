@@ -1,7 +1,7 @@
 import type { Tree } from '@nx/devkit';
 import { treeHost } from '../../tools/homelab/src/host';
-import { generateInfra } from '../../tools/homelab/src/infra/generate';
-import { report } from '../../tools/homelab/src/infra/report';
+import { generateInfra } from '../../tools/homelab/src/component/generate';
+import { report } from '../../tools/homelab/src/report';
 import type { InfraGeneratorSchema } from './schema';
 
 /**

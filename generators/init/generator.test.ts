@@ -1,6 +1,6 @@
 import { logger, type Tree } from '@nx/devkit';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { APPLICATION_HEALTH_LUA } from '../../tools/homelab/src/infra/platform';
+import { APPLICATION_HEALTH_LUA } from '../../tools/homelab/src/platform/argocd';
 import { parseDoc, readDoc, readDocs, readText, treeFiles, workspaceTree } from '../../tests/support/workspace';
 import initGenerator from './generator';
 

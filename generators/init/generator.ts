@@ -1,7 +1,7 @@
 import type { Tree } from '@nx/devkit';
 import { treeHost } from '../../tools/homelab/src/host';
-import { generateInit } from '../../tools/homelab/src/infra/generate';
-import { report } from '../../tools/homelab/src/infra/report';
+import { generateInit } from '../../tools/homelab/src/platform/init';
+import { report } from '../../tools/homelab/src/report';
 import type { InitGeneratorSchema } from './schema';
 
 /**

@@ -2,7 +2,7 @@ import { logger, type Tree } from '@nx/devkit';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseDoc, parseDocs, readDoc, readDocs, readText, treeFiles, WHOAMI, workspaceTree } from '../../tests/support/workspace';
 import { HomelabError } from '../../tools/homelab/src/errors';
-import { renderStore, storeSpecFromOptions } from '../../tools/homelab/src/infra/secret-store';
+import { renderStore, storeSpecFromOptions } from '../../tools/homelab/src/platform/secret-store';
 import syncGenerator from '../sync/generator';
 import appGenerator from '../app/generator';
 import infraGenerator from '../infra/generator';

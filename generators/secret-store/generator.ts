@@ -1,7 +1,7 @@
 import type { Tree } from '@nx/devkit';
 import { treeHost } from '../../tools/homelab/src/host';
-import { generateSecretStore } from '../../tools/homelab/src/infra/generate';
-import { report } from '../../tools/homelab/src/infra/report';
+import { generateSecretStore } from '../../tools/homelab/src/platform/secret-store-generator';
+import { report } from '../../tools/homelab/src/report';
 import type { SecretStoreGeneratorSchema } from './schema';
 
 /**

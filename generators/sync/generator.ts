@@ -1,6 +1,6 @@
 import type { Tree } from '@nx/devkit';
 import type { SyncGeneratorResult } from 'nx/src/utils/sync-generators';
-import { syncAll } from '../../tools/homelab/src/app/generate';
+import { syncAll } from '../../tools/homelab/src/workspace/sync';
 import { treeHost } from '../../tools/homelab/src/host';
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Downloads every CRD the catalog pins (tools/homelab/src/infra/catalog.ts, `crdSources()`) and the
+ * Downloads every CRD the catalog pins (tools/homelab/src/component/catalog.ts, `crdSources()`) and the
  * Kubernetes OpenAPI v3 documents, each at its pinned version, from the Go module proxy into a cache
  * outside the repository, and prints the CRD folder:
  *
@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type CrdSource, crdSources } from '../../tools/homelab/src/infra/catalog';
+import { type CrdSource, crdSources } from '../../tools/homelab/src/component/catalog';
 
 /**
  * The Kubernetes release the core schemas follow: the one the control plane of the API-server
@@ -93,7 +93,7 @@ function goModDownload(go: string, module: string, version: string): string {
   }
   if (result.status !== 0 || !info.Dir) {
     const why = (info.Error ?? result.stderr ?? '').trim().split('\n').pop();
-    throw new FetchError(`go mod download ${module}@${version} failed: ${why}; check the version in tools/homelab/src/infra/catalog.ts and that the Go module proxy serves it`);
+    throw new FetchError(`go mod download ${module}@${version} failed: ${why}; check the version in tools/homelab/src/component/catalog.ts and that the Go module proxy serves it`);
   }
   return info.Dir;
 }
@@ -102,7 +102,7 @@ function goModDownload(go: string, module: string, version: string): string {
 function sourceFiles(moduleDir: string, source: CrdSource): string[] {
   return source.paths.flatMap((p) => {
     const abs = path.join(moduleDir, p);
-    if (!fs.existsSync(abs)) throw new FetchError(`${source.module}@${source.version} has no ${p}; fix crdSources of ${source.project} in tools/homelab/src/infra/catalog.ts`);
+    if (!fs.existsSync(abs)) throw new FetchError(`${source.module}@${source.version} has no ${p}; fix crdSources of ${source.project} in tools/homelab/src/component/catalog.ts`);
     if (fs.statSync(abs).isFile()) return [abs];
     return fs
       .readdirSync(abs)

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMPONENT_NAMES } from '../../tools/homelab/src/infra/types';
+import { COMPONENT_NAMES } from '../../tools/homelab/src/component/types';
 import { useCluster } from '../support/cluster';
 import { installCatalogCrds } from '../support/crds';
 import { buildReadmeHomelab, kustomizationFolders } from '../support/homelab';

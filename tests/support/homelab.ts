@@ -6,7 +6,7 @@ import { vi } from 'vitest';
 import appGenerator from '../../generators/app/generator';
 import infraGenerator from '../../generators/infra/generator';
 import secretStoreGenerator from '../../generators/secret-store/generator';
-import { COMPONENT_NAMES } from '../../tools/homelab/src/infra/types';
+import { COMPONENT_NAMES } from '../../tools/homelab/src/component/types';
 import { nxTestEnv } from './nx';
 import { run, runOk } from './tools';
 import { copyWorkspace, diskFiles } from './workspace';

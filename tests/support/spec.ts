@@ -1,7 +1,7 @@
 import type { Tree } from '@nx/devkit';
 import { stringifyAppSpec } from '../../tools/homelab/src/spec/io';
 import type { AppSpec } from '../../tools/homelab/src/spec/types';
-import { appPaths } from '../../tools/homelab/src/spec/normalize';
+import { appPaths } from '../../tools/homelab/src/project/paths';
 import type { FileHost } from '../../tools/homelab/src/host';
 
 /** A minimal valid spec (what a hand-written spec looks like), with overrides. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CATALOG } from '../../tools/homelab/src/infra/catalog';
+import { CATALOG } from '../../tools/homelab/src/component/catalog';
 import { classify, isHomelabContent, projectOfPath } from '../../tools/homelab/src/validate/classify';
 import { RULE_BY_ID } from '../../tools/homelab/src/validate/rules';
 

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { validatePaths } from '../../tools/homelab/src/validate/paths';
-import { composeConfig, prerender } from '../../tools/homelab/src/validate/render';
+import { composeConfig, prerender } from '../../tools/homelab/src/validate/kustomize-compose';
 import { requireTool, run } from '../support/tools';
 import { makeTempDir, removeDir } from '../support/workspace';
 

@@ -4,8 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTempWorkspace, nx, run } from '../../scripts/lib/temp-workspace';
 import { generateApp } from '../../tools/homelab/src/app/generate';
 import { diskHost } from '../../tools/homelab/src/host';
-import { generateInfra, generateInit, generateSecretStore } from '../../tools/homelab/src/infra/generate';
-import { COMPONENT_NAMES } from '../../tools/homelab/src/infra/types';
+import { generateInfra } from '../../tools/homelab/src/component/generate';
+import { generateInit } from '../../tools/homelab/src/platform/init';
+import { generateSecretStore } from '../../tools/homelab/src/platform/secret-store-generator';
+import { COMPONENT_NAMES } from '../../tools/homelab/src/component/types';
 import { requireTool } from '../support/tools';
 import { removeDir, WORKSPACE_YAML } from '../support/workspace';
 

@@ -1,13 +1,15 @@
 import { InputError } from '../errors';
-import { type FileHost, listFilesRecursive } from '../host';
+import type { FileHost } from '../host';
 import { renderApp } from '../render/app';
 import type { RenderedFile } from '../render/engine';
 import { parseAppSpec, parseWorkspaceConfig, stringifyAppSpec, WORKSPACE_FILE } from '../spec/io';
-import { INFRA_SPECS_DIR, readDependencies } from '../infra/spec';
-import { appPaths, normalizeApp, type NormalizedApp } from '../spec/normalize';
+import { INFRA_SPECS_DIR, readDependencies } from '../component/spec';
+import { appPaths, specsDir } from '../project/paths';
+import { normalizeApp } from './normalize';
+import type { NormalizedApp } from './normalized';
 import type { AppSpec, WorkspaceConfig } from '../spec/types';
 
-export const APP_SPECS_DIR = 'applications/specs';
+export const APP_SPECS_DIR = specsDir('applications');
 export { INFRA_SPECS_DIR };
 
 export function readWorkspace(host: FileHost): WorkspaceConfig {
@@ -41,69 +43,6 @@ export function assertNameFree(host: FileHost, name: string, force: boolean): vo
   if (!host.exists(spec) && host.exists(base)) {
     throw new InputError(`${base} exists but has no spec ${spec}; move that folder away or pick another name`);
   }
-}
-
-/** Spec-owned files of an app that exist on the host: what a render may rewrite or delete. */
-export function ownedFilesOnHost(host: FileHost, name: string): string[] {
-  const paths = appPaths(name);
-  const owned = [
-    ...listFilesRecursive(host, paths.k8sBase),
-    // .env holds real secret values for a local run and is never ours to touch.
-    ...listFilesRecursive(host, paths.composeBase).filter((f) => !f.endsWith('/.env')),
-  ];
-  for (const env of host.list('applications/kubernetes/overlays')) {
-    owned.push(...listFilesRecursive(host, `applications/kubernetes/overlays/${env}/${name}/generated`));
-  }
-  for (const env of host.list('applications/compose/environments')) {
-    const file = `applications/compose/environments/${env}/${name}/compose.generated.yaml`;
-    if (host.isFile(file)) owned.push(file);
-  }
-  for (const env of host.list('platform/argocd/applications')) {
-    const file = `platform/argocd/applications/${env}/${name}.yaml`;
-    if (host.isFile(file)) owned.push(file);
-  }
-  if (host.isFile(paths.runbook)) owned.push(paths.runbook);
-  // The spec itself is the user's: it is written by `nx g` and never deleted or rewritten by sync.
-  return owned.sort();
-}
-
-export interface ApplyResult {
-  written: string[];
-  deleted: string[];
-  kept: string[];
-}
-
-/**
- * Brings the host in line with rendered files: spec-owned files are written when they
- * differ and deleted when no longer rendered; user-owned files are only created.
- * `dryCheck` computes the same result without touching the host.
- */
-export function applyRendered(
-  host: FileHost,
-  name: string,
-  files: RenderedFile[],
-  dryCheck = false,
-  /** The spec-owned files on the host (an infrastructure component lists its own). */
-  owned: (host: FileHost, name: string) => string[] = ownedFilesOnHost,
-): ApplyResult {
-  const result: ApplyResult = { written: [], deleted: [], kept: [] };
-  const rendered = new Set(files.map((f) => f.path));
-  for (const file of files) {
-    const current = host.read(file.path);
-    if (file.owner === 'user' && current !== null) {
-      result.kept.push(file.path);
-      continue;
-    }
-    if (current === file.content) continue;
-    if (!dryCheck) host.write(file.path, file.content);
-    result.written.push(file.path);
-  }
-  for (const stale of owned(host, name)) {
-    if (rendered.has(stale)) continue;
-    if (!dryCheck) host.delete(stale);
-    result.deleted.push(stale);
-  }
-  return result;
 }
 
 /** Names of all app specs in the workspace. */

@@ -1,5 +1,5 @@
 import YAML from 'yaml';
-import type { ComposeMetadata } from '../build/render';
+import type { ComposeMetadata } from '../build/dist';
 import { type ContainerInfo, describeState, isUp, JOB_KIND_LABEL } from './docker';
 import { DeployError } from './errors';
 

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { composeProjectDir, distPaths, ensureRendered } from '../build/render';
+import { ensureRendered } from '../build/dist';
+import { composeProjectDir, distPaths } from '../project/paths';
 import { type ComposeModel, type ComposePlan, type ComposeService, describeLevels, describePlan, displaced, parseCompose, planChanges, startLevels, waitTimeoutSeconds } from './compose-plan';
 import { type ContainerInfo, Docker, describeState, hasCompleted, isJob, isUp } from './docker';
 import { unifiedDiff } from './diff';

@@ -1,5 +1,5 @@
 import YAML from 'yaml';
-import { ensureRendered } from '../build/render';
+import { ensureRendered } from '../build/dist';
 import type { DeployContext } from './compose';
 import { unifiedDiff } from './diff';
 import { DeployError } from './errors';

@@ -2,8 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { show } from '../errors';
-import { projectEnvironments, type Layer } from '../build/render';
-import { environmentTargets } from '../infra/targets';
+import { diskHost } from '../host';
+import { projectEnvironments } from '../project/environments';
+import type { Layer } from '../project/paths';
+import { environmentTargets } from '../workspace/targets';
 import { parseWorkspaceConfig, parseYamlDocument, WORKSPACE_FILE } from '../spec/io';
 import type { WorkspaceConfig, WorkspaceEnvironment } from '../spec/types';
 import { DeployError } from './errors';
@@ -63,7 +65,7 @@ export function label(request: Pick<DeployRequest, 'project' | 'env'>): string {
 /** Validates the executor options against the workspace and the project's files. */
 export function resolveRequest(root: string, project: string, options: DeployOptions, action: Action = 'deploy'): DeployRequest {
   const layer = options.layer;
-  const envs = projectEnvironments(root, layer, project);
+  const envs = projectEnvironments(diskHost(root), layer, project);
   const names = envs.map((e) => e.env);
   if (!options.env) {
     throw new DeployError(`${project}: --env is required; use one of ${names.map((n) => show(n)).join(', ') || '(none: run `npx nx sync`)'}`, 2);
@@ -139,14 +141,14 @@ function confirmDataDeletion(project: string, options: DeployOptions, action: Ac
  * Why there is nothing to do for the project in an environment of homelab.yaml it has no
  * files in, or null when files are simply missing (resolveRequest then says so).
  * - A component is installed once per cluster and per Docker host: an environment that
- *   shares them uses the installation of the environment that owns them (infra/targets.ts).
+ *   shares them uses the installation of the environment that owns them (workspace/targets.ts).
  *   So `nx affected -t deploy --env dev`, which also runs the deploy of every component an
  *   app depends on, is a no-op for postgres in dev and says where postgres is installed.
  * - An app whose spec lists its environments does not run in the others.
  */
 export function absenceNotice(root: string, project: string, options: DeployOptions, action: Action = 'deploy'): string | null {
   const env = options.env;
-  if (!env || projectEnvironments(root, options.layer, project).some((e) => e.env === env)) return null;
+  if (!env || projectEnvironments(diskHost(root), options.layer, project).some((e) => e.env === env)) return null;
   let workspace: WorkspaceConfig;
   try {
     workspace = parseWorkspaceConfig(readOrNull(path.join(root, WORKSPACE_FILE)));
@@ -156,7 +158,7 @@ export function absenceNotice(root: string, project: string, options: DeployOpti
   if (!workspace.environments.some((e) => e.name === env)) return null;
   const nothing = `nothing to ${action === 'down' ? 'remove' : 'deploy'}`;
   if (options.layer === 'infrastructure') {
-    const installed = projectEnvironments(root, 'infrastructure', project);
+    const installed = projectEnvironments(diskHost(root), 'infrastructure', project);
     const targets = environmentTargets(workspace);
     const self = targets.find((t) => t.env.name === env)!;
     const platforms = (['kubernetes', 'compose'] as const).filter((p) => installed.some((e) => e[p]));

@@ -1,7 +1,7 @@
 import type { CustomActionFunction, PlopGeneratorConfig } from 'plop';
 import { generateApp } from '../app/generate';
 import type { AppOptions } from '../app/options';
-import type { ApplyResult } from '../app/plan';
+import type { ApplyResult } from '../project/owned';
 import { HomelabError, InputError } from '../errors';
 import { diskHost, type FileHost } from '../host';
 import { type Answer, type Answers, answersFromArgs, generatorArgs, missingRequired, type Question, withDefaults } from './questions';

@@ -1,5 +1,5 @@
 import { assertParsesBack, type Owner, renderTemplate, type RenderedFile } from './engine';
-import type { NormalizedApp, NormalizedEnvironment } from '../spec/normalize';
+import type { NormalizedApp, NormalizedEnvironment } from '../app/normalized';
 
 /**
  * One entry per file an app renders to. `template` is the path under templates/app/

@@ -72,4 +72,26 @@ export function stringifyAppSpec(spec: AppSpec, schemaRelative = '../..'): strin
   ].join('\n');
 }
 
+/** Reads a spec, checks it against its schema and that its name is its file name. */
+export function parseNamedSpec<T extends { name: string }>(schema: 'infra' | 'secret-store', what: string, text: string, file: string): T {
+  const value = parseYamlDocument(text, file);
+  assertSchema(schema, value, file);
+  const spec = value as T;
+  const expected = file.replace(/^.*\//, '').replace(/\.yaml$/, '');
+  if (spec.name !== expected) {
+    throw new InputError(`${file} says name: ${spec.name}; a ${what} spec's name must match its file name, so rename one of them`);
+  }
+  return spec;
+}
+
+/** Serializes a spec with its schema modeline, a comment and a stable key order. */
+export function stringifySpec(value: object, keys: string[], schema: string, comment: string): string {
+  const ordered: Record<string, unknown> = {};
+  for (const key of keys) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== undefined) ordered[key] = v;
+  }
+  return [`# yaml-language-server: $schema=../../${schema}`, `# ${comment}`, YAML.stringify(ordered, { lineWidth: 0 })].join('\n');
+}
+
 export { APP_SCHEMA_PATH, WORKSPACE_SCHEMA_PATH };

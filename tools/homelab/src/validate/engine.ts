@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import jsyaml from 'js-yaml';
-import { CATALOG } from '../infra/catalog';
+import { CATALOG } from '../component/catalog';
 import { type FileKind, projectOfPath } from './classify';
 import { checkSet, type SetContext } from './consistency';
 import { privateKeyOffsets } from './credentials';
@@ -163,7 +163,7 @@ export class Engine {
 
   /**
    * A policy finding on a Compose service of a catalog component that the catalog allows
-   * (`policyExceptions` in tools/homelab/src/infra/catalog.ts) stays visible: a warning that
+   * (`policyExceptions` in tools/homelab/src/component/catalog.ts) stays visible: a warning that
    * gives the catalog's reason, the same in both front doors.
    */
   private withException(f: Finding, abs: string, docPath: DocPath): Finding {

@@ -8,7 +8,7 @@ import { type CheckClass, Engine, type Source, walkFiles } from './engine';
 import { type Finding, sortFindings } from './findings';
 import { isObj, type K8sObject, type Obj } from './objects';
 import { checkProject, ownerOf, PLATFORM_PROJECT, type ProjectLayer, renderKustomizations } from './project';
-import { composeConfig, hasCompose } from './render';
+import { composeConfig, hasCompose } from './kustomize-compose';
 import { finding } from './source';
 
 export interface ValidatePathsOptions {

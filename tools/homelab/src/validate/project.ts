@@ -1,17 +1,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import jsyaml from 'js-yaml';
-import { normalizeAppOnHost, readAppSpec, readWorkspace, ownedFilesOnHost } from '../app/plan';
+import { normalizeAppOnHost, readAppSpec, readWorkspace } from '../app/plan';
 import { HomelabError } from '../errors';
 import { diskHost, type FileHost } from '../host';
 // Static: under Nx the TypeScript loader is gone by the time a task runs, so a lazy require of a .ts module fails.
-import { validateComponent } from '../infra/validate';
+import { validateComponent } from '../component/validate';
+import { checkDrift } from '../project/drift';
+import { projectEnvironments } from '../project/environments';
 import { renderApp } from '../render/app';
 import { classify, isHomelabContent, PLATFORM_PROJECT, projectOfPath, type ProjectRef } from './classify';
 import { type CheckClass, Engine, type Source, walkFiles, walkYaml } from './engine';
 import { type Finding, formatFinding, sortFindings } from './findings';
 import { isObj, type K8sObject, list, type Obj, podOf } from './objects';
-import { composeConfig, findKustomizer, hasCompose, kustomize, type RenderJob } from './render';
+import { composeConfig, findKustomizer, hasCompose, kustomize, type RenderJob } from './kustomize-compose';
 import { classOfRule } from './rules';
 import { finding } from './source';
 import { outsideProbe } from '../spec/health';
@@ -184,20 +186,7 @@ function checkSync(engine: Engine, host: FileHost, name: string, specFile: strin
     }
     return false;
   }
-  const rendered = new Set(files.map((f) => f.path));
-  for (const file of files) {
-    const current = host.read(file.path);
-    if (current === null) {
-      engine.report(finding(file.path, 'sync/missing', `missing; run \`npx nx sync\` to render it from ${specFile}`));
-    } else if (file.owner === 'spec' && current !== file.content) {
-      engine.report(
-        finding(file.path, 'sync/drift', `differs from what ${specFile} renders (a hand edit?); put the change in the spec or an overlay, then run \`npx nx sync\``, firstDifferentLine(current, file.content)),
-      );
-    }
-  }
-  for (const stale of ownedFilesOnHost(host, name)) {
-    if (!rendered.has(stale)) engine.report(finding(stale, 'sync/stale', `no longer rendered from ${specFile}; run \`npx nx sync\` to remove it`));
-  }
+  for (const f of checkDrift(host, { layer: 'applications', name }, files)) engine.report(finding(f.file, f.rule, f.message, f.line));
   if ((app.secrets.enabled || app.backup.enabled) && !engine.stores()!.has(app.secrets.store)) {
     engine.report(
       finding(specFile, 'secrets/store-missing', `ClusterSecretStore "${app.secrets.store}" (homelab.yaml secrets.store) is not defined under platform/secrets/stores; add it with nx g homelab:secret-store`),
@@ -239,9 +228,9 @@ function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: str
   if (layer === 'applications') checkEnvExample(engine, root, layer, name, allObjects);
   if (!engine.has('render')) return;
 
-  for (const { env, overlay, compose } of projectRenders(root, layer, name)) {
+  for (const { env, kubernetes, overlay, compose, composeFiles } of projectEnvironments(diskHost(root), layer, name)) {
     let rendered: K8sObject[] | null = null;
-    if (overlay) {
+    if (kubernetes) {
       const fallback = engine.loaded.get(path.join(root, overlay, 'kustomization.yaml'));
       if (fallback) {
         const result = canRender ? kustomize(overlay, root) : null;
@@ -255,7 +244,7 @@ function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: str
       }
     }
     if (!compose) continue;
-    const present = compose;
+    const present = composeFiles;
     const sources = present.map((f) => files.sources.get(f)).filter((s): s is Source => s !== undefined);
     if (sources.length !== present.length) continue;
     const fallback = sources[sources.length - 1];
@@ -273,36 +262,15 @@ function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: str
   }
 }
 
-/** What an environment of a project renders: its overlay, and the Compose files merged in order. */
-export interface ProjectRender {
-  env: string;
-  overlay?: string;
-  compose?: string[];
-}
-
-export function projectRenders(root: string, layer: Layer, name: string): ProjectRender[] {
-  const envs = new Set([...listDirs(path.join(root, layer, 'kubernetes/overlays')), ...listDirs(path.join(root, layer, 'compose/environments'))]);
-  return [...envs].sort().map((env) => {
-    const overlay = `${layer}/kubernetes/overlays/${env}/${name}`;
-    const files = [`${layer}/compose/base/${name}/compose.yaml`, `${layer}/compose/environments/${env}/${name}/compose.generated.yaml`, `${layer}/compose/environments/${env}/${name}/compose.override.yaml`];
-    const present = files.filter((f) => fs.existsSync(path.join(root, f)));
-    return {
-      env,
-      overlay: fs.existsSync(path.join(root, overlay, 'kustomization.yaml')) ? overlay : undefined,
-      compose: fs.existsSync(path.join(root, files[1])) ? present : undefined,
-    };
-  });
-}
-
 /**
  * The kustomize and Compose calls validateProject will make for a project, so a batch can
- * start them all concurrently (render.ts prerender) before checking projects one by one.
+ * start them all concurrently (kustomize-compose.ts prerender) before checking projects one by one.
  */
 export function projectRenderJobs(root: string, layer: ProjectLayer, name: string): RenderJob[] {
   if (layer === 'platform') return [];
-  return projectRenders(root, layer, name).flatMap(({ overlay, compose }): RenderJob[] => [
-    ...(overlay && findKustomizer() ? [{ kind: 'kustomize' as const, dir: overlay, cwd: root }] : []),
-    ...(compose && hasCompose() ? [{ kind: 'compose' as const, files: compose, cwd: root }] : []),
+  return projectEnvironments(diskHost(root), layer, name).flatMap(({ kubernetes, overlay, compose, composeFiles }): RenderJob[] => [
+    ...(kubernetes && findKustomizer() ? [{ kind: 'kustomize' as const, dir: overlay, cwd: root }] : []),
+    ...(compose && hasCompose() ? [{ kind: 'compose' as const, files: composeFiles, cwd: root }] : []),
   ]);
 }
 
@@ -405,11 +373,4 @@ function listDirs(dir: string): string[] {
   } catch {
     return [];
   }
-}
-
-function firstDifferentLine(a: string, b: string): number {
-  const al = a.split('\n');
-  const bl = b.split('\n');
-  for (let i = 0; i < Math.max(al.length, bl.length); i++) if (al[i] !== bl[i]) return i + 1;
-  return 1;
 }

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { runBatch, runSingle, type TaskResult } from '../shared';
-import { buildProject, type Layer } from '../../build/render';
+import { buildProject } from '../../build/dist';
+import type { Layer } from '../../project/paths';
 
 export interface BuildOptions {
   layer: Layer;

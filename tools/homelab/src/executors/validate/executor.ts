@@ -1,7 +1,7 @@
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { runBatch, runSingle, type TaskResult } from '../shared';
 import { formatFinding, type ProjectLayer, projectRenderJobs, validateProject } from '../../validate/project';
-import { prerender } from '../../validate/render';
+import { prerender } from '../../validate/kustomize-compose';
 
 export interface ValidateOptions {
   layer: ProjectLayer;

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { specOf } from '../../../../../tests/support/spec';
+import { WORKSPACE_YAML } from '../../../../../tests/support/workspace';
+import { parseWorkspaceConfig } from '../../spec/io';
+import type { AppSpec } from '../../spec/types';
+import { normalizeBackup } from './backup';
+import { normalizeCompose } from './compose';
+import { normalizeHealth } from './health';
+import { normalizeMonitoring } from './monitoring';
+import { normalizePorts } from './ports';
+import { normalizeResources } from './resources';
+import { normalizeSecurity } from './security';
+import { normalizeVolumes } from './storage';
+
+const WHERE = 'applications/specs/web.yaml';
+const workspace = parseWorkspaceConfig(WORKSPACE_YAML);
+
+function compose(overrides: Partial<AppSpec>) {
+  const spec = specOf('web', overrides);
+  const ports = normalizePorts(spec, WHERE);
+  const { volumes } = normalizeVolumes(spec, WHERE);
+  return normalizeCompose(spec, WHERE, {
+    resources: normalizeResources(spec, WHERE).resources,
+    security: normalizeSecurity(spec),
+    health: normalizeHealth(spec, WHERE, ports),
+    monitoring: normalizeMonitoring(spec, workspace, WHERE, ports, 'Deployment'),
+    backup: normalizeBackup(spec, workspace, volumes),
+  });
+}
+
+describe('normalizeCompose', () => {
+  it('writes memory and CPU in Compose notation and runs as the spec user', () => {
+    expect(compose({ resources: { requests: { memory: '128Mi' }, limits: { cpu: '1500m', memory: '1Gi' } }, securityContext: { runAsUser: 1000 } })).toMatchObject({
+      memoryLimit: '1g',
+      memoryReservation: '128m',
+      cpus: '1.5',
+      user: '1000:1000',
+      startPeriod: '30s',
+    });
+  });
+
+  it('labels the service for scraping, the outside probe, log shipping and volume backups, in this order', () => {
+    const labels = compose({
+      ports: [{ name: 'http', port: 8080, http: true }, { name: 'metrics', port: 9100 }],
+      monitoring: { metrics: { port: 'metrics' } },
+      health: { probe: 'outside', http: { path: '/ping' } },
+      volumes: [{ name: 'data', size: '1Gi', mountPath: '/data' }],
+    }).labels;
+
+    expect(Object.keys(labels)).toEqual([
+      'homelab.app',
+      'prometheus.io/scrape',
+      'prometheus.io/port',
+      'prometheus.io/path',
+      'homelab.health.probe',
+      'homelab.health.port',
+      'homelab.health.path',
+      'homelab.health.start-period',
+      'logging',
+      'logging.job',
+      'docker-volume-backup.stop-during-backup',
+    ]);
+    expect(labels['prometheus.io/port']).toBe('9100');
+    expect(labels['homelab.health.path']).toBe('/ping');
+  });
+
+  it('labels a plain app only for its name and log shipping', () => {
+    expect(compose({}).labels).toEqual({ 'homelab.app': 'web', logging: 'promtail', 'logging.job': 'web' });
+  });
+});

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { specOf } from '../../../../../tests/support/spec';
+import { WORKSPACE_YAML } from '../../../../../tests/support/workspace';
+import { parseWorkspaceConfig } from '../../spec/io';
+import { chooseEnvironments, normalizeEnvironment } from './environments';
+
+const WHERE = 'applications/specs/web.yaml';
+const workspace = parseWorkspaceConfig(WORKSPACE_YAML);
+const single = { hasVolumes: false, replicas: 1 };
+const base = {
+  replicas: 1,
+  host: 'web.example.org',
+  env: [{ name: 'A', value: '1' }],
+  tls: true,
+  ingressPort: 8080,
+  hasIngress: true,
+  workloadKind: 'Deployment' as const,
+  alerts: false,
+  backup: { provider: 'volsync' as const, volumes: [] },
+};
+
+describe('chooseEnvironments', () => {
+  it("takes the spec's environments, else the workspace's", () => {
+    expect(chooseEnvironments(specOf('web', { environments: { prod: {} } }), workspace, WHERE, single).map((e) => e.name)).toEqual(['prod']);
+    expect(chooseEnvironments(specOf('web'), workspace, WHERE, single).map((e) => e.name)).toEqual(workspace.environments.map((e) => e.name));
+  });
+
+  it.each([
+    ['no environment', { environments: {} }, single, 'environments is empty'],
+    ['an environment homelab.yaml lacks', { environments: { staging: {} } }, single, 'environment "staging" is not defined in homelab.yaml'],
+    ['replicas with volumes', { environments: { prod: { replicas: 2 } } }, { hasVolumes: true, replicas: 1 }, 'replicas above 1 with volumes'],
+  ])('refuses %s', (_what, overrides, counts, message) => {
+    expect(() => chooseEnvironments(specOf('web', overrides), workspace, WHERE, counts)).toThrow(message);
+  });
+});
+
+describe('normalizeEnvironment', () => {
+  const dev = workspace.environments.find((e) => e.name === 'dev')!;
+
+  it('patches only what the environment overrides', () => {
+    const env = normalizeEnvironment('web', dev, { env: { B: '2' } }, base);
+
+    expect(env).toMatchObject({ namespace: `web${dev.namespaceSuffix ?? ''}`, replicasChanged: false, hostChanged: false, envChanged: true, patches: ['workload-patch.yaml'] });
+    expect(env.env).toEqual([
+      { name: 'A', value: '1' },
+      { name: 'B', value: '2' },
+    ]);
+  });
+
+  it('routes the host through Traefik on Compose, with TLS from letsencrypt', () => {
+    const env = normalizeEnvironment('web', dev, { host: 'web.dev.example.org' }, base);
+    const router = `web${dev.namespaceSuffix ?? ''}`;
+
+    expect(env.patches).toEqual(['ingress-patch.yaml']);
+    expect(env.composeLabels).toEqual({
+      'traefik.enable': 'true',
+      [`traefik.http.routers.${router}.rule`]: 'Host(`web.dev.example.org`)',
+      [`traefik.http.services.${router}.loadbalancer.server.port`]: '8080',
+      [`traefik.http.routers.${router}.tls.certresolver`]: 'letsencrypt',
+    });
+  });
+});

@@ -1,0 +1,138 @@
+import { InputError, show } from '../../errors';
+import { environmentPaths } from '../../project/paths';
+import type { AppSpec, BackupProvider, WorkspaceConfig, WorkspaceEnvironment } from '../../spec/types';
+import type { NormalizedEnvironment } from '../normalized';
+import { sortedEnv } from './env';
+
+/**
+ * The environments the app runs in: those its spec lists, else every one of homelab.yaml.
+ * Refuses an empty list, an environment homelab.yaml does not define, and more than one
+ * replica of an app with volumes (in the spec or in any environment).
+ */
+export function chooseEnvironments(spec: AppSpec, workspace: WorkspaceConfig, where: string, single: { hasVolumes: boolean; replicas: number }): WorkspaceEnvironment[] {
+  const workspaceEnvs = new Map(workspace.environments.map((e) => [e.name, e]));
+  const chosen = spec.environments ? Object.keys(spec.environments) : workspace.environments.map((e) => e.name);
+  if (chosen.length === 0) {
+    throw new InputError(`${where}: environments is empty; list at least one of ${[...workspaceEnvs.keys()].map((e) => show(e)).join(', ')}`);
+  }
+  for (const e of chosen) {
+    if (!workspaceEnvs.has(e)) {
+      throw new InputError(
+        `${where}: environment ${show(e)} is not defined in homelab.yaml; use one of ${[...workspaceEnvs.keys()].map((k) => show(k)).join(', ')} or add it with nx g homelab:environment`,
+      );
+    }
+  }
+  if (single.hasVolumes && (single.replicas > 1 || Object.values(spec.environments ?? {}).some((o) => (o.replicas ?? 0) > 1))) {
+    throw new InputError(`${where}: replicas above 1 with volumes; an app with volumes runs one replica (ReadWriteOnce), so set replicas: 1`);
+  }
+  return chosen.map((e) => workspaceEnvs.get(e)!);
+}
+
+/**
+ * One environment of the app: its namespace and Compose project, what it overrides
+ * (replicas, host, env) as overlay patches and Compose overrides, its alerts and its
+ * backup credentials, which name the namespace.
+ */
+export function normalizeEnvironment(
+  app: string,
+  ws: WorkspaceEnvironment,
+  override: NonNullable<AppSpec['environments']>[string],
+  base: {
+    replicas: number;
+    host: string;
+    env: { name: string; value: string }[];
+    tls: boolean;
+    ingressPort: number;
+    hasIngress: boolean;
+    workloadKind: 'Deployment' | 'StatefulSet';
+    alerts: boolean;
+    backup: { provider: BackupProvider; volumes: { name: string; resticSecret: string }[] };
+  },
+): NormalizedEnvironment {
+  const suffix = ws.namespaceSuffix ?? '';
+  const replicas = override.replicas ?? base.replicas;
+  const host = override.host ?? base.host;
+  const envOverride = sortedEnv(override.env);
+  const merged = new Map(base.env.map((e) => [e.name, e.value]));
+  for (const e of envOverride) merged.set(e.name, e.value);
+  const env = [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, value]) => ({ name, value }));
+  const composeLabels: Record<string, string> = {};
+  if (base.hasIngress) {
+    const router = `${app}${suffix}`;
+    composeLabels['traefik.enable'] = 'true';
+    composeLabels[`traefik.http.routers.${router}.rule`] = `Host(\`${host}\`)`;
+    composeLabels[`traefik.http.services.${router}.loadbalancer.server.port`] = String(base.ingressPort);
+    if (base.tls) composeLabels[`traefik.http.routers.${router}.tls.certresolver`] = 'letsencrypt';
+  }
+  const replicasChanged = replicas !== base.replicas;
+  const hostChanged = host !== base.host;
+  const envChanged = envOverride.length > 0;
+  const namespace = `${app}${suffix}`;
+
+  const patches: string[] = [];
+  if (replicasChanged || envChanged) patches.push('workload-patch.yaml');
+  if (hostChanged) patches.push('ingress-patch.yaml');
+
+  // Alerts are per environment because a PrometheusRule's query must name its namespace.
+  const kind = base.workloadKind === 'Deployment' ? 'deployment' : 'statefulset';
+  const ready = kind === 'deployment' ? 'kube_deployment_status_replicas_available' : 'kube_statefulset_status_replicas_ready';
+  const alerts = base.alerts
+    ? [
+        {
+          alert: 'HomelabAppDown',
+          expr: `${ready}{namespace="${namespace}", ${kind}="${app}"} < 1`,
+          for: '5m',
+          severity: 'critical',
+          summary: `${app} has no ready replica in ${namespace}`,
+        },
+        {
+          alert: 'HomelabAppRestarting',
+          expr: `increase(kube_pod_container_status_restarts_total{namespace="${namespace}", container="${app}"}[15m]) > 3`,
+          for: '0m',
+          severity: 'warning',
+          summary: `${app} restarted more than 3 times in 15 minutes in ${namespace}`,
+        },
+      ]
+    : [];
+  // Restic credentials are per environment so that dev and prod never share a repository path.
+  // The values are External Secrets templates, resolved in the cluster, never rendered here.
+  const resticSecrets =
+    base.backup.provider === 'volsync'
+      ? base.backup.volumes.map((v) => ({
+          name: v.resticSecret,
+          repository: `{{ .repository }}/${namespace}/${v.name}`,
+          password: '{{ .password }}',
+        }))
+      : [];
+  const resources: string[] = [];
+  if (alerts.length > 0) resources.push('prometheusrule.yaml');
+  if (resticSecrets.length > 0) resources.push('externalsecret.yaml');
+  if (base.backup.provider === 'velero' && base.backup.volumes.length > 0) resources.push('schedule.yaml');
+
+  return {
+    name: ws.name,
+    protected: ws.protected ?? false,
+    namespace,
+    composeProject: `${app}${suffix}`,
+    replicas,
+    replicasChanged,
+    host,
+    hostChanged,
+    env,
+    envChanged,
+    hasPatches: patches.length > 0,
+    patches,
+    resources,
+    hasResources: resources.length > 0,
+    alertGroup: `${app}.${ws.name}`,
+    alerts,
+    resticSecrets,
+    hasComposeOverrides: replicasChanged || envChanged || Object.keys(composeLabels).length > 0,
+    server: ws.kubernetes?.server ?? 'https://kubernetes.default.svc',
+    argocdAppName: `${app}-${ws.name}`,
+    composeLabels,
+    hasComposeLabels: Object.keys(composeLabels).length > 0,
+    paths: environmentPaths('applications', app, ws.name),
+    velero: { name: `${app}${suffix}` },
+  };
+}

@@ -1,0 +1,75 @@
+import { COMPONENT_NAMES } from '../../component/types';
+import { InputError, show } from '../../errors';
+import { appPaths } from '../../project/paths';
+import type { AppSpec, WorkspaceConfig } from '../../spec/types';
+import type { Dependencies, NormalizedApp } from '../normalized';
+import type { Port, Ports } from './ports';
+
+/** Ingress with cert-manager, or a Gateway API HTTPRoute (homelab.yaml ingress.kind), on the ingress port. */
+export function normalizeIngress(spec: AppSpec, workspace: WorkspaceConfig, where: string, ports: Ports): NormalizedApp['ingress'] & { target: Port } {
+  const kind = workspace.ingress?.kind ?? 'ingress';
+  const target = spec.ingress ? ports.byName(spec.ingress.port, 'ingress.port', ports.httpPort) : ports.ports[0];
+  const anyEnvHost = Object.entries(spec.environments ?? {}).find(([, o]) => o.host);
+  if (!spec.ingress && anyEnvHost) {
+    throw new InputError(`${where}: environments.${anyEnvHost[0]}.host is set but the app has no ingress; add ingress.host to the spec`);
+  }
+  return {
+    target,
+    enabled: Boolean(spec.ingress),
+    isIngress: Boolean(spec.ingress) && kind === 'ingress',
+    isHttpRoute: Boolean(spec.ingress) && kind === 'httproute',
+    host: spec.ingress?.host ?? '',
+    tls: spec.ingress?.tls ?? true,
+    port: target.name,
+    portNumber: target.port,
+    className: workspace.ingress?.className ?? 'traefik',
+    clusterIssuer: workspace.ingress?.clusterIssuer ?? 'letsencrypt',
+    tlsSecretName: `${spec.name}-tls`,
+    gateway: workspace.ingress?.gateway ?? { name: 'homelab', namespace: workspace.ingress?.namespace ?? 'traefik' },
+  };
+}
+
+/**
+ * The NetworkPolicy's openings: from the ingress controller to the ingress port, from
+ * monitoring to the metrics port, to the dependencies' namespaces, and to the internet
+ * only when the spec allows it.
+ */
+export function normalizeNetwork(
+  spec: AppSpec,
+  workspace: WorkspaceConfig,
+  opened: { ingressPort: number; metricsPort: number },
+  dependencies: Dependencies,
+): NormalizedApp['network'] {
+  return {
+    allowInternet: spec.network?.allowInternet ?? false,
+    ingressNamespace: workspace.ingress?.namespace ?? 'traefik',
+    monitoringNamespace: workspace.monitoring?.namespace ?? 'monitoring',
+    fromIngressPorts: spec.ingress ? [opened.ingressPort] : [],
+    metricsPortNumber: opened.metricsPort,
+    dependencyNamespaces: dependencyNamespaces(spec, dependencies),
+  };
+}
+
+/**
+ * The namespaces an app's NetworkPolicy allows egress to: each dependency's own (ingress
+ * runs in traefik, backup in its operator's namespace), never the component's name.
+ * A dependency the workspace does not have is refused here, before sync writes anything.
+ */
+export function dependencyNamespaces(spec: AppSpec, dependencies: Dependencies): string[] {
+  const where = appPaths(spec.name).spec;
+  const namespaces = new Set<string>();
+  for (const dep of spec.dependsOn ?? []) {
+    const found = dependencies.get(dep);
+    if (!found) {
+      const add = (COMPONENT_NAMES as readonly string[]).includes(dep)
+        ? `add it with \`npx nx g homelab:infra ${dep}\``
+        : `use a component of the catalog (${COMPONENT_NAMES.join(', ')}) or write infrastructure/specs/${dep}.yaml`;
+      throw new InputError(`${where}: dependsOn ${show(dep)} is not an infrastructure component of this workspace (no infrastructure/specs/${dep}.yaml); ${add}, or remove it from dependsOn`);
+    }
+    if (found.kubernetes && found.namespace === null) {
+      throw new InputError(`infrastructure/specs/${dep}.yaml names no namespace, so ${spec.name}'s NetworkPolicy cannot allow egress to it; add \`namespace: <its namespace>\` to that spec`);
+    }
+    if (found.namespace !== null) namespaces.add(found.namespace);
+  }
+  return [...namespaces].sort();
+}

@@ -1,0 +1,75 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import YAML from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateApp } from '../app/generate';
+import { diskHost } from '../host';
+import { requireTool } from '../../../../tests/support/tools';
+import { makeDiskWorkspace, removeDir } from '../../../../tests/support/workspace';
+import { buildProject, composeMetadata } from './dist';
+
+/**
+ * build renders what deploy applies, per environment, with the real kubectl kustomize and
+ * docker compose: the same bytes every time, on any machine, without secret values.
+ */
+
+const kubectl = requireTool('kubectl');
+const compose = requireTool('docker compose');
+
+describe.skipIf(kubectl.skip || compose.skip)('build', () => {
+  let root: string;
+
+  beforeAll(() => {
+    root = makeDiskWorkspace('build');
+    generateApp(diskHost(root), { name: 'web', image: 'homelab-test/busybox:1', port: 8080, secrets: 'API_TOKEN', volumes: 'data:1Gi:/data' });
+    const override = path.join(root, 'applications/compose/environments/dev/web/compose.override.yaml');
+    fs.writeFileSync(override, 'services:\n  web:\n    environment:\n      FROM_SHELL: ${HOMELAB_BUILD_TEST_VAR:-unset}\n    volumes:\n      - ./config:/config:ro\n');
+    fs.writeFileSync(path.join(root, 'applications/compose/base/web/.env'), 'API_TOKEN=local-dotenv-secret\n');
+  });
+
+  afterAll(() => removeDir(root));
+
+  it('renders both platforms for every environment of the project', () => {
+    expect(buildProject(root, 'applications', 'web').map((f) => f.path)).toEqual([
+      'dist/dev/kubernetes/web.yaml',
+      'dist/dev/compose/web/compose.yaml',
+      'dist/prod/kubernetes/web.yaml',
+      'dist/prod/compose/web/compose.yaml',
+    ]);
+  });
+
+  it('is byte-for-byte the same from another copy of the workspace, another temp folder and another shell', () => {
+    const first = buildProject(root, 'applications', 'web');
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-build-copy-'));
+    fs.cpSync(root, copy, { recursive: true });
+    process.env.HOMELAB_BUILD_TEST_VAR = 'from-the-shell';
+    try {
+      expect(buildProject(copy, 'applications', 'web')).toEqual(first);
+    } finally {
+      delete process.env.HOMELAB_BUILD_TEST_VAR;
+      removeDir(copy);
+    }
+  });
+
+  it('holds no absolute path of this machine and no secret value', () => {
+    for (const file of buildProject(root, 'applications', 'web')) {
+      expect(file.content, file.path).not.toContain(root);
+      expect(file.content, file.path).not.toContain(path.join(os.tmpdir(), 'homelab-'));
+      expect(file.content, file.path).not.toContain(`${os.homedir()}/`);
+      expect(file.content, file.path).not.toContain('local-dotenv-secret');
+    }
+    const dev = buildProject(root, 'applications', 'web').find((f) => f.path === 'dist/dev/compose/web/compose.yaml')!;
+    expect(YAML.parse(dev.content).services.web.volumes).toContainEqual(expect.objectContaining({ source: './config', target: '/config' }));
+    expect(YAML.parse(dev.content).services.web.environment).toEqual({ FROM_SHELL: 'unset' });
+  });
+
+  it('records the secret keys and the services that read them, for deploy', () => {
+    const dev = buildProject(root, 'applications', 'web').find((f) => f.path === 'dist/dev/compose/web/compose.yaml')!;
+    expect(composeMetadata(dev.content)).toEqual({
+      project: 'web-dev',
+      environment: 'dev',
+      secrets: { keys: [{ key: 'API_TOKEN', remoteKey: 'web', property: 'API_TOKEN' }], services: ['web'] },
+    });
+  });
+});

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { WORKSPACE_YAML } from '../../../../../tests/support/workspace';
+import { parseWorkspaceConfig } from '../../spec/io';
+import { catalogSpec } from '../catalog';
+import type { ComponentName } from '../types';
+import { normalizeCharts } from './charts';
+
+const WORKSPACE = parseWorkspaceConfig(WORKSPACE_YAML);
+const OPTIONS = { release: 'kube-prometheus-stack', retentionDays: 7, isHttpRoute: false, s3: null };
+const charts = (components: ComponentName[]) =>
+  normalizeCharts(catalogSpec('ingress', {}, WORKSPACE), WORKSPACE, { components: new Set(components), stores: [] }, OPTIONS);
+
+describe('normalizeCharts', () => {
+  it("wires a chart's ServiceMonitor only when the workspace has monitoring", () => {
+    const [without] = charts(['ingress']);
+    const [withMonitoring] = charts(['ingress', 'monitoring']);
+
+    expect(without.wired).not.toContain('metrics.prometheus.serviceMonitor.enabled');
+    expect(withMonitoring.wired).toContain('metrics.prometheus.serviceMonitor.enabled');
+    expect(withMonitoring.values).toMatchObject({ metrics: { prometheus: { serviceMonitor: { enabled: true, additionalLabels: { release: 'kube-prometheus-stack' } } } } });
+  });
+
+  it('names the first chart values.yaml and keeps the release name the spec gives', () => {
+    const [traefik] = charts(['ingress']);
+    expect(traefik).toMatchObject({ name: 'traefik', valuesFile: 'values.yaml', releaseName: 'traefik' });
+  });
+});

@@ -1,0 +1,74 @@
+import { readWorkspace } from '../app/plan';
+import { HomelabError } from '../errors';
+import type { FileHost } from '../host';
+import { applyRendered } from '../project/owned';
+import type { RenderedFile } from '../render/engine';
+import type { WorkspaceConfig } from '../spec/types';
+import { type InfraContext, normalizeComponent, type NormalizedComponent } from './normalize';
+import { isInitialised, normalizePlatform, renderPlatform, storeFiles } from '../platform/argocd';
+import { renderComponent } from '../render/component';
+import { readStoreSpecs, renderStore } from '../platform/secret-store';
+import { listComponentNames, readComponentSpec } from './spec';
+
+export interface SyncOptions {
+  /** Render the platform files even before the workspace is initialised (what `nx g homelab:init` does). */
+  initialise?: boolean;
+}
+
+/** The infrastructure's rendered files: one entry per component, then the platform's. */
+export interface InfraRender {
+  components: { name: string; component: NormalizedComponent; files: RenderedFile[] }[];
+  /** Platform files and ClusterSecretStores; empty until `nx g homelab:init` ran. */
+  platform: RenderedFile[];
+}
+
+/**
+ * Renders every component spec and, in an initialised workspace, the platform files
+ * and the stores of platform/secrets/specs. Pure over the host's specs; throws one
+ * HomelabError naming every spec that does not render.
+ */
+export function renderInfrastructure(host: FileHost, workspace: WorkspaceConfig = readWorkspace(host), options: SyncOptions = {}): InfraRender {
+  const stores = readStoreSpecs(host);
+  const names = listComponentNames(host);
+  const context: InfraContext = { components: new Set(names), stores };
+  const components: InfraRender['components'] = [];
+  const failures: string[] = [];
+  for (const name of names) {
+    try {
+      const component = normalizeComponent(readComponentSpec(host, name), workspace, context);
+      components.push({ name, component, files: renderComponent(component) });
+    } catch (error) {
+      if (!(error instanceof HomelabError)) throw error;
+      failures.push(error.message);
+    }
+  }
+  if (failures.length > 0) {
+    throw new HomelabError(failures.length === 1 ? failures[0] : `${failures.length} component specs do not render: ${failures.join(' | ')}`);
+  }
+  if (!isInitialised(host) && !options.initialise) return { components, platform: [] };
+  const storeManifests = stores.map((s) => renderStore(s));
+  const platform = normalizePlatform(
+    workspace,
+    components.map((c) => c.component),
+    stores,
+    storeFiles(host, storeManifests.map((f) => f.path)),
+  );
+  return { components, platform: [...renderPlatform(platform), ...storeManifests] };
+}
+
+/**
+ * Brings the infrastructure and platform files in line with their specs (for `nx sync`
+ * and every generator that changes the infrastructure); returns what changed. With
+ * `check`, the host is left untouched. Platform files are never deleted: a store file
+ * without a spec is the user's.
+ */
+export function syncInfrastructure(host: FileHost, check = false, workspace: WorkspaceConfig = readWorkspace(host), options: SyncOptions = {}): string[] {
+  const rendered = renderInfrastructure(host, workspace, options);
+  const changes: string[] = [];
+  for (const { name, files } of rendered.components) {
+    const result = applyRendered(host, files, { layer: 'infrastructure', name }, check);
+    changes.push(...result.written, ...result.deleted.map((d) => `${d} (no longer rendered)`));
+  }
+  changes.push(...applyRendered(host, rendered.platform, null, check).written);
+  return changes;
+}

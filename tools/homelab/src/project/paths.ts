@@ -1,0 +1,71 @@
+/**
+ * Where a project lives. A project is an app (applications/) or an infrastructure component
+ * (infrastructure/): both have a spec, a Kustomize base and per-environment overlays, a
+ * Compose base and per-environment files, and an ArgoCD Application per environment, at the
+ * same places under their layer. Every path is relative to the workspace root.
+ */
+export type Layer = 'applications' | 'infrastructure';
+
+/** One project: its layer and its name (the Nx project name). */
+export interface ProjectId {
+  layer: Layer;
+  name: string;
+}
+
+export interface ProjectPaths {
+  spec: string;
+  runbook: string;
+  k8sBase: string;
+  composeBase: string;
+  /** The Kustomize base as an environment's overlay refers to it. */
+  baseFromOverlay: string;
+}
+
+export interface EnvironmentPaths {
+  overlay: string;
+  composeEnv: string;
+  argocdApp: string;
+}
+
+/** The folder of a layer's specs. */
+export const specsDir = (layer: Layer) => `${layer}/specs`;
+
+/** Paths of a project in every tree. @example projectPaths('applications', 'whoami').spec // applications/specs/whoami.yaml */
+export function projectPaths(layer: Layer, name: string): ProjectPaths {
+  return {
+    spec: `${specsDir(layer)}/${name}.yaml`,
+    runbook: `${layer}/runbooks/${name}.md`,
+    k8sBase: `${layer}/kubernetes/base/${name}`,
+    composeBase: `${layer}/compose/base/${name}`,
+    baseFromOverlay: `../../../base/${name}`,
+  };
+}
+
+/** Paths of a project in one environment. */
+export function environmentPaths(layer: Layer, name: string, env: string): EnvironmentPaths {
+  return {
+    overlay: `${layer}/kubernetes/overlays/${env}/${name}`,
+    composeEnv: `${layer}/compose/environments/${env}/${name}`,
+    argocdApp: `platform/argocd/applications/${env}/${name}.yaml`,
+  };
+}
+
+export const appPaths = (name: string) => projectPaths('applications', name);
+export const componentPaths = (name: string) => projectPaths('infrastructure', name);
+
+/** The Compose files of a project in one environment, merged in this order: base, generated, the user's override. */
+export function composeFiles(layer: Layer, name: string, env: string): string[] {
+  const { composeEnv } = environmentPaths(layer, name, env);
+  return [`${projectPaths(layer, name).composeBase}/compose.yaml`, `${composeEnv}/compose.generated.yaml`, `${composeEnv}/compose.override.yaml`];
+}
+
+/** The folder Compose resolves the project's relative paths against (the first file's folder). */
+export function composeProjectDir(layer: Layer, name: string): string {
+  return projectPaths(layer, name).composeBase;
+}
+
+/** What `build` writes for deploy, per environment. */
+export const distPaths = {
+  kubernetes: (env: string, name: string) => `dist/${env}/kubernetes/${name}.yaml`,
+  compose: (env: string, name: string) => `dist/${env}/compose/${name}/compose.yaml`,
+};
