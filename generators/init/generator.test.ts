@@ -79,7 +79,15 @@ describe('homelab:init generator', () => {
     expect(projects.infrastructure.sourceRepos).toEqual([REPO]);
     expect(projects.infrastructure.destinations).toEqual([]);
     expect(projects.applications.sourceRepos).toEqual([REPO]);
+    // prod's pattern `*` would match every namespace: those of Kubernetes, ArgoCD and the
+    // secret store's Secrets are denied.
     expect(projects.applications.destinations).toEqual([
+      { server: 'https://kubernetes.default.svc', namespace: '!argocd' },
+      { server: 'https://kubernetes.default.svc', namespace: '!default' },
+      { server: 'https://kubernetes.default.svc', namespace: '!homelab-secrets' },
+      { server: 'https://kubernetes.default.svc', namespace: '!kube-node-lease' },
+      { server: 'https://kubernetes.default.svc', namespace: '!kube-public' },
+      { server: 'https://kubernetes.default.svc', namespace: '!kube-system' },
       { server: 'https://kubernetes.default.svc', namespace: '*' },
       { server: 'https://kubernetes.default.svc', namespace: '*-dev' },
     ]);

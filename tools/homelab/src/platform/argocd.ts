@@ -1,4 +1,5 @@
 import { InputError } from '../errors';
+import { KUBERNETES_NAMESPACES } from '../project/namespaces';
 import type { FileHost } from '../host';
 import { tidy } from '../render/app';
 import { assertParsesBack, renderTemplate, type Owner, type RenderedFile } from '../render/engine';
@@ -96,10 +97,17 @@ export function normalizePlatform(
   const infraServers = sortUnique(components.flatMap((c) => c.environments.filter((e) => e.kubernetes).map((e) => e.server)));
 
   // Apps live in <app><namespaceSuffix>; Velero's Schedules of apps live in velero's namespace.
+  // The pattern of an environment without a suffix is `*`: every namespace of that cluster, so
+  // the namespaces of Kubernetes itself, of ArgoCD and of the infrastructure are denied
+  // (`!<namespace>`, which ArgoCD honours since 2.5) wherever the pattern would match them.
+  const velero = workspace.backup?.provider === 'velero';
+  const reserved = sortUnique([...KUBERNETES_NAMESPACES, argocdNamespace, ...infraNamespaces]).filter((ns) => !(velero && ns === 'velero'));
   const appDestinations = environmentTargets(workspace).flatMap((t) => {
     const suffix = t.env.namespaceSuffix ?? '';
-    const own = { server: t.server, namespace: `*${suffix}` };
-    return workspace.backup?.provider === 'velero' && suffix !== '' ? [own, { server: t.server, namespace: 'velero' }] : [own];
+    const pattern = `*${suffix}`;
+    const own = { server: t.server, namespace: pattern };
+    const denied = reserved.filter((ns) => ns.endsWith(suffix)).map((ns) => ({ server: t.server, namespace: `!${ns}` }));
+    return [own, ...denied, ...(velero && suffix !== '' ? [{ server: t.server, namespace: 'velero' }] : [])];
   });
   const uniqueDestinations = (list: { server: string; namespace: string }[]) =>
     [...new Map(list.map((d) => [`${d.server} ${d.namespace}`, d])).values()].sort((a, b) =>
@@ -143,7 +151,7 @@ export function normalizePlatform(
       }),
       project({
         name: workspace.gitops.project ?? 'applications',
-        description: 'Applications: this repository only, into each environment\'s app namespaces.',
+        description: 'Applications: this repository only, into each environment\'s app namespaces, never into those of Kubernetes, ArgoCD or the infrastructure.',
         sourceRepos: [repoURL],
         destinations: uniqueDestinations(appDestinations),
         clusterResourceWhitelist: [{ group: '', kind: 'Namespace' }],

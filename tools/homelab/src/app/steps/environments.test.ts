@@ -34,6 +34,24 @@ describe('chooseEnvironments', () => {
   });
 });
 
+describe('chooseEnvironments and Kubernetes\' own namespaces', () => {
+  const unsuffixed = workspace.environments.find((e) => (e.namespaceSuffix ?? '') === '')!;
+
+  it.each(['default', 'kube-system', 'kube-public', 'kube-node-lease'])('refuses an app that would live in %s, naming the environment and the fix', (name) => {
+    expect(() => chooseEnvironments(specOf(name), workspace, WHERE, single)).toThrow(
+      `${WHERE}: the app would live in Kubernetes' own namespace "${name}" in "${unsuffixed.name}"; rename the app, or give "${unsuffixed.name}" a namespaceSuffix in homelab.yaml`,
+    );
+  });
+
+  it('accepts the same name where a suffix keeps it apart', () => {
+    const suffixed = workspace.environments.filter((e) => (e.namespaceSuffix ?? '') !== '').map((e) => e.name);
+    expect(suffixed.length).toBeGreaterThan(0);
+
+    const spec = specOf('default', { environments: Object.fromEntries(suffixed.map((e) => [e, {}])) });
+    expect(chooseEnvironments(spec, workspace, WHERE, single).map((e) => e.name)).toEqual(suffixed);
+  });
+});
+
 describe('normalizeEnvironment', () => {
   const dev = workspace.environments.find((e) => e.name === 'dev')!;
 

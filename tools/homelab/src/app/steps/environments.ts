@@ -1,4 +1,5 @@
 import { InputError, show } from '../../errors';
+import { KUBERNETES_NAMESPACES } from '../../project/namespaces';
 import { environmentPaths } from '../../project/paths';
 import type { AppSpec, BackupProvider, WorkspaceConfig, WorkspaceEnvironment } from '../../spec/types';
 import type { NormalizedEnvironment } from '../normalized';
@@ -6,7 +7,8 @@ import { sortedEnv } from './env';
 
 /**
  * The environments the app runs in: those its spec lists, else every one of homelab.yaml.
- * Refuses an empty list, an environment homelab.yaml does not define, and more than one
+ * Refuses an empty list, an environment homelab.yaml does not define, an app whose namespace
+ * would be one of Kubernetes' own, and more than one
  * replica of an app with volumes (in the spec or in any environment).
  */
 export function chooseEnvironments(spec: AppSpec, workspace: WorkspaceConfig, where: string, single: { hasVolumes: boolean; replicas: number }): WorkspaceEnvironment[] {
@@ -20,6 +22,12 @@ export function chooseEnvironments(spec: AppSpec, workspace: WorkspaceConfig, wh
       throw new InputError(
         `${where}: environment ${show(e)} is not defined in homelab.yaml; use one of ${[...workspaceEnvs.keys()].map((k) => show(k)).join(', ')} or add it with nx g homelab:environment`,
       );
+    }
+  }
+  for (const e of chosen) {
+    const namespace = `${spec.name}${workspaceEnvs.get(e)!.namespaceSuffix ?? ''}`;
+    if (KUBERNETES_NAMESPACES.includes(namespace)) {
+      throw new InputError(`${where}: the app would live in Kubernetes' own namespace ${show(namespace)} in ${show(e)}; rename the app, or give ${show(e)} a namespaceSuffix in homelab.yaml`);
     }
   }
   if (single.hasVolumes && (single.replicas > 1 || Object.values(spec.environments ?? {}).some((o) => (o.replicas ?? 0) > 1))) {
