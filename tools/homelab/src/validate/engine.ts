@@ -14,6 +14,7 @@ import { appSpecValidator, infraSpecValidator, SchemaRegistry, storeSpecValidato
 import { type DocPath, finding, LIMITS, lineColAt, Locator, parseYaml, readText, type SourceFile } from './source';
 
 export type CheckClass = RuleClass;
+/** The offline checks, all on by default. `server` is not one: it asks a cluster, only with `--server-dry-run`. */
 export const ALL_CHECKS: readonly CheckClass[] = ['parse', 'schema', 'render', 'consistency', 'policy'];
 
 export interface EngineOptions {
