@@ -125,6 +125,21 @@ describe.skipIf(kubectl.skip || cluster.skip)('homelab validate --server-dry-run
     });
   });
 
+  it("points a finding in prod's output at prod's file, not at dev's file of the same object", () => {
+    const overlay = 'applications/kubernetes/overlays/prod/whoami';
+    // dev and prod each render a PrometheusRule whoami from their own generated/ folder; only prod's is broken.
+    const patch = '\npatches:\n  - target: { kind: PrometheusRule, name: whoami }\n    patch: |-\n      - op: add\n        path: /metadata/labels/broken\n        value: "not valid!"\n';
+    patched(`${overlay}/kustomization.yaml`, (text) => text + patch, () => {
+      const r = validate(['applications/specs/whoami.yaml']);
+
+      expect(r.status).toBe(1);
+      const lines = errorLines(r);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^${overlay}/generated/prometheusrule\\.yaml:\\d+:\\d+  server/rejected  PrometheusRule whoami of ${overlay} `));
+      expect(lines[0]).toContain('metadata.labels: Invalid value: "not valid!"');
+    });
+  });
+
   it('says which kind has no CRD on the cluster instead of failing on it, exit 1', () => {
     const overlay = 'applications/kubernetes/overlays/dev/notes';
     const crd = {
