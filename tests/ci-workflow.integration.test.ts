@@ -1,11 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import YAML from 'yaml';
 import { COMPONENT_NAMES } from '../tools/homelab/src/component/types';
 import { NOTES, populateReadmeHomelab } from './support/homelab';
-import { nxTestEnv } from './support/nx';
-import { requireTool, run, runOk, type RunResult } from './support/tools';
+import { requireTool, runOk, type RunResult } from './support/tools';
+import { runJobSteps, type Step, WORKFLOW } from './support/workflow';
 import { copyWorkspace, makeTempDir, REPO_ROOT, removeDir } from './support/workspace';
 
 /**
@@ -16,10 +15,10 @@ import { copyWorkspace, makeTempDir, REPO_ROOT, removeDir } from './support/work
  * depends on postgres. No secret value is set anywhere, no environment's cluster or
  * remote Docker host is reachable, and every step must pass.
  *
- * Each `run:` step runs as GitHub Actions runs it: `bash --noprofile --norc -eo pipefail`
- * on the step's script, with the workflow's, the job's and the step's `env` and the
- * variables Actions sets (CI, GITHUB_ACTIONS). What cannot run here is replaced by what
- * it provides, and only that:
+ * Each `run:` step runs as GitHub Actions runs it (tests/support/workflow.ts runJobSteps:
+ * `bash --noprofile --norc -eo pipefail` on the step's script, with the workflow's, the
+ * job's and the step's `env` and the variables Actions sets). What cannot run here is
+ * replaced by what it provides, and only that:
  * - `actions/checkout` (fetch-depth 0): a temporary git repository with history, the
  *   fresh workspace as the base commit and the populated homelab as the head commit;
  * - `actions/setup-node`: this machine's node (Node 20, as the step asks);
@@ -36,16 +35,6 @@ const kubectl = requireTool('kubectl');
 const compose = requireTool('docker compose');
 const root = requireTool('root (scripts/setup-engines.sh runs as root in the job)', ['sh', '-c', 'test "$(id -u)" -eq 0']);
 
-interface Step {
-  name?: string;
-  uses?: string;
-  run?: string;
-  with?: Record<string, unknown>;
-  env?: Record<string, string>;
-}
-
-const WORKFLOW = '.github/workflows/ci.yml';
-
 let dir: string;
 /** The commits nx-set-shas would export: the fresh repository (base) and the populated homelab (head). */
 const shas = { base: '', head: '' };
@@ -53,8 +42,9 @@ const outputs: { step: string; result: RunResult }[] = [];
 const git = (...args: string[]) => runOk('git', ['-c', 'user.email=test@homelab.invalid', '-c', 'user.name=homelab tests', ...args], { cwd: dir }).trim();
 
 /** What a `uses:` step provides here; an action the test does not know fails the test. */
-function provide(step: Step, env: Record<string, string>, shas: { base: string; head: string }): void {
-  const action = step.uses!.split('@')[0];
+function provide(step: Step, env: Record<string, string>, shas: { base: string; head: string }): boolean {
+  if (!step.uses) return false;
+  const action = step.uses.split('@')[0];
   if (action === 'actions/checkout') {
     // The repository below has its whole history, as fetch-depth 0 asks.
     expect(step.with?.['fetch-depth']).toBe(0);
@@ -67,6 +57,7 @@ function provide(step: Step, env: Record<string, string>, shas: { base: string; 
   } else {
     throw new Error(`${WORKFLOW}: the test does not know what ${step.uses} provides; teach tests/ci-workflow.integration.test.ts`);
   }
+  return true;
 }
 
 describe.skipIf(kubectl.skip || compose.skip || root.skip)(`the users' CI workflow (${WORKFLOW})`, () => {
@@ -87,31 +78,7 @@ describe.skipIf(kubectl.skip || compose.skip || root.skip)(`the users' CI workfl
     git('commit', '-q', '-m', 'the README homelab');
     shas.head = git('rev-parse', 'HEAD');
 
-    const workflow = YAML.parse(fs.readFileSync(path.join(dir, WORKFLOW), 'utf8'));
-    const job = workflow.jobs.affected;
-    expect(workflow.defaults.run.shell).toBe('bash');
-    const env: Record<string, string> = { ...workflow.env, ...job.env };
-    for (const [index, step] of (job.steps as Step[]).entries()) {
-      const label = step.name ?? step.uses ?? step.run!.split('\n')[0];
-      if (step.uses) {
-        provide(step, env, shas);
-        continue;
-      }
-      if (step.run!.trim() === 'npm ci') {
-        expect(fs.existsSync(path.join(dir, 'node_modules/.bin/nx')), 'the linked node_modules').toBe(true);
-        continue;
-      }
-      const script = path.join(dir, `.git/ci-step-${index}.sh`);
-      fs.writeFileSync(script, step.run!);
-      const result = run('bash', ['--noprofile', '--norc', '-eo', 'pipefail', script], {
-        cwd: dir,
-        // No secret value anywhere: the runner's environment plus what Actions and the workflow set.
-        env: nxTestEnv({ CI: 'true', GITHUB_ACTIONS: 'true', ...env, ...step.env }),
-        timeout: 900_000,
-      });
-      outputs.push({ step: label, result });
-      if (result.status !== 0) throw new Error(`step "${label}" exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
-    }
+    outputs.push(...runJobSteps(dir, 'affected', (step, env) => provide(step, env, shas)));
     // Generous: the job validates, builds and plans 10 projects in 3 environments on 2 busy cores.
   }, 1_800_000);
   afterAll(() => removeDir(dir));

@@ -149,19 +149,20 @@ export interface Fetched {
   sources: (CrdSource & { dir: string })[];
 }
 
-/** Fetches what is not in the cache yet; returns where everything is. */
-export function fetchAll(options: { env?: NodeJS.ProcessEnv; log?: (line: string) => void } = {}): Fetched {
+/**
+ * Fetches the CRDs of `sources` that are not in the cache yet; returns each source with its folder.
+ * Needs Go only for a source not cached yet.
+ */
+export function fetchSources(sources: CrdSource[], options: { env?: NodeJS.ProcessEnv; log?: (line: string) => void } = {}): (CrdSource & { dir: string })[] {
   const env = options.env ?? process.env;
   const log = options.log ?? (() => undefined);
   const cache = cacheDir(env);
   let go: string | undefined;
-  const download = (module: string, version: string) => goModDownload((go ??= goBinary(env)), module, version);
-
-  const sources = crdSources().map((source) => {
+  return sources.map((source) => {
     const dir = crdDir(source, cache);
     if (!isComplete(dir)) {
       log(`fetching ${source.module}@${source.version}`);
-      const moduleDir = download(source.module, source.version);
+      const moduleDir = goModDownload((go ??= goBinary(env)), source.module, source.version);
       writeFolder(dir, (tmp) => {
         for (const file of sourceFiles(moduleDir, source)) {
           const text = fs.readFileSync(file, 'utf8');
@@ -172,11 +173,18 @@ export function fetchAll(options: { env?: NodeJS.ProcessEnv; log?: (line: string
     }
     return { ...source, dir };
   });
+}
 
+/** Fetches what is not in the cache yet (every CRD source of the catalog, the Kubernetes OpenAPI); returns where everything is. */
+export function fetchAll(options: { env?: NodeJS.ProcessEnv; log?: (line: string) => void } = {}): Fetched {
+  const env = options.env ?? process.env;
+  const log = options.log ?? (() => undefined);
+  const cache = cacheDir(env);
+  const sources = fetchSources(crdSources(), options);
   const openapi = openapiDir(cache);
   if (!isComplete(openapi)) {
     log(`fetching ${KUBERNETES.module}@${KUBERNETES.version} (${KUBERNETES.path})`);
-    const moduleDir = download(KUBERNETES.module, KUBERNETES.version);
+    const moduleDir = goModDownload(goBinary(env), KUBERNETES.module, KUBERNETES.version);
     writeFolder(openapi, (tmp) => {
       for (const f of fs.readdirSync(path.join(moduleDir, KUBERNETES.path)).filter((n) => n.endsWith('.json'))) {
         fs.copyFileSync(path.join(moduleDir, KUBERNETES.path, f), path.join(tmp, f));

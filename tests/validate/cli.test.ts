@@ -87,6 +87,31 @@ describe('homelab validate (the standalone command, spawned)', () => {
   });
 });
 
+describe('homelab validate --server-dry-run: usage errors, before any cluster is asked', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = makeTempDir('validate-server-usage');
+    fs.mkdirSync(path.join(dir, 'ws'));
+    fs.writeFileSync(path.join(dir, 'ws/homelab.yaml'), 'environments: []\n');
+  });
+  afterAll(() => removeDir(dir));
+
+  it.each([
+    [['validate', '--server-dry-run'], /--server-dry-run sends the overlays of a homelab workspace: run it inside one .* or pass --workspace DIR/],
+    [['validate', '--server-dry-run', '--workspace', 'ws', '--skip', 'render'], /--server-dry-run sends the rendered overlays, so it needs the render check: drop render from --skip/],
+    [['validate', '--server-dry-run', '--workspace', 'ws', '--only', 'parse,schema'], /needs the render check/],
+    [['validate', '--server-dry-run=yes', '--workspace', 'ws'], /--server-dry-run takes no value; write `--server-dry-run` alone/],
+    [['validate', '--only', 'server', '--workspace', 'ws'], /--only server: not a check/],
+  ])('%j exits 2 with one line, and asks no cluster', (args, message) => {
+    // A kubectl that would fail loudly if it were run: the error comes first.
+    const r = run(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, HOMELAB_KUBECTL: path.join(dir, 'no-kubectl-here') } });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+  });
+});
+
 /** The verdicts kubeconform -strict gives on plain manifests (parse and schema only). */
 describe('kubeconform-style verdicts on plain manifests', () => {
   let dir: string;

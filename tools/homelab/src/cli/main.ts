@@ -4,15 +4,19 @@ import { addCrdSchemas } from '../validate/crd';
 import { ALL_CHECKS, type CheckClass } from '../validate/engine';
 import { formatJson, formatPretty, formatSarif } from '../validate/findings';
 import { findWorkspaceRoot, validatePaths } from '../validate/paths';
+import { ClusterDryRun } from '../validate/server';
 
 const VERSION = '0.1.0';
 
 const USAGE = `Usage:
   homelab validate [paths…] [--format pretty|json|sarif] [--skip CHECKS] [--only CHECKS] [--max-file-size MiB]
+                   [--workspace DIR] [--server-dry-run]
   homelab schemas add <crd.yaml>… [--workspace DIR]
 
 validate checks files and folders (default: .) — Kubernetes manifests, kustomize folders, Compose
 files, app specs — offline and strict. CHECKS is a comma list of ${ALL_CHECKS.join(', ')}.
+--server-dry-run also sends every rendered overlay of the workspace to the cluster KUBECONFIG
+points at (server-side apply, --dry-run=server: nothing is stored; never cached).
 Exit codes: 0 clean (warnings allowed), 1 errors found, 2 usage or internal error.
 Rules and options: docs/validate.md`;
 
@@ -22,8 +26,8 @@ interface Io {
   err: (text: string) => void;
 }
 
-/** Parses `--name value` / `--name=value` options and positional arguments. */
-function parseArgs(args: string[], known: string[]): { positional: string[]; options: Record<string, string> } {
+/** Parses `--name value` / `--name=value` options, `--flag` flags (value 'true') and positional arguments. */
+function parseArgs(args: string[], known: string[], flags: string[] = []): { positional: string[]; options: Record<string, string> } {
   const positional: string[] = [];
   const options: Record<string, string> = {};
   for (let i = 0; i < args.length; i++) {
@@ -38,6 +42,11 @@ function parseArgs(args: string[], known: string[]): { positional: string[]; opt
     }
     const eq = a.indexOf('=');
     const name = a.slice(2, eq === -1 ? undefined : eq);
+    if (flags.includes(name)) {
+      if (eq !== -1) throw new InputError(`--${name} takes no value; write \`--${name}\` alone`);
+      options[name] = 'true';
+      continue;
+    }
     if (!known.includes(name)) throw new InputError(`unknown option --${name}; see \`homelab --help\``);
     const value = eq === -1 ? args[++i] : a.slice(eq + 1);
     if (value === undefined) throw new InputError(`--${name} needs a value; see \`homelab --help\``);
@@ -56,7 +65,7 @@ function checksOf(list: string | undefined, flag: string): CheckClass[] {
 }
 
 function validateCommand(args: string[], io: Io): number {
-  const { positional, options } = parseArgs(args, ['format', 'skip', 'only', 'max-file-size', 'workspace']);
+  const { positional, options } = parseArgs(args, ['format', 'skip', 'only', 'max-file-size', 'workspace'], ['server-dry-run']);
   const format = options.format ?? 'pretty';
   if (!['pretty', 'json', 'sarif'].includes(format)) throw new InputError(`--format ${format}: use pretty, json or sarif`);
   const only = checksOf(options.only, '--only');
@@ -69,7 +78,14 @@ function validateCommand(args: string[], io: Io): number {
     maxFileBytes = mib * 1024 * 1024;
   }
   const workspaceRoot = options.workspace ? path.resolve(io.cwd, options.workspace) : undefined;
-  const result = validatePaths(positional, { cwd: io.cwd, checks, maxFileBytes, workspaceRoot });
+  let server: ClusterDryRun | { unreachable: string } | undefined;
+  if (options['server-dry-run']) {
+    const root = workspaceRoot ?? findWorkspaceRoot(io.cwd);
+    if (!root) throw new InputError('--server-dry-run sends the overlays of a homelab workspace: run it inside one (no homelab.yaml here or above) or pass --workspace DIR');
+    if (!checks.has('render')) throw new InputError('--server-dry-run sends the rendered overlays, so it needs the render check: drop render from --skip (or add it to --only)');
+    server = ClusterDryRun.connect(root);
+  }
+  const result = validatePaths(positional, { cwd: io.cwd, checks, maxFileBytes, workspaceRoot, server });
   const text =
     format === 'json' ? formatJson(result.findings, result) : format === 'sarif' ? formatSarif(result.findings, VERSION) : formatPretty(result.findings, result);
   io.out(text);

@@ -26,6 +26,11 @@ export interface CatalogEntry {
    */
   crdSources: CrdSource[];
   /**
+   * The CRDs a cluster running this component has, when that is fewer than crdSources (the backup
+   * component installs only its provider's); crdSources otherwise.
+   */
+  installedCrdSources?(settings: ComponentSettings): CrdSource[];
+  /**
    * Policy rules a Compose service of this component breaks by design, each with its reason.
    * Validation (both front doors) reports such a finding as a warning that quotes the reason,
    * never as an error and never silently: docs/validate.md.
@@ -290,6 +295,7 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
     settings: (_o, ws) => ({ provider: ws.backup?.provider ?? 'volsync', retentionDays: 7 }),
     // Every provider's CRDs: the provider is a workspace setting, the schemas cover them all.
     crdSources: Object.values(BACKUP_CRDS),
+    installedCrdSources: (s) => [BACKUP_CRDS[s.provider ?? 'volsync']],
     policyExceptions: [
       { service: 'backup', rule: 'policy/docker-socket', reason: 'it stops the containers labelled docker-volume-backup.stop-during-backup while their volumes are copied' },
       { service: 'backup', rule: 'policy/host-path', reason: "it reads every named volume of the Docker host from Docker's own folder, read-only" },

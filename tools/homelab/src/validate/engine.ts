@@ -14,6 +14,7 @@ import { appSpecValidator, infraSpecValidator, SchemaRegistry, storeSpecValidato
 import { type DocPath, finding, LIMITS, lineColAt, Locator, parseYaml, readText, type SourceFile } from './source';
 
 export type CheckClass = RuleClass;
+/** The offline checks, all on by default. `server` is not one: it asks a cluster, only with `--server-dry-run`. */
 export const ALL_CHECKS: readonly CheckClass[] = ['parse', 'schema', 'render', 'consistency', 'policy'];
 
 export interface EngineOptions {
@@ -142,11 +143,17 @@ export class Engine {
     const fullPath = [...issue.target.base, ...issue.path];
     if (src.rendered) {
       const { kind, metadata } = issue.target.obj;
+      // Between equal matches, a file of the overlay that rendered the object (prod's own generated
+      // files for prod's output) beats one of another overlay that renders an object of the same name.
+      const overlayDir = path.dirname(src.rendered.fallback.abs) + path.sep;
+      const own = (c: K8sObject) => (c.source as Source).abs?.startsWith(overlayDir) ?? false;
       let best: { t: K8sObject; line: number; col: number; depth: number } | null = null;
       for (const c of src.rendered.candidates) {
         if (c.obj.kind !== kind || c.obj.metadata?.name !== metadata?.name) continue;
         const at = this.locator.locate(c.source.text, c.doc, [...c.base, ...issue.path], issue.key);
-        if (!best || at.depth > best.depth || (at.depth === best.depth && best.t.patch && !c.patch)) best = { t: c, ...at };
+        const better =
+          !best || at.depth > best.depth || (at.depth === best.depth && ((best.t.patch && !c.patch) || (best.t.patch === c.patch && own(c) && !own(best.t))));
+        if (better) best = { t: c, ...at };
       }
       if (best) {
         const s = best.t.source as Source;

@@ -30,17 +30,24 @@ export function sortFindings(findings: Finding[]): Finding[] {
   return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? 1) - (b.line ?? 1) || (a.col ?? 1) - (b.col ?? 1) || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0)));
 }
 
-export function formatPretty(findings: Finding[], summary: { files: number; documents: number }): string {
+/** What `--server-dry-run` sent: overlays (and platform kustomizations) and the objects they render. */
+export interface ServerSummary {
+  overlays: number;
+  objects: number;
+}
+
+export function formatPretty(findings: Finding[], summary: { files: number; documents: number; server?: ServerSummary }): string {
   const lines = findings.map(formatFinding);
   const errors = findings.filter((f) => f.severity === 'error').length;
   const warnings = findings.length - errors;
+  const server = summary.server ? `, ${summary.server.objects} object(s) of ${summary.server.overlays} overlay(s) dry-run on the cluster` : '';
   lines.push(
-    `${summary.files} file(s), ${summary.documents} document(s): ${errors === 0 && warnings === 0 ? 'valid' : `${errors} error(s), ${warnings} warning(s)`}`,
+    `${summary.files} file(s), ${summary.documents} document(s)${server}: ${errors === 0 && warnings === 0 ? 'valid' : `${errors} error(s), ${warnings} warning(s)`}`,
   );
   return `${lines.join('\n')}\n`;
 }
 
-export function formatJson(findings: Finding[], summary: { files: number; documents: number }): string {
+export function formatJson(findings: Finding[], summary: { files: number; documents: number; server?: ServerSummary }): string {
   return `${JSON.stringify({ ...summary, findings: findings.map((f) => ({ ...f, line: f.line ?? 1, col: f.col ?? 1 })) }, null, 2)}\n`;
 }
 

@@ -51,7 +51,7 @@ function composeArgs(files: string[], scratch: string, dotEnv: ComposeEnv): { ar
 export type RenderResult = { ok: true; output: string } | { ok: false; error: string };
 
 /** The tool's last lines, without the clock of Compose's log lines (`time="…" level=warning`) or kubectl's (`E1129 11:25:40.196873   29522 run.go:72] `), so a finding reads the same on every run. */
-function lastLines(text: string): string {
+export function lastLines(text: string): string {
   return text
     .trim()
     .split('\n')

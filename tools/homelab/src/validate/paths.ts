@@ -4,11 +4,12 @@ import jsyaml from 'js-yaml';
 import { InputError } from '../errors';
 import { checkSet } from './consistency';
 import { classify, isHomelabContent } from './classify';
-import { type CheckClass, Engine, type Source, walkFiles } from './engine';
-import { type Finding, sortFindings } from './findings';
+import { ALL_CHECKS, type CheckClass, Engine, type Source, walkFiles } from './engine';
+import { type Finding, type ServerSummary, sortFindings } from './findings';
 import { isObj, type K8sObject, type Obj } from './objects';
 import { checkProject, ownerOf, PLATFORM_PROJECT, type ProjectLayer, renderKustomizations } from './project';
 import { composeConfig, hasCompose } from './kustomize-compose';
+import { ClusterDryRun } from './server';
 import { finding } from './source';
 
 export interface ValidatePathsOptions {
@@ -18,12 +19,19 @@ export interface ValidatePathsOptions {
   workspaceRoot?: string | null;
   checks?: ReadonlySet<CheckClass>;
   maxFileBytes?: number;
+  /**
+   * `--server-dry-run`: the cluster (ClusterDryRun.connect) every project's rendered overlays are
+   * also sent to, or why it cannot be reached (one `server/unreachable` finding on homelab.yaml).
+   */
+  server?: ClusterDryRun | { unreachable: string };
 }
 
 export interface ValidateResult {
   findings: Finding[];
   files: number;
   documents: number;
+  /** With a reachable cluster (`--server-dry-run`): what was sent to it. */
+  server?: ServerSummary;
 }
 
 /** The nearest folder at or above `dir` that holds homelab.yaml, or null. */
@@ -81,6 +89,8 @@ export function validatePaths(inputs: string[], options: ValidatePathsOptions): 
     return rel.startsWith('..') ? abs.split(path.sep).join('/') : rel;
   };
 
+  const server = options.server instanceof ClusterDryRun ? options.server : undefined;
+  const checks: ReadonlySet<CheckClass> | undefined = options.server ? new Set([...(options.checks ?? ALL_CHECKS), 'server']) : options.checks;
   const projects = new Map<string, { layer: ProjectLayer; name: string }>();
   const loose: string[] = [];
   for (const abs of unique) {
@@ -90,18 +100,23 @@ export function validatePaths(inputs: string[], options: ValidatePathsOptions): 
     else loose.push(abs);
   }
   const results: ValidateResult[] = [...projects.values()].map(({ layer, name }) => {
-    const result = checkProject(workspaceRoot!, layer, name, { checks: options.checks, maxFileBytes: options.maxFileBytes });
+    const result = checkProject(workspaceRoot!, layer, name, { checks, maxFileBytes: options.maxFileBytes, server });
     // Project findings are workspace-relative; the command's are relative to where it runs.
     return { ...result, findings: result.findings.map((f) => ({ ...f, file: label(path.join(workspaceRoot!, f.file)) })) };
   });
   if (loose.length) results.push(validateFiles(loose, { ...options, workspaceRoot }, label, wsRel));
+  if (options.server && !server && workspaceRoot) {
+    const unreachable = (options.server as { unreachable: string }).unreachable;
+    results.push({ files: 0, documents: 0, findings: [finding(label(path.join(workspaceRoot, 'homelab.yaml')), 'server/unreachable', unreachable)] });
+  }
   const seen = new Set<string>();
   const findings = results.flatMap((r) => r.findings).filter((f) => {
     // A finding two projects share (a broken custom schema both use) is printed once.
     const key = `${f.file}\0${f.line}\0${f.col}\0${f.rule}\0${f.message}`;
     return !seen.has(key) && seen.add(key) !== undefined;
   });
-  return { findings: sortFindings(findings), files: results.reduce((n, r) => n + r.files, 0), documents: results.reduce((n, r) => n + r.documents, 0) };
+  const counts = { files: results.reduce((n, r) => n + r.files, 0), documents: results.reduce((n, r) => n + r.documents, 0) };
+  return { findings: sortFindings(findings), ...counts, ...(server ? { server: server.sent } : {}) };
 }
 
 /** Files no project owns, each checked by its kind; folders of plain manifests as sets, kustomizations built, Compose merged. */

@@ -15,6 +15,7 @@ import { type Finding, formatFinding, sortFindings } from './findings';
 import { isObj, type K8sObject, list, type Obj, podOf } from './objects';
 import { composeConfig, findKustomizer, hasCompose, kustomize, type RenderJob } from './kustomize-compose';
 import { classOfRule } from './rules';
+import type { ClusterDryRun } from './server';
 import { finding } from './source';
 import { outsideProbe } from '../spec/health';
 
@@ -32,6 +33,8 @@ export interface ProjectCheckOptions {
   /** Which classes of checks run (parse always does); all by default. */
   checks?: ReadonlySet<CheckClass>;
   maxFileBytes?: number;
+  /** `--server-dry-run`: every rendered overlay is also sent to this cluster (needs `server` in checks). */
+  server?: ClusterDryRun;
 }
 
 export interface ProjectResult {
@@ -59,15 +62,15 @@ export function checkProject(workspaceRoot: string, layer: ProjectLayer, name: s
   const engine = new Engine({ workspaceRoot, checks: options.checks, maxFileBytes: options.maxFileBytes });
   let findings: Finding[];
   if (layer === 'platform') {
-    checkPlatform(engine, workspaceRoot);
+    checkPlatform(engine, workspaceRoot, options.server);
     findings = engine.findings;
   } else if (layer === 'infrastructure') {
-    findings = checkComponent(engine, workspaceRoot, name);
+    findings = checkComponent(engine, workspaceRoot, name, options.server);
   } else {
     const specFile = `applications/specs/${name}.yaml`;
     engine.checkSpecFile(path.join(workspaceRoot, specFile), specFile, 'app-spec');
     const specOk = checkSync(engine, diskHost(workspaceRoot), name, specFile);
-    checkProjectFiles(engine, workspaceRoot, layer, name);
+    checkProjectFiles(engine, workspaceRoot, layer, name, options.server);
     findings = specOk ? engine.findings : engine.findings.filter((f) => !f.rule.startsWith('sync/'));
   }
   const kept = findings.filter((f) => classOfRule(f.rule) === 'parse' || engine.has(classOfRule(f.rule)));
@@ -79,7 +82,7 @@ export function checkProject(workspaceRoot: string, layer: ProjectLayer, name: s
  * checks (validateComponent: catalog, pins, drift, platform), then every file of the
  * component like an app's, with the catalog's policy exceptions.
  */
-function checkComponent(engine: Engine, root: string, name: string): Finding[] {
+function checkComponent(engine: Engine, root: string, name: string, server?: ClusterDryRun): Finding[] {
   const specFile = `infrastructure/specs/${name}.yaml`;
   engine.checkSpecFile(path.join(root, specFile), specFile, 'infra-spec');
   const specReported = engine.findings.some((f) => f.file === specFile);
@@ -87,7 +90,7 @@ function checkComponent(engine: Engine, root: string, name: string): Finding[] {
     // A schema problem of the spec is already a finding with its line.
     if (!(specReported && f.rule === 'spec/invalid')) engine.report({ ...f, line: f.line ?? 1, col: f.col ?? 1 });
   }
-  checkProjectFiles(engine, root, 'infrastructure', name);
+  checkProjectFiles(engine, root, 'infrastructure', name, server);
   return engine.findings;
 }
 
@@ -118,7 +121,7 @@ export function platformFiles(root: string): string[] {
  * against their schemas, manifests parsed and schema-checked, custom schemas compiled), its
  * kustomizations (bootstrap, stores) built and checked, its ArgoCD Applications' paths.
  */
-function checkPlatform(engine: Engine, root: string): void {
+function checkPlatform(engine: Engine, root: string, server?: ClusterDryRun): void {
   const canRender = engine.has('render') && findKustomizer() !== null;
   const objects: K8sObject[] = [];
   const kustomizations: string[] = [];
@@ -129,11 +132,11 @@ function checkPlatform(engine: Engine, root: string): void {
     if (/^kustomization\.ya?ml$/.test(path.basename(abs)) && checked.objects.some((t) => t.obj.kind === 'Kustomization')) kustomizations.push(path.dirname(abs));
   }
   checkArgo(engine, root, objects);
-  if (engine.has('render')) renderKustomizations(engine, kustomizations, objects, root, (abs) => path.relative(root, abs).split(path.sep).join('/'), true);
+  if (engine.has('render')) renderKustomizations(engine, kustomizations, objects, root, (abs) => path.relative(root, abs).split(path.sep).join('/'), true, server);
 }
 
-/** Builds the top-most kustomizations (those no other one of the set includes) and checks their output. */
-export function renderKustomizations(engine: Engine, dirs: string[], candidates: K8sObject[], cwd: string, label: (abs: string) => string, inWorkspace: boolean): void {
+/** Builds the top-most kustomizations (those no other one of the set includes) and checks their output (and, given a cluster, sends it there). */
+export function renderKustomizations(engine: Engine, dirs: string[], candidates: K8sObject[], cwd: string, label: (abs: string) => string, inWorkspace: boolean, server?: ClusterDryRun): void {
   if (dirs.length === 0) return;
   const included = new Set<string>();
   for (const dir of dirs) {
@@ -157,7 +160,8 @@ export function renderKustomizations(engine: Engine, dirs: string[], candidates:
       engine.report(finding(fallback.file, 'render/kustomize', `kustomize build of ${label(dir)} failed: ${result.error}; fix the kustomization`));
       continue;
     }
-    engine.checkRenderedKubernetes(result.output, fallback, candidates, { stores: engine.stores(), secretProducers: inWorkspace, networkPolicy: inWorkspace });
+    const rendered = engine.checkRenderedKubernetes(result.output, fallback, candidates, { stores: engine.stores(), secretProducers: inWorkspace, networkPolicy: inWorkspace });
+    if (server) for (const issue of server.check(rendered, label(dir))) engine.resolve(issue);
   }
 }
 
@@ -201,7 +205,7 @@ interface ProjectFiles {
 }
 
 /** Parse, schema (and, where nothing renders, policy) of every file of the project; then render and cross-checks. */
-function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: string): void {
+function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: string, server?: ClusterDryRun): void {
   const canRender = engine.has('render') && findKustomizer() !== null;
   const rel = (abs: string) => path.relative(root, abs).split(path.sep).join('/');
   const files: ProjectFiles = { k8s: new Map(), sources: new Map() };
@@ -240,6 +244,7 @@ function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: str
           engine.report(finding(fallback.file, 'render/kustomize', `kustomize build of ${overlay} failed: ${result.error}; fix the kustomization`));
         } else {
           rendered = engine.checkRenderedKubernetes(result.output, fallback, allObjects, { stores: engine.stores(), secretProducers: true, networkPolicy: true });
+          if (server) for (const issue of server.check(rendered, overlay, destinationOf(allObjects, overlay))) engine.resolve(issue);
         }
       }
     }
@@ -272,6 +277,13 @@ export function projectRenderJobs(root: string, layer: ProjectLayer, name: strin
     ...(kubernetes && findKustomizer() ? [{ kind: 'kustomize' as const, dir: overlay, cwd: root }] : []),
     ...(compose && hasCompose() ? [{ kind: 'compose' as const, files: composeFiles, cwd: root }] : []),
   ]);
+}
+
+/** The namespace the ArgoCD Application that deploys `overlay` (a workspace-relative folder) deploys into. */
+function destinationOf(objects: K8sObject[], overlay: string): string | undefined {
+  const app = objects.find(({ obj }) => obj.kind === 'Application' && [obj.spec?.source, ...list(obj.spec?.sources)].some((s) => isObj(s) && s.path === overlay));
+  const namespace = app?.obj.spec?.destination?.namespace;
+  return typeof namespace === 'string' ? namespace : undefined;
 }
 
 /** ArgoCD Applications: their path exists, and their AppProject does once any AppProject is defined. */

@@ -1,9 +1,10 @@
 /**
  * Every rule `homelab validate` reports, with its class and what fixes it. docs/validate.md
  * lists the same table; a test keeps them in step. Policy rules can be turned off per app with
- * a reason (`policy.disable` in the app spec); the other classes cannot.
+ * a reason (`policy.disable` in the app spec); the other classes cannot. `server` rules come
+ * only from `homelab validate --server-dry-run` (validate/server.ts), never from the Nx target.
  */
-export type RuleClass = 'parse' | 'schema' | 'render' | 'consistency' | 'policy';
+export type RuleClass = 'parse' | 'schema' | 'render' | 'consistency' | 'policy' | 'server';
 
 export interface Rule {
   id: string;
@@ -71,6 +72,10 @@ export const RULES: readonly Rule[] = [
   r('policy/secret-in-git', 'policy', 'a Secret object with data or stringData committed to git'),
   r('policy/plaintext-credential', 'policy', 'an env value that looks like a credential (known token prefix, or a long high-entropy value)'),
   r('policy/private-key', 'policy', 'a PEM private key block in a file'),
+  r('server/unreachable', 'server', 'the cluster KUBECONFIG points at cannot be reached (`--server-dry-run`)'),
+  r('server/no-crd', 'server', 'the cluster has no CRD for a kind an overlay renders (`--server-dry-run`)'),
+  r('server/rejected', 'server', 'the API server refuses an object of an overlay in a server-side apply dry run (`--server-dry-run`)'),
+  r('server/warning', 'server', 'the API server accepts an object of an overlay with a warning (`--server-dry-run`)', 'warning'),
 ];
 
 export const RULE_BY_ID: ReadonlyMap<string, Rule> = new Map(RULES.map((rule) => [rule.id, rule]));

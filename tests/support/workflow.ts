@@ -1,0 +1,74 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import YAML from 'yaml';
+import { nxTestEnv } from './nx';
+import { run, type RunResult } from './tools';
+import { REPO_ROOT } from './workspace';
+
+/** The CI workflow homelab ships to its users. */
+export const WORKFLOW = '.github/workflows/ci.yml';
+
+/** One step of a job, as the workflow file writes it. */
+export interface Step {
+  name?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+  if?: string;
+}
+
+export interface Job {
+  if?: string;
+  'runs-on'?: string;
+  env?: Record<string, string>;
+  steps: Step[];
+}
+
+/** The workflow as committed, parsed. */
+export function readWorkflow(dir = REPO_ROOT): { env?: Record<string, string>; defaults: { run: { shell: string } }; jobs: Record<string, Job> } {
+  return YAML.parse(fs.readFileSync(path.join(dir, WORKFLOW), 'utf8'));
+}
+
+/** What a test does with a step it takes over: the `uses:` steps (and any `run:` step it replaces by what that step provides). */
+export type Provide = (step: Step, env: Record<string, string>) => boolean;
+
+/** How a step is named in results and errors: its name, its action, or its script's first line. */
+export const stepLabel = (step: Step) => step.name ?? step.uses ?? step.run!.split('\n')[0];
+
+/**
+ * Runs the `run:` steps of a job in `dir`, in order, as GitHub Actions runs them:
+ * `bash --noprofile --norc -eo pipefail` on the step's script, with the workflow's, the job's
+ * and the step's `env` and the variables Actions sets (CI, GITHUB_ACTIONS). `provide` takes over
+ * each step it returns true for, and may set variables for the later steps (as an action exports
+ * them); a `uses:` step it does not take fails the test, and so does the install step unless it
+ * is exactly `npm ci` (the repository's installed node_modules are linked into `dir`: no registry
+ * here, and the lock file is the same). Stops at the first step that fails, with its output.
+ */
+export function runJobSteps(dir: string, jobName: string, provide: Provide): { step: string; result: RunResult }[] {
+  const workflow = readWorkflow(dir);
+  if (workflow.defaults.run.shell !== 'bash') throw new Error(`${WORKFLOW}: defaults.run.shell is ${workflow.defaults.run.shell}, not bash`);
+  const job = workflow.jobs[jobName];
+  const env: Record<string, string> = { ...workflow.env, ...job.env };
+  const outputs: { step: string; result: RunResult }[] = [];
+  for (const [index, step] of job.steps.entries()) {
+    const label = stepLabel(step);
+    if (provide(step, env)) continue;
+    if (step.uses) throw new Error(`${WORKFLOW}: the test does not know what ${step.uses} provides; teach it`);
+    if (step.run!.trim() === 'npm ci') {
+      if (!fs.existsSync(path.join(dir, 'node_modules/.bin/nx'))) throw new Error('the `npm ci` step needs the linked node_modules');
+      continue;
+    }
+    const script = path.join(dir, `.git/ci-${jobName}-step-${index}.sh`);
+    fs.writeFileSync(script, step.run!);
+    const result = run('bash', ['--noprofile', '--norc', '-eo', 'pipefail', script], {
+      cwd: dir,
+      // No secret value anywhere: the runner's environment plus what Actions and the workflow set.
+      env: nxTestEnv({ CI: 'true', GITHUB_ACTIONS: 'true', ...env, ...step.env }),
+      timeout: 900_000,
+    });
+    outputs.push({ step: label, result });
+    if (result.status !== 0) throw new Error(`step "${label}" exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
+  }
+  return outputs;
+}
