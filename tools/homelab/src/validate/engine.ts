@@ -1,3 +1,4 @@
+import { parseYamlDocument } from '../spec/io';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import jsyaml from 'js-yaml';
@@ -288,8 +289,12 @@ export class Engine {
     if (!this.has('schema')) return src;
     const { validator, what } = SPEC_SCHEMAS[kind];
     const validate = validator();
-    if (!validate(docs[0])) {
-      for (const issue of schemaIssues(validate.errors ?? [], { ...target, obj: docs[0] as Obj, doc: src.docs.indexOf(docs[0]) }, what)) this.resolve(issue);
+    // homelab reads its specs with the yaml package (YAML 1.2 core, spec/io.ts), which differs from
+    // js-yaml on a few plain scalars (js-yaml reads `0b101` as the number 5): judge the document
+    // homelab reads, so validate never refuses a spec that renders, nor passes one that does not.
+    const doc = asHomelabReadsIt(src.text, label) ?? docs[0];
+    if (!validate(doc)) {
+      for (const issue of schemaIssues(validate.errors ?? [], { ...target, obj: doc as Obj, doc: src.docs.indexOf(docs[0]) }, what)) this.resolve(issue);
     }
     return src;
   }
@@ -393,6 +398,15 @@ export class Engine {
 }
 
 type SpecKind = 'app-spec' | 'workspace' | 'infra-spec' | 'store-spec';
+
+/** A spec's one document as spec/io.ts reads it, or undefined where that parse fails (js-yaml's findings stand). */
+function asHomelabReadsIt(text: string, label: string): unknown {
+  try {
+    return parseYamlDocument(text, label);
+  } catch {
+    return undefined;
+  }
+}
 
 /** The schema of each kind of spec, and how a finding names the document. */
 const SPEC_SCHEMAS: Record<SpecKind, { validator: () => Validator; what: string }> = {
