@@ -1,0 +1,52 @@
+import { InputError, show } from '../../errors';
+import type { BackupProvider, WorkspaceConfig } from '../../spec/types';
+import type { CatalogEntry } from '../catalog';
+import type { NormalizedComponent } from '../normalize';
+import type { ComponentSpec } from '../types';
+
+export interface BackupSettings {
+  provider: BackupProvider;
+  s3: { endpoint: string; bucket: string } | null;
+  retentionDays: number;
+  backup: NormalizedComponent['backup'];
+}
+
+/**
+ * The backup operator and its storage: the backup component's provider must be homelab.yaml's
+ * (the apps' backup stanzas follow homelab.yaml), and Velero needs an S3 location.
+ */
+export function normalizeBackup(spec: ComponentSpec, entry: CatalogEntry, workspace: WorkspaceConfig, where: string): BackupSettings {
+  const settings = spec.settings ?? {};
+  const provider = settings.provider ?? 'volsync';
+  const wanted = workspace.backup?.provider ?? 'volsync';
+  if (spec.name === 'backup' && provider !== wanted) {
+    throw new InputError(`${where}: settings.provider ${show(provider)} differs from homelab.yaml backup.provider ${show(wanted)}; re-run nx g homelab:infra backup --force to switch operators`);
+  }
+  const s3 = workspace.backup?.s3 ?? null;
+  if (spec.name === 'backup' && provider === 'velero' && !s3) {
+    throw new InputError(`homelab.yaml: backup.provider "velero" needs backup.s3 (endpoint and bucket) for Velero's storage location; add them`);
+  }
+  const retentionDays = settings.retentionDays ?? entry.settings({}, workspace).retentionDays ?? 7;
+  return {
+    provider,
+    s3,
+    retentionDays,
+    backup: {
+      isVelero: spec.name === 'backup' && provider === 'velero',
+      veleroSecret: 'velero-credentials',
+      // External Secrets template: resolved in the cluster from the store, never here.
+      veleroCredentialsTemplate: '[default]\naws_access_key_id={{ .AWS_ACCESS_KEY_ID }}\naws_secret_access_key={{ .AWS_SECRET_ACCESS_KEY }}\n',
+      repositoryKey: workspace.backup?.repositoryKey ?? 'homelab/restic',
+      schedule: workspace.backup?.schedule ?? '0 3 * * *',
+      retentionDays,
+      retentionDaysText: String(retentionDays),
+      // offen/docker-volume-backup takes the endpoint's host and scheme apart.
+      compose: {
+        hasS3: s3 !== null,
+        endpoint: (s3?.endpoint ?? '').replace(/^[a-z]+:\/\//, '').replace(/\/+$/, ''),
+        proto: /^http:\/\//.test(s3?.endpoint ?? '') ? 'http' : 'https',
+        bucket: s3?.bucket ?? '',
+      },
+    },
+  };
+}

@@ -1,0 +1,19 @@
+import type { BackupProvider } from '../../spec/types';
+import type { ComponentName } from '../types';
+
+/** Plain resources of a component's Kustomize base, besides its values files. */
+export function baseResources(name: ComponentName, provider: BackupProvider): string[] {
+  const resources = ['namespace.yaml'];
+  if (name === 'cert-manager') resources.push('clusterissuer.yaml');
+  if (name === 'monitoring' || (name === 'backup' && provider === 'velero')) resources.push('externalsecret.yaml');
+  if (name === 'postgres') resources.push('cluster.yaml');
+  return resources;
+}
+
+/** The secret keys a component reads from the store (entry: the component's name). */
+export function secretKeys(name: ComponentName, hasS3: boolean): string[] {
+  if (name === 'monitoring') return ['GF_SECURITY_ADMIN_USER', 'GF_SECURITY_ADMIN_PASSWORD'];
+  if (name === 'postgres') return ['POSTGRES_PASSWORD'];
+  if (name === 'backup' && hasS3) return ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
+  return [];
+}
