@@ -64,6 +64,14 @@ export class DeployWorkspace {
     this.clearDist();
   }
 
+  /** homelab.yaml with one environment, dev (namespace suffix -dev), deployed straight to the cluster of kube context `context`, without ArgoCD. */
+  directKubernetes(context = 'homelab-test'): void {
+    const file = path.join(this.root, 'homelab.yaml');
+    const config = YAML.parse(fs.readFileSync(file, 'utf8'));
+    config.environments = [{ name: 'dev', namespaceSuffix: '-dev', kubernetes: { argocd: false, context } }];
+    fs.writeFileSync(file, YAML.stringify(config));
+  }
+
   /** Writes the user's compose.override.yaml of an app in an environment. */
   override(app: string, env: string, service: Record<string, unknown>, layer = 'applications'): void {
     const file = path.join(this.root, `${layer}/compose/environments/${env}/${app}/compose.override.yaml`);
