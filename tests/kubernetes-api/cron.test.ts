@@ -38,10 +38,7 @@ describe.skipIf(cluster.skip)('a CronJob in the direct Kubernetes deploy, on the
   const get = (ref: string) => cluster.kubectl(['get', ref, '-n', NS, '-o', 'json']);
 
   beforeAll(() => {
-    ws = DeployWorkspace.create('api-cron');
-    ws.directKubernetes();
-    // The app's folders (deploy resolves the project and its environments from them); what deploy applies is the rendered file.
-    ws.addApp({ name: APP, image: 'homelab-test/busybox:1', port: 8080 });
+    ws = DeployWorkspace.forRenderedApp('api-cron', APP);
     render();
   }, 300_000);
   afterAll(() => {

@@ -79,10 +79,7 @@ describe.skipIf(cluster.skip)('direct deploy in sync waves, with Jobs, on the re
   const image = (ref: string) => cluster.kubectlOk(['get', ref, '-n', NS, '-o', 'jsonpath={.spec.template.spec.containers[0].image}']);
 
   beforeAll(() => {
-    ws = DeployWorkspace.create('api-waves');
-    ws.directKubernetes();
-    // The app's folders (deploy resolves the project and its environments from them); what deploy applies is the rendered file.
-    ws.addApp({ name: APP, image: 'homelab-test/busybox:1', port: 8080 });
+    ws = DeployWorkspace.forRenderedApp('api-waves', APP);
     render();
   }, 300_000);
   afterAll(() => {
