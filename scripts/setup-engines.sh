@@ -9,6 +9,8 @@
 #     once per machine into a cache outside the repository (scripts/control-plane/build.sh)
 #   - traefik/whoami:v1.10.4 for the README demo's test: a stand-in built from
 #     scripts/test-images/whoami with Go, FROM scratch, without a registry
+#   - homelab-test/docker-cli:1, the stand-in of the Compose cron scheduler's image (busybox
+#     crond and this machine's docker CLI), without a registry
 #
 # Idempotent: when everything is present and dockerd is running it is a quick
 # no-op. Network rule: dockerd runs without bridge/iptables/NAT; containers are
@@ -39,12 +41,12 @@ die() { printf '[setup-engines] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # --engines-only: kubectl, Docker and Compose (and the busybox images), without what only this
 # repository's own tests need (the Kubernetes control plane and the whoami stand-in, both built
-# with Go). The workflow shipped to users (.github/workflows/ci.yml) runs it this way.
+# with Go, and the scheduler stand-in). The workflow shipped to users (.github/workflows/ci.yml) runs it this way.
 ENGINES_ONLY=0
 for arg in "$@"; do
   case "$arg" in
     --engines-only) ENGINES_ONLY=1 ;;
-    *) die "unknown option '$arg'; the only option is --engines-only (skip the control plane and the whoami stand-in)" ;;
+    *) die "unknown option '$arg'; the only option is --engines-only (skip the control plane and the whoami and scheduler stand-ins)" ;;
   esac
 done
 
@@ -414,6 +416,70 @@ ensure_whoami_image() {
   log "built $WHOAMI_IMAGE (stand-in, FROM scratch)"
 }
 
+# -------------------------------------------------------- scheduler image ---
+# On Compose, an app's cron services are started on their schedules by a `scheduler` service
+# (docs/deploy.md, "Cron services"): busybox crond in a Docker CLI image, run as
+# `crond -f -l 6` with the crontab at /etc/crontabs/root and the Docker socket mounted. Test
+# machines have no registry, so the stand-in is built from this machine's busybox-static and
+# docker CLI. busybox reads /var/spool/cron/crontabs by default; as in Alpine (the real image's
+# base), that folder is a link to /etc/crontabs. The label homelab-test records what it was
+# built from, so a new docker CLI or busybox rebuilds it.
+SCHEDULER_IMAGE=homelab-test/docker-cli:1
+SCHEDULER_APPLETS=(sh crond crontab cat echo date ls sleep test true env)
+
+# The docker CLI to put in the image: the first static one on PATH, else the first one.
+docker_cli_binary() {
+  local candidate first=""
+  while IFS= read -r candidate; do
+    [ -x "$candidate" ] || continue
+    candidate="$(readlink -f "$candidate")"
+    [ -n "$first" ] || first="$candidate"
+    if ! ldd "$candidate" >/dev/null 2>&1; then
+      printf '%s\n' "$candidate"
+      return 0
+    fi
+  done < <(type -ap docker)
+  [ -n "$first" ] || return 1
+  printf '%s\n' "$first"
+}
+
+ensure_scheduler_image() {
+  local cli sum label tmp root a lib
+  cli="$(docker_cli_binary)" || die "no docker CLI on PATH for $SCHEDULER_IMAGE"
+  sum="$(cat "$cli" /bin/busybox | sha256sum | cut -c1-16)"
+  label="$(docker image inspect --format '{{ index .Config.Labels "homelab-test" }}' "$SCHEDULER_IMAGE" 2>/dev/null || true)"
+  if [ "$REBUILD_IMAGES" != 1 ] && [ "$label" = "docker-cli-$sum" ]; then return; fi
+  tmp="$(mktemp -d -t homelab-scheduler.XXXXXX)"
+  add_cleanup "rm -rf '$tmp'"
+  root="$tmp/rootfs"
+  mkdir -p "$root/bin" "$root/etc/crontabs" "$root/var/spool/cron" "$root/root" "$root/proc" "$root/sys" "$root/dev"
+  mkdir -m 1777 "$root/tmp"
+  install -m 0755 /bin/busybox "$root/bin/busybox"
+  for a in "${SCHEDULER_APPLETS[@]}"; do ln -s busybox "$root/bin/$a"; done
+  ln -s /etc/crontabs "$root/var/spool/cron/crontabs"
+  install -m 0755 "$cli" "$root/bin/docker"
+  if ldd "$cli" >/dev/null 2>&1; then
+    # A dynamically linked CLI (Debian's docker.io): its libraries and loader go in too.
+    log "$cli is dynamically linked: copying its libraries into $SCHEDULER_IMAGE"
+    for lib in $(ldd "$cli" | grep -o '/[^ ]*'); do
+      mkdir -p "$root$(dirname "$lib")"
+      cp -L "$lib" "$root$lib"
+    done
+  fi
+  printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
+  printf 'root:x:0:\n' >"$root/etc/group"
+  tar --numeric-owner --owner=0 --group=0 -C "$root" -c . |
+    docker import \
+      -c "LABEL homelab-test=docker-cli-$sum" \
+      -c 'ENV PATH=/bin' \
+      -c 'WORKDIR /' \
+      -c 'CMD ["crond","-f","-l","6"]' \
+      - "$SCHEDULER_IMAGE" >/dev/null
+  docker run --rm --network none --entrypoint docker "$SCHEDULER_IMAGE" --version >/dev/null ||
+    die "$SCHEDULER_IMAGE was built but its docker CLI does not run"
+  log "built $SCHEDULER_IMAGE (busybox crond + $cli)"
+}
+
 # ----------------------------------------------------------------- summary ---
 summary() {
   local kc kz server client
@@ -431,7 +497,7 @@ summary() {
   printf '  docker client    %s (%s)\n' "$client" "$(command -v docker)"
   printf '  docker compose   %s\n' "$(compose_v2_version)"
   [ -z "$CONTROL_PLANE_BIN" ] || printf '  control plane    %s (%s)\n' "$("$CONTROL_PLANE_BIN/kube-apiserver" --version 2>/dev/null | sed 's/^Kubernetes //')" "$CONTROL_PLANE_BIN"
-  printf '  test images      %s\n' "$(docker image ls --format '{{.Repository}}:{{.Tag}}' "$TEST_IMAGE" | sort | tr '\n' ' ')$([ "$ENGINES_ONLY" = 1 ] || printf %s "$WHOAMI_IMAGE")"
+  printf '  test images      %s\n' "$(docker image ls --format '{{.Repository}}:{{.Tag}}' "$TEST_IMAGE" | sort | tr '\n' ' ')$([ "$ENGINES_ONLY" = 1 ] || printf '%s %s' "$WHOAMI_IMAGE" "$SCHEDULER_IMAGE")"
 }
 
 # -------------------------------------------------------------------- main ---
@@ -444,6 +510,7 @@ ensure_test_images
 if [ "$ENGINES_ONLY" = 0 ]; then
   ensure_control_plane
   ensure_whoami_image
+  ensure_scheduler_image
 fi
 summary
 log "done in $((SECONDS - START))s"

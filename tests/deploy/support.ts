@@ -64,6 +64,26 @@ export class DeployWorkspace {
     this.clearDist();
   }
 
+  /**
+   * A workspace for tests that write the rendered file deploy reads (dist/) themselves: the
+   * app's folders (deploy resolves the project and its environments from them), and one
+   * environment, dev, deployed straight to the test cluster.
+   */
+  static forRenderedApp(prefix: string, app: string): DeployWorkspace {
+    const ws = new DeployWorkspace(prefix);
+    ws.directKubernetes();
+    ws.addApp({ name: app, image: 'homelab-test/busybox:1', port: 8080 });
+    return ws;
+  }
+
+  /** homelab.yaml with one environment, dev (namespace suffix -dev), deployed straight to the cluster of kube context `context`, without ArgoCD. */
+  directKubernetes(context = 'homelab-test'): void {
+    const file = path.join(this.root, 'homelab.yaml');
+    const config = YAML.parse(fs.readFileSync(file, 'utf8'));
+    config.environments = [{ name: 'dev', namespaceSuffix: '-dev', kubernetes: { argocd: false, context } }];
+    fs.writeFileSync(file, YAML.stringify(config));
+  }
+
   /** Writes the user's compose.override.yaml of an app in an environment. */
   override(app: string, env: string, service: Record<string, unknown>, layer = 'applications'): void {
     const file = path.join(this.root, `${layer}/compose/environments/${env}/${app}/compose.override.yaml`);

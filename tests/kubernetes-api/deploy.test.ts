@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useCluster } from '../support/cluster';
 import { NEVER_READY_IMAGE } from '../support/control-plane';
@@ -56,11 +55,8 @@ describe.skipIf(cluster.skip)('deploy to Kubernetes without ArgoCD, on the real 
     // The app's claim binds to one of these; each down --delete-data releases one for good.
     volumes = cluster.staticVolumes(3, '1Gi', { namespace: NS, name: `${APP}-data` });
     ws = DeployWorkspace.create('api-deploy');
-    const file = path.join(ws.root, 'homelab.yaml');
-    const config = YAML.parse(fs.readFileSync(file, 'utf8'));
     // The environment's kube context is the test cluster's (its kubeconfig names it homelab-test).
-    config.environments = [{ name: 'dev', namespaceSuffix: '-dev', kubernetes: { argocd: false, context: 'homelab-test' } }];
-    fs.writeFileSync(file, YAML.stringify(config));
+    ws.directKubernetes();
     ws.addApp({ name: APP, image: 'homelab-test/busybox:1', port: 8080, secrets: ['API_TOKEN'], volumes: 'data:1Gi:/data' });
   }, 300_000);
   afterAll(() => {

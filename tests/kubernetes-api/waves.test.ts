@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kubectl, type ClusterApi, kubernetesDeploy, parseManifests } from '../../tools/homelab/src/deploy/kubernetes';
 import { ToolRunner } from '../../tools/homelab/src/deploy/process';
@@ -80,13 +79,7 @@ describe.skipIf(cluster.skip)('direct deploy in sync waves, with Jobs, on the re
   const image = (ref: string) => cluster.kubectlOk(['get', ref, '-n', NS, '-o', 'jsonpath={.spec.template.spec.containers[0].image}']);
 
   beforeAll(() => {
-    ws = DeployWorkspace.create('api-waves');
-    const file = path.join(ws.root, 'homelab.yaml');
-    const config = YAML.parse(fs.readFileSync(file, 'utf8'));
-    config.environments = [{ name: 'dev', namespaceSuffix: '-dev', kubernetes: { argocd: false, context: 'homelab-test' } }];
-    fs.writeFileSync(file, YAML.stringify(config));
-    // The app's folders (deploy resolves the project and its environments from them); what deploy applies is the rendered file.
-    ws.addApp({ name: APP, image: 'homelab-test/busybox:1', port: 8080 });
+    ws = DeployWorkspace.forRenderedApp('api-waves', APP);
     render();
   }, 300_000);
   afterAll(() => {

@@ -72,4 +72,25 @@ describe.skipIf(kubectl.skip || compose.skip)('build', () => {
       secrets: { keys: [{ key: 'API_TOKEN', remoteKey: 'web', property: 'API_TOKEN' }], services: ['web'] },
     });
   });
+
+  it('keeps the cron services (profile cron), which deploy creates and the scheduler starts, and leaves out the other profiles as Compose does', () => {
+    const override = path.join(root, 'applications/compose/environments/prod/web/compose.override.yaml');
+    fs.writeFileSync(
+      override,
+      YAML.stringify({
+        services: {
+          nightly: { image: 'homelab-test/busybox:1', profiles: ['cron'], restart: 'no', labels: { 'homelab.kind': 'cron', 'homelab.schedule': '0 3 * * *' } },
+          debug: { image: 'homelab-test/busybox:1', profiles: ['debug'] },
+        },
+      }),
+    );
+    try {
+      const prod = buildProject(root, 'applications', 'web').find((f) => f.path === 'dist/prod/compose/web/compose.yaml')!;
+      const services = YAML.parse(prod.content).services;
+      expect(Object.keys(services).sort()).toEqual(['nightly', 'web']);
+      expect(services.nightly).toMatchObject({ profiles: ['cron'], labels: { 'homelab.kind': 'cron', 'homelab.schedule': '0 3 * * *' } });
+    } finally {
+      fs.rmSync(override);
+    }
+  });
 });

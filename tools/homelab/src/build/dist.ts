@@ -9,6 +9,12 @@ import { projectEnvironments } from '../project/environments';
 import { composeFiles, composeProjectDir, distPaths, environmentPaths, type Layer, projectPaths } from '../project/paths';
 import { toolEnv } from '../tool-env';
 
+/**
+ * The Compose profile of the cron services: `up` leaves them alone, deploy creates their
+ * containers and the app's scheduler starts them on their schedules.
+ */
+export const CRON_PROFILE = 'cron';
+
 export interface BuiltFile {
   /** Workspace-relative path under dist/. */
   path: string;
@@ -57,7 +63,8 @@ export function renderCompose(root: string, layer: Layer, name: string, env: str
     const emptyEnv = path.join(scratch, 'empty.env');
     fs.writeFileSync(emptyEnv, '');
     const files = composeFiles(layer, name, env).filter((f) => fs.existsSync(path.join(root, f)));
-    const args = ['compose', '--env-file', emptyEnv, ...files.flatMap((f) => ['-f', f]), 'config', '--no-path-resolution'];
+    // The cron profile is enabled: its services are never started by `up`, but deploy creates them (docs/deploy.md, "Cron services").
+    const args = ['compose', '--env-file', emptyEnv, '--profile', CRON_PROFILE, ...files.flatMap((f) => ['-f', f]), 'config', '--no-path-resolution'];
     const merged = run(
       'docker',
       args,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeLevels, describePlan, displaced, parseCompose, planChanges, seconds, startLevels, waitTimeoutSeconds } from './compose-plan';
+import { cronServices, describeLevels, describePlan, displaced, parseCompose, planChanges, seconds, startLevels, waitTimeoutSeconds } from './compose-plan';
 import { type ContainerInfo, describeState, isUp } from './docker';
 
 const RENDERED = `name: web-dev
@@ -49,6 +49,7 @@ function container(service: string, overrides: Partial<ContainerInfo> = {}): Con
     restartCount: 0,
     configHash: `hash-${service}`,
     imageLabel: `sha256:${service}`,
+    finishedAt: '',
     image: `sha256:${service}`,
     imageRef: 'x',
     labels: {},
@@ -258,5 +259,111 @@ describe('the plan of a stack with a job', () => {
 
     expect(isUp(stopped)).toBe(false);
     expect(actions([...services().filter((c) => c.service !== 'worker'), stopped, job()]).worker).toBe('scale');
+  });
+});
+
+/** An app with a cron service as render writes it (design: "Cron on Compose"): profile cron, labels kind and schedule, a scheduler with its crontab. */
+const CRON = `name: files-dev
+services:
+  server:
+    image: homelab-test/busybox:1
+  cleanup:
+    image: homelab-test/busybox:1
+    profiles: [cron]
+    restart: "no"
+    labels: { homelab.kind: cron, homelab.schedule: "*/5 * * * *" }
+    depends_on:
+      server: { condition: service_started, required: true }
+  scheduler:
+    image: homelab-test/docker-cli:1
+    command: [crond, -f, -l, "6"]
+    configs:
+      - source: crontab
+        target: /etc/crontabs/root
+configs:
+  crontab:
+    content: |
+      */5 * * * * docker start -a files-dev-cleanup-1
+x-homelab:
+  project: files-dev
+  environment: dev
+  secrets: { keys: [], services: [] }
+`;
+
+describe('an app with a cron service', () => {
+  const app = parseCompose(CRON, 'dist/dev/compose/files/compose.yaml');
+  const appHashes = new Map(app.services.map((s) => [s.name, `hash-${s.name}`]));
+  const appImages = new Map([
+    ['homelab-test/busybox:1', 'sha256:img'],
+    ['homelab-test/docker-cli:1', 'sha256:cli'],
+  ]);
+  const up = (service: string, overrides: Partial<ContainerInfo> = {}) => container(service, { imageLabel: service === 'scheduler' ? 'sha256:cli' : 'sha256:img', ...overrides });
+  const cron = (overrides: Partial<ContainerInfo> = {}) => up('cleanup', { running: false, status: 'created', labels: { 'homelab.kind': 'cron', 'homelab.schedule': '*/5 * * * *' }, finishedAt: '0001-01-01T00:00:00Z', ...overrides });
+  const plan = (containers: ContainerInfo[], hashes = appHashes) => planChanges(app, containers, hashes, appImages);
+  const line = (containers: ContainerInfo[], hashes = appHashes) => describePlan(plan(containers, hashes).services.find((s) => s.service.name === 'cleanup')!);
+
+  it('reads the cron service, its schedule, and a digest of the crontab the scheduler mounts', () => {
+    expect(app.services.map((s) => [s.name, s.cron, s.schedule, s.job])).toEqual([
+      ['cleanup', true, '*/5 * * * *', false],
+      ['scheduler', false, undefined, false],
+      ['server', false, undefined, false],
+    ]);
+    const scheduler = app.services.find((s) => s.name === 'scheduler')!;
+    expect(scheduler.configDigest).toMatch(/^[0-9a-f]{16}$/);
+    const other = parseCompose(CRON.replace('      */5 * * * * docker', '      0 3 * * * docker'), 'x.yaml').services.find((s) => s.name === 'scheduler')!;
+    expect(other.configDigest).not.toBe(scheduler.configDigest);
+    expect(app.services.find((s) => s.name === 'server')!.configDigest).toBeUndefined();
+  });
+
+  it.each([
+    ['labelled cron without the profile (up would start it)', CRON.replace('    profiles: [cron]\n', ''), /^x\.yaml: service cleanup is labelled homelab\.kind: cron but not in profiles: \["cron"\], so `docker compose up` would start it; run the build target again$/],
+    ['in the cron profile without the label (nothing would start it)', CRON.replace('homelab.kind: cron, ', ''), /^x\.yaml: service cleanup is in the cron profile but not labelled homelab\.kind: cron, so nothing would ever start it; run the build target again$/],
+    ['without a schedule', CRON.replace(', homelab.schedule: "*/5 * * * *"', ''), /^x\.yaml: cron service cleanup has no homelab\.schedule label; run the build target again$/],
+  ])('refuses a service %s', (_, text, message) => {
+    expect(() => parseCompose(text, 'x.yaml')).toThrow(message);
+  });
+
+  it('puts cron services on no level: deploy creates them after the levels, whatever they depend on', () => {
+    expect(startLevels(app).map((l) => l.map((s) => s.name))).toEqual([['scheduler', 'server']]);
+    expect(cronServices(app).map((s) => s.name)).toEqual(['cleanup']);
+  });
+
+  it('refuses a service that waits for a cron service, which never starts at deploy', () => {
+    const waits = { ...app, services: app.services.map((s) => (s.name === 'server' ? { ...s, dependsOn: ['cleanup'] } : s)) };
+    expect(() => startLevels(waits, 'x.yaml')).toThrow(/^x\.yaml: service server depends on cleanup, a cron service, which runs on its schedule and never starts at deploy; remove it from the spec's dependsOn$/);
+  });
+
+  it('creates a missing cron container without starting it, and says when it runs', () => {
+    expect(line([up('server'), up('scheduler')])).toBe('cleanup: create: created, not started, runs on */5 * * * * (cron: the scheduler starts it)');
+  });
+
+  it.each([
+    ['never ran', {}, 'never ran yet'],
+    ['exited 0', { status: 'exited', exitCode: 0, finishedAt: '2026-11-29T14:37:01.123456789Z' }, 'last run exited with code 0 at 2026-11-29T14:37:01Z'],
+    ['exited 3', { status: 'exited', exitCode: 3, finishedAt: '2026-11-29T14:37:01.5Z' }, 'last run exited with code 3 at 2026-11-29T14:37:01Z'],
+    ['runs now', { status: 'running', running: true }, 'running now (started by the scheduler)'],
+  ])('leaves an up-to-date cron container that %s alone, never down nor failed, and shows its last run', (_, overrides, run) => {
+    const c = cron(overrides);
+    const result = plan([up('server'), up('scheduler'), c]);
+
+    expect(result.changed).toBe(false);
+    expect(isUp(c)).toBe(true);
+    expect(describeState(c)).toBe(run);
+    expect(line([up('server'), up('scheduler'), c])).toBe(`cleanup: unchanged, runs on */5 * * * * (cron: ${run})`);
+  });
+
+  it('recreates a cron container whose configuration changed, not started, and says a run in progress is stopped', () => {
+    const changed = new Map([...appHashes, ['cleanup', 'hash-new']]);
+    expect(line([up('server'), up('scheduler'), cron()], changed)).toBe('cleanup: recreate (configuration changed): created, not started, runs on */5 * * * * (cron: the scheduler starts it)');
+    expect(line([up('server'), up('scheduler'), cron({ running: true, status: 'running' })], changed)).toBe(
+      'cleanup: recreate (configuration changed): created, not started, runs on */5 * * * * (cron: the scheduler starts it; its current run is stopped)',
+    );
+  });
+
+  it('does not run a cron service again when the rest of the stack changes (jobs do, cron services wait for their schedule)', () => {
+    const result = plan([up('server', { configHash: 'old' }), up('scheduler'), cron({ status: 'exited', exitCode: 1, finishedAt: '2026-11-29T14:37:01Z' })]);
+
+    expect(result.changed).toBe(true);
+    expect(result.services.find((s) => s.service.name === 'cleanup')!.action).toBe('unchanged');
   });
 });

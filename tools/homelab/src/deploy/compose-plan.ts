@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import YAML from 'yaml';
-import type { ComposeMetadata } from '../build/dist';
-import { type ContainerInfo, describeState, isUp, JOB_KIND_LABEL } from './docker';
+import { type ComposeMetadata, CRON_PROFILE } from '../build/dist';
+import { type ContainerInfo, describeRun, describeState, isUp, JOB_KIND_LABEL, SCHEDULE_LABEL } from './docker';
 import { DeployError } from './errors';
 
 /** A service of a rendered Compose file, with what deploy needs to decide how to update it. */
@@ -18,6 +19,18 @@ export interface ComposeService {
   stopGraceSeconds: number;
   /** A one-shot job (label `homelab.kind: job`): done when its container exited with 0. */
   job: boolean;
+  /**
+   * A cron service (label `homelab.kind: cron`, profile cron): deploy creates its container and
+   * never starts it; the app's scheduler starts it on `schedule` (label `homelab.schedule`).
+   */
+  cron: boolean;
+  schedule?: string;
+  /**
+   * A digest of the inline `content` of the Compose configs it mounts (the scheduler's crontab),
+   * or undefined without any. Compose's config hash leaves that content out, so a changed
+   * crontab would not recreate the scheduler: deploy labels the service with this digest.
+   */
+  configDigest?: string;
   /** The services it starts after (`depends_on`, whatever the condition), sorted. */
   dependsOn: string[];
 }
@@ -40,8 +53,9 @@ export function parseCompose(text: string, where: string): ComposeModel {
   if (!meta || typeof doc.name !== 'string') {
     throw new DeployError(`${where} was not rendered by this version of homelab (no name or x-homelab); run the build target again`);
   }
+  const configs = (doc.configs ?? {}) as Record<string, { content?: unknown } | null>;
   const services = Object.entries((doc.services ?? {}) as Record<string, Record<string, any>>)
-    .map(([name, s]) => {
+    .map(([name, s]): ComposeService => {
       const health = s.healthcheck as Record<string, unknown> | undefined;
       const hasHealth = Boolean(health) && health?.disable !== true && !(Array.isArray(health?.test) && health.test[0] === 'NONE');
       const interval = seconds(health?.interval, 30);
@@ -49,6 +63,14 @@ export function parseCompose(text: string, where: string): ComposeModel {
       const retries = typeof health?.retries === 'number' ? health.retries : 3;
       const startPeriod = seconds(health?.start_period, 0);
       const volumes = Array.isArray(s.volumes) ? (s.volumes as Record<string, unknown>[]) : [];
+      const kind = labelValue(s.labels, JOB_KIND_LABEL);
+      const schedule = labelValue(s.labels, SCHEDULE_LABEL);
+      const inCronProfile = Array.isArray(s.profiles) && s.profiles.map(String).includes(CRON_PROFILE);
+      if ((kind === 'cron') !== inCronProfile) {
+        const fix = kind === 'cron' ? `is labelled ${JOB_KIND_LABEL}: cron but not in profiles: ["${CRON_PROFILE}"], so \`docker compose up\` would start it` : `is in the ${CRON_PROFILE} profile but not labelled ${JOB_KIND_LABEL}: cron, so nothing would ever start it`;
+        throw new DeployError(`${where}: service ${name} ${fix}; run the build target again`);
+      }
+      if (kind === 'cron' && !schedule?.trim()) throw new DeployError(`${where}: cron service ${name} has no ${SCHEDULE_LABEL} label; run the build target again`);
       return {
         name,
         image: String(s.image ?? ''),
@@ -57,12 +79,25 @@ export function parseCompose(text: string, where: string): ComposeModel {
         fixedName: typeof s.container_name === 'string',
         healthSeconds: hasHealth ? startPeriod + (interval + timeout) * (retries + 1) : 0,
         stopGraceSeconds: seconds(s.stop_grace_period, 10),
-        job: labelValue(s.labels, JOB_KIND_LABEL) === 'job',
+        job: kind === 'job',
+        cron: kind === 'cron',
+        ...(kind === 'cron' ? { schedule } : {}),
+        ...configDigest(s.configs, configs),
         dependsOn: (Array.isArray(s.depends_on) ? (s.depends_on as unknown[]).map(String) : Object.keys(s.depends_on ?? {})).sort(),
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
   return { project: doc.name, services, meta };
+}
+
+/** `{ configDigest }` of the inline configs a service mounts (short or long syntax), or `{}` when it mounts none. */
+function configDigest(mounts: unknown, configs: Record<string, { content?: unknown } | null>): { configDigest?: string } {
+  const used = (Array.isArray(mounts) ? mounts : [])
+    .map((m) => (typeof m === 'string' ? { source: m, target: undefined } : { source: String(m?.source), target: m?.target }))
+    .filter((m) => typeof configs[m.source]?.content === 'string')
+    .map((m) => [m.source, m.target ?? null, configs[m.source]!.content])
+    .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+  return used.length === 0 ? {} : { configDigest: createHash('sha256').update(JSON.stringify(used)).digest('hex').slice(0, 16) };
 }
 
 /** A label of a Compose service, whether its labels are a map (as `config` writes them) or a `KEY=value` list. */
@@ -81,11 +116,16 @@ function labelValue(labels: unknown, key: string): string | undefined {
  * level after the last of its dependencies (whatever the condition: deploy waits for each
  * service the way its kind asks, see compose.ts). A file without `depends_on` is one level.
  * A dependency that is not in the file, or a cycle, is an error (Compose refuses both too).
+ * Cron services are on no level: deploy creates them once every level is up (cronServices).
  */
 export function startLevels(model: ComposeModel, where = 'the rendered Compose file'): ComposeService[][] {
-  const byName = new Map(model.services.map((s) => [s.name, s]));
-  for (const s of model.services) {
+  const started = model.services.filter((s) => !s.cron);
+  const byName = new Map(started.map((s) => [s.name, s]));
+  for (const s of started) {
     const unknown = s.dependsOn.find((d) => !byName.has(d));
+    if (unknown && model.services.some((c) => c.name === unknown)) {
+      throw new DeployError(`${where}: service ${s.name} depends on ${unknown}, a cron service, which runs on its schedule and never starts at deploy; remove it from the spec's dependsOn`);
+    }
     if (unknown) throw new DeployError(`${where}: service ${s.name} depends on ${unknown}, which is not a service of the file; run the build target again`);
   }
   const level = new Map<string, number>();
@@ -103,8 +143,13 @@ export function startLevels(model: ComposeModel, where = 'the rendered Compose f
     return n;
   };
   const levels: ComposeService[][] = [];
-  for (const s of model.services) (levels[visit(s)] ??= []).push(s);
+  for (const s of started) (levels[visit(s)] ??= []).push(s);
   return levels.filter((l) => l !== undefined);
+}
+
+/** The cron services of a model: created after the levels, started by the app's scheduler. */
+export function cronServices(model: ComposeModel): ComposeService[] {
+  return model.services.filter((s) => s.cron);
 }
 
 /** The start order in one line: `1. database  2. migrate (job)  3. server, worker`. */
@@ -154,7 +199,9 @@ export interface ComposePlan {
  * stateless service with more than one replica is rolled (new containers first);
  * a changed service with volumes stops before it starts again. A job whose container exited
  * with 0 is done, not down; when anything else changes, every job runs again (the stack
- * starts level by level, jobs included), and a job whose last run failed runs again.
+ * starts level by level, jobs included), and a job whose last run failed runs again. A cron
+ * service's container is created when missing or changed and otherwise left as it is, whether
+ * it never ran, runs now or exited with any code: the scheduler runs it, not deploy.
  */
 export function planChanges(
   model: ComposeModel,
@@ -168,6 +215,12 @@ export function planChanges(
     const imageId = imageIds.get(service.image);
     const stale = current.filter((c) => c.configHash !== hash || (imageId !== undefined && c.imageLabel !== imageId));
     const up = current.filter((c) => c.running || (service.job && isUp(c)));
+    if (service.cron) {
+      // Never run, scaled or rolled by deploy: created (again) when missing or changed, whatever its last run did.
+      if (current.length === 0) return { service, action: 'create', current, why: 'a new container' };
+      if (stale.length > 0) return { service, action: 'recreate', current, why: stale.some((c) => imageId !== undefined && c.imageLabel !== imageId) ? `image ${service.image} changed` : 'configuration changed' };
+      return { service, action: 'unchanged', current, why: describeRun(current[0]) };
+    }
     if (current.length === 0) return { service, action: 'create', current, why: `${service.replicas} new container(s)` };
     if (stale.length === 0) {
       const failed = service.job ? current.find((c) => !isUp(c) && !c.running) : undefined;
@@ -201,6 +254,12 @@ export function displaced(plan: ComposePlan): ContainerInfo[] {
 /** One line per service for the plan. */
 export function describePlan(plan: ServicePlan): string {
   const s = plan.service;
+  if (s.cron) {
+    const runs = `runs on ${s.schedule}`;
+    if (plan.action === 'unchanged') return `${s.name}: unchanged, ${runs} (cron: ${plan.why})`;
+    const stops = plan.current.some((c) => c.running) ? '; its current run is stopped' : '';
+    return `${s.name}: ${plan.action === 'create' ? 'create' : `recreate (${plan.why})`}: created, not started, ${runs} (cron: the scheduler starts it${stops})`;
+  }
   switch (plan.action) {
     case 'create':
       return `${s.name}: create (${plan.why})`;

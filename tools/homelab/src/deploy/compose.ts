@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { ensureRendered } from '../build/dist';
+import { CRON_PROFILE, ensureRendered } from '../build/dist';
 import { composeProjectDir, distPaths } from '../project/paths';
-import { type ComposeModel, type ComposePlan, type ComposeService, describeLevels, describePlan, displaced, parseCompose, planChanges, startLevels, waitTimeoutSeconds } from './compose-plan';
-import { type ContainerInfo, Docker, describeState, hasCompleted, isJob, isUp } from './docker';
+import { type ComposeModel, type ComposePlan, type ComposeService, cronServices, describeLevels, describePlan, displaced, parseCompose, planChanges, startLevels, waitTimeoutSeconds } from './compose-plan';
+import { type ContainerInfo, Docker, describeRun, describeState, hasCompleted, isCron, isJob, isUp, SCHEDULE_LABEL } from './docker';
 import { unifiedDiff } from './diff';
 import { engineIsLocal, probeFromOutside } from './outside-probe';
 import { DeployError } from './errors';
@@ -127,8 +127,13 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
     // The new version runs: from here on an interrupt must not stop the bookkeeping.
     const after = await docker.containers(model.project, { uninterruptible: true });
     const kept = new Set(before.map((c) => c.id));
-    const fresh = after.filter((c) => !kept.has(c.id));
+    const fresh = after.filter((c) => !kept.has(c.id) && !isCron(c));
+    const cron = after.filter((c) => !kept.has(c.id) && isCron(c));
     for (const c of after) {
+      if (isCron(c)) {
+        report.step('verify', `${c.name}: cron, runs on ${c.labels[SCHEDULE_LABEL]}, ${describeRun(c)}`);
+        continue;
+      }
       const health = c.health ?? (probed.has(c.id) ? `healthy (${probed.get(c.id)})` : undefined);
       report.step('verify', `${c.name}: ${hasCompleted(c) ? 'job completed (exited with code 0)' : c.running ? 'running' : c.status}${health ? `, ${health}` : ''}`);
     }
@@ -137,7 +142,8 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
     state.write('compose.yaml', rendered.text);
     state.write('compose.json', `${JSON.stringify({ deployedAt: new Date().toISOString(), images } satisfies ComposeRecord, null, 2)}\n`);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    report.line(`deployed ${req.project} to ${req.env} in ${seconds}s: ${fresh.length} container(s) started, ${after.length - fresh.length} unchanged`);
+    const cronCreated = cron.length > 0 ? `, ${cron.length} cron container(s) created (the scheduler starts them)` : '';
+    report.line(`deployed ${req.project} to ${req.env} in ${seconds}s: ${fresh.length} container(s) started, ${after.length - fresh.length - cron.length} unchanged${cronCreated}`);
   } finally {
     scratch.remove();
   }
@@ -154,12 +160,15 @@ export async function composeDown(req: DeployRequest, ctx: DeployContext): Promi
   report.step('engine', `Docker ${versions.engine} with Compose ${versions.compose} at ${docker.where(ctx.env)}`);
   const containers = await docker.containers(model.project);
   const done = containers.filter(hasCompleted).length;
-  report.step('plan', `remove ${containers.length} container(s) of compose project ${model.project}${done > 0 ? ` (${done} of them of jobs that completed)` : ''}${req.volumes ? ' and its named volumes' : `; volumes are kept (add --volumes --delete-data=${req.project} to remove them)`}`);
+  const cron = containers.filter(isCron).length;
+  const of = [done > 0 ? `${done} of them of jobs that completed` : '', cron > 0 ? `${cron} of cron services` : ''].filter((t) => t !== '').join(', ');
+  report.step('plan', `remove ${containers.length} container(s) of compose project ${model.project}${of ? ` (${of})` : ''}${req.volumes ? ' and its named volumes' : `; volumes are kept (add --volumes --delete-data=${req.project} to remove them)`}`);
   if (req.dryRun) return;
   const scratch = new SecretScratch(ctx.tmpDir);
   try {
     const compose = new ComposeCli(docker, req, scratch.write('empty.env', ''));
-    await compose.run([path.join(req.root, rendered.relative)], ['down', '--remove-orphans', ...(req.volumes ? ['--volumes'] : [])], report);
+    // With the cron profile: `down` alone leaves the containers of services whose profile is not enabled.
+    await compose.run([path.join(req.root, rendered.relative)], ['down', '--remove-orphans', ...(req.volumes ? ['--volumes'] : [])], report, { cron: true });
   } finally {
     scratch.remove();
   }
@@ -175,15 +184,34 @@ class ComposeCli {
     private readonly emptyEnvFile: string,
   ) {}
 
-  private args(files: string[], args: string[]): string[] {
+  /** `cron`: with the cron profile enabled, so that the cron services are in the project (never with `up`, which would start them). */
+  private args(files: string[], args: string[], cron = false): string[] {
     const projectDir = path.join(this.req.root, composeProjectDir(this.req.layer, this.req.project));
-    return ['compose', '--project-directory', projectDir, '--env-file', this.emptyEnvFile, ...files.flatMap((f) => ['-f', f]), ...args];
+    return ['compose', '--project-directory', projectDir, '--env-file', this.emptyEnvFile, ...(cron ? ['--profile', CRON_PROFILE] : []), ...files.flatMap((f) => ['-f', f]), ...args];
   }
 
   /** Runs a compose command, streaming its lines as detail; throws with its stderr on failure. */
-  async run(files: string[], args: string[], report: Reporter, uninterruptible = false): Promise<void> {
-    const result = await this.docker.run(this.args(files, args), { onLine: (l) => report.detail(l.trim()), uninterruptible });
-    if (result.code !== 0) throw new DeployError(`docker compose ${args[0]} failed: ${this.docker.tools.tail(result, 2)}`);
+  async run(files: string[], args: string[], report: Reporter, options: { uninterruptible?: boolean; cron?: boolean; input?: string } = {}): Promise<void> {
+    const result = await this.docker.run(this.args(files, args, options.cron), { onLine: (l) => report.detail(l.trim()), uninterruptible: options.uninterruptible, input: options.input });
+    if (result.code !== 0) throw new DeployError(`docker compose ${args[0] === '-p' ? args[2] : args[0]} failed: ${this.docker.tools.tail(result, 2)}`);
+  }
+
+  /** The resolved configuration (secret values included), as `up --no-deps` hashes it: only ever piped, never written. */
+  private async resolved(next: Runnable): Promise<string> {
+    return withoutDependsOn(await this.docker.ok(this.args(next.files, ['config'], true), 'docker compose config'));
+  }
+
+  /**
+   * Creates the containers of the cron services, never starting them, or recreates those whose
+   * configuration or image changed (Compose compares the hash); an up-to-date container is left
+   * as it is, whatever its last run did. The resolved configuration is piped in without
+   * `depends_on`: `create` of a service with dependencies would recreate those too (a running
+   * server would be left created, stopped), and the containers carry the hash `hashes` computes.
+   */
+  async createCron(next: Runnable, services: string[], report: Reporter, uninterruptible = false): Promise<void> {
+    if (services.length === 0) return;
+    const input = await this.resolved(next);
+    await this.run(['-'], ['-p', next.model.project, 'create', '--pull', 'never', ...services], report, { uninterruptible, cron: true, input });
   }
 
   /**
@@ -193,8 +221,7 @@ class ComposeCli {
    * second `config --hash`.
    */
   async hashes(next: Runnable): Promise<Map<string, string>> {
-    const resolved = await this.docker.ok(this.args(next.files, ['config']), 'docker compose config');
-    const out = await this.docker.ok(this.args(['-'], ['-p', next.model.project, 'config', '--hash', '*']), 'docker compose config --hash', { input: withoutDependsOn(resolved) });
+    const out = await this.docker.ok(this.args(['-'], ['-p', next.model.project, 'config', '--hash', '*'], true), 'docker compose config --hash', { input: await this.resolved(next) });
     const hashes = new Map<string, string>();
     for (const line of out.split('\n')) {
       const [service, hash] = line.trim().split(/\s+/);
@@ -239,11 +266,15 @@ function dedupeKeys(keys: SecretKey[]): SecretKey[] {
   return [...seen.values()];
 }
 
+/** The label that carries a service's configDigest (see ComposeService), so a changed crontab recreates the scheduler. */
+export const CONFIG_DIGEST_LABEL = 'homelab.config-digest';
+
 /**
  * The files Compose runs a model with: the rendered file, plus a private overlay that
  * points the services reading `${HOMELAB_ENV_FILE}` at a private env file holding
  * exactly the model's keys (so the config hash, and with it "no change", depends on the
- * values and not on where the file is).
+ * values and not on where the file is), and labels each service that mounts inline configs
+ * with their digest (Compose's config hash leaves their content out).
  */
 function runnable(model: ComposeModel, file: string, values: ReadonlyMap<string, string>, scratch: SecretScratch, name: string, pins: Record<string, string> = {}): Runnable {
   const files = [file];
@@ -254,6 +285,7 @@ function runnable(model: ComposeModel, file: string, values: ReadonlyMap<string,
     for (const s of model.meta.secrets.services) services[s] = { env_file: [{ path: envFile, required: true }] };
   }
   for (const [s, image] of Object.entries(pins)) services[s] = { ...(services[s] ?? {}), image };
+  for (const s of model.services) if (s.configDigest) services[s.name] = { ...(services[s.name] ?? {}), labels: { [CONFIG_DIGEST_LABEL]: s.configDigest } };
   if (Object.keys(services).length > 0) files.push(scratch.write(`${name}.overlay.yaml`, YAML.stringify({ services })));
   return { model, files };
 }
@@ -284,7 +316,7 @@ async function ensureImages(
   const services = model.services.filter((s) => missing.includes(s.image)).map((s) => s.name);
   report.step('images', `pulling ${missing.join(', ')} (not present locally)`);
   try {
-    await compose.run(next.files, ['pull', ...services], report);
+    await compose.run(next.files, ['pull', ...services], report, { cron: true });
   } catch (error) {
     throw new DeployError(`${who}: image ${missing.join(', ')} is not present locally and could not be pulled (${(error as Error).message}); nothing was changed`);
   }
@@ -347,6 +379,7 @@ async function apply(
  * exited with 0 (a job that exits otherwise fails the start). Compose cannot wait for an
  * outside probe or tell a job that ended from one that failed, so deploy keeps the order
  * itself rather than leaving it to `depends_on`. Orphans go with the last level's `up`.
+ * Then the containers of the cron services are created, never started (ComposeCli.createCron).
  */
 async function startInOrder(
   compose: ComposeCli,
@@ -362,28 +395,34 @@ async function startInOrder(
   if (levels.length === 1 && !levels[0].some((s) => s.job)) {
     await options.beforeLevel?.(levels[0]);
     if (step === 'apply') report.step(step, `docker compose up -d --wait --wait-timeout ${timeout} --remove-orphans`);
-    await compose.run(target.files, ['up', '-d', '--pull', 'never', '--wait', '--wait-timeout', timeout, '--remove-orphans'], report, uninterruptible);
-    return;
+    await compose.run(target.files, ['up', '-d', '--pull', 'never', '--wait', '--wait-timeout', timeout, '--remove-orphans'], report, { uninterruptible });
+  } else {
+    report.step(step, `start order: ${describeLevels(levels)}`);
+    for (const [i, level] of levels.entries()) {
+      await options.beforeLevel?.(level);
+      const jobs = level.filter((s) => s.job).map((s) => s.name);
+      const services = level.filter((s) => !s.job).map((s) => s.name);
+      const orphans = i === levels.length - 1 ? ['--remove-orphans'] : [];
+      const where = `level ${i + 1} of ${levels.length}`;
+      const jobsStarted = Date.now();
+      if (jobs.length > 0) {
+        report.step(step, `${where}: docker compose up -d --no-deps ${jobs.join(' ')} (job: runs until it exits)`);
+        await compose.run(target.files, ['up', '-d', '--pull', 'never', '--no-deps', ...orphans, ...jobs], report, { uninterruptible });
+      }
+      if (services.length > 0) {
+        const args = ['--no-deps', '--wait', '--wait-timeout', timeout, ...(jobs.length > 0 ? [] : orphans)];
+        report.step(step, `${where}: docker compose up -d ${args.join(' ')} ${services.join(' ')}`);
+        await compose.run(target.files, ['up', '-d', '--pull', 'never', ...args, ...services], report, { uninterruptible });
+        await probe((await docker.containers(target.model.project, once)).filter((c) => services.includes(c.service)));
+      }
+      if (jobs.length > 0) await waitForJobs(docker, target.model.project, jobs, report, once, jobsStarted);
+    }
   }
-  report.step(step, `start order: ${describeLevels(levels)}`);
-  for (const [i, level] of levels.entries()) {
-    await options.beforeLevel?.(level);
-    const jobs = level.filter((s) => s.job).map((s) => s.name);
-    const services = level.filter((s) => !s.job).map((s) => s.name);
-    const orphans = i === levels.length - 1 ? ['--remove-orphans'] : [];
-    const where = `level ${i + 1} of ${levels.length}`;
-    const jobsStarted = Date.now();
-    if (jobs.length > 0) {
-      report.step(step, `${where}: docker compose up -d --no-deps ${jobs.join(' ')} (job: runs until it exits)`);
-      await compose.run(target.files, ['up', '-d', '--pull', 'never', '--no-deps', ...orphans, ...jobs], report, uninterruptible);
-    }
-    if (services.length > 0) {
-      const args = ['--no-deps', '--wait', '--wait-timeout', timeout, ...(jobs.length > 0 ? [] : orphans)];
-      report.step(step, `${where}: docker compose up -d ${args.join(' ')} ${services.join(' ')}`);
-      await compose.run(target.files, ['up', '-d', '--pull', 'never', ...args, ...services], report, uninterruptible);
-      await probe((await docker.containers(target.model.project, once)).filter((c) => services.includes(c.service)));
-    }
-    if (jobs.length > 0) await waitForJobs(docker, target.model.project, jobs, report, once, jobsStarted);
+  // Cron services last, once everything they may use is up: their containers are created, never started.
+  const cron = cronServices(target.model).map((s) => s.name);
+  if (cron.length > 0) {
+    report.step(step, `docker compose --profile ${CRON_PROFILE} create ${cron.join(' ')} (cron: created, or recreated when changed, never started; the scheduler starts them)`);
+    await compose.createCron(target, cron, report, uninterruptible);
   }
 }
 
@@ -496,7 +535,7 @@ async function removeNewContainers(compose: ComposeCli, docker: Docker, input: R
   const once = { uninterruptible: true };
   if (input.before.length === 0) {
     report.step('rollback', 'nothing ran before: removing the new containers (volumes are kept)');
-    await compose.run([input.next.files[0]], ['down', '--remove-orphans'], report, true);
+    await compose.run([input.next.files[0]], ['down', '--remove-orphans'], report, { uninterruptible: true, cron: true });
     return 'nothing ran before, so the new containers were removed (volumes kept)';
   }
   const earlier = new Set(input.before.map((c) => c.id));
@@ -550,7 +589,8 @@ async function composePlan(req: DeployRequest, ctx: DeployContext, docker: Docke
   const scratch = new SecretScratch(ctx.tmpDir);
   try {
     const compose = new ComposeCli(docker, req, scratch.write('empty.env', ''));
-    const next: Runnable = { model, files: [path.join(req.root, rendered.relative)] };
+    // No secret value: the overlay holds only the config digests, as a deploy's does.
+    const next = runnable(model, path.join(req.root, rendered.relative), new Map(), scratch, 'next');
     const [imageIds, before, hashes] = await Promise.all([
       ensureImages(model, docker, compose, next, true, report, label(req)),
       runningContainers(docker, model, label(req)),

@@ -22,6 +22,8 @@ export interface ContainerInfo {
   imageLabel: string;
   /** The image ID the container runs. */
   image: string;
+  /** When it last stopped (ISO 8601; Docker's zero time `0001-01-01T00:00:00Z` for a container that never ran). */
+  finishedAt: string;
   /** The image reference of its configuration. */
   imageRef: string;
   /** Its labels (homelab.health.* asks deploy to probe it from outside). */
@@ -150,6 +152,7 @@ interface InspectedContainer {
     Running: boolean;
     Restarting: boolean;
     ExitCode: number;
+    FinishedAt?: string;
     Health?: { Status: string; Log?: { Output: string; ExitCode: number }[] };
   };
 }
@@ -170,6 +173,7 @@ function toInfo(c: InspectedContainer): ContainerInfo {
     lastProbe: probes.length > 0 ? probes[probes.length - 1].Output.trim() : undefined,
     configHash: labels['com.docker.compose.config-hash'] ?? '',
     imageLabel: labels['com.docker.compose.image'] ?? '',
+    finishedAt: c.State.FinishedAt ?? '',
     image: c.Image,
     imageRef: c.Config.Image,
     labels,
@@ -182,19 +186,35 @@ function toInfo(c: InspectedContainer): ContainerInfo {
 
 /**
  * A container that is as it should be: it runs and, when it has a health check, is healthy;
- * or it is a one-shot job (label `homelab.kind: job`) that exited with 0, which is done, not down.
+ * or it is a one-shot job (label `homelab.kind: job`) that exited with 0, which is done, not down;
+ * or it belongs to a cron service, which the scheduler starts on its schedule: created, running
+ * or exited with any code, it is never down (its last run shows in the plan, see describeRun).
  */
 export function isUp(c: ContainerInfo): boolean {
-  if (hasCompleted(c)) return true;
+  if (isCron(c) || hasCompleted(c)) return true;
   return c.running && !c.restarting && (c.health === undefined || c.health === 'healthy');
 }
 
-/** The label render gives every Compose service of kind `job` (design: several services per app); its containers carry it. */
+/** The label render gives every Compose service of kind `job` or `cron` (design: several services per app); its containers carry it. */
 export const JOB_KIND_LABEL = 'homelab.kind';
+/** The schedule of a cron service (its crontab expression), a label of the service and of its container. */
+export const SCHEDULE_LABEL = 'homelab.schedule';
 
 /** The container of a job (label `homelab.kind: job`, see compose-plan.ts). */
 export function isJob(c: ContainerInfo): boolean {
   return c.labels[JOB_KIND_LABEL] === 'job';
+}
+
+/** The container of a cron service (label `homelab.kind: cron`): created by deploy, started by the app's scheduler. */
+export function isCron(c: ContainerInfo): boolean {
+  return c.labels[JOB_KIND_LABEL] === 'cron';
+}
+
+/** The last run of a cron service's container, in a few words: never ran, running now, or how and when it ended. */
+export function describeRun(c: ContainerInfo): string {
+  if (c.running) return 'running now (started by the scheduler)';
+  if (c.status === 'created' || c.finishedAt === '' || c.finishedAt.startsWith('0001-')) return 'never ran yet';
+  return `last run exited with code ${c.exitCode} at ${c.finishedAt.replace(/\.\d+Z$/, 'Z')}`;
 }
 
 /** A job's container that ran to the end with exit code 0. */
@@ -204,6 +224,7 @@ export function hasCompleted(c: ContainerInfo): boolean {
 
 /** What is wrong with a container, in a few words. */
 export function describeState(c: ContainerInfo): string {
+  if (isCron(c)) return describeRun(c);
   // Docker resets the exit code when it restarts a container: show it only when it is there.
   if (c.restarting || (c.restartCount > 0 && !isUp(c))) return `keeps restarting (${c.restartCount} restart(s)${c.running ? '' : `, last exit code ${c.exitCode}`})`;
   if (hasCompleted(c)) return 'completed (exited with code 0)';

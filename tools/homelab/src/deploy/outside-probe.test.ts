@@ -36,6 +36,7 @@ function container(labels: Record<string, string>, overrides: Partial<ContainerI
     restartCount: 0,
     configHash: 'h',
     imageLabel: 'sha256:x',
+    finishedAt: '',
     image: 'sha256:x',
     imageRef: 'traefik/whoami:v1.10.4',
     labels,
