@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { specOf } from '../../../../tests/support/spec';
 import { WORKSPACE_YAML } from '../../../../tests/support/workspace';
@@ -107,5 +109,34 @@ describe('stringifyAppSpec', () => {
     });
 
     expect(parseAppSpec(stringifyAppSpec(spec), 'applications/specs/web.yaml')).toEqual(spec);
+  });
+});
+
+describe('parseAppSpec: the full form (services)', () => {
+  const file = 'applications/specs/stack.yaml';
+  const stacks = path.resolve(__dirname, '../../../../tests/support/fixtures/stacks');
+
+  it.each(fs.readdirSync(stacks).filter((f) => f.endsWith('.yaml')))('accepts the census stack %s', (name) => {
+    const spec = parseAppSpec(fs.readFileSync(path.join(stacks, name), 'utf8'), `applications/specs/${name}`);
+
+    expect(Object.keys(spec.services ?? {}).length).toBeGreaterThan(0);
+  });
+
+  const service = 'services: { web: { image: { repository: a, tag: "1" } } }\n';
+  it.each([
+    ['a container field beside services', `name: web\n${service}image: { repository: a, tag: "1" }\n`, 'the document sets services and a container field of the shorthand: with services, image, ports, env, health, resources, replicas and securityContext belong to a service; move them under services.<name>'],
+    ['a start condition that does not exist', 'name: web\nservices: { web: { image: { repository: a, tag: "1" }, dependsOn: { db: maybe } } }\n', 'services.web.dependsOn.db is "maybe"; use one of "started", "healthy", "completed"'],
+    ['a map of volumes in the shorthand', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 80 }]\nvolumes: { data: { size: 1Gi } }\n', 'volumes must be a list: Without services (the shorthand), volumes is a list of {name, size, mountPath}; a map of volumes needs the full form (services).'],
+    ['a list of volumes in the full form', `name: web\n${service}volumes: [{ name: data, size: 1Gi, mountPath: /data }]\n`, 'volumes must be a map: With services (the full form), volumes is a map of name to volume'],
+    ['a volume of two kinds', `name: web\n${service}volumes: { data: { size: 1Gi, hostPath: /srv } }\n`, 'volumes.data must be exactly one kind of volume: a persistent volume (size), a host path (hostPath)'],
+    ['a volume of no kind', `name: web\n${service}volumes: { data: { storageClass: fast } }\n`, 'volumes.data must be exactly one kind of volume'],
+    ['a security opt-in without its reason', 'name: web\nservices: { web: { image: { repository: a, tag: "1" }, security: { privileged: true } } }\n', 'services.web.security.privileged "true" must be a string'],
+    ['a service name that is no DNS label', 'name: web\nservices: { Web_1: { image: { repository: a, tag: "1" } } }\n', 'services "Web_1" does not match "^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"; A DNS-1123 label'],
+  ])('refuses %s in one line that names the field and the fix', (_label, text, message) => {
+    const error = messageOf(() => parseAppSpec(text, file));
+
+    expect(error.startsWith(`${file}: `)).toBe(true);
+    expect(error).toContain(message);
+    expect(error).not.toMatch(/\n/);
   });
 });
