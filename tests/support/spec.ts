@@ -1,11 +1,15 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Tree } from '@nx/devkit';
-import { stringifyAppSpec } from '../../tools/homelab/src/spec/io';
-import type { AppSpec } from '../../tools/homelab/src/spec/types';
+import { expect } from 'vitest';
+import { InputError } from '../../tools/homelab/src/errors';
+import { parseAppSpec, stringifyAppSpec } from '../../tools/homelab/src/spec/io';
+import type { AppSpec, ShorthandAppSpec } from '../../tools/homelab/src/spec/types';
 import { appPaths } from '../../tools/homelab/src/project/paths';
 import type { FileHost } from '../../tools/homelab/src/host';
 
 /** A minimal valid spec (what a hand-written spec looks like), with overrides. */
-export function specOf(name: string, overrides: Partial<AppSpec> = {}): AppSpec {
+export function specOf(name: string, overrides: Partial<ShorthandAppSpec> = {}): ShorthandAppSpec {
   return {
     name,
     image: { repository: 'traefik/whoami', tag: 'v1.10.4' },
@@ -30,3 +34,22 @@ export const VAULT_ANSWERS = {
   volumes: 'data:1Gi:/data,cache:512Mi:/var/cache/vault',
   host: 'vault.home.example.org',
 } as const;
+
+/** The census stacks (tests/support/fixtures/stacks): specs of the full form written for real stacks. */
+export const STACKS_DIR = path.resolve(__dirname, 'fixtures/stacks');
+
+/** A census stack's spec, read as `homelab` reads a spec (e.g. `stackSpec('photos')`). */
+export function stackSpec(name: string): AppSpec {
+  return parseAppSpec(fs.readFileSync(path.join(STACKS_DIR, `${name}.yaml`), 'utf8'), `applications/specs/${name}.yaml`);
+}
+
+/** The message of the InputError a call throws (the test fails when it throws nothing or something else). */
+export function inputErrorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InputError);
+    return (error as Error).message;
+  }
+  throw new Error('expected the call to throw');
+}

@@ -1,3 +1,4 @@
+import { InputError } from '../errors';
 import { appPaths } from '../project/paths';
 import { checkPinned, checkRepository, formatImageRef } from '../spec/image';
 import type { AppSpec, WorkspaceConfig } from '../spec/types';
@@ -11,6 +12,7 @@ import { normalizeMonitoring } from './steps/monitoring';
 import { normalizeIngress, normalizeNetwork } from './steps/networking';
 import { normalizePorts } from './steps/ports';
 import { normalizeResources } from './steps/resources';
+import { isFullForm } from './steps/services';
 import { normalizeSecurity } from './steps/security';
 import { normalizeVolumes } from './steps/storage';
 
@@ -30,6 +32,9 @@ import { normalizeVolumes } from './steps/storage';
 export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependencies: Dependencies): NormalizedApp {
   const where = appPaths(spec.name).spec;
   const name = spec.name;
+  if (isFullForm(spec)) {
+    throw new InputError(`${where}: services (the full form) is not rendered yet; write the app as the shorthand (image, ports, … at the top)`);
+  }
 
   checkRepository(spec.image.repository, `${where}: image.repository`);
   checkPinned(spec.image, `${where}: image`);

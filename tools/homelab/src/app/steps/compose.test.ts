@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { specOf } from '../../../../../tests/support/spec';
 import { WORKSPACE_YAML } from '../../../../../tests/support/workspace';
 import { parseWorkspaceConfig } from '../../spec/io';
-import type { AppSpec } from '../../spec/types';
+import type { ShorthandAppSpec } from '../../spec/types';
 import { normalizeBackup } from './backup';
 import { normalizeCompose } from './compose';
 import { normalizeHealth } from './health';
@@ -15,7 +15,7 @@ import { normalizeVolumes } from './storage';
 const WHERE = 'applications/specs/web.yaml';
 const workspace = parseWorkspaceConfig(WORKSPACE_YAML);
 
-function compose(overrides: Partial<AppSpec>) {
+function compose(overrides: Partial<ShorthandAppSpec>) {
   const spec = specOf('web', overrides);
   const ports = normalizePorts(spec, WHERE);
   const { volumes } = normalizeVolumes(spec, WHERE);

@@ -1,5 +1,5 @@
 import { InputError, show } from '../../errors';
-import type { AppSpec, WorkspaceConfig } from '../../spec/types';
+import type { ShorthandAppSpec, WorkspaceConfig } from '../../spec/types';
 import type { NormalizedApp } from '../normalized';
 import { unique } from './unique';
 
@@ -13,13 +13,13 @@ export function sortedEnv(env: Record<string, string> | undefined): EnvVar[] {
 }
 
 /** The plain environment variables, sorted by name. */
-export function normalizeEnv(spec: AppSpec): Pick<NormalizedApp, 'env' | 'hasEnv'> {
+export function normalizeEnv(spec: ShorthandAppSpec): Pick<NormalizedApp, 'env' | 'hasEnv'> {
   const env = sortedEnv(spec.env);
   return { env, hasEnv: env.length > 0 };
 }
 
 /** The secret keys, each once and none also a plain variable, read from the workspace's store. */
-export function normalizeSecrets(spec: AppSpec, workspace: WorkspaceConfig, where: string): NormalizedApp['secrets'] {
+export function normalizeSecrets(spec: ShorthandAppSpec, workspace: WorkspaceConfig, where: string): NormalizedApp['secrets'] {
   const keys = (spec.secrets ?? []).map((s) => ({ key: s.key, remoteKey: s.remoteKey, property: s.property ?? null }));
   unique(keys.map((s) => s.key), `${where}: secrets[].key`, 'list each secret key once');
   for (const s of keys) {

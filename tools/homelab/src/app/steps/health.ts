@@ -1,5 +1,5 @@
 import { InputError } from '../../errors';
-import type { AppSpec } from '../../spec/types';
+import type { ShorthandAppSpec } from '../../spec/types';
 import { APP_DEFAULTS, type NormalizedApp } from '../normalized';
 import type { Ports } from './ports';
 
@@ -11,7 +11,7 @@ const PROBE_PERIOD = 5;
  * it runs on Compose (spec/health.ts): in the container (exec), from the Docker host (outside)
  * or not at all (none).
  */
-export function normalizeHealth(spec: AppSpec, where: string, ports: Ports): NormalizedApp['health'] {
+export function normalizeHealth(spec: ShorthandAppSpec, where: string, ports: Ports): NormalizedApp['health'] {
   const health = spec.health ?? {};
   const probe = health.probe ?? 'exec';
   const startGraceSeconds = health.startGraceSeconds ?? APP_DEFAULTS.startGraceSeconds;

@@ -1,5 +1,5 @@
 import { InputError, show } from '../../errors';
-import type { AppSpec } from '../../spec/types';
+import type { ShorthandAppSpec } from '../../spec/types';
 import type { NormalizedApp } from '../normalized';
 import { unique } from './unique';
 
@@ -14,7 +14,7 @@ export interface Ports {
 }
 
 /** The app's ports (TCP unless said), each name and number once, at most one marked http. */
-export function normalizePorts(spec: AppSpec, where: string): Ports {
+export function normalizePorts(spec: ShorthandAppSpec, where: string): Ports {
   const ports = spec.ports.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol ?? ('TCP' as const) }));
   unique(ports.map((p) => p.name), `${where}: ports[].name`, 'give each port its own name');
   unique(ports.map((p) => `${p.port}/${p.protocol}`), `${where}: ports[].port`, 'give each port its own number');
