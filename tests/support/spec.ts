@@ -38,9 +38,13 @@ export const VAULT_ANSWERS = {
 /** The census stacks (tests/support/fixtures/stacks): specs of the full form written for real stacks. */
 export const STACKS_DIR = path.resolve(__dirname, 'fixtures/stacks');
 
-/** A census stack's spec, read as `homelab` reads a spec (e.g. `stackSpec('photos')`). */
+/** A full-form spec that uses every field homelab renders today (tests/support/fixtures/full-form/wiki.yaml). */
+export const WIKI_SPEC_FILE = path.resolve(__dirname, 'fixtures/full-form/wiki.yaml');
+
+/** A census stack's spec (e.g. `stackSpec('photos')`), or a spec file, read as `homelab` reads a spec. */
 export function stackSpec(name: string): AppSpec {
-  return parseAppSpec(fs.readFileSync(path.join(STACKS_DIR, `${name}.yaml`), 'utf8'), `applications/specs/${name}.yaml`);
+  const file = name.endsWith('.yaml') ? name : path.join(STACKS_DIR, `${name}.yaml`);
+  return parseAppSpec(fs.readFileSync(file, 'utf8'), `applications/specs/${path.basename(file)}`);
 }
 
 /** The message of the InputError a call throws (the test fails when it throws nothing or something else). */

@@ -1,5 +1,6 @@
 import type { ProjectPaths, EnvironmentPaths } from '../project/paths';
 import type { BackupProvider } from '../spec/types';
+import type { ServiceWorkload } from './steps/workloads';
 
 /*
  * The normalized app: everything the templates need, computed once by normalizeApp
@@ -28,10 +29,30 @@ export interface NormalizedApp {
   title: string;
   description: string;
   layer: 'applications';
+  /** The spec has `services` (the full form); the shorthand renders as it always did. */
+  fullForm: boolean;
+  /** The image (one service without a component label), or each service's, for the runbook. */
   image: string;
   labels: Record<string, string>;
+  /** Every pod of the app (the NetworkPolicy's; the shorthand's one workload's). */
   selector: Record<string, string>;
+  /** The primary service: the shorthand's one; in the full form the one behind ingress, else the first long-running one. */
+  primaryService: string;
+  /** The primary service's workload (the runbook's and the dashboard's one). */
   workload: { kind: 'Deployment' | 'StatefulSet'; isStatefulSet: boolean; file: string; replicas: number };
+  /** Every service, as the workload templates render it (app/steps/workloads.ts). */
+  services: ServiceWorkload[];
+  workloads: {
+    /** deployment.yaml, statefulset.yaml, job.yaml: those that hold a service, one kind per file. */
+    files: string[];
+    byFile: Record<string, ServiceWorkload[]>;
+    /** Services with a Kubernetes Service: the shorthand's always, in the full form those with ports. */
+    reachable: ServiceWorkload[];
+    hasReachable: boolean;
+    /** The kinds of workload, for the runbook. */
+    summary: string;
+  };
+  /** The primary service's ports, env, resources, user and health. */
   ports: { name: string; port: number; protocol: 'TCP' | 'UDP' }[];
   env: { name: string; value: string }[];
   hasEnv: boolean;
@@ -40,6 +61,8 @@ export interface NormalizedApp {
     name: string;
     claimName: string;
     size: string;
+    readWriteMany: boolean;
+    /** Where it is mounted (the full form: every mount's path). */
     mountPath: string;
     backup: boolean;
     backupLabel: string;
@@ -47,6 +70,14 @@ export interface NormalizedApp {
     composeVolume: string;
   }[];
   hasVolumes: boolean;
+  /** Config volumes: a ConfigMap each on Kubernetes, a Compose config each. */
+  configMaps: { name: string; key: string; content: string }[];
+  hasConfigMaps: boolean;
+  /** Compose's top-level volumes: persistent (with the backup label), NFS, external claims. */
+  composeVolumes: { name: string; backupLabel: string | null; nfs: { type: string; o: string; device: string } | null; external: string | null }[];
+  hasComposeVolumes: boolean;
+  composeConfigs: { name: string; content: string }[];
+  hasComposeConfigs: boolean;
   resources: { requests: Record<string, string>; limits: Record<string, string> };
   security: { runAsUser: number; runAsGroup: number };
   health: {
@@ -57,6 +88,10 @@ export interface NormalizedApp {
     /** deploy probes the HTTP endpoint from the Docker host (health.probe outside). */
     outside: boolean;
     isHttp: boolean;
+    /** A TCP connect from the kubelet; Compose has no check (images hold no common TCP client). */
+    isTcp: boolean;
+    /** health.command, run in the container on both platforms. */
+    isCommand: boolean;
     path: string;
     port: string;
     portNumber: number;
@@ -71,6 +106,8 @@ export interface NormalizedApp {
     isHttpRoute: boolean;
     host: string;
     tls: boolean;
+    /** The Service behind the host: the shorthand's app, the full form's ingress.service. */
+    service: string;
     port: string;
     portNumber: number;
     className: string;
@@ -80,6 +117,8 @@ export interface NormalizedApp {
   };
   monitoring: {
     serviceMonitor: boolean;
+    /** The selector of the Service that serves metrics. */
+    selector: Record<string, string>;
     metricsPort: string;
     metricsPortNumber: number;
     metricsPath: string;
@@ -105,7 +144,16 @@ export interface NormalizedApp {
     hasComponent: boolean;
     componentResources: string[];
     k8up: { secretName: string; endpoint: string; bucket: string; pruneSchedule: string };
-    volumes: { name: string; claimName: string; resticSecret: string; composeVolume: string; mountPath: string }[];
+    volumes: {
+      name: string;
+      claimName: string;
+      resticSecret: string;
+      composeVolume: string;
+      mountPath: string;
+      /** The workloads that mount it, scaled down for a restore, and their Compose services. */
+      workloads: { kind: string; name: string; replicas: number }[];
+      composeServices: string;
+    }[];
   };
   network: {
     allowInternet: boolean;
@@ -114,6 +162,8 @@ export interface NormalizedApp {
     fromIngressPorts: number[];
     metricsPortNumber: number;
     dependencyNamespaces: string[];
+    /** The services of a full-form app reach each other inside the namespace. */
+    betweenServices: boolean;
   };
   compose: {
     memoryLimit: string;
@@ -153,6 +203,16 @@ export interface NormalizedEnvironment {
   argocdAppName: string;
   composeLabels: Record<string, string>;
   hasComposeLabels: boolean;
+  composeServices: {
+    name: string;
+    replicasChanged: boolean;
+    replicas: number;
+    envChanged: boolean;
+    env: { name: string; value: string }[];
+    composeLabels: Record<string, string>;
+    hasComposeLabels: boolean;
+    hasOverrides: boolean;
+  }[];
   paths: EnvironmentPaths;
   velero: { name: string };
 }

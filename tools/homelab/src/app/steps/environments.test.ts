@@ -14,7 +14,9 @@ const base = {
   tls: true,
   ingressPort: 8080,
   hasIngress: true,
-  workloadKind: 'Deployment' as const,
+  ingressService: 'web',
+  composeServices: ['web'],
+  alertTargets: [{ kind: 'Deployment' as const, name: 'web' }],
   alerts: false,
   backup: { provider: 'volsync' as const, volumes: [] },
 };

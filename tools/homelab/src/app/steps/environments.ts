@@ -52,7 +52,12 @@ export function normalizeEnvironment(
     tls: boolean;
     ingressPort: number;
     hasIngress: boolean;
-    workloadKind: 'Deployment' | 'StatefulSet';
+    /** The service behind the host (the shorthand's one): the Traefik labels and the app-wide overrides go to it. */
+    ingressService: string;
+    /** Every service of compose.generated.yaml, in the spec's order. */
+    composeServices: string[];
+    /** The long-running workloads, each with its "down" and "restarting" alerts. */
+    alertTargets: { kind: 'Deployment' | 'StatefulSet'; name: string }[];
     alerts: boolean;
     backup: { provider: BackupProvider; volumes: { name: string; resticSecret: string }[] };
   },
@@ -81,26 +86,28 @@ export function normalizeEnvironment(
   if (replicasChanged || envChanged) patches.push('workload-patch.yaml');
   if (hostChanged) patches.push('ingress-patch.yaml');
 
-  // Alerts are per environment because a PrometheusRule's query must name its namespace.
-  const kind = base.workloadKind === 'Deployment' ? 'deployment' : 'statefulset';
-  const ready = kind === 'deployment' ? 'kube_deployment_status_replicas_available' : 'kube_statefulset_status_replicas_ready';
+  // Alerts are per environment because a PrometheusRule's query must name its namespace; a pair per workload.
   const alerts = base.alerts
-    ? [
-        {
-          alert: 'HomelabAppDown',
-          expr: `${ready}{namespace="${namespace}", ${kind}="${app}"} < 1`,
-          for: '5m',
-          severity: 'critical',
-          summary: `${app} has no ready replica in ${namespace}`,
-        },
-        {
-          alert: 'HomelabAppRestarting',
-          expr: `increase(kube_pod_container_status_restarts_total{namespace="${namespace}", container="${app}"}[15m]) > 3`,
-          for: '0m',
-          severity: 'warning',
-          summary: `${app} restarted more than 3 times in 15 minutes in ${namespace}`,
-        },
-      ]
+    ? base.alertTargets.flatMap((target) => {
+        const kind = target.kind === 'Deployment' ? 'deployment' : 'statefulset';
+        const ready = kind === 'deployment' ? 'kube_deployment_status_replicas_available' : 'kube_statefulset_status_replicas_ready';
+        return [
+          {
+            alert: 'HomelabAppDown',
+            expr: `${ready}{namespace="${namespace}", ${kind}="${target.name}"} < 1`,
+            for: '5m',
+            severity: 'critical',
+            summary: `${target.name} has no ready replica in ${namespace}`,
+          },
+          {
+            alert: 'HomelabAppRestarting',
+            expr: `increase(kube_pod_container_status_restarts_total{namespace="${namespace}", container="${target.name}"}[15m]) > 3`,
+            for: '0m',
+            severity: 'warning',
+            summary: `${target.name} restarted more than 3 times in 15 minutes in ${namespace}`,
+          },
+        ];
+      })
     : [];
   // Restic credentials are per environment so that dev and prod never share a repository path.
   // The values are External Secrets templates, resolved in the cluster, never rendered here.
@@ -140,6 +147,21 @@ export function normalizeEnvironment(
     argocdAppName: `${app}-${ws.name}`,
     composeLabels,
     hasComposeLabels: Object.keys(composeLabels).length > 0,
+    // The services of compose.generated.yaml: what this environment changes of each.
+    composeServices: base.composeServices.map((service) => {
+      const mine = service === base.ingressService;
+      const labels = mine ? composeLabels : {};
+      return {
+        name: service,
+        replicasChanged: mine && replicasChanged,
+        replicas,
+        envChanged: mine && envChanged,
+        env,
+        composeLabels: labels,
+        hasComposeLabels: Object.keys(labels).length > 0,
+        hasOverrides: mine && (replicasChanged || envChanged || Object.keys(labels).length > 0),
+      };
+    }),
     paths: environmentPaths('applications', app, ws.name),
     velero: { name: `${app}${suffix}` },
   };

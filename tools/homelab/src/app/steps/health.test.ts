@@ -7,7 +7,7 @@ import { normalizePorts } from './ports';
 const WHERE = 'applications/specs/web.yaml';
 const health = (overrides: Partial<ShorthandAppSpec>) => {
   const spec = specOf('web', overrides);
-  return normalizeHealth(spec, WHERE, normalizePorts(spec, WHERE));
+  return normalizeHealth(spec.health, WHERE, normalizePorts(spec.ports, WHERE));
 };
 
 describe('normalizeHealth', () => {
@@ -17,6 +17,8 @@ describe('normalizeHealth', () => {
       composeExec: true,
       outside: false,
       isHttp: true,
+      isTcp: false,
+      isCommand: false,
       path: '/',
       port: 'http',
       portNumber: 8080,

@@ -5,22 +5,30 @@ import { normalizeStorage, normalizeVolumes, shareVolumes, type VolumeUser } fro
 
 const WHERE = 'applications/specs/files.yaml';
 
+const persistent = (spec: AppSpec) => normalizeVolumes(normalizeStorage(spec, WHERE), []);
+
 describe('normalizeVolumes', () => {
   it('names each claim after the app and backs a volume up unless it says not to', () => {
-    const { volumes, hasVolumes } = normalizeVolumes(
+    const { volumes, hasVolumes } = persistent(
       specOf('files', { volumes: [{ name: 'data', size: '1Gi', mountPath: '/data' }, { name: 'cache', size: '1Gi', mountPath: '/cache', backup: false, storageClass: 'fast' }] }),
-      WHERE,
     );
 
     expect(hasVolumes).toBe(true);
     expect(volumes).toEqual([
-      { name: 'data', claimName: 'files-data', size: '1Gi', mountPath: '/data', backup: true, backupLabel: 'true', storageClass: null, composeVolume: 'data' },
-      { name: 'cache', claimName: 'files-cache', size: '1Gi', mountPath: '/cache', backup: false, backupLabel: 'false', storageClass: 'fast', composeVolume: 'cache' },
+      { name: 'data', claimName: 'files-data', size: '1Gi', readWriteMany: false, mountPath: '/data', backup: true, backupLabel: 'true', storageClass: null, composeVolume: 'data' },
+      { name: 'cache', claimName: 'files-cache', size: '1Gi', readWriteMany: false, mountPath: '/cache', backup: false, backupLabel: 'false', storageClass: 'fast', composeVolume: 'cache' },
     ]);
   });
 
   it('has no volumes when the spec lists none', () => {
-    expect(normalizeVolumes(specOf('files'), WHERE)).toEqual({ volumes: [], hasVolumes: false });
+    expect(persistent(specOf('files'))).toEqual({ volumes: [], hasVolumes: false });
+  });
+
+  it('says where the services of the full form mount a volume, and leaves out the kinds homelab does not create', () => {
+    const spec = { name: 'files', services: { a: { image: { repository: 'a', tag: '1' } } }, volumes: { data: { size: '1Gi' }, etc: { hostPath: '/etc/files' } } } as AppSpec;
+    const mounts = [{ mounts: [{ volume: 'data', path: '/srv', readOnly: false, subPath: null }] }, { mounts: [{ volume: 'data', path: '/data', readOnly: true, subPath: null }] }];
+
+    expect(normalizeVolumes(normalizeStorage(spec, WHERE), mounts).volumes.map((v) => [v.name, v.mountPath])).toEqual([['data', '/srv, /data']]);
   });
 
   it.each([
@@ -28,7 +36,7 @@ describe('normalizeVolumes', () => {
     ['a size that is no quantity', [{ name: 'a', size: '1GB', mountPath: '/a' }], 'volumes.a.size "1GB" is not a size'],
     ['a mount path with ".."', [{ name: 'a', size: '1Gi', mountPath: '/a/../etc' }], 'contains ".."'],
   ])('refuses %s', (_what, volumes, message) => {
-    expect(() => normalizeVolumes(specOf('files', { volumes }), WHERE)).toThrow(message);
+    expect(() => persistent(specOf('files', { volumes }))).toThrow(message);
   });
 });
 

@@ -1,31 +1,30 @@
 import { InputError, show } from '../../errors';
 import { quantityBytes } from '../../spec/quantity';
-import type { AppSpec, AppVolumeSpec, ShorthandAppSpec } from '../../spec/types';
+import type { AppSpec, AppVolumeSpec } from '../../spec/types';
 import type { NormalizedApp } from '../normalized';
-import { isFullForm } from './services';
+import { isFullForm, type NormalizedService } from './services';
 import { unique } from './unique';
 
-/** The app's volumes: claim names, sizes, mount paths (each once, never /tmp, no ".."), backed up unless said. */
-export function normalizeVolumes(spec: ShorthandAppSpec, where: string): Pick<NormalizedApp, 'volumes' | 'hasVolumes'> {
-  const volumes = (spec.volumes ?? []).map((v) => ({
-    name: v.name,
-    claimName: `${spec.name}-${v.name}`,
-    size: v.size,
-    mountPath: v.mountPath,
-    backup: v.backup ?? true,
-    backupLabel: String(v.backup ?? true),
-    storageClass: v.storageClass ?? null,
-    composeVolume: v.name,
-  }));
-  unique(volumes.map((v) => v.name), `${where}: volumes[].name`, 'give each volume its own name');
-  unique([...volumes.map((v) => v.mountPath), '/tmp'], `${where}: volumes[].mountPath`, 'mount each volume at its own path (homelab mounts /tmp itself)');
-  for (const v of volumes) {
-    quantityBytes(v.size, `${where}: volumes.${v.name}.size`);
-    if (v.mountPath.split('/').includes('..')) {
-      throw new InputError(`${where}: volumes.${v.name}.mountPath ${show(v.mountPath)} contains ".."; use an absolute path without ".."`);
-    }
-  }
-  return { volumes, hasVolumes: volumes.length > 0 };
+/**
+ * The persistent volumes homelab creates (PersistentVolumeClaims, backed-up Compose volumes),
+ * as the templates and backups see them: claim names, sizes, where they are mounted (the
+ * shorthand's mount path; in the full form every service's), backed up unless said.
+ */
+export function normalizeVolumes(volumes: NormalizedVolume[], services: Pick<NormalizedService, 'mounts'>[]): Pick<NormalizedApp, 'volumes' | 'hasVolumes'> {
+  const persistent = volumes
+    .filter((v) => v.persistent)
+    .map((v) => ({
+      name: v.name,
+      claimName: v.claimName!,
+      size: v.persistent!.size,
+      readWriteMany: v.persistent!.accessMode === 'ReadWriteMany',
+      mountPath: v.mountPath ?? services.flatMap((s) => s.mounts.filter((m) => m.volume === v.name).map((m) => m.path)).join(', '),
+      backup: v.persistent!.backup,
+      backupLabel: v.backupLabel,
+      storageClass: v.persistent!.storageClass,
+      composeVolume: v.composeVolume!,
+    }));
+  return { volumes: persistent, hasVolumes: persistent.length > 0 };
 }
 
 /** The six kinds of app-level volume (docs/spec.md, "Storage"): the key present in the spec says which. */
