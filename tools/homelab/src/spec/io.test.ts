@@ -103,6 +103,7 @@ describe('stringifyAppSpec', () => {
 
 describe('parseAppSpec: the full form (services)', () => {
   const file = 'applications/specs/stack.yaml';
+  const service = 'services: { web: { image: { repository: a, tag: "1" } } }\n';
 
   it.each(fs.readdirSync(STACKS_DIR).filter((f) => f.endsWith('.yaml')))('accepts the census stack %s', (name) => {
     const spec = parseAppSpec(fs.readFileSync(path.join(STACKS_DIR, name), 'utf8'), `applications/specs/${name}`);
@@ -110,7 +111,18 @@ describe('parseAppSpec: the full form (services)', () => {
     expect(Object.keys(spec.services ?? {}).length).toBeGreaterThan(0);
   });
 
-  const service = 'services: { web: { image: { repository: a, tag: "1" } } }\n';
+  it.each(fs.readdirSync(STACKS_DIR).filter((f) => f.endsWith('.yaml')))('writes the census stack %s so that it reads back to the same spec', (name) => {
+    const spec = parseAppSpec(fs.readFileSync(path.join(STACKS_DIR, name), 'utf8'), file);
+
+    expect(parseAppSpec(stringifyAppSpec(spec), file)).toEqual(spec);
+  });
+
+  it('writes patches, so that nothing of a spec is lost', () => {
+    const spec = parseAppSpec(`name: web\n${service}patches: { compose: { services: { web: { init: true } } } }\n`, file);
+
+    expect(parseAppSpec(stringifyAppSpec(spec), file)).toEqual(spec);
+  });
+
   it.each([
     ['a container field beside services', `name: web\n${service}image: { repository: a, tag: "1" }\n`, 'the document sets services and a container field of the shorthand: with services, image, ports, env, health, resources, replicas and securityContext belong to a service; move them under services.<name>'],
     ['a start condition that does not exist', 'name: web\nservices: { web: { image: { repository: a, tag: "1" }, dependsOn: { db: maybe } } }\n', 'services.web.dependsOn.db is "maybe"; use one of "started", "healthy", "completed"'],
