@@ -183,6 +183,7 @@ describe('renderApp: the full form', () => {
       expect(compose.services.migrate.restart).toBe('no');
       expect(compose.services.migrate.labels['homelab.kind']).toBe('job');
       expect(compose.services.web.labels['homelab.kind']).toBeUndefined();
+      expect(compose.services.web.labels['logging.job']).toBe('wiki-web');
       expect(contentOf(files, COMPOSE)).toContain('# healthy in the spec: Compose sees no health check of cache (it is checked from outside), so it waits for the start and deploy keeps the order.');
     });
 

@@ -13,7 +13,7 @@ export const JOB_KIND_LABEL = 'homelab.kind';
 export function normalizeCompose(
   app: string,
   where: string,
-  service: Pick<NormalizedApp, 'resources' | 'security' | 'health'> & { field?: string },
+  service: Pick<NormalizedApp, 'resources' | 'security' | 'health'> & { field?: string; component?: string },
   roles: { metrics: { port: number; path: string } | null; backup: boolean; job: boolean },
 ): NormalizedApp['compose'] {
   const { requests, limits } = service.resources;
@@ -34,7 +34,8 @@ export function normalizeCompose(
     labels[OUTSIDE_PROBE_LABELS.startPeriod] = `${service.health.startGraceSeconds}s`;
   }
   labels['logging'] = 'promtail';
-  labels['logging.job'] = app;
+  // One log job per service: the app's name for the shorthand's one, `<app>-<service>` in the full form.
+  labels['logging.job'] = service.component === undefined ? app : `${app}-${service.component}`;
   if (roles.backup) labels['docker-volume-backup.stop-during-backup'] = app;
   return {
     memoryLimit: composeMemory(limits.memory, `${where}: ${field}resources.limits.memory`),
