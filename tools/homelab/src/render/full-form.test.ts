@@ -104,6 +104,9 @@ describe('renderApp: the full form', () => {
       expect(db.spec.selector.matchLabels).toEqual(selector);
       expect(db.spec.template.metadata.labels).toEqual(selector);
       expect(parseDocs(contentOf(files, `${BASE}/service.yaml`))[1].spec.selector).toEqual(selector);
+      // The ServiceMonitor selects the metrics service's Service by its labels: the component is one of them.
+      expect(db.metadata.labels).toEqual({ 'app.kubernetes.io/component': 'db' });
+      expect(parseDocs(contentOf(files, `${BASE}/service.yaml`))[1].metadata.labels).toEqual({ 'app.kubernetes.io/component': 'db' });
     });
 
     it('annotates each service with its sync wave, and makes a job a Sync hook recreated on every sync', () => {
