@@ -7,7 +7,7 @@ import { parseWorkspaceConfig } from '../tools/homelab/src/spec/io';
 import type { AppSpec } from '../tools/homelab/src/spec/types';
 import { syncAll } from '../tools/homelab/src/workspace/sync';
 import { composeForm } from './support/hostile';
-import { inputErrorOf, stackSpec, STACKS_DIR, WIKI_SPEC_FILE, writeSpec } from './support/spec';
+import { environmentsOf, inputErrorOf, PENDING_STACKS as PENDING, renderedStacks, stackSpec, STACKS_DIR, writeSpec } from './support/spec';
 import { requireTool, run } from './support/tools';
 import { makeDiskWorkspace, parseDocs, removeDir, WORKSPACE_YAML } from './support/workspace';
 
@@ -21,32 +21,8 @@ import { makeDiskWorkspace, parseDocs, removeDir, WORKSPACE_YAML } from './suppo
 const kubectl = requireTool('kubectl');
 const compose = requireTool('docker compose');
 
-/**
- * Census stacks (tests/support/fixtures/stacks) that use fields homelab does not render yet, with
- * what they wait for. Each is checked to be refused, naming such a field, so the list cannot go
- * stale: when a feature lands, its stack fails here until it moves to the rendered ones.
- */
-const PENDING: Record<string, string> = {
-  'dns-filter': 'ports published on the host (publish), extraHosts, security opt-ins (runAsRoot, writableRootFilesystem, capabilities)',
-  files: 'kind: cron (the Compose scheduler is not decided yet), security opt-ins (runAsRoot, writableRootFilesystem)',
-  'home-automation': 'devices, init, stopGracePeriod, security opt-ins (privileged, hostNetwork, runAsRoot, writableRootFilesystem), environments.<env>.node',
-  media: 'devices (a device plugin resource), groupAdd',
-  photos: 'devices, shmSize, security opt-ins (writableRootFilesystem)',
-  workflows: 'per-service overrides (environments.<env>.services), security opt-ins (writableRootFilesystem)',
-};
-
-/** The stacks both platforms render today: the census stacks not pending, and the wiki that uses every rendered field. */
-const RENDERED = [
-  ...fs
-    .readdirSync(STACKS_DIR)
-    .filter((f) => f.endsWith('.yaml'))
-    .map((f) => f.replace(/\.yaml$/, ''))
-    .filter((name) => !(name in PENDING))
-    .map((name) => stackSpec(name)),
-  stackSpec(WIKI_SPEC_FILE),
-];
-const ENVS = ['dev', 'prod'];
-const ROWS = RENDERED.flatMap((spec) => ENVS.map((env) => ({ spec, env, label: `${spec.name}/${env}` })));
+const RENDERED = renderedStacks();
+const ROWS = RENDERED.flatMap((spec) => environmentsOf(spec).map((env) => ({ spec, env, label: `${spec.name}/${env}` })));
 
 describe('census stacks that wait for features', () => {
   it.each(Object.entries(PENDING))('%s is refused until homelab renders %s', (name) => {
@@ -131,7 +107,7 @@ function kubernetesServices(objects: Obj[]): Map<string, Running> {
   return result;
 }
 
-function composeServices(config: Obj, app: string): Map<string, Running> {
+function composeServices(config: Obj, app: string, pluginDevices: Set<string>): Map<string, Running> {
   const services = config.services as Record<string, Obj>;
   // `docker compose config` leaves out an env file that does not exist: the rendered file says who reads one.
   const rendered = parseDocs(fs.readFileSync(path.join(root, `applications/compose/base/${app}/compose.yaml`), 'utf8'))[0].services as Record<string, Obj>;
@@ -146,6 +122,10 @@ function composeServices(config: Obj, app: string): Map<string, Running> {
   const result = new Map<string, Running>();
   for (const [name, s] of Object.entries(services)) {
     const configs = ((s.configs ?? []) as Obj[]).map((c) => `${c.target}:ro`);
+    // What Kubernetes mounts as volumes, Compose sets as options: /dev/shm (shm_size) and devices without a plugin (hostPath on Kubernetes).
+    const shm = s.shm_size ? ['/dev/shm'] : [];
+    const devices = ((s.devices ?? []) as (string | Obj)[]).map((d) => (typeof d === 'string' ? d.split(':')[1] : String(d.target)));
+    const hostDevices = devices.filter((d) => !pluginDevices.has(`${name}:${d}`));
     result.set(name, {
       image: s.image,
       entrypoint: s.entrypoint ?? null,
@@ -153,7 +133,7 @@ function composeServices(config: Obj, app: string): Map<string, Running> {
       env: Object.keys(s.environment ?? {}).sort(),
       secrets: rendered[name]?.env_file ? envExampleKeys(app) : [],
       ports: ((s.expose ?? []) as (string | number)[]).map((p) => (String(p).includes('/') ? String(p) : `${p}/tcp`)).sort(),
-      mounts: [...((s.volumes ?? []) as Obj[]).map((v) => `${v.target}${v.read_only ? ':ro' : ''}`), ...configs].sort(),
+      mounts: [...((s.volumes ?? []) as Obj[]).map((v) => `${v.target}${v.read_only ? ':ro' : ''}`), ...configs, ...shm, ...hostDevices].sort(),
       level: level(name),
     });
   }
@@ -163,7 +143,9 @@ function composeServices(config: Obj, app: string): Map<string, Running> {
 describe.skipIf(kubectl.skip || compose.skip)('both platforms run the same stack', () => {
   it.each(ROWS)('builds and merges $label, with the same services, images, commands, env keys, ports, mounts and start order', ({ spec, env }) => {
     const k8s = kubernetesServices(kustomize(spec.name, env));
-    const docker = composeServices(composeConfig(spec.name, env), spec.name);
+    // Devices a device plugin serves on Kubernetes are no mount there: <service>:<path> of each.
+    const plugins = new Set(Object.entries((spec as Extract<AppSpec, { services: object }>).services).flatMap(([svc, s]) => (s.devices ?? []).filter((d) => d.resource).map((d) => `${svc}:${d.path}`)));
+    const docker = composeServices(composeConfig(spec.name, env), spec.name, plugins);
     const expected = Object.keys((spec as Extract<AppSpec, { services: object }>).services).sort();
 
     expect([...k8s.keys()].sort()).toEqual(expected);
@@ -190,5 +172,13 @@ describe.skipIf(kubectl.skip || compose.skip)('both platforms run the same stack
     expect(config.services.web.environment.PRICE).toBe(composeForm('$5'));
     expect(config.volumes.legacy).toMatchObject({ name: 'wiki-legacy-data', external: true });
     expect(config.configs.settings.content).toBe('title: Wiki\nlanguage: en\n');
+    // prod overrides the indexer's image, env and memory on both platforms.
+    const indexer = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'indexer')!.spec.template.spec.containers[0];
+    expect([indexer.image, indexer.resources.limits.memory]).toEqual(['example/wiki:2.5.2', '1Gi']);
+    expect(indexer.env).toContainEqual({ name: 'LOG_LEVEL', value: 'debug' });
+    expect([config.services.indexer.image, config.services.indexer.environment.LOG_LEVEL, config.services.indexer.deploy.resources.limits.memory]).toEqual(['example/wiki:2.5.2', 'debug', '1073741824']);
+    // dev pins every workload to its node (Kubernetes only).
+    const pinned = kustomize('wiki', 'dev').filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind));
+    expect(pinned.map((o) => o.spec.template.spec.nodeSelector)).toEqual(pinned.map(() => ({ 'kubernetes.io/hostname': 'lab-1' })));
   });
 });

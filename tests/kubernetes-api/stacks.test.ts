@@ -5,22 +5,22 @@ import { diskHost } from '../../tools/homelab/src/host';
 import { syncAll } from '../../tools/homelab/src/workspace/sync';
 import { useCluster } from '../support/cluster';
 import { installCatalogCrds } from '../support/crds';
-import { stackSpec, WIKI_SPEC_FILE, writeSpec } from '../support/spec';
+import { environmentsOf, renderedStacks, writeSpec } from '../support/spec';
 import { requireTool, run } from '../support/tools';
 import { makeDiskWorkspace, parseDocs, removeDir, WORKSPACE_YAML } from '../support/workspace';
 
 /**
  * Apps of several services (the full form) on the real API server: every overlay of the stacks
- * homelab renders today (tests/support/fixtures/full-form/wiki.yaml, the census' scratch-image
- * stack) is built with the pinned kustomize and server-side applied, as a server dry run and then
+ * homelab renders today (the census stacks not pending, and tests/support/fixtures/full-form/wiki.yaml)
+ * is built with the pinned kustomize and server-side applied, as a server dry run and then
  * for real, each into a namespace of its own, without a warning: Deployments, StatefulSets with
  * pod affinity, Jobs that are Sync hooks, Services, ConfigMaps, claims, every volume kind.
  */
 const kubectl = requireTool('kubectl');
 const cluster = useCluster();
 
-const STACKS = [stackSpec(WIKI_SPEC_FILE), stackSpec('scratch')];
-const OVERLAYS = STACKS.flatMap((spec) => ['dev', 'prod'].map((env) => `applications/kubernetes/overlays/${env}/${spec.name}`));
+const STACKS = renderedStacks();
+const OVERLAYS = STACKS.flatMap((spec) => environmentsOf(spec).map((env) => `applications/kubernetes/overlays/${env}/${spec.name}`));
 
 let root = '';
 const namespaces: string[] = [];

@@ -46,7 +46,12 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
   const primary = spec.ingress ? named('ingress.service', spec.ingress.service) : (services.find((s) => !s.isJob) ?? services[0]);
   const metricsService = spec.monitoring?.metrics ? named('monitoring.metrics.service', spec.monitoring.metrics.service) : primary;
   const { target: ingressPort, ...ingress } = normalizeIngress(spec, workspace, where, { name: primary.name, ports: primary.portIndex });
-  const pins = shareVolumes(storage, services.map((s) => ({ name: s.name, replicas: s.replicas, maxReplicas: s.replicas, volumes: s.mounts.map((m) => m.volume) })), where);
+  const envReplicas = (service: string) => Object.values(spec.environments ?? {}).map((o) => o.services?.[service]?.replicas ?? 0);
+  const pins = shareVolumes(
+    storage,
+    services.map((s) => ({ name: s.name, replicas: s.replicas, maxReplicas: Math.max(s.replicas, ...envReplicas(s.name)), volumes: s.mounts.map((m) => m.volume) })),
+    where,
+  );
   const chosen = chooseEnvironments(spec, workspace, where, { hasVolumes: hasVolumes && !fullForm, replicas: primary.replicas });
 
   const metricsPort = spec.monitoring?.metrics ? metricsService.portIndex.byName(spec.monitoring.metrics.port, 'monitoring.metrics.port', metricsService.portIndex.httpPort) : null;
@@ -87,6 +92,11 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
       ingressService: primary.name,
       composeServices: services_.map((w) => w.name),
       alertTargets: services_.filter((w) => !w.isJob).map((w) => ({ kind: w.workload.kind === 'StatefulSet' ? 'StatefulSet' : 'Deployment', name: w.name })),
+      overrides: {
+        where,
+        shorthand: !fullForm,
+        services: services_.map((w) => ({ name: w.name, kind: w.workload.kind, replicas: w.replicas, env: w.env, imageSpec: w.imageSpec, resources: w.resources, security: w.security, health: w.health })),
+      },
       alerts: monitoring.alerts,
       backup: { provider: backup.provider, volumes: backup.volumes.map((v) => ({ name: v.name, resticSecret: v.resticSecret })) },
     }),

@@ -79,7 +79,21 @@ export interface NormalizedApp {
   composeConfigs: { name: string; content: string }[];
   hasComposeConfigs: boolean;
   resources: { requests: Record<string, string>; limits: Record<string, string> };
-  security: { runAsUser: number; runAsGroup: number };
+  security: {
+    runAsUser: number;
+    runAsGroup: number;
+    runAsNonRoot: boolean;
+    readOnlyRootFilesystem: boolean;
+    /** Kubernetes `privileged` (and the privilege escalation it implies), Compose `privileged`. */
+    privileged: boolean;
+    /** Capabilities added to an otherwise empty set. */
+    capabilities: string[];
+    hasCapabilities: boolean;
+    hostNetwork: boolean;
+    /** Each opt-in with its reason, written beside what it allows. */
+    optIns: { optIn: string; reason: string }[];
+    hasOptIns: boolean;
+  };
   health: {
     /** Any health check at all (health.probe is not none): Kubernetes probes, a Compose check. */
     enabled: boolean;
@@ -203,12 +217,32 @@ export interface NormalizedEnvironment {
   argocdAppName: string;
   composeLabels: Record<string, string>;
   hasComposeLabels: boolean;
-  composeServices: {
+  /** What the environment changes of each service (only those it changes): the overlay's workload patch, one document each. */
+  workloadPatches: {
     name: string;
+    kind: 'Deployment' | 'StatefulSet' | 'Job';
+    isJob: boolean;
     replicasChanged: boolean;
     replicas: number;
     envChanged: boolean;
+    /** The service's env with the environment's merged in, sorted. */
     env: { name: string; value: string }[];
+    imageChanged: boolean;
+    image: string;
+    resourcesChanged: boolean;
+    resources: { requests: Record<string, string>; limits: Record<string, string> };
+    compose: { memoryLimit: string; memoryReservation: string | null; cpus: string | null };
+    /** kubernetes.io/hostname the pods run on; null when not pinned. */
+    node: string | null;
+    hasTemplate: boolean;
+    hasContainer: boolean;
+    /** Compose gets a change too (node pins Kubernetes pods only). */
+    composeChanged: boolean;
+  }[];
+  /** The services of compose.generated.yaml: each with its overrides (or null) and the host's labels on the one behind it. */
+  composeServices: {
+    name: string;
+    override: NormalizedEnvironment['workloadPatches'][number] | null;
     composeLabels: Record<string, string>;
     hasComposeLabels: boolean;
     hasOverrides: boolean;

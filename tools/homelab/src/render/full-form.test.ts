@@ -75,12 +75,12 @@ describe('renderApp: the full form', () => {
     expect(render(full)).toEqual(render(shorthand));
   });
 
-  describe('a stack of five services (tests/support/fixtures/full-form/wiki.yaml)', () => {
+  describe('a stack of six services (tests/support/fixtures/full-form/wiki.yaml)', () => {
     const files = render(stackSpec(WIKI_SPEC_FILE));
     const workloads = (file: string) => parseDocs(contentOf(files, `${BASE}/${file}`));
 
     it('puts each kind of workload in its own file, one document per service, named like the service', () => {
-      expect(workloads('deployment.yaml').map((d) => `${d.kind}/${d.metadata.name}`)).toEqual(['Deployment/cache']);
+      expect(workloads('deployment.yaml').map((d) => `${d.kind}/${d.metadata.name}`)).toEqual(['Deployment/cache', 'Deployment/radio']);
       expect(workloads('statefulset.yaml').map((d) => `${d.kind}/${d.metadata.name}`)).toEqual(['StatefulSet/web', 'StatefulSet/indexer', 'StatefulSet/db']);
       expect(workloads('job.yaml').map((d) => `${d.kind}/${d.metadata.name}`)).toEqual(['Job/migrate']);
       expect(parseDocs(contentOf(files, `${BASE}/service.yaml`)).map((d) => d.metadata.name)).toEqual(['web', 'db', 'cache']);
@@ -116,6 +116,7 @@ describe('renderApp: the full form', () => {
 
       expect(waves).toEqual({
         cache: null,
+        radio: null,
         db: null,
         migrate: { 'argocd.argoproj.io/hook': 'Sync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation', 'argocd.argoproj.io/sync-wave': '1' },
         web: { 'argocd.argoproj.io/sync-wave': '2' },
@@ -179,7 +180,7 @@ describe('renderApp: the full form', () => {
     it('renders the start order on Compose: conditions, a job that runs once and is labelled for deploy', () => {
       const compose = parseDoc(contentOf(files, COMPOSE));
 
-      expect(Object.keys(compose.services)).toEqual(['web', 'indexer', 'migrate', 'db', 'cache']);
+      expect(Object.keys(compose.services)).toEqual(['web', 'indexer', 'migrate', 'db', 'cache', 'radio']);
       expect(compose.services.web.depends_on).toEqual({ migrate: { condition: 'service_completed_successfully' }, cache: { condition: 'service_started' } });
       expect(compose.services.indexer.depends_on).toEqual({ web: { condition: 'service_started' } });
       expect(compose.services.migrate.depends_on).toEqual({ db: { condition: 'service_healthy' } });
@@ -209,8 +210,56 @@ describe('renderApp: the full form', () => {
     });
   });
 
+  describe('what a container needs of its host, and the opt-ins', () => {
+    it('renders privilege, the host network, a serial device, capabilities, init, grace period, host names and GPUs on both platforms', () => {
+      const files = render(stackSpec(WIKI_SPEC_FILE));
+      const deployments = parseDocs(contentOf(files, `${BASE}/deployment.yaml`));
+      const radio = deployments.find((d) => d.metadata.name === 'radio').spec.template.spec;
+      const web = parseDocs(contentOf(files, `${BASE}/statefulset.yaml`))[0].spec.template.spec;
+      const indexer = parseDocs(contentOf(files, `${BASE}/statefulset.yaml`))[1].spec.template.spec;
+      const compose = parseDoc(contentOf(files, COMPOSE)).services;
+
+      expect(radio).toMatchObject({ hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet', securityContext: { runAsNonRoot: false, runAsUser: 0, runAsGroup: 0 } });
+      expect(radio.containers[0].securityContext).toEqual({ allowPrivilegeEscalation: true, readOnlyRootFilesystem: false, privileged: true, capabilities: { drop: ['ALL'], add: ['NET_RAW'] } });
+      expect(radio.volumes).toContainEqual({ name: 'device-0', hostPath: { path: '/dev/ttyUSB0' } });
+      expect(radio.containers[0].volumeMounts).toContainEqual({ name: 'device-0', mountPath: '/dev/ttyUSB0' });
+      expect(compose.radio).toMatchObject({ user: '0:0', read_only: false, privileged: true, cap_add: ['NET_RAW'], network_mode: 'host', devices: ['/dev/ttyUSB0:/dev/ttyUSB0'] });
+      expect(web).toMatchObject({ shareProcessNamespace: true, terminationGracePeriodSeconds: 45, hostAliases: [{ ip: '192.0.2.10', hostnames: ['ldap.home.arpa', 'sso.home.arpa'] }] });
+      expect(compose.web).toMatchObject({ init: true, stop_grace_period: '45s', extra_hosts: { 'ldap.home.arpa': '192.0.2.10', 'sso.home.arpa': '192.0.2.10' } });
+      expect(indexer.containers[0].resources.limits['nvidia.com/gpu']).toBe('1');
+      expect(compose.indexer.deploy.resources.reservations).toEqual({ memory: '64m', devices: [{ capabilities: ['gpu'], count: 1, driver: 'nvidia' }] });
+    });
+
+    const photos = render(stackSpec('photos'));
+    const media = render(stackSpec('media'));
+    const podOf = (files: RenderedFile[], file: string, name: string) => parseDocs(contentOf(files, file)).find((d) => d.metadata.name === name).spec.template.spec;
+
+    it("writes each opt-in's reason beside what it allows, and allows only that", () => {
+      const db = podOf(photos, 'applications/kubernetes/base/photos/statefulset.yaml', 'database');
+      const compose = contentOf(photos, 'applications/compose/base/photos/compose.yaml');
+
+      expect(db.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 999, runAsGroup: 999 });
+      expect(db.containers[0].securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: false, privileged: false, capabilities: { drop: ['ALL'] } });
+      expect(contentOf(photos, 'applications/kubernetes/base/photos/statefulset.yaml')).toContain('# writableRootFilesystem (security in the spec): initdb writes to /var/run/postgresql');
+      expect(compose).toContain('    # writableRootFilesystem (security in the spec): initdb writes to /var/run/postgresql\n');
+      expect(parseDoc(compose).services.database).toMatchObject({ read_only: false, user: '999:999', shm_size: '128m' });
+      expect(parseDoc(compose).services.server.read_only).toBe(true);
+    });
+
+    it("gives /dev/shm its size, and a device its plugin's resource on Kubernetes and the device on Compose", () => {
+      const db = podOf(photos, 'applications/kubernetes/base/photos/statefulset.yaml', 'database');
+      expect(db.volumes).toContainEqual({ name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '128Mi' } });
+      expect(db.containers[0].volumeMounts).toContainEqual({ name: 'shm', mountPath: '/dev/shm' });
+
+      const server = podOf(media, 'applications/kubernetes/base/media/statefulset.yaml', 'server');
+      expect(server.containers[0].resources.limits).toEqual({ memory: '256Mi', 'gpu.intel.com/i915': '1' });
+      expect(server.securityContext.supplementalGroups).toEqual([44, 105]);
+      expect(parseDoc(contentOf(media, 'applications/compose/base/media/compose.yaml')).services.server).toMatchObject({ devices: ['/dev/dri:/dev/dri'], group_add: [44, 105] });
+    });
+  });
+
   it.each([
-    ['a field not rendered yet', { devices: [{ path: '/dev/dri' }] }, 'services.web.devices asks for devices, which homelab does not render yet (docs/spec.md lists what it renders); remove services.web.devices for now'],
+    ['a field not rendered yet', { ports: [{ name: 'dns', port: 53, publish: {} }] }, 'services.web.ports[0].publish asks for a port published on the host, which homelab does not render yet (docs/spec.md lists what it renders); remove services.web.ports[0].publish for now'],
     ['a cron service', { kind: 'cron', schedule: '*/5 * * * *' }, 'services.web.kind asks for a cron service (kind: cron), which homelab does not render yet'],
   ])('refuses %s in one line rather than rendering without it', (_label, service, message) => {
     const spec = { name: 'stack', services: { web: { image: { repository: 'a', tag: '1' }, ...service } } } as AppSpec;

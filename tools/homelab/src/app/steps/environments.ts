@@ -4,6 +4,7 @@ import { environmentPaths } from '../../project/paths';
 import type { AppSpec, BackupProvider, WorkspaceConfig, WorkspaceEnvironment } from '../../spec/types';
 import type { NormalizedEnvironment } from '../normalized';
 import { sortedEnv } from './env';
+import { normalizeOverrides, type OverrideBase } from './overrides';
 
 /**
  * The environments the app runs in: those its spec lists, else every one of homelab.yaml.
@@ -58,6 +59,8 @@ export function normalizeEnvironment(
     composeServices: string[];
     /** The long-running workloads, each with its "down" and "restarting" alerts. */
     alertTargets: { kind: 'Deployment' | 'StatefulSet'; name: string }[];
+    /** Every service as the environment's overrides see it, and whether the spec is the shorthand (its replicas and env are the app's). */
+    overrides: { where: string; shorthand: boolean; services: OverrideBase[] };
     alerts: boolean;
     backup: { provider: BackupProvider; volumes: { name: string; resticSecret: string }[] };
   },
@@ -82,8 +85,9 @@ export function normalizeEnvironment(
   const envChanged = envOverride.length > 0;
   const namespace = `${app}${suffix}`;
 
+  const workloadPatches = normalizeOverrides(base.overrides.where, ws.name, override, base.overrides.services, base.overrides.shorthand);
   const patches: string[] = [];
-  if (replicasChanged || envChanged) patches.push('workload-patch.yaml');
+  if (workloadPatches.length > 0) patches.push('workload-patch.yaml');
   if (hostChanged) patches.push('ingress-patch.yaml');
 
   // Alerts are per environment because a PrometheusRule's query must name its namespace; a pair per workload.
@@ -148,18 +152,16 @@ export function normalizeEnvironment(
     composeLabels,
     hasComposeLabels: Object.keys(composeLabels).length > 0,
     // The services of compose.generated.yaml: what this environment changes of each.
+    workloadPatches,
     composeServices: base.composeServices.map((service) => {
-      const mine = service === base.ingressService;
-      const labels = mine ? composeLabels : {};
+      const labels = service === base.ingressService ? composeLabels : {};
+      const own = workloadPatches.find((p) => p.name === service && p.composeChanged) ?? null;
       return {
         name: service,
-        replicasChanged: mine && replicasChanged,
-        replicas,
-        envChanged: mine && envChanged,
-        env,
+        override: own,
         composeLabels: labels,
         hasComposeLabels: Object.keys(labels).length > 0,
-        hasOverrides: mine && (replicasChanged || envChanged || Object.keys(labels).length > 0),
+        hasOverrides: own !== null || Object.keys(labels).length > 0,
       };
     }),
     paths: environmentPaths('applications', app, ws.name),

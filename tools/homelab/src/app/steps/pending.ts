@@ -9,23 +9,8 @@ import { isFullForm } from './services';
  */
 export const NOT_RENDERED_YET = {
   service: {
-    devices: 'devices',
-    gpus: 'GPU resources',
-    groupAdd: 'extra groups',
-    shmSize: 'the size of /dev/shm',
-    extraHosts: 'extra host names',
-    init: 'an init process',
-    stopGracePeriod: 'the stop grace period',
     schedule: 'schedules (kind: cron)',
   },
-  security: {
-    runAsRoot: 'running as root',
-    writableRootFilesystem: 'a writable root filesystem',
-    privileged: 'privileged mode',
-    hostNetwork: 'host networking',
-    capabilities: 'added capabilities',
-  },
-  environment: { node: 'pinning to a node', services: 'per-service overrides' },
 } as const;
 
 /** Refuses the first field of the spec that is not rendered yet, naming it and what it asks for. */
@@ -35,9 +20,6 @@ export function refuseNotRenderedYet(spec: AppSpec, where: string): void {
   };
   if (spec.patches !== undefined) refuse('patches', 'per-platform patches');
   for (const [env, override] of Object.entries(spec.environments ?? {})) {
-    for (const [key, what] of Object.entries(NOT_RENDERED_YET.environment)) {
-      if ((override as Record<string, unknown>)[key] !== undefined) refuse(`environments.${env}.${key}`, what);
-    }
     if (isFullForm(spec)) {
       for (const key of ['replicas', 'env'] as const) {
         if (override[key] !== undefined) refuse(`environments.${env}.${key}`, `an override of the whole app (in the full form, overrides name a service: environments.${env}.services.<name>)`);
@@ -49,9 +31,6 @@ export function refuseNotRenderedYet(spec: AppSpec, where: string): void {
     if (service.kind === 'cron') refuse(`services.${name}.kind`, 'a cron service (kind: cron)');
     for (const [key, what] of Object.entries(NOT_RENDERED_YET.service)) {
       if ((service as unknown as Record<string, unknown>)[key] !== undefined) refuse(`services.${name}.${key}`, what);
-    }
-    for (const [key, what] of Object.entries(NOT_RENDERED_YET.security)) {
-      if ((service.security as Record<string, unknown> | undefined)?.[key] !== undefined) refuse(`services.${name}.security.${key}`, what);
     }
     (service.ports ?? []).forEach((port, i) => {
       if (port.publish !== undefined) refuse(`services.${name}.ports[${i}].publish`, 'a port published on the host');

@@ -38,7 +38,7 @@ describe('normalizeServices: the shorthand', () => {
 
     expect(web.replicas).toBe(1);
     expect(web.resources).toEqual({ requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } });
-    expect(web.security).toEqual({ runAsUser: 65532, runAsGroup: 65532 });
+    expect(web.security).toMatchObject({ runAsUser: 65532, runAsGroup: 65532, runAsNonRoot: true, readOnlyRootFilesystem: true, privileged: false, capabilities: [], hostNetwork: false, optIns: [] });
     expect(web.health).toMatchObject({ enabled: true, composeExec: true, isHttp: true, path: '/', port: 'http', portNumber: 8080, startupFailureThreshold: 6 });
     expect(web.health.composeTest).toEqual(['CMD', 'wget', '-q', '--spider', 'http://127.0.0.1:8080/']);
   });

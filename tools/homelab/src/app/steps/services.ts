@@ -6,6 +6,7 @@ import { sortedEnv } from './env';
 import { NO_HEALTH, normalizeHealth } from './health';
 import { type FieldPrefix, normalizePorts, type Port, type Ports, SHORTHAND } from './ports';
 import { normalizeResources } from './resources';
+import { normalizeRuntime, type Runtime } from './runtime';
 import { normalizeSecurity } from './security';
 import type { NormalizedVolume } from './storage';
 import { unique } from './unique';
@@ -31,6 +32,8 @@ export interface NormalizedService {
   isJob: boolean;
   selector: Record<string, string>;
   image: string;
+  /** The image as the spec gives it (an environment may change its tag). */
+  imageSpec: ImageSpec;
   /** Compose `entrypoint`, Kubernetes `command`; null keeps the image's. */
   entrypoint: string[] | null;
   /** Compose `command`, Kubernetes `args`; null keeps the image's. */
@@ -55,6 +58,8 @@ export interface NormalizedService {
   /** The start conditions the spec gives; dependencies.ts checks them and computes the order. */
   dependsOn: Record<string, StartCondition>;
   security: NormalizedApp['security'];
+  /** Devices, GPUs, groups, /dev/shm, host names, init, stop grace period (none for the shorthand). */
+  runtime: Runtime;
 }
 
 export interface ServicesStep {
@@ -126,8 +131,7 @@ interface ServiceContext {
 }
 
 /** What a service and the shorthand have in common. */
-type ContainerSpec = Pick<ServiceSpec, 'kind' | 'image' | 'entrypoint' | 'command' | 'workingDir' | 'env' | 'ports' | 'health' | 'resources' | 'replicas' | 'dependsOn' | 'security'> &
-  Pick<ShorthandAppSpec, 'securityContext'>;
+type ContainerSpec = ServiceSpec & Pick<ShorthandAppSpec, 'securityContext'>;
 
 function normalizeService(name: string, component: string | undefined, spec: ContainerSpec, ctx: ServiceContext): NormalizedService {
   const { where, at } = ctx;
@@ -149,6 +153,7 @@ function normalizeService(name: string, component: string | undefined, spec: Con
     }
   }
   const { replicas, resources } = normalizeResources(spec, where, at.field);
+  const runtime = normalizeRuntime(spec, where, at.field);
   return {
     name,
     component,
@@ -157,6 +162,7 @@ function normalizeService(name: string, component: string | undefined, spec: Con
     isJob,
     selector: component === undefined ? { [NAME_LABEL]: ctx.app } : { [NAME_LABEL]: ctx.app, [COMPONENT_LABEL]: component },
     image: formatImageRef(spec.image),
+    imageSpec: spec.image,
     entrypoint: spec.entrypoint ?? null,
     command: spec.command ?? null,
     workingDir: spec.workingDir ?? null,
@@ -168,11 +174,13 @@ function normalizeService(name: string, component: string | undefined, spec: Con
     hasPorts: portIndex.ports.length > 0,
     portIndex,
     health: isJob ? NO_HEALTH : normalizeHealth(spec.health, where, portIndex, at),
-    resources,
+    // Device plugins' resources are Kubernetes limits beside memory and CPU.
+    resources: { requests: resources.requests, limits: { ...resources.limits, ...runtime.extendedResources } },
     replicas,
     mounts: ctx.mounts,
     dependsOn: { ...(spec.dependsOn ?? {}) },
-    security: normalizeSecurity(spec),
+    security: normalizeSecurity(spec, where, at.field),
+    runtime,
   };
 }
 

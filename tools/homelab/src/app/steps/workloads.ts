@@ -42,6 +42,8 @@ export interface ServiceWorkload extends NormalizedService {
   affinity: string | null;
   compose: NormalizedApp['compose'] & {
     restart: string;
+    /** deploy.resources.reservations: a memory request or GPUs. */
+    hasReservations: boolean;
     /** `expose`: a TCP port as its number, a UDP port of the full form as "<port>/udp". */
     expose: (number | string)[];
     labels: Record<string, string>;
@@ -102,6 +104,7 @@ export function shapeWorkloads(input: WorkloadsInput): ServiceWorkload[] {
           backup: mounted.some((v) => v.persistent?.backup),
           job: service.isJob,
         }),
+        hasReservations: service.resources.requests.memory !== undefined || service.runtime.gpu !== null,
         restart: service.isJob ? 'no' : 'unless-stopped',
         // The shorthand always wrote a UDP port as its bare number, and keeps its bytes.
         expose: service.ports.map((p) => (p.protocol === 'UDP' && service.component !== undefined ? `${p.port}/udp` : p.port)),
