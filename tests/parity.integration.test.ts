@@ -132,7 +132,8 @@ function composeServices(config: Obj, app: string, pluginDevices: Set<string>): 
       command: s.command ?? null,
       env: Object.keys(s.environment ?? {}).sort(),
       secrets: rendered[name]?.env_file ? envExampleKeys(app) : [],
-      ports: ((s.expose ?? []) as (string | number)[]).map((p) => (String(p).includes('/') ? String(p) : `${p}/tcp`)).sort(),
+      // Exposed to the app's network, and published on the host (a published port is exposed too).
+      ports: [...new Set([...((s.expose ?? []) as (string | number)[]).map((p) => (String(p).includes('/') ? String(p) : `${p}/tcp`)), ...((s.ports ?? []) as Obj[]).map((p) => `${p.target}/${p.protocol ?? 'tcp'}`)])].sort(),
       mounts: [...((s.volumes ?? []) as Obj[]).map((v) => `${v.target}${v.read_only ? ':ro' : ''}`), ...configs, ...shm, ...hostDevices].sort(),
       level: level(name),
     });

@@ -53,7 +53,6 @@ export function stackSpec(name: string): AppSpec {
  * lands, its stack fails there until it moves to the rendered ones.
  */
 export const PENDING_STACKS: Record<string, string> = {
-  'dns-filter': 'ports published on the host (publish)',
   files: 'kind: cron (the Compose scheduler is not decided yet)',
 };
 

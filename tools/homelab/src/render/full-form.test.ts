@@ -210,6 +210,22 @@ describe('renderApp: the full form', () => {
     });
   });
 
+  it('publishes a port on the Docker host, and makes its Service a LoadBalancer on Kubernetes', () => {
+    const files = render(stackSpec('dns-filter'));
+    const service = parseDoc(contentOf(files, 'applications/kubernetes/base/dns-filter/service.yaml'));
+    const compose = parseDoc(contentOf(files, 'applications/compose/base/dns-filter/compose.yaml')).services.dns;
+
+    expect(service.spec.type).toBe('LoadBalancer');
+    expect(service.spec.ports.map((p: { port: number; protocol: string }) => `${p.port}/${p.protocol}`)).toEqual(['53/UDP', '53/TCP', '80/TCP']);
+    expect(compose.ports).toEqual([
+      { target: 53, published: '53', host_ip: '0.0.0.0', protocol: 'udp' },
+      { target: 53, published: '53', host_ip: '0.0.0.0', protocol: 'tcp' },
+    ]);
+    expect(inputErrorOf(() => render({ name: 'dns', services: { dns: { image: { repository: 'a', tag: '1' }, ports: [{ name: 'dns', port: 53, publish: {} }], security: { hostNetwork: 'discovery' } } } } as AppSpec))).toBe(
+      'applications/specs/dns.yaml: services.dns.ports "dns" is published, but service "dns" runs on the host network, where its ports are the host\'s already; remove publish',
+    );
+  });
+
   describe('what a container needs of its host, and the opt-ins', () => {
     it('renders privilege, the host network, a serial device, capabilities, init, grace period, host names and GPUs on both platforms', () => {
       const files = render(stackSpec(WIKI_SPEC_FILE));
@@ -259,10 +275,10 @@ describe('renderApp: the full form', () => {
   });
 
   it.each([
-    ['a field not rendered yet', { ports: [{ name: 'dns', port: 53, publish: {} }] }, 'services.web.ports[0].publish asks for a port published on the host, which homelab does not render yet (docs/spec.md lists what it renders); remove services.web.ports[0].publish for now'],
-    ['a cron service', { kind: 'cron', schedule: '*/5 * * * *' }, 'services.web.kind asks for a cron service (kind: cron), which homelab does not render yet'],
-  ])('refuses %s in one line rather than rendering without it', (_label, service, message) => {
-    const spec = { name: 'stack', services: { web: { image: { repository: 'a', tag: '1' }, ...service } } } as AppSpec;
+    ['per-platform patches', {}, { patches: { compose: {} } }, 'patches asks for per-platform patches, which homelab does not render yet (docs/spec.md lists what it renders); remove patches for now'],
+    ['a cron service', { kind: 'cron', schedule: '*/5 * * * *' }, {}, 'services.web.kind asks for a cron service (kind: cron), which homelab does not render yet'],
+  ])('refuses %s in one line rather than rendering without it', (_label, service, app, message) => {
+    const spec = { name: 'stack', services: { web: { image: { repository: 'a', tag: '1' }, ...service } }, ...app } as AppSpec;
 
     expect(inputErrorOf(() => render(spec))).toContain(`applications/specs/stack.yaml: ${message}`);
   });

@@ -45,7 +45,7 @@ export interface ServiceSpec {
   env?: Record<string, string>;
   /** Keys of the app's secrets, or a key read under another name. */
   secrets?: (string | SecretSpec)[];
-  ports?: ServicePortSpec[];
+  ports?: PortSpec[];
   health?: HealthSpec;
   resources?: { requests?: ResourceList; limits?: ResourceList };
   replicas?: number;
@@ -69,9 +69,6 @@ export interface ServiceSpec {
   };
 }
 
-export interface ServicePortSpec extends PortSpec {
-  publish?: { port?: number; address?: string };
-}
 
 /** An app-level volume of the full form: exactly one kind. */
 export type AppVolumeSpec =
@@ -119,6 +116,8 @@ export interface PortSpec {
   port: number;
   protocol?: 'TCP' | 'UDP';
   http?: boolean;
+  /** Published outside the app: Compose `ports` on the Docker host, a LoadBalancer Service on Kubernetes. */
+  publish?: { port?: number; address?: string };
 }
 
 export interface SecretSpec {

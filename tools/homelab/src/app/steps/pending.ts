@@ -32,8 +32,5 @@ export function refuseNotRenderedYet(spec: AppSpec, where: string): void {
     for (const [key, what] of Object.entries(NOT_RENDERED_YET.service)) {
       if ((service as unknown as Record<string, unknown>)[key] !== undefined) refuse(`services.${name}.${key}`, what);
     }
-    (service.ports ?? []).forEach((port, i) => {
-      if (port.publish !== undefined) refuse(`services.${name}.ports[${i}].publish`, 'a port published on the host');
-    });
   }
 }

@@ -7,6 +7,10 @@ export type Port = NormalizedApp['ports'][number];
 
 export interface Ports {
   ports: Port[];
+  /** Ports published outside the app: Compose `ports` on the Docker host, a LoadBalancer Service on Kubernetes. */
+  published: { name: string; target: number; published: string; hostIp: string; protocol: 'tcp' | 'udp' }[];
+  /** The ports of the Kubernetes Service: a published port listens on its published number. */
+  servicePorts: Port[];
   /** The name of the port marked http: true, if any. */
   httpPort: string | undefined;
   /** The port a field names, else the fallback's; refuses a missing or unknown one naming the field. */
@@ -44,5 +48,15 @@ export function normalizePorts(specPorts: PortSpec[], where: string, at: FieldPr
     }
     return port;
   };
-  return { ports, httpPort: httpPorts[0]?.name, byName };
+  const published = specPorts
+    .filter((p) => p.publish)
+    .map((p) => ({
+      name: p.name,
+      target: p.port,
+      published: String(p.publish?.port ?? p.port),
+      hostIp: (p.publish?.address ?? '0.0.0.0').replace(/^\[|\]$/g, ''),
+      protocol: (p.protocol ?? 'TCP') === 'UDP' ? ('udp' as const) : ('tcp' as const),
+    }));
+  const servicePorts = specPorts.map((p, i) => ({ ...ports[i], port: p.publish?.port ?? p.port }));
+  return { ports, published, servicePorts, httpPort: httpPorts[0]?.name, byName };
 }

@@ -153,6 +153,9 @@ function normalizeService(name: string, component: string | undefined, spec: Con
     }
   }
   const { replicas, resources } = normalizeResources(spec, where, at.field);
+  if (portIndex.published.length > 0 && spec.security?.hostNetwork !== undefined) {
+    throw new InputError(`${where}: ${at.field}ports ${show(portIndex.published[0].name)} is published, but ${at.of} runs on the host network, where its ports are the host's already; remove publish`);
+  }
   const runtime = normalizeRuntime(spec, where, at.field);
   return {
     name,

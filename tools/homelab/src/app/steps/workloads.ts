@@ -31,6 +31,12 @@ export interface ServiceWorkload extends NormalizedService {
   workload: { kind: 'Deployment' | 'StatefulSet' | 'Job'; isStatefulSet: boolean; schemaName: string };
   /** `argocd.argoproj.io/sync-wave`: the service's level in the start order; null at level 0. */
   syncWave: string | null;
+  /** The Kubernetes Service: LoadBalancer when a port is published, else ClusterIP. */
+  serviceType: 'ClusterIP' | 'LoadBalancer';
+  servicePorts: NormalizedService['ports'];
+  /** Compose `ports`: the published ones. */
+  published: NormalizedService['portIndex']['published'];
+  hasPublished: boolean;
   /** Metadata annotations at all: a sync wave, or the Sync hook of a Job. */
   hasAnnotations: boolean;
   /** Container `env`: plain values, then (full form) one `secretKeyRef` per secret key the service reads. */
@@ -91,6 +97,10 @@ export function shapeWorkloads(input: WorkloadsInput): ServiceWorkload[] {
     return {
       ...service,
       workload: { kind, isStatefulSet: kind === 'StatefulSet', schemaName: `${kind.toLowerCase()}-${kind === 'Job' ? 'batch' : 'apps'}-v1` },
+      serviceType: service.portIndex.published.length > 0 ? 'LoadBalancer' : 'ClusterIP',
+      servicePorts: service.portIndex.servicePorts,
+      published: service.portIndex.published,
+      hasPublished: service.portIndex.published.length > 0,
       syncWave: order.syncWave,
       hasAnnotations: order.syncWave !== null || service.isJob,
       k8sEnv,
