@@ -1,14 +1,14 @@
 import { InputError, show } from '../errors';
 import { appPaths } from '../project/paths';
 import type { AppSpec, WorkspaceConfig } from '../spec/types';
-import { APP_DEFAULTS, type Dependencies, type NormalizedApp, SYNC_WAVES } from './normalized';
+import { APP_DEFAULTS, type Dependencies, type NormalizedApp, SCHEDULER_IMAGE, SYNC_WAVES } from './normalized';
 import { normalizeBackup } from './steps/backup';
 import { orderServices } from './steps/dependencies';
 import { normalizeSecrets } from './steps/env';
 import { chooseEnvironments, normalizeEnvironment } from './steps/environments';
 import { normalizeMonitoring } from './steps/monitoring';
 import { normalizeIngress, normalizeNetwork } from './steps/networking';
-import { refuseNotRenderedYet } from './steps/pending';
+import { refuseNotRenderedYet, SCHEDULER } from './steps/pending';
 import { isFullForm, type NormalizedService, normalizeServices } from './steps/services';
 import { normalizeStorage, normalizeVolumes, shareVolumes } from './steps/storage';
 import { shapeWorkloads } from './steps/workloads';
@@ -75,6 +75,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
       ['deployment.yaml', 'Deployment'],
       ['statefulset.yaml', 'StatefulSet'],
       ['job.yaml', 'Job'],
+      ['cronjob.yaml', 'CronJob'],
     ]
       .map(([file, kind]) => [file, services_.filter((w) => w.workload.kind === kind)] as const)
       .filter(([, of]) => of.length > 0),
@@ -92,6 +93,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
       ingressService: primary.name,
       composeServices: services_.map((w) => w.name),
       alertTargets: services_.filter((w) => !w.isJob).map((w) => ({ kind: w.workload.kind === 'StatefulSet' ? 'StatefulSet' : 'Deployment', name: w.name })),
+      cron: services_.filter((w) => w.isCron).map((w) => ({ service: w.name, schedule: w.schedule! })),
       overrides: {
         where,
         shorthand: !fullForm,
@@ -116,6 +118,9 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
     },
     selector: { 'app.kubernetes.io/name': name },
     primaryService: primary.name,
+    scheduler: services_.some((w) => w.isCron)
+      ? { name: SCHEDULER, image: workspace.compose?.scheduler?.image ?? SCHEDULER_IMAGE, labels: { 'homelab.app': name, logging: 'promtail', 'logging.job': `${name}-${SCHEDULER}` } }
+      : null,
     workload: { kind: workloadKind, isStatefulSet: workloadKind === 'StatefulSet', file: workloadKind === 'StatefulSet' ? 'statefulset.yaml' : 'deployment.yaml', replicas: primary.replicas },
     services: services_,
     workloads: {

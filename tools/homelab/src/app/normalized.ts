@@ -21,6 +21,9 @@ export const APP_DEFAULTS = {
   metricsPath: '/metrics',
 } as const;
 
+/** The default image of the Compose scheduler of cron services (homelab.yaml compose.scheduler.image): Alpine, busybox crond, the docker CLI. */
+export const SCHEDULER_IMAGE = 'docker:27.5.1-cli';
+
 /** Sync waves: platform, then infrastructure, then applications. */
 export const SYNC_WAVES = { platform: '0', infrastructure: '10', applications: '20' } as const;
 
@@ -38,12 +41,14 @@ export interface NormalizedApp {
   selector: Record<string, string>;
   /** The primary service: the shorthand's one; in the full form the one behind ingress, else the first long-running one. */
   primaryService: string;
+  /** The Compose scheduler of an app with cron services (none without). */
+  scheduler: { name: string; image: string; labels: Record<string, string> } | null;
   /** The primary service's workload (the runbook's and the dashboard's one). */
   workload: { kind: 'Deployment' | 'StatefulSet'; isStatefulSet: boolean; file: string; replicas: number };
   /** Every service, as the workload templates render it (app/steps/workloads.ts). */
   services: ServiceWorkload[];
   workloads: {
-    /** deployment.yaml, statefulset.yaml, job.yaml: those that hold a service, one kind per file. */
+    /** deployment.yaml, statefulset.yaml, job.yaml, cronjob.yaml: those that hold a service, one kind per file. */
     files: string[];
     byFile: Record<string, ServiceWorkload[]>;
     /** Services with a Kubernetes Service: the shorthand's always, in the full form those with ports. */
@@ -217,11 +222,14 @@ export interface NormalizedEnvironment {
   argocdAppName: string;
   composeLabels: Record<string, string>;
   hasComposeLabels: boolean;
+  /** The Compose scheduler's crontab in this environment (its project names the containers); '' without cron services. */
+  crontab: string;
   /** What the environment changes of each service (only those it changes): the overlay's workload patch, one document each. */
   workloadPatches: {
     name: string;
-    kind: 'Deployment' | 'StatefulSet' | 'Job';
+    kind: 'Deployment' | 'StatefulSet' | 'Job' | 'CronJob';
     isJob: boolean;
+    isCron: boolean;
     replicasChanged: boolean;
     replicas: number;
     envChanged: boolean;

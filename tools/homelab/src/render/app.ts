@@ -30,7 +30,7 @@ export const APP_FILES: readonly AppFile[] = [
   { template: `${BASE}/kustomization.yaml`, owner: 'spec' },
   { template: `${BASE}/serviceaccount.yaml`, owner: 'spec' },
   // One template, one file per kind of workload: the services of that kind, one document each.
-  ...['deployment.yaml', 'statefulset.yaml', 'job.yaml'].map((file) => ({
+  ...['deployment.yaml', 'statefulset.yaml', 'job.yaml', 'cronjob.yaml'].map((file) => ({
     template: `${BASE}/workload.yaml`,
     owner: 'spec' as const,
     when: (a: NormalizedApp) => a.workloads.files.includes(file),

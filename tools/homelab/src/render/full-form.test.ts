@@ -210,6 +210,25 @@ describe('renderApp: the full form', () => {
     });
   });
 
+  it('renders a cron service as a CronJob, and on Compose as a profiled service the app\'s scheduler starts from its crontab', () => {
+    const files = render(stackSpec('files'));
+    const cron = parseDoc(contentOf(files, 'applications/kubernetes/base/files/cronjob.yaml'));
+    const compose = parseDoc(contentOf(files, 'applications/compose/base/files/compose.yaml')).services;
+    const dev = parseDoc(contentOf(files, 'applications/compose/environments/dev/files/compose.generated.yaml'));
+
+    expect(cron).toMatchObject({ kind: 'CronJob', spec: { schedule: '*/5 * * * *', concurrencyPolicy: 'Forbid' } });
+    // Not a Sync hook and no wave: it runs on its schedule, not at deploy.
+    expect(cron.metadata.annotations).toBeUndefined();
+    expect(cron.spec.jobTemplate.spec.template.spec.containers[0]).toMatchObject({ name: 'cron', command: ['php'], args: ['-f', '/var/www/html/cron.php'] });
+    expect(cron.spec.jobTemplate.spec.template.spec.restartPolicy).toBe('Never');
+    expect(compose.cron).toMatchObject({ profiles: ['cron'], restart: 'no', labels: { 'homelab.kind': 'cron', 'homelab.schedule': '*/5 * * * *' } });
+    expect(compose.scheduler).toMatchObject({ image: 'docker:27.5.1-cli', command: ['crond', '-f', '-l', '6'], user: '0:0', read_only: false, cap_add: ['SETGID'] });
+    expect(compose.scheduler.volumes).toEqual([{ type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock' }]);
+    expect(dev.services.scheduler.configs).toEqual([{ source: 'crontab', target: '/etc/crontabs/root' }]);
+    expect(dev.configs.crontab.content).toBe('*/5 * * * * docker start -a files-dev-cron-1\n');
+    expect(parseDoc(contentOf(files, 'applications/compose/environments/prod/files/compose.generated.yaml')).configs.crontab.content).toBe('*/5 * * * * docker start -a files-cron-1\n');
+  });
+
   it('publishes a port on the Docker host, and makes its Service a LoadBalancer on Kubernetes', () => {
     const files = render(stackSpec('dns-filter'));
     const service = parseDoc(contentOf(files, 'applications/kubernetes/base/dns-filter/service.yaml'));
@@ -276,7 +295,9 @@ describe('renderApp: the full form', () => {
 
   it.each([
     ['per-platform patches', {}, { patches: { compose: {} } }, 'patches asks for per-platform patches, which homelab does not render yet (docs/spec.md lists what it renders); remove patches for now'],
-    ['a cron service', { kind: 'cron', schedule: '*/5 * * * *' }, {}, 'services.web.kind asks for a cron service (kind: cron), which homelab does not render yet'],
+    ['a cron service without a schedule', { kind: 'cron' }, {}, 'services.web.kind is "cron" but the service has no schedule; add services.web.schedule (five cron fields, e.g. "*/5 * * * *")'],
+    ['a schedule on a long-running service', { schedule: '*/5 * * * *' }, {}, 'services.web.schedule is set on a service of kind "service", which does not run on a schedule; remove it or set services.web.kind: cron'],
+    ['a service named like the scheduler beside cron services', { kind: 'cron', schedule: '* * * * *' }, { name: 'stack', services: { web: { image: { repository: 'a', tag: '1' }, kind: 'cron', schedule: '* * * * *' }, scheduler: { image: { repository: 'a', tag: '1' } } } }, "services.scheduler: the name is the Compose scheduler's in an app with cron services; rename the service"],
   ])('refuses %s in one line rather than rendering without it', (_label, service, app, message) => {
     const spec = { name: 'stack', services: { web: { image: { repository: 'a', tag: '1' }, ...service } }, ...app } as AppSpec;
 

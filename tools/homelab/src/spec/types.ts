@@ -162,6 +162,8 @@ export interface WorkspaceConfig {
     gateway?: { name: string; namespace: string };
   };
   monitoring?: { namespace?: string; release?: string };
+  /** The scheduler of apps with cron services on Compose (docs/spec.md, "Cron"). */
+  compose?: { scheduler?: { image?: string } };
 }
 
 export type BackupProvider = 'volsync' | 'velero' | 'k8up';

@@ -4,6 +4,8 @@ import type { NormalizedApp } from '../normalized';
 
 /** The label deploy reads to tell a one-shot job from a long-running service (docs/spec.md, "Start order"). */
 export const JOB_KIND_LABEL = 'homelab.kind';
+/** The schedule of a cron service, which deploy shows in its plan. */
+export const SCHEDULE_LABEL = 'homelab.schedule';
 
 /**
  * A Compose service's own settings: memory and CPU in Compose's notation, the user, and
@@ -14,14 +16,17 @@ export function normalizeCompose(
   app: string,
   where: string,
   service: Pick<NormalizedApp, 'resources' | 'security' | 'health'> & { field?: string; component?: string },
-  roles: { metrics: { port: number; path: string } | null; backup: boolean; job: boolean },
+  roles: { metrics: { port: number; path: string } | null; backup: boolean; job: boolean; schedule?: string | null },
 ): NormalizedApp['compose'] {
   const { requests, limits } = service.resources;
   const field = service.field ?? '';
   const labels: Record<string, string> = {
     'homelab.app': app,
   };
-  if (roles.job) labels[JOB_KIND_LABEL] = 'job';
+  if (roles.schedule) {
+    labels[JOB_KIND_LABEL] = 'cron';
+    labels[SCHEDULE_LABEL] = roles.schedule;
+  } else if (roles.job) labels[JOB_KIND_LABEL] = 'job';
   if (roles.metrics) {
     labels['prometheus.io/scrape'] = 'true';
     labels['prometheus.io/port'] = String(roles.metrics.port);

@@ -19,6 +19,7 @@ const base = {
   ingressService: 'web',
   composeServices: ['web'],
   alertTargets: [{ kind: 'Deployment' as const, name: 'web' }],
+  cron: [],
   overrides: {
     where: WHERE,
     shorthand: true,

@@ -59,6 +59,8 @@ export function normalizeEnvironment(
     composeServices: string[];
     /** The long-running workloads, each with its "down" and "restarting" alerts. */
     alertTargets: { kind: 'Deployment' | 'StatefulSet'; name: string }[];
+    /** The cron services and their schedules, for the Compose scheduler's crontab. */
+    cron: { service: string; schedule: string }[];
     /** Every service as the environment's overrides see it, and whether the spec is the shorthand (its replicas and env are the app's). */
     overrides: { where: string; shorthand: boolean; services: OverrideBase[] };
     alerts: boolean;
@@ -152,6 +154,7 @@ export function normalizeEnvironment(
     composeLabels,
     hasComposeLabels: Object.keys(composeLabels).length > 0,
     // The services of compose.generated.yaml: what this environment changes of each.
+    crontab: base.cron.map((c) => `${c.schedule} docker start -a ${app}${suffix}-${c.service}-1\n`).join(''),
     workloadPatches,
     composeServices: base.composeServices.map((service) => {
       const labels = service === base.ingressService ? composeLabels : {};

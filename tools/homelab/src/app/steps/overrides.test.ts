@@ -64,7 +64,7 @@ describe('normalizeOverrides', () => {
 
   it.each([
     ['a service the app does not have', { services: { nope: { replicas: 2 } } }, false, `${WHERE}: environments.prod.services.nope: "nope" is not a service of the app; use one of "main", "worker", "migrate"`],
-    ['replicas of a job', { services: { migrate: { replicas: 2 } } }, false, `${WHERE}: environments.prod.services.migrate.replicas: "migrate" is a job, which runs once; remove replicas`],
+    ['replicas of a job', { services: { migrate: { replicas: 2 } } }, false, `${WHERE}: environments.prod.services.migrate.replicas: "migrate" runs to completion (kind job) and has no replicas; remove replicas`],
     ['an image tagged latest', { services: { main: { image: { tag: 'latest' } } } }, false, `${WHERE}: environments.prod.services.main.image "example/workflows:latest" uses the tag "latest"`],
     ['service overrides of a shorthand spec', { services: { web: { replicas: 2 } } }, true, `${WHERE}: environments.prod.services overrides services of the full form, but this spec is the shorthand; set environments.prod.replicas or env instead`],
   ])('refuses %s', (_what, override, shorthand, message) => {

@@ -9,7 +9,7 @@ import { normalizeResources } from './resources';
 /** A service as an environment's overrides see it. */
 export interface OverrideBase {
   name: string;
-  kind: 'Deployment' | 'StatefulSet' | 'Job';
+  kind: 'Deployment' | 'StatefulSet' | 'Job' | 'CronJob';
   replicas: number;
   env: { name: string; value: string }[];
   imageSpec: ImageSpec;
@@ -41,7 +41,9 @@ export function normalizeOverrides(where: string, envName: string, override: Env
   for (const service of services) {
     const own = shorthand ? { replicas: override.replicas, env: override.env } : (override.services?.[service.name] ?? {});
     const field = `${at}.services.${service.name}.`;
-    if (service.kind === 'Job' && own.replicas !== undefined) throw new InputError(`${field}replicas: ${show(service.name)} is a job, which runs once; remove replicas`);
+    if ((service.kind === 'Job' || service.kind === 'CronJob') && own.replicas !== undefined) {
+      throw new InputError(`${field}replicas: ${show(service.name)} runs to completion (kind ${service.kind === 'Job' ? 'job' : 'cron'}) and has no replicas; remove replicas`);
+    }
     if ('schedule' in own && own.schedule !== undefined) throw new InputError(`${field}schedule asks for schedules (kind: cron), which homelab does not render yet (docs/spec.md lists what it renders); remove it for now`);
     const replicas = own.replicas ?? service.replicas;
     const envOverride = sortedEnv(own.env);
@@ -66,7 +68,8 @@ export function normalizeOverrides(where: string, envName: string, override: Env
     result.push({
       name: service.name,
       kind: service.kind,
-      isJob: service.kind === 'Job',
+      isJob: service.kind === 'Job' || service.kind === 'CronJob',
+      isCron: service.kind === 'CronJob',
       replicasChanged,
       replicas,
       envChanged,

@@ -2,16 +2,14 @@ import { InputError } from '../../errors';
 import type { AppSpec } from '../../spec/types';
 import { isFullForm } from './services';
 
+/** The Compose service that starts an app's cron services (docs/spec.md, "Cron"). */
+export const SCHEDULER = 'scheduler';
+
 /**
  * Fields the schema accepts but neither platform renders yet, each with what is missing.
  * A spec that sets one is refused in one line rather than rendered without it, so no
  * tree silently lacks what the spec says (docs/spec.md marks them "not rendered yet").
  */
-export const NOT_RENDERED_YET = {
-  service: {
-    schedule: 'schedules (kind: cron)',
-  },
-} as const;
 
 /** Refuses the first field of the spec that is not rendered yet, naming it and what it asks for. */
 export function refuseNotRenderedYet(spec: AppSpec, where: string): void {
@@ -28,9 +26,8 @@ export function refuseNotRenderedYet(spec: AppSpec, where: string): void {
   }
   if (!isFullForm(spec)) return;
   for (const [name, service] of Object.entries(spec.services)) {
-    if (service.kind === 'cron') refuse(`services.${name}.kind`, 'a cron service (kind: cron)');
-    for (const [key, what] of Object.entries(NOT_RENDERED_YET.service)) {
-      if ((service as unknown as Record<string, unknown>)[key] !== undefined) refuse(`services.${name}.${key}`, what);
+    if (name === SCHEDULER && Object.values(spec.services).some((s) => s.kind === 'cron')) {
+      throw new InputError(`${where}: services.${SCHEDULER}: the name is the Compose scheduler's in an app with cron services; rename the service`);
     }
   }
 }

@@ -29,7 +29,11 @@ export interface NormalizedService {
   /** Where its fields sit in the spec ('' or `services.<name>.`) and how messages name it. */
   at: FieldPrefix;
   kind: ServiceKind;
+  /** Runs to completion: a job (at each deploy) or a cron service (on its schedule). */
   isJob: boolean;
+  isCron: boolean;
+  /** The cron expression of a cron service; null otherwise. */
+  schedule: string | null;
   selector: Record<string, string>;
   image: string;
   /** The image as the spec gives it (an environment may change its tag). */
@@ -138,6 +142,12 @@ function normalizeService(name: string, component: string | undefined, spec: Con
   const kind: ServiceKind = spec.kind ?? 'service';
   const isJob = kind !== 'service';
   checkImage(spec.image, `${where}: ${at.field}image`);
+  if (kind === 'cron' && spec.schedule === undefined) {
+    throw new InputError(`${where}: ${at.field}kind is "cron" but the service has no schedule; add ${at.field}schedule (five cron fields, e.g. "*/5 * * * *")`);
+  }
+  if (kind !== 'cron' && spec.schedule !== undefined) {
+    throw new InputError(`${where}: ${at.field}schedule is set on a service of kind ${show(kind)}, which does not run on a schedule; remove it or set ${at.field}kind: cron`);
+  }
   if (isJob) {
     for (const key of ['ports', 'health', 'replicas'] as const) {
       if (spec[key] !== undefined) {
@@ -163,6 +173,8 @@ function normalizeService(name: string, component: string | undefined, spec: Con
     at,
     kind,
     isJob,
+    isCron: kind === 'cron',
+    schedule: spec.schedule ?? null,
     selector: component === undefined ? { [NAME_LABEL]: ctx.app } : { [NAME_LABEL]: ctx.app, [COMPONENT_LABEL]: component },
     image: formatImageRef(spec.image),
     imageSpec: spec.image,

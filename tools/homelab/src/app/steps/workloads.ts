@@ -28,7 +28,9 @@ export interface ComposeMount {
 
 /** A service as the templates render it: the step results put together for both platforms. */
 export interface ServiceWorkload extends NormalizedService {
-  workload: { kind: 'Deployment' | 'StatefulSet' | 'Job'; isStatefulSet: boolean; schemaName: string };
+  workload: { kind: 'Deployment' | 'StatefulSet' | 'Job' | 'CronJob'; isStatefulSet: boolean; schemaName: string };
+  /** An ArgoCD Sync hook: a job, run again on every sync (not a cron service, which runs on its schedule). */
+  isHook: boolean;
   /** `argocd.argoproj.io/sync-wave`: the service's level in the start order; null at level 0. */
   syncWave: string | null;
   /** The Kubernetes Service: LoadBalancer when a port is published, else ClusterIP. */
@@ -87,7 +89,9 @@ export function shapeWorkloads(input: WorkloadsInput): ServiceWorkload[] {
     const order = input.order.get(service.name) ?? { level: 0, syncWave: null, composeDependsOn: [] };
     const mounted = service.mounts.map((m) => volumeByName.get(m.volume)!);
     const claimed = mounted.some((v) => v.isClaimed);
-    const kind = service.isJob ? 'Job' : claimed ? 'StatefulSet' : 'Deployment';
+    const kind = service.isCron ? 'CronJob' : service.isJob ? 'Job' : claimed ? 'StatefulSet' : 'Deployment';
+    // A cron service runs on its schedule, outside the start order: no wave.
+    const syncWave = service.isCron ? null : order.syncWave;
     const k8sEnv = [
       ...service.env.map((e) => ({ name: e.name, value: e.value, secretKey: null })),
       ...(service.secrets.envFrom ? [] : service.secrets.keys.map((key) => ({ name: key, value: null, secretKey: key }))),
@@ -96,13 +100,14 @@ export function shapeWorkloads(input: WorkloadsInput): ServiceWorkload[] {
     const pinnedTo = input.pins.get(service.name);
     return {
       ...service,
-      workload: { kind, isStatefulSet: kind === 'StatefulSet', schemaName: `${kind.toLowerCase()}-${kind === 'Job' ? 'batch' : 'apps'}-v1` },
+      workload: { kind, isStatefulSet: kind === 'StatefulSet', schemaName: `${kind.toLowerCase()}-${kind === 'Job' || kind === 'CronJob' ? 'batch' : 'apps'}-v1` },
       serviceType: service.portIndex.published.length > 0 ? 'LoadBalancer' : 'ClusterIP',
       servicePorts: service.portIndex.servicePorts,
       published: service.portIndex.published,
       hasPublished: service.portIndex.published.length > 0,
-      syncWave: order.syncWave,
-      hasAnnotations: order.syncWave !== null || service.isJob,
+      isHook: service.isJob && !service.isCron,
+      syncWave,
+      hasAnnotations: syncWave !== null || (service.isJob && !service.isCron),
       k8sEnv,
       hasK8sEnv: k8sEnv.length > 0,
       volumeMounts: service.mounts.map((m) => ({ name: m.volume, mountPath: m.path, readOnly: m.readOnly, subPath: m.subPath })),
@@ -113,6 +118,7 @@ export function shapeWorkloads(input: WorkloadsInput): ServiceWorkload[] {
           metrics: input.metrics?.service === service.name ? input.metrics : null,
           backup: mounted.some((v) => v.persistent?.backup),
           job: service.isJob,
+          schedule: service.schedule,
         }),
         hasReservations: service.resources.requests.memory !== undefined || service.runtime.gpu !== null,
         restart: service.isJob ? 'no' : 'unless-stopped',
