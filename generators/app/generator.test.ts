@@ -1039,7 +1039,7 @@ describe('homelab:app generator', () => {
     it('writes the spec so that it reads back to the same values', async () => {
       const file = writeSpec(tree, specOf('hostile', { env: VALUES }));
 
-      expect(parseAppSpec(readText(tree, file), file).env).toEqual(VALUES);
+      expect(parseAppSpec(readText(tree, file), file)).toMatchObject({ env: VALUES });
     });
   });
 });

@@ -1,11 +1,15 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Tree } from '@nx/devkit';
-import { stringifyAppSpec } from '../../tools/homelab/src/spec/io';
-import type { AppSpec } from '../../tools/homelab/src/spec/types';
+import { expect } from 'vitest';
+import { InputError } from '../../tools/homelab/src/errors';
+import { parseAppSpec, stringifyAppSpec } from '../../tools/homelab/src/spec/io';
+import type { AppSpec, ShorthandAppSpec } from '../../tools/homelab/src/spec/types';
 import { appPaths } from '../../tools/homelab/src/project/paths';
 import type { FileHost } from '../../tools/homelab/src/host';
 
 /** A minimal valid spec (what a hand-written spec looks like), with overrides. */
-export function specOf(name: string, overrides: Partial<AppSpec> = {}): AppSpec {
+export function specOf(name: string, overrides: Partial<ShorthandAppSpec> = {}): ShorthandAppSpec {
   return {
     name,
     image: { repository: 'traefik/whoami', tag: 'v1.10.4' },
@@ -30,3 +34,51 @@ export const VAULT_ANSWERS = {
   volumes: 'data:1Gi:/data,cache:512Mi:/var/cache/vault',
   host: 'vault.home.example.org',
 } as const;
+
+/** The census stacks (tests/support/fixtures/stacks): specs of the full form written for real stacks. */
+export const STACKS_DIR = path.resolve(__dirname, 'fixtures/stacks');
+
+/** A full-form spec that uses every field homelab renders today (tests/support/fixtures/full-form/wiki.yaml). */
+export const WIKI_SPEC_FILE = path.resolve(__dirname, 'fixtures/full-form/wiki.yaml');
+
+/** A census stack's spec (e.g. `stackSpec('photos')`), or a spec file, read as `homelab` reads a spec. */
+export function stackSpec(name: string): AppSpec {
+  const file = name.endsWith('.yaml') ? name : path.join(STACKS_DIR, `${name}.yaml`);
+  return parseAppSpec(fs.readFileSync(file, 'utf8'), `applications/specs/${path.basename(file)}`);
+}
+
+/**
+ * Census stacks that use fields homelab does not render yet, with what they wait for. The parity
+ * test checks each is refused, naming such a field, so the list cannot go stale: when a feature
+ * lands, its stack fails there until it moves to the rendered ones.
+ */
+export const PENDING_STACKS: Record<string, string> = {};
+
+/** The full-form stacks both platforms render today: the census stacks not pending, and the wiki that uses every rendered field. */
+export function renderedStacks(): AppSpec[] {
+  return [
+    ...fs
+      .readdirSync(STACKS_DIR)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => f.replace(/\.yaml$/, ''))
+      .filter((name) => !(name in PENDING_STACKS))
+      .map((name) => stackSpec(name)),
+    stackSpec(WIKI_SPEC_FILE),
+  ];
+}
+
+/** The environments a spec renders to: those it lists, else both of the fresh homelab (dev, prod). */
+export function environmentsOf(spec: AppSpec): string[] {
+  return spec.environments ? Object.keys(spec.environments) : ['dev', 'prod'];
+}
+
+/** The message of the InputError a call throws (the test fails when it throws nothing or something else). */
+export function inputErrorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InputError);
+    return (error as Error).message;
+  }
+  throw new Error('expected the call to throw');
+}

@@ -47,7 +47,7 @@ describe('the schema check of an app spec reads it as homelab does', () => {
     const { text, rules } = check({ BINARY: '0b101' });
 
     expect(text).toContain('BINARY: 0b101\n');
-    expect(parseAppSpec(text, 'web.yaml').env).toEqual({ BINARY: '0b101' });
+    expect(parseAppSpec(text, 'web.yaml')).toMatchObject({ env: { BINARY: '0b101' } });
     expect(rules).toEqual([]);
   });
 

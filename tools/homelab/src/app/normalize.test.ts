@@ -19,7 +19,7 @@ describe('normalizeApp', () => {
 
       expect(app.workload).toEqual({ kind: 'Deployment', isStatefulSet: false, file: 'deployment.yaml', replicas: APP_DEFAULTS.replicas });
       expect(app.resources).toEqual({ requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } });
-      expect(app.security).toEqual({ runAsUser: 65532, runAsGroup: 65532 });
+      expect(app.security).toMatchObject({ runAsUser: 65532, runAsGroup: 65532, runAsNonRoot: true, readOnlyRootFilesystem: true });
       expect(app.health).toMatchObject({ isHttp: true, path: '/', port: 'http', portNumber: 8080, startGraceSeconds: 30, startupFailureThreshold: 6 });
       expect(app.monitoring).toMatchObject({ serviceMonitor: false, alerts: true, dashboard: true, enabled: true, release: 'kube-prometheus-stack' });
       expect(app.backup).toMatchObject({ enabled: false, provider: 'volsync', schedule: '0 3 * * *', retention: { daily: 7, weekly: 4, monthly: 3 } });

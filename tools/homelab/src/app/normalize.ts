@@ -1,18 +1,17 @@
+import { InputError, show } from '../errors';
 import { appPaths } from '../project/paths';
-import { checkPinned, checkRepository, formatImageRef } from '../spec/image';
 import type { AppSpec, WorkspaceConfig } from '../spec/types';
-import { type Dependencies, type NormalizedApp, SYNC_WAVES } from './normalized';
+import { APP_DEFAULTS, type Dependencies, type NormalizedApp, SCHEDULER_IMAGE, SYNC_WAVES } from './normalized';
 import { normalizeBackup } from './steps/backup';
-import { normalizeCompose } from './steps/compose';
-import { normalizeEnv, normalizeSecrets } from './steps/env';
+import { orderServices } from './steps/dependencies';
+import { normalizeSecrets } from './steps/env';
 import { chooseEnvironments, normalizeEnvironment } from './steps/environments';
-import { normalizeHealth } from './steps/health';
 import { normalizeMonitoring } from './steps/monitoring';
 import { normalizeIngress, normalizeNetwork } from './steps/networking';
-import { normalizePorts } from './steps/ports';
-import { normalizeResources } from './steps/resources';
-import { normalizeSecurity } from './steps/security';
-import { normalizeVolumes } from './steps/storage';
+import { refuseNotRenderedYet, SCHEDULER } from './steps/pending';
+import { isFullForm, type NormalizedService, normalizeServices } from './steps/services';
+import { normalizeStorage, normalizeVolumes, shareVolumes } from './steps/storage';
+import { shapeWorkloads } from './steps/workloads';
 
 /**
  * Turns a schema-valid spec and the workspace settings into everything the templates
@@ -26,36 +25,80 @@ import { normalizeVolumes } from './steps/storage';
  * run in this order, which is also the order in which a spec's problems are reported.
  * To add an area: write app/steps/<area>.ts and its test, add its part to NormalizedApp
  * (app/normalized.ts) and call it here.
+ *
+ * Both forms of the spec run through the same steps: the shorthand is an app with one
+ * service named after the app (app/steps/services.ts), and renders as it always did.
  */
 export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependencies: Dependencies): NormalizedApp {
   const where = appPaths(spec.name).spec;
   const name = spec.name;
+  const fullForm = isFullForm(spec);
 
-  checkRepository(spec.image.repository, `${where}: image.repository`);
-  checkPinned(spec.image, `${where}: image`);
-  const ports = normalizePorts(spec, where);
-  const env = normalizeEnv(spec);
-  const secrets = normalizeSecrets(spec, workspace, where);
-  const { volumes, hasVolumes } = normalizeVolumes(spec, where);
-  const { replicas, resources } = normalizeResources(spec, where);
-  const workloadKind = hasVolumes ? 'StatefulSet' : 'Deployment';
-  const health = normalizeHealth(spec, where, ports);
-  const { target: ingressPort, ...ingress } = normalizeIngress(spec, workspace, where, ports);
-  const monitoring = normalizeMonitoring(spec, workspace, where, ports, workloadKind);
-  const backup = normalizeBackup(spec, workspace, volumes);
-  const chosen = chooseEnvironments(spec, workspace, where, { hasVolumes, replicas });
-  const security = normalizeSecurity(spec);
-  const compose = normalizeCompose(spec, where, { resources, security, health, monitoring, backup });
+  refuseNotRenderedYet(spec, where);
+  const storage = normalizeStorage(spec, where);
+  const { services, secretKeys } = normalizeServices(spec, storage, where);
+  const order = orderServices(services, where);
+  const secrets = normalizeSecrets(name, workspace, secretKeys);
+  const { volumes, hasVolumes } = normalizeVolumes(storage, services);
+
+  // The services the app-level fields name: the one behind the host (the primary) and the one serving metrics.
+  const named = (field: string, service: string | undefined) => namedService(services, fullForm, where, field, service);
+  const primary = spec.ingress ? named('ingress.service', spec.ingress.service) : (services.find((s) => !s.isJob) ?? services[0]);
+  const metricsService = spec.monitoring?.metrics ? named('monitoring.metrics.service', spec.monitoring.metrics.service) : primary;
+  const { target: ingressPort, ...ingress } = normalizeIngress(spec, workspace, where, { name: primary.name, ports: primary.portIndex });
+  const envReplicas = (service: string) => Object.values(spec.environments ?? {}).map((o) => o.services?.[service]?.replicas ?? 0);
+  const pins = shareVolumes(
+    storage,
+    services.map((s) => ({ name: s.name, replicas: s.replicas, maxReplicas: Math.max(s.replicas, ...envReplicas(s.name)), volumes: s.mounts.map((m) => m.volume) })),
+    where,
+  );
+  const chosen = chooseEnvironments(spec, workspace, where, { hasVolumes: hasVolumes && !fullForm, replicas: primary.replicas });
+
+  const metricsPort = spec.monitoring?.metrics ? metricsService.portIndex.byName(spec.monitoring.metrics.port, 'monitoring.metrics.port', metricsService.portIndex.httpPort) : null;
+  const services_ = shapeWorkloads({
+    app: name,
+    where,
+    services,
+    order,
+    volumes: storage,
+    pins,
+    metrics: metricsPort ? { service: metricsService.name, port: metricsPort.port, path: spec.monitoring?.metrics?.path ?? APP_DEFAULTS.metricsPath } : null,
+  });
+  const workload = services_.find((w) => w.name === primary.name)!;
+  const workloadKind = workload.workload.kind === 'StatefulSet' ? 'StatefulSet' : 'Deployment';
+  const monitoring = normalizeMonitoring(spec, workspace, where, { ports: metricsService.portIndex, selector: metricsService.selector }, { kind: workloadKind, name: primary.name });
+  const backup = normalizeBackup(spec, workspace, volumes, (volume) =>
+    services_.filter((w) => w.mounts.some((m) => m.volume === volume)).map((w) => ({ kind: w.workload.kind, name: w.name, replicas: w.replicas })),
+  );
+  const byFile = Object.fromEntries(
+    [
+      ['deployment.yaml', 'Deployment'],
+      ['statefulset.yaml', 'StatefulSet'],
+      ['job.yaml', 'Job'],
+      ['cronjob.yaml', 'CronJob'],
+    ]
+      .map(([file, kind]) => [file, services_.filter((w) => w.workload.kind === kind)] as const)
+      .filter(([, of]) => of.length > 0),
+  );
+  const reachable = fullForm ? services_.filter((w) => w.hasPorts) : services_;
 
   const environments = chosen.map((ws) =>
     normalizeEnvironment(name, ws, spec.environments?.[ws.name] ?? {}, {
-      replicas,
+      replicas: primary.replicas,
       host: ingress.host,
-      env: env.env,
+      env: primary.env,
       tls: ingress.tls,
       ingressPort: ingressPort.port,
       hasIngress: ingress.enabled,
-      workloadKind,
+      ingressService: primary.name,
+      composeServices: services_.map((w) => w.name),
+      alertTargets: services_.filter((w) => !w.isJob).map((w) => ({ kind: w.workload.kind === 'StatefulSet' ? 'StatefulSet' : 'Deployment', name: w.name })),
+      cron: services_.filter((w) => w.isCron).map((w) => ({ service: w.name, schedule: w.schedule! })),
+      overrides: {
+        where,
+        shorthand: !fullForm,
+        services: services_.map((w) => ({ name: w.name, kind: w.workload.kind, replicas: w.replicas, env: w.env, imageSpec: w.imageSpec, resources: w.resources, security: w.security, health: w.health })),
+      },
       alerts: monitoring.alerts,
       backup: { provider: backup.provider, volumes: backup.volumes.map((v) => ({ name: v.name, resticSecret: v.resticSecret })) },
     }),
@@ -66,27 +109,54 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
     title: name,
     description: spec.description ?? '',
     layer: 'applications',
-    image: formatImageRef(spec.image),
+    fullForm,
+    image: services_.length === 1 && primary.component === undefined ? primary.image : services_.map((w) => `${w.name}: ${w.image}`).join(', '),
     labels: {
       'app.kubernetes.io/name': name,
       'app.kubernetes.io/part-of': 'homelab',
       'app.kubernetes.io/managed-by': 'homelab',
     },
     selector: { 'app.kubernetes.io/name': name },
-    workload: { kind: workloadKind, isStatefulSet: hasVolumes, file: hasVolumes ? 'statefulset.yaml' : 'deployment.yaml', replicas },
-    ports: ports.ports,
-    ...env,
+    primaryService: primary.name,
+    scheduler: services_.some((w) => w.isCron)
+      ? { name: SCHEDULER, image: workspace.compose?.scheduler?.image ?? SCHEDULER_IMAGE, labels: { 'homelab.app': name, logging: 'promtail', 'logging.job': `${name}-${SCHEDULER}` } }
+      : null,
+    workload: { kind: workloadKind, isStatefulSet: workloadKind === 'StatefulSet', file: workloadKind === 'StatefulSet' ? 'statefulset.yaml' : 'deployment.yaml', replicas: primary.replicas },
+    services: services_,
+    workloads: {
+      files: Object.keys(byFile),
+      byFile,
+      reachable,
+      hasReachable: reachable.length > 0,
+      summary: [...new Set(services_.map((w) => w.workload.kind))].join(', '),
+    },
+    ports: primary.ports,
+    env: primary.env,
+    hasEnv: primary.hasEnv,
     secrets,
     volumes,
     hasVolumes,
-    resources,
-    security,
-    health,
+    configMaps: storage.flatMap((v) => (v.config ? [{ name: v.config.configMap, key: v.config.key, content: v.config.content }] : [])),
+    hasConfigMaps: storage.some((v) => v.config),
+    composeVolumes: storage
+      .filter((v) => v.composeVolume !== null)
+      .map((v) => ({
+        name: v.composeVolume!,
+        backupLabel: v.persistent ? v.backupLabel : null,
+        nfs: v.nfs ? { type: 'nfs', o: `addr=${v.nfs.server},nfsvers=4`, device: `:${v.nfs.path}` } : null,
+        external: v.kind === 'claim' ? v.claimName : null,
+      })),
+    hasComposeVolumes: storage.some((v) => v.composeVolume !== null),
+    composeConfigs: storage.flatMap((v) => (v.config ? [{ name: v.name, content: v.config.content }] : [])),
+    hasComposeConfigs: storage.some((v) => v.config),
+    resources: primary.resources,
+    security: primary.security,
+    health: primary.health,
     ingress,
     monitoring,
     backup,
-    network: normalizeNetwork(spec, workspace, { ingressPort: ingressPort.port, metricsPort: monitoring.metricsPortNumber }, dependencies),
-    compose,
+    network: normalizeNetwork(spec, workspace, { ingressPort: ingressPort.port, metricsPort: monitoring.metricsPortNumber, betweenServices: fullForm && services.length > 1 }, dependencies),
+    compose: workload.compose,
     dependsOn: [...(spec.dependsOn ?? [])].sort(),
     environments,
     gitops: {
@@ -98,4 +168,21 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
     },
     paths: appPaths(name),
   };
+}
+
+/**
+ * The long-running service an app-level field names (ingress.service, monitoring.metrics.service):
+ * the shorthand's one; in the full form the one named, which may be left out when there is one.
+ */
+function namedService(services: NormalizedService[], fullForm: boolean, where: string, field: string, named: string | undefined): NormalizedService {
+  if (!fullForm) return services[0];
+  const longRunning = services.filter((s) => !s.isJob);
+  const choices = longRunning.map((s) => show(s.name)).join(', ');
+  if (named === undefined) {
+    if (longRunning.length === 1) return longRunning[0];
+    throw new InputError(`${where}: ${field} needs the service it names; set ${field} to one of ${choices}`);
+  }
+  const found = longRunning.find((s) => s.name === named);
+  if (!found) throw new InputError(`${where}: ${field} ${show(named)} is not a long-running service of the app; use one of ${choices}`);
+  return found;
 }

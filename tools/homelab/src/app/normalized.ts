@@ -1,5 +1,6 @@
 import type { ProjectPaths, EnvironmentPaths } from '../project/paths';
 import type { BackupProvider } from '../spec/types';
+import type { ServiceWorkload } from './steps/workloads';
 
 /*
  * The normalized app: everything the templates need, computed once by normalizeApp
@@ -20,6 +21,9 @@ export const APP_DEFAULTS = {
   metricsPath: '/metrics',
 } as const;
 
+/** The default image of the Compose scheduler of cron services (homelab.yaml compose.scheduler.image): Alpine, busybox crond, the docker CLI. */
+export const SCHEDULER_IMAGE = 'docker:27.5.1-cli';
+
 /** Sync waves: platform, then infrastructure, then applications. */
 export const SYNC_WAVES = { platform: '0', infrastructure: '10', applications: '20' } as const;
 
@@ -28,10 +32,32 @@ export interface NormalizedApp {
   title: string;
   description: string;
   layer: 'applications';
+  /** The spec has `services` (the full form); the shorthand renders as it always did. */
+  fullForm: boolean;
+  /** The image (one service without a component label), or each service's, for the runbook. */
   image: string;
   labels: Record<string, string>;
+  /** Every pod of the app (the NetworkPolicy's; the shorthand's one workload's). */
   selector: Record<string, string>;
+  /** The primary service: the shorthand's one; in the full form the one behind ingress, else the first long-running one. */
+  primaryService: string;
+  /** The Compose scheduler of an app with cron services (none without). */
+  scheduler: { name: string; image: string; labels: Record<string, string> } | null;
+  /** The primary service's workload (the runbook's and the dashboard's one). */
   workload: { kind: 'Deployment' | 'StatefulSet'; isStatefulSet: boolean; file: string; replicas: number };
+  /** Every service, as the workload templates render it (app/steps/workloads.ts). */
+  services: ServiceWorkload[];
+  workloads: {
+    /** deployment.yaml, statefulset.yaml, job.yaml, cronjob.yaml: those that hold a service, one kind per file. */
+    files: string[];
+    byFile: Record<string, ServiceWorkload[]>;
+    /** Services with a Kubernetes Service: the shorthand's always, in the full form those with ports. */
+    reachable: ServiceWorkload[];
+    hasReachable: boolean;
+    /** The kinds of workload, for the runbook. */
+    summary: string;
+  };
+  /** The primary service's ports, env, resources, user and health. */
   ports: { name: string; port: number; protocol: 'TCP' | 'UDP' }[];
   env: { name: string; value: string }[];
   hasEnv: boolean;
@@ -40,6 +66,8 @@ export interface NormalizedApp {
     name: string;
     claimName: string;
     size: string;
+    readWriteMany: boolean;
+    /** Where it is mounted (the full form: every mount's path). */
     mountPath: string;
     backup: boolean;
     backupLabel: string;
@@ -47,8 +75,30 @@ export interface NormalizedApp {
     composeVolume: string;
   }[];
   hasVolumes: boolean;
+  /** Config volumes: a ConfigMap each on Kubernetes, a Compose config each. */
+  configMaps: { name: string; key: string; content: string }[];
+  hasConfigMaps: boolean;
+  /** Compose's top-level volumes: persistent (with the backup label), NFS, external claims. */
+  composeVolumes: { name: string; backupLabel: string | null; nfs: { type: string; o: string; device: string } | null; external: string | null }[];
+  hasComposeVolumes: boolean;
+  composeConfigs: { name: string; content: string }[];
+  hasComposeConfigs: boolean;
   resources: { requests: Record<string, string>; limits: Record<string, string> };
-  security: { runAsUser: number; runAsGroup: number };
+  security: {
+    runAsUser: number;
+    runAsGroup: number;
+    runAsNonRoot: boolean;
+    readOnlyRootFilesystem: boolean;
+    /** Kubernetes `privileged` (and the privilege escalation it implies), Compose `privileged`. */
+    privileged: boolean;
+    /** Capabilities added to an otherwise empty set. */
+    capabilities: string[];
+    hasCapabilities: boolean;
+    hostNetwork: boolean;
+    /** Each opt-in with its reason, written beside what it allows. */
+    optIns: { optIn: string; reason: string }[];
+    hasOptIns: boolean;
+  };
   health: {
     /** Any health check at all (health.probe is not none): Kubernetes probes, a Compose check. */
     enabled: boolean;
@@ -57,6 +107,10 @@ export interface NormalizedApp {
     /** deploy probes the HTTP endpoint from the Docker host (health.probe outside). */
     outside: boolean;
     isHttp: boolean;
+    /** A TCP connect from the kubelet; Compose has no check (images hold no common TCP client). */
+    isTcp: boolean;
+    /** health.command, run in the container on both platforms. */
+    isCommand: boolean;
     path: string;
     port: string;
     portNumber: number;
@@ -71,6 +125,8 @@ export interface NormalizedApp {
     isHttpRoute: boolean;
     host: string;
     tls: boolean;
+    /** The Service behind the host: the shorthand's app, the full form's ingress.service. */
+    service: string;
     port: string;
     portNumber: number;
     className: string;
@@ -80,6 +136,8 @@ export interface NormalizedApp {
   };
   monitoring: {
     serviceMonitor: boolean;
+    /** The selector of the Service that serves metrics. */
+    selector: Record<string, string>;
     metricsPort: string;
     metricsPortNumber: number;
     metricsPath: string;
@@ -105,7 +163,16 @@ export interface NormalizedApp {
     hasComponent: boolean;
     componentResources: string[];
     k8up: { secretName: string; endpoint: string; bucket: string; pruneSchedule: string };
-    volumes: { name: string; claimName: string; resticSecret: string; composeVolume: string; mountPath: string }[];
+    volumes: {
+      name: string;
+      claimName: string;
+      resticSecret: string;
+      composeVolume: string;
+      mountPath: string;
+      /** The workloads that mount it, scaled down for a restore, and their Compose services. */
+      workloads: { kind: string; name: string; replicas: number }[];
+      composeServices: string;
+    }[];
   };
   network: {
     allowInternet: boolean;
@@ -114,6 +181,8 @@ export interface NormalizedApp {
     fromIngressPorts: number[];
     metricsPortNumber: number;
     dependencyNamespaces: string[];
+    /** The services of a full-form app reach each other inside the namespace. */
+    betweenServices: boolean;
   };
   compose: {
     memoryLimit: string;
@@ -153,6 +222,39 @@ export interface NormalizedEnvironment {
   argocdAppName: string;
   composeLabels: Record<string, string>;
   hasComposeLabels: boolean;
+  /** The Compose scheduler's crontab in this environment (its project names the containers); '' without cron services. */
+  crontab: string;
+  /** What the environment changes of each service (only those it changes): the overlay's workload patch, one document each. */
+  workloadPatches: {
+    name: string;
+    kind: 'Deployment' | 'StatefulSet' | 'Job' | 'CronJob';
+    isJob: boolean;
+    isCron: boolean;
+    replicasChanged: boolean;
+    replicas: number;
+    envChanged: boolean;
+    /** The service's env with the environment's merged in, sorted. */
+    env: { name: string; value: string }[];
+    imageChanged: boolean;
+    image: string;
+    resourcesChanged: boolean;
+    resources: { requests: Record<string, string>; limits: Record<string, string> };
+    compose: { memoryLimit: string; memoryReservation: string | null; cpus: string | null };
+    /** kubernetes.io/hostname the pods run on; null when not pinned. */
+    node: string | null;
+    hasTemplate: boolean;
+    hasContainer: boolean;
+    /** Compose gets a change too (node pins Kubernetes pods only). */
+    composeChanged: boolean;
+  }[];
+  /** The services of compose.generated.yaml: each with its overrides (or null) and the host's labels on the one behind it. */
+  composeServices: {
+    name: string;
+    override: NormalizedEnvironment['workloadPatches'][number] | null;
+    composeLabels: Record<string, string>;
+    hasComposeLabels: boolean;
+    hasOverrides: boolean;
+  }[];
   paths: EnvironmentPaths;
   velero: { name: string };
 }

@@ -1,7 +1,7 @@
 import { InputError, show } from '../errors';
 import { parseImageRef } from '../spec/image';
 import { quantityBytes } from '../spec/quantity';
-import type { AppSpec, WorkspaceConfig } from '../spec/types';
+import type { AppSpec, ShorthandAppSpec, WorkspaceConfig } from '../spec/types';
 
 /** What `nx g homelab:app` and `plop app` take (generators/app/schema.json). */
 export interface AppOptions {
@@ -56,7 +56,7 @@ export function checkHost(host: string, where = '--host'): string {
  * Parses `name:size:/mount` entries.
  * @example parseVolumes('data:1Gi:/data') // [{ name: 'data', size: '1Gi', mountPath: '/data', backup: true }]
  */
-export function parseVolumes(value: string | string[] | undefined): NonNullable<AppSpec['volumes']> {
+export function parseVolumes(value: string | string[] | undefined): NonNullable<ShorthandAppSpec['volumes']> {
   return splitList(value).map((entry) => {
     const parts = entry.split(':');
     if (parts.length !== 3) {
@@ -108,7 +108,7 @@ export function specFromOptions(options: AppOptions, workspace: WorkspaceConfig)
     }
   }
 
-  const spec: AppSpec = {
+  const spec: ShorthandAppSpec = {
     name,
     image,
     ports: [{ name: 'http', port, http: true }],

@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApp } from '../app/generate';
 import { diskHost } from '../host';
 import { requireTool } from '../../../../tests/support/tools';
+import { stackSpec, WIKI_SPEC_FILE, writeSpec } from '../../../../tests/support/spec';
 import { makeDiskWorkspace, removeDir } from '../../../../tests/support/workspace';
+import { syncAll } from '../workspace/sync';
 import { buildProject, composeMetadata } from './dist';
 
 /**
@@ -92,5 +94,31 @@ describe.skipIf(kubectl.skip || compose.skip)('build', () => {
     } finally {
       fs.rmSync(override);
     }
+  });
+});
+
+describe.skipIf(kubectl.skip || compose.skip)('build of an app of several services', () => {
+  let root: string;
+
+  beforeAll(() => {
+    root = makeDiskWorkspace('build-stack');
+    const host = diskHost(root);
+    writeSpec(host, stackSpec(WIKI_SPEC_FILE));
+    syncAll(host);
+  });
+
+  afterAll(() => removeDir(root));
+
+  it("records where the store keeps a key a service declares in place, and every service that reads the app's secrets", () => {
+    const prod = buildProject(root, 'applications', 'wiki').find((f) => f.path === 'dist/prod/compose/wiki/compose.yaml')!;
+
+    expect(composeMetadata(prod.content)?.secrets).toEqual({
+      keys: [
+        { key: 'DB_PASSWORD', remoteKey: 'wiki', property: 'db-password' },
+        { key: 'SESSION_KEY', remoteKey: 'wiki', property: 'session-key' },
+        { key: 'POSTGRES_PASSWORD', remoteKey: 'wiki', property: 'db-password' },
+      ],
+      services: ['db', 'indexer', 'migrate', 'web'],
+    });
   });
 });

@@ -111,12 +111,12 @@ function secretsMetadata(root: string, layer: Layer, name: string, files: string
   const example = host.read(`${composeProjectDir(layer, name)}/.env.example`) ?? '';
   const keyNames = [...example.matchAll(/^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/gm)].map((m) => m[1]);
   const mapping = new Map<string, { remoteKey?: string; property?: string }>();
-  const spec = lenientYaml(host.read(projectPaths(layer, name).spec)) as { secrets?: unknown } | null;
-  if (Array.isArray(spec?.secrets)) {
-    for (const s of spec.secrets as { key?: unknown; remoteKey?: unknown; property?: unknown }[]) {
-      if (typeof s?.key === 'string') {
-        mapping.set(s.key, { remoteKey: typeof s.remoteKey === 'string' ? s.remoteKey : undefined, property: typeof s.property === 'string' ? s.property : undefined });
-      }
+  const spec = lenientYaml(host.read(projectPaths(layer, name).spec)) as { secrets?: unknown; services?: Record<string, { secrets?: unknown } | null> } | null;
+  // The app's keys, and those a service of the full form declares in place ({ key, remoteKey, property }).
+  const declared = [spec?.secrets, ...Object.values(spec?.services ?? {}).map((s) => s?.secrets)].flatMap((list) => (Array.isArray(list) ? list : []));
+  for (const s of declared as { key?: unknown; remoteKey?: unknown; property?: unknown }[]) {
+    if (typeof s?.key === 'string' && !mapping.has(s.key)) {
+      mapping.set(s.key, { remoteKey: typeof s.remoteKey === 'string' ? s.remoteKey : undefined, property: typeof s.property === 'string' ? s.property : undefined });
     }
   }
   const keys = [...new Set(keyNames)].map((key) => ({ key, remoteKey: mapping.get(key)?.remoteKey ?? name, property: mapping.get(key)?.property ?? key }));

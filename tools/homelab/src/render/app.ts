@@ -12,6 +12,8 @@ interface AppFile {
   owner: Owner;
   when?: (app: NormalizedApp) => boolean;
   output?: (app: NormalizedApp) => string;
+  /** What the template sees besides `app`, where one template renders several files. */
+  context?: (app: NormalizedApp) => object;
 }
 interface EnvFile {
   template: string;
@@ -27,8 +29,16 @@ const COMPOSE_ENV = 'applications/compose/environments/__env__/__name__';
 export const APP_FILES: readonly AppFile[] = [
   { template: `${BASE}/kustomization.yaml`, owner: 'spec' },
   { template: `${BASE}/serviceaccount.yaml`, owner: 'spec' },
-  { template: `${BASE}/workload.yaml`, owner: 'spec', output: (a) => `${BASE}/${a.workload.file}` },
-  { template: `${BASE}/service.yaml`, owner: 'spec' },
+  // One template, one file per kind of workload: the services of that kind, one document each.
+  ...['deployment.yaml', 'statefulset.yaml', 'job.yaml', 'cronjob.yaml'].map((file) => ({
+    template: `${BASE}/workload.yaml`,
+    owner: 'spec' as const,
+    when: (a: NormalizedApp) => a.workloads.files.includes(file),
+    output: () => `${BASE}/${file}`,
+    context: (a: NormalizedApp) => ({ services: a.workloads.byFile[file] }),
+  })),
+  { template: `${BASE}/service.yaml`, owner: 'spec', when: (a) => a.workloads.hasReachable },
+  { template: `${BASE}/configmap.yaml`, owner: 'spec', when: (a) => a.hasConfigMaps },
   { template: `${BASE}/persistentvolumeclaim.yaml`, owner: 'spec', when: (a) => a.hasVolumes },
   { template: `${BASE}/externalsecret.yaml`, owner: 'spec', when: (a) => a.secrets.enabled },
   { template: `${BASE}/ingress.yaml`, owner: 'spec', when: (a) => a.ingress.isIngress },
@@ -75,7 +85,7 @@ export function renderApp(app: NormalizedApp, templatesDir?: string): RenderedFi
   for (const file of APP_FILES) {
     if (file.when && !file.when(app)) continue;
     const output = file.output ? file.output(app) : file.template;
-    emit(file.template, place(output, app.name), file.owner, { app });
+    emit(file.template, place(output, app.name), file.owner, { app, ...file.context?.(app) });
   }
   for (const env of app.environments) {
     for (const file of ENV_FILES) {

@@ -190,6 +190,31 @@ export function handlebars(): typeof Handlebars {
 }
 
 const compiledTemplates = new Map<string, Handlebars.TemplateDelegate>();
+const partialDirs = new Set<string>();
+
+/**
+ * Registers the partials of a templates folder once: `<group>/_partials/<name>.hbs` is
+ * `{{> <group>/<name>}}`, a piece several templates share (the pod of a Deployment, a
+ * StatefulSet, a Job and a CronJob). A partial called alone on an indented line is indented
+ * as a whole, so one pod renders at every depth. Partials render nothing by themselves.
+ */
+function registerPartials(templatesDir: string): void {
+  if (partialDirs.has(templatesDir)) return;
+  partialDirs.add(templatesDir);
+  let groups: string[] = [];
+  try {
+    groups = fs.readdirSync(templatesDir);
+  } catch {
+    return;
+  }
+  for (const group of groups) {
+    const dir = path.join(templatesDir, group, '_partials');
+    if (!fs.existsSync(dir)) continue;
+    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.hbs'))) {
+      handlebars().registerPartial(`${group}/${file.slice(0, -'.hbs'.length)}`, fs.readFileSync(path.join(dir, file), 'utf8'));
+    }
+  }
+}
 
 /** Renders templates/<template>.hbs with a context; a missing value in strict mode is a RenderError. */
 export function renderTemplate(template: string, context: unknown, templatesDir = TEMPLATES_DIR): string {
@@ -202,6 +227,7 @@ export function renderTemplate(template: string, context: unknown, templatesDir 
     } catch {
       throw new RenderError(`template ${template}.hbs is missing from ${path.relative(process.cwd(), templatesDir) || '.'}; restore it from git`);
     }
+    registerPartials(templatesDir);
     compiled = handlebars().compile(source, { strict: true, noEscape: true });
     compiledTemplates.set(file, compiled);
   }

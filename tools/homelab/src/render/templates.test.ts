@@ -18,7 +18,8 @@ function templates(dir: string): string[] {
 }
 
 const FILES = templates(TEMPLATES_DIR).map((f) => path.relative(TEMPLATES_DIR, f).split(path.sep).join('/'));
-const BLOCK = /^(?:[#/^]|else\b)/;
+// Blocks, and partials (`{{> app/pod}}`), which are templates under _partials/ scanned like the others.
+const BLOCK = /^(?:[#/^>]|else\b)/;
 
 /** The interpolations of a template that are neither blocks nor allowed helper calls, as "line: text". */
 function rawInterpolations(file: string): string[] {

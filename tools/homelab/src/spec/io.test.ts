@@ -1,19 +1,10 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { specOf } from '../../../../tests/support/spec';
+import { inputErrorOf, specOf, STACKS_DIR } from '../../../../tests/support/spec';
 import { WORKSPACE_YAML } from '../../../../tests/support/workspace';
-import { InputError } from '../errors';
 import { parseAppSpec, parseWorkspaceConfig, parseYamlDocument, stringifyAppSpec } from './io';
 import type { AppSpec } from './types';
-
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputError);
-    return (error as Error).message;
-  }
-  throw new Error('expected the call to throw');
-}
 
 describe('parseYamlDocument', () => {
   it('returns the one document of a file', () => {
@@ -26,7 +17,7 @@ describe('parseYamlDocument', () => {
     ['several documents', 'a: 1\n---\nb: 2\n', /^f\.yaml holds 2 YAML documents; keep exactly one$/],
     ['an empty file', '', /^f\.yaml is empty; restore it from git or regenerate it$/],
   ])('refuses %s in one line', (_label, text, message) => {
-    const error = messageOf(() => parseYamlDocument(text, 'f.yaml'));
+    const error = inputErrorOf(() => parseYamlDocument(text, 'f.yaml'));
 
     expect(error).toMatch(message);
     expect(error).not.toMatch(/\n/);
@@ -44,7 +35,7 @@ describe('parseAppSpec', () => {
     ['an env key that is no identifier', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 80 }]\nenv: { "A-B": x }\n', 'env "A-B" does not match "^[A-Za-z_][A-Za-z0-9_]*$"; Environment variable names: letters, digits and \'_\''],
     ['a non-string env value', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 80 }]\nenv: { A: 1 }\n', 'env.A "1" must be a string; write it as one (quote numbers'],
   ])('refuses %s, naming the file and the field', (_label, text, message) => {
-    const error = messageOf(() => parseAppSpec(text, file));
+    const error = inputErrorOf(() => parseAppSpec(text, file));
 
     expect(error.startsWith(`${file}: `)).toBe(true);
     expect(error).toContain(message);
@@ -52,7 +43,7 @@ describe('parseAppSpec', () => {
   });
 
   it('counts the other problems instead of listing them on more lines', () => {
-    const error = messageOf(() => parseAppSpec('name: Web\nimage: { repository: a }\nports: []\n', file));
+    const error = inputErrorOf(() => parseAppSpec('name: Web\nimage: { repository: a }\nports: []\n', file));
 
     expect(error).toMatch(/\(and \d+ more problems?\)$/);
   });
@@ -67,7 +58,7 @@ describe('parseWorkspaceConfig', () => {
   });
 
   it('refuses a missing homelab.yaml and says how to restore it', () => {
-    expect(messageOf(() => parseWorkspaceConfig(null))).toBe(
+    expect(inputErrorOf(() => parseWorkspaceConfig(null))).toBe(
       'homelab.yaml is missing at the workspace root; restore it from git (it lists the environments and the GitOps source)',
     );
   });
@@ -75,7 +66,7 @@ describe('parseWorkspaceConfig', () => {
   it('refuses an environment listed twice', () => {
     const text = 'environments: [{ name: dev }, { name: dev }]\ngitops: { repoURL: https://example.org/x.git }\n';
 
-    expect(messageOf(() => parseWorkspaceConfig(text))).toBe('homelab.yaml: environment "dev" is listed twice; list each environment once');
+    expect(inputErrorOf(() => parseWorkspaceConfig(text))).toBe('homelab.yaml: environment "dev" is listed twice; list each environment once');
   });
 });
 
@@ -107,5 +98,45 @@ describe('stringifyAppSpec', () => {
     });
 
     expect(parseAppSpec(stringifyAppSpec(spec), 'applications/specs/web.yaml')).toEqual(spec);
+  });
+});
+
+describe('parseAppSpec: the full form (services)', () => {
+  const file = 'applications/specs/stack.yaml';
+  const service = 'services: { web: { image: { repository: a, tag: "1" } } }\n';
+
+  it.each(fs.readdirSync(STACKS_DIR).filter((f) => f.endsWith('.yaml')))('accepts the census stack %s', (name) => {
+    const spec = parseAppSpec(fs.readFileSync(path.join(STACKS_DIR, name), 'utf8'), `applications/specs/${name}`);
+
+    expect(Object.keys(spec.services ?? {}).length).toBeGreaterThan(0);
+  });
+
+  it.each(fs.readdirSync(STACKS_DIR).filter((f) => f.endsWith('.yaml')))('writes the census stack %s so that it reads back to the same spec', (name) => {
+    const spec = parseAppSpec(fs.readFileSync(path.join(STACKS_DIR, name), 'utf8'), file);
+
+    expect(parseAppSpec(stringifyAppSpec(spec), file)).toEqual(spec);
+  });
+
+  it('writes patches, so that nothing of a spec is lost', () => {
+    const spec = parseAppSpec(`name: web\n${service}patches: { compose: { services: { web: { init: true } } } }\n`, file);
+
+    expect(parseAppSpec(stringifyAppSpec(spec), file)).toEqual(spec);
+  });
+
+  it.each([
+    ['a container field beside services', `name: web\n${service}image: { repository: a, tag: "1" }\n`, 'the document sets services and a container field of the shorthand: with services, image, ports, env, health, resources, replicas and securityContext belong to a service; move them under services.<name>'],
+    ['a start condition that does not exist', 'name: web\nservices: { web: { image: { repository: a, tag: "1" }, dependsOn: { db: maybe } } }\n', 'services.web.dependsOn.db is "maybe"; use one of "started", "healthy", "completed"'],
+    ['a map of volumes in the shorthand', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 80 }]\nvolumes: { data: { size: 1Gi } }\n', 'volumes must be a list: Without services (the shorthand), volumes is a list of {name, size, mountPath}; a map of volumes needs the full form (services).'],
+    ['a list of volumes in the full form', `name: web\n${service}volumes: [{ name: data, size: 1Gi, mountPath: /data }]\n`, 'volumes must be a map: With services (the full form), volumes is a map of name to volume'],
+    ['a volume of two kinds', `name: web\n${service}volumes: { data: { size: 1Gi, hostPath: /srv } }\n`, 'volumes.data must be exactly one kind of volume: a persistent volume (size), a host path (hostPath)'],
+    ['a volume of no kind', `name: web\n${service}volumes: { data: { storageClass: fast } }\n`, 'volumes.data must be exactly one kind of volume'],
+    ['a security opt-in without its reason', 'name: web\nservices: { web: { image: { repository: a, tag: "1" }, security: { privileged: true } } }\n', 'services.web.security.privileged "true" must be a string'],
+    ['a service name that is no DNS label', 'name: web\nservices: { Web_1: { image: { repository: a, tag: "1" } } }\n', 'services "Web_1" does not match "^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"; A DNS-1123 label'],
+  ])('refuses %s in one line that names the field and the fix', (_label, text, message) => {
+    const error = inputErrorOf(() => parseAppSpec(text, file));
+
+    expect(error.startsWith(`${file}: `)).toBe(true);
+    expect(error).toContain(message);
+    expect(error).not.toMatch(/\n/);
   });
 });

@@ -50,8 +50,8 @@ export function parseWorkspaceConfig(text: string | null): WorkspaceConfig {
 
 /** The order fields are written in: the schema's, so specs read the same everywhere. */
 const KEY_ORDER = [
-  'name', 'description', 'image', 'ports', 'env', 'secrets', 'volumes', 'resources', 'health', 'ingress',
-  'replicas', 'monitoring', 'backup', 'network', 'securityContext', 'dependsOn', 'environments', 'policy',
+  'name', 'description', 'services', 'image', 'ports', 'env', 'secrets', 'volumes', 'resources', 'health', 'ingress',
+  'replicas', 'monitoring', 'backup', 'network', 'securityContext', 'dependsOn', 'environments', 'policy', 'patches',
 ];
 
 /**

@@ -20,9 +20,12 @@ function validator(name: SchemaName): ValidateFunction {
   let fn = compiled.get(name);
   if (!fn) {
     ajv ??= new Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false });
-    const schema = SCHEMAS[name] as Record<string, unknown>;
-    const { default: _default, ...plain } = schema;
-    fn = ajv.compile(plain);
+    // A namespace import of JSON: bundlers put the whole document under `default` and drop the
+    // keys that are not identifiers (`if`, `else`) from the named exports; Node's loader gives
+    // the document itself.
+    const module = SCHEMAS[name] as Record<string, unknown>;
+    const { default: whole, ...named } = module;
+    fn = ajv.compile((whole as Record<string, unknown> | undefined) ?? named);
     compiled.set(name, fn);
   }
   return fn;
@@ -42,11 +45,19 @@ export function assertSchema(name: SchemaName, value: unknown, file: string): vo
   throw new InputError(`${file}: ${first}${more}`);
 }
 
-/** anyOf/not wrappers repeat their branches' errors: keep the most specific ones. */
+/**
+ * anyOf/not wrappers repeat their branches' errors: keep the most specific ones. A oneOf
+ * whose schema describes its alternatives stands for its branches' errors (which only say
+ * that one branch's field is missing).
+ */
 function relevant(errors: ErrorObject[]): ErrorObject[] {
-  const specific = errors.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'if');
+  const described = errors.filter((e) => e.keyword === 'oneOf' && describedBy(e));
+  const inBranch = (e: ErrorObject) => described.some((o) => e !== o && e.schemaPath.startsWith(`${o.schemaPath}/`));
+  const specific = errors.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'if' && !(e.keyword === 'oneOf' && !describedBy(e)) && !inBranch(e));
   return specific.length > 0 ? specific : errors;
 }
+
+const describedBy = (error: ErrorObject): string | undefined => (error.parentSchema as { description?: string } | undefined)?.description;
 
 function describe(error: ErrorObject): string {
   const at = error.instancePath === '' ? 'the document' : error.instancePath.slice(1).replace(/\//g, '.');
@@ -63,12 +74,18 @@ function describe(error: ErrorObject): string {
       return `${at} has an invalid key ${show((error.params as { propertyName: string }).propertyName)}${fix || '; keys are identifiers'}`;
     case 'enum':
       return `${at} is ${show(error.data)}; use one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => show(v)).join(', ')}`;
-    case 'type':
-      return `${at} ${show(error.data)} must be a ${(error.params as { type: string }).type}; write it as one (quote numbers and booleans meant as text)`;
+    case 'type': {
+      const type = (error.params as { type: string }).type;
+      // A map or list in place of the other: the field's description says which form needs which.
+      if (hint && typeof error.data === 'object' && error.data !== null) return `${at} must be ${type === 'array' ? 'a list' : 'a map'}: ${hint}`;
+      return `${at} ${show(error.data)} must be a ${type}; write it as one (quote numbers and booleans meant as text)`;
+    }
     case 'pattern':
       return `${at} ${show(error.data)} does not match ${show((error.params as { pattern: string }).pattern)}${fix || '; see the description of this field in the schema'}`;
     case 'not':
-      return `${at} sets both alternatives; keep only one`;
+      return hint ? `${at} ${hint}` : `${at} sets both alternatives; keep only one`;
+    case 'oneOf':
+      return hint ? `${at} ${hint}` : `${at} ${error.message ?? 'is invalid'}`;
     case 'anyOf':
       return `${at} must set one of its alternatives (e.g. image.tag or image.digest); add one`;
     default:

@@ -1,26 +1,114 @@
 import type { HealthProbe } from './health';
 
-/** The app spec as written in applications/specs/<name>.yaml (see schemas/app.schema.json). */
-export interface AppSpec {
+/**
+ * The app spec as written in applications/specs/<name>.yaml (see schemas/app.schema.json):
+ * the shorthand (one service named after the app: image, ports, … at the top) or the full
+ * form (`services`, `volumes` as a map). The schema allows exactly one of them.
+ */
+export type AppSpec = ShorthandAppSpec | FullAppSpec;
+
+/** What both forms have. */
+interface AppSpecBase {
   name: string;
   description?: string;
-  image: { repository: string; tag?: string; digest?: string };
-  ports: PortSpec[];
-  env?: Record<string, string>;
   secrets?: SecretSpec[];
-  volumes?: VolumeSpec[];
-  resources?: { requests?: ResourceList; limits?: ResourceList };
-  health?: { http?: { path: string; port?: string }; command?: string[]; startGraceSeconds?: number; probe?: HealthProbe };
-  ingress?: { host: string; tls?: boolean; port?: string };
-  replicas?: number;
-  monitoring?: { metrics?: { port?: string; path?: string }; alerts?: boolean; dashboard?: boolean };
+  ingress?: { host: string; tls?: boolean; port?: string; service?: string };
+  monitoring?: { metrics?: { port?: string; path?: string; service?: string }; alerts?: boolean; dashboard?: boolean };
   backup?: { schedule?: string; retention?: { daily?: number; weekly?: number; monthly?: number } };
   network?: { allowInternet?: boolean };
-  securityContext?: { runAsUser?: number; runAsGroup?: number };
   dependsOn?: string[];
   environments?: Record<string, EnvironmentOverride>;
   /** Policy rules of `homelab validate` turned off for this app, each with its reason. */
   policy?: { disable?: { rule: string; reason: string }[] };
+  patches?: PlatformPatches;
+}
+
+/** The full form: the app's services, and its volumes that services mount. */
+export interface FullAppSpec extends AppSpecBase {
+  services: Record<string, ServiceSpec>;
+  volumes?: Record<string, AppVolumeSpec>;
+  image?: never;
+  ports?: never;
+}
+
+export type ServiceKind = 'service' | 'job' | 'cron';
+export type StartCondition = 'started' | 'healthy' | 'completed';
+
+/** One service of the full form. */
+export interface ServiceSpec {
+  kind?: ServiceKind;
+  schedule?: string;
+  image: ImageSpec;
+  entrypoint?: string[];
+  command?: string[];
+  workingDir?: string;
+  env?: Record<string, string>;
+  /** Keys of the app's secrets, or a key read under another name. */
+  secrets?: (string | SecretSpec)[];
+  ports?: PortSpec[];
+  health?: HealthSpec;
+  resources?: { requests?: ResourceList; limits?: ResourceList };
+  replicas?: number;
+  mounts?: { volume: string; path: string; readOnly?: boolean; subPath?: string }[];
+  dependsOn?: Record<string, StartCondition>;
+  devices?: { path: string; resource?: string }[];
+  gpus?: { resource: string; count?: number };
+  groupAdd?: number[];
+  shmSize?: string;
+  extraHosts?: Record<string, string>;
+  init?: boolean;
+  stopGracePeriod?: string;
+  /** Opt-ins, each given as its reason. */
+  security?: {
+    user?: { uid: number; gid?: number };
+    runAsRoot?: string;
+    writableRootFilesystem?: string;
+    privileged?: string;
+    hostNetwork?: string;
+    capabilities?: Record<string, string>;
+  };
+}
+
+
+/** An app-level volume of the full form: exactly one kind. */
+export type AppVolumeSpec =
+  | { size: string; storageClass?: string; backup?: boolean; accessMode?: 'ReadWriteOnce' | 'ReadWriteMany' }
+  | { hostPath: string; type?: 'Directory' | 'File' | 'DirectoryOrCreate' | 'Socket' | 'CharDevice' }
+  | { nfs: { server: string; path: string } }
+  | { tmpfs: { size: string } }
+  | { config: { content: string } | { file: string } }
+  | { claim: string };
+
+export interface PlatformPatches {
+  kubernetes?: { target: { kind: string; name?: string }; patch: Record<string, unknown> }[];
+  compose?: Record<string, unknown>;
+}
+
+export interface ImageSpec {
+  repository: string;
+  tag?: string;
+  digest?: string;
+}
+
+export interface HealthSpec {
+  http?: { path: string; port?: string };
+  tcp?: { port: string };
+  command?: string[];
+  startGraceSeconds?: number;
+  probe?: HealthProbe;
+}
+
+/** The shorthand: today's single-service spec. */
+export interface ShorthandAppSpec extends AppSpecBase {
+  services?: never;
+  image: ImageSpec;
+  ports: PortSpec[];
+  env?: Record<string, string>;
+  volumes?: VolumeSpec[];
+  resources?: { requests?: ResourceList; limits?: ResourceList };
+  health?: HealthSpec;
+  replicas?: number;
+  securityContext?: { runAsUser?: number; runAsGroup?: number };
 }
 
 export interface PortSpec {
@@ -28,6 +116,8 @@ export interface PortSpec {
   port: number;
   protocol?: 'TCP' | 'UDP';
   http?: boolean;
+  /** Published outside the app: Compose `ports` on the Docker host, a LoadBalancer Service on Kubernetes. */
+  publish?: { port?: number; address?: string };
 }
 
 export interface SecretSpec {
@@ -53,6 +143,9 @@ export interface EnvironmentOverride {
   replicas?: number;
   host?: string;
   env?: Record<string, string>;
+  /** The Kubernetes node the app runs on in this environment (host paths, devices). */
+  node?: string;
+  services?: Record<string, { image?: { tag?: string; digest?: string }; env?: Record<string, string>; replicas?: number; resources?: { requests?: ResourceList; limits?: ResourceList }; schedule?: string }>;
 }
 
 /** homelab.yaml at the workspace root (see schemas/workspace.schema.json). */
@@ -69,6 +162,8 @@ export interface WorkspaceConfig {
     gateway?: { name: string; namespace: string };
   };
   monitoring?: { namespace?: string; release?: string };
+  /** The scheduler of apps with cron services on Compose (docs/spec.md, "Cron"). */
+  compose?: { scheduler?: { image?: string } };
 }
 
 export type BackupProvider = 'volsync' | 'velero' | 'k8up';

@@ -3,7 +3,13 @@ import type { AppSpec, BackupProvider, WorkspaceConfig } from '../../spec/types'
 import { APP_DEFAULTS, type NormalizedApp } from '../normalized';
 
 /** Backup: every volume with backup: true (the default), with the workspace's provider. */
-export function normalizeBackup(spec: AppSpec, workspace: WorkspaceConfig, volumes: NormalizedApp['volumes']): NormalizedApp['backup'] {
+export function normalizeBackup(
+  spec: AppSpec,
+  workspace: WorkspaceConfig,
+  volumes: NormalizedApp['volumes'],
+  /** The workloads that mount a volume (scaled down for a restore); the app's one when not given. */
+  users: (volume: string) => { kind: string; name: string; replicas: number }[],
+): NormalizedApp['backup'] {
   const provider: BackupProvider = workspace.backup?.provider ?? 'volsync';
   const backedUp = volumes.filter((v) => v.backup);
   const retention = { ...APP_DEFAULTS.retention, ...(spec.backup?.retention ?? {}) };
@@ -38,6 +44,10 @@ export function normalizeBackup(spec: AppSpec, workspace: WorkspaceConfig, volum
       resticSecret: `${v.claimName}-restic`,
       composeVolume: v.composeVolume,
       mountPath: v.mountPath,
+      workloads: users(v.name),
+      composeServices: users(v.name)
+        .map((w) => w.name)
+        .join(' '),
     })),
   };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { specOf } from '../../../../../tests/support/spec';
 import { WORKSPACE_YAML } from '../../../../../tests/support/workspace';
 import { parseWorkspaceConfig } from '../../spec/io';
-import type { AppSpec } from '../../spec/types';
+import type { ShorthandAppSpec } from '../../spec/types';
 import { normalizeBackup } from './backup';
 import { normalizeCompose } from './compose';
 import { normalizeHealth } from './health';
@@ -10,22 +10,23 @@ import { normalizeMonitoring } from './monitoring';
 import { normalizePorts } from './ports';
 import { normalizeResources } from './resources';
 import { normalizeSecurity } from './security';
-import { normalizeVolumes } from './storage';
+import { normalizeStorage, normalizeVolumes } from './storage';
 
 const WHERE = 'applications/specs/web.yaml';
 const workspace = parseWorkspaceConfig(WORKSPACE_YAML);
 
-function compose(overrides: Partial<AppSpec>) {
+function compose(overrides: Partial<ShorthandAppSpec>) {
   const spec = specOf('web', overrides);
-  const ports = normalizePorts(spec, WHERE);
-  const { volumes } = normalizeVolumes(spec, WHERE);
-  return normalizeCompose(spec, WHERE, {
-    resources: normalizeResources(spec, WHERE).resources,
-    security: normalizeSecurity(spec),
-    health: normalizeHealth(spec, WHERE, ports),
-    monitoring: normalizeMonitoring(spec, workspace, WHERE, ports, 'Deployment'),
-    backup: normalizeBackup(spec, workspace, volumes),
-  });
+  const ports = normalizePorts(spec.ports, WHERE);
+  const { volumes } = normalizeVolumes(normalizeStorage(spec, WHERE), []);
+  const monitoring = normalizeMonitoring(spec, workspace, WHERE, { ports, selector: {} }, { kind: 'Deployment', name: 'web' });
+  const backup = normalizeBackup(spec, workspace, volumes, () => []);
+  return normalizeCompose(
+    'web',
+    WHERE,
+    { resources: normalizeResources(spec, WHERE).resources, security: normalizeSecurity(spec), health: normalizeHealth(spec.health, WHERE, ports) },
+    { metrics: monitoring.serviceMonitor ? { port: monitoring.metricsPortNumber, path: monitoring.metricsPath } : null, backup: backup.enabled, job: false },
+  );
 }
 
 describe('normalizeCompose', () => {

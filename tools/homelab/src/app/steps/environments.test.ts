@@ -3,6 +3,8 @@ import { specOf } from '../../../../../tests/support/spec';
 import { WORKSPACE_YAML } from '../../../../../tests/support/workspace';
 import { parseWorkspaceConfig } from '../../spec/io';
 import { chooseEnvironments, normalizeEnvironment } from './environments';
+import { NO_HEALTH } from './health';
+import { normalizeSecurity } from './security';
 
 const WHERE = 'applications/specs/web.yaml';
 const workspace = parseWorkspaceConfig(WORKSPACE_YAML);
@@ -14,7 +16,26 @@ const base = {
   tls: true,
   ingressPort: 8080,
   hasIngress: true,
-  workloadKind: 'Deployment' as const,
+  ingressService: 'web',
+  composeServices: ['web'],
+  alertTargets: [{ kind: 'Deployment' as const, name: 'web' }],
+  cron: [],
+  overrides: {
+    where: WHERE,
+    shorthand: true,
+    services: [
+      {
+        name: 'web',
+        kind: 'Deployment' as const,
+        replicas: 1,
+        env: [{ name: 'A', value: '1' }],
+        imageSpec: { repository: 'traefik/whoami', tag: 'v1.10.4' },
+        resources: { requests: { memory: '64Mi' }, limits: { memory: '256Mi' } },
+        security: normalizeSecurity({}),
+        health: NO_HEALTH,
+      },
+    ],
+  },
   alerts: false,
   backup: { provider: 'volsync' as const, volumes: [] },
 };

@@ -4,6 +4,7 @@ import { environmentPaths } from '../../project/paths';
 import type { AppSpec, BackupProvider, WorkspaceConfig, WorkspaceEnvironment } from '../../spec/types';
 import type { NormalizedEnvironment } from '../normalized';
 import { sortedEnv } from './env';
+import { normalizeOverrides, type OverrideBase } from './overrides';
 
 /**
  * The environments the app runs in: those its spec lists, else every one of homelab.yaml.
@@ -52,7 +53,16 @@ export function normalizeEnvironment(
     tls: boolean;
     ingressPort: number;
     hasIngress: boolean;
-    workloadKind: 'Deployment' | 'StatefulSet';
+    /** The service behind the host (the shorthand's one): the Traefik labels and the app-wide overrides go to it. */
+    ingressService: string;
+    /** Every service of compose.generated.yaml, in the spec's order. */
+    composeServices: string[];
+    /** The long-running workloads, each with its "down" and "restarting" alerts. */
+    alertTargets: { kind: 'Deployment' | 'StatefulSet'; name: string }[];
+    /** The cron services and their schedules, for the Compose scheduler's crontab. */
+    cron: { service: string; schedule: string }[];
+    /** Every service as the environment's overrides see it, and whether the spec is the shorthand (its replicas and env are the app's). */
+    overrides: { where: string; shorthand: boolean; services: OverrideBase[] };
     alerts: boolean;
     backup: { provider: BackupProvider; volumes: { name: string; resticSecret: string }[] };
   },
@@ -77,30 +87,33 @@ export function normalizeEnvironment(
   const envChanged = envOverride.length > 0;
   const namespace = `${app}${suffix}`;
 
+  const workloadPatches = normalizeOverrides(base.overrides.where, ws.name, override, base.overrides.services, base.overrides.shorthand);
   const patches: string[] = [];
-  if (replicasChanged || envChanged) patches.push('workload-patch.yaml');
+  if (workloadPatches.length > 0) patches.push('workload-patch.yaml');
   if (hostChanged) patches.push('ingress-patch.yaml');
 
-  // Alerts are per environment because a PrometheusRule's query must name its namespace.
-  const kind = base.workloadKind === 'Deployment' ? 'deployment' : 'statefulset';
-  const ready = kind === 'deployment' ? 'kube_deployment_status_replicas_available' : 'kube_statefulset_status_replicas_ready';
+  // Alerts are per environment because a PrometheusRule's query must name its namespace; a pair per workload.
   const alerts = base.alerts
-    ? [
-        {
-          alert: 'HomelabAppDown',
-          expr: `${ready}{namespace="${namespace}", ${kind}="${app}"} < 1`,
-          for: '5m',
-          severity: 'critical',
-          summary: `${app} has no ready replica in ${namespace}`,
-        },
-        {
-          alert: 'HomelabAppRestarting',
-          expr: `increase(kube_pod_container_status_restarts_total{namespace="${namespace}", container="${app}"}[15m]) > 3`,
-          for: '0m',
-          severity: 'warning',
-          summary: `${app} restarted more than 3 times in 15 minutes in ${namespace}`,
-        },
-      ]
+    ? base.alertTargets.flatMap((target) => {
+        const kind = target.kind === 'Deployment' ? 'deployment' : 'statefulset';
+        const ready = kind === 'deployment' ? 'kube_deployment_status_replicas_available' : 'kube_statefulset_status_replicas_ready';
+        return [
+          {
+            alert: 'HomelabAppDown',
+            expr: `${ready}{namespace="${namespace}", ${kind}="${target.name}"} < 1`,
+            for: '5m',
+            severity: 'critical',
+            summary: `${target.name} has no ready replica in ${namespace}`,
+          },
+          {
+            alert: 'HomelabAppRestarting',
+            expr: `increase(kube_pod_container_status_restarts_total{namespace="${namespace}", container="${target.name}"}[15m]) > 3`,
+            for: '0m',
+            severity: 'warning',
+            summary: `${target.name} restarted more than 3 times in 15 minutes in ${namespace}`,
+          },
+        ];
+      })
     : [];
   // Restic credentials are per environment so that dev and prod never share a repository path.
   // The values are External Secrets templates, resolved in the cluster, never rendered here.
@@ -140,6 +153,20 @@ export function normalizeEnvironment(
     argocdAppName: `${app}-${ws.name}`,
     composeLabels,
     hasComposeLabels: Object.keys(composeLabels).length > 0,
+    // The services of compose.generated.yaml: what this environment changes of each.
+    crontab: base.cron.map((c) => `${c.schedule} docker start -a ${app}${suffix}-${c.service}-1\n`).join(''),
+    workloadPatches,
+    composeServices: base.composeServices.map((service) => {
+      const labels = service === base.ingressService ? composeLabels : {};
+      const own = workloadPatches.find((p) => p.name === service && p.composeChanged) ?? null;
+      return {
+        name: service,
+        override: own,
+        composeLabels: labels,
+        hasComposeLabels: Object.keys(labels).length > 0,
+        hasOverrides: own !== null || Object.keys(labels).length > 0,
+      };
+    }),
     paths: environmentPaths('applications', app, ws.name),
     velero: { name: `${app}${suffix}` },
   };

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { specOf } from '../../../../../tests/support/spec';
-import type { AppSpec } from '../../spec/types';
+import type { ShorthandAppSpec } from '../../spec/types';
 import { normalizeHealth } from './health';
 import { normalizePorts } from './ports';
 
 const WHERE = 'applications/specs/web.yaml';
-const health = (overrides: Partial<AppSpec>) => {
+const health = (overrides: Partial<ShorthandAppSpec>) => {
   const spec = specOf('web', overrides);
-  return normalizeHealth(spec, WHERE, normalizePorts(spec, WHERE));
+  return normalizeHealth(spec.health, WHERE, normalizePorts(spec.ports, WHERE));
 };
 
 describe('normalizeHealth', () => {
@@ -17,6 +17,8 @@ describe('normalizeHealth', () => {
       composeExec: true,
       outside: false,
       isHttp: true,
+      isTcp: false,
+      isCommand: false,
       path: '/',
       port: 'http',
       portNumber: 8080,
@@ -27,7 +29,7 @@ describe('normalizeHealth', () => {
     });
   });
 
-  it.each<[string, AppSpec['health'], Partial<ReturnType<typeof normalizeHealth>>]>([
+  it.each<[string, ShorthandAppSpec['health'], Partial<ReturnType<typeof normalizeHealth>>]>([
     ['a command', { command: ['/bin/check'] }, { isHttp: false, composeTest: ['CMD', '/bin/check'] }],
     ['the outside probe', { probe: 'outside', http: { path: '/ping' } }, { composeExec: false, outside: true, path: '/ping' }],
     ['no check', { probe: 'none' }, { enabled: false, composeExec: false, outside: false }],
@@ -36,7 +38,7 @@ describe('normalizeHealth', () => {
     expect(health({ health: spec })).toMatchObject(expected);
   });
 
-  it.each<[string, AppSpec['health'], string]>([
+  it.each<[string, ShorthandAppSpec['health'], string]>([
     ['an outside probe with a command', { probe: 'outside', command: ['x'] }, 'health.probe "outside" probes HTTP from outside the container'],
     ['no probe with an HTTP check', { probe: 'none', http: { path: '/' } }, 'health.probe "none" turns the health check off, but health.http describes one'],
   ])('refuses %s', (_what, spec, message) => {

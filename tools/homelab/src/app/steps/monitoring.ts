@@ -6,18 +6,26 @@ import type { Ports } from './ports';
  * Monitoring: kube-state-metrics alerts unless turned off, a ServiceMonitor when the app
  * exposes metrics, a Grafana dashboard unless turned off.
  */
-export function normalizeMonitoring(spec: AppSpec, workspace: WorkspaceConfig, where: string, ports: Ports, workloadKind: NormalizedApp['workload']['kind']): NormalizedApp['monitoring'] {
+export function normalizeMonitoring(
+  spec: AppSpec,
+  workspace: WorkspaceConfig,
+  where: string,
+  metricsService: { ports: Ports; selector: Record<string, string> },
+  dashboardWorkload: { kind: NormalizedApp['workload']['kind']; name: string },
+): NormalizedApp['monitoring'] {
   const metrics = spec.monitoring?.metrics;
+  const ports = metricsService.ports;
   const metricsPort = metrics ? ports.byName(metrics.port, 'monitoring.metrics.port', ports.httpPort) : null;
   const dashboard = spec.monitoring?.dashboard ?? true;
   return {
     serviceMonitor: Boolean(metricsPort),
+    selector: metricsService.selector,
     metricsPort: metricsPort?.name ?? '',
     metricsPortNumber: metricsPort?.port ?? 0,
     metricsPath: metrics?.path ?? APP_DEFAULTS.metricsPath,
     alerts: spec.monitoring?.alerts ?? true,
     dashboard,
-    dashboardJson: dashboard ? grafanaDashboard(spec.name, workloadKind === 'StatefulSet' ? 'statefulset' : 'deployment') : '',
+    dashboardJson: dashboard ? grafanaDashboard(spec.name, dashboardWorkload.name, dashboardWorkload.kind === 'StatefulSet' ? 'statefulset' : 'deployment') : '',
     dashboardConfigMap: `${spec.name}-dashboard`,
     dashboardFile: `${spec.name}.json`,
     release: workspace.monitoring?.release ?? 'kube-prometheus-stack',
@@ -26,13 +34,13 @@ export function normalizeMonitoring(spec: AppSpec, workspace: WorkspaceConfig, w
   };
 }
 
-/** A small Grafana dashboard for one app: availability, restarts, CPU and memory (cAdvisor and kube-state-metrics). */
-export function grafanaDashboard(app: string, workloadKind: 'deployment' | 'statefulset'): string {
-  const sel = `namespace="$namespace", container="${app}"`;
+/** A small Grafana dashboard for one app's workload: availability, restarts, CPU and memory (cAdvisor and kube-state-metrics). */
+export function grafanaDashboard(app: string, workload: string, workloadKind: 'deployment' | 'statefulset'): string {
+  const sel = `namespace="$namespace", container="${workload}"`;
   const available =
     workloadKind === 'deployment'
-      ? `kube_deployment_status_replicas_available{namespace="$namespace", deployment="${app}"}`
-      : `kube_statefulset_status_replicas_ready{namespace="$namespace", statefulset="${app}"}`;
+      ? `kube_deployment_status_replicas_available{namespace="$namespace", deployment="${workload}"}`
+      : `kube_statefulset_status_replicas_ready{namespace="$namespace", statefulset="${workload}"}`;
   const panel = (id: number, title: string, expr: string, unit: string) => ({
     id,
     title,
@@ -55,7 +63,7 @@ export function grafanaDashboard(app: string, workloadKind: 'deployment' | 'stat
           name: 'namespace',
           type: 'query',
           datasource: { type: 'prometheus', uid: '${datasource}' },
-          query: `label_values(kube_pod_info{pod=~"${app}-.*"}, namespace)`,
+          query: `label_values(kube_pod_info{pod=~"${workload}-.*"}, namespace)`,
           refresh: 2,
         },
       ],

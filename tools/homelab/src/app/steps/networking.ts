@@ -6,9 +6,10 @@ import type { Dependencies, NormalizedApp } from '../normalized';
 import type { Port, Ports } from './ports';
 
 /** Ingress with cert-manager, or a Gateway API HTTPRoute (homelab.yaml ingress.kind), on the ingress port. */
-export function normalizeIngress(spec: AppSpec, workspace: WorkspaceConfig, where: string, ports: Ports): NormalizedApp['ingress'] & { target: Port } {
+export function normalizeIngress(spec: AppSpec, workspace: WorkspaceConfig, where: string, service: { name: string; ports: Ports }): NormalizedApp['ingress'] & { target: Port } {
+  const ports = service.ports;
   const kind = workspace.ingress?.kind ?? 'ingress';
-  const target = spec.ingress ? ports.byName(spec.ingress.port, 'ingress.port', ports.httpPort) : ports.ports[0];
+  const target = spec.ingress ? ports.byName(spec.ingress.port, 'ingress.port', ports.httpPort) : (ports.ports[0] ?? { name: '', port: 0, protocol: 'TCP' as const });
   const anyEnvHost = Object.entries(spec.environments ?? {}).find(([, o]) => o.host);
   if (!spec.ingress && anyEnvHost) {
     throw new InputError(`${where}: environments.${anyEnvHost[0]}.host is set but the app has no ingress; add ingress.host to the spec`);
@@ -20,6 +21,7 @@ export function normalizeIngress(spec: AppSpec, workspace: WorkspaceConfig, wher
     isHttpRoute: Boolean(spec.ingress) && kind === 'httproute',
     host: spec.ingress?.host ?? '',
     tls: spec.ingress?.tls ?? true,
+    service: service.name,
     port: target.name,
     portNumber: target.port,
     className: workspace.ingress?.className ?? 'traefik',
@@ -37,7 +39,7 @@ export function normalizeIngress(spec: AppSpec, workspace: WorkspaceConfig, wher
 export function normalizeNetwork(
   spec: AppSpec,
   workspace: WorkspaceConfig,
-  opened: { ingressPort: number; metricsPort: number },
+  opened: { ingressPort: number; metricsPort: number; betweenServices: boolean },
   dependencies: Dependencies,
 ): NormalizedApp['network'] {
   return {
@@ -47,6 +49,7 @@ export function normalizeNetwork(
     fromIngressPorts: spec.ingress ? [opened.ingressPort] : [],
     metricsPortNumber: opened.metricsPort,
     dependencyNamespaces: dependencyNamespaces(spec, dependencies),
+    betweenServices: opened.betweenServices,
   };
 }
 

@@ -1,0 +1,191 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { normalizeApp } from '../tools/homelab/src/app/normalize';
+import { diskHost } from '../tools/homelab/src/host';
+import { parseWorkspaceConfig } from '../tools/homelab/src/spec/io';
+import type { AppSpec } from '../tools/homelab/src/spec/types';
+import { syncAll } from '../tools/homelab/src/workspace/sync';
+import { composeForm } from './support/hostile';
+import { environmentsOf, inputErrorOf, PENDING_STACKS as PENDING, renderedStacks, stackSpec, STACKS_DIR, writeSpec } from './support/spec';
+import { requireTool, run } from './support/tools';
+import { makeDiskWorkspace, parseDocs, removeDir, WORKSPACE_YAML } from './support/workspace';
+
+/**
+ * Both platforms run the same stack: every full-form spec that uses only what homelab renders
+ * is synced into a workspace, every overlay is built with the real `kubectl kustomize` and every
+ * environment merged with the real `docker compose config`, and both results, read back, carry the
+ * same services, images, entrypoints and commands, env keys, ports with their protocol, mounts and
+ * start order. CI never skips this file: without the tools it fails there (tests/support/tools.ts).
+ */
+const kubectl = requireTool('kubectl');
+const compose = requireTool('docker compose');
+
+const RENDERED = renderedStacks();
+const ROWS = RENDERED.flatMap((spec) => environmentsOf(spec).map((env) => ({ spec, env, label: `${spec.name}/${env}` })));
+
+describe('census stacks that wait for features', () => {
+  // Every census stack renders today; one listed in PENDING_STACKS gets a test here.
+  for (const [name, waits] of Object.entries(PENDING)) {
+    it(`${name} is refused until homelab renders ${waits}`, () => {
+      expect(inputErrorOf(() => normalizeApp(stackSpec(name), parseWorkspaceConfig(WORKSPACE_YAML), new Map()))).toContain('which homelab does not render yet');
+    });
+  }
+
+  it('lists every census stack either as rendered or as pending', () => {
+    const census = fs.readdirSync(STACKS_DIR).filter((f) => f.endsWith('.yaml')).length;
+
+    expect(RENDERED.length - 1 + Object.keys(PENDING).length).toBe(census);
+    expect(RENDERED.length).toBeGreaterThan(1);
+  });
+});
+
+let root = '';
+beforeAll(() => {
+  root = makeDiskWorkspace('parity', WORKSPACE_YAML);
+  const host = diskHost(root);
+  for (const spec of RENDERED) writeSpec(host, spec);
+  syncAll(host);
+});
+afterAll(() => removeDir(root));
+
+type Obj = Record<string, any>;
+
+/** What one service runs, as either platform's rendered result says it. */
+interface Running {
+  image: string;
+  entrypoint: string[] | null;
+  command: string[] | null;
+  env: string[];
+  /** Keys read from the app's secrets (Kubernetes: secretKeyRef or envFrom; Compose: the env file's keys). */
+  secrets: string[];
+  ports: string[];
+  mounts: string[];
+  /** Start level: 0 without dependencies, else one more than the highest of its dependencies. */
+  level: number | null;
+}
+
+function kustomize(app: string, env: string): Obj[] {
+  const result = run('kubectl', ['kustomize', path.join(root, 'applications/kubernetes/overlays', env, app)]);
+  expect(result.stderr, 'kubectl kustomize stderr').toBe('');
+  expect(result.status, result.stderr).toBe(0);
+  return parseDocs(result.stdout);
+}
+
+function composeConfig(app: string, env: string): Obj {
+  const files = [`applications/compose/base/${app}/compose.yaml`, `applications/compose/environments/${env}/${app}/compose.generated.yaml`, `applications/compose/environments/${env}/${app}/compose.override.yaml`];
+  // With the cron profile: `up` leaves the cron services out, the merged file keeps them.
+  const result = run('docker', ['compose', ...files.flatMap((f) => ['-f', path.join(root, f)]), '--profile', 'cron', 'config', '--format', 'json'], { env: { ...process.env, HOMELAB_ENV_FILE: undefined } });
+  expect(result.status, result.stderr).toBe(0);
+  return JSON.parse(result.stdout);
+}
+
+/** The keys of the app's secrets, as `.env.example` lists them for Compose. */
+function envExampleKeys(app: string): string[] {
+  const file = path.join(root, `applications/compose/base/${app}/.env.example`);
+  return fs.existsSync(file) ? [...fs.readFileSync(file, 'utf8').matchAll(/^([A-Za-z_][A-Za-z0-9_]*)=/gm)].map((m) => m[1]) : [];
+}
+
+function kubernetesServices(objects: Obj[]): Map<string, Running> {
+  const secretKeys = objects.filter((o) => o.kind === 'Secret' || o.kind === 'ExternalSecret').flatMap((o) => (o.spec?.data ?? []).map((d: Obj) => String(d.secretKey)));
+  const workloads = objects.filter((o) => ['Deployment', 'StatefulSet', 'Job', 'CronJob'].includes(o.kind));
+  const result = new Map<string, Running>();
+  for (const w of workloads) {
+    const pod = (w.kind === 'CronJob' ? w.spec.jobTemplate.spec : w.spec).template.spec;
+    const container = pod.containers[0];
+    const emptyDirs = new Set((pod.volumes ?? []).filter((v: Obj) => v.emptyDir && !v.emptyDir.medium).map((v: Obj) => v.name));
+    const env = (container.env ?? []) as Obj[];
+    result.set(container.name, {
+      image: container.image,
+      entrypoint: container.command ?? null,
+      command: container.args ?? null,
+      env: env.filter((e) => e.valueFrom === undefined).map((e) => String(e.name)).sort(),
+      secrets: (container.envFrom ? secretKeys : env.filter((e) => e.valueFrom?.secretKeyRef).map((e) => String(e.name))).sort(),
+      ports: (container.ports ?? []).map((p: Obj) => `${p.containerPort}/${String(p.protocol ?? 'TCP').toLowerCase()}`).sort(),
+      mounts: (container.volumeMounts ?? []).filter((m: Obj) => !emptyDirs.has(m.name)).map((m: Obj) => `${m.mountPath}${m.readOnly ? ':ro' : ''}`).sort(),
+      // A cron service runs on its schedule, outside the start order.
+      level: w.kind === 'CronJob' ? null : Number(w.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0),
+    });
+  }
+  return result;
+}
+
+function composeServices(config: Obj, spec: Extract<AppSpec, { services: object }>, pluginDevices: Set<string>): Map<string, Running> {
+  const app = spec.name;
+  const services = config.services as Record<string, Obj>;
+  // `docker compose config` leaves out an env file that does not exist: the rendered file says who reads one.
+  const rendered = parseDocs(fs.readFileSync(path.join(root, `applications/compose/base/${app}/compose.yaml`), 'utf8'))[0].services as Record<string, Obj>;
+  const levels = new Map<string, number>();
+  const level = (name: string): number => {
+    if (!levels.has(name)) {
+      const deps = Object.keys(services[name].depends_on ?? {});
+      levels.set(name, deps.length === 0 ? 0 : 1 + Math.max(...deps.map(level)));
+    }
+    return levels.get(name)!;
+  };
+  const result = new Map<string, Running>();
+  for (const [name, s] of Object.entries(services)) {
+    // The scheduler is Compose's stand-in for the CronJob controller, not a service of the spec.
+    if (name === 'scheduler' && (spec.services as Record<string, unknown>).scheduler === undefined) continue;
+    const configs = ((s.configs ?? []) as Obj[]).map((c) => `${c.target}:ro`);
+    // What Kubernetes mounts as volumes, Compose sets as options: /dev/shm (shm_size) and devices without a plugin (hostPath on Kubernetes).
+    const shm = s.shm_size ? ['/dev/shm'] : [];
+    const devices = ((s.devices ?? []) as (string | Obj)[]).map((d) => (typeof d === 'string' ? d.split(':')[1] : String(d.target)));
+    const hostDevices = devices.filter((d) => !pluginDevices.has(`${name}:${d}`));
+    result.set(name, {
+      image: s.image,
+      entrypoint: s.entrypoint ?? null,
+      command: s.command ?? null,
+      env: Object.keys(s.environment ?? {}).sort(),
+      secrets: rendered[name]?.env_file ? envExampleKeys(app) : [],
+      // Exposed to the app's network, and published on the host (a published port is exposed too).
+      ports: [...new Set([...((s.expose ?? []) as (string | number)[]).map((p) => (String(p).includes('/') ? String(p) : `${p}/tcp`)), ...((s.ports ?? []) as Obj[]).map((p) => `${p.target}/${p.protocol ?? 'tcp'}`)])].sort(),
+      mounts: [...((s.volumes ?? []) as Obj[]).map((v) => `${v.target}${v.read_only ? ':ro' : ''}`), ...configs, ...shm, ...hostDevices].sort(),
+      level: (s.profiles ?? []).includes('cron') ? null : level(name),
+    });
+  }
+  return result;
+}
+
+describe.skipIf(kubectl.skip || compose.skip)('both platforms run the same stack', () => {
+  it.each(ROWS)('builds and merges $label, with the same services, images, commands, env keys, ports, mounts and start order', ({ spec, env }) => {
+    const k8s = kubernetesServices(kustomize(spec.name, env));
+    // Devices a device plugin serves on Kubernetes are no mount there: <service>:<path> of each.
+    const plugins = new Set(Object.entries((spec as Extract<AppSpec, { services: object }>).services).flatMap(([svc, s]) => (s.devices ?? []).filter((d) => d.resource).map((d) => `${svc}:${d.path}`)));
+    const docker = composeServices(composeConfig(spec.name, env), spec as Extract<AppSpec, { services: object }>, plugins);
+    const expected = Object.keys((spec as Extract<AppSpec, { services: object }>).services).sort();
+
+    expect([...k8s.keys()].sort()).toEqual(expected);
+    expect([...docker.keys()].sort()).toEqual(expected);
+    for (const name of expected) {
+      const a = k8s.get(name)!;
+      const b = docker.get(name)!;
+      expect({ service: name, ...a, secrets: undefined }).toEqual({ service: name, ...b, secrets: undefined });
+      // Compose cannot pick keys from an env file: a service that reads secrets sees all of its app's keys.
+      expect(b.secrets, `${name}: Compose secrets`).toEqual(expect.arrayContaining(a.secrets));
+      expect(a.secrets.length > 0, `${name}: reads secrets on both or neither`).toBe(b.secrets.length > 0);
+    }
+  });
+
+  it('carries the wiki stack with every kind of workload, volume and start condition through both tools', () => {
+    const objects = kustomize('wiki', 'prod');
+    const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(kinds).toEqual(expect.arrayContaining(['Deployment/cache', 'StatefulSet/web', 'StatefulSet/indexer', 'StatefulSet/db', 'Job/migrate', 'ConfigMap/wiki-settings', 'PersistentVolumeClaim/wiki-uploads']));
+    const config = composeConfig('wiki', 'prod');
+    expect(config.services.web.depends_on).toMatchObject({ migrate: { condition: 'service_completed_successfully' }, cache: { condition: 'service_started' } });
+    expect(config.services.migrate.depends_on).toMatchObject({ db: { condition: 'service_healthy' } });
+    expect(config.services.migrate.labels['homelab.kind']).toBe('job');
+    // `docker compose config` writes a literal `$` escaped again, as the rendered file does.
+    expect(config.services.web.environment.PRICE).toBe(composeForm('$5'));
+    expect(config.volumes.legacy).toMatchObject({ name: 'wiki-legacy-data', external: true });
+    expect(config.configs.settings.content).toBe('title: Wiki\nlanguage: en\n');
+    // prod overrides the indexer's image, env and memory on both platforms.
+    const indexer = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'indexer')!.spec.template.spec.containers[0];
+    expect([indexer.image, indexer.resources.limits.memory]).toEqual(['example/wiki:2.5.2', '1Gi']);
+    expect(indexer.env).toContainEqual({ name: 'LOG_LEVEL', value: 'debug' });
+    expect([config.services.indexer.image, config.services.indexer.environment.LOG_LEVEL, config.services.indexer.deploy.resources.limits.memory]).toEqual(['example/wiki:2.5.2', 'debug', '1073741824']);
+    // dev pins every workload to its node (Kubernetes only).
+    const pinned = kustomize('wiki', 'dev').filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind));
+    expect(pinned.map((o) => o.spec.template.spec.nodeSelector)).toEqual(pinned.map(() => ({ 'kubernetes.io/hostname': 'lab-1' })));
+  });
+});

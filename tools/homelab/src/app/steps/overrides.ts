@@ -1,0 +1,89 @@
+import { InputError, show } from '../../errors';
+import { checkPinned, formatImageRef } from '../../spec/image';
+import type { EnvironmentOverride, ImageSpec } from '../../spec/types';
+import type { NormalizedApp } from '../normalized';
+import { normalizeCompose } from './compose';
+import { sortedEnv } from './env';
+import { normalizeResources } from './resources';
+
+/** A service as an environment's overrides see it. */
+export interface OverrideBase {
+  name: string;
+  kind: 'Deployment' | 'StatefulSet' | 'Job' | 'CronJob';
+  replicas: number;
+  env: { name: string; value: string }[];
+  imageSpec: ImageSpec;
+  resources: NormalizedApp['resources'];
+  security: NormalizedApp['security'];
+  health: NormalizedApp['health'];
+}
+
+/** What one environment changes of one service: the overlay's workload patch and compose.generated.yaml. */
+export type ServiceOverride = NormalizedApp['environments'][number]['workloadPatches'][number];
+
+/**
+ * What an environment overrides of each service: the shorthand's `replicas` and `env` apply to
+ * its one service (as always); the full form names the service (`services.<svc>: { image,
+ * env, replicas, resources }`); `node` pins every workload to a node. Only services with a
+ * change are listed. Refuses a service the app does not have, and replicas of a job.
+ */
+export function normalizeOverrides(where: string, envName: string, override: EnvironmentOverride, services: OverrideBase[], shorthand: boolean): ServiceOverride[] {
+  const at = `${where}: environments.${envName}`;
+  if (shorthand && override.services !== undefined) {
+    throw new InputError(`${at}.services overrides services of the full form, but this spec is the shorthand; set environments.${envName}.replicas or env instead`);
+  }
+  for (const name of Object.keys(override.services ?? {})) {
+    if (!services.some((s) => s.name === name)) {
+      throw new InputError(`${at}.services.${name}: ${show(name)} is not a service of the app; use one of ${services.map((s) => show(s.name)).join(', ')}`);
+    }
+  }
+  const result: ServiceOverride[] = [];
+  for (const service of services) {
+    const own = shorthand ? { replicas: override.replicas, env: override.env } : (override.services?.[service.name] ?? {});
+    const field = `${at}.services.${service.name}.`;
+    if ((service.kind === 'Job' || service.kind === 'CronJob') && own.replicas !== undefined) {
+      throw new InputError(`${field}replicas: ${show(service.name)} runs to completion (kind ${service.kind === 'Job' ? 'job' : 'cron'}) and has no replicas; remove replicas`);
+    }
+    if ('schedule' in own && own.schedule !== undefined) throw new InputError(`${field}schedule asks for schedules (kind: cron), which homelab does not render yet (docs/spec.md lists what it renders); remove it for now`);
+    const replicas = own.replicas ?? service.replicas;
+    const envOverride = sortedEnv(own.env);
+    const merged = new Map(service.env.map((e) => [e.name, e.value]));
+    for (const e of envOverride) merged.set(e.name, e.value);
+    const env = [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, value]) => ({ name, value }));
+    const imageOverride = 'image' in own ? own.image : undefined;
+    const imageSpec = imageOverride ? (imageOverride.digest ? { repository: service.imageSpec.repository, ...imageOverride } : { repository: service.imageSpec.repository, tag: imageOverride.tag }) : service.imageSpec;
+    if (imageOverride) checkPinned(imageSpec, `${field}image`);
+    const resourcesOverride = 'resources' in own ? own.resources : undefined;
+    const resources = resourcesOverride
+      ? normalizeResources({ resources: { requests: { ...service.resources.requests, ...resourcesOverride.requests }, limits: { ...service.resources.limits, ...resourcesOverride.limits } } }, where, field).resources
+      : service.resources;
+    const replicasChanged = replicas !== service.replicas;
+    const envChanged = envOverride.length > 0;
+    const imageChanged = imageOverride !== undefined;
+    const resourcesChanged = resourcesOverride !== undefined;
+    const node = override.node ?? null;
+    const hasContainer = envChanged || imageChanged || resourcesChanged;
+    if (!replicasChanged && !hasContainer && node === null) continue;
+    const compose = normalizeCompose('', where, { resources, security: service.security, health: service.health, field }, { metrics: null, backup: false, job: false });
+    result.push({
+      name: service.name,
+      kind: service.kind,
+      isJob: service.kind === 'Job' || service.kind === 'CronJob',
+      isCron: service.kind === 'CronJob',
+      replicasChanged,
+      replicas,
+      envChanged,
+      env,
+      imageChanged,
+      image: formatImageRef(imageSpec),
+      resourcesChanged,
+      resources,
+      compose: { memoryLimit: compose.memoryLimit, memoryReservation: compose.memoryReservation, cpus: compose.cpus },
+      node,
+      hasTemplate: hasContainer || node !== null,
+      hasContainer,
+      composeChanged: replicasChanged || hasContainer,
+    });
+  }
+  return result;
+}
