@@ -7,7 +7,8 @@ import { parseWorkspaceConfig } from '../tools/homelab/src/spec/io';
 import type { AppSpec } from '../tools/homelab/src/spec/types';
 import { syncAll } from '../tools/homelab/src/workspace/sync';
 import { composeForm } from './support/hostile';
-import { environmentsOf, inputErrorOf, PENDING_STACKS as PENDING, renderedStacks, stackSpec, STACKS_DIR, writeSpec } from './support/spec';
+import { composeFiles } from '../tools/homelab/src/project/paths';
+import { environmentsOf, inputErrorOf, patchedStack, PENDING_STACKS as PENDING, renderedStacks, stackSpec, STACKS_DIR, writePatchedStack, writeSpec } from './support/spec';
 import { requireTool, run } from './support/tools';
 import { makeDiskWorkspace, parseDocs, removeDir, WORKSPACE_YAML } from './support/workspace';
 
@@ -22,7 +23,9 @@ const kubectl = requireTool('kubectl');
 const compose = requireTool('docker compose');
 
 const RENDERED = renderedStacks();
-const ROWS = RENDERED.flatMap((spec) => environmentsOf(spec).map((env) => ({ spec, env, label: `${spec.name}/${env}` })));
+// The relay stack patches each platform where the model does not reach: what the model covers must stay equal.
+const PATCHED = patchedStack().spec;
+const ROWS = [...RENDERED, PATCHED].flatMap((spec) => environmentsOf(spec).map((env) => ({ spec, env, label: `${spec.name}/${env}` })));
 
 describe('census stacks that wait for features', () => {
   // Every census stack renders today; one listed in PENDING_STACKS gets a test here.
@@ -45,6 +48,7 @@ beforeAll(() => {
   root = makeDiskWorkspace('parity', WORKSPACE_YAML);
   const host = diskHost(root);
   for (const spec of RENDERED) writeSpec(host, spec);
+  writePatchedStack(host);
   syncAll(host);
 });
 afterAll(() => removeDir(root));
@@ -73,7 +77,8 @@ function kustomize(app: string, env: string): Obj[] {
 }
 
 function composeConfig(app: string, env: string): Obj {
-  const files = [`applications/compose/base/${app}/compose.yaml`, `applications/compose/environments/${env}/${app}/compose.generated.yaml`, `applications/compose/environments/${env}/${app}/compose.override.yaml`];
+  // The files build, validate and deploy merge (the project model's list), those the app has.
+  const files = composeFiles('applications', app, env).filter((f) => fs.existsSync(path.join(root, f)));
   // With the cron profile: `up` leaves the cron services out, the merged file keeps them.
   const result = run('docker', ['compose', ...files.flatMap((f) => ['-f', path.join(root, f)]), '--profile', 'cron', 'config', '--format', 'json'], { env: { ...process.env, HOMELAB_ENV_FILE: undefined } });
   expect(result.status, result.stderr).toBe(0);
@@ -165,6 +170,24 @@ describe.skipIf(kubectl.skip || compose.skip)('both platforms run the same stack
       expect(b.secrets, `${name}: Compose secrets`).toEqual(expect.arrayContaining(a.secrets));
       expect(a.secrets.length > 0, `${name}: reads secrets on both or neither`).toBe(b.secrets.length > 0);
     }
+  });
+
+  it('carries each patch to its platform only, beside what the model keeps equal', () => {
+    const objects = kustomize('relay', 'prod');
+    const broker = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'broker')!;
+    const config = composeConfig('relay', 'prod');
+
+    // Kubernetes gets the strategic merge patches (a container field merged by the container's name, every Service's annotation)...
+    expect(broker.spec.template.spec).toMatchObject({ enableServiceLinks: false, containers: [{ name: 'broker', terminationMessagePolicy: 'FallbackToLogsOnError' }] });
+    expect(objects.filter((o) => o.kind === 'Service').map((o) => o.metadata.annotations?.['example.org/shared'])).toEqual(['true']);
+    expect(JSON.stringify(config.services.broker)).not.toContain('FallbackToLogsOnError');
+    // ...and Compose the fragment, merged by Compose's rules over the rendered service.
+    expect(config.services.broker).toMatchObject({ stop_signal: 'SIGINT', ulimits: { nofile: { soft: 65536, hard: 65536 } }, read_only: true, cap_drop: ['ALL'] });
+    expect(broker.spec.template.spec.containers[0].stopSignal).toBeUndefined();
+    // The config file beside the spec, and prod's schedule, on both.
+    expect(objects.find((o) => o.kind === 'ConfigMap')!.data.config).toBe(config.configs.config.content);
+    expect(objects.find((o) => o.kind === 'CronJob')!.spec.schedule).toBe(config.services.purge.labels['homelab.schedule']);
+    expect(config.configs.crontab.content).toContain('30 2 * * 0 docker start -a relay');
   });
 
   it('carries the wiki stack with every kind of workload, volume and start condition through both tools', () => {

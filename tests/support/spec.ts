@@ -67,6 +67,25 @@ export function renderedStacks(): AppSpec[] {
   ];
 }
 
+/** A stack that uses the escape hatch on both platforms, a config file beside its spec and a schedule per environment (tests/support/fixtures/patched). */
+export const PATCHED_DIR = path.resolve(__dirname, 'fixtures/patched');
+
+/** The relay stack's spec, and the files beside it (its folder named like the app) by workspace path. */
+export function patchedStack(): { spec: AppSpec; files: Record<string, string> } {
+  const spec = stackSpec(path.join(PATCHED_DIR, 'relay.yaml'));
+  const dir = path.join(PATCHED_DIR, spec.name);
+  const files = Object.fromEntries(fs.readdirSync(dir).map((f) => [`${appPaths(spec.name).specFiles}/${f}`, fs.readFileSync(path.join(dir, f), 'utf8')]));
+  return { spec, files };
+}
+
+/** Writes the relay stack into a workspace: its spec and the files beside it. */
+export function writePatchedStack(target: Tree | FileHost): AppSpec {
+  const { spec, files } = patchedStack();
+  writeSpec(target, spec);
+  for (const [file, content] of Object.entries(files)) target.write(file, content);
+  return spec;
+}
+
 /** The environments a spec renders to: those it lists, else both of the fresh homelab (dev, prod). */
 export function environmentsOf(spec: AppSpec): string[] {
   return spec.environments ? Object.keys(spec.environments) : ['dev', 'prod'];

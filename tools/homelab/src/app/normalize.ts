@@ -8,9 +8,10 @@ import { normalizeSecrets } from './steps/env';
 import { chooseEnvironments, normalizeEnvironment } from './steps/environments';
 import { normalizeMonitoring } from './steps/monitoring';
 import { normalizeIngress, normalizeNetwork } from './steps/networking';
+import { normalizePatches } from './steps/patches';
 import { refuseNotRenderedYet, SCHEDULER } from './steps/pending';
 import { isFullForm, type NormalizedService, normalizeServices } from './steps/services';
-import { normalizeStorage, normalizeVolumes, shareVolumes } from './steps/storage';
+import { normalizeStorage, normalizeVolumes, shareVolumes, type SpecFileReader } from './steps/storage';
 import { shapeWorkloads } from './steps/workloads';
 
 /**
@@ -26,16 +27,19 @@ import { shapeWorkloads } from './steps/workloads';
  * To add an area: write app/steps/<area>.ts and its test, add its part to NormalizedApp
  * (app/normalized.ts) and call it here.
  *
+ * `readSpecFile` reads the files a spec names beside it (config volumes of `file`); every
+ * other input is the spec and the workspace settings.
+ *
  * Both forms of the spec run through the same steps: the shorthand is an app with one
  * service named after the app (app/steps/services.ts), and renders as it always did.
  */
-export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependencies: Dependencies): NormalizedApp {
+export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependencies: Dependencies, readSpecFile: SpecFileReader = () => null): NormalizedApp {
   const where = appPaths(spec.name).spec;
   const name = spec.name;
   const fullForm = isFullForm(spec);
 
   refuseNotRenderedYet(spec, where);
-  const storage = normalizeStorage(spec, where);
+  const storage = normalizeStorage(spec, where, readSpecFile);
   const { services, secretKeys } = normalizeServices(spec, storage, where);
   const order = orderServices(services, where);
   const secrets = normalizeSecrets(name, workspace, secretKeys);
@@ -81,6 +85,19 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
       .filter(([, of]) => of.length > 0),
   );
   const reachable = fullForm ? services_.filter((w) => w.hasPorts) : services_;
+  const configMaps = storage.flatMap((v) => (v.config ? [{ name: v.config.configMap, key: v.config.key, content: v.config.content, file: v.config.file }] : []));
+  // The objects of the Kustomize base (its templates name them so): what a Kubernetes patch may target.
+  const baseObjects = [
+    { kind: 'ServiceAccount', name },
+    ...services_.map((w) => ({ kind: w.workload.kind, name: w.name })),
+    ...reachable.map((w) => ({ kind: 'Service', name: w.name })),
+    ...configMaps.map((c) => ({ kind: 'ConfigMap', name: c.name })),
+    ...volumes.map((v) => ({ kind: 'PersistentVolumeClaim', name: v.claimName })),
+    ...(secrets.enabled ? [{ kind: 'ExternalSecret', name: secrets.secretName }] : []),
+    ...(ingress.isIngress ? [{ kind: 'Ingress', name }] : []),
+    ...(ingress.isHttpRoute ? [{ kind: 'HTTPRoute', name }] : []),
+  ];
+  const patches = normalizePatches(spec, where, baseObjects);
 
   const environments = chosen.map((ws) =>
     normalizeEnvironment(name, ws, spec.environments?.[ws.name] ?? {}, {
@@ -97,7 +114,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
       overrides: {
         where,
         shorthand: !fullForm,
-        services: services_.map((w) => ({ name: w.name, kind: w.workload.kind, replicas: w.replicas, env: w.env, imageSpec: w.imageSpec, resources: w.resources, security: w.security, health: w.health })),
+        services: services_.map((w) => ({ name: w.name, kind: w.workload.kind, replicas: w.replicas, env: w.env, imageSpec: w.imageSpec, resources: w.resources, security: w.security, health: w.health, schedule: w.schedule })),
       },
       alerts: monitoring.alerts,
       backup: { provider: backup.provider, volumes: backup.volumes.map((v) => ({ name: v.name, resticSecret: v.resticSecret })) },
@@ -136,7 +153,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
     secrets,
     volumes,
     hasVolumes,
-    configMaps: storage.flatMap((v) => (v.config ? [{ name: v.config.configMap, key: v.config.key, content: v.config.content }] : [])),
+    configMaps,
     hasConfigMaps: storage.some((v) => v.config),
     composeVolumes: storage
       .filter((v) => v.composeVolume !== null)
@@ -147,7 +164,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
         external: v.kind === 'claim' ? v.claimName : null,
       })),
     hasComposeVolumes: storage.some((v) => v.composeVolume !== null),
-    composeConfigs: storage.flatMap((v) => (v.config ? [{ name: v.name, content: v.config.content }] : [])),
+    composeConfigs: storage.flatMap((v) => (v.config ? [{ name: v.name, content: v.config.content, file: v.config.file }] : [])),
     hasComposeConfigs: storage.some((v) => v.config),
     resources: primary.resources,
     security: primary.security,
@@ -158,6 +175,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
     network: normalizeNetwork(spec, workspace, { ingressPort: ingressPort.port, metricsPort: monitoring.metricsPortNumber, betweenServices: fullForm && services.length > 1 }, dependencies),
     compose: workload.compose,
     dependsOn: [...(spec.dependsOn ?? [])].sort(),
+    patches,
     environments,
     gitops: {
       repoURL: workspace.gitops.repoURL,

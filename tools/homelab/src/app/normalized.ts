@@ -1,5 +1,6 @@
 import type { ProjectPaths, EnvironmentPaths } from '../project/paths';
 import type { BackupProvider } from '../spec/types';
+import type { NormalizedPatches } from './steps/patches';
 import type { ServiceWorkload } from './steps/workloads';
 
 /*
@@ -75,13 +76,13 @@ export interface NormalizedApp {
     composeVolume: string;
   }[];
   hasVolumes: boolean;
-  /** Config volumes: a ConfigMap each on Kubernetes, a Compose config each. */
-  configMaps: { name: string; key: string; content: string }[];
+  /** Config volumes: a ConfigMap each on Kubernetes, a Compose config each; `file`: the file beside the spec their content was read from (null for inline content). */
+  configMaps: { name: string; key: string; content: string; file: string | null }[];
   hasConfigMaps: boolean;
   /** Compose's top-level volumes: persistent (with the backup label), NFS, external claims. */
   composeVolumes: { name: string; backupLabel: string | null; nfs: { type: string; o: string; device: string } | null; external: string | null }[];
   hasComposeVolumes: boolean;
-  composeConfigs: { name: string; content: string }[];
+  composeConfigs: { name: string; content: string; file: string | null }[];
   hasComposeConfigs: boolean;
   resources: { requests: Record<string, string>; limits: Record<string, string> };
   security: {
@@ -193,6 +194,8 @@ export interface NormalizedApp {
     labels: Record<string, string>;
   };
   dependsOn: string[];
+  /** The spec's per-platform patches (app/steps/patches.ts), and what each touches for validate to name. */
+  patches: NormalizedPatches;
   environments: NormalizedEnvironment[];
   gitops: { repoURL: string; revision: string; argocdNamespace: string; project: string; syncWave: string };
   paths: ProjectPaths;
@@ -242,6 +245,9 @@ export interface NormalizedEnvironment {
     compose: { memoryLimit: string; memoryReservation: string | null; cpus: string | null };
     /** kubernetes.io/hostname the pods run on; null when not pinned. */
     node: string | null;
+    /** Whether the environment changes a cron service's schedule, and its schedule there (the CronJob's, the crontab's); null for other kinds. */
+    scheduleChanged: boolean;
+    schedule: string | null;
     hasTemplate: boolean;
     hasContainer: boolean;
     /** Compose gets a change too (node pins Kubernetes pods only). */

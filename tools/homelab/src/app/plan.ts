@@ -24,9 +24,9 @@ export function renderAppWithSpec(host: FileHost, spec: AppSpec, workspace: Work
   return [specFile, ...renderApp(normalizeAppOnHost(host, reread, workspace))];
 }
 
-/** normalizeApp with what the app depends on read from the workspace's component specs. */
+/** normalizeApp with what the app depends on read from the workspace's component specs, and the files beside its spec from the host. */
 export function normalizeAppOnHost(host: FileHost, spec: AppSpec, workspace: WorkspaceConfig): NormalizedApp {
-  return normalizeApp(spec, workspace, readDependencies(host, workspace, spec.dependsOn ?? []));
+  return normalizeApp(spec, workspace, readDependencies(host, workspace, spec.dependsOn ?? []), (file) => host.read(file));
 }
 
 /** Is the name free? Apps and infrastructure components share one project namespace in Nx. */

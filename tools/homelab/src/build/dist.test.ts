@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApp } from '../app/generate';
 import { diskHost } from '../host';
 import { requireTool } from '../../../../tests/support/tools';
-import { stackSpec, WIKI_SPEC_FILE, writeSpec } from '../../../../tests/support/spec';
+import { stackSpec, WIKI_SPEC_FILE, writePatchedStack, writeSpec } from '../../../../tests/support/spec';
 import { makeDiskWorkspace, removeDir } from '../../../../tests/support/workspace';
 import { syncAll } from '../workspace/sync';
 import { buildProject, composeMetadata } from './dist';
@@ -120,5 +120,33 @@ describe.skipIf(kubectl.skip || compose.skip)('build of an app of several servic
       ],
       services: ['db', 'indexer', 'migrate', 'web'],
     });
+  });
+});
+
+describe.skipIf(kubectl.skip || compose.skip)('build of an app with patches', () => {
+  let root: string;
+
+  beforeAll(() => {
+    root = makeDiskWorkspace('build-patched');
+    const host = diskHost(root);
+    writePatchedStack(host);
+    syncAll(host);
+  });
+
+  afterAll(() => removeDir(root));
+
+  it("applies the Kubernetes patches, merges the Compose fragment and each environment's schedule, and embeds the config file", () => {
+    const built = new Map(buildProject(root, 'applications', 'relay').map((f) => [f.path, f.content]));
+    const objects = YAML.parseAllDocuments(built.get('dist/prod/kubernetes/relay.yaml')!).map((d) => d.toJS());
+    const broker = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'broker');
+    const merged = YAML.parse(built.get('dist/prod/compose/relay/compose.yaml')!);
+
+    expect(broker.metadata.annotations['example.org/owner']).toBe('relay-team');
+    expect(broker.spec.template.spec.containers[0]).toMatchObject({ name: 'broker', image: 'example/broker:2.0.18', terminationMessagePolicy: 'FallbackToLogsOnError' });
+    expect(objects.find((o) => o.kind === 'CronJob').spec.schedule).toBe('30 2 * * 0');
+    expect(objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'relay-config').data.config).toBe('listener 1883\nallow_anonymous false\n');
+    expect(merged.services.broker).toMatchObject({ image: 'example/broker:2.0.18', stop_signal: 'SIGINT', ulimits: { nofile: { soft: 65536, hard: 65536 } } });
+    expect(merged.services.purge.labels['homelab.schedule']).toBe('30 2 * * 0');
+    expect(merged.configs.config.content).toBe('listener 1883\nallow_anonymous false\n');
   });
 });

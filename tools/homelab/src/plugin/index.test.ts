@@ -144,6 +144,7 @@ describe('homelab inference plugin', () => {
     const HOMELAB_YAML = 'environments:\n  - name: dev\n  - name: prod\n';
     const owned = [
       ['the spec', '{workspaceRoot}/applications/specs/web.yaml'],
+      ['the files beside the spec (config volumes of `file`)', '{workspaceRoot}/applications/specs/web/**'],
       ['the Kubernetes base', '{workspaceRoot}/applications/kubernetes/base/web/**'],
       ['the dev overlay', '{workspaceRoot}/applications/kubernetes/overlays/dev/web/**'],
       ['the prod overlay', '{workspaceRoot}/applications/kubernetes/overlays/prod/web/**'],

@@ -182,20 +182,22 @@ function projectFor(
 }
 
 /**
- * Every file that belongs to a project, in every tree, as Nx inputs: its spec, its
- * Kubernetes base, its overlay in each environment, its Compose base and environment
+ * Every file that belongs to a project, in every tree, as Nx inputs: its spec and the
+ * files beside it (applications/specs/<name>/), its Kubernetes base, its overlay in each environment, its Compose base and environment
  * files, its ArgoCD application in each environment and its runbook.
  *
  * With `envs`, each environment is spelled out (`overlays/dev/web/**`): Nx hashes literal
  * prefixes much faster than a `*` in the middle of a path. Without it (homelab.yaml
  * unreadable), `*` stands for every environment.
  * @example ownedInputs('applications', 'web', ['dev'])
- * // ['{workspaceRoot}/applications/specs/web.yaml', '{workspaceRoot}/applications/kubernetes/base/web/**', ...]
+ * // ['{workspaceRoot}/applications/specs/web.yaml', '{workspaceRoot}/applications/specs/web/**', '{workspaceRoot}/applications/kubernetes/base/web/**', ...]
  */
 export function ownedInputs(layer: Layer, name: string, envs?: string[]): string[] {
   const each = (pattern: (env: string) => string) => (envs ? envs.map(pattern) : [pattern('*')]);
   return [
     `{workspaceRoot}/${layer}/specs/${name}.yaml`,
+    // The files the spec names beside it (an app's config volumes of `file`): their text is rendered into both trees.
+    `{workspaceRoot}/${layer}/specs/${name}/**`,
     `{workspaceRoot}/${layer}/kubernetes/base/${name}/**`,
     ...each((env) => `{workspaceRoot}/${layer}/kubernetes/overlays/${env}/${name}/**`),
     `{workspaceRoot}/${layer}/compose/base/${name}/**`,

@@ -5,8 +5,12 @@ import { validateComponent } from '../component/validate';
 import { generateInit } from '../platform/init';
 import type { RenderedFile } from '../render/engine';
 import { makeDiskWorkspace, removeDir } from '../../../../tests/support/workspace';
+import { normalizeAppOnHost, readAppSpec, readWorkspace } from '../app/plan';
+import { renderApp } from '../render/app';
+import { syncAll } from '../workspace/sync';
+import { writePatchedStack } from '../../../../tests/support/spec';
 import { checkDrift, firstDifferentLine } from './drift';
-import type { Layer } from './paths';
+import { appPaths, type Layer } from './paths';
 
 describe('firstDifferentLine', () => {
   it.each([
@@ -69,5 +73,25 @@ describe('checkDrift', () => {
     const drift = validateComponent(host, 'postgres').filter((f) => f.rule === 'sync/drift');
 
     expect(drift).toEqual([expect.objectContaining({ file, line: 2 })]);
+  });
+
+  it('reports drift where a config file beside the spec changed, and sync renders its new text into both trees', () => {
+    root = makeDiskWorkspace('drift-config-file');
+    const host = diskHost(root);
+    generateInit(host, {});
+    const spec = writePatchedStack(host);
+    syncAll(host);
+    const conf = `${appPaths(spec.name).specFiles}/broker.conf`;
+    const current = () => renderApp(normalizeAppOnHost(host, readAppSpec(host, spec.name), readWorkspace(host)));
+    expect(checkDrift(host, { layer: 'applications', name: spec.name }, current())).toEqual([]);
+
+    host.write(conf, 'listener 8883\n');
+
+    expect(checkDrift(host, { layer: 'applications', name: spec.name }, current()).map((f) => `${f.rule} ${f.file}`)).toEqual([
+      'sync/drift applications/kubernetes/base/relay/configmap.yaml',
+      'sync/drift applications/compose/base/relay/compose.yaml',
+    ]);
+    expect(syncAll(host).sort()).toEqual(['applications/compose/base/relay/compose.yaml', 'applications/kubernetes/base/relay/configmap.yaml']);
+    expect(host.read('applications/kubernetes/base/relay/configmap.yaml')).toContain('listener 8883');
   });
 });

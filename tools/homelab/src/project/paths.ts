@@ -14,6 +14,8 @@ export interface ProjectId {
 
 export interface ProjectPaths {
   spec: string;
+  /** The folder beside the spec, named like it, that holds files the spec names (an app's `config: { file }`). */
+  specFiles: string;
   runbook: string;
   k8sBase: string;
   composeBase: string;
@@ -34,6 +36,7 @@ export const specsDir = (layer: Layer) => `${layer}/specs`;
 export function projectPaths(layer: Layer, name: string): ProjectPaths {
   return {
     spec: `${specsDir(layer)}/${name}.yaml`,
+    specFiles: `${specsDir(layer)}/${name}`,
     runbook: `${layer}/runbooks/${name}.md`,
     k8sBase: `${layer}/kubernetes/base/${name}`,
     composeBase: `${layer}/compose/base/${name}`,
@@ -53,11 +56,19 @@ export function environmentPaths(layer: Layer, name: string, env: string): Envir
 export const appPaths = (name: string) => projectPaths('applications', name);
 export const componentPaths = (name: string) => projectPaths('infrastructure', name);
 
-/** The Compose files of a project in one environment, merged in this order: base, generated, the user's override. */
+/**
+ * The Compose files of a project in one environment, merged in this order: base, the spec's
+ * patch (an app's `patches.compose`, where it has one), generated, the user's override. Callers
+ * keep those that exist: build, validate and deploy merge exactly these.
+ */
 export function composeFiles(layer: Layer, name: string, env: string): string[] {
   const { composeEnv } = environmentPaths(layer, name, env);
-  return [`${projectPaths(layer, name).composeBase}/compose.yaml`, `${composeEnv}/compose.generated.yaml`, `${composeEnv}/compose.override.yaml`];
+  const { composeBase } = projectPaths(layer, name);
+  return [`${composeBase}/compose.yaml`, `${composeBase}/${COMPOSE_PATCH_FILE}`, `${composeEnv}/compose.generated.yaml`, `${composeEnv}/compose.override.yaml`];
 }
+
+/** The file of the Compose base that holds the spec's `patches.compose` fragment, merged by Compose's own rules. */
+export const COMPOSE_PATCH_FILE = 'compose.patch.yaml';
 
 /** The folder Compose resolves the project's relative paths against (the first file's folder). */
 export function composeProjectDir(layer: Layer, name: string): string {

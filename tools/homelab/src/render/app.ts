@@ -1,5 +1,6 @@
 import { assertParsesBack, type Owner, renderTemplate, type RenderedFile } from './engine';
 import type { NormalizedApp, NormalizedEnvironment } from '../app/normalized';
+import { COMPOSE_PATCH_FILE } from '../project/paths';
 
 /**
  * One entry per file an app renders to. `template` is the path under templates/app/
@@ -53,6 +54,7 @@ export const APP_FILES: readonly AppFile[] = [
   { template: `${BASE}/components/backup/schedule.yaml`, owner: 'spec', when: (a) => a.backup.componentResources.includes('schedule.yaml') },
   { template: `${BASE}/components/backup/externalsecret.yaml`, owner: 'spec', when: (a) => a.backup.componentResources.includes('externalsecret.yaml') },
   { template: `${COMPOSE_BASE}/compose.yaml`, owner: 'spec' },
+  { template: `${COMPOSE_BASE}/${COMPOSE_PATCH_FILE}`, owner: 'spec', when: (a) => a.patches.compose !== null },
   { template: `${COMPOSE_BASE}/.env.example`, owner: 'spec', when: (a) => a.secrets.enabled },
   { template: 'applications/runbooks/__name__.md', owner: 'spec' },
 ];

@@ -159,11 +159,12 @@ export function envKey(value: unknown): string {
 
 /**
  * The helpers through which every value enters a template: YAML scalars and flow
- * collections (Compose forms double `$`), literal blocks, one-line text for comments and
+ * collections (Compose forms double `$`), literal blocks, whole block documents (a spec's
+ * patches, at the top of a file or as a literal block's text), one-line text for comments and
  * prose, dotenv names and Alloy strings. `join` only builds a value for one of them.
  * templates.test.ts refuses any other interpolation in templates/.
  */
-export const VALUE_HELPERS = ['yaml', 'yamlFlow', 'composeYaml', 'composeYamlFlow', 'yamlBlock', 'line', 'envKey', 'alloyString'] as const;
+export const VALUE_HELPERS = ['yaml', 'yamlFlow', 'composeYaml', 'composeYamlFlow', 'yamlBlock', 'yamlDocument', 'line', 'envKey', 'alloyString'] as const;
 
 let instance: typeof Handlebars | undefined;
 
@@ -177,6 +178,10 @@ export function handlebars(): typeof Handlebars {
   hb.registerHelper('composeYaml', (value: unknown) => yamlScalar(composeLiteral(value)));
   hb.registerHelper('composeYamlFlow', (value: unknown) => yamlFlow(composeLiteral(value)));
   hb.registerHelper('yamlBlock', (value: unknown, indent: unknown) => yamlBlock(value, Number(indent)));
+  hb.registerHelper('yamlDocument', (value: unknown) => {
+    if (value === null || typeof value !== 'object') throw new RenderError('yamlDocument helper needs a map or a list; use yaml for a scalar');
+    return yamlDocument(value).trimEnd();
+  });
   hb.registerHelper('line', (value: unknown) => lineText(value));
   hb.registerHelper('envKey', (value: unknown) => envKey(value));
   // Alloy's configuration language quotes strings like JSON.

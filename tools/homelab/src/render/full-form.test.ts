@@ -294,7 +294,6 @@ describe('renderApp: the full form', () => {
   });
 
   it.each([
-    ['per-platform patches', {}, { patches: { compose: {} } }, 'patches asks for per-platform patches, which homelab does not render yet (docs/spec.md lists what it renders); remove patches for now'],
     ['a cron service without a schedule', { kind: 'cron' }, {}, 'services.web.kind is "cron" but the service has no schedule; add services.web.schedule (five cron fields, e.g. "*/5 * * * *")'],
     ['a schedule on a long-running service', { schedule: '*/5 * * * *' }, {}, 'services.web.schedule is set on a service of kind "service", which does not run on a schedule; remove it or set services.web.kind: cron'],
     ['a service named like the scheduler beside cron services', { kind: 'cron', schedule: '* * * * *' }, { name: 'stack', services: { web: { image: { repository: 'a', tag: '1' }, kind: 'cron', schedule: '* * * * *' }, scheduler: { image: { repository: 'a', tag: '1' } } } }, "services.scheduler: the name is the Compose scheduler's in an app with cron services; rename the service"],

@@ -33,6 +33,7 @@ const base = {
         resources: { requests: { memory: '64Mi' }, limits: { memory: '256Mi' } },
         security: normalizeSecurity({}),
         health: NO_HEALTH,
+        schedule: null,
       },
     ],
   },
@@ -84,6 +85,18 @@ describe('normalizeEnvironment', () => {
       { name: 'A', value: '1' },
       { name: 'B', value: '2' },
     ]);
+  });
+
+  it("gives a cron service the environment's schedule: the CronJob patch, the crontab and the schedule label", () => {
+    const cron = { ...base.overrides.services[0], name: 'sweep', kind: 'CronJob' as const, schedule: '0 3 * * *' };
+    const withCron = { ...base, composeServices: ['web', 'sweep'], cron: [{ service: 'sweep', schedule: '0 3 * * *' }], overrides: { ...base.overrides, shorthand: false, services: [base.overrides.services[0], cron] } };
+
+    const env = normalizeEnvironment('files', dev, { services: { sweep: { schedule: '*/15 * * * *' } } }, withCron);
+
+    expect(env.patches).toEqual(['workload-patch.yaml']);
+    expect(env.workloadPatches).toMatchObject([{ name: 'sweep', isCron: true, scheduleChanged: true, schedule: '*/15 * * * *', hasTemplate: false, composeChanged: true }]);
+    expect(env.crontab).toBe(`*/15 * * * * docker start -a files${dev.namespaceSuffix ?? ''}-sweep-1\n`);
+    expect(env.composeServices.find((s) => s.name === 'sweep')).toMatchObject({ composeLabels: { 'homelab.schedule': '*/15 * * * *' }, hasComposeLabels: true, hasOverrides: true });
   });
 
   it('routes the host through Traefik on Compose, with TLS from letsencrypt', () => {

@@ -88,6 +88,7 @@ export function normalizeEnvironment(
   const namespace = `${app}${suffix}`;
 
   const workloadPatches = normalizeOverrides(base.overrides.where, ws.name, override, base.overrides.services, base.overrides.shorthand);
+  const scheduleOf = (cron: { service: string; schedule: string }) => workloadPatches.find((p) => p.name === cron.service)?.schedule ?? cron.schedule;
   const patches: string[] = [];
   if (workloadPatches.length > 0) patches.push('workload-patch.yaml');
   if (hostChanged) patches.push('ingress-patch.yaml');
@@ -154,11 +155,13 @@ export function normalizeEnvironment(
     composeLabels,
     hasComposeLabels: Object.keys(composeLabels).length > 0,
     // The services of compose.generated.yaml: what this environment changes of each.
-    crontab: base.cron.map((c) => `${c.schedule} docker start -a ${app}${suffix}-${c.service}-1\n`).join(''),
+    // An environment's schedule of a cron service (environments.<env>.services.<svc>.schedule) wins.
+    crontab: base.cron.map((c) => `${scheduleOf(c)} docker start -a ${app}${suffix}-${c.service}-1\n`).join(''),
     workloadPatches,
     composeServices: base.composeServices.map((service) => {
-      const labels = service === base.ingressService ? composeLabels : {};
       const own = workloadPatches.find((p) => p.name === service && p.composeChanged) ?? null;
+      // The label deploy reads a cron service's schedule from (docs/deploy.md) follows the environment's schedule.
+      const labels = { ...(service === base.ingressService ? composeLabels : {}), ...(own?.scheduleChanged ? { 'homelab.schedule': own.schedule! } : {}) };
       return {
         name: service,
         override: own,

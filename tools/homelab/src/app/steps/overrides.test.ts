@@ -5,7 +5,7 @@ import { normalizeOverrides, type OverrideBase } from './overrides';
 import { normalizeSecurity } from './security';
 
 const WHERE = 'applications/specs/workflows.yaml';
-const service = (name: string, kind: OverrideBase['kind'] = 'Deployment'): OverrideBase => ({
+const service = (name: string, kind: OverrideBase['kind'] = 'Deployment', schedule: string | null = null): OverrideBase => ({
   name,
   kind,
   replicas: 1,
@@ -14,8 +14,9 @@ const service = (name: string, kind: OverrideBase['kind'] = 'Deployment'): Overr
   resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } },
   security: normalizeSecurity({}),
   health: NO_HEALTH,
+  schedule,
 });
-const SERVICES = [service('main'), service('worker'), service('migrate', 'Job')];
+const SERVICES = [service('main'), service('worker'), service('migrate', 'Job'), service('sweep', 'CronJob', '0 3 * * *')];
 
 describe('normalizeOverrides', () => {
   it('lists only the services an environment changes, with what it changes', () => {
@@ -55,7 +56,15 @@ describe('normalizeOverrides', () => {
       ['main', 'nuc', false, false],
       ['worker', 'nuc', false, false],
       ['migrate', 'nuc', false, false],
+      ['sweep', 'nuc', false, false],
     ]);
+  });
+
+  it("changes a cron service's schedule, and nothing when the environment repeats it", () => {
+    expect(normalizeOverrides(WHERE, 'prod', { services: { sweep: { schedule: '*/10 * * * *' } } }, SERVICES, false)).toMatchObject([
+      { name: 'sweep', isCron: true, scheduleChanged: true, schedule: '*/10 * * * *', hasTemplate: false, composeChanged: true },
+    ]);
+    expect(normalizeOverrides(WHERE, 'prod', { services: { sweep: { schedule: '0 3 * * *' } } }, SERVICES, false)).toEqual([]);
   });
 
   it("applies the shorthand's replicas and env to its one service", () => {
@@ -63,7 +72,8 @@ describe('normalizeOverrides', () => {
   });
 
   it.each([
-    ['a service the app does not have', { services: { nope: { replicas: 2 } } }, false, `${WHERE}: environments.prod.services.nope: "nope" is not a service of the app; use one of "main", "worker", "migrate"`],
+    ['a service the app does not have', { services: { nope: { replicas: 2 } } }, false, `${WHERE}: environments.prod.services.nope: "nope" is not a service of the app; use one of "main", "worker", "migrate", "sweep"`],
+    ['a schedule of a service that runs all the time', { services: { main: { schedule: '0 3 * * *' } } }, false, `${WHERE}: environments.prod.services.main.schedule: "main" is not a cron service, so it runs on no schedule; remove the override or set services.main.kind: cron`],
     ['replicas of a job', { services: { migrate: { replicas: 2 } } }, false, `${WHERE}: environments.prod.services.migrate.replicas: "migrate" runs to completion (kind job) and has no replicas; remove replicas`],
     ['an image tagged latest', { services: { main: { image: { tag: 'latest' } } } }, false, `${WHERE}: environments.prod.services.main.image "example/workflows:latest" uses the tag "latest"`],
     ['service overrides of a shorthand spec', { services: { web: { replicas: 2 } } }, true, `${WHERE}: environments.prod.services overrides services of the full form, but this spec is the shorthand; set environments.prod.replicas or env instead`],

@@ -16,6 +16,8 @@ export interface OverrideBase {
   resources: NormalizedApp['resources'];
   security: NormalizedApp['security'];
   health: NormalizedApp['health'];
+  /** A cron service's schedule; null for other kinds. */
+  schedule: string | null;
 }
 
 /** What one environment changes of one service: the overlay's workload patch and compose.generated.yaml. */
@@ -24,8 +26,9 @@ export type ServiceOverride = NormalizedApp['environments'][number]['workloadPat
 /**
  * What an environment overrides of each service: the shorthand's `replicas` and `env` apply to
  * its one service (as always); the full form names the service (`services.<svc>: { image,
- * env, replicas, resources }`); `node` pins every workload to a node. Only services with a
- * change are listed. Refuses a service the app does not have, and replicas of a job.
+ * env, replicas, resources, schedule }`); `node` pins every workload to a node. Only services with a
+ * change are listed. Refuses a service the app does not have, replicas of a job, and a
+ * schedule on a service that does not run on one.
  */
 export function normalizeOverrides(where: string, envName: string, override: EnvironmentOverride, services: OverrideBase[], shorthand: boolean): ServiceOverride[] {
   const at = `${where}: environments.${envName}`;
@@ -44,7 +47,12 @@ export function normalizeOverrides(where: string, envName: string, override: Env
     if ((service.kind === 'Job' || service.kind === 'CronJob') && own.replicas !== undefined) {
       throw new InputError(`${field}replicas: ${show(service.name)} runs to completion (kind ${service.kind === 'Job' ? 'job' : 'cron'}) and has no replicas; remove replicas`);
     }
-    if ('schedule' in own && own.schedule !== undefined) throw new InputError(`${field}schedule asks for schedules (kind: cron), which homelab does not render yet (docs/spec.md lists what it renders); remove it for now`);
+    const scheduleOverride = 'schedule' in own ? own.schedule : undefined;
+    if (scheduleOverride !== undefined && service.schedule === null) {
+      throw new InputError(`${field}schedule: ${show(service.name)} is not a cron service, so it runs on no schedule; remove the override or set services.${service.name}.kind: cron`);
+    }
+    const schedule = scheduleOverride ?? service.schedule;
+    const scheduleChanged = scheduleOverride !== undefined && scheduleOverride !== service.schedule;
     const replicas = own.replicas ?? service.replicas;
     const envOverride = sortedEnv(own.env);
     const merged = new Map(service.env.map((e) => [e.name, e.value]));
@@ -63,7 +71,7 @@ export function normalizeOverrides(where: string, envName: string, override: Env
     const resourcesChanged = resourcesOverride !== undefined;
     const node = override.node ?? null;
     const hasContainer = envChanged || imageChanged || resourcesChanged;
-    if (!replicasChanged && !hasContainer && node === null) continue;
+    if (!replicasChanged && !hasContainer && node === null && !scheduleChanged) continue;
     const compose = normalizeCompose('', where, { resources, security: service.security, health: service.health, field }, { metrics: null, backup: false, job: false });
     result.push({
       name: service.name,
@@ -80,9 +88,11 @@ export function normalizeOverrides(where: string, envName: string, override: Env
       resources,
       compose: { memoryLimit: compose.memoryLimit, memoryReservation: compose.memoryReservation, cpus: compose.cpus },
       node,
+      scheduleChanged,
+      schedule,
       hasTemplate: hasContainer || node !== null,
       hasContainer,
-      composeChanged: replicasChanged || hasContainer,
+      composeChanged: replicasChanged || hasContainer || scheduleChanged,
     });
   }
   return result;

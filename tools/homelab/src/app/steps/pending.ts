@@ -16,7 +16,6 @@ export function refuseNotRenderedYet(spec: AppSpec, where: string): void {
   const refuse = (field: string, what: string) => {
     throw new InputError(`${where}: ${field} asks for ${what}, which homelab does not render yet (docs/spec.md lists what it renders); remove ${field} for now`);
   };
-  if (spec.patches !== undefined) refuse('patches', 'per-platform patches');
   for (const [env, override] of Object.entries(spec.environments ?? {})) {
     if (isFullForm(spec)) {
       for (const key of ['replicas', 'env'] as const) {

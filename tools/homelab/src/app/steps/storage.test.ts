@@ -80,14 +80,37 @@ describe('normalizeStorage', () => {
     expect(byName.get('localtime')?.hostPath).toEqual({ path: '/etc/localtime', type: 'File' });
     expect(byName.get('movies')?.nfs).toEqual({ server: 'nas.home.arpa', path: '/export/movies' });
     expect(byName.get('scratch')?.tmpfs).toEqual({ size: '4Gi', bytes: 4 * 1024 ** 3 });
-    expect(byName.get('settings')?.config).toEqual({ configMap: 'stack-settings', key: 'settings', content: 'a: 1\n' });
+    expect(byName.get('settings')?.config).toEqual({ configMap: 'stack-settings', key: 'settings', content: 'a: 1\n', file: null });
+  });
+
+  it('reads a config file from the folder beside the spec, named like the app', () => {
+    const read: string[] = [];
+    const [volume] = normalizeStorage(full({ nginx: { config: { file: 'conf/nginx.conf' } } }), where, (file) => {
+      read.push(file);
+      return 'worker_processes 1;\n';
+    });
+
+    expect(read).toEqual(['applications/specs/stack/conf/nginx.conf']);
+    expect(volume.config).toEqual({ configMap: 'stack-nginx', key: 'nginx', content: 'worker_processes 1;\n', file: 'applications/specs/stack/conf/nginx.conf' });
+  });
+
+  it.each([
+    ['a missing file', 'x.conf', null, 'volumes.x.config.file "x.conf": applications/specs/stack/x.conf is missing; put the file there (the folder beside the spec, named like the app) or use config.content'],
+    ['a path out of the folder', 'a/../../other.yaml', 'x', 'volumes.x.config.file "a/../../other.yaml" must be a path inside applications/specs/stack/ without ".", ".." or empty segments'],
+    ['a file that is not UTF-8 text', 'x.bin', 'a\uFFFDb', 'applications/specs/stack/x.bin is not UTF-8 text'],
+    ['a file too large for a ConfigMap', 'x.conf', 'a'.repeat(262145), 'applications/specs/stack/x.conf has 262145 characters, more than the 262144 a config volume holds'],
+  ])('refuses a config file: %s, in one line', (_label, file, content, message) => {
+    const error = inputErrorOf(() => normalizeStorage(full({ x: { config: { file } } }), where, () => content));
+
+    expect(error).toContain(message);
+    expect(error.startsWith(`${where}: volumes.x.config.file`)).toBe(true);
+    expect(error).not.toMatch(/\n/);
   });
 
   it.each([
     ['a shorthand volume listed twice', specOf('web', { volumes: [{ name: 'data', size: '1Gi', mountPath: '/a' }, { name: 'data', size: '1Gi', mountPath: '/b' }] }), 'volumes[].name "data" appears twice'],
     ['a shorthand mount on /tmp', specOf('web', { volumes: [{ name: 'data', size: '1Gi', mountPath: '/tmp' }] }), 'volumes[].mountPath "/tmp" appears twice; mount each volume at its own path (homelab mounts /tmp itself)'],
     ['a host path with ..', full({ x: { hostPath: '/srv/../etc' } }), 'volumes.x.hostPath "/srv/../etc" contains ".."'],
-    ['a config file beside the spec (not rendered yet)', full({ x: { config: { file: 'x.conf' } } }), 'volumes.x.config.file "x.conf": a config file beside the spec is not rendered yet; put its text in config.content'],
   ])('refuses %s in one line', (_label, spec, message) => {
     const error = inputErrorOf(() => normalizeStorage(spec, where));
 

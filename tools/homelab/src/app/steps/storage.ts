@@ -1,5 +1,6 @@
 import { InputError, show } from '../../errors';
 import { quantityBytes } from '../../spec/quantity';
+import { appPaths } from '../../project/paths';
 import type { AppSpec, AppVolumeSpec } from '../../spec/types';
 import type { NormalizedApp } from '../normalized';
 import { isFullForm, type NormalizedService } from './services';
@@ -44,8 +45,8 @@ export interface NormalizedVolume {
   hostPath: { path: string; type: string | null } | null;
   nfs: { server: string; path: string } | null;
   tmpfs: { size: string; bytes: number } | null;
-  /** A file rendered from the spec: a ConfigMap `<app>-<name>` with one key, Compose `configs`. */
-  config: { configMap: string; key: string; content: string } | null;
+  /** A file rendered from the spec: a ConfigMap `<app>-<name>` with one key, Compose `configs`; `file`: the file beside the spec it was read from, or null. */
+  config: { configMap: string; key: string; content: string; file: string | null } | null;
   /** The Compose volume (named, NFS or external) a service mounts; null for kinds mounted without one (bind, tmpfs, config). */
   composeVolume: string | null;
   /** The shorthand's mount path (its volumes list says where the one service mounts each); null in the full form. */
@@ -59,7 +60,7 @@ export interface NormalizedVolume {
  * volumes with their mount path (named `<app>-<name>` on Kubernetes, as always); the full
  * form's map names volumes of six kinds that services mount (services.ts resolves mounts).
  */
-export function normalizeStorage(spec: AppSpec, where: string): NormalizedVolume[] {
+export function normalizeStorage(spec: AppSpec, where: string, readSpecFile: SpecFileReader = () => null): NormalizedVolume[] {
   if (!isFullForm(spec)) {
     const volumes = (spec.volumes ?? []).map((v) => {
       quantityBytes(v.size, `${where}: volumes.${v.name}.size`);
@@ -72,10 +73,16 @@ export function normalizeStorage(spec: AppSpec, where: string): NormalizedVolume
     unique([...volumes.map((v) => v.mountPath ?? ''), '/tmp'], `${where}: volumes[].mountPath`, 'mount each volume at its own path (homelab mounts /tmp itself)');
     return volumes;
   }
-  return Object.entries(spec.volumes ?? {}).map(([name, v]) => fullFormVolume(spec.name, name, v, `${where}: volumes.${name}`));
+  return Object.entries(spec.volumes ?? {}).map(([name, v]) => fullFormVolume(spec.name, name, v, `${where}: volumes.${name}`, readSpecFile));
 }
 
-function fullFormVolume(app: string, name: string, v: AppVolumeSpec, at: string): NormalizedVolume {
+/** Reads a workspace file (a path relative to the workspace root); null when it is missing. */
+export type SpecFileReader = (file: string) => string | null;
+
+/** The most text a config volume holds: the schema's limit of inline content, for a file too. */
+const CONFIG_MAX_CHARS = 262144;
+
+function fullFormVolume(app: string, name: string, v: AppVolumeSpec, at: string, readSpecFile: SpecFileReader): NormalizedVolume {
   if ('size' in v) {
     quantityBytes(v.size, `${at}.size`);
     return persistentVolume(app, name, v, null);
@@ -88,8 +95,26 @@ function fullFormVolume(app: string, name: string, v: AppVolumeSpec, at: string)
   if ('nfs' in v) return { ...base, kind: 'nfs', nfs: { ...v.nfs }, composeVolume: name };
   if ('tmpfs' in v) return { ...base, kind: 'tmpfs', tmpfs: { size: v.tmpfs.size, bytes: quantityBytes(v.tmpfs.size, `${at}.tmpfs.size`) } };
   if ('claim' in v) return { ...base, kind: 'claim', isClaimed: true, claimName: v.claim, composeVolume: name };
-  if ('content' in v.config) return { ...base, kind: 'config', config: { configMap: `${app}-${name}`, key: name, content: v.config.content } };
-  throw new InputError(`${at}.config.file ${show(v.config.file)}: a config file beside the spec is not rendered yet; put its text in config.content`);
+  if ('content' in v.config) return { ...base, kind: 'config', config: { configMap: `${app}-${name}`, key: name, content: v.config.content, file: null } };
+  return { ...base, kind: 'config', config: { configMap: `${app}-${name}`, key: name, content: readConfigFile(app, v.config.file, `${at}.config.file`, readSpecFile), file: `${appPaths(app).specFiles}/${v.config.file}` } };
+}
+
+/**
+ * The text of a config file kept beside the spec, in the folder named like the app
+ * (applications/specs/<app>/<file>): both platforms get its content, so a change of the file
+ * changes the rendered ConfigMap and Compose config (sync writes it, validate reports drift).
+ */
+function readConfigFile(app: string, file: string, at: string, readSpecFile: SpecFileReader): string {
+  const folder = appPaths(app).specFiles;
+  if (file.split('/').some((segment) => segment === '..' || segment === '.' || segment === '')) {
+    throw new InputError(`${at} ${show(file)} must be a path inside ${folder}/ without ".", ".." or empty segments; move the file there and name it relative to that folder`);
+  }
+  const path = `${folder}/${file}`;
+  const content = readSpecFile(path);
+  if (content === null) throw new InputError(`${at} ${show(file)}: ${path} is missing; put the file there (the folder beside the spec, named like the app) or use config.content`);
+  if (content.includes('\uFFFD')) throw new InputError(`${at} ${show(file)}: ${path} is not UTF-8 text, which a ConfigMap's data and a Compose config hold; convert it to UTF-8 or mount it from a hostPath volume`);
+  if (content.length > CONFIG_MAX_CHARS) throw new InputError(`${at} ${show(file)}: ${path} has ${content.length} characters, more than the ${CONFIG_MAX_CHARS} a config volume holds; mount it from a hostPath or persistent volume instead`);
+  return content;
 }
 
 function persistentVolume(
