@@ -167,6 +167,9 @@ describe.skipIf(compose.skip || scheduler.skip)('an app of several services from
     expect(result.stdout).toContain('migrate: unchanged');
     expect(result.stdout).toMatch(new RegExp(`\\[plan\\] +cleanup: unchanged, runs on ${cron(due).replaceAll('*', '\\*')} \\(cron: last run exited with code 0 at \\d{4}-\\d\\d-\\d\\dT${hhmm(due)}:\\d\\dZ\\)`));
     expect(result.stdout).toContain('nothing to change: every container is up to date, running and healthy');
+    // Healthy, said of a service probed from outside, only once it answered this deploy's probe.
+    expect(result.stdout).toMatch(new RegExp(`\\[health\\] +${PROJECT}-search-1: GET http://127\\.0\\.0\\.1:${ports.search}/healthz -> 200`));
+    expect(result.stdout).toContain(`[verify]   ${PROJECT}-search-1: running, healthy (GET http://127.0.0.1:${ports.search}/healthz -> 200, probed from outside the container)\n`);
     expect(result.stdout).toMatch(/: 0 container\(s\) started, 7 unchanged\n/);
     expect(inspect()).toEqual(before);
     expect(order()).toEqual(lines);
