@@ -134,6 +134,9 @@ describe.skipIf(compose.skip || scheduler.skip)('an app of several services from
     expect(of('cleanup').startedAt).toMatch(/^0001-01-01/);
     expect(crontab()).toBe(`${cron(due)} docker start -a ${PROJECT}-cleanup-1\n`);
     expect(shared('marker').status).not.toBe(0);
+    // The scheduler needs no network (the socket is its way to the engine): the project has none.
+    expect(run('docker', ['inspect', '-f', '{{.HostConfig.NetworkMode}}', `${PROJECT}-scheduler-1`]).stdout.trim()).toBe('none');
+    expect(run('docker', ['network', 'ls', '-q', '--filter', `name=${PROJECT}`]).stdout.trim()).toBe('');
   });
 
   it('plans the start order on --dry-run, and a stack that runs as rendered changes nothing', async () => {
