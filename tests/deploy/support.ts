@@ -53,6 +53,13 @@ export class DeployWorkspace {
     }
   }
 
+  /** Writes a spec where a user keeps it, as they write it, and renders it (`nx sync`). */
+  addSpec(name: string, text: string): void {
+    fs.writeFileSync(path.join(this.root, `applications/specs/${name}.yaml`), text);
+    syncAll(diskHost(this.root));
+    this.clearDist();
+  }
+
   /** Changes an app's spec and re-renders it (`nx sync`). */
   editSpec(name: string, edit: (spec: any) => void): void {
     const file = path.join(this.root, `applications/specs/${name}.yaml`);
@@ -78,9 +85,16 @@ export class DeployWorkspace {
 
   /** homelab.yaml with one environment, dev (namespace suffix -dev), deployed straight to the cluster of kube context `context`, without ArgoCD. */
   directKubernetes(context = 'homelab-test'): void {
+    this.settings((config) => {
+      config.environments = [{ name: 'dev', namespaceSuffix: '-dev', kubernetes: { argocd: false, context } }];
+    });
+  }
+
+  /** Changes the workspace settings (homelab.yaml), as a user edits them. */
+  settings(edit: (config: any) => void): void {
     const file = path.join(this.root, 'homelab.yaml');
     const config = YAML.parse(fs.readFileSync(file, 'utf8'));
-    config.environments = [{ name: 'dev', namespaceSuffix: '-dev', kubernetes: { argocd: false, context } }];
+    edit(config);
     fs.writeFileSync(file, YAML.stringify(config));
   }
 

@@ -112,10 +112,14 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
     };
     try {
       // Nothing changed and everything is up: no Compose call at all (it would recreate nothing either).
+      // Docker's own health status is in `before`; a service probed from outside is healthy only once it answers now.
       if (plan.changed || !before.every(isUp)) {
         await apply(compose, docker, next, plan, created, report, probe);
         await probe((await docker.containers(model.project)).filter((c) => !probed.has(c.id)));
-      } else report.step('apply', 'nothing to change: every container is up to date, running and healthy');
+      } else {
+        await probe(before);
+        report.step('apply', 'nothing to change: every container is up to date, running and healthy');
+      }
     } catch (error) {
       const interrupted = error instanceof InterruptedError || tools.interrupted;
       report.step('failed', interrupted ? 'interrupted: rolling back' : 'the new version did not come up: rolling back');

@@ -222,7 +222,7 @@ describe('renderApp: the full form', () => {
     expect(cron.spec.jobTemplate.spec.template.spec.containers[0]).toMatchObject({ name: 'cron', command: ['php'], args: ['-f', '/var/www/html/cron.php'] });
     expect(cron.spec.jobTemplate.spec.template.spec.restartPolicy).toBe('Never');
     expect(compose.cron).toMatchObject({ profiles: ['cron'], restart: 'no', labels: { 'homelab.kind': 'cron', 'homelab.schedule': '*/5 * * * *' } });
-    expect(compose.scheduler).toMatchObject({ image: 'docker:27.5.1-cli', command: ['crond', '-f', '-l', '6'], user: '0:0', read_only: false, cap_add: ['SETGID'] });
+    expect(compose.scheduler).toMatchObject({ image: 'docker:27.5.1-cli', command: ['crond', '-f', '-l', '6'], user: '0:0', read_only: false, cap_add: ['SETGID'], network_mode: 'none' });
     expect(compose.scheduler.volumes).toEqual([{ type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock' }]);
     expect(dev.services.scheduler.configs).toEqual([{ source: 'crontab', target: '/etc/crontabs/root' }]);
     expect(dev.configs.crontab.content).toBe('*/5 * * * * docker start -a files-dev-cron-1\n');
