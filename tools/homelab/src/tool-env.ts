@@ -1,4 +1,6 @@
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 
 /**
  * The environment the external tools render with (`kubectl kustomize`, `docker compose config`),
@@ -12,4 +14,22 @@ export function toolEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.homedir() };
   for (const key of ['DOCKER_CONFIG', 'KUBECONFIG']) if (process.env[key]) env[key] = process.env[key];
   return { ...env, ...extra };
+}
+
+/**
+ * The Compose profile of the cron services: `up` leaves them alone, deploy creates their
+ * containers and the app's scheduler starts them on their schedules.
+ */
+export const CRON_PROFILE = 'cron';
+
+/**
+ * The `docker compose` options of every merge of a homelab's own Compose files (build and
+ * validate alike): an empty `--env-file` (written in `scratch`) keeps a `.env` beside the files
+ * out of interpolation, and the cron profile is on, so the merged file holds the cron services
+ * that `up` never starts (docs/deploy.md, "Cron services").
+ */
+export function homelabComposeOptions(scratch: string): string[] {
+  const emptyEnv = path.join(scratch, 'empty.env');
+  fs.writeFileSync(emptyEnv, '');
+  return ['--env-file', emptyEnv, '--profile', CRON_PROFILE];
 }

@@ -7,13 +7,9 @@ import { HomelabError } from '../errors';
 import { diskHost } from '../host';
 import { projectEnvironments } from '../project/environments';
 import { composeFiles, composeProjectDir, distPaths, environmentPaths, type Layer, projectPaths } from '../project/paths';
-import { toolEnv } from '../tool-env';
+import { CRON_PROFILE, homelabComposeOptions, toolEnv } from '../tool-env';
 
-/**
- * The Compose profile of the cron services: `up` leaves them alone, deploy creates their
- * containers and the app's scheduler starts them on their schedules.
- */
-export const CRON_PROFILE = 'cron';
+export { CRON_PROFILE };
 
 export interface BuiltFile {
   /** Workspace-relative path under dist/. */
@@ -60,11 +56,8 @@ export function renderKubernetes(root: string, layer: Layer, name: string, env: 
 export function renderCompose(root: string, layer: Layer, name: string, env: string): string {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-build-'));
   try {
-    const emptyEnv = path.join(scratch, 'empty.env');
-    fs.writeFileSync(emptyEnv, '');
     const files = composeFiles(layer, name, env).filter((f) => fs.existsSync(path.join(root, f)));
-    // The cron profile is enabled: its services are never started by `up`, but deploy creates them (docs/deploy.md, "Cron services").
-    const args = ['compose', '--env-file', emptyEnv, '--profile', CRON_PROFILE, ...files.flatMap((f) => ['-f', f]), 'config', '--no-path-resolution'];
+    const args = ['compose', ...homelabComposeOptions(scratch), ...files.flatMap((f) => ['-f', f]), 'config', '--no-path-resolution'];
     const merged = run(
       'docker',
       args,

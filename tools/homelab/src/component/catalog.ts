@@ -1,3 +1,4 @@
+import type { PolicyException } from '../project/exceptions';
 import type { BackupProvider, WorkspaceConfig } from '../spec/types';
 import type { ChartSpec, ComponentName, ComponentSettings, ComponentSpec, Platform } from './types';
 
@@ -36,16 +37,6 @@ export interface CatalogEntry {
    * never as an error and never silently: docs/validate.md.
    */
   policyExceptions?: PolicyException[];
-}
-
-/**
- * A policy rule one Compose service of a catalog component is allowed to break, and why.
- * @example { service: 'alloy', rule: 'policy/docker-socket', reason: 'Alloy reads every container\'s logs through it' }
- */
-export interface PolicyException {
-  service: string;
-  rule: string;
-  reason: string;
 }
 
 /**

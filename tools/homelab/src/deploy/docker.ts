@@ -1,3 +1,4 @@
+import { JOB_KIND_LABEL, SCHEDULE_LABEL } from '../app/steps/compose';
 import { DeployError } from './errors';
 import type { RunOptions, ToolRunner } from './process';
 
@@ -195,10 +196,8 @@ export function isUp(c: ContainerInfo): boolean {
   return c.running && !c.restarting && (c.health === undefined || c.health === 'healthy');
 }
 
-/** The label render gives every Compose service of kind `job` or `cron` (design: several services per app); its containers carry it. */
-export const JOB_KIND_LABEL = 'homelab.kind';
-/** The schedule of a cron service (its crontab expression), a label of the service and of its container. */
-export const SCHEDULE_LABEL = 'homelab.schedule';
+// The labels render gives every Compose service of kind `job` or `cron` (its kind, a cron service's schedule); its containers carry them.
+export { JOB_KIND_LABEL, SCHEDULE_LABEL };
 
 /** The container of a job (label `homelab.kind: job`, see compose-plan.ts). */
 export function isJob(c: ContainerInfo): boolean {

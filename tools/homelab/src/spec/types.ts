@@ -73,7 +73,7 @@ export interface ServiceSpec {
 /** An app-level volume of the full form: exactly one kind. */
 export type AppVolumeSpec =
   | { size: string; storageClass?: string; backup?: boolean; accessMode?: 'ReadWriteOnce' | 'ReadWriteMany' }
-  | { hostPath: string; type?: 'Directory' | 'File' | 'DirectoryOrCreate' | 'Socket' | 'CharDevice' }
+  | { hostPath: string; type?: 'Directory' | 'File' | 'DirectoryOrCreate' | 'Socket' | 'CharDevice'; /** The policy exception for the host path, with its reason. */ reason?: string }
   | { nfs: { server: string; path: string } }
   | { tmpfs: { size: string } }
   | { config: { content: string } | { file: string } }

@@ -3,11 +3,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import jsyaml from 'js-yaml';
 import { CATALOG } from '../component/catalog';
+import { findException, type PolicyException } from '../project/exceptions';
 import { type FileKind, projectOfPath } from './classify';
 import { checkSet, type SetContext } from './consistency';
 import { privateKeyOffsets } from './credentials';
 import type { Finding } from './findings';
-import { type Issue, isObj, type K8sObject, type Obj, WORKLOAD_KINDS } from './objects';
+import { type Issue, isObj, type K8sObject, type Obj, type PolicySubject, WORKLOAD_KINDS } from './objects';
 import { composePolicy, kubernetesPolicy } from './policy';
 import { isPolicyRule, type RuleClass } from './rules';
 import { checkKubernetes, isList, schemaIssues } from './schema-check';
@@ -52,6 +53,8 @@ export class Engine {
   readonly checks: ReadonlySet<CheckClass>;
   private readonly locator = new Locator();
   private readonly disabled = new Map<string, Map<string, string>>();
+  /** The policy exceptions of each app checked (its spec's opt-ins), by `applications/<name>`. */
+  private readonly appExceptions = new Map<string, PolicyException[]>();
   private storeNames: Set<string> | null | undefined;
   private readonly patchFiles = new Map<string, Set<string>>();
   /** Every file parsed in this run, by absolute path. */
@@ -67,7 +70,8 @@ export class Engine {
   }
 
   /** Adds a finding, unless it is a policy rule the owning app's spec turns off. */
-  report(f: Finding, abs?: string): void {
+  report(f: Finding | null, abs?: string): void {
+    if (!f) return;
     if (isPolicyRule(f.rule)) {
       if (!this.has('policy')) return;
       if (abs && this.disabledRules(abs).has(f.rule)) return;
@@ -158,30 +162,39 @@ export class Engine {
       }
       if (best) {
         const s = best.t.source as Source;
-        this.report({ file: s.file, line: best.line, col: best.col, rule: issue.rule, message: issue.message, severity: severityFor(issue.rule) }, s.abs);
+        this.report(this.withException({ file: s.file, line: best.line, col: best.col, rule: issue.rule, message: issue.message, severity: severityFor(issue.rule) }, s.abs, issue.about), s.abs);
       } else {
         const fb = src.rendered.fallback;
-        this.report({ file: fb.file, line: 1, col: 1, rule: issue.rule, message: `${issue.message} (in the rendered output)`, severity: severityFor(issue.rule) }, fb.abs);
+        this.report(this.withException({ file: fb.file, line: 1, col: 1, rule: issue.rule, message: `${issue.message} (in the rendered output)`, severity: severityFor(issue.rule) }, fb.abs, issue.about), fb.abs);
       }
       return;
     }
     const at = this.locator.locate(src.text, issue.target.doc, fullPath, issue.key);
-    this.report(this.withException({ file: src.file, line: at.line, col: at.col, rule: issue.rule, message: issue.message, severity: severityFor(issue.rule) }, src.abs, fullPath), src.abs);
+    this.report(this.withException({ file: src.file, line: at.line, col: at.col, rule: issue.rule, message: issue.message, severity: severityFor(issue.rule) }, src.abs, issue.about), src.abs);
+  }
+
+  /** Records the policy exceptions of an app (app/steps/exceptions.ts: its spec's opt-ins), for the findings on its files. */
+  allow(app: string, exceptions: PolicyException[]): void {
+    this.appExceptions.set(`applications/${app}`, exceptions);
   }
 
   /**
-   * A policy finding on a Compose service of a catalog component that the catalog allows
-   * (`policyExceptions` in tools/homelab/src/component/catalog.ts) stays visible: a warning that
-   * gives the catalog's reason, the same in both front doors.
+   * A policy finding the owning project allows for its service stays visible: a warning that
+   * quotes the reason and where it is recorded, the same in both front doors. A catalog
+   * component's exceptions (`policyExceptions` in tools/homelab/src/component/catalog.ts) cover
+   * its Compose services; an app's (allow) cover each service on both platforms. A rule that
+   * does not apply to the service (notApplicable) is not reported at all.
    */
-  private withException(f: Finding, abs: string, docPath: DocPath): Finding {
+  private withException(f: Finding, abs: string, about: PolicySubject | undefined): Finding | null {
     const root = this.options.workspaceRoot;
-    if (!root || !isPolicyRule(f.rule) || docPath[0] !== 'services') return f;
-    const owner = projectOfPath(path.relative(root, abs).split(path.sep).join('/'), () => 'infrastructure');
-    if (owner?.layer !== 'infrastructure' || !Object.hasOwn(CATALOG, owner.name)) return f;
-    const allowed = CATALOG[owner.name as keyof typeof CATALOG].policyExceptions?.find((e) => e.rule === f.rule && e.service === docPath[1]);
+    if (!root || !about || !isPolicyRule(f.rule)) return f;
+    const owner = projectOfPath(path.relative(root, abs).split(path.sep).join('/'), (name) => (this.appExceptions.has(`applications/${name}`) ? 'applications' : 'infrastructure'));
+    if (!owner) return f;
+    const catalog = owner.layer === 'infrastructure' && Object.hasOwn(CATALOG, owner.name) ? CATALOG[owner.name as keyof typeof CATALOG].policyExceptions : undefined;
+    const allowed = findException(catalog ?? this.appExceptions.get(`${owner.layer}/${owner.name}`) ?? [], about.service, f.rule, about.subject);
     if (!allowed) return f;
-    return { ...f, severity: 'warning', message: `${f.message.replace(/;[^;]*$/, '')}: allowed by the catalog for ${owner.name} (${allowed.reason})` };
+    if (allowed.notApplicable) return null;
+    return { ...f, severity: 'warning', message: `${f.message.replace(/;[^;]*$/, '')}: allowed by ${allowed.by ?? `the catalog for ${owner.name}`} (${allowed.reason})` };
   }
 
   /** The Kubernetes objects of a parsed file; `List` items one by one. Non-objects are findings. */
@@ -362,11 +375,11 @@ export class Engine {
     }
     if (!isObj(doc)) return null;
     const issues = this.has('policy') ? composePolicy(doc) : [];
-    for (const issue of issues) this.reportComposeIssue(issue.rule, issue.message, issue.path, sources, fallback);
+    for (const issue of issues) this.reportComposeIssue(issue.rule, issue.message, issue.path, sources, fallback, issue.about);
     return doc;
   }
 
-  reportComposeIssue(rule: string, message: string, p: DocPath, sources: Source[], fallback: Source): void {
+  reportComposeIssue(rule: string, message: string, p: DocPath, sources: Source[], fallback: Source, about?: PolicySubject): void {
     let best: { s: Source; line: number; col: number; depth: number } | null = null;
     for (const s of sources) {
       const at = this.locator.locate(s.text, 0, p);
@@ -374,7 +387,7 @@ export class Engine {
       if (!best || at.depth > best.depth || (at.depth === best.depth && at.depth === p.length)) best = { s, ...at };
     }
     const s = best?.s ?? fallback;
-    this.report(this.withException({ file: s.file, line: best?.line ?? 1, col: best?.col ?? 1, rule, message, severity: severityFor(rule) }, s.abs, p), s.abs);
+    this.report(this.withException({ file: s.file, line: best?.line ?? 1, col: best?.col ?? 1, rule, message, severity: severityFor(rule) }, s.abs, about), s.abs);
   }
 
   /** Names of the secret stores under platform/secrets/stores (null outside a workspace). */

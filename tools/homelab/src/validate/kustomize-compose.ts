@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeMasker, parseDotenv } from '../dotenv';
-import { toolEnv } from '../tool-env';
+import { homelabComposeOptions, toolEnv } from '../tool-env';
 
 /** How kustomize builds are run here: `kubectl kustomize` or `kustomize build`, whichever exists. */
 export type Kustomizer = { command: string; args: (dir: string) => string[] } | null;
@@ -35,15 +35,13 @@ export type ComposeEnv = 'homelab' | 'project';
 
 /**
  * `docker compose config` of files, in the tools' clean environment (toolEnv, the same as build)
- * with no secret file (in a scratch folder). In a workspace an empty --env-file keeps a `.env`
- * beside the files out of interpolation; outside one, Compose reads the project folder's `.env`
- * as `docker compose config` does.
+ * with no secret file (in a scratch folder). In a workspace it merges as build does
+ * (homelabComposeOptions: no `.env`, the cron services included); outside one, Compose reads the
+ * project folder's `.env` as `docker compose config` does.
  */
 function composeArgs(files: string[], scratch: string, dotEnv: ComposeEnv): { args: string[]; env: NodeJS.ProcessEnv } {
-  const emptyEnv = path.join(scratch, 'empty.env');
-  fs.writeFileSync(emptyEnv, '');
   return {
-    args: ['compose', ...(dotEnv === 'homelab' ? ['--env-file', emptyEnv] : []), ...files.flatMap((f) => ['-f', f]), 'config'],
+    args: ['compose', ...(dotEnv === 'homelab' ? homelabComposeOptions(scratch) : []), ...files.flatMap((f) => ['-f', f]), 'config'],
     env: toolEnv({ HOMELAB_ENV_FILE: path.join(scratch, 'no-secrets-at-validate-time.env') }),
   };
 }

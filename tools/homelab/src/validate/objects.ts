@@ -21,6 +21,14 @@ export interface Issue {
   path: DocPath;
   /** For an unknown field: the key itself, so the line is the key's. */
   key?: string;
+  /** A policy finding: the service it is about, and what (a host path, a capability), for the project's exceptions. */
+  about?: PolicySubject;
+}
+
+/** What a policy finding is about: a service (a Compose service; a container and its pod), and a host path or capability where the rule names one. */
+export interface PolicySubject {
+  service: string;
+  subject?: string;
 }
 
 export const WORKLOAD_KINDS = new Set(['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob']);

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import jsyaml from 'js-yaml';
 import { normalizeAppOnHost, readAppSpec, readWorkspace } from '../app/plan';
+import { appPolicyExceptions } from '../app/steps/exceptions';
 import { HomelabError } from '../errors';
 import { diskHost, type FileHost } from '../host';
 // Static: under Nx the TypeScript loader is gone by the time a task runs, so a lazy require of a .ts module fails.
@@ -181,6 +182,7 @@ function checkSync(engine: Engine, host: FileHost, name: string, specFile: strin
     if (unknown.length > 0) return false;
     app = normalizeAppOnHost(host, spec, readWorkspace(host));
     files = renderApp(app);
+    engine.allow(name, appPolicyExceptions(app));
   } catch (error) {
     if (!(error instanceof HomelabError)) throw error;
     // Schema problems are already findings with a line; other spec problems are one finding here.
@@ -263,7 +265,7 @@ function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: str
       continue;
     }
     const doc = engine.checkRenderedCompose(merged.output, sources, fallback);
-    if (doc && rendered && engine.has('consistency')) checkParity(engine, name, rendered, doc, sources, fallback);
+    if (doc && rendered && engine.has('consistency')) checkParity(engine, rendered, doc, sources, fallback);
   }
 }
 
@@ -342,36 +344,52 @@ function checkEnvExample(engine: Engine, root: string, layer: Layer, name: strin
   for (const [k, line] of keys) if (!esKeys.includes(k)) engine.report(finding(label, 'secrets/env-example', `key ${k} is not produced by ExternalSecret ${name}-secrets on Kubernetes; add it to the spec's secrets or remove it`, line));
 }
 
-/** Kubernetes and Compose run the same app: image, ports, health check, env names and mounts. */
-function checkParity(engine: Engine, name: string, rendered: K8sObject[], compose: Obj, sources: Source[], fallback: Source): void {
-  const svc = compose.services?.[name];
-  const workload = rendered.map((t) => podOf(t.obj)).find((p) => p && list(p.spec.containers).some((c) => c.name === name));
-  if (!isObj(svc) || !workload) return;
-  const c = list(workload.spec.containers).find((x) => x.name === name)!;
-  const report = (rule: string, message: string, p: (string | number)[]) => engine.reportComposeIssue(rule, message, ['services', name, ...p], sources, fallback);
-  if (c.image !== svc.image) report('parity/image', `Compose runs ${svc.image ?? 'no image'} but Kubernetes runs ${c.image}; both come from spec.image, run \`npx nx sync\` or fix the override`, ['image']);
+/**
+ * Kubernetes and Compose run the same services: each Compose service against the container of
+ * the same name (every service of the full form; the shorthand's one, named after the app):
+ * image, ports, health check, env names and mounts. A Compose service without a container of its
+ * name (the scheduler of cron services, which Kubernetes does not need) is not compared.
+ */
+function checkParity(engine: Engine, rendered: K8sObject[], compose: Obj, sources: Source[], fallback: Source): void {
+  const containers = new Map<string, { c: Obj; pod: Obj }>();
+  for (const t of rendered) {
+    const pod = podOf(t.obj);
+    for (const c of pod ? list(pod.spec.containers) : []) if (typeof c.name === 'string' && !containers.has(c.name)) containers.set(c.name, { c, pod: pod!.spec });
+  }
+  for (const [name, svc] of Object.entries(isObj(compose.services) ? compose.services : {})) {
+    const k8s = containers.get(name);
+    if (isObj(svc) && k8s) checkServiceParity(name, k8s.c, k8s.pod, svc, (rule, message, p) => engine.reportComposeIssue(rule, message, ['services', name, ...p], sources, fallback));
+  }
+}
+
+function checkServiceParity(name: string, c: Obj, pod: Obj, svc: Obj, report: (rule: string, message: string, p: (string | number)[]) => void): void {
+  const service = `service ${name}: `;
+  if (c.image !== svc.image) report('parity/image', `${service}Compose runs ${svc.image ?? 'no image'} but Kubernetes runs ${c.image}; both come from the spec's image, run \`npx nx sync\` or fix the override`, ['image']);
   const k8sPorts = new Set(list(c.ports).map((p) => Number(p.containerPort)));
   const composePorts = new Set([...(Array.isArray(svc.expose) ? svc.expose.map((p: unknown) => Number(String(p).split('/')[0])) : []), ...list(svc.ports).map((p) => Number(p.target))]);
   const same = (a: Set<number>, b: Set<number>) => a.size === b.size && [...a].every((x) => b.has(x));
-  if (!same(k8sPorts, composePorts)) report('parity/ports', `Compose exposes ${[...composePorts].join(', ') || 'no port'} but Kubernetes declares ${[...k8sPorts].join(', ') || 'none'}; keep spec.ports the one source of both`, ['expose']);
+  if (!same(k8sPorts, composePorts)) report('parity/ports', `${service}Compose exposes ${[...composePorts].join(', ') || 'no port'} but Kubernetes declares ${[...k8sPorts].join(', ') || 'none'}; keep the spec's ports the one source of both`, ['expose']);
   const k8sHealth = isObj(c.readinessProbe) || isObj(c.livenessProbe);
   const composeHealth = (isObj(svc.healthcheck) && svc.healthcheck.disable !== true) || outsideProbe(isObj(svc.labels) ? svc.labels : null) !== null;
-  if (k8sHealth !== composeHealth) report('parity/health', `${k8sHealth ? 'Kubernetes has probes but Compose has no healthcheck' : 'Compose has a healthcheck but Kubernetes has no probes'}; set spec.health for both`, ['healthcheck']);
+  if (k8sHealth !== composeHealth) report('parity/health', `${service}${k8sHealth ? 'Kubernetes has probes but Compose has no healthcheck' : 'Compose has a healthcheck but Kubernetes has no probes'}; set health in the spec for both`, ['healthcheck']);
   const k8sEnv = new Set(list(c.env).filter((e) => e.valueFrom === undefined).map((e) => String(e.name)));
   const env = svc.environment;
   const composeEnv = new Set<string>(Array.isArray(env) ? env.map((e: unknown) => String(e).split('=')[0]) : isObj(env) ? Object.keys(env) : []);
   const onlyK8s = [...k8sEnv].filter((k) => !composeEnv.has(k));
   const onlyCompose = [...composeEnv].filter((k) => !k8sEnv.has(k));
   if (onlyK8s.length || onlyCompose.length) {
-    report('parity/env', `environment differs: ${[onlyK8s.length ? `only Kubernetes sets ${onlyK8s.join(', ')}` : '', onlyCompose.length ? `only Compose sets ${onlyCompose.join(', ')}` : ''].filter(Boolean).join('; ')}; set env in the spec`, ['environment']);
+    report('parity/env', `${service}environment differs: ${[onlyK8s.length ? `only Kubernetes sets ${onlyK8s.join(', ')}` : '', onlyCompose.length ? `only Compose sets ${onlyCompose.join(', ')}` : ''].filter(Boolean).join('; ')}; set env in the spec`, ['environment']);
   }
-  const emptyDirs = new Set(list(workload.spec.volumes).filter((v) => isObj(v.emptyDir)).map((v) => v.name));
-  const k8sMounts = new Set(list(c.volumeMounts).filter((m) => !emptyDirs.has(m.name)).map((m) => String(m.mountPath)));
-  const composeMounts = new Set(list(svc.volumes).filter((v) => v.type !== 'tmpfs').map((v) => String(v.target)));
+  // Memory and scratch volumes (emptyDir, tmpfs) are each platform's own; a config file is a Compose `configs` entry and a
+  // mounted ConfigMap; a device is a Compose `devices` entry and, on Kubernetes, a hostPath mount or a device plugin's resource: not a mount.
+  const devices = new Set([...list(svc.devices).map((d) => String(d.target ?? d.source)), ...(Array.isArray(svc.devices) ? svc.devices.filter((d: unknown) => typeof d === 'string').map((d: string) => d.split(':')[1] ?? d) : [])]);
+  const emptyDirs = new Set(list(pod.volumes).filter((v) => isObj(v.emptyDir)).map((v) => v.name));
+  const k8sMounts = new Set(list(c.volumeMounts).filter((m) => !emptyDirs.has(m.name) && !devices.has(String(m.mountPath))).map((m) => String(m.mountPath)));
+  const composeMounts = new Set([...list(svc.volumes).filter((v) => v.type !== 'tmpfs').map((v) => String(v.target)), ...list(svc.configs).map((cfg) => String(cfg.target))]);
   const onlyKm = [...k8sMounts].filter((m) => !composeMounts.has(m));
   const onlyCm = [...composeMounts].filter((m) => !k8sMounts.has(m));
   if (onlyKm.length || onlyCm.length) {
-    report('parity/volumes', `mounts differ: ${[onlyKm.length ? `only Kubernetes mounts ${onlyKm.join(', ')}` : '', onlyCm.length ? `only Compose mounts ${onlyCm.join(', ')}` : ''].filter(Boolean).join('; ')}; declare volumes in the spec`, ['volumes']);
+    report('parity/volumes', `${service}mounts differ: ${[onlyKm.length ? `only Kubernetes mounts ${onlyKm.join(', ')}` : '', onlyCm.length ? `only Compose mounts ${onlyCm.join(', ')}` : ''].filter(Boolean).join('; ')}; declare volumes in the spec`, ['volumes']);
   }
 }
 

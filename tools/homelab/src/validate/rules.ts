@@ -67,6 +67,7 @@ export const RULES: readonly Rule[] = [
   r('policy/privileged', 'policy', 'a privileged container, or one that may escalate privileges'),
   r('policy/host-path', 'policy', 'a hostPath volume (Compose: a bind mount of a host path outside the project)'),
   r('policy/host-network', 'policy', 'hostNetwork, hostPID or hostIPC (Compose: network_mode/pid/ipc host)'),
+  r('policy/capabilities', 'policy', 'a container that adds a Linux capability (securityContext.capabilities.add; Compose: cap_add)'),
   r('policy/docker-socket', 'policy', 'the Docker socket mounted into a container'),
   r('policy/network-policy', 'policy', 'a project whose rendered objects hold workloads but no NetworkPolicy'),
   r('policy/secret-in-git', 'policy', 'a Secret object with data or stringData committed to git'),

@@ -58,7 +58,7 @@ describe('normalizeStorage', () => {
     const volumes = normalizeStorage(
       full({
         data: { size: '10Gi', accessMode: 'ReadWriteMany' },
-        localtime: { hostPath: '/etc/localtime', type: 'File' },
+        localtime: { hostPath: '/etc/localtime', type: 'File', reason: 'the server shows local times' },
         movies: { nfs: { server: 'nas.home.arpa', path: '/export/movies' } },
         scratch: { tmpfs: { size: '4Gi' } },
         settings: { config: { content: 'a: 1\n' } },
@@ -77,7 +77,7 @@ describe('normalizeStorage', () => {
     });
     const byName = new Map(volumes.map((v) => [v.name, v]));
     expect(byName.get('data')?.persistent).toEqual({ size: '10Gi', storageClass: null, accessMode: 'ReadWriteMany', backup: true });
-    expect(byName.get('localtime')?.hostPath).toEqual({ path: '/etc/localtime', type: 'File' });
+    expect(byName.get('localtime')?.hostPath).toEqual({ path: '/etc/localtime', type: 'File', reason: 'the server shows local times' });
     expect(byName.get('movies')?.nfs).toEqual({ server: 'nas.home.arpa', path: '/export/movies' });
     expect(byName.get('scratch')?.tmpfs).toEqual({ size: '4Gi', bytes: 4 * 1024 ** 3 });
     expect(byName.get('settings')?.config).toEqual({ configMap: 'stack-settings', key: 'settings', content: 'a: 1\n', file: null });

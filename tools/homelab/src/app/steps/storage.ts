@@ -42,7 +42,8 @@ export interface NormalizedVolume {
   claimName: string | null;
   /** A persistent volume homelab creates (a PersistentVolumeClaim, a Compose named volume with backup labels). */
   persistent: { size: string; storageClass: string | null; accessMode: 'ReadWriteOnce' | 'ReadWriteMany'; backup: boolean } | null;
-  hostPath: { path: string; type: string | null } | null;
+  /** A host path; `reason` is its policy exception (validate: policy/host-path), null without one. */
+  hostPath: { path: string; type: string | null; reason: string | null } | null;
   nfs: { server: string; path: string } | null;
   tmpfs: { size: string; bytes: number } | null;
   /** A file rendered from the spec: a ConfigMap `<app>-<name>` with one key, Compose `configs`; `file`: the file beside the spec it was read from, or null. */
@@ -90,7 +91,7 @@ function fullFormVolume(app: string, name: string, v: AppVolumeSpec, at: string,
   const base = { name, isClaimed: false, claimName: null, persistent: null, hostPath: null, nfs: null, tmpfs: null, config: null, composeVolume: null, mountPath: null, backupLabel: 'false' };
   if ('hostPath' in v) {
     if (v.hostPath.split('/').includes('..')) throw new InputError(`${at}.hostPath ${show(v.hostPath)} contains ".."; use an absolute path without ".."`);
-    return { ...base, kind: 'hostPath', hostPath: { path: v.hostPath, type: v.type ?? null } };
+    return { ...base, kind: 'hostPath', hostPath: { path: v.hostPath, type: v.type ?? null, reason: v.reason ?? null } };
   }
   if ('nfs' in v) return { ...base, kind: 'nfs', nfs: { ...v.nfs }, composeVolume: name };
   if ('tmpfs' in v) return { ...base, kind: 'tmpfs', tmpfs: { size: v.tmpfs.size, bytes: quantityBytes(v.tmpfs.size, `${at}.tmpfs.size`) } };

@@ -8,7 +8,7 @@ import type { NormalizedVolume } from './storage';
 export interface PodVolume {
   name: string;
   claimName: string | null;
-  hostPath: { path: string; type: string | null } | null;
+  hostPath: NormalizedVolume['hostPath'];
   nfs: { server: string; path: string; readOnly: boolean } | null;
   tmpfs: { size: string } | null;
   configMap: string | null;

@@ -1,0 +1,58 @@
+import type { PolicyException } from '../../project/exceptions';
+import type { NormalizedApp } from '../normalized';
+
+/** The policy rule each security opt-in turns off for its service (capabilities: one `policy/capabilities` per capability). */
+const RULE_OF_OPT_IN: Record<string, string> = {
+  runAsRoot: 'policy/run-as-non-root',
+  writableRootFilesystem: 'policy/read-only-root-fs',
+  privileged: 'policy/privileged',
+  hostNetwork: 'policy/host-network',
+};
+
+/** Where the scheduler's exceptions are recorded: by homelab, for every app with cron services (docs/deploy.md, "Cron services"). */
+const SCHEDULER_BY = 'homelab for the scheduler of cron services';
+
+/**
+ * The policy exceptions an app records, each for one service with its reason (docs/validate.md,
+ * "Policy exceptions of an app"):
+ * - a service's security opt-ins (`security.runAsRoot`, `writableRootFilesystem`, `privileged`,
+ *   `hostNetwork`, `capabilities.<CAP>`) turn the matching rule off for that service only;
+ * - `privileged` also covers the hostPath of each of its devices without a device plugin (the
+ *   opt-in that device needs on Kubernetes);
+ * - a hostPath volume with a `reason` covers the services that mount it (policy/host-path, or
+ *   policy/docker-socket for the Docker socket);
+ * - the Compose scheduler of cron services has fixed ones: root and the Docker socket to start
+ *   the app's cron containers, a writable root filesystem for its crontab, SETGID for crond, and
+ *   no health check to give (policy/probes does not apply to it).
+ */
+export function appPolicyExceptions(app: Pick<NormalizedApp, 'services' | 'scheduler'>): PolicyException[] {
+  const out: PolicyException[] = [];
+  for (const service of app.services) {
+    const by = (optIn: string) => `${service.at.field}security.${optIn} in the spec`;
+    for (const { optIn, reason } of service.security.optIns) {
+      const capability = /^capabilities\.(.+)$/.exec(optIn)?.[1];
+      if (capability) out.push({ service: service.name, rule: 'policy/capabilities', reason, subject: capability, by: by(optIn) });
+      else out.push({ service: service.name, rule: RULE_OF_OPT_IN[optIn], reason, by: by(optIn) });
+      if (optIn === 'privileged') {
+        for (const device of service.runtime.hostDevices) out.push({ service: service.name, rule: 'policy/host-path', reason, subject: device.path, by: by(optIn) });
+      }
+    }
+    for (const volume of service.podVolumes) {
+      if (!volume.hostPath?.reason) continue;
+      const rule = /\.sock$/.test(volume.hostPath.path) ? 'policy/docker-socket' : 'policy/host-path';
+      out.push({ service: service.name, rule, reason: volume.hostPath.reason, subject: volume.hostPath.path, by: `volumes.${volume.name}.reason in the spec` });
+    }
+  }
+  if (app.scheduler) {
+    const service = app.scheduler.name;
+    const startsContainers = "it starts the app's cron containers on their schedules through the Docker socket";
+    out.push(
+      { service, rule: 'policy/docker-socket', reason: startsContainers, by: SCHEDULER_BY },
+      { service, rule: 'policy/run-as-non-root', reason: startsContainers, by: SCHEDULER_BY },
+      { service, rule: 'policy/read-only-root-fs', reason: 'Compose copies its crontab (an inline config) into the container, which a read-only root filesystem refuses', by: SCHEDULER_BY },
+      { service, rule: 'policy/capabilities', reason: "crond sets the crontab owner's groups before it runs a line", subject: 'SETGID', by: SCHEDULER_BY },
+      { service, rule: 'policy/probes', reason: 'busybox crond serves nothing to probe', by: SCHEDULER_BY, notApplicable: true },
+    );
+  }
+  return out;
+}
