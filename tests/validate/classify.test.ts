@@ -7,6 +7,8 @@ describe('classify: one answer for both front doors', () => {
   it.each([
     ['homelab.yaml', 'workspace'],
     ['applications/specs/web.yaml', 'app-spec'],
+    ['applications/specs/web/nginx.yaml', 'compose-config'],
+    ['applications/specs/web/conf/settings.json', 'compose-config'],
     ['infrastructure/specs/logging.yaml', 'infra-spec'],
     ['platform/secrets/specs/onepassword.yaml', 'store-spec'],
     ['schemas/custom/example.org/widget_v1.json', 'custom-schema'],

@@ -6,7 +6,8 @@ import * as path from 'node:path';
  *
  * - `kubernetes`: Kubernetes manifests (a `kustomization.yaml` without `kind` is a Kustomization)
  * - `compose`: a Compose file (`compose*.yaml`, `docker-compose*.yaml`)
- * - `compose-config`: a file a Compose stack mounts (prometheus.yml, loki.yaml, …): YAML syntax only
+ * - `compose-config`: a file a Compose stack mounts (prometheus.yml, loki.yaml, …), or a config file kept
+ *   beside an app spec (applications/specs/<app>/…, mounted on both platforms): YAML syntax only
  * - `helm-values`: a Helm values file of a component (its ArgoCD Application passes it to the chart): YAML syntax only
  * - `app-spec`, `infra-spec`, `store-spec`, `workspace`: homelab's own specs, each against its schema
  * - `custom-schema`: a JSON schema under schemas/custom (it must compile)
@@ -43,6 +44,8 @@ export function classify(rel: string, inWorkspace: boolean): FileKind {
   if (rel === 'homelab.yaml') return 'workspace';
   if (rel.startsWith('schemas/custom/')) return base.endsWith('.json') ? 'custom-schema' : 'skip';
   if (/^applications\/specs\/[^/]+\.yaml$/.test(rel)) return 'app-spec';
+  // A config file of a `config: { file }` volume, kept beside its spec: the app mounts it, so it is no manifest.
+  if (/^applications\/specs\/[^/]+\//.test(rel)) return 'compose-config';
   if (/^infrastructure\/specs\/[^/]+\.yaml$/.test(rel)) return 'infra-spec';
   if (/^platform\/secrets\/specs\/[^/]+\.yaml$/.test(rel)) return 'store-spec';
   if (/^(applications|infrastructure)\/compose\//.test(rel)) return COMPOSE_FILE.test(base) ? 'compose' : 'compose-config';

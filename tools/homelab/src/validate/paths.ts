@@ -1,3 +1,4 @@
+import { composeFiles, type Layer } from '../project/paths';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import jsyaml from 'js-yaml';
@@ -183,8 +184,8 @@ function renderCompose(engine: Engine, sources: Source[], root: string | null, l
     const base = path.join(root, layer, 'compose/base', app, 'compose.yaml');
     if (withApp.length === 0) groups.set(base, [base]);
     for (const env of withApp) {
-      const dir = path.join(root, layer, 'compose/environments', env, app);
-      groups.set(`${layer}/${app}/${env}`, [base, path.join(dir, 'compose.generated.yaml'), path.join(dir, 'compose.override.yaml')].filter((f) => fs.existsSync(f)));
+      // The project model's one Compose file list (with the spec's patch fragment), as build and deploy merge it.
+      groups.set(`${layer}/${app}/${env}`, composeFiles(layer as Layer, app, env).map((f) => path.join(root, f)).filter((f) => fs.existsSync(f)));
     }
   }
   for (const files of groups.values()) {
