@@ -296,7 +296,7 @@ describe('normalizeApp', () => {
       {
         case: 'an outside probe with a health command',
         spec: specOf('web', { health: { probe: 'outside', command: ['/bin/check'] } }),
-        message: /health\.probe "outside" probes HTTP from outside the container, but health\.command runs inside it; remove health\.command or set health\.probe: exec$/,
+        message: /health\.probe "outside" probes HTTP or TCP from outside the container, but health\.command runs inside it; remove health\.command or set health\.probe: exec$/,
       },
       {
         case: 'no probe with an HTTP check',

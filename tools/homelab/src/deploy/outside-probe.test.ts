@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerInfo } from './docker';
@@ -45,6 +46,15 @@ function container(labels: Record<string, string>, overrides: Partial<ContainerI
     ...overrides,
   };
 }
+/** A port on 127.0.0.1 that nothing listens on: one the system gave out and took back. */
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const free = (probe.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return free;
+}
+
 const outside = (p: number, path = '/', start = '0s') => ({ 'homelab.health.probe': 'outside', 'homelab.health.port': String(p), 'homelab.health.path': path, 'homelab.health.start-period': start });
 const reporter = () => {
   const lines: string[] = [];
@@ -83,10 +93,7 @@ describe('probeFromOutside', () => {
   });
 
   it('names the connection error when nothing listens', async () => {
-    const closed = http.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const free = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const free = await freePort();
 
     const error = await probeFromOutside([container(outside(free))], reporter().report, true, () => false, 1).catch((e: Error) => e);
 
@@ -111,6 +118,58 @@ describe('probeFromOutside', () => {
 
     expect(error).toBeInstanceOf(DeployError);
     expect((error as Error).message).toBe('container whoami-dev-whoami-1: label homelab.health.port "http" is not a port; set it to the port the app answers HTTP on');
+  });
+});
+
+describe('probeFromOutside with a TCP probe (homelab.health.kind: tcp)', () => {
+  /** A real TCP listener on 127.0.0.1 that speaks no HTTP stands in for a database or a broker. */
+  const tcp = (p: number, start = '0s') => ({ 'homelab.health.probe': 'outside', 'homelab.health.kind': 'tcp', 'homelab.health.port': String(p), 'homelab.health.start-period': start });
+  let listener: net.Server;
+  let tcpPort = 0;
+  let accepted = 0;
+  beforeAll(async () => {
+    listener = net.createServer((socket) => {
+      accepted += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    tcpPort = (listener.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => listener.close(() => resolve())));
+
+  it('connects to the port from this machine and reports it open, sending no HTTP request', async () => {
+    const { lines, report } = reporter();
+    const before = requests;
+
+    const probed = await probeFromOutside([container(tcp(tcpPort))], report, true);
+
+    expect(probed.get('c1')).toBe(`TCP ${tcpPort} open, probed from outside the container`);
+    expect(lines.join('\n')).toMatch(new RegExp(`\\[health\\] +whoami-dev-whoami-1: TCP ${tcpPort} open, probed from outside the container after`));
+    expect(accepted).toBeGreaterThan(0);
+    expect(requests).toBe(before);
+  });
+
+  it('keeps connecting while the app starts, until the port is open', async () => {
+    const late = await freePort();
+    const server = net.createServer((socket) => socket.destroy());
+    const opening = setTimeout(() => server.listen(late, '127.0.0.1'), 1200);
+    try {
+      const probed = await probeFromOutside([container(tcp(late))], reporter().report, true, () => false, 10);
+
+      expect(probed.get('c1')).toBe(`TCP ${late} open, probed from outside the container`);
+    } finally {
+      clearTimeout(opening);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('fails with one line naming the container, the address and the refusal when nothing listens', async () => {
+    const free = await freePort();
+
+    const error = await probeFromOutside([container(tcp(free))], reporter().report, true, () => false, 1).catch((e: Error) => e);
+
+    expect(error).toBeInstanceOf(DeployError);
+    expect((error as Error).message).toBe(`container whoami-dev-whoami-1 did not answer a TCP connect to 127.0.0.1:${free} from outside the container within 1s (last: ECONNREFUSED); health.probe outside`);
   });
 });
 

@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import * as net from 'node:net';
 import { outsideProbe } from '../spec/health';
 import type { ContainerInfo } from './docker';
 import { DeployError } from './errors';
@@ -26,10 +27,12 @@ export function containerAddress(c: ContainerInfo): string | null {
 /**
  * The health check of services with `health.probe: outside` (labels homelab.health.*):
  * GET http://<address>:<port><path> from this machine until it answers 2xx or 3xx (as
- * `wget --spider` would), within the app's start grace period plus a margin. Returns, per
- * probed container id, what answered; throws a DeployError naming the container, the URL
- * and the last answer when one never does (deploy then rolls back). With a remote engine
- * the addresses are not reachable from here: each such container is reported unchecked.
+ * `wget --spider` would), or for a TCP probe (`homelab.health.kind: tcp`) a connect to
+ * <address>:<port> until it is accepted, within the app's start grace period plus a margin.
+ * Returns, per probed container id, what answered; throws a DeployError naming the
+ * container, what was probed and the last answer when one never does (deploy then rolls
+ * back). With a remote engine the addresses are not reachable from here: each such
+ * container is reported unchecked.
  */
 export async function probeFromOutside(
   containers: ContainerInfo[],
@@ -49,20 +52,24 @@ export async function probeFromOutside(
     }
     const address = containerAddress(c);
     if (address === null) throw new DeployError(`container ${c.name} has no network address deploy can probe (network_mode ${c.networkMode || 'none'}); give it a network or set health.probe: exec`);
-    const url = `http://${address.includes(':') ? `[${address}]` : address}:${probe.port}${probe.path}`;
+    const host = address.includes(':') ? `[${address}]` : address;
+    const check =
+      probe.kind === 'tcp'
+        ? { asked: `a TCP connect to ${host}:${probe.port}`, once: () => connect(address, probe.port), healthy: (answer: string) => answer === 'open', said: () => `TCP ${probe.port} open` }
+        : { asked: `GET http://${host}:${probe.port}${probe.path}`, once: () => get(`http://${host}:${probe.port}${probe.path}`), healthy: (answer: string) => /^[23][0-9][0-9]$/.test(answer), said: (answer: string) => `GET http://${host}:${probe.port}${probe.path} -> ${answer}` };
     const seconds = probe.startSeconds + marginSeconds;
     const until = Date.now() + seconds * 1000;
     const started = Date.now();
     let last = 'no answer';
     for (;;) {
-      last = await get(url);
-      if (/^[23][0-9][0-9]$/.test(last)) break;
+      last = await check.once();
+      if (check.healthy(last)) break;
       if (Date.now() >= until || isInterrupted()) {
-        throw new DeployError(`container ${c.name} did not answer GET ${url} from outside the container within ${seconds}s (last: ${last}); health.probe outside`);
+        throw new DeployError(`container ${c.name} did not answer ${check.asked} from outside the container within ${seconds}s (last: ${last}); health.probe outside`);
       }
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    const what = `GET ${url} -> ${last}, probed from outside the container`;
+    const what = `${check.said(last)}, probed from outside the container`;
     report.step('health', `${c.name}: ${what} after ${((Date.now() - started) / 1000).toFixed(1)}s`);
     answered.set(c.id, what);
   }
@@ -78,5 +85,18 @@ function get(url: string): Promise<string> {
     });
     request.on('timeout', () => request.destroy(new Error('timed out after 2s')));
     request.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+}
+
+/** One TCP connect, with the same 2 s timeout as a GET: `open` once accepted, or why it was not. */
+function connect(address: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: address, port, timeout: 2000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('open');
+    });
+    socket.once('timeout', () => socket.destroy(new Error('timed out after 2s')));
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
   });
 }

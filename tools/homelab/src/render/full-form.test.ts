@@ -245,6 +245,60 @@ describe('renderApp: the full form', () => {
     );
   });
 
+  describe('a TCP-only service (a broker of an image without wget or a shell)', () => {
+    const image = { repository: 'eclipse-mosquitto', tag: '2.0.20' };
+    const spec = (health: FullAppSpec['services'][string]['health']): AppSpec => ({
+      name: 'mqtt',
+      services: {
+        broker: { image, ports: [{ name: 'mqtt', port: 1883 }], health },
+        bridge: { image, dependsOn: { broker: 'healthy' } },
+      },
+    });
+    const rendered = (health: FullAppSpec['services'][string]['health']) => {
+      const files = render(spec(health));
+      return {
+        compose: parseDoc(contentOf(files, 'applications/compose/base/mqtt/compose.yaml')).services,
+        text: contentOf(files, 'applications/compose/base/mqtt/compose.yaml'),
+        broker: parseDocs(contentOf(files, 'applications/kubernetes/base/mqtt/deployment.yaml')).find((d) => d.metadata.name === 'broker').spec.template.spec.containers[0],
+      };
+    };
+
+    it('with probe: outside, has deploy connect to its port (labels with kind tcp and no path) and keeps the kubelet\'s tcpSocket probes', () => {
+      const { compose, text, broker } = rendered({ tcp: { port: 'mqtt' }, probe: 'outside', startGraceSeconds: 20 });
+
+      expect(compose.broker.healthcheck).toBeUndefined();
+      expect(compose.broker.labels).toEqual({
+        'homelab.app': 'mqtt',
+        'homelab.health.probe': 'outside',
+        'homelab.health.kind': 'tcp',
+        'homelab.health.port': '1883',
+        'homelab.health.start-period': '20s',
+        logging: 'promtail',
+        'logging.job': 'mqtt-broker',
+      });
+      expect(text).toContain('# No healthcheck here: deploy probes this service from outside the container');
+      // Compose cannot see the check: the waiting service starts after it, and deploy keeps the order.
+      expect(compose.bridge.depends_on).toEqual({ broker: { condition: 'service_started' } });
+      expect(broker.startupProbe).toEqual({ tcpSocket: { port: 'mqtt' }, periodSeconds: 5, failureThreshold: 4 });
+      expect(broker.readinessProbe.tcpSocket).toEqual({ port: 'mqtt' });
+    });
+
+    it('without probe, renders as it always did: the kubelet checks TCP, Compose has no check and no labels', () => {
+      const { compose, text, broker } = rendered({ tcp: { port: 'mqtt' } });
+
+      expect(compose.broker.healthcheck).toBeUndefined();
+      expect(Object.keys(compose.broker.labels).filter((l) => l.startsWith('homelab.health'))).toEqual([]);
+      expect(text).toContain('# No healthcheck here: Kubernetes checks the TCP port from the kubelet; images hold no common TCP client.');
+      expect(broker.livenessProbe.tcpSocket).toEqual({ port: 'mqtt' });
+    });
+
+    it('refuses a TCP check inside the container, naming the probe that works', () => {
+      expect(inputErrorOf(() => render(spec({ tcp: { port: 'mqtt' }, probe: 'exec' })))).toBe(
+        'applications/specs/mqtt.yaml: services.broker.health.tcp cannot run inside the container on Compose (images hold no common TCP client); set services.broker.health.probe: outside (deploy connects from the Docker host) or use services.broker.health.command',
+      );
+    });
+  });
+
   describe('what a container needs of its host, and the opt-ins', () => {
     it('renders privilege, the host network, a serial device, capabilities, init, grace period, host names and GPUs on both platforms', () => {
       const files = render(stackSpec(WIKI_SPEC_FILE));

@@ -65,6 +65,20 @@ describe('normalizeCompose', () => {
     expect(labels['homelab.health.path']).toBe('/ping');
   });
 
+  it('labels a TCP probe from outside with its kind and port, and no path', () => {
+    const labels = compose({ ports: [{ name: 'mqtt', port: 1883 }], health: { probe: 'outside', tcp: { port: 'mqtt' }, startGraceSeconds: 10 } }).labels;
+
+    expect(labels).toEqual({
+      'homelab.app': 'web',
+      'homelab.health.probe': 'outside',
+      'homelab.health.kind': 'tcp',
+      'homelab.health.port': '1883',
+      'homelab.health.start-period': '10s',
+      logging: 'promtail',
+      'logging.job': 'web',
+    });
+  });
+
   it('labels a plain app only for its name and log shipping', () => {
     expect(compose({}).labels).toEqual({ 'homelab.app': 'web', logging: 'promtail', 'logging.job': 'web' });
   });

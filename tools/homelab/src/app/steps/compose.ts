@@ -34,8 +34,10 @@ export function normalizeCompose(
   }
   if (service.health.outside) {
     labels[OUTSIDE_PROBE_LABELS.probe] = 'outside';
+    // A TCP probe says so and has no path; an HTTP probe's labels are those it always had.
+    if (service.health.isTcp) labels[OUTSIDE_PROBE_LABELS.kind] = 'tcp';
     labels[OUTSIDE_PROBE_LABELS.port] = String(service.health.portNumber);
-    labels[OUTSIDE_PROBE_LABELS.path] = service.health.path;
+    if (!service.health.isTcp) labels[OUTSIDE_PROBE_LABELS.path] = service.health.path;
     labels[OUTSIDE_PROBE_LABELS.startPeriod] = `${service.health.startGraceSeconds}s`;
   }
   labels['logging'] = 'promtail';

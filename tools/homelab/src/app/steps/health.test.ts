@@ -33,13 +33,15 @@ describe('normalizeHealth', () => {
     ['a command', { command: ['/bin/check'] }, { isHttp: false, composeTest: ['CMD', '/bin/check'] }],
     ['the outside probe', { probe: 'outside', http: { path: '/ping' } }, { composeExec: false, outside: true, path: '/ping' }],
     ['no check', { probe: 'none' }, { enabled: false, composeExec: false, outside: false }],
+    ['a TCP check probed from outside', { probe: 'outside', tcp: { port: 'http' } }, { enabled: true, composeExec: false, outside: true, isTcp: true, isHttp: false, port: 'http', portNumber: 8080, composeTest: [] }],
+    ['a TCP check without probe (the kubelet only, as always)', { tcp: { port: 'http' } }, { enabled: true, composeExec: false, outside: false, isTcp: true, composeTest: [] }],
     ['a short grace period', { startGraceSeconds: 3 }, { startupFailureThreshold: 1 }],
   ])('follows %s', (_what, spec, expected) => {
     expect(health({ health: spec })).toMatchObject(expected);
   });
 
   it.each<[string, ShorthandAppSpec['health'], string]>([
-    ['an outside probe with a command', { probe: 'outside', command: ['x'] }, 'health.probe "outside" probes HTTP from outside the container'],
+    ['an outside probe with a command', { probe: 'outside', command: ['x'] }, 'health.probe "outside" probes HTTP or TCP from outside the container'],
     ['no probe with an HTTP check', { probe: 'none', http: { path: '/' } }, 'health.probe "none" turns the health check off, but health.http describes one'],
   ])('refuses %s', (_what, spec, message) => {
     expect(() => health({ health: spec })).toThrow(message);

@@ -26,8 +26,9 @@ export const NO_HEALTH: NormalizedApp['health'] = {
 /**
  * The health check: HTTP on the HTTP port unless a command or a TCP port is given;
  * health.probe says where it runs on Compose (spec/health.ts): in the container (exec),
- * from the Docker host (outside) or not at all (none). A TCP check runs from the kubelet
- * only: images hold no common TCP client, so Compose gets no check. The shorthand needs an
+ * from the Docker host (outside) or not at all (none). Images hold no common TCP client,
+ * so a TCP check runs from the kubelet and, with `probe: outside`, from deploy; a TCP
+ * check without `probe` has no check on Compose, as it always had. The shorthand needs an
  * HTTP port for its default check (as always); a service of the full form without one
  * and without `health` (a database, a worker) has no check.
  */
@@ -39,10 +40,7 @@ export function normalizeHealth(spec: HealthSpec | undefined, where: string, por
   const startGraceSeconds = health.startGraceSeconds ?? APP_DEFAULTS.startGraceSeconds;
   const command = health.command ?? [];
   if (probe === 'outside' && command.length > 0) {
-    throw new InputError(`${where}: ${f}health.probe "outside" probes HTTP from outside the container, but ${f}health.command runs inside it; remove ${f}health.command or set ${f}health.probe: exec`);
-  }
-  if (probe === 'outside' && health.tcp) {
-    throw new InputError(`${where}: ${f}health.probe "outside" probes HTTP from outside the container, but ${f}health.tcp is a TCP check; remove ${f}health.probe (Kubernetes checks TCP from the kubelet)`);
+    throw new InputError(`${where}: ${f}health.probe "outside" probes HTTP or TCP from outside the container, but ${f}health.command runs inside it; remove ${f}health.command or set ${f}health.probe: exec`);
   }
   if (probe === 'none' && (command.length > 0 || health.http || health.tcp)) {
     throw new InputError(
@@ -50,7 +48,7 @@ export function normalizeHealth(spec: HealthSpec | undefined, where: string, por
     );
   }
   if (health.tcp && health.probe === 'exec') {
-    throw new InputError(`${where}: ${f}health.tcp cannot run inside the container on Compose (images hold no common TCP client); remove ${f}health.probe or use ${f}health.command`);
+    throw new InputError(`${where}: ${f}health.tcp cannot run inside the container on Compose (images hold no common TCP client); set ${f}health.probe: outside (deploy connects from the Docker host) or use ${f}health.command`);
   }
   const isTcp = Boolean(health.tcp);
   const isCommand = command.length > 0;
