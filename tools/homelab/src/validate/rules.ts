@@ -55,6 +55,7 @@ export const RULES: readonly Rule[] = [
   r('monitor/port', 'consistency', 'a ServiceMonitor selects no Service, or names a port the Service does not have'),
   r('backup/pvc-missing', 'consistency', 'a backup resource refers to a PersistentVolumeClaim that does not exist'),
   r('parity/image', 'consistency', 'Kubernetes and Compose run different images'),
+  r('parity/patch', 'consistency', "a patch of the spec's escape hatch changes one platform only (what it changes, on which platform)", 'warning'),
   r('parity/ports', 'consistency', 'Kubernetes container ports differ from the Compose service ports'),
   r('parity/health', 'consistency', 'one platform has a health check, the other has none'),
   r('parity/env', 'consistency', 'Kubernetes and Compose set different environment variable names'),

@@ -1,0 +1,56 @@
+import YAML from 'yaml';
+import type { NormalizedPatches } from '../app/steps/patches';
+import type { Finding } from './findings';
+import { finding } from './source';
+
+/**
+ * The escape hatch's price, shown in review: each per-platform patch of the spec (docs/spec.md,
+ * "Patches") makes the two platforms differ where it changes something, so each is a warning
+ * that names what it changes and on which platform only. The spec line is the patch's own.
+ */
+export function patchFindings(patches: NormalizedPatches, specFile: string, specText: string): Finding[] {
+  const at = lineFinder(specText);
+  const out: Finding[] = [];
+  patches.kubernetes.forEach((p, i) => {
+    const what = `${p.touches.kind} ${p.touches.name ?? `(every ${p.touches.kind} of the app)`}`;
+    out.push(
+      finding(
+        specFile,
+        'parity/patch',
+        `patches.kubernetes[${i}] changes ${what} (${list(p.touches.paths)}) on Kubernetes only; Compose runs without it: add what Compose needs to patches.compose, or keep it as a known difference`,
+        at(['patches', 'kubernetes', i]),
+      ),
+    );
+  });
+  if (patches.compose) {
+    const { services, sections } = patches.compose.touches;
+    const parts = [
+      ...services.map((s) => `service ${s.service} (${list(s.keys)})`),
+      ...sections.map((s) => `${s.section} ${s.names.join(', ')}`),
+    ];
+    out.push(
+      finding(
+        specFile,
+        'parity/patch',
+        `patches.compose changes ${parts.join('; ')} on Compose only; Kubernetes runs without it: add what Kubernetes needs to patches.kubernetes, or keep it as a known difference`,
+        at(['patches', 'compose']),
+      ),
+    );
+  }
+  return out;
+}
+
+/** At most six names, then how many more: a warning stays one readable line. */
+function list(names: string[]): string {
+  return names.length <= 6 ? names.join(', ') : `${names.slice(0, 6).join(', ')} and ${names.length - 6} more`;
+}
+
+/** The line of a node of the spec, by its path (1 when the path is not found). */
+function lineFinder(text: string): (path: (string | number)[]) => number {
+  const counter = new YAML.LineCounter();
+  const doc = YAML.parseDocument(text, { lineCounter: counter });
+  return (path) => {
+    const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+    return node?.range ? counter.linePos(node.range[0]).line : 1;
+  };
+}
