@@ -104,6 +104,15 @@ describe('probeFromOutside', () => {
     expect((await probeFromOutside([container({ 'homelab.app': 'x' })], reporter().report, true)).size).toBe(0);
   });
 
+  it.each(['healthy', 'starting', 'unhealthy'])('leaves a container Docker checks itself (%s, a healthcheck added by an override) to that check', async (health) => {
+    const free = await freePort();
+
+    // Nothing listens on the labelled port: a probe would fail the deploy.
+    const probed = await probeFromOutside([container(outside(free), { health })], reporter().report, true, () => false, 1);
+
+    expect(probed.size).toBe(0);
+  });
+
   it('says a container of a remote engine is not checked, instead of failing the deploy', async () => {
     const { lines, report } = reporter();
 

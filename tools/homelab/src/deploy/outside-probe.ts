@@ -45,6 +45,9 @@ export async function probeFromOutside(
   for (const c of containers) {
     const probe = outsideProbe(c.labels);
     if (probe === null) continue;
+    // A container Docker checks itself (a healthcheck the owner added in compose.override.yaml) is
+    // judged by that check (isUp): the outside probe stands in only where Docker has none.
+    if (c.health !== undefined) continue;
     if (typeof probe === 'string') throw new DeployError(`container ${c.name}: ${probe}`);
     if (!local) {
       report.warn(`${c.name}: health.probe outside is checked from this machine, which cannot reach containers of a remote Docker engine; not checked`);
