@@ -3,6 +3,7 @@ import { KUBERNETES_NAMESPACES } from '../../project/namespaces';
 import { environmentPaths } from '../../project/paths';
 import type { AppSpec, BackupProvider, WorkspaceConfig, WorkspaceEnvironment } from '../../spec/types';
 import type { NormalizedEnvironment } from '../normalized';
+import { SCHEDULE_LABEL } from './compose';
 import { sortedEnv } from './env';
 import { normalizeOverrides, type OverrideBase } from './overrides';
 
@@ -161,7 +162,7 @@ export function normalizeEnvironment(
     composeServices: base.composeServices.map((service) => {
       const own = workloadPatches.find((p) => p.name === service && p.composeChanged) ?? null;
       // The label deploy reads a cron service's schedule from (docs/deploy.md) follows the environment's schedule.
-      const labels = { ...(service === base.ingressService ? composeLabels : {}), ...(own?.scheduleChanged ? { 'homelab.schedule': own.schedule! } : {}) };
+      const labels = { ...(service === base.ingressService ? composeLabels : {}), ...(own?.scheduleChanged ? { [SCHEDULE_LABEL]: own.schedule! } : {}) };
       return {
         name: service,
         override: own,
