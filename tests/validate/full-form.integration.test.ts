@@ -30,7 +30,8 @@ const CENSUS = fs
 /** Every reason the census specs record: security opt-ins (capabilities included) and hostPath volumes. */
 function recordedReasons(spec: FullAppSpec): string[] {
   const security = Object.values(spec.services).flatMap(({ security }) => [
-    ...[security?.runAsRoot, security?.writableRootFilesystem, security?.privileged, security?.hostNetwork],
+    // defaultCapabilities turns no rule off (policy/capabilities judges what is added), so no warning quotes it.
+    ...[security?.runAsRoot, security?.imageUser, security?.writableRootFilesystem, security?.privileged, security?.hostNetwork],
     ...Object.values(security?.capabilities ?? {}),
   ]);
   const volumes = Object.values(spec.volumes ?? {}).map((v) => ('hostPath' in v ? v.reason : undefined));

@@ -86,15 +86,20 @@ export interface NormalizedApp {
   hasComposeConfigs: boolean;
   resources: { requests: Record<string, string>; limits: Record<string, string> };
   security: {
-    runAsUser: number;
-    runAsGroup: number;
+    /** Unset when the service runs as the image's own user (security.imageUser). */
+    runAsUser?: number;
+    runAsGroup?: number;
     runAsNonRoot: boolean;
+    /** The image's USER decides (security.imageUser): no user on either platform. */
+    imageUser: boolean;
     readOnlyRootFilesystem: boolean;
     /** Kubernetes `privileged` (and the privilege escalation it implies), Compose `privileged`. */
     privileged: boolean;
     /** Capabilities added to an otherwise empty set. */
     capabilities: string[];
     hasCapabilities: boolean;
+    /** All capabilities dropped before the added ones; false with security.defaultCapabilities (the runtime's default set). */
+    dropAllCapabilities: boolean;
     hostNetwork: boolean;
     /** Each opt-in with its reason, written beside what it allows. */
     optIns: { optIn: string; reason: string }[];
@@ -189,7 +194,8 @@ export interface NormalizedApp {
     memoryLimit: string;
     memoryReservation: string | null;
     cpus: string | null;
-    user: string;
+    /** `uid:gid`; null when the image's USER decides (security.imageUser). */
+    user: string | null;
     startPeriod: string;
     labels: Record<string, string>;
   };

@@ -335,6 +335,20 @@ describe('renderApp: the full form', () => {
       expect(parseDoc(compose).services.server.read_only).toBe(true);
     });
 
+    it("runs a service as its image's own user with the runtime's default capabilities, when the spec says so with reasons", () => {
+      const redis = podOf(photos, 'applications/kubernetes/base/photos/deployment.yaml', 'redis');
+      const compose = parseDoc(contentOf(photos, 'applications/compose/base/photos/compose.yaml')).services;
+
+      expect(redis.securityContext).toEqual({ runAsNonRoot: false, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(redis.containers[0].securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: false, privileged: false });
+      expect(compose.redis).not.toHaveProperty('user');
+      expect(compose.redis).not.toHaveProperty('cap_drop');
+      expect(compose.redis.security_opt).toEqual(['no-new-privileges:true']);
+      // Every other service keeps the defaults.
+      expect(compose.server).toMatchObject({ user: '65532:65532', cap_drop: ['ALL'] });
+      expect(contentOf(photos, 'applications/compose/base/photos/compose.yaml')).toContain('    # imageUser (security in the spec): the image starts as root, owns its data folder and drops to its own user with gosu\n');
+    });
+
     it("gives /dev/shm its size, and a device its plugin's resource on Kubernetes and the device on Compose", () => {
       const db = podOf(photos, 'applications/kubernetes/base/photos/statefulset.yaml', 'database');
       expect(db.volumes).toContainEqual({ name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '128Mi' } });

@@ -62,6 +62,10 @@ export interface ServiceSpec {
   security?: {
     user?: { uid: number; gid?: number };
     runAsRoot?: string;
+    /** Run as the user the image names (its USER, often root), as Compose does by default. */
+    imageUser?: string;
+    /** Keep the container runtime's default capabilities instead of dropping all. */
+    defaultCapabilities?: string;
     writableRootFilesystem?: string;
     privileged?: string;
     hostNetwork?: string;

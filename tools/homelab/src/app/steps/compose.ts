@@ -48,7 +48,7 @@ export function normalizeCompose(
     memoryLimit: composeMemory(limits.memory, `${where}: ${field}resources.limits.memory`),
     memoryReservation: requests.memory ? composeMemory(requests.memory, `${where}: ${field}resources.requests.memory`) : null,
     cpus: limits.cpu ? composeCpus(limits.cpu) : null,
-    user: `${service.security.runAsUser}:${service.security.runAsGroup}`,
+    user: service.security.imageUser ? null : `${service.security.runAsUser}:${service.security.runAsGroup}`,
     startPeriod: `${service.health.startGraceSeconds}s`,
     labels,
   };

@@ -4,6 +4,7 @@ import type { NormalizedApp } from '../normalized';
 /** The policy rule each security opt-in turns off for its service (capabilities: one `policy/capabilities` per capability). */
 const RULE_OF_OPT_IN: Record<string, string> = {
   runAsRoot: 'policy/run-as-non-root',
+  imageUser: 'policy/run-as-non-root',
   writableRootFilesystem: 'policy/read-only-root-fs',
   privileged: 'policy/privileged',
   hostNetwork: 'policy/host-network',
@@ -32,7 +33,8 @@ export function appPolicyExceptions(app: Pick<NormalizedApp, 'services' | 'sched
     for (const { optIn, reason } of service.security.optIns) {
       const capability = /^capabilities\.(.+)$/.exec(optIn)?.[1];
       if (capability) out.push({ service: service.name, rule: 'policy/capabilities', reason, subject: capability, by: by(optIn) });
-      else out.push({ service: service.name, rule: RULE_OF_OPT_IN[optIn], reason, by: by(optIn) });
+      // defaultCapabilities turns no rule off: policy/capabilities judges what is added, not what is kept.
+      else if (RULE_OF_OPT_IN[optIn]) out.push({ service: service.name, rule: RULE_OF_OPT_IN[optIn], reason, by: by(optIn) });
       if (optIn === 'privileged') {
         for (const device of service.runtime.hostDevices) out.push({ service: service.name, rule: 'policy/host-path', reason, subject: device.path, by: by(optIn) });
       }

@@ -10,10 +10,12 @@ describe('normalizeSecurity', () => {
       runAsUser: 65532,
       runAsGroup: 65532,
       runAsNonRoot: true,
+      imageUser: false,
       readOnlyRootFilesystem: true,
       privileged: false,
       capabilities: [],
       hasCapabilities: false,
+      dropAllCapabilities: true,
       hostNetwork: false,
       optIns: [],
       hasOptIns: false,
@@ -26,6 +28,8 @@ describe('normalizeSecurity', () => {
     ['root, with its reason', { security: { runAsRoot: 'binds port 53 and drops privileges' } }, { runAsUser: 0, runAsGroup: 0, runAsNonRoot: false }],
     ['a writable root filesystem', { security: { writableRootFilesystem: 'writes its pid file' } }, { readOnlyRootFilesystem: false }],
     ['capabilities, sorted', { security: { capabilities: { NET_BIND_SERVICE: 'port 53', NET_ADMIN: 'its DHCP server' } } }, { capabilities: ['NET_ADMIN', 'NET_BIND_SERVICE'], hasCapabilities: true }],
+    ["the image's own user: no user, and not promised non-root", { security: { imageUser: 'the image drops to its own user' } }, { runAsUser: undefined, runAsGroup: undefined, runAsNonRoot: false, imageUser: true }],
+    ["the runtime's default capabilities, with added ones", { security: { defaultCapabilities: 'gosu needs SETUID', capabilities: { NET_ADMIN: 'DHCP' } } }, { dropAllCapabilities: false, capabilities: ['NET_ADMIN'] }],
     ['privileged mode and the host network', { security: { privileged: 'a USB stick', hostNetwork: 'mDNS discovery' } }, { privileged: true, hostNetwork: true }],
   ])('follows %s', (_what, container, expected) => {
     expect(normalizeSecurity(container, WHERE, 'services.dns.')).toMatchObject(expected);
@@ -43,6 +47,7 @@ describe('normalizeSecurity', () => {
 
   it.each([
     ['root and a user at once', { security: { runAsRoot: 'because', user: { uid: 1 } } }, `${WHERE}: services.dns.security.user and services.dns.security.runAsRoot both say who the service runs as; keep one`],
+    ["the image's user and a user at once", { security: { imageUser: 'because', user: { uid: 1 } } }, `${WHERE}: services.dns.security.user and services.dns.security.imageUser both say who the service runs as; keep one`],
     ['a reason of blanks', { security: { privileged: '   ' } }, `${WHERE}: services.dns.security.privileged "   " gives no reason; say why the service needs it, in a sentence a reviewer can judge`],
   ])('refuses %s', (_what, container, message) => {
     expect(inputErrorOf(() => normalizeSecurity(container, WHERE, 'services.dns.'))).toBe(message);

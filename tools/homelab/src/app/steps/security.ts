@@ -5,22 +5,26 @@ import { APP_DEFAULTS, type NormalizedApp } from '../normalized';
 /**
  * How a container runs: non-root (65532) with a read-only root filesystem, no capability and
  * no privilege, unless the spec says otherwise. A service states what it needs as opt-ins,
- * each with its reason (`security.runAsRoot`, `writableRootFilesystem`, `capabilities`,
- * `privileged`, `hostNetwork`); the reasons are written beside what they allow in both trees,
+ * each with its reason (`security.runAsRoot`, `imageUser`, `writableRootFilesystem`,
+ * `defaultCapabilities`, `capabilities`, `privileged`, `hostNetwork`); the reasons are written beside what they allow in both trees,
  * so the exception shows in review. The shorthand has `securityContext` (user and group) only.
  */
 export function normalizeSecurity(container: Pick<ShorthandAppSpec, 'securityContext'> & Pick<ServiceSpec, 'security'>, where = '', field = ''): NormalizedApp['security'] {
   const optIns = container.security ?? {};
-  if (optIns.runAsRoot !== undefined && optIns.user !== undefined) {
-    throw new InputError(`${where}: ${field}security.user and ${field}security.runAsRoot both say who the service runs as; keep one`);
+  const who = (['user', 'runAsRoot', 'imageUser'] as const).filter((key) => optIns[key] !== undefined);
+  if (who.length > 1) {
+    throw new InputError(`${where}: ${who.map((key) => `${field}security.${key}`).join(' and ')} both say who the service runs as; keep one`);
   }
   const root = optIns.runAsRoot !== undefined;
-  const runAsUser = root ? 0 : (container.securityContext?.runAsUser ?? optIns.user?.uid ?? APP_DEFAULTS.runAsUser);
-  const runAsGroup = root ? 0 : (container.securityContext?.runAsGroup ?? optIns.user?.gid ?? runAsUser);
+  const imageUser = optIns.imageUser !== undefined;
+  const runAsUser = imageUser ? undefined : root ? 0 : (container.securityContext?.runAsUser ?? optIns.user?.uid ?? APP_DEFAULTS.runAsUser);
+  const runAsGroup = imageUser ? undefined : root ? 0 : (container.securityContext?.runAsGroup ?? optIns.user?.gid ?? runAsUser);
   const capabilities = Object.keys(optIns.capabilities ?? {}).sort();
   const reasons = [
     ...(root ? [{ optIn: 'runAsRoot', reason: optIns.runAsRoot! }] : []),
+    ...(imageUser ? [{ optIn: 'imageUser', reason: optIns.imageUser! }] : []),
     ...(optIns.writableRootFilesystem !== undefined ? [{ optIn: 'writableRootFilesystem', reason: optIns.writableRootFilesystem }] : []),
+    ...(optIns.defaultCapabilities !== undefined ? [{ optIn: 'defaultCapabilities', reason: optIns.defaultCapabilities }] : []),
     ...capabilities.map((c) => ({ optIn: `capabilities.${c}`, reason: optIns.capabilities![c] })),
     ...(optIns.privileged !== undefined ? [{ optIn: 'privileged', reason: optIns.privileged }] : []),
     ...(optIns.hostNetwork !== undefined ? [{ optIn: 'hostNetwork', reason: optIns.hostNetwork }] : []),
@@ -31,11 +35,13 @@ export function normalizeSecurity(container: Pick<ShorthandAppSpec, 'securityCon
   return {
     runAsUser,
     runAsGroup,
-    runAsNonRoot: !root,
+    runAsNonRoot: !root && !imageUser,
+    imageUser,
     readOnlyRootFilesystem: optIns.writableRootFilesystem === undefined,
     privileged: optIns.privileged !== undefined,
     capabilities,
     hasCapabilities: capabilities.length > 0,
+    dropAllCapabilities: optIns.defaultCapabilities === undefined,
     hostNetwork: optIns.hostNetwork !== undefined,
     optIns: reasons,
     hasOptIns: reasons.length > 0,
