@@ -13,6 +13,8 @@ import {
   SecretScratch,
   secretFilePath,
   sweepStaleScratch,
+  addLocalSecrets,
+  localSecretsFile,
   type SecretKey,
 } from './secrets';
 
@@ -67,6 +69,33 @@ describe('secret sources', () => {
     const result = await resolveSecrets([key('A'), key('B'), key('C')], { source: 'env' }, ctx({ A: 'va', B: '' }));
     expect([...result.values]).toEqual([['A', 'va']]);
     expect(result.missing).toEqual(['B', 'C']);
+  });
+
+  it("env: reads the keys the environment does not set from the app's local secrets file (an imported stack's values)", async () => {
+    expect(addLocalSecrets(ctx().root, 'web', new Map([['A', 'local a'], ['B', 'local b']]))).toEqual({ added: ['A', 'B'], kept: [] });
+
+    const result = await resolveSecrets([key('A'), key('B'), key('C')], { source: 'env' }, ctx({ A: 'from env' }));
+
+    expect([...result.values]).toEqual([['A', 'from env'], ['B', 'local b']]);
+    expect(result.missing).toEqual(['C']);
+    expect(fs.statSync(localSecretsFile(ctx().root, 'web')).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.dirname(localSecretsFile(ctx().root, 'web'))).mode & 0o777).toBe(0o700);
+  });
+
+  it('keeps every value the local secrets file already holds, and adds only new keys', async () => {
+    addLocalSecrets(ctx().root, 'web', new Map([['A', "it's 'quoted' $HOME"]]));
+
+    expect(addLocalSecrets(ctx().root, 'web', new Map([['A', 'other'], ['B', 'new']]))).toEqual({ added: ['B'], kept: ['A'] });
+    const result = await resolveSecrets([key('A'), key('B')], { source: 'env' }, ctx());
+    expect([...result.values]).toEqual([['A', "it's 'quoted' $HOME"], ['B', 'new']]);
+  });
+
+  it('refuses a local secrets file that other users can read, naming the fix and no value', async () => {
+    addLocalSecrets(ctx().root, 'web', new Map([['A', 'hidden-value']]));
+    fs.chmodSync(localSecretsFile(ctx().root, 'web'), 0o644);
+
+    const error = await resolveSecrets([key('A')], { source: 'env' }, ctx()).catch((e: Error) => e);
+    expect(String((error as Error).message)).toBe('secrets file .homelab/secrets/web.env can be read by other users (mode 644); run `chmod 600 .homelab/secrets/web.env`');
   });
 
   it('env is the default when homelab.yaml names no source', async () => {

@@ -75,8 +75,9 @@ export async function resolveSecrets(
   if (keys.length === 0) return { values, missing };
   const kind = source?.source ?? 'env';
   if (kind === 'env') {
+    const local = readLocalSecrets(ctx.root, ctx.app);
     for (const k of keys) {
-      const v = ctx.processEnv[k.key];
+      const v = ctx.processEnv[k.key] || local.get(k.key);
       if (v === undefined || v === '') missing.push(k.key);
       else values.set(k.key, v);
     }
@@ -109,6 +110,53 @@ export async function resolveSecrets(
     }
   }
   return { values, missing };
+}
+
+/**
+ * Where this machine keeps the secret values of an app that `nx g homelab:import` brought in
+ * from a stack that had them in its files: `.homelab/secrets/<app>.env` (git-ignored, 0600).
+ * The `env` source reads it for the keys the environment does not set, so an imported stack
+ * deploys here as it ran before; move the values to your secret store when you can.
+ */
+export const LOCAL_SECRETS_DIR = '.homelab/secrets';
+
+export function localSecretsFile(root: string, app: string): string {
+  return path.join(root, LOCAL_SECRETS_DIR, `${app}.env`);
+}
+
+/** The app's local secret values; none when there is no file. A file others can read is refused, as ssh refuses a key. */
+export function readLocalSecrets(root: string, app: string): Map<string, string> {
+  const file = localSecretsFile(root, app);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    return new Map();
+  }
+  const rel = path.relative(root, file);
+  if ((stat.mode & 0o077) !== 0) {
+    throw new DeployError(`secrets file ${rel} can be read by other users (mode ${(stat.mode & 0o777).toString(8)}); run \`chmod 600 ${rel}\``);
+  }
+  return parseDotenv(fs.readFileSync(file, 'utf8'));
+}
+
+/**
+ * Adds values to the app's local secrets file (0600 in a 0700 folder), keeping every value
+ * already there: returns the keys it added and the keys it kept as they were.
+ */
+export function addLocalSecrets(root: string, app: string, values: ReadonlyMap<string, string>): { added: string[]; kept: string[] } {
+  const file = localSecretsFile(root, app);
+  const existing = readLocalSecrets(root, app);
+  const added = [...values.keys()].filter((k) => !existing.has(k));
+  const kept = [...values.keys()].filter((k) => existing.has(k));
+  if (added.length === 0) return { added, kept };
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  fs.chmodSync(path.dirname(file), 0o700);
+  const merged = new Map([...existing, ...added.map((k): [string, string] => [k, values.get(k)!])]);
+  const temp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, formatEnvFile(merged), { mode: 0o600 });
+  fs.renameSync(temp, file);
+  return { added, kept };
 }
 
 function fill(template: string, vars: Record<string, string>): string {
