@@ -3,11 +3,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useCluster } from '../support/cluster';
+import { renderKubernetes } from '../../tools/homelab/src/build/dist';
 import { DeployWorkspace } from '../deploy/support';
+import { installCatalogCrds } from '../support/crds';
 
 /**
- * A cron service on Kubernetes, deployed directly (no ArgoCD) on the real API server from the
- * rendered manifests deploy reads (tests/support/fixtures/cron-service/kubernetes.yaml: a server
+ * A cron service on Kubernetes, deployed directly (no ArgoCD) on the real API server from what
+ * `build` renders of a real spec (tests/support/fixtures/cron-service/files.yaml: a server
  * Deployment and the cron service's CronJob with concurrencyPolicy Forbid, no sync wave). The
  * API server accepts the CronJob as render writes it; deploy applies it and waits for nothing
  * (only the Deployment is rolled out); a Job the CronJob owns is never pruned; a CronJob the app
@@ -17,7 +19,7 @@ import { DeployWorkspace } from '../deploy/support';
 const cluster = useCluster();
 const APP = `files-${randomBytes(3).toString('hex')}`;
 const NS = `${APP}-dev`;
-const FIXTURE = path.join(__dirname, '../support/fixtures/cron-service/kubernetes.yaml');
+const SPEC = path.join(__dirname, '../support/fixtures/cron-service/files.yaml');
 
 describe.skipIf(cluster.skip)('a CronJob in the direct Kubernetes deploy, on the real API server', { timeout: 300_000 }, () => {
   let ws: DeployWorkspace;
@@ -27,9 +29,10 @@ describe.skipIf(cluster.skip)('a CronJob in the direct Kubernetes deploy, on the
     expect(r.status, r.stdout + r.stderr).toBe(0);
     return r.stdout;
   };
-  /** Writes the rendered manifests deploy reads, with this run's name, without the documents `drop` names. */
+  let built: string;
+  /** Writes what `build` rendered of the spec, the manifests deploy reads, without the documents of the kinds `drop` names. */
   const render = (drop: string[] = []) => {
-    const docs = fs.readFileSync(FIXTURE, 'utf8').replace(/\bfiles\b/g, APP).split('\n---\n');
+    const docs = built.split('\n---\n');
     const kept = docs.filter((d) => !drop.some((kind) => new RegExp(`^kind: ${kind}$`, 'm').test(d)));
     const file = path.join(ws.root, `dist/dev/kubernetes/${APP}.yaml`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -38,7 +41,12 @@ describe.skipIf(cluster.skip)('a CronJob in the direct Kubernetes deploy, on the
   const get = (ref: string) => cluster.kubectl(['get', ref, '-n', NS, '-o', 'json']);
 
   beforeAll(() => {
-    ws = DeployWorkspace.forRenderedApp('api-cron', APP);
+    ws = DeployWorkspace.create('api-cron');
+    ws.directKubernetes();
+    ws.addSpec(APP, fs.readFileSync(SPEC, 'utf8').replace(/^name: files$/m, `name: ${APP}`));
+    built = renderKubernetes(ws.root, 'applications', APP, 'dev');
+    // The render holds a PrometheusRule: the monitoring component's CRD must be there, as in a homelab.
+    installCatalogCrds(cluster);
     render();
   }, 300_000);
   afterAll(() => {
@@ -54,7 +62,8 @@ describe.skipIf(cluster.skip)('a CronJob in the direct Kubernetes deploy, on the
     expect(cronJob.metadata.labels).toMatchObject({ 'homelab.dev/app': APP, 'homelab.dev/environment': 'dev' });
     expect(out).toContain(`[rollout]  deployment/server in ${NS}`);
     expect(out).not.toMatch(/\[(rollout|job)\] .*cleanup/);
-    expect(out).toContain(`deployed ${APP} to dev: 3 object(s) applied, workloads rolled out\n`);
+    // Every object of the render in one wave: nothing waits for the cron service.
+    expect(out).toContain(`deployed ${APP} to dev: ${built.split('\n---\n').length} object(s) applied, workloads rolled out\n`);
   });
 
   it('never prunes a Job the CronJob owns, and a redeploy leaves the CronJob as it is', async () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
 import { Kubectl, type ClusterApi, kubernetesDeploy, parseManifests } from '../../tools/homelab/src/deploy/kubernetes';
 import { ToolRunner } from '../../tools/homelab/src/deploy/process';
 import { Reporter } from '../../tools/homelab/src/deploy/progress';
@@ -9,13 +10,15 @@ import { resolveRequest } from '../../tools/homelab/src/deploy/request';
 import { HomelabError } from '../../tools/homelab/src/errors';
 import { useCluster } from '../support/cluster';
 import { JOB_FAILS_IMAGE, NEVER_READY_IMAGE } from '../support/control-plane';
+import { renderKubernetes } from '../../tools/homelab/src/build/dist';
 import { DeployWorkspace } from '../deploy/support';
+import { installCatalogCrds } from '../support/crds';
 
 /**
- * The direct Kubernetes deploy of an app of several services on the real API server, from the
- * rendered manifests deploy reads (tests/support/fixtures/multi-service/kubernetes.yaml: database
- * in wave 0, the migrate Job and worker in wave 1, server in wave 2): waves applied in order, the
- * Job waited for, created again by every deploy, and a Job that fails or cannot start failing the
+ * The direct Kubernetes deploy of an app of several services on the real API server, from what
+ * `build` renders of a real spec (tests/support/fixtures/multi-service/stack.yaml: database in
+ * wave 0, the migrate Job and worker in wave 1, server in wave 2): waves applied in order, the Job
+ * waited for, created again by every deploy, and a Job that fails or cannot start failing the
  * deploy, rolled back.
  *
  * To show the order really held, the deploy runs in this process with the real kubectl, observed:
@@ -25,7 +28,7 @@ import { DeployWorkspace } from '../deploy/support';
 const cluster = useCluster();
 const APP = `stack-${randomBytes(3).toString('hex')}`;
 const NS = `${APP}-dev`;
-const FIXTURE = path.join(__dirname, '../support/fixtures/multi-service/kubernetes.yaml');
+const SPEC = path.join(__dirname, '../support/fixtures/multi-service/stack.yaml');
 
 interface Seen {
   /** `Kind/name` of the objects an apply sent. */
@@ -37,11 +40,12 @@ interface Seen {
 describe.skipIf(cluster.skip)('direct deploy in sync waves, with Jobs, on the real API server', { timeout: 400_000 }, () => {
   let ws: DeployWorkspace;
   const env = () => ({ ...process.env, KUBECONFIG: cluster.kubeconfig, HOMELAB_KUBECTL: cluster.kubectlBin });
-  /** Writes the rendered manifests deploy reads, with this run's name and `edit` applied to their text. */
+  let built: string;
+  /** Writes what `build` rendered of the spec, the manifests deploy reads, with `edit` applied to their text. */
   const render = (edit: (text: string) => string = (t) => t) => {
     const file = path.join(ws.root, `dist/dev/kubernetes/${APP}.yaml`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, edit(fs.readFileSync(FIXTURE, 'utf8').replaceAll('photos', APP)));
+    fs.writeFileSync(file, edit(built));
   };
   const live = (): Record<string, boolean> => {
     const items = JSON.parse(cluster.kubectlOk(['get', 'deployments,jobs', '-n', NS, '-o', 'json'])).items as any[];
@@ -75,11 +79,26 @@ describe.skipIf(cluster.skip)('direct deploy in sync waves, with Jobs, on the re
     }
     return { output: lines.join('\n'), seen, error };
   };
+  /** The manifests with the container image of the workload `kind/name` replaced. */
+  const withImage = (text: string, kind: string, name: string, image: string) =>
+    YAML.parseAllDocuments(text)
+      .map((doc) => {
+        const o = doc.toJS();
+        if (o.kind === kind && o.metadata.name === name) o.spec.template.spec.containers[0].image = image;
+        return YAML.stringify(o);
+      })
+      .join('---\n');
+  const WAVE_0 = [`ServiceAccount/${APP}`, `ConfigMap/${APP}-dashboard`, 'Service/database', 'Deployment/database', `PrometheusRule/${APP}`, 'NetworkPolicy/default-deny', `NetworkPolicy/${APP}`];
   const uid = (ref: string) => cluster.kubectlOk(['get', ref, '-n', NS, '-o', 'jsonpath={.metadata.uid}']);
   const image = (ref: string) => cluster.kubectlOk(['get', ref, '-n', NS, '-o', 'jsonpath={.spec.template.spec.containers[0].image}']);
 
   beforeAll(() => {
-    ws = DeployWorkspace.forRenderedApp('api-waves', APP);
+    ws = DeployWorkspace.create('api-waves');
+    ws.directKubernetes();
+    ws.addSpec(APP, fs.readFileSync(SPEC, 'utf8').replace(/^name: stack$/m, `name: ${APP}`));
+    built = renderKubernetes(ws.root, 'applications', APP, 'dev');
+    // The render holds a PrometheusRule: the monitoring component's CRD must be there, as in a homelab.
+    installCatalogCrds(cluster);
     render();
   }, 300_000);
   afterAll(() => {
@@ -91,7 +110,7 @@ describe.skipIf(cluster.skip)('direct deploy in sync waves, with Jobs, on the re
     const r = await deploy({ dryRun: true });
 
     expect(r.error, r.output).toBeUndefined();
-    expect(r.output).toMatch(/ {11}wave 0:\n.*\+ ServiceAccount .*\n.*\+ Service database .*\n.*\+ Deployment database .*\n {11}wave 1:\n.*\+ Deployment worker .*\n.*\+ Job migrate .*\n {11}wave 2:\n/);
+    expect(r.output).toMatch(/ {11}wave 0:\n.*\+ ServiceAccount .*\n.*\+ ConfigMap .*\n.*\+ Service database .*\n.*\+ Deployment database .*\n(.*\n){3} {11}wave 1:\n.*\+ Deployment worker .*\n.*\+ Job migrate .*\n {11}wave 2:\n/);
     expect(cluster.kubectl(['get', 'namespace', NS]).status).not.toBe(0);
   });
 
@@ -100,7 +119,7 @@ describe.skipIf(cluster.skip)('direct deploy in sync waves, with Jobs, on the re
 
     expect(r.error, r.output).toBeUndefined();
     expect(r.seen.map((s) => s.applied)).toEqual([
-      [`ServiceAccount/${APP}`, 'Service/database', 'Deployment/database'],
+      WAVE_0,
       ['Deployment/worker', 'Job/migrate'],
       ['Service/server', 'Deployment/server'],
     ]);
@@ -109,7 +128,7 @@ describe.skipIf(cluster.skip)('direct deploy in sync waves, with Jobs, on the re
     expect(r.seen[2].live).toEqual({ 'Deployment/database': true, 'Deployment/worker': true, 'Job/migrate': true });
     expect(live()).toEqual({ 'Deployment/database': true, 'Deployment/worker': true, 'Deployment/server': true, 'Job/migrate': true });
     expect(r.output).toContain(`[job]      job/migrate in ${NS}: waiting until it succeeds`);
-    expect(r.output).toContain(`deployed ${APP} to dev: 7 object(s) applied in 3 waves, workloads rolled out, 1 job(s) succeeded`);
+    expect(r.output).toContain(`deployed ${APP} to dev: 11 object(s) applied in 3 waves, workloads rolled out, 1 job(s) succeeded`);
   });
 
   it('a redeploy deletes the Job and creates it again (it runs on every deploy), and changes nothing else', async () => {
@@ -132,7 +151,7 @@ describe.skipIf(cluster.skip)('direct deploy in sync waves, with Jobs, on the re
 
     expect(r.error, r.output).toBeUndefined();
     expect(r.output).toContain(`[plan]     job/migrate: deleted and created again (a Job runs on every deploy), then waited for until it succeeds`);
-    expect(r.output).toContain(`[plan]     wave 0: serviceaccount/${APP}, service/database, deployment/database\n`);
+    expect(r.output).toContain(`[plan]     wave 0: ${WAVE_0.map((ref) => ref.toLowerCase()).join(', ')}\n`);
     expect(r.output).toContain('[plan]     wave 1: deployment/worker, job/migrate\n');
     expect(r.output).toContain('[plan]     wave 2: service/server, deployment/server\n');
     expect(r.output).toContain('dry run: nothing was changed (the cluster already matches, and the jobs above would run again)');
@@ -140,15 +159,12 @@ describe.skipIf(cluster.skip)('direct deploy in sync waves, with Jobs, on the re
   });
 
   it.each([
-    ['fails', JOB_FAILS_IMAGE, /job\/migrate failed: BackoffLimitExceeded: Job has reached the specified backoff limit \(1 failed pod\(s\)\)/],
+    // A rendered Job tries three times (backoffLimit 2) before it fails.
+    ['fails', JOB_FAILS_IMAGE, /job\/migrate failed: BackoffLimitExceeded: Job has reached the specified backoff limit \(3 failed pod\(s\)\)/],
     ['cannot start', NEVER_READY_IMAGE, /job\/migrate failed: pod migrate-[a-z0-9]+: container migrate is CrashLoopBackOff \(back-off restarting failed container\)/],
   ])('a Job that %s fails the deploy in one line before the next wave, and is rolled back', async (_what, jobImage, reason) => {
     // The new version: server :2 behind a migration that fails.
-    render((text) =>
-      text
-        .replace(/(kind: Job[\s\S]*?image: )homelab-test\/busybox:1/, `$1${jobImage}`)
-        .replace(/(name: server\n[\s\S]*?image: )homelab-test\/busybox:1/, '$1homelab-test/busybox:2'),
-    );
+    render((text) => withImage(withImage(text, 'Job', 'migrate', jobImage), 'Deployment', 'server', 'homelab-test/busybox:2'));
     try {
       const started = Date.now();
       const r = await deploy();
