@@ -39,7 +39,12 @@ export interface ComposeModel {
   project: string;
   services: ComposeService[];
   meta: ComposeMetadata;
+  /** The Compose project this app took over with its volumes (`x-homelab-adopted`, written by `nx g homelab:import`), or null. */
+  adopted: string | null;
 }
+
+/** The top-level extension `nx g homelab:import` writes into the override of the environment that takes over a running stack. */
+export const ADOPTED_KEY = 'x-homelab-adopted';
 
 /** Reads a file rendered by `build` (merged Compose with `x-homelab`). */
 export function parseCompose(text: string, where: string): ComposeModel {
@@ -87,7 +92,16 @@ export function parseCompose(text: string, where: string): ComposeModel {
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
-  return { project: doc.name, services, meta };
+  return { project: doc.name, services, meta, adopted: adoptedProject(doc[ADOPTED_KEY], where) };
+}
+
+function adoptedProject(value: unknown, where: string): string | null {
+  if (value === undefined || value === null) return null;
+  const project = (value as { project?: unknown }).project;
+  if (typeof project !== 'string' || !/^[a-z0-9][a-z0-9_-]*$/.test(project)) {
+    throw new DeployError(`${where}: ${ADOPTED_KEY}.project must name a Compose project (lower-case letters, digits, '-', '_'); fix it in the environment's compose.override.yaml`);
+  }
+  return project;
 }
 
 /** `{ configDigest }` of the inline configs a service mounts (short or long syntax), or `{}` when it mounts none. */

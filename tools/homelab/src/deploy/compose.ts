@@ -52,6 +52,7 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
   if (req.dryRun) return composePlan(req, ctx, docker, rendered, model);
   const versions = await docker.versions(docker.where(ctx.env));
   report.step('engine', `Docker ${versions.engine} with Compose ${versions.compose} at ${docker.where(ctx.env)}`);
+  await refuseWhileAdoptedRuns(docker, model, who, report);
 
   const previousText = state.read('compose.yaml');
   const previous = previousText === null ? null : safeParse(previousText, state.file('compose.yaml'));
@@ -154,6 +155,23 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
 }
 
 /** `down`: removes the project's containers and networks; its volumes only with --volumes. */
+/**
+ * An app that took over a running stack's volumes (`x-homelab-adopted`) must not start while that
+ * stack still runs: two databases on one volume corrupt it. Refused in one line, with the command
+ * that stops it and keeps its volumes.
+ */
+async function refuseWhileAdoptedRuns(docker: Docker, model: ComposeModel, who: string, report: Reporter): Promise<void> {
+  if (model.adopted === null || model.adopted === model.project) return;
+  const running = (await docker.containers(model.adopted)).filter((c) => c.running);
+  if (running.length > 0) {
+    throw new DeployError(
+      `${who}: the Compose project ${model.adopted}, whose volumes this app took over, still runs (${running.map((c) => c.name).join(', ')}); stop it first with \`docker compose -p ${model.adopted} stop\` (its volumes keep their data), then deploy again; nothing was changed`,
+      2,
+    );
+  }
+  report.step('adopt', `takes over the volumes of compose project ${model.adopted}, which is not running`);
+}
+
 export async function composeDown(req: DeployRequest, ctx: DeployContext): Promise<void> {
   const { report, tools } = ctx;
   const state = new StateDir(req.root, req.env, req.project);
@@ -615,6 +633,11 @@ async function composePlan(req: DeployRequest, ctx: DeployContext, docker: Docke
     }
     for (const o of plan.orphans) report.step('plan', `${o.name}: remove (service ${o.service} is no longer in the file)`);
     printOrder(report, model, rendered.relative);
+    if (model.adopted !== null && model.adopted !== model.project) {
+      const running = (await docker.containers(model.adopted)).filter((c) => c.running);
+      if (running.length > 0) report.warn(`a deploy would refuse: compose project ${model.adopted}, whose volumes this app takes over, still runs (${running.map((c) => c.name).join(', ')}); stop it first with \`docker compose -p ${model.adopted} stop\``);
+      else report.step('adopt', `takes over the volumes of compose project ${model.adopted}, which is not running`);
+    }
     const unrestorable = previousText === null && !req.replaceUnrecorded ? displaced(plan) : [];
     if (unrestorable.length > 0) {
       report.warn(`a deploy would refuse: no earlier deploy is recorded on this machine, so a failed deploy could not restore the ${unrestorable.length} running container(s) it replaces (${unrestorable.map((c) => c.name).join(', ')}); pass --replace-unrecorded to replace them anyway`);
