@@ -43,6 +43,8 @@ describe('the private env file', () => {
     ['double quotes and backslashes', 'say "hi" \\o/'],
     ['a newline', 'line one\nline two'],
     ['an equals sign first', '=starts'],
+    ['a trailing backslash', 'ends with \\'],
+    ['a quote and a dollar', "it's $5"],
   ])('gives back a value with %s byte for byte', (_what, value) => {
     const values = new Map([['K', value]]);
     expect(parseDotenv(formatEnvFile(values)).get('K')).toBe(value);

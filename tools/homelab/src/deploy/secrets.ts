@@ -35,7 +35,8 @@ export function parseEnvExample(text: string): string[] {
 export function formatEnvFile(values: ReadonlyMap<string, string>): string {
   const lines: string[] = [];
   for (const [key, value] of values) {
-    if (!/['\n\r]/.test(value)) {
+    // Single quotes are literal, except that Compose reads `\'` as a quote: a backslash needs double quotes.
+    if (!/['\n\r\\]/.test(value)) {
       lines.push(`${key}='${value}'`);
     } else {
       const escaped = value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '\\$').replace(/\n/g, '\\n').replace(/\r/g, '\\r');

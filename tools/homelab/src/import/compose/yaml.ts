@@ -1,0 +1,228 @@
+/**
+ * Reading a Compose file's YAML as Compose (Go's yaml.v3) does, with limits that refuse hostile
+ * input before any heavy work: anchors, aliases and `<<:` merge keys resolved, plain scalars typed
+ * as yaml.v3 types them (`0755` is octal, `1_000` is 1000, `yes` is a string), several documents
+ * read in order.
+ */
+import YAML, { isAlias, isMap, isPair, isScalar, isSeq, type Node } from 'yaml';
+import { InputError } from '../../errors';
+
+/** Files larger than this are refused unread: no Compose file of a real stack comes close. */
+export const MAX_FILE_BYTES = 1024 * 1024;
+/** Maps and sequences nested deeper than this are refused (real stacks nest about 6 deep). */
+export const MAX_DEPTH = 64;
+/** Aliases a file may use, as the yaml package's `maxAliasCount` counts them. */
+export const MAX_ALIASES = 100;
+/** Values that alias expansion may create in all (an alias bomb creates billions). */
+export const MAX_ALIAS_NODES = 10_000;
+
+/** A refusal of a Compose file's YAML: one line naming the file and what to fix. */
+export function yamlError(file: string, problem: string): InputError {
+  return new InputError(`${file}: ${problem}`);
+}
+
+/** Refuses a file over the size limit before it is read. */
+export function checkSize(file: string, bytes: number): void {
+  if (bytes > MAX_FILE_BYTES) {
+    throw yamlError(file, `is ${bytes} bytes, over the ${MAX_FILE_BYTES}-byte limit for a Compose file; split it with include:`);
+  }
+}
+
+/**
+ * The deepest nesting a text can reach, estimated without parsing: indentation levels plus
+ * compact `- - ` items plus flow brackets. It can only over-estimate the depth of block scalars.
+ */
+export function nestingDepth(text: string): number {
+  const indents: number[] = [];
+  let deepest = 0;
+  let flow = 0;
+  for (const line of text.split('\n')) {
+    const content = line.trimStart();
+    if (content === '' || content.startsWith('#')) continue;
+    const indent = line.length - content.length;
+    if (flow === 0) {
+      while (indents.length > 0 && indents[indents.length - 1] >= indent) indents.pop();
+      indents.push(indent);
+    }
+    const compact = /^(?:[-?:]\s+)*/.exec(content)?.[0].replace(/\s/g, '').length ?? 0;
+    let quote = '';
+    for (const c of content) {
+      if (quote) {
+        if (c === quote) quote = '';
+      } else if (c === '"' || (c === "'" && flow > 0)) quote = c;
+      else if (c === '[' || c === '{') flow++;
+      else if (c === ']' || c === '}') flow = Math.max(0, flow - 1);
+      else if (c === '#') break;
+      deepest = Math.max(deepest, indents.length + compact + flow);
+    }
+  }
+  return deepest;
+}
+
+/** A value read from YAML: null, a boolean, a number, a string, a list or a map. */
+export type YamlValue = null | boolean | number | string | YamlValue[] | { [key: string]: YamlValue };
+
+/**
+ * Parses a Compose file's text into its documents' values (Compose merges several documents in
+ * order). Refuses nesting deeper than MAX_DEPTH, more than MAX_ALIASES aliases, alias expansion
+ * beyond MAX_ALIAS_NODES values, syntax errors and duplicate keys, each in one line naming `file`.
+ */
+export function parseComposeYaml(text: string, file: string): YamlValue[] {
+  checkSize(file, Buffer.byteLength(text, 'utf8'));
+  if (nestingDepth(text) > MAX_DEPTH) throw yamlError(file, `nests deeper than ${MAX_DEPTH} levels; a Compose file needs far fewer, so flatten it`);
+  const lineCounter = new YAML.LineCounter();
+  let docs: YAML.Document.Parsed[];
+  try {
+    docs = YAML.parseAllDocuments(text, { schema: 'failsafe', uniqueKeys: true, lineCounter, prettyErrors: false }) as YAML.Document.Parsed[];
+  } catch (error) {
+    throw yamlError(file, `cannot be parsed as YAML (${(error as Error).message.split('\n')[0]}); fix the YAML syntax`);
+  }
+  if (!Array.isArray(docs)) docs = [docs];
+  const values: YamlValue[] = [];
+  const budget = { aliases: 0, nodes: 0 };
+  for (const doc of docs) {
+    const problem = doc.errors[0];
+    if (problem) {
+      const pos = lineCounter.linePos(problem.pos[0]);
+      throw yamlError(`${file}:${pos.line}:${pos.col}`, `${problem.message.split('\n')[0]}; fix the YAML syntax`);
+    }
+    if (doc.contents === null) continue;
+    values.push(new Converter(file, lineCounter, budget).value(doc.contents as Node, 0));
+  }
+  return values;
+}
+
+/** Turns a parsed document into plain values, the way yaml.v3 decodes into `interface{}`. */
+class Converter {
+  /** Anchors by name, as far as the document has been read: an alias names the latest one before it. */
+  private readonly anchors = new Map<string, YamlValue>();
+
+  constructor(
+    private readonly file: string,
+    private readonly lines: YAML.LineCounter,
+    private readonly budget: { aliases: number; nodes: number },
+  ) {}
+
+  private where(node: Node | null | undefined): string {
+    const offset = node?.range?.[0];
+    if (offset === undefined) return this.file;
+    const pos = this.lines.linePos(offset);
+    return `${this.file}:${pos.line}:${pos.col}`;
+  }
+
+  value(node: Node | null, depth: number): YamlValue {
+    if (depth > MAX_DEPTH) throw yamlError(this.where(node), `nests deeper than ${MAX_DEPTH} levels; flatten it`);
+    if (node === null) return null;
+    if (isAlias(node)) {
+      if (++this.budget.aliases > MAX_ALIASES) throw yamlError(this.where(node), `uses more than ${MAX_ALIASES} aliases; use fewer anchors and aliases`);
+      const anchored = this.anchors.get(node.source);
+      if (anchored === undefined) throw yamlError(this.where(node), `alias *${node.source} has no complete anchor before it; define &${node.source} first`);
+      return this.copy(anchored, node);
+    }
+    let result: YamlValue;
+    if (isScalar(node)) result = this.scalar(node);
+    else if (isSeq(node)) result = node.items.map((item) => this.value(item as Node, depth + 1));
+    else if (isMap(node)) result = this.map(node, depth);
+    else throw yamlError(this.where(node), 'holds a YAML node Compose does not read; remove it');
+    if (node.anchor) this.anchors.set(node.anchor, result);
+    return result;
+  }
+
+  /** An alias is a copy of its anchor's value; every value it copies counts against the budget. */
+  private copy(value: YamlValue, at: Node): YamlValue {
+    if (++this.budget.nodes > MAX_ALIAS_NODES) {
+      throw yamlError(this.where(at), `aliases expand to more than ${MAX_ALIAS_NODES} values (an alias bomb?); write the values out or use fewer aliases`);
+    }
+    if (Array.isArray(value)) return value.map((v) => this.copy(v, at));
+    if (value !== null && typeof value === 'object') {
+      const out: Record<string, YamlValue> = {};
+      for (const [k, v] of Object.entries(value)) out[k] = this.copy(v, at);
+      return out;
+    }
+    return value;
+  }
+
+  private map(node: YAML.YAMLMap, depth: number): Record<string, YamlValue> {
+    const out: Record<string, YamlValue> = {};
+    const merged: Record<string, YamlValue>[] = [];
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      const keyNode = pair.key as Node | null;
+      const key = keyNode === null ? null : this.value(keyNode, depth + 1);
+      if (isScalar(keyNode) && keyNode.type === 'PLAIN' && keyNode.value === '<<' && !keyNode.tag) {
+        const source = this.value(pair.value as Node, depth + 1);
+        const sources = Array.isArray(source) ? source : [source];
+        for (const s of sources) {
+          if (s === null || typeof s !== 'object' || Array.isArray(s)) throw yamlError(this.where(pair.value as Node), 'a <<: merge key takes a map or a list of maps; merge only maps');
+          merged.push(s);
+        }
+        continue;
+      }
+      if (typeof key !== 'string') throw yamlError(this.where(keyNode), `key ${JSON.stringify(key)} is not a string; quote it`);
+      if (key === '__proto__') throw yamlError(this.where(keyNode), 'key "__proto__" is not a Compose key; remove it');
+      out[key] = this.value(pair.value as Node | null, depth + 1);
+    }
+    // yaml.v3: explicit keys win over merged ones, and earlier merged maps over later ones.
+    for (const source of merged) {
+      for (const [k, v] of Object.entries(source)) if (!(k in out)) out[k] = this.copy(v, node);
+    }
+    return out;
+  }
+
+  private scalar(node: YAML.Scalar): YamlValue {
+    const text = String(node.value);
+    const tag = node.tag;
+    if (tag === '!reset' || tag === '!override') throw yamlError(this.where(node), `the ${tag} tag only makes sense in an override file; remove it`);
+    if (tag === 'tag:yaml.org,2002:str' || tag === '!') return text;
+    if (tag === 'tag:yaml.org,2002:null') return null;
+    if (tag && !tag.startsWith('tag:yaml.org,2002:')) throw yamlError(this.where(node), `the YAML tag ${tag} is not one Compose reads; remove it`);
+    if (node.type !== 'PLAIN' && !tag) return text;
+    return resolvePlain(text);
+  }
+}
+
+const NULLS = new Set(['', '~', 'null', 'Null', 'NULL']);
+const TRUES = new Set(['true', 'True', 'TRUE']);
+const FALSES = new Set(['false', 'False', 'FALSE']);
+const YAML_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
+
+/**
+ * Types a plain scalar as Go's yaml.v3 does: null, booleans (only true/false), integers in
+ * decimal, `0x`, `0o`, `0b` and YAML 1.1's `0755` octal, underscores dropped, floats, and
+ * `YYYY-MM-DD` dates (Compose prints them as Go's time). Everything else is a string.
+ */
+export function resolvePlain(text: string): YamlValue {
+  if (NULLS.has(text)) return null;
+  if (TRUES.has(text)) return true;
+  if (FALSES.has(text)) return false;
+  if (['.inf', '.Inf', '.INF', '+.inf', '+.Inf', '+.INF', '-.inf', '-.Inf', '-.INF', '.nan', '.NaN', '.NAN'].includes(text)) {
+    throw new InputError(`the value ${text} is an infinite or NaN number, which Compose cannot use; quote it`);
+  }
+  const first = text[0];
+  if (first === '.') return YAML_FLOAT.test(text) ? Number(text) : text;
+  if (!/[-+0-9]/.test(first)) return text;
+  const date = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(text);
+  if (date) return `${date[1]}-${date[2].padStart(2, '0')}-${date[3].padStart(2, '0')} 00:00:00 +0000 UTC`;
+  const plain = text.replace(/_/g, '');
+  const int = goParseInt(plain);
+  if (int !== undefined) return int;
+  if (/^[-+]?[0-9]+$/.test(plain)) return plain.replace(/^\+/, '');
+  if (YAML_FLOAT.test(plain)) return Number(plain);
+  return text;
+}
+
+/** Go's strconv.ParseInt(s, 0, 64) (and ParseUint): sign, then `0x`, `0o`, `0b`, a leading-0 octal, or decimal. */
+function goParseInt(s: string): number | undefined {
+  const m = /^([-+]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$/.exec(s);
+  if (!m) return undefined;
+  const digits = m[2];
+  let value: number;
+  if (/^0[xX]/.test(digits)) value = parseInt(digits.slice(2), 16);
+  else if (/^0[oO]/.test(digits)) value = parseInt(digits.slice(2), 8);
+  else if (/^0[bB]/.test(digits)) value = parseInt(digits.slice(2), 2);
+  else if (digits.length > 1 && digits.startsWith('0')) value = parseInt(digits.slice(1), 8);
+  else value = Number(digits);
+  // Beyond 2^53 a JS number loses digits; Go keeps them, and prints them back as written.
+  if (!Number.isSafeInteger(value)) return undefined;
+  return m[1] === '-' ? -value || 0 : value;
+}
