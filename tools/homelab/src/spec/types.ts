@@ -66,6 +66,10 @@ export interface ServiceSpec {
     privileged?: string;
     hostNetwork?: string;
     capabilities?: Record<string, string>;
+    /** Run as the image's own USER, as Compose does (Kubernetes: no runAsUser, runAsNonRoot false). */
+    imageUser?: string;
+    /** Keep the runtime's default capability set instead of dropping all. */
+    defaultCapabilities?: string;
   };
 }
 
