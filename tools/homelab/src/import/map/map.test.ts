@@ -311,6 +311,22 @@ describe('mapComposeSource: volumes', () => {
     checkImportedSpec(result.spec);
   });
 
+  it('makes a local bind volume a host path, an anonymous volume a named one (a warning), and lists other drivers', () => {
+    const result = map(
+      { web: { ...hardened, volumes: [volumeMount('photos', '/photos'), volumeMount('s3', '/s3'), { type: 'volume', target: '/var/lib/app' }] } },
+      { volumes: { photos: { driver: 'local', driver_opts: { type: 'none', o: 'bind', device: '/mnt/photos' } }, s3: { driver: 'rclone' } } },
+    );
+
+    expect(result.spec.volumes).toEqual({ photos: { hostPath: '/mnt/photos', reason: 'imported: the source binds /mnt/photos' }, 'web-app': { size: '10Gi' } });
+    expect(result.spec.services.web.mounts).toEqual([{ volume: 'photos', path: '/photos' }, { volume: 'web-app', path: '/var/lib/app' }]);
+    expect(result.lines).toContain('warning: services.web.volumes./var/lib/app is an anonymous volume in the source: it is the app volume web-app of 10Gi in the spec; set its size');
+    expect(notCarried(result)).toEqual([
+      'not carried over: volumes.s3 (the volume driver "rclone": the spec\'s volumes are local, NFS, host paths or claims)',
+      'not carried over: services.web.volumes./s3 (its volume s3 is not carried over)',
+    ]);
+    checkImportedSpec(result.spec);
+  });
+
   it('refuses a bind source a host path of the spec cannot hold', () => {
     expect(refusal({ web: { volumes: [bindMount('/mnt/My Media', '/media')] } })).toMatch(/^services\.web\.volumes\.\/media: the host path "\/mnt\/My Media" has characters a spec's host path cannot hold/);
   });
@@ -476,6 +492,16 @@ describe('mapComposeSource: labels', () => {
       "not carried over: services.web.labels.traefik.http.routers.web.middlewares (homelab renders the Traefik router from the spec's ingress (host, TLS, port); add what this sets with patches.compose, and its Kubernetes counterpart with patches.kubernetes)",
     ]);
     checkImportedSpec(result.spec);
+  });
+
+  it('lists a router whose service has no port to route to', () => {
+    const result = map({ web: { ...hardened, labels: { 'traefik.http.routers.web.rule': 'Host(`wiki.home.example.org`) && PathPrefix(`/api`)' } }, app: { ...hardened, labels: { 'traefik.http.routers.app.rule': 'Host(`app.home.example.org`)' } } });
+
+    expect(result.spec.ingress).toBeUndefined();
+    expect(notCarried(result)).toEqual([
+      'not carried over: services.web.labels.traefik.http.routers.web.rule (a rule that is not Host(`…`): the spec routes a host name to a service; write the path rules with patches)',
+      'not carried over: services.app.labels.traefik.http.routers.app.rule (the router names no port of the service (traefik.http.services.<s>.loadbalancer.server.port) and it has no single one: add the port and ingress.port)',
+    ]);
   });
 
   it('makes a service with homelab\'s cron labels a cron service, and lists ofelia\'s', () => {
