@@ -7,7 +7,7 @@ import { diskHost } from '../tools/homelab/src/host';
 import { generateInfra } from '../tools/homelab/src/component/generate';
 import { generateInit } from '../tools/homelab/src/platform/init';
 import type { AppSpec } from '../tools/homelab/src/spec/types';
-import { composeForm, HOSTILE_COMMAND, HOSTILE_ENV } from './support/hostile';
+import { composeForm, HOSTILE_COMMAND, HOSTILE_ENV, kubernetesForm } from './support/hostile';
 import { specOf, VAULT_ANSWERS, writeSpec } from './support/spec';
 import { requireTool, run } from './support/tools';
 import { makeDiskWorkspace, parseDocs, removeDir, WORKSPACE_YAML, workspaceYamlWith } from './support/workspace';
@@ -237,9 +237,10 @@ describe.skipIf(kubectl.skip)('kubectl kustomize builds every overlay', () => {
     const asList = (env: Record<string, string>) =>
       Object.keys(env)
         .sort()
-        .map((name) => ({ name, value: env[name] }));
+        .map((name) => ({ name, value: kubernetesForm(env[name]) }));
     const withoutUnreadable = (env: { name: string }[]) => env.filter((e) => e.name !== 'LINE_SEPARATOR');
 
+    // The kubelet reads $$ as $ and expands $(VAR): the objects hold the form that gives back each value as written.
     expect(withoutUnreadable(container('prod').env)).toEqual(asList(readable));
     expect(withoutUnreadable(container('dev').env)).toEqual(asList({ ...readable, YES: 'no', ONLY_DEV: '0X1F' }));
     expect(container('prod').livenessProbe.exec.command).toEqual(HOSTILE_COMMAND);

@@ -5,7 +5,7 @@ import { HomelabError, InputError } from '../../tools/homelab/src/errors';
 import { treeHost } from '../../tools/homelab/src/host';
 import { parseAppSpec, stringifyAppSpec } from '../../tools/homelab/src/spec/io';
 import type { AppSpec } from '../../tools/homelab/src/spec/types';
-import { composeForm, HOSTILE_COMMAND, HOSTILE_ENV, HOSTILE_HOSTS } from '../../tests/support/hostile';
+import { composeForm, HOSTILE_COMMAND, HOSTILE_ENV, HOSTILE_HOSTS, kubernetesForm } from '../../tests/support/hostile';
 import { specOf, VAULT_ANSWERS, writeSpec } from '../../tests/support/spec';
 import { parseDoc, parseDocs, readDoc, readDocs, readText, treeFiles, WHOAMI, workspaceTree } from '../../tests/support/workspace';
 import syncGenerator from '../sync/generator';
@@ -919,14 +919,14 @@ describe('homelab:app generator', () => {
       expect(() => parseAppSpec(stringifyAppSpec(specOf('hostile', { env: VALUES })), 'applications/specs/hostile.yaml')).not.toThrow();
     });
 
-    it.each(['1.2', '1.1'] as const)('puts each env value into the Deployment exactly, read as YAML %s', async (version) => {
+    it.each(['1.2', '1.1'] as const)('puts each env value into the Deployment exactly (in the form the kubelet gives back as written), read as YAML %s', async (version) => {
       writeSpec(tree, specOf('hostile', { env: VALUES }));
       await syncGenerator(tree);
 
       const container = readDoc(tree, `${BASE}/hostile/deployment.yaml`, version).spec.template.spec.containers[0];
       const expected = Object.keys(VALUES)
         .sort()
-        .map((name) => ({ name, value: VALUES[name] }));
+        .map((name) => ({ name, value: kubernetesForm(VALUES[name]) }));
       expect(container.env).toEqual(expected);
     });
 
@@ -950,7 +950,7 @@ describe('homelab:app generator', () => {
       expect(patch.spec.template.spec.containers[0].env).toEqual(
         Object.keys(merged)
           .sort()
-          .map((name) => ({ name, value: merged[name as keyof typeof merged] })),
+          .map((name) => ({ name, value: kubernetesForm(merged[name as keyof typeof merged]) })),
       );
       const environment = readDoc(tree, `${COMPOSE}/environments/dev/hostile/compose.generated.yaml`, '1.1').services.hostile.environment;
       for (const [key, value] of Object.entries(merged)) {

@@ -87,3 +87,8 @@ export const HOSTILE_COMMAND: readonly string[] = [
 export function composeForm(value: string): string {
   return value.replace(/\$/g, '$$$$');
 }
+
+/** The kubelet reads `$$` as `$` and expands `$(VAR)`; a rendered Kubernetes value doubles a `$` before `$` or `(` so that the container gets the exact value. */
+export function kubernetesForm(value: string): string {
+  return value.replace(/\$(?=[$(])/g, '$$$$');
+}

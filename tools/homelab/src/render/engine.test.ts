@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir, removeDir } from '../../../../tests/support/workspace';
 import { RenderError } from '../errors';
-import { assertParsesBack, composeLiteral, envKey, lineText, renderTemplate, yamlBlock, yamlDocument, yamlFlow, yamlScalar } from './engine';
+import { assertParsesBack, composeLiteral, envKey, kubernetesLiteral, lineText, renderTemplate, yamlBlock, yamlDocument, yamlFlow, yamlScalar } from './engine';
 
 /** Reads a scalar back as a YAML 1.2 parser (the yaml library) and a YAML 1.1 parser (kubectl) would. */
 function readBack(emitted: string, version: '1.1' | '1.2'): unknown {
@@ -218,6 +218,56 @@ describe('composeLiteral', () => {
     expect(composeLiteral(['CMD', 'echo $x', 3])).toEqual(['CMD', 'echo $$x', 3]);
     expect(composeLiteral(80)).toBe(80);
     expect(composeLiteral(null)).toBeNull();
+  });
+});
+
+/**
+ * The kubelet's expansion of env values, command and args: a line-for-line port of Expand in
+ * k8s.io/kubernetes third_party/forked/golang/expansion/expand.go (v1.34), which cannot run here
+ * without a kubelet; `vars` are the container's other variables.
+ */
+function kubeletExpand(input: string, vars: Record<string, string>): string {
+  let out = '';
+  let checkpoint = 0;
+  for (let cursor = 0; cursor < input.length; cursor++) {
+    if (input[cursor] !== '$' || cursor + 1 >= input.length) continue;
+    out += input.slice(checkpoint, cursor);
+    const rest = input.slice(cursor + 1);
+    let read: string;
+    let advance = 1;
+    if (rest[0] === '$') read = '$';
+    else if (rest[0] === '(') {
+      const close = rest.indexOf(')', 1);
+      if (close > 0) {
+        const name = rest.slice(1, close);
+        read = name in vars ? vars[name] : `$(${name})`;
+        advance = close + 1;
+      } else read = '$(';
+    } else read = `$${rest[0]}`;
+    out += read;
+    cursor += advance;
+    checkpoint = cursor + 1;
+  }
+  return out + input.slice(checkpoint);
+}
+
+describe('kubernetesLiteral', () => {
+  const vars = { HOME: '/home/app', DB_HOST: 'db' };
+
+  it.each([['pa$$word'], ['$(HOME)'], ['$$(DB_HOST) and $(UNSET)'], ['$5 and $'], ['$$$'], ['ends with $('], ['no dollar'], ['${HOME}']])(
+    'escapes %s so that the kubelet gives it back as written',
+    (value) => {
+      expect(kubeletExpand(kubernetesLiteral(value) as string, vars)).toBe(value);
+    },
+  );
+
+  it('leaves a value without $$ or $( as it is, so such values render as they always did', () => {
+    expect(kubernetesLiteral('$5 ${HOME} $HOME')).toBe('$5 ${HOME} $HOME');
+    expect(kubernetesLiteral(['sh', '-c', 'echo $(date)', 3])).toEqual(['sh', '-c', 'echo $$(date)', 3]);
+  });
+
+  it('is needed: the same values unescaped do not arrive as written', () => {
+    expect(kubeletExpand('pa$$word $(HOME)', vars)).toBe('pa$word /home/app');
   });
 });
 

@@ -111,6 +111,19 @@ export function composeLiteral(value: unknown): unknown {
 }
 
 /**
+ * The kubelet expands `$(VAR)` in a container's env values, command and args, and reads `$$` as
+ * one `$` (k8s.io/kubernetes third_party/forked/golang/expansion). Values from a spec are
+ * literal, so a `$` followed by `$` or `(` is doubled; every other `$` arrives as written
+ * already, and a value without either renders as it always did.
+ * @example kubernetesLiteral('$(HOME) costs $$') // '$$(HOME) costs $$$'
+ */
+export function kubernetesLiteral(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(/\$(?=[$(])/g, '$$$$');
+  if (Array.isArray(value)) return value.map(kubernetesLiteral);
+  return value;
+}
+
+/**
  * Emits a multi-line string as a YAML literal block (`|`) whose lines are indented by
  * `indent` spaces, for embedded JSON or Markdown. Strings a literal block cannot hold
  * exactly (control characters, a trailing space on a line, CR) fall back to a quoted scalar.
@@ -159,12 +172,12 @@ export function envKey(value: unknown): string {
 
 /**
  * The helpers through which every value enters a template: YAML scalars and flow
- * collections (Compose forms double `$`), literal blocks, whole block documents (a spec's
+ * collections (Compose forms double `$`, Kubernetes forms escape the kubelet's `$(VAR)` and `$$`), literal blocks, whole block documents (a spec's
  * patches, at the top of a file or as a literal block's text), one-line text for comments and
  * prose, dotenv names and Alloy strings. `join` only builds a value for one of them.
  * templates.test.ts refuses any other interpolation in templates/.
  */
-export const VALUE_HELPERS = ['yaml', 'yamlFlow', 'composeYaml', 'composeYamlFlow', 'yamlBlock', 'yamlDocument', 'line', 'envKey', 'alloyString'] as const;
+export const VALUE_HELPERS = ['yaml', 'yamlFlow', 'composeYaml', 'composeYamlFlow', 'kubernetesYaml', 'kubernetesYamlFlow', 'yamlBlock', 'yamlDocument', 'line', 'envKey', 'alloyString'] as const;
 
 let instance: typeof Handlebars | undefined;
 
@@ -177,6 +190,9 @@ export function handlebars(): typeof Handlebars {
   // For spec values in Compose files: the exact value after Compose's interpolation.
   hb.registerHelper('composeYaml', (value: unknown) => yamlScalar(composeLiteral(value)));
   hb.registerHelper('composeYamlFlow', (value: unknown) => yamlFlow(composeLiteral(value)));
+  // For spec values the kubelet expands (env values, command, args): the exact value after its expansion.
+  hb.registerHelper('kubernetesYaml', (value: unknown) => yamlScalar(kubernetesLiteral(value)));
+  hb.registerHelper('kubernetesYamlFlow', (value: unknown) => yamlFlow(kubernetesLiteral(value)));
   hb.registerHelper('yamlBlock', (value: unknown, indent: unknown) => yamlBlock(value, Number(indent)));
   hb.registerHelper('yamlDocument', (value: unknown) => {
     if (value === null || typeof value !== 'object') throw new RenderError('yamlDocument helper needs a map or a list; use yaml for a scalar');

@@ -229,6 +229,26 @@ describe('renderApp: the full form', () => {
     expect(parseDoc(contentOf(files, 'applications/compose/environments/prod/files/compose.generated.yaml')).configs.crontab.content).toBe('*/5 * * * * docker start -a files-cron-1\n');
   });
 
+  it('writes env values, commands and entrypoints so that both platforms give them back as written ($$ and $( included)', () => {
+    const value = 'pa$$word $(HOME) $5';
+    const spec: FullAppSpec = {
+      name: 'dollars',
+      services: { web: { image: { repository: 'example/web', tag: '1.0.0' }, entrypoint: ['sh', '-c'], command: ['echo $(date) $$'], env: { RAW: value, OVERRIDDEN: 'x' } } },
+      environments: { prod: { services: { web: { env: { OVERRIDDEN: value } } } } },
+    };
+    const files = render(spec);
+    const container = parseDocs(contentOf(files, 'applications/kubernetes/base/dollars/deployment.yaml'))[0].spec.template.spec.containers[0];
+    const patch = parseDocs(contentOf(files, 'applications/kubernetes/overlays/prod/dollars/generated/workload-patch.yaml'))[0].spec.template.spec.containers[0];
+    const compose = parseDoc(contentOf(files, COMPOSE.replace('wiki', 'dollars'))).services.web;
+
+    // The kubelet reads $$ as $ and expands $(VAR): both are escaped with one more $.
+    expect(container.env).toContainEqual({ name: 'RAW', value: 'pa$$$word $$(HOME) $5' });
+    expect(container.args).toEqual(['echo $$(date) $$$']);
+    expect(patch.env).toContainEqual({ name: 'OVERRIDDEN', value: 'pa$$$word $$(HOME) $5' });
+    // Compose interpolates every $: each is doubled.
+    expect(compose.environment.RAW).toBe('pa$$$$word $$(HOME) $$5');
+  });
+
   it('publishes a port on the Docker host, and makes its Service a LoadBalancer on Kubernetes', () => {
     const files = render(stackSpec('dns-filter'));
     const service = parseDoc(contentOf(files, 'applications/kubernetes/base/dns-filter/service.yaml'));

@@ -31,6 +31,19 @@ export function checkRepository(repository: string, where: string): void {
  * @example parseImageRef('traefik/whoami:v1.10.4') // { repository: 'traefik/whoami', tag: 'v1.10.4' }
  */
 export function parseImageRef(ref: string, where = '--image'): ImageRef {
+  const image = splitImageRef(ref, where);
+  checkPinned(image, where, ref);
+  return image;
+}
+
+/**
+ * Splits an image reference into its parts, refusing one that is not a reference (an empty
+ * value, an invalid tag, digest or repository) but not one that is unpinned: an import keeps
+ * what the source runs and records the exception.
+ *
+ * @example splitImageRef('redis') // { repository: 'redis' }
+ */
+export function splitImageRef(ref: string, where: string): ImageRef {
   const fix = 'pin it, e.g. "traefik/whoami:v1.10.4" or "repo@sha256:<64 hex>"';
   if (typeof ref !== 'string' || ref.trim() === '') {
     throw new InputError(`${where} is empty; give an image reference and ${fix}`);
@@ -55,8 +68,7 @@ export function parseImageRef(ref: string, where = '--image'): ImageRef {
     }
   }
   checkRepository(rest, where);
-  checkPinned({ repository: rest, tag, digest }, where, ref);
-  return digest ? (tag ? { repository: rest, tag, digest } : { repository: rest, digest }) : { repository: rest, tag };
+  return { repository: rest, ...(tag === undefined ? {} : { tag }), ...(digest === undefined ? {} : { digest }) };
 }
 
 /** Refuses an image with neither tag nor digest, or tagged `latest` without a digest. */

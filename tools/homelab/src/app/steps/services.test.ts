@@ -133,3 +133,17 @@ describe('normalizeServices: the full form', () => {
     expect(error).not.toMatch(/\n/);
   });
 });
+
+describe('normalizeServices: an image tagged latest', () => {
+  const latest = full({ web: { image: { repository: 'redis', tag: 'latest' } } });
+
+  it('is the recorded exception of an app that turns policy/image-tag off (an imported stack that runs latest)', () => {
+    const spec = { ...latest, policy: { disable: [{ rule: 'policy/image-tag', reason: 'imported: the source stack runs redis:latest; pin a version' }] } } as AppSpec;
+
+    expect(servicesOf(spec).services[0].image).toBe('redis:latest');
+  });
+
+  it('is refused when the app records no such exception', () => {
+    expect(inputErrorOf(() => servicesOf(latest))).toContain('services.web.image "redis:latest" uses the tag "latest"');
+  });
+});

@@ -93,7 +93,7 @@ export function normalizeServices(spec: AppSpec, volumes: NormalizedVolume[], wh
   unique(appSecrets.map((s) => s.key), `${where}: secrets[].key`, 'list each secret key once');
   if (!isFullForm(spec)) {
     const mounts = volumes.map((v) => ({ volume: v.name, path: v.mountPath ?? '', readOnly: false, subPath: null }));
-    const service = normalizeService(spec.name, undefined, shorthandService(spec), { app: spec.name, where, at: SHORTHAND, secrets: appSecrets.map((s) => s.key), mounts });
+    const service = normalizeService(spec.name, undefined, shorthandService(spec), { app: spec.name, where, at: SHORTHAND, secrets: appSecrets.map((s) => s.key), mounts, unpinnedAllowed: unpinnedAllowed(spec) });
     return { services: [service], secretKeys: appSecrets };
   }
   const secretKeys = [...appSecrets];
@@ -114,7 +114,7 @@ export function normalizeServices(spec: AppSpec, volumes: NormalizedVolume[], wh
     unique(keys, `${where}: ${at.field}secrets`, 'list each key once');
     const mounts = (svc.mounts ?? []).map((m, i) => resolveMount(m, volumes, `${where}: ${at.field}mounts[${i}]`));
     unique([...mounts.map((m) => m.path), '/tmp'], `${where}: ${at.field}mounts[].path`, 'mount each volume at its own path (homelab mounts /tmp itself)');
-    return normalizeService(name, alone ? undefined : name, svc, { app: spec.name, where, at, secrets: keys, mounts });
+    return normalizeService(name, alone ? undefined : name, svc, { app: spec.name, where, at, secrets: keys, mounts, unpinnedAllowed: unpinnedAllowed(spec) });
   });
   // A service without a component label reads the whole Secret (envFrom) when it reads every key of it, as the shorthand does.
   const all = (keys: string[]) => keys.length > 0 && secretKeys.every((k) => keys.includes(k.key));
@@ -132,7 +132,12 @@ interface ServiceContext {
   at: FieldPrefix;
   secrets: string[];
   mounts: NormalizedService['mounts'];
+  /** The app turns policy/image-tag off (with its reason): an image tagged `latest` is its recorded exception, not a refusal. */
+  unpinnedAllowed: boolean;
 }
+
+/** Does the app record the exception for unpinned images (an import of a stack that runs `latest`)? */
+const unpinnedAllowed = (spec: AppSpec): boolean => (spec.policy?.disable ?? []).some((d) => d.rule === 'policy/image-tag');
 
 /** What a service and the shorthand have in common. */
 type ContainerSpec = ServiceSpec & Pick<ShorthandAppSpec, 'securityContext'>;
@@ -141,7 +146,7 @@ function normalizeService(name: string, component: string | undefined, spec: Con
   const { where, at } = ctx;
   const kind: ServiceKind = spec.kind ?? 'service';
   const isJob = kind !== 'service';
-  checkImage(spec.image, `${where}: ${at.field}image`);
+  checkImage(spec.image, `${where}: ${at.field}image`, ctx.unpinnedAllowed);
   if (kind === 'cron' && spec.schedule === undefined) {
     throw new InputError(`${where}: ${at.field}kind is "cron" but the service has no schedule; add ${at.field}schedule (five cron fields, e.g. "*/5 * * * *")`);
   }
@@ -199,9 +204,9 @@ function normalizeService(name: string, component: string | undefined, spec: Con
   };
 }
 
-function checkImage(image: ImageSpec, at: string): void {
+function checkImage(image: ImageSpec, at: string, unpinnedAllowed: boolean): void {
   checkRepository(image.repository, `${at}.repository`);
-  checkPinned(image, at);
+  if (!unpinnedAllowed) checkPinned(image, at);
 }
 
 function secretKey(s: SecretSpec): SecretKey {
