@@ -45,6 +45,8 @@ describe('init containers and sidecars of a service', () => {
     expect(compose.web.compose.dependsOn.map((d) => `${d.service}:${d.condition}`)).toEqual(['web-chown:service_completed_successfully', 'web-seed:service_completed_successfully']);
     expect(compose['web-seed'].compose.dependsOn.map((d) => `${d.service}:${d.condition}`)).toEqual(['web-chown:service_completed_successfully']);
     expect(compose['web-chown'].compose).toMatchObject({ restart: 'no', networkMode: null, labels: { 'homelab.kind': 'init' } });
+    // The first init container of a service that waits for nothing has no depends_on (Compose refuses an empty one).
+    expect(compose['web-chown'].compose).toMatchObject({ dependsOn: [], hasDependsOn: false });
     expect(compose['web-exporter'].compose).toMatchObject({ restart: 'unless-stopped', networkMode: 'service:web', expose: [], dependsOn: [{ service: 'web', condition: 'service_started' }] });
   });
 

@@ -289,7 +289,8 @@ function composeContainer(
       expose: [],
       hasExpose: false,
       dependsOn,
-      hasDependsOn: true,
+      // The first init container of a service that waits for nothing waits for nothing either.
+      hasDependsOn: dependsOn.length > 0,
       mounts,
       hasMounts: c.mounts.some((m) => !volumeByName.get(m.volume)!.config),
       configs: c.mounts.filter((m) => volumeByName.get(m.volume)!.config).map((m) => ({ source: m.volume, target: m.path })),
