@@ -16,8 +16,8 @@ import { makeDiskWorkspace, parseDocs, removeDir, WORKSPACE_YAML } from './suppo
  * Both platforms run the same stack: every full-form spec that uses only what homelab renders
  * is synced into a workspace, every overlay is built with the real `kubectl kustomize` and every
  * environment merged with the real `docker compose config`, and both results, read back, carry the
- * same services, images, entrypoints and commands, env keys, ports with their protocol, mounts and
- * start order. CI never skips this file: without the tools it fails there (tests/support/tools.ts).
+ * same services (with their init containers, in order, and sidecars), images, entrypoints and
+ * commands, env keys, ports with their protocol, mounts and start order. CI never skips this file: without the tools it fails there (tests/support/tools.ts).
  */
 const kubectl = requireTool('kubectl');
 const compose = requireTool('docker compose');
@@ -55,7 +55,7 @@ afterAll(() => removeDir(root));
 
 type Obj = Record<string, any>;
 
-/** What one service runs, as either platform's rendered result says it. */
+/** What one service, init container or sidecar runs, as either platform's rendered result says it. */
 interface Running {
   image: string;
   entrypoint: string[] | null;
@@ -63,10 +63,14 @@ interface Running {
   env: string[];
   /** Keys read from the app's secrets (Kubernetes: secretKeyRef or envFrom; Compose: the env file's keys). */
   secrets: string[];
+  /** The ports of its network: a pod's containers' together on the service (Compose: the service's), none on a sidecar, which joins it. */
   ports: string[];
   mounts: string[];
-  /** Start level: 0 without dependencies, else one more than the highest of its dependencies. */
+  /** Start level of a service: 0 without dependencies, else one more than the highest of its dependencies; null for a container of another's pod. */
   level: number | null;
+  /** An init container's place among its service's (0 first), and the service it runs in (init containers and sidecars). */
+  init: number | null;
+  of: string | null;
 }
 
 function kustomize(app: string, env: string): Obj[] {
@@ -97,20 +101,28 @@ function kubernetesServices(objects: Obj[]): Map<string, Running> {
   const result = new Map<string, Running>();
   for (const w of workloads) {
     const pod = (w.kind === 'CronJob' ? w.spec.jobTemplate.spec : w.spec).template.spec;
-    const container = pod.containers[0];
+    const [main, ...sidecars] = pod.containers as Obj[];
     const emptyDirs = new Set((pod.volumes ?? []).filter((v: Obj) => v.emptyDir && !v.emptyDir.medium).map((v: Obj) => v.name));
-    const env = (container.env ?? []) as Obj[];
-    result.set(container.name, {
-      image: container.image,
-      entrypoint: container.command ?? null,
-      command: container.args ?? null,
-      env: env.filter((e) => e.valueFrom === undefined).map((e) => String(e.name)).sort(),
-      secrets: (container.envFrom ? secretKeys : env.filter((e) => e.valueFrom?.secretKeyRef).map((e) => String(e.name))).sort(),
-      ports: (container.ports ?? []).map((p: Obj) => `${p.containerPort}/${String(p.protocol ?? 'TCP').toLowerCase()}`).sort(),
-      mounts: (container.volumeMounts ?? []).filter((m: Obj) => !emptyDirs.has(m.name)).map((m: Obj) => `${m.mountPath}${m.readOnly ? ':ro' : ''}`).sort(),
-      // A cron service runs on its schedule, outside the start order.
-      level: w.kind === 'CronJob' ? null : Number(w.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0),
-    });
+    const running = (container: Obj, ports: Obj[], level: number | null, init: number | null, of: string | null): Running => {
+      const env = (container.env ?? []) as Obj[];
+      return {
+        image: container.image,
+        entrypoint: container.command ?? null,
+        command: container.args ?? null,
+        env: env.filter((e) => e.valueFrom === undefined).map((e) => String(e.name)).sort(),
+        secrets: (container.envFrom ? secretKeys : env.filter((e) => e.valueFrom?.secretKeyRef).map((e) => String(e.name))).sort(),
+        ports: ports.map((p: Obj) => `${p.containerPort}/${String(p.protocol ?? 'TCP').toLowerCase()}`).sort(),
+        mounts: (container.volumeMounts ?? []).filter((m: Obj) => !emptyDirs.has(m.name)).map((m: Obj) => `${m.mountPath}${m.readOnly ? ':ro' : ''}`).sort(),
+        level,
+        init,
+        of,
+      };
+    };
+    // A cron service runs on its schedule, outside the start order.
+    const level = w.kind === 'CronJob' ? null : Number(w.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0);
+    result.set(main.name, running(main, (pod.containers as Obj[]).flatMap((c) => c.ports ?? []), level, null, null));
+    ((pod.initContainers ?? []) as Obj[]).forEach((c, i) => result.set(`${main.name}-${c.name}`, running(c, [], null, i, main.name)));
+    for (const c of sidecars) result.set(`${main.name}-${c.name}`, running(c, [], null, null, main.name));
   }
   return result;
 }
@@ -120,10 +132,24 @@ function composeServices(config: Obj, spec: Extract<AppSpec, { services: object 
   const services = config.services as Record<string, Obj>;
   // `docker compose config` leaves out an env file that does not exist: the rendered file says who reads one.
   const rendered = parseDocs(fs.readFileSync(path.join(root, `applications/compose/base/${app}/compose.yaml`), 'utf8'))[0].services as Record<string, Obj>;
+  const isInit = (name: string) => services[name].labels?.['homelab.kind'] === 'init';
+  const sidecarOf = (name: string) => /^service:(.+)$/.exec(String(services[name].network_mode ?? ''))?.[1] ?? null;
+  // The service an init container runs before: the one that waits for it and is no init container itself.
+  const initOf = (name: string): string | null => {
+    const next = Object.keys(services).find((s) => Object.keys(services[s].depends_on ?? {}).includes(name) && !isInit(s));
+    return next ?? null;
+  };
+  /** An init container's place: how many init containers it waits for. */
+  const initIndex = (name: string): number => {
+    const before = Object.keys(services[name].depends_on ?? {}).filter(isInit);
+    return before.length === 0 ? 0 : 1 + Math.max(...before.map(initIndex));
+  };
+  // A service's level as Kubernetes has it: its own init containers run inside its pod, so they are seen through.
   const levels = new Map<string, number>();
+  const reaches = (name: string): string[] => Object.keys(services[name].depends_on ?? {}).flatMap((d) => (isInit(d) ? reaches(d) : [d]));
   const level = (name: string): number => {
     if (!levels.has(name)) {
-      const deps = Object.keys(services[name].depends_on ?? {});
+      const deps = [...new Set(reaches(name))];
       levels.set(name, deps.length === 0 ? 0 : 1 + Math.max(...deps.map(level)));
     }
     return levels.get(name)!;
@@ -137,6 +163,8 @@ function composeServices(config: Obj, spec: Extract<AppSpec, { services: object 
     const shm = s.shm_size ? ['/dev/shm'] : [];
     const devices = ((s.devices ?? []) as (string | Obj)[]).map((d) => (typeof d === 'string' ? d.split(':')[1] : String(d.target)));
     const hostDevices = devices.filter((d) => !pluginDevices.has(`${name}:${d}`));
+    const init = isInit(name);
+    const sidecar = sidecarOf(name);
     result.set(name, {
       image: s.image,
       entrypoint: s.entrypoint ?? null,
@@ -146,19 +174,24 @@ function composeServices(config: Obj, spec: Extract<AppSpec, { services: object 
       // Exposed to the app's network, and published on the host (a published port is exposed too).
       ports: [...new Set([...((s.expose ?? []) as (string | number)[]).map((p) => (String(p).includes('/') ? String(p) : `${p}/tcp`)), ...((s.ports ?? []) as Obj[]).map((p) => `${p.target}/${p.protocol ?? 'tcp'}`)])].sort(),
       mounts: [...((s.volumes ?? []) as Obj[]).map((v) => `${v.target}${v.read_only ? ':ro' : ''}`), ...configs, ...shm, ...hostDevices].sort(),
-      level: (s.profiles ?? []).includes('cron') ? null : level(name),
+      level: init || sidecar !== null || (s.profiles ?? []).includes('cron') ? null : level(name),
+      init: init ? initIndex(name) : null,
+      of: init ? initOf(name) : sidecar,
     });
   }
   return result;
 }
 
 describe.skipIf(kubectl.skip || compose.skip)('both platforms run the same stack', () => {
-  it.each(ROWS)('builds and merges $label, with the same services, images, commands, env keys, ports, mounts and start order', ({ spec, env }) => {
+  it.each(ROWS)('builds and merges $label, with the same services, init containers and sidecars, images, commands, env keys, ports, mounts and start order', ({ spec, env }) => {
     const k8s = kubernetesServices(kustomize(spec.name, env));
     // Devices a device plugin serves on Kubernetes are no mount there: <service>:<path> of each.
     const plugins = new Set(Object.entries((spec as Extract<AppSpec, { services: object }>).services).flatMap(([svc, s]) => (s.devices ?? []).filter((d) => d.resource).map((d) => `${svc}:${d.path}`)));
     const docker = composeServices(composeConfig(spec.name, env), spec as Extract<AppSpec, { services: object }>, plugins);
-    const expected = Object.keys((spec as Extract<AppSpec, { services: object }>).services).sort();
+    // Every service, and each of its init containers and sidecars as `<service>-<name>`.
+    const expected = Object.entries((spec as Extract<AppSpec, { services: object }>).services)
+      .flatMap(([svc, s]) => [svc, ...(s.initContainers ?? []).map((c) => `${svc}-${c.name}`), ...Object.keys(s.sidecars ?? {}).map((c) => `${svc}-${c}`)])
+      .sort();
 
     expect([...k8s.keys()].sort()).toEqual(expected);
     expect([...docker.keys()].sort()).toEqual(expected);
@@ -170,6 +203,23 @@ describe.skipIf(kubectl.skip || compose.skip)('both platforms run the same stack
       expect(b.secrets, `${name}: Compose secrets`).toEqual(expect.arrayContaining(a.secrets));
       expect(a.secrets.length > 0, `${name}: reads secrets on both or neither`).toBe(b.secrets.length > 0);
     }
+  });
+
+  it('carries the init containers, in order, and the sidecars of the census stacks on both platforms, with an environment\'s image', () => {
+    const files = kubernetesServices(kustomize('files', 'prod'));
+    const media = kubernetesServices(kustomize('media', 'dev'));
+    const filesCompose = composeServices(composeConfig('files', 'prod'), stackSpec('files') as Extract<AppSpec, { services: object }>, new Set());
+
+    expect([files.get('app-fix-permissions'), files.get('app-write-config')].map((c) => [c?.init, c?.of, c?.image])).toEqual([
+      [0, 'app', 'example/files:31.0.6-apache'],
+      [1, 'app', 'example/files:31.0.6-apache'],
+    ]);
+    expect([filesCompose.get('app-fix-permissions'), filesCompose.get('app-write-config')].map((c) => [c?.init, c?.of, c?.image])).toEqual([
+      [0, 'app', 'example/files:31.0.6-apache'],
+      [1, 'app', 'example/files:31.0.6-apache'],
+    ]);
+    expect(media.get('server-exporter')).toMatchObject({ of: 'server', ports: [], mounts: ['/transcode:ro'] });
+    expect(media.get('server')?.ports).toContain('9707/tcp');
   });
 
   it('carries each patch to its platform only, beside what the model keeps equal', () => {

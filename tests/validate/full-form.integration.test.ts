@@ -27,11 +27,12 @@ const CENSUS = fs
   .filter((f) => f.endsWith('.yaml'))
   .map((f) => stackSpec(f.replace(/\.yaml$/, '')) as FullAppSpec);
 
-/** Every reason the census specs record: security opt-ins (capabilities included) and hostPath volumes. */
+/** Every reason the census specs record: security opt-ins (capabilities included) of services, init containers and sidecars, and hostPath volumes. */
 function recordedReasons(spec: FullAppSpec): string[] {
-  const security = Object.values(spec.services).flatMap(({ security }) => [
+  const containers = Object.values(spec.services).flatMap((s) => [s, ...(s.initContainers ?? []), ...Object.values(s.sidecars ?? {})]);
+  const security = containers.flatMap(({ security }) => [
     // defaultCapabilities turns no rule off (policy/capabilities judges what is added), so no warning quotes it.
-    ...[security?.runAsRoot, security?.imageUser, security?.writableRootFilesystem, security?.privileged, security?.hostNetwork],
+    ...[security?.runAsRoot, security?.imageUser, security?.writableRootFilesystem, security?.privileged, security && 'hostNetwork' in security ? security.hostNetwork : undefined],
     ...Object.values(security?.capabilities ?? {}),
   ]);
   const volumes = Object.values(spec.volumes ?? {}).map((v) => ('hostPath' in v ? v.reason : undefined));
@@ -90,6 +91,37 @@ describe.skipIf(kubectl.skip || compose.skip)('validate on a workspace of every 
     expect(errors(findings).map((f) => `${f.file} ${f.rule} ${f.message}`)).toEqual([`${override('files')} policy/run-as-non-root service cache runs as root; set user: "65532:65532" or another non-root uid`]);
     // The app service's own opt-in still covers it, as a warning.
     expect(findings.some((f) => f.rule === 'policy/run-as-non-root' && f.severity === 'warning' && f.message.startsWith('service app runs as root: allowed by services.app.security.runAsRoot'))).toBe(true);
+  });
+
+  it('refuses an init container that runs as root without its own opt-in, though its service and the init container before it have one', () => {
+    const findings = withChange('files', { [override('files')]: (t) => withBody(t, 'app-write-config', '    user: "0:0"\n') });
+
+    expect(errors(findings).map((f) => `${f.file} ${f.rule} ${f.message}`)).toEqual([`${override('files')} policy/run-as-non-root service app-write-config runs as root; set user: "65532:65532" or another non-root uid`]);
+    // The init container that opted in is a warning quoting its own reason, on both platforms.
+    const warnings = findings.filter((f) => f.rule === 'policy/run-as-non-root' && f.severity === 'warning').map((f) => f.message);
+    expect(warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^service app-fix-permissions runs as root: allowed by services\.app\.initContainers\[0\]\.security\.runAsRoot in the spec \(the data volume is created owned by root/),
+        expect.stringMatching(/^container fix-permissions of StatefulSet app may run as root: allowed by services\.app\.initContainers\[0\]\.security\.runAsRoot in the spec/),
+      ]),
+    );
+  });
+
+  it('refuses a sidecar that breaks a rule without its own opt-in, and shows the rule it opted out of as a warning quoting its reason', () => {
+    const findings = withChange('media', { [override('media')]: (t) => withBody(t, 'server-exporter', '    cap_add: [NET_RAW]\n') });
+
+    expect(errors(findings).map((f) => `${f.file} ${f.rule} ${f.message}`)).toEqual([
+      `${override('media')} policy/capabilities service server-exporter adds the capability NET_RAW; drop it, or record why in the spec (security.capabilities.NET_RAW: <reason>)`,
+    ]);
+    const reason = 'the exporter keeps its cache of metric names beside its binary';
+    // Once for the Kubernetes base, and on Compose once per environment's merged file.
+    const warnings = new Set(findings.filter((f) => f.rule === 'policy/read-only-root-fs' && f.severity === 'warning').map((f) => f.message));
+    expect([...warnings].sort()).toEqual([
+      `container exporter of StatefulSet server has a writable root filesystem: allowed by services.server.sidecars.exporter.security.writableRootFilesystem in the spec (${reason})`,
+      `service server-exporter has a writable root filesystem: allowed by services.server.sidecars.exporter.security.writableRootFilesystem in the spec (${reason})`,
+    ]);
+    // A sidecar has no health check of its own: policy/probes does not apply to it on either platform.
+    expect(findings.filter((f) => f.rule === 'policy/probes')).toEqual([]);
   });
 
   it('checks the cron services on Compose (merged with the cron profile)', () => {

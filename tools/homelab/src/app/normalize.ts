@@ -3,6 +3,8 @@ import { appPaths } from '../project/paths';
 import type { AppSpec, WorkspaceConfig } from '../spec/types';
 import { APP_DEFAULTS, type Dependencies, type NormalizedApp, SCHEDULER_IMAGE, SYNC_WAVES } from './normalized';
 import { normalizeBackup } from './steps/backup';
+import { SCRATCH_LABEL } from './steps/compose';
+import { checkContainers } from './steps/containers';
 import { orderServices } from './steps/dependencies';
 import { normalizeSecrets } from './steps/env';
 import { chooseEnvironments, normalizeEnvironment } from './steps/environments';
@@ -41,6 +43,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
   refuseNotRenderedYet(spec, where);
   const storage = normalizeStorage(spec, where, readSpecFile);
   const { services, secretKeys } = normalizeServices(spec, storage, where);
+  checkContainers(spec, services, services.some((s) => s.isCron) ? [SCHEDULER] : [], where);
   const order = orderServices(services, where);
   const secrets = normalizeSecrets(name, workspace, secretKeys);
   const { volumes, hasVolumes } = normalizeVolumes(storage, services);
@@ -53,7 +56,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
   const envReplicas = (service: string) => Object.values(spec.environments ?? {}).map((o) => o.services?.[service]?.replicas ?? 0);
   const pins = shareVolumes(
     storage,
-    services.map((s) => ({ name: s.name, replicas: s.replicas, maxReplicas: Math.max(s.replicas, ...envReplicas(s.name)), volumes: s.mounts.map((m) => m.volume) })),
+    services.map((s) => ({ name: s.name, replicas: s.replicas, maxReplicas: Math.max(s.replicas, ...envReplicas(s.name)), volumes: [s, ...s.initContainers, ...s.sidecars].flatMap((c) => c.mounts.map((m) => m.volume)) })),
     where,
   );
   const chosen = chooseEnvironments(spec, workspace, where, { hasVolumes: hasVolumes && !fullForm, replicas: primary.replicas });
@@ -84,7 +87,8 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
       .map(([file, kind]) => [file, services_.filter((w) => w.workload.kind === kind)] as const)
       .filter(([, of]) => of.length > 0),
   );
-  const reachable = fullForm ? services_.filter((w) => w.hasPorts) : services_;
+  const reachable = fullForm ? services_.filter((w) => w.servicePorts.length > 0) : services_;
+  const composeServices = services_.flatMap((w) => w.composeServices);
   const configMaps = storage.flatMap((v) => (v.config ? [{ name: v.config.configMap, key: v.config.key, content: v.config.content, file: v.config.file }] : []));
   // The objects of the Kustomize base (its templates name them so): what a Kubernetes patch may target.
   const baseObjects = [
@@ -108,13 +112,25 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
       ingressPort: ingressPort.port,
       hasIngress: ingress.enabled,
       ingressService: primary.name,
-      composeServices: services_.map((w) => w.name),
+      composeServices: composeServices.map((c) => c.name),
       alertTargets: services_.filter((w) => !w.isJob).map((w) => ({ kind: w.workload.kind === 'StatefulSet' ? 'StatefulSet' : 'Deployment', name: w.name })),
       cron: services_.filter((w) => w.isCron).map((w) => ({ service: w.name, schedule: w.schedule! })),
       overrides: {
         where,
         shorthand: !fullForm,
-        services: services_.map((w) => ({ name: w.name, kind: w.workload.kind, replicas: w.replicas, env: w.env, imageSpec: w.imageSpec, resources: w.resources, security: w.security, health: w.health, schedule: w.schedule })),
+        services: services_.map((w) => ({
+          name: w.name,
+          kind: w.workload.kind,
+          replicas: w.replicas,
+          env: w.env,
+          imageSpec: w.imageSpec,
+          resources: w.resources,
+          security: w.security,
+          health: w.health,
+          schedule: w.schedule,
+          // An environment's image of the service reaches the containers that run the service's image.
+          containers: [...w.initContainers, ...w.sidecars].filter((c) => c.inheritsImage).map((c) => ({ name: c.name, composeName: c.composeName, init: c.role === 'init' })),
+        })),
       },
       alerts: monitoring.alerts,
       backup: { provider: backup.provider, volumes: backup.volumes.map((v) => ({ name: v.name, resticSecret: v.resticSecret })) },
@@ -140,6 +156,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
       : null,
     workload: { kind: workloadKind, isStatefulSet: workloadKind === 'StatefulSet', file: workloadKind === 'StatefulSet' ? 'statefulset.yaml' : 'deployment.yaml', replicas: primary.replicas },
     services: services_,
+    composeServices,
     workloads: {
       files: Object.keys(byFile),
       byFile,
@@ -160,10 +177,23 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
       .map((v) => ({
         name: v.composeVolume!,
         backupLabel: v.persistent ? v.backupLabel : null,
-        nfs: v.nfs ? { type: 'nfs', o: `addr=${v.nfs.server},nfsvers=4`, device: `:${v.nfs.path}` } : null,
+        driverOpts: v.nfs ? { type: 'nfs', o: `addr=${v.nfs.server},nfsvers=4`, device: `:${v.nfs.path}` } : null,
         external: v.kind === 'claim' ? v.claimName : null,
-      })),
-    hasComposeVolumes: storage.some((v) => v.composeVolume !== null),
+        scratch: null as Record<string, string> | null,
+      }))
+      .concat(
+        services_.flatMap((w) =>
+          w.scratchVolumes.map((v) => ({
+            name: v.name,
+            backupLabel: null,
+            // World-writable, as an emptyDir is.
+            driverOpts: v.tmpfsBytes === null ? null : { type: 'tmpfs', o: `size=${v.tmpfsBytes},mode=1777`, device: 'tmpfs' },
+            external: null,
+            scratch: { [SCRATCH_LABEL]: 'true' },
+          })),
+        ),
+      ),
+    hasComposeVolumes: storage.some((v) => v.composeVolume !== null) || services_.some((w) => w.scratchVolumes.length > 0),
     composeConfigs: storage.flatMap((v) => (v.config ? [{ name: v.name, content: v.config.content, file: v.config.file }] : [])),
     hasComposeConfigs: storage.some((v) => v.config),
     resources: primary.resources,

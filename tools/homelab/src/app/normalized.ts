@@ -1,7 +1,7 @@
 import type { ProjectPaths, EnvironmentPaths } from '../project/paths';
 import type { BackupProvider } from '../spec/types';
 import type { NormalizedPatches } from './steps/patches';
-import type { ServiceWorkload } from './steps/workloads';
+import type { ComposeServiceView, ServiceWorkload } from './steps/workloads';
 
 /*
  * The normalized app: everything the templates need, computed once by normalizeApp
@@ -48,6 +48,8 @@ export interface NormalizedApp {
   workload: { kind: 'Deployment' | 'StatefulSet'; isStatefulSet: boolean; file: string; replicas: number };
   /** Every service, as the workload templates render it (app/steps/workloads.ts). */
   services: ServiceWorkload[];
+  /** The services of the Compose file: each service of the spec, then its init containers and sidecars (`<service>-<name>`). */
+  composeServices: ComposeServiceView[];
   workloads: {
     /** deployment.yaml, statefulset.yaml, job.yaml, cronjob.yaml: those that hold a service, one kind per file. */
     files: string[];
@@ -79,8 +81,11 @@ export interface NormalizedApp {
   /** Config volumes: a ConfigMap each on Kubernetes, a Compose config each; `file`: the file beside the spec their content was read from (null for inline content). */
   configMaps: { name: string; key: string; content: string; file: string | null }[];
   hasConfigMaps: boolean;
-  /** Compose's top-level volumes: persistent (with the backup label), NFS, external claims. */
-  composeVolumes: { name: string; backupLabel: string | null; nfs: { type: string; o: string; device: string } | null; external: string | null }[];
+  /**
+   * Compose's top-level volumes: persistent (with the backup label), NFS and tmpfs (driver `local` with these options),
+   * external claims, and the scratch volumes (`scratch`: their labels, `homelab.scratch`) a service shares with its init containers or sidecars.
+   */
+  composeVolumes: { name: string; backupLabel: string | null; driverOpts: { type: string; o: string; device: string } | null; external: string | null; scratch: Record<string, string> | null }[];
   hasComposeVolumes: boolean;
   composeConfigs: { name: string; content: string; file: string | null }[];
   hasComposeConfigs: boolean;
@@ -235,6 +240,10 @@ export interface NormalizedEnvironment {
   crontab: string;
   /** What the environment changes of each service (only those it changes): the overlay's workload patch, one document each. */
   workloadPatches: {
+    /** The init containers and sidecars that run the service's image, whose image changes with it (when imageChanged). */
+    initImages: string[];
+    hasInitImages: boolean;
+    sidecarImages: string[];
     name: string;
     kind: 'Deployment' | 'StatefulSet' | 'Job' | 'CronJob';
     isJob: boolean;

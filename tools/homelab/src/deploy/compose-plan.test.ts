@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cronServices, describeLevels, describePlan, displaced, parseCompose, planChanges, seconds, startLevels, waitTimeoutSeconds } from './compose-plan';
 import { type ContainerInfo, describeState, isUp } from './docker';
+import { inNetworksOf } from './compose';
 
 const RENDERED = `name: web-dev
 services:
@@ -365,5 +366,17 @@ describe('an app with a cron service', () => {
 
     expect(result.changed).toBe(true);
     expect(result.services.find((s) => s.service.name === 'cleanup')!.action).toBe('unchanged');
+  });
+});
+
+describe('inNetworksOf: a sidecar hashed as Compose hashes it', () => {
+  const resolved = 'name: p\nservices:\n  web:\n    image: x:1\n  web-fetch:\n    image: x:1\n    network_mode: service:web\n  lone:\n    image: x:1\n    network_mode: service:gone\n';
+
+  it('puts a service in the network of its service\'s running container, and leaves one whose service has no container', () => {
+    const out = inNetworksOf(resolved, [{ id: 'abc123', service: 'web' } as ContainerInfo]);
+
+    expect(out).toContain('network_mode: container:abc123');
+    expect(out).toContain('network_mode: service:gone');
+    expect(inNetworksOf(resolved, [])).toBe(resolved);
   });
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import YAML from 'yaml';
 import { type ComposeMetadata, CRON_PROFILE } from '../build/dist';
+import { RUNS_TO_COMPLETION } from '../app/steps/compose';
 import { type ContainerInfo, describeRun, describeState, isUp, JOB_KIND_LABEL, SCHEDULE_LABEL } from './docker';
 import { DeployError } from './errors';
 
@@ -17,8 +18,10 @@ export interface ComposeService {
   healthSeconds: number;
   /** stop_grace_period in seconds (Docker's default 10). */
   stopGraceSeconds: number;
-  /** A one-shot job (label `homelab.kind: job`): done when its container exited with 0. */
+  /** A one-shot job (label `homelab.kind: job`) or an init container of a service (`init`): done when its container exited with 0. */
   job: boolean;
+  /** An init container of a service (`homelab.kind: init`), which runs before it as a job does. */
+  init: boolean;
   /**
    * A cron service (label `homelab.kind: cron`, profile cron): deploy creates its container and
    * never starts it; the app's scheduler starts it on `schedule` (label `homelab.schedule`).
@@ -84,7 +87,8 @@ export function parseCompose(text: string, where: string): ComposeModel {
         fixedName: typeof s.container_name === 'string',
         healthSeconds: hasHealth ? startPeriod + (interval + timeout) * (retries + 1) : 0,
         stopGraceSeconds: seconds(s.stop_grace_period, 10),
-        job: kind === 'job',
+        job: (RUNS_TO_COMPLETION as readonly string[]).includes(kind ?? ''),
+        init: kind === 'init',
         cron: kind === 'cron',
         ...(kind === 'cron' ? { schedule } : {}),
         ...configDigest(s.configs, configs),
@@ -168,7 +172,7 @@ export function cronServices(model: ComposeModel): ComposeService[] {
 
 /** The start order in one line: `1. database  2. migrate (job)  3. server, worker`. */
 export function describeLevels(levels: ComposeService[][]): string {
-  return levels.map((l, i) => `${i + 1}. ${l.map((s) => (s.job ? `${s.name} (job)` : s.name)).join(', ')}`).join('  ');
+  return levels.map((l, i) => `${i + 1}. ${l.map((s) => (s.init ? `${s.name} (init)` : s.job ? `${s.name} (job)` : s.name)).join(', ')}`).join('  ');
 }
 
 /** How long `up --wait` may take for a model: the slowest service's healthy start, plus a margin. */

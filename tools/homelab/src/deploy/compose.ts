@@ -86,11 +86,8 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
     }
 
     const compose = new ComposeCli(docker, req, scratch.write('empty.env', ''));
-    const [imageIds, before, hashes] = await Promise.all([
-      ensureImages(model, docker, compose, next, false, report, who),
-      runningContainers(docker, model, who),
-      compose.hashes(next),
-    ]);
+    const [imageIds, before] = await Promise.all([ensureImages(model, docker, compose, next, false, report, who), runningContainers(docker, model, who)]);
+    const hashes = await compose.hashes(next, before);
     const plan = planChanges(model, before, hashes, imageIds);
     for (const s of plan.services) report.step('plan', describePlan(s));
     for (const o of plan.orphans) report.step('plan', `${o.name}: remove (service ${o.service} is no longer in the file)`);
@@ -240,10 +237,14 @@ class ComposeCli {
    * The config hash Compose will give each service's containers. `config --hash` of the
    * files would hash the env file's path, not its values; `up` hashes the values. So the
    * resolved configuration (secret values included) is piped, never written, into a
-   * second `config --hash`.
+   * second `config --hash`. A service in another's network (`network_mode: service:<name>`, a
+   * sidecar) is hashed as Compose hashes it when it creates the container: in the network of that
+   * service's current container (`container:<id>`), so a sidecar is unchanged while its service's
+   * container is, and changed once that container is replaced.
    */
-  async hashes(next: Runnable): Promise<Map<string, string>> {
-    const out = await this.docker.ok(this.args(['-'], ['-p', next.model.project, 'config', '--hash', '*'], true), 'docker compose config --hash', { input: await this.resolved(next) });
+  async hashes(next: Runnable, running: ContainerInfo[]): Promise<Map<string, string>> {
+    const input = inNetworksOf(await this.resolved(next), running);
+    const out = await this.docker.ok(this.args(['-'], ['-p', next.model.project, 'config', '--hash', '*'], true), 'docker compose config --hash', { input });
     const hashes = new Map<string, string>();
     for (const line of out.split('\n')) {
       const [service, hash] = line.trim().split(/\s+/);
@@ -268,6 +269,29 @@ export function withoutDependsOn(resolved: string): string {
   for (const item of services.items) {
     if (YAML.isMap(item.value) && item.value.has('depends_on')) {
       item.value.delete('depends_on');
+      changed = true;
+    }
+  }
+  return changed ? doc.toString({ lineWidth: 0 }) : resolved;
+}
+
+/**
+ * A resolved configuration with each `network_mode: service:<name>` as Compose writes it into the
+ * container it creates: `container:<id>` of that service's container, when one runs (Compose
+ * 2.26 hashes that form, seen with `config --hash` against the container's label). A service
+ * whose network service has no container yet is left as it is: it is created anyway.
+ */
+export function inNetworksOf(resolved: string, running: ContainerInfo[]): string {
+  const doc = YAML.parseDocument(resolved);
+  const services = doc.get('services');
+  if (!YAML.isMap(services)) return resolved;
+  let changed = false;
+  for (const item of services.items) {
+    if (!YAML.isMap(item.value)) continue;
+    const of = /^service:(.+)$/.exec(String(item.value.get('network_mode') ?? ''))?.[1];
+    const container = of === undefined ? undefined : running.find((c) => c.service === of);
+    if (container) {
+      item.value.set('network_mode', `container:${container.id}`);
       changed = true;
     }
   }
@@ -613,11 +637,8 @@ async function composePlan(req: DeployRequest, ctx: DeployContext, docker: Docke
     const compose = new ComposeCli(docker, req, scratch.write('empty.env', ''));
     // No secret value: the overlay holds only the config digests, as a deploy's does.
     const next = runnable(model, path.join(req.root, rendered.relative), new Map(), scratch, 'next');
-    const [imageIds, before, hashes] = await Promise.all([
-      ensureImages(model, docker, compose, next, true, report, label(req)),
-      runningContainers(docker, model, label(req)),
-      compose.hashes(next),
-    ]);
+    const [imageIds, before] = await Promise.all([ensureImages(model, docker, compose, next, true, report, label(req)), runningContainers(docker, model, label(req))]);
+    const hashes = await compose.hashes(next, before);
     const unknown = new Set<string>();
     for (const service of model.meta.secrets.services) {
       const running = before.find((c) => c.service === service);

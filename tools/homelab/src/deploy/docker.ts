@@ -1,4 +1,4 @@
-import { JOB_KIND_LABEL, SCHEDULE_LABEL } from '../app/steps/compose';
+import { JOB_KIND_LABEL, RUNS_TO_COMPLETION, SCHEDULE_LABEL } from '../app/steps/compose';
 import { DeployError } from './errors';
 import type { RunOptions, ToolRunner } from './process';
 
@@ -199,9 +199,9 @@ export function isUp(c: ContainerInfo): boolean {
 // The labels render gives every Compose service of kind `job` or `cron` (its kind, a cron service's schedule); its containers carry them.
 export { JOB_KIND_LABEL, SCHEDULE_LABEL };
 
-/** The container of a job (label `homelab.kind: job`, see compose-plan.ts). */
+/** The container of a job or an init container (label `homelab.kind: job` or `init`, see compose-plan.ts): it runs to completion. */
 export function isJob(c: ContainerInfo): boolean {
-  return c.labels[JOB_KIND_LABEL] === 'job';
+  return (RUNS_TO_COMPLETION as readonly string[]).includes(c.labels[JOB_KIND_LABEL] ?? '');
 }
 
 /** The container of a cron service (label `homelab.kind: cron`): created by deploy, started by the app's scheduler. */

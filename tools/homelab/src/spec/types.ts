@@ -49,7 +49,7 @@ export interface ServiceSpec {
   health?: HealthSpec;
   resources?: { requests?: ResourceList; limits?: ResourceList };
   replicas?: number;
-  mounts?: { volume: string; path: string; readOnly?: boolean; subPath?: string }[];
+  mounts?: MountSpec[];
   dependsOn?: Record<string, StartCondition>;
   devices?: { path: string; resource?: string }[];
   gpus?: { resource: string; count?: number };
@@ -59,19 +59,50 @@ export interface ServiceSpec {
   init?: boolean;
   stopGracePeriod?: string;
   /** Opt-ins, each given as its reason. */
-  security?: {
-    user?: { uid: number; gid?: number };
-    runAsRoot?: string;
-    /** Run as the user the image names (its USER, often root), as Compose does by default. */
-    imageUser?: string;
-    /** Keep the container runtime's default capabilities instead of dropping all. */
-    defaultCapabilities?: string;
-    writableRootFilesystem?: string;
-    privileged?: string;
-    hostNetwork?: string;
-    capabilities?: Record<string, string>;
-  };
+  security?: ContainerSecurity & { hostNetwork?: string };
+  /** Run in order, each to completion, before the service starts (docs/spec.md, "Init containers and sidecars"). */
+  initContainers?: InitContainerSpec[];
+  /** Run beside the service for its whole life, sharing its network, keyed by name. */
+  sidecars?: Record<string, SidecarSpec>;
 }
+
+/** A container's security opt-ins, each given as its reason (a service's also has hostNetwork, which is its pod's). */
+export interface ContainerSecurity {
+  user?: { uid: number; gid?: number };
+  runAsRoot?: string;
+  /** Run as the user the image names (its USER, often root), as Compose does by default. */
+  imageUser?: string;
+  /** Keep the container runtime's default capabilities instead of dropping all. */
+  defaultCapabilities?: string;
+  writableRootFilesystem?: string;
+  privileged?: string;
+  capabilities?: Record<string, string>;
+}
+
+/** A further container of a service: its image defaults to the service's. */
+export interface ContainerSpec {
+  image?: ImageSpec;
+  entrypoint?: string[];
+  command?: string[];
+  workingDir?: string;
+  env?: Record<string, string>;
+  secrets?: (string | SecretSpec)[];
+  mounts?: MountSpec[];
+  resources?: { requests?: ResourceList; limits?: ResourceList };
+  security?: ContainerSecurity;
+}
+
+/** One of a service's init containers, run in the order listed. */
+export interface InitContainerSpec extends ContainerSpec {
+  name: string;
+}
+
+/** A sidecar: beside the service, in its network, with ports of its own. */
+export interface SidecarSpec extends ContainerSpec {
+  ports?: PortSpec[];
+}
+
+export type MountSpec = { volume: string; path: string; readOnly?: boolean; subPath?: string };
 
 
 /** An app-level volume of the full form: exactly one kind. */

@@ -191,7 +191,9 @@ export class Engine {
     const owner = projectOfPath(path.relative(root, abs).split(path.sep).join('/'), (name) => (this.appExceptions.has(`applications/${name}`) ? 'applications' : 'infrastructure'));
     if (!owner) return f;
     const catalog = owner.layer === 'infrastructure' && Object.hasOwn(CATALOG, owner.name) ? CATALOG[owner.name as keyof typeof CATALOG].policyExceptions : undefined;
-    const allowed = findException(catalog ?? this.appExceptions.get(`${owner.layer}/${owner.name}`) ?? [], about.service, f.rule, about.subject);
+    // An app's init container or sidecar is covered by the exceptions of its Compose service, `<service>-<container>`.
+    const service = !catalog && about.pod !== undefined ? `${about.pod}-${about.service}` : about.service;
+    const allowed = findException(catalog ?? this.appExceptions.get(`${owner.layer}/${owner.name}`) ?? [], service, f.rule, about.subject);
     if (!allowed) return f;
     if (allowed.notApplicable) return null;
     return { ...f, severity: 'warning', message: `${f.message.replace(/;[^;]*$/, '')}: allowed by ${allowed.by ?? `the catalog for ${owner.name}`} (${allowed.reason})` };

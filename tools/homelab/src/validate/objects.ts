@@ -29,6 +29,11 @@ export interface Issue {
 export interface PolicySubject {
   service: string;
   subject?: string;
+  /**
+   * A container that is not its pod's own (an init container or sidecar): the pod's service. An
+   * app's exceptions name such a container `<pod>-<container>`, as its Compose service is named.
+   */
+  pod?: string;
 }
 
 export const WORKLOAD_KINDS = new Set(['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob']);

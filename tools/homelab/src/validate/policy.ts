@@ -2,12 +2,12 @@ import { credentialReason } from './credentials';
 import { describe, imageProblem, isObj, list, type Issue, type K8sObject, type Obj, podOf, type PolicySubject } from './objects';
 import type { DocPath } from './source';
 import { outsideProbe } from '../spec/health';
-import { JOB_KIND_LABEL } from '../app/steps/compose';
+import { JOB_KIND_LABEL, RUNS_TO_COMPLETION } from '../app/steps/compose';
 
 /** Workloads that run until stopped, which policy/probes applies to: not Jobs and CronJobs, which run to completion. */
 const LONG_RUNNING = new Set(['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController']);
-/** Compose services that run to completion (homelab.kind: job or cron), which policy/probes does not apply to either. */
-const RUN_TO_COMPLETION = new Set(['job', 'cron']);
+/** Compose services that run to completion (homelab.kind: job, init or cron), which policy/probes does not apply to either. */
+const RUN_TO_COMPLETION = new Set<string>([...RUNS_TO_COMPLETION, 'cron']);
 /** The other fix of a missing health check: a service with `health.probe: none` turns the rule off with its reason. */
 const PROBES_OFF = 'or turn policy/probes off with a reason in policy.disable';
 
@@ -50,7 +50,8 @@ export function kubernetesPolicy(t: K8sObject): Issue[] {
   ];
   for (const [c, cpath, init] of all) {
     const name = `container ${c.name ?? '?'} of ${what}`;
-    const about = { service: String(c.name ?? '') };
+    // An init container or sidecar is not named like its pod's service: its findings say whose pod it is in.
+    const about = c.name === podService || podService === '' ? { service: String(c.name ?? '') } : { service: String(c.name ?? ''), pod: podService };
     const image = imageProblem(c.image);
     if (image) add('policy/image-tag', `${name}: ${image}; pin a version tag or a digest`, [...cpath, 'image'], about);
     const sc = isObj(c.securityContext) ? c.securityContext : {};

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import jsyaml from 'js-yaml';
 import { normalizeAppOnHost, readAppSpec, readWorkspace } from '../app/plan';
+import { SCRATCH_LABEL } from '../app/steps/compose';
 import { appPolicyExceptions } from '../app/steps/exceptions';
 import { HomelabError } from '../errors';
 import { diskHost, type FileHost } from '../host';
@@ -348,29 +349,41 @@ function checkEnvExample(engine: Engine, root: string, layer: Layer, name: strin
 
 /**
  * Kubernetes and Compose run the same services: each Compose service against the container of
- * the same name (every service of the full form; the shorthand's one, named after the app):
- * image, ports, health check, env names and mounts. A Compose service without a container of its
- * name (the scheduler of cron services, which Kubernetes does not need) is not compared.
+ * the same name (every service of the full form; the shorthand's one, named after the app; an
+ * init container or sidecar `<name>` of a service's pod against the Compose service
+ * `<service>-<name>`): image, ports, health check, env names and mounts. Ports belong to the
+ * network a pod's containers share: the pod's containers' against its service's `expose` (a
+ * sidecar in the service's network has none of its own). A Compose service without a container
+ * of its name (the scheduler of cron services, which Kubernetes does not need) is not compared.
  */
 function checkParity(engine: Engine, rendered: K8sObject[], compose: Obj, sources: Source[], fallback: Source): void {
-  const containers = new Map<string, { c: Obj; pod: Obj }>();
+  const containers = new Map<string, { c: Obj; pod: Obj; podPorts: Obj[] | null }>();
   for (const t of rendered) {
     const pod = podOf(t.obj);
-    for (const c of pod ? list(pod.spec.containers) : []) if (typeof c.name === 'string' && !containers.has(c.name)) containers.set(c.name, { c, pod: pod!.spec });
+    if (!pod) continue;
+    const [main, ...sidecars] = list(pod.spec.containers);
+    if (!main || typeof main.name !== 'string' || containers.has(main.name)) continue;
+    containers.set(main.name, { c: main, pod: pod.spec, podPorts: list(pod.spec.containers).flatMap((c) => list(c.ports)) });
+    for (const c of [...list(pod.spec.initContainers), ...sidecars]) if (typeof c.name === 'string') containers.set(`${main.name}-${c.name}`, { c, pod: pod.spec, podPorts: null });
   }
+  const volumes = isObj(compose.volumes) ? compose.volumes : {};
+  const scratch = new Set(Object.entries(volumes).filter(([, v]) => isObj(v) && isObj(v.labels) && String(v.labels[SCRATCH_LABEL]) === 'true').map(([name]) => name));
   for (const [name, svc] of Object.entries(isObj(compose.services) ? compose.services : {})) {
     const k8s = containers.get(name);
-    if (isObj(svc) && k8s) checkServiceParity(name, k8s.c, k8s.pod, svc, (rule, message, p) => engine.reportComposeIssue(rule, message, ['services', name, ...p], sources, fallback));
+    if (isObj(svc) && k8s) checkServiceParity(name, k8s, svc, scratch, (rule, message, p) => engine.reportComposeIssue(rule, message, ['services', name, ...p], sources, fallback));
   }
 }
 
-function checkServiceParity(name: string, c: Obj, pod: Obj, svc: Obj, report: (rule: string, message: string, p: (string | number)[]) => void): void {
+function checkServiceParity(name: string, k8s: { c: Obj; pod: Obj; podPorts: Obj[] | null }, svc: Obj, scratch: Set<string>, report: (rule: string, message: string, p: (string | number)[]) => void): void {
+  const { c, pod } = k8s;
   const service = `service ${name}: `;
   if (c.image !== svc.image) report('parity/image', `${service}Compose runs ${svc.image ?? 'no image'} but Kubernetes runs ${c.image}; both come from the spec's image, run \`npx nx sync\` or fix the override`, ['image']);
-  const k8sPorts = new Set(list(c.ports).map((p) => Number(p.containerPort)));
+  // A pod's ports are its network's: its containers' together, Compose's service (a sidecar joins its network and has none).
+  const k8sPorts = new Set((k8s.podPorts ?? list(c.ports)).map((p) => Number(p.containerPort)));
   const composePorts = new Set([...(Array.isArray(svc.expose) ? svc.expose.map((p: unknown) => Number(String(p).split('/')[0])) : []), ...list(svc.ports).map((p) => Number(p.target))]);
   const same = (a: Set<number>, b: Set<number>) => a.size === b.size && [...a].every((x) => b.has(x));
-  if (!same(k8sPorts, composePorts)) report('parity/ports', `${service}Compose exposes ${[...composePorts].join(', ') || 'no port'} but Kubernetes declares ${[...k8sPorts].join(', ') || 'none'}; keep the spec's ports the one source of both`, ['expose']);
+  const joinsNetwork = k8s.podPorts === null && String(svc.network_mode ?? '').startsWith('service:');
+  if (!joinsNetwork && !same(k8sPorts, composePorts)) report('parity/ports', `${service}Compose exposes ${[...composePorts].join(', ') || 'no port'} but Kubernetes declares ${[...k8sPorts].join(', ') || 'none'}; keep the spec's ports the one source of both`, ['expose']);
   const k8sHealth = isObj(c.readinessProbe) || isObj(c.livenessProbe);
   const composeHealth = (isObj(svc.healthcheck) && svc.healthcheck.disable !== true) || outsideProbe(isObj(svc.labels) ? svc.labels : null) !== null;
   if (k8sHealth !== composeHealth) report('parity/health', `${service}${k8sHealth ? 'Kubernetes has probes but Compose has no healthcheck' : 'Compose has a healthcheck but Kubernetes has no probes'}; set health in the spec for both`, ['healthcheck']);
@@ -387,7 +400,8 @@ function checkServiceParity(name: string, c: Obj, pod: Obj, svc: Obj, report: (r
   const devices = new Set([...list(svc.devices).map((d) => String(d.target ?? d.source)), ...(Array.isArray(svc.devices) ? svc.devices.filter((d: unknown) => typeof d === 'string').map((d: string) => d.split(':')[1] ?? d) : [])]);
   const emptyDirs = new Set(list(pod.volumes).filter((v) => isObj(v.emptyDir)).map((v) => v.name));
   const k8sMounts = new Set(list(c.volumeMounts).filter((m) => !emptyDirs.has(m.name) && !devices.has(String(m.mountPath))).map((m) => String(m.mountPath)));
-  const composeMounts = new Set([...list(svc.volumes).filter((v) => v.type !== 'tmpfs').map((v) => String(v.target)), ...list(svc.configs).map((cfg) => String(cfg.target))]);
+  // A scratch volume (homelab.scratch) is the Compose form of an emptyDir that a pod's containers share.
+  const composeMounts = new Set([...list(svc.volumes).filter((v) => v.type !== 'tmpfs' && !scratch.has(String(v.source))).map((v) => String(v.target)), ...list(svc.configs).map((cfg) => String(cfg.target))]);
   const onlyKm = [...k8sMounts].filter((m) => !composeMounts.has(m));
   const onlyCm = [...composeMounts].filter((m) => !k8sMounts.has(m));
   if (onlyKm.length || onlyCm.length) {

@@ -2,8 +2,12 @@ import { OUTSIDE_PROBE_LABELS } from '../../spec/health';
 import { composeCpus, composeMemory } from '../../spec/quantity';
 import type { NormalizedApp } from '../normalized';
 
-/** The label deploy reads to tell a one-shot job from a long-running service (docs/spec.md, "Start order"). */
+/** The label deploy reads to tell a one-shot job (or an init container, `init`) from a long-running service (docs/spec.md, "Start order"). */
 export const JOB_KIND_LABEL = 'homelab.kind';
+/** The kinds of Compose service that run to completion, once per start: deploy waits until they exited 0, policy/probes does not apply. */
+export const RUNS_TO_COMPLETION = ['job', 'init'] as const;
+/** A Compose volume that stands for an emptyDir a pod's containers share (docs/spec.md, "Init containers and sidecars"): validate's parity leaves it out, as it does a tmpfs. */
+export const SCRATCH_LABEL = 'homelab.scratch';
 /** The schedule of a cron service, which deploy shows in its plan. */
 export const SCHEDULE_LABEL = 'homelab.schedule';
 
@@ -16,7 +20,7 @@ export function normalizeCompose(
   app: string,
   where: string,
   service: Pick<NormalizedApp, 'resources' | 'security' | 'health'> & { field?: string; component?: string },
-  roles: { metrics: { port: number; path: string } | null; backup: boolean; job: boolean; schedule?: string | null },
+  roles: { metrics: { port: number; path: string } | null; backup: boolean; job: boolean; schedule?: string | null; init?: boolean },
 ): NormalizedApp['compose'] {
   const { requests, limits } = service.resources;
   const field = service.field ?? '';
@@ -27,6 +31,7 @@ export function normalizeCompose(
     labels[JOB_KIND_LABEL] = 'cron';
     labels[SCHEDULE_LABEL] = roles.schedule;
   } else if (roles.job) labels[JOB_KIND_LABEL] = 'job';
+  else if (roles.init) labels[JOB_KIND_LABEL] = 'init';
   if (roles.metrics) {
     labels['prometheus.io/scrape'] = 'true';
     labels['prometheus.io/port'] = String(roles.metrics.port);

@@ -160,7 +160,7 @@ export function normalizeEnvironment(
     crontab: base.cron.map((c) => `${scheduleOf(c)} docker start -a ${app}${suffix}-${c.service}-1\n`).join(''),
     workloadPatches,
     composeServices: base.composeServices.map((service) => {
-      const own = workloadPatches.find((p) => p.name === service && p.composeChanged) ?? null;
+      const own = workloadPatches.find((p) => p.name === service && p.composeChanged) ?? imageOfContainer(workloadPatches, base.overrides.services, service);
       // The label deploy reads a cron service's schedule from (docs/deploy.md) follows the environment's schedule.
       const labels = { ...(service === base.ingressService ? composeLabels : {}), ...(own?.scheduleChanged ? { [SCHEDULE_LABEL]: own.schedule! } : {}) };
       return {
@@ -174,4 +174,15 @@ export function normalizeEnvironment(
     paths: environmentPaths('applications', app, ws.name),
     velero: { name: `${app}${suffix}` },
   };
+}
+
+/**
+ * The override of an init container's or sidecar's Compose service (`<service>-<name>`): the
+ * environment's image of its service, when it runs the service's image; null otherwise.
+ */
+function imageOfContainer(patches: NormalizedEnvironment['workloadPatches'], services: OverrideBase[], composeName: string): NormalizedEnvironment['workloadPatches'][number] | null {
+  const service = services.find((s) => (s.containers ?? []).some((c) => c.composeName === composeName));
+  const patch = service && patches.find((p) => p.name === service.name && p.imageChanged);
+  if (!patch) return null;
+  return { ...patch, name: composeName, replicasChanged: false, envChanged: false, resourcesChanged: false, scheduleChanged: false, composeChanged: true };
 }

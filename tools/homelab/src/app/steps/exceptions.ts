@@ -1,5 +1,6 @@
 import type { PolicyException } from '../../project/exceptions';
 import type { NormalizedApp } from '../normalized';
+import type { PodVolume } from './workloads';
 
 /** The policy rule each security opt-in turns off for its service (capabilities: one `policy/capabilities` per capability). */
 const RULE_OF_OPT_IN: Record<string, string> = {
@@ -22,27 +23,45 @@ const SCHEDULER_BY = 'homelab for the scheduler of cron services';
  *   opt-in that device needs on Kubernetes);
  * - a hostPath volume with a `reason` covers the services that mount it (policy/host-path, or
  *   policy/docker-socket for the Docker socket);
+ * - an init container or sidecar has its own opt-ins and host paths, for its container and its
+ *   Compose service `<service>-<name>` only (the service's do not cover it); policy/probes does not
+ *   apply to a sidecar, which has no health check of its own;
  * - the Compose scheduler of cron services has fixed ones: root and the Docker socket to start
  *   the app's cron containers, a writable root filesystem for its crontab, SETGID for crond, and
  *   no health check to give (policy/probes does not apply to it).
  */
 export function appPolicyExceptions(app: Pick<NormalizedApp, 'services' | 'scheduler'>): PolicyException[] {
   const out: PolicyException[] = [];
-  for (const service of app.services) {
-    const by = (optIn: string) => `${service.at.field}security.${optIn} in the spec`;
-    for (const { optIn, reason } of service.security.optIns) {
+  const optIns = (service: string, field: string, security: NormalizedApp['security'], hostDevices: { path: string }[]) => {
+    const by = (optIn: string) => `${field}security.${optIn} in the spec`;
+    for (const { optIn, reason } of security.optIns) {
       const capability = /^capabilities\.(.+)$/.exec(optIn)?.[1];
-      if (capability) out.push({ service: service.name, rule: 'policy/capabilities', reason, subject: capability, by: by(optIn) });
+      if (capability) out.push({ service, rule: 'policy/capabilities', reason, subject: capability, by: by(optIn) });
       // defaultCapabilities turns no rule off: policy/capabilities judges what is added, not what is kept.
-      else if (RULE_OF_OPT_IN[optIn]) out.push({ service: service.name, rule: RULE_OF_OPT_IN[optIn], reason, by: by(optIn) });
+      else if (RULE_OF_OPT_IN[optIn]) out.push({ service, rule: RULE_OF_OPT_IN[optIn], reason, by: by(optIn) });
       if (optIn === 'privileged') {
-        for (const device of service.runtime.hostDevices) out.push({ service: service.name, rule: 'policy/host-path', reason, subject: device.path, by: by(optIn) });
+        for (const device of hostDevices) out.push({ service, rule: 'policy/host-path', reason, subject: device.path, by: by(optIn) });
       }
     }
-    for (const volume of service.podVolumes) {
+  };
+  const hostPaths = (service: string, volumes: PodVolume[]) => {
+    for (const volume of volumes) {
       if (!volume.hostPath?.reason) continue;
       const rule = /\.sock$/.test(volume.hostPath.path) ? 'policy/docker-socket' : 'policy/host-path';
-      out.push({ service: service.name, rule, reason: volume.hostPath.reason, subject: volume.hostPath.path, by: `volumes.${volume.name}.reason in the spec` });
+      out.push({ service, rule, reason: volume.hostPath.reason, subject: volume.hostPath.path, by: `volumes.${volume.name}.reason in the spec` });
+    }
+  };
+  for (const service of app.services) {
+    optIns(service.name, service.at.field, service.security, service.runtime.hostDevices);
+    // The pod's volumes: those of its init containers and sidecars too (Kubernetes reports a pod's host paths on its service).
+    hostPaths(service.name, service.podVolumes);
+    // An init container or sidecar has its own opt-ins, for its container and its Compose service `<service>-<name>` only.
+    for (const c of [...service.initContainers, ...service.sidecars]) {
+      optIns(c.composeName, c.at.field, c.security, []);
+      hostPaths(c.composeName, service.podVolumes.filter((v) => c.mounts.some((m) => m.volume === v.name)));
+    }
+    for (const c of service.sidecars) {
+      out.push({ service: c.composeName, rule: 'policy/probes', reason: "a sidecar has no health check of its own in the spec: its pod's readiness is its service's", by: `${c.at.field.replace(/\.$/, '')} in the spec`, notApplicable: true });
     }
   }
   if (app.scheduler) {

@@ -18,6 +18,8 @@ export interface OverrideBase {
   health: NormalizedApp['health'];
   /** A cron service's schedule; null for other kinds. */
   schedule: string | null;
+  /** Its init containers and sidecars that run its image (no image of their own): an image override reaches them. */
+  containers?: { name: string; composeName: string; init: boolean }[];
 }
 
 /** What one environment changes of one service: the overlay's workload patch and compose.generated.yaml. */
@@ -73,8 +75,12 @@ export function normalizeOverrides(where: string, envName: string, override: Env
     const hasContainer = envChanged || imageChanged || resourcesChanged;
     if (!replicasChanged && !hasContainer && node === null && !scheduleChanged) continue;
     const compose = normalizeCompose('', where, { resources, security: service.security, health: service.health, field }, { metrics: null, backup: false, job: false });
+    const inheriting = imageChanged ? (service.containers ?? []) : [];
     result.push({
       name: service.name,
+      initImages: inheriting.filter((c) => c.init).map((c) => c.name),
+      hasInitImages: inheriting.some((c) => c.init),
+      sidecarImages: inheriting.filter((c) => !c.init).map((c) => c.name),
       kind: service.kind,
       isJob: service.kind === 'Job' || service.kind === 'CronJob',
       isCron: service.kind === 'CronJob',

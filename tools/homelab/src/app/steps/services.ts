@@ -1,7 +1,8 @@
 import { InputError, show } from '../../errors';
 import { checkPinned, checkRepository, formatImageRef } from '../../spec/image';
-import type { AppSpec, FullAppSpec, ImageSpec, SecretSpec, ServiceKind, ServiceSpec, ShorthandAppSpec, StartCondition } from '../../spec/types';
+import type { AppSpec, FullAppSpec, ImageSpec, MountSpec, SecretSpec, ServiceKind, ServiceSpec, ShorthandAppSpec, StartCondition } from '../../spec/types';
 import type { NormalizedApp } from '../normalized';
+import { type ContainersStep, normalizeContainers } from './containers';
 import { sortedEnv } from './env';
 import { NO_HEALTH, normalizeHealth } from './health';
 import { type FieldPrefix, normalizePorts, type Port, type Ports, SHORTHAND } from './ports';
@@ -66,8 +67,11 @@ export interface NormalizedService {
   runtime: Runtime;
 }
 
+/** A service with its init containers and sidecars (none for the shorthand). */
+export type ServiceWithContainers = NormalizedService & ContainersStep;
+
 export interface ServicesStep {
-  services: NormalizedService[];
+  services: ServiceWithContainers[];
   /** The app's Secret: its declared keys, then keys services declare in place, each once. */
   secretKeys: SecretKey[];
 }
@@ -94,7 +98,7 @@ export function normalizeServices(spec: AppSpec, volumes: NormalizedVolume[], wh
   if (!isFullForm(spec)) {
     const mounts = volumes.map((v) => ({ volume: v.name, path: v.mountPath ?? '', readOnly: false, subPath: null }));
     const service = normalizeService(spec.name, undefined, shorthandService(spec), { app: spec.name, where, at: SHORTHAND, secrets: appSecrets.map((s) => s.key), mounts, unpinnedAllowed: unpinnedAllowed(spec) });
-    return { services: [service], secretKeys: appSecrets };
+    return { services: [{ ...service, initContainers: [], sidecars: [] }], secretKeys: appSecrets };
   }
   const secretKeys = [...appSecrets];
   // One service named like the app is the shorthand written out: no component label, so it renders the same bytes.
@@ -102,19 +106,11 @@ export function normalizeServices(spec: AppSpec, volumes: NormalizedVolume[], wh
   const alone = entries.length === 1 && entries[0][0] === spec.name;
   const services = entries.map(([name, svc]) => {
     const at = { field: `services.${name}.`, of: `service ${show(name)}` };
-    const keys = (svc.secrets ?? []).map((s, i) => {
-      if (typeof s !== 'string') return declareInPlace(secretKeys, secretKey(s), `${where}: ${at.field}secrets[${i}]`);
-      if (!secretKeys.some((k) => k.key === s)) {
-        throw new InputError(
-          `${where}: ${at.field}secrets[${i}] ${show(s)} is not a key of the app's secrets; declare it under secrets (with its remoteKey) or write { key: ${s}, remoteKey: ... } here`,
-        );
-      }
-      return s;
-    });
-    unique(keys, `${where}: ${at.field}secrets`, 'list each key once');
-    const mounts = (svc.mounts ?? []).map((m, i) => resolveMount(m, volumes, `${where}: ${at.field}mounts[${i}]`));
-    unique([...mounts.map((m) => m.path), '/tmp'], `${where}: ${at.field}mounts[].path`, 'mount each volume at its own path (homelab mounts /tmp itself)');
-    return normalizeService(name, alone ? undefined : name, svc, { app: spec.name, where, at, secrets: keys, mounts, unpinnedAllowed: unpinnedAllowed(spec) });
+    const keys = resolveSecretKeys(svc.secrets, secretKeys, where, at.field);
+    const mounts = resolveMounts(svc.mounts, volumes, where, at.field);
+    const service = normalizeService(name, alone ? undefined : name, svc, { app: spec.name, where, at, secrets: keys, mounts, unpinnedAllowed: unpinnedAllowed(spec) });
+    // Its init containers and sidecars may declare secret keys in place too: before the Secret is complete.
+    return { ...service, ...normalizeContainers(service, svc, { where, volumes, secretKeys, unpinnedAllowed: unpinnedAllowed(spec) }) };
   });
   // A service without a component label reads the whole Secret (envFrom) when it reads every key of it, as the shorthand does.
   const all = (keys: string[]) => keys.length > 0 && secretKeys.every((k) => keys.includes(k.key));
@@ -162,11 +158,7 @@ function normalizeService(name: string, component: string | undefined, spec: Con
   }
   const portIndex = normalizePorts(spec.ports ?? [], where, at);
   const env = sortedEnv(spec.env);
-  for (const key of ctx.secrets) {
-    if (spec.env && key in spec.env) {
-      throw new InputError(`${where}: ${show(key)} is both a plain env variable and a secret${at.field ? ` of ${at.of}` : ''}; keep it in secrets only`);
-    }
-  }
+  refuseEnvSecretClash(spec.env, ctx.secrets, where, at.field ? at.of : '');
   const { replicas, resources } = normalizeResources(spec, where, at.field);
   if (portIndex.published.length > 0 && spec.security?.hostNetwork !== undefined) {
     throw new InputError(`${where}: ${at.field}ports ${show(portIndex.published[0].name)} is published, but ${at.of} runs on the host network, where its ports are the host's already; remove publish`);
@@ -204,9 +196,39 @@ function normalizeService(name: string, component: string | undefined, spec: Con
   };
 }
 
-function checkImage(image: ImageSpec, at: string, unpinnedAllowed: boolean): void {
+export function checkImage(image: ImageSpec, at: string, unpinnedAllowed: boolean): void {
   checkRepository(image.repository, `${at}.repository`);
   if (!unpinnedAllowed) checkPinned(image, at);
+}
+
+/**
+ * The secret keys a container reads (`secrets`): a key of the app's secrets by name, or one
+ * declared in place (it joins the app's Secret); each once.
+ */
+export function resolveSecretKeys(secrets: (string | SecretSpec)[] | undefined, secretKeys: SecretKey[], where: string, field: string): string[] {
+  const keys = (secrets ?? []).map((s, i) => {
+    if (typeof s !== 'string') return declareInPlace(secretKeys, secretKey(s), `${where}: ${field}secrets[${i}]`);
+    if (!secretKeys.some((k) => k.key === s)) {
+      throw new InputError(`${where}: ${field}secrets[${i}] ${show(s)} is not a key of the app's secrets; declare it under secrets (with its remoteKey) or write { key: ${s}, remoteKey: ... } here`);
+    }
+    return s;
+  });
+  unique(keys, `${where}: ${field}secrets`, 'list each key once');
+  return keys;
+}
+
+/** A container's mounts of the app's volumes, each at its own path (not /tmp, which homelab mounts itself). */
+export function resolveMounts(mounts: MountSpec[] | undefined, volumes: NormalizedVolume[], where: string, field: string): NormalizedService['mounts'] {
+  const resolved = (mounts ?? []).map((m, i) => resolveMount(m, volumes, `${where}: ${field}mounts[${i}]`));
+  unique([...resolved.map((m) => m.path), '/tmp'], `${where}: ${field}mounts[].path`, 'mount each volume at its own path (homelab mounts /tmp itself)');
+  return resolved;
+}
+
+/** A plain variable that is also a secret key of the container: refused, naming it. */
+export function refuseEnvSecretClash(env: Record<string, string> | undefined, keys: string[], where: string, of: string): void {
+  for (const key of keys) {
+    if (env && key in env) throw new InputError(`${where}: ${show(key)} is both a plain env variable and a secret${of ? ` of ${of}` : ''}; keep it in secrets only`);
+  }
 }
 
 function secretKey(s: SecretSpec): SecretKey {
@@ -223,7 +245,7 @@ function declareInPlace(keys: SecretKey[], key: SecretKey, at: string): string {
   return key.key;
 }
 
-function resolveMount(m: NonNullable<ServiceSpec['mounts']>[number], volumes: NormalizedVolume[], at: string): NormalizedService['mounts'][number] {
+function resolveMount(m: MountSpec, volumes: NormalizedVolume[], at: string): NormalizedService['mounts'][number] {
   const volume = volumes.find((v) => v.name === m.volume);
   if (!volume) {
     const known = volumes.length > 0 ? `use one of ${volumes.map((v) => show(v.name)).join(', ')} or add it` : 'add it';
