@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { NodePlopAPI } from 'plop';
 import { askOnTerminal } from './tools/homelab/src/plop/ask';
-import { appGenerator } from './tools/homelab/src/plop/generator';
+import { appGenerator, importGenerator } from './tools/homelab/src/plop/generator';
 import { readQuestions } from './tools/homelab/src/plop/questions';
 
 /**
@@ -12,12 +12,8 @@ import { readQuestions } from './tools/homelab/src/plop/questions';
  * Missing answers are asked on a terminal; without one they are refused.
  */
 export default function plopfile(plop: NodePlopAPI): void {
-  const questions = readQuestions(path.join(__dirname, 'generators/app/schema.json'));
-  plop.setGenerator(
-    'app',
-    appGenerator(plop.getDestBasePath(), questions, {
-      argv: process.argv,
-      ask: process.stdin.isTTY ? askOnTerminal : undefined,
-    }),
-  );
+  const source = { argv: process.argv, ask: process.stdin.isTTY ? askOnTerminal : undefined };
+  plop.setGenerator('app', appGenerator(plop.getDestBasePath(), readQuestions(path.join(__dirname, 'generators/app/schema.json')), source));
+  // `npm run plop -- import -- --name photos --file ~/stacks/photos/compose.yaml`
+  plop.setGenerator('import', importGenerator(plop.getDestBasePath(), readQuestions(path.join(__dirname, 'generators/import/schema.json')), source));
 }

@@ -1,5 +1,6 @@
 import type { CustomActionFunction, PlopGeneratorConfig } from 'plop';
 import { generateApp } from '../app/generate';
+import { generateImport, type ImportOptions, localEngine, planImport } from '../import/generate';
 import type { AppOptions } from '../app/options';
 import type { ApplyResult } from '../project/owned';
 import { HomelabError, InputError } from '../errors';
@@ -13,7 +14,14 @@ export interface AnswerSource {
   ask?: (question: Question) => Promise<Answer | undefined>;
 }
 
-const EXAMPLE = 'npm run plop -- app -- --name whoami --image traefik/whoami:v1.10.4 --port 80';
+/** Which plop generator, and a command line that works, for messages. */
+export interface PlopDoor {
+  name: 'app' | 'import';
+  example: string;
+}
+
+const APP_DOOR: PlopDoor = { name: 'app', example: 'npm run plop -- app -- --name whoami --image traefik/whoami:v1.10.4 --port 80' };
+export const IMPORT_DOOR: PlopDoor = { name: 'import', example: 'npm run plop -- import -- --name photos --file ~/stacks/photos/compose.yaml' };
 
 /**
  * Collects the answers: everything the command line gives is taken as is. On a
@@ -21,14 +29,14 @@ const EXAMPLE = 'npm run plop -- app -- --name whoami --image traefik/whoami:v1.
  * command line gives none. Without a terminal a missing required answer is refused
  * in one line instead of waiting for input that never comes.
  */
-export async function collectAnswers(questions: Question[], source: AnswerSource): Promise<Answers> {
-  const given = answersFromArgs(generatorArgs(source.argv), questions);
+export async function collectAnswers(questions: Question[], source: AnswerSource, door: PlopDoor = APP_DOOR): Promise<Answers> {
+  const given = answersFromArgs(generatorArgs(source.argv), questions, door.name);
   const missing = missingRequired(questions, given);
   if (source.ask === undefined) {
     if (missing.length > 0) {
       const flags = missing.map((q) => `--${q.name}`).join(', ');
       const them = missing.length === 1 ? 'it' : 'them';
-      throw new InputError(`plop app is missing ${flags} and stdin is not a terminal to ask; pass ${them} after "--", e.g. ${EXAMPLE}`);
+      throw new InputError(`plop ${door.name} is missing ${flags} and stdin is not a terminal to ask; pass ${them} after "--", e.g. ${door.example}`);
     }
     return withDefaults(questions, given);
   }
@@ -61,22 +69,30 @@ function toAppOptions(answers: Answers): AppOptions {
 export function appAction(workspaceRoot: string): CustomActionFunction {
   return async function renderWithHomelabCore(answers) {
     const options = toAppOptions(answers as Answers);
-    let result: ApplyResult;
-    try {
-      result = generateApp(diskHost(workspaceRoot), options);
-    } catch (error) {
-      if (error instanceof HomelabError) throw error;
-      // Plop prints only the message: keep the stack of what is a bug, not a user mistake.
-      throw new Error(`internal error in the homelab render core: ${error instanceof Error ? error.stack : String(error)}`);
-    }
-    const lines = [
-      `${options.name}: ${result.written.length} written, ${result.deleted.length} deleted, ${result.kept.length} kept`,
-      ...result.written.map((file) => `  write  ${file}`),
-      ...result.deleted.map((file) => `  delete ${file}`),
-      ...result.kept.map((file) => `  keep   ${file} (yours: homelab scaffolds it once)`),
-    ];
-    return lines.join('\n');
+    return describeResult(options.name, core(() => generateApp(diskHost(workspaceRoot), options)));
   };
+}
+
+/** Runs the core: a HomelabError is the user's one line; anything else is a bug, kept with its stack (plop prints only the message). */
+function core<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof HomelabError) throw error;
+    throw new Error(`internal error in the homelab render core: ${error instanceof Error ? error.stack : String(error)}`);
+  }
+}
+
+/** What a generator wrote, one line per file, after a summary line. */
+function describeResult(name: string, result: ApplyResult, extra: string[] = []): string {
+  const lines = [
+    `${name}: ${result.written.length} written, ${result.deleted.length} deleted, ${result.kept.length} kept`,
+    ...result.written.map((file) => `  write  ${file}`),
+    ...result.deleted.map((file) => `  delete ${file}`),
+    ...result.kept.map((file) => `  keep   ${file} (yours: homelab scaffolds it once)`),
+    ...extra,
+  ];
+  return lines.join('\n');
 }
 
 /**
@@ -93,5 +109,30 @@ export function appGenerator(workspaceRoot: string, questions: Question[], sourc
       return answers;
     },
     actions: [appAction(workspaceRoot)],
+  };
+}
+
+/**
+ * The `import` generator for a plopfile: `nx g homelab:import` on the disk. The answers are
+ * checked by planning the whole import right after they are collected (nothing is written on a
+ * refusal); the action then writes the files and the secret values.
+ */
+export function importGenerator(workspaceRoot: string, questions: Question[], source: AnswerSource): PlopGeneratorConfig {
+  const ctx = () => ({ cwd: process.cwd(), environment: process.env, engine: localEngine() });
+  return {
+    description: 'Import a Compose stack as an app (same questions and bytes as nx g homelab:import)',
+    prompts: async () => {
+      const answers = await collectAnswers(questions, source, IMPORT_DOOR);
+      planImport(diskHost(workspaceRoot), answers as unknown as ImportOptions, ctx());
+      return answers;
+    },
+    actions: [
+      async (answers) => {
+        const options = answers as unknown as ImportOptions;
+        const { result, lines, writeSecrets } = core(() => generateImport(diskHost(workspaceRoot), options, ctx()));
+        writeSecrets(workspaceRoot);
+        return describeResult(options.name, result, lines);
+      },
+    ],
   };
 }

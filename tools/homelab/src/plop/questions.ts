@@ -92,7 +92,7 @@ const FALSE = ['false', 'no', 'n', '0'];
  * (`plop app -- whoami --image ...`). Values stay as typed; the render core checks them.
  * Unknown options and missing values are refused with a one-line message.
  */
-export function answersFromArgs(args: readonly string[], questions: Question[]): Answers {
+export function answersFromArgs(args: readonly string[], questions: Question[], door = 'app'): Answers {
   const byName = new Map(questions.map((q) => [q.name, q]));
   const answers: Answers = {};
   const positionals: string[] = [];
@@ -113,7 +113,7 @@ export function answersFromArgs(args: readonly string[], questions: Question[]):
       continue;
     }
     if (!arg.startsWith('--')) {
-      throw new InputError(`plop app does not take short option ${show(arg)}; use ${optionList(questions)}`);
+      throw new InputError(`plop ${door} does not take short option ${show(arg)}; use ${optionList(questions)}`);
     }
     const eq = arg.indexOf('=');
     const key = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
@@ -121,7 +121,7 @@ export function answersFromArgs(args: readonly string[], questions: Question[]):
     const negated = key.startsWith('no-') && byName.get(key.slice(3))?.kind === 'boolean';
     const question = byName.get(negated ? key.slice(3) : key);
     if (question === undefined) {
-      throw new InputError(`plop app has no option ${show(`--${key}`)}; use ${optionList(questions)}`);
+      throw new InputError(`plop ${door} has no option ${show(`--${key}`)}; use ${optionList(questions)}`);
     }
     if (question.kind === 'boolean') {
       if (inline === undefined) {
@@ -148,10 +148,10 @@ export function answersFromArgs(args: readonly string[], questions: Question[]):
   positionals.forEach((value, index) => {
     const question = bound.find((q) => q.argvIndex === index);
     if (question === undefined) {
-      throw new InputError(`plop app got an unexpected argument ${show(value)}; pass answers as ${optionList(questions)}`);
+      throw new InputError(`plop ${door} got an unexpected argument ${show(value)}; pass answers as ${optionList(questions)}`);
     }
     if (answers[question.name] !== undefined) {
-      throw new InputError(`plop app got ${question.name} twice (${show(value)} and --${question.name}); give it once`);
+      throw new InputError(`plop ${door} got ${question.name} twice (${show(value)} and --${question.name}); give it once`);
     }
     answers[question.name] = value;
   });

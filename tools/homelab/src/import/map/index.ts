@@ -36,6 +36,8 @@ export interface ImportResult {
   lines: string[];
   /** Config files to copy beside the spec (applications/specs/<app>/<file>). */
   files: ConfigFileCopy[];
+  /** App volume → the key of the source's named volume it was made from (persistent volumes only): what the import adopts of a running stack. */
+  volumeSources: Record<string, string>;
 }
 
 const SERVICE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -159,7 +161,7 @@ export function mapComposeSource(source: ComposeSource, options: ImportOptions):
   if (options.strict && notCarried.length > 0) {
     throw new InputError(`--strict: ${notCarried[0]}${notCarried.length > 1 ? ` (and ${notCarried.length - 1} more not carried over)` : ''}; carry it into the source in a form the spec holds, or import without --strict and add it by hand`);
   }
-  return { spec, secretValues: env.values, lines: report.lines, files: storage.files };
+  return { spec, secretValues: env.values, lines: report.lines, files: storage.files, volumeSources: storage.fromNamed };
 }
 
 /** `healthy` on a service without a health check (its test was not CMD or CMD-SHELL) waits for its start; `started` on a job waits for it to complete. */

@@ -41,6 +41,8 @@ type Mount = NonNullable<ServiceSpec['mounts']>[number];
 export class StorageMapper {
   readonly volumes: Record<string, AppVolumeSpec> = {};
   readonly files: ConfigFileCopy[] = [];
+  /** Each persistent app volume made from a named volume of the source: app volume → the source's volume key (what adopting a running stack renames). */
+  readonly fromNamed: Record<string, string> = {};
   private readonly byKey = new Map<string, string>();
 
   constructor(
@@ -125,6 +127,7 @@ export class StorageMapper {
     }
     if (top.labels && Object.keys(top.labels).length > 0) this.report.notCarried(`${where}.labels`, 'the spec labels the volumes it renders itself');
     const name = this.add(key, source, volume);
+    if ('size' in volume) this.fromNamed[name] = source;
     if (name !== source) this.report.note(`${where} is the app volume ${name} (volume names in the spec are lower-case letters, digits and -)`);
     return name;
   }
