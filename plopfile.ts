@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { NodePlopAPI } from 'plop';
 import { askOnTerminal } from './tools/homelab/src/plop/ask';
-import { appGenerator, importGenerator } from './tools/homelab/src/plop/generator';
+import { appGenerator, importGenerator, removeGenerator } from './tools/homelab/src/plop/generator';
 import { readQuestions } from './tools/homelab/src/plop/questions';
 
 /**
@@ -16,4 +16,6 @@ export default function plopfile(plop: NodePlopAPI): void {
   plop.setGenerator('app', appGenerator(plop.getDestBasePath(), readQuestions(path.join(__dirname, 'generators/app/schema.json')), source));
   // `npm run plop -- import -- --name photos --file ~/stacks/photos/compose.yaml`
   plop.setGenerator('import', importGenerator(plop.getDestBasePath(), readQuestions(path.join(__dirname, 'generators/import/schema.json')), source));
+  // `npm run plop -- remove -- --name whoami [--all]`
+  plop.setGenerator('remove', removeGenerator(plop.getDestBasePath(), readQuestions(path.join(__dirname, 'generators/remove/schema.json')), source));
 }

@@ -117,6 +117,26 @@ describe('plop app and nx g homelab:app write the same bytes', () => {
   });
 });
 
+describe('plop import and remove write the same bytes as nx g homelab:import and homelab:remove', () => {
+  // A stack as its owner keeps it (the reader's fixture): read from where it is, outside both workspaces.
+  const stack = path.join(__dirname, 'support/fixtures/import/resolver/compose.yaml');
+
+  it.each([
+    ['import', ['--name', 'resolver', '--file', stack, '--adopt', 'none'], ['homelab:import', 'resolver', '--file', stack, '--adopt', 'none']],
+    ['remove', ['--name', 'devonly'], ['homelab:remove', 'devonly']],
+  ])('%s', async (generator, plopArgs, nxArgs) => {
+    const before = snapshot(plopDir);
+    const [fromPlop, fromNx] = await Promise.all([run(plopDir, 'npm', ['run', 'plop', '--', generator, '--', ...plopArgs]), run(nxDir, 'npx', ['nx', 'g', ...nxArgs, '--no-interactive'])]);
+    expect(fromPlop.code, fromPlop.stderr + fromPlop.stdout).toBe(0);
+    expect(fromNx.code, fromNx.stderr + fromNx.stdout).toBe(0);
+
+    const byPlop = snapshot(plopDir);
+    expect(byPlop).not.toEqual(before);
+    expect([...byPlop.keys()]).toEqual([...snapshot(nxDir).keys()]);
+    for (const [file, digest] of byPlop) expect(digest, `${file} differs`).toBe(snapshot(nxDir).get(file));
+  });
+});
+
 describe('plop app refuses in one line, exits non-zero and writes nothing', () => {
   it.each([
     ['a name that is not a DNS label', ['--name', '../evil', '--image', 'traefik/whoami:v1.10.4', '--port', '80'], 'app name "../evil" is not a DNS-1123 label'],

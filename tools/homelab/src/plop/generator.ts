@@ -1,6 +1,7 @@
 import type { CustomActionFunction, PlopGeneratorConfig } from 'plop';
 import { generateApp } from '../app/generate';
 import { generateImport, type ImportOptions, localEngine, planImport } from '../import/generate';
+import { generateRemove, localRunning, type RemoveOptions } from '../workspace/remove';
 import type { AppOptions } from '../app/options';
 import type { ApplyResult } from '../project/owned';
 import { HomelabError, InputError } from '../errors';
@@ -16,11 +17,12 @@ export interface AnswerSource {
 
 /** Which plop generator, and a command line that works, for messages. */
 export interface PlopDoor {
-  name: 'app' | 'import';
+  name: 'app' | 'import' | 'remove';
   example: string;
 }
 
 const APP_DOOR: PlopDoor = { name: 'app', example: 'npm run plop -- app -- --name whoami --image traefik/whoami:v1.10.4 --port 80' };
+export const REMOVE_DOOR: PlopDoor = { name: 'remove', example: 'npm run plop -- remove -- --name whoami' };
 export const IMPORT_DOOR: PlopDoor = { name: 'import', example: 'npm run plop -- import -- --name photos --file ~/stacks/photos/compose.yaml' };
 
 /**
@@ -132,6 +134,25 @@ export function importGenerator(workspaceRoot: string, questions: Question[], so
         const { result, lines, writeSecrets } = core(() => generateImport(diskHost(workspaceRoot), options, ctx()));
         writeSecrets(workspaceRoot);
         return describeResult(options.name, result, lines);
+      },
+    ],
+  };
+}
+
+/**
+ * The `remove` generator for a plopfile: `nx g homelab:remove` on the disk. Everything is
+ * checked and staged first (a refusal writes nothing), then committed; the report says what
+ * still runs and how to take it down with its data kept.
+ */
+export function removeGenerator(workspaceRoot: string, questions: Question[], source: AnswerSource): PlopGeneratorConfig {
+  return {
+    description: 'Remove an app or an infrastructure component (same questions as nx g homelab:remove)',
+    prompts: () => collectAnswers(questions, source, REMOVE_DOOR),
+    actions: [
+      async (answers) => {
+        const options = answers as unknown as RemoveOptions;
+        const result = core(() => generateRemove(diskHost(workspaceRoot), options, localRunning()));
+        return describeResult(options.name, { written: result.written, deleted: result.deleted, kept: result.kept }, result.lines);
       },
     ],
   };

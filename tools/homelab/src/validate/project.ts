@@ -9,6 +9,7 @@ import { diskHost, type FileHost } from '../host';
 // Static: under Nx the TypeScript loader is gone by the time a task runs, so a lazy require of a .ts module fails.
 import { validateComponent } from '../component/validate';
 import { checkDrift } from '../project/drift';
+import { describeOrphan, findOrphans } from '../project/orphans';
 import { projectEnvironments } from '../project/environments';
 import { renderApp } from '../render/app';
 import { classify, isHomelabContent, PLATFORM_PROJECT, projectOfPath, type ProjectRef } from './classify';
@@ -135,6 +136,10 @@ function checkPlatform(engine: Engine, root: string, server?: ClusterDryRun): vo
     if (/^kustomization\.ya?ml$/.test(path.basename(abs)) && checked.objects.some((t) => t.obj.kind === 'Kustomization')) kustomizations.push(path.dirname(abs));
   }
   checkArgo(engine, root, objects);
+  // No Nx project checks the files of a spec that is gone: the platform project names each.
+  for (const orphan of findOrphans(diskHost(root))) {
+    for (const file of orphan.owned) engine.report(finding(file, 'sync/orphan', describeOrphan(orphan), 1));
+  }
   if (engine.has('render')) renderKustomizations(engine, kustomizations, objects, root, (abs) => path.relative(root, abs).split(path.sep).join('/'), true, server);
 }
 

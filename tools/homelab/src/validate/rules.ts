@@ -39,6 +39,7 @@ export const RULES: readonly Rule[] = [
   r('sync/missing', 'consistency', 'a file the spec renders is missing'),
   r('sync/drift', 'consistency', 'a spec-owned file differs from what its spec renders (a hand edit)'),
   r('sync/stale', 'consistency', 'a spec-owned file the spec no longer renders'),
+  r('sync/orphan', 'consistency', 'a file an app or component rendered whose spec is gone (its ArgoCD Application keeps it deployed)'),
   r('spec/invalid', 'consistency', 'the spec or homelab.yaml cannot be read or rendered'),
   r('spec/name', 'consistency', 'a spec name does not match its file name'),
   r('deps/unknown-component', 'consistency', 'dependsOn names no infrastructure component'),

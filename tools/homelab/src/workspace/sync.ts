@@ -2,6 +2,7 @@ import { listAppNames, normalizeAppOnHost, readAppSpec, readWorkspace } from '..
 import { HomelabError } from '../errors';
 import type { FileHost } from '../host';
 import { syncInfrastructure } from '../component/sync';
+import { describeOrphan, findOrphans } from '../project/orphans';
 import { applyRendered } from '../project/owned';
 import { renderApp } from '../render/app';
 
@@ -9,9 +10,11 @@ import { renderApp } from '../render/app';
  * Re-renders every app and infrastructure component from its spec, and the platform
  * files of an initialised workspace (specs themselves are never rewritten), and
  * returns the paths that changed. With `check`, the host is left untouched.
- * Every spec is tried, so one broken spec does not hide the others' drift.
+ * Every spec is tried, so one broken spec does not hide the others' drift. Files left by a
+ * spec that is gone are never deleted here: each such project is refused in one line naming
+ * `homelab:remove` (a spec deleted by mistake must not take its app off the cluster).
  */
-export function syncAll(host: FileHost, check = false): string[] {
+export function syncAll(host: FileHost, check = false, options: { allowOrphans?: boolean } = {}): string[] {
   const workspace = readWorkspace(host);
   const changes: string[] = [];
   const failures: string[] = [];
@@ -32,8 +35,11 @@ export function syncAll(host: FileHost, check = false): string[] {
     if (!(error instanceof HomelabError)) throw error;
     failures.push(error.message);
   }
-  if (failures.length > 0) {
-    throw new HomelabError(failures.length === 1 ? failures[0] : `${failures.length} specs do not render: ${failures.join(' | ')}`);
+  // A spec that vanished takes nothing with it: its files stay (its Application keeps it deployed) until homelab:remove.
+  const orphans = options.allowOrphans ? [] : findOrphans(host).map(describeOrphan);
+  if (failures.length > 0 || orphans.length > 0) {
+    const problems = [...failures, ...orphans];
+    throw new HomelabError(problems.length === 1 ? problems[0] : `${failures.length > 0 ? `${failures.length} specs do not render` : `${orphans.length} projects have no spec`}: ${problems.join(' | ')}`);
   }
   return changes;
 }
