@@ -1,12 +1,16 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { logger, type Tree } from '@nx/devkit';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { syncAll } from '../../tools/homelab/src/workspace/sync';
 import { HomelabError, InputError } from '../../tools/homelab/src/errors';
 import { treeHost } from '../../tools/homelab/src/host';
+import { generateInit } from '../../tools/homelab/src/platform/init';
+import { generateInfra } from '../../tools/homelab/src/component/generate';
 import { parseAppSpec, stringifyAppSpec } from '../../tools/homelab/src/spec/io';
 import type { AppSpec } from '../../tools/homelab/src/spec/types';
 import { composeForm, HOSTILE_COMMAND, HOSTILE_ENV, HOSTILE_HOSTS, kubernetesForm } from '../../tests/support/hostile';
-import { specOf, VAULT_ANSWERS, writeSpec } from '../../tests/support/spec';
+import { specOf, STACKS_DIR, VAULT_ANSWERS, writeSpec } from '../../tests/support/spec';
 import { parseDoc, parseDocs, readDoc, readDocs, readText, treeFiles, WHOAMI, workspaceTree } from '../../tests/support/workspace';
 import syncGenerator from '../sync/generator';
 import appGenerator from './generator';
@@ -734,6 +738,40 @@ describe('homelab:app generator', () => {
       },
     );
 
+    it('keeps every field of the spec and its comments under --force, changing only what the answers give, and says what changed', async () => {
+      generateInit(treeHost(tree), {});
+      generateInfra(treeHost(tree), { component: 'postgres' });
+      await generate(VAULT);
+      const file = 'applications/specs/vault.yaml';
+      const edited = readText(tree, file)
+        .replace(/^name: vault$/m, '# my notes on vault\nname: vault\ndependsOn: [postgres]')
+        .replace(/^backup:.*$/m, '')
+        .concat('backup: { schedule: "0 4 * * *", retention: { daily: 3 } }  # nightly\n');
+      tree.write(file, edited.replace('startGraceSeconds: 30', 'startGraceSeconds: 90'));
+      const info = vi.mocked(logger.info);
+      info.mockClear();
+
+      await generate({ ...VAULT, image: 'ghcr.io/example/vault:1.2.4', force: true });
+
+      const after = readText(tree, file);
+      expect(after).toBe(edited.replace('startGraceSeconds: 30', 'startGraceSeconds: 90').replace('tag: 1.2.3', 'tag: 1.2.4'));
+      expect(info.mock.calls.map(([line]) => line)).toContain('vault: image: ghcr.io/example/vault:1.2.3 → ghcr.io/example/vault:1.2.4');
+    });
+
+    it('merges each answer into a spec of several services: the image to the service it names, the port to its HTTP port, comments kept', async () => {
+      const stack = fs.readFileSync(path.join(STACKS_DIR, 'photos.yaml'), 'utf8');
+      tree.write('applications/specs/photos.yaml', stack);
+      await syncGenerator(tree);
+
+      await generate({ name: 'photos', image: 'ghcr.io/example-photos/server:v1.132.0', port: 2283, force: true });
+
+      expect(readText(tree, 'applications/specs/photos.yaml')).toBe(stack.replace('{ repository: ghcr.io/example-photos/server, tag: v1.131.3 }', '{ repository: ghcr.io/example-photos/server, tag: v1.132.0 }'));
+      const error = await errorOf(() => generate({ name: 'photos', image: 'example/unknown:1.0', port: 2283, force: true }));
+      expect(error.message).toBe(
+        '--image "example/unknown" is the image of no service of photos (server: ghcr.io/example-photos/server, machine-learning: ghcr.io/example-photos/machine-learning, redis: valkey/valkey, database: ghcr.io/example-photos/postgres); give one of those repositories with its new tag, or edit services.<service>.image in the spec',
+      );
+    });
+
     it('never overwrites the user-owned overlay and compose.override.yaml, even with --force', async () => {
       await generate(WHOAMI);
       const overlay = `${OVERLAYS}/prod/whoami/kustomization.yaml`;
@@ -750,10 +788,10 @@ describe('homelab:app generator', () => {
       expect(tree.exists(`${BASE}/whoami/externalsecret.yaml`)).toBe(true);
     });
 
-    it('re-renders an app with new answers under --force and deletes what they no longer render', async () => {
+    it('re-renders an app under --force where empty answers remove what they gave, and deletes what it no longer renders', async () => {
       await generate(VAULT);
 
-      await generate({ ...VAULT, volumes: undefined, host: undefined, force: true });
+      await generate({ ...VAULT, volumes: '', host: '', force: true });
 
       expect(tree.exists(`${BASE}/vault/deployment.yaml`)).toBe(true);
       for (const gone of [

@@ -10,6 +10,7 @@ import type { AppGeneratorSchema } from './schema';
  */
 export default async function appGenerator(tree: Tree, options: AppGeneratorSchema): Promise<void> {
   const result = generateApp(treeHost(tree), options);
+  for (const change of result.changes) logger.info(`${options.name}: ${change}`);
   for (const kept of result.kept) logger.info(`kept ${kept} (yours: homelab scaffolds it once)`);
   if (result.written.length === 0 && result.deleted.length === 0) {
     logger.info(`${options.name}: nothing to change, every file already matches the answers`);

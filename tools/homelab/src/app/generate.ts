@@ -2,17 +2,28 @@ import type { FileHost } from '../host';
 import { type AppOptions, checkAppName, specFromOptions } from './options';
 import { type ApplyResult, applyRendered } from '../project/owned';
 import { assertNameFree, readWorkspace, renderAppWithSpec } from './plan';
+import { mergeAnswers } from './merge';
+import { appPaths } from '../project/paths';
 
 /**
  * The main job, shared by `nx g homelab:app` and `plop app`: validate every answer,
  * render every file in memory, and only then write. Nothing is written when any
- * step fails.
+ * step fails. With `force` on an existing app, the answers are merged into its spec
+ * (docs/generators.md): nothing else of the spec is lost, comments included.
  */
-export function generateApp(host: FileHost, options: AppOptions): ApplyResult {
+export function generateApp(host: FileHost, options: AppOptions): ApplyResult & { changes: string[] } {
   const name = checkAppName(options.name);
   const workspace = readWorkspace(host);
   assertNameFree(host, name, Boolean(options.force));
+  const file = appPaths(name).spec;
+  const existing = options.force ? host.read(file) : null;
+  if (existing !== null) {
+    // --force on an existing app: the answers are merged into its spec; every other field stays.
+    const merged = mergeAnswers(existing, file, options, workspace);
+    const files = renderAppWithSpec(host, merged.spec, workspace, merged.text);
+    return { ...applyRendered(host, files, { layer: 'applications', name }), changes: merged.changes };
+  }
   const spec = specFromOptions(options, workspace);
   const files = renderAppWithSpec(host, spec, workspace);
-  return applyRendered(host, files, { layer: 'applications', name });
+  return { ...applyRendered(host, files, { layer: 'applications', name }), changes: [] };
 }

@@ -78,12 +78,9 @@ export function parseVolumes(value: string | string[] | undefined): NonNullable<
  * Turns generator answers into a spec: every answer is checked here, before anything
  * is rendered or written, and every default the spec shows is spelled out.
  */
-export function specFromOptions(options: AppOptions, workspace: WorkspaceConfig): AppSpec {
-  const name = checkAppName(options.name);
-  const image = parseImageRef(String(options.image ?? ''), '--image');
-  const port = checkPort(options.port);
-
-  const secretKeys = splitList(options.secrets);
+/** `--secrets`: environment variable names, each once. */
+export function parseSecretKeys(value: string | string[] | undefined): string[] {
+  const secretKeys = splitList(value);
   for (const key of secretKeys) {
     if (!ENV_KEY.test(key)) {
       throw new InputError(`--secrets key ${show(key)} is not an environment variable name; use letters, digits and '_', not starting with a digit`);
@@ -91,12 +88,13 @@ export function specFromOptions(options: AppOptions, workspace: WorkspaceConfig)
   }
   const dupSecret = secretKeys.find((k, i) => secretKeys.indexOf(k) !== i);
   if (dupSecret) throw new InputError(`--secrets key ${show(dupSecret)} is listed twice; list each key once`);
+  return secretKeys;
+}
 
-  const volumes = parseVolumes(options.volumes);
-  const host = options.host ? checkHost(String(options.host)) : undefined;
-
+/** `--environments`: one or more environments of homelab.yaml. */
+export function chosenEnvironments(value: string | string[], workspace: WorkspaceConfig): string[] {
   const known = workspace.environments.map((e) => e.name);
-  const chosen = options.environments === undefined ? known : splitList(options.environments);
+  const chosen = splitList(value);
   if (chosen.length === 0) {
     throw new InputError(`--environments is empty; list one or more of ${known.map((e) => show(e)).join(', ')}`);
   }
@@ -107,6 +105,18 @@ export function specFromOptions(options: AppOptions, workspace: WorkspaceConfig)
       );
     }
   }
+  return chosen;
+}
+
+export function specFromOptions(options: AppOptions, workspace: WorkspaceConfig): AppSpec {
+  const name = checkAppName(options.name);
+  const image = parseImageRef(String(options.image ?? ''), '--image');
+  const port = checkPort(options.port);
+
+  const secretKeys = parseSecretKeys(options.secrets);
+  const volumes = parseVolumes(options.volumes);
+  const host = options.host ? checkHost(String(options.host)) : undefined;
+  const chosen = options.environments === undefined ? workspace.environments.map((e) => e.name) : chosenEnvironments(options.environments, workspace);
 
   const spec: ShorthandAppSpec = {
     name,

@@ -17,8 +17,9 @@ export function readWorkspace(host: FileHost): WorkspaceConfig {
 }
 
 /** The spec file and every file it renders, in memory. Throws before anything is written. */
-export function renderAppWithSpec(host: FileHost, spec: AppSpec, workspace: WorkspaceConfig): RenderedFile[] {
-  const specFile: RenderedFile = { path: appPaths(spec.name).spec, content: stringifyAppSpec(spec), owner: 'spec' };
+export function renderAppWithSpec(host: FileHost, spec: AppSpec, workspace: WorkspaceConfig, specText?: string): RenderedFile[] {
+  // A spec merged into the one on disk (--force) keeps its own text, comments included.
+  const specFile: RenderedFile = { path: appPaths(spec.name).spec, content: specText ?? stringifyAppSpec(spec), owner: 'spec' };
   // The written spec must read back to the same spec: proves the serializer and the schema agree.
   const reread = parseAppSpec(specFile.content, specFile.path);
   return [specFile, ...renderApp(normalizeAppOnHost(host, reread, workspace))];
