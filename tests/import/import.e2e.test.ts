@@ -159,6 +159,10 @@ describe.skipIf(compose.skip || kubectl.skip || scheduler.skip)('nx g homelab:im
       expect(spec.volumes.media).toMatchObject({ hostPath: media });
       expect(spec.secrets).toEqual([{ key: 'DB_PASSWORD', remoteKey: APP }]);
       expect(spec.services.database.secrets).toEqual([{ key: 'POSTGRES_PASSWORD', remoteKey: APP, property: 'DB_PASSWORD' }]);
+      // On Compose, the worker runs privileged as the source ran it: without no-new-privileges.
+      const base = YAML.parse(fs.readFileSync(path.join(ws.root, `applications/compose/base/${APP}/compose.yaml`), 'utf8'));
+      expect(base.services.worker).toMatchObject({ privileged: true, network_mode: 'host', devices: ['/dev/zero:/dev/zero'], expose: [`${ports.dns}/udp`] });
+      expect(base.services.worker).not.toHaveProperty('security_opt');
     });
 
     it.each(['dev', 'prod'])('renders the %s overlay with kubectl kustomize: the UDP port in the Service, the device mounted in the worker', (env) => {
