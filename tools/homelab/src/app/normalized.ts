@@ -98,7 +98,7 @@ export interface NormalizedApp {
     /** The image's USER decides (security.imageUser): no user on either platform. */
     imageUser: boolean;
     readOnlyRootFilesystem: boolean;
-    /** Kubernetes `privileged` (and the privilege escalation it implies), Compose `privileged`. */
+    /** Kubernetes `privileged` (and the privilege escalation it implies), Compose `privileged` (without `no-new-privileges`). */
     privileged: boolean;
     /** Capabilities added to an otherwise empty set. */
     capabilities: string[];

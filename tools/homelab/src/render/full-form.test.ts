@@ -333,6 +333,10 @@ describe('renderApp: the full form', () => {
       expect(radio.volumes).toContainEqual({ name: 'device-0', hostPath: { path: '/dev/ttyUSB0' } });
       expect(radio.containers[0].volumeMounts).toContainEqual({ name: 'device-0', mountPath: '/dev/ttyUSB0' });
       expect(compose.radio).toMatchObject({ user: '0:0', read_only: false, privileged: true, cap_add: ['NET_RAW'], network_mode: 'host', devices: ['/dev/ttyUSB0:/dev/ttyUSB0'] });
+      // Privileged mode lets the service gain privileges on both platforms: Kubernetes requires
+      // allowPrivilegeEscalation with it, and Compose gets no no-new-privileges (as the source of an import ran).
+      expect(compose.radio).not.toHaveProperty('security_opt');
+      expect(compose.web.security_opt).toEqual(['no-new-privileges:true']);
       expect(web).toMatchObject({ shareProcessNamespace: true, terminationGracePeriodSeconds: 45, hostAliases: [{ ip: '192.0.2.10', hostnames: ['ldap.home.arpa', 'sso.home.arpa'] }] });
       expect(compose.web).toMatchObject({ init: true, stop_grace_period: '45s', extra_hosts: { 'ldap.home.arpa': '192.0.2.10', 'sso.home.arpa': '192.0.2.10' } });
       expect(indexer.containers[0].resources.limits['nvidia.com/gpu']).toBe('1');
