@@ -53,7 +53,7 @@ describe('mergeAnswers (--force on an existing app)', () => {
     expect(merged.spec.environments).toEqual({ dev: { replicas: 2 } });
     expect(merged.spec.ingress).toBeUndefined();
     expect('volumes' in merged.spec).toBe(false);
-    expect(merged.spec.health).toEqual({ http: { path: '/healthz' }, startGraceSeconds: 90 });
+    expect((merged.spec as { health?: unknown }).health).toEqual({ http: { path: '/healthz' }, startGraceSeconds: 90 });
   });
 
   it('keeps a volume\'s other fields when its size changes', () => {
