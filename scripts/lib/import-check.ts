@@ -176,7 +176,8 @@ function verdict(check: StackCheck): boolean {
 export function stackLine(check: StackCheck): string {
   const columns = [check.stack.padEnd(24), check.import.padEnd(8)];
   if (check.import === 'imported') {
-    const errors = check.validate ? (check.validate.status === 0 && check.validate.errors.length === 0 ? 'ok' : `${Math.max(check.validate.errors.length, 1)} errors`) : '-';
+    const v = check.validate;
+    const errors = !v ? '-' : v.errors.length > 0 ? `${v.errors.length} errors` : v.status === 0 ? 'ok' : `failed (exit ${v.status})`;
     const diffs = Object.values(check.roundTrips ?? {}).reduce((n, r) => n + r.differences.length, 0);
     columns.push(`validate ${errors}`.padEnd(18), `render ${(check.renderFailures ?? []).length === 0 ? 'ok' : 'fail'}`.padEnd(11), `roundtrip ${diffs === 0 ? 'ok' : `${diffs} diffs`}`.padEnd(18));
   } else {
