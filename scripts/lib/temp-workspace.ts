@@ -101,6 +101,26 @@ export function populateWorkspace(root: string, homelabYaml?: string): void {
   fs.symlinkSync('../tools/homelab', path.join(root, 'node_modules', 'homelab'));
 }
 
+/** Folders a disk listing never descends into: dependencies, Nx's own state, git. */
+const IGNORED_DIRS = new Set(['node_modules', '.nx', '.git']);
+
+/** Every file below `root` (except node_modules, .nx, .git) as relative path -> content, sorted. */
+export function diskFiles(root: string, dir = ''): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string) => {
+    for (const entry of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
+      const child = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (!IGNORED_DIRS.has(entry.name)) walk(child);
+      } else if (entry.isFile()) {
+        out[child] = fs.readFileSync(path.join(root, child), 'utf8');
+      }
+    }
+  };
+  if (fs.existsSync(path.join(root, dir))) walk(dir);
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
 /** Writes workspace-relative files, creating folders. */
 export function writeFiles(root: string, files: Record<string, string>): void {
   for (const [file, content] of Object.entries(files)) {

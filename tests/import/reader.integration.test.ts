@@ -20,6 +20,10 @@ const STACKS: { stack: string; environment: Record<string, string>; envFiles?: s
   { stack: 'resolver', environment: { VIRTUAL_HOST: 'dns.process.example.org' } },
   { stack: 'house', environment: {} },
   { stack: 'templating', environment: { MODE: 'worker' }, envFiles: ['vars.env'] },
+  // The round trip's stacks (tests/import/roundtrip.integration.test.ts): configs, a cron service's labels, and two the import refuses.
+  { stack: 'chores', environment: {} },
+  { stack: 'build-only', environment: {} },
+  { stack: 'placeholder-image', environment: {} },
 ];
 
 /** A fixed, hermetic process environment: `~` is /home/importer on both sides. */

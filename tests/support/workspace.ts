@@ -4,10 +4,13 @@ import * as path from 'node:path';
 import type { Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import YAML from 'yaml';
-import { FRESH_HOMELAB, populateWorkspace, REPO_ROOT } from '../../scripts/lib/temp-workspace';
+import { diskFiles, FRESH_HOMELAB, populateWorkspace, REPO_ROOT } from '../../scripts/lib/temp-workspace';
 
 /** The repository root: for the tool's own files (sources, schemas, docs), never its homelab content. */
 export { REPO_ROOT };
+
+/** Every file below a folder (except node_modules, .nx, .git) as relative path -> content, sorted. */
+export { diskFiles };
 
 /**
  * The workspace settings of a fresh clone (dev, and prod protected), from a fixture: the
@@ -121,26 +124,6 @@ export function removeDir(dir: string | undefined): void {
 export function copyWorkspace(dest: string, homelabYaml?: string): void {
   fs.mkdirSync(dest, { recursive: true });
   populateWorkspace(dest, homelabYaml);
-}
-
-/** Folders a disk listing never descends into: dependencies, Nx's own state, git. */
-const IGNORED_DIRS = new Set(['node_modules', '.nx', '.git']);
-
-/** Every file below `root` (except node_modules, .nx, .git) as relative path -> content, sorted. */
-export function diskFiles(root: string, dir = ''): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (rel: string) => {
-    for (const entry of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
-      const child = rel === '' ? entry.name : `${rel}/${entry.name}`;
-      if (entry.isDirectory()) {
-        if (!IGNORED_DIRS.has(entry.name)) walk(child);
-      } else if (entry.isFile()) {
-        out[child] = fs.readFileSync(path.join(root, child), 'utf8');
-      }
-    }
-  };
-  if (fs.existsSync(path.join(root, dir))) walk(dir);
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 /** A temp dir holding only homelab.yaml: enough for generateApp(diskHost(dir)) (templates come from the repo). */
