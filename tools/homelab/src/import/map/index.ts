@@ -42,6 +42,9 @@ export interface ImportResult {
 
 const SERVICE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
+/** The memory limit of an imported service whose source sets none: room for what homelab owners run (databases, ML workers, media servers), with a warning to set the real need. */
+export const IMPORTED_MEMORY_LIMIT = '4Gi';
+
 /**
  * Maps a resolved Compose stack to a full-form app spec (docs/import.md, "How a Compose file
  * becomes a spec"). Every key of the source is carried into the spec or listed on one line of
@@ -93,8 +96,12 @@ export function mapComposeSource(source: ComposeSource, options: ImportOptions):
     const other = mapOtherKeys(name, svc, report, kind === 'cron');
     const replicas = runtime.replicas ?? other.replicas;
     if (!longRunning && replicas !== undefined) report.notCarried(`${at}.deploy.replicas`, `a ${kind} runs once: the spec gives it no replicas`);
-    const resources = mergeResources(runtime.resources, other);
-    if (!resources?.limits?.memory) unlimited.push(name);
+    let resources = mergeResources(runtime.resources, other);
+    if (!resources?.limits?.memory) {
+      // The source runs without a limit: homelab's 256Mi default would kill a database or an ML worker that ran fine.
+      unlimited.push(name);
+      resources = { ...resources, limits: { ...resources?.limits, memory: IMPORTED_MEMORY_LIMIT } };
+    }
     const mounts = storage.mountsOf(name, svc);
     readNetworks(name, svc, source, report);
 
@@ -138,7 +145,7 @@ export function mapComposeSource(source: ComposeSource, options: ImportOptions):
   settleConditions(services, report);
   storage.reportUnused();
   if (unlimited.length > 0) {
-    report.warn(`${unlimited.map((s) => `services.${s}`).join(', ')} set no memory limit in the source: the spec's default limit (256Mi) applies; set resources.limits.memory to what each needs`);
+    report.warn(`${unlimited.map((s) => `services.${s}`).join(', ')} set no memory limit in the source: each gets ${IMPORTED_MEMORY_LIMIT} (not homelab's 256Mi default, which would stop what ran fine before); set resources.limits.memory to what each needs`);
   }
 
   const disable = [

@@ -461,10 +461,15 @@ describe('mapComposeSource: devices, GPUs and runtime settings', () => {
     checkImportedSpec(result.spec);
   });
 
-  it('warns once about the services the source gives no memory limit', () => {
-    expect(map({ a: hardened, b: hardened }).lines).toContain(
-      "warning: services.a, services.b set no memory limit in the source: the spec's default limit (256Mi) applies; set resources.limits.memory to what each needs",
+  it('gives the services the source sets no memory limit 4Gi, not the 256Mi default of new apps, and warns once', () => {
+    const result = map({ a: hardened, b: { ...hardened, deploy: { resources: { limits: { memory: '512M' } } } }, c: hardened });
+
+    expect(result.lines).toContain(
+      "warning: services.a, services.c set no memory limit in the source: each gets 4Gi (not homelab's 256Mi default, which would stop what ran fine before); set resources.limits.memory to what each needs",
     );
+    expect(result.spec.services.a.resources?.limits?.memory).toBe('4Gi');
+    expect(result.spec.services.b.resources?.limits?.memory).not.toBe('4Gi');
+    checkImportedSpec(result.spec);
   });
 });
 
