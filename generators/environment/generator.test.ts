@@ -57,7 +57,7 @@ describe('homelab:environment generator', () => {
     await environmentGenerator(tree, STAGING);
 
     const project = readDocs(tree, 'platform/argocd/bootstrap/appprojects.yaml').find((p) => p.metadata.name === 'applications');
-    expect(project.spec.destinations).toContainEqual({ server: 'https://kubernetes.default.svc', namespace: '*-staging' });
+    expect(project.spec.destinations).toContainEqual({ server: 'https://kubernetes.default.svc', namespace: 'whoami-staging' });
   });
 
   it('shares the cluster\'s and Docker host\'s infrastructure when it has none of its own: no component files', async () => {

@@ -1,7 +1,10 @@
 import { logger, type Tree } from '@nx/devkit';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { APPLICATION_HEALTH_LUA } from '../../tools/homelab/src/platform/argocd';
-import { parseDoc, readDoc, readDocs, readText, treeFiles, workspaceTree } from '../../tests/support/workspace';
+import { generateApp } from '../../tools/homelab/src/app/generate';
+import { treeHost } from '../../tools/homelab/src/host';
+import { syncAll } from '../../tools/homelab/src/workspace/sync';
+import { parseDoc, readDoc, readDocs, readText, treeFiles, WHOAMI, workspaceTree } from '../../tests/support/workspace';
 import initGenerator from './generator';
 
 const BOOTSTRAP = 'platform/argocd/bootstrap';
@@ -79,19 +82,35 @@ describe('homelab:init generator', () => {
     expect(projects.infrastructure.sourceRepos).toEqual([REPO]);
     expect(projects.infrastructure.destinations).toEqual([]);
     expect(projects.applications.sourceRepos).toEqual([REPO]);
-    // prod's pattern `*` would match every namespace: those of Kubernetes, ArgoCD and the
-    // secret store's Secrets are denied.
-    expect(projects.applications.destinations).toEqual([
-      { server: 'https://kubernetes.default.svc', namespace: '!argocd' },
-      { server: 'https://kubernetes.default.svc', namespace: '!default' },
-      { server: 'https://kubernetes.default.svc', namespace: '!homelab-secrets' },
-      { server: 'https://kubernetes.default.svc', namespace: '!kube-node-lease' },
-      { server: 'https://kubernetes.default.svc', namespace: '!kube-public' },
-      { server: 'https://kubernetes.default.svc', namespace: '!kube-system' },
-      { server: 'https://kubernetes.default.svc', namespace: '*' },
-      { server: 'https://kubernetes.default.svc', namespace: '*-dev' },
-    ]);
+    // No app yet: the applications project admits no namespace at all (never a pattern).
+    expect(projects.applications.destinations).toEqual([]);
     expect(projects.applications.clusterResourceWhitelist).toEqual([{ group: '', kind: 'Namespace' }]);
+  });
+
+  it('names exactly the namespaces of the apps in the applications AppProject, as each app is added, in the environments its spec lists', async () => {
+    await initGenerator(tree, {});
+    generateApp(treeHost(tree), WHOAMI);
+    generateApp(treeHost(tree), { name: 'notes', image: 'traefik/whoami:v1.10.4', port: 80, environments: 'dev' });
+
+    const project = readDocs(tree, `${BOOTSTRAP}/appprojects.yaml`).find((p) => p.metadata.name === 'applications');
+    expect(project.spec.destinations).toEqual([
+      { server: 'https://kubernetes.default.svc', namespace: 'notes-dev' },
+      { server: 'https://kubernetes.default.svc', namespace: 'whoami' },
+      { server: 'https://kubernetes.default.svc', namespace: 'whoami-dev' },
+    ]);
+    expect(JSON.stringify(readDocs(tree, `${BOOTSTRAP}/appprojects.yaml`).map((p) => p.spec.destinations))).not.toContain('*');
+    expect(syncAll(treeHost(tree), true)).toEqual([]);
+  });
+
+  it('refuses an app whose namespace in one environment is another app\'s in another, and writes nothing of it', async () => {
+    await initGenerator(tree, {});
+    generateApp(treeHost(tree), WHOAMI);
+    const before = treeFiles(tree);
+
+    expect(() => generateApp(treeHost(tree), { name: 'whoami-dev', image: 'traefik/whoami:v1.10.4', port: 80, environments: 'prod' })).toThrow(
+      'app whoami-dev in prod and app whoami in dev would share namespace whoami-dev on https://kubernetes.default.svc; rename one of the apps',
+    );
+    expect(treeFiles(tree)).toEqual(before);
   });
 
   it('makes the default store read Kubernetes Secrets, with a spec that tells Compose how to read the same keys', async () => {

@@ -142,6 +142,15 @@ describe.skipIf(kubectl.skip || compose.skip)('nx run <app>:validate on a genera
       file: 'platform/argocd/applications/dev/demo.yaml',
     },
     {
+      name: 'an Application its AppProject does not admit (another app\'s namespace only)',
+      changes: {
+        'platform/argocd/projects/applications.yaml': () =>
+          'apiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata:\n  name: applications\nspec:\n  destinations:\n    - { server: https://kubernetes.default.svc, namespace: other-dev }\n',
+      },
+      rule: 'argocd/destination',
+      file: 'platform/argocd/applications/dev/demo.yaml',
+    },
+    {
       name: 'Compose and Kubernetes running different images',
       changes: { [OVERRIDE]: (t) => overrideWith(t, '    image: traefik/whoami:v1.10.3\n') },
       rule: 'parity/image',

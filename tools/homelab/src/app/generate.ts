@@ -1,6 +1,7 @@
 import type { FileHost } from '../host';
+import { applyApp } from '../component/sync';
 import { type AppOptions, checkAppName, specFromOptions } from './options';
-import { type ApplyResult, applyRendered } from '../project/owned';
+import type { ApplyResult } from '../project/owned';
 import { assertNameFree, readWorkspace, renderAppWithSpec } from './plan';
 import { mergeAnswers } from './merge';
 import { appPaths } from '../project/paths';
@@ -9,7 +10,7 @@ import { appPaths } from '../project/paths';
  * The main job, shared by `nx g homelab:app` and `plop app`: validate every answer,
  * render every file in memory, and only then write. Nothing is written when any
  * step fails. With `force` on an existing app, the answers are merged into its spec
- * (docs/generators.md): nothing else of the spec is lost, comments included.
+ * (README, "Generators"): nothing else of the spec is lost, comments included.
  */
 export function generateApp(host: FileHost, options: AppOptions): ApplyResult & { changes: string[] } {
   const name = checkAppName(options.name);
@@ -21,9 +22,10 @@ export function generateApp(host: FileHost, options: AppOptions): ApplyResult & 
     // --force on an existing app: the answers are merged into its spec; every other field stays.
     const merged = mergeAnswers(existing, file, options, workspace);
     const files = renderAppWithSpec(host, merged.spec, workspace, merged.text);
-    return { ...applyRendered(host, files, { layer: 'applications', name }), changes: merged.changes };
+    return { ...applyApp(host, files, name, workspace), changes: merged.changes };
   }
   const spec = specFromOptions(options, workspace);
   const files = renderAppWithSpec(host, spec, workspace);
-  return { ...applyRendered(host, files, { layer: 'applications', name }), changes: [] };
+  return { ...applyApp(host, files, name, workspace), changes: [] };
 }
+

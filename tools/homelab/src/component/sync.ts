@@ -1,11 +1,12 @@
-import { readWorkspace } from '../app/plan';
+import { listAppNames, readAppSpec, readWorkspace } from '../app/plan';
 import { HomelabError } from '../errors';
 import type { FileHost } from '../host';
-import { applyRendered } from '../project/owned';
+import { type ApplyResult, applyRendered } from '../project/owned';
+import { stagedHost } from '../staged';
 import type { RenderedFile } from '../render/engine';
 import type { WorkspaceConfig } from '../spec/types';
 import { type InfraContext, normalizeComponent, type NormalizedComponent } from './normalize';
-import { isInitialised, normalizePlatform, renderPlatform, storeFiles } from '../platform/argocd';
+import { type AppPlacement, isInitialised, normalizePlatform, renderPlatform, storeFiles } from '../platform/argocd';
 import { renderComponent } from '../render/component';
 import { readStoreSpecs, renderStore } from '../platform/secret-store';
 import { listComponentNames, readComponentSpec } from './spec';
@@ -52,6 +53,7 @@ export function renderInfrastructure(host: FileHost, workspace: WorkspaceConfig 
     components.map((c) => c.component),
     stores,
     storeFiles(host, storeManifests.map((f) => f.path)),
+    appPlacements(host, workspace),
   );
   return { components, platform: [...renderPlatform(platform), ...storeManifests] };
 }
@@ -71,4 +73,40 @@ export function syncInfrastructure(host: FileHost, check = false, workspace: Wor
   }
   changes.push(...applyRendered(host, rendered.platform, null, check).written);
   return changes;
+}
+
+/**
+ * Every app and the environments its spec puts it in (else all of homelab.yaml): the namespaces
+ * the applications AppProject admits. A spec that does not read is left out here; the app's own
+ * render reports it.
+ */
+export function appPlacements(host: FileHost, workspace: WorkspaceConfig): AppPlacement[] {
+  const all = workspace.environments.map((e) => e.name);
+  return listAppNames(host).flatMap((name) => {
+    try {
+      const spec = readAppSpec(host, name);
+      return [{ name, environments: spec.environments ? Object.keys(spec.environments).filter((e) => all.includes(e)) : all }];
+    } catch (error) {
+      if (error instanceof HomelabError) return [];
+      throw error;
+    }
+  });
+}
+
+/** Renders the platform's files again (an app was added or changed its environments): what changed. */
+export function syncPlatform(host: FileHost, workspace: WorkspaceConfig = readWorkspace(host)): string[] {
+  if (!isInitialised(host)) return [];
+  return applyRendered(host, renderInfrastructure(host, workspace).platform, null).written;
+}
+
+/**
+ * Writes an app's rendered files and the platform's files that name it (the applications
+ * AppProject) together: both are checked in memory first, so a refusal writes neither.
+ */
+export function applyApp(host: FileHost, files: RenderedFile[], name: string, workspace: WorkspaceConfig = readWorkspace(host)): ApplyResult {
+  const staged = stagedHost(host);
+  const result = applyRendered(staged, files, { layer: 'applications', name });
+  const platform = syncPlatform(staged, workspace);
+  staged.commit();
+  return { ...result, written: [...result.written, ...platform] };
 }

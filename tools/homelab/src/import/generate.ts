@@ -9,6 +9,7 @@ import { addLocalSecrets, LOCAL_SECRETS_DIR } from '../deploy/secrets';
 import { InputError, show } from '../errors';
 import type { FileHost } from '../host';
 import { type ApplyResult, applyRendered } from '../project/owned';
+import { applyApp } from '../component/sync';
 import { appPaths, environmentPaths } from '../project/paths';
 import type { RenderedFile } from '../render/engine';
 import { stagedHost } from '../staged';
@@ -117,7 +118,8 @@ export function planImport(host: FileHost, options: ImportOptions, ctx: ImportCo
  */
 export function generateImport(host: FileHost, options: ImportOptions, ctx: ImportContext): { result: ApplyResult; lines: string[]; writeSecrets: (root: string) => void } {
   const plan = planImport(host, options, ctx);
-  const result = applyRendered(host, plan.files, { layer: 'applications', name: options.name });
+  // The app's files and the platform's that name it (the applications AppProject), written together.
+  const result = applyApp(host, plan.files, options.name);
   return {
     result,
     lines: plan.lines,

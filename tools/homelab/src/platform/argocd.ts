@@ -1,5 +1,4 @@
 import { InputError } from '../errors';
-import { KUBERNETES_NAMESPACES } from '../project/namespaces';
 import type { FileHost } from '../host';
 import { tidy } from '../render/app';
 import { assertParsesBack, renderTemplate, type Owner, type RenderedFile } from '../render/engine';
@@ -73,6 +72,12 @@ export interface NormalizedPlatform {
 
 const sortUnique = (values: string[]) => [...new Set(values)].sort();
 
+/** An app and the environments its spec puts it in: where the applications project lets it go. */
+export interface AppPlacement {
+  name: string;
+  environments: readonly string[];
+}
+
 /**
  * Everything the platform files say, from homelab.yaml and the infrastructure: the three
  * AppProjects allow exactly the sources and destinations their Applications use.
@@ -82,6 +87,7 @@ export function normalizePlatform(
   components: readonly NormalizedComponent[],
   stores: readonly SecretStoreSpec[],
   storeFiles: readonly string[],
+  apps: readonly AppPlacement[] = [],
 ): NormalizedPlatform {
   const argocdNamespace = workspace.gitops.argocdNamespace ?? 'argocd';
   const repoURL = workspace.gitops.repoURL;
@@ -96,18 +102,29 @@ export function normalizePlatform(
   ]);
   const infraServers = sortUnique(components.flatMap((c) => c.environments.filter((e) => e.kubernetes).map((e) => e.server)));
 
-  // Apps live in <app><namespaceSuffix>; Velero's Schedules of apps live in velero's namespace.
-  // The pattern of an environment without a suffix is `*`: every namespace of that cluster, so
-  // the namespaces of Kubernetes itself, of ArgoCD and of the infrastructure are denied
-  // (`!<namespace>`, which ArgoCD honours since 2.5) wherever the pattern would match them.
+  // Apps live in <app><namespaceSuffix>, each in the environments its spec lists: the project
+  // names exactly those namespaces, so no Application of it can land anywhere else (another app's
+  // namespace, Kubernetes', ArgoCD's or the infrastructure's). Velero's Schedules of apps live in
+  // velero's namespace.
   const velero = workspace.backup?.provider === 'velero';
-  const reserved = sortUnique([...KUBERNETES_NAMESPACES, argocdNamespace, ...infraNamespaces]).filter((ns) => !(velero && ns === 'velero'));
+  const taken = new Map<string, string>();
   const appDestinations = environmentTargets(workspace).flatMap((t) => {
-    const suffix = t.env.namespaceSuffix ?? '';
-    const pattern = `*${suffix}`;
-    const own = { server: t.server, namespace: pattern };
-    const denied = reserved.filter((ns) => ns.endsWith(suffix)).map((ns) => ({ server: t.server, namespace: `!${ns}` }));
-    return [own, ...denied, ...(velero && suffix !== '' ? [{ server: t.server, namespace: 'velero' }] : [])];
+    const here = apps.filter((a) => a.environments.includes(t.env.name));
+    for (const a of here) {
+      // `web` in an environment suffixed -dev and an app named `web-dev` on the same cluster would share a namespace.
+      const key = `${t.server} ${a.name}${t.env.namespaceSuffix ?? ''}`;
+      const other = taken.get(key);
+      if (other !== undefined && other !== `${a.name} ${t.env.name}`) {
+        throw new InputError(
+          `app ${a.name} in ${t.env.name} and app ${other.replace(' ', ' in ')} would share namespace ${a.name}${t.env.namespaceSuffix ?? ''} on ${t.server}; rename one of the apps`,
+        );
+      }
+      taken.set(key, `${a.name} ${t.env.name}`);
+    }
+    return [
+      ...here.map((a) => ({ server: t.server, namespace: `${a.name}${t.env.namespaceSuffix ?? ''}` })),
+      ...(velero && here.length > 0 ? [{ server: t.server, namespace: 'velero' }] : []),
+    ];
   });
   const uniqueDestinations = (list: { server: string; namespace: string }[]) =>
     [...new Map(list.map((d) => [`${d.server} ${d.namespace}`, d])).values()].sort((a, b) =>

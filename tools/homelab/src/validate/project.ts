@@ -299,7 +299,7 @@ function destinationOf(objects: K8sObject[], overlay: string): string | undefine
 /** ArgoCD Applications: their path exists, and their AppProject does once any AppProject is defined. */
 function checkArgo(engine: Engine, root: string, objects: K8sObject[]): void {
   if (!engine.has('consistency')) return;
-  let projects: Set<string> | undefined;
+  let projects: Map<string, { server: string; namespace: string }[]> | undefined;
   for (const t of objects) {
     if (t.obj.kind !== 'Application') continue;
     const sources = [...(isObj(t.obj.spec?.source) ? [[t.obj.spec.source, ['spec', 'source']] as const] : []), ...list(t.obj.spec?.sources).map((s, i) => [s, ['spec', 'sources', i]] as const)];
@@ -311,17 +311,40 @@ function checkArgo(engine: Engine, root: string, objects: K8sObject[]): void {
     projects ??= appProjects(root);
     const project = t.obj.spec?.project;
     if (projects.size > 0 && typeof project === 'string' && project !== 'default' && !projects.has(project)) {
-      engine.resolve({ rule: 'argocd/project-missing', message: `Application ${t.obj.metadata?.name} uses AppProject "${project}", which platform/argocd does not define (${[...projects].join(', ')}); add it or fix spec.project`, target: t, path: ['spec', 'project'] });
+      engine.resolve({ rule: 'argocd/project-missing', message: `Application ${t.obj.metadata?.name} uses AppProject "${project}", which platform/argocd does not define (${[...projects.keys()].join(', ')}); add it or fix spec.project`, target: t, path: ['spec', 'project'] });
+    }
+    // ArgoCD refuses to sync what its AppProject does not admit: say so before a push does.
+    const destinations = typeof project === 'string' ? projects.get(project) : undefined;
+    const { server, namespace } = isObj(t.obj.spec?.destination) ? t.obj.spec.destination : ({} as Obj);
+    if (destinations && typeof server === 'string' && typeof namespace === 'string' && !admits(destinations, server, namespace)) {
+      engine.resolve({
+        rule: 'argocd/destination',
+        message: `Application ${t.obj.metadata?.name} deploys to namespace ${namespace} on ${server}, which AppProject "${project}" does not admit; run \`npx nx sync\` (the project names every app's namespaces), or fix spec.destination`,
+        target: t,
+        path: ['spec', 'destination'],
+      });
     }
   }
 }
 
-function appProjects(root: string): Set<string> {
-  const names = new Set<string>();
+/**
+ * Whether an AppProject's destinations admit a server and namespace as ArgoCD matches them: a
+ * glob pattern admits, a `!` pattern that matches denies, whatever the order.
+ */
+export function admits(destinations: { server: string; namespace: string }[], server: string, namespace: string): boolean {
+  const glob = (pattern: string, value: string) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(value);
+  const here = destinations.filter((d) => glob(d.server, server));
+  if (here.some((d) => d.namespace.startsWith('!') && glob(d.namespace.slice(1), namespace))) return false;
+  return here.some((d) => !d.namespace.startsWith('!') && glob(d.namespace, namespace));
+}
+
+/** The AppProjects of platform/argocd, each with its destinations. */
+function appProjects(root: string): Map<string, { server: string; namespace: string }[]> {
+  const names = new Map<string, { server: string; namespace: string }[]>();
   for (const file of walkYaml(path.join(root, 'platform/argocd'))) {
     try {
       for (const doc of jsyaml.loadAll(fs.readFileSync(file, 'utf8')) as Obj[]) {
-        if (isObj(doc) && doc.kind === 'AppProject' && typeof doc.metadata?.name === 'string') names.add(doc.metadata.name);
+        if (isObj(doc) && doc.kind === 'AppProject' && typeof doc.metadata?.name === 'string') names.set(doc.metadata.name, list(doc.spec?.destinations).map((d) => ({ server: String(d.server ?? ''), namespace: String(d.namespace ?? '') })));
       }
     } catch {
       // reported when that file is validated

@@ -48,6 +48,7 @@ export const RULES: readonly Rule[] = [
   r('values/wired', 'consistency', 'a component spec sets a chart value that homelab sets itself (it has no effect)', 'warning'),
   r('argocd/path-missing', 'consistency', 'an ArgoCD Application points at a path that does not exist'),
   r('argocd/project-missing', 'consistency', 'an ArgoCD Application names an AppProject not defined under platform/argocd (checked once any AppProject is defined there)'),
+  r('argocd/destination', 'consistency', 'an ArgoCD Application whose destination its AppProject does not admit'),
   r('secrets/store-missing', 'consistency', 'an ExternalSecret (or the spec) names a secret store not defined under platform/secrets/stores'),
   r('secrets/no-producer', 'consistency', 'a workload reads a Secret that no ExternalSecret of the project produces'),
   r('secrets/env-example', 'consistency', 'Compose .env.example keys differ from the ExternalSecret keys'),
