@@ -53,6 +53,28 @@ describe('homelab:environment generator', () => {
     expect(app.metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('20');
   });
 
+  it('leaves an app its owner limited to some environments where it is, the first time and every time after', async () => {
+    await appGenerator(tree, { name: 'devonly', image: 'traefik/whoami:v1.10.4', port: 80, environments: 'dev' });
+
+    await environmentGenerator(tree, STAGING);
+    await environmentGenerator(tree, STAGING);
+
+    expect(readDoc(tree, 'applications/specs/devonly.yaml').environments).toEqual({ dev: {} });
+    expect(tree.exists('platform/argocd/applications/staging/devonly.yaml')).toBe(false);
+    expect(readDoc(tree, 'applications/specs/whoami.yaml').environments).toEqual({ dev: {}, prod: {}, staging: {} });
+  });
+
+  it('adds no app to an environment that exists when run again, even one whose spec does not list it', async () => {
+    await environmentGenerator(tree, STAGING);
+    await appGenerator(tree, { name: 'devonly', image: 'traefik/whoami:v1.10.4', port: 80, environments: 'dev,prod' });
+    const before = treeFiles(tree);
+
+    await environmentGenerator(tree, STAGING);
+
+    expect(treeFiles(tree)).toEqual(before);
+    expect(readDoc(tree, 'applications/specs/devonly.yaml').environments).toEqual({ dev: {}, prod: {} });
+  });
+
   it('lets the applications AppProject deploy to the new environment\'s namespaces', async () => {
     await environmentGenerator(tree, STAGING);
 

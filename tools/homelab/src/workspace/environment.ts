@@ -58,8 +58,8 @@ function checkContext(value: string, flag: string): string {
 
 /**
  * `nx g homelab:environment <name>`: adds the environment to homelab.yaml and to every
- * app that lists its environments, then re-renders every app, component and platform
- * file. Running it again changes nothing.
+ * app that runs in every environment so far (an app limited to some keeps its list), then
+ * re-renders every app, component and platform file. Running it again changes nothing.
  */
 export function generateEnvironment(host: FileHost, options: EnvironmentOptions): GenerateResult {
   const env = environmentFromOptions(options);
@@ -82,11 +82,14 @@ export function generateEnvironment(host: FileHost, options: EnvironmentOptions)
     }
     stage.write(WORKSPACE_FILE, withEnvironment(text ?? '', env).text);
   }
-  for (const app of listAppNames(host)) {
+  // A new environment joins the apps that run in every environment so far; an app its owner
+  // limited to some (a dev-only app) stays where it is. Run again, it changes no spec.
+  const before = workspace.environments.map((e) => e.name);
+  for (const app of existing ? [] : listAppNames(host)) {
     const file = `${APP_SPECS_DIR}/${app}.yaml`;
     const doc = YAML.parseDocument(host.read(file) ?? '');
     const envs = doc.get('environments');
-    if (YAML.isMap(envs) && !envs.has(env.name)) {
+    if (YAML.isMap(envs) && !envs.has(env.name) && before.every((name) => envs.has(name))) {
       doc.setIn(['environments', env.name], doc.createNode({}));
       stage.write(file, doc.toString({ lineWidth: 0 }));
     }
