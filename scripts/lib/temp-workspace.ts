@@ -73,9 +73,7 @@ export function createTempWorkspace(prefix = 'homelab-ws-'): string {
 /**
  * Fills `root` with the tool's files (TOOL_ENTRIES, without its tests), the homelab
  * content of a fresh clone (FRESH_HOMELAB; `homelabYaml` replaces its homelab.yaml) and
- * the empty layer folders. node_modules is a folder of links to the repository's
- * packages, except `homelab`, which links to the copy's own tools/homelab, so the plugin,
- * executors and generators that run are the ones in the workspace.
+ * the empty layer folders, and links node_modules (linkNodeModules).
  */
 export function populateWorkspace(root: string, homelabYaml?: string): void {
   for (const entry of TOOL_ENTRIES) {
@@ -92,6 +90,16 @@ export function populateWorkspace(root: string, homelabYaml?: string): void {
   for (const layer of ['applications', 'infrastructure']) {
     for (const dir of LAYER_DIRS) fs.mkdirSync(path.join(root, layer, dir), { recursive: true });
   }
+  linkNodeModules(root);
+}
+
+/**
+ * Gives a workspace holding the tool (a copy, or a git clone of one) a node_modules of
+ * links to the repository's installed packages, as `npm ci` would fill it, without a
+ * registry. `homelab` links to the workspace's own tools/homelab, so the plugin,
+ * executors and generators that run are the ones in the workspace.
+ */
+export function linkNodeModules(root: string): void {
   fs.mkdirSync(path.join(root, 'node_modules'));
   const modules = path.join(REPO_ROOT, 'node_modules');
   for (const entry of fs.readdirSync(modules)) {
