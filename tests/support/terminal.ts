@@ -39,7 +39,7 @@ export class Terminal {
 
   /**
    * Waits until the screen shows `text` after what earlier waits matched, and moves past it.
-   * Fails after `timeoutMs` with the screen, or at once when the command exits first.
+   * Fails after `timeoutMs` with the screen (ending the command), or at once when it exits first.
    */
   async waitFor(text: string, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -52,6 +52,8 @@ export class Terminal {
         return;
       }
       if (done || Date.now() > deadline) {
+        // Nobody will answer the question it waits on: end it, so the run does not hang.
+        this.child.kill('SIGKILL');
         throw new Error(`the terminal did not show ${JSON.stringify(text)}${done ? ' before the command exited' : ` within ${timeoutMs} ms`}; it shows:\n${this.screen}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 20));

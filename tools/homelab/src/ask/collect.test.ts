@@ -8,6 +8,7 @@ import { COMPONENT_NAMES } from '../component/types';
 import { InputError } from '../errors';
 import { type FileHost, treeHost } from '../host';
 import { plopAnswers } from '../plop/generator';
+import { ENVIRONMENT_ASKED, environmentFromOptions, NX_ENVIRONMENT_DOOR } from '../workspace/environment';
 import { inputErrorOf, specOf, writeSpec } from '../../../../tests/support/spec';
 import { workspaceTree } from '../../../../tests/support/workspace';
 import { type Asker, collectAnswers, listChoices } from './collect';
@@ -196,6 +197,28 @@ describe('asking for an infrastructure component', () => {
     expect(answers).toEqual({ component: 'postgres', staging: false, force: false });
     expect(screen.slice(1, 1 + COMPONENT_NAMES.length)).toEqual(COMPONENT_NAMES.map((name) => `  ${name}: ${CATALOG[name].description}`));
     expect(screen).toContain(`✖ component "mysql" is not in the catalog; use one of ${COMPONENT_NAMES.map((c) => `"${c}"`).join(', ')}`);
+  });
+});
+
+describe('asking for an environment name', () => {
+  const environmentQuestions = () => readQuestions(path.join(generators, 'environment/schema.json'), ENVIRONMENT_ASKED);
+
+  it('re-asks a name that is not one, with the reason nx g homelab:environment gives on the command line', async () => {
+    const { asker, screen } = scripted(['Staging', 'staging']);
+    await expect(collectAnswers(environmentQuestions(), { given: {}, asker }, NX_ENVIRONMENT_DOOR)).resolves.toEqual({ name: 'staging' });
+    expect(screen).toEqual([
+      '? What is the environment called (e.g. staging)?',
+      '> Staging',
+      `✖ ${inputErrorOf(() => environmentFromOptions({ name: 'Staging' }))}`,
+      '? What is the environment called (e.g. staging)?',
+      '> staging',
+    ]);
+  });
+
+  it('refuses a missing name in one line when nobody can answer', async () => {
+    await expect(collectAnswers(environmentQuestions(), { given: {}, cannotAsk: 'CI is set' }, NX_ENVIRONMENT_DOOR)).rejects.toThrow(
+      new InputError('nx g homelab:environment is missing --name and cannot ask (CI is set); pass it, e.g. npx nx g homelab:environment staging'),
+    );
   });
 });
 
