@@ -1,21 +1,27 @@
 import * as path from 'node:path';
 import type { NodePlopAPI } from 'plop';
-import { askOnTerminal } from './tools/homelab/src/plop/ask';
+import { appAsked } from './tools/homelab/src/app/questions';
+import { readQuestions } from './tools/homelab/src/ask/questions';
+import { terminal } from './tools/homelab/src/ask/terminal';
+import { diskHost } from './tools/homelab/src/host';
 import { appGenerator, importGenerator, removeGenerator } from './tools/homelab/src/plop/generator';
-import { readQuestions } from './tools/homelab/src/plop/questions';
+import { whyNoPrompt } from './tools/homelab/src/tty';
 
 /**
  * `npm run plop -- app -- --name whoami --image traefik/whoami:v1.10.4 --port 80`
  *
- * The questions come from the Nx generator's schema and the files from the shared
- * render core, so plop writes the same bytes as `nx g homelab:app` for the same answers.
- * Missing answers are asked on a terminal; without one they are refused.
+ * The questions are the Nx generators' (types from their schema, what `nx g` asks itself
+ * with its checks), and the files come from the shared render core, so plop asks what
+ * `nx g homelab:app` asks and writes the same bytes for the same answers. Missing answers
+ * are asked on a terminal, each checked as typed; without one (or under CI) they are refused.
  */
 export default function plopfile(plop: NodePlopAPI): void {
-  const source = { argv: process.argv, ask: process.stdin.isTTY ? askOnTerminal : undefined };
-  plop.setGenerator('app', appGenerator(plop.getDestBasePath(), readQuestions(path.join(__dirname, 'generators/app/schema.json')), source));
+  const root = plop.getDestBasePath();
+  const source = { argv: process.argv, ...terminal(whyNoPrompt(process.env, process.stdin, process.stdout)) };
+  const schema = (generator: string) => path.join(__dirname, 'generators', generator, 'schema.json');
+  plop.setGenerator('app', appGenerator(root, readQuestions(schema('app'), appAsked(diskHost(root))), source));
   // `npm run plop -- import -- --name photos --file ~/stacks/photos/compose.yaml`
-  plop.setGenerator('import', importGenerator(plop.getDestBasePath(), readQuestions(path.join(__dirname, 'generators/import/schema.json')), source));
+  plop.setGenerator('import', importGenerator(root, readQuestions(schema('import')), source));
   // `npm run plop -- remove -- --name whoami [--all]`
-  plop.setGenerator('remove', removeGenerator(plop.getDestBasePath(), readQuestions(path.join(__dirname, 'generators/remove/schema.json')), source));
+  plop.setGenerator('remove', removeGenerator(root, readQuestions(schema('remove')), source));
 }

@@ -682,6 +682,25 @@ describe('homelab:app generator', () => {
     });
   });
 
+  describe('missing answers', () => {
+    it.each([
+      ['--no-interactive', { NX_INTERACTIVE: 'false' }, '--no-interactive is given'],
+      ['CI', { NX_INTERACTIVE: 'true', CI: 'true' }, 'CI is set'],
+      ['an Nx task', { NX_INTERACTIVE: 'true', NX_TASK_TARGET_PROJECT: 'web' }, 'it runs as an Nx task, and Nx may pass it no keys'],
+    ])('are refused in one line under %s, asking nothing and writing nothing', async (_title, env, why) => {
+      vi.stubEnv('CI', '');
+      for (const [key, value] of Object.entries(env)) vi.stubEnv(key, value);
+      try {
+        const error = await errorOf(() => generate({ name: 'web' }));
+        expect(error).toBeInstanceOf(InputError);
+        expect(error.message).toBe(`nx g homelab:app is missing --image, --port and cannot ask (${why}); pass them, e.g. npx nx g homelab:app whoami --image traefik/whoami:v1.10.4 --port 80`);
+        expect(changes()).toEqual([]);
+      } finally {
+        vi.unstubAllEnvs();
+      }
+    });
+  });
+
   describe('re-running', () => {
     it('refuses an existing app without --force, naming the app and --force', async () => {
       await generate(WHOAMI);

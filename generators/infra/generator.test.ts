@@ -456,6 +456,17 @@ describe('homelab:infra generator', () => {
       expect(treeFiles(tree)).toEqual(before);
     });
 
+    it('refuses a missing component when it cannot ask, listing the catalog one line each, and writes nothing', async () => {
+      const before = treeFiles(tree);
+
+      const error = await refusal({});
+
+      const lines = error.message.split('\n');
+      expect(lines[0]).toBe('nx g homelab:infra is missing --component and cannot ask (it is not run by nx g); pass it, e.g. npx nx g homelab:infra monitoring');
+      expect(lines.slice(2).map((line) => line.trim().split(/\s+/)[0])).toEqual([...COMPONENT_NAMES]);
+      expect(treeFiles(tree)).toEqual(before);
+    });
+
     it('refuses a component that exists, and resets it to the catalog with --force', async () => {
       await add('postgres');
       const file = 'infrastructure/specs/postgres.yaml';

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stripAnsi } from '../support/terminal';
 import { requireTool } from '../support/tools';
 import { busyboxOverride, containers, DeployWorkspace, freePorts, httpGet, NX_ENV, uniqueName } from './support';
 
@@ -18,11 +19,6 @@ const script = requireTool('script', ['script', '--version']);
 const SHOP = uniqueName('shop');
 const CACHE = uniqueName('cache');
 const PORTS = { app: 0, db: 0, prodApp: 0 };
-
-function stripAnsi(text: string): string {
-  // CSI and OSC sequences, then other escapes and carriage returns.
-  return text.replace(/\x1b\[[0-9;?]*[ -\/]*[@-~]/g, '').replace(/\x1b\][^\x07]*\x07/g, '').replace(/\x1b./g, '').replace(/\r/g, '');
-}
 
 /** A hand-written infrastructure component with a Compose base and a dev environment. */
 function addComponent(ws: DeployWorkspace, name: string, port: number): void {

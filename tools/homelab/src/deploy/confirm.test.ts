@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { confirmProtected, isCI, whyNoPrompt } from './confirm';
+import { confirmProtected } from './confirm';
+import { isCI, whyNoPrompt } from '../tty';
 import type { DeployRequest } from './request';
 
 function request(overrides: Partial<DeployRequest> = {}, isProtected = true): DeployRequest {

@@ -4,51 +4,37 @@ import { generateImport, type ImportOptions, localEngine, planImport } from '../
 import { generateRemove, localRunning, type RemoveOptions } from '../workspace/remove';
 import type { AppOptions } from '../app/options';
 import type { ApplyResult } from '../project/owned';
-import { HomelabError, InputError } from '../errors';
+import { HomelabError } from '../errors';
 import { diskHost, type FileHost } from '../host';
-import { type Answer, type Answers, answersFromArgs, generatorArgs, missingRequired, type Question, withDefaults } from './questions';
+import { type Asker, collectAnswers, type Door } from '../ask/collect';
+import { type Answers, answersFromArgs, generatorArgs, type Question } from '../ask/questions';
+import { PLOP_APP_DOOR } from '../app/questions';
 
-/** Where answers come from: the command line, and a terminal when there is one. */
-export interface AnswerSource {
+/** Where answers come from: plop's command line, and who can be asked for the rest. */
+export interface PlopSource {
   argv: readonly string[];
-  /** Asks one question on a terminal; absent when stdin is not a TTY. */
-  ask?: (question: Question) => Promise<Answer | undefined>;
+  /** The terminal; absent when nobody can answer (no terminal, CI). */
+  asker?: Asker;
+  /** Why nobody can be asked, for the refusal of a missing answer. */
+  cannotAsk?: string;
 }
 
 /** Which plop generator, and a command line that works, for messages. */
-export interface PlopDoor {
+export interface PlopDoor extends Door {
   name: 'app' | 'import' | 'remove';
-  example: string;
 }
 
-const APP_DOOR: PlopDoor = { name: 'app', example: 'npm run plop -- app -- --name whoami --image traefik/whoami:v1.10.4 --port 80' };
-export const REMOVE_DOOR: PlopDoor = { name: 'remove', example: 'npm run plop -- remove -- --name whoami' };
-export const IMPORT_DOOR: PlopDoor = { name: 'import', example: 'npm run plop -- import -- --name photos --file ~/stacks/photos/compose.yaml' };
+const APP_DOOR: PlopDoor = { name: 'app', ...PLOP_APP_DOOR };
+export const REMOVE_DOOR: PlopDoor = { name: 'remove', command: 'plop remove', example: 'npm run plop -- remove -- --name whoami' };
+export const IMPORT_DOOR: PlopDoor = { name: 'import', command: 'plop import', example: 'npm run plop -- import -- --name photos --file ~/stacks/photos/compose.yaml' };
 
 /**
- * Collects the answers: everything the command line gives is taken as is. On a
- * terminal, the missing required questions are asked, or every question when the
- * command line gives none. Without a terminal a missing required answer is refused
- * in one line instead of waiting for input that never comes.
+ * The answers of a plop generator: what follows "--" on its command line, the rest asked
+ * as `nx g` asks it (ask/collect.ts), so both front doors ask the same questions.
  */
-export async function collectAnswers(questions: Question[], source: AnswerSource, door: PlopDoor = APP_DOOR): Promise<Answers> {
+export function plopAnswers(questions: Question[], source: PlopSource, door: PlopDoor = APP_DOOR): Promise<Answers> {
   const given = answersFromArgs(generatorArgs(source.argv), questions, door.name);
-  const missing = missingRequired(questions, given);
-  if (source.ask === undefined) {
-    if (missing.length > 0) {
-      const flags = missing.map((q) => `--${q.name}`).join(', ');
-      const them = missing.length === 1 ? 'it' : 'them';
-      throw new InputError(`plop ${door.name} is missing ${flags} and stdin is not a terminal to ask; pass ${them} after "--", e.g. ${door.example}`);
-    }
-    return withDefaults(questions, given);
-  }
-  const toAsk = Object.keys(given).length === 0 ? questions : missing;
-  const answers: Answers = { ...given };
-  for (const question of toAsk) {
-    const answer = await source.ask(question);
-    if (answer !== undefined && answer !== '') answers[question.name] = answer;
-  }
-  return withDefaults(questions, answers);
+  return collectAnswers(questions, { given, asker: source.asker, cannotAsk: source.cannotAsk }, door);
 }
 
 /** The disk for reading, with writes dropped: generateApp on it runs every check and writes nothing. */
@@ -102,11 +88,11 @@ function describeResult(name: string, result: ApplyResult, extra: string[] = [])
  * right after they are collected, so a refusal is plop's one-line `[ERROR] <message>`
  * (exit 1) before any action starts; the action then writes.
  */
-export function appGenerator(workspaceRoot: string, questions: Question[], source: AnswerSource): PlopGeneratorConfig {
+export function appGenerator(workspaceRoot: string, questions: Question[], source: PlopSource): PlopGeneratorConfig {
   return {
     description: 'Add an app to the homelab (same questions and bytes as nx g homelab:app)',
     prompts: async () => {
-      const answers = await collectAnswers(questions, source);
+      const answers = await plopAnswers(questions, source);
       generateApp(readOnly(diskHost(workspaceRoot)), toAppOptions(answers));
       return answers;
     },
@@ -119,12 +105,12 @@ export function appGenerator(workspaceRoot: string, questions: Question[], sourc
  * checked by planning the whole import right after they are collected (nothing is written on a
  * refusal); the action then writes the files and the secret values.
  */
-export function importGenerator(workspaceRoot: string, questions: Question[], source: AnswerSource): PlopGeneratorConfig {
+export function importGenerator(workspaceRoot: string, questions: Question[], source: PlopSource): PlopGeneratorConfig {
   const ctx = () => ({ cwd: process.cwd(), environment: process.env, engine: localEngine() });
   return {
     description: 'Import a Compose stack as an app (same questions and bytes as nx g homelab:import)',
     prompts: async () => {
-      const answers = await collectAnswers(questions, source, IMPORT_DOOR);
+      const answers = await plopAnswers(questions, source, IMPORT_DOOR);
       planImport(diskHost(workspaceRoot), answers as unknown as ImportOptions, ctx());
       return answers;
     },
@@ -144,10 +130,10 @@ export function importGenerator(workspaceRoot: string, questions: Question[], so
  * checked and staged first (a refusal writes nothing), then committed; the report says what
  * still runs and how to take it down with its data kept.
  */
-export function removeGenerator(workspaceRoot: string, questions: Question[], source: AnswerSource): PlopGeneratorConfig {
+export function removeGenerator(workspaceRoot: string, questions: Question[], source: PlopSource): PlopGeneratorConfig {
   return {
     description: 'Remove an app or an infrastructure component (same questions as nx g homelab:remove)',
-    prompts: () => collectAnswers(questions, source, REMOVE_DOOR),
+    prompts: () => plopAnswers(questions, source, REMOVE_DOOR),
     actions: [
       async (answers) => {
         const options = answers as unknown as RemoveOptions;

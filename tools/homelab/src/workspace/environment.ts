@@ -9,6 +9,8 @@ import type { GenerateResult } from '../report';
 import { stagedHost } from '../staged';
 import { IN_CLUSTER } from './targets';
 import { withEnvironment } from './file';
+import type { Door } from '../ask/collect';
+import type { Asked } from '../ask/questions';
 
 const ENV_NAME = /^[a-z]([-a-z0-9]{0,14}[a-z0-9])?$/;
 const SUFFIX = /^(-[a-z0-9]{1,15})?$/;
@@ -24,12 +26,23 @@ export interface EnvironmentOptions {
   composeContext?: string;
 }
 
-/** The environment entry of homelab.yaml that the answers describe (checked, nothing written). */
-export function environmentFromOptions(options: EnvironmentOptions): WorkspaceEnvironment {
-  const name = String(options.name ?? '');
-  if (!ENV_NAME.test(name)) {
+export const NX_ENVIRONMENT_DOOR: Door = { command: 'nx g homelab:environment', example: 'npx nx g homelab:environment staging' };
+
+export function checkEnvironmentName(name: unknown): string {
+  if (typeof name !== 'string' || !ENV_NAME.test(name)) {
     throw new InputError(`environment name ${show(name)} is invalid; use 1-16 lower-case letters, digits and '-', starting with a letter (e.g. "staging")`);
   }
+  return name;
+}
+
+/** What `nx g homelab:environment` asks itself (types and the argv position come from generators/environment/schema.json). */
+export const ENVIRONMENT_ASKED: Record<string, Asked> = {
+  name: { prompt: 'What is the environment called (e.g. staging)?', required: true, check: (name) => void checkEnvironmentName(name) },
+};
+
+/** The environment entry of homelab.yaml that the answers describe (checked, nothing written). */
+export function environmentFromOptions(options: EnvironmentOptions): WorkspaceEnvironment {
+  const name = checkEnvironmentName(String(options.name ?? ''));
   const suffix = options.namespaceSuffix ?? `-${name}`;
   if (!SUFFIX.test(suffix)) {
     throw new InputError(`--namespace-suffix ${show(suffix)} is invalid; use '-' and 1-15 lower-case letters or digits (e.g. "-${name}"), or "" for none`);

@@ -2,20 +2,43 @@ import * as fs from 'node:fs';
 import { InputError, show } from '../errors';
 
 /**
- * The questions of `plop app`, derived from the Nx generator's schema.json so that
- * `nx g homelab:app` and `plop app` ask the same things with the same words: one
- * definition of the questions, two front doors.
+ * The questions of a generator, one list for both front doors (`nx g homelab:<name>` and
+ * `npm run plop -- <name>`): the option's type, default and argv position come from the
+ * generator's schema.json, and what an interactive run asks (its words, whether it must be
+ * answered, how an answer is checked, which choices there are) from the schema's `x-prompt`
+ * or, for a generator that asks itself, from its table of asked questions (`app/questions.ts`).
  */
 export interface Question {
   name: string;
   kind: 'string' | 'number' | 'boolean';
-  /** What an interactive run asks: the x-prompt text, else the description. */
+  /** What an interactive run asks: the asked question's prompt, the x-prompt text, else the description. */
   message: string;
   required: boolean;
+  /**
+   * It has words of its own to be asked with (the generator's question, or an x-prompt): an
+   * interactive run that is given nothing asks it. Other options come from the command line only.
+   */
+  prompted: boolean;
   default?: string | number | boolean;
   /** Position among bare command-line arguments (`$default: { $source: "argv", index }`). */
   argvIndex?: number;
+  /**
+   * Checks a typed answer with the same check the render core runs, throwing its one-line
+   * InputError; the front door prints the reason and asks again.
+   */
+  check?: (answer: string, answers: Answers) => void;
+  /** The answers to pick from, listed with the question, one line each. */
+  choices?: () => Choice[];
 }
+
+/** One of a question's choices: the value to type and one line on what it is. */
+export interface Choice {
+  value: string;
+  description: string;
+}
+
+/** What a generator that asks itself says about one of its options (everything else comes from schema.json). */
+export type Asked = Pick<Question, 'check' | 'choices'> & { prompt: string; required?: boolean };
 
 /** An answer as the command line gives it; `AppOptions` accepts all of these shapes. */
 export type Answer = string | string[] | number | boolean;
@@ -36,26 +59,40 @@ interface GeneratorSchema {
 
 /**
  * Turns an Nx generator schema into questions: required ones first (in the schema's
- * `required` order), then the others in the order the schema lists them.
+ * `required` order, then the asked questions' order), then the others in the order the
+ * schema lists them. `asked` holds the questions the generator asks itself: their prompt,
+ * whether they are required, their check and choices (schema.json then has no `x-prompt`
+ * and no `required` for them, so Nx neither asks nor refuses before the generator runs).
  *
  * @example questionsFromSchema({ properties: { port: { type: 'number', 'x-prompt': 'Port?' } }, required: ['port'] })
- * // [{ name: 'port', kind: 'number', message: 'Port?', required: true }]
+ * // [{ name: 'port', kind: 'number', message: 'Port?', required: true, prompted: true }]
  */
-export function questionsFromSchema(schema: GeneratorSchema, where = 'schema'): Question[] {
+export function questionsFromSchema(schema: GeneratorSchema, where = 'schema', asked: Record<string, Asked> = {}): Question[] {
   const properties = schema.properties ?? {};
-  const required = schema.required ?? [];
+  for (const name of Object.keys(asked)) {
+    if (properties[name] === undefined) throw new Error(`${where}: asked question "${name}" is not a property`);
+    if (properties[name]['x-prompt'] !== undefined || schema.required?.includes(name)) {
+      // Nx would ask it (without a check) or refuse it missing before the generator could ask.
+      throw new Error(`${where}: "${name}" is asked by the generator; drop its x-prompt and its "required" entry`);
+    }
+  }
+  const selfRequired = Object.keys(asked).filter((name) => asked[name].required);
+  const required = [...(schema.required ?? []), ...selfRequired];
   const order = [...required, ...Object.keys(properties).filter((name) => !required.includes(name))];
   return order.map((name) => {
     const property = properties[name];
     if (property === undefined) throw new Error(`${where}: required property "${name}" is not declared`);
     const kind = property.type === 'integer' ? 'number' : property.type;
     if (kind !== 'string' && kind !== 'number' && kind !== 'boolean') {
-      // Plop asks simple questions; a new option of another type needs a prompt written for it here.
-      throw new Error(`${where}: property "${name}" has type ${show(property.type)}; plop app supports string, number, integer and boolean`);
+      // Both front doors ask simple questions; a new option of another type needs a prompt written for it here.
+      throw new Error(`${where}: property "${name}" has type ${show(property.type)}; a question is a string, number, integer or boolean`);
     }
     const prompt = property['x-prompt'];
-    const message = (typeof prompt === 'string' ? prompt : prompt?.message) ?? property.description ?? name;
-    const question: Question = { name, kind, message, required: required.includes(name) };
+    const own = asked[name];
+    const message = own?.prompt ?? (typeof prompt === 'string' ? prompt : prompt?.message) ?? property.description ?? name;
+    const question: Question = { name, kind, message, required: required.includes(name), prompted: own !== undefined || prompt !== undefined };
+    if (own?.check) question.check = own.check;
+    if (own?.choices) question.choices = own.choices;
     const fallback = property.default;
     if (typeof fallback === 'string' || typeof fallback === 'number' || typeof fallback === 'boolean') question.default = fallback;
     if (property.$default?.$source === 'argv' && typeof property.$default.index === 'number') question.argvIndex = property.$default.index;
@@ -63,9 +100,9 @@ export function questionsFromSchema(schema: GeneratorSchema, where = 'schema'): 
   });
 }
 
-/** Reads a generator's schema.json and derives its questions. */
-export function readQuestions(schemaFile: string): Question[] {
-  return questionsFromSchema(JSON.parse(fs.readFileSync(schemaFile, 'utf8')) as GeneratorSchema, schemaFile);
+/** Reads a generator's schema.json and derives its questions (see questionsFromSchema for `asked`). */
+export function readQuestions(schemaFile: string, asked: Record<string, Asked> = {}): Question[] {
+  return questionsFromSchema(JSON.parse(fs.readFileSync(schemaFile, 'utf8')) as GeneratorSchema, schemaFile, asked);
 }
 
 /**
