@@ -952,7 +952,8 @@ describe('homelab:app generator', () => {
 
     it('re-renders the healthy specs and then names the broken one', async () => {
       await generate(WHOAMI);
-      writeSpec(tree, specOf('broken', { health: { http: { path: '/', port: 'metrics' } } }));
+      const file = writeSpec(tree, specOf('broken', { health: { http: { path: '/', port: 'metrics' } } }));
+      const line = readText(tree, file).split('\n').findIndex((l) => l.includes('port: metrics')) + 1;
       const service = `${BASE}/whoami/service.yaml`;
       const rendered = readText(tree, service);
       tree.write(service, '# hand edit\n');
@@ -960,9 +961,8 @@ describe('homelab:app generator', () => {
       const error = await errorOf(() => syncGenerator(tree));
 
       expect(error).toBeInstanceOf(HomelabError);
-      expect(error.message).toBe(
-        'applications/specs/broken.yaml: health.http.port "metrics" is not a port of the app; use one of "http"',
-      );
+      // At the line and column of the field, not at the top of the file.
+      expect(error.message).toBe(`applications/specs/broken.yaml:${line}:11: health.http.port "metrics" is not a port of the app; use one of "http"`);
       expect(readText(tree, service)).toBe(rendered);
     });
   });

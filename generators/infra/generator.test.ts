@@ -433,8 +433,9 @@ describe('homelab:infra generator', () => {
       const error = await syncGenerator(tree).then(() => new Error('expected a refusal'), (e: Error) => e);
 
       expect(error).toBeInstanceOf(HomelabError);
+      const line = readText(tree, file).split('\n').indexOf('  - postgres') + 1;
       expect(error.message).toBe(
-        'applications/specs/web.yaml: dependsOn "postgres" is not an infrastructure component of this workspace (no infrastructure/specs/postgres.yaml); add it with `npx nx g homelab:infra postgres`, or remove it from dependsOn',
+        `applications/specs/web.yaml:${line}:5: dependsOn "postgres" is not an infrastructure component of this workspace (no infrastructure/specs/postgres.yaml); add it with \`npx nx g homelab:infra postgres\`, or remove it from dependsOn`,
       );
       expect(treeFiles(tree)).toEqual(written);
       expect({ ...written, [file]: '' }).toEqual({ ...before, [file]: '' });

@@ -101,3 +101,35 @@ export function inputErrorOf(fn: () => unknown): string {
   }
   throw new Error('expected the call to throw');
 }
+
+/**
+ * A spec with five mistakes (issue 13), one a line: a port above 65535, a port given as text, an
+ * unknown key, an image tagged latest and a dependsOn of a service that does not exist. Three
+ * are the schema's, two normalize's: all five are reported at once, each at its line.
+ */
+export const FIVE_MISTAKES = {
+  name: 'shop',
+  text: [
+    'name: shop',
+    'services:',
+    '  web:',
+    '    image: { repository: traefik/whoami, tag: latest }',
+    '    ports:',
+    '      - { name: http, port: 70000, http: true }',
+    '    dependsOn: { db: healthy }',
+    '    colour: blue',
+    '  worker:',
+    '    image: { repository: traefik/whoami, tag: v1.10.4 }',
+    '    ports:',
+    '      - { name: metrics, port: "9090" }',
+    '',
+  ].join('\n'),
+  /** `line:col: message` of each mistake, in the order of the file. */
+  problems: [
+    '4:12: services.web.image "traefik/whoami:latest" uses the tag "latest", which moves under you; pin a version tag or a digest',
+    '6:29: services.web.ports[0].port: 70000 is above 65535; use a whole number from 1 to 65535',
+    '7:22: services.web.dependsOn.db: "db" is not a service of the app; use one of "worker" or remove it',
+    '8:5: services.web.colour: unknown field; remove it or fix its spelling',
+    '12:32: services.worker.ports[0].port: "9090" is text; write a whole number without quotes: 9090',
+  ],
+} as const;

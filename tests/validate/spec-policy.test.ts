@@ -16,8 +16,8 @@ describe('app spec policy.disable', () => {
   });
 
   it.each([
-    [{ disable: [{ rule: 'policy/read-only-root-fs' }] }, /misses the field "reason"/],
-    [{ disable: [{ rule: 'schema/unknown-field', reason: 'not a policy rule' }] }, /does not match/],
+    [{ disable: [{ rule: 'policy/read-only-root-fs' }] }, /policy\.disable\[0\]\.reason is missing; add it/],
+    [{ disable: [{ rule: 'schema/unknown-field', reason: 'not a policy rule' }] }, /policy\.disable\[0\]\.rule: "schema\/unknown-field" is invalid; expected a policy rule id/],
     [{ disable: [{ rule: 'policy/probes', reason: 'x' }] }, /reason/],
   ])('refuses %j', (policy, message) => {
     const text = stringifyAppSpec(specOf('web', { policy: policy as never }));

@@ -16,7 +16,11 @@ export class HomelabError extends Error {
 
 /** Input that failed validation before anything was written. */
 export class InputError extends HomelabError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The validate rule it is reported under where it has its own (validate/rules.ts); spec/invalid otherwise. */
+    readonly rule?: string,
+  ) {
     super(message, 2);
     this.name = 'InputError';
   }

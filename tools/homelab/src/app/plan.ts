@@ -3,11 +3,12 @@ import type { FileHost } from '../host';
 import { renderApp } from '../render/app';
 import type { RenderedFile } from '../render/engine';
 import { parseAppSpec, parseWorkspaceConfig, stringifyAppSpec, WORKSPACE_FILE } from '../spec/io';
-import { INFRA_SPECS_DIR, readDependencies } from '../component/spec';
+import { INFRA_SPECS_DIR } from '../component/spec';
 import { appPaths, specsDir } from '../project/paths';
-import { normalizeApp } from './normalize';
-import type { NormalizedApp } from './normalized';
+import { checkAppSpec, normalizeAppOnHost } from './check';
 import type { AppSpec, WorkspaceConfig } from '../spec/types';
+
+export { checkAppSpec, normalizeAppOnHost };
 
 export const APP_SPECS_DIR = specsDir('applications');
 export { INFRA_SPECS_DIR };
@@ -21,14 +22,10 @@ export function renderAppWithSpec(host: FileHost, spec: AppSpec, workspace: Work
   // A spec merged into the one on disk (--force) keeps its own text, comments included.
   const specFile: RenderedFile = { path: appPaths(spec.name).spec, content: specText ?? stringifyAppSpec(spec), owner: 'spec' };
   // The written spec must read back to the same spec: proves the serializer and the schema agree.
-  const reread = parseAppSpec(specFile.content, specFile.path);
-  return [specFile, ...renderApp(normalizeAppOnHost(host, reread, workspace))];
+  // A spec that does not is refused with every problem at its line (app/check.ts).
+  return [specFile, ...renderApp(checkAppSpec(host, specFile.content, specFile.path, workspace).app)];
 }
 
-/** normalizeApp with what the app depends on read from the workspace's component specs, and the files beside its spec from the host. */
-export function normalizeAppOnHost(host: FileHost, spec: AppSpec, workspace: WorkspaceConfig): NormalizedApp {
-  return normalizeApp(spec, workspace, readDependencies(host, workspace, spec.dependsOn ?? []), (file) => host.read(file));
-}
 
 /** Is the name free? Apps and infrastructure components share one project namespace in Nx. */
 export function assertNameFree(host: FileHost, name: string, force: boolean): void {

@@ -28,24 +28,25 @@ describe('parseAppSpec', () => {
   const file = 'applications/specs/web.yaml';
 
   it.each([
-    ['an unknown field', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 80 }]\nreplica: 2\n', 'the document has an unknown field "replica"; remove it or check its spelling'],
-    ['a missing field', 'name: web\nimage: { repository: a, tag: "1" }\n', 'the document misses the field "ports"; add it'],
-    ['an image with neither tag nor digest', 'name: web\nimage: { repository: a }\nports: [{ name: http, port: 80 }]\n', 'image misses the field "tag"; add it'],
-    ['a port out of range', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 70000 }]\n', 'ports.0.port "70000" must be <= 65535'],
-    ['an env key that is no identifier', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 80 }]\nenv: { "A-B": x }\n', 'env "A-B" does not match "^[A-Za-z_][A-Za-z0-9_]*$"; Environment variable names: letters, digits and \'_\''],
-    ['a non-string env value', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 80 }]\nenv: { A: 1 }\n', 'env.A "1" must be a string; write it as one (quote numbers'],
-  ])('refuses %s, naming the file and the field', (_label, text, message) => {
+    ['an unknown field, at its key', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 80 }]\nreplica: 2\n', '4:1: replica: unknown field; did you mean replicas?'],
+    ['a missing field', 'name: web\nimage: { repository: a, tag: "1" }\n', '1:1: ports is missing; add it'],
+    ['an image with neither tag nor digest', 'name: web\nimage: { repository: a }\nports: [{ name: http, port: 80 }]\n', '2:8: image must be pinned: set tag (a version, not latest) or digest (sha256:…)'],
+    ['a port out of range, at its value', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 70000 }]\n', '3:29: ports[0].port: 70000 is above 65535; use a whole number from 1 to 65535'],
+    ['a port given as text', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: "9090" }]\n', '3:29: ports[0].port: "9090" is text; write a whole number without quotes: 9090'],
+    ['an env key that is no identifier', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 80 }]\nenv: { "A-B": x }\n', '4:8: env.A-B: the name "A-B" is invalid; expected environment variable names: letters, digits and \'_\''],
+    ['a non-string env value', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 80 }]\nenv: { A: 1 }\n', '4:11: env.A: 1 is a whole number; write text (quote it: "1")'],
+  ])('refuses %s, in plain words at its line and column', (_label, text, message) => {
     const error = inputErrorOf(() => parseAppSpec(text, file));
 
-    expect(error.startsWith(`${file}: `)).toBe(true);
-    expect(error).toContain(message);
+    expect(error.startsWith(`${file}:${message}`)).toBe(true);
     expect(error).not.toMatch(/\n/);
   });
 
-  it('counts the other problems instead of listing them on more lines', () => {
+  it('lists every problem, one line each, in the order of the file', () => {
     const error = inputErrorOf(() => parseAppSpec('name: Web\nimage: { repository: a }\nports: []\n', file));
 
-    expect(error).toMatch(/\(and \d+ more problems?\)$/);
+    expect(error.split('\n').map((line) => line.slice(0, line.indexOf(': ', file.length)))).toEqual([`${file}:1:7`, `${file}:2:8`, `${file}:3:8`]);
+    expect(error).toContain('ports is empty; list at least 1');
   });
 });
 
@@ -124,19 +125,18 @@ describe('parseAppSpec: the full form (services)', () => {
   });
 
   it.each([
-    ['a container field beside services', `name: web\n${service}image: { repository: a, tag: "1" }\n`, 'the document sets services and a container field of the shorthand: with services, image, ports, env, health, resources, replicas and securityContext belong to a service; move them under services.<name>'],
-    ['a start condition that does not exist', 'name: web\nservices: { web: { image: { repository: a, tag: "1" }, dependsOn: { db: maybe } } }\n', 'services.web.dependsOn.db is "maybe"; use one of "started", "healthy", "completed"'],
-    ['a map of volumes in the shorthand', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 80 }]\nvolumes: { data: { size: 1Gi } }\n', 'volumes must be a list: Without services (the shorthand), volumes is a list of {name, size, mountPath}; a map of volumes needs the full form (services).'],
-    ['a list of volumes in the full form', `name: web\n${service}volumes: [{ name: data, size: 1Gi, mountPath: /data }]\n`, 'volumes must be a map: With services (the full form), volumes is a map of name to volume'],
-    ['a volume of two kinds', `name: web\n${service}volumes: { data: { size: 1Gi, hostPath: /srv } }\n`, 'volumes.data must be exactly one kind of volume: a persistent volume (size), a host path (hostPath)'],
-    ['a volume of no kind', `name: web\n${service}volumes: { data: { storageClass: fast } }\n`, 'volumes.data must be exactly one kind of volume'],
-    ['a security opt-in without its reason', 'name: web\nservices: { web: { image: { repository: a, tag: "1" }, security: { privileged: true } } }\n', 'services.web.security.privileged "true" must be a string'],
-    ['a service name that is no DNS label', 'name: web\nservices: { Web_1: { image: { repository: a, tag: "1" } } }\n', 'services "Web_1" does not match "^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"; A DNS-1123 label'],
-  ])('refuses %s in one line that names the field and the fix', (_label, text, message) => {
+    ['a container field beside services', `name: web\n${service}image: { repository: a, tag: "1" }\n`, '1:1: the spec sets services and a container field of the shorthand: with services, image, ports, env, health, resources, replicas and securityContext belong to a service; move them under services.<name>'],
+    ['a start condition that does not exist', 'name: web\nservices: { web: { image: { repository: a, tag: "1" }, dependsOn: { db: maybe } } }\n', '2:73: services.web.dependsOn.db: "maybe" is not one of started, healthy, completed'],
+    ['a misspelt service kind', 'name: web\nservices: { web: { image: { repository: a, tag: "1" }, kind: deamon } }\n', '2:62: services.web.kind: "deamon" is not one of service, job, cron'],
+    ['a map of volumes in the shorthand', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 80 }]\nvolumes: { data: { size: 1Gi } }\n', '4:10: volumes is a map; write a list: Without services (the shorthand), volumes is a list of {name, size, mountPath}; a map of volumes needs the full form (services).'],
+    ['a list of volumes in the full form', `name: web\n${service}volumes: [{ name: data, size: 1Gi, mountPath: /data }]\n`, '3:10: volumes is a list; write a map: With services (the full form), volumes is a map of name to volume'],
+    ['a volume of two kinds', `name: web\n${service}volumes: { data: { size: 1Gi, hostPath: /srv } }\n`, '3:18: volumes.data must be exactly one kind of volume: a persistent volume (size), a host path (hostPath)'],
+    ['a volume of no kind', `name: web\n${service}volumes: { data: { storageClass: fast } }\n`, '3:18: volumes.data must be exactly one kind of volume'],
+    ['a security opt-in without its reason', 'name: web\nservices: { web: { image: { repository: a, tag: "1" }, security: { privileged: true } } }\n', '2:80: services.web.security.privileged: true is a boolean; write text (quote it: "true")'],
+    ['a service name that is no DNS label, at the name', 'name: web\nservices: { Web_1: { image: { repository: a, tag: "1" } } }\n', '2:13: services.Web_1: the name "Web_1" is invalid; expected a DNS-1123 label'],
+  ])('refuses %s at its line and column, naming the field and the fix', (_label, text, message) => {
     const error = inputErrorOf(() => parseAppSpec(text, file));
 
-    expect(error.startsWith(`${file}: `)).toBe(true);
-    expect(error).toContain(message);
-    expect(error).not.toMatch(/\n/);
+    expect(error.split('\n')[0].startsWith(`${file}:${message}`)).toBe(true);
   });
 });

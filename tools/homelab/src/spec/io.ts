@@ -1,6 +1,6 @@
 import YAML from 'yaml';
 import { InputError } from '../errors';
-import { APP_SCHEMA_PATH, assertSchema, WORKSPACE_SCHEMA_PATH } from './schema';
+import { APP_SCHEMA_PATH, assertSchema, type ParsedSource, WORKSPACE_SCHEMA_PATH } from './schema';
 import type { AppSpec, WorkspaceConfig } from './types';
 
 /** The workspace settings file at the root. */
@@ -11,6 +11,11 @@ export const WORKSPACE_FILE = 'homelab.yaml';
  * documents are InputErrors naming the file and line.
  */
 export function parseYamlDocument(text: string, file: string): unknown {
+  return readYamlSource(text, file).value;
+}
+
+/** parseYamlDocument, with the parsed document and its LineCounter that locate a problem in it. */
+export function readYamlSource(text: string, file: string): { value: unknown; source: ParsedSource } {
   const lineCounter = new YAML.LineCounter();
   const docs = YAML.parseAllDocuments(text, { uniqueKeys: true, lineCounter, prettyErrors: false });
   if (!Array.isArray(docs) || docs.length === 0) {
@@ -24,13 +29,13 @@ export function parseYamlDocument(text: string, file: string): unknown {
     const pos = lineCounter.linePos(problem.pos[0]);
     throw new InputError(`${file}:${pos.line}:${pos.col}: ${problem.message.split('\n')[0]}; fix the YAML syntax`);
   }
-  return docs[0].toJS({ maxAliasCount: 100 });
+  return { value: docs[0].toJS({ maxAliasCount: 100 }), source: { doc: docs[0], lc: lineCounter } };
 }
 
 /** Reads and checks an app spec (schema-strict). */
 export function parseAppSpec(text: string, file: string): AppSpec {
-  const value = parseYamlDocument(text, file);
-  assertSchema('app', value, file);
+  const { value, source } = readYamlSource(text, file);
+  assertSchema('app', value, file, source);
   return value as AppSpec;
 }
 
@@ -39,8 +44,8 @@ export function parseWorkspaceConfig(text: string | null): WorkspaceConfig {
   if (text === null) {
     throw new InputError(`${WORKSPACE_FILE} is missing at the workspace root; restore it from git (it lists the environments and the GitOps source)`);
   }
-  const value = parseYamlDocument(text, WORKSPACE_FILE);
-  assertSchema('workspace', value, WORKSPACE_FILE);
+  const { value, source } = readYamlSource(text, WORKSPACE_FILE);
+  assertSchema('workspace', value, WORKSPACE_FILE, source);
   const config = value as WorkspaceConfig;
   const names = config.environments.map((e) => e.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
@@ -74,8 +79,8 @@ export function stringifyAppSpec(spec: AppSpec, schemaRelative = '../..'): strin
 
 /** Reads a spec, checks it against its schema and that its name is its file name. */
 export function parseNamedSpec<T extends { name: string }>(schema: 'infra' | 'secret-store', what: string, text: string, file: string): T {
-  const value = parseYamlDocument(text, file);
-  assertSchema(schema, value, file);
+  const { value, source } = readYamlSource(text, file);
+  assertSchema(schema, value, file, source);
   const spec = value as T;
   const expected = file.replace(/^.*\//, '').replace(/\.yaml$/, '');
   if (spec.name !== expected) {

@@ -12,7 +12,8 @@ import { type Issue, isObj, type K8sObject, type Obj, type PolicySubject, WORKLO
 import { composePolicy, kubernetesPolicy } from './policy';
 import { isPolicyRule, type RuleClass } from './rules';
 import { checkKubernetes, isList, schemaIssues } from './schema-check';
-import { appSpecValidator, infraSpecValidator, SchemaRegistry, storeSpecValidator, type Validator, workspaceConfigValidator } from './schemas';
+import { SchemaRegistry } from './schemas';
+import { checkSchema, type SchemaName } from '../spec/schema';
 import { type DocPath, finding, LIMITS, lineColAt, Locator, parseYaml, readText, type SourceFile } from './source';
 
 export type CheckClass = RuleClass;
@@ -302,14 +303,13 @@ export class Engine {
       return src;
     }
     if (!this.has('schema')) return src;
-    const { validator, what } = SPEC_SCHEMAS[kind];
-    const validate = validator();
     // homelab reads its specs with the yaml package (YAML 1.2 core, spec/io.ts), which differs from
     // js-yaml on a few plain scalars (js-yaml reads `0b101` as the number 5): judge the document
     // homelab reads, so validate never refuses a spec that renders, nor passes one that does not.
     const doc = asHomelabReadsIt(src.text, label) ?? docs[0];
-    if (!validate(doc)) {
-      for (const issue of schemaIssues(validate.errors ?? [], { ...target, obj: doc as Obj, doc: src.docs.indexOf(docs[0]) }, what)) this.resolve(issue);
+    // The problems in the words nx g and nx sync use (spec/problems.ts), each at its key or value.
+    for (const p of checkSchema(SPEC_SCHEMAS[kind], doc)) {
+      this.resolve({ rule: p.rule, message: p.message, target: { ...target, obj: doc as Obj, doc: src.docs.indexOf(docs[0]) }, path: p.path, key: p.key });
     }
     return src;
   }
@@ -423,13 +423,8 @@ function asHomelabReadsIt(text: string, label: string): unknown {
   }
 }
 
-/** The schema of each kind of spec, and how a finding names the document. */
-const SPEC_SCHEMAS: Record<SpecKind, { validator: () => Validator; what: string }> = {
-  'app-spec': { validator: appSpecValidator, what: 'app spec' },
-  workspace: { validator: workspaceConfigValidator, what: 'homelab.yaml' },
-  'infra-spec': { validator: infraSpecValidator, what: 'component spec' },
-  'store-spec': { validator: storeSpecValidator, what: 'secret store spec' },
-};
+/** The schema of each kind of spec (spec/schema.ts). */
+const SPEC_SCHEMAS: Record<SpecKind, SchemaName> = { 'app-spec': 'app', workspace: 'workspace', 'infra-spec': 'infra', 'store-spec': 'secret-store' };
 
 /** Kinds the consistency checks of a set look at: other objects need not be kept for them. */
 const SET_KINDS = new Set([...WORKLOAD_KINDS, 'Service', 'ServiceMonitor', 'PersistentVolumeClaim', 'ReplicationSource', 'ReplicationDestination', 'ExternalSecret', 'SecretStore', 'Secret', 'NetworkPolicy']);

@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import jsyaml from 'js-yaml';
-import { normalizeAppOnHost, readAppSpec, readWorkspace } from '../app/plan';
+import { checkAppSpec, readWorkspace } from '../app/plan';
 import { SCRATCH_LABEL } from '../app/steps/compose';
 import { appPolicyExceptions } from '../app/steps/exceptions';
-import { HomelabError } from '../errors';
+import { HomelabError, InputError } from '../errors';
+import { SpecError } from '../spec/problems';
 import { diskHost, type FileHost } from '../host';
 // Static: under Nx the TypeScript loader is gone by the time a task runs, so a lazy require of a .ts module fails.
 import { validateComponent } from '../component/validate';
@@ -178,24 +179,20 @@ function checkSync(engine: Engine, host: FileHost, name: string, specFile: strin
   let files;
   let app;
   try {
-    const spec = readAppSpec(host, name);
-    // A dependency without a component spec has its own rule (normalizing would refuse it as spec/invalid).
-    const unknown = (spec.dependsOn ?? []).filter((dep) => !host.isFile(`infrastructure/specs/${dep}.yaml`));
-    for (const dep of unknown) {
-      engine.report(
-        finding(specFile, 'deps/unknown-component', `dependsOn "${dep}" is not an infrastructure component (infrastructure/specs/${dep}.yaml); add it with nx g homelab:infra ${dep} or remove it`),
-      );
-    }
-    if (unknown.length > 0) return false;
-    app = normalizeAppOnHost(host, spec, readWorkspace(host));
+    const text = host.read(specFile);
+    if (text === null) throw new InputError(`${specFile} is missing; restore it from git`);
+    // A dependency without a component spec is one of its problems, under its own rule (deps/unknown-component).
+    app = checkAppSpec(host, text, specFile, readWorkspace(host)).app;
     files = renderApp(app);
     engine.allow(name, appPolicyExceptions(app));
   } catch (error) {
     if (!(error instanceof HomelabError)) throw error;
-    // Schema problems are already findings with a line; other spec problems are one finding here.
-    if (!engine.findings.some((f) => f.file === specFile)) {
-      const match = /^([^:\s]+\.yaml):(\d+):(\d+)?/.exec(error.message);
-      engine.report(finding(match?.[1] ?? specFile, 'spec/invalid', error.message, match ? Number(match[2]) : 1, match?.[3] ? Number(match[3]) : 1));
+    // Every problem of the spec at its line, worded as nx g and nx sync word it (app/check.ts);
+    // its schema problems are the spec file's own findings already, and are reported once.
+    const problems = error instanceof SpecError ? error.problems : [{ file: '', rule: 'spec/invalid' as const, message: error.message }];
+    for (const p of problems) {
+      const match = p.file === '' ? /^([^:\s]+\.yaml):(\d+):(\d+)?/.exec(p.message) : null;
+      engine.report(p.file === '' ? finding(match?.[1] ?? specFile, p.rule, p.message, match ? Number(match[2]) : 1, match?.[3] ? Number(match[3]) : 1) : finding(p.file, p.rule, p.message, p.line, p.col));
     }
     return false;
   }

@@ -189,28 +189,3 @@ function newAjv(options: ConstructorParameters<typeof Ajv>[0]): Ajv {
   const AjvClass = (require('ajv') as { default: typeof Ajv }).default;
   return new AjvClass(options);
 }
-
-const ownValidators = new Map<string, Validator>();
-
-/** One of homelab's own schemas (tools/homelab/schemas/<name>), compiled on first use. */
-function ownValidator(name: string): Validator {
-  let fn = ownValidators.get(name);
-  if (!fn) ownValidators.set(name, (fn = compileOwn(name)));
-  return fn;
-}
-
-/** The app spec schema (tools/homelab/schemas/app.schema.json). */
-export const appSpecValidator = (): Validator => ownValidator('app.schema.json');
-/** homelab.yaml's schema. */
-export const workspaceConfigValidator = (): Validator => ownValidator('workspace.schema.json');
-/** A component spec's schema (infrastructure/specs/<name>.yaml). */
-export const infraSpecValidator = (): Validator => ownValidator('infra.schema.json');
-/** A secret store spec's schema (platform/secrets/specs/<name>.yaml). */
-export const storeSpecValidator = (): Validator => ownValidator('secret-store.schema.json');
-
-function compileOwn(name: string): Validator {
-  const schema = JSON.parse(fs.readFileSync(path.join(SCHEMAS_DIR, name), 'utf8'));
-  delete schema.$schema;
-  const ajv = newAjv({ allErrors: true, strict: false, validateFormats: false, allowUnionTypes: true });
-  return ajv.compile(schema) as Validator;
-}

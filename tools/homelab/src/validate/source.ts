@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import jsyaml from 'js-yaml';
-import type YAML from 'yaml';
+import YAML from 'yaml';
 import type { Finding } from './findings';
 import { severityOf } from './rules';
+import { type DocPath, positionIn } from '../spec/locate';
 
-/** A path into a parsed document: keys and list indexes. */
-export type DocPath = (string | number)[];
+export type { DocPath };
 
 /** Limits that keep hostile input from crashing or hanging the run. */
 export const LIMITS = {
@@ -180,8 +180,6 @@ export class Locator {
 
   locate(text: string, docIndex: number, path: DocPath, key?: string): { line: number; col: number; depth: number } {
     let parsed = this.cache.get(text);
-    // The yaml package is loaded only when a finding needs a line.
-    const YAML = require('yaml') as typeof import('yaml');
     if (!parsed) {
       const lc = new YAML.LineCounter();
       const docs = YAML.parseAllDocuments(text, { lineCounter: lc, uniqueKeys: false }) as YAML.Document.Parsed[];
@@ -190,32 +188,8 @@ export class Locator {
       this.cache.set(text, parsed);
     }
     const doc = parsed.docs[docIndex];
-    if (!doc) return { line: docStartLine(text, docIndex), col: 1, depth: 0 };
-    let node: unknown = doc.contents;
-    let pos: number | undefined = (node as YAML.Node | null)?.range?.[0];
-    let depth = 0;
-    const segments = key === undefined ? path : [...path, key];
-    for (let i = 0; i < segments.length; i++) {
-      const seg = segments[i];
-      if (YAML.isAlias(node)) node = node.resolve(doc);
-      if (YAML.isMap(node)) {
-        const pair = node.items.find((p) => (YAML.isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
-        if (!pair) break;
-        const isLast = i === segments.length - 1;
-        const keyNode = pair.key as YAML.Node | null;
-        pos = isLast && key !== undefined ? keyNode?.range?.[0] : ((pair.value as YAML.Node | null)?.range?.[0] ?? keyNode?.range?.[0]);
-        node = pair.value;
-      } else if (YAML.isSeq(node) && /^\d+$/.test(String(seg))) {
-        const item = node.items[Number(seg)] as YAML.Node | undefined;
-        if (!item) break;
-        pos = item.range?.[0];
-        node = item;
-      } else break;
-      depth++;
-    }
-    if (pos === undefined) return { line: docStartLine(text, docIndex), col: 1, depth };
-    const lp = parsed.lc.linePos(pos);
-    return { line: lp.line, col: lp.col, depth };
+    const at = doc ? positionIn(doc, parsed.lc, path, key) : null;
+    return at ?? { line: docStartLine(text, docIndex), col: 1, depth: 0 };
   }
 }
 

@@ -1,4 +1,5 @@
-import { listAppNames, normalizeAppOnHost, readAppSpec, readWorkspace } from '../app/plan';
+import { checkAppSpec, listAppNames, readWorkspace } from '../app/plan';
+import { appPaths } from '../project/paths';
 import { HomelabError } from '../errors';
 import type { FileHost } from '../host';
 import { syncInfrastructure } from '../component/sync';
@@ -20,7 +21,9 @@ export function syncAll(host: FileHost, check = false, options: { allowOrphans?:
   const failures: string[] = [];
   for (const name of listAppNames(host)) {
     try {
-      const files = renderApp(normalizeAppOnHost(host, readAppSpec(host, name), workspace));
+      const file = appPaths(name).spec;
+      // Every problem of the spec at once, each at its line (app/check.ts).
+      const files = renderApp(checkAppSpec(host, host.read(file) ?? '', file, workspace).app);
       const result = applyRendered(host, files, { layer: 'applications', name }, check);
       changes.push(...result.written, ...result.deleted.map((d) => `${d} (no longer rendered)`));
     } catch (error) {
@@ -39,7 +42,7 @@ export function syncAll(host: FileHost, check = false, options: { allowOrphans?:
   const orphans = options.allowOrphans ? [] : findOrphans(host).map(describeOrphan);
   if (failures.length > 0 || orphans.length > 0) {
     const problems = [...failures, ...orphans];
-    throw new HomelabError(problems.length === 1 ? problems[0] : `${failures.length > 0 ? `${failures.length} specs do not render` : `${orphans.length} projects have no spec`}: ${problems.join(' | ')}`);
+    throw new HomelabError(problems.length === 1 ? problems[0] : `${failures.length > 0 ? `${failures.length} specs do not render` : `${orphans.length} projects have no spec`}:\n${problems.join('\n')}`);
   }
   return changes;
 }

@@ -67,7 +67,7 @@ export function dependencyNamespaces(spec: AppSpec, dependencies: Dependencies):
       const add = (COMPONENT_NAMES as readonly string[]).includes(dep)
         ? `add it with \`npx nx g homelab:infra ${dep}\``
         : `use a component of the catalog (${COMPONENT_NAMES.join(', ')}) or write infrastructure/specs/${dep}.yaml`;
-      throw new InputError(`${where}: dependsOn ${show(dep)} is not an infrastructure component of this workspace (no infrastructure/specs/${dep}.yaml); ${add}, or remove it from dependsOn`);
+      throw new InputError(`${where}: dependsOn ${show(dep)} is not an infrastructure component of this workspace (no infrastructure/specs/${dep}.yaml); ${add}, or remove it from dependsOn`, 'deps/unknown-component');
     }
     if (found.kubernetes && found.namespace === null) {
       throw new InputError(`infrastructure/specs/${dep}.yaml names no namespace, so ${spec.name}'s NetworkPolicy cannot allow egress to it; add \`namespace: <its namespace>\` to that spec`);
