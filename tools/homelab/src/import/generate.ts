@@ -166,11 +166,14 @@ function adoptVolumes(source: ComposeSource, volumeSources: Record<string, strin
 
 /** The scaffolded override of the adopting environment, with the stack taken over (docs/deploy.md, "Taking over a stack that already runs"). */
 function withAdoption(override: string, project: string, volumes: Adoption['volumes']): string {
-  const fragment = YAML.stringify(
-    { [ADOPTED_KEY]: { project }, volumes: Object.fromEntries(volumes.map((v) => [v.volume, { name: v.existing }])) },
-    { lineWidth: 0 },
-  );
-  return `${override.trimEnd()}\n# Taken over from the Compose project ${project} that ran on this Docker host (nx g homelab:import):\n# its volumes keep their data; deploy refuses while it still runs (docs/deploy.md).\n${fragment}`;
+  const doc: YAML.Document = YAML.parseDocument(override);
+  if (!YAML.isMap(doc.contents)) throw new Error('internal error: the scaffolded compose.override.yaml is not a map');
+  const adopted = doc.createPair(ADOPTED_KEY, { project });
+  if (YAML.isScalar(adopted.key)) {
+    adopted.key.commentBefore = ` Taken over from the Compose project ${project} that ran on this Docker host (nx g homelab:import):\n its volumes keep their data; deploy refuses while it still runs (docs/deploy.md).`;
+  }
+  doc.contents.items.push(adopted, doc.createPair('volumes', Object.fromEntries(volumes.map((v) => [v.volume, { name: v.existing }]))));
+  return doc.toString({ lineWidth: 0 });
 }
 
 function statPath(absolute: string): PathKind | undefined {
