@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,6 +15,16 @@ export function toolEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.homedir() };
   for (const key of ['DOCKER_CONFIG', 'KUBECONFIG']) if (process.env[key]) env[key] = process.env[key];
   return { ...env, ...extra };
+}
+
+/**
+ * One query of this machine's Docker engine through the docker CLI, run synchronously (the
+ * generators are synchronous): its output lines, or null when no engine answered.
+ */
+export function dockerLines(args: readonly string[], context?: string): string[] | null {
+  const result = spawnSync('docker', [...(context ? ['--context', context] : []), ...args], { encoding: 'utf8', env: toolEnv({}), timeout: 30_000 });
+  if (result.status !== 0) return null;
+  return result.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
 }
 
 /**

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
@@ -13,7 +12,7 @@ import { applyApp } from '../component/sync';
 import { appPaths, environmentPaths } from '../project/paths';
 import type { RenderedFile } from '../render/engine';
 import { stagedHost } from '../staged';
-import { toolEnv } from '../tool-env';
+import { dockerLines } from '../tool-env';
 import type { WorkspaceConfig } from '../spec/types';
 import { readComposeSource } from './compose/read';
 import { mapComposeSource, type PathKind } from './map';
@@ -132,11 +131,7 @@ export function generateImport(host: FileHost, options: ImportOptions, ctx: Impo
 /** The engine of this machine, through the docker CLI; null when it does not answer. */
 export function localEngine(context?: string): EngineView {
   return {
-    volumes: () => {
-      const result = spawnSync('docker', [...(context ? ['--context', context] : []), 'volume', 'ls', '--format', '{{.Name}}'], { encoding: 'utf8', env: toolEnv({}), timeout: 30_000 });
-      if (result.status !== 0) return null;
-      return result.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
-    },
+    volumes: () => dockerLines(['volume', 'ls', '--format', '{{.Name}}'], context),
   };
 }
 

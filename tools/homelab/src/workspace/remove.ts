@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import YAML from 'yaml';
 import { checkAppName } from '../app/options';
 import { listAppNames, readAppSpec, readWorkspace } from '../app/plan';
@@ -9,7 +8,7 @@ import { ownedFiles } from '../project/owned';
 import { environmentPaths, type Layer, projectPaths } from '../project/paths';
 import { stagedHost } from '../staged';
 import type { WorkspaceConfig } from '../spec/types';
-import { toolEnv } from '../tool-env';
+import { dockerLines } from '../tool-env';
 import { syncAll } from './sync';
 
 /** The options of `nx g homelab:remove` and `plop remove` (generators/remove/schema.json). */
@@ -121,10 +120,6 @@ function composeProjectName(text: string): string | null {
 /** This machine's Docker engine, through the docker CLI: the running containers of a Compose project; null when it does not answer. */
 export function localRunning(): RunningView {
   return {
-    containers: (project) => {
-      const result = spawnSync('docker', ['ps', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Names}}'], { encoding: 'utf8', env: toolEnv({}), timeout: 30_000 });
-      if (result.status !== 0) return null;
-      return result.stdout.split('\n').map((l) => l.trim()).filter(Boolean).sort();
-    },
+    containers: (project) => dockerLines(['ps', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Names}}'])?.sort() ?? null,
   };
 }
