@@ -534,13 +534,16 @@ describe('homelab:app generator', () => {
     it.each([
       { env: 'dev', project: 'vault-dev', router: 'vault-dev' },
       { env: 'prod', project: 'vault', router: 'vault' },
-    ])('names the $env project $project and routes the host through Traefik', async ({ env, project, router }) => {
+    ])("names the $env project $project and routes the host through Traefik, on the environment's network", async ({ env, project, router }) => {
       await generate(VAULT);
 
       const generated = readDoc(tree, `${COMPOSE}/environments/${env}/vault/compose.generated.yaml`);
       expect(generated.name).toBe(project);
+      expect(generated.services.vault.networks).toEqual({ default: {}, [`homelab-${env}`]: {} });
+      expect(generated.networks).toEqual({ [`homelab-${env}`]: { name: `homelab-${env}`, external: true } });
       expect(generated.services.vault.labels).toEqual({
         'traefik.enable': 'true',
+        'traefik.docker.network': `homelab-${env}`,
         [`traefik.http.routers.${router}.rule`]: 'Host(`vault.home.example.org`)',
         [`traefik.http.services.${router}.loadbalancer.server.port`]: '8080',
         [`traefik.http.routers.${router}.tls.certresolver`]: 'letsencrypt',

@@ -157,6 +157,24 @@ describe.skipIf(kubectl.skip || compose.skip)('nx run <app>:validate on a genera
       file: OVERRIDE,
     },
     {
+      name: "a dev project joining prod's network by hand",
+      changes: { [OVERRIDE]: (t) => `${overrideWith(t, '    networks:\n      homelab-prod: {}\n')}networks:\n  homelab-prod:\n    name: homelab-prod\n    external: true\n` },
+      rule: 'parity/networks',
+      file: OVERRIDE,
+    },
+    {
+      name: "the environment's network taken away from the service behind the host",
+      changes: { [OVERRIDE]: (t) => overrideWith(t, '    networks: !reset {}\n') },
+      rule: 'parity/networks',
+      file: OVERRIDE,
+    },
+    {
+      name: 'a default network that routes to the internet while the spec closes egress',
+      changes: { [OVERRIDE]: (t) => `${t}networks:\n  default:\n    internal: false\n` },
+      rule: 'parity/networks',
+      file: OVERRIDE,
+    },
+    {
       name: 'a Compose container running as root',
       changes: { [OVERRIDE]: (t) => overrideWith(t, '    user: root\n') },
       rule: 'policy/run-as-non-root',

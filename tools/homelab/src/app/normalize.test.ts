@@ -228,9 +228,10 @@ describe('normalizeApp', () => {
       ]);
     });
 
-    it('routes each environment host through Traefik labels named after the Compose project', () => {
+    it("routes each environment host through Traefik labels named after the Compose project, on the environment's network", () => {
       expect(dev.composeLabels).toEqual({
         'traefik.enable': 'true',
+        'traefik.docker.network': 'homelab-dev',
         'traefik.http.routers.web-dev.rule': 'Host(`web.dev.example.org`)',
         'traefik.http.services.web-dev.loadbalancer.server.port': '8080',
         'traefik.http.routers.web-dev.tls.certresolver': 'letsencrypt',

@@ -4,6 +4,7 @@ import type { AppSpec, WorkspaceConfig } from '../spec/types';
 import { APP_DEFAULTS, type Dependencies, type NormalizedApp, SCHEDULER_IMAGE, SYNC_WAVES } from './normalized';
 import { normalizeBackup } from './steps/backup';
 import { SCRATCH_LABEL } from './steps/compose';
+import { appNetworks } from './steps/compose-networks';
 import { checkContainers } from './steps/containers';
 import { orderServices } from './steps/dependencies';
 import { normalizeSecrets } from './steps/env';
@@ -102,6 +103,10 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
     ...(ingress.isHttpRoute ? [{ kind: 'HTTPRoute', name }] : []),
   ];
   const patches = normalizePatches(spec, where, baseObjects);
+  const composeNetworks = appNetworks(
+    composeServices.map((c) => ({ name: c.name, networkMode: c.compose.networkMode, published: c.hasPublished })),
+    { ingress: ingress.enabled ? primary.name : null, metrics: metricsPort ? metricsService.name : null, dependsOn: spec.dependsOn ?? [], allowInternet: spec.network?.allowInternet ?? false },
+  );
 
   const environments = chosen.map((ws) =>
     normalizeEnvironment(name, ws, spec.environments?.[ws.name] ?? {}, {
@@ -113,6 +118,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
       hasIngress: ingress.enabled,
       ingressService: primary.name,
       composeServices: composeServices.map((c) => c.name),
+      networks: composeNetworks,
       alertTargets: services_.filter((w) => !w.isJob).map((w) => ({ kind: w.workload.kind === 'StatefulSet' ? 'StatefulSet' : 'Deployment', name: w.name })),
       cron: services_.filter((w) => w.isCron).map((w) => ({ service: w.name, schedule: w.schedule! })),
       overrides: {
@@ -204,6 +210,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
     backup,
     network: normalizeNetwork(spec, workspace, { ingressPort: ingressPort.port, metricsPort: monitoring.metricsPortNumber, betweenServices: fullForm && services.length > 1 }, dependencies),
     compose: workload.compose,
+    composeNetworks,
     dependsOn: [...(spec.dependsOn ?? [])].sort(),
     patches,
     environments,

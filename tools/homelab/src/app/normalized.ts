@@ -1,5 +1,6 @@
 import type { ProjectPaths, EnvironmentPaths } from '../project/paths';
 import type { BackupProvider } from '../spec/types';
+import type { AppNetworks } from './steps/compose-networks';
 import type { NormalizedPatches } from './steps/patches';
 import type { ComposeServiceView, ServiceWorkload } from './steps/workloads';
 
@@ -204,6 +205,8 @@ export interface NormalizedApp {
     startPeriod: string;
     labels: Record<string, string>;
   };
+  /** The Compose networks (app/steps/compose-networks.ts): the services on the environment's shared network, and whether the default network is internal. */
+  composeNetworks: AppNetworks;
   dependsOn: string[];
   /** The spec's per-platform patches (app/steps/patches.ts), and what each touches for validate to name. */
   patches: NormalizedPatches;
@@ -236,6 +239,8 @@ export interface NormalizedEnvironment {
   argocdAppName: string;
   composeLabels: Record<string, string>;
   hasComposeLabels: boolean;
+  /** The environment's shared Docker network `homelab-<env>` when a service of the app joins it (declared external in compose.generated.yaml); null otherwise. */
+  sharedNetwork: string | null;
   /** The Compose scheduler's crontab in this environment (its project names the containers); '' without cron services. */
   crontab: string;
   /** What the environment changes of each service (only those it changes): the overlay's workload patch, one document each. */
@@ -274,6 +279,8 @@ export interface NormalizedEnvironment {
     override: NormalizedEnvironment['workloadPatches'][number] | null;
     composeLabels: Record<string, string>;
     hasComposeLabels: boolean;
+    /** Its networks in this environment (its project's default and `homelab-<env>`); null: Compose's default alone. */
+    networks: string[] | null;
     hasOverrides: boolean;
   }[];
   paths: EnvironmentPaths;

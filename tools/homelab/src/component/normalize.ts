@@ -7,7 +7,7 @@ import { componentSpecPath } from './spec';
 import { normalizeAcme, traefikCommand } from './steps/acme';
 import { normalizeBackup } from './steps/backup';
 import { normalizeCharts } from './steps/charts';
-import { COMPOSE_NETWORK, composeConfigs } from './steps/compose-configs';
+import { COMPOSE_NETWORK, componentNetworks, composeConfigs } from './steps/compose-configs';
 import { componentEnvironments } from './steps/environments';
 import { checkChartPins, composeImages } from './steps/pins';
 import { baseResources, secretKeys } from './steps/resources';
@@ -44,6 +44,12 @@ export interface NormalizedComponentEnv {
   composeServes: string[];
   /** Each chart with the value files ArgoCD merges for this environment (base, then overlay). */
   charts: (NormalizedChart & { valueFiles: string[] })[];
+  /** The app-facing services' networks `homelab-<env>` (one per environment served), declared external (component/steps/compose-configs.ts). */
+  composeNetworks: {
+    services: { name: string; networks: { name: string; aliases: string[]; hasAliases: boolean }[] }[];
+    external: string[];
+    has: boolean;
+  };
   paths: EnvironmentPaths;
 }
 
@@ -165,7 +171,10 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
       hasAcme,
       configs: isCompose ? composeConfigs(name, charts, context, retentionDays) : [],
     },
-    environments: componentEnvironments(name, workspace, { isKubernetes, isCompose }, charts),
+    environments: componentEnvironments(name, workspace, { isKubernetes, isCompose }, charts).map((env) => ({
+      ...env,
+      composeNetworks: componentNetworks(name, namespace, env.compose ? env.composeServes : []),
+    })),
     gitops: {
       repoURL: workspace.gitops.repoURL,
       revision: workspace.gitops.revision ?? 'main',

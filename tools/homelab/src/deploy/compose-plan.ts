@@ -44,6 +44,8 @@ export interface ComposeModel {
   meta: ComposeMetadata;
   /** The Compose project this app took over with its volumes (`x-homelab-adopted`, written by `nx g homelab:import`), or null. */
   adopted: string | null;
+  /** The external networks its services join, by their names on the engine (deploy creates the shared ones: deploy/networks.ts). */
+  networks: string[];
 }
 
 /** The top-level extension `nx g homelab:import` writes into the override of the environment that takes over a running stack. */
@@ -96,7 +98,15 @@ export function parseCompose(text: string, where: string): ComposeModel {
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
-  return { project: doc.name, services, meta, adopted: adoptedProject(doc[ADOPTED_KEY], where) };
+  return { project: doc.name, services, meta, adopted: adoptedProject(doc[ADOPTED_KEY], where), networks: externalNetworks(doc.networks) };
+}
+
+/** The engine names of the external networks of a resolved file (`docker compose config` lists only those a service joins). */
+function externalNetworks(networks: unknown): string[] {
+  return Object.entries((networks ?? {}) as Record<string, { name?: unknown; external?: unknown } | null>)
+    .filter(([, n]) => n?.external === true)
+    .map(([key, n]) => (typeof n?.name === 'string' ? n.name : key))
+    .sort();
 }
 
 function adoptedProject(value: unknown, where: string): string | null {

@@ -5,6 +5,7 @@ import { composeProjectDir, distPaths } from '../project/paths';
 import { type ComposeModel, type ComposePlan, type ComposeService, cronServices, describeLevels, describePlan, displaced, parseCompose, planChanges, startLevels, waitTimeoutSeconds } from './compose-plan';
 import { type ContainerInfo, Docker, describeRun, describeState, hasCompleted, isCron, isJob, isUp, SCHEDULE_LABEL } from './docker';
 import { unifiedDiff } from './diff';
+import { ensureNetworks } from './networks';
 import { engineIsLocal, probeFromOutside } from './outside-probe';
 import { DeployError } from './errors';
 import { InterruptedError, type ToolRunner } from './process';
@@ -101,6 +102,8 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
       throw new DeployError(`${who}: ${why}; nothing was changed`, 2);
     }
 
+    // The shared networks (homelab, homelab-<env>) outlive the project: created when missing, never rolled back.
+    await ensureNetworks(docker, model.networks, report);
     const created: string[] = [];
     // Services with health.probe outside: deploy is their health check (outside-probe.ts).
     const probed = new Map<string, string>();

@@ -104,14 +104,14 @@ export class Engine {
   }
 
   /** Reads and parses a YAML file; a file that cannot be parsed is one finding and null. */
-  load(abs: string, label: string): Source | null {
+  load(abs: string, label: string, compose = false): Source | null {
     this.files++;
     const text = readText(abs, label, this.options.maxFileBytes ?? LIMITS.maxFileBytes);
     if (typeof text !== 'string') {
       this.report(text);
       return null;
     }
-    const parsed = parseYaml(text, label);
+    const parsed = parseYaml(text, label, compose);
     if ('rule' in parsed) {
       this.report(parsed);
       return null;
@@ -274,7 +274,7 @@ export class Engine {
 
   /** A Compose file: parse and schema (policy only on merged output, or when asked). */
   checkComposeFile(abs: string, label: string, options: { policy?: boolean } = {}): Source | null {
-    const src = this.load(abs, label);
+    const src = this.load(abs, label, true);
     if (!src) return null;
     src.docs.forEach((doc, i) => {
       if (doc === null || doc === undefined) return;

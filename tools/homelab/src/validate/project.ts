@@ -23,6 +23,8 @@ import type { ClusterDryRun } from './server';
 import { finding } from './source';
 import { outsideProbe } from '../spec/health';
 import { patchFindings } from './patches';
+import { networkIssues } from './networks';
+import type { NormalizedApp } from '../app/normalized';
 
 export type { Finding };
 export { formatFinding };
@@ -74,9 +76,9 @@ export function checkProject(workspaceRoot: string, layer: ProjectLayer, name: s
   } else {
     const specFile = `applications/specs/${name}.yaml`;
     engine.checkSpecFile(path.join(workspaceRoot, specFile), specFile, 'app-spec');
-    const specOk = checkSync(engine, diskHost(workspaceRoot), name, specFile);
-    checkProjectFiles(engine, workspaceRoot, layer, name, options.server);
-    findings = specOk ? engine.findings : engine.findings.filter((f) => !f.rule.startsWith('sync/'));
+    const app = checkSync(engine, diskHost(workspaceRoot), name, specFile);
+    checkProjectFiles(engine, workspaceRoot, layer, name, options.server, app);
+    findings = app ? engine.findings : engine.findings.filter((f) => !f.rule.startsWith('sync/'));
   }
   const kept = findings.filter((f) => classOfRule(f.rule) === 'parse' || engine.has(classOfRule(f.rule)));
   return { findings: sortFindings(kept), files: engine.files, documents: engine.documents };
@@ -174,8 +176,8 @@ export function renderKustomizations(engine: Engine, dirs: string[], candidates:
   }
 }
 
-/** Spec schema, render, drift, stale files, store and dependencies (what `nx sync:check` sees, and more). */
-function checkSync(engine: Engine, host: FileHost, name: string, specFile: string): boolean {
+/** Spec schema, render, drift, stale files, store and dependencies (what `nx sync:check` sees, and more); the normalized app, or null when the spec cannot be rendered. */
+function checkSync(engine: Engine, host: FileHost, name: string, specFile: string): NormalizedApp | null {
   let files;
   let app;
   try {
@@ -194,7 +196,7 @@ function checkSync(engine: Engine, host: FileHost, name: string, specFile: strin
       const match = p.file === '' ? /^([^:\s]+\.yaml):(\d+):(\d+)?/.exec(p.message) : null;
       engine.report(p.file === '' ? finding(match?.[1] ?? specFile, p.rule, p.message, match ? Number(match[2]) : 1, match?.[3] ? Number(match[3]) : 1) : finding(p.file, p.rule, p.message, p.line, p.col));
     }
-    return false;
+    return null;
   }
   for (const f of checkDrift(host, { layer: 'applications', name }, files)) engine.report(finding(f.file, f.rule, f.message, f.line));
   if (engine.has('consistency')) for (const f of patchFindings(app.patches, specFile, host.read(specFile) ?? '')) engine.report(f);
@@ -203,7 +205,7 @@ function checkSync(engine: Engine, host: FileHost, name: string, specFile: strin
       finding(specFile, 'secrets/store-missing', `ClusterSecretStore "${app.secrets.store}" (homelab.yaml secrets.store) is not defined under platform/secrets/stores; add it with nx g homelab:secret-store`),
     );
   }
-  return true;
+  return app;
 }
 
 interface ProjectFiles {
@@ -211,8 +213,8 @@ interface ProjectFiles {
   sources: Map<string, Source>;
 }
 
-/** Parse, schema (and, where nothing renders, policy) of every file of the project; then render and cross-checks. */
-function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: string, server?: ClusterDryRun): void {
+/** Parse, schema (and, where nothing renders, policy) of every file of the project; then render and cross-checks (an app's networks against its normalized `app`). */
+function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: string, server?: ClusterDryRun, app?: NormalizedApp | null): void {
   const canRender = engine.has('render') && findKustomizer() !== null;
   const rel = (abs: string) => path.relative(root, abs).split(path.sep).join('/');
   const files: ProjectFiles = { k8s: new Map(), sources: new Map() };
@@ -271,6 +273,7 @@ function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: str
     }
     const doc = engine.checkRenderedCompose(merged.output, sources, fallback);
     if (doc && rendered && engine.has('consistency')) checkParity(engine, rendered, doc, sources, fallback);
+    if (doc && app && engine.has('consistency')) for (const issue of networkIssues(app, env, doc)) engine.reportComposeIssue(issue.rule, issue.message, issue.path, sources, fallback);
   }
 }
 

@@ -21,6 +21,23 @@ export const LIMITS = {
  * plus merge keys (`<<`), which Kubernetes' YAML reader accepts.
  */
 const LOAD_SCHEMA = jsyaml.CORE_SCHEMA.extend({ implicit: [(jsyaml as unknown as { types: { merge: jsyaml.Type } }).types.merge] });
+/**
+ * Compose files also take Compose's merge tags `!reset` (drop what the files before set: e.g.
+ * `networks: !reset {}` beside a `network_mode` in compose.override.yaml) and `!override`
+ * (replace it instead of merging). A Compose file is checked as the value under the tag.
+ */
+const COMPOSE_LOAD_SCHEMA = LOAD_SCHEMA.extend(
+  ['!reset', '!override'].flatMap((tag) =>
+    (['scalar', 'sequence', 'mapping'] as const).map(
+      (kind) =>
+        new jsyaml.Type(tag, {
+          kind,
+          // Under an explicit tag a plain `null` stays the text "null": read it (and `~`, nothing) as YAML's null, as Compose does.
+          construct: (data: unknown) => (kind === 'scalar' ? (data === null || ['null', 'Null', 'NULL', '~', ''].includes(String(data)) ? null : data) : (data ?? (kind === 'mapping' ? {} : []))),
+        }),
+    ),
+  ),
+);
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** One YAML file read and parsed: its text (for line lookups) and its documents. */
@@ -73,15 +90,15 @@ export function decode(buffer: Buffer, file: string): string | Finding {
 }
 
 /**
- * Parses every document of a YAML text with js-yaml (fast), or returns the findings that
+ * Parses every document of a YAML text with js-yaml (fast; a Compose file with Compose's tags), or returns the findings that
  * stop it: a syntax error or duplicate key with its position, nesting too deep, or aliases
  * that expand beyond the limit.
  */
-export function parseYaml(text: string, file: string): SourceFile | Finding {
+export function parseYaml(text: string, file: string, compose = false): SourceFile | Finding {
   let docs: unknown[];
   try {
     // js-yaml 4.3 stops at maxDepth itself; the measure below also bounds what a parse lets through.
-    docs = jsyaml.loadAll(text, undefined, { schema: LOAD_SCHEMA, filename: file, maxDepth: LIMITS.maxDepth } as jsyaml.LoadOptions) as unknown[];
+    docs = jsyaml.loadAll(text, undefined, { schema: compose ? COMPOSE_LOAD_SCHEMA : LOAD_SCHEMA, filename: file, maxDepth: LIMITS.maxDepth } as jsyaml.LoadOptions) as unknown[];
   } catch (error) {
     if (error instanceof RangeError) {
       return finding(file, 'parse/too-deep', `nesting too deep to parse (over ${LIMITS.maxDepth} levels?); flatten the document`);

@@ -18,6 +18,7 @@ const base = {
   hasIngress: true,
   ingressService: 'web',
   composeServices: ['web'],
+  networks: { shared: ['web'], internal: true, notInternal: null },
   alertTargets: [{ kind: 'Deployment' as const, name: 'web' }],
   cron: [],
   overrides: {
@@ -99,16 +100,40 @@ describe('normalizeEnvironment', () => {
     expect(env.composeServices.find((s) => s.name === 'sweep')).toMatchObject({ composeLabels: { 'homelab.schedule': '*/15 * * * *' }, hasComposeLabels: true, hasOverrides: true });
   });
 
-  it('routes the host through Traefik on Compose, with TLS from letsencrypt', () => {
+  it("routes the host through Traefik on Compose, on the environment's network, with TLS from letsencrypt", () => {
     const env = normalizeEnvironment('web', dev, { host: 'web.dev.example.org' }, base);
     const router = `web${dev.namespaceSuffix ?? ''}`;
 
     expect(env.patches).toEqual(['ingress-patch.yaml']);
     expect(env.composeLabels).toEqual({
       'traefik.enable': 'true',
+      'traefik.docker.network': 'homelab-dev',
       [`traefik.http.routers.${router}.rule`]: 'Host(`web.dev.example.org`)',
       [`traefik.http.services.${router}.loadbalancer.server.port`]: '8080',
       [`traefik.http.routers.${router}.tls.certresolver`]: 'letsencrypt',
     });
+  });
+
+  it("puts the services that need a shared component on the environment's network, each beside its project's default", () => {
+    const prod = workspace.environments.find((e) => e.name === 'prod')!;
+    const stack = { ...base, composeServices: ['web', 'worker'], networks: { shared: ['web'], internal: true, notInternal: null } };
+
+    const inDev = normalizeEnvironment('web', dev, {}, stack);
+    const inProd = normalizeEnvironment('web', prod, {}, stack);
+
+    expect(inDev.sharedNetwork).toBe('homelab-dev');
+    expect(inProd.sharedNetwork).toBe('homelab-prod');
+    expect(inDev.composeServices.map((s) => [s.name, s.networks, s.hasOverrides])).toEqual([
+      ['web', ['default', 'homelab-dev'], true],
+      ['worker', null, false],
+    ]);
+    expect(inProd.composeServices[0].networks).toEqual(['default', 'homelab-prod']);
+  });
+
+  it('declares no shared network where no service needs one', () => {
+    const env = normalizeEnvironment('web', dev, {}, { ...base, hasIngress: false, networks: { shared: [], internal: true, notInternal: null } });
+
+    expect(env.sharedNetwork).toBeNull();
+    expect(env.composeServices).toMatchObject([{ name: 'web', networks: null, hasOverrides: false }]);
   });
 });

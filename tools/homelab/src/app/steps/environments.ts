@@ -4,6 +4,8 @@ import { environmentPaths } from '../../project/paths';
 import type { AppSpec, BackupProvider, WorkspaceConfig, WorkspaceEnvironment } from '../../spec/types';
 import type { NormalizedEnvironment } from '../normalized';
 import { SCHEDULE_LABEL } from './compose';
+import { type AppNetworks, serviceNetworks } from './compose-networks';
+import { environmentNetwork } from '../../project/networks';
 import { sortedEnv } from './env';
 import { normalizeOverrides, type OverrideBase } from './overrides';
 
@@ -58,6 +60,8 @@ export function normalizeEnvironment(
     ingressService: string;
     /** Every service of compose.generated.yaml, in the spec's order. */
     composeServices: string[];
+    /** Which of them join the environment's shared network. */
+    networks: AppNetworks;
     /** The long-running workloads, each with its "down" and "restarting" alerts. */
     alertTargets: { kind: 'Deployment' | 'StatefulSet'; name: string }[];
     /** The cron services and their schedules, for the Compose scheduler's crontab. */
@@ -79,6 +83,8 @@ export function normalizeEnvironment(
   if (base.hasIngress) {
     const router = `${app}${suffix}`;
     composeLabels['traefik.enable'] = 'true';
+    // Traefik reaches the service on the environment's network (the service is on its project's default network too).
+    composeLabels['traefik.docker.network'] = environmentNetwork(ws.name);
     composeLabels[`traefik.http.routers.${router}.rule`] = `Host(\`${host}\`)`;
     composeLabels[`traefik.http.services.${router}.loadbalancer.server.port`] = String(base.ingressPort);
     if (base.tls) composeLabels[`traefik.http.routers.${router}.tls.certresolver`] = 'letsencrypt';
@@ -155,6 +161,7 @@ export function normalizeEnvironment(
     argocdAppName: `${app}-${ws.name}`,
     composeLabels,
     hasComposeLabels: Object.keys(composeLabels).length > 0,
+    sharedNetwork: base.networks.shared.length > 0 ? environmentNetwork(ws.name) : null,
     // The services of compose.generated.yaml: what this environment changes of each.
     // An environment's schedule of a cron service (environments.<env>.services.<svc>.schedule) wins.
     crontab: base.cron.map((c) => `${scheduleOf(c)} docker start -a ${app}${suffix}-${c.service}-1\n`).join(''),
@@ -163,12 +170,14 @@ export function normalizeEnvironment(
       const own = workloadPatches.find((p) => p.name === service && p.composeChanged) ?? imageOfContainer(workloadPatches, base.overrides.services, service);
       // The label deploy reads a cron service's schedule from (docs/deploy.md) follows the environment's schedule.
       const labels = { ...(service === base.ingressService ? composeLabels : {}), ...(own?.scheduleChanged ? { [SCHEDULE_LABEL]: own.schedule! } : {}) };
+      const networks = serviceNetworks(base.networks, ws.name, service);
       return {
         name: service,
         override: own,
         composeLabels: labels,
         hasComposeLabels: Object.keys(labels).length > 0,
-        hasOverrides: own !== null || Object.keys(labels).length > 0,
+        networks,
+        hasOverrides: own !== null || Object.keys(labels).length > 0 || networks !== null,
       };
     }),
     paths: environmentPaths('applications', app, ws.name),

@@ -1,8 +1,27 @@
-import type { InfraContext, NormalizedChart } from '../normalize';
+import { APP_FACING_SERVICES, environmentNetwork, INFRA_NETWORK } from '../../project/networks';
+import type { InfraContext, NormalizedChart, NormalizedComponentEnv } from '../normalize';
 import type { ComponentName } from '../types';
 
-/** The Docker network every infrastructure service of a Docker host joins (created once: `docker network create homelab`). */
-export const COMPOSE_NETWORK = 'homelab';
+/** The Docker network every infrastructure service of a Docker host joins (deploy creates it when it is missing). */
+export const COMPOSE_NETWORK = INFRA_NETWORK;
+
+/**
+ * The environments' networks an installation of the component joins (compose.generated.yaml of
+ * the environment that installs it): each app-facing service (APP_FACING_SERVICES: Traefik,
+ * Prometheus, PostgreSQL) joins `homelab-<env>` of every environment the installation serves.
+ * PostgreSQL answers there to the name apps use on Kubernetes, the CloudNativePG service
+ * `postgres-rw.<namespace>.svc` (and its `.cluster.local` form), so an app's DB_HOST is the same on
+ * both platforms.
+ */
+export function componentNetworks(name: ComponentName, namespace: string, serves: readonly string[]): NormalizedComponentEnv['composeNetworks'] {
+  const aliases = name === 'postgres' ? [`postgres-rw.${namespace}.svc`, `postgres-rw.${namespace}.svc.cluster.local`] : [];
+  const external = serves.map(environmentNetwork);
+  const services = (APP_FACING_SERVICES[name] ?? []).map((service) => ({
+    name: service,
+    networks: external.map((network) => ({ name: network, aliases, hasAliases: aliases.length > 0 })),
+  }));
+  return { services, external: services.length > 0 ? external : [], has: services.length > 0 && external.length > 0 };
+}
 
 /**
  * The config files of the Compose services, built from the same data as the Kubernetes values
@@ -16,11 +35,12 @@ export function composeConfigs(name: ComponentName, charts: NormalizedChart[], c
       { job_name: 'prometheus', static_configs: [{ targets: ['127.0.0.1:9090'] }] },
       { job_name: 'alertmanager', static_configs: [{ targets: ['alertmanager:9093'] }] },
       {
-        // Containers labelled prometheus.io/scrape=true (apps with a metrics port), reached on the shared network.
+        // Containers labelled prometheus.io/scrape=true (apps with a metrics port), one target per container: the address it has on its environment's network.
         job_name: 'compose',
         docker_sd_configs: [{ host: 'unix:///var/run/docker.sock', filters: [{ name: 'label', values: ['prometheus.io/scrape=true'] }] }],
         relabel_configs: [
-          { source_labels: ['__meta_docker_network_name'], regex: COMPOSE_NETWORK, action: 'keep' },
+          // Apps are scraped on their environment's network (docs/infrastructure.md, "Compose wiring"), which Prometheus joins for every environment it serves.
+          { source_labels: ['__meta_docker_network_name'], regex: `${environmentNetwork('')}.+`, action: 'keep' },
           { source_labels: ['__meta_docker_network_ip', '__meta_docker_container_label_prometheus_io_port'], separator: ':', target_label: '__address__' },
           { source_labels: ['__meta_docker_container_label_prometheus_io_path'], regex: '(.+)', target_label: '__metrics_path__' },
           { source_labels: ['__meta_docker_container_label_homelab_app'], target_label: 'app' },

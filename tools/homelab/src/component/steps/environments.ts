@@ -13,8 +13,8 @@ export function componentEnvironments(
   workspace: WorkspaceConfig,
   platforms: { isKubernetes: boolean; isCompose: boolean },
   charts: NormalizedChart[],
-): NormalizedComponentEnv[] {
-  const environments: NormalizedComponentEnv[] = [];
+): Omit<NormalizedComponentEnv, 'composeNetworks'>[] {
+  const environments: Omit<NormalizedComponentEnv, 'composeNetworks'>[] = [];
   for (const target of environmentTargets(workspace)) {
     const kubernetes = platforms.isKubernetes && target.installsKubernetes;
     const compose = platforms.isCompose && target.installsCompose;
