@@ -5,6 +5,7 @@ import { APP_DEFAULTS, type Dependencies, type NormalizedApp, SCHEDULER_IMAGE, S
 import { normalizeBackup } from './steps/backup';
 import { SCRATCH_LABEL } from './steps/compose';
 import { checkContainers } from './steps/containers';
+import { databaseClaims, environmentDatabase, normalizeDatabase, POSTGRES_COMPONENT } from './steps/database';
 import { orderServices } from './steps/dependencies';
 import { normalizeSecrets } from './steps/env';
 import { chooseEnvironments, normalizeEnvironment } from './steps/environments';
@@ -46,6 +47,10 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
   checkContainers(spec, services, services.some((s) => s.isCron) ? [SCHEDULER] : [], where);
   const order = orderServices(services, where);
   const secrets = normalizeSecrets(name, workspace, secretKeys);
+  // The app's database on the shared PostgreSQL, per environment (docs/spec.md, "Database"): reached as on Kubernetes on both platforms.
+  const postgresNamespace = dependencies.get(POSTGRES_COMPONENT)?.namespace ?? POSTGRES_COMPONENT;
+  const claims = databaseClaims(spec, workspace, where, dependencies.get(POSTGRES_COMPONENT)?.kubernetes ?? true);
+  const database = normalizeDatabase(spec, where, services.map((s) => ({ name: s.name, envNames: [...s.env.map((e) => e.name), ...s.secrets.keys] })), postgresNamespace, claims);
   const { volumes, hasVolumes } = normalizeVolumes(storage, services);
 
   // The services the app-level fields name: the one behind the host (the primary) and the one serving metrics.
@@ -70,6 +75,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
     volumes: storage,
     pins,
     metrics: metricsPort ? { service: metricsService.name, port: metricsPort.port, path: spec.monitoring?.metrics?.path ?? APP_DEFAULTS.metricsPath } : null,
+    database: database.enabled ? { secretName: database.secretName, services: database.services, hasSecretEnv: database.env.some((e) => e.secret) } : null,
   });
   const workload = services_.find((w) => w.name === primary.name)!;
   const workloadKind = workload.workload.kind === 'StatefulSet' ? 'StatefulSet' : 'Deployment';
@@ -134,6 +140,8 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
       },
       alerts: monitoring.alerts,
       backup: { provider: backup.provider, volumes: backup.volumes.map((v) => ({ name: v.name, resticSecret: v.resticSecret })) },
+      database: environmentDatabase(database, claims.find((c) => c.environment === ws.name)),
+      databaseServices: database.services,
     }),
   );
 
@@ -205,6 +213,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
     network: normalizeNetwork(spec, workspace, { ingressPort: ingressPort.port, metricsPort: monitoring.metricsPortNumber, betweenServices: fullForm && services.length > 1 }, dependencies),
     compose: workload.compose,
     dependsOn: [...(spec.dependsOn ?? [])].sort(),
+    database,
     patches,
     environments,
     gitops: {

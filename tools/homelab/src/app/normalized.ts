@@ -1,5 +1,6 @@
 import type { ProjectPaths, EnvironmentPaths } from '../project/paths';
 import type { BackupProvider } from '../spec/types';
+import type { EnvironmentDatabase, NormalizedDatabase } from './steps/database';
 import type { NormalizedPatches } from './steps/patches';
 import type { ComposeServiceView, ServiceWorkload } from './steps/workloads';
 
@@ -205,6 +206,8 @@ export interface NormalizedApp {
     labels: Record<string, string>;
   };
   dependsOn: string[];
+  /** The app's database on the shared PostgreSQL (app/steps/database.ts); disabled without `database:`. */
+  database: NormalizedDatabase;
   /** The spec's per-platform patches (app/steps/patches.ts), and what each touches for validate to name. */
   patches: NormalizedPatches;
   environments: NormalizedEnvironment[];
@@ -231,6 +234,8 @@ export interface NormalizedEnvironment {
   alertGroup: string;
   alerts: { alert: string; expr: string; for: string; severity: string; summary: string }[];
   resticSecrets: { name: string; repository: string; password: string }[];
+  /** The app's database in this environment: its name and owner, its Secret's content, its Compose env and deploy's metadata. */
+  database: EnvironmentDatabase;
   hasComposeOverrides: boolean;
   server: string;
   argocdAppName: string;
@@ -274,6 +279,9 @@ export interface NormalizedEnvironment {
     override: NormalizedEnvironment['workloadPatches'][number] | null;
     composeLabels: Record<string, string>;
     hasComposeLabels: boolean;
+    /** `environment` of the service in this environment: its overrides (env changed), then the database's plain values. */
+    environment: { name: string; value: string }[];
+    hasEnvironment: boolean;
     hasOverrides: boolean;
   }[];
   paths: EnvironmentPaths;

@@ -3,6 +3,7 @@ import { KUBERNETES_NAMESPACES } from '../../project/namespaces';
 import { environmentPaths } from '../../project/paths';
 import type { AppSpec, BackupProvider, WorkspaceConfig, WorkspaceEnvironment } from '../../spec/types';
 import type { NormalizedEnvironment } from '../normalized';
+import type { EnvironmentDatabase } from './database';
 import { SCHEDULE_LABEL } from './compose';
 import { sortedEnv } from './env';
 import { normalizeOverrides, type OverrideBase } from './overrides';
@@ -66,6 +67,9 @@ export function normalizeEnvironment(
     overrides: { where: string; shorthand: boolean; services: OverrideBase[] };
     alerts: boolean;
     backup: { provider: BackupProvider; volumes: { name: string; resticSecret: string }[] };
+    /** The app's database here, and the services that receive it. */
+    database: EnvironmentDatabase;
+    databaseServices: string[];
   },
 ): NormalizedEnvironment {
   const suffix = ws.namespaceSuffix ?? '';
@@ -129,7 +133,8 @@ export function normalizeEnvironment(
       : [];
   const resources: string[] = [];
   if (alerts.length > 0) resources.push('prometheusrule.yaml');
-  if (resticSecrets.length > 0) resources.push('externalsecret.yaml');
+  // The database's Secret is an ExternalSecret of this namespace: the same Secret name, this environment's database.
+  if (resticSecrets.length > 0 || base.database.enabled) resources.push('externalsecret.yaml');
   if (base.backup.provider === 'velero' && base.backup.volumes.length > 0) resources.push('schedule.yaml');
 
   return {
@@ -150,6 +155,7 @@ export function normalizeEnvironment(
     alertGroup: `${app}.${ws.name}`,
     alerts,
     resticSecrets,
+    database: base.database,
     hasComposeOverrides: replicasChanged || envChanged || Object.keys(composeLabels).length > 0,
     server: ws.kubernetes?.server ?? 'https://kubernetes.default.svc',
     argocdAppName: `${app}-${ws.name}`,
@@ -163,12 +169,16 @@ export function normalizeEnvironment(
       const own = workloadPatches.find((p) => p.name === service && p.composeChanged) ?? imageOfContainer(workloadPatches, base.overrides.services, service);
       // The label deploy reads a cron service's schedule from (docs/deploy.md) follows the environment's schedule.
       const labels = { ...(service === base.ingressService ? composeLabels : {}), ...(own?.scheduleChanged ? { [SCHEDULE_LABEL]: own.schedule! } : {}) };
+      // The environment's env of the service (Compose merges `environment` by key), then its database's plain values.
+      const environment = [...(own?.envChanged ? own.env : []), ...(base.databaseServices.includes(service) ? base.database.composeEnv : [])];
       return {
         name: service,
         override: own,
         composeLabels: labels,
         hasComposeLabels: Object.keys(labels).length > 0,
-        hasOverrides: own !== null || Object.keys(labels).length > 0,
+        environment,
+        hasEnvironment: environment.length > 0,
+        hasOverrides: own !== null || Object.keys(labels).length > 0 || environment.length > 0,
       };
     }),
     paths: environmentPaths('applications', app, ws.name),
