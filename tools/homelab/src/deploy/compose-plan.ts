@@ -3,6 +3,7 @@ import YAML from 'yaml';
 import { type ComposeMetadata, CRON_PROFILE } from '../build/dist';
 import { RUNS_TO_COMPLETION } from '../app/steps/compose';
 import { type ContainerInfo, describeRun, describeState, isUp, JOB_KIND_LABEL, SCHEDULE_LABEL } from './docker';
+import { type ComposeDatabase, DATABASE_KEY, readComposeDatabase } from './database';
 import { DeployError } from './errors';
 
 /** A service of a rendered Compose file, with what deploy needs to decide how to update it. */
@@ -44,6 +45,8 @@ export interface ComposeModel {
   meta: ComposeMetadata;
   /** The Compose project this app took over with its volumes (`x-homelab-adopted`, written by `nx g homelab:import`), or null. */
   adopted: string | null;
+  /** The app's database, which deploy provisions before the app starts (`x-homelab-database`), or null. */
+  database: ComposeDatabase | null;
 }
 
 /** The top-level extension `nx g homelab:import` writes into the override of the environment that takes over a running stack. */
@@ -96,7 +99,7 @@ export function parseCompose(text: string, where: string): ComposeModel {
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
-  return { project: doc.name, services, meta, adopted: adoptedProject(doc[ADOPTED_KEY], where) };
+  return { project: doc.name, services, meta, adopted: adoptedProject(doc[ADOPTED_KEY], where), database: readComposeDatabase(doc[DATABASE_KEY], where) };
 }
 
 function adoptedProject(value: unknown, where: string): string | null {
