@@ -11,6 +11,8 @@
 #     scripts/test-images/whoami with Go, FROM scratch, without a registry
 #   - homelab-test/docker-cli:1, the stand-in of the Compose cron scheduler's image (busybox
 #     crond and this machine's docker CLI), without a registry
+#   - PostgreSQL's server and client binaries (Debian's postgresql package: 15 on Debian 12, 17 on
+#     13, contrib extensions included), which the per-app database tests start a throwaway server of
 #
 # Idempotent: when everything is present and dockerd is running it is a quick
 # no-op. Network rule: dockerd runs without bridge/iptables/NAT; containers are
@@ -480,6 +482,15 @@ ensure_scheduler_image() {
   log "built $SCHEDULER_IMAGE (busybox crond + $cli)"
 }
 
+# -------------------------------------------------------------- postgresql ---
+# The per-app database provisioning is tested against a real server (tests/deploy/database.integration.test.ts):
+# the tests run initdb and postgres from /usr/lib/postgresql/<major>/bin on a free port of 127.0.0.1. The
+# package's own cluster is not started (policy-rc.d above keeps maintainer scripts from starting services).
+ensure_postgresql() {
+  apt_install postgresql
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || die "postgresql is installed but no /usr/lib/postgresql/<major>/bin/initdb was found"
+}
+
 # ----------------------------------------------------------------- summary ---
 summary() {
   local kc kz server client
@@ -496,6 +507,7 @@ summary() {
   printf '  docker engine    %s\n' "$server"
   printf '  docker client    %s (%s)\n' "$client" "$(command -v docker)"
   printf '  docker compose   %s\n' "$(compose_v2_version)"
+  [ "$ENGINES_ONLY" = 1 ] || printf '  postgresql       %s\n' "$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tr '\n' ' ')"
   [ -z "$CONTROL_PLANE_BIN" ] || printf '  control plane    %s (%s)\n' "$("$CONTROL_PLANE_BIN/kube-apiserver" --version 2>/dev/null | sed 's/^Kubernetes //')" "$CONTROL_PLANE_BIN"
   printf '  test images      %s\n' "$(docker image ls --format '{{.Repository}}:{{.Tag}}' "$TEST_IMAGE" | sort | tr '\n' ' ')$([ "$ENGINES_ONLY" = 1 ] || printf '%s %s' "$WHOAMI_IMAGE" "$SCHEDULER_IMAGE")"
 }
@@ -511,6 +523,7 @@ if [ "$ENGINES_ONLY" = 0 ]; then
   ensure_control_plane
   ensure_whoami_image
   ensure_scheduler_image
+  ensure_postgresql
 fi
 summary
 log "done in $((SECONDS - START))s"

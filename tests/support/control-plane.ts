@@ -54,7 +54,7 @@ export function findControlPlane(env: NodeJS.ProcessEnv = process.env): { binDir
   };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);

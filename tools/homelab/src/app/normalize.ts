@@ -6,6 +6,7 @@ import { normalizeBackup } from './steps/backup';
 import { SCRATCH_LABEL } from './steps/compose';
 import { appNetworks } from './steps/compose-networks';
 import { checkContainers } from './steps/containers';
+import { databaseClaims, environmentDatabase, normalizeDatabase, POSTGRES_COMPONENT } from './steps/database';
 import { orderServices } from './steps/dependencies';
 import { normalizeSecrets } from './steps/env';
 import { chooseEnvironments, normalizeEnvironment } from './steps/environments';
@@ -47,6 +48,10 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
   checkContainers(spec, services, services.some((s) => s.isCron) ? [SCHEDULER] : [], where);
   const order = orderServices(services, where);
   const secrets = normalizeSecrets(name, workspace, secretKeys);
+  // The app's database on the shared PostgreSQL, per environment (docs/spec.md, "Database"): reached as on Kubernetes on both platforms.
+  const postgresNamespace = dependencies.get(POSTGRES_COMPONENT)?.namespace ?? POSTGRES_COMPONENT;
+  const claims = databaseClaims(spec, workspace, where, dependencies.get(POSTGRES_COMPONENT)?.kubernetes ?? true);
+  const database = normalizeDatabase(spec, where, services.map((s) => ({ name: s.name, envNames: [...s.env.map((e) => e.name), ...s.secrets.keys] })), postgresNamespace, claims);
   const { volumes, hasVolumes } = normalizeVolumes(storage, services);
 
   // The services the app-level fields name: the one behind the host (the primary) and the one serving metrics.
@@ -71,6 +76,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
     volumes: storage,
     pins,
     metrics: metricsPort ? { service: metricsService.name, port: metricsPort.port, path: spec.monitoring?.metrics?.path ?? APP_DEFAULTS.metricsPath } : null,
+    database: database.enabled ? { secretName: database.secretName, services: database.services, hasSecretEnv: database.env.some((e) => e.secret) } : null,
   });
   const workload = services_.find((w) => w.name === primary.name)!;
   const workloadKind = workload.workload.kind === 'StatefulSet' ? 'StatefulSet' : 'Deployment';
@@ -140,6 +146,8 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
       },
       alerts: monitoring.alerts,
       backup: { provider: backup.provider, volumes: backup.volumes.map((v) => ({ name: v.name, resticSecret: v.resticSecret })) },
+      database: environmentDatabase(database, claims.find((c) => c.environment === ws.name)),
+      databaseServices: database.services,
     }),
   );
 
@@ -212,6 +220,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
     compose: workload.compose,
     composeNetworks,
     dependsOn: [...(spec.dependsOn ?? [])].sort(),
+    database,
     patches,
     environments,
     gitops: {

@@ -1,6 +1,7 @@
 import type { ProjectPaths, EnvironmentPaths } from '../project/paths';
 import type { BackupProvider } from '../spec/types';
 import type { AppNetworks } from './steps/compose-networks';
+import type { EnvironmentDatabase, NormalizedDatabase } from './steps/database';
 import type { NormalizedPatches } from './steps/patches';
 import type { ComposeServiceView, ServiceWorkload } from './steps/workloads';
 
@@ -208,6 +209,8 @@ export interface NormalizedApp {
   /** The Compose networks (app/steps/compose-networks.ts): the services on the environment's shared network, and whether the default network is internal. */
   composeNetworks: AppNetworks;
   dependsOn: string[];
+  /** The app's database on the shared PostgreSQL (app/steps/database.ts); disabled without `database:`. */
+  database: NormalizedDatabase;
   /** The spec's per-platform patches (app/steps/patches.ts), and what each touches for validate to name. */
   patches: NormalizedPatches;
   environments: NormalizedEnvironment[];
@@ -234,6 +237,8 @@ export interface NormalizedEnvironment {
   alertGroup: string;
   alerts: { alert: string; expr: string; for: string; severity: string; summary: string }[];
   resticSecrets: { name: string; repository: string; password: string }[];
+  /** The app's database in this environment: its name and owner, its Secret's content, its Compose env and deploy's metadata. */
+  database: EnvironmentDatabase;
   hasComposeOverrides: boolean;
   server: string;
   argocdAppName: string;
@@ -281,6 +286,9 @@ export interface NormalizedEnvironment {
     hasComposeLabels: boolean;
     /** Its networks in this environment (its project's default and `homelab-<env>`); null: Compose's default alone. */
     networks: string[] | null;
+    /** `environment` of the service in this environment: its overrides (env changed), then the database's plain values. */
+    environment: { name: string; value: string }[];
+    hasEnvironment: boolean;
     hasOverrides: boolean;
   }[];
   paths: EnvironmentPaths;

@@ -2,7 +2,7 @@ import { InputError } from '../errors';
 import { quantityBytes } from '../spec/quantity';
 import type { WorkspaceConfig } from '../spec/types';
 import { CATALOG, componentNamespace } from './catalog';
-import { componentPaths, type EnvironmentPaths, type ProjectPaths } from '../project/paths';
+import { appPaths, componentPaths, type EnvironmentPaths, type ProjectPaths } from '../project/paths';
 import { componentSpecPath } from './spec';
 import { normalizeAcme, traefikCommand } from './steps/acme';
 import { normalizeBackup } from './steps/backup';
@@ -13,11 +13,14 @@ import { checkChartPins, composeImages } from './steps/pins';
 import { baseResources, secretKeys } from './steps/resources';
 import type { ComponentName, ComponentSpec } from './types';
 import type { SecretStoreSpec } from '../platform/secret-store';
+import { type DatabaseClaim, databaseCollisions, objectName, PASSWORD_TEMPLATE } from '../app/steps/database';
 
 /** What else is in the workspace: components wire themselves to each other (metrics, datasources). */
 export interface InfraContext {
   components: ReadonlySet<ComponentName>;
   stores: readonly SecretStoreSpec[];
+  /** Every app's database in every environment (app specs' `database:`): postgres creates their roles and databases. */
+  databases: readonly DatabaseClaim[];
 }
 
 export interface NormalizedChart {
@@ -85,7 +88,19 @@ export interface NormalizedComponent {
     /** offen/docker-volume-backup takes the endpoint's host and scheme apart. */
     compose: { hasS3: boolean; endpoint: string; proto: string; bucket: string };
   };
-  postgres: { enabled: boolean; instances: number; storage: string; imageName: string };
+  postgres: {
+    enabled: boolean;
+    instances: number;
+    storage: string;
+    imageName: string;
+    /** The apps' roles in the Cluster's `managed.roles`, each with its password Secret (an ExternalSecret of this namespace). */
+    roles: { name: string; secret: string; app: string; environment: string; remoteKey: string; property: string }[];
+    hasRoles: boolean;
+    /** The store's password in a role's Secret (ESO's template engine). */
+    passwordTemplate: string;
+    /** The apps' databases: a CloudNativePG Database object each. */
+    databases: { object: string; name: string; owner: string; app: string; environment: string; extensions: string[]; hasExtensions: boolean }[];
+  };
   compose: {
     network: string;
     images: Record<string, string>;
@@ -130,6 +145,7 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
   if (settings.storage) quantityBytes(settings.storage, `${where}: settings.storage`);
   const charts = normalizeCharts(spec, workspace, context, { release: workspace.monitoring?.release ?? 'kube-prometheus-stack', retentionDays, isHttpRoute: acme.isHttpRoute, s3 });
   const keys = secretKeys(name, s3 !== null);
+  const postgres = name === 'postgres' ? postgresDatabases(context.databases, isKubernetes) : { roles: [], databases: [] };
   const hasAcme = name === 'ingress' && acme.email !== '';
 
   return {
@@ -147,7 +163,7 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
     charts,
     crds: spec.kubernetes.crds ?? null,
     appliesStores: name === 'external-secrets',
-    resources: baseResources(name, provider),
+    resources: baseResources(name, provider, postgres.roles.length > 0),
     secrets: { store: workspace.secrets?.store ?? 'homelab', remoteKey: name, keys, hasKeys: keys.length > 0 },
     acme,
     monitoring: {
@@ -162,6 +178,9 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
       instances: settings.instances ?? 1,
       storage: settings.storage ?? '10Gi',
       imageName: settings.imageName ?? 'ghcr.io/cloudnative-pg/postgresql:17.5',
+      ...postgres,
+      hasRoles: postgres.roles.length > 0,
+      passwordTemplate: PASSWORD_TEMPLATE,
     },
     compose: {
       network: COMPOSE_NETWORK,
@@ -182,5 +201,19 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
       project: INFRA_PROJECT,
     },
     paths: componentPaths(name),
+  };
+}
+
+/**
+ * The apps' roles and databases the postgres component creates on Kubernetes, recomputed from
+ * the app specs on every render. Two claims of one database or role on one server are refused
+ * (`database/collision`), naming the app spec to change.
+ */
+function postgresDatabases(claims: readonly DatabaseClaim[], kubernetes: boolean): Pick<NormalizedComponent['postgres'], 'roles' | 'databases'> {
+  const [collision] = databaseCollisions(claims, kubernetes);
+  if (collision) throw new InputError(`${appPaths(collision.app).spec}: ${collision.message}`, 'database/collision');
+  return {
+    roles: claims.map((c) => ({ name: c.owner, secret: `role-${objectName(c.owner)}`, app: c.app, environment: c.environment, remoteKey: c.password.remoteKey, property: c.password.property })),
+    databases: claims.map((c) => ({ object: objectName(c.name), name: c.name, owner: c.owner, app: c.app, environment: c.environment, extensions: c.extensions, hasExtensions: c.extensions.length > 0 })),
   };
 }

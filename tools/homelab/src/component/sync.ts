@@ -10,6 +10,9 @@ import { type AppPlacement, isInitialised, normalizePlatform, renderPlatform, st
 import { renderComponent } from '../render/component';
 import { readStoreSpecs, renderStore } from '../platform/secret-store';
 import { listComponentNames, readComponentSpec } from './spec';
+import { CATALOG } from './catalog';
+import { databaseClaims } from '../app/steps/database';
+import { appPaths } from '../project/paths';
 
 export interface SyncOptions {
   /** Render the platform files even before the workspace is initialised (what `nx g homelab:init` does). */
@@ -29,9 +32,9 @@ export interface InfraRender {
  * HomelabError naming every spec that does not render.
  */
 export function renderInfrastructure(host: FileHost, workspace: WorkspaceConfig = readWorkspace(host), options: SyncOptions = {}): InfraRender {
-  const stores = readStoreSpecs(host);
-  const names = listComponentNames(host);
-  const context: InfraContext = { components: new Set(names), stores };
+  const context = infraContext(host, workspace);
+  const { stores } = context;
+  const names = [...context.components];
   const components: InfraRender['components'] = [];
   const failures: string[] = [];
   for (const name of names) {
@@ -56,6 +59,26 @@ export function renderInfrastructure(host: FileHost, workspace: WorkspaceConfig 
     appPlacements(host, workspace),
   );
   return { components, platform: [...renderPlatform(platform), ...storeManifests] };
+}
+
+/**
+ * What the components see of the rest of the workspace: the other components, the secret
+ * stores, and every app's database in every environment (the postgres component creates them).
+ * An app spec that does not read is left out here; the app's own render reports it.
+ */
+export function infraContext(host: FileHost, workspace: WorkspaceConfig): InfraContext {
+  const names = listComponentNames(host);
+  const postgres = names.includes('postgres') ? readComponentSpec(host, 'postgres') : null;
+  const kubernetes = postgres === null || (postgres.platforms ?? CATALOG.postgres.platforms).includes('kubernetes');
+  const databases = listAppNames(host).flatMap((name) => {
+    try {
+      return databaseClaims(readAppSpec(host, name), workspace, appPaths(name).spec, kubernetes);
+    } catch (error) {
+      if (error instanceof HomelabError) return [];
+      throw error;
+    }
+  });
+  return { components: new Set(names), stores: readStoreSpecs(host), databases };
 }
 
 /**

@@ -1,6 +1,6 @@
 import YAML from 'yaml';
 import { readWorkspace } from '../app/plan';
-import { HomelabError } from '../errors';
+import { HomelabError, InputError } from '../errors';
 import { diskHost, type FileHost } from '../host';
 import type { Finding } from '../validate/project';
 import { INFRA_PROJECT, normalizeComponent, type NormalizedComponent } from './normalize';
@@ -8,8 +8,9 @@ import { leafPaths } from './steps/charts';
 import { isInitialised } from '../platform/argocd';
 import { checkDrift } from '../project/drift';
 import { renderComponent } from '../render/component';
-import { componentSpecPath, listComponentNames, readComponentSpec } from './spec';
-import { readStoreSpecs, storePath } from '../platform/secret-store';
+import { componentSpecPath, readComponentSpec } from './spec';
+import { infraContext } from './sync';
+import { storePath } from '../platform/secret-store';
 import type { ComponentSpec } from './types';
 
 const APPPROJECTS = 'platform/argocd/bootstrap/appprojects.yaml';
@@ -34,13 +35,13 @@ export function validateComponent(hostOrRoot: FileHost | string, name: string): 
   try {
     const workspace = readWorkspace(host);
     spec = readComponentSpec(host, name);
-    const context = { components: new Set(listComponentNames(host)), stores: readStoreSpecs(host) };
-    component = normalizeComponent(spec, workspace, context);
+    component = normalizeComponent(spec, workspace, infraContext(host, workspace));
     files = renderComponent(component);
   } catch (error) {
     if (!(error instanceof HomelabError)) throw error;
-    const match = /^([^:\s]+\.yaml):(\d+):/.exec(error.message);
-    return [{ file: match?.[1] ?? specFile, line: match ? Number(match[2]) : undefined, rule: 'spec/invalid', message: error.message, severity: 'error' }];
+    const match = /^([^:\s]+\.yaml):(?:(\d+):)?/.exec(error.message);
+    const rule = error instanceof InputError && error.rule ? error.rule : 'spec/invalid';
+    return [{ file: match?.[1] ?? specFile, line: match?.[2] ? Number(match[2]) : undefined, rule, message: error.message, severity: 'error' }];
   }
   const findings: Finding[] = [];
   const error = (file: string, rule: string, message: string, line?: number) => findings.push({ file, line, rule, message, severity: 'error' });

@@ -3,6 +3,7 @@ import YAML from 'yaml';
 import { type ComposeMetadata, CRON_PROFILE } from '../build/dist';
 import { RUNS_TO_COMPLETION } from '../app/steps/compose';
 import { type ContainerInfo, describeRun, describeState, isUp, JOB_KIND_LABEL, SCHEDULE_LABEL } from './docker';
+import { type ComposeDatabase, DATABASE_KEY, readComposeDatabase } from './database';
 import { DeployError } from './errors';
 
 /** A service of a rendered Compose file, with what deploy needs to decide how to update it. */
@@ -46,6 +47,8 @@ export interface ComposeModel {
   adopted: string | null;
   /** The external networks its services join, by their names on the engine (deploy creates the shared ones: deploy/networks.ts). */
   networks: string[];
+  /** The app's database, which deploy provisions before the app starts (`x-homelab-database`), or null. */
+  database: ComposeDatabase | null;
 }
 
 /** The top-level extension `nx g homelab:import` writes into the override of the environment that takes over a running stack. */
@@ -98,7 +101,14 @@ export function parseCompose(text: string, where: string): ComposeModel {
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
-  return { project: doc.name, services, meta, adopted: adoptedProject(doc[ADOPTED_KEY], where), networks: externalNetworks(doc.networks) };
+  return {
+    project: doc.name,
+    services,
+    meta,
+    adopted: adoptedProject(doc[ADOPTED_KEY], where),
+    networks: externalNetworks(doc.networks),
+    database: readComposeDatabase(doc[DATABASE_KEY], where),
+  };
 }
 
 /** The engine names of the external networks of a resolved file (`docker compose config` lists only those a service joins). */

@@ -13,6 +13,7 @@ import type { Reporter } from './progress';
 import { label, type DeployRequest } from './request';
 import { type SecretKey, SecretScratch, describeSource, formatEnvFile, makeMasker, MIN_MASKED_LENGTH, resolveSecrets, sweepStaleScratch } from './secrets';
 import { type ComposeRecord, StateDir } from './state';
+import { type ComposeDatabase, containerPsql, databaseEnvValues, describeDatabase, provisionDatabase } from './database';
 
 /** How long deploy waits for a job's container to exit (a migration on a big database takes a while). */
 export const JOB_TIMEOUT_SECONDS = 300;
@@ -63,8 +64,8 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
   const scratch = new SecretScratch(ctx.tmpDir);
   try {
     // Secrets: every key of the new configuration must have a value before anything changes.
-    const keys = model.meta.secrets.keys;
-    const wanted = dedupeKeys([...keys, ...(previous?.meta.secrets.keys ?? [])]);
+    const keys = secretKeysOf(model);
+    const wanted = dedupeKeys([...keys, ...(previous ? secretKeysOf(previous) : [])]);
     const { values, missing } = await resolveSecrets(wanted, req.settings.secrets, { app: req.project, env: req.env, root: req.root, processEnv: ctx.env, tools });
     const missingNow = keys.filter((k) => missing.includes(k.key)).map((k) => k.key);
     if (missingNow.length > 0) {
@@ -73,7 +74,8 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
         2,
       );
     }
-    report.setMask(makeMasker(values.values()));
+    // The database's URL holds the password escaped: masked as well.
+    report.setMask(makeMasker([...values.values(), ...(model.database ? databaseEnvValues(model.database, values.get(model.database.password.key) ?? '').values() : [])]));
     const next = runnable(model, path.join(req.root, rendered.relative), values, scratch, 'next');
     report.step(
       'secrets',
@@ -104,6 +106,9 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
 
     // The shared networks (homelab, homelab-<env>) outlive the project: created when missing, never rolled back.
     await ensureNetworks(docker, model.networks, report);
+    // The app's database before the app: created, or brought up to date, on the postgres component's server.
+    if (model.database) await provision(docker, model.database, values, report, who);
+
     const created: string[] = [];
     // Services with health.probe outside: deploy is their health check (outside-probe.ts).
     const probed = new Map<string, string>();
@@ -309,6 +314,18 @@ function safeParse(text: string, where: string): ComposeModel | null {
   }
 }
 
+/** The secret keys a deploy reads: the app's, and its database's password (`x-homelab-database`). */
+function secretKeysOf(model: ComposeModel): SecretKey[] {
+  return dedupeKeys([...model.meta.secrets.keys, ...(model.database ? [model.database.password] : [])]);
+}
+
+/** Creates or updates the app's database on the postgres component's container (docs/deploy.md, "Databases"). */
+async function provision(docker: Docker, db: ComposeDatabase, values: ReadonlyMap<string, string>, report: Reporter, who: string): Promise<void> {
+  const { psql, container } = await containerPsql(docker, db, who);
+  await provisionDatabase(db, values.get(db.password.key) ?? '', psql, who);
+  report.step('database', `${describeDatabase(db)}: created or up to date (psql in ${container}, the script on stdin)`);
+}
+
 function dedupeKeys(keys: SecretKey[]): SecretKey[] {
   const seen = new Map<string, SecretKey>();
   for (const k of keys) if (!seen.has(k.key)) seen.set(k.key, k);
@@ -328,6 +345,9 @@ export const CONFIG_DIGEST_LABEL = 'homelab.config-digest';
 function runnable(model: ComposeModel, file: string, values: ReadonlyMap<string, string>, scratch: SecretScratch, name: string, pins: Record<string, string> = {}): Runnable {
   const files = [file];
   const own = new Map(model.meta.secrets.keys.filter((k) => values.has(k.key)).map((k) => [k.key, values.get(k.key)!]));
+  // The database's password and URL under the names the spec gives them (none in a dry run, which reads no value).
+  const password = model.database ? values.get(model.database.password.key) : undefined;
+  if (model.database && password !== undefined) for (const [k, v] of databaseEnvValues(model.database, password)) own.set(k, v);
   const services: Record<string, Record<string, unknown>> = {};
   if (model.meta.secrets.services.length > 0 && own.size > 0) {
     const envFile = scratch.write(`${name}.env`, formatEnvFile(own));
@@ -619,7 +639,7 @@ function runningContainers(docker: Docker, model: ComposeModel, who: string) {
 
 async function composePlan(req: DeployRequest, ctx: DeployContext, docker: Docker, rendered: { text: string; relative: string }, model: ComposeModel): Promise<void> {
   const { report } = ctx;
-  const keys = model.meta.secrets.keys;
+  const keys = secretKeysOf(model);
   const previousText = new StateDir(req.root, req.env, req.project).read('compose.yaml');
   const where = docker.where(ctx.env);
   let versions: { engine: string; compose: string };
@@ -635,6 +655,7 @@ async function composePlan(req: DeployRequest, ctx: DeployContext, docker: Docke
   }
   report.step('engine', `Docker ${versions.engine} with Compose ${versions.compose} at ${where}`);
   printSecretKeys(report, keys);
+  if (model.database) report.step('database', `${describeDatabase(model.database)}: a deploy creates or updates it first`);
   const scratch = new SecretScratch(ctx.tmpDir);
   try {
     const compose = new ComposeCli(docker, req, scratch.write('empty.env', ''));

@@ -35,6 +35,8 @@ export const COMPONENT_FILES: readonly ComponentFile[] = [
   { template: `${BASE}/monitoring/externalsecret.yaml`, owner: 'spec', when: (c) => k8s(c) && c.monitoring.enabled },
   { template: `${BASE}/backup/externalsecret.yaml`, owner: 'spec', when: (c) => k8s(c) && c.backup.isVelero },
   { template: `${BASE}/postgres/cluster.yaml`, owner: 'spec', when: (c) => k8s(c) && c.postgres.enabled },
+  { template: `${BASE}/postgres/externalsecret.yaml`, owner: 'spec', when: (c) => k8s(c) && c.postgres.hasRoles },
+  { template: `${BASE}/postgres/database.yaml`, owner: 'spec', when: (c) => k8s(c) && c.postgres.hasRoles },
   { template: `${BASE}/logging/config.alloy`, owner: 'spec', when: (c) => k8s(c) && c.logging.enabled },
   { template: `${COMPOSE_BASE}/ingress/compose.yaml`, owner: 'spec', when: composeOf('ingress') },
   { template: `${COMPOSE_BASE}/monitoring/compose.yaml`, owner: 'spec', when: composeOf('monitoring') },

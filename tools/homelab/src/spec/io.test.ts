@@ -72,6 +72,13 @@ describe('parseWorkspaceConfig', () => {
 });
 
 describe('stringifyAppSpec', () => {
+  it('writes every top-level field the schema has: a rewritten spec (homelab:environment, import) loses none', () => {
+    const schema = JSON.parse(fs.readFileSync(path.join(__dirname, '../../schemas/app.schema.json'), 'utf8')) as { properties: Record<string, unknown> };
+    const spec = Object.fromEntries(Object.keys(schema.properties).map((key) => [key, key === 'name' ? 'every' : `value of ${key}`]));
+    const written = parseYamlDocument(stringifyAppSpec(spec as unknown as AppSpec), 'every.yaml') as Record<string, unknown>;
+    expect(Object.keys(written).sort()).toEqual(Object.keys(schema.properties).sort());
+  });
+
   it('starts with the schema modeline and a pointer to nx sync', () => {
     const lines = stringifyAppSpec(specOf('web')).split('\n');
 

@@ -17,6 +17,8 @@ interface AppSpecBase {
   backup?: { schedule?: string; retention?: { daily?: number; weekly?: number; monthly?: number } };
   network?: { allowInternet?: boolean };
   dependsOn?: string[];
+  /** The app's own database and role on the shared PostgreSQL (docs/spec.md, "Database"). */
+  database?: DatabaseSpec;
   environments?: Record<string, EnvironmentOverride>;
   /** Policy rules of `homelab validate` turned off for this app, each with its reason. */
   policy?: { disable?: { rule: string; reason: string }[] };
@@ -169,6 +171,30 @@ export interface VolumeSpec {
   storageClass?: string;
 }
 
+/** `database:` of an app: its database and role per environment on the shared PostgreSQL, and how the app receives them. */
+export interface DatabaseSpec {
+  /** The database's name in every environment (default: the app's namespace there, `-` as `_`). */
+  name?: string;
+  /** The role that owns it and the app logs in as (default: the database's name). */
+  owner?: string;
+  extensions?: string[];
+  /** Where the role's password is kept: the key deploy reads it under (default DATABASE_PASSWORD), the store entry (default the app) and property (default the key). */
+  password?: { key?: string; remoteKey?: string; property?: string };
+  /** The services that receive the connection (full form; default: every service). */
+  services?: string[];
+  /** The names of the variables the connection reaches the app as. */
+  env: DatabaseEnvNames;
+}
+
+export interface DatabaseEnvNames {
+  host?: string;
+  port?: string;
+  name?: string;
+  user?: string;
+  password?: string;
+  url?: string;
+}
+
 export interface ResourceList {
   cpu?: string;
   memory?: string;
@@ -180,6 +206,8 @@ export interface EnvironmentOverride {
   env?: Record<string, string>;
   /** The Kubernetes node the app runs on in this environment (host paths, devices). */
   node?: string;
+  /** The app's database in this environment (default: `database.name`/`owner`, else derived from the namespace). */
+  database?: { name?: string; owner?: string };
   services?: Record<string, { image?: { tag?: string; digest?: string }; env?: Record<string, string>; replicas?: number; resources?: { requests?: ResourceList; limits?: ResourceList }; schedule?: string }>;
 }
 

@@ -386,6 +386,14 @@ function checkEnvExample(engine: Engine, root: string, layer: Layer, name: strin
  */
 function checkParity(engine: Engine, rendered: K8sObject[], compose: Obj, sources: Source[], fallback: Source): void {
   const containers = new Map<string, { c: Obj; pod: Obj; podPorts: Obj[] | null }>();
+  // Plain values a container reads whole from a Secret an ExternalSecret writes from literals (an app's database: host, port, name, user).
+  const literalSecretEnv = new Map<string, string[]>();
+  for (const t of rendered) {
+    if (t.obj.kind !== 'ExternalSecret' || !isObj(t.obj.spec) || !isObj(t.obj.spec.target)) continue;
+    const data = isObj(t.obj.spec.target.template) && isObj(t.obj.spec.target.template.data) ? t.obj.spec.target.template.data : {};
+    const name = String(t.obj.spec.target.name ?? t.obj.metadata?.name);
+    literalSecretEnv.set(name, Object.entries(data).filter(([, v]) => !String(v).includes('{{')).map(([k]) => k));
+  }
   for (const t of rendered) {
     const pod = podOf(t.obj);
     if (!pod) continue;
@@ -398,11 +406,11 @@ function checkParity(engine: Engine, rendered: K8sObject[], compose: Obj, source
   const scratch = new Set(Object.entries(volumes).filter(([, v]) => isObj(v) && isObj(v.labels) && String(v.labels[SCRATCH_LABEL]) === 'true').map(([name]) => name));
   for (const [name, svc] of Object.entries(isObj(compose.services) ? compose.services : {})) {
     const k8s = containers.get(name);
-    if (isObj(svc) && k8s) checkServiceParity(name, k8s, svc, scratch, (rule, message, p) => engine.reportComposeIssue(rule, message, ['services', name, ...p], sources, fallback));
+    if (isObj(svc) && k8s) checkServiceParity(name, k8s, svc, scratch, literalSecretEnv, (rule, message, p) => engine.reportComposeIssue(rule, message, ['services', name, ...p], sources, fallback));
   }
 }
 
-function checkServiceParity(name: string, k8s: { c: Obj; pod: Obj; podPorts: Obj[] | null }, svc: Obj, scratch: Set<string>, report: (rule: string, message: string, p: (string | number)[]) => void): void {
+function checkServiceParity(name: string, k8s: { c: Obj; pod: Obj; podPorts: Obj[] | null }, svc: Obj, scratch: Set<string>, literalSecretEnv: Map<string, string[]>, report: (rule: string, message: string, p: (string | number)[]) => void): void {
   const { c, pod } = k8s;
   const service = `service ${name}: `;
   if (c.image !== svc.image) report('parity/image', `${service}Compose runs ${svc.image ?? 'no image'} but Kubernetes runs ${c.image}; both come from the spec's image, run \`npx nx sync\` or fix the override`, ['image']);
@@ -415,7 +423,10 @@ function checkServiceParity(name: string, k8s: { c: Obj; pod: Obj; podPorts: Obj
   const k8sHealth = isObj(c.readinessProbe) || isObj(c.livenessProbe);
   const composeHealth = (isObj(svc.healthcheck) && svc.healthcheck.disable !== true) || outsideProbe(isObj(svc.labels) ? svc.labels : null) !== null;
   if (k8sHealth !== composeHealth) report('parity/health', `${service}${k8sHealth ? 'Kubernetes has probes but Compose has no healthcheck' : 'Compose has a healthcheck but Kubernetes has no probes'}; set health in the spec for both`, ['healthcheck']);
-  const k8sEnv = new Set(list(c.env).filter((e) => e.valueFrom === undefined).map((e) => String(e.name)));
+  const k8sEnv = new Set([
+    ...list(c.env).filter((e) => e.valueFrom === undefined).map((e) => String(e.name)),
+    ...list(c.envFrom).flatMap((e) => (isObj(e.secretRef) ? (literalSecretEnv.get(String(e.secretRef.name)) ?? []) : [])),
+  ]);
   const env = svc.environment;
   const composeEnv = new Set<string>(Array.isArray(env) ? env.map((e: unknown) => String(e).split('=')[0]) : isObj(env) ? Object.keys(env) : []);
   const onlyK8s = [...k8sEnv].filter((k) => !composeEnv.has(k));

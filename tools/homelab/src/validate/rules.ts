@@ -43,6 +43,7 @@ export const RULES: readonly Rule[] = [
   r('spec/invalid', 'consistency', 'the spec or homelab.yaml cannot be read or rendered'),
   r('spec/name', 'consistency', 'a spec name does not match its file name'),
   r('deps/unknown-component', 'consistency', 'dependsOn names no infrastructure component'),
+  r('database/collision', 'consistency', 'two apps or environments claim one database or role on one PostgreSQL server'),
   r('platform/not-initialised', 'consistency', 'a component in a workspace without the ArgoCD bootstrap (`nx g homelab:init`)'),
   r('argocd/source-not-allowed', 'consistency', "the infrastructure AppProject does not allow a component's chart repository"),
   r('values/wired', 'consistency', 'a component spec sets a chart value that homelab sets itself (it has no effect)', 'warning'),

@@ -40,6 +40,8 @@ const base = {
   },
   alerts: false,
   backup: { provider: 'volsync' as const, volumes: [] },
+  database: { enabled: false, name: '', owner: '', secretData: [], composeEnv: [], compose: null },
+  databaseServices: [],
 };
 
 describe('chooseEnvironments', () => {

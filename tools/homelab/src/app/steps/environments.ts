@@ -3,6 +3,7 @@ import { KUBERNETES_NAMESPACES } from '../../project/namespaces';
 import { environmentPaths } from '../../project/paths';
 import type { AppSpec, BackupProvider, WorkspaceConfig, WorkspaceEnvironment } from '../../spec/types';
 import type { NormalizedEnvironment } from '../normalized';
+import type { EnvironmentDatabase } from './database';
 import { SCHEDULE_LABEL } from './compose';
 import { type AppNetworks, serviceNetworks } from './compose-networks';
 import { environmentNetwork } from '../../project/networks';
@@ -70,6 +71,9 @@ export function normalizeEnvironment(
     overrides: { where: string; shorthand: boolean; services: OverrideBase[] };
     alerts: boolean;
     backup: { provider: BackupProvider; volumes: { name: string; resticSecret: string }[] };
+    /** The app's database here, and the services that receive it. */
+    database: EnvironmentDatabase;
+    databaseServices: string[];
   },
 ): NormalizedEnvironment {
   const suffix = ws.namespaceSuffix ?? '';
@@ -135,7 +139,8 @@ export function normalizeEnvironment(
       : [];
   const resources: string[] = [];
   if (alerts.length > 0) resources.push('prometheusrule.yaml');
-  if (resticSecrets.length > 0) resources.push('externalsecret.yaml');
+  // The database's Secret is an ExternalSecret of this namespace: the same Secret name, this environment's database.
+  if (resticSecrets.length > 0 || base.database.enabled) resources.push('externalsecret.yaml');
   if (base.backup.provider === 'velero' && base.backup.volumes.length > 0) resources.push('schedule.yaml');
 
   return {
@@ -156,6 +161,7 @@ export function normalizeEnvironment(
     alertGroup: `${app}.${ws.name}`,
     alerts,
     resticSecrets,
+    database: base.database,
     hasComposeOverrides: replicasChanged || envChanged || Object.keys(composeLabels).length > 0,
     server: ws.kubernetes?.server ?? 'https://kubernetes.default.svc',
     argocdAppName: `${app}-${ws.name}`,
@@ -171,13 +177,17 @@ export function normalizeEnvironment(
       // The label deploy reads a cron service's schedule from (docs/deploy.md) follows the environment's schedule.
       const labels = { ...(service === base.ingressService ? composeLabels : {}), ...(own?.scheduleChanged ? { [SCHEDULE_LABEL]: own.schedule! } : {}) };
       const networks = serviceNetworks(base.networks, ws.name, service);
+      // The environment's env of the service (Compose merges `environment` by key), then its database's plain values.
+      const environment = [...(own?.envChanged ? own.env : []), ...(base.databaseServices.includes(service) ? base.database.composeEnv : [])];
       return {
         name: service,
         override: own,
         composeLabels: labels,
         hasComposeLabels: Object.keys(labels).length > 0,
         networks,
-        hasOverrides: own !== null || Object.keys(labels).length > 0 || networks !== null,
+        environment,
+        hasEnvironment: environment.length > 0,
+        hasOverrides: own !== null || Object.keys(labels).length > 0 || networks !== null || environment.length > 0,
       };
     }),
     paths: environmentPaths('applications', app, ws.name),

@@ -40,6 +40,10 @@ export interface PodContainer {
   k8sEnv: { name: string; value: string | null; secretKey: string | null }[];
   hasK8sEnv: boolean;
   secrets: { envFrom: boolean };
+  /** The Secret of the app's database (database.env) the container reads whole; null when it receives none. */
+  databaseSecret: string | null;
+  /** Any `envFrom`: the app's secrets or its database. */
+  envFrom: boolean;
   resources: NormalizedApp['resources'];
   security: NormalizedApp['security'];
   /** The container says who it runs as (runAsNonRoot, runAsUser, runAsGroup): an init container or sidecar, whose user is its own, not the pod's. */
@@ -52,7 +56,7 @@ export interface PodContainer {
 /** A service of the app's Compose file, as compose.yaml.hbs renders it: a service of the spec, or an init container or sidecar of one. */
 export type ComposeServiceView = Pick<
   ServiceWorkload,
-  'name' | 'image' | 'isCron' | 'schedule' | 'entrypoint' | 'command' | 'workingDir' | 'security' | 'runtime' | 'published' | 'hasPublished' | 'env' | 'hasEnv' | 'secrets' | 'health' | 'isJob' | 'replicas' | 'compose'
+  'name' | 'image' | 'isCron' | 'schedule' | 'entrypoint' | 'command' | 'workingDir' | 'security' | 'runtime' | 'published' | 'hasPublished' | 'env' | 'hasEnv' | 'secrets' | 'health' | 'isJob' | 'replicas' | 'compose' | 'databaseEnvFile'
 >;
 
 /** A Compose volume that stands for a pod's emptyDir (a tmpfs volume the service shares with its init containers or sidecars): `<service>-<volume>`. */
@@ -82,6 +86,10 @@ export interface ServiceWorkload extends ServiceWithContainers {
   /** Container `env`: plain values, then (full form) one `secretKeyRef` per secret key the service reads. */
   k8sEnv: { name: string; value: string | null; secretKey: string | null }[];
   hasK8sEnv: boolean;
+  databaseSecret: string | null;
+  envFrom: boolean;
+  /** Compose: the service receives the database's password or URL through deploy's env file and reads no other secret (else the secrets' env_file serves). */
+  databaseEnvFile: boolean;
   volumeMounts: PodContainer['volumeMounts'];
   podVolumes: PodVolume[];
   /** Kubernetes: the pod's init containers, in order, and its sidecars, after the service's container. */
@@ -123,6 +131,8 @@ export interface WorkloadsInput {
   pins: Map<string, string>;
   /** The service that serves metrics, with its port and path; null when none does. */
   metrics: { service: string; port: number; path: string } | null;
+  /** The app's database (app/steps/database.ts): its Secret and the services that receive it; null without one. */
+  database: { secretName: string; services: string[]; hasSecretEnv: boolean } | null;
 }
 
 /**
@@ -153,6 +163,7 @@ export function shapeWorkloads(input: WorkloadsInput): ServiceWorkload[] {
     const composeMounts = (mounts: NormalizedService['mounts']) => mounts.flatMap((m) => composeMount(volumeByName.get(m.volume)!, m, scratch.get(m.volume)));
     const initNames = service.initContainers.map((c) => c.composeName);
     const composeDependsOn = [...order.composeDependsOn, ...initNames.map((name) => ({ service: name, condition: 'service_completed_successfully' as const, checkedOutside: false }))];
+    const database = input.database?.services.includes(service.name) ? input.database : null;
     const expose = [...service.ports, ...service.sidecars.flatMap((c) => c.ports)].map((p) => (p.protocol === 'UDP' && service.component !== undefined ? `${p.port}/udp` : p.port));
     const workload: ServiceWorkload = {
       ...service,
@@ -167,6 +178,9 @@ export function shapeWorkloads(input: WorkloadsInput): ServiceWorkload[] {
       hasAnnotations: syncWave !== null || (service.isJob && !service.isCron),
       k8sEnv,
       hasK8sEnv: k8sEnv.length > 0,
+      databaseSecret: database?.secretName ?? null,
+      envFrom: service.secrets.envFrom || database !== null,
+      databaseEnvFile: database !== null && database.hasSecretEnv && !service.secrets.enabled,
       containerUser: false,
       volumeMounts: service.mounts.map((m) => ({ name: m.volume, mountPath: m.path, readOnly: m.readOnly, subPath: m.subPath })),
       podVolumes,
@@ -217,6 +231,8 @@ function podContainer(c: NormalizedContainer): PodContainer {
     k8sEnv,
     hasK8sEnv: k8sEnv.length > 0,
     secrets: { envFrom: false },
+    databaseSecret: null,
+    envFrom: false,
     resources: c.resources,
     security: c.security,
     containerUser: true,
@@ -278,6 +294,7 @@ function composeContainer(
     env: c.env,
     hasEnv: c.hasEnv,
     secrets: { enabled: c.secrets.enabled, envFrom: false, keys: c.secrets.keys },
+    databaseEnvFile: false,
     health: NO_HEALTH,
     isJob: init,
     replicas: 1,

@@ -8,7 +8,7 @@ import { normalizeCharts } from './charts';
 const WORKSPACE = parseWorkspaceConfig(WORKSPACE_YAML);
 const OPTIONS = { release: 'kube-prometheus-stack', retentionDays: 7, isHttpRoute: false, s3: null };
 const charts = (components: ComponentName[]) =>
-  normalizeCharts(catalogSpec('ingress', {}, WORKSPACE), WORKSPACE, { components: new Set(components), stores: [] }, OPTIONS);
+  normalizeCharts(catalogSpec('ingress', {}, WORKSPACE), WORKSPACE, { components: new Set(components), stores: [], databases: [] }, OPTIONS);
 
 describe('normalizeCharts', () => {
   it("wires a chart's ServiceMonitor only when the workspace has monitoring", () => {

@@ -2,11 +2,13 @@ import type { BackupProvider } from '../../spec/types';
 import type { ComponentName } from '../types';
 
 /** Plain resources of a component's Kustomize base, besides its values files. */
-export function baseResources(name: ComponentName, provider: BackupProvider): string[] {
+export function baseResources(name: ComponentName, provider: BackupProvider, hasDatabases = false): string[] {
   const resources = ['namespace.yaml'];
   if (name === 'cert-manager') resources.push('clusterissuer.yaml');
   if (name === 'monitoring' || (name === 'backup' && provider === 'velero')) resources.push('externalsecret.yaml');
   if (name === 'postgres') resources.push('cluster.yaml');
+  // The apps' databases: their roles' password Secrets and a Database object each.
+  if (name === 'postgres' && hasDatabases) resources.push('externalsecret.yaml', 'database.yaml');
   return resources;
 }
 

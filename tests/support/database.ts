@@ -1,0 +1,35 @@
+import { generateInfra } from '../../tools/homelab/src/component/generate';
+import { diskHost } from '../../tools/homelab/src/host';
+import { generateInit } from '../../tools/homelab/src/platform/init';
+import type { AppSpec } from '../../tools/homelab/src/spec/types';
+import { syncAll } from '../../tools/homelab/src/workspace/sync';
+import { specOf, writeSpec } from './spec';
+
+/** An app that reads its database as separate variables, with extensions (the shorthand, both environments). */
+export const WIKI_DB: AppSpec = specOf('wiki', {
+  dependsOn: ['postgres'],
+  database: { extensions: ['pg_trgm', 'citext'], env: { host: 'DB_HOST', port: 'DB_PORT', name: 'DB_NAME', user: 'DB_USER', password: 'DB_PASSWORD' } },
+} as never);
+
+/** An app of two services of which only `web` reads the database, as a URL; its own role name, in prod only. */
+export const SHOP_DB: AppSpec = {
+  name: 'shop',
+  services: {
+    web: { image: { repository: 'traefik/whoami', tag: 'v1.10.4' }, ports: [{ name: 'http', port: 8080, http: true }], secrets: ['API_TOKEN'] },
+    worker: { image: { repository: 'traefik/whoami', tag: 'v1.10.4' } },
+  },
+  secrets: [{ key: 'API_TOKEN', remoteKey: 'shop' }],
+  dependsOn: ['postgres'],
+  database: { owner: 'shop_app', services: ['web'], env: { url: 'DATABASE_URL' } },
+  environments: { prod: {} },
+  policy: { disable: [{ rule: 'policy/probes', reason: 'the worker of this test app serves nothing to probe' }] },
+} as AppSpec;
+
+/** A workspace with the platform, external-secrets, postgres and the two apps above, rendered as `nx sync` renders it. */
+export function databaseHomelab(root: string): void {
+  const host = diskHost(root);
+  generateInit(host, {});
+  for (const component of ['external-secrets', 'postgres'] as const) generateInfra(host, { component });
+  for (const spec of [WIKI_DB, SHOP_DB]) writeSpec(host, spec);
+  syncAll(host);
+}
