@@ -208,7 +208,16 @@ export interface NormalizedApp {
   /** The spec's per-platform patches (app/steps/patches.ts), and what each touches for validate to name. */
   patches: NormalizedPatches;
   environments: NormalizedEnvironment[];
-  gitops: { repoURL: string; revision: string; argocdNamespace: string; project: string; syncWave: string };
+  gitops: {
+    repoURL: string;
+    revision: string;
+    argocdNamespace: string;
+    project: string;
+    /** applications' wave (20), plus 1 + the highest level of the apps it depends on: after them. */
+    syncWave: string;
+    /** The apps it depends on, for the comment beside its wave; empty when none. */
+    afterApps: string[];
+  };
   paths: ProjectPaths;
 }
 
@@ -274,11 +283,62 @@ export interface NormalizedEnvironment {
     override: NormalizedEnvironment['workloadPatches'][number] | null;
     composeLabels: Record<string, string>;
     hasComposeLabels: boolean;
+    /** Its networks when the app is linked to other apps: its aliases on the default network, and the networks it joins (keys of `links.networks`); null otherwise. */
+    linkNetworks: { aliases: string[]; hasAliases: boolean; joins: string[] } | null;
     hasOverrides: boolean;
   }[];
   paths: EnvironmentPaths;
   velero: { name: string };
+  /** The other apps it depends on, and those that depend on it, in this environment (app/steps/links.ts). */
+  links: EnvironmentLinks;
 }
+
+/**
+ * An app's links to other apps in one environment (`dependsOn: [another-app]`): the overlay's
+ * generated NetworkPolicy (`<app>-apps`) and the Compose networks and aliases of
+ * compose.generated.yaml. Empty for an app no other app is linked to, which renders as before.
+ */
+export interface EnvironmentLinks {
+  /** Anything at all: the NetworkPolicy file and its place in the overlay's resources. */
+  enabled: boolean;
+  /** `<app>-apps`, beside the base's `default-deny` and `<app>`. */
+  policyName: string;
+  /** Ingress and/or Egress: the directions it opens. */
+  policyTypes: string[];
+  /** Egress to the namespaces of the apps it depends on, sorted. */
+  egress: { app: string; namespace: string }[];
+  hasEgress: boolean;
+  /** Ingress from the namespaces of the apps that depend on it, to its services' named ports. */
+  ingress: { app: string; namespace: string }[];
+  hasIngress: boolean;
+  ingressPorts: { name: string; protocol: 'TCP' | 'UDP' }[];
+  /** Compose: the default network of each app it depends on (`<project>_default`), joined as an external network under the key `app-<name>`. */
+  networks: { key: string; name: string; app: string }[];
+  hasNetworks: boolean;
+}
+
+/** Another app of the workspace, as an app linked to it sees it (app/links.ts readAppLinks). */
+export interface LinkedApp {
+  name: string;
+  /** The environments it runs in: its spec's, else every one of homelab.yaml. */
+  environments: string[];
+  /** Its place in the order of apps: 0 without app dependencies, else 1 + the highest of theirs. */
+  level: number;
+}
+
+/**
+ * The apps an app is linked to: those its `dependsOn` names (a name that is no app's spec is
+ * left out, for the component check), the apps whose `dependsOn` names it, and the cycle its
+ * dependencies make back to it (null when none).
+ */
+export interface AppLinks {
+  apps: ReadonlyMap<string, LinkedApp>;
+  dependents: readonly LinkedApp[];
+  cycle: string[] | null;
+}
+
+/** No other app: what an app without app dependencies, that no app depends on, sees. */
+export const NO_LINKS: AppLinks = { apps: new Map(), dependents: [], cycle: null };
 
 /** An infrastructure component as an app depending on it sees it: where it runs on Kubernetes. */
 export interface Dependency {

@@ -4,6 +4,7 @@ import { environmentPaths } from '../../project/paths';
 import type { AppSpec, BackupProvider, WorkspaceConfig, WorkspaceEnvironment } from '../../spec/types';
 import type { NormalizedEnvironment } from '../normalized';
 import { SCHEDULE_LABEL } from './compose';
+import { NO_ENV_LINKS } from './links';
 import { sortedEnv } from './env';
 import { normalizeOverrides, type OverrideBase } from './overrides';
 
@@ -168,11 +169,13 @@ export function normalizeEnvironment(
         override: own,
         composeLabels: labels,
         hasComposeLabels: Object.keys(labels).length > 0,
+        linkNetworks: null,
         hasOverrides: own !== null || Object.keys(labels).length > 0,
       };
     }),
     paths: environmentPaths('applications', app, ws.name),
     velero: { name: `${app}${suffix}` },
+    links: NO_ENV_LINKS,
   };
 }
 

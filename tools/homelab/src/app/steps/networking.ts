@@ -41,6 +41,7 @@ export function normalizeNetwork(
   workspace: WorkspaceConfig,
   opened: { ingressPort: number; metricsPort: number; betweenServices: boolean },
   dependencies: Dependencies,
+  apps: ReadonlySet<string> = new Set(),
 ): NormalizedApp['network'] {
   return {
     allowInternet: spec.network?.allowInternet ?? false,
@@ -48,7 +49,7 @@ export function normalizeNetwork(
     monitoringNamespace: workspace.monitoring?.namespace ?? 'monitoring',
     fromIngressPorts: spec.ingress ? [opened.ingressPort] : [],
     metricsPortNumber: opened.metricsPort,
-    dependencyNamespaces: dependencyNamespaces(spec, dependencies),
+    dependencyNamespaces: dependencyNamespaces(spec, dependencies, apps),
     betweenServices: opened.betweenServices,
   };
 }
@@ -56,18 +57,27 @@ export function normalizeNetwork(
 /**
  * The namespaces an app's NetworkPolicy allows egress to: each dependency's own (ingress
  * runs in traefik, backup in its operator's namespace), never the component's name.
+ * Apps it depends on (`apps`) are not components: their namespaces differ per environment,
+ * so the overlay's generated NetworkPolicy opens them (app/steps/links.ts).
  * A dependency the workspace does not have is refused here, before sync writes anything.
  */
-export function dependencyNamespaces(spec: AppSpec, dependencies: Dependencies): string[] {
+export function dependencyNamespaces(spec: AppSpec, dependencies: Dependencies, apps: ReadonlySet<string> = new Set()): string[] {
   const where = appPaths(spec.name).spec;
   const namespaces = new Set<string>();
   for (const dep of spec.dependsOn ?? []) {
+    if (apps.has(dep)) continue;
     const found = dependencies.get(dep);
+    if (!found && (COMPONENT_NAMES as readonly string[]).includes(dep)) {
+      throw new InputError(
+        `${where}: dependsOn ${show(dep)} is not an infrastructure component of this workspace (no infrastructure/specs/${dep}.yaml); add it with \`npx nx g homelab:infra ${dep}\`, or remove it from dependsOn`,
+        'deps/unknown-component',
+      );
+    }
     if (!found) {
-      const add = (COMPONENT_NAMES as readonly string[]).includes(dep)
-        ? `add it with \`npx nx g homelab:infra ${dep}\``
-        : `use a component of the catalog (${COMPONENT_NAMES.join(', ')}) or write infrastructure/specs/${dep}.yaml`;
-      throw new InputError(`${where}: dependsOn ${show(dep)} is not an infrastructure component of this workspace (no infrastructure/specs/${dep}.yaml); ${add}, or remove it from dependsOn`, 'deps/unknown-component');
+      throw new InputError(
+        `${where}: dependsOn ${show(dep)} is neither an app (no applications/specs/${dep}.yaml) nor an infrastructure component (no infrastructure/specs/${dep}.yaml) of this workspace; add the app with \`npx nx g homelab:app ${dep}\`, use a component of the catalog (${COMPONENT_NAMES.join(', ')}) or write infrastructure/specs/${dep}.yaml, or remove it from dependsOn`,
+        'deps/unknown-app',
+      );
     }
     if (found.kubernetes && found.namespace === null) {
       throw new InputError(`infrastructure/specs/${dep}.yaml names no namespace, so ${spec.name}'s NetworkPolicy cannot allow egress to it; add \`namespace: <its namespace>\` to that spec`);
