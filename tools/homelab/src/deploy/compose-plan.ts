@@ -44,7 +44,12 @@ export interface ComposeModel {
   meta: ComposeMetadata;
   /** The Compose project this app took over with its volumes (`x-homelab-adopted`, written by `nx g homelab:import`), or null. */
   adopted: string | null;
+  /** The networks of the apps it depends on (external, marked `x-homelab-app`): each must exist before it starts. */
+  appNetworks: { network: string; app: string }[];
 }
+
+/** The mark of an external network that is another app's (docs/spec.md, "Apps that depend on apps"). */
+export const APP_NETWORK_KEY = 'x-homelab-app';
 
 /** The top-level extension `nx g homelab:import` writes into the override of the environment that takes over a running stack. */
 export const ADOPTED_KEY = 'x-homelab-adopted';
@@ -96,7 +101,11 @@ export function parseCompose(text: string, where: string): ComposeModel {
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
-  return { project: doc.name, services, meta, adopted: adoptedProject(doc[ADOPTED_KEY], where) };
+  const appNetworks = Object.entries((doc.networks ?? {}) as Record<string, Record<string, unknown> | null>)
+    .filter(([, n]) => typeof n?.[APP_NETWORK_KEY] === 'string')
+    .map(([key, n]) => ({ network: typeof n!.name === 'string' ? n!.name : key, app: String(n![APP_NETWORK_KEY]) }))
+    .sort((a, b) => a.app.localeCompare(b.app));
+  return { project: doc.name, services, meta, adopted: adoptedProject(doc[ADOPTED_KEY], where), appNetworks };
 }
 
 function adoptedProject(value: unknown, where: string): string | null {
