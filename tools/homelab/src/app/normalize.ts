@@ -211,7 +211,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
     ingress,
     monitoring,
     backup,
-    network: normalizeNetwork(spec, workspace, { ingressPort: ingressPort.port, metricsPort: monitoring.metricsPortNumber, betweenServices: fullForm && services.length > 1 }, dependencies, new Set(links.apps.keys())),
+    network: normalizeNetwork(spec, workspace, { ingressPort: ingressPort.port, metricsPort: monitoring.metricsPortNumber, betweenServices: fullForm && services.length > 1 }, dependencies, new Set(links.apps.keys()), backup),
     compose: workload.compose,
     dependsOn: [...(spec.dependsOn ?? [])].sort(),
     patches,

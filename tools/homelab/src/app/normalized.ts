@@ -194,6 +194,8 @@ export interface NormalizedApp {
     dependencyNamespaces: string[];
     /** The services of a full-form app reach each other inside the namespace. */
     betweenServices: boolean;
+    /** The backup movers' own policy (app/steps/networking.ts backupMoverEgress). */
+    mover: BackupMoverEgress;
   };
   compose: {
     memoryLimit: string;
@@ -339,6 +341,25 @@ export interface AppLinks {
 
 /** No other app: what an app without app dependencies, that no app depends on, sees. */
 export const NO_LINKS: AppLinks = { apps: new Map(), dependents: [], cycle: null };
+
+/**
+ * The pods a backup operator starts in the app's namespace to copy its volumes (VolSync's and
+ * k8up's movers), which `default-deny` catches: DNS, and egress to their repository.
+ */
+export interface BackupMoverEgress {
+  enabled: boolean;
+  /** `<app>-backup-mover`. */
+  name: string;
+  /** The labels the operator puts on its mover pods. */
+  selector: Record<string, string>;
+  /** Where the repository is: one address (`<ip>/32`), or any (`0.0.0.0/0`) when a NetworkPolicy cannot name it. */
+  cidr: string;
+  /** Its TCP port; empty: any port (the repository's URL is not known here). */
+  ports: number[];
+  hasPorts: boolean;
+  /** Why this opening, for the comment beside it. */
+  reason: string;
+}
 
 /** An infrastructure component as an app depending on it sees it: where it runs on Kubernetes. */
 export interface Dependency {

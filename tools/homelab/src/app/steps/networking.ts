@@ -2,7 +2,7 @@ import { COMPONENT_NAMES } from '../../component/types';
 import { InputError, show } from '../../errors';
 import { appPaths } from '../../project/paths';
 import type { AppSpec, WorkspaceConfig } from '../../spec/types';
-import type { Dependencies, NormalizedApp } from '../normalized';
+import type { BackupMoverEgress, Dependencies, NormalizedApp } from '../normalized';
 import type { Port, Ports } from './ports';
 
 /** Ingress with cert-manager, or a Gateway API HTTPRoute (homelab.yaml ingress.kind), on the ingress port. */
@@ -42,6 +42,7 @@ export function normalizeNetwork(
   opened: { ingressPort: number; metricsPort: number; betweenServices: boolean },
   dependencies: Dependencies,
   apps: ReadonlySet<string> = new Set(),
+  backup: Pick<NormalizedApp['backup'], 'enabled' | 'provider'> = { enabled: false, provider: 'volsync' },
 ): NormalizedApp['network'] {
   return {
     allowInternet: spec.network?.allowInternet ?? false,
@@ -51,7 +52,46 @@ export function normalizeNetwork(
     metricsPortNumber: opened.metricsPort,
     dependencyNamespaces: dependencyNamespaces(spec, dependencies, apps),
     betweenServices: opened.betweenServices,
+    mover: backupMoverEgress(spec.name, workspace, backup),
   };
+}
+
+/** The labels VolSync (`app.kubernetes.io/created-by: volsync`) and k8up (`k8upjob: "true"`) put on the mover pods they start in the app's namespace. */
+const MOVER_SELECTORS: Partial<Record<NormalizedApp['backup']['provider'], Record<string, string>>> = {
+  volsync: { 'app.kubernetes.io/created-by': 'volsync' },
+  k8up: { k8upjob: 'true' },
+};
+
+/**
+ * The backup movers' egress (docs/infrastructure.md, "Network policy"): VolSync and k8up run
+ * their movers in the app's namespace, where `default-deny` leaves them neither DNS nor their
+ * repository. k8up's repository is homelab.yaml's backup.s3 endpoint: its address when the
+ * endpoint is an IP, else any address on its port (a NetworkPolicy cannot name a host).
+ * VolSync's restic repository comes from the secret store and is not known here: any address
+ * and port. Velero's node agents copy the data from the velero namespace: nothing opens here.
+ */
+export function backupMoverEgress(app: string, workspace: WorkspaceConfig, backup: Pick<NormalizedApp['backup'], 'enabled' | 'provider'>): BackupMoverEgress {
+  const selector = MOVER_SELECTORS[backup.provider];
+  const none: BackupMoverEgress = { enabled: false, name: '', selector: {}, cidr: '', ports: [], hasPorts: false, reason: '' };
+  if (!backup.enabled || !selector) return none;
+  const name = `${app}-backup-mover`;
+  const endpoint = backup.provider === 'k8up' ? workspace.backup?.s3?.endpoint : undefined;
+  let url: URL | null = null;
+  try {
+    url = endpoint ? new URL(endpoint) : null;
+  } catch {
+    url = null;
+  }
+  if (!url) {
+    const reason = `${backup.provider}'s repository (from the secret store) is not known here: any address and port; narrow it in the overlay when you know it`;
+    return { enabled: true, name, selector, cidr: '0.0.0.0/0', ports: [], hasPorts: false, reason };
+  }
+  const port = Number(url.port || (url.protocol === 'http:' ? 80 : 443));
+  const ip = /^\d{1,3}(\.\d{1,3}){3}$/.test(url.hostname);
+  const reason = ip
+    ? `the repository, homelab.yaml backup.s3.endpoint ${endpoint}`
+    : `the repository, homelab.yaml backup.s3.endpoint ${endpoint}: a NetworkPolicy cannot name a host, so any address on its port`;
+  return { enabled: true, name, selector, cidr: ip ? `${url.hostname}/32` : '0.0.0.0/0', ports: [port], hasPorts: true, reason };
 }
 
 /**
