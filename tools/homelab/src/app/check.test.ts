@@ -40,14 +40,14 @@ describe('checkAppSpec', () => {
     expect(problemsOf(text)).toEqual([expect.stringMatching(new RegExp(`^${line}:\\d+: ingress\\.port "admin" is not a port`))]);
   });
 
-  it('names the dependency that is not a component, at its entry, under its own rule', () => {
+  it('names the dependency that is neither an app nor a component, at its entry, under its own rule', () => {
     const text = 'name: shop\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 80, http: true }]\ndependsOn:\n  - mysql\n';
 
     expect(() => check(text)).toThrow(SpecError);
     try {
       check(text);
     } catch (error) {
-      expect((error as SpecError).problems).toEqual([expect.objectContaining({ line: 5, col: 5, rule: 'deps/unknown-component' })]);
+      expect((error as SpecError).problems).toEqual([expect.objectContaining({ line: 5, col: 5, rule: 'deps/unknown-app' })]);
     }
   });
 

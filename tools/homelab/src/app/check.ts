@@ -2,16 +2,21 @@ import { InputError } from '../errors';
 import type { FileHost } from '../host';
 import { readYamlSource } from '../spec/io';
 import type { DocPath } from '../spec/locate';
-import { type LocatedProblem, locateProblems, pathOfMessage, SpecError, type SpecProblem, sortProblems } from '../spec/problems';
+import { isSpecRule, type LocatedProblem, locateProblems, pathOfMessage, SpecError, type SpecProblem, sortProblems } from '../spec/problems';
 import { checkSchema, setAside } from '../spec/schema';
 import type { AppSpec, WorkspaceConfig } from '../spec/types';
 import type { NormalizedApp } from './normalized';
 import { readDependencies } from '../component/spec';
+import { readAppLinks } from './links';
 import { normalizeApp } from './normalize';
 
-/** normalizeApp with what the app depends on read from the workspace's component specs, and the files beside its spec from the host. */
+/**
+ * normalizeApp with what the app depends on read from the workspace's component specs, the
+ * other apps it is linked to from their specs (app/links.ts), and the files beside its spec
+ * from the host.
+ */
 export function normalizeAppOnHost(host: FileHost, spec: AppSpec, workspace: WorkspaceConfig): NormalizedApp {
-  return normalizeApp(spec, workspace, readDependencies(host, workspace, spec.dependsOn ?? []), (file) => host.read(file));
+  return normalizeApp(spec, workspace, readDependencies(host, workspace, spec.dependsOn ?? []), (file) => host.read(file), readAppLinks(host, workspace, spec));
 }
 
 /** Rounds of normalize on a spec with its problems set aside: each finds at most one more problem. */
@@ -57,7 +62,7 @@ export function checkAppSpec(host: FileHost, text: string, file: string, workspa
       const overlaps = (changed: DocPath) => changed.every((seg, i) => at.length <= i || String(at[i]) === String(seg)) || at.every((seg, i) => String(changed[i]) === String(seg));
       // A problem that quotes the name of a field set aside (a volume a mount names) is the setting aside's too.
       const quotes = (changed: DocPath) => typeof changed[changed.length - 1] === 'string' && message.includes(JSON.stringify(changed[changed.length - 1]));
-      if (!candidate.changed.some((c) => overlaps(c) || quotes(c))) problems.push({ path: at, rule: error.rule === 'deps/unknown-component' ? error.rule : 'spec/invalid', message });
+      if (!candidate.changed.some((c) => overlaps(c) || quotes(c))) problems.push({ path: at, rule: isSpecRule(error.rule) ? error.rule : 'spec/invalid', message });
       if (at.length === 0) break;
       candidate = setAside('app', without(candidate.value, at), [...candidate.changed, at]);
     }

@@ -5,6 +5,7 @@ import type { ApplyResult } from '../project/owned';
 import { assertNameFree, readWorkspace, renderAppWithSpec } from './plan';
 import { mergeAnswers } from './merge';
 import { appPaths } from '../project/paths';
+import { currentlyLinkedApps } from './links';
 
 /**
  * The main job, shared by `nx g homelab:app` and `plop app`: validate every answer,
@@ -22,10 +23,11 @@ export function generateApp(host: FileHost, options: AppOptions): ApplyResult & 
     // --force on an existing app: the answers are merged into its spec; every other field stays.
     const merged = mergeAnswers(existing, file, options, workspace);
     const files = renderAppWithSpec(host, merged.spec, workspace, merged.text);
-    return { ...applyApp(host, files, name, workspace), changes: merged.changes };
+    // The apps it depends on, and those linked to an app now (it may have been one), render again: their network openings name it.
+    return { ...applyApp(host, files, name, workspace, [...(merged.spec.dependsOn ?? []), ...currentlyLinkedApps(host)]), changes: merged.changes };
   }
   const spec = specFromOptions(options, workspace);
   const files = renderAppWithSpec(host, spec, workspace);
-  return { ...applyApp(host, files, name, workspace), changes: [] };
+  return { ...applyApp(host, files, name, workspace, spec.dependsOn ?? []), changes: [] };
 }
 

@@ -32,6 +32,7 @@ describe('normalizeApp', () => {
         argocdNamespace: 'argocd',
         project: 'applications',
         syncWave: SYNC_WAVES.applications,
+        afterApps: [],
       });
     });
 
@@ -290,9 +291,10 @@ describe('normalizeApp', () => {
         message: /dependsOn "postgres" is not an infrastructure component of this workspace \(no infrastructure\/specs\/postgres\.yaml\); add it with `npx nx g homelab:infra postgres`, or remove it from dependsOn$/,
       },
       {
-        case: 'a dependency that is no component at all',
+        case: 'a dependency that is neither an app nor a component',
         spec: specOf('web', { dependsOn: ['minio'] }),
-        message: /dependsOn "minio" is not an infrastructure component .*; use a component of the catalog \(ingress, cert-manager, .*\) or write infrastructure\/specs\/minio\.yaml, or remove it from dependsOn$/,
+        message:
+          /dependsOn "minio" is neither an app \(no applications\/specs\/minio\.yaml\) nor an infrastructure component \(no infrastructure\/specs\/minio\.yaml\) of this workspace; add the app with `npx nx g homelab:app minio`, use a component of the catalog \(ingress, cert-manager, .*\) or write infrastructure\/specs\/minio\.yaml, or remove it from dependsOn$/,
       },
       {
         case: 'an outside probe with a health command',

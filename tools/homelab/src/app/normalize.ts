@@ -1,7 +1,7 @@
 import { InputError, show } from '../errors';
 import { appPaths } from '../project/paths';
 import type { AppSpec, WorkspaceConfig } from '../spec/types';
-import { APP_DEFAULTS, type Dependencies, type NormalizedApp, SCHEDULER_IMAGE, SYNC_WAVES } from './normalized';
+import { APP_DEFAULTS, type AppLinks, type Dependencies, NO_LINKS, type NormalizedApp, SCHEDULER_IMAGE } from './normalized';
 import { normalizeBackup } from './steps/backup';
 import { SCRATCH_LABEL } from './steps/compose';
 import { appNetworks } from './steps/compose-networks';
@@ -11,6 +11,7 @@ import { orderServices } from './steps/dependencies';
 import { normalizeSecrets } from './steps/env';
 import { chooseEnvironments, normalizeEnvironment } from './steps/environments';
 import { normalizeMonitoring } from './steps/monitoring';
+import { checkAppLinks, linksIn, withLinks } from './steps/links';
 import { normalizeIngress, normalizeNetwork } from './steps/networking';
 import { normalizePatches } from './steps/patches';
 import { refuseNotRenderedYet, SCHEDULER } from './steps/pending';
@@ -31,13 +32,14 @@ import { shapeWorkloads } from './steps/workloads';
  * To add an area: write app/steps/<area>.ts and its test, add its part to NormalizedApp
  * (app/normalized.ts) and call it here.
  *
- * `readSpecFile` reads the files a spec names beside it (config volumes of `file`); every
- * other input is the spec and the workspace settings.
+ * `readSpecFile` reads the files a spec names beside it (config volumes of `file`); `links`
+ * are the other apps it depends on and that depend on it (app/links.ts); every other input is
+ * the spec and the workspace settings.
  *
  * Both forms of the spec run through the same steps: the shorthand is an app with one
  * service named after the app (app/steps/services.ts), and renders as it always did.
  */
-export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependencies: Dependencies, readSpecFile: SpecFileReader = () => null): NormalizedApp {
+export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependencies: Dependencies, readSpecFile: SpecFileReader = () => null, links: AppLinks = NO_LINKS): NormalizedApp {
   const where = appPaths(spec.name).spec;
   const name = spec.name;
   const fullForm = isFullForm(spec);
@@ -66,6 +68,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
     where,
   );
   const chosen = chooseEnvironments(spec, workspace, where, { hasVolumes: hasVolumes && !fullForm, replicas: primary.replicas });
+  const syncWave = checkAppLinks(spec, where, links, chosen);
 
   const metricsPort = spec.monitoring?.metrics ? metricsService.portIndex.byName(spec.monitoring.metrics.port, 'monitoring.metrics.port', metricsService.portIndex.httpPort) : null;
   const services_ = shapeWorkloads({
@@ -114,8 +117,14 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
     { ingress: ingress.enabled ? primary.name : null, metrics: metricsPort ? metricsService.name : null, dependsOn: spec.dependsOn ?? [], allowInternet: spec.network?.allowInternet ?? false },
   );
 
+  // Other apps: what it reaches (its Compose services with a network) and what reaches it (its Services' named ports).
+  const linkedSelf = {
+    networked: composeServices.filter((c) => c.compose.networkMode === null).map((c) => c.name),
+    reachable: reachable.filter((w) => w.compose.networkMode === null).map((w) => w.name),
+    ports: [...new Map(reachable.flatMap((w) => w.servicePorts).map((p) => [p.name, { name: p.name, protocol: p.protocol }])).values()],
+  };
   const environments = chosen.map((ws) =>
-    normalizeEnvironment(name, ws, spec.environments?.[ws.name] ?? {}, {
+    withLinks(normalizeEnvironment(name, ws, spec.environments?.[ws.name] ?? {}, {
       replicas: primary.replicas,
       host: ingress.host,
       env: primary.env,
@@ -148,7 +157,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
       backup: { provider: backup.provider, volumes: backup.volumes.map((v) => ({ name: v.name, resticSecret: v.resticSecret })) },
       database: environmentDatabase(database, claims.find((c) => c.environment === ws.name)),
       databaseServices: database.services,
-    }),
+    }), linksIn(name, where, ws, links, linkedSelf)),
   );
 
   return {
@@ -216,7 +225,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
     ingress,
     monitoring,
     backup,
-    network: normalizeNetwork(spec, workspace, { ingressPort: ingressPort.port, metricsPort: monitoring.metricsPortNumber, betweenServices: fullForm && services.length > 1 }, dependencies),
+    network: normalizeNetwork(spec, workspace, { ingressPort: ingressPort.port, metricsPort: monitoring.metricsPortNumber, betweenServices: fullForm && services.length > 1 }, dependencies, new Set(links.apps.keys()), backup),
     compose: workload.compose,
     composeNetworks,
     dependsOn: [...(spec.dependsOn ?? [])].sort(),
@@ -228,7 +237,8 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
       revision: workspace.gitops.revision ?? 'main',
       argocdNamespace: workspace.gitops.argocdNamespace ?? 'argocd',
       project: workspace.gitops.project ?? 'applications',
-      syncWave: SYNC_WAVES.applications,
+      syncWave,
+      afterApps: [...links.apps.keys()].sort(),
     },
     paths: appPaths(name),
   };

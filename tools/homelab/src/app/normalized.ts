@@ -196,6 +196,8 @@ export interface NormalizedApp {
     dependencyNamespaces: string[];
     /** The services of a full-form app reach each other inside the namespace. */
     betweenServices: boolean;
+    /** The backup movers' own policy (app/steps/networking.ts backupMoverEgress). */
+    mover: BackupMoverEgress;
   };
   compose: {
     memoryLimit: string;
@@ -214,7 +216,16 @@ export interface NormalizedApp {
   /** The spec's per-platform patches (app/steps/patches.ts), and what each touches for validate to name. */
   patches: NormalizedPatches;
   environments: NormalizedEnvironment[];
-  gitops: { repoURL: string; revision: string; argocdNamespace: string; project: string; syncWave: string };
+  gitops: {
+    repoURL: string;
+    revision: string;
+    argocdNamespace: string;
+    project: string;
+    /** applications' wave (20), plus 1 + the highest level of the apps it depends on: after them. */
+    syncWave: string;
+    /** The apps it depends on, for the comment beside its wave; empty when none. */
+    afterApps: string[];
+  };
   paths: ProjectPaths;
 }
 
@@ -246,6 +257,8 @@ export interface NormalizedEnvironment {
   hasComposeLabels: boolean;
   /** The environment's shared Docker network `homelab-<env>` when a service of the app joins it (declared external in compose.generated.yaml); null otherwise. */
   sharedNetwork: string | null;
+  /** compose.generated.yaml declares networks: the shared one, or the networks of the apps it depends on. */
+  hasNetworks: boolean;
   /** The Compose scheduler's crontab in this environment (its project names the containers); '' without cron services. */
   crontab: string;
   /** What the environment changes of each service (only those it changes): the overlay's workload patch, one document each. */
@@ -289,10 +302,82 @@ export interface NormalizedEnvironment {
     /** `environment` of the service in this environment: its overrides (env changed), then the database's plain values. */
     environment: { name: string; value: string }[];
     hasEnvironment: boolean;
+    /** Its networks when the app is linked to other apps: its aliases on the default network, and the networks it joins (keys of `links.networks`); null otherwise. */
+    linkNetworks: { aliases: string[]; hasAliases: boolean; joins: string[] } | null;
+    /** What compose.generated.yaml writes under the service's `networks`: `networks`, then the links' (aliases on the default network, the dependencies' networks); null: Compose's default alone. */
+    networkList: { key: string; aliases: string[] | null; comment: string | null }[] | null;
     hasOverrides: boolean;
   }[];
   paths: EnvironmentPaths;
   velero: { name: string };
+  /** The other apps it depends on, and those that depend on it, in this environment (app/steps/links.ts). */
+  links: EnvironmentLinks;
+}
+
+/**
+ * An app's links to other apps in one environment (`dependsOn: [another-app]`): the overlay's
+ * generated NetworkPolicy (`<app>-apps`) and the Compose networks and aliases of
+ * compose.generated.yaml. Empty for an app no other app is linked to, which renders as before.
+ */
+export interface EnvironmentLinks {
+  /** Anything at all: the NetworkPolicy file and its place in the overlay's resources. */
+  enabled: boolean;
+  /** `<app>-apps`, beside the base's `default-deny` and `<app>`. */
+  policyName: string;
+  /** Ingress and/or Egress: the directions it opens. */
+  policyTypes: string[];
+  /** Egress to the namespaces of the apps it depends on, sorted. */
+  egress: { app: string; namespace: string }[];
+  hasEgress: boolean;
+  /** Ingress from the namespaces of the apps that depend on it, to its services' named ports. */
+  ingress: { app: string; namespace: string }[];
+  hasIngress: boolean;
+  ingressPorts: { name: string; protocol: 'TCP' | 'UDP' }[];
+  /** Compose: the default network of each app it depends on (`<project>_default`), joined as an external network under the key `app-<name>`. */
+  networks: { key: string; name: string; app: string }[];
+  hasNetworks: boolean;
+}
+
+/** Another app of the workspace, as an app linked to it sees it (app/links.ts readAppLinks). */
+export interface LinkedApp {
+  name: string;
+  /** The environments it runs in: its spec's, else every one of homelab.yaml. */
+  environments: string[];
+  /** Its place in the order of apps: 0 without app dependencies, else 1 + the highest of theirs. */
+  level: number;
+}
+
+/**
+ * The apps an app is linked to: those its `dependsOn` names (a name that is no app's spec is
+ * left out, for the component check), the apps whose `dependsOn` names it, and the cycle its
+ * dependencies make back to it (null when none).
+ */
+export interface AppLinks {
+  apps: ReadonlyMap<string, LinkedApp>;
+  dependents: readonly LinkedApp[];
+  cycle: string[] | null;
+}
+
+/** No other app: what an app without app dependencies, that no app depends on, sees. */
+export const NO_LINKS: AppLinks = { apps: new Map(), dependents: [], cycle: null };
+
+/**
+ * The pods a backup operator starts in the app's namespace to copy its volumes (VolSync's and
+ * k8up's movers), which `default-deny` catches: DNS, and egress to their repository.
+ */
+export interface BackupMoverEgress {
+  enabled: boolean;
+  /** `<app>-backup-mover`. */
+  name: string;
+  /** The labels the operator puts on its mover pods. */
+  selector: Record<string, string>;
+  /** Where the repository is: one address (`<ip>/32`), or any (`0.0.0.0/0`) when a NetworkPolicy cannot name it. */
+  cidr: string;
+  /** Its TCP port; empty: any port (the repository's URL is not known here). */
+  ports: number[];
+  hasPorts: boolean;
+  /** Why this opening, for the comment beside it. */
+  reason: string;
 }
 
 /** An infrastructure component as an app depending on it sees it: where it runs on Kubernetes. */

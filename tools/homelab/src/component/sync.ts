@@ -1,4 +1,6 @@
-import { listAppNames, readAppSpec, readWorkspace } from '../app/plan';
+import { checkAppSpec, listAppNames, readAppSpec, readWorkspace } from '../app/plan';
+import { appPaths } from '../project/paths';
+import { renderApp } from '../render/app';
 import { HomelabError } from '../errors';
 import type { FileHost } from '../host';
 import { type ApplyResult, applyRendered } from '../project/owned';
@@ -12,7 +14,6 @@ import { readStoreSpecs, renderStore } from '../platform/secret-store';
 import { listComponentNames, readComponentSpec } from './spec';
 import { CATALOG } from './catalog';
 import { databaseClaims } from '../app/steps/database';
-import { appPaths } from '../project/paths';
 
 export interface SyncOptions {
   /** Render the platform files even before the workspace is initialised (what `nx g homelab:init` does). */
@@ -125,10 +126,24 @@ export function syncPlatform(host: FileHost, workspace: WorkspaceConfig = readWo
 /**
  * Writes an app's rendered files and the platform's files that name it (the applications
  * AppProject) together: both are checked in memory first, so a refusal writes neither.
+ * `linked` names the apps the app depends on now or did before (dependsOn): their files
+ * depend on who depends on them (docs/spec.md, "Apps that depend on apps"), so they are
+ * rendered again with the app's new spec. One of them that does not render is left as it
+ * is: its own problem, which its validate reports.
  */
-export function applyApp(host: FileHost, files: RenderedFile[], name: string, workspace: WorkspaceConfig = readWorkspace(host)): ApplyResult {
+export function applyApp(host: FileHost, files: RenderedFile[], name: string, workspace: WorkspaceConfig = readWorkspace(host), linked: readonly string[] = []): ApplyResult {
   const staged = stagedHost(host);
   const result = applyRendered(staged, files, { layer: 'applications', name });
+  for (const other of [...new Set(linked)].filter((n) => n !== name && staged.isFile(appPaths(n).spec)).sort()) {
+    try {
+      const file = appPaths(other).spec;
+      const again = applyRendered(staged, renderApp(checkAppSpec(staged, staged.read(file) ?? '', file, workspace).app), { layer: 'applications', name: other });
+      result.written.push(...again.written);
+      result.deleted.push(...again.deleted);
+    } catch (error) {
+      if (!(error instanceof HomelabError)) throw error;
+    }
+  }
   const platform = syncPlatform(staged, workspace);
   staged.commit();
   return { ...result, written: [...result.written, ...platform] };

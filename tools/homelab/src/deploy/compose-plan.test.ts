@@ -82,6 +82,16 @@ describe('the rendered Compose file, as deploy reads it', () => {
     expect(waitTimeoutSeconds(model)).toBe(30 + 15);
   });
 
+  it('reads the networks of the apps it depends on (external, marked x-homelab-app), and no other network', () => {
+    const linked = parseCompose(
+      `${RENDERED}networks:\n  app-api: { name: api-dev_default, external: true, x-homelab-app: api }\n  homelab-dev: { name: homelab-dev, external: true }\n  default: { name: web-dev_default }\n`,
+      'dist/dev/compose/web/compose.yaml',
+    );
+
+    expect(linked.appNetworks).toEqual([{ network: 'api-dev_default', app: 'api' }]);
+    expect(model.appNetworks).toEqual([]);
+  });
+
   it('refuses a file without x-homelab (not rendered by build)', () => {
     expect(() => parseCompose('name: x\nservices: {}\n', 'dist/x.yaml')).toThrow(/dist\/x\.yaml was not rendered by this version of homelab .*run the build target again/);
   });

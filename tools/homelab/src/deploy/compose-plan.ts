@@ -49,7 +49,12 @@ export interface ComposeModel {
   networks: string[];
   /** The app's database, which deploy provisions before the app starts (`x-homelab-database`), or null. */
   database: ComposeDatabase | null;
+  /** The networks of the apps it depends on (external, marked `x-homelab-app`): each must exist before it starts. */
+  appNetworks: { network: string; app: string }[];
 }
+
+/** The mark of an external network that is another app's (docs/spec.md, "Apps that depend on apps"). */
+export const APP_NETWORK_KEY = 'x-homelab-app';
 
 /** The top-level extension `nx g homelab:import` writes into the override of the environment that takes over a running stack. */
 export const ADOPTED_KEY = 'x-homelab-adopted';
@@ -101,6 +106,10 @@ export function parseCompose(text: string, where: string): ComposeModel {
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
+  const appNetworks = Object.entries((doc.networks ?? {}) as Record<string, Record<string, unknown> | null>)
+    .filter(([, n]) => typeof n?.[APP_NETWORK_KEY] === 'string')
+    .map(([key, n]) => ({ network: typeof n!.name === 'string' ? n!.name : key, app: String(n![APP_NETWORK_KEY]) }))
+    .sort((a, b) => a.app.localeCompare(b.app));
   return {
     project: doc.name,
     services,
@@ -108,6 +117,7 @@ export function parseCompose(text: string, where: string): ComposeModel {
     adopted: adoptedProject(doc[ADOPTED_KEY], where),
     networks: externalNetworks(doc.networks),
     database: readComposeDatabase(doc[DATABASE_KEY], where),
+    appNetworks,
   };
 }
 

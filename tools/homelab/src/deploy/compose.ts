@@ -55,6 +55,7 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
   const versions = await docker.versions(docker.where(ctx.env));
   report.step('engine', `Docker ${versions.engine} with Compose ${versions.compose} at ${docker.where(ctx.env)}`);
   await refuseWhileAdoptedRuns(docker, model, who, report);
+  await refuseWithoutApps(docker, model, req, who);
 
   const previousText = state.read('compose.yaml');
   const previous = previousText === null ? null : safeParse(previousText, state.file('compose.yaml'));
@@ -156,6 +157,21 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
     report.line(`deployed ${req.project} to ${req.env} in ${seconds}s: ${fresh.length} container(s) started, ${after.length - fresh.length - cron.length} unchanged${cronCreated}`);
   } finally {
     scratch.remove();
+  }
+}
+
+/**
+ * An app that depends on other apps joins their project networks (docs/spec.md, "Apps that
+ * depend on apps"): one that does not exist means the app it belongs to is not deployed in
+ * this environment on this engine, and Compose would fail half-way. Refused before any change.
+ */
+async function refuseWithoutApps(docker: Docker, model: ComposeModel, req: DeployRequest, who: string): Promise<void> {
+  for (const { network, app } of model.appNetworks) {
+    if (await docker.networkExists(network)) continue;
+    throw new DeployError(
+      `${who}: it depends on app ${app}, which is not deployed in ${req.env} on this Docker engine (no network ${network}); deploy ${app} first with \`npx nx run ${app}:deploy --env ${req.env}\` (\`nx run ${req.project}:deploy\` does, unless --exclude-task-dependencies); nothing was changed`,
+      2,
+    );
   }
 }
 

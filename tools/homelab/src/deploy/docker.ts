@@ -94,6 +94,14 @@ export class Docker {
     throw new DeployError(`docker image inspect ${ref} failed: ${this.tools.tail(result)}`);
   }
 
+  /** Whether a network of this name exists on the engine. */
+  async networkExists(name: string, options?: RunOptions): Promise<boolean> {
+    const result = await this.run(['network', 'inspect', '--format', '{{.Name}}', name], options);
+    if (result.code === 0) return true;
+    if (/no such network|not found/i.test(result.stderr)) return false;
+    throw new DeployError(`docker network inspect ${name} failed: ${this.tools.tail(result)}`);
+  }
+
   /** Every container of a Compose project, running or not, sorted by service and name. */
   async containers(project: string, options?: RunOptions): Promise<ContainerInfo[]> {
     const ids = (await this.ok(['ps', '-a', '-q', '--no-trunc', '--filter', `label=com.docker.compose.project=${project}`], 'docker ps', options))

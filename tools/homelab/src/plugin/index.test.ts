@@ -219,6 +219,30 @@ describe('homelab inference plugin', () => {
       expect(inputs.filter((i) => /web[^/.]/.test(i))).toEqual([]);
     });
 
+    it.each(['validate', 'build'])(
+      '%s takes the specs of the projects it is linked to by dependsOn: what it depends on (apps transitively), and the apps that depend on it',
+      async (name) => {
+        write({
+          'homelab.yaml': HOMELAB_YAML,
+          ...app('db'),
+          ...app('api', 'name: api\ndependsOn: [db, postgres]\n'),
+          ...app('web', 'name: web\ndependsOn: [api]\n'),
+          ...app('other'),
+          ...component('postgres'),
+        });
+        const specs = (project: ProjectConfiguration) =>
+          (target(project, name).inputs ?? []).filter((i): i is string => typeof i === 'string' && /\/specs\/[^/]+\.yaml$/.test(i)).sort();
+        const all = await projects();
+
+        // web's sync wave depends on api's dependencies too; api's policy opens to web; db's to api.
+        expect(specs(all.web)).toEqual(['{workspaceRoot}/applications/specs/api.yaml', '{workspaceRoot}/applications/specs/db.yaml', '{workspaceRoot}/applications/specs/web.yaml', '{workspaceRoot}/infrastructure/specs/postgres.yaml']);
+        expect(specs(all.api)).toEqual(['{workspaceRoot}/applications/specs/api.yaml', '{workspaceRoot}/applications/specs/db.yaml', '{workspaceRoot}/applications/specs/web.yaml', '{workspaceRoot}/infrastructure/specs/postgres.yaml']);
+        expect(specs(all.db)).toEqual(['{workspaceRoot}/applications/specs/api.yaml', '{workspaceRoot}/applications/specs/db.yaml']);
+        expect(specs(all.other)).toEqual(['{workspaceRoot}/applications/specs/other.yaml']);
+        expect(all.web.implicitDependencies).toEqual(['api']);
+      },
+    );
+
     it('takes the component layer for a component', async () => {
       write({ 'homelab.yaml': HOMELAB_YAML, ...component('postgres') });
       const inputs = target((await projects()).postgres, 'validate').inputs;

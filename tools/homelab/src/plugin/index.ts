@@ -47,8 +47,10 @@ export const createNodesV2: CreateNodesV2<HomelabPluginOptions> = [
     // become validate findings instead of breaking the whole project graph.
     const known = new Set(specFiles.map((f) => path.basename(f, '.yaml')));
     const envs = environmentNames(context.workspaceRoot);
+    const facts = new Map(specFiles.map((f) => [f, readSpecFacts(path.join(context.workspaceRoot, f))] as const));
+    const links = specLinks(facts, known);
     return createNodesFromFiles(
-      (file, opts, ctx) => (file === WORKSPACE_FILE ? platformProject(opts ?? {}) : projectFor(file, opts ?? {}, ctx, known, envs)),
+      (file, opts, ctx) => (file === WORKSPACE_FILE ? platformProject(opts ?? {}) : projectFor(file, opts ?? {}, ctx, known, envs, facts.get(file)!, links.get(file) ?? [])),
       files,
       options,
       context,
@@ -108,10 +110,11 @@ function projectFor(
   context: CreateNodesContextV2,
   known: Set<string>,
   envs: string[] | undefined,
+  facts: SpecFacts,
+  linkedSpecs: string[],
 ) {
   const layer = specFile.split('/')[0] as Layer;
   const name = path.basename(specFile, '.yaml');
-  const facts = readSpecFacts(path.join(context.workspaceRoot, specFile));
   const root = projectRoot(context.workspaceRoot, layer, name);
   const names = {
     validate: options.validateTargetName ?? 'validate',
@@ -124,11 +127,14 @@ function projectFor(
   // literal prefix far faster than a pattern, and it matches every workspace file
   // against every task's inputs (500 apps x 17,000 files per run).
   const toolInputs = TOOL_INPUTS;
+  // The specs of the projects it is linked to by dependsOn, both ways (specLinks): what it renders depends on them.
+  const linked = linkedSpecs.map((f) => `{workspaceRoot}/${f}`);
   const validate: TargetConfiguration = {
     executor: 'homelab:validate',
     cache: true,
     inputs: [
       ...files,
+      ...linked,
       ...toolInputs,
       // validate re-renders the spec to catch hand edits of generated files.
       '{workspaceRoot}/templates/**',
@@ -147,7 +153,7 @@ function projectFor(
     executor: 'homelab:build',
     cache: true,
     dependsOn: [names.validate],
-    inputs: [...files, ...toolInputs, { runtime: 'kubectl version --client -o json' }, { runtime: 'docker compose version --short' }],
+    inputs: [...files, ...linked, ...toolInputs, { runtime: 'kubectl version --client -o json' }, { runtime: 'docker compose version --short' }],
     // Rendered per environment: what deploy applies, restored from the cache on a hit.
     outputs: [`{workspaceRoot}/dist/*/kubernetes/${name}.yaml`, `{workspaceRoot}/dist/*/compose/${name}`],
     options: { layer },
@@ -260,6 +266,42 @@ function projectRoot(workspaceRoot: string, layer: Layer, name: string): string 
     if (fs.existsSync(path.join(workspaceRoot, candidate))) return candidate;
   }
   return `${layer}/kubernetes/base/${name}`;
+}
+
+/**
+ * The spec files each project's render reads besides its own, by spec file: an app's render
+ * depends on the specs of the projects it depends on (a component's namespace; an app's
+ * environments and its own dependencies, for its sync wave: so the whole chain of apps), and
+ * on the specs of the apps that depend on it (their namespaces are opened to it,
+ * docs/spec.md "Apps that depend on apps"). As inputs they make `nx affected` and the cache see
+ * a change of any of them.
+ */
+export function specLinks(facts: ReadonlyMap<string, SpecFacts>, known: ReadonlySet<string>): Map<string, string[]> {
+  const fileOf = new Map([...facts.keys()].map((f) => [path.basename(f, '.yaml'), f] as const));
+  const links = new Map<string, Set<string>>();
+  const add = (from: string, to: string) => {
+    if (from !== to) (links.get(from) ?? links.set(from, new Set()).get(from)!).add(to);
+  };
+  for (const [file, { dependsOn }] of facts) {
+    if (!file.startsWith('applications/')) continue;
+    const seen = new Set<string>();
+    const walk = (names: string[]) => {
+      for (const dep of names) {
+        const depFile = known.has(dep) ? fileOf.get(dep) : undefined;
+        if (!depFile || seen.has(depFile)) continue;
+        seen.add(depFile);
+        add(file, depFile);
+        // Apps it depends on through other apps decide its sync wave too.
+        if (depFile.startsWith('applications/')) walk(facts.get(depFile)!.dependsOn);
+      }
+    };
+    walk(dependsOn);
+    for (const dep of dependsOn) {
+      const depFile = fileOf.get(dep);
+      if (depFile?.startsWith('applications/')) add(depFile, file);
+    }
+  }
+  return new Map([...links].map(([file, to]) => [file, [...to].sort()]));
 }
 
 interface SpecFacts {

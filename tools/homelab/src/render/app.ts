@@ -67,6 +67,8 @@ export const ENV_FILES: readonly EnvFile[] = [
   { template: `${OVERLAY}/generated/prometheusrule.yaml`, owner: 'spec', when: (_a, e) => e.resources.includes('prometheusrule.yaml') },
   { template: `${OVERLAY}/generated/externalsecret.yaml`, owner: 'spec', when: (_a, e) => e.resources.includes('externalsecret.yaml') },
   { template: `${OVERLAY}/generated/schedule.yaml`, owner: 'spec', when: (_a, e) => e.resources.includes('schedule.yaml') },
+  // The NetworkPolicy between the app and the apps linked to it by dependsOn (their namespaces differ per environment).
+  { template: `${OVERLAY}/generated/networkpolicy.yaml`, owner: 'spec', when: (_a, e) => e.links.enabled },
   { template: `${COMPOSE_ENV}/compose.generated.yaml`, owner: 'spec' },
   { template: `${COMPOSE_ENV}/compose.override.yaml`, owner: 'user' },
   { template: 'platform/argocd/applications/__env__/__name__.yaml', owner: 'spec' },

@@ -47,11 +47,10 @@ export function generateRemove(host: FileHost, options: RemoveOptions, engine: R
   const name = checkAppName(options.name);
   const workspace = readWorkspace(host);
   const layer = layerOf(host, name);
-  if (layer === 'infrastructure') {
-    const dependents = listAppNames(host).filter((app) => (readAppSpec(host, app).dependsOn ?? []).includes(name));
-    if (dependents.length > 0) {
-      throw new InputError(`component ${name} is used by ${dependents.map((a) => `app ${a}`).join(', ')} (dependsOn); remove ${name} from their dependsOn first, then remove it`);
-    }
+  // A component or an app another app depends on stays until no app does (an app's dependents re-render without it otherwise fail).
+  const dependents = listAppNames(host).filter((app) => app !== name && (readAppSpec(host, app).dependsOn ?? []).includes(name));
+  if (dependents.length > 0) {
+    throw new InputError(`${layer === 'infrastructure' ? 'component' : 'app'} ${name} is used by ${dependents.map((a) => `app ${a}`).join(', ')} (dependsOn); remove ${name} from their dependsOn first, then remove it`);
   }
   const lines = runningLines(host, workspace, layer, name, engine);
   const staged = stagedHost(host);

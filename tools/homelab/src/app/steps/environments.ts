@@ -7,6 +7,7 @@ import type { EnvironmentDatabase } from './database';
 import { SCHEDULE_LABEL } from './compose';
 import { type AppNetworks, serviceNetworks } from './compose-networks';
 import { environmentNetwork } from '../../project/networks';
+import { NO_ENV_LINKS } from './links';
 import { sortedEnv } from './env';
 import { normalizeOverrides, type OverrideBase } from './overrides';
 
@@ -168,6 +169,7 @@ export function normalizeEnvironment(
     composeLabels,
     hasComposeLabels: Object.keys(composeLabels).length > 0,
     sharedNetwork: base.networks.shared.length > 0 ? environmentNetwork(ws.name) : null,
+    hasNetworks: base.networks.shared.length > 0,
     // The services of compose.generated.yaml: what this environment changes of each.
     // An environment's schedule of a cron service (environments.<env>.services.<svc>.schedule) wins.
     crontab: base.cron.map((c) => `${scheduleOf(c)} docker start -a ${app}${suffix}-${c.service}-1\n`).join(''),
@@ -185,6 +187,8 @@ export function normalizeEnvironment(
         composeLabels: labels,
         hasComposeLabels: Object.keys(labels).length > 0,
         networks,
+        networkList: networks?.map((key) => ({ key, aliases: null, comment: null })) ?? null,
+        linkNetworks: null,
         environment,
         hasEnvironment: environment.length > 0,
         hasOverrides: own !== null || Object.keys(labels).length > 0 || networks !== null || environment.length > 0,
@@ -192,6 +196,7 @@ export function normalizeEnvironment(
     }),
     paths: environmentPaths('applications', app, ws.name),
     velero: { name: `${app}${suffix}` },
+    links: NO_ENV_LINKS,
   };
 }
 

@@ -2,7 +2,7 @@ import { COMPONENT_NAMES } from '../../component/types';
 import { InputError, show } from '../../errors';
 import { appPaths } from '../../project/paths';
 import type { AppSpec, WorkspaceConfig } from '../../spec/types';
-import type { Dependencies, NormalizedApp } from '../normalized';
+import type { BackupMoverEgress, Dependencies, NormalizedApp } from '../normalized';
 import type { Port, Ports } from './ports';
 
 /** Ingress with cert-manager, or a Gateway API HTTPRoute (homelab.yaml ingress.kind), on the ingress port. */
@@ -41,6 +41,8 @@ export function normalizeNetwork(
   workspace: WorkspaceConfig,
   opened: { ingressPort: number; metricsPort: number; betweenServices: boolean },
   dependencies: Dependencies,
+  apps: ReadonlySet<string> = new Set(),
+  backup: Pick<NormalizedApp['backup'], 'enabled' | 'provider'> = { enabled: false, provider: 'volsync' },
 ): NormalizedApp['network'] {
   return {
     allowInternet: spec.network?.allowInternet ?? false,
@@ -48,26 +50,74 @@ export function normalizeNetwork(
     monitoringNamespace: workspace.monitoring?.namespace ?? 'monitoring',
     fromIngressPorts: spec.ingress ? [opened.ingressPort] : [],
     metricsPortNumber: opened.metricsPort,
-    dependencyNamespaces: dependencyNamespaces(spec, dependencies),
+    dependencyNamespaces: dependencyNamespaces(spec, dependencies, apps),
     betweenServices: opened.betweenServices,
+    mover: backupMoverEgress(spec.name, workspace, backup),
   };
+}
+
+/** The labels VolSync (`app.kubernetes.io/created-by: volsync`) and k8up (`k8upjob: "true"`) put on the mover pods they start in the app's namespace. */
+const MOVER_SELECTORS: Partial<Record<NormalizedApp['backup']['provider'], Record<string, string>>> = {
+  volsync: { 'app.kubernetes.io/created-by': 'volsync' },
+  k8up: { k8upjob: 'true' },
+};
+
+/**
+ * The backup movers' egress (docs/infrastructure.md, "Network policy"): VolSync and k8up run
+ * their movers in the app's namespace, where `default-deny` leaves them neither DNS nor their
+ * repository. k8up's repository is homelab.yaml's backup.s3 endpoint: its address when the
+ * endpoint is an IP, else any address on its port (a NetworkPolicy cannot name a host).
+ * VolSync's restic repository comes from the secret store and is not known here: any address
+ * and port. Velero's node agents copy the data from the velero namespace: nothing opens here.
+ */
+export function backupMoverEgress(app: string, workspace: WorkspaceConfig, backup: Pick<NormalizedApp['backup'], 'enabled' | 'provider'>): BackupMoverEgress {
+  const selector = MOVER_SELECTORS[backup.provider];
+  const none: BackupMoverEgress = { enabled: false, name: '', selector: {}, cidr: '', ports: [], hasPorts: false, reason: '' };
+  if (!backup.enabled || !selector) return none;
+  const name = `${app}-backup-mover`;
+  const endpoint = backup.provider === 'k8up' ? workspace.backup?.s3?.endpoint : undefined;
+  let url: URL | null = null;
+  try {
+    url = endpoint ? new URL(endpoint) : null;
+  } catch {
+    url = null;
+  }
+  if (!url) {
+    const reason = `${backup.provider}'s repository (from the secret store) is not known here: any address and port; narrow it in the overlay when you know it`;
+    return { enabled: true, name, selector, cidr: '0.0.0.0/0', ports: [], hasPorts: false, reason };
+  }
+  const port = Number(url.port || (url.protocol === 'http:' ? 80 : 443));
+  const ip = /^\d{1,3}(\.\d{1,3}){3}$/.test(url.hostname);
+  const reason = ip
+    ? `the repository, homelab.yaml backup.s3.endpoint ${endpoint}`
+    : `the repository, homelab.yaml backup.s3.endpoint ${endpoint}: a NetworkPolicy cannot name a host, so any address on its port`;
+  return { enabled: true, name, selector, cidr: ip ? `${url.hostname}/32` : '0.0.0.0/0', ports: [port], hasPorts: true, reason };
 }
 
 /**
  * The namespaces an app's NetworkPolicy allows egress to: each dependency's own (ingress
  * runs in traefik, backup in its operator's namespace), never the component's name.
+ * Apps it depends on (`apps`) are not components: their namespaces differ per environment,
+ * so the overlay's generated NetworkPolicy opens them (app/steps/links.ts).
  * A dependency the workspace does not have is refused here, before sync writes anything.
  */
-export function dependencyNamespaces(spec: AppSpec, dependencies: Dependencies): string[] {
+export function dependencyNamespaces(spec: AppSpec, dependencies: Dependencies, apps: ReadonlySet<string> = new Set()): string[] {
   const where = appPaths(spec.name).spec;
   const namespaces = new Set<string>();
   for (const dep of spec.dependsOn ?? []) {
+    if (apps.has(dep)) continue;
     const found = dependencies.get(dep);
+    if (!found && (COMPONENT_NAMES as readonly string[]).includes(dep)) {
+      throw new InputError(
+        `${where}: dependsOn ${show(dep)} is not an infrastructure component of this workspace (no infrastructure/specs/${dep}.yaml); add it with \`npx nx g homelab:infra ${dep}\`, or remove it from dependsOn`,
+        'deps/unknown-component',
+      );
+    }
     if (!found) {
-      const add = (COMPONENT_NAMES as readonly string[]).includes(dep)
-        ? `add it with \`npx nx g homelab:infra ${dep}\``
-        : `use a component of the catalog (${COMPONENT_NAMES.join(', ')}) or write infrastructure/specs/${dep}.yaml`;
-      throw new InputError(`${where}: dependsOn ${show(dep)} is not an infrastructure component of this workspace (no infrastructure/specs/${dep}.yaml); ${add}, or remove it from dependsOn`, 'deps/unknown-component');
+      throw new InputError(
+        `${where}: dependsOn ${show(dep)} is neither an app (no applications/specs/${dep}.yaml) nor an infrastructure component (no infrastructure/specs/${dep}.yaml) of this workspace; add the app with \`npx nx g homelab:app ${dep}\`, use a component of the catalog (${COMPONENT_NAMES.join(', ')}) or write infrastructure/specs/${dep}.yaml, or remove it from dependsOn`,
+        'deps/unknown-app',
+      );
     }
     if (found.kubernetes && found.namespace === null) {
       throw new InputError(`infrastructure/specs/${dep}.yaml names no namespace, so ${spec.name}'s NetworkPolicy cannot allow egress to it; add \`namespace: <its namespace>\` to that spec`);
