@@ -11,6 +11,9 @@
 #     scripts/test-images/whoami with Go, FROM scratch, without a registry
 #   - homelab-test/docker-cli:1, the stand-in of the Compose cron scheduler's image (busybox
 #     crond and this machine's docker CLI), without a registry
+#   - promtool, Prometheus' checker of rule files and configuration, at the version of the
+#     Compose Prometheus the catalog pins, built from the Go module proxy once per machine into
+#     a cache outside the repository (scripts/promtool/build.sh)
 #
 # Idempotent: when everything is present and dockerd is running it is a quick
 # no-op. Network rule: dockerd runs without bridge/iptables/NAT; containers are
@@ -480,6 +483,16 @@ ensure_scheduler_image() {
   log "built $SCHEDULER_IMAGE (busybox crond + $cli)"
 }
 
+# --------------------------------------------------------------- promtool ---
+PROMTOOL_BIN=""
+ensure_promtool() {
+  local go_bin t0=$SECONDS
+  go_bin="$(go_command)" || die "Go not found (HOMELAB_GO, /usr/local/go/bin/go or on PATH): promtool is built from Prometheus' Go module"
+  PROMTOOL_BIN="$(HOMELAB_GO="$go_bin" bash "$(dirname "${BASH_SOURCE[0]}")/promtool/build.sh")" ||
+    die "building promtool failed (scripts/promtool/build.sh)"
+  log "promtool ready in $((SECONDS - t0))s: $PROMTOOL_BIN"
+}
+
 # ----------------------------------------------------------------- summary ---
 summary() {
   local kc kz server client
@@ -496,6 +509,7 @@ summary() {
   printf '  docker engine    %s\n' "$server"
   printf '  docker client    %s (%s)\n' "$client" "$(command -v docker)"
   printf '  docker compose   %s\n' "$(compose_v2_version)"
+  [ -z "$PROMTOOL_BIN" ] || printf '  promtool         %s\n' "$PROMTOOL_BIN"
   [ -z "$CONTROL_PLANE_BIN" ] || printf '  control plane    %s (%s)\n' "$("$CONTROL_PLANE_BIN/kube-apiserver" --version 2>/dev/null | sed 's/^Kubernetes //')" "$CONTROL_PLANE_BIN"
   printf '  test images      %s\n' "$(docker image ls --format '{{.Repository}}:{{.Tag}}' "$TEST_IMAGE" | sort | tr '\n' ' ')$([ "$ENGINES_ONLY" = 1 ] || printf '%s %s' "$WHOAMI_IMAGE" "$SCHEDULER_IMAGE")"
 }
@@ -511,6 +525,7 @@ if [ "$ENGINES_ONLY" = 0 ]; then
   ensure_control_plane
   ensure_whoami_image
   ensure_scheduler_image
+  ensure_promtool
 fi
 summary
 log "done in $((SECONDS - START))s"
