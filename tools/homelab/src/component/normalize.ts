@@ -2,12 +2,13 @@ import { InputError } from '../errors';
 import { quantityBytes } from '../spec/quantity';
 import type { WorkspaceConfig } from '../spec/types';
 import { CATALOG, componentNamespace } from './catalog';
-import { componentPaths, type EnvironmentPaths, type ProjectPaths } from '../project/paths';
+import { componentPaths, composeMonitoringDir, type EnvironmentPaths, type ProjectPaths } from '../project/paths';
+import { COMPOSE_CONTAINER_LABELS } from '../app/steps/signals';
 import { componentSpecPath } from './spec';
 import { normalizeAcme, traefikCommand } from './steps/acme';
 import { normalizeBackup } from './steps/backup';
 import { normalizeCharts } from './steps/charts';
-import { COMPOSE_NETWORK, composeConfigs } from './steps/compose-configs';
+import { COMPOSE_NETWORK, composeConfigs, fromComposeBase, GRAFANA_DASHBOARDS_DIR } from './steps/compose-configs';
 import { componentEnvironments } from './steps/environments';
 import { checkChartPins, composeImages } from './steps/pins';
 import { baseResources, secretKeys } from './steps/resources';
@@ -44,6 +45,9 @@ export interface NormalizedComponentEnv {
   composeServes: string[];
   /** Each chart with the value files ArgoCD merges for this environment (base, then overlay). */
   charts: (NormalizedChart & { valueFiles: string[] })[];
+  /** Monitoring on Compose: the rule folders of the environments this installation serves, bind-mounted into Prometheus. */
+  prometheusRules: { source: string; target: string }[];
+  hasPrometheusRules: boolean;
   paths: EnvironmentPaths;
 }
 
@@ -66,7 +70,15 @@ export interface NormalizedComponent {
   resources: string[];
   secrets: { store: string; remoteKey: string; keys: string[]; hasKeys: boolean };
   acme: { enabled: boolean; email: string; server: string; issuerName: string; accountSecret: string; isHttpRoute: boolean; ingressClass: string; gateway: { name: string; namespace: string } };
-  monitoring: { enabled: boolean; grafanaSecret: string; prometheusCommand: string[] };
+  monitoring: {
+    enabled: boolean;
+    grafanaSecret: string;
+    prometheusCommand: string[];
+    /** The apps' dashboards folder, relative to the Compose base, and where Grafana reads it. */
+    dashboards: { source: string; target: string };
+    /** The container labels the cadvisor service keeps on its series (what the apps' dashboards and rules select by). */
+    cadvisorLabels: string[];
+  };
   logging: { enabled: boolean; lokiPushUrl: string; composeLokiUrl: string };
   backup: {
     isVelero: boolean;
@@ -147,7 +159,16 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
     monitoring: {
       enabled: name === 'monitoring',
       grafanaSecret: 'grafana-admin',
-      prometheusCommand: ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus', `--storage.tsdb.retention.time=${retentionDays}d`],
+      prometheusCommand: [
+        '--config.file=/etc/prometheus/prometheus.yml',
+        '--storage.tsdb.path=/prometheus',
+        `--storage.tsdb.retention.time=${retentionDays}d`,
+        // A new or changed rule file of an app is loaded without a restart (the checksum covers rule_files).
+        '--enable-feature=auto-reload-config',
+        '--config.auto-reload-interval=30s',
+      ],
+      dashboards: { source: fromComposeBase(name, `${composeMonitoringDir('applications')}/dashboards`), target: GRAFANA_DASHBOARDS_DIR },
+      cadvisorLabels: Object.values(COMPOSE_CONTAINER_LABELS),
     },
     logging: { enabled: name === 'logging', lokiPushUrl: `http://loki-gateway.${namespace}.svc.cluster.local/loki/api/v1/push`, composeLokiUrl: 'http://loki:3100/loki/api/v1/push' },
     backup,
@@ -163,7 +184,7 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
       memory,
       traefikCommand: traefikCommand(acme, hasAcme),
       hasAcme,
-      configs: isCompose ? composeConfigs(name, charts, context, retentionDays) : [],
+      configs: isCompose ? composeConfigs(name, charts, context, retentionDays, workspace.environments.map((e) => e.name)) : [],
     },
     environments: componentEnvironments(name, workspace, { isKubernetes, isCompose }, charts),
     gitops: {
