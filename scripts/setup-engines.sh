@@ -13,6 +13,9 @@
 #     crond and this machine's docker CLI), without a registry
 #   - PostgreSQL's server and client binaries (Debian's postgresql package: 15 on Debian 12, 17 on
 #     13, contrib extensions included), which the per-app database tests start a throwaway server of
+#   - promtool, Prometheus' checker of rule files and configuration, at the version of the
+#     Compose Prometheus the catalog pins, built from the Go module proxy once per machine into
+#     a cache outside the repository (scripts/promtool/build.sh)
 #
 # Idempotent: when everything is present and dockerd is running it is a quick
 # no-op. Network rule: dockerd runs without bridge/iptables/NAT; containers are
@@ -491,6 +494,16 @@ ensure_postgresql() {
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || die "postgresql is installed but no /usr/lib/postgresql/<major>/bin/initdb was found"
 }
 
+# --------------------------------------------------------------- promtool ---
+PROMTOOL_BIN=""
+ensure_promtool() {
+  local go_bin t0=$SECONDS
+  go_bin="$(go_command)" || die "Go not found (HOMELAB_GO, /usr/local/go/bin/go or on PATH): promtool is built from Prometheus' Go module"
+  PROMTOOL_BIN="$(HOMELAB_GO="$go_bin" bash "$(dirname "${BASH_SOURCE[0]}")/promtool/build.sh")" ||
+    die "building promtool failed (scripts/promtool/build.sh)"
+  log "promtool ready in $((SECONDS - t0))s: $PROMTOOL_BIN"
+}
+
 # ----------------------------------------------------------------- summary ---
 summary() {
   local kc kz server client
@@ -508,6 +521,7 @@ summary() {
   printf '  docker client    %s (%s)\n' "$client" "$(command -v docker)"
   printf '  docker compose   %s\n' "$(compose_v2_version)"
   [ "$ENGINES_ONLY" = 1 ] || printf '  postgresql       %s\n' "$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tr '\n' ' ')"
+  [ -z "$PROMTOOL_BIN" ] || printf '  promtool         %s\n' "$PROMTOOL_BIN"
   [ -z "$CONTROL_PLANE_BIN" ] || printf '  control plane    %s (%s)\n' "$("$CONTROL_PLANE_BIN/kube-apiserver" --version 2>/dev/null | sed 's/^Kubernetes //')" "$CONTROL_PLANE_BIN"
   printf '  test images      %s\n' "$(docker image ls --format '{{.Repository}}:{{.Tag}}' "$TEST_IMAGE" | sort | tr '\n' ' ')$([ "$ENGINES_ONLY" = 1 ] || printf '%s %s' "$WHOAMI_IMAGE" "$SCHEDULER_IMAGE")"
 }
@@ -524,6 +538,7 @@ if [ "$ENGINES_ONLY" = 0 ]; then
   ensure_whoami_image
   ensure_scheduler_image
   ensure_postgresql
+  ensure_promtool
 fi
 summary
 log "done in $((SECONDS - START))s"

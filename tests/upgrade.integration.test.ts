@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diskHost } from '../tools/homelab/src/host';
+import { addMonitoringExporters } from '../tools/homelab/src/migrations/monitoring-exporters';
 import { syncAll } from '../tools/homelab/src/workspace/sync';
 import { nxTestEnv } from './support/nx';
 import { requireTool, run } from './support/tools';
@@ -16,10 +17,12 @@ import { copyWorkspace, diskFiles, makeTempDir, parseDocs, removeDir } from './s
  * from 0.1's reviewed render snapshot: tests/support/fixtures/homelab-0.1/workspace.txt. It
  * is never regenerated: it is what owners have in their repositories.
  *
- * The 0.1 spec is the shorthand of the current one, so no migration rewrites it: the
- * upgrade may only re-render spec-owned files (template improvements), never touch a spec
- * or a file the owner owns, and never change what identifies a running workload (names,
- * kinds, selectors, claims, Compose services), which Kubernetes refuses to change in place.
+ * The 0.1 spec is the shorthand of the current one, so no migration rewrites an app spec. The
+ * one migration so far (monitoring-exporters) adds the pins of the monitoring component's new
+ * Compose exporters to its spec, and nothing else. After it, the upgrade may only re-render
+ * spec-owned files (template improvements), never touch a spec or a file the owner owns, and
+ * never change what identifies a running workload (names, kinds, selectors, claims, Compose
+ * services), which Kubernetes refuses to change in place.
  */
 const kubectl = requireTool('kubectl');
 const compose = requireTool('docker compose');
@@ -64,6 +67,8 @@ function identities(files: Record<string, string>): string[] {
 
 describe.skipIf(kubectl.skip || compose.skip)('upgrading a homelab made by homelab 0.1', () => {
   let ws: string;
+  let frozenFiles: Record<string, string>;
+  let migrated: string[];
   let before: Record<string, string>;
   let rewritten: string[];
 
@@ -75,6 +80,9 @@ describe.skipIf(kubectl.skip || compose.skip)('upgrading a homelab made by homel
       fs.mkdirSync(path.dirname(path.join(ws, file)), { recursive: true });
       fs.writeFileSync(path.join(ws, file), text);
     }
+    frozenFiles = diskFiles(ws);
+    // The update's migrations (tools/homelab/migrations.json), as `nx migrate --run-migrations` runs them.
+    migrated = addMonitoringExporters(diskHost(ws));
     before = diskFiles(ws);
     // What this version renders differently from 0.1 (checked, not written).
     rewritten = syncAll(diskHost(ws), true);
@@ -85,6 +93,15 @@ describe.skipIf(kubectl.skip || compose.skip)('upgrading a homelab made by homel
     const specs = Object.keys(before).filter((f) => /^applications\/specs\/.+\.yaml$/.test(f));
     expect(specs.length).toBe(6);
     expect(Object.keys(before).filter((f) => f.startsWith('infrastructure/specs/')).length).toBe(7);
+  });
+
+  it("runs the update's migrations: only the monitoring spec changes, gaining the Compose exporters' pins", () => {
+    expect(migrated).toEqual(['infrastructure/specs/monitoring.yaml']);
+    const changed = Object.keys(before).filter((f) => before[f] !== frozenFiles[f]);
+    expect(changed).toEqual(['infrastructure/specs/monitoring.yaml']);
+    const lines = (text: string) => text.split('\n');
+    const added = lines(before['infrastructure/specs/monitoring.yaml']).filter((l) => !lines(frozenFiles['infrastructure/specs/monitoring.yaml']).includes(l));
+    expect(added).toEqual(['    node-exporter: prom/node-exporter:v1.9.1', '    cadvisor: grafana/alloy:v1.9.2', '    node-exporter: 64m', '    cadvisor: 256m']);
   });
 
   it('re-renders only spec-owned files with `nx sync`, and keeps every spec and every file the owner owns byte for byte', () => {

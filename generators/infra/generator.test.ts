@@ -193,23 +193,74 @@ describe('homelab:infra generator', () => {
       expect(readDoc(tree, `${COMPOSE}/base/monitoring/alertmanager.yml`)).toEqual(config);
     });
 
-    it('runs Prometheus, Alertmanager and Grafana on Compose, Prometheus finding labelled containers on the shared network', () => {
+    it('runs Prometheus, Alertmanager, Grafana and the host and container exporters on Compose, Prometheus finding labelled containers on the shared network', () => {
       const compose = readDoc(tree, `${COMPOSE}/base/monitoring/compose.yaml`);
-      expect(Object.keys(compose.services)).toEqual(['prometheus', 'alertmanager', 'grafana']);
+      expect(Object.keys(compose.services)).toEqual(['prometheus', 'alertmanager', 'grafana', 'node-exporter', 'cadvisor']);
       expect(compose.networks).toEqual({ homelab: { name: 'homelab', external: true } });
-      expect(Object.values(compose.services).map((s: any) => s.deploy.resources.limits.memory)).toEqual(['1g', '128m', '512m']);
+      expect(Object.values(compose.services).map((s: any) => s.deploy.resources.limits.memory)).toEqual(['1g', '128m', '512m', '64m', '256m']);
       // Config files are Compose configs (read-only, no host path); the spec can tune each memory limit.
       expect(compose.configs).toEqual({
         prometheus: { file: './prometheus.yml' },
         alertmanager: { file: './alertmanager.yml' },
         'grafana-datasources': { file: './grafana-datasources.yaml' },
+        'grafana-dashboards': { file: './grafana-dashboards.yaml' },
+        cadvisor: { file: './cadvisor.alloy' },
       });
       expect(compose.services.prometheus.configs).toEqual([{ source: 'prometheus', target: '/etc/prometheus/prometheus.yml' }]);
-      expect(readDoc(tree, 'infrastructure/specs/monitoring.yaml').compose.memory).toEqual({ prometheus: '1g', alertmanager: '128m', grafana: '512m' });
+      const spec = readDoc(tree, 'infrastructure/specs/monitoring.yaml').compose;
+      expect(spec.memory).toEqual({ prometheus: '1g', alertmanager: '128m', grafana: '512m', 'node-exporter': '64m', cadvisor: '256m' });
+      // Images named without a registry host: node-exporter from prom/, cAdvisor inside the Alloy image logging runs too.
+      expect(spec.images).toMatchObject({ 'node-exporter': 'prom/node-exporter:v1.9.1', cadvisor: 'grafana/alloy:v1.9.2' });
       const prometheus = readDoc(tree, `${COMPOSE}/base/monitoring/prometheus.yml`);
       const job = prometheus.scrape_configs.find((j: any) => j.job_name === 'compose');
       expect(job.docker_sd_configs[0].filters).toEqual([{ name: 'label', values: ['prometheus.io/scrape=true'] }]);
       expect(readText(tree, `${COMPOSE}/base/monitoring/.env.example`)).toContain('GF_SECURITY_ADMIN_PASSWORD=\n');
+    });
+
+    it("scrapes the host's and every container's metrics on Compose: static targets on the shared network, cAdvisor keeping the Compose labels the apps' rules select by", () => {
+      const prometheus = readDoc(tree, `${COMPOSE}/base/monitoring/prometheus.yml`);
+      const jobs = Object.fromEntries(prometheus.scrape_configs.map((j: any) => [j.job_name, j]));
+      expect(jobs['node-exporter']).toEqual({ job_name: 'node-exporter', static_configs: [{ targets: ['node-exporter:9100'] }] });
+      expect(jobs.cadvisor).toEqual({
+        job_name: 'cadvisor',
+        metrics_path: '/api/v0/component/prometheus.exporter.cadvisor.containers/metrics',
+        static_configs: [{ targets: ['cadvisor:12345'] }],
+      });
+      const alloy = readText(tree, `${COMPOSE}/base/monitoring/cadvisor.alloy`);
+      expect(alloy).toContain('prometheus.exporter.cadvisor "containers" {');
+      expect(alloy).toContain('store_container_labels       = false');
+      for (const label of ['com.docker.compose.project', 'com.docker.compose.service', 'homelab.app']) expect(alloy).toContain(`    "${label}",\n`);
+      const compose = readDoc(tree, `${COMPOSE}/base/monitoring/compose.yaml`);
+      expect(compose.services['node-exporter'].command).toEqual(['--path.rootfs=/host']);
+      expect(compose.services.cadvisor.command).toContain('/etc/alloy/cadvisor.alloy');
+      expect(compose.services.cadvisor.configs).toEqual([{ source: 'cadvisor', target: '/etc/alloy/cadvisor.alloy' }]);
+    });
+
+    it("loads the apps' rule files of the environments its Docker host runs, and provisions their dashboards, both from applications/compose/monitoring", () => {
+      const prometheus = readDoc(tree, `${COMPOSE}/base/monitoring/prometheus.yml`);
+      expect(prometheus.rule_files).toEqual(['/etc/prometheus/rules/dev/*.yaml', '/etc/prometheus/rules/prod/*.yaml']);
+      const compose = readDoc(tree, `${COMPOSE}/base/monitoring/compose.yaml`);
+      expect(compose.services.prometheus.command).toEqual(expect.arrayContaining(['--enable-feature=auto-reload-config', '--config.auto-reload-interval=30s']));
+      // prod installs the infrastructure of the Docker host dev and prod share: it mounts both environments' rules.
+      const generated = readDoc(tree, `${COMPOSE}/environments/prod/monitoring/compose.generated.yaml`);
+      expect(generated.services.prometheus.volumes).toEqual(
+        ['prod', 'dev'].map((env) => ({
+          type: 'bind',
+          source: `../../../../applications/compose/monitoring/rules/${env}`,
+          target: `/etc/prometheus/rules/${env}`,
+          read_only: true,
+          bind: { create_host_path: true },
+        })),
+      );
+      expect(compose.services.grafana.volumes).toContainEqual({
+        type: 'bind',
+        source: '../../../../applications/compose/monitoring/dashboards',
+        target: '/etc/grafana/dashboards/homelab',
+        read_only: true,
+        bind: { create_host_path: true },
+      });
+      const dashboards = readDoc(tree, `${COMPOSE}/base/monitoring/grafana-dashboards.yaml`);
+      expect(dashboards.providers).toEqual([expect.objectContaining({ name: 'homelab', type: 'file', options: { path: '/etc/grafana/dashboards/homelab' } })]);
     });
 
     it('turns on the ServiceMonitors of components added before and after it, with the release label', async () => {

@@ -51,6 +51,10 @@ describe('classify: one answer for both front doors', () => {
     expect(projectOfPath('platform/argocd/applications/prod/logging.yaml', infra)).toEqual({ layer: 'infrastructure', name: 'logging' });
     expect(projectOfPath('platform/argocd/applications/prod/gone.yaml', () => null)).toBeNull();
     expect(projectOfPath('platform/argocd/bootstrap/root.yaml')).toBeNull();
+    // What the Compose monitoring stack reads of an app: its dashboard and its rule file per environment.
+    expect(projectOfPath('applications/compose/monitoring/dashboards/web.json')).toEqual({ layer: 'applications', name: 'web' });
+    expect(projectOfPath('applications/compose/monitoring/rules/dev/web.yaml')).toEqual({ layer: 'applications', name: 'web' });
+    expect(classify('applications/compose/monitoring/rules/dev/web.yaml', true)).toBe('compose-config');
   });
 });
 

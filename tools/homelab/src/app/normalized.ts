@@ -1,3 +1,4 @@
+import type { AlertRule } from './steps/signals';
 import type { ProjectPaths, EnvironmentPaths } from '../project/paths';
 import type { BackupProvider } from '../spec/types';
 import type { AppNetworks } from './steps/compose-networks';
@@ -156,7 +157,10 @@ export interface NormalizedApp {
     metricsPath: string;
     alerts: boolean;
     dashboard: boolean;
+    /** The Kubernetes dashboard (kubelet cAdvisor and kube-state-metrics series, a namespace variable). */
     dashboardJson: string;
+    /** The Compose dashboard (cAdvisor's series with the Compose labels, a project variable), from the same signals. */
+    composeDashboardJson: string;
     dashboardConfigMap: string;
     dashboardFile: string;
     release: string;
@@ -246,7 +250,10 @@ export interface NormalizedEnvironment {
   resources: string[];
   hasResources: boolean;
   alertGroup: string;
-  alerts: { alert: string; expr: string; for: string; severity: string; summary: string }[];
+  /** The PrometheusRule's alerts (Kubernetes series); empty when the spec turns alerts off. */
+  alerts: AlertRule[];
+  /** The same alerts against the Compose series, for the Compose Prometheus's rule file of this environment. */
+  composeAlerts: AlertRule[];
   resticSecrets: { name: string; repository: string; password: string }[];
   /** The app's database in this environment: its name and owner, its Secret's content, its Compose env and deploy's metadata. */
   database: EnvironmentDatabase;

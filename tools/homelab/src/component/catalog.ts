@@ -89,6 +89,19 @@ const ALERTMANAGER_CONFIG = {
   receivers: [{ name: 'null' }, { name: 'default' }, { name: 'critical' }],
 };
 
+/**
+ * The Compose images of the monitoring component. node-exporter and cadvisor came in after the
+ * first specs were written: the Nx migration `monitoring-exporters` (tools/homelab/migrations.json)
+ * adds their pins to a spec that lacks them.
+ */
+export const MONITORING_IMAGES = {
+  prometheus: 'prom/prometheus:v3.5.0',
+  alertmanager: 'prom/alertmanager:v0.28.1',
+  grafana: 'grafana/grafana:12.0.2',
+  'node-exporter': 'prom/node-exporter:v1.9.1',
+  cadvisor: 'grafana/alloy:v1.9.2',
+} as const;
+
 /** Loki's index schema; Compose's Loki reads the same one. */
 const LOKI_SCHEMA = {
   configs: [{ from: '2024-04-01', store: 'tsdb', object_store: 'filesystem', schema: 'v13', index: { prefix: 'loki_index_', period: '24h' } }],
@@ -201,7 +214,7 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
     crdSources: [{ project: 'external-secrets', module: 'github.com/external-secrets/external-secrets', version: 'v0.18.2', paths: ['config/crds/bases'], pin: 'chart external-secrets 0.18.2' }],
   },
   monitoring: {
-    description: 'Prometheus, Alertmanager and Grafana: kube-prometheus-stack on Kubernetes, the same three services with their config files on Compose.',
+    description: 'Prometheus, Alertmanager and Grafana: kube-prometheus-stack on Kubernetes, the same three services with their config files on Compose, with host and container metrics (node-exporter, cAdvisor).',
     syncWave: '5',
     platforms: ['kubernetes', 'compose'],
     namespace: (ws) => ws.monitoring?.namespace ?? 'monitoring',
@@ -221,8 +234,10 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
         },
       },
     ],
-    images: () => ({ prometheus: 'prom/prometheus:v3.5.0', alertmanager: 'prom/alertmanager:v0.28.1', grafana: 'grafana/grafana:12.0.2' }),
-    memory: { prometheus: '1g', alertmanager: '128m', grafana: '512m' },
+    // On Compose, host metrics come from node-exporter and container metrics from cAdvisor, which
+    // Grafana Alloy has built in (the image logging runs too, so no image needs a registry's name).
+    images: () => ({ ...MONITORING_IMAGES }),
+    memory: { prometheus: '1g', alertmanager: '128m', grafana: '512m', 'node-exporter': '64m', cadvisor: '256m' },
     settings: () => ({ retentionDays: 15 }),
     crdSources: [
       { project: 'prometheus-operator', module: 'github.com/prometheus-operator/prometheus-operator', version: 'v0.85.0', paths: ['example/prometheus-operator-crd-full'], pin: 'chart kube-prometheus-stack 77.7.0 (prometheus-operator v0.85.0)' },
@@ -232,6 +247,13 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
       { service: 'prometheus', rule: 'policy/run-as-non-root', reason: 'reading the Docker socket needs root' },
       { service: 'alertmanager', rule: 'policy/run-as-non-root', reason: 'the prom/alertmanager image runs as its own user nobody (uid 65534)' },
       { service: 'grafana', rule: 'policy/run-as-non-root', reason: 'the grafana/grafana image runs as its own user grafana (uid 472)' },
+      { service: 'prometheus', rule: 'policy/host-path', reason: "it loads the apps' alert rules from this repository's applications/compose/monitoring/rules, read-only" },
+      { service: 'grafana', rule: 'policy/host-path', reason: "it provisions the apps' dashboards from this repository's applications/compose/monitoring/dashboards, read-only" },
+      { service: 'node-exporter', rule: 'policy/host-path', reason: "it reads the host's filesystems (the host's / at /host, read-only) to report their size and use" },
+      { service: 'cadvisor', rule: 'policy/docker-socket', reason: "cAdvisor reads each container's name and Compose labels through it (read-only)" },
+      { service: 'cadvisor', rule: 'policy/host-path', reason: "cAdvisor reads the containers' cgroups (/sys) and Docker's own folder from the host, read-only" },
+      { service: 'cadvisor', rule: 'policy/run-as-non-root', reason: "reading the containers' cgroups and Docker's folder needs root" },
+      { service: 'cadvisor', rule: 'policy/probes', reason: 'the grafana/alloy image has no HTTP client to run a health check with' },
     ],
   },
   logging: {

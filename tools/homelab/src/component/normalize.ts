@@ -2,12 +2,13 @@ import { InputError } from '../errors';
 import { quantityBytes } from '../spec/quantity';
 import type { WorkspaceConfig } from '../spec/types';
 import { CATALOG, componentNamespace } from './catalog';
-import { appPaths, componentPaths, type EnvironmentPaths, type ProjectPaths } from '../project/paths';
+import { appPaths, componentPaths, composeMonitoringDir, type EnvironmentPaths, type ProjectPaths } from '../project/paths';
+import { COMPOSE_CONTAINER_LABELS } from '../app/steps/signals';
 import { componentSpecPath } from './spec';
 import { normalizeAcme, traefikCommand } from './steps/acme';
 import { normalizeBackup } from './steps/backup';
 import { normalizeCharts } from './steps/charts';
-import { COMPOSE_NETWORK, componentNetworks, composeConfigs } from './steps/compose-configs';
+import { COMPOSE_NETWORK, componentNetworks, composeConfigs, fromComposeBase, GRAFANA_DASHBOARDS_DIR } from './steps/compose-configs';
 import { componentEnvironments } from './steps/environments';
 import { checkChartPins, composeImages } from './steps/pins';
 import { baseResources, secretKeys } from './steps/resources';
@@ -53,6 +54,14 @@ export interface NormalizedComponentEnv {
     external: string[];
     has: boolean;
   };
+  /** Monitoring on Compose: the rule folders of the environments this installation serves, bind-mounted into Prometheus. */
+  prometheusRules: { source: string; target: string }[];
+  hasPrometheusRules: boolean;
+  /** What the installing environment's compose.generated.yaml adds to the component's services: the environments' networks, Prometheus's rule folders. */
+  composeOverrides: {
+    services: { name: string; networks: NormalizedComponentEnv['composeNetworks']['services'][number]['networks'] | null; ruleVolumes: { source: string; target: string }[] | null }[];
+    has: boolean;
+  };
   paths: EnvironmentPaths;
 }
 
@@ -75,7 +84,15 @@ export interface NormalizedComponent {
   resources: string[];
   secrets: { store: string; remoteKey: string; keys: string[]; hasKeys: boolean };
   acme: { enabled: boolean; email: string; server: string; issuerName: string; accountSecret: string; isHttpRoute: boolean; ingressClass: string; gateway: { name: string; namespace: string } };
-  monitoring: { enabled: boolean; grafanaSecret: string; prometheusCommand: string[] };
+  monitoring: {
+    enabled: boolean;
+    grafanaSecret: string;
+    prometheusCommand: string[];
+    /** The apps' dashboards folder, relative to the Compose base, and where Grafana reads it. */
+    dashboards: { source: string; target: string };
+    /** The container labels the cadvisor service keeps on its series (what the apps' dashboards and rules select by). */
+    cadvisorLabels: string[];
+  };
   logging: { enabled: boolean; lokiPushUrl: string; composeLokiUrl: string };
   backup: {
     isVelero: boolean;
@@ -169,7 +186,16 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
     monitoring: {
       enabled: name === 'monitoring',
       grafanaSecret: 'grafana-admin',
-      prometheusCommand: ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus', `--storage.tsdb.retention.time=${retentionDays}d`],
+      prometheusCommand: [
+        '--config.file=/etc/prometheus/prometheus.yml',
+        '--storage.tsdb.path=/prometheus',
+        `--storage.tsdb.retention.time=${retentionDays}d`,
+        // A new or changed rule file of an app is loaded without a restart (the checksum covers rule_files).
+        '--enable-feature=auto-reload-config',
+        '--config.auto-reload-interval=30s',
+      ],
+      dashboards: { source: fromComposeBase(name, `${composeMonitoringDir('applications')}/dashboards`), target: GRAFANA_DASHBOARDS_DIR },
+      cadvisorLabels: Object.values(COMPOSE_CONTAINER_LABELS),
     },
     logging: { enabled: name === 'logging', lokiPushUrl: `http://loki-gateway.${namespace}.svc.cluster.local/loki/api/v1/push`, composeLokiUrl: 'http://loki:3100/loki/api/v1/push' },
     backup,
@@ -188,12 +214,12 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
       memory,
       traefikCommand: traefikCommand(acme, hasAcme),
       hasAcme,
-      configs: isCompose ? composeConfigs(name, charts, context, retentionDays) : [],
+      configs: isCompose ? composeConfigs(name, charts, context, retentionDays, workspace.environments.map((e) => e.name)) : [],
     },
-    environments: componentEnvironments(name, workspace, { isKubernetes, isCompose }, charts).map((env) => ({
-      ...env,
-      composeNetworks: componentNetworks(name, namespace, env.compose ? env.composeServes : []),
-    })),
+    environments: componentEnvironments(name, workspace, { isKubernetes, isCompose }, charts).map((env) => {
+      const composeNetworks = componentNetworks(name, namespace, env.compose ? env.composeServes : []);
+      return { ...env, composeNetworks, composeOverrides: composeOverrides(composeNetworks, env.prometheusRules) };
+    }),
     gitops: {
       repoURL: workspace.gitops.repoURL,
       revision: workspace.gitops.revision ?? 'main',
@@ -217,3 +243,15 @@ function postgresDatabases(claims: readonly DatabaseClaim[], kubernetes: boolean
     databases: claims.map((c) => ({ object: objectName(c.name), name: c.name, owner: c.owner, app: c.app, environment: c.environment, extensions: c.extensions, hasExtensions: c.extensions.length > 0 })),
   };
 }
+
+/** The component's services that compose.generated.yaml changes, in the order of its compose.yaml: each with its networks and rule folders (none: null). */
+function composeOverrides(networks: NormalizedComponentEnv['composeNetworks'], rules: NormalizedComponentEnv['prometheusRules']): NormalizedComponentEnv['composeOverrides'] {
+  const names = [...(networks.has ? networks.services.map((s) => s.name) : []), ...(rules.length > 0 ? ['prometheus'] : [])];
+  const services = [...new Set(names)].map((name) => ({
+    name,
+    networks: networks.has ? (networks.services.find((s) => s.name === name)?.networks ?? null) : null,
+    ruleVolumes: name === 'prometheus' && rules.length > 0 ? rules : null,
+  }));
+  return { services, has: services.length > 0 };
+}
+

@@ -190,7 +190,7 @@ function projectFor(
 /**
  * Every file that belongs to a project, in every tree, as Nx inputs: its spec and the
  * files beside it (applications/specs/<name>/), its Kubernetes base, its overlay in each environment, its Compose base and environment
- * files, its ArgoCD application in each environment and its runbook.
+ * files, its Compose dashboard and rule files, its ArgoCD application in each environment and its runbook.
  *
  * With `envs`, each environment is spelled out (`overlays/dev/web/**`): Nx hashes literal
  * prefixes much faster than a `*` in the middle of a path. Without it (homelab.yaml
@@ -208,6 +208,9 @@ export function ownedInputs(layer: Layer, name: string, envs?: string[]): string
     ...each((env) => `{workspaceRoot}/${layer}/kubernetes/overlays/${env}/${name}/**`),
     `{workspaceRoot}/${layer}/compose/base/${name}/**`,
     ...each((env) => `{workspaceRoot}/${layer}/compose/environments/${env}/${name}/**`),
+    // What the Compose Prometheus and Grafana read of it (project/paths.ts composeMonitoringDir).
+    `{workspaceRoot}/${layer}/compose/monitoring/dashboards/${name}.json`,
+    ...each((env) => `{workspaceRoot}/${layer}/compose/monitoring/rules/${env}/${name}.yaml`),
     ...each((env) => `{workspaceRoot}/platform/argocd/applications/${env}/${name}.yaml`),
     `{workspaceRoot}/${layer}/runbooks/${name}.md`,
   ];

@@ -1,6 +1,6 @@
 import { type FileHost, listFilesRecursive } from '../host';
 import { ownedFiles } from './owned';
-import { environmentPaths, type Layer, projectPaths } from './paths';
+import { composeMonitoringDir, environmentPaths, type Layer, projectPaths } from './paths';
 
 /** A project whose spec is gone while files it owned remain: its ArgoCD Application keeps it deployed. */
 export interface Orphan {
@@ -60,6 +60,9 @@ function namesIn(host: FileHost, layer: Layer): string[] {
   for (const env of host.list(`${layer}/kubernetes/overlays`)) for (const name of host.list(`${layer}/kubernetes/overlays/${env}`)) names.add(name);
   for (const env of host.list(`${layer}/compose/environments`)) for (const name of host.list(`${layer}/compose/environments/${env}`)) names.add(name);
   for (const file of host.list(`${layer}/runbooks`)) if (file.endsWith('.md')) names.add(file.slice(0, -3));
+  const monitoring = composeMonitoringDir(layer);
+  for (const file of host.list(`${monitoring}/dashboards`)) if (file.endsWith('.json')) names.add(file.slice(0, -5));
+  for (const env of host.list(`${monitoring}/rules`)) for (const file of host.list(`${monitoring}/rules/${env}`)) if (file.endsWith('.yaml')) names.add(file.slice(0, -5));
   return [...names].sort();
 }
 

@@ -1,6 +1,6 @@
 import { type FileHost, listFilesRecursive } from '../host';
 import type { RenderedFile } from '../render/engine';
-import { environmentPaths, type Layer, type ProjectId, projectPaths } from './paths';
+import { composeMonitoringDir, environmentPaths, type Layer, type ProjectId, projectPaths } from './paths';
 
 /**
  * What a project's spec owns besides its two bases, each environment's compose.generated.yaml
@@ -25,6 +25,12 @@ export function ownedFiles(host: FileHost, { layer, name }: ProjectId): string[]
   }
   for (const env of host.list(`${layer}/compose/environments`)) {
     const file = `${environmentPaths(layer, name, env).composeEnv}/compose.generated.yaml`;
+    if (host.isFile(file)) owned.push(file);
+  }
+  // What the Compose Prometheus and Grafana read of the project: its dashboard, its rule file per environment.
+  if (host.isFile(paths.composeDashboard)) owned.push(paths.composeDashboard);
+  for (const env of host.list(`${composeMonitoringDir(layer)}/rules`)) {
+    const file = environmentPaths(layer, name, env).composeRules;
     if (host.isFile(file)) owned.push(file);
   }
   for (const env of host.list('platform/argocd/applications')) {

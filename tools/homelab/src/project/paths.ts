@@ -19,6 +19,8 @@ export interface ProjectPaths {
   runbook: string;
   k8sBase: string;
   composeBase: string;
+  /** The project's Grafana dashboard for the Compose Grafana (in the folder it provisions from). */
+  composeDashboard: string;
   /** The Kustomize base as an environment's overlay refers to it. */
   baseFromOverlay: string;
 }
@@ -26,8 +28,20 @@ export interface ProjectPaths {
 export interface EnvironmentPaths {
   overlay: string;
   composeEnv: string;
+  /** The project's Prometheus rule file of the environment, for the Compose Prometheus (in the folder it loads rules from). */
+  composeRules: string;
   argocdApp: string;
 }
+
+/**
+ * The folder of a layer's Compose tree that holds what the Compose Prometheus and Grafana read:
+ * `dashboards/<name>.json` and `rules/<env>/<name>.yaml`. The monitoring component mounts only
+ * this folder (read-only), never the projects' own folders, which hold local secret files.
+ */
+export const composeMonitoringDir = (layer: Layer) => `${layer}/compose/monitoring`;
+
+/** The folder of the rule files of one environment, which the Compose Prometheus of its Docker host loads. */
+export const composeRulesDir = (layer: Layer, env: string) => `${composeMonitoringDir(layer)}/rules/${env}`;
 
 /** The folder of a layer's specs. */
 export const specsDir = (layer: Layer) => `${layer}/specs`;
@@ -40,6 +54,7 @@ export function projectPaths(layer: Layer, name: string): ProjectPaths {
     runbook: `${layer}/runbooks/${name}.md`,
     k8sBase: `${layer}/kubernetes/base/${name}`,
     composeBase: `${layer}/compose/base/${name}`,
+    composeDashboard: `${composeMonitoringDir(layer)}/dashboards/${name}.json`,
     baseFromOverlay: `../../../base/${name}`,
   };
 }
@@ -49,6 +64,7 @@ export function environmentPaths(layer: Layer, name: string, env: string): Envir
   return {
     overlay: `${layer}/kubernetes/overlays/${env}/${name}`,
     composeEnv: `${layer}/compose/environments/${env}/${name}`,
+    composeRules: `${composeRulesDir(layer, env)}/${name}.yaml`,
     argocdApp: `platform/argocd/applications/${env}/${name}.yaml`,
   };
 }

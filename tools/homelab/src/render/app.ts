@@ -71,6 +71,8 @@ export const ENV_FILES: readonly EnvFile[] = [
   { template: `${OVERLAY}/generated/networkpolicy.yaml`, owner: 'spec', when: (_a, e) => e.links.enabled },
   { template: `${COMPOSE_ENV}/compose.generated.yaml`, owner: 'spec' },
   { template: `${COMPOSE_ENV}/compose.override.yaml`, owner: 'user' },
+  // The same alerts as the PrometheusRule, for the Compose Prometheus (project/paths.ts composeMonitoringDir).
+  { template: 'applications/compose/monitoring/rules/__env__/__name__.yaml', owner: 'spec', when: (_a, e) => e.composeAlerts.length > 0 },
   { template: 'platform/argocd/applications/__env__/__name__.yaml', owner: 'spec' },
 ];
 
@@ -91,6 +93,8 @@ export function renderApp(app: NormalizedApp, templatesDir?: string): RenderedFi
     const output = file.output ? file.output(app) : file.template;
     emit(file.template, place(output, app.name), file.owner, { app, ...file.context?.(app) });
   }
+  // Data, not a template: the Compose Grafana's dashboard, from the same signals as the ConfigMap's.
+  if (app.monitoring.dashboard) files.push({ path: app.paths.composeDashboard, content: app.monitoring.composeDashboardJson, owner: 'spec' });
   for (const env of app.environments) {
     for (const file of ENV_FILES) {
       if (file.when && !file.when(app, env)) continue;

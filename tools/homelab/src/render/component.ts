@@ -40,6 +40,7 @@ export const COMPONENT_FILES: readonly ComponentFile[] = [
   { template: `${BASE}/logging/config.alloy`, owner: 'spec', when: (c) => k8s(c) && c.logging.enabled },
   { template: `${COMPOSE_BASE}/ingress/compose.yaml`, owner: 'spec', when: composeOf('ingress') },
   { template: `${COMPOSE_BASE}/monitoring/compose.yaml`, owner: 'spec', when: composeOf('monitoring') },
+  { template: `${COMPOSE_BASE}/monitoring/cadvisor.alloy`, owner: 'spec', when: composeOf('monitoring') },
   { template: `${COMPOSE_BASE}/logging/compose.yaml`, owner: 'spec', when: composeOf('logging') },
   { template: `${COMPOSE_BASE}/logging/config.alloy`, owner: 'spec', when: composeOf('logging') },
   { template: `${COMPOSE_BASE}/backup/compose.yaml`, owner: 'spec', when: composeOf('backup') },

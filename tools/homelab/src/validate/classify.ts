@@ -74,8 +74,8 @@ export interface ProjectRef {
  */
 export function projectOfPath(rel: string, layerOf: (name: string) => ProjectRef['layer'] | null = () => 'applications'): ProjectRef | null {
   const m =
-    /^(applications|infrastructure)\/(?:specs\/([^/]+)\.yaml$|kubernetes\/base\/([^/]+)\/|kubernetes\/overlays\/[^/]+\/([^/]+)\/|compose\/base\/([^/]+)\/|compose\/environments\/[^/]+\/([^/]+)\/|runbooks\/([^/]+)\.md$)/.exec(rel);
-  if (m) return { layer: m[1] as ProjectRef['layer'], name: (m[2] ?? m[3] ?? m[4] ?? m[5] ?? m[6] ?? m[7])! };
+    /^(applications|infrastructure)\/(?:specs\/([^/]+)\.yaml$|kubernetes\/base\/([^/]+)\/|kubernetes\/overlays\/[^/]+\/([^/]+)\/|compose\/base\/([^/]+)\/|compose\/environments\/[^/]+\/([^/]+)\/|compose\/monitoring\/(?:dashboards|rules\/[^/]+)\/([^/]+)\.(?:json|yaml)$|runbooks\/([^/]+)\.md$)/.exec(rel);
+  if (m) return { layer: m[1] as ProjectRef['layer'], name: (m[2] ?? m[3] ?? m[4] ?? m[5] ?? m[6] ?? m[7] ?? m[8])! };
   const argo = /^platform\/argocd\/applications\/[^/]+\/([^/]+)\.yaml$/.exec(rel);
   if (!argo) return null;
   const layer = layerOf(argo[1]);

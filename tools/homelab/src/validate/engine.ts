@@ -377,14 +377,17 @@ export class Engine {
     }
     if (!isObj(doc)) return null;
     const issues = this.has('policy') ? composePolicy(doc) : [];
-    for (const issue of issues) this.reportComposeIssue(issue.rule, issue.message, issue.path, sources, fallback, issue.about);
+    for (const issue of issues) this.reportComposeIssue(issue.rule, issue.message, issue.path, sources, fallback, issue.about, doc);
     return doc;
   }
 
-  reportComposeIssue(rule: string, message: string, p: DocPath, sources: Source[], fallback: Source, about?: PolicySubject): void {
+  /** `merged`: the merged document `p` is a path of, so that a list item merged by its target is found in the file that has it. */
+  reportComposeIssue(rule: string, message: string, p: DocPath, sources: Source[], fallback: Source, about?: PolicySubject, merged?: Obj): void {
     let best: { s: Source; line: number; col: number; depth: number } | null = null;
     for (const s of sources) {
-      const at = this.locator.locate(s.text, 0, p);
+      const path = merged ? composeSourcePath(merged, s.docs[0], p) : p;
+      if (path === null) continue;
+      const at = this.locator.locate(s.text, 0, path);
       // Deepest match wins; a full match in a later file wins a tie (Compose merges later files over earlier ones).
       if (!best || at.depth > best.depth || (at.depth === best.depth && at.depth === p.length)) best = { s, ...at };
     }
@@ -427,6 +430,42 @@ function asHomelabReadsIt(text: string, label: string): unknown {
 const SPEC_SCHEMAS: Record<SpecKind, SchemaName> = { 'app-spec': 'app', workspace: 'workspace', 'infra-spec': 'infra', 'store-spec': 'secret-store' };
 
 /** Kinds the consistency checks of a set look at: other objects need not be kept for them. */
+/**
+ * The path of a value of a merged Compose document in one of the files merged. Compose merges a
+ * service's volumes, configs and secrets by their target, so the merged list's i-th item is, in a
+ * file, the item with the same target, not its i-th: null when the file has no such item (it came
+ * from another file). Other paths are the same in every file.
+ * @example composeSourcePath({ v: [{ target: '/a' }, { target: '/b' }] }, { v: [{ target: '/b' }] }, ['v', 1]) // ['v', 0]
+ */
+export function composeSourcePath(merged: unknown, source: unknown, p: DocPath): DocPath | null {
+  const out: DocPath = [];
+  let m: unknown = merged;
+  let s: unknown = source;
+  const at = (v: unknown, seg: string | number): unknown => (Array.isArray(v) || isObj(v) ? (v as Record<string | number, unknown>)[seg] : undefined);
+  for (const seg of p) {
+    const key = typeof seg === 'number' && Array.isArray(m) && Array.isArray(s) ? mergeTarget(m[seg]) : null;
+    if (key !== null) {
+      const i = (s as unknown[]).findIndex((item) => mergeTarget(item) === key);
+      if (i < 0) return null;
+      out.push(i);
+      m = at(m, seg);
+      s = at(s, i);
+      continue;
+    }
+    out.push(seg);
+    m = at(m, seg);
+    s = at(s, seg);
+  }
+  return out;
+}
+
+/** What Compose merges a list item by: the target of a volume, config or secret (long or short syntax); null for other items. */
+function mergeTarget(item: unknown): string | null {
+  if (isObj(item) && typeof item.target === 'string') return item.target;
+  if (typeof item === 'string' && item.includes(':')) return item.split(':')[1];
+  return null;
+}
+
 const SET_KINDS = new Set([...WORKLOAD_KINDS, 'Service', 'ServiceMonitor', 'PersistentVolumeClaim', 'ReplicationSource', 'ReplicationDestination', 'ExternalSecret', 'SecretStore', 'Secret', 'NetworkPolicy']);
 
 function severityFor(rule: string): 'error' | 'warning' {

@@ -10,6 +10,7 @@ import { environmentNetwork } from '../../project/networks';
 import { NO_ENV_LINKS } from './links';
 import { sortedEnv } from './env';
 import { normalizeOverrides, type OverrideBase } from './overrides';
+import { alertRules } from './signals';
 
 /**
  * The environments the app runs in: those its spec lists, else every one of homelab.yaml.
@@ -98,6 +99,7 @@ export function normalizeEnvironment(
   const hostChanged = host !== base.host;
   const envChanged = envOverride.length > 0;
   const namespace = `${app}${suffix}`;
+  const composeProject = `${app}${suffix}`;
 
   const workloadPatches = normalizeOverrides(base.overrides.where, ws.name, override, base.overrides.services, base.overrides.shorthand);
   const scheduleOf = (cron: { service: string; schedule: string }) => workloadPatches.find((p) => p.name === cron.service)?.schedule ?? cron.schedule;
@@ -105,29 +107,9 @@ export function normalizeEnvironment(
   if (workloadPatches.length > 0) patches.push('workload-patch.yaml');
   if (hostChanged) patches.push('ingress-patch.yaml');
 
-  // Alerts are per environment because a PrometheusRule's query must name its namespace; a pair per workload.
-  const alerts = base.alerts
-    ? base.alertTargets.flatMap((target) => {
-        const kind = target.kind === 'Deployment' ? 'deployment' : 'statefulset';
-        const ready = kind === 'deployment' ? 'kube_deployment_status_replicas_available' : 'kube_statefulset_status_replicas_ready';
-        return [
-          {
-            alert: 'HomelabAppDown',
-            expr: `${ready}{namespace="${namespace}", ${kind}="${target.name}"} < 1`,
-            for: '5m',
-            severity: 'critical',
-            summary: `${target.name} has no ready replica in ${namespace}`,
-          },
-          {
-            alert: 'HomelabAppRestarting',
-            expr: `increase(kube_pod_container_status_restarts_total{namespace="${namespace}", container="${target.name}"}[15m]) > 3`,
-            for: '0m',
-            severity: 'warning',
-            summary: `${target.name} restarted more than 3 times in 15 minutes in ${namespace}`,
-          },
-        ];
-      })
-    : [];
+  // Alerts are per environment because a rule's query must name its namespace (Compose: its project); a pair per workload.
+  const alerts = base.alerts ? alertRules('kubernetes', namespace, base.alertTargets) : [];
+  const composeAlerts = base.alerts ? alertRules('compose', composeProject, base.alertTargets) : [];
   // Restic credentials are per environment so that dev and prod never share a repository path.
   // The values are External Secrets templates, resolved in the cluster, never rendered here.
   const resticSecrets =
@@ -148,7 +130,7 @@ export function normalizeEnvironment(
     name: ws.name,
     protected: ws.protected ?? false,
     namespace,
-    composeProject: `${app}${suffix}`,
+    composeProject,
     replicas,
     replicasChanged,
     host,
@@ -161,6 +143,7 @@ export function normalizeEnvironment(
     hasResources: resources.length > 0,
     alertGroup: `${app}.${ws.name}`,
     alerts,
+    composeAlerts,
     resticSecrets,
     database: base.database,
     hasComposeOverrides: replicasChanged || envChanged || Object.keys(composeLabels).length > 0,

@@ -1,4 +1,6 @@
+import * as path from 'node:path';
 import { APP_FACING_SERVICES, environmentNetwork, INFRA_NETWORK } from '../../project/networks';
+import { componentPaths } from '../../project/paths';
 import type { InfraContext, NormalizedChart, NormalizedComponentEnv } from '../normalize';
 import type { ComponentName } from '../types';
 
@@ -23,11 +25,29 @@ export function componentNetworks(name: ComponentName, namespace: string, serves
   return { services, external: services.length > 0 ? external : [], has: services.length > 0 && external.length > 0 };
 }
 
+/** Where the Compose Prometheus finds the apps' rule files: one folder per environment it serves. */
+export const PROMETHEUS_RULES_DIR = '/etc/prometheus/rules';
+/** Where the Compose Grafana finds the apps' dashboards. */
+export const GRAFANA_DASHBOARDS_DIR = '/etc/grafana/dashboards/homelab';
+const NODE_EXPORTER_PORT = 9100;
+
+/**
+ * A workspace folder as a component's Compose files name it: relative to its Compose base, the
+ * folder Compose resolves every file's relative paths against (project/paths.ts composeProjectDir).
+ * @example fromComposeBase('monitoring', 'applications/compose/monitoring/dashboards') // '../../../../applications/compose/monitoring/dashboards'
+ */
+export function fromComposeBase(name: ComponentName, folder: string): string {
+  return path.posix.relative(componentPaths(name).composeBase, folder);
+}
+const ALLOY_PORT = 12345;
+/** cAdvisor runs inside Grafana Alloy (cadvisor.alloy): Alloy serves an exporter's metrics under its component's path. */
+const CADVISOR_METRICS_PATH = '/api/v0/component/prometheus.exporter.cadvisor.containers/metrics';
+
 /**
  * The config files of the Compose services, built from the same data as the Kubernetes values
  * (Alertmanager routes, Loki's schema), so that both trees behave alike.
  */
-export function composeConfigs(name: ComponentName, charts: NormalizedChart[], context: InfraContext, retentionDays: number): { file: string; value: unknown }[] {
+export function composeConfigs(name: ComponentName, charts: NormalizedChart[], context: InfraContext, retentionDays: number, environments: readonly string[]): { file: string; value: unknown }[] {
   const values = (chart: string) => charts.find((c) => c.name === chart)?.values ?? {};
   if (name === 'monitoring') {
     const kps = values('kube-prometheus-stack') as { alertmanager?: { config?: unknown } };
@@ -48,6 +68,11 @@ export function composeConfigs(name: ComponentName, charts: NormalizedChart[], c
         ],
       },
     ];
+    // Host and container metrics: the component's own exporters, by their service names on the shared network.
+    scrape.push(
+      { job_name: 'node-exporter', static_configs: [{ targets: [`node-exporter:${NODE_EXPORTER_PORT}`] }] },
+      { job_name: 'cadvisor', metrics_path: CADVISOR_METRICS_PATH, static_configs: [{ targets: [`cadvisor:${ALLOY_PORT}`] }] },
+    );
     if (context.components.has('ingress')) scrape.push({ job_name: 'traefik', static_configs: [{ targets: ['traefik:8080'] }] });
     const datasources: unknown[] = [
       { name: 'Prometheus', uid: 'prometheus', type: 'prometheus', access: 'proxy', url: 'http://prometheus:9090', isDefault: true },
@@ -60,11 +85,22 @@ export function composeConfigs(name: ComponentName, charts: NormalizedChart[], c
         value: {
           global: { scrape_interval: '30s', evaluation_interval: '30s' },
           alerting: { alertmanagers: [{ static_configs: [{ targets: ['alertmanager:9093'] }] }] },
+          // The apps' alert rules, a folder per environment: compose.generated.yaml mounts those of the environments
+          // this Docker host runs, the others match nothing. (Prometheus takes a glob in the file name only.)
+          rule_files: environments.map((env) => `${PROMETHEUS_RULES_DIR}/${env}/*.yaml`),
           scrape_configs: scrape,
         },
       },
       { file: 'alertmanager.yml', value: kps.alertmanager?.config ?? { route: { receiver: 'default' }, receivers: [{ name: 'default' }] } },
       { file: 'grafana-datasources.yaml', value: { apiVersion: 1, datasources } },
+      {
+        // The apps' dashboards (applications/compose/monitoring/dashboards), read again every 30 s.
+        file: 'grafana-dashboards.yaml',
+        value: {
+          apiVersion: 1,
+          providers: [{ name: 'homelab', folder: 'homelab', type: 'file', disableDeletion: true, allowUiUpdates: false, updateIntervalSeconds: 30, options: { path: GRAFANA_DASHBOARDS_DIR } }],
+        },
+      },
     ];
   }
   if (name === 'logging') {

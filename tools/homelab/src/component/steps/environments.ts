@@ -1,8 +1,9 @@
-import { componentPaths, environmentPaths } from '../../project/paths';
+import { componentPaths, composeRulesDir, environmentPaths } from '../../project/paths';
 import type { WorkspaceConfig } from '../../spec/types';
 import { environmentTargets } from '../../workspace/targets';
 import type { NormalizedChart, NormalizedComponentEnv } from '../normalize';
 import type { ComponentName } from '../types';
+import { fromComposeBase, PROMETHEUS_RULES_DIR } from './compose-configs';
 
 /**
  * The environments that install the component: one installation per cluster and per Docker
@@ -13,13 +14,18 @@ export function componentEnvironments(
   workspace: WorkspaceConfig,
   platforms: { isKubernetes: boolean; isCompose: boolean },
   charts: NormalizedChart[],
-): Omit<NormalizedComponentEnv, 'composeNetworks'>[] {
-  const environments: Omit<NormalizedComponentEnv, 'composeNetworks'>[] = [];
+): Omit<NormalizedComponentEnv, 'composeNetworks' | 'composeOverrides'>[] {
+  const environments: Omit<NormalizedComponentEnv, 'composeNetworks' | 'composeOverrides'>[] = [];
   for (const target of environmentTargets(workspace)) {
     const kubernetes = platforms.isKubernetes && target.installsKubernetes;
     const compose = platforms.isCompose && target.installsCompose;
     if (!kubernetes && !compose) continue;
     const paths = environmentPaths('infrastructure', name, target.env.name);
+    // Monitoring on Compose loads the apps' rules of exactly the environments this Docker host runs.
+    const prometheusRules =
+      name === 'monitoring' && compose
+        ? target.composeServes.map((served) => ({ source: fromComposeBase(name, composeRulesDir('applications', served)), target: `${PROMETHEUS_RULES_DIR}/${served}` }))
+        : [];
     environments.push({
       name: target.env.name,
       kubernetes,
@@ -33,6 +39,8 @@ export function componentEnvironments(
         ...c,
         valueFiles: [`$values/${componentPaths(name).k8sBase}/${c.valuesFile}`, `$values/${paths.overlay}/${c.valuesFile}`],
       })),
+      prometheusRules,
+      hasPrometheusRules: prometheusRules.length > 0,
       paths,
     });
   }

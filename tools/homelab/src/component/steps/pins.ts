@@ -25,8 +25,12 @@ export function composeImages(spec: ComponentSpec, entry: CatalogEntry, isCompos
   }
   const memory: Record<string, string> = { ...entry.memory, ...(spec.compose?.memory ?? {}) };
   if (isCompose) {
-    for (const service of Object.keys(entry.images(spec.settings ?? {}))) {
-      if (!images[service]) throw new InputError(`${where}: compose.images misses ${show(service)}; add a pinned image for it`);
+    for (const [service, pin] of Object.entries(entry.images(spec.settings ?? {}))) {
+      if (!images[service]) {
+        throw new InputError(
+          `${where}: compose.images misses ${show(service)}; add a pinned image for it (the catalog pins ${pin}), or run the migrations of a homelab update (docs/upgrading.md)`,
+        );
+      }
     }
     for (const service of Object.keys(memory)) {
       if (!images[service]) throw new InputError(`${where}: compose.memory names ${show(service)}, which is no service of ${spec.name}; use one of ${Object.keys(images).map((i) => show(i)).join(', ')}`);

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { ALERTS, alertRules, cadvisorLabel, COMPOSE_CONTAINER_LABELS, grafanaDashboard, SIGNALS, type SignalPlatform } from './signals';
+
+const WEB = { kind: 'Deployment' as const, name: 'web' };
+const DB = { kind: 'StatefulSet' as const, name: 'db' };
+const PLATFORMS: SignalPlatform[] = ['kubernetes', 'compose'];
+
+/** The label names a PromQL expression selects by (`name="value"` and `name=~"..."` matchers). */
+const matchedLabels = (expr: string) => [...expr.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)=~?"/g)].map((m) => m[1]);
+const queriesOf = (json: string) => (JSON.parse(json).panels as { targets: { expr: string }[] }[]).map((p) => p.targets[0].expr);
+
+describe('the signals of an app, one description for both platforms', () => {
+  it('keeps the Kubernetes alerts of every existing spec as they were (kube-state-metrics, by namespace and workload)', () => {
+    expect(alertRules('kubernetes', 'wiki-dev', [WEB, DB])).toEqual([
+      {
+        alert: 'HomelabAppDown',
+        expr: 'kube_deployment_status_replicas_available{namespace="wiki-dev", deployment="web"} < 1',
+        for: '5m',
+        severity: 'critical',
+        summary: 'web has no ready replica in wiki-dev',
+      },
+      {
+        alert: 'HomelabAppRestarting',
+        expr: 'increase(kube_pod_container_status_restarts_total{namespace="wiki-dev", container="web"}[15m]) > 3',
+        for: '0m',
+        severity: 'warning',
+        summary: 'web restarted more than 3 times in 15 minutes in wiki-dev',
+      },
+      expect.objectContaining({ alert: 'HomelabAppDown', expr: 'kube_statefulset_status_replicas_ready{namespace="wiki-dev", statefulset="db"} < 1' }),
+      expect.objectContaining({ alert: 'HomelabAppRestarting', expr: 'increase(kube_pod_container_status_restarts_total{namespace="wiki-dev", container="db"}[15m]) > 3' }),
+    ]);
+  });
+
+  it('writes the same alerts against cAdvisor on Compose, by the Compose project and service', () => {
+    expect(alertRules('compose', 'wiki-dev', [WEB])).toEqual([
+      {
+        alert: 'HomelabAppDown',
+        // No kube-state-metrics on Docker: a running container is one cAdvisor sees, none at all counts as 0.
+        expr: '(count(container_last_seen{container_label_com_docker_compose_project="wiki-dev", container_label_com_docker_compose_service="web"}) or vector(0)) < 1',
+        for: '5m',
+        severity: 'critical',
+        summary: 'web has no ready replica in wiki-dev',
+      },
+      {
+        alert: 'HomelabAppRestarting',
+        // A restarted container gets a new cgroup: its CPU counter starts again from 0.
+        expr: 'resets(container_cpu_usage_seconds_total{container_label_com_docker_compose_project="wiki-dev", container_label_com_docker_compose_service="web"}[15m]) > 3',
+        for: '0m',
+        severity: 'warning',
+        summary: 'web restarted more than 3 times in 15 minutes in wiki-dev',
+      },
+    ]);
+  });
+
+  it.each(PLATFORMS)('gives %s the same alerts, names, severities and waits', (platform) => {
+    const rules = alertRules(platform, 'wiki', [WEB, DB]);
+    expect(rules.map((r) => [r.alert, r.severity, r.for])).toEqual([WEB, DB].flatMap(() => ALERTS.map((a) => [a.alert, a.severity, a.for])));
+  });
+
+  it('selects on Compose only by labels the cadvisor service keeps, and on Kubernetes by none of them', () => {
+    const kept = Object.values(COMPOSE_CONTAINER_LABELS).map(cadvisorLabel);
+    const compose = [...alertRules('compose', 'wiki', [WEB, DB]).map((r) => r.expr), ...queriesOf(grafanaDashboard('compose', 'wiki', WEB))];
+    for (const expr of compose) for (const label of matchedLabels(expr)) expect(kept, expr).toContain(label);
+    const kubernetes = [...alertRules('kubernetes', 'wiki', [WEB, DB]).map((r) => r.expr), ...queriesOf(grafanaDashboard('kubernetes', 'wiki', WEB))];
+    for (const expr of kubernetes) {
+      expect(expr).not.toContain('container_label_');
+      for (const label of matchedLabels(expr)) expect(['namespace', 'container', 'deployment', 'statefulset']).toContain(label);
+    }
+  });
+
+  it('names a label as cAdvisor does: container_label_ and every other character an underscore', () => {
+    expect(cadvisorLabel('com.docker.compose.project')).toBe('container_label_com_docker_compose_project');
+    expect(cadvisorLabel('homelab.app')).toBe('container_label_homelab_app');
+  });
+
+  it.each([
+    ['kubernetes', 'namespace', 'label_values(kube_pod_info{pod=~"web-.*"}, namespace)', 'namespace="$namespace", container="web"'],
+    ['compose', 'project', 'label_values(container_last_seen{container_label_homelab_app="wiki"}, container_label_com_docker_compose_project)', 'container_label_com_docker_compose_project="$project", container_label_com_docker_compose_service="web"'],
+  ] as const)('draws the %s dashboard from the same panels, with a %s variable', (platform, variable, query, selector) => {
+    const dashboard = JSON.parse(grafanaDashboard(platform, 'wiki', WEB));
+    expect(dashboard.uid).toBe('homelab-wiki');
+    expect(dashboard.panels.map((p: { title: string }) => p.title)).toEqual(SIGNALS.map((s) => s.title));
+    expect(dashboard.templating.list[1]).toMatchObject({ name: variable, query });
+    const [, , cpu, memory] = queriesOf(grafanaDashboard(platform, 'wiki', WEB));
+    // CPU and memory are cAdvisor's series on both platforms: only the selector differs.
+    expect(cpu).toBe(`sum(rate(container_cpu_usage_seconds_total{${selector}}[5m]))`);
+    expect(memory).toBe(`sum(container_memory_working_set_bytes{${selector}})`);
+  });
+
+  it('keeps the Kubernetes dashboard of every existing spec as it was', () => {
+    expect(queriesOf(grafanaDashboard('kubernetes', 'wiki', DB))).toEqual([
+      'kube_statefulset_status_replicas_ready{namespace="$namespace", statefulset="db"}',
+      'sum(increase(kube_pod_container_status_restarts_total{namespace="$namespace", container="db"}[1h]))',
+      'sum(rate(container_cpu_usage_seconds_total{namespace="$namespace", container="db"}[5m]))',
+      'sum(container_memory_working_set_bytes{namespace="$namespace", container="db"})',
+    ]);
+  });
+});
