@@ -4,6 +4,7 @@ import { type ComposeMetadata, CRON_PROFILE } from '../build/dist';
 import { RUNS_TO_COMPLETION } from '../app/steps/compose';
 import { type ContainerInfo, describeRun, describeState, isUp, JOB_KIND_LABEL, SCHEDULE_LABEL } from './docker';
 import { DeployError } from './errors';
+import { type VolumeMount, volumeMounts } from './volume-owner';
 
 /** A service of a rendered Compose file, with what deploy needs to decide how to update it. */
 export interface ComposeService {
@@ -42,6 +43,8 @@ export interface ComposeModel {
   project: string;
   services: ComposeService[];
   meta: ComposeMetadata;
+  /** The read-write mounts of local named volumes, whose owner deploy sets before a container is created (volume-owner.ts). */
+  volumeMounts: VolumeMount[];
   /** The Compose project this app took over with its volumes (`x-homelab-adopted`, written by `nx g homelab:import`), or null. */
   adopted: string | null;
 }
@@ -96,7 +99,7 @@ export function parseCompose(text: string, where: string): ComposeModel {
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
-  return { project: doc.name, services, meta, adopted: adoptedProject(doc[ADOPTED_KEY], where) };
+  return { project: doc.name, services, meta, volumeMounts: volumeMounts(doc, doc.name), adopted: adoptedProject(doc[ADOPTED_KEY], where) };
 }
 
 function adoptedProject(value: unknown, where: string): string | null {

@@ -12,6 +12,7 @@ import type { Reporter } from './progress';
 import { label, type DeployRequest } from './request';
 import { type SecretKey, SecretScratch, describeSource, formatEnvFile, makeMasker, MIN_MASKED_LENGTH, resolveSecrets, sweepStaleScratch } from './secrets';
 import { type ComposeRecord, StateDir } from './state';
+import { prepareVolumes } from './volume-owner';
 
 /** How long deploy waits for a job's container to exit (a migration on a big database takes a while). */
 export const JOB_TIMEOUT_SECONDS = 300;
@@ -100,6 +101,10 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
       const why = `no earlier deploy is recorded on this machine (${state.shown}), so a failed deploy could not restore the ${unrestorable.length} running container(s) it replaces (${unrestorable.map((c) => c.name).join(', ')}); copy that folder from the machine that deployed them, or pass --replace-unrecorded to replace them anyway`;
       throw new DeployError(`${who}: ${why}; nothing was changed`, 2);
     }
+
+    // Named volumes the container user can write: owned before a container of theirs is created.
+    const creating = new Set(plan.services.filter((s) => s.action !== 'unchanged').map((s) => s.service.name));
+    await prepareVolumes(docker, model.project, model.volumeMounts, creating, req.compose.volumeOwnerImage, report, who);
 
     const created: string[] = [];
     // Services with health.probe outside: deploy is their health check (outside-probe.ts).
