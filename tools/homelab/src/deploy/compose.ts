@@ -65,11 +65,11 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
     // Secrets: every key of the new configuration must have a value before anything changes.
     const keys = model.meta.secrets.keys;
     const wanted = dedupeKeys([...keys, ...(previous?.meta.secrets.keys ?? [])]);
-    const { values, missing } = await resolveSecrets(wanted, req.settings.secrets, { app: req.project, env: req.env, root: req.root, processEnv: ctx.env, tools });
+    const { values, missing } = await resolveSecrets(wanted, req.compose.secrets, { app: req.project, env: req.env, root: req.root, processEnv: ctx.env, tools });
     const missingNow = keys.filter((k) => missing.includes(k.key)).map((k) => k.key);
     if (missingNow.length > 0) {
       throw new DeployError(
-        `${who}: secret value(s) missing for ${missingNow.join(', ')} in ${describeSource(req.settings.secrets)}; set them (keys are listed in ${composeProjectDir(req.layer, req.project)}/.env.example) and retry; nothing was changed`,
+        `${who}: secret value(s) missing for ${missingNow.join(', ')} in ${describeSource(req.compose.secrets)}; set them (keys are listed in ${composeProjectDir(req.layer, req.project)}/.env.example) and retry; nothing was changed`,
         2,
       );
     }
@@ -79,7 +79,7 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
       'secrets',
       keys.length === 0
         ? 'no secret keys'
-        : `${keys.length} key(s) from ${describeSource(req.settings.secrets)} -> private env file (mode 0600, removed when the deploy ends)`,
+        : `${keys.length} key(s) from ${describeSource(req.compose.secrets)} -> private env file (mode 0600, removed when the deploy ends)`,
     );
     for (const k of keys) {
       const v = values.get(k.key) ?? '';
