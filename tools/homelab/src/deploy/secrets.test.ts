@@ -140,7 +140,7 @@ describe('the secret store source: the store spec\'s compose field', () => {
   /** tests/support/fixtures/store-cli/op: a strict test double of 1Password's `op` (1Password cannot run here). */
   const OP_DOUBLE_DIR = path.resolve(__dirname, '../../../../tests/support/fixtures/store-cli');
   const TOKEN = 'ops_test-double-token-123';
-  const store = (provider: string, options: Record<string, string> = {}): StoreSource => ({ source: 'store', store: provider, compose: storeSpecFromOptions({ provider, ...options }).compose });
+  const store = (provider: string, options: Record<string, string> = {}): StoreSource => ({ source: 'store', store: provider, compose: storeSpecFromOptions({ provider, ...options }).compose! });
   const opEnv = (extra: NodeJS.ProcessEnv = {}) => ({ PATH: `${OP_DOUBLE_DIR}${path.delimiter}${process.env.PATH}`, OP_DOUBLE_TOKEN: TOKEN, OP_DOUBLE_STORE: path.join(dir, 'op'), ...extra });
 
   it('onepassword: runs `op read op://<vault>/<remoteKey>/<property>` per key through the CLI double', async () => {

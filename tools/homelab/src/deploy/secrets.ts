@@ -66,7 +66,7 @@ export type SecretSource = SecretSourceConfig | StoreSource;
 export interface StoreSource {
   source: 'store';
   store: string;
-  compose: SecretStoreSpec['compose'];
+  compose: NonNullable<SecretStoreSpec['compose']>;
 }
 
 /**
