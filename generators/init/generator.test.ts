@@ -113,7 +113,7 @@ describe('homelab:init generator', () => {
     expect(treeFiles(tree)).toEqual(before);
   });
 
-  it('makes the default store read Kubernetes Secrets, with a spec that tells Compose how to read the same keys', async () => {
+  it('makes the default store read Kubernetes Secrets as its reader ServiceAccount, a placeholder spec that leaves Compose on environment variables', async () => {
     await initGenerator(tree, {});
 
     const docs = readDocs(tree, 'platform/secrets/stores/homelab.yaml');
@@ -121,8 +121,9 @@ describe('homelab:init generator', () => {
     expect(store.apiVersion).toBe('external-secrets.io/v1');
     expect(store.metadata.name).toBe('homelab');
     expect(store.spec.provider.kubernetes.remoteNamespace).toBe('homelab-secrets');
-    expect(docs.map((d) => d.kind)).toEqual(['Namespace', 'ServiceAccount', 'Role', 'RoleBinding', 'ClusterSecretStore']);
-    expect(readDoc(tree, 'platform/secrets/specs/homelab.yaml').compose.cli).toBe('kubectl');
+    expect(docs.map((d) => d.kind)).toEqual(['Namespace', 'ServiceAccount', 'Role', 'RoleBinding', 'Role', 'RoleBinding', 'ClusterSecretStore']);
+    expect(store.spec.provider.kubernetes.auth.serviceAccount).toEqual({ name: 'external-secrets-reader', namespace: 'homelab-secrets' });
+    expect(readDoc(tree, 'platform/secrets/specs/homelab.yaml').compose).toBeUndefined();
   });
 
   it('changes no byte when run again', async () => {

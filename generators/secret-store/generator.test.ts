@@ -1,8 +1,13 @@
 import { logger, type Tree } from '@nx/devkit';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseDoc, parseDocs, readDoc, readDocs, readText, treeFiles, WHOAMI, workspaceTree } from '../../tests/support/workspace';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { makeTempDir, parseDoc, parseDocs, readDoc, readDocs, readText, removeDir, treeFiles, WHOAMI, workspaceTree } from '../../tests/support/workspace';
+import { diskHost } from '../../tools/homelab/src/host';
+import { generateInit } from '../../tools/homelab/src/platform/init';
+import { FRESH_HOMELAB } from '../../scripts/lib/temp-workspace';
 import { HomelabError } from '../../tools/homelab/src/errors';
-import { renderStore, storeSpecFromOptions } from '../../tools/homelab/src/platform/secret-store';
+import { parseStoreSpec, renderStore, storeSpecFromOptions } from '../../tools/homelab/src/platform/secret-store';
 import syncGenerator from '../sync/generator';
 import appGenerator from '../app/generator';
 import infraGenerator from '../infra/generator';
@@ -115,6 +120,24 @@ describe('homelab:secret-store generator', () => {
     expect(comment).toBe('# 1Password: store key = item, property = field (op://homelab\\nkind: Secret\\u2028# x/<item>/<field>).');
     expect(parseDocs(file.content).map((d) => d.kind)).toEqual(['ClusterSecretStore']);
     expect(parseDoc(file.content, '1.1').spec.provider.onepasswordSDK.vault).toBe(vault);
+  });
+
+  it("a fresh clone's default store is exactly what its spec renders, and init, which renders it, changes no byte of it", async () => {
+    // The homelab content of a fresh clone, in a temporary folder.
+    const root = makeTempDir('fresh-store');
+    fs.cpSync(FRESH_HOMELAB, root, { recursive: true });
+    try {
+      const read = (file: string) => fs.readFileSync(path.join(root, file), 'utf8');
+      const spec = read(`${SPECS}/homelab.yaml`);
+      const store = read(`${STORES}/homelab.yaml`);
+      expect(store).toBe(renderStore(parseStoreSpec(spec, `${SPECS}/homelab.yaml`)).content);
+      expect(parseDoc(spec).compose).toBeUndefined();
+      generateInit(diskHost(root), {});
+      expect(read(`${STORES}/homelab.yaml`)).toBe(store);
+      expect(read(`${SPECS}/homelab.yaml`)).toBe(spec);
+    } finally {
+      removeDir(root);
+    }
   });
 
   it('changes no file of the apps without --default', async () => {

@@ -89,7 +89,7 @@ describe.skipIf(compose.skip || scheduler.skip)('an app of several services from
     due = new Date(Date.UTC(soon.getUTCFullYear(), soon.getUTCMonth(), soon.getUTCDate(), soon.getUTCHours(), soon.getUTCMinutes()));
     ws = DeployWorkspace.create('deploy-stack');
     ws.settings((config) => {
-      config.compose = { scheduler: { image: 'homelab-test/docker-cli:1' } };
+      config.compose = { ...config.compose, scheduler: { image: 'homelab-test/docker-cli:1' } };
     });
     ws.addSpec(APP, specText(cron(due)));
     ws.track(PROJECT);

@@ -36,6 +36,10 @@ export class DeployWorkspace {
     fs.writeFileSync(path.join(this.root, 'nx.json'), `${JSON.stringify(nxJson, null, 2)}\n`);
     this.tmp = path.join(this.root, '.tmp');
     fs.mkdirSync(this.tmp);
+    // No image can be pulled here: the image deploy sets new volumes' owner with is the local busybox.
+    this.settings((config) => {
+      config.compose = { ...config.compose, volumeOwner: { image: VOLUME_OWNER_TEST_IMAGE } };
+    });
   }
 
   static create(prefix: string): DeployWorkspace {
@@ -158,6 +162,9 @@ export function composeProject(ws: DeployWorkspace, app: string, env: string, la
   const text = fs.readFileSync(path.join(ws.root, `${layer}/compose/environments/${env}/${app}/compose.generated.yaml`), 'utf8');
   return (YAML.parse(text) as { name: string }).name;
 }
+
+/** The local stand-in for homelab.yaml `compose.volumeOwner.image` (busybox, as the default is). */
+export const VOLUME_OWNER_TEST_IMAGE = 'homelab-test/busybox:1';
 
 export const NX_ENV: NodeJS.ProcessEnv = nxTestEnv({ CI: '' });
 

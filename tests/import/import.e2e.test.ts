@@ -89,7 +89,7 @@ describe.skipIf(compose.skip || kubectl.skip || scheduler.skip)('nx g homelab:im
   beforeAll(() => {
     ws = DeployWorkspace.create('import-e2e');
     ws.settings((config) => {
-      config.compose = { scheduler: { image: 'homelab-test/docker-cli:1' } };
+      config.compose = { ...config.compose, scheduler: { image: 'homelab-test/docker-cli:1' } };
     });
     stacks = `${ws.root}-stacks`;
     fs.mkdirSync(stacks);

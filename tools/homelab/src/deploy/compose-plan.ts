@@ -5,6 +5,7 @@ import { RUNS_TO_COMPLETION } from '../app/steps/compose';
 import { type ContainerInfo, describeRun, describeState, isUp, JOB_KIND_LABEL, SCHEDULE_LABEL } from './docker';
 import { type ComposeDatabase, DATABASE_KEY, readComposeDatabase } from './database';
 import { DeployError } from './errors';
+import { type VolumeMount, volumeMounts } from './volume-owner';
 
 /** A service of a rendered Compose file, with what deploy needs to decide how to update it. */
 export interface ComposeService {
@@ -43,6 +44,8 @@ export interface ComposeModel {
   project: string;
   services: ComposeService[];
   meta: ComposeMetadata;
+  /** The read-write mounts of local named volumes, whose owner deploy sets before a container is created (volume-owner.ts). */
+  volumeMounts: VolumeMount[];
   /** The Compose project this app took over with its volumes (`x-homelab-adopted`, written by `nx g homelab:import`), or null. */
   adopted: string | null;
   /** The external networks its services join, by their names on the engine (deploy creates the shared ones: deploy/networks.ts). */
@@ -114,6 +117,7 @@ export function parseCompose(text: string, where: string): ComposeModel {
     project: doc.name,
     services,
     meta,
+    volumeMounts: volumeMounts(doc, doc.name),
     adopted: adoptedProject(doc[ADOPTED_KEY], where),
     networks: externalNetworks(doc.networks),
     database: readComposeDatabase(doc[DATABASE_KEY], where),

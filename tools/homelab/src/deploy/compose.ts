@@ -14,6 +14,7 @@ import { label, type DeployRequest } from './request';
 import { type SecretKey, SecretScratch, describeSource, formatEnvFile, makeMasker, MIN_MASKED_LENGTH, resolveSecrets, sweepStaleScratch } from './secrets';
 import { type ComposeRecord, StateDir } from './state';
 import { type ComposeDatabase, containerPsql, databaseEnvValues, describeDatabase, provisionDatabase } from './database';
+import { prepareVolumes } from './volume-owner';
 
 /** How long deploy waits for a job's container to exit (a migration on a big database takes a while). */
 export const JOB_TIMEOUT_SECONDS = 300;
@@ -67,11 +68,11 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
     // Secrets: every key of the new configuration must have a value before anything changes.
     const keys = secretKeysOf(model);
     const wanted = dedupeKeys([...keys, ...(previous ? secretKeysOf(previous) : [])]);
-    const { values, missing } = await resolveSecrets(wanted, req.settings.secrets, { app: req.project, env: req.env, root: req.root, processEnv: ctx.env, tools });
+    const { values, missing } = await resolveSecrets(wanted, req.compose.secrets, { app: req.project, env: req.env, root: req.root, processEnv: ctx.env, tools });
     const missingNow = keys.filter((k) => missing.includes(k.key)).map((k) => k.key);
     if (missingNow.length > 0) {
       throw new DeployError(
-        `${who}: secret value(s) missing for ${missingNow.join(', ')} in ${describeSource(req.settings.secrets)}; set them (keys are listed in ${composeProjectDir(req.layer, req.project)}/.env.example) and retry; nothing was changed`,
+        `${who}: secret value(s) missing for ${missingNow.join(', ')} in ${describeSource(req.compose.secrets)}; set them (keys are listed in ${composeProjectDir(req.layer, req.project)}/.env.example) and retry; nothing was changed`,
         2,
       );
     }
@@ -82,7 +83,7 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
       'secrets',
       keys.length === 0
         ? 'no secret keys'
-        : `${keys.length} key(s) from ${describeSource(req.settings.secrets)} -> private env file (mode 0600, removed when the deploy ends)`,
+        : `${keys.length} key(s) from ${describeSource(req.compose.secrets)} -> private env file (mode 0600, removed when the deploy ends)`,
     );
     for (const k of keys) {
       const v = values.get(k.key) ?? '';
@@ -109,6 +110,9 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
     await ensureNetworks(docker, model.networks, report);
     // The app's database before the app: created, or brought up to date, on the postgres component's server.
     if (model.database) await provision(docker, model.database, values, report, who);
+    // Named volumes the container user can write: owned before a container of theirs is created.
+    const creating = new Set(plan.services.filter((s) => s.action !== 'unchanged').map((s) => s.service.name));
+    await prepareVolumes(docker, model.project, model.volumeMounts, creating, req.compose.volumeOwnerImage, report, who);
 
     const created: string[] = [];
     // Services with health.probe outside: deploy is their health check (outside-probe.ts).

@@ -8,6 +8,7 @@ function request(overrides: Partial<DeployRequest> = {}, isProtected = true): De
   return {
     action: 'deploy', root: '/repo', layer: 'applications', project: 'web', env: 'prod', platform: 'compose',
     dryRun: false, yes: false, replaceUnrecorded: false, volumes: false, settings: { name: 'prod', protected: isProtected },
+    compose: { volumeOwnerImage: 'busybox:1.37.0' },
     kubernetes: { argocd: true, argocdApp: 'web-prod', argocdNamespace: 'argocd', namespace: 'web' },
     ...overrides,
   };

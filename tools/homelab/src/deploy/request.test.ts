@@ -41,6 +41,33 @@ describe('deploy options against the workspace', () => {
     });
   });
 
+  describe('where a Compose deploy reads secret values', () => {
+    const OP = { cli: 'op', credentials: ['OP_SERVICE_ACCOUNT_TOKEN'], read: ['op', 'read', 'op://homelab/{remoteKey}/{property}'] };
+    const withStore = () =>
+      writeFiles(root, {
+        'platform/secrets/specs/onepassword.yaml': `name: onepassword\nprovider: onepassword\nsettings: { mode: sdk, vault: homelab }\ncompose: { cli: op, credentials: [OP_SERVICE_ACCOUNT_TOKEN], read: [op, read, "op://homelab/{remoteKey}/{property}"] }\n`,
+        'homelab.yaml': fs.readFileSync(path.join(root, 'homelab.yaml'), 'utf8').replace('gitops:', 'secrets: { store: onepassword }\ngitops:'),
+        'infrastructure/specs/monitoring.yaml': 'name: monitoring\n',
+        'infrastructure/compose/environments/prod/monitoring/compose.generated.yaml': 'name: monitoring\n',
+      });
+
+    it('an environment without its own source reads the workspace store with its CLI, for apps and components alike', () => {
+      withStore();
+      expect(resolveRequest(root, 'web', { layer: 'applications', env: 'prod' }).compose.secrets).toEqual({ source: 'store', store: 'onepassword', compose: OP });
+      expect(resolveRequest(root, 'monitoring', { layer: 'infrastructure', env: 'prod' }).compose.secrets).toEqual({ source: 'store', store: 'onepassword', compose: OP });
+    });
+
+    it("an environment's own source wins over the store", () => {
+      withStore();
+      expect(resolveRequest(root, 'web', { layer: 'applications', env: 'dev' }).compose.secrets).toEqual({ source: 'file', path: '~/.config/homelab/{env}/{app}.env' });
+    });
+
+    it('a store without a spec (a ClusterSecretStore written by hand, as a fresh clone ships) leaves environment variables', () => {
+      writeFiles(root, { 'platform/secrets/stores/homelab.yaml': 'kind: ClusterSecretStore\n' });
+      expect(resolveRequest(root, 'web', { layer: 'applications', env: 'prod' }).compose.secrets).toBeUndefined();
+    });
+  });
+
   it('marks a protected environment', () => {
     expect(resolveRequest(root, 'web', { layer: 'applications', env: 'prod' }).settings.protected).toBe(true);
   });

@@ -9,6 +9,8 @@ import { environmentTargets } from '../workspace/targets';
 import { parseWorkspaceConfig, parseYamlDocument, WORKSPACE_FILE } from '../spec/io';
 import type { WorkspaceConfig, WorkspaceEnvironment } from '../spec/types';
 import { DeployError } from './errors';
+import { type SecretSource, secretSource } from './secrets';
+import { VOLUME_OWNER_IMAGE } from './volume-owner';
 
 export type Platform = 'compose' | 'kubernetes';
 export type Action = 'deploy' | 'down';
@@ -54,6 +56,12 @@ export interface DeployRequest {
   volumes: boolean;
   /** The environment's entry of homelab.yaml. */
   settings: WorkspaceEnvironment;
+  /**
+   * Compose: the image of the one-shot container that sets the owner of new named volumes
+   * (homelab.yaml compose.volumeOwner.image), and where the secret values come from (the
+   * environment's source, else the workspace's store, else environment variables: undefined).
+   */
+  compose: { volumeOwnerImage: string; secrets?: SecretSource };
   kubernetes: { argocd: boolean; argocdApp: string; argocdNamespace: string; namespace: string; context?: string };
 }
 
@@ -101,6 +109,7 @@ export function resolveRequest(root: string, project: string, options: DeployOpt
     replaceUnrecorded: Boolean(options.replaceUnrecorded),
     volumes: Boolean(options.volumes),
     settings,
+    compose: { volumeOwnerImage: workspace.compose?.volumeOwner?.image ?? VOLUME_OWNER_IMAGE, secrets: secretSource(root, workspace, settings) },
     kubernetes: {
       argocd: settings.kubernetes?.argocd ?? true,
       argocdApp: application?.name ?? `${project}-${options.env}`,

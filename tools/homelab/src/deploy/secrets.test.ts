@@ -16,7 +16,10 @@ import {
   addLocalSecrets,
   localSecretsFile,
   type SecretKey,
+  type StoreSource,
+  storeValue,
 } from './secrets';
+import { storeSpecFromOptions } from '../platform/secret-store';
 
 let dir: string;
 beforeEach(() => {
@@ -130,6 +133,66 @@ describe('secret sources', () => {
 
   it('command: a failing command names the key and the tool error', async () => {
     await expect(resolveSecrets([key('A')], { source: 'command', command: ['sh', '-c', 'echo "not signed in" >&2; exit 1'] }, ctx())).rejects.toThrow(/^secret A: `sh -c .*` failed: not signed in$/);
+  });
+});
+
+describe('the secret store source: the store spec\'s compose field', () => {
+  /** tests/support/fixtures/store-cli/op: a strict test double of 1Password's `op` (1Password cannot run here). */
+  const OP_DOUBLE_DIR = path.resolve(__dirname, '../../../../tests/support/fixtures/store-cli');
+  const TOKEN = 'ops_test-double-token-123';
+  const store = (provider: string, options: Record<string, string> = {}): StoreSource => ({ source: 'store', store: provider, compose: storeSpecFromOptions({ provider, ...options }).compose! });
+  const opEnv = (extra: NodeJS.ProcessEnv = {}) => ({ PATH: `${OP_DOUBLE_DIR}${path.delimiter}${process.env.PATH}`, OP_DOUBLE_TOKEN: TOKEN, OP_DOUBLE_STORE: path.join(dir, 'op'), ...extra });
+
+  it('onepassword: runs `op read op://<vault>/<remoteKey>/<property>` per key through the CLI double', async () => {
+    fs.mkdirSync(path.join(dir, 'op/homelab/web'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'op/homelab/web/A'), 'value of A with $ and "quotes"');
+    fs.mkdirSync(path.join(dir, 'op/homelab/shared'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'op/homelab/shared/pw'), 'shared-pw-1');
+    const env = opEnv({ OP_SERVICE_ACCOUNT_TOKEN: TOKEN });
+    const tools = new ToolRunner({ ...process.env, ...env });
+    const result = await resolveSecrets([key('A'), { key: 'B', remoteKey: 'shared', property: 'pw' }], store('onepassword'), { ...ctx(env), tools });
+    expect([...result.values]).toEqual([['A', 'value of A with $ and "quotes"'], ['B', 'shared-pw-1']]);
+    expect(result.missing).toEqual([]);
+  });
+
+  it('onepassword: a credential that is not set is refused before the CLI runs, in one line naming it and the fix', async () => {
+    await expect(resolveSecrets([key('A')], store('onepassword'), ctx(opEnv()))).rejects.toThrow(
+      'secret store onepassword: `op` needs OP_SERVICE_ACCOUNT_TOKEN, which is not set; export it (the store\'s credential, as in its bootstrap Secret) for the deploy, or give this environment its own `secrets` source in homelab.yaml (docs/deploy.md, "Secret sources")',
+    );
+  });
+
+  it('a CLI that is not installed is refused in one line naming it and the fix', async () => {
+    await expect(resolveSecrets([key('A')], store('bitwarden', { organization: 'org', project: 'prj' }), ctx({ PATH: dir, BWS_ACCESS_TOKEN: 'x' }))).rejects.toThrow(
+      'secret store bitwarden is read with `bws`, which is not installed or not on PATH; install it where deploy runs (docs/infrastructure.md, "The compose field of a store spec"), or give this environment its own `secrets` source in homelab.yaml (docs/deploy.md, "Secret sources")',
+    );
+  });
+
+  it('a failing read names the key and the CLI error, never a value or the token', async () => {
+    const env = opEnv({ OP_SERVICE_ACCOUNT_TOKEN: 'ops_wrong-token-456' });
+    const error = await resolveSecrets([key('A')], store('onepassword'), { ...ctx(env), tools: new ToolRunner({ ...process.env, ...env }) }).catch((e: Error) => e);
+    expect(String((error as Error).message)).toBe('secret A: `op read op://homelab/web/A` failed: [ERROR] authentication failed: the service account token is missing or invalid');
+  });
+
+  it.each([
+    ['bitwarden: a JSON string holding JSON, at value.{property}', store('bitwarden', { organization: 'o', project: 'p' }), JSON.stringify({ id: 'x', key: 'web', value: JSON.stringify({ A: 'bw-value', N: 5 }) }), 'bw-value'],
+    ['vault: data.data.{property}', store('vault', { server: 'https://vault.example:8200' }), JSON.stringify({ data: { data: { A: 'vault-value' }, metadata: {} } }), 'vault-value'],
+    ['doppler: the JSON object of the secret, at {property}', store('doppler'), '{"A":"doppler-value"}\n', 'doppler-value'],
+    ['kubernetes: base64 data, decoded', store('kubernetes'), Buffer.from('k8s value\nwith a newline').toString('base64'), 'k8s value\nwith a newline'],
+    ['a number in JSON, as text', store('vault', { server: 'https://vault.example:8200' }), JSON.stringify({ data: { data: { A: 42 } } }), '42'],
+    ['a property the JSON lacks: missing', store('vault', { server: 'https://vault.example:8200' }), JSON.stringify({ data: { data: {} } }), undefined],
+  ])('%s', (_what, source, stdout, value) => {
+    expect(storeValue(stdout, source, key('A'))).toBe(value);
+  });
+
+  it('a property with dots is one segment of the path', () => {
+    const source: StoreSource = { source: 'store', store: 's', compose: { cli: 'x', credentials: [], read: ['x'], select: 'data.{property}' } };
+    expect(storeValue('{"data":{"db.password":"dotted"}}', source, { key: 'DB', remoteKey: 'web', property: 'db.password' })).toBe('dotted');
+  });
+
+  it('stdout that is not JSON where select expects it is refused without quoting it', () => {
+    expect(() => storeValue('s3cret-not-json', store('doppler'), key('A'))).toThrow(
+      'secret A: secret store doppler printed no JSON for web, and its compose.select ({property}) reads JSON; check the store spec\'s compose.read',
+    );
   });
 });
 

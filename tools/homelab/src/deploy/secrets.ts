@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseDotenv } from '../dotenv';
 import { show } from '../errors';
-import type { SecretSourceConfig } from '../spec/types';
+import type { SecretSourceConfig, WorkspaceConfig, WorkspaceEnvironment } from '../spec/types';
+import { parseStoreSpec, type SecretStoreSpec, storeSpecPath } from '../platform/secret-store';
 import { DeployError } from './errors';
 import type { ToolRunner } from './process';
 
@@ -54,10 +55,45 @@ export interface SecretContext {
   tools: ToolRunner;
 }
 
+/**
+ * Where a Compose deploy reads secret values: the environment's own source (homelab.yaml
+ * `environments[].secrets`), else the workspace's secret store through its CLI (the `compose`
+ * field of `platform/secrets/specs/<store>.yaml`), else environment variables (undefined).
+ */
+export type SecretSource = SecretSourceConfig | StoreSource;
+
+/** The workspace's store, read with its CLI: the same store keys and properties the ExternalSecrets read on Kubernetes. */
+export interface StoreSource {
+  source: 'store';
+  store: string;
+  compose: NonNullable<SecretStoreSpec['compose']>;
+}
+
+/**
+ * The source a Compose deploy of this environment reads: its own `secrets` when homelab.yaml
+ * gives one (it wins), else the workspace's store (`secrets.store`) when that store has a spec with
+ * a `compose` field, else environment variables. A store without a spec (a ClusterSecretStore
+ * written by hand, such as the default one a fresh clone ships) says nothing about Compose.
+ */
+export function secretSource(root: string, workspace: WorkspaceConfig, settings: WorkspaceEnvironment): SecretSource | undefined {
+  if (settings.secrets) return settings.secrets;
+  const store = workspace.secrets?.store ?? 'homelab';
+  const file = storeSpecPath(store);
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(root, file), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const spec = parseStoreSpec(text, file);
+  return spec.compose ? { source: 'store', store, compose: spec.compose } : undefined;
+}
+
 /** A one-line description of a source, for progress and errors (no values). */
-export function describeSource(source: SecretSourceConfig | undefined): string {
+export function describeSource(source: SecretSource | undefined): string {
   if (!source || source.source === 'env') return 'environment variables';
   if (source.source === 'file') return `file ${source.path}`;
+  if (source.source === 'store') return `secret store ${source.store} (\`${source.compose.read.join(' ')}\`)`;
   return `command \`${(source.command ?? []).join(' ')}\``;
 }
 
@@ -68,7 +104,7 @@ export function describeSource(source: SecretSourceConfig | undefined): string {
  */
 export async function resolveSecrets(
   keys: readonly SecretKey[],
-  source: SecretSourceConfig | undefined,
+  source: SecretSource | undefined,
   ctx: SecretContext,
 ): Promise<{ values: Map<string, string>; missing: string[] }> {
   const values = new Map<string, string>();
@@ -83,7 +119,7 @@ export async function resolveSecrets(
       else values.set(k.key, v);
     }
   } else if (kind === 'file') {
-    const file = secretFilePath(source?.path, ctx);
+    const file = secretFilePath((source as SecretSourceConfig).path, ctx);
     let text: string;
     try {
       text = fs.readFileSync(file, 'utf8');
@@ -96,21 +132,101 @@ export async function resolveSecrets(
       if (v === undefined || v === '') missing.push(k.key);
       else values.set(k.key, v);
     }
+  } else if (kind === 'store') {
+    const store = source as StoreSource;
+    checkStoreCli(store, ctx.processEnv);
+    const read = (k: SecretKey, stdout: string) => storeValue(stdout, store, k);
+    await runPerKey(keys, store.compose.read, ctx, values, missing, read);
   } else {
-    const template = source?.command ?? [];
+    const template = (source as SecretSourceConfig | undefined)?.command ?? [];
     if (template.length === 0) throw new DeployError('secrets.source "command" needs secrets.command in homelab.yaml (e.g. [op, read, "op://homelab/{remoteKey}/{property}"])');
-    for (const k of keys) {
-      const argv = template.map((part) => fill(part, { app: ctx.app, env: ctx.env, key: k.key, remoteKey: k.remoteKey, property: k.property }));
-      const result = await ctx.tools.run(argv[0], argv.slice(1), { cwd: ctx.root, timeoutMs: 60_000 });
-      if (result.code !== 0) {
-        throw new DeployError(`secret ${k.key}: \`${argv.join(' ')}\` failed: ${ctx.tools.tail(result, 2)}`);
-      }
-      const v = result.stdout.replace(/\r?\n$/, '');
-      if (v === '') missing.push(k.key);
-      else values.set(k.key, v);
-    }
+    await runPerKey(keys, template, ctx, values, missing, (_k, stdout) => stdout.replace(/\r?\n$/, ''));
   }
   return { values, missing };
+}
+
+/** Runs an argv template once per key ({app} {env} {key} {remoteKey} {property}); `value` turns stdout into the value (empty or undefined: missing). */
+async function runPerKey(
+  keys: readonly SecretKey[],
+  template: readonly string[],
+  ctx: SecretContext,
+  values: Map<string, string>,
+  missing: string[],
+  value: (key: SecretKey, stdout: string) => string | undefined,
+): Promise<void> {
+  for (const k of keys) {
+    const argv = template.map((part) => fill(part, { app: ctx.app, env: ctx.env, key: k.key, remoteKey: k.remoteKey, property: k.property }));
+    const result = await ctx.tools.run(argv[0], argv.slice(1), { cwd: ctx.root, timeoutMs: 60_000 });
+    if (result.code !== 0) {
+      throw new DeployError(`secret ${k.key}: \`${argv.join(' ')}\` failed: ${ctx.tools.tail(result, 2)}`);
+    }
+    const v = value(k, result.stdout);
+    if (v === undefined || v === '') missing.push(k.key);
+    else values.set(k.key, v);
+  }
+}
+
+/**
+ * A store's CLI must be installed and its credentials set before the first read: each missing one
+ * is refused in one line naming it and the fix (never with a value: only the variables' names).
+ */
+function checkStoreCli(store: StoreSource, env: NodeJS.ProcessEnv): void {
+  const { cli, credentials } = store.compose;
+  const other = 'or give this environment its own `secrets` source in homelab.yaml (docs/deploy.md, "Secret sources")';
+  if (!onPath(cli, env)) {
+    throw new DeployError(`secret store ${store.store} is read with \`${cli}\`, which is not installed or not on PATH; install it where deploy runs (docs/infrastructure.md, "The compose field of a store spec"), ${other}`);
+  }
+  const unset = credentials.filter((name) => !env[name]);
+  if (unset.length > 0) {
+    throw new DeployError(`secret store ${store.store}: \`${cli}\` needs ${unset.join(', ')}, which ${unset.length === 1 ? 'is' : 'are'} not set; export ${unset.length === 1 ? 'it' : 'them'} (the store's credential, as in its bootstrap Secret) for the deploy, ${other}`);
+  }
+}
+
+/** An executable named `cli` in a folder of PATH (or the path itself when it has a slash). */
+function onPath(cli: string, env: NodeJS.ProcessEnv): boolean {
+  const executable = (file: string) => {
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      return fs.statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (cli.includes('/')) return executable(cli);
+  return (env.PATH ?? '').split(path.delimiter).some((dir) => dir !== '' && executable(path.join(dir, cli)));
+}
+
+/**
+ * The value a store's `read` printed: stdout itself, or with `select` the value at that dotted
+ * path of its JSON (`{property}` filled in per segment, so a property may hold dots; a string on
+ * the way that holds JSON is parsed), then decoded (`decode: base64`). Undefined when the path
+ * leads nowhere (a missing property counts as missing). Errors never quote stdout.
+ */
+export function storeValue(stdout: string, store: StoreSource, k: SecretKey): string | undefined {
+  const { select, decode } = store.compose;
+  let value: string | undefined;
+  if (select === undefined) {
+    value = stdout.replace(/\r?\n$/, '');
+  } else {
+    let node: unknown = parseJson(stdout);
+    if (node === undefined) throw new DeployError(`secret ${k.key}: secret store ${store.store} printed no JSON for ${k.remoteKey}, and its compose.select (${select}) reads JSON; check the store spec's compose.read`);
+    for (const segment of select.split('.').map((part) => fill(part, { app: '', env: '', key: k.key, remoteKey: k.remoteKey, property: k.property }))) {
+      if (typeof node === 'string') node = parseJson(node) ?? node;
+      node = node !== null && typeof node === 'object' && Object.hasOwn(node, segment) ? (node as Record<string, unknown>)[segment] : undefined;
+      if (node === undefined) return undefined;
+    }
+    value = node === null ? undefined : typeof node === 'string' ? node : typeof node === 'object' ? JSON.stringify(node) : String(node);
+  }
+  if (value !== undefined && decode === 'base64') value = Buffer.from(value, 'base64').toString('utf8');
+  return value;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -23,6 +23,7 @@ function request(overrides: Partial<DeployRequest> = {}): DeployRequest {
   return {
     action: 'deploy', root, layer: 'applications', project: 'web', env: 'dev', platform: 'compose',
     dryRun: false, yes: false, replaceUnrecorded: false, volumes: false, settings: { name: 'dev' },
+    compose: { volumeOwnerImage: 'busybox:1.37.0' },
     kubernetes: { argocd: true, argocdApp: 'web-dev', argocdNamespace: 'argocd', namespace: 'web-dev' },
     ...overrides,
   };

@@ -44,7 +44,8 @@ export function generateInit(host: FileHost, options: InitOptions): GenerateResu
   const store = workspace.secrets?.store ?? 'homelab';
   if (!stage.isFile(storePath(store)) && !stage.isFile(storeSpecPath(store))) {
     // The default store reads Kubernetes Secrets until a real provider replaces it (nx g homelab:secret-store).
-    const spec = { ...storeSpecFromOptions({ provider: 'kubernetes' }), name: store };
+    // A placeholder: no compose field, so Compose deploys keep reading environment variables.
+    const { compose: _compose, ...spec } = { ...storeSpecFromOptions({ provider: 'kubernetes' }), name: store };
     stage.write(storeSpecPath(store), stringifyStoreSpec(spec));
   }
   syncInfrastructure(stage, false, workspace, { initialise: true });

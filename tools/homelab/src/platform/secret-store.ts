@@ -23,8 +23,11 @@ export interface SecretStoreSpec {
     organization?: string;
     namespace?: string;
   };
-  /** How a Compose deploy reads one property of one store key: see docs/infrastructure.md. */
-  compose: { cli: string; credentials: string[]; read: string[]; select?: string; decode?: 'base64' };
+  /**
+   * How a Compose deploy reads one property of one store key: see docs/infrastructure.md. Absent
+   * (the placeholder store `init` adds): Compose deploys read environment variables.
+   */
+  compose?: { cli: string; credentials: string[]; read: string[]; select?: string; decode?: 'base64' };
 }
 
 /** Where store specs live, and the ClusterSecretStores rendered from them. */
@@ -41,7 +44,10 @@ const STORE_KEYS = ['name', 'provider', 'settings', 'compose'];
 
 /** Serializes a secret store spec with its schema modeline and a stable key order. */
 export function stringifyStoreSpec(spec: SecretStoreSpec): string {
-  return stringifySpec(spec, STORE_KEYS, STORE_SCHEMA_PATH, `The ClusterSecretStore ${spec.name} (${STORES_DIR}/${spec.name}.yaml) is rendered from this file; compose says how deploy reads the same keys on a Compose host.`);
+  const compose = spec.compose
+    ? 'compose says how deploy reads the same keys on a Compose host.'
+    : 'it has no compose field, so Compose deploys read environment variables (nx g homelab:secret-store writes a store that has one).';
+  return stringifySpec(spec, STORE_KEYS, STORE_SCHEMA_PATH, `The ClusterSecretStore ${spec.name} (${STORES_DIR}/${spec.name}.yaml) is rendered from this file; ${compose}`);
 }
 
 /** Every secret store spec of the workspace, sorted by name. */

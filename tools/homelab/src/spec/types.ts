@@ -225,8 +225,8 @@ export interface WorkspaceConfig {
     gateway?: { name: string; namespace: string };
   };
   monitoring?: { namespace?: string; release?: string };
-  /** The scheduler of apps with cron services on Compose (docs/spec.md, "Cron"). */
-  compose?: { scheduler?: { image?: string } };
+  /** The scheduler of apps with cron services on Compose (docs/spec.md, "Cron"); the image deploy sets new volumes' owner with (docs/deploy.md, "Volume ownership"). */
+  compose?: { scheduler?: { image?: string }; volumeOwner?: { image?: string } };
 }
 
 export type BackupProvider = 'volsync' | 'velero' | 'k8up';
