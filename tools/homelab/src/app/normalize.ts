@@ -9,6 +9,7 @@ import { orderServices } from './steps/dependencies';
 import { normalizeSecrets } from './steps/env';
 import { chooseEnvironments, normalizeEnvironment } from './steps/environments';
 import { normalizeMonitoring } from './steps/monitoring';
+import { appHost } from './steps/hosts';
 import { normalizeIngress, normalizeNetwork } from './steps/networking';
 import { normalizePatches } from './steps/patches';
 import { refuseNotRenderedYet, SCHEDULER } from './steps/pending';
@@ -107,6 +108,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
     normalizeEnvironment(name, ws, spec.environments?.[ws.name] ?? {}, {
       replicas: primary.replicas,
       host: ingress.host,
+      envHost: appHost(spec, ws, where),
       env: primary.env,
       tls: ingress.tls,
       ingressPort: ingressPort.port,
