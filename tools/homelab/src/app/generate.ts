@@ -5,6 +5,7 @@ import type { ApplyResult } from '../project/owned';
 import { assertNameFree, readWorkspace, renderAppWithSpec } from './plan';
 import { mergeAnswers } from './merge';
 import { appPaths } from '../project/paths';
+import { refuseTakenHosts } from '../workspace/hosts';
 
 /**
  * The main job, shared by `nx g homelab:app` and `plop app`: validate every answer,
@@ -21,10 +22,12 @@ export function generateApp(host: FileHost, options: AppOptions): ApplyResult & 
   if (existing !== null) {
     // --force on an existing app: the answers are merged into its spec; every other field stays.
     const merged = mergeAnswers(existing, file, options, workspace);
+    refuseTakenHosts(host, merged.spec, workspace);
     const files = renderAppWithSpec(host, merged.spec, workspace, merged.text);
     return { ...applyApp(host, files, name, workspace), changes: merged.changes };
   }
   const spec = specFromOptions(options, workspace);
+  refuseTakenHosts(host, spec, workspace);
   const files = renderAppWithSpec(host, spec, workspace);
   return { ...applyApp(host, files, name, workspace), changes: [] };
 }
