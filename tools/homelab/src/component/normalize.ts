@@ -13,11 +13,15 @@ import { checkChartPins, composeImages } from './steps/pins';
 import { baseResources, secretKeys } from './steps/resources';
 import type { ComponentName, ComponentSpec } from './types';
 import type { SecretStoreSpec } from '../platform/secret-store';
+import type { HostClaim } from '../workspace/hosts';
+import { gatewayListeners, type GatewayListeners, normalizeGateway, type NormalizedGateway } from './steps/gateway';
 
 /** What else is in the workspace: components wire themselves to each other (metrics, datasources). */
 export interface InfraContext {
   components: ReadonlySet<ComponentName>;
   stores: readonly SecretStoreSpec[];
+  /** The hosts the apps claim in each environment (the Gateway's listeners). */
+  claims: readonly HostClaim[];
 }
 
 export interface NormalizedChart {
@@ -44,6 +48,8 @@ export interface NormalizedComponentEnv {
   composeServes: string[];
   /** Each chart with the value files ArgoCD merges for this environment (base, then overlay). */
   charts: (NormalizedChart & { valueFiles: string[] })[];
+  /** The Gateway of this cluster (the ingress component with ingress.kind httproute), in the overlay's generated/ component; else null. */
+  gateway: GatewayListeners | null;
   paths: EnvironmentPaths;
 }
 
@@ -80,6 +86,7 @@ export interface NormalizedComponent {
     compose: { hasS3: boolean; endpoint: string; proto: string; bucket: string };
   };
   postgres: { enabled: boolean; instances: number; storage: string; imageName: string };
+  gateway: NormalizedGateway;
   compose: {
     network: string;
     images: Record<string, string>;
@@ -124,6 +131,7 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
   if (settings.storage) quantityBytes(settings.storage, `${where}: settings.storage`);
   const charts = normalizeCharts(spec, workspace, context, { release: workspace.monitoring?.release ?? 'kube-prometheus-stack', retentionDays, isHttpRoute: acme.isHttpRoute, s3 });
   const keys = secretKeys(name, s3 !== null);
+  const gateway = normalizeGateway(name, workspace, acme, namespace);
   const hasAcme = name === 'ingress' && acme.email !== '';
 
   return {
@@ -157,6 +165,7 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
       storage: settings.storage ?? '10Gi',
       imageName: settings.imageName ?? 'ghcr.io/cloudnative-pg/postgresql:17.5',
     },
+    gateway,
     compose: {
       network: COMPOSE_NETWORK,
       images,
@@ -165,7 +174,9 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
       hasAcme,
       configs: isCompose ? composeConfigs(name, charts, context, retentionDays) : [],
     },
-    environments: componentEnvironments(name, workspace, { isKubernetes, isCompose }, charts),
+    environments: componentEnvironments(name, workspace, { isKubernetes, isCompose }, charts, (serves) =>
+      gateway.enabled ? gatewayListeners(gateway, serves, context.claims, where) : null,
+    ),
     gitops: {
       repoURL: workspace.gitops.repoURL,
       revision: workspace.gitops.revision ?? 'main',

@@ -10,6 +10,7 @@ import { type AppPlacement, isInitialised, normalizePlatform, renderPlatform, st
 import { renderComponent } from '../render/component';
 import { readStoreSpecs, renderStore } from '../platform/secret-store';
 import { listComponentNames, readComponentSpec } from './spec';
+import { workspaceClaims } from '../workspace/hosts';
 
 export interface SyncOptions {
   /** Render the platform files even before the workspace is initialised (what `nx g homelab:init` does). */
@@ -29,9 +30,9 @@ export interface InfraRender {
  * HomelabError naming every spec that does not render.
  */
 export function renderInfrastructure(host: FileHost, workspace: WorkspaceConfig = readWorkspace(host), options: SyncOptions = {}): InfraRender {
-  const stores = readStoreSpecs(host);
-  const names = listComponentNames(host);
-  const context: InfraContext = { components: new Set(names), stores };
+  const context = infraContext(host, workspace);
+  const { stores } = context;
+  const names = [...context.components];
   const components: InfraRender['components'] = [];
   const failures: string[] = [];
   for (const name of names) {
@@ -56,6 +57,14 @@ export function renderInfrastructure(host: FileHost, workspace: WorkspaceConfig 
     appPlacements(host, workspace),
   );
   return { components, platform: [...renderPlatform(platform), ...storeManifests] };
+}
+
+/**
+ * What every component sees of the rest of the workspace: the other components, the secret
+ * stores, and the hosts the apps claim (the Gateway's listeners). Read once per render.
+ */
+export function infraContext(host: FileHost, workspace: WorkspaceConfig): InfraContext {
+  return { components: new Set(listComponentNames(host)), stores: readStoreSpecs(host), claims: workspaceClaims(host, workspace) };
 }
 
 /**
@@ -93,20 +102,15 @@ export function appPlacements(host: FileHost, workspace: WorkspaceConfig): AppPl
   });
 }
 
-/** Renders the platform's files again (an app was added or changed its environments): what changed. */
-export function syncPlatform(host: FileHost, workspace: WorkspaceConfig = readWorkspace(host)): string[] {
-  if (!isInitialised(host)) return [];
-  return applyRendered(host, renderInfrastructure(host, workspace).platform, null).written;
-}
-
 /**
- * Writes an app's rendered files and the platform's files that name it (the applications
- * AppProject) together: both are checked in memory first, so a refusal writes neither.
+ * Writes an app's rendered files together with the infrastructure's and the platform's files
+ * that name it (the applications AppProject, the Gateway's listener for its hosts): all are
+ * checked in memory first, so a refusal writes none.
  */
 export function applyApp(host: FileHost, files: RenderedFile[], name: string, workspace: WorkspaceConfig = readWorkspace(host)): ApplyResult {
   const staged = stagedHost(host);
   const result = applyRendered(staged, files, { layer: 'applications', name });
-  const platform = syncPlatform(staged, workspace);
+  const platform = syncInfrastructure(staged, false, workspace);
   staged.commit();
   return { ...result, written: [...result.written, ...platform] };
 }

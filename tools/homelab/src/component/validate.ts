@@ -8,8 +8,9 @@ import { leafPaths } from './steps/charts';
 import { isInitialised } from '../platform/argocd';
 import { checkDrift } from '../project/drift';
 import { renderComponent } from '../render/component';
-import { componentSpecPath, listComponentNames, readComponentSpec } from './spec';
-import { readStoreSpecs, storePath } from '../platform/secret-store';
+import { infraContext } from './sync';
+import { componentSpecPath, readComponentSpec } from './spec';
+import { storePath } from '../platform/secret-store';
 import type { ComponentSpec } from './types';
 
 const APPPROJECTS = 'platform/argocd/bootstrap/appprojects.yaml';
@@ -34,8 +35,7 @@ export function validateComponent(hostOrRoot: FileHost | string, name: string): 
   try {
     const workspace = readWorkspace(host);
     spec = readComponentSpec(host, name);
-    const context = { components: new Set(listComponentNames(host)), stores: readStoreSpecs(host) };
-    component = normalizeComponent(spec, workspace, context);
+    component = normalizeComponent(spec, workspace, infraContext(host, workspace));
     files = renderComponent(component);
   } catch (error) {
     if (!(error instanceof HomelabError)) throw error;

@@ -23,6 +23,8 @@ import type { ClusterDryRun } from './server';
 import { finding } from './source';
 import { outsideProbe } from '../spec/health';
 import { patchFindings } from './patches';
+import { gatewayIssues } from './gateways';
+import type { WorkspaceConfig } from '../spec/types';
 import { positionIn } from '../spec/locate';
 import { hostCollisions, workspaceClaims } from '../workspace/hosts';
 import YAML from 'yaml';
@@ -210,6 +212,16 @@ function checkSync(engine: Engine, host: FileHost, name: string, specFile: strin
   return true;
 }
 
+/** homelab.yaml, or null when it does not read (the spec's checks report that). */
+function workspaceOrNull(root: string): WorkspaceConfig | null {
+  try {
+    return readWorkspace(diskHost(root));
+  } catch (error) {
+    if (error instanceof HomelabError) return null;
+    throw error;
+  }
+}
+
 /**
  * hosts/collision: each pair of claimants of one host on one cluster or Docker host that this
  * app is one of (docs/spec.md, "Hosts"), at the line of this app's host in its spec.
@@ -274,6 +286,8 @@ function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: str
         } else {
           rendered = engine.checkRenderedKubernetes(result.output, fallback, allObjects, { stores: engine.stores(), secretProducers: true, networkPolicy: true });
           if (server) for (const issue of server.check(rendered, overlay, destinationOf(allObjects, overlay))) engine.resolve(issue);
+          const workspace = layer === 'applications' && engine.has('consistency') ? workspaceOrNull(root) : null;
+          if (workspace) for (const issue of gatewayIssues(root, workspace, env, rendered)) engine.resolve(issue);
         }
       }
     }

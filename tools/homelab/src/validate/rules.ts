@@ -59,6 +59,7 @@ export const RULES: readonly Rule[] = [
   r('backup/pvc-missing', 'consistency', 'a backup resource refers to a PersistentVolumeClaim that does not exist'),
   r('parity/image', 'consistency', 'Kubernetes and Compose run different images'),
   r('parity/patch', 'consistency', "a patch of the spec's escape hatch changes one platform only (what it changes, on which platform)", 'warning'),
+  r('route/no-gateway', 'consistency', "an HTTPRoute attaches to a Gateway that nothing renders for its cluster"),
   r('parity/host', 'consistency', "the Compose Traefik rule and the Kubernetes Ingress/HTTPRoute of an environment name different hosts"),
   r('parity/ports', 'consistency', 'Kubernetes container ports differ from the Compose service ports'),
   r('parity/health', 'consistency', 'one platform has a health check, the other has none'),

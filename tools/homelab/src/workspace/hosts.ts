@@ -17,6 +17,8 @@ export interface HostClaim {
   context: string;
   /** The app's namespace there (the Gateway admits routes from it). */
   namespace: string;
+  /** The app serves the host with TLS (the Gateway gets an HTTPS listener for it). */
+  tls: boolean;
 }
 
 /**
@@ -29,7 +31,7 @@ export function claimsOf(spec: AppSpec, workspace: WorkspaceConfig): HostClaim[]
   const listed = spec.environments ? Object.keys(spec.environments) : null;
   return environmentTargets(workspace)
     .filter((t) => listed === null || listed.includes(t.env.name))
-    .map((t) => ({ app: spec.name, env: t.env.name, host: appHost(spec, t.env, where), server: t.server, context: t.context, namespace: `${spec.name}${t.env.namespaceSuffix ?? ''}` }));
+    .map((t) => ({ app: spec.name, env: t.env.name, host: appHost(spec, t.env, where), server: t.server, context: t.context, namespace: `${spec.name}${t.env.namespaceSuffix ?? ''}`, tls: spec.ingress?.tls ?? true }));
 }
 
 /**

@@ -3,6 +3,7 @@ import type { WorkspaceConfig } from '../../spec/types';
 import { environmentTargets } from '../../workspace/targets';
 import type { NormalizedChart, NormalizedComponentEnv } from '../normalize';
 import type { ComponentName } from '../types';
+import type { GatewayListeners } from './gateway';
 
 /**
  * The environments that install the component: one installation per cluster and per Docker
@@ -13,6 +14,8 @@ export function componentEnvironments(
   workspace: WorkspaceConfig,
   platforms: { isKubernetes: boolean; isCompose: boolean },
   charts: NormalizedChart[],
+  /** The Gateway of the cluster the environment installs the component on, given the environments that share it. */
+  gatewayOf: (serves: string[]) => GatewayListeners | null,
 ): NormalizedComponentEnv[] {
   const environments: NormalizedComponentEnv[] = [];
   for (const target of environmentTargets(workspace)) {
@@ -33,6 +36,7 @@ export function componentEnvironments(
         ...c,
         valueFiles: [`$values/${componentPaths(name).k8sBase}/${c.valuesFile}`, `$values/${paths.overlay}/${c.valuesFile}`],
       })),
+      gateway: kubernetes ? gatewayOf(target.kubernetesServes) : null,
       paths,
     });
   }
