@@ -14,9 +14,9 @@ const whoami = specOf('whoami', { ingress: { host: 'whoami.home.example.org' } }
 describe('host claims', () => {
   it('claims one host per environment of the app, each where that environment routes it', () => {
     expect(claimsOf(whoami, withLab)).toEqual([
-      { app: 'whoami', env: 'dev', host: 'whoami.dev.home.example.org', server: 'https://kubernetes.default.svc', context: 'local', namespace: 'whoami-dev' },
-      { app: 'whoami', env: 'prod', host: 'whoami.home.example.org', server: 'https://kubernetes.default.svc', context: 'local', namespace: 'whoami' },
-      { app: 'whoami', env: 'lab', host: 'whoami.lab.home.example.org', server: 'https://lab.home.arpa:6443', context: 'lab', namespace: 'whoami-lab' },
+      { app: 'whoami', env: 'dev', host: 'whoami.dev.home.example.org', server: 'https://kubernetes.default.svc', context: 'local', namespace: 'whoami-dev', tls: true },
+      { app: 'whoami', env: 'prod', host: 'whoami.home.example.org', server: 'https://kubernetes.default.svc', context: 'local', namespace: 'whoami', tls: true },
+      { app: 'whoami', env: 'lab', host: 'whoami.lab.home.example.org', server: 'https://lab.home.arpa:6443', context: 'lab', namespace: 'whoami-lab', tls: true },
     ]);
     expect(claimsOf(specOf('quiet'), withLab)).toEqual([]);
     expect(claimsOf(specOf('solo', { ingress: { host: 'solo.example.org' }, environments: { prod: {} } }), withLab).map((c) => c.env)).toEqual(['prod']);
