@@ -74,6 +74,8 @@ describe.skipIf(kubectl.skip || cluster.skip)('the Gateway of ingress.kind httpr
     const issuer = render('infrastructure/kubernetes/overlays/prod/cert-manager').filter((o) => o.kind === 'ClusterIssuer');
     expect(issuer[0].spec.acme.solvers[0].http01.gatewayHTTPRoute.parentRefs).toEqual([{ kind: 'Gateway', name: 'homelab', namespace: GATEWAY_NS }]);
 
+    // Cluster-scoped: named apart from any issuer another test of this cluster applied.
+    issuer[0].metadata.name = `letsencrypt-${GATEWAY_NS}`;
     const result = apply(issuer, true);
     expect(result.status, result.stderr).toBe(0);
   });
