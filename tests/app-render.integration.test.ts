@@ -82,7 +82,8 @@ const WORKSPACES: WorkspaceCase[] = [
         image: 'ghcr.io/example/vault:1.2.3',
         replicas: { dev: 1, prod: 1 },
         kinds: ['PersistentVolumeClaim', 'ExternalSecret', 'Ingress', 'ReplicationSource'],
-        host: { dev: 'vault.home.example.org', prod: 'vault.home.example.org' },
+        // dev is not protected: its host has its name after the first label (docs/spec.md, "Hosts").
+        host: { dev: 'vault.dev.home.example.org', prod: 'vault.home.example.org' },
       },
       {
         name: 'solo',

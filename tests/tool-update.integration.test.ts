@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, linkNodeModules, nx, run } from '../scripts/lib/temp-workspace';
 import { requireTool } from './support/tools';
-import { copyWorkspace, diskFiles, makeTempDir, REPO_ROOT, removeDir } from './support/workspace';
+import { copyWorkspace, diskFiles, makeTempDir, ownNx, REPO_ROOT, removeDir } from './support/workspace';
 
 /**
  * An owner takes a new version of the tool from upstream, as docs/upgrading.md ("Taking a
@@ -180,11 +180,16 @@ describe.skipIf(kubectl.skip || compose.skip || gitTool.skip)('taking a new vers
     for (const file of Object.keys(before).filter(homelabContent)) expect(after[file], file).toBe(before[file]);
   });
 
-  it('brings no migration: the new version renders the same specs, so `nx migrate` has nothing to run', () => {
-    // docs/upgrading.md: `nx migrate --run-migrations` only when an update ships migrations.
-    // None has so far; when tools/homelab gets a migrations.json, this test must run it.
-    expect(fs.existsSync(path.join(owner, 'tools/homelab/migrations.json'))).toBe(false);
-    expect(fs.existsSync(path.join(owner, 'migrations.json'))).toBe(false);
+  it('runs the migrations the tool ships, which leave a homelab of the current format as it is', () => {
+    // docs/upgrading.md: `nx migrate --run-migrations=tools/homelab/migrations.json` after each
+    // update. The owner's homelab.yaml names its hostPatterns already (as the default one does),
+    // so the hosts-per-environment migration has nothing to do (tests/migrations.integration.test.ts
+    // runs it on workspaces of the previous format).
+    ownNx(owner);
+    const beforeMigrate = diskFiles(owner);
+    nx(owner, ['migrate', '--run-migrations=tools/homelab/migrations.json'], { env: { NX_MIGRATE_USE_LOCAL: 'true', NX_MIGRATE_SKIP_INSTALL: 'true' } });
+    const after = diskFiles(owner);
+    for (const file of Object.keys(beforeMigrate).filter(homelabContent)) expect(after[file], file).toBe(beforeMigrate[file]);
   });
 
   let outOfSync: string[];

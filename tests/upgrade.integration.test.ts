@@ -6,7 +6,7 @@ import { addMonitoringExporters } from '../tools/homelab/src/migrations/monitori
 import { syncAll } from '../tools/homelab/src/workspace/sync';
 import { nxTestEnv } from './support/nx';
 import { requireTool, run } from './support/tools';
-import { copyWorkspace, diskFiles, makeTempDir, parseDocs, removeDir } from './support/workspace';
+import { copyWorkspace, diskFiles, makeTempDir, parseDocs, removeDir, unpackRender } from './support/workspace';
 
 /**
  * A homelab made by homelab 0.1 (the single-service spec, before apps could hold several
@@ -28,18 +28,6 @@ const kubectl = requireTool('kubectl');
 const compose = requireTool('docker compose');
 const NX_ENV = nxTestEnv({ NX_SKIP_NX_CACHE: 'true' });
 const FIXTURE = path.join(__dirname, 'support/fixtures/homelab-0.1/workspace.txt');
-
-/** The files of a render snapshot: `=== <path>` headers, each followed by the file's text. */
-function unpack(text: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  const parts = text.split(/^=== (.+)\n/m);
-  for (let i = 1; i < parts.length; i += 2) {
-    const body = parts[i + 1];
-    const cut = '(no newline at the end)\n';
-    files[parts[i]] = body.endsWith(cut) ? body.slice(0, -cut.length - 1) : body;
-  }
-  return files;
-}
 
 /** Files the owner owns: scaffolded once, never rewritten. */
 const ownerOwned = (file: string) =>
@@ -75,7 +63,7 @@ describe.skipIf(kubectl.skip || compose.skip)('upgrading a homelab made by homel
   beforeAll(() => {
     ws = makeTempDir('upgrade');
     copyWorkspace(ws);
-    const frozen = unpack(fs.readFileSync(FIXTURE, 'utf8'));
+    const frozen = unpackRender(fs.readFileSync(FIXTURE, 'utf8'));
     for (const [file, text] of Object.entries(frozen)) {
       fs.mkdirSync(path.dirname(path.join(ws, file)), { recursive: true });
       fs.writeFileSync(path.join(ws, file), text);

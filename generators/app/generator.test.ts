@@ -532,9 +532,9 @@ describe('homelab:app generator', () => {
 
   describe('Compose environments', () => {
     it.each([
-      { env: 'dev', project: 'vault-dev', router: 'vault-dev' },
-      { env: 'prod', project: 'vault', router: 'vault' },
-    ])("names the $env project $project and routes the host through Traefik, on the environment's network", async ({ env, project, router }) => {
+      { env: 'dev', project: 'vault-dev', router: 'vault-dev', host: 'vault.dev.home.example.org' },
+      { env: 'prod', project: 'vault', router: 'vault', host: 'vault.home.example.org' },
+    ])('names the $env project $project and routes its host $host through Traefik, on the environment\'s network', async ({ env, project, router, host }) => {
       await generate(VAULT);
 
       const generated = readDoc(tree, `${COMPOSE}/environments/${env}/vault/compose.generated.yaml`);
@@ -544,7 +544,7 @@ describe('homelab:app generator', () => {
       expect(generated.services.vault.labels).toEqual({
         'traefik.enable': 'true',
         'traefik.docker.network': `homelab-${env}`,
-        [`traefik.http.routers.${router}.rule`]: 'Host(`vault.home.example.org`)',
+        [`traefik.http.routers.${router}.rule`]: `Host(\`${host}\`)`,
         [`traefik.http.services.${router}.loadbalancer.server.port`]: '8080',
         [`traefik.http.routers.${router}.tls.certresolver`]: 'letsencrypt',
       });
@@ -725,6 +725,22 @@ describe('homelab:app generator', () => {
 
       expect(error.message).toBe('name "whoami" is taken by the infrastructure component infrastructure/specs/whoami.yaml; pick another app name');
       expect(changes()).toEqual(['infrastructure/specs/whoami.yaml CREATE']);
+    });
+
+    it('refuses a --host another app already claims on the same cluster and Docker host, writing nothing', async () => {
+      await generate({ ...WHOAMI, host: 'whoami.home.example.org' });
+      const before = treeFiles(tree);
+
+      const error = await errorOf(() => generate({ name: 'other', image: 'traefik/whoami:v1.10.4', port: 80, host: 'whoami.home.example.org' }));
+
+      expect(error).toBeInstanceOf(InputError);
+      expect(error.message).toBe(
+        'applications/specs/other.yaml: host "whoami.dev.home.example.org" is claimed by whoami in dev and by other in dev, which share the cluster https://kubernetes.default.svc and the Docker host "local"; give one app another ingress.host, or set environments.dev.host in applications/specs/other.yaml',
+      );
+      expect(treeFiles(tree)).toEqual(before);
+      // Another host is welcome, and so is the same answer again for the app that holds it.
+      await generate({ name: 'other', image: 'traefik/whoami:v1.10.4', port: 80, host: 'other.home.example.org' });
+      await generate({ ...WHOAMI, host: 'whoami.home.example.org', force: true });
     });
 
     it('refuses to render over a Kubernetes base folder that has no spec', async () => {

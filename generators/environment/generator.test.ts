@@ -35,8 +35,8 @@ describe('homelab:environment generator', () => {
 
     const text = readText(tree, 'homelab.yaml');
     expect(parseDoc(text).environments).toEqual([
-      { name: 'dev', namespaceSuffix: '-dev' },
-      { name: 'prod', protected: true },
+      { name: 'dev', namespaceSuffix: '-dev', hostPattern: '{label}.{env}.{domain}' },
+      { name: 'prod', protected: true, hostPattern: '{host}' },
       { name: 'staging', namespaceSuffix: '-staging' },
     ]);
     expect(text).toContain('# The URL ArgoCD clones this repository from.');

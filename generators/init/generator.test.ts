@@ -168,7 +168,11 @@ describe('homelab:init generator', () => {
     await initGenerator(tree, { repoUrl: 'git@git.example.org:me/homelab.git' });
 
     const config = readDoc(tree, 'homelab.yaml');
-    expect(config.environments).toEqual([{ name: 'dev', namespaceSuffix: '-dev' }, { name: 'prod', protected: true }]);
+    // The hosts written out, so the hosts-per-environment migration leaves the file as it is.
+    expect(config.environments).toEqual([
+      { name: 'dev', namespaceSuffix: '-dev', hostPattern: '{label}.{env}.{domain}' },
+      { name: 'prod', protected: true, hostPattern: '{host}' },
+    ]);
     expect(config.gitops.repoURL).toBe('git@git.example.org:me/homelab.git');
   });
 

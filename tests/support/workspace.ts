@@ -140,3 +140,28 @@ export function workspaceYamlWith(patch: (config: any) => void): string {
   patch(config);
   return YAML.stringify(config);
 }
+
+/**
+ * The files of a render snapshot (a frozen workspace of tests/support/fixtures): `=== <path>`
+ * headers, each followed by the file's text, as render-golden.test.ts writes them.
+ */
+export function unpackRender(text: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  const parts = text.split(/^=== (.+)\n/m);
+  for (let i = 1; i < parts.length; i += 2) {
+    const body = parts[i + 1];
+    const cut = '(no newline at the end)\n';
+    files[parts[i]] = body.endsWith(cut) ? body.slice(0, -cut.length - 1) : body;
+  }
+  return files;
+}
+
+/**
+ * Gives a workspace with linked node_modules a copy of nx, as `npm ci` gives one: Nx's
+ * `migrate` re-runs itself from the workspace's own nx when the nx it runs from lies outside
+ * the workspace, which a link resolves to (and so it would re-run itself forever).
+ */
+export function ownNx(root: string): void {
+  fs.rmSync(path.join(root, 'node_modules/nx'));
+  fs.cpSync(path.join(REPO_ROOT, 'node_modules/nx'), path.join(root, 'node_modules/nx'), { recursive: true, dereference: true });
+}

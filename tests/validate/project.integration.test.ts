@@ -175,6 +175,33 @@ describe.skipIf(kubectl.skip || compose.skip)('nx run <app>:validate on a genera
       file: OVERRIDE,
     },
     {
+      name: 'a Traefik rule edited by hand on Compose only',
+      changes: { [OVERRIDE]: (t) => overrideWith(t, '    labels:\n      traefik.http.routers.demo-dev.rule: Host(`demo.home.example.org`)\n') },
+      rule: 'parity/host',
+      file: OVERRIDE,
+      line: 11,
+    },
+    {
+      name: 'an Ingress host patched by hand on Kubernetes only',
+      changes: {
+        [OVERLAY]: (t) => `${t}patches:\n  - target: { kind: Ingress, name: demo }\n    patch: |-\n      - op: replace\n        path: /spec/rules/0/host\n        value: elsewhere.example.org\n`,
+      },
+      rule: 'parity/host',
+      file: 'applications/compose/environments/dev/demo/compose.generated.yaml',
+    },
+    {
+      name: 'another app claiming the same host in the same environment',
+      changes: { 'applications/specs/other.yaml': () => read('applications/specs/demo.yaml').replace('name: demo\n', 'name: other\n') },
+      rule: 'hosts/collision',
+      file: 'applications/specs/demo.yaml',
+    },
+    {
+      name: 'two environments on one cluster keeping one host (hostPattern "{host}" on dev)',
+      changes: { 'homelab.yaml': (t) => t.replace('hostPattern: "{label}.{env}.{domain}"', 'hostPattern: "{host}"') },
+      rule: 'hosts/collision',
+      file: 'applications/specs/demo.yaml',
+    },
+    {
       name: 'a Compose container running as root',
       changes: { [OVERRIDE]: (t) => overrideWith(t, '    user: root\n') },
       rule: 'policy/run-as-non-root',

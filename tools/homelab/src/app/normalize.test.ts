@@ -239,6 +239,14 @@ describe('normalizeApp', () => {
       });
     });
 
+    it('gives an environment without a host of its own the pattern host, on both platforms', () => {
+      const [bareDev, bareProd] = normalizeApp(specOf('web', { ingress: { host: 'web.example.org' } }), workspace, NONE).environments;
+
+      expect(bareDev).toMatchObject({ host: 'web.dev.example.org', hostChanged: true, patches: ['ingress-patch.yaml'] });
+      expect(bareDev.composeLabels['traefik.http.routers.web-dev.rule']).toBe('Host(`web.dev.example.org`)');
+      expect(bareProd).toMatchObject({ host: 'web.example.org', hostChanged: false, patches: [] });
+    });
+
     it('renders only the environments the spec lists, in its order', () => {
       const app = normalizeApp(specOf('web', { environments: { prod: {} } }), workspace, NONE);
 

@@ -12,6 +12,7 @@ import { normalizeSecrets } from './steps/env';
 import { chooseEnvironments, normalizeEnvironment } from './steps/environments';
 import { normalizeMonitoring } from './steps/monitoring';
 import { checkAppLinks, linksIn, withLinks } from './steps/links';
+import { appHost } from './steps/hosts';
 import { normalizeIngress, normalizeNetwork } from './steps/networking';
 import { normalizePatches } from './steps/patches';
 import { refuseNotRenderedYet, SCHEDULER } from './steps/pending';
@@ -127,6 +128,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
     withLinks(normalizeEnvironment(name, ws, spec.environments?.[ws.name] ?? {}, {
       replicas: primary.replicas,
       host: ingress.host,
+      envHost: appHost(spec, ws, where),
       env: primary.env,
       tls: ingress.tls,
       ingressPort: ingressPort.port,

@@ -19,7 +19,8 @@ const DNS_LABEL = /^[a-z]([-a-z0-9]{0,51}[a-z0-9])?$/;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const VOLUME_NAME = /^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/;
 const MOUNT_PATH = /^\/[A-Za-z0-9_./-]{0,254}$/;
-const HOSTNAME = /^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** A lower-case fully qualified host name, optionally a wildcard (`*.example.org`): the schema's `hostname`. */
+export const HOSTNAME = /^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** Accepts "a,b", ["a","b"] or ["a,b"] (Nx passes repeated flags as arrays). */
 export function splitList(value: string | string[] | undefined): string[] {

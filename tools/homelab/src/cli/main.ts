@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HomelabError, InputError } from '../errors';
 import { addCrdSchemas } from '../validate/crd';
@@ -6,7 +7,8 @@ import { formatJson, formatPretty, formatSarif } from '../validate/findings';
 import { findWorkspaceRoot, validatePaths } from '../validate/paths';
 import { ClusterDryRun } from '../validate/server';
 
-const VERSION = '0.1.0';
+/** The plugin's version, as its package.json (and tools/homelab/migrations.json) says. */
+const VERSION: string = JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8')).version;
 
 const USAGE = `Usage:
   homelab validate [paths…] [--format pretty|json|sarif] [--skip CHECKS] [--only CHECKS] [--max-file-size MiB]

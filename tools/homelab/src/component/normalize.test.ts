@@ -9,7 +9,7 @@ const WORKSPACE: WorkspaceConfig = {
   environments: [{ name: 'dev', namespaceSuffix: '-dev' }, { name: 'prod', protected: true }],
   gitops: { repoURL: 'https://git.example.org/h.git' },
 };
-const NOTHING_ELSE = { components: new Set<never>(), stores: [], databases: [] };
+const NOTHING_ELSE = { components: new Set<never>(), stores: [], databases: [], claims: [] };
 const normalize = (spec: ComponentSpec, workspace = WORKSPACE) => normalizeComponent(spec, workspace, NOTHING_ELSE);
 
 describe('deepMerge and leafPaths', () => {

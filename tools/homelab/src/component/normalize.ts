@@ -15,6 +15,8 @@ import { baseResources, secretKeys } from './steps/resources';
 import type { ComponentName, ComponentSpec } from './types';
 import type { SecretStoreSpec } from '../platform/secret-store';
 import { type DatabaseClaim, databaseCollisions, objectName, PASSWORD_TEMPLATE } from '../app/steps/database';
+import type { HostClaim } from '../workspace/hosts';
+import { gatewayListeners, type GatewayListeners, normalizeGateway, type NormalizedGateway } from './steps/gateway';
 
 /** What else is in the workspace: components wire themselves to each other (metrics, datasources). */
 export interface InfraContext {
@@ -22,6 +24,8 @@ export interface InfraContext {
   stores: readonly SecretStoreSpec[];
   /** Every app's database in every environment (app specs' `database:`): postgres creates their roles and databases. */
   databases: readonly DatabaseClaim[];
+  /** The hosts the apps claim in each environment (the Gateway's listeners). */
+  claims: readonly HostClaim[];
 }
 
 export interface NormalizedChart {
@@ -62,6 +66,8 @@ export interface NormalizedComponentEnv {
     services: { name: string; networks: NormalizedComponentEnv['composeNetworks']['services'][number]['networks'] | null; ruleVolumes: { source: string; target: string }[] | null }[];
     has: boolean;
   };
+  /** The Gateway of this cluster (the ingress component with ingress.kind httproute), in the overlay's generated/ component; else null. */
+  gateway: GatewayListeners | null;
   paths: EnvironmentPaths;
 }
 
@@ -118,6 +124,7 @@ export interface NormalizedComponent {
     /** The apps' databases: a CloudNativePG Database object each. */
     databases: { object: string; name: string; owner: string; app: string; environment: string; extensions: string[]; hasExtensions: boolean }[];
   };
+  gateway: NormalizedGateway;
   compose: {
     network: string;
     images: Record<string, string>;
@@ -163,6 +170,7 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
   const charts = normalizeCharts(spec, workspace, context, { release: workspace.monitoring?.release ?? 'kube-prometheus-stack', retentionDays, isHttpRoute: acme.isHttpRoute, s3 });
   const keys = secretKeys(name, s3 !== null);
   const postgres = name === 'postgres' ? postgresDatabases(context.databases, isKubernetes) : { roles: [], databases: [] };
+  const gateway = normalizeGateway(name, workspace, acme, namespace);
   const hasAcme = name === 'ingress' && acme.email !== '';
 
   return {
@@ -208,6 +216,7 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
       hasRoles: postgres.roles.length > 0,
       passwordTemplate: PASSWORD_TEMPLATE,
     },
+    gateway,
     compose: {
       network: COMPOSE_NETWORK,
       images,
@@ -216,7 +225,9 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
       hasAcme,
       configs: isCompose ? composeConfigs(name, charts, context, retentionDays, workspace.environments.map((e) => e.name)) : [],
     },
-    environments: componentEnvironments(name, workspace, { isKubernetes, isCompose }, charts).map((env) => {
+    environments: componentEnvironments(name, workspace, { isKubernetes, isCompose }, charts, (serves) =>
+      gateway.enabled ? gatewayListeners(gateway, serves, context.claims, where) : null,
+    ).map((env) => {
       const composeNetworks = componentNetworks(name, namespace, env.compose ? env.composeServes : []);
       return { ...env, composeNetworks, composeOverrides: composeOverrides(composeNetworks, env.prometheusRules) };
     }),

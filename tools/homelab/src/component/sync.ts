@@ -14,6 +14,7 @@ import { readStoreSpecs, renderStore } from '../platform/secret-store';
 import { listComponentNames, readComponentSpec } from './spec';
 import { CATALOG } from './catalog';
 import { databaseClaims } from '../app/steps/database';
+import { workspaceClaims } from '../workspace/hosts';
 
 export interface SyncOptions {
   /** Render the platform files even before the workspace is initialised (what `nx g homelab:init` does). */
@@ -64,7 +65,8 @@ export function renderInfrastructure(host: FileHost, workspace: WorkspaceConfig 
 
 /**
  * What the components see of the rest of the workspace: the other components, the secret
- * stores, and every app's database in every environment (the postgres component creates them).
+ * stores, every app's database in every environment (the postgres component creates them), and
+ * the hosts the apps claim (the Gateway's listeners). Read once per render.
  * An app spec that does not read is left out here; the app's own render reports it.
  */
 export function infraContext(host: FileHost, workspace: WorkspaceConfig): InfraContext {
@@ -79,7 +81,7 @@ export function infraContext(host: FileHost, workspace: WorkspaceConfig): InfraC
       throw error;
     }
   });
-  return { components: new Set(names), stores: readStoreSpecs(host), databases };
+  return { components: new Set(names), stores: readStoreSpecs(host), databases, claims: workspaceClaims(host, workspace) };
 }
 
 /**
@@ -117,15 +119,10 @@ export function appPlacements(host: FileHost, workspace: WorkspaceConfig): AppPl
   });
 }
 
-/** Renders the platform's files again (an app was added or changed its environments): what changed. */
-export function syncPlatform(host: FileHost, workspace: WorkspaceConfig = readWorkspace(host)): string[] {
-  if (!isInitialised(host)) return [];
-  return applyRendered(host, renderInfrastructure(host, workspace).platform, null).written;
-}
-
 /**
- * Writes an app's rendered files and the platform's files that name it (the applications
- * AppProject) together: both are checked in memory first, so a refusal writes neither.
+ * Writes an app's rendered files together with the infrastructure's and the platform's files
+ * that name it (the applications AppProject, the Gateway's listener for its hosts, the postgres
+ * component's roles and databases): all are checked in memory first, so a refusal writes none.
  * `linked` names the apps the app depends on now or did before (dependsOn): their files
  * depend on who depends on them (docs/spec.md, "Apps that depend on apps"), so they are
  * rendered again with the app's new spec. One of them that does not render is left as it
@@ -144,7 +141,7 @@ export function applyApp(host: FileHost, files: RenderedFile[], name: string, wo
       if (!(error instanceof HomelabError)) throw error;
     }
   }
-  const platform = syncPlatform(staged, workspace);
+  const platform = syncInfrastructure(staged, false, workspace);
   staged.commit();
   return { ...result, written: [...result.written, ...platform] };
 }

@@ -90,7 +90,7 @@ describe('migration monitoring-exporters', () => {
 
   it("is the Nx migration of tools/homelab/migrations.json, run over Nx's Tree", () => {
     const migrations = JSON.parse(fs.readFileSync(path.join(__dirname, '../../migrations.json'), 'utf8'));
-    expect(migrations.generators['monitoring-exporters'].implementation).toBe('./src/migrations/monitoring-exporters');
+    expect(migrations.generators['monitoring-exporters'].implementation).toBe('./src/migrations/load.js#monitoringExporters');
     const dir = workspace({ 'homelab.yaml': homelabYaml, [SPEC]: old });
     const tree = new FsTree(dir, false);
     migrate(tree);

@@ -94,9 +94,11 @@ export function normalizePlatform(
 
   const infraRepos = components.flatMap((c) => [...c.charts.map((ch) => ch.repoURL), ...(c.crds ? [c.crds.repoURL] : [])]);
   // Namespaces infrastructure writes namespaced resources to: its own, kube-prometheus-stack's
-  // control-plane Services in kube-system, and the Kubernetes store's reader in its namespace.
+  // control-plane Services in kube-system, the Kubernetes store's reader in its namespace, and the Gateway's.
   const infraNamespaces = sortUnique([
     ...components.filter((c) => c.isKubernetes).map((c) => c.namespace),
+    // The Gateway of ingress.kind httproute may live in a namespace of its own (homelab.yaml ingress.gateway.namespace).
+    ...components.filter((c) => c.isKubernetes && c.gateway.enabled).map((c) => c.gateway.namespace),
     ...(components.some((c) => c.name === 'monitoring' && c.isKubernetes) ? ['kube-system'] : []),
     ...stores.filter((s) => s.provider === 'kubernetes').map((s) => s.settings.namespace ?? 'homelab-secrets'),
   ]);

@@ -50,6 +50,10 @@ export const COMPONENT_FILES: readonly ComponentFile[] = [
 
 export const COMPONENT_ENV_FILES: readonly EnvFile[] = [
   { template: `${OVERLAY}/kustomization.yaml`, owner: 'user', when: (_c, e) => e.kubernetes },
+  // The Gateway of the cluster (ingress.kind httproute): a Kustomize component the overlay includes.
+  { template: `${OVERLAY}/generated/kustomization.yaml`, owner: 'spec', when: (_c, e) => e.gateway !== null },
+  { template: `${OVERLAY}/generated/gateway.yaml`, owner: 'spec', when: (_c, e) => e.gateway !== null },
+  { template: `${OVERLAY}/generated/namespace.yaml`, owner: 'spec', when: (c, e) => e.gateway !== null && c.gateway.ownNamespace },
   { template: `${COMPOSE_ENV}/compose.generated.yaml`, owner: 'spec', when: (_c, e) => e.compose },
   { template: `${COMPOSE_ENV}/compose.override.yaml`, owner: 'user', when: (_c, e) => e.compose },
   { template: 'platform/argocd/applications/__env__/__name__.yaml', owner: 'spec', when: (_c, e) => e.kubernetes },

@@ -237,6 +237,8 @@ export interface WorkspaceEnvironment {
   namespaceSuffix?: string;
   kubernetes?: { server?: string; context?: string; argocd?: boolean };
   compose?: { context?: string };
+  /** The hosts of apps in this environment, from each spec's ingress.host (docs/spec.md, "Hosts"); default `{host}` when protected, else `{label}.{env}.{domain}`. */
+  hostPattern?: string;
   /** Where `deploy` reads secret values for Compose in this environment (default: environment variables). */
   secrets?: SecretSourceConfig;
 }

@@ -25,6 +25,11 @@ import { outsideProbe } from '../spec/health';
 import { patchFindings } from './patches';
 import { networkIssues } from './networks';
 import type { NormalizedApp } from '../app/normalized';
+import { gatewayIssues } from './gateways';
+import type { WorkspaceConfig } from '../spec/types';
+import { positionIn } from '../spec/locate';
+import { hostCollisions, workspaceClaims } from '../workspace/hosts';
+import YAML from 'yaml';
 
 export type { Finding };
 export { formatFinding };
@@ -199,6 +204,7 @@ function checkSync(engine: Engine, host: FileHost, name: string, specFile: strin
     return null;
   }
   for (const f of checkDrift(host, { layer: 'applications', name }, files)) engine.report(finding(f.file, f.rule, f.message, f.line));
+  if (engine.has('consistency')) for (const f of hostFindings(host, name, specFile)) engine.report(f);
   if (engine.has('consistency')) for (const f of patchFindings(app.patches, specFile, host.read(specFile) ?? '')) engine.report(f);
   if ((app.secrets.enabled || app.backup.enabled) && !engine.stores()!.has(app.secrets.store)) {
     engine.report(
@@ -206,6 +212,34 @@ function checkSync(engine: Engine, host: FileHost, name: string, specFile: strin
     );
   }
   return app;
+}
+
+/** homelab.yaml, or null when it does not read (the spec's checks report that). */
+function workspaceOrNull(root: string): WorkspaceConfig | null {
+  try {
+    return readWorkspace(diskHost(root));
+  } catch (error) {
+    if (error instanceof HomelabError) return null;
+    throw error;
+  }
+}
+
+/**
+ * hosts/collision: each pair of claimants of one host on one cluster or Docker host that this
+ * app is one of (docs/spec.md, "Hosts"), at the line of this app's host in its spec.
+ */
+function hostFindings(host: FileHost, name: string, specFile: string): Finding[] {
+  const text = host.read(specFile) ?? '';
+  const lc = new YAML.LineCounter();
+  const doc = YAML.parseDocument(text, { lineCounter: lc });
+  return hostCollisions(workspaceClaims(host, readWorkspace(host)))
+    .filter((c) => c.first.app === name || c.second.app === name)
+    .map((c) => {
+      const mine = c.second.app === name ? c.second : c.first;
+      const own = positionIn(doc, lc, ['environments', mine.env, 'host']);
+      const at = own?.depth === 3 ? own : positionIn(doc, lc, ['ingress', 'host']);
+      return finding(specFile, 'hosts/collision', c.message, at?.line ?? 1, at?.col ?? 1);
+    });
 }
 
 interface ProjectFiles {
@@ -254,6 +288,8 @@ function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: str
         } else {
           rendered = engine.checkRenderedKubernetes(result.output, fallback, allObjects, { stores: engine.stores(), secretProducers: true, networkPolicy: true });
           if (server) for (const issue of server.check(rendered, overlay, destinationOf(allObjects, overlay))) engine.resolve(issue);
+          const workspace = layer === 'applications' && engine.has('consistency') ? workspaceOrNull(root) : null;
+          if (workspace) for (const issue of gatewayIssues(root, workspace, env, rendered)) engine.resolve(issue);
         }
       }
     }
@@ -272,7 +308,10 @@ function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: str
       continue;
     }
     const doc = engine.checkRenderedCompose(merged.output, sources, fallback);
-    if (doc && rendered && engine.has('consistency')) checkParity(engine, rendered, doc, sources, fallback);
+    if (doc && rendered && engine.has('consistency')) {
+      checkParity(engine, rendered, doc, sources, fallback);
+      checkHostParity(engine, rendered, doc, sources, fallback);
+    }
     if (doc && app && engine.has('consistency')) for (const issue of networkIssues(app, env, doc)) engine.reportComposeIssue(issue.rule, issue.message, issue.path, sources, fallback);
   }
 }
@@ -408,6 +447,42 @@ function checkParity(engine: Engine, rendered: K8sObject[], compose: Obj, source
     const k8s = containers.get(name);
     if (isObj(svc) && k8s) checkServiceParity(name, k8s, svc, scratch, literalSecretEnv, (rule, message, p) => engine.reportComposeIssue(rule, message, ['services', name, ...p], sources, fallback));
   }
+}
+
+/** The hosts of a Traefik router rule (`Host(\`a\`) || Host(\`b\`)`). */
+const ruleHosts = (rule: string) => [...rule.matchAll(/Host\(`([^`]+)`\)/g)].map((m) => m[1]);
+
+/**
+ * parity/host: the hosts an environment's Ingress or HTTPRoute serves on Kubernetes are the
+ * hosts its Traefik routers serve on Compose. Both come from the app's host in that environment
+ * (docs/spec.md, "Hosts"), so a difference is a hand edit of one side (an overlay patch, a label
+ * in compose.override.yaml) that the other platform does not have.
+ */
+function checkHostParity(engine: Engine, rendered: K8sObject[], compose: Obj, sources: Source[], fallback: Source): void {
+  const k8s = new Set<string>();
+  for (const { obj } of rendered) {
+    if (obj.kind === 'Ingress') for (const r of list(obj.spec?.rules)) if (typeof r.host === 'string') k8s.add(r.host);
+    if (obj.kind === 'HTTPRoute' && Array.isArray(obj.spec?.hostnames)) for (const h of obj.spec.hostnames) if (typeof h === 'string') k8s.add(h);
+  }
+  const routed: { service: string; hosts: string[] }[] = [];
+  for (const [service, svc] of Object.entries(isObj(compose.services) ? compose.services : {})) {
+    const labels = isObj(svc) && isObj(svc.labels) ? svc.labels : {};
+    const hosts = Object.entries(labels).filter(([k]) => /^traefik\.http\.routers\.[^.]+\.rule$/.test(k)).flatMap(([, v]) => ruleHosts(String(v)));
+    if (hosts.length > 0) routed.push({ service, hosts });
+  }
+  const onCompose = new Set(routed.flatMap((r) => r.hosts));
+  const onlyK8s = [...k8s].filter((h) => !onCompose.has(h)).sort();
+  const onlyCompose = [...onCompose].filter((h) => !k8s.has(h)).sort();
+  if (onlyK8s.length === 0 && onlyCompose.length === 0) return;
+  const differs = [onlyK8s.length ? `only Kubernetes routes ${onlyK8s.join(', ')}` : '', onlyCompose.length ? `only Compose routes ${onlyCompose.join(', ')}` : ''].filter(Boolean).join('; ');
+  const at = routed.find((r) => r.hosts.some((h) => onlyCompose.includes(h))) ?? routed[0];
+  engine.reportComposeIssue(
+    'parity/host',
+    `hosts differ: ${differs}; both platforms route the app's host in this environment from the spec (ingress.host, environments.<env>.host, homelab.yaml hostPattern), so set it there and run \`npx nx sync\` instead of editing one side`,
+    at ? ['services', at.service, 'labels'] : ['services'],
+    sources,
+    fallback,
+  );
 }
 
 function checkServiceParity(name: string, k8s: { c: Obj; pod: Obj; podPorts: Obj[] | null }, svc: Obj, scratch: Set<string>, literalSecretEnv: Map<string, string[]>, report: (rule: string, message: string, p: (string | number)[]) => void): void {

@@ -12,6 +12,7 @@ const single = { hasVolumes: false, replicas: 1 };
 const base = {
   replicas: 1,
   host: 'web.example.org',
+  envHost: 'web.example.org',
   env: [{ name: 'A', value: '1' }],
   tls: true,
   ingressPort: 8080,
@@ -103,7 +104,8 @@ describe('normalizeEnvironment', () => {
   });
 
   it("routes the host through Traefik on Compose, on the environment's network, with TLS from letsencrypt", () => {
-    const env = normalizeEnvironment('web', dev, { host: 'web.dev.example.org' }, base);
+    // The environment's host comes from steps/hosts.ts (appHost), which hosts.test.ts covers.
+    const env = normalizeEnvironment('web', dev, {}, { ...base, envHost: 'web.dev.example.org' });
     const router = `web${dev.namespaceSuffix ?? ''}`;
 
     expect(env.patches).toEqual(['ingress-patch.yaml']);

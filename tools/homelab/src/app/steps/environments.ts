@@ -54,7 +54,10 @@ export function normalizeEnvironment(
   override: NonNullable<AppSpec['environments']>[string],
   base: {
     replicas: number;
+    /** The base's host (the spec's ingress.host): an overlay patches the host only where it differs. */
     host: string;
+    /** The host of the app in this environment (steps/hosts.ts appHost). */
+    envHost: string;
     env: { name: string; value: string }[];
     tls: boolean;
     ingressPort: number;
@@ -80,7 +83,7 @@ export function normalizeEnvironment(
 ): NormalizedEnvironment {
   const suffix = ws.namespaceSuffix ?? '';
   const replicas = override.replicas ?? base.replicas;
-  const host = override.host ?? base.host;
+  const host = base.envHost;
   const envOverride = sortedEnv(override.env);
   const merged = new Map(base.env.map((e) => [e.name, e.value]));
   for (const e of envOverride) merged.set(e.name, e.value);

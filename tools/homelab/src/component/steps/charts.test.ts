@@ -8,7 +8,7 @@ import { normalizeCharts } from './charts';
 const WORKSPACE = parseWorkspaceConfig(WORKSPACE_YAML);
 const OPTIONS = { release: 'kube-prometheus-stack', retentionDays: 7, isHttpRoute: false, s3: null };
 const charts = (components: ComponentName[]) =>
-  normalizeCharts(catalogSpec('ingress', {}, WORKSPACE), WORKSPACE, { components: new Set(components), stores: [], databases: [] }, OPTIONS);
+  normalizeCharts(catalogSpec('ingress', {}, WORKSPACE), WORKSPACE, { components: new Set(components), stores: [], databases: [], claims: [] }, OPTIONS);
 
 describe('normalizeCharts', () => {
   it("wires a chart's ServiceMonitor only when the workspace has monitoring", () => {
@@ -23,5 +23,15 @@ describe('normalizeCharts', () => {
   it('names the first chart values.yaml and keeps the release name the spec gives', () => {
     const [traefik] = charts(['ingress']);
     expect(traefik).toMatchObject({ name: 'traefik', valuesFile: 'values.yaml', releaseName: 'traefik' });
+  });
+
+  it('with ingress.kind httproute, gives Traefik its Gateway provider and GatewayClass but not its own Gateway, and cert-manager its Gateway API support', () => {
+    const httproute = { ...OPTIONS, isHttpRoute: true };
+    const [traefik] = normalizeCharts(catalogSpec('ingress', {}, WORKSPACE), WORKSPACE, { components: new Set(), stores: [], databases: [], claims: [] }, httproute);
+    const [certManager] = normalizeCharts(catalogSpec('cert-manager', { email: 'a@example.org' }, WORKSPACE), WORKSPACE, { components: new Set(), stores: [], databases: [], claims: [] }, httproute);
+
+    expect(traefik.values).toMatchObject({ providers: { kubernetesGateway: { enabled: true } }, gateway: { enabled: false }, gatewayClass: { enabled: true, name: 'traefik' } });
+    expect(certManager.values).toMatchObject({ config: { apiVersion: 'controller.config.cert-manager.io/v1alpha1', kind: 'ControllerConfiguration', enableGatewayAPI: true } });
+    expect(charts(['ingress'])[0].values).not.toHaveProperty('gateway');
   });
 });

@@ -20,9 +20,15 @@ export function normalizeCharts(
     traefik: {
       ingressClass: { enabled: true, isDefaultClass: true, name: workspace.ingress?.className ?? 'traefik' },
       providers: { kubernetesIngress: { enabled: true }, kubernetesGateway: { enabled: isHttpRoute } },
+      // The Gateway is homelab's (the ingress component's overlay, generated/gateway.yaml), on the chart's GatewayClass.
+      ...(isHttpRoute ? { gateway: { enabled: false }, gatewayClass: { enabled: true, name: workspace.ingress?.className ?? 'traefik' } } : {}),
       ...(serviceMonitor ? { metrics: { prometheus: { serviceMonitor: { enabled: true, additionalLabels: { release } } } } } : {}),
     },
-    'cert-manager': serviceMonitor ? { prometheus: { servicemonitor: { enabled: true, labels: { release } } } } : {},
+    'cert-manager': {
+      ...(serviceMonitor ? { prometheus: { servicemonitor: { enabled: true, labels: { release } } } } : {}),
+      // Certificates for the Gateway's HTTPS listeners, and HTTP-01 challenges through it.
+      ...(isHttpRoute ? { config: { apiVersion: 'controller.config.cert-manager.io/v1alpha1', kind: 'ControllerConfiguration', enableGatewayAPI: true } } : {}),
+    },
     'external-secrets': {
       ...(serviceMonitor ? { serviceMonitor: { enabled: true, additionalLabels: { release } } } : {}),
       // The Bitwarden provider talks to ESO's bitwarden-sdk-server.

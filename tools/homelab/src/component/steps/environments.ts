@@ -4,6 +4,7 @@ import { environmentTargets } from '../../workspace/targets';
 import type { NormalizedChart, NormalizedComponentEnv } from '../normalize';
 import type { ComponentName } from '../types';
 import { fromComposeBase, PROMETHEUS_RULES_DIR } from './compose-configs';
+import type { GatewayListeners } from './gateway';
 
 /**
  * The environments that install the component: one installation per cluster and per Docker
@@ -14,6 +15,8 @@ export function componentEnvironments(
   workspace: WorkspaceConfig,
   platforms: { isKubernetes: boolean; isCompose: boolean },
   charts: NormalizedChart[],
+  /** The Gateway of the cluster the environment installs the component on, given the environments that share it. */
+  gatewayOf: (serves: string[]) => GatewayListeners | null,
 ): Omit<NormalizedComponentEnv, 'composeNetworks' | 'composeOverrides'>[] {
   const environments: Omit<NormalizedComponentEnv, 'composeNetworks' | 'composeOverrides'>[] = [];
   for (const target of environmentTargets(workspace)) {
@@ -41,6 +44,7 @@ export function componentEnvironments(
       })),
       prometheusRules,
       hasPrometheusRules: prometheusRules.length > 0,
+      gateway: kubernetes ? gatewayOf(target.kubernetesServes) : null,
       paths,
     });
   }

@@ -1,0 +1,64 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { diskHost } from '../tools/homelab/src/host';
+import { parseWorkspaceConfig } from '../tools/homelab/src/spec/io';
+import { syncAll } from '../tools/homelab/src/workspace/sync';
+import { nxTestEnv } from './support/nx';
+import { run } from './support/tools';
+import { copyWorkspace, diskFiles, makeTempDir, ownNx, removeDir, unpackRender } from './support/workspace';
+
+/**
+ * The Nx migrations of tools/homelab/migrations.json, run as docs/upgrading.md says
+ * (`nx migrate --run-migrations=tools/homelab/migrations.json`, with the real `npx nx`) on
+ * workspaces of the previous format: every file of a homelab as homelab rendered it before
+ * hosts per environment (frozen in tests/support/fixtures/before-hosts/, never regenerated:
+ * what owners have in their repositories; one workspace with Ingresses, an extra environment
+ * on its own cluster and Docker host, an app limited to prod, a spec naming a host per
+ * environment; one with HTTPRoutes).
+ * Each workspace gets a copy of nx (ownNx), as `npm ci` gives one.
+ */
+const NX_ENV = nxTestEnv({ NX_SKIP_NX_CACHE: 'true', NX_MIGRATE_USE_LOCAL: 'true', NX_MIGRATE_SKIP_INSTALL: 'true' });
+const FIXTURES = path.join(__dirname, 'support/fixtures/before-hosts');
+
+function previousWorkspace(fixture: string): { ws: string; before: Record<string, string> } {
+  const ws = makeTempDir(`migrate-${fixture}`);
+  copyWorkspace(ws);
+  for (const [file, text] of Object.entries(unpackRender(fs.readFileSync(path.join(FIXTURES, `${fixture}.txt`), 'utf8')))) {
+    fs.mkdirSync(path.dirname(path.join(ws, file)), { recursive: true });
+    fs.writeFileSync(path.join(ws, file), text);
+  }
+  ownNx(ws);
+  return { ws, before: diskFiles(ws) };
+}
+
+const migrate = (ws: string) => run('npx', ['nx', 'migrate', '--run-migrations=tools/homelab/migrations.json'], { cwd: ws, env: NX_ENV, timeout: 300_000 });
+
+const roots: string[] = [];
+afterAll(() => roots.forEach(removeDir));
+
+describe('the migrations on a workspace of the previous format', () => {
+  it.each(['ingress', 'httproute'])('keep every host of the %s workspace: each spec renders byte for byte as before', (fixture) => {
+    const { ws, before } = previousWorkspace(fixture);
+    roots.push(ws);
+    // Without the migration, environments that are not protected get hosts of their own.
+    // (ingress-patch.yaml holds the Ingress or the HTTPRoute patch.)
+    expect(syncAll(diskHost(ws), true)).toContain('applications/kubernetes/overlays/dev/whoami/generated/ingress-patch.yaml');
+
+    const result = migrate(ws);
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+
+    const after = diskFiles(ws);
+    const changed = Object.keys({ ...before, ...after }).filter((f) => before[f] !== after[f] && !f.startsWith('.nx/'));
+    expect(changed).toEqual(['homelab.yaml']);
+    // Comments and every setting kept; each environment keeps the spec's host.
+    expect(after['homelab.yaml'].replace(/\n    hostPattern: "\{host\}"/g, '')).toBe(before['homelab.yaml']);
+    expect(parseWorkspaceConfig(after['homelab.yaml']).environments.every((e) => e.hostPattern === '{host}')).toBe(true);
+    expect(syncAll(diskHost(ws), true)).toEqual([]);
+
+    // Run again (the next update runs the whole list): nothing changes.
+    const again = migrate(ws);
+    expect(again.status, again.stdout + again.stderr).toBe(0);
+    expect(diskFiles(ws)['homelab.yaml']).toBe(after['homelab.yaml']);
+  }, 600_000);
+});
