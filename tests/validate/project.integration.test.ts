@@ -123,7 +123,7 @@ describe.skipIf(kubectl.skip || compose.skip)('nx run <app>:validate on a genera
       name: 'no NetworkPolicy in the rendered overlay',
       changes: {
         [OVERLAY]: (t) =>
-          `${t}patches:\n${['default-deny', 'demo'].map((n) => `  - patch: |-\n      apiVersion: networking.k8s.io/v1\n      kind: NetworkPolicy\n      metadata:\n        name: ${n}\n      $patch: delete\n`).join('')}`,
+          `${t}patches:\n${['default-deny', 'demo', 'demo-backup-mover'].map((n) => `  - patch: |-\n      apiVersion: networking.k8s.io/v1\n      kind: NetworkPolicy\n      metadata:\n        name: ${n}\n      $patch: delete\n`).join('')}`,
       },
       rule: 'policy/network-policy',
       file: `${BASE}/statefulset.yaml`,

@@ -33,6 +33,14 @@ describe('appNetworks', () => {
     expect(appNetworks(services, { ...none, allowInternet: true })).toMatchObject({ internal: false, notInternal: null });
   });
 
+  it('declares no internal default network when every service is in another network namespace (host networking): Compose drops an unused network', () => {
+    const onTheHost = [
+      { name: 'server', networkMode: 'host', published: false },
+      { name: 'scheduler', networkMode: 'none', published: false },
+    ];
+    expect(appNetworks(onTheHost, none)).toEqual({ shared: [], internal: false, notInternal: null });
+  });
+
   it('keeps a routed default network for an app that publishes a port, and says why', () => {
     const published = services.map((s) => (s.name === 'web' ? { ...s, published: true } : s));
 

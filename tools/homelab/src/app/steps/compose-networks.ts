@@ -38,7 +38,9 @@ export function appNetworks(
     roles.allowInternet || publishing.length === 0
       ? null
       : `${publishing.join(', ')} publish${publishing.length === 1 ? 'es' : ''} a port, which Docker does not do on an internal network`;
-  return { shared, internal: !roles.allowInternet && notInternal === null, notInternal };
+  // Compose leaves out a network no service joins: with every service in another's network namespace there is no default network to close.
+  const onDefault = services.some((s) => s.networkMode === null);
+  return { shared, internal: onDefault && !roles.allowInternet && notInternal === null, notInternal };
 }
 
 /** A Compose service's networks in one environment: its project's default and, when it needs a shared component, the environment's; null: Compose's default alone. */
