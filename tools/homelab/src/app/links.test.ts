@@ -97,6 +97,23 @@ describe('apps that depend on apps (dependsOn: [another-app])', () => {
     expect(apiProd.services.api.networks).toEqual({ default: { aliases: ['api.api.svc', 'api.api.svc.cluster.local'] } });
   });
 
+  it("joins both the dependency's network and the environment's shared one, in one list, when the app also needs a shared component", () => {
+    // api is routed by Traefik (a host) and web serves metrics: each also joins homelab-<env> (app/steps/compose-networks.ts).
+    const routedApi = { ...api, ingress: { host: 'api.home.example.org' } } as AppSpec;
+    const scrapedWeb = specOf('web', { dependsOn: ['api'], ports: [{ name: 'http', port: 8080, http: true }], monitoring: { metrics: { port: 'http' } } });
+    const host = hostWith(routedApi, scrapedWeb);
+    const webDev = parseDoc(render(host, 'web')['applications/compose/environments/dev/web/compose.generated.yaml']);
+    const apiDev = parseDoc(render(host, 'api')['applications/compose/environments/dev/api/compose.generated.yaml']);
+
+    expect(webDev.services.web.networks).toEqual({ default: {}, 'homelab-dev': {}, 'app-api': {} });
+    expect(webDev.networks).toEqual({
+      'homelab-dev': { name: 'homelab-dev', external: true },
+      'app-api': { name: 'api-dev_default', external: true, 'x-homelab-app': 'api' },
+    });
+    expect(apiDev.services.api.networks).toEqual({ default: { aliases: ['api.api-dev.svc', 'api.api-dev.svc.cluster.local'] }, 'homelab-dev': {} });
+    expect(apiDev.networks).toEqual({ 'homelab-dev': { name: 'homelab-dev', external: true } });
+  });
+
   it('renders an app no other app is linked to as before: no policy file, no networks, wave 20', () => {
     const files = render(hostWith(api, specOf('other', { description: 'mentions api in its text only' })), 'api');
 
