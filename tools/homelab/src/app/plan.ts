@@ -1,4 +1,4 @@
-import { InputError } from '../errors';
+import { HomelabError, InputError } from '../errors';
 import type { FileHost } from '../host';
 import { renderApp } from '../render/app';
 import type { RenderedFile } from '../render/engine';
@@ -50,6 +50,22 @@ export function listAppNames(host: FileHost): string[] {
     .filter((f) => f.endsWith('.yaml'))
     .map((f) => f.slice(0, -'.yaml'.length))
     .sort();
+}
+
+/**
+ * Every app spec of the workspace that reads, for what spans the apps (the AppProject's
+ * namespaces, the postgres component's databases, the Gateway's hosts): a spec that does not
+ * read is left out here, and the app's own render reports it.
+ */
+export function readableAppSpecs(host: FileHost): AppSpec[] {
+  return listAppNames(host).flatMap((name) => {
+    try {
+      return [readAppSpec(host, name)];
+    } catch (error) {
+      if (error instanceof HomelabError) return [];
+      throw error;
+    }
+  });
 }
 
 export function readAppSpec(host: FileHost, name: string): AppSpec {

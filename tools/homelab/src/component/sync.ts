@@ -1,4 +1,4 @@
-import { checkAppSpec, listAppNames, readAppSpec, readWorkspace } from '../app/plan';
+import { checkAppSpec, readableAppSpecs, readWorkspace } from '../app/plan';
 import { appPaths } from '../project/paths';
 import { renderApp } from '../render/app';
 import { HomelabError } from '../errors';
@@ -73,15 +73,17 @@ export function infraContext(host: FileHost, workspace: WorkspaceConfig): InfraC
   const names = listComponentNames(host);
   const postgres = names.includes('postgres') ? readComponentSpec(host, 'postgres') : null;
   const kubernetes = postgres === null || (postgres.platforms ?? CATALOG.postgres.platforms).includes('kubernetes');
-  const databases = listAppNames(host).flatMap((name) => {
+  // Every app spec read once, for the databases and the hosts alike.
+  const specs = readableAppSpecs(host);
+  const databases = specs.flatMap((spec) => {
     try {
-      return databaseClaims(readAppSpec(host, name), workspace, appPaths(name).spec, kubernetes);
+      return databaseClaims(spec, workspace, appPaths(spec.name).spec, kubernetes);
     } catch (error) {
       if (error instanceof HomelabError) return [];
       throw error;
     }
   });
-  return { components: new Set(names), stores: readStoreSpecs(host), databases, claims: workspaceClaims(host, workspace) };
+  return { components: new Set(names), stores: readStoreSpecs(host), databases, claims: workspaceClaims(host, workspace, specs) };
 }
 
 /**
@@ -108,15 +110,7 @@ export function syncInfrastructure(host: FileHost, check = false, workspace: Wor
  */
 export function appPlacements(host: FileHost, workspace: WorkspaceConfig): AppPlacement[] {
   const all = workspace.environments.map((e) => e.name);
-  return listAppNames(host).flatMap((name) => {
-    try {
-      const spec = readAppSpec(host, name);
-      return [{ name, environments: spec.environments ? Object.keys(spec.environments).filter((e) => all.includes(e)) : all }];
-    } catch (error) {
-      if (error instanceof HomelabError) return [];
-      throw error;
-    }
-  });
+  return readableAppSpecs(host).map((spec) => ({ name: spec.name, environments: spec.environments ? Object.keys(spec.environments).filter((e) => all.includes(e)) : all }));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { listAppNames, readAppSpec } from '../app/plan';
+import { readableAppSpecs } from '../app/plan';
 import { appHost } from '../app/steps/hosts';
 import { HomelabError, InputError, show } from '../errors';
 import type { FileHost } from '../host';
@@ -38,10 +38,10 @@ export function claimsOf(spec: AppSpec, workspace: WorkspaceConfig): HostClaim[]
  * Every host the apps of the workspace claim. A spec that does not read or normalize claims
  * nothing here: its own render reports it.
  */
-export function workspaceClaims(host: FileHost, workspace: WorkspaceConfig): HostClaim[] {
-  return listAppNames(host).flatMap((name) => {
+export function workspaceClaims(host: FileHost, workspace: WorkspaceConfig, specs: readonly AppSpec[] = readableAppSpecs(host)): HostClaim[] {
+  return specs.flatMap((spec) => {
     try {
-      return claimsOf(readAppSpec(host, name), workspace);
+      return claimsOf(spec, workspace);
     } catch (error) {
       if (error instanceof HomelabError) return [];
       throw error;
