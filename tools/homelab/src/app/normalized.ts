@@ -312,7 +312,7 @@ export interface NormalizedEnvironment {
     /** The runbook's restore of each volume in this environment: the commands, as the runbook prints them (`<password-file>` its one placeholder). */
     restores: { volume: string; isDump: boolean; services: string; stop: string | null; restore: string; start: string | null }[];
     /** What deploy needs (`x-homelab-backup`): the host-path target it checks, the store keys it writes into the env file. */
-    deploy: { targetPath: string | null; keys: { key: string; remoteKey: string; property: string }[] } | null;
+    deploy: { targetPath: string | null; createTarget: boolean; keys: { key: string; remoteKey: string; property: string }[] } | null;
   };
   /** What the environment changes of each service (only those it changes): the overlay's workload patch, one document each. */
   workloadPatches: {

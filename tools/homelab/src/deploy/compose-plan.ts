@@ -141,6 +141,8 @@ export const BACKUP_KEY = 'x-homelab-backup';
 /** `x-homelab-backup`: the host-path target deploy checks (null: S3), the store keys of the movers' env file. */
 export interface ComposeBackup {
   targetPath: string | null;
+  /** The default folder (no backup.target in homelab.yaml): deploy creates it when missing. */
+  createTarget?: boolean;
   keys: { key: string; remoteKey: string; property: string }[];
 }
 

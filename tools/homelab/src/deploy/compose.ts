@@ -69,7 +69,11 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
     const keys = secretKeysOf(model);
     const wanted = dedupeKeys([...keys, ...(previous ? secretKeysOf(previous) : [])]);
     const { values, missing } = await resolveSecrets(wanted, req.compose.secrets, { app: req.project, env: req.env, root: req.root, processEnv: ctx.env, tools });
-    const missingNow = keys.filter((k) => missing.includes(k.key)).map((k) => k.key);
+    // The backups' keys missing fail the backups, not the deploy (an app deployed before it had backups keeps deploying): a warning naming them.
+    const backupKeys = new Set((model.backup?.keys ?? []).map((k) => k.key));
+    const backupMissing = keys.filter((k) => backupKeys.has(k.key) && missing.includes(k.key));
+    for (const k of backupMissing) report.warn(`secret ${k.key} has no value in ${describeSource(req.compose.secrets)}: the backups of ${req.project} fail until it has one (store key ${k.remoteKey}, property ${k.property})`);
+    const missingNow = keys.filter((k) => missing.includes(k.key) && !backupKeys.has(k.key)).map((k) => k.key);
     if (missingNow.length > 0) {
       throw new DeployError(
         `${who}: secret value(s) missing for ${missingNow.join(', ')} in ${describeSource(req.compose.secrets)}; set them (keys are listed in ${composeProjectDir(req.layer, req.project)}/.env.example) and retry; nothing was changed`,
@@ -350,7 +354,9 @@ async function checkBackupTarget(docker: Docker, model: ComposeModel, report: Re
   const target = model.backup?.targetPath;
   const image = model.services.find((s) => s.mover)?.image;
   if (!target || !image) return;
-  const result = await docker.run(['run', '--rm', '--network', 'none', '--pull', 'never', '--entrypoint', '/bin/sh', '--mount', `type=bind,source=${target},target=/repository`, image, '-c', 'test -d /repository && test -w /repository']);
+  // homelab's own default folder is created when missing (`-v` creates a bind source); a folder homelab.yaml names must exist.
+  const bind = model.backup?.createTarget ? ['-v', `${target}:/repository`] : ['--mount', `type=bind,source=${target},target=/repository`];
+  const result = await docker.run(['run', '--rm', '--network', 'none', '--pull', 'never', '--entrypoint', '/bin/sh', ...bind, image, '-c', 'test -d /repository && test -w /repository']);
   if (result.code !== 0) {
     const why = /does not exist|no such file/i.test(result.stderr) ? 'does not exist' : result.code === 1 ? 'is not writable' : `cannot be checked (${docker.tools.tail(result, 1)})`;
     throw new DeployError(`${who}: the backup folder ${target} (homelab.yaml backup.target.path) ${why} on the Docker host; create it there (mkdir -p ${target}, or mount the NFS share at it) or change backup.target.path; nothing was changed`, 2);

@@ -241,7 +241,7 @@ export function environmentComposeBackup(
     script,
     crontabLine: `${schedule} sh ${BACKUP_SCRIPT}\n`,
     // The password (and S3 keys) from the store entry homelab.yaml backup.repositoryKey names, as the ExternalSecrets read them on Kubernetes.
-    deploy: { targetPath: backup.targetPath, keys: backup.envKeys.map((key) => ({ key, remoteKey: repositoryKey, property: key === PASSWORD_KEY ? 'password' : key })) },
+    deploy: { targetPath: backup.targetPath, createTarget: backup.defaultTarget, keys: backup.envKeys.map((key) => ({ key, remoteKey: repositoryKey, property: key === PASSWORD_KEY ? 'password' : key })) },
   };
 }
 
