@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { folderDigest, RESTIC_IMAGE, requireImage, requireRestic, requireVolsyncMover } from '../support/backup-images';
+import { folderDigest, RESTIC_IMAGE, requireImage, requireRestic, requireVolsyncMover, resticBackupInContainer } from '../support/backup-images';
 import { requireTool, run, runOk } from '../support/tools';
 
 /**
@@ -63,28 +63,9 @@ describe.skipIf(docker.skip || resticImage.skip || restic.skip || mover.skip || 
     return out;
   };
 
-  /**
-   * The Compose side's backup of one volume, as contract 1 and the mover script take it: the volume at /data,
-   * init when `restic cat config` exits 10, `cd /data && restic backup --host volsync --exclude=lost+found .`,
-   * then forget with the keep flags and prune; the repository bound at /repository; the password from the
-   * env file.
-   */
-  const composeBackup = (volume: string, name: string) => {
-    const script = [
-      'set -e',
-      'rc=0; restic cat config >/dev/null 2>&1 || rc=$?',
-      'if [ "$rc" = 10 ]; then restic init; elif [ "$rc" != 0 ]; then echo "repository check failed: $rc" >&2; exit 1; fi',
-      'cd /data && restic backup --host volsync --exclude=lost+found .',
-      `restic forget --host volsync ${KEEP}`,
-      'restic prune',
-    ].join('\n');
-    return runOk('docker', [
-      'run', '--rm', '--network', 'none',
-      '-v', `${volume}:/data`, '-v', `${repository}:/repository`, '--env-file', envFile,
-      '-e', `RESTIC_REPOSITORY=/repository/${PROJECT}/${name}`, '-e', 'RESTIC_CACHE_DIR=/tmp/cache',
-      '--entrypoint', '/bin/sh', RESTIC_IMAGE, '-c', script,
-    ]);
-  };
+  /** The Compose side's backup of one volume (contract 1): the volume at /data, the repository bound at /repository. */
+  const composeBackup = (volume: string, name: string) =>
+    resticBackupInContainer({ volume, repositories: repository, repository: `${PROJECT}/${name}`, envFile, keep: KEEP });
 
   /** The runbook's Compose restore (contract 5), exactly as written there. */
   const composeRestore = (volume: string, name: string) =>

@@ -149,3 +149,38 @@ export async function waitForPostgres(container: Pick<PostgresContainer, 'name' 
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+export interface MoverRun {
+  /** The Docker volume (or host folder) to back up, mounted at /data as VolSync mounts the PVC. */
+  volume: string;
+  /** The host folder of the repositories (homelab.yaml backup.target.path), bound at /repository. */
+  repositories: string;
+  /** `<project>/<volume>`: the repository's path below the target, as on Kubernetes `<namespace>/<volume>`. */
+  repository: string;
+  /** An env file with RESTIC_PASSWORD, as the movers read it (`env_file`). */
+  envFile: string;
+  /** The retention flags (FORGET_OPTIONS). */
+  keep?: string;
+}
+
+/**
+ * One backup of a volume in the movers' image, taken as the contract takes it and VolSync's mover does:
+ * init when `restic cat config` exits 10, `cd /data && restic backup --host volsync --exclude=lost+found .`,
+ * then `restic forget --host volsync <keep>` and `restic prune`. Returns restic's output.
+ */
+export function resticBackupInContainer(mover: MoverRun): string {
+  const script = [
+    'set -e',
+    'rc=0; restic cat config >/dev/null 2>&1 || rc=$?',
+    'if [ "$rc" = 10 ]; then restic init; elif [ "$rc" != 0 ]; then echo "repository check failed: $rc" >&2; exit 1; fi',
+    'cd /data && restic backup --host volsync --exclude=lost+found .',
+    `restic forget --host volsync ${mover.keep ?? '--keep-daily 7 --keep-weekly 4 --keep-monthly 6'}`,
+    'restic prune',
+  ].join('\n');
+  return runOk('docker', [
+    'run', '--rm', '--network', 'none',
+    '-v', `${mover.volume}:/data`, '-v', `${mover.repositories}:/repository`, '--env-file', mover.envFile,
+    '-e', `RESTIC_REPOSITORY=/repository/${mover.repository}`, '-e', 'RESTIC_CACHE_DIR=/tmp/cache',
+    '--entrypoint', '/bin/sh', RESTIC_IMAGE, '-c', script,
+  ]);
+}
