@@ -576,7 +576,9 @@ POSTGRES_APPLETS=(sh ash su id cat chmod chown mkdir mktemp rm ls ln printf echo
 ensure_postgres_image() {
   local pgbin="/usr/lib/postgresql/$POSTGRES_MAJOR" share="/usr/share/postgresql/$POSTGRES_MAJOR"
   local sum label root f lib replaced t0=$SECONDS
-  [ -x "$pgbin/bin/postgres" ] || apt_install "postgresql-$POSTGRES_MAJOR"
+  # Debian 12 ships PostgreSQL 15; Debian 13 ships 17 and has no postgresql-15 package.
+  [ -x "$pgbin/bin/postgres" ] || apt_install "postgresql-$POSTGRES_MAJOR" "postgresql-client-$POSTGRES_MAJOR" ||
+    die "postgresql-$POSTGRES_MAJOR is not installable here (Debian $DEBIAN_CODENAME): $POSTGRES_IMAGE needs Debian 12's PostgreSQL $POSTGRES_MAJOR binaries"
   [ -x "$pgbin/bin/postgres" ] && [ -x "$pgbin/bin/psql" ] ||
     die "$pgbin/bin/postgres or psql missing: $POSTGRES_IMAGE needs Debian's postgresql-$POSTGRES_MAJOR and postgresql-client-$POSTGRES_MAJOR"
   sum="$({ dpkg-query -W -f '${Package} ${Version}\n' "postgresql-$POSTGRES_MAJOR" "postgresql-client-$POSTGRES_MAJOR" 2>/dev/null || true

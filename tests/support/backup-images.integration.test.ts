@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   POSTGRES_IMAGE,
@@ -129,6 +132,23 @@ describe.skipIf(postgresImage.skip)(POSTGRES_IMAGE, () => {
 
     expect(took).toBeLessThan(10_000);
     expect(runOk('docker', ['inspect', '--format', '{{.State.ExitCode}}', pg.name]).trim()).toBe('0');
+  });
+
+  it('runs /docker-entrypoint-initdb.d/*.sql once, on the first run, in POSTGRES_DB', () => {
+    const initdb = fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-initdb-'));
+    fs.chmodSync(initdb, 0o755); // the scripts run as uid 999, which must read them
+    try {
+      fs.writeFileSync(path.join(initdb, '01-schema.sql'), 'create table seeded (v text); insert into seeded values (current_database());\n');
+      const name = `homelab-test-pg-${crypto.randomBytes(4).toString('hex')}`;
+      const result = run('docker', ['run', '--rm', '--name', name, '--network', 'none', '-e', 'POSTGRES_PASSWORD=x', '-e', 'POSTGRES_DB=shop',
+        '-v', `${initdb}:/docker-entrypoint-initdb.d:ro`, '--entrypoint', '/bin/sh', POSTGRES_IMAGE, '-c',
+        'docker-entrypoint.sh postgres & until pg_isready -q -h 127.0.0.1; do sleep 0.2; done; psql -qAt -U postgres -d shop -c "select v from seeded"'], { timeout: 60_000 });
+
+      expect(result.stdout).toBe('shop\n');
+      expect(result.stderr).toContain('running /docker-entrypoint-initdb.d/01-schema.sql');
+    } finally {
+      fs.rmSync(initdb, { recursive: true, force: true });
+    }
   });
 
   it('refuses to initialise without POSTGRES_PASSWORD, naming it', () => {
