@@ -58,29 +58,31 @@ export function requireVolsyncMover(): ToolRequirement & { path: string } {
 }
 
 /**
- * The digest the Compose mover prints and the drill recomputes (docs/backup.md): sha256 over the sorted
- * `sha256sum` lines (`<hex>  ./<path>`) of every regular file under a folder, with the file count and
- * their total size. Computed here in Node, independently of the busybox pipeline it checks.
+ * The digest the Compose mover prints and the restore drill recomputes (docs/backup.md, `volume_digest`):
+ * sha256 over the `sha256sum` lines (`<hex>  <path>`, paths relative to the folder) of every regular file
+ * under it, in the bytewise order of their paths, with the file count and their total size. Computed here
+ * in Node, independently of the busybox pipeline it checks.
  */
 export function folderDigest(root: string): { sha256: string; files: number; bytes: number } {
-  const lines: string[] = [];
+  const files: { rel: string; hash: string }[] = [];
   let bytes = 0;
   const walk = (dir: string, rel: string) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name);
-      const relative = `${rel}/${entry.name}`;
-      if (entry.isDirectory()) walk(full, relative);
-      else if (entry.isFile()) {
+      const relative = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        if (relative !== 'lost+found') walk(full, relative);
+      } else if (entry.isFile()) {
         const content = fs.readFileSync(full);
         bytes += content.length;
-        lines.push(`${crypto.createHash('sha256').update(content).digest('hex')}  ${relative}`);
+        files.push({ rel: relative, hash: crypto.createHash('sha256').update(content).digest('hex') });
       }
     }
   };
-  walk(root, '.');
-  lines.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const sha256 = crypto.createHash('sha256').update(lines.map((l) => `${l}\n`).join('')).digest('hex');
-  return { sha256, files: lines.length, bytes };
+  walk(root, '');
+  files.sort((a, b) => Buffer.compare(Buffer.from(a.rel), Buffer.from(b.rel)));
+  const sha256 = crypto.createHash('sha256').update(files.map((f) => `${f.hash}  ${f.rel}\n`).join('')).digest('hex');
+  return { sha256, files: files.length, bytes };
 }
 
 export interface PostgresContainer {
@@ -148,39 +150,4 @@ export async function waitForPostgres(container: Pick<PostgresContainer, 'name' 
     if (Date.now() > deadline) throw new Error(`${container.name}: PostgreSQL not ready on 127.0.0.1:${container.port} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 250));
   }
-}
-
-export interface MoverRun {
-  /** The Docker volume (or host folder) to back up, mounted at /data as VolSync mounts the PVC. */
-  volume: string;
-  /** The host folder of the repositories (homelab.yaml backup.target.path), bound at /repository. */
-  repositories: string;
-  /** `<project>/<volume>`: the repository's path below the target, as on Kubernetes `<namespace>/<volume>`. */
-  repository: string;
-  /** An env file with RESTIC_PASSWORD, as the movers read it (`env_file`). */
-  envFile: string;
-  /** The retention flags (FORGET_OPTIONS). */
-  keep?: string;
-}
-
-/**
- * One backup of a volume in the movers' image, taken as the contract takes it and VolSync's mover does:
- * init when `restic cat config` exits 10, `cd /data && restic backup --host volsync --exclude=lost+found .`,
- * then `restic forget --host volsync <keep>` and `restic prune`. Returns restic's output.
- */
-export function resticBackupInContainer(mover: MoverRun): string {
-  const script = [
-    'set -e',
-    'rc=0; restic cat config >/dev/null 2>&1 || rc=$?',
-    'if [ "$rc" = 10 ]; then restic init; elif [ "$rc" != 0 ]; then echo "repository check failed: $rc" >&2; exit 1; fi',
-    'cd /data && restic backup --host volsync --exclude=lost+found .',
-    `restic forget --host volsync ${mover.keep ?? '--keep-daily 7 --keep-weekly 4 --keep-monthly 6'}`,
-    'restic prune',
-  ].join('\n');
-  return runOk('docker', [
-    'run', '--rm', '--network', 'none',
-    '-v', `${mover.volume}:/data`, '-v', `${mover.repositories}:/repository`, '--env-file', mover.envFile,
-    '-e', `RESTIC_REPOSITORY=/repository/${mover.repository}`, '-e', 'RESTIC_CACHE_DIR=/tmp/cache',
-    '--entrypoint', '/bin/sh', RESTIC_IMAGE, '-c', script,
-  ]);
 }
