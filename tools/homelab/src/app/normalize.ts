@@ -156,7 +156,12 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
         })),
       },
       alerts: monitoring.alerts,
-      backup: { provider: backup.provider, volumes: backup.volumes.map((v) => ({ name: v.name, resticSecret: v.resticSecret })) },
+      backup: {
+        provider: backup.provider,
+        schedule: backup.schedule,
+        intervalSeconds: backup.intervalSeconds,
+        volumes: backup.volumes.map((v) => ({ name: v.name, resticSecret: v.resticSecret, claimName: v.claimName })),
+      },
       database: environmentDatabase(database, claims.find((c) => c.environment === ws.name)),
       databaseServices: database.services,
     }), linksIn(name, where, ws, links, linkedSelf)),

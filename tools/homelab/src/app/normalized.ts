@@ -174,6 +174,8 @@ export interface NormalizedApp {
     isVelero: boolean;
     isK8up: boolean;
     schedule: string;
+    /** The schedule's interval in seconds (the longest gap between two runs; steps/schedule.ts), 0 when nothing is backed up. */
+    intervalSeconds: number;
     retention: { daily: number; weekly: number; monthly: number };
     repositoryKey: string;
     veleroTtl: string;

@@ -1,6 +1,8 @@
 import { InputError } from '../../errors';
+import { appPaths } from '../../project/paths';
 import type { AppSpec, BackupProvider, WorkspaceConfig } from '../../spec/types';
 import { APP_DEFAULTS, type NormalizedApp } from '../normalized';
+import { cronInterval } from './schedule';
 
 /** Backup: every volume with backup: true (the default), with the workspace's provider. */
 export function normalizeBackup(
@@ -19,13 +21,17 @@ export function normalizeBackup(
   // Which backup resources live in the base component; Velero's Schedule is per environment.
   const componentResources =
     backedUp.length === 0 ? [] : provider === 'volsync' ? ['replicationsource.yaml'] : provider === 'k8up' ? ['schedule.yaml', 'externalsecret.yaml'] : [];
+  const schedule = spec.backup?.schedule ?? workspace.backup?.schedule ?? APP_DEFAULTS.backupSchedule;
+  const scheduleAt = spec.backup?.schedule !== undefined ? `${appPaths(spec.name).spec}: backup.schedule` : 'homelab.yaml: backup.schedule';
   return {
     enabled: backedUp.length > 0,
     provider,
     isVolsync: provider === 'volsync',
     isVelero: provider === 'velero',
     isK8up: provider === 'k8up',
-    schedule: spec.backup?.schedule ?? workspace.backup?.schedule ?? APP_DEFAULTS.backupSchedule,
+    schedule,
+    // The stale-backup alert fires after twice this (steps/signals.ts backupAlertRules); 0 without a backed-up volume.
+    intervalSeconds: backedUp.length > 0 ? cronInterval(schedule, scheduleAt) : 0,
     retention,
     repositoryKey: workspace.backup?.repositoryKey ?? 'homelab/restic',
     hasComponent: componentResources.length > 0,
