@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ALERTS, alertRules, BACKUP_METRIC, backupAlertName, backupAlertRules, cadvisorLabel, COMPOSE_CONTAINER_LABELS, grafanaDashboard, SIGNALS, type SignalPlatform } from './signals';
+import { BACKUP_METRIC } from '../../project/backup-metrics';
+import { ALERTS, alertRules, backupAlertName, backupAlertRules, cadvisorLabel, COMPOSE_CONTAINER_LABELS, grafanaDashboard, SIGNALS, type SignalPlatform } from './signals';
 
 const WEB = { kind: 'Deployment' as const, name: 'web' };
 const DB = { kind: 'StatefulSet' as const, name: 'db' };

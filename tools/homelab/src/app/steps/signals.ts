@@ -16,6 +16,7 @@
  * in order) and ALERTS (each long-running service's rules in each environment).
  */
 
+import { BACKUP_METRIC } from '../../project/backup-metrics';
 import { promDuration } from './schedule';
 
 export type SignalPlatform = 'kubernetes' | 'compose';
@@ -182,11 +183,6 @@ export function grafanaDashboard(platform: SignalPlatform, app: string, workload
   return `${JSON.stringify(dashboard, null, 2)}\n`;
 }
 
-/**
- * The series the Compose backup mover writes for each volume after a successful backup: Unix time
- * in seconds, labels `app`, `env` and `volume`, as a node-exporter textfile (backup-metrics.ts).
- */
-export const BACKUP_METRIC = 'homelab_backup_last_success_timestamp_seconds';
 
 /** A backed-up volume as the stale-backup alert watches it. */
 export interface BackupAlertVolume {
