@@ -114,6 +114,8 @@ export interface NormalizedComponent {
     retentionDaysText: string;
     /** offen/docker-volume-backup takes the endpoint's host and scheme apart. */
     compose: { hasS3: boolean; endpoint: string; proto: string; bucket: string };
+    /** VolSync's metrics for the stale-backup alerts: a ServiceMonitor with the monitoring release's label, when the workspace has monitoring; null otherwise. */
+    volsyncMetrics: { name: string; release: string; controller: string } | null;
   };
   postgres: {
     enabled: boolean;
@@ -169,7 +171,7 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
   checkChartPins(spec, where);
   const { images, memory } = composeImages(spec, entry, isCompose, where);
   const acme = normalizeAcme(spec, workspace, where);
-  const { provider, s3, retentionDays, backup } = normalizeBackup(spec, entry, workspace, where);
+  const { provider, s3, retentionDays, backup } = normalizeBackup(spec, entry, workspace, where, context.components.has('monitoring'));
   if (settings.storage) quantityBytes(settings.storage, `${where}: settings.storage`);
   const charts = normalizeCharts(spec, workspace, context, { release: workspace.monitoring?.release ?? 'kube-prometheus-stack', retentionDays, isHttpRoute: acme.isHttpRoute, s3 });
   const keys = secretKeys(name, s3 !== null);
@@ -192,7 +194,7 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
     charts,
     crds: spec.kubernetes.crds ?? null,
     appliesStores: name === 'external-secrets',
-    resources: baseResources(name, provider, postgres.roles.length > 0),
+    resources: baseResources(name, provider, postgres.roles.length > 0, backup.volsyncMetrics !== null),
     secrets: { store: workspace.secrets?.store ?? 'homelab', remoteKey: name, keys, hasKeys: keys.length > 0 },
     acme,
     monitoring: {
