@@ -1,16 +1,25 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { generateApp } from '../tools/homelab/src/app/generate';
 import { Docker } from '../tools/homelab/src/deploy/docker';
 import { ToolRunner } from '../tools/homelab/src/deploy/process';
 import { Reporter } from '../tools/homelab/src/deploy/progress';
 import { ensureVolumes } from '../tools/homelab/src/deploy/shared-volumes';
-import { BACKUP_METRIC, BACKUP_METRIC_SCRIPT, VOLUME_LABEL } from '../tools/homelab/src/project/backup-metrics';
+import { diskHost } from '../tools/homelab/src/host';
+import { generateInit } from '../tools/homelab/src/platform/init';
+import { BACKUP_METRIC_SH } from '../tools/homelab/src/app/steps/compose-backup';
+import { BACKUP_METRIC, BACKUP_METRICS_VOLUME, VOLUME_LABEL } from '../tools/homelab/src/project/backup-metrics';
+import { composeFiles } from '../tools/homelab/src/project/paths';
 import { requirePromtool } from './support/promtool';
 import { requireTool, run } from './support/tools';
+import { makeDiskWorkspace, makeTempDir, parseDocs, removeDir, workspaceYamlWith } from './support/workspace';
 
 /**
  * How a Compose backup tells Prometheus it succeeded (docs/backup.md, "The alert"), on the real
- * Docker Engine: deploy creates the shared metrics volume, and the mover's lines
- * (BACKUP_METRIC_SCRIPT) write the node-exporter textfile into it, which Prometheus' own
+ * Docker Engine: deploy creates the shared metrics volume, and the mover's function
+ * `write_backup_metric` (tools/homelab/src/app/backup/metrics.sh) writes the node-exporter textfile into it, which Prometheus' own
  * `promtool check metrics` reads as node-exporter's textfile collector would. The lines run in the
  * local busybox image (the restic test image has the same busybox applets). What cannot run here:
  * node-exporter (no image can be pulled), so the textfile is checked as a file.
@@ -34,12 +43,12 @@ function volume(name: string): string {
   return full;
 }
 
-/** Runs the mover's lines in a container: `mount` is `-v` arguments; the environment a mover of files in dev has. */
+/** Runs the mover's write_backup_metric in a container: `mount` is `-v` arguments; the environment a mover of files in dev has. */
 function mover(mount: string[]) {
   return run('docker', [
     'run', '--rm', '--network', 'none', ...mount,
     '-e', 'HOMELAB_APP=files', '-e', 'HOMELAB_ENV=dev', '-e', 'HOMELAB_PROJECT=files-dev', '-e', 'HOMELAB_VOLUME=data',
-    IMAGE, 'sh', '-c', BACKUP_METRIC_SCRIPT,
+    IMAGE, 'sh', '-c', `${BACKUP_METRIC_SH}write_backup_metric`,
   ]);
 }
 
@@ -105,5 +114,92 @@ describe.skipIf(docker.skip)("the backup movers' metrics on the real engine", ()
     expect(result.status).toBe(0);
     expect(result.stderr.trim().split('\n').at(-1)).toBe('homelab-backup: could not write /metrics/files-dev-data.prom');
     expect(list(metrics)).toEqual([]);
+  });
+});
+
+/**
+ * The pieces fit: a generated app's own mover (restic/restic:0.18.0, the image setup-engines builds)
+ * backs up a volume as `/homelab/backup` runs it, and writes its success into the host's shared
+ * volume; the Compose rule homelab rendered for the app selects exactly that series.
+ */
+const restic = requireTool('docker compose');
+const resticImage = run('docker', ['image', 'inspect', 'restic/restic:0.18.0']).status === 0;
+describe.skipIf(restic.skip)("a generated app's mover writes the series its BackupStale rule watches", () => {
+  const app = `bm${tag}`;
+  const project = `${app}-dev`;
+  let dir = '';
+  let repository = '';
+  let envFile = '';
+  let createdShared = false;
+  beforeAll(async () => {
+    // Built by `npm run setup:engines` (scripts/setup-engines.sh): without it this part cannot run.
+    if (!resticImage) throw new Error('no image restic/restic:0.18.0 on this engine; run npm run setup:engines');
+    repository = makeTempDir('backup-metrics-repo');
+    dir = makeDiskWorkspace(
+      'backup-metrics',
+      workspaceYamlWith((c) => {
+        c.environments = [{ name: 'dev', namespaceSuffix: '-dev' }];
+        c.backup = { ...c.backup, target: { path: repository } };
+      }),
+    );
+    const host = diskHost(dir);
+    generateInit(host, {});
+    generateApp(host, { name: app, image: 'traefik/whoami:v1.10.4', port: 80, volumes: 'data:1Gi:/data' });
+    envFile = path.join(dir, 'backup.env');
+    fs.writeFileSync(envFile, 'RESTIC_PASSWORD=correct-horse-battery\n', { mode: 0o600 });
+    // As deploy does before `up`: the shared volume, created when missing.
+    createdShared = (await ensureVolumes(new Docker(new ToolRunner(process.env)), [BACKUP_METRICS_VOLUME], new Reporter(() => undefined))).length > 0;
+  }, 120_000);
+  afterAll(() => {
+    if (!dir) return;
+    run('docker', ['run', '--rm', '--network', 'none', '-v', `${BACKUP_METRICS_VOLUME}:/m`, IMAGE, 'rm', '-f', `/m/${project}-data.prom`]);
+    run('docker', ['compose', '-p', project, ...composeArgs(), '--profile', 'backup', 'down', '--volumes'], { cwd: dir, env: { ...process.env, HOMELAB_ENV_FILE: envFile } });
+    // The shared volume outlives projects: removed only when this file created it (and nothing else uses it by now).
+    if (createdShared) run('docker', ['volume', 'rm', BACKUP_METRICS_VOLUME]);
+    removeDir(dir);
+    removeDir(repository);
+  });
+  const composeArgs = () => composeFiles('applications', app, 'dev').filter((f) => fs.existsSync(path.join(dir, f))).flatMap((f) => ['-f', f]);
+
+  it.skipIf(promtool.skip)('backs up, writes <project>-<volume>.prom into homelab-backup-metrics, and the rendered rule fires on that series once it is 48 h old', () => {
+    const env = { ...process.env, HOMELAB_ENV_FILE: envFile };
+    // The app's project as deploy leaves it (its volume created), with a file in the volume: the app's data.
+    const created = run('docker', ['compose', '-p', project, ...composeArgs(), 'up', '--no-start', app], { cwd: dir, env });
+    expect(created.status, created.stderr).toBe(0);
+    expect(run('docker', ['run', '--rm', '--network', 'none', '-v', `${project}_data:/d`, IMAGE, 'sh', '-c', 'echo notes > /d/notes.txt']).status).toBe(0);
+    const before = Math.floor(Date.now() / 1000);
+    const backup = run('docker', ['compose', '-p', project, ...composeArgs(), '--profile', 'backup', 'run', '--rm', '--no-deps', 'backup-data'], { cwd: dir, env });
+    expect(backup.status, `${backup.stdout}\n---\n${backup.stderr}`).toBe(0);
+    expect(backup.stdout).toContain('homelab-backup done data');
+
+    const text = cat(BACKUP_METRICS_VOLUME, `${project}-data.prom`);
+    expect(run(promtool.path, ['check', 'metrics'], { input: text }).status).toBe(0);
+    const sample = text.split('\n').find((l) => l.startsWith(BACKUP_METRIC))!;
+    expect(sample).toMatch(new RegExp(`^${BACKUP_METRIC}\\{app="${app}",env="dev",volume="data"\\} (\\d+)$`));
+    expect(Number(sample.split(' ')[1])).toBeGreaterThanOrEqual(before - 2);
+
+    // The series exactly as written (its time set to the test's start), against the rule file of the app in dev.
+    const rules = path.join(dir, 'applications/compose/monitoring/rules/dev', `${app}.yaml`);
+    const tests = path.join(dir, 'stale.test.yaml');
+    const alert = `Bm${tag}BackupStale`;
+    fs.writeFileSync(
+      tests,
+      YAML.stringify({
+        rule_files: [rules],
+        evaluation_interval: '1m',
+        tests: [
+          {
+            interval: '1m',
+            input_series: [{ series: sample.replace(/ \d+$/, ''), values: `0x${3 * 24 * 60}` }],
+            alert_rule_test: [
+              { eval_time: '47h', alertname: alert, exp_alerts: [] },
+              { eval_time: '49h', alertname: alert, exp_alerts: [{ exp_labels: { severity: 'warning', app, environment: 'dev', env: 'dev', volume: 'data' }, exp_annotations: parseDocs(fs.readFileSync(rules, 'utf8'))[0].groups[0].rules.find((r: { alert: string }) => r.alert === alert).annotations }] },
+            ],
+          },
+        ],
+      }),
+    );
+    const result = run(promtool.path, ['test', 'rules', tests]);
+    expect(result.status, result.stdout + result.stderr).toBe(0);
   });
 });

@@ -15,7 +15,7 @@ export const BACKUP_METRICS_MOUNT = '/metrics';
 /** Where node-exporter mounts it, read-only, and reads every `*.prom` file. */
 export const NODE_EXPORTER_TEXTFILE_DIR = '/var/lib/node-exporter/textfile';
 
-/** The series: Unix time in seconds of the last successful backup, labels `app`, `env`, `volume`. */
+/** The series: Unix time in seconds of the last successful backup, labels `app`, `env`, `volume` (written by app/backup/metrics.sh). */
 export const BACKUP_METRIC = 'homelab_backup_last_success_timestamp_seconds';
 
 /** The label deploy puts on a volume it creates (value: the volume's own name), as NETWORK_LABEL on networks. */
@@ -25,24 +25,3 @@ export const VOLUME_LABEL = 'homelab.volume';
 export function managedVolume(name: string): boolean {
   return name === BACKUP_METRICS_VOLUME;
 }
-
-/**
- * The POSIX sh lines a mover runs after a successful `restic backup` (and its retention): when
- * BACKUP_METRICS_MOUNT is mounted, write `<project>-<volume>.prom` there, through a temporary file
- * node-exporter ignores (its name does not end in `.prom`) and a rename, so node-exporter never
- * reads half a file. Reads `HOMELAB_APP`, `HOMELAB_ENV`, `HOMELAB_PROJECT` and `HOMELAB_VOLUME`
- * from the mover's environment; label values are names homelab validated (lower-case letters,
- * digits and `-`), so they need no escaping. A failure to write is reported on stderr and does not
- * fail the backup (the alert then fires, which is the point).
- */
-export const BACKUP_METRIC_SCRIPT = `# homelab: the last successful backup, for node-exporter's textfile collector (docs/backup.md, "The alert").
-if [ -d ${BACKUP_METRICS_MOUNT} ]; then
-  metric_file="${BACKUP_METRICS_MOUNT}/\${HOMELAB_PROJECT}-\${HOMELAB_VOLUME}.prom"
-  metric_tmp="\${metric_file}.tmp.$$"
-  {
-    echo "# HELP ${BACKUP_METRIC} Unix time of the last successful backup of a volume."
-    echo "# TYPE ${BACKUP_METRIC} gauge"
-    echo "${BACKUP_METRIC}{app=\\"\${HOMELAB_APP}\\",env=\\"\${HOMELAB_ENV}\\",volume=\\"\${HOMELAB_VOLUME}\\"} $(date +%s)"
-  } > "\${metric_tmp}" && mv -f "\${metric_tmp}" "\${metric_file}" || { rm -f "\${metric_tmp}"; echo "homelab-backup: could not write \${metric_file}" >&2; }
-fi
-`;

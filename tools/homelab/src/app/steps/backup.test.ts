@@ -24,8 +24,11 @@ describe("the backup schedule's interval (what the stale-backup alert waits twic
     expect(backup({ volumes: DATA })).toMatchObject({ schedule: '0 3 * * *', intervalSeconds: 86400 });
   });
 
-  it('is 0 without a backed-up volume', () => {
+  it("is 0 without a backed-up volume, unless the app's database on the shared PostgreSQL is backed up (Compose dumps it)", () => {
     expect(backup({ volumes: [{ ...DATA[0], backup: false }] })).toMatchObject({ enabled: false, intervalSeconds: 0 });
+    const spec = specOf('files', {});
+    const { volumes } = normalizeVolumes(normalizeStorage(spec, WHERE), []);
+    expect(normalizeBackup(spec, parseWorkspaceConfig(WORKSPACE_YAML), volumes, () => [], true).intervalSeconds).toBe(86400);
   });
 
   it('refuses a schedule that never runs, naming where it was written', () => {

@@ -1,5 +1,6 @@
 import { InputError } from '../../errors';
 import { appPaths } from '../../project/paths';
+import { backupS3 } from '../../spec/backup-target';
 import type { AppSpec, BackupProvider, WorkspaceConfig } from '../../spec/types';
 import { APP_DEFAULTS, type NormalizedApp } from '../normalized';
 import { cronInterval } from './schedule';
@@ -11,11 +12,14 @@ export function normalizeBackup(
   volumes: NormalizedApp['volumes'],
   /** The workloads that mount a volume (scaled down for a restore); the app's one when not given. */
   users: (volume: string) => { kind: string; name: string; replicas: number }[],
+  /** The app has a database on the shared PostgreSQL, whose dump Compose backs up on the same schedule. */
+  hasDatabase = false,
 ): NormalizedApp['backup'] {
   const provider: BackupProvider = workspace.backup?.provider ?? 'volsync';
   const backedUp = volumes.filter((v) => v.backup);
   const retention = { ...APP_DEFAULTS.retention, ...(spec.backup?.retention ?? {}) };
-  if (provider === 'k8up' && backedUp.length > 0 && !workspace.backup?.s3) {
+  const s3 = backupS3(workspace);
+  if (provider === 'k8up' && backedUp.length > 0 && !s3) {
     throw new InputError(`homelab.yaml: backup.provider "k8up" needs backup.s3 (endpoint and bucket); add them or choose volsync`);
   }
   // Which backup resources live in the base component; Velero's Schedule is per environment.
@@ -30,16 +34,16 @@ export function normalizeBackup(
     isVelero: provider === 'velero',
     isK8up: provider === 'k8up',
     schedule,
-    // The stale-backup alert fires after twice this (steps/signals.ts backupAlertRules); 0 without a backed-up volume.
-    intervalSeconds: backedUp.length > 0 ? cronInterval(schedule, scheduleAt) : 0,
+    // The stale-backup alert fires after twice this (steps/signals.ts backupAlertRules); 0 when nothing is backed up.
+    intervalSeconds: backedUp.length > 0 || hasDatabase ? cronInterval(schedule, scheduleAt) : 0,
     retention,
     repositoryKey: workspace.backup?.repositoryKey ?? 'homelab/restic',
     hasComponent: componentResources.length > 0,
     componentResources,
     k8up: {
       secretName: `${spec.name}-k8up`,
-      endpoint: workspace.backup?.s3?.endpoint ?? '',
-      bucket: workspace.backup?.s3?.bucket ?? '',
+      endpoint: s3?.endpoint ?? '',
+      bucket: s3?.bucket ?? '',
       pruneSchedule: '0 5 * * 0',
     },
     // Velero keeps each backup for a TTL: long enough for the longest retention asked for.

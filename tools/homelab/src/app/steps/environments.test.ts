@@ -40,7 +40,7 @@ const base = {
     ],
   },
   alerts: false,
-  backup: { provider: 'volsync' as const, schedule: '0 3 * * *', intervalSeconds: 86400, volumes: [] as { name: string; resticSecret: string; claimName: string }[] },
+  backup: { provider: 'volsync' as const, schedule: '0 3 * * *', intervalSeconds: 86400, volumes: [] as { name: string; resticSecret: string; claimName: string }[], composeVolumes: [] as string[] },
   database: { enabled: false, name: '', owner: '', secretData: [], composeEnv: [], compose: null },
   databaseServices: [],
 };
@@ -143,7 +143,7 @@ describe('normalizeEnvironment', () => {
 
   describe('the stale-backup alert (<App>BackupStale) beside the app alerts', () => {
     const data = { name: 'data', resticSecret: 'web-data-restic', claimName: 'web-data' };
-    const withData = { ...base, alerts: true, backup: { ...base.backup, volumes: [data] } };
+    const withData = { ...base, alerts: true, backup: { ...base.backup, volumes: [data], composeVolumes: ['data'] } };
     const names = (rules: { alert: string }[]) => rules.map((r) => r.alert);
 
     it("watches each backed-up volume on both platforms: VolSync's ReplicationSource of its claim, the mover's metric of its Compose project", () => {
@@ -155,6 +155,13 @@ describe('normalizeEnvironment', () => {
       expect(names(env.composeAlerts)).toEqual(['HomelabAppDown', 'HomelabAppRestarting', 'WebBackupStale', 'WebBackupStale']);
       expect(env.composeAlerts[2].expr).toBe('time() - homelab_backup_last_success_timestamp_seconds{app="web", env="dev", volume="data"} > 172800');
       expect(env.composeAlerts[3].expr).toContain(`container_label_com_docker_compose_project="${project}", container_label_com_docker_compose_service="scheduler"`);
+    });
+
+    it("watches on Compose what the movers back up, also the dump of the app's database on the shared PostgreSQL", () => {
+      const env = normalizeEnvironment('web', dev, {}, { ...base, alerts: true, backup: { ...base.backup, composeVolumes: ['database'] } });
+
+      expect(names(env.alerts)).toEqual(['HomelabAppDown', 'HomelabAppRestarting']);
+      expect(env.composeAlerts[2].expr).toBe('time() - homelab_backup_last_success_timestamp_seconds{app="web", env="dev", volume="database"} > 172800');
     });
 
     it('has none without a backed-up volume, nor when the spec turns alerts off', () => {

@@ -11,6 +11,7 @@ import { NO_ENV_LINKS } from './links';
 import { sortedEnv } from './env';
 import { normalizeOverrides, type OverrideBase } from './overrides';
 import { SCHEDULER } from './pending';
+import { NO_COMPOSE_BACKUP } from './compose-backup';
 import { alertRules, backupAlertRules, type SignalPlatform } from './signals';
 
 /**
@@ -77,7 +78,14 @@ export function normalizeEnvironment(
     overrides: { where: string; shorthand: boolean; services: OverrideBase[] };
     alerts: boolean;
     /** The backed-up volumes: their restic credentials and, with the schedule, their stale-backup alerts. */
-    backup: { provider: BackupProvider; schedule: string; intervalSeconds: number; volumes: { name: string; resticSecret: string; claimName: string }[] };
+    backup: {
+      provider: BackupProvider;
+      schedule: string;
+      intervalSeconds: number;
+      volumes: { name: string; resticSecret: string; claimName: string }[];
+      /** The volumes Compose movers back up (with `database` for an app's database on the shared PostgreSQL). */
+      composeVolumes: string[];
+    };
     /** The app's database here, and the services that receive it. */
     database: EnvironmentDatabase;
     databaseServices: string[];
@@ -114,8 +122,13 @@ export function normalizeEnvironment(
 
   // Alerts are per environment because a rule's query must name its namespace (Compose: its project); a pair per workload.
   // With backed-up volumes, <App>BackupStale too: on VolSync's metrics (Kubernetes) and the movers' textfile metric (Compose).
+  // A `backup.dump` volume on Kubernetes gets its dump CronJob (<app>-<volume>-dump) here once the spec renders one.
+  const watched = {
+    kubernetes: base.backup.volumes.map((v) => ({ name: v.name, replicationSource: base.backup.provider === 'volsync' ? v.claimName : null, dumpCronJob: null })),
+    compose: base.backup.composeVolumes.map((name) => ({ name, replicationSource: null, dumpCronJob: null })),
+  };
   const backupAlerts = (platform: SignalPlatform, scope: string) =>
-    base.backup.volumes.length === 0
+    watched[platform].length === 0
       ? []
       : backupAlertRules(platform, {
           app,
@@ -124,8 +137,7 @@ export function normalizeEnvironment(
           schedule: base.backup.schedule,
           intervalSeconds: base.backup.intervalSeconds,
           scheduler: SCHEDULER,
-          // A `backup.dump` volume gets its dump CronJob (<app>-<volume>-dump) here once the spec renders one.
-          volumes: base.backup.volumes.map((v) => ({ name: v.name, replicationSource: platform === 'kubernetes' && base.backup.provider === 'volsync' ? v.claimName : null, dumpCronJob: null })),
+          volumes: watched[platform],
         });
   const alerts = base.alerts ? [...alertRules('kubernetes', namespace, base.alertTargets), ...backupAlerts('kubernetes', namespace)] : [];
   const composeAlerts = base.alerts ? [...alertRules('compose', composeProject, base.alertTargets), ...backupAlerts('compose', composeProject)] : [];
@@ -175,6 +187,8 @@ export function normalizeEnvironment(
     // The services of compose.generated.yaml: what this environment changes of each.
     // An environment's schedule of a cron service (environments.<env>.services.<svc>.schedule) wins.
     crontab: base.cron.map((c) => `${scheduleOf(c)} docker start -a ${app}${suffix}-${c.service}-1\n`).join(''),
+    // Filled in by app/steps/compose-backup.ts withComposeBackup.
+    composeBackup: NO_COMPOSE_BACKUP,
     workloadPatches,
     composeServices: base.composeServices.map((service) => {
       const own = workloadPatches.find((p) => p.name === service && p.composeChanged) ?? imageOfContainer(workloadPatches, base.overrides.services, service);
