@@ -99,16 +99,28 @@ describe.skipIf(promtool.skip)('an app whose backups stop is noticed: <App>Backu
       expect(result.status, result.output).toBe(0);
     });
 
-    it('fires when a volume was never backed up while its scheduler ran for 48 h, and not before', () => {
+    it('fires when a volume was never backed up while its scheduler and node-exporter ran for 48 h, and not before', () => {
       const result = promtoolTest(rendered('compose'), [
         {
           interval: '1m',
-          input_series: [{ series: scheduler, values: minutes(1, 3 * DAY) }],
+          input_series: [
+            { series: scheduler, values: minutes(1, 3 * DAY) },
+            { series: 'up{job="node-exporter", instance="node-exporter:9100"}', values: minutes(1, 3 * DAY) },
+          ],
           alert_rule_test: [
             { eval_time: '47h', alertname: 'FilesBackupStale', exp_alerts: [] },
             // absent() carries the selector's labels, the rule adds its own.
             { eval_time: '49h', alertname: 'FilesBackupStale', exp_alerts: [firing({ app: 'files', env: 'dev', volume: 'data' })] },
           ],
+        },
+        {
+          interval: '1m',
+          // node-exporter is down (it serves the series): no series of any app is no news of their backups.
+          input_series: [
+            { series: scheduler, values: minutes(1, 3 * DAY) },
+            { series: 'up{job="node-exporter", instance="node-exporter:9100"}', values: minutes(0, 3 * DAY) },
+          ],
+          alert_rule_test: [{ eval_time: '49h', alertname: 'FilesBackupStale', exp_alerts: [] }],
         },
       ]);
       expect(result.status, result.output).toBe(0);

@@ -12,6 +12,9 @@ export const BACKUP_METRICS_VOLUME = 'homelab-backup-metrics';
 /** Where a mover mounts BACKUP_METRICS_VOLUME: it writes there when the folder exists. */
 export const BACKUP_METRICS_MOUNT = '/metrics';
 
+/** The Compose Prometheus' scrape job of node-exporter, through which the movers' series arrive. */
+export const NODE_EXPORTER_JOB = 'node-exporter';
+
 /** Where node-exporter mounts it, read-only, and reads every `*.prom` file. */
 export const NODE_EXPORTER_TEXTFILE_DIR = '/var/lib/node-exporter/textfile';
 

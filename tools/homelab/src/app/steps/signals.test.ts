@@ -134,11 +134,11 @@ describe('the stale-backup alert of an app (<App>BackupStale)', () => {
     ]);
   });
 
-  it("watches the mover's metric on Compose, and a volume never backed up while the scheduler runs for the window", () => {
+  it("watches the mover's metric on Compose, and a volume never backed up while the scheduler and node-exporter run for the window", () => {
     const series = `${BACKUP_METRIC}{app="photo-library", env="dev", volume="data"}`;
     expect(backupAlertRules('compose', target).map((r) => [r.expr, r.for])).toEqual([
       [`time() - ${series} > 43200`, '0m'],
-      [`absent(${series}) and on () count(container_last_seen{container_label_com_docker_compose_project="photo-library-dev", container_label_com_docker_compose_service="scheduler"}) > 0`, '12h'],
+      [`absent(${series}) and on () count(container_last_seen{container_label_com_docker_compose_project="photo-library-dev", container_label_com_docker_compose_service="scheduler"}) > 0 and on () up{job="node-exporter"} == 1`, '12h'],
     ]);
   });
 });

@@ -16,7 +16,7 @@
  * in order) and ALERTS (each long-running service's rules in each environment).
  */
 
-import { BACKUP_METRIC } from '../../project/backup-metrics';
+import { BACKUP_METRIC, NODE_EXPORTER_JOB } from '../../project/backup-metrics';
 import { promDuration } from './schedule';
 
 export type SignalPlatform = 'kubernetes' | 'compose';
@@ -233,7 +233,8 @@ export function backupAlertName(app: string): string {
  *   one that never succeeded fires once it is older than the window (`kube_cronjob_created`).
  * - Compose: BACKUP_METRIC, which the mover writes after each successful backup; a volume with no
  *   series at all (never backed up, or the metrics volume not mounted) fires once the app's
- *   scheduler, which runs the backups, has been running for the window.
+ *   scheduler, which runs the backups, has been running for the window, while node-exporter, which
+ *   serves the series, is up (a node-exporter that is down would otherwise make every app stale).
  */
 export function backupAlertRules(platform: SignalPlatform, target: BackupAlertTarget): AlertRule[] {
   const window = promDuration(2 * target.intervalSeconds);
@@ -247,7 +248,7 @@ export function backupAlertRules(platform: SignalPlatform, target: BackupAlertTa
       const scheduler = SERIES.compose.containers(target.scope, { kind: 'Deployment', name: target.scheduler });
       return [
         rule(v.name, `time() - ${series} > ${seconds}`),
-        rule(v.name, `absent(${series}) and on () count(container_last_seen{${scheduler}}) > 0`, window),
+        rule(v.name, `absent(${series}) and on () count(container_last_seen{${scheduler}}) > 0 and on () up{job="${NODE_EXPORTER_JOB}"} == 1`, window),
       ];
     });
   }
