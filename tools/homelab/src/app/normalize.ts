@@ -12,6 +12,7 @@ import { orderServices } from './steps/dependencies';
 import { normalizeSecrets } from './steps/env';
 import { chooseEnvironments, normalizeEnvironment } from './steps/environments';
 import { normalizeMonitoring } from './steps/monitoring';
+import { backupAlertVolumes } from './steps/signals';
 import { checkAppLinks, linksIn, withLinks } from './steps/links';
 import { appHost } from './steps/hosts';
 import { normalizeIngress, normalizeNetwork } from './steps/networking';
@@ -168,8 +169,14 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
         provider: backup.provider,
         schedule: backup.schedule,
         intervalSeconds: backup.intervalSeconds,
-        volumes: backup.volumes.map((v) => ({ name: v.name, resticSecret: v.resticSecret, claimName: v.claimName })),
-        composeVolumes: composeBackup.movers.map((m) => m.volume),
+        volumes: backup.volumes.map((v) => ({ name: v.name, resticSecret: v.resticSecret })),
+        watched: backupAlertVolumes({
+          app: name,
+          provider: backup.provider,
+          volumes: volumes.filter((v) => v.backup).map((v) => ({ name: v.name, claimName: v.claimName, dump: v.backupOptions.dump !== null })),
+          database: database.enabled,
+          composeVolumes: composeBackup.movers.map((m) => m.volume),
+        }),
       },
       database: environmentDatabase(database, claims.find((c) => c.environment === ws.name)),
       databaseServices: database.services,

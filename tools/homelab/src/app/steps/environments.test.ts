@@ -5,6 +5,7 @@ import { parseWorkspaceConfig } from '../../spec/io';
 import { chooseEnvironments, normalizeEnvironment } from './environments';
 import { NO_HEALTH } from './health';
 import { normalizeSecurity } from './security';
+import type { BackupAlertVolume } from './signals';
 
 const WHERE = 'applications/specs/web.yaml';
 const workspace = parseWorkspaceConfig(WORKSPACE_YAML);
@@ -40,7 +41,7 @@ const base = {
     ],
   },
   alerts: false,
-  backup: { provider: 'volsync' as const, schedule: '0 3 * * *', intervalSeconds: 86400, volumes: [] as { name: string; resticSecret: string; claimName: string }[], composeVolumes: [] as string[] },
+  backup: { provider: 'volsync' as const, schedule: '0 3 * * *', intervalSeconds: 86400, volumes: [] as { name: string; resticSecret: string }[], watched: { kubernetes: [] as BackupAlertVolume[], compose: [] as BackupAlertVolume[] } },
   database: { enabled: false, name: '', owner: '', secretData: [], composeEnv: [], compose: null },
   databaseServices: [],
 };
@@ -142,8 +143,9 @@ describe('normalizeEnvironment', () => {
   });
 
   describe('the stale-backup alert (<App>BackupStale) beside the app alerts', () => {
-    const data = { name: 'data', resticSecret: 'web-data-restic', claimName: 'web-data' };
-    const withData = { ...base, alerts: true, backup: { ...base.backup, volumes: [data], composeVolumes: ['data'] } };
+    const data = { name: 'data', resticSecret: 'web-data-restic' };
+    const watched = { kubernetes: [{ name: 'data', replicationSource: 'web-data', dumpCronJob: null }], compose: [{ name: 'data', replicationSource: null, dumpCronJob: null }] };
+    const withData = { ...base, alerts: true, backup: { ...base.backup, volumes: [data], watched } };
     const names = (rules: { alert: string }[]) => rules.map((r) => r.alert);
 
     it("watches each backed-up volume on both platforms: VolSync's ReplicationSource of its claim, the mover's metric of its Compose project", () => {
@@ -157,24 +159,13 @@ describe('normalizeEnvironment', () => {
       expect(env.composeAlerts[3].expr).toContain(`container_label_com_docker_compose_project="${project}", container_label_com_docker_compose_service="scheduler"`);
     });
 
-    it("watches on Compose what the movers back up, also the dump of the app's database on the shared PostgreSQL", () => {
-      const env = normalizeEnvironment('web', dev, {}, { ...base, alerts: true, backup: { ...base.backup, composeVolumes: ['database'] } });
-
-      expect(names(env.alerts)).toEqual(['HomelabAppDown', 'HomelabAppRestarting']);
-      expect(env.composeAlerts[2].expr).toBe('time() - homelab_backup_last_success_timestamp_seconds{app="web", env="dev", volume="database"} > 172800');
-    });
-
-    it('has none without a backed-up volume, nor when the spec turns alerts off', () => {
+    it('has none without a watched volume, nor when the spec turns alerts off; each platform by what it watches', () => {
       expect(names(normalizeEnvironment('web', dev, {}, { ...base, alerts: true }).alerts)).toEqual(['HomelabAppDown', 'HomelabAppRestarting']);
       const off = normalizeEnvironment('web', dev, {}, { ...withData, alerts: false });
       expect([...off.alerts, ...off.composeAlerts]).toEqual([]);
-    });
-
-    it("has no Kubernetes rule with Velero or k8up, whose metrics it does not read; Compose's movers are the same with any provider", () => {
-      const env = normalizeEnvironment('web', dev, {}, { ...withData, backup: { ...withData.backup, provider: 'velero' as const } });
-
-      expect(names(env.alerts)).toEqual(['HomelabAppDown', 'HomelabAppRestarting']);
-      expect(names(env.composeAlerts)).toContain('WebBackupStale');
+      const composeOnly = normalizeEnvironment('web', dev, {}, { ...withData, backup: { ...withData.backup, watched: { ...watched, kubernetes: [] } } });
+      expect(names(composeOnly.alerts)).toEqual(['HomelabAppDown', 'HomelabAppRestarting']);
+      expect(names(composeOnly.composeAlerts)).toContain('WebBackupStale');
     });
   });
 });

@@ -12,7 +12,7 @@ import { sortedEnv } from './env';
 import { normalizeOverrides, type OverrideBase } from './overrides';
 import { SCHEDULER } from './pending';
 import { NO_COMPOSE_BACKUP } from './compose-backup';
-import { alertRules, backupAlertRules, type SignalPlatform } from './signals';
+import { alertRules, type BackupAlertVolume, backupAlertRules, type SignalPlatform } from './signals';
 
 /**
  * The environments the app runs in: those its spec lists, else every one of homelab.yaml.
@@ -82,9 +82,9 @@ export function normalizeEnvironment(
       provider: BackupProvider;
       schedule: string;
       intervalSeconds: number;
-      volumes: { name: string; resticSecret: string; claimName: string }[];
-      /** The volumes Compose movers back up (with `database` for an app's database on the shared PostgreSQL). */
-      composeVolumes: string[];
+      volumes: { name: string; resticSecret: string }[];
+      /** What each platform's stale-backup alert watches (steps/signals.ts backupAlertVolumes). */
+      watched: Record<SignalPlatform, BackupAlertVolume[]>;
     };
     /** The app's database here, and the services that receive it. */
     database: EnvironmentDatabase;
@@ -121,14 +121,9 @@ export function normalizeEnvironment(
   if (hostChanged) patches.push('ingress-patch.yaml');
 
   // Alerts are per environment because a rule's query must name its namespace (Compose: its project); a pair per workload.
-  // With backed-up volumes, <App>BackupStale too: on VolSync's metrics (Kubernetes) and the movers' textfile metric (Compose).
-  // A `backup.dump` volume on Kubernetes gets its dump CronJob (<app>-<volume>-dump) here once the spec renders one.
-  const watched = {
-    kubernetes: base.backup.volumes.map((v) => ({ name: v.name, replicationSource: base.backup.provider === 'volsync' ? v.claimName : null, dumpCronJob: null })),
-    compose: base.backup.composeVolumes.map((name) => ({ name, replicationSource: null, dumpCronJob: null })),
-  };
+  // With backed-up volumes, <App>BackupStale too: on VolSync's and kube-state-metrics' series (Kubernetes), the movers' textfile metric (Compose).
   const backupAlerts = (platform: SignalPlatform, scope: string) =>
-    watched[platform].length === 0
+    base.backup.watched[platform].length === 0
       ? []
       : backupAlertRules(platform, {
           app,
@@ -137,7 +132,7 @@ export function normalizeEnvironment(
           schedule: base.backup.schedule,
           intervalSeconds: base.backup.intervalSeconds,
           scheduler: SCHEDULER,
-          volumes: watched[platform],
+          volumes: base.backup.watched[platform],
         });
   const alerts = base.alerts ? [...alertRules('kubernetes', namespace, base.alertTargets), ...backupAlerts('kubernetes', namespace)] : [];
   const composeAlerts = base.alerts ? [...alertRules('compose', composeProject, base.alertTargets), ...backupAlerts('compose', composeProject)] : [];

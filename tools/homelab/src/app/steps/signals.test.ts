@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BACKUP_METRIC } from '../../project/backup-metrics';
-import { ALERTS, alertRules, backupAlertName, backupAlertRules, cadvisorLabel, COMPOSE_CONTAINER_LABELS, grafanaDashboard, SIGNALS, type SignalPlatform } from './signals';
+import { ALERTS, alertRules, backupAlertName, backupAlertRules, backupAlertVolumes, cadvisorLabel, COMPOSE_CONTAINER_LABELS, grafanaDashboard, SIGNALS, type SignalPlatform } from './signals';
 
 const WEB = { kind: 'Deployment' as const, name: 'web' };
 const DB = { kind: 'StatefulSet' as const, name: 'db' };
@@ -140,5 +140,27 @@ describe('the stale-backup alert of an app (<App>BackupStale)', () => {
       [`time() - ${series} > 43200`, '0m'],
       [`absent(${series}) and on () count(container_last_seen{container_label_com_docker_compose_project="photo-library-dev", container_label_com_docker_compose_service="scheduler"}) > 0 and on () up{job="node-exporter"} == 1`, '12h'],
     ]);
+  });
+
+  describe('what each platform watches', () => {
+    const volumes = [
+      { name: 'data', claimName: 'files-data', dump: false },
+      { name: 'db', claimName: 'files-db', dump: true },
+    ];
+
+    it("watches a file-copied volume by its ReplicationSource, a dump volume and the app's database by their dump CronJobs on Kubernetes; on Compose what the movers back up", () => {
+      expect(backupAlertVolumes({ app: 'files', provider: 'volsync', volumes, database: true, composeVolumes: ['data', 'db', 'database'] })).toEqual({
+        kubernetes: [
+          { name: 'data', replicationSource: 'files-data', dumpCronJob: null },
+          { name: 'db', replicationSource: null, dumpCronJob: 'files-db-dump' },
+          { name: 'database', replicationSource: null, dumpCronJob: 'files-database-dump' },
+        ],
+        compose: ['data', 'db', 'database'].map((name) => ({ name, replicationSource: null, dumpCronJob: null })),
+      });
+    });
+
+    it.each(['velero', 'k8up'])('watches no file-copied volume with %s, whose metrics it does not read; the dump CronJobs still', (provider) => {
+      expect(backupAlertVolumes({ app: 'files', provider, volumes, database: false, composeVolumes: ['data'] }).kubernetes).toEqual([{ name: 'db', replicationSource: null, dumpCronJob: 'files-db-dump' }]);
+    });
   });
 });

@@ -194,6 +194,36 @@ export interface BackupAlertVolume {
   dumpCronJob: string | null;
 }
 
+/**
+ * The volumes each platform's stale-backup alert watches (docs/backup.md, "The alert"): on
+ * Kubernetes a file-copied volume by VolSync's ReplicationSource (named after its claim; none with
+ * another provider), a `dump: postgres` volume by its dump CronJob `<app>-<volume>-dump`, an app's
+ * database on the shared PostgreSQL by `<app>-database-dump`; on Compose each volume a mover backs
+ * up (the `database` dump included), by the metric the mover writes.
+ * @example backupAlertVolumes({ app: 'files', provider: 'volsync', volumes: [{ name: 'data', claimName: 'files-data', dump: false }], database: false, composeVolumes: ['data'] }).kubernetes
+ * // [{ name: 'data', replicationSource: 'files-data', dumpCronJob: null }]
+ */
+export function backupAlertVolumes(input: {
+  app: string;
+  provider: string;
+  volumes: readonly { name: string; claimName: string; dump: boolean }[];
+  database: boolean;
+  composeVolumes: readonly string[];
+}): Record<SignalPlatform, BackupAlertVolume[]> {
+  const dumpJob = (volume: string) => `${input.app}-${volume}-dump`;
+  return {
+    kubernetes: [
+      ...input.volumes.map((v) =>
+        v.dump
+          ? { name: v.name, replicationSource: null, dumpCronJob: dumpJob(v.name) }
+          : { name: v.name, replicationSource: input.provider === 'volsync' ? v.claimName : null, dumpCronJob: null },
+      ),
+      ...(input.database ? [{ name: 'database', replicationSource: null, dumpCronJob: dumpJob('database') }] : []),
+    ].filter((v) => v.replicationSource !== null || v.dumpCronJob !== null),
+    compose: input.composeVolumes.map((name) => ({ name, replicationSource: null, dumpCronJob: null })),
+  };
+}
+
 /** What the stale-backup alert of an app needs to know, in one environment. */
 export interface BackupAlertTarget {
   app: string;
