@@ -159,7 +159,7 @@ describe('the stale-backup alert of an app (<App>BackupStale)', () => {
       });
     });
 
-    it.each(['velero', 'k8up'])('watches no file-copied volume with %s, whose metrics it does not read; the dump CronJobs still', (provider) => {
+    it.each(['velero', 'k8up'] as const)('watches no file-copied volume with %s, whose metrics it does not read; the dump CronJobs still', (provider) => {
       expect(backupAlertVolumes({ app: 'files', provider, volumes, database: false, composeVolumes: ['data'] }).kubernetes).toEqual([{ name: 'db', replicationSource: null, dumpCronJob: 'files-db-dump' }]);
     });
   });

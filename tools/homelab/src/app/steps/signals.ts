@@ -17,6 +17,7 @@
  */
 
 import { BACKUP_METRIC, NODE_EXPORTER_JOB } from '../../project/backup-metrics';
+import type { BackupProvider } from '../../spec/types';
 import { promDuration } from './schedule';
 
 export type SignalPlatform = 'kubernetes' | 'compose';
@@ -190,7 +191,7 @@ export interface BackupAlertVolume {
   name: string;
   /** The VolSync ReplicationSource that copies it (Kubernetes), or null when none does. */
   replicationSource: string | null;
-  /** The CronJob that dumps its database before the copy (Kubernetes, `backup.dump`), or null. */
+  /** The CronJob that dumps its database and backs the dump up (Kubernetes: `backup.dump`, `database:`), or null. */
   dumpCronJob: string | null;
 }
 
@@ -205,7 +206,7 @@ export interface BackupAlertVolume {
  */
 export function backupAlertVolumes(input: {
   app: string;
-  provider: string;
+  provider: BackupProvider;
   volumes: readonly { name: string; claimName: string; dump: boolean }[];
   database: boolean;
   composeVolumes: readonly string[];
