@@ -51,7 +51,7 @@ describe('appPolicyExceptions', () => {
     expect(exceptionsOf(stackSpec('scratch')).some((e) => e.service === 'scheduler')).toBe(false);
   });
 
-  it('gives each backup mover its fixed exceptions: root with DAC_READ_SEARCH, no probe, the target folder', () => {
+  it('gives each backup mover its fixed exceptions: root with DAC_READ_SEARCH, a writable root filesystem, no probe, the target folder', () => {
     const movers = exceptionsOf(stackSpec('photos')).filter((e) => e.service.startsWith('backup-'));
 
     expect(short(movers)).toEqual(
