@@ -31,14 +31,19 @@ export function cronInterval(expression: string, where: string): number {
   for (const h of hours.values) for (const m of minutes.values) times.push(h * 60 + m);
   times.sort((a, b) => a - b);
 
+  // Day by day from 2001-01-01, a Monday (weekday 1), without a Date per day.
   const runDays: number[] = [];
-  const start = Date.UTC(2001, 0, 1);
-  for (let day = 0; day < CYCLE_DAYS; day++) {
-    const date = new Date(start + day * DAY_MS);
-    if (!months.set.has(date.getUTCMonth() + 1)) continue;
-    const dom = days.set.has(date.getUTCDate());
-    const dow = weekdays.set.has(date.getUTCDay());
-    if (domStar || dowStar ? dom && dow : dom || dow) runDays.push(day);
+  let day = 0;
+  for (let year = 2001; year < 2001 + CYCLE_YEARS; year++) {
+    for (let month = 1; month <= 12; month++) {
+      const length = month === 2 ? (year % 4 === 0 ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+      for (let date = 1; date <= length; date++, day++) {
+        if (!months.set.has(month)) continue;
+        const dom = days.set.has(date);
+        const dow = weekdays.set.has((1 + day) % 7);
+        if (domStar || dowStar ? dom && dow : dom || dow) runDays.push(day);
+      }
+    }
   }
   if (runDays.length === 0) fail('never runs (no day matches its day of the month, month and weekday)');
 
@@ -70,9 +75,9 @@ export function promDuration(seconds: number): string {
   return `${seconds}s`;
 }
 
-const DAY_MS = 86_400_000;
-/** 28 years of days from 2001-01-01: weekdays and leap years repeat after it (1901-2099). */
-const CYCLE_DAYS = (Date.UTC(2029, 0, 1) - Date.UTC(2001, 0, 1)) / DAY_MS;
+/** 28 years from 2001-01-01: weekdays and leap years repeat after them (1901-2099, where every fourth year is a leap year). */
+const CYCLE_YEARS = 28;
+const CYCLE_DAYS = 28 * 365 + 7;
 
 interface FieldSpec {
   name: string;
