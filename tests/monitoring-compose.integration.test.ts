@@ -58,6 +58,14 @@ describe.skipIf(compose.skip)('resource monitoring on Compose', () => {
     expect(stack.services.cadvisor.volumes.map((v: any) => v.target)).toEqual(['/var/run/docker.sock', '/sys', '/var/lib/docker', '/rootfs']);
   });
 
+  it("lets node-exporter read the backup movers' textfiles: homelab-backup-metrics, external (deploy creates it), read-only", () => {
+    const stack = merged('infrastructure', 'monitoring', 'prod');
+    const exporter = stack.services['node-exporter'];
+    expect(exporter.command).toEqual(['--path.rootfs=/host', '--collector.textfile.directory=/var/lib/node-exporter/textfile']);
+    expect(exporter.volumes).toContainEqual({ type: 'volume', source: 'backup-metrics', target: '/var/lib/node-exporter/textfile', read_only: true });
+    expect(stack.volumes['backup-metrics']).toEqual({ name: 'homelab-backup-metrics', external: true });
+  });
+
   it("mounts the rule folder of each environment the Docker host runs into Prometheus, and the dashboards folder into Grafana, from this repository's applications/compose/monitoring", () => {
     const stack = merged('infrastructure', 'monitoring', 'prod');
     const binds = (service: string) => stack.services[service].volumes.filter((v: any) => v.type === 'bind' && v.source.startsWith(dir));

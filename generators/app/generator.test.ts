@@ -509,7 +509,13 @@ describe('homelab:app generator', () => {
         { type: 'volume', source: 'cache', target: '/var/cache/vault' },
       ]);
       // Then the backup movers' restic cache (docs/backup.md); the scheduler stops the service for a copy by its Compose labels.
-      expect(compose.volumes).toEqual({ data: { labels: { 'homelab.backup': 'true' } }, cache: { labels: { 'homelab.backup': 'true' } }, 'backup-cache': null });
+      expect(compose.volumes).toEqual({
+        data: { labels: { 'homelab.backup': 'true' } },
+        cache: { labels: { 'homelab.backup': 'true' } },
+        'backup-cache': null,
+        // Where the movers write their last success, read by node-exporter (docs/backup.md, "The alert").
+        'backup-metrics': { name: 'homelab-backup-metrics', external: true },
+      });
       expect(service.labels).not.toHaveProperty('docker-volume-backup.stop-during-backup');
       expect(service.healthcheck).toBeUndefined();
       expect(service.labels['homelab.health.port']).toBe('8080');
@@ -1101,7 +1107,7 @@ describe('homelab:app generator', () => {
         ['yes', '/yes'],
         ['null', '/0x10/.data_-'],
       ]);
-      expect(Object.keys(readDoc(tree, `${COMPOSE}/base/hostile/compose.yaml`, '1.1').volumes)).toEqual(['yes', 'null', 'backup-cache']);
+      expect(Object.keys(readDoc(tree, `${COMPOSE}/base/hostile/compose.yaml`, '1.1').volumes)).toEqual(['yes', 'null', 'backup-cache', 'backup-metrics']);
       expect(readDoc(tree, `${BASE}/hostile/components/monitoring/servicemonitor.yaml`, '1.1').spec.endpoints[0].path).toBe('/metrics/null');
     });
 

@@ -231,7 +231,7 @@ describe('homelab:infra generator', () => {
       expect(alloy).toContain('store_container_labels       = false');
       for (const label of ['com.docker.compose.project', 'com.docker.compose.service', 'homelab.app']) expect(alloy).toContain(`    "${label}",\n`);
       const compose = readDoc(tree, `${COMPOSE}/base/monitoring/compose.yaml`);
-      expect(compose.services['node-exporter'].command).toEqual(['--path.rootfs=/host']);
+      expect(compose.services['node-exporter'].command).toEqual(['--path.rootfs=/host', '--collector.textfile.directory=/var/lib/node-exporter/textfile']);
       expect(compose.services.cadvisor.command).toContain('/etc/alloy/cadvisor.alloy');
       expect(compose.services.cadvisor.configs).toEqual([{ source: 'cadvisor', target: '/etc/alloy/cadvisor.alloy' }]);
     });

@@ -12,6 +12,7 @@ import { orderServices } from './steps/dependencies';
 import { normalizeSecrets } from './steps/env';
 import { chooseEnvironments, normalizeEnvironment } from './steps/environments';
 import { normalizeMonitoring } from './steps/monitoring';
+import { backupAlertVolumes } from './steps/signals';
 import { checkAppLinks, linksIn, withLinks } from './steps/links';
 import { appHost } from './steps/hosts';
 import { normalizeIngress, normalizeNetwork } from './steps/networking';
@@ -89,6 +90,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
   const monitoring = normalizeMonitoring(spec, workspace, where, { ports: metricsService.portIndex, selector: metricsService.selector }, { kind: workloadKind, name: primary.name });
   const backup = normalizeBackup(spec, workspace, volumes, (volume) =>
     services_.filter((w) => w.mounts.some((m) => m.volume === volume)).map((w) => ({ kind: w.workload.kind, name: w.name, replicas: w.replicas })),
+    database.enabled,
   );
   const composeServiceViews = services_.flatMap((w) => w.composeServices);
   const composeBackup = normalizeComposeBackup(name, workspace, backup, volumes, composeServiceViews, database.enabled, [
@@ -163,7 +165,19 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
         })),
       },
       alerts: monitoring.alerts,
-      backup: { provider: backup.provider, volumes: backup.volumes.map((v) => ({ name: v.name, resticSecret: v.resticSecret })) },
+      backup: {
+        provider: backup.provider,
+        schedule: backup.schedule,
+        intervalSeconds: backup.intervalSeconds,
+        volumes: backup.volumes.map((v) => ({ name: v.name, resticSecret: v.resticSecret })),
+        watched: backupAlertVolumes({
+          app: name,
+          provider: backup.provider,
+          volumes: volumes.filter((v) => v.backup).map((v) => ({ name: v.name, claimName: v.claimName, dump: v.backupOptions.dump !== null })),
+          database: database.enabled,
+          composeVolumes: composeBackup.movers.map((m) => m.volume),
+        }),
+      },
       database: environmentDatabase(database, claims.find((c) => c.environment === ws.name)),
       databaseServices: database.services,
     }), linksIn(name, where, ws, links, linkedSelf));

@@ -178,6 +178,8 @@ export interface NormalizedApp {
     isVelero: boolean;
     isK8up: boolean;
     schedule: string;
+    /** The schedule's interval in seconds (the longest gap between two runs; steps/schedule.ts), 0 when nothing is backed up. */
+    intervalSeconds: number;
     retention: { daily: number; weekly: number; monthly: number };
     repositoryKey: string;
     veleroTtl: string;
@@ -216,6 +218,8 @@ export interface NormalizedApp {
     /** `<volume>-dump`: the dump volumes, mounted into the scheduler at `target`. */
     dumpVolumes: { name: string; volume: string; target: string }[];
     cacheVolume: string;
+    /** The key of the shared volume homelab-backup-metrics, mounted at /metrics in each mover. */
+    metricsVolume: string;
     /** restic forget's keep flags, from the spec's retention. */
     forgetOptions: string;
     /** The keys the movers read from the env file (.env.example): RESTIC_PASSWORD, and the AWS keys for S3. */

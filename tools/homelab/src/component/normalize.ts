@@ -3,6 +3,7 @@ import { quantityBytes } from '../spec/quantity';
 import type { WorkspaceConfig } from '../spec/types';
 import { CATALOG, componentNamespace } from './catalog';
 import { appPaths, componentPaths, composeMonitoringDir, type EnvironmentPaths, type ProjectPaths } from '../project/paths';
+import { BACKUP_METRICS_VOLUME, NODE_EXPORTER_TEXTFILE_DIR } from '../project/backup-metrics';
 import { COMPOSE_CONTAINER_LABELS } from '../app/steps/signals';
 import { componentSpecPath } from './spec';
 import { normalizeAcme, traefikCommand } from './steps/acme';
@@ -98,6 +99,9 @@ export interface NormalizedComponent {
     dashboards: { source: string; target: string };
     /** The container labels the cadvisor service keeps on its series (what the apps' dashboards and rules select by). */
     cadvisorLabels: string[];
+    nodeExporterCommand: string[];
+    /** The backup movers' textfiles: the external volume (its key in the Compose file and its name) and where node-exporter reads it. */
+    textfile: { key: string; volume: string; target: string };
   };
   logging: { enabled: boolean; lokiPushUrl: string; composeLokiUrl: string };
   backup: {
@@ -110,6 +114,8 @@ export interface NormalizedComponent {
     retentionDaysText: string;
     /** offen/docker-volume-backup takes the endpoint's host and scheme apart. */
     compose: { hasS3: boolean; endpoint: string; proto: string; bucket: string };
+    /** VolSync's metrics for the stale-backup alerts: a ServiceMonitor with the monitoring release's label, when the workspace has monitoring; null otherwise. */
+    volsyncMetrics: { name: string; release: string; controller: string } | null;
   };
   postgres: {
     enabled: boolean;
@@ -165,7 +171,7 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
   checkChartPins(spec, where);
   const { images, memory } = composeImages(spec, entry, isCompose, where);
   const acme = normalizeAcme(spec, workspace, where);
-  const { provider, s3, retentionDays, backup } = normalizeBackup(spec, entry, workspace, where);
+  const { provider, s3, retentionDays, backup } = normalizeBackup(spec, entry, workspace, where, context.components.has('monitoring'));
   if (settings.storage) quantityBytes(settings.storage, `${where}: settings.storage`);
   const charts = normalizeCharts(spec, workspace, context, { release: workspace.monitoring?.release ?? 'kube-prometheus-stack', retentionDays, isHttpRoute: acme.isHttpRoute, s3 });
   const keys = secretKeys(name, s3 !== null);
@@ -188,7 +194,7 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
     charts,
     crds: spec.kubernetes.crds ?? null,
     appliesStores: name === 'external-secrets',
-    resources: baseResources(name, provider, postgres.roles.length > 0),
+    resources: baseResources(name, provider, postgres.roles.length > 0, backup.volsyncMetrics !== null),
     secrets: { store: workspace.secrets?.store ?? 'homelab', remoteKey: name, keys, hasKeys: keys.length > 0 },
     acme,
     monitoring: {
@@ -204,6 +210,8 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
       ],
       dashboards: { source: fromComposeBase(name, `${composeMonitoringDir('applications')}/dashboards`), target: GRAFANA_DASHBOARDS_DIR },
       cadvisorLabels: Object.values(COMPOSE_CONTAINER_LABELS),
+      nodeExporterCommand: ['--path.rootfs=/host', `--collector.textfile.directory=${NODE_EXPORTER_TEXTFILE_DIR}`],
+      textfile: { key: 'backup-metrics', volume: BACKUP_METRICS_VOLUME, target: NODE_EXPORTER_TEXTFILE_DIR },
     },
     logging: { enabled: name === 'logging', lokiPushUrl: `http://loki-gateway.${namespace}.svc.cluster.local/loki/api/v1/push`, composeLokiUrl: 'http://loki:3100/loki/api/v1/push' },
     backup,

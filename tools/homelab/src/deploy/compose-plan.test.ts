@@ -92,6 +92,16 @@ describe('the rendered Compose file, as deploy reads it', () => {
     expect(model.appNetworks).toEqual([]);
   });
 
+  it("reads the shared volume deploy creates when missing (the backup movers' metrics), and no other volume", () => {
+    const withVolumes = parseCompose(
+      `${RENDERED}volumes:\n  backup-metrics: { name: homelab-backup-metrics, external: true }\n  media: { name: nas-media, external: true }\n  data: { name: web-dev_data }\n`,
+      'dist/dev/compose/web/compose.yaml',
+    );
+
+    expect(withVolumes.sharedVolumes).toEqual(['homelab-backup-metrics']);
+    expect(model.sharedVolumes).toEqual([]);
+  });
+
   it('refuses a file without x-homelab (not rendered by build)', () => {
     expect(() => parseCompose('name: x\nservices: {}\n', 'dist/x.yaml')).toThrow(/dist\/x\.yaml was not rendered by this version of homelab .*run the build target again/);
   });

@@ -5,6 +5,7 @@ import { RUNS_TO_COMPLETION } from '../app/steps/compose';
 import { type ContainerInfo, describeRun, describeState, isUp, JOB_KIND_LABEL, SCHEDULE_LABEL } from './docker';
 import { type ComposeDatabase, DATABASE_KEY, readComposeDatabase } from './database';
 import { DeployError } from './errors';
+import { managedVolume } from '../project/backup-metrics';
 import { type VolumeMount, volumeMounts } from './volume-owner';
 
 /** A service of a rendered Compose file, with what deploy needs to decide how to update it. */
@@ -53,6 +54,8 @@ export interface ComposeModel {
   adopted: string | null;
   /** The external networks its services join, by their names on the engine (deploy creates the shared ones: deploy/networks.ts). */
   networks: string[];
+  /** The shared external volumes its services mount, which deploy creates when missing (deploy/shared-volumes.ts): the backup movers' metrics. */
+  sharedVolumes: string[];
   /** The app's database, which deploy provisions before the app starts (`x-homelab-database`), or null. */
   database: ComposeDatabase | null;
   /** The networks of the apps it depends on (external, marked `x-homelab-app`): each must exist before it starts. */
@@ -128,7 +131,8 @@ export function parseCompose(text: string, where: string): ComposeModel {
     meta,
     volumeMounts: volumeMounts(doc, doc.name),
     adopted: adoptedProject(doc[ADOPTED_KEY], where),
-    networks: externalNetworks(doc.networks),
+    networks: externalNames(doc.networks),
+    sharedVolumes: externalNames(doc.volumes).filter(managedVolume),
     database: readComposeDatabase(doc[DATABASE_KEY], where),
     appNetworks,
     backup: readComposeBackup(doc[BACKUP_KEY], where),
@@ -157,9 +161,9 @@ function readComposeBackup(value: unknown, where: string): ComposeBackup | null 
   return v as ComposeBackup;
 }
 
-/** The engine names of the external networks of a resolved file (`docker compose config` lists only those a service joins). */
-function externalNetworks(networks: unknown): string[] {
-  return Object.entries((networks ?? {}) as Record<string, { name?: unknown; external?: unknown } | null>)
+/** The engine names of the external networks or volumes of a resolved file (`docker compose config` lists only those a service uses). */
+function externalNames(section: unknown): string[] {
+  return Object.entries((section ?? {}) as Record<string, { name?: unknown; external?: unknown } | null>)
     .filter(([, n]) => n?.external === true)
     .map(([key, n]) => (typeof n?.name === 'string' ? n.name : key))
     .sort();

@@ -6,6 +6,7 @@ import { type ComposeModel, type ComposePlan, type ComposeService, cronServices,
 import { type ContainerInfo, Docker, describeRun, describeState, hasCompleted, isCron, isJob, isUp, JOB_KIND_LABEL, SCHEDULE_LABEL } from './docker';
 import { unifiedDiff } from './diff';
 import { ensureNetworks } from './networks';
+import { ensureVolumes } from './shared-volumes';
 import { engineIsLocal, probeFromOutside } from './outside-probe';
 import { DeployError } from './errors';
 import { InterruptedError, type ToolRunner } from './process';
@@ -113,6 +114,8 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
     await checkBackupTarget(docker, model, report, who);
     // The shared networks (homelab, homelab-<env>) outlive the project: created when missing, never rolled back.
     await ensureNetworks(docker, model.networks, report);
+    // So is the volume of the backup movers' metrics (homelab-backup-metrics), which every app's movers and node-exporter share.
+    await ensureVolumes(docker, model.sharedVolumes, report);
     // The app's database before the app: created, or brought up to date, on the postgres component's server.
     if (model.database) await provision(docker, model.database, values, report, who);
     // Named volumes the container user can write: owned before a container of theirs is created.

@@ -34,6 +34,7 @@ export const COMPONENT_FILES: readonly ComponentFile[] = [
   { template: `${BASE}/cert-manager/clusterissuer.yaml`, owner: 'spec', when: (c) => k8s(c) && c.acme.enabled },
   { template: `${BASE}/monitoring/externalsecret.yaml`, owner: 'spec', when: (c) => k8s(c) && c.monitoring.enabled },
   { template: `${BASE}/backup/externalsecret.yaml`, owner: 'spec', when: (c) => k8s(c) && c.backup.isVelero },
+  { template: `${BASE}/backup/servicemonitor.yaml`, owner: 'spec', when: (c) => k8s(c) && c.backup.volsyncMetrics !== null },
   { template: `${BASE}/postgres/cluster.yaml`, owner: 'spec', when: (c) => k8s(c) && c.postgres.enabled },
   { template: `${BASE}/postgres/externalsecret.yaml`, owner: 'spec', when: (c) => k8s(c) && c.postgres.hasRoles },
   { template: `${BASE}/postgres/database.yaml`, owner: 'spec', when: (c) => k8s(c) && c.postgres.hasRoles },

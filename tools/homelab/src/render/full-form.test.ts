@@ -164,8 +164,9 @@ describe('renderApp: the full form', () => {
         db: { labels: { 'homelab.backup': 'true' } },
         docs: { driver: 'local', driver_opts: { type: 'nfs', o: 'addr=nas.home.arpa,nfsvers=4', device: ':/export/docs' } },
         legacy: { name: 'wiki-legacy-data', external: true },
-        // The backup movers' restic cache (docs/backup.md).
+        // The backup movers' restic cache, and the host's volume where they write their last success (docs/backup.md).
         'backup-cache': null,
+        'backup-metrics': { name: 'homelab-backup-metrics', external: true },
       });
       expect(compose.configs.settings).toEqual({ content: 'title: Wiki\nlanguage: en\n' });
       expect(Object.keys(compose.configs)).toEqual(['settings', 'backup-mover']);

@@ -42,9 +42,6 @@ if [ -n "${FORGET_OPTIONS:-}" ]; then
   restic forget --host "${RESTIC_HOST:-volsync}" $FORGET_OPTIONS > /dev/null || fail 1 "restic forget failed (exit $?, above); the snapshot was taken"
   restic prune > /dev/null || fail 1 "restic prune failed (exit $?, above); the snapshot was taken"
 fi
-# The last success, for the backup-stale alert (node-exporter's textfile collector), where /metrics is mounted.
-if [ -d /metrics ] && [ -n "${HOMELAB_APP:-}" ]; then
-  file="/metrics/homelab_backup_${HOMELAB_APP}_${HOMELAB_ENV:-}_$volume.prom"
-  printf 'homelab_backup_last_success_timestamp_seconds{app="%s",env="%s",volume="%s"} %s\n' "$HOMELAB_APP" "${HOMELAB_ENV:-}" "$volume" "$(date +%s)" > "$file.tmp" && mv "$file.tmp" "$file"
-fi
+# The last success, for the stale-backup alert (metrics.sh), where /metrics is mounted.
+write_backup_metric
 echo "homelab-backup done $volume"

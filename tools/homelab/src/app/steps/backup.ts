@@ -1,7 +1,9 @@
 import { InputError } from '../../errors';
+import { appPaths } from '../../project/paths';
 import { backupS3 } from '../../spec/backup-target';
 import type { AppSpec, BackupProvider, WorkspaceConfig } from '../../spec/types';
 import { APP_DEFAULTS, type NormalizedApp } from '../normalized';
+import { cronInterval } from './schedule';
 
 /** Backup: every volume with backup: true (the default), with the workspace's provider. */
 export function normalizeBackup(
@@ -10,6 +12,8 @@ export function normalizeBackup(
   volumes: NormalizedApp['volumes'],
   /** The workloads that mount a volume (scaled down for a restore); the app's one when not given. */
   users: (volume: string) => { kind: string; name: string; replicas: number }[],
+  /** The app has a database on the shared PostgreSQL, whose dump Compose backs up on the same schedule. */
+  hasDatabase = false,
 ): NormalizedApp['backup'] {
   const provider: BackupProvider = workspace.backup?.provider ?? 'volsync';
   const backedUp = volumes.filter((v) => v.backup);
@@ -21,13 +25,17 @@ export function normalizeBackup(
   // Which backup resources live in the base component; Velero's Schedule is per environment.
   const componentResources =
     backedUp.length === 0 ? [] : provider === 'volsync' ? ['replicationsource.yaml'] : provider === 'k8up' ? ['schedule.yaml', 'externalsecret.yaml'] : [];
+  const schedule = spec.backup?.schedule ?? workspace.backup?.schedule ?? APP_DEFAULTS.backupSchedule;
+  const scheduleAt = spec.backup?.schedule !== undefined ? `${appPaths(spec.name).spec}: backup.schedule` : 'homelab.yaml: backup.schedule';
   return {
     enabled: backedUp.length > 0,
     provider,
     isVolsync: provider === 'volsync',
     isVelero: provider === 'velero',
     isK8up: provider === 'k8up',
-    schedule: spec.backup?.schedule ?? workspace.backup?.schedule ?? APP_DEFAULTS.backupSchedule,
+    schedule,
+    // The stale-backup alert fires after twice this (steps/signals.ts backupAlertRules); 0 when nothing is backed up.
+    intervalSeconds: backedUp.length > 0 || hasDatabase ? cronInterval(schedule, scheduleAt) : 0,
     retention,
     repositoryKey: workspace.backup?.repositoryKey ?? 'homelab/restic',
     hasComponent: componentResources.length > 0,

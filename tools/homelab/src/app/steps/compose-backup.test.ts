@@ -37,7 +37,9 @@ describe('backups on Compose: the movers', () => {
     // Only the file-copied volume stops its services, with their grace period.
     expect(app.composeBackup.users).toEqual({ data: [{ service: 'server', grace: 30 }] });
     expect(app.scheduler?.name).toBe('scheduler');
-    expect(app.composeVolumes.map((v) => v.name)).toEqual(['data', 'db', 'db-dump', 'backup-cache']);
+    expect(app.composeVolumes.map((v) => v.name)).toEqual(['data', 'db', 'db-dump', 'backup-cache', 'backup-metrics']);
+    // Where each mover writes its last success: the host's shared volume, external (deploy creates it).
+    expect(app.composeVolumes.at(-1)).toMatchObject({ name: 'backup-metrics', external: 'homelab-backup-metrics' });
   });
 
   it('stops nothing for a volume with stop: false, and backs up nothing with backup: false', () => {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InputError, show } from '../../errors';
+import { BACKUP_METRICS_VOLUME } from '../../project/backup-metrics';
 import { BACKUP_IMAGE, type BackupTarget, backupTarget } from '../../spec/backup-target';
 import type { WorkspaceConfig } from '../../spec/types';
 import { BACKUP_PROFILE } from '../../tool-env';
@@ -22,6 +23,8 @@ export const moverService = (volume: string): string => `backup-${volume}`;
 export const dumpVolume = (volume: string): string => `${volume}-dump`;
 /** The restic cache of the movers, one per project. */
 export const BACKUP_CACHE_VOLUME = 'backup-cache';
+/** The key of the host's shared metrics volume (homelab-backup-metrics) in the app's Compose file. */
+export const BACKUP_METRICS_KEY = 'backup-metrics';
 /** The dump volume of an app's database on the shared PostgreSQL (`database:` in the spec). */
 export const SHARED_DATABASE_VOLUME = 'database';
 /** Where the movers see a host-path target. */
@@ -38,8 +41,10 @@ export const S3_KEYS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const;
 const script = (file: string) => fs.readFileSync(path.join(__dirname, '..', 'backup', file), 'utf8');
 /** `volume_digest DIR`: the digest the mover prints and the restore drill compares (app/backup/digest.sh). */
 export const VOLUME_DIGEST_SH = script('digest.sh');
-/** The mover (the inline Compose config `backup-mover`): the digest function, then VolSync's steps. */
-export const MOVER_SH = `#!/bin/sh\n${VOLUME_DIGEST_SH}${script('mover.sh')}`;
+/** `write_backup_metric`: the mover's last success as a node-exporter textfile in /metrics (app/backup/metrics.sh). */
+export const BACKUP_METRIC_SH = script('metrics.sh');
+/** The mover (the inline Compose config `backup-mover`): the digest and metric functions, then VolSync's steps. */
+export const MOVER_SH = `#!/bin/sh\n${VOLUME_DIGEST_SH}${BACKUP_METRIC_SH}${script('mover.sh')}`;
 const ORCHESTRATOR_SH = script('backup.sh');
 
 /** A word quoted for sh: single quotes, a quote inside as '\''. */
@@ -87,7 +92,7 @@ export function normalizeComposeBackup(
   const target = backupTarget(workspace);
   const none: NormalizedComposeBackup = {
     enabled: false, image: '', moverScript: '', isPath: false, targetPath: null, isS3: false, defaultTarget: false,
-    movers: [], dumpVolumes: [], cacheVolume: BACKUP_CACHE_VOLUME, forgetOptions: '', envKeys: [], users: {}, mounters: {}, labels: {},
+    movers: [], dumpVolumes: [], cacheVolume: BACKUP_CACHE_VOLUME, metricsVolume: BACKUP_METRICS_KEY, forgetOptions: '', envKeys: [], users: {}, mounters: {}, labels: {},
   };
   if (copied.length === 0 && !hasDatabase) return none;
   const mounting = (volume: string) => composeServices.filter((c) => c.compose.mounts.some((m) => m.type === 'volume' && m.source === volume));
@@ -116,7 +121,7 @@ export function normalizeComposeBackup(
   for (const m of movers) {
     if (serviceNames.has(m.service)) throw new InputError(`${where}: services.${m.service}: the name is the Compose backup mover's of volume ${show(m.volume)}; rename the service`);
   }
-  for (const name of [...dumps.map(dumpVolume), BACKUP_CACHE_VOLUME]) {
+  for (const name of [...dumps.map(dumpVolume), BACKUP_CACHE_VOLUME, BACKUP_METRICS_KEY]) {
     if (takenVolumes.includes(name)) throw new InputError(`${where}: volumes.${name}: the name is a Compose volume of the app's backups (docs/backup.md); rename the volume`);
   }
   // Who is stopped while a volume is copied: the services that mount a file-copied volume with stop (default true).
@@ -137,6 +142,7 @@ export function normalizeComposeBackup(
     movers,
     dumpVolumes: dumps.map((v) => ({ name: dumpVolume(v), volume: v, target: `/dumps/${v}` })),
     cacheVolume: BACKUP_CACHE_VOLUME,
+    metricsVolume: BACKUP_METRICS_KEY,
     forgetOptions: `--keep-daily ${daily} --keep-weekly ${weekly} --keep-monthly ${monthly}`,
     envKeys: target.kind === 's3' ? [PASSWORD_KEY, ...S3_KEYS] : [PASSWORD_KEY],
     users,
@@ -148,7 +154,11 @@ export function normalizeComposeBackup(
 /** The Compose volumes of the backup: each dump volume, then the movers' restic cache. */
 export function composeBackupVolumes(backup: NormalizedComposeBackup): NormalizedApp['composeVolumes'] {
   if (!backup.enabled) return [];
-  return [...backup.dumpVolumes.map((d) => d.name), backup.cacheVolume].map((name) => ({ name, backupLabel: null, driverOpts: null, external: null, scratch: null }));
+  return [
+    ...[...backup.dumpVolumes.map((d) => d.name), backup.cacheVolume].map((name) => ({ name, backupLabel: null, driverOpts: null, external: null, scratch: null })),
+    // The movers' metrics: the host's shared volume, which deploy creates when missing and node-exporter reads (docs/backup.md, "The alert").
+    { name: backup.metricsVolume, backupLabel: null, driverOpts: null, external: BACKUP_METRICS_VOLUME, scratch: null },
+  ];
 }
 
 /** The Compose config of the backup: the mover script, the same in every environment. */

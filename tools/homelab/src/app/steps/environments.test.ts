@@ -5,6 +5,7 @@ import { parseWorkspaceConfig } from '../../spec/io';
 import { chooseEnvironments, normalizeEnvironment } from './environments';
 import { NO_HEALTH } from './health';
 import { normalizeSecurity } from './security';
+import type { BackupAlertVolume } from './signals';
 
 const WHERE = 'applications/specs/web.yaml';
 const workspace = parseWorkspaceConfig(WORKSPACE_YAML);
@@ -40,7 +41,7 @@ const base = {
     ],
   },
   alerts: false,
-  backup: { provider: 'volsync' as const, volumes: [] },
+  backup: { provider: 'volsync' as const, schedule: '0 3 * * *', intervalSeconds: 86400, volumes: [] as { name: string; resticSecret: string }[], watched: { kubernetes: [] as BackupAlertVolume[], compose: [] as BackupAlertVolume[] } },
   database: { enabled: false, name: '', owner: '', secretData: [], composeEnv: [], compose: null },
   databaseServices: [],
 };
@@ -139,5 +140,32 @@ describe('normalizeEnvironment', () => {
 
     expect(env.sharedNetwork).toBeNull();
     expect(env.composeServices).toMatchObject([{ name: 'web', networks: null, hasOverrides: false }]);
+  });
+
+  describe('the stale-backup alert (<App>BackupStale) beside the app alerts', () => {
+    const data = { name: 'data', resticSecret: 'web-data-restic' };
+    const watched = { kubernetes: [{ name: 'data', replicationSource: 'web-data', dumpCronJob: null }], compose: [{ name: 'data', replicationSource: null, dumpCronJob: null }] };
+    const withData = { ...base, alerts: true, backup: { ...base.backup, volumes: [data], watched } };
+    const names = (rules: { alert: string }[]) => rules.map((r) => r.alert);
+
+    it("watches each backed-up volume on both platforms: VolSync's ReplicationSource of its claim, the mover's metric of its Compose project", () => {
+      const env = normalizeEnvironment('web', dev, {}, withData);
+      const project = `web${dev.namespaceSuffix ?? ''}`;
+
+      expect(names(env.alerts)).toEqual(['HomelabAppDown', 'HomelabAppRestarting', 'WebBackupStale']);
+      expect(env.alerts[2].expr).toContain(`obj_namespace="${project}", obj_name="web-data"`);
+      expect(names(env.composeAlerts)).toEqual(['HomelabAppDown', 'HomelabAppRestarting', 'WebBackupStale', 'WebBackupStale']);
+      expect(env.composeAlerts[2].expr).toBe('time() - homelab_backup_last_success_timestamp_seconds{app="web", env="dev", volume="data"} > 172800');
+      expect(env.composeAlerts[3].expr).toContain(`container_label_com_docker_compose_project="${project}", container_label_com_docker_compose_service="scheduler"`);
+    });
+
+    it('has none without a watched volume, nor when the spec turns alerts off; each platform by what it watches', () => {
+      expect(names(normalizeEnvironment('web', dev, {}, { ...base, alerts: true }).alerts)).toEqual(['HomelabAppDown', 'HomelabAppRestarting']);
+      const off = normalizeEnvironment('web', dev, {}, { ...withData, alerts: false });
+      expect([...off.alerts, ...off.composeAlerts]).toEqual([]);
+      const composeOnly = normalizeEnvironment('web', dev, {}, { ...withData, backup: { ...withData.backup, watched: { ...watched, kubernetes: [] } } });
+      expect(names(composeOnly.alerts)).toEqual(['HomelabAppDown', 'HomelabAppRestarting']);
+      expect(names(composeOnly.composeAlerts)).toContain('WebBackupStale');
+    });
   });
 });

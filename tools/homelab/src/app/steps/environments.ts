@@ -10,8 +10,9 @@ import { environmentNetwork } from '../../project/networks';
 import { NO_ENV_LINKS } from './links';
 import { sortedEnv } from './env';
 import { normalizeOverrides, type OverrideBase } from './overrides';
+import { SCHEDULER } from './pending';
 import { NO_COMPOSE_BACKUP } from './compose-backup';
-import { alertRules } from './signals';
+import { alertRules, type BackupAlertVolume, backupAlertRules, type SignalPlatform } from './signals';
 
 /**
  * The environments the app runs in: those its spec lists, else every one of homelab.yaml.
@@ -76,7 +77,15 @@ export function normalizeEnvironment(
     /** Every service as the environment's overrides see it, and whether the spec is the shorthand (its replicas and env are the app's). */
     overrides: { where: string; shorthand: boolean; services: OverrideBase[] };
     alerts: boolean;
-    backup: { provider: BackupProvider; volumes: { name: string; resticSecret: string }[] };
+    /** The backed-up volumes: their restic credentials and, with the schedule, their stale-backup alerts. */
+    backup: {
+      provider: BackupProvider;
+      schedule: string;
+      intervalSeconds: number;
+      volumes: { name: string; resticSecret: string }[];
+      /** What each platform's stale-backup alert watches (steps/signals.ts backupAlertVolumes). */
+      watched: Record<SignalPlatform, BackupAlertVolume[]>;
+    };
     /** The app's database here, and the services that receive it. */
     database: EnvironmentDatabase;
     databaseServices: string[];
@@ -112,8 +121,21 @@ export function normalizeEnvironment(
   if (hostChanged) patches.push('ingress-patch.yaml');
 
   // Alerts are per environment because a rule's query must name its namespace (Compose: its project); a pair per workload.
-  const alerts = base.alerts ? alertRules('kubernetes', namespace, base.alertTargets) : [];
-  const composeAlerts = base.alerts ? alertRules('compose', composeProject, base.alertTargets) : [];
+  // With backed-up volumes, <App>BackupStale too: on VolSync's and kube-state-metrics' series (Kubernetes), the movers' textfile metric (Compose).
+  const backupAlerts = (platform: SignalPlatform, scope: string) =>
+    base.backup.watched[platform].length === 0
+      ? []
+      : backupAlertRules(platform, {
+          app,
+          env: ws.name,
+          scope,
+          schedule: base.backup.schedule,
+          intervalSeconds: base.backup.intervalSeconds,
+          scheduler: SCHEDULER,
+          volumes: base.backup.watched[platform],
+        });
+  const alerts = base.alerts ? [...alertRules('kubernetes', namespace, base.alertTargets), ...backupAlerts('kubernetes', namespace)] : [];
+  const composeAlerts = base.alerts ? [...alertRules('compose', composeProject, base.alertTargets), ...backupAlerts('compose', composeProject)] : [];
   // Restic credentials are per environment so that dev and prod never share a repository path.
   // The values are External Secrets templates, resolved in the cluster, never rendered here.
   const resticSecrets =

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ALERTS, alertRules, cadvisorLabel, COMPOSE_CONTAINER_LABELS, grafanaDashboard, SIGNALS, type SignalPlatform } from './signals';
+import { BACKUP_METRIC } from '../../project/backup-metrics';
+import { ALERTS, alertRules, backupAlertName, backupAlertRules, backupAlertVolumes, cadvisorLabel, COMPOSE_CONTAINER_LABELS, grafanaDashboard, SIGNALS, type SignalPlatform } from './signals';
 
 const WEB = { kind: 'Deployment' as const, name: 'web' };
 const DB = { kind: 'StatefulSet' as const, name: 'db' };
@@ -94,5 +95,72 @@ describe('the signals of an app, one description for both platforms', () => {
       'sum(rate(container_cpu_usage_seconds_total{namespace="$namespace", container="db"}[5m]))',
       'sum(container_memory_working_set_bytes{namespace="$namespace", container="db"})',
     ]);
+  });
+});
+
+describe('the stale-backup alert of an app (<App>BackupStale)', () => {
+  const target = {
+    app: 'photo-library',
+    env: 'dev',
+    scope: 'photo-library-dev',
+    schedule: '0 */6 * * *',
+    intervalSeconds: 6 * 3600,
+    scheduler: 'scheduler',
+    volumes: [{ name: 'data', replicationSource: 'photo-library-data', dumpCronJob: null }],
+  };
+
+  it('is named after the app in PascalCase', () => {
+    expect(backupAlertName('photo-library')).toBe('PhotoLibraryBackupStale');
+    expect(backupAlertName('files')).toBe('FilesBackupStale');
+  });
+
+  it("watches twice the schedule's interval on VolSync's count of completed syncs, once Prometheus has a window of history", () => {
+    const synced = 'volsync_sync_duration_seconds_count{role="source", obj_namespace="photo-library-dev", obj_name="photo-library-data"}';
+    expect(backupAlertRules('kubernetes', target)).toEqual([
+      {
+        alert: 'PhotoLibraryBackupStale',
+        expr: `increase(${synced}[12h]) == 0 and on (obj_namespace, obj_name) present_over_time(${synced}[10m] offset 12h)`,
+        for: '0m',
+        severity: 'warning',
+        summary: 'photo-library-dev: no successful backup of volume data for 12h (twice the interval of its schedule 0 */6 * * *)',
+      },
+    ]);
+  });
+
+  it("watches a dump CronJob on kube-state-metrics, and a volume with neither a ReplicationSource nor a CronJob not at all on Kubernetes", () => {
+    const rules = backupAlertRules('kubernetes', { ...target, volumes: [{ name: 'db', replicationSource: null, dumpCronJob: 'photo-library-db-dump' }, { name: 'x', replicationSource: null, dumpCronJob: null }] });
+    expect(rules.map((r) => r.expr)).toEqual([
+      'time() - kube_cronjob_status_last_successful_time{namespace="photo-library-dev", cronjob="photo-library-db-dump"} > 43200 or (time() - kube_cronjob_created{namespace="photo-library-dev", cronjob="photo-library-db-dump"} > 43200 unless on (namespace, cronjob) kube_cronjob_status_last_successful_time{namespace="photo-library-dev", cronjob="photo-library-db-dump"})',
+    ]);
+  });
+
+  it("watches the mover's metric on Compose, and a volume never backed up while the scheduler and node-exporter run for the window", () => {
+    const series = `${BACKUP_METRIC}{app="photo-library", env="dev", volume="data"}`;
+    expect(backupAlertRules('compose', target).map((r) => [r.expr, r.for])).toEqual([
+      [`time() - ${series} > 43200`, '0m'],
+      [`absent(${series}) and on () count(container_last_seen{container_label_com_docker_compose_project="photo-library-dev", container_label_com_docker_compose_service="scheduler"}) > 0 and on () up{job="node-exporter"} == 1`, '12h'],
+    ]);
+  });
+
+  describe('what each platform watches', () => {
+    const volumes = [
+      { name: 'data', claimName: 'files-data', dump: false },
+      { name: 'db', claimName: 'files-db', dump: true },
+    ];
+
+    it("watches a file-copied volume by its ReplicationSource, a dump volume and the app's database by their dump CronJobs on Kubernetes; on Compose what the movers back up", () => {
+      expect(backupAlertVolumes({ app: 'files', provider: 'volsync', volumes, database: true, composeVolumes: ['data', 'db', 'database'] })).toEqual({
+        kubernetes: [
+          { name: 'data', replicationSource: 'files-data', dumpCronJob: null },
+          { name: 'db', replicationSource: null, dumpCronJob: 'files-db-dump' },
+          { name: 'database', replicationSource: null, dumpCronJob: 'files-database-dump' },
+        ],
+        compose: ['data', 'db', 'database'].map((name) => ({ name, replicationSource: null, dumpCronJob: null })),
+      });
+    });
+
+    it.each(['velero', 'k8up'] as const)('watches no file-copied volume with %s, whose metrics it does not read; the dump CronJobs still', (provider) => {
+      expect(backupAlertVolumes({ app: 'files', provider, volumes, database: false, composeVolumes: ['data'] }).kubernetes).toEqual([{ name: 'db', replicationSource: null, dumpCronJob: 'files-db-dump' }]);
+    });
   });
 });

@@ -16,6 +16,10 @@
  * in order) and ALERTS (each long-running service's rules in each environment).
  */
 
+import { BACKUP_METRIC, NODE_EXPORTER_JOB } from '../../project/backup-metrics';
+import type { BackupProvider } from '../../spec/types';
+import { promDuration } from './schedule';
+
 export type SignalPlatform = 'kubernetes' | 'compose';
 
 /**
@@ -178,4 +182,118 @@ export function grafanaDashboard(platform: SignalPlatform, app: string, workload
     panels: SIGNALS.map(panel),
   };
   return `${JSON.stringify(dashboard, null, 2)}\n`;
+}
+
+
+/** A backed-up volume as the stale-backup alert watches it. */
+export interface BackupAlertVolume {
+  /** The volume's name in the spec (the `volume` label of BACKUP_METRIC on Compose). */
+  name: string;
+  /** The VolSync ReplicationSource that copies it (Kubernetes), or null when none does. */
+  replicationSource: string | null;
+  /** The CronJob that dumps its database and backs the dump up (Kubernetes: `backup.dump`, `database:`), or null. */
+  dumpCronJob: string | null;
+}
+
+/**
+ * The volumes each platform's stale-backup alert watches (docs/backup.md, "The alert"): on
+ * Kubernetes a file-copied volume by VolSync's ReplicationSource (named after its claim; none with
+ * another provider), a `dump: postgres` volume by its dump CronJob `<app>-<volume>-dump`, an app's
+ * database on the shared PostgreSQL by `<app>-database-dump`; on Compose each volume a mover backs
+ * up (the `database` dump included), by the metric the mover writes.
+ * @example backupAlertVolumes({ app: 'files', provider: 'volsync', volumes: [{ name: 'data', claimName: 'files-data', dump: false }], database: false, composeVolumes: ['data'] }).kubernetes
+ * // [{ name: 'data', replicationSource: 'files-data', dumpCronJob: null }]
+ */
+export function backupAlertVolumes(input: {
+  app: string;
+  provider: BackupProvider;
+  volumes: readonly { name: string; claimName: string; dump: boolean }[];
+  database: boolean;
+  composeVolumes: readonly string[];
+}): Record<SignalPlatform, BackupAlertVolume[]> {
+  const dumpJob = (volume: string) => `${input.app}-${volume}-dump`;
+  return {
+    kubernetes: [
+      ...input.volumes.map((v) =>
+        v.dump
+          ? { name: v.name, replicationSource: null, dumpCronJob: dumpJob(v.name) }
+          : { name: v.name, replicationSource: input.provider === 'volsync' ? v.claimName : null, dumpCronJob: null },
+      ),
+      ...(input.database ? [{ name: 'database', replicationSource: null, dumpCronJob: dumpJob('database') }] : []),
+    ].filter((v) => v.replicationSource !== null || v.dumpCronJob !== null),
+    compose: input.composeVolumes.map((name) => ({ name, replicationSource: null, dumpCronJob: null })),
+  };
+}
+
+/** What the stale-backup alert of an app needs to know, in one environment. */
+export interface BackupAlertTarget {
+  app: string;
+  env: string;
+  /** The namespace (Kubernetes) or Compose project (Compose): the same string by construction. */
+  scope: string;
+  schedule: string;
+  /** The schedule's interval in seconds (schedule.ts cronInterval). */
+  intervalSeconds: number;
+  /** The Compose service that runs the backups (the app's scheduler). */
+  scheduler: string;
+  volumes: readonly BackupAlertVolume[];
+}
+
+/**
+ * The alert name of an app's stale backups.
+ * @example backupAlertName('photo-library') // 'PhotoLibraryBackupStale'
+ */
+export function backupAlertName(app: string): string {
+  return `${app
+    .split(/[^a-zA-Z0-9]+/)
+    .filter((w) => w !== '')
+    .map((w) => w[0].toUpperCase() + w.slice(1))
+    .join('')}BackupStale`;
+}
+
+/**
+ * The `<App>BackupStale` rules of an app in one environment: each fires when a volume's last
+ * successful backup is older than twice the schedule's interval (docs/backup.md, "The alert").
+ *
+ * - Kubernetes, VolSync: its controller counts each completed sync of a ReplicationSource in
+ *   `volsync_sync_duration_seconds_count` (a summary; labels obj_name, obj_namespace, role,
+ *   method: internal/controller/metrics.go of VolSync v0.14.0). No completed sync within twice
+ *   the interval is a stale backup. The series must have been there a window ago, so that a
+ *   Prometheus with less history than the window (just installed, its data lost) does not fire.
+ * - Kubernetes, a dump CronJob: kube-state-metrics' `kube_cronjob_status_last_successful_time`;
+ *   one that never succeeded fires once it is older than the window (`kube_cronjob_created`).
+ * - Compose: BACKUP_METRIC, which the mover writes after each successful backup; a volume with no
+ *   series at all (never backed up, or the metrics volume not mounted) fires once the app's
+ *   scheduler, which runs the backups, has been running for the window, while node-exporter, which
+ *   serves the series, is up (a node-exporter that is down would otherwise make every app stale).
+ */
+export function backupAlertRules(platform: SignalPlatform, target: BackupAlertTarget): AlertRule[] {
+  const window = promDuration(2 * target.intervalSeconds);
+  const seconds = 2 * target.intervalSeconds;
+  const alert = backupAlertName(target.app);
+  const summary = (volume: string) => `${target.scope}: no successful backup of volume ${volume} for ${window} (twice the interval of its schedule ${target.schedule})`;
+  const rule = (volume: string, expr: string, wait = '0m'): AlertRule => ({ alert, expr, for: wait, severity: 'warning', summary: summary(volume) });
+  if (platform === 'compose') {
+    return target.volumes.flatMap((v) => {
+      const series = `${BACKUP_METRIC}{app="${target.app}", env="${target.env}", volume="${v.name}"}`;
+      const scheduler = SERIES.compose.containers(target.scope, { kind: 'Deployment', name: target.scheduler });
+      return [
+        rule(v.name, `time() - ${series} > ${seconds}`),
+        rule(v.name, `absent(${series}) and on () count(container_last_seen{${scheduler}}) > 0 and on () up{job="${NODE_EXPORTER_JOB}"} == 1`, window),
+      ];
+    });
+  }
+  return target.volumes.flatMap((v) => {
+    const rules: AlertRule[] = [];
+    if (v.replicationSource !== null) {
+      const synced = `volsync_sync_duration_seconds_count{role="source", obj_namespace="${target.scope}", obj_name="${v.replicationSource}"}`;
+      rules.push(rule(v.name, `increase(${synced}[${window}]) == 0 and on (obj_namespace, obj_name) present_over_time(${synced}[10m] offset ${window})`));
+    }
+    if (v.dumpCronJob !== null) {
+      const job = `namespace="${target.scope}", cronjob="${v.dumpCronJob}"`;
+      const succeeded = `kube_cronjob_status_last_successful_time{${job}}`;
+      rules.push(rule(v.name, `time() - ${succeeded} > ${seconds} or (time() - kube_cronjob_created{${job}} > ${seconds} unless on (namespace, cronjob) ${succeeded})`));
+    }
+    return rules;
+  });
 }

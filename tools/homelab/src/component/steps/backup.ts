@@ -16,7 +16,7 @@ export interface BackupSettings {
  * The backup operator and its storage: the backup component's provider must be homelab.yaml's
  * (the apps' backup stanzas follow homelab.yaml), and Velero needs an S3 location.
  */
-export function normalizeBackup(spec: ComponentSpec, entry: CatalogEntry, workspace: WorkspaceConfig, where: string): BackupSettings {
+export function normalizeBackup(spec: ComponentSpec, entry: CatalogEntry, workspace: WorkspaceConfig, where: string, monitored = false): BackupSettings {
   const settings = spec.settings ?? {};
   const provider = settings.provider ?? 'volsync';
   const wanted = workspace.backup?.provider ?? 'volsync';
@@ -48,6 +48,11 @@ export function normalizeBackup(spec: ComponentSpec, entry: CatalogEntry, worksp
         proto: /^http:\/\//.test(s3?.endpoint ?? '') ? 'http' : 'https',
         bucket: s3?.bucket ?? '',
       },
+      // The chart's release `volsync` names its metrics Service's selector `control-plane: volsync-controller`.
+      volsyncMetrics:
+        spec.name === 'backup' && provider === 'volsync' && monitored
+          ? { name: 'volsync-metrics', release: workspace.monitoring?.release ?? 'kube-prometheus-stack', controller: 'volsync-controller' }
+          : null,
     },
   };
 }

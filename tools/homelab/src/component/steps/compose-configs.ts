@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { NODE_EXPORTER_JOB } from '../../project/backup-metrics';
 import { APP_FACING_SERVICES, environmentNetwork, INFRA_NETWORK } from '../../project/networks';
 import { componentPaths } from '../../project/paths';
 import type { InfraContext, NormalizedChart, NormalizedComponentEnv } from '../normalize';
@@ -70,7 +71,7 @@ export function composeConfigs(name: ComponentName, charts: NormalizedChart[], c
     ];
     // Host and container metrics: the component's own exporters, by their service names on the shared network.
     scrape.push(
-      { job_name: 'node-exporter', static_configs: [{ targets: [`node-exporter:${NODE_EXPORTER_PORT}`] }] },
+      { job_name: NODE_EXPORTER_JOB, static_configs: [{ targets: [`node-exporter:${NODE_EXPORTER_PORT}`] }] },
       { job_name: 'cadvisor', metrics_path: CADVISOR_METRICS_PATH, static_configs: [{ targets: [`cadvisor:${ALLOY_PORT}`] }] },
     );
     if (context.components.has('ingress')) scrape.push({ job_name: 'traefik', static_configs: [{ targets: ['traefik:8080'] }] });

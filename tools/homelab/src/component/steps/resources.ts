@@ -2,8 +2,10 @@ import type { BackupProvider } from '../../spec/types';
 import type { ComponentName } from '../types';
 
 /** Plain resources of a component's Kustomize base, besides its values files. */
-export function baseResources(name: ComponentName, provider: BackupProvider, hasDatabases = false): string[] {
+export function baseResources(name: ComponentName, provider: BackupProvider, hasDatabases = false, volsyncMetrics = false): string[] {
   const resources = ['namespace.yaml'];
+  // VolSync's metrics, scraped by the monitoring component's Prometheus (the apps' stale-backup alerts read them).
+  if (name === 'backup' && volsyncMetrics) resources.push('servicemonitor.yaml');
   if (name === 'cert-manager') resources.push('clusterissuer.yaml');
   if (name === 'monitoring' || (name === 'backup' && provider === 'velero')) resources.push('externalsecret.yaml');
   if (name === 'postgres') resources.push('cluster.yaml');

@@ -61,6 +61,16 @@ describe('component steps: backup', () => {
 
     expect(normalizeBackup(catalogSpec('backup', {}, ws), CATALOG.backup, ws, WHERE).backup.compose).toEqual({ hasS3: true, endpoint: 'minio.home.arpa:9000', proto: 'http', bucket: 'b' });
   });
+
+  it("has VolSync's metrics scraped by the monitoring release's Prometheus (the stale-backup alerts), only with VolSync and monitoring", () => {
+    const spec = catalogSpec('backup', {}, WORKSPACE);
+
+    expect(normalizeBackup(spec, CATALOG.backup, WORKSPACE, WHERE, true).backup.volsyncMetrics).toEqual({ name: 'volsync-metrics', release: 'kube-prometheus-stack', controller: 'volsync-controller' });
+    expect(normalizeBackup(spec, CATALOG.backup, WORKSPACE, WHERE, false).backup.volsyncMetrics).toBeNull();
+    const k8up = parseWorkspaceConfig(workspaceYamlWith((c) => (c.backup = { provider: 'k8up', s3: { endpoint: 'https://s3.example.org', bucket: 'b' } })));
+    expect(normalizeBackup(catalogSpec('backup', {}, k8up), CATALOG.backup, k8up, WHERE, true).backup.volsyncMetrics).toBeNull();
+    expect(baseResources('backup', 'volsync', false, true)).toEqual(['namespace.yaml', 'servicemonitor.yaml']);
+  });
 });
 
 describe('component steps: resources', () => {
