@@ -416,7 +416,29 @@ function checkEnvExample(engine: Engine, root: string, layer: Layer, name: strin
     if (m) keys.set(m[1], i + 1);
   });
   for (const k of esKeys) if (!keys.has(k)) engine.report(finding(label, 'secrets/env-example', `key ${k} of ExternalSecret ${name}-secrets is missing here; add \`${k}=\` so Compose reads the same secrets`));
-  for (const [k, line] of keys) if (!esKeys.includes(k)) engine.report(finding(label, 'secrets/env-example', `key ${k} is not produced by ExternalSecret ${name}-secrets on Kubernetes; add it to the spec's secrets or remove it`, line));
+  const backup = backupKeys(root, layer, name);
+  for (const [k, line] of keys) if (!esKeys.includes(k) && !backup.has(k)) engine.report(finding(label, 'secrets/env-example', `key ${k} is not produced by ExternalSecret ${name}-secrets on Kubernetes; add it to the spec's secrets or remove it`, line));
+}
+
+/**
+ * The backups' keys (RESTIC_PASSWORD, and the S3 keys of an S3 target) that an environment's
+ * compose.generated.yaml names in `x-homelab-backup`: the Compose movers read them from the same env
+ * file as the app's secrets, though they come from the repositories' store entry, not the app's ExternalSecret.
+ */
+function backupKeys(root: string, layer: Layer, name: string): Set<string> {
+  const keys = new Set<string>();
+  const environments = path.join(root, layer, 'compose/environments');
+  for (const env of fs.existsSync(environments) ? fs.readdirSync(environments) : []) {
+    const file = path.join(environments, env, name, 'compose.generated.yaml');
+    if (!fs.existsSync(file)) continue;
+    try {
+      const doc = jsyaml.load(fs.readFileSync(file, 'utf8')) as Obj | null;
+      for (const k of list(isObj(doc) ? doc['x-homelab-backup']?.keys : undefined)) if (typeof k?.key === 'string') keys.add(k.key);
+    } catch {
+      // reported when that file is validated
+    }
+  }
+  return keys;
 }
 
 /**

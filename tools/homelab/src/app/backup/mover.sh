@@ -18,6 +18,14 @@ for var in RESTIC_REPOSITORY RESTIC_PASSWORD DATA_DIR RESTIC_CACHE_DIR; do
 done
 cd "$DATA_DIR" || fail 2 "$DATA_DIR is not mounted; run the build target again"
 [ "$#" -eq 0 ] || [ "$1" = backup ] || fail 2 "unknown operation $1; the mover only backs up (restore: docs/backup.md)"
+# An empty volume (a new app) is skipped and counts as done, as VolSync's check_contents does: restic
+# refuses an empty snapshot, and a first backup that fails every night would only be noise.
+if [ -z "$(ls -A "$DATA_DIR" | grep -v '^lost+found$')" ]; then
+  echo "homelab-backup empty $volume: nothing to back up yet, no snapshot taken"
+  write_backup_metric
+  echo "homelab-backup done $volume"
+  exit 0
+fi
 # Ensure the repository is initialized (restic exit codes since 0.17: 10 none there, 11 locked, 12 wrong password).
 out=$(restic cat config 2>&1 >/dev/null)
 rc=$?

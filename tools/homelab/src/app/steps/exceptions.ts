@@ -11,8 +11,8 @@ const RULE_OF_OPT_IN: Record<string, string> = {
   hostNetwork: 'policy/host-network',
 };
 
-/** Where the scheduler's exceptions are recorded: by homelab, for every app with cron services (docs/deploy.md, "Cron services"). */
-const SCHEDULER_BY = 'homelab for the scheduler of cron services';
+/** Where the scheduler's exceptions are recorded: by homelab, for every app with cron services or backups on Compose (docs/deploy.md, "Cron services"; docs/backup.md). */
+const SCHEDULER_BY = 'homelab for the scheduler of cron services and backups';
 
 /** Where the backup movers' exceptions are recorded: by homelab, for every app with backed-up volumes on Compose (docs/backup.md). */
 const MOVER_BY = 'homelab for the backup movers';
@@ -69,7 +69,7 @@ export function appPolicyExceptions(app: Pick<NormalizedApp, 'services' | 'sched
   }
   if (app.scheduler) {
     const service = app.scheduler.name;
-    const startsContainers = "it starts the app's cron containers on their schedules through the Docker socket";
+    const startsContainers = "it starts the app's cron and backup containers on their schedules through the Docker socket";
     out.push(
       { service, rule: 'policy/docker-socket', reason: startsContainers, by: SCHEDULER_BY },
       { service, rule: 'policy/run-as-non-root', reason: startsContainers, by: SCHEDULER_BY },
