@@ -13,6 +13,11 @@
 #     crond and this machine's docker CLI), without a registry
 #   - PostgreSQL's server and client binaries (Debian's postgresql package: 15 on Debian 12, 17 on
 #     13, contrib extensions included), which the per-app database tests start a throwaway server of
+#   - restic 0.18.0 (the version VolSync v0.14's mover runs), built from the Go module proxy once per
+#     machine into a cache outside the repository (scripts/restic/build.sh), and the image
+#     restic/restic:0.18.0 of the Compose backup movers: FROM scratch, that restic and busybox-static
+#   - homelab-test/postgres:15, the stand-in of the official postgres:15 image: Debian's PostgreSQL 15
+#     binaries, busybox and an entrypoint like the official one (scripts/test-images/postgres)
 #   - promtool, Prometheus' checker of rule files and configuration, at the version of the
 #     Compose Prometheus the catalog pins, built from the Go module proxy once per machine into
 #     a cache outside the repository (scripts/promtool/build.sh)
@@ -317,15 +322,27 @@ BUSYBOX_APPLETS=(
   stat du df uname timeout seq expr vi
 )
 
-build_test_image() {
-  local tag="$1" label="$2" tmp root a
-  tmp="$(mktemp -d -t homelab-rootfs.XXXXXX)"
+# A FROM-scratch root folder for `docker import`, in a temp folder removed on exit: the folders every
+# image has, a world-writable /tmp and busybox-static in /bin with the given applets linked to it.
+# Sets ROOTFS (a global: a command substitution would lose the cleanup it registers).
+ROOTFS=""
+busybox_rootfs() {
+  local name="$1" tmp a
+  shift
+  tmp="$(mktemp -d -t "homelab-$name.XXXXXX")"
   add_cleanup "rm -rf '$tmp'"
-  root="$tmp/rootfs"
-  mkdir -p "$root/bin" "$root/www" "$root/etc" "$root/proc" "$root/sys" "$root/dev" "$root/root"
-  mkdir -m 1777 "$root/tmp"
-  install -m 0755 /bin/busybox "$root/bin/busybox"
-  for a in "${BUSYBOX_APPLETS[@]}"; do ln -s busybox "$root/bin/$a"; done
+  ROOTFS="$tmp/rootfs"
+  mkdir -p "$ROOTFS/bin" "$ROOTFS/etc" "$ROOTFS/proc" "$ROOTFS/sys" "$ROOTFS/dev" "$ROOTFS/root"
+  mkdir -m 1777 "$ROOTFS/tmp"
+  install -m 0755 /bin/busybox "$ROOTFS/bin/busybox"
+  for a in "$@"; do ln -s busybox "$ROOTFS/bin/$a"; done
+}
+
+build_test_image() {
+  local tag="$1" label="$2" root
+  busybox_rootfs rootfs "${BUSYBOX_APPLETS[@]}"
+  root="$ROOTFS"
+  mkdir -p "$root/www"
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/etc/passwd"
   printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
   printf '<!doctype html><title>homelab-test</title><p>homelab-test busybox %s</p>\n' "$label" >"$root/www/index.html"
@@ -449,18 +466,14 @@ docker_cli_binary() {
 }
 
 ensure_scheduler_image() {
-  local cli sum label tmp root a lib
+  local cli sum label root lib
   cli="$(docker_cli_binary)" || die "no docker CLI on PATH for $SCHEDULER_IMAGE"
   sum="$(cat "$cli" /bin/busybox | sha256sum | cut -c1-16)"
   label="$(docker image inspect --format '{{ index .Config.Labels "homelab-test" }}' "$SCHEDULER_IMAGE" 2>/dev/null || true)"
   if [ "$REBUILD_IMAGES" != 1 ] && [ "$label" = "docker-cli-$sum" ]; then return; fi
-  tmp="$(mktemp -d -t homelab-scheduler.XXXXXX)"
-  add_cleanup "rm -rf '$tmp'"
-  root="$tmp/rootfs"
-  mkdir -p "$root/bin" "$root/etc/crontabs" "$root/var/spool/cron" "$root/root" "$root/proc" "$root/sys" "$root/dev"
-  mkdir -m 1777 "$root/tmp"
-  install -m 0755 /bin/busybox "$root/bin/busybox"
-  for a in "${SCHEDULER_APPLETS[@]}"; do ln -s busybox "$root/bin/$a"; done
+  busybox_rootfs scheduler "${SCHEDULER_APPLETS[@]}"
+  root="$ROOTFS"
+  mkdir -p "$root/etc/crontabs" "$root/var/spool/cron"
   ln -s /etc/crontabs "$root/var/spool/cron/crontabs"
   install -m 0755 "$cli" "$root/bin/docker"
   if ldd "$cli" >/dev/null 2>&1; then
@@ -483,6 +496,131 @@ ensure_scheduler_image() {
   docker run --rm --network none --entrypoint docker "$SCHEDULER_IMAGE" --version >/dev/null ||
     die "$SCHEDULER_IMAGE was built but its docker CLI does not run"
   log "built $SCHEDULER_IMAGE (busybox crond + $cli)"
+}
+
+# After a rebuild, the image the new one replaced (by id, from before the import) is removed when
+# nothing uses it any more, so rebuilds leave no dangling images behind.
+remove_replaced_image() {
+  local old="$1" tag="$2"
+  [ -n "$old" ] || return 0
+  [ "$(docker image inspect --format '{{.Id}}' "$tag" 2>/dev/null)" != "$old" ] || return 0
+  docker rmi "$old" >/dev/null 2>&1 || true
+}
+
+# ------------------------------------------------------------------ restic ---
+# Both platforms' backups are restic repositories in VolSync's layout (docs/backup.md): VolSync v0.14's
+# mover runs restic 0.18.0, and so do the Compose movers, in the official image restic/restic:0.18.0
+# (Alpine: /bin/sh, ENTRYPOINT /usr/bin/restic). Test machines have no registry: restic is built from
+# the Go module proxy into the cache (scripts/restic/build.sh; also used on the host by the tests that
+# run VolSync's own mover script) and put in a FROM-scratch image of that name with busybox-static for
+# the movers' POSIX sh scripts. The label homelab-test records what it was built from; an image of that
+# name without it (a real pull) is left alone.
+RESTIC_IMAGE=restic/restic:0.18.0
+RESTIC_BIN=""
+RESTIC_APPLETS=(
+  sh ash sha256sum find sort xargs cat mv mkdir rm date wc ls sed awk tr cut printf sleep test
+  echo env grep head tail cp ln touch id basename dirname mktemp true false stat du expr tee
+)
+
+ensure_restic_image() {
+  local go_bin sum label root replaced t0=$SECONDS
+  go_bin="$(go_command)" || die "Go not found (HOMELAB_GO, /usr/local/go/bin/go or on PATH): restic is built from its Go module"
+  RESTIC_BIN="$(HOMELAB_GO="$go_bin" bash "$(dirname "${BASH_SOURCE[0]}")/restic/build.sh")" ||
+    die "building restic failed (scripts/restic/build.sh)"
+  sum="$(printf '%s\n' "${RESTIC_APPLETS[*]}" | cat "$RESTIC_BIN" /bin/busybox - | sha256sum | cut -c1-16)"
+  label="$(docker image inspect --format '{{ index .Config.Labels "homelab-test" }}' "$RESTIC_IMAGE" 2>/dev/null || true)"
+  if docker image inspect "$RESTIC_IMAGE" >/dev/null 2>&1 && [ "${label%%-*}" != restic ]; then
+    log "$RESTIC_IMAGE exists and is not our stand-in; leaving it alone"
+    return
+  fi
+  if [ "$REBUILD_IMAGES" != 1 ] && [ "$label" = "restic-$sum" ]; then return; fi
+  busybox_rootfs restic "${RESTIC_APPLETS[@]}"
+  root="$ROOTFS"
+  mkdir -p "$root/usr/bin" "$root/etc/ssl/certs"
+  install -m 0755 "$RESTIC_BIN" "$root/usr/bin/restic"
+  # For an s3 target over https, as the Alpine image's ca-certificates.
+  [ ! -r /etc/ssl/certs/ca-certificates.crt ] || cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+  replaced="$(docker image inspect --format '{{.Id}}' "$RESTIC_IMAGE" 2>/dev/null || true)"
+  tar --numeric-owner --owner=0 --group=0 -C "$root" -c . |
+    docker import \
+      -c "LABEL homelab-test=restic-$sum" \
+      -c 'ENV PATH=/usr/bin:/bin' \
+      -c 'WORKDIR /' \
+      -c 'ENTRYPOINT ["/usr/bin/restic"]' \
+      - "$RESTIC_IMAGE" >/dev/null
+  remove_replaced_image "$replaced" "$RESTIC_IMAGE"
+  docker run --rm --network none "$RESTIC_IMAGE" version >/dev/null ||
+    die "$RESTIC_IMAGE was built but 'restic version' does not run in it"
+  log "built $RESTIC_IMAGE (FROM scratch: restic $RESTIC_BIN + busybox) in $((SECONDS - t0))s"
+}
+
+# ---------------------------------------------------------- postgres image ---
+# homelab-test/postgres:15, the stand-in of the official postgres:15 image for apps whose volume holds a
+# PostgreSQL data directory (backups as dumps, restores into a fresh server): Debian's PostgreSQL 15
+# server and client binaries with every library ldd lists, its share files, the time zones and the C.UTF-8
+# locale, busybox for /bin/sh, the user postgres (uid 999, as the official image) and an entrypoint that
+# does what the official one does for POSTGRES_USER / POSTGRES_PASSWORD / POSTGRES_DB / PGDATA
+# (scripts/test-images/postgres/docker-entrypoint.sh). The label homelab-test records what it was built
+# from, so a new PostgreSQL package, busybox or entrypoint rebuilds it.
+POSTGRES_IMAGE=homelab-test/postgres:15
+POSTGRES_MAJOR=15
+POSTGRES_ENTRYPOINT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/test-images/postgres/docker-entrypoint.sh"
+POSTGRES_APPLETS=(sh ash su id cat chmod chown mkdir mktemp rm ls ln printf echo env sleep test true false grep sed awk)
+
+ensure_postgres_image() {
+  local pgbin="/usr/lib/postgresql/$POSTGRES_MAJOR" share="/usr/share/postgresql/$POSTGRES_MAJOR"
+  local sum label root f lib replaced t0=$SECONDS
+  [ -x "$pgbin/bin/postgres" ] || apt_install "postgresql-$POSTGRES_MAJOR"
+  [ -x "$pgbin/bin/postgres" ] && [ -x "$pgbin/bin/psql" ] ||
+    die "$pgbin/bin/postgres or psql missing: $POSTGRES_IMAGE needs Debian's postgresql-$POSTGRES_MAJOR and postgresql-client-$POSTGRES_MAJOR"
+  sum="$({ dpkg-query -W -f '${Package} ${Version}\n' "postgresql-$POSTGRES_MAJOR" "postgresql-client-$POSTGRES_MAJOR" 2>/dev/null || true
+    printf '%s locale-shim\n' "${POSTGRES_APPLETS[*]}"; } | cat - "$pgbin/bin/postgres" /bin/busybox "$POSTGRES_ENTRYPOINT" | sha256sum | cut -c1-16)"
+  label="$(docker image inspect --format '{{ index .Config.Labels "homelab-test" }}' "$POSTGRES_IMAGE" 2>/dev/null || true)"
+  if [ "$REBUILD_IMAGES" != 1 ] && [ "$label" = "postgres-$sum" ]; then return; fi
+  busybox_rootfs postgres "${POSTGRES_APPLETS[@]}"
+  root="$ROOTFS"
+  mkdir -p "$root/usr/local/bin" "$root/usr/lib/postgresql" "$root/usr/share/postgresql" "$root/usr/lib/locale" \
+    "$root/usr/share" "$root/var/lib/postgresql/data" "$root/var/run/postgresql" "$root/docker-entrypoint-initdb.d"
+  # The server's extensions (lib/) go in too; LLVM bitcode only serves JIT, which the image leaves off.
+  cp -a "$pgbin" "$root/usr/lib/postgresql/"
+  rm -rf "$root$pgbin/lib/bitcode"
+  cp -a "$share" "$root/usr/share/postgresql/"
+  cp -a /usr/share/zoneinfo "$root/usr/share/"
+  [ ! -d /usr/lib/locale/C.utf8 ] || cp -a /usr/lib/locale/C.utf8 "$root/usr/lib/locale/"
+  # Every shared library of every binary and extension, and the loader, at the same paths.
+  for lib in $(for f in "$root$pgbin"/bin/* "$root$pgbin"/lib/*.so; do ldd "$f" 2>/dev/null || true; done |
+    grep -o '/[^ ]*' | sort -u); do
+    [ -e "$root$lib" ] && continue
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+  install -m 0755 "$POSTGRES_ENTRYPOINT" "$root/usr/local/bin/docker-entrypoint.sh"
+  # initdb asks `locale -a` for the collations to import; glibc's locale program is not in the image.
+  printf '#!/bin/sh\n[ "${1:-}" = -a ] && printf "C\\nC.utf8\\nPOSIX\\n"\n' >"$root/usr/local/bin/locale"
+  chmod 0755 "$root/usr/local/bin/locale"
+  printf 'root:x:0:0:root:/root:/bin/sh\npostgres:x:999:999:PostgreSQL:/var/lib/postgresql:/bin/sh\n' >"$root/etc/passwd"
+  printf 'root:x:0:\npostgres:x:999:\n' >"$root/etc/group"
+  chown -R 999:999 "$root/var/lib/postgresql" "$root/var/run/postgresql"
+  chmod 0700 "$root/var/lib/postgresql/data"
+  chmod 3777 "$root/var/run/postgresql"
+  replaced="$(docker image inspect --format '{{.Id}}' "$POSTGRES_IMAGE" 2>/dev/null || true)"
+  tar --numeric-owner -C "$root" -c . |
+    docker import \
+      -c "LABEL homelab-test=postgres-$sum" \
+      -c "ENV PATH=$pgbin/bin:/usr/local/bin:/bin" \
+      -c 'ENV LANG=C.UTF-8' \
+      -c 'ENV PGDATA=/var/lib/postgresql/data' \
+      -c 'WORKDIR /' \
+      -c 'EXPOSE 5432/tcp' \
+      -c 'ENTRYPOINT ["docker-entrypoint.sh"]' \
+      -c 'CMD ["postgres"]' \
+      - "$POSTGRES_IMAGE" >/dev/null
+  remove_replaced_image "$replaced" "$POSTGRES_IMAGE"
+  docker run --rm --network none "$POSTGRES_IMAGE" postgres --version >/dev/null ||
+    die "$POSTGRES_IMAGE was built but 'postgres --version' does not run in it"
+  log "built $POSTGRES_IMAGE (Debian's PostgreSQL $POSTGRES_MAJOR + busybox) in $((SECONDS - t0))s"
 }
 
 # -------------------------------------------------------------- postgresql ---
@@ -522,8 +660,9 @@ summary() {
   printf '  docker compose   %s\n' "$(compose_v2_version)"
   [ "$ENGINES_ONLY" = 1 ] || printf '  postgresql       %s\n' "$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tr '\n' ' ')"
   [ -z "$PROMTOOL_BIN" ] || printf '  promtool         %s\n' "$PROMTOOL_BIN"
+  [ -z "$RESTIC_BIN" ] || printf '  restic           %s\n' "$RESTIC_BIN"
   [ -z "$CONTROL_PLANE_BIN" ] || printf '  control plane    %s (%s)\n' "$("$CONTROL_PLANE_BIN/kube-apiserver" --version 2>/dev/null | sed 's/^Kubernetes //')" "$CONTROL_PLANE_BIN"
-  printf '  test images      %s\n' "$(docker image ls --format '{{.Repository}}:{{.Tag}}' "$TEST_IMAGE" | sort | tr '\n' ' ')$([ "$ENGINES_ONLY" = 1 ] || printf '%s %s' "$WHOAMI_IMAGE" "$SCHEDULER_IMAGE")"
+  printf '  test images      %s\n' "$(docker image ls --format '{{.Repository}}:{{.Tag}}' "$TEST_IMAGE" | sort | tr '\n' ' ')$([ "$ENGINES_ONLY" = 1 ] || printf '%s %s %s %s' "$WHOAMI_IMAGE" "$SCHEDULER_IMAGE" "$RESTIC_IMAGE" "$POSTGRES_IMAGE")"
 }
 
 # -------------------------------------------------------------------- main ---
@@ -538,6 +677,8 @@ if [ "$ENGINES_ONLY" = 0 ]; then
   ensure_whoami_image
   ensure_scheduler_image
   ensure_postgresql
+  ensure_restic_image
+  ensure_postgres_image
   ensure_promtool
 fi
 summary

@@ -13,21 +13,12 @@ set -euo pipefail
 PROMETHEUS_VERSION=v3.5.0
 MODULE_VERSION=v0.305.0
 
-log() { printf '[promtool] %s\n' "$*" >&2; }
-die() { printf '[promtool] ERROR: %s\n' "$*" >&2; exit 1; }
-
-cache_root="${HOMELAB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/homelab}"
-dest="$cache_root/promtool/$PROMETHEUS_VERSION"
-bin="$dest/promtool"
-
-if [ -x "$bin" ]; then printf '%s\n' "$bin"; exit 0; fi
-if [ "${1:-}" = --check ]; then
-  printf 'not built: %s\n' "$bin" >&2
-  exit 3
-fi
-
-GO="${HOMELAB_GO:-$(command -v go || echo /usr/local/go/bin/go)}"
-[ -x "$GO" ] || die "Go not found (looked for 'go' on PATH and /usr/local/go/bin/go): install Go >= 1.23 or set HOMELAB_GO"
+NAME=promtool
+dest="${HOMELAB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/homelab}/promtool/$PROMETHEUS_VERSION"
+BIN="$dest/promtool"
+# shellcheck source=../lib/cached-build.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/cached-build.sh"
+bin="$BIN"
 start=$SECONDS
 mkdir -p "$dest"
 # Prometheus' go.mod has replace and exclude directives, so `go install ...@version` is refused: a
