@@ -136,7 +136,11 @@ describe('normalizeApp', () => {
       expect(app.backup.enabled).toBe(true);
       expect(app.backup.volumes.map((v) => v.claimName)).toEqual(['db-data']);
       expect(app.backup.componentResources).toEqual(['replicationsource.yaml']);
-      expect(app.compose.labels['docker-volume-backup.stop-during-backup']).toBe('db');
+      // Compose: a mover per backed-up volume, the scheduler stops the service that mounts it while it is copied.
+      expect(app.compose.labels).not.toHaveProperty('docker-volume-backup.stop-during-backup');
+      expect(app.composeBackup.movers.map((m) => [m.service, m.source])).toEqual([['backup-data', 'data']]);
+      expect(app.composeBackup.users).toEqual({ data: [{ service: 'db', grace: 10 }] });
+      expect(app.environments[0].composeBackup.movers).toEqual([{ service: 'backup-data', repository: '/repository/db-dev/data' }]);
       expect(app.environments[0].resticSecrets).toEqual([
         { name: 'db-data-restic', repository: '{{ .repository }}/db-dev/data', password: '{{ .password }}' },
       ]);

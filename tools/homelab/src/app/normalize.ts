@@ -4,6 +4,7 @@ import type { AppSpec, WorkspaceConfig } from '../spec/types';
 import { APP_DEFAULTS, type AppLinks, type Dependencies, NO_LINKS, type NormalizedApp, SCHEDULER_IMAGE } from './normalized';
 import { normalizeBackup } from './steps/backup';
 import { SCRATCH_LABEL } from './steps/compose';
+import { composeBackupConfigs, composeBackupVolumes, environmentComposeBackup, normalizeComposeBackup, withComposeBackup } from './steps/compose-backup';
 import { appNetworks } from './steps/compose-networks';
 import { checkContainers } from './steps/containers';
 import { databaseClaims, environmentDatabase, normalizeDatabase, POSTGRES_COMPONENT } from './steps/database';
@@ -48,7 +49,8 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
   refuseNotRenderedYet(spec, where);
   const storage = normalizeStorage(spec, where, readSpecFile);
   const { services, secretKeys } = normalizeServices(spec, storage, where);
-  checkContainers(spec, services, services.some((s) => s.isCron) ? [SCHEDULER] : [], where);
+  const hasScheduler = services.some((s) => s.isCron) || storage.some((v) => v.persistent?.backup) || spec.database !== undefined;
+  checkContainers(spec, services, hasScheduler ? [SCHEDULER] : [], where);
   const order = orderServices(services, where);
   const secrets = normalizeSecrets(name, workspace, secretKeys);
   // The app's database on the shared PostgreSQL, per environment (docs/spec.md, "Database"): reached as on Kubernetes on both platforms.
@@ -88,6 +90,11 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
   const backup = normalizeBackup(spec, workspace, volumes, (volume) =>
     services_.filter((w) => w.mounts.some((m) => m.volume === volume)).map((w) => ({ kind: w.workload.kind, name: w.name, replicas: w.replicas })),
   );
+  const composeServiceViews = services_.flatMap((w) => w.composeServices);
+  const composeBackup = normalizeComposeBackup(name, workspace, backup, volumes, composeServiceViews, database.enabled, [
+    ...storage.flatMap((v) => (v.composeVolume ? [v.composeVolume] : [])),
+    ...services_.flatMap((w) => w.scratchVolumes.map((v) => v.name)),
+  ], where);
   const byFile = Object.fromEntries(
     [
       ['deployment.yaml', 'Deployment'],
@@ -99,7 +106,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
       .filter(([, of]) => of.length > 0),
   );
   const reachable = fullForm ? services_.filter((w) => w.servicePorts.length > 0) : services_;
-  const composeServices = services_.flatMap((w) => w.composeServices);
+  const composeServices = composeServiceViews;
   const configMaps = storage.flatMap((v) => (v.config ? [{ name: v.config.configMap, key: v.config.key, content: v.config.content, file: v.config.file }] : []));
   // The objects of the Kustomize base (its templates name them so): what a Kubernetes patch may target.
   const baseObjects = [
@@ -124,8 +131,8 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
     reachable: reachable.filter((w) => w.compose.networkMode === null).map((w) => w.name),
     ports: [...new Map(reachable.flatMap((w) => w.servicePorts).map((p) => [p.name, { name: p.name, protocol: p.protocol }])).values()],
   };
-  const environments = chosen.map((ws) =>
-    withLinks(normalizeEnvironment(name, ws, spec.environments?.[ws.name] ?? {}, {
+  const environments = chosen.map((ws) => {
+    const env = withLinks(normalizeEnvironment(name, ws, spec.environments?.[ws.name] ?? {}, {
       replicas: primary.replicas,
       host: ingress.host,
       envHost: appHost(spec, ws, where),
@@ -159,8 +166,9 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
       backup: { provider: backup.provider, volumes: backup.volumes.map((v) => ({ name: v.name, resticSecret: v.resticSecret })) },
       database: environmentDatabase(database, claims.find((c) => c.environment === ws.name)),
       databaseServices: database.services,
-    }), linksIn(name, where, ws, links, linkedSelf)),
-  );
+    }), linksIn(name, where, ws, links, linkedSelf));
+    return withComposeBackup(env, environmentComposeBackup(name, ws.name, env.composeProject, workspace, backup.schedule, backup.repositoryKey, composeBackup, env.database, composeServices));
+  });
 
   return {
     name,
@@ -176,7 +184,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
     },
     selector: { 'app.kubernetes.io/name': name },
     primaryService: primary.name,
-    scheduler: services_.some((w) => w.isCron)
+    scheduler: services_.some((w) => w.isCron) || composeBackup.enabled
       ? { name: SCHEDULER, image: workspace.compose?.scheduler?.image ?? SCHEDULER_IMAGE, labels: { 'homelab.app': name, logging: 'promtail', 'logging.job': `${name}-${SCHEDULER}` } }
       : null,
     workload: { kind: workloadKind, isStatefulSet: workloadKind === 'StatefulSet', file: workloadKind === 'StatefulSet' ? 'statefulset.yaml' : 'deployment.yaml', replicas: primary.replicas },
@@ -217,16 +225,19 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
             scratch: { [SCRATCH_LABEL]: 'true' },
           })),
         ),
-      ),
-    hasComposeVolumes: storage.some((v) => v.composeVolume !== null) || services_.some((w) => w.scratchVolumes.length > 0),
-    composeConfigs: storage.flatMap((v) => (v.config ? [{ name: v.name, content: v.config.content, file: v.config.file }] : [])),
-    hasComposeConfigs: storage.some((v) => v.config),
+      )
+      // The backup's own: the dumps it copies, the movers' restic cache (app/steps/compose-backup.ts).
+      .concat(composeBackupVolumes(composeBackup)),
+    hasComposeVolumes: storage.some((v) => v.composeVolume !== null) || services_.some((w) => w.scratchVolumes.length > 0) || composeBackup.enabled,
+    composeConfigs: storage.flatMap((v) => (v.config ? [{ name: v.name, content: v.config.content, file: v.config.file }] : [])).concat(composeBackupConfigs(composeBackup)),
+    hasComposeConfigs: storage.some((v) => v.config) || composeBackup.enabled,
     resources: primary.resources,
     security: primary.security,
     health: primary.health,
     ingress,
     monitoring,
     backup,
+    composeBackup,
     network: normalizeNetwork(spec, workspace, { ingressPort: ingressPort.port, metricsPort: monitoring.metricsPortNumber, betweenServices: fullForm && services.length > 1 }, dependencies, new Set(links.apps.keys()), backup),
     compose: workload.compose,
     composeNetworks,

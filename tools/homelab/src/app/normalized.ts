@@ -4,6 +4,8 @@ import type { BackupProvider } from '../spec/types';
 import type { AppNetworks } from './steps/compose-networks';
 import type { EnvironmentDatabase, NormalizedDatabase } from './steps/database';
 import type { NormalizedPatches } from './steps/patches';
+import type { ComposeBackupMover } from './steps/compose-backup';
+import type { VolumeBackupOptions } from './steps/storage';
 import type { ComposeServiceView, ServiceWorkload } from './steps/workloads';
 
 /*
@@ -76,6 +78,8 @@ export interface NormalizedApp {
     /** Where it is mounted (the full form: every mount's path). */
     mountPath: string;
     backup: boolean;
+    /** The object form of `backup` (dump, stop, copyMethod), defaults filled in. */
+    backupOptions: VolumeBackupOptions;
     backupLabel: string;
     storageClass: string | null;
     composeVolume: string;
@@ -191,6 +195,35 @@ export interface NormalizedApp {
       composeServices: string;
     }[];
   };
+  /**
+   * Backups on Compose (app/steps/compose-backup.ts, docs/backup.md): a mover service per backed-up
+   * volume writing its restic repository, the dump volumes, the repository target.
+   */
+  composeBackup: {
+    enabled: boolean;
+    /** compose.backup.image of homelab.yaml. */
+    image: string;
+    /** The inline config `backup-mover`: the POSIX sh mover, the same for every volume. */
+    moverScript: string;
+    /** A host path of the Docker host, bound at /repository (and the movers get no network). */
+    isPath: boolean;
+    targetPath: string | null;
+    /** An S3 bucket (the movers join the project network `backup`). */
+    isS3: boolean;
+    /** No backup.target in homelab.yaml: the repositories stay on the Docker host's disk (validate warns). */
+    defaultTarget: boolean;
+    movers: ComposeBackupMover[];
+    /** `<volume>-dump`: the dump volumes, mounted into the scheduler at `target`. */
+    dumpVolumes: { name: string; volume: string; target: string }[];
+    cacheVolume: string;
+    /** restic forget's keep flags, from the spec's retention. */
+    forgetOptions: string;
+    /** The keys the movers read from the env file (.env.example): RESTIC_PASSWORD, and the AWS keys for S3. */
+    envKeys: string[];
+    /** Per file-copied volume with stop: the services stopped while it is copied, with their stop grace seconds. */
+    users: Record<string, { service: string; grace: number }[]>;
+    labels: Record<string, string>;
+  };
   network: {
     allowInternet: boolean;
     ingressNamespace: string;
@@ -266,8 +299,17 @@ export interface NormalizedEnvironment {
   sharedNetwork: string | null;
   /** compose.generated.yaml declares networks: the shared one, or the networks of the apps it depends on. */
   hasNetworks: boolean;
-  /** The Compose scheduler's crontab in this environment (its project names the containers); '' without cron services. */
+  /** The Compose scheduler's crontab in this environment (its project names the containers): its cron services', then the backup's line; '' without either. */
   crontab: string;
+  /** Backups on Compose in this environment: each mover's restic repository, the script `/homelab/backup`, its crontab line. */
+  composeBackup: {
+    enabled: boolean;
+    movers: { service: string; repository: string }[];
+    script: string;
+    crontabLine: string;
+    /** What deploy needs (`x-homelab-backup`): the host-path target it checks, the store keys it writes into the env file. */
+    deploy: { targetPath: string | null; keys: { key: string; remoteKey: string; property: string }[] } | null;
+  };
   /** What the environment changes of each service (only those it changes): the overlay's workload patch, one document each. */
   workloadPatches: {
     /** The init containers and sidecars that run the service's image, whose image changes with it (when imageChanged). */

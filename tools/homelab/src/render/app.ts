@@ -55,7 +55,7 @@ export const APP_FILES: readonly AppFile[] = [
   { template: `${BASE}/components/backup/externalsecret.yaml`, owner: 'spec', when: (a) => a.backup.componentResources.includes('externalsecret.yaml') },
   { template: `${COMPOSE_BASE}/compose.yaml`, owner: 'spec' },
   { template: `${COMPOSE_BASE}/${COMPOSE_PATCH_FILE}`, owner: 'spec', when: (a) => a.patches.compose !== null },
-  { template: `${COMPOSE_BASE}/.env.example`, owner: 'spec', when: (a) => a.secrets.enabled },
+  { template: `${COMPOSE_BASE}/.env.example`, owner: 'spec', when: (a) => a.secrets.enabled || a.composeBackup.enabled },
   { template: 'applications/runbooks/__name__.md', owner: 'spec' },
 ];
 

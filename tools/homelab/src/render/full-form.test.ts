@@ -164,8 +164,11 @@ describe('renderApp: the full form', () => {
         db: { labels: { 'homelab.backup': 'true' } },
         docs: { driver: 'local', driver_opts: { type: 'nfs', o: 'addr=nas.home.arpa,nfsvers=4', device: ':/export/docs' } },
         legacy: { name: 'wiki-legacy-data', external: true },
+        // The backup movers' restic cache (docs/backup.md).
+        'backup-cache': null,
       });
-      expect(compose.configs).toEqual({ settings: { content: 'title: Wiki\nlanguage: en\n' } });
+      expect(compose.configs.settings).toEqual({ content: 'title: Wiki\nlanguage: en\n' });
+      expect(Object.keys(compose.configs)).toEqual(['settings', 'backup-mover']);
     });
 
     it('pins a service that shares a ReadWriteOnce volume to the node of the first service mounting it', () => {
@@ -180,7 +183,8 @@ describe('renderApp: the full form', () => {
     it('renders the start order on Compose: conditions, a job that runs once and is labelled for deploy', () => {
       const compose = parseDoc(contentOf(files, COMPOSE));
 
-      expect(Object.keys(compose.services)).toEqual(['web', 'indexer', 'migrate', 'db', 'cache', 'radio']);
+      // Then the scheduler and a backup mover per backed-up volume (docs/backup.md).
+      expect(Object.keys(compose.services)).toEqual(['web', 'indexer', 'migrate', 'db', 'cache', 'radio', 'scheduler', 'backup-uploads', 'backup-db']);
       expect(compose.services.web.depends_on).toEqual({ migrate: { condition: 'service_completed_successfully' }, cache: { condition: 'service_started' } });
       expect(compose.services.indexer.depends_on).toEqual({ web: { condition: 'service_started' } });
       expect(compose.services.migrate.depends_on).toEqual({ db: { condition: 'service_healthy' } });
@@ -224,9 +228,10 @@ describe('renderApp: the full form', () => {
     expect(compose.cron).toMatchObject({ profiles: ['cron'], restart: 'no', labels: { 'homelab.kind': 'cron', 'homelab.schedule': '*/5 * * * *' } });
     expect(compose.scheduler).toMatchObject({ image: 'docker:27.5.1-cli', command: ['crond', '-f', '-l', '6'], user: '0:0', read_only: false, cap_add: ['SETGID'], network_mode: 'none' });
     expect(compose.scheduler.volumes).toEqual([{ type: 'bind', source: '/var/run/docker.sock', target: '/var/run/docker.sock' }]);
-    expect(dev.services.scheduler.configs).toEqual([{ source: 'crontab', target: '/etc/crontabs/root' }]);
-    expect(dev.configs.crontab.content).toBe('*/5 * * * * docker start -a files-dev-cron-1\n');
-    expect(parseDoc(contentOf(files, 'applications/compose/environments/prod/files/compose.generated.yaml')).configs.crontab.content).toBe('*/5 * * * * docker start -a files-cron-1\n');
+    expect(dev.services.scheduler.configs).toEqual([{ source: 'crontab', target: '/etc/crontabs/root' }, { source: 'backup', target: '/homelab/backup' }]);
+    // The cron service's line, then the backup's (the app backs up its volumes).
+    expect(dev.configs.crontab.content).toBe('*/5 * * * * docker start -a files-dev-cron-1\n0 3 * * * sh /homelab/backup\n');
+    expect(parseDoc(contentOf(files, 'applications/compose/environments/prod/files/compose.generated.yaml')).configs.crontab.content).toBe('*/5 * * * * docker start -a files-cron-1\n0 3 * * * sh /homelab/backup\n');
   });
 
   it('writes env values, commands and entrypoints so that both platforms give them back as written ($$ and $( included)', () => {

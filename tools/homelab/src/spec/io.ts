@@ -1,5 +1,6 @@
 import YAML from 'yaml';
 import { InputError } from '../errors';
+import { backupTarget } from './backup-target';
 import { APP_SCHEMA_PATH, assertSchema, type ParsedSource, WORKSPACE_SCHEMA_PATH } from './schema';
 import type { AppSpec, WorkspaceConfig } from './types';
 
@@ -50,6 +51,7 @@ export function parseWorkspaceConfig(text: string | null): WorkspaceConfig {
   const names = config.environments.map((e) => e.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new InputError(`${WORKSPACE_FILE}: environment "${dup}" is listed twice; list each environment once`);
+  backupTarget(config);
   return config;
 }
 

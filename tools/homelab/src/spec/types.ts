@@ -109,7 +109,7 @@ export type MountSpec = { volume: string; path: string; readOnly?: boolean; subP
 
 /** An app-level volume of the full form: exactly one kind. */
 export type AppVolumeSpec =
-  | { size: string; storageClass?: string; backup?: boolean; accessMode?: 'ReadWriteOnce' | 'ReadWriteMany' }
+  | { size: string; storageClass?: string; backup?: VolumeBackupSpec; accessMode?: 'ReadWriteOnce' | 'ReadWriteMany' }
   | { hostPath: string; type?: 'Directory' | 'File' | 'DirectoryOrCreate' | 'Socket' | 'CharDevice'; /** The policy exception for the host path, with its reason. */ reason?: string }
   | { nfs: { server: string; path: string } }
   | { tmpfs: { size: string } }
@@ -163,11 +163,21 @@ export interface SecretSpec {
   property?: string;
 }
 
+/**
+ * `volumes.<v>.backup`: true/false, or the options of a backed-up volume (docs/spec.md, "Backups"):
+ * `dump: postgres` (a PostgreSQL data directory, backed up as a dump, never by copying its files),
+ * `stop` (Compose: stop the services that mount it while it is copied; default true),
+ * `copyMethod` (Kubernetes: how VolSync reads the volume; default homelab.yaml backup.copyMethod).
+ */
+export type VolumeBackupSpec = boolean | { dump?: DumpKind; stop?: boolean; copyMethod?: BackupCopyMethod };
+export type DumpKind = 'postgres';
+export type BackupCopyMethod = 'Direct' | 'Clone' | 'Snapshot';
+
 export interface VolumeSpec {
   name: string;
   size: string;
   mountPath: string;
-  backup?: boolean;
+  backup?: VolumeBackupSpec;
   storageClass?: string;
 }
 
@@ -216,7 +226,17 @@ export interface WorkspaceConfig {
   environments: WorkspaceEnvironment[];
   gitops: { repoURL: string; revision?: string; argocdNamespace?: string; project?: string };
   secrets?: { store?: string };
-  backup?: { provider?: BackupProvider; schedule?: string; repositoryKey?: string; s3?: { endpoint: string; bucket: string } };
+  backup?: {
+    provider?: BackupProvider;
+    schedule?: string;
+    repositoryKey?: string;
+    /** The older form of `target.s3`, still accepted. */
+    s3?: { endpoint: string; bucket: string };
+    /** Where the restic repositories live (docs/backup.md): a host path of the Docker host, or an S3 bucket. */
+    target?: { path?: string; s3?: { endpoint: string; bucket: string } };
+    /** How VolSync reads a volume on Kubernetes (default Direct). */
+    copyMethod?: BackupCopyMethod;
+  };
   ingress?: {
     kind?: 'ingress' | 'httproute';
     className?: string;
@@ -226,7 +246,7 @@ export interface WorkspaceConfig {
   };
   monitoring?: { namespace?: string; release?: string };
   /** The scheduler of apps with cron services on Compose (docs/spec.md, "Cron"); the image deploy sets new volumes' owner with (docs/deploy.md, "Volume ownership"). */
-  compose?: { scheduler?: { image?: string }; volumeOwner?: { image?: string } };
+  compose?: { scheduler?: { image?: string }; volumeOwner?: { image?: string }; /** The image of the backup movers (default restic/restic:0.18.0). */ backup?: { image?: string } };
 }
 
 export type BackupProvider = 'volsync' | 'velero' | 'k8up';

@@ -1,4 +1,5 @@
 import { InputError } from '../../errors';
+import { backupS3 } from '../../spec/backup-target';
 import type { AppSpec, BackupProvider, WorkspaceConfig } from '../../spec/types';
 import { APP_DEFAULTS, type NormalizedApp } from '../normalized';
 
@@ -13,7 +14,8 @@ export function normalizeBackup(
   const provider: BackupProvider = workspace.backup?.provider ?? 'volsync';
   const backedUp = volumes.filter((v) => v.backup);
   const retention = { ...APP_DEFAULTS.retention, ...(spec.backup?.retention ?? {}) };
-  if (provider === 'k8up' && backedUp.length > 0 && !workspace.backup?.s3) {
+  const s3 = backupS3(workspace);
+  if (provider === 'k8up' && backedUp.length > 0 && !s3) {
     throw new InputError(`homelab.yaml: backup.provider "k8up" needs backup.s3 (endpoint and bucket); add them or choose volsync`);
   }
   // Which backup resources live in the base component; Velero's Schedule is per environment.
@@ -32,8 +34,8 @@ export function normalizeBackup(
     componentResources,
     k8up: {
       secretName: `${spec.name}-k8up`,
-      endpoint: workspace.backup?.s3?.endpoint ?? '',
-      bucket: workspace.backup?.s3?.bucket ?? '',
+      endpoint: s3?.endpoint ?? '',
+      bucket: s3?.bucket ?? '',
       pruneSchedule: '0 5 * * 0',
     },
     // Velero keeps each backup for a TTL: long enough for the longest retention asked for.

@@ -3,14 +3,12 @@ import { specOf } from '../../../../../tests/support/spec';
 import { WORKSPACE_YAML } from '../../../../../tests/support/workspace';
 import { parseWorkspaceConfig } from '../../spec/io';
 import type { ShorthandAppSpec } from '../../spec/types';
-import { normalizeBackup } from './backup';
 import { normalizeCompose } from './compose';
 import { normalizeHealth } from './health';
 import { normalizeMonitoring } from './monitoring';
 import { normalizePorts } from './ports';
 import { normalizeResources } from './resources';
 import { normalizeSecurity } from './security';
-import { normalizeStorage, normalizeVolumes } from './storage';
 
 const WHERE = 'applications/specs/web.yaml';
 const workspace = parseWorkspaceConfig(WORKSPACE_YAML);
@@ -18,14 +16,12 @@ const workspace = parseWorkspaceConfig(WORKSPACE_YAML);
 function compose(overrides: Partial<ShorthandAppSpec>) {
   const spec = specOf('web', overrides);
   const ports = normalizePorts(spec.ports, WHERE);
-  const { volumes } = normalizeVolumes(normalizeStorage(spec, WHERE), []);
   const monitoring = normalizeMonitoring(spec, workspace, WHERE, { ports, selector: {} }, { kind: 'Deployment', name: 'web' });
-  const backup = normalizeBackup(spec, workspace, volumes, () => []);
   return normalizeCompose(
     'web',
     WHERE,
     { resources: normalizeResources(spec, WHERE).resources, security: normalizeSecurity(spec), health: normalizeHealth(spec.health, WHERE, ports) },
-    { metrics: monitoring.serviceMonitor ? { port: monitoring.metricsPortNumber, path: monitoring.metricsPath } : null, backup: backup.enabled, job: false },
+    { metrics: monitoring.serviceMonitor ? { port: monitoring.metricsPortNumber, path: monitoring.metricsPath } : null, job: false },
   );
 }
 
@@ -40,7 +36,7 @@ describe('normalizeCompose', () => {
     });
   });
 
-  it('labels the service for scraping, the outside probe, log shipping and volume backups, in this order', () => {
+  it('labels the service for scraping, the outside probe and log shipping, in this order (no backup label: the scheduler stops it by its Compose labels)', () => {
     const labels = compose({
       ports: [{ name: 'http', port: 8080, http: true }, { name: 'metrics', port: 9100 }],
       monitoring: { metrics: { port: 'metrics' } },
@@ -59,7 +55,6 @@ describe('normalizeCompose', () => {
       'homelab.health.start-period',
       'logging',
       'logging.job',
-      'docker-volume-backup.stop-during-backup',
     ]);
     expect(labels['prometheus.io/port']).toBe('9100');
     expect(labels['homelab.health.path']).toBe('/ping');

@@ -14,13 +14,13 @@ export const SCHEDULE_LABEL = 'homelab.schedule';
 /**
  * A Compose service's own settings: memory and CPU in Compose's notation, the user, and
  * the labels other services read (the job kind deploy waits for, Prometheus scraping, the
- * outside probe of deploy, log shipping, docker-volume-backup).
+ * outside probe of deploy, log shipping). Backups stop a service by its Compose labels (app/steps/compose-backup.ts).
  */
 export function normalizeCompose(
   app: string,
   where: string,
   service: Pick<NormalizedApp, 'resources' | 'security' | 'health'> & { field?: string; component?: string },
-  roles: { metrics: { port: number; path: string } | null; backup: boolean; job: boolean; schedule?: string | null; init?: boolean },
+  roles: { metrics: { port: number; path: string } | null; job: boolean; schedule?: string | null; init?: boolean },
 ): NormalizedApp['compose'] {
   const { requests, limits } = service.resources;
   const field = service.field ?? '';
@@ -48,7 +48,6 @@ export function normalizeCompose(
   labels['logging'] = 'promtail';
   // One log job per service: the app's name for the shorthand's one, `<app>-<service>` in the full form.
   labels['logging.job'] = service.component === undefined ? app : `${app}-${service.component}`;
-  if (roles.backup) labels['docker-volume-backup.stop-during-backup'] = app;
   return {
     memoryLimit: composeMemory(limits.memory, `${where}: ${field}resources.limits.memory`),
     memoryReservation: requests.memory ? composeMemory(requests.memory, `${where}: ${field}resources.requests.memory`) : null,

@@ -10,6 +10,7 @@ import { environmentNetwork } from '../../project/networks';
 import { NO_ENV_LINKS } from './links';
 import { sortedEnv } from './env';
 import { normalizeOverrides, type OverrideBase } from './overrides';
+import { NO_COMPOSE_BACKUP } from './compose-backup';
 import { alertRules } from './signals';
 
 /**
@@ -159,6 +160,8 @@ export function normalizeEnvironment(
     // The services of compose.generated.yaml: what this environment changes of each.
     // An environment's schedule of a cron service (environments.<env>.services.<svc>.schedule) wins.
     crontab: base.cron.map((c) => `${scheduleOf(c)} docker start -a ${app}${suffix}-${c.service}-1\n`).join(''),
+    // Filled in by app/steps/compose-backup.ts withComposeBackup.
+    composeBackup: NO_COMPOSE_BACKUP,
     workloadPatches,
     composeServices: base.composeServices.map((service) => {
       const own = workloadPatches.find((p) => p.name === service && p.composeChanged) ?? imageOfContainer(workloadPatches, base.overrides.services, service);

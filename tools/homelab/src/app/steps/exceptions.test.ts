@@ -11,7 +11,7 @@ const short = (list: ReturnType<typeof exceptionsOf>) => list.map((e) => `${e.se
 
 describe('appPolicyExceptions', () => {
   it('turns each security opt-in into its rule, for its service only, with its reason', () => {
-    const list = exceptionsOf(stackSpec('dns-filter'));
+    const list = exceptionsOf(stackSpec('dns-filter')).filter((e) => e.service === 'dns');
 
     expect(short(list)).toEqual([
       'dns policy/run-as-non-root: services.dns.security.runAsRoot in the spec',
@@ -33,11 +33,12 @@ describe('appPolicyExceptions', () => {
     const photos = stackSpec('photos') as Extract<AppSpec, { services: object }>;
     const withoutReason = { ...photos, volumes: { ...photos.volumes, localtime: { hostPath: '/etc/localtime', type: 'File' as const } } };
 
-    expect(short(exceptionsOf(photos)).filter((e) => e.includes('host-path'))).toEqual(['server policy/host-path /etc/localtime: volumes.localtime.reason in the spec']);
-    expect(short(exceptionsOf(withoutReason)).filter((e) => e.includes('host-path'))).toEqual([]);
+    const fromSpec = (spec: AppSpec) => short(exceptionsOf(spec)).filter((e) => e.includes('host-path') && e.endsWith('in the spec'));
+    expect(fromSpec(photos)).toEqual(['server policy/host-path /etc/localtime: volumes.localtime.reason in the spec']);
+    expect(fromSpec(withoutReason)).toEqual([]);
   });
 
-  it('gives the scheduler of cron services its fixed exceptions, and none to an app without cron services', () => {
+  it('gives the scheduler of cron services and backups its fixed exceptions, and none to an app without either', () => {
     const scheduler = exceptionsOf(stackSpec('files')).filter((e) => e.service === 'scheduler');
 
     expect(scheduler.map((e) => `${e.rule}${e.subject ? ` ${e.subject}` : ''}${e.notApplicable ? ' (does not apply)' : ''}`)).toEqual([
@@ -47,6 +48,19 @@ describe('appPolicyExceptions', () => {
       'policy/capabilities SETGID',
       'policy/probes (does not apply)',
     ]);
-    expect(exceptionsOf(stackSpec('photos')).some((e) => e.service === 'scheduler')).toBe(false);
+    expect(exceptionsOf(stackSpec('scratch')).some((e) => e.service === 'scheduler')).toBe(false);
+  });
+
+  it('gives each backup mover its fixed exceptions: root with DAC_READ_SEARCH, no probe, the target folder', () => {
+    const movers = exceptionsOf(stackSpec('photos')).filter((e) => e.service.startsWith('backup-'));
+
+    expect(short(movers)).toEqual(
+      ['backup-library', 'backup-db'].flatMap((m) => [
+        `${m} policy/run-as-non-root: homelab for the backup movers`,
+        `${m} policy/capabilities DAC_READ_SEARCH: homelab for the backup movers`,
+        `${m} policy/probes: homelab for the backup movers`,
+        `${m} policy/host-path /var/backups/homelab/restic: homelab for the backup movers`,
+      ]),
+    );
   });
 });

@@ -14,6 +14,9 @@ const RULE_OF_OPT_IN: Record<string, string> = {
 /** Where the scheduler's exceptions are recorded: by homelab, for every app with cron services (docs/deploy.md, "Cron services"). */
 const SCHEDULER_BY = 'homelab for the scheduler of cron services';
 
+/** Where the backup movers' exceptions are recorded: by homelab, for every app with backed-up volumes on Compose (docs/backup.md). */
+const MOVER_BY = 'homelab for the backup movers';
+
 /**
  * The policy exceptions an app records, each for one service with its reason (docs/validate.md,
  * "Policy exceptions of an app"):
@@ -30,7 +33,7 @@ const SCHEDULER_BY = 'homelab for the scheduler of cron services';
  *   the app's cron containers, a writable root filesystem for its crontab, SETGID for crond, and
  *   no health check to give (policy/probes does not apply to it).
  */
-export function appPolicyExceptions(app: Pick<NormalizedApp, 'services' | 'scheduler'>): PolicyException[] {
+export function appPolicyExceptions(app: Pick<NormalizedApp, 'services' | 'scheduler' | 'composeBackup'>): PolicyException[] {
   const out: PolicyException[] = [];
   const optIns = (service: string, field: string, security: NormalizedApp['security'], hostDevices: { path: string }[]) => {
     const by = (optIn: string) => `${field}security.${optIn} in the spec`;
@@ -74,6 +77,18 @@ export function appPolicyExceptions(app: Pick<NormalizedApp, 'services' | 'sched
       { service, rule: 'policy/capabilities', reason: "crond sets the crontab owner's groups before it runs a line", subject: 'SETGID', by: SCHEDULER_BY },
       { service, rule: 'policy/probes', reason: 'busybox crond serves nothing to probe', by: SCHEDULER_BY, notApplicable: true },
     );
+  }
+  for (const mover of app.composeBackup.movers) {
+    const service = mover.service;
+    const reads = 'it reads every file of the volume, whatever user owns it, as VolSync\'s privileged mover does';
+    out.push(
+      { service, rule: 'policy/run-as-non-root', reason: reads, by: MOVER_BY },
+      { service, rule: 'policy/capabilities', reason: reads, subject: 'DAC_READ_SEARCH', by: MOVER_BY },
+      { service, rule: 'policy/probes', reason: 'it runs to completion when the scheduler starts it, and serves nothing to probe', by: MOVER_BY, notApplicable: true },
+    );
+    if (app.composeBackup.targetPath !== null) {
+      out.push({ service, rule: 'policy/host-path', reason: 'the restic repositories of homelab.yaml backup.target.path live in this folder of the Docker host', subject: app.composeBackup.targetPath, by: MOVER_BY });
+    }
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import { COMPONENT_NAMES } from '../../component/types';
 import { InputError, show } from '../../errors';
 import { appPaths } from '../../project/paths';
+import { backupS3 } from '../../spec/backup-target';
 import type { AppSpec, WorkspaceConfig } from '../../spec/types';
 import type { BackupMoverEgress, Dependencies, NormalizedApp } from '../normalized';
 import type { Port, Ports } from './ports';
@@ -75,7 +76,7 @@ export function backupMoverEgress(app: string, workspace: WorkspaceConfig, backu
   const none: BackupMoverEgress = { enabled: false, name: '', selector: {}, cidr: '', ports: [], hasPorts: false, reason: '' };
   if (!backup.enabled || !selector) return none;
   const name = `${app}-backup-mover`;
-  const endpoint = backup.provider === 'k8up' ? workspace.backup?.s3?.endpoint : undefined;
+  const endpoint = backup.provider === 'k8up' ? backupS3(workspace)?.endpoint : undefined;
   let url: URL | null = null;
   try {
     url = endpoint ? new URL(endpoint) : null;

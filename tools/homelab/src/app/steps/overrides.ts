@@ -74,7 +74,7 @@ export function normalizeOverrides(where: string, envName: string, override: Env
     const node = override.node ?? null;
     const hasContainer = envChanged || imageChanged || resourcesChanged;
     if (!replicasChanged && !hasContainer && node === null && !scheduleChanged) continue;
-    const compose = normalizeCompose('', where, { resources, security: service.security, health: service.health, field }, { metrics: null, backup: false, job: false });
+    const compose = normalizeCompose('', where, { resources, security: service.security, health: service.health, field }, { metrics: null, job: false });
     const inheriting = imageChanged ? (service.containers ?? []) : [];
     result.push({
       name: service.name,

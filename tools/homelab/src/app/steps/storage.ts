@@ -1,7 +1,7 @@
 import { InputError, show } from '../../errors';
 import { quantityBytes } from '../../spec/quantity';
 import { appPaths } from '../../project/paths';
-import type { AppSpec, AppVolumeSpec } from '../../spec/types';
+import type { AppSpec, AppVolumeSpec, BackupCopyMethod, DumpKind, VolumeBackupSpec } from '../../spec/types';
 import type { NormalizedApp } from '../normalized';
 import { isFullForm, type NormalizedService } from './services';
 import { unique } from './unique';
@@ -21,6 +21,7 @@ export function normalizeVolumes(volumes: NormalizedVolume[], services: Pick<Nor
       readWriteMany: v.persistent!.accessMode === 'ReadWriteMany',
       mountPath: v.mountPath ?? services.flatMap((s) => s.mounts.filter((m) => m.volume === v.name).map((m) => m.path)).join(', '),
       backup: v.persistent!.backup,
+      backupOptions: v.persistent!.backupOptions,
       backupLabel: v.backupLabel,
       storageClass: v.persistent!.storageClass,
       composeVolume: v.composeVolume!,
@@ -40,8 +41,11 @@ export interface NormalizedVolume {
   isClaimed: boolean;
   /** The claim a pod mounts: `<app>-<name>` for a persistent volume (as today), the claim's own name for `claim`; null otherwise. */
   claimName: string | null;
-  /** A persistent volume homelab creates (a PersistentVolumeClaim, a Compose named volume with backup labels). */
-  persistent: { size: string; storageClass: string | null; accessMode: 'ReadWriteOnce' | 'ReadWriteMany'; backup: boolean } | null;
+  /**
+   * A persistent volume homelab creates (a PersistentVolumeClaim, a Compose named volume with backup labels).
+   * `backup`: backed up at all; `backupOptions`: the object form's options (docs/spec.md, "Backups"), defaults filled in.
+   */
+  persistent: { size: string; storageClass: string | null; accessMode: 'ReadWriteOnce' | 'ReadWriteMany'; backup: boolean; backupOptions: VolumeBackupOptions } | null;
   /** A host path; `reason` is its policy exception (validate: policy/host-path), null without one. */
   hostPath: { path: string; type: string | null; reason: string | null } | null;
   nfs: { server: string; path: string } | null;
@@ -75,6 +79,13 @@ export function normalizeStorage(spec: AppSpec, where: string, readSpecFile: Spe
     return volumes;
   }
   return Object.entries(spec.volumes ?? {}).map(([name, v]) => fullFormVolume(spec.name, name, v, `${where}: volumes.${name}`, readSpecFile));
+}
+
+/** A backed-up volume's options: a PostgreSQL dump instead of its files, its services stopped while it is copied (Compose), VolSync's copy method (Kubernetes; null: homelab.yaml's). */
+export interface VolumeBackupOptions {
+  dump: DumpKind | null;
+  stop: boolean;
+  copyMethod: BackupCopyMethod | null;
 }
 
 /** Reads a workspace file (a path relative to the workspace root); null when it is missing. */
@@ -121,16 +132,19 @@ function readConfigFile(app: string, file: string, at: string, readSpecFile: Spe
 function persistentVolume(
   app: string,
   name: string,
-  v: { size: string; storageClass?: string; backup?: boolean; accessMode?: 'ReadWriteOnce' | 'ReadWriteMany' },
+  v: { size: string; storageClass?: string; backup?: VolumeBackupSpec; accessMode?: 'ReadWriteOnce' | 'ReadWriteMany' },
   mountPath: string | null,
 ): NormalizedVolume {
-  const backup = v.backup ?? true;
+  // The object form means backed up; its options default to a file copy with the services stopped.
+  const backup = v.backup === undefined ? true : v.backup !== false;
+  const options = typeof v.backup === 'object' ? v.backup : {};
+  const backupOptions: VolumeBackupOptions = { dump: options.dump ?? null, stop: options.stop ?? true, copyMethod: options.copyMethod ?? null };
   return {
     name,
     kind: 'persistent',
     isClaimed: true,
     claimName: `${app}-${name}`,
-    persistent: { size: v.size, storageClass: v.storageClass ?? null, accessMode: v.accessMode ?? 'ReadWriteOnce', backup },
+    persistent: { size: v.size, storageClass: v.storageClass ?? null, accessMode: v.accessMode ?? 'ReadWriteOnce', backup, backupOptions },
     hostPath: null,
     nfs: null,
     tmpfs: null,

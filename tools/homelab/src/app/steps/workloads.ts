@@ -193,7 +193,6 @@ export function shapeWorkloads(input: WorkloadsInput): ServiceWorkload[] {
       compose: {
         ...normalizeCompose(input.app, input.where, { ...service, field: service.at.field }, {
           metrics: input.metrics?.service === service.name ? input.metrics : null,
-          backup: mounted.some((v) => v.persistent?.backup),
           job: service.isJob,
           schedule: service.schedule,
         }),
@@ -264,7 +263,6 @@ function composeContainer(
       ? [{ service: previous.composeName, condition: 'service_completed_successfully' as const, checkedOutside: false }]
       : (input.order.get(service.name)?.composeDependsOn ?? [])
     : [{ service: service.name, condition: 'service_started' as const, checkedOutside: false }];
-  const backup = c.mounts.some((m) => volumeByName.get(m.volume)!.persistent?.backup);
   const { runtime } = service;
   return {
     name: c.composeName,
@@ -299,7 +297,7 @@ function composeContainer(
     isJob: init,
     replicas: 1,
     compose: {
-      ...normalizeCompose(input.app, input.where, { resources: c.resources, security: c.security, health: NO_HEALTH, field: c.at.field, component: c.composeName }, { metrics: null, backup, job: false, init }),
+      ...normalizeCompose(input.app, input.where, { resources: c.resources, security: c.security, health: NO_HEALTH, field: c.at.field, component: c.composeName }, { metrics: null, job: false, init }),
       hasReservations: c.resources.requests.memory !== undefined,
       restart: init ? 'no' : 'unless-stopped',
       networkMode: init ? (service.security.hostNetwork ? 'host' : null) : `service:${service.name}`,

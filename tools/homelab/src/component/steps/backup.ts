@@ -1,4 +1,5 @@
 import { InputError, show } from '../../errors';
+import { backupS3 } from '../../spec/backup-target';
 import type { BackupProvider, WorkspaceConfig } from '../../spec/types';
 import type { CatalogEntry } from '../catalog';
 import type { NormalizedComponent } from '../normalize';
@@ -22,7 +23,7 @@ export function normalizeBackup(spec: ComponentSpec, entry: CatalogEntry, worksp
   if (spec.name === 'backup' && provider !== wanted) {
     throw new InputError(`${where}: settings.provider ${show(provider)} differs from homelab.yaml backup.provider ${show(wanted)}; re-run nx g homelab:infra backup --force to switch operators`);
   }
-  const s3 = workspace.backup?.s3 ?? null;
+  const s3 = backupS3(workspace);
   if (spec.name === 'backup' && provider === 'velero' && !s3) {
     throw new InputError(`homelab.yaml: backup.provider "velero" needs backup.s3 (endpoint and bucket) for Velero's storage location; add them`);
   }
