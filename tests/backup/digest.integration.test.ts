@@ -7,33 +7,33 @@ import { requireTool, run } from '../support/tools';
 import { makeTempDir, removeDir } from '../support/workspace';
 
 /**
- * The volume digest the backup mover prints and the drill recomputes on a restored volume,
- * run for real in a container (busybox applets, as in the restic image) and held to its
- * definition computed here: sha256 over the sorted `sha256sum` lines (`<hex>  ./<path>`) of
- * every regular file, lost+found left out, with the files' count and bytes.
+ * The volume digest the backup mover prints and the drill recomputes on a restored volume
+ * (app/backup/digest.sh), run for real in a container (busybox applets, as in the restic image)
+ * and held to its definition computed here: sha256 over the `sha256sum` lines (`<hex>  <path>`,
+ * the path relative to the volume) of every regular file in bytewise order of their paths,
+ * lost+found left out, with the files' count and bytes.
  */
 
 const docker = requireTool('docker compose');
 const IMAGE = 'homelab-test/busybox:1';
 
 function expected(dir: string): { sha256: string; files: number; bytes: number } {
-  const lines: string[] = [];
-  let bytes = 0;
+  const files: { path: string; content: Buffer }[] = [];
   const walk = (rel: string) => {
     for (const entry of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
       const child = rel === '' ? entry.name : `${rel}/${entry.name}`;
       if (child === 'lost+found') continue;
       if (entry.isDirectory()) walk(child);
       else if (entry.isFile()) {
-        const content = fs.readFileSync(path.join(dir, child));
-        bytes += content.length;
-        lines.push(`${createHash('sha256').update(content).digest('hex')}  ./${child}`);
+        files.push({ path: child, content: fs.readFileSync(path.join(dir, child)) });
       }
     }
   };
   walk('');
-  const text = lines.sort().map((l) => `${l}\n`).join('');
-  return { sha256: createHash('sha256').update(text).digest('hex'), files: lines.length, bytes };
+  files.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
+  const text = files.map((f) => `${createHash('sha256').update(f.content).digest('hex')}  ${f.path}\n`).join('');
+  const bytes = files.reduce((sum, f) => sum + f.content.length, 0);
+  return { sha256: createHash('sha256').update(text).digest('hex'), files: files.length, bytes };
 }
 
 function digestIn(dir: string, volume = 'data') {
@@ -56,7 +56,7 @@ describe.skipIf(docker.skip)('the volume digest, in a container', () => {
   });
   afterAll(() => removeDir(dir));
 
-  it('is sha256 over the sorted sha256sum lines of the regular files, with their count and bytes', () => {
+  it('is sha256 over the sha256sum lines of the regular files in the order of their paths, with their count and bytes', () => {
     const got = digestIn(dir);
     expect(got).toEqual({ volume: 'data', ...expected(dir) });
     expect(got).toMatchObject({ files: 3, bytes: 70_006 });

@@ -1,21 +1,13 @@
+import { shellWord, VOLUME_DIGEST_SH } from '../../app/steps/compose-backup';
+
 /**
- * The digest of a volume's files, computed the same way by the backup mover (after
- * `restic backup`) and by the drill on the restored scratch volume: sha256 over the sorted
- * `sha256sum` lines of every regular file under the data folder (paths relative to it, as
- * `./a/b`, lost+found left out as restic leaves it out), with the number of files and their
- * bytes. POSIX sh with busybox applets (find, sha256sum, sort, stat, awk, wc): it runs in the
- * restic image. Prints one line: `homelab-backup digest <V> sha256=<hex> files=<n> bytes=<n>`.
+ * The digest of a volume's files, as the backup mover prints it after `restic backup`:
+ * `volume_digest` of app/backup/digest.sh (the mover's own function, run here on the restored
+ * scratch volume), so equal digests mean equal data. Prints one line:
+ * `homelab-backup digest <V> sha256=<hex> files=<n> bytes=<n>`.
  */
 export function digestScript(volume: string, dir = '/data'): string {
-  return [
-    'set -eu',
-    `cd ${shellQuote(dir)}`,
-    "files() { find . -path ./lost+found -prune -o -type f -print; }",
-    "sum=$(files | LC_ALL=C sort | while IFS= read -r f; do sha256sum \"$f\"; done | LC_ALL=C sort | sha256sum | cut -d' ' -f1)",
-    'count=$(files | wc -l)',
-    "bytes=$(files | while IFS= read -r f; do stat -c %s \"$f\"; done | awk '{ s += $1 } END { printf \"%d\", s }')",
-    `echo "homelab-backup digest ${volume} sha256=$sum files=$((count)) bytes=$bytes"`,
-  ].join('\n');
+  return `${VOLUME_DIGEST_SH}echo "homelab-backup digest ${volume} $(volume_digest ${shellWord(dir)})"\n`;
 }
 
 export interface VolumeDigest {
@@ -70,11 +62,6 @@ export function dumpRowCounts(sql: string, database = 'postgres'): RowCounts {
     }
   }
   return counts;
-}
-
-/** A word for sh, single-quoted. */
-export function shellQuote(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Bytes in a few characters: `12.3 MiB`. */

@@ -8,13 +8,17 @@ import { DeployError } from '../errors';
 import type { ToolResult } from '../process';
 import type { Reporter } from '../progress';
 import { label, type DeployRequest } from '../request';
-import { describeSource, formatEnvFile, makeMasker, resolveSecrets, SecretScratch, sweepStaleScratch } from '../secrets';
-import { digestScript, dumpRowCounts, formatBytes, parseDigests, type RowCounts, shellQuote, type VolumeDigest } from './digest';
+import { describeSource, formatEnvFile, makeMasker, resolveSecrets, type SecretKey, SecretScratch, sweepStaleScratch } from '../secrets';
+import { shellWord } from '../../app/steps/compose-backup';
+import { digestScript, dumpRowCounts, formatBytes, parseDigests, type RowCounts, type VolumeDigest } from './digest';
 import { type BackedUpVolume, backedUpVolumes, SCHEDULER_SERVICE } from './movers';
 import { DRILL_LABEL, type RestoredVolume, type ScratchConfig, scratchCompose, scratchProject } from './scratch';
 
 /** The password of the restic repositories, and an s3 target's keys: what the movers read from the env file. */
 const RESTIC_KEYS = ['RESTIC_PASSWORD', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
+
+/** The rendered file's note of the backup for deploy and the drill: the repository folder and the movers' keys. */
+const BACKUP_KEY = 'x-homelab-backup';
 
 /** How long a service without a health check must keep running to count as up. */
 const RUNNING_SECONDS = 3;
@@ -65,8 +69,10 @@ export async function composeRestoreDrill(req: DeployRequest, ctx: DeployContext
   const secrets = new SecretScratch(ctx.tmpDir);
   const teardown = new Teardown(docker, scratchName);
   try {
-    // Secrets: the app's (its services start in the scratch project) and the repository password.
-    const keys = secretKeysOf(model);
+    // Secrets: the app's (its services start in the scratch project) and the repository password,
+    // read where the movers' keys say (x-homelab-backup: the store entry backup.repositoryKey).
+    const backupKeys = backupSecretKeys(doc);
+    const keys = [...backupKeys, ...secretKeysOf(model).filter((k) => !backupKeys.some((b) => b.key === k.key))];
     const { values, missing } = await resolveSecrets(keys, req.compose.secrets, { app: req.project, env: req.env, root: req.root, processEnv: ctx.env, tools });
     report.setMask(makeMasker([...values.values()]));
     if (!keys.some((k) => k.key === 'RESTIC_PASSWORD') || missing.includes('RESTIC_PASSWORD')) {
@@ -96,7 +102,9 @@ export async function composeRestoreDrill(req: DeployRequest, ctx: DeployContext
     const digests = parseDigests(backup.stdout);
     const noDigest = backups.filter((b) => !digests.has(b.volume)).map((b) => b.volume);
     if (noDigest.length > 0) throw new DeployError(`${who}: the backup printed no digest line for ${noDigest.join(', ')}; run the build and deploy targets again (the mover prints \`homelab-backup digest <volume> …\`)`);
-    report.step('backup', `taken in ${secondsSince(backupStarted)} s`);
+    const steps: Record<string, number> = { backup: (Date.now() - backupStarted) / 1000 };
+    report.step('backup', `taken in ${steps.backup.toFixed(1)} s`);
+    let t0 = Date.now();
 
     // Restore each volume's latest snapshot into a scratch volume, and compare its digest.
     const results: VolumeResult[] = [];
@@ -117,6 +125,8 @@ export async function composeRestoreDrill(req: DeployRequest, ctx: DeployContext
       results.push({ volume: restored.backup.volume, digest: got, restoreSeconds });
     }
 
+    steps.restore = (Date.now() - t0) / 1000;
+    t0 = Date.now();
     // The scratch project: its databases first, on empty volumes, to take the dumps; then every service.
     const compose = new ComposeCli(docker, req, secrets.write('empty.env', ''));
     const file = secrets.write('scratch.compose.yaml', YAML.stringify(scratch.doc, { lineWidth: 0 }));
@@ -131,12 +141,16 @@ export async function composeRestoreDrill(req: DeployRequest, ctx: DeployContext
       result.rows = await restoreDump(docker, restic, restored, await serviceContainer(docker, scratchName, db.service, who), report, who);
       result.restoreSeconds += (Date.now() - t) / 1000;
     }
+    steps.database = (Date.now() - t0) / 1000;
+    t0 = Date.now();
     report.step('start', `docker compose -p ${scratchName} up -d --wait (${scratch.services.join(', ')}; one internal network, no published port)`);
     await compose.run(target.files, ['-p', scratchName, 'up', '-d', '--pull', 'never', '--wait', '--wait-timeout', timeout], report);
     await checkHealth(docker, scratchName, scratch, report, who);
+    steps.start = (Date.now() - t0) / 1000;
 
-    for (const r of results) report.line(summary(req.project, project, r));
-    report.line(`restore-drill ${project}: passed in ${secondsSince(started)} s${req.drill?.keep ? `; the scratch project ${scratchName} is kept (remove it with \`docker compose -p ${scratchName} down -v\`)` : ''}`);
+    for (const r of results) report.line(summary(project, r));
+    const breakdown = Object.entries(steps).map(([step, seconds]) => `${step} ${seconds.toFixed(1)} s`).join(', ');
+    report.line(`restore-drill ${project}: passed in ${secondsSince(started)} s (${breakdown})${req.drill?.keep ? `; the scratch project ${scratchName} is kept (remove it with \`docker compose -p ${scratchName} down -v\`)` : ''}`);
   } finally {
     try {
       if (req.drill?.keep) report.step('keep', `scratch project ${scratchName} left for inspection: \`docker compose -p ${scratchName} ps\`; remove it with \`docker compose -p ${scratchName} down -v\` and \`docker volume rm ${teardown.volumes.join(' ')}\``);
@@ -148,9 +162,15 @@ export async function composeRestoreDrill(req: DeployRequest, ctx: DeployContext
 }
 
 /** The summary line of a volume: `restore-drill files-dev data: 12.3 MiB, 42 files, restored in 1.8 s, digest matches`. */
-export function summary(_app: string, project: string, r: VolumeResult): string {
+export function summary(project: string, r: VolumeResult): string {
   const rows = r.rows ? `, ${r.rows.tables} table(s) with ${r.rows.rows} row(s) match` : '';
   return `restore-drill ${project} ${r.volume}: ${formatBytes(r.digest.bytes)}, ${r.digest.files} files, restored in ${r.restoreSeconds.toFixed(1)} s, digest matches${rows}`;
+}
+
+/** The movers' secret keys and where the store keeps them (`x-homelab-backup.keys` of the rendered file). */
+function backupSecretKeys(doc: Record<string, any>): SecretKey[] {
+  const keys = doc[BACKUP_KEY]?.keys;
+  return Array.isArray(keys) ? keys.filter((k): k is SecretKey => typeof k?.key === 'string' && typeof k?.remoteKey === 'string' && typeof k?.property === 'string') : [];
 }
 
 /** Each repository target once (the base folder of a path target, or the s3 bucket). */
@@ -264,7 +284,7 @@ async function restoreDump(docker: Docker, restic: Restic, restored: RestoredVol
   const actual: RowCounts = new Map();
   for (const [db, tables] of byDatabase) {
     const query = tables.map((t) => `select ${sqlString(t)}, count(*) from ${t}`).join(' union all ');
-    const result = await docker.run(['exec', container.id, 'sh', '-c', `psql -X -tA -F ' ' -U "\${POSTGRES_USER:-postgres}" -d ${shellQuote(db)} -c ${shellQuote(query)}`]);
+    const result = await docker.run(['exec', container.id, 'sh', '-c', `psql -X -tA -F ' ' -U "\${POSTGRES_USER:-postgres}" -d ${shellWord(db)} -c ${shellWord(query)}`]);
     if (result.code !== 0) throw new DeployError(`${who}: volume ${restored.backup.volume}: counting the rows of database ${db} failed: ${docker.tools.tail(result, 1)}`);
     for (const line of result.stdout.split('\n')) {
       const [table, count] = line.trim().split(' ');
