@@ -174,6 +174,10 @@ describe('an environment the project is not in', () => {
     expect(absenceNotice(root, 'postgres', { layer: 'infrastructure', env: 'dev' }, 'down')).toMatch(/^postgres \(dev\): nothing to remove: /);
   });
 
+  it('says "drill" for restore-drill', () => {
+    expect(absenceNotice(root, 'shop', { layer: 'applications', env: 'dev' }, 'restore-drill')).toBe('shop (dev): nothing to drill: its spec runs it in "prod", "lab" only');
+  });
+
   it.each([
     ['the project has files there', 'postgres', 'infrastructure', 'prod'],
     ['the environment installs its own and has no files (run nx sync)', 'postgres', 'infrastructure', 'lab'],

@@ -181,7 +181,7 @@ export function absenceNotice(root: string, project: string, options: DeployOpti
     return null;
   }
   if (!workspace.environments.some((e) => e.name === env)) return null;
-  const nothing = `nothing to ${action === 'down' ? 'remove' : 'deploy'}`;
+  const nothing = `nothing to ${action === 'down' ? 'remove' : action === 'restore-drill' ? 'drill' : 'deploy'}`;
   if (options.layer === 'infrastructure') {
     const installed = projectEnvironments(diskHost(root), 'infrastructure', project);
     const targets = environmentTargets(workspace);

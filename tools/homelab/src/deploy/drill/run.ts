@@ -8,7 +8,7 @@ import { DeployError } from '../errors';
 import type { ToolResult } from '../process';
 import type { Reporter } from '../progress';
 import { label, type DeployRequest } from '../request';
-import { describeSource, formatEnvFile, makeMasker, resolveSecrets, type SecretKey, SecretScratch, sweepStaleScratch } from '../secrets';
+import { describeSource, makeMasker, resolveSecrets, type SecretKey, SecretScratch, sweepStaleScratch } from '../secrets';
 import { shellWord } from '../../app/steps/compose-backup';
 import { digestScript, dumpRowCounts, formatBytes, parseDigests, type RowCounts, type VolumeDigest } from './digest';
 import { type BackedUpVolume, backedUpVolumes, SCHEDULER_SERVICE } from './movers';
@@ -84,8 +84,10 @@ export async function composeRestoreDrill(req: DeployRequest, ctx: DeployContext
     if (missing.length > 0) {
       throw new DeployError(`${who}: secret value(s) missing for ${missing.join(', ')} in ${describeSource(req.compose.secrets)}; set them (keys are listed in ${composeProjectDir(req.layer, req.project)}/.env.example) and retry; nothing was changed`, 2);
     }
-    const resticEnv = secrets.write('restic.env', formatEnvFile(new Map(RESTIC_KEYS.filter((k) => values.has(k)).map((k) => [k, values.get(k)!]))));
-    report.step('secrets', `${keys.length} key(s) from ${describeSource(req.compose.secrets)} -> private env files (mode 0600, removed when the drill ends)`);
+    // `docker run --env-file` reads values literally (no quotes, no escapes, one line): the password
+    // reaches the restic container as `-e RESTIC_PASSWORD`, from the docker CLI's own environment.
+    const resticEnv = Object.fromEntries(RESTIC_KEYS.filter((k) => values.has(k)).map((k) => [k, values.get(k)!]));
+    report.step('secrets', `${keys.length} key(s) from ${describeSource(req.compose.secrets)} -> the scratch project's private env file (mode 0600, removed when the drill ends) and restic's environment`);
     const restic = new Restic(docker, resticEnv, req.drill?.scratchSize);
     await restic.requireImage(backups[0].image, who);
     await teardown.leftovers(report);
@@ -192,9 +194,15 @@ function describeTarget(b: BackedUpVolume): string {
 class Restic {
   constructor(
     private readonly docker: Docker,
-    private readonly envFile: string,
+    /** RESTIC_PASSWORD (and an s3 target's keys): handed down through the docker CLI's environment, never in argv. */
+    private readonly env: Record<string, string>,
     private readonly scratchSize: string | undefined,
   ) {}
+
+  /** `docker run` with the restic keys from the environment of the docker CLI. */
+  private run(args: string[], timeoutMs?: number) {
+    return this.docker.run(args, { env: this.env, timeoutMs });
+  }
 
   async requireImage(image: string, who: string): Promise<void> {
     if (await this.docker.imageId(image)) return;
@@ -205,12 +213,12 @@ class Restic {
   private args(b: BackedUpVolume, mounts: string[], command: string[], entrypoint?: string): string[] {
     const network = b.network ?? 'none';
     const repository = b.repositoryPath ? ['--mount', `type=bind,source=${b.repositoryPath},target=/repository`] : [];
-    return ['run', '--rm', '--network', network, '--label', `${DRILL_LABEL}=run`, ...repository, ...mounts, '--env-file', this.envFile, '-e', `RESTIC_REPOSITORY=${b.repository}`, '-e', 'RESTIC_CACHE_DIR=/tmp/restic-cache', ...(entrypoint ? ['--entrypoint', entrypoint] : []), b.image, ...command];
+    return ['run', '--rm', '--network', network, '--label', `${DRILL_LABEL}=run`, ...repository, ...mounts, ...Object.keys(this.env).flatMap((k) => ['-e', k]), '-e', `RESTIC_REPOSITORY=${b.repository}`, '-e', 'RESTIC_CACHE_DIR=/tmp/restic-cache', ...(entrypoint ? ['--entrypoint', entrypoint] : []), b.image, ...command];
   }
 
   /** The repository answers and the password opens it; a repository not created yet is fine (the backup initializes it). */
   async check(b: BackedUpVolume, who: string): Promise<void> {
-    const result = await this.docker.run(this.args(b, [], ['cat', 'config']), { timeoutMs: 120_000 });
+    const result = await this.run(this.args(b, [], ['cat', 'config']), 120_000);
     if (result.code === 0 || result.code === 10) return;
     throw new DeployError(`${who}: ${resticFailure(result, b, 'cat config', this.docker, this.scratchSize)}; nothing was changed (the live app was not touched)`);
   }
@@ -222,7 +230,7 @@ class Restic {
 
   /** The runbook's restore (docs/backup.md), into the scratch volume. */
   async restore(r: RestoredVolume, who: string): Promise<void> {
-    const result = await this.docker.run(this.args(r.backup, ['-v', `${r.name}:/data`], ['restore', 'latest', '--host', 'volsync', '--target', '/data', '--delete']), { timeoutMs: 3_600_000 });
+    const result = await this.run(this.args(r.backup, ['-v', `${r.name}:/data`], ['restore', 'latest', '--host', 'volsync', '--target', '/data', '--delete']), 3_600_000);
     if (result.code !== 0) throw new DeployError(`${who}: volume ${r.backup.volume}: ${resticFailure(result, r.backup, 'restore', this.docker, this.scratchSize, r.name)}; the live app was not touched`);
   }
 
