@@ -516,6 +516,7 @@ remove_replaced_image() {
 # the movers' POSIX sh scripts. The label homelab-test records what it was built from; an image of that
 # name without it (a real pull) is left alone.
 RESTIC_IMAGE=restic/restic:0.18.0
+VOLSYNC_MODULE=github.com/backube/volsync@v0.14.0
 RESTIC_BIN=""
 RESTIC_APPLETS=(
   sh ash sha256sum find sort xargs cat mv mkdir rm date wc ls sed awk tr cut printf sleep test
@@ -527,6 +528,9 @@ ensure_restic_image() {
   go_bin="$(go_command)" || die "Go not found (HOMELAB_GO, /usr/local/go/bin/go or on PATH): restic is built from its Go module"
   RESTIC_BIN="$(HOMELAB_GO="$go_bin" bash "$(dirname "${BASH_SOURCE[0]}")/restic/build.sh")" ||
     die "building restic failed (scripts/restic/build.sh)"
+  # VolSync's own mover script (mover-restic/entry.sh), which the format tests run with this restic:
+  # fetched into Go's module cache now, so the tests need no network.
+  (cd / && "$go_bin" mod download "$VOLSYNC_MODULE") || die "go mod download $VOLSYNC_MODULE failed"
   sum="$(printf '%s\n' "${RESTIC_APPLETS[*]}" | cat "$RESTIC_BIN" /bin/busybox - | sha256sum | cut -c1-16)"
   label="$(docker image inspect --format '{{ index .Config.Labels "homelab-test" }}' "$RESTIC_IMAGE" 2>/dev/null || true)"
   if docker image inspect "$RESTIC_IMAGE" >/dev/null 2>&1 && [ "${label%%-*}" != restic ]; then
@@ -572,7 +576,9 @@ POSTGRES_APPLETS=(sh ash su id cat chmod chown mkdir mktemp rm ls ln printf echo
 ensure_postgres_image() {
   local pgbin="/usr/lib/postgresql/$POSTGRES_MAJOR" share="/usr/share/postgresql/$POSTGRES_MAJOR"
   local sum label root f lib replaced t0=$SECONDS
-  [ -x "$pgbin/bin/postgres" ] || apt_install "postgresql-$POSTGRES_MAJOR"
+  # Debian 12 ships PostgreSQL 15; Debian 13 ships 17 and has no postgresql-15 package.
+  [ -x "$pgbin/bin/postgres" ] || apt_install "postgresql-$POSTGRES_MAJOR" "postgresql-client-$POSTGRES_MAJOR" ||
+    die "postgresql-$POSTGRES_MAJOR is not installable here (Debian $DEBIAN_CODENAME): $POSTGRES_IMAGE needs Debian 12's PostgreSQL $POSTGRES_MAJOR binaries"
   [ -x "$pgbin/bin/postgres" ] && [ -x "$pgbin/bin/psql" ] ||
     die "$pgbin/bin/postgres or psql missing: $POSTGRES_IMAGE needs Debian's postgresql-$POSTGRES_MAJOR and postgresql-client-$POSTGRES_MAJOR"
   sum="$({ dpkg-query -W -f '${Package} ${Version}\n' "postgresql-$POSTGRES_MAJOR" "postgresql-client-$POSTGRES_MAJOR" 2>/dev/null || true

@@ -508,8 +508,9 @@ describe('homelab:app generator', () => {
         { type: 'volume', source: 'data', target: '/data' },
         { type: 'volume', source: 'cache', target: '/var/cache/vault' },
       ]);
-      expect(compose.volumes).toEqual({ data: { labels: { 'homelab.backup': 'true' } }, cache: { labels: { 'homelab.backup': 'true' } } });
-      expect(service.labels['docker-volume-backup.stop-during-backup']).toBe('vault');
+      // Then the backup movers' restic cache (docs/backup.md); the scheduler stops the service for a copy by its Compose labels.
+      expect(compose.volumes).toEqual({ data: { labels: { 'homelab.backup': 'true' } }, cache: { labels: { 'homelab.backup': 'true' } }, 'backup-cache': null });
+      expect(service.labels).not.toHaveProperty('docker-volume-backup.stop-during-backup');
       expect(service.healthcheck).toBeUndefined();
       expect(service.labels['homelab.health.port']).toBe('8080');
     });
@@ -520,7 +521,8 @@ describe('homelab:app generator', () => {
       const lines = readText(tree, `${COMPOSE}/base/vault/.env.example`)
         .split('\n')
         .filter((l) => l !== '' && !l.startsWith('#'));
-      expect(lines).toEqual(['API_TOKEN=', 'DB_PASSWORD=']);
+      // Then the backups' repository password (the app has volumes), read from the store entry homelab.yaml backup.repositoryKey names.
+      expect(lines).toEqual(['API_TOKEN=', 'DB_PASSWORD=', 'RESTIC_PASSWORD=']);
     });
 
     it('writes no .env.example when the app has no secrets', async () => {
@@ -598,10 +600,11 @@ describe('homelab:app generator', () => {
       for (const volume of ['data', 'cache']) {
         expect(runbook).toContain(`### \`${volume}\``);
         expect(runbook).toContain(`destinationPVC: vault-${volume}`);
-        expect(runbook).toContain(`<project>_${volume}:/restore`);
+        expect(runbook).toContain(`-v vault-dev_${volume}:/data -v /var/backups/homelab/restic:/repository --env-file <password-file> -e RESTIC_REPOSITORY=/repository/vault-dev/${volume} restic/restic:0.18.0 restore latest --host volsync --target /data --delete`);
       }
       expect(runbook).toContain('**Kubernetes (volsync)**');
-      expect(runbook).toContain('**Compose**');
+      expect(runbook).toContain('## Restore on Compose');
+      expect(runbook).toContain('docker compose -p vault-dev stop vault');
     });
 
     it('says there is nothing to restore when the app has no volume', async () => {
@@ -1098,7 +1101,7 @@ describe('homelab:app generator', () => {
         ['yes', '/yes'],
         ['null', '/0x10/.data_-'],
       ]);
-      expect(Object.keys(readDoc(tree, `${COMPOSE}/base/hostile/compose.yaml`, '1.1').volumes)).toEqual(['yes', 'null']);
+      expect(Object.keys(readDoc(tree, `${COMPOSE}/base/hostile/compose.yaml`, '1.1').volumes)).toEqual(['yes', 'null', 'backup-cache']);
       expect(readDoc(tree, `${BASE}/hostile/components/monitoring/servicemonitor.yaml`, '1.1').spec.endpoints[0].path).toBe('/metrics/null');
     });
 

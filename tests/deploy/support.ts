@@ -36,9 +36,10 @@ export class DeployWorkspace {
     fs.writeFileSync(path.join(this.root, 'nx.json'), `${JSON.stringify(nxJson, null, 2)}\n`);
     this.tmp = path.join(this.root, '.tmp');
     fs.mkdirSync(this.tmp);
-    // No image can be pulled here: the image deploy sets new volumes' owner with is the local busybox.
+    // No image can be pulled here: the image deploy sets new volumes' owner with is the local busybox,
+    // and the scheduler (of cron services and backups) the local stand-in with busybox crond and the docker CLI.
     this.settings((config) => {
-      config.compose = { ...config.compose, volumeOwner: { image: VOLUME_OWNER_TEST_IMAGE } };
+      config.compose = { ...config.compose, volumeOwner: { image: VOLUME_OWNER_TEST_IMAGE }, scheduler: { image: 'homelab-test/docker-cli:1' } };
     });
   }
 

@@ -33,14 +33,17 @@ export function dockerLines(args: readonly string[], context?: string): string[]
  */
 export const CRON_PROFILE = 'cron';
 
+/** The Compose profile of the backup movers (docs/backup.md): created by deploy like cron services, started by the scheduler. */
+export const BACKUP_PROFILE = 'backup';
+
 /**
  * The `docker compose` options of every merge of a homelab's own Compose files (build and
  * validate alike): an empty `--env-file` (written in `scratch`) keeps a `.env` beside the files
- * out of interpolation, and the cron profile is on, so the merged file holds the cron services
- * that `up` never starts (docs/deploy.md, "Cron services").
+ * out of interpolation, and the cron and backup profiles are on, so the merged file holds the cron
+ * services and backup movers that `up` never starts (docs/deploy.md, "Cron services").
  */
 export function homelabComposeOptions(scratch: string): string[] {
   const emptyEnv = path.join(scratch, 'empty.env');
   fs.writeFileSync(emptyEnv, '');
-  return ['--env-file', emptyEnv, '--profile', CRON_PROFILE];
+  return ['--env-file', emptyEnv, '--profile', CRON_PROFILE, '--profile', BACKUP_PROFILE];
 }

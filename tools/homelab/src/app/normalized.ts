@@ -222,6 +222,8 @@ export interface NormalizedApp {
     envKeys: string[];
     /** Per file-copied volume with stop: the services stopped while it is copied, with their stop grace seconds. */
     users: Record<string, { service: string; grace: number }[]>;
+    /** Per volume: the services that mount it (stopped for a restore); for a dump volume the database service (none for `database`). */
+    mounters: Record<string, string[]>;
     labels: Record<string, string>;
   };
   network: {
@@ -307,8 +309,10 @@ export interface NormalizedEnvironment {
     movers: { service: string; repository: string }[];
     script: string;
     crontabLine: string;
+    /** The runbook's restore of each volume in this environment: the commands, as the runbook prints them (`<password-file>` its one placeholder). */
+    restores: { volume: string; isDump: boolean; services: string; stop: string | null; restore: string; start: string | null }[];
     /** What deploy needs (`x-homelab-backup`): the host-path target it checks, the store keys it writes into the env file. */
-    deploy: { targetPath: string | null; keys: { key: string; remoteKey: string; property: string }[] } | null;
+    deploy: { targetPath: string | null; createTarget: boolean; keys: { key: string; remoteKey: string; property: string }[] } | null;
   };
   /** What the environment changes of each service (only those it changes): the overlay's workload patch, one document each. */
   workloadPatches: {

@@ -71,7 +71,14 @@ describe.skipIf(kubectl.skip || compose.skip)('build', () => {
     expect(composeMetadata(dev.content)).toEqual({
       project: 'web-dev',
       environment: 'dev',
-      secrets: { keys: [{ key: 'API_TOKEN', remoteKey: 'web', property: 'API_TOKEN' }], services: ['web'] },
+      // The backups' password comes from the store entry of homelab.yaml backup.repositoryKey, read by the mover.
+      secrets: {
+        keys: [
+          { key: 'API_TOKEN', remoteKey: 'web', property: 'API_TOKEN' },
+          { key: 'RESTIC_PASSWORD', remoteKey: 'homelab/restic', property: 'password' },
+        ],
+        services: ['backup-data', 'web'],
+      },
     });
   });
 
@@ -89,7 +96,9 @@ describe.skipIf(kubectl.skip || compose.skip)('build', () => {
     try {
       const prod = buildProject(root, 'applications', 'web').find((f) => f.path === 'dist/prod/compose/web/compose.yaml')!;
       const services = YAML.parse(prod.content).services;
-      expect(Object.keys(services).sort()).toEqual(['nightly', 'web']);
+      // The backup mover (profile backup) is kept as well: deploy creates it, the scheduler starts it.
+      expect(Object.keys(services).sort()).toEqual(['backup-data', 'nightly', 'scheduler', 'web']);
+      expect(services['backup-data']).toMatchObject({ profiles: ['backup'], labels: { 'homelab.kind': 'backup' } });
       expect(services.nightly).toMatchObject({ profiles: ['cron'], labels: { 'homelab.kind': 'cron', 'homelab.schedule': '0 3 * * *' } });
     } finally {
       fs.rmSync(override);
@@ -117,8 +126,9 @@ describe.skipIf(kubectl.skip || compose.skip)('build of an app of several servic
         { key: 'DB_PASSWORD', remoteKey: 'wiki', property: 'db-password' },
         { key: 'SESSION_KEY', remoteKey: 'wiki', property: 'session-key' },
         { key: 'POSTGRES_PASSWORD', remoteKey: 'wiki', property: 'db-password' },
+        { key: 'RESTIC_PASSWORD', remoteKey: 'homelab/restic', property: 'password' },
       ],
-      services: ['db', 'indexer', 'migrate', 'web'],
+      services: ['backup-db', 'backup-uploads', 'db', 'indexer', 'migrate', 'web'],
     });
   });
 });

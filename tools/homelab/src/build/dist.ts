@@ -7,9 +7,9 @@ import { HomelabError } from '../errors';
 import { diskHost } from '../host';
 import { projectEnvironments } from '../project/environments';
 import { composeFiles, composeProjectDir, distPaths, environmentPaths, type Layer, projectPaths } from '../project/paths';
-import { CRON_PROFILE, homelabComposeOptions, toolEnv } from '../tool-env';
+import { BACKUP_PROFILE, CRON_PROFILE, homelabComposeOptions, toolEnv } from '../tool-env';
 
-export { CRON_PROFILE };
+export { BACKUP_PROFILE, CRON_PROFILE };
 
 export interface BuiltFile {
   /** Workspace-relative path under dist/. */
@@ -65,8 +65,11 @@ export function renderCompose(root: string, layer: Layer, name: string, env: str
       `docker compose config of ${name} in ${env}`,
       toolEnv({ HOMELAB_ENV_FILE: path.join(scratch, 'no-secrets-at-build-time.env') }),
     );
-    const project = (YAML.parse(merged) as { name?: string } | null)?.name ?? name;
-    const metadata: ComposeMetadata = { project, environment: env, secrets: secretsMetadata(root, layer, name, files) };
+    const doc = YAML.parse(merged) as { name?: string; 'x-homelab-backup'?: { keys?: unknown } } | null;
+    const project = doc?.name ?? name;
+    // The backups' keys live in the store entry homelab.yaml backup.repositoryKey names (x-homelab-backup), not the app's.
+    const backupKeys = Array.isArray(doc?.['x-homelab-backup']?.keys) ? (doc['x-homelab-backup'].keys as { key: string; remoteKey: string; property: string }[]) : [];
+    const metadata: ComposeMetadata = { project, environment: env, secrets: secretsMetadata(root, layer, name, files, backupKeys) };
     return `${merged.replace(/\n*$/, '\n')}${YAML.stringify({ 'x-homelab': metadata }, { lineWidth: 0 })}`;
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
@@ -99,11 +102,11 @@ export function composeMetadata(rendered: string): ComposeMetadata | null {
  * store keeps each (the spec's `secrets`, else entry <name>, property <KEY>), and the
  * services that read `${HOMELAB_ENV_FILE}` in any of the project's Compose files.
  */
-function secretsMetadata(root: string, layer: Layer, name: string, files: string[]): ComposeMetadata['secrets'] {
+function secretsMetadata(root: string, layer: Layer, name: string, files: string[], known: { key: string; remoteKey: string; property: string }[] = []): ComposeMetadata['secrets'] {
   const host = diskHost(root);
   const example = host.read(`${composeProjectDir(layer, name)}/.env.example`) ?? '';
   const keyNames = [...example.matchAll(/^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/gm)].map((m) => m[1]);
-  const mapping = new Map<string, { remoteKey?: string; property?: string }>();
+  const mapping = new Map<string, { remoteKey?: string; property?: string }>(known.map((k) => [k.key, { remoteKey: k.remoteKey, property: k.property }]));
   const spec = lenientYaml(host.read(projectPaths(layer, name).spec)) as { secrets?: unknown; services?: Record<string, { secrets?: unknown } | null> } | null;
   // The app's keys, and those a service of the full form declares in place ({ key, remoteKey, property }).
   const declared = [spec?.secrets, ...Object.values(spec?.services ?? {}).map((s) => s?.secrets)].flatMap((list) => (Array.isArray(list) ? list : []));

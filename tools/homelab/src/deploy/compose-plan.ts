@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import YAML from 'yaml';
-import { type ComposeMetadata, CRON_PROFILE } from '../build/dist';
+import { BACKUP_PROFILE, type ComposeMetadata, CRON_PROFILE } from '../build/dist';
 import { RUNS_TO_COMPLETION } from '../app/steps/compose';
 import { type ContainerInfo, describeRun, describeState, isUp, JOB_KIND_LABEL, SCHEDULE_LABEL } from './docker';
 import { type ComposeDatabase, DATABASE_KEY, readComposeDatabase } from './database';
@@ -25,10 +25,13 @@ export interface ComposeService {
   /** An init container of a service (`homelab.kind: init`), which runs before it as a job does. */
   init: boolean;
   /**
-   * A cron service (label `homelab.kind: cron`, profile cron): deploy creates its container and
-   * never starts it; the app's scheduler starts it on `schedule` (label `homelab.schedule`).
+   * A cron service (label `homelab.kind: cron`, profile cron), or a backup mover (`homelab.kind: backup`,
+   * profile backup): deploy creates its container and never starts it; the app's scheduler starts
+   * it on `schedule` (label `homelab.schedule`).
    */
   cron: boolean;
+  /** A backup mover (docs/backup.md), one of the `cron` services. */
+  mover: boolean;
   schedule?: string;
   /**
    * A digest of the inline `content` of the Compose configs it mounts (the scheduler's crontab),
@@ -54,6 +57,8 @@ export interface ComposeModel {
   database: ComposeDatabase | null;
   /** The networks of the apps it depends on (external, marked `x-homelab-app`): each must exist before it starts. */
   appNetworks: { network: string; app: string }[];
+  /** The app's backups (`x-homelab-backup`), or null without any. */
+  backup: ComposeBackup | null;
 }
 
 /** The mark of an external network that is another app's (docs/spec.md, "Apps that depend on apps"). */
@@ -86,12 +91,15 @@ export function parseCompose(text: string, where: string): ComposeModel {
       const volumes = Array.isArray(s.volumes) ? (s.volumes as Record<string, unknown>[]) : [];
       const kind = labelValue(s.labels, JOB_KIND_LABEL);
       const schedule = labelValue(s.labels, SCHEDULE_LABEL);
-      const inCronProfile = Array.isArray(s.profiles) && s.profiles.map(String).includes(CRON_PROFILE);
-      if ((kind === 'cron') !== inCronProfile) {
-        const fix = kind === 'cron' ? `is labelled ${JOB_KIND_LABEL}: cron but not in profiles: ["${CRON_PROFILE}"], so \`docker compose up\` would start it` : `is in the ${CRON_PROFILE} profile but not labelled ${JOB_KIND_LABEL}: cron, so nothing would ever start it`;
-        throw new DeployError(`${where}: service ${name} ${fix}; run the build target again`);
+      for (const [k, profile] of [['cron', CRON_PROFILE], [BACKUP_PROFILE, BACKUP_PROFILE]]) {
+        const inProfile = Array.isArray(s.profiles) && s.profiles.map(String).includes(profile);
+        if ((kind === k) !== inProfile) {
+          const fix = kind === k ? `is labelled ${JOB_KIND_LABEL}: ${k} but not in profiles: ["${profile}"], so \`docker compose up\` would start it` : `is in the ${profile} profile but not labelled ${JOB_KIND_LABEL}: ${k}, so nothing would ever start it`;
+          throw new DeployError(`${where}: service ${name} ${fix}; run the build target again`);
+        }
       }
-      if (kind === 'cron' && !schedule?.trim()) throw new DeployError(`${where}: cron service ${name} has no ${SCHEDULE_LABEL} label; run the build target again`);
+      const scheduled = kind === 'cron' || kind === BACKUP_PROFILE;
+      if (scheduled && !schedule?.trim()) throw new DeployError(`${where}: ${kind} service ${name} has no ${SCHEDULE_LABEL} label; run the build target again`);
       return {
         name,
         image: String(s.image ?? ''),
@@ -102,8 +110,9 @@ export function parseCompose(text: string, where: string): ComposeModel {
         stopGraceSeconds: seconds(s.stop_grace_period, 10),
         job: (RUNS_TO_COMPLETION as readonly string[]).includes(kind ?? ''),
         init: kind === 'init',
-        cron: kind === 'cron',
-        ...(kind === 'cron' ? { schedule } : {}),
+        cron: scheduled,
+        mover: kind === BACKUP_PROFILE,
+        ...(scheduled ? { schedule } : {}),
         ...configDigest(s.configs, configs),
         dependsOn: (Array.isArray(s.depends_on) ? (s.depends_on as unknown[]).map(String) : Object.keys(s.depends_on ?? {})).sort(),
       };
@@ -122,7 +131,30 @@ export function parseCompose(text: string, where: string): ComposeModel {
     networks: externalNetworks(doc.networks),
     database: readComposeDatabase(doc[DATABASE_KEY], where),
     appNetworks,
+    backup: readComposeBackup(doc[BACKUP_KEY], where),
   };
+}
+
+/** The top-level extension of compose.generated.yaml with what deploy needs of the app's backups (docs/backup.md). */
+export const BACKUP_KEY = 'x-homelab-backup';
+
+/** `x-homelab-backup`: the host-path target deploy checks (null: S3), the store keys of the movers' env file. */
+export interface ComposeBackup {
+  targetPath: string | null;
+  /** The default folder (no backup.target in homelab.yaml): deploy creates it when missing. */
+  createTarget?: boolean;
+  keys: { key: string; remoteKey: string; property: string }[];
+}
+
+function readComposeBackup(value: unknown, where: string): ComposeBackup | null {
+  if (value === undefined || value === null) return null;
+  const v = value as Partial<ComposeBackup>;
+  const ok =
+    (v.targetPath === null || typeof v.targetPath === 'string') &&
+    Array.isArray(v.keys) &&
+    v.keys.every((k) => typeof k?.key === 'string' && typeof k.remoteKey === 'string' && typeof k.property === 'string');
+  if (!ok) throw new DeployError(`${where}: ${BACKUP_KEY} is not what this version of homelab renders; run the build target again`);
+  return v as ComposeBackup;
 }
 
 /** The engine names of the external networks of a resolved file (`docker compose config` lists only those a service joins). */

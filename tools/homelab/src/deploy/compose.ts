@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { CRON_PROFILE, ensureRendered } from '../build/dist';
+import { BACKUP_PROFILE, CRON_PROFILE, ensureRendered } from '../build/dist';
 import { composeProjectDir, distPaths } from '../project/paths';
 import { type ComposeModel, type ComposePlan, type ComposeService, cronServices, describeLevels, describePlan, displaced, parseCompose, planChanges, startLevels, waitTimeoutSeconds } from './compose-plan';
-import { type ContainerInfo, Docker, describeRun, describeState, hasCompleted, isCron, isJob, isUp, SCHEDULE_LABEL } from './docker';
+import { type ContainerInfo, Docker, describeRun, describeState, hasCompleted, isCron, isJob, isUp, JOB_KIND_LABEL, SCHEDULE_LABEL } from './docker';
 import { unifiedDiff } from './diff';
 import { ensureNetworks } from './networks';
 import { engineIsLocal, probeFromOutside } from './outside-probe';
@@ -69,7 +69,11 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
     const keys = secretKeysOf(model);
     const wanted = dedupeKeys([...keys, ...(previous ? secretKeysOf(previous) : [])]);
     const { values, missing } = await resolveSecrets(wanted, req.compose.secrets, { app: req.project, env: req.env, root: req.root, processEnv: ctx.env, tools });
-    const missingNow = keys.filter((k) => missing.includes(k.key)).map((k) => k.key);
+    // The backups' keys missing fail the backups, not the deploy (an app deployed before it had backups keeps deploying): a warning naming them.
+    const backupKeys = new Set((model.backup?.keys ?? []).map((k) => k.key));
+    const backupMissing = keys.filter((k) => backupKeys.has(k.key) && missing.includes(k.key));
+    for (const k of backupMissing) report.warn(`secret ${k.key} has no value in ${describeSource(req.compose.secrets)}: the backups of ${req.project} fail until it has one (store key ${k.remoteKey}, property ${k.property})`);
+    const missingNow = keys.filter((k) => missing.includes(k.key) && !backupKeys.has(k.key)).map((k) => k.key);
     if (missingNow.length > 0) {
       throw new DeployError(
         `${who}: secret value(s) missing for ${missingNow.join(', ')} in ${describeSource(req.compose.secrets)}; set them (keys are listed in ${composeProjectDir(req.layer, req.project)}/.env.example) and retry; nothing was changed`,
@@ -106,6 +110,7 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
       throw new DeployError(`${who}: ${why}; nothing was changed`, 2);
     }
 
+    await checkBackupTarget(docker, model, report, who);
     // The shared networks (homelab, homelab-<env>) outlive the project: created when missing, never rolled back.
     await ensureNetworks(docker, model.networks, report);
     // The app's database before the app: created, or brought up to date, on the postgres component's server.
@@ -146,7 +151,7 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
     const cron = after.filter((c) => !kept.has(c.id) && isCron(c));
     for (const c of after) {
       if (isCron(c)) {
-        report.step('verify', `${c.name}: cron, runs on ${c.labels[SCHEDULE_LABEL]}, ${describeRun(c)}`);
+        report.step('verify', `${c.name}: ${c.labels[JOB_KIND_LABEL] === 'backup' ? 'backup mover' : 'cron'}, runs on ${c.labels[SCHEDULE_LABEL]}, ${describeRun(c)}`);
         continue;
       }
       const health = c.health ?? (probed.has(c.id) ? `healthy (${probed.get(c.id)})` : undefined);
@@ -231,10 +236,11 @@ export class ComposeCli {
     private readonly emptyEnvFile: string,
   ) {}
 
-  /** `cron`: with the cron profile enabled, so that the cron services are in the project (never with `up`, which would start them). */
+  /** `cron`: with the cron and backup profiles enabled, so that the cron services and backup movers are in the project (never with `up`, which would start them). */
   private args(files: string[], args: string[], cron = false): string[] {
     const projectDir = path.join(this.req.root, composeProjectDir(this.req.layer, this.req.project));
-    return ['compose', '--project-directory', projectDir, '--env-file', this.emptyEnvFile, ...(cron ? ['--profile', CRON_PROFILE] : []), ...files.flatMap((f) => ['-f', f]), ...args];
+    const profiles = cron ? ['--profile', CRON_PROFILE, '--profile', BACKUP_PROFILE] : [];
+    return ['compose', '--project-directory', projectDir, '--env-file', this.emptyEnvFile, ...profiles, ...files.flatMap((f) => ['-f', f]), ...args];
   }
 
   /** Runs a compose command, streaming its lines as detail; throws with its stderr on failure. */
@@ -334,9 +340,28 @@ function safeParse(text: string, where: string): ComposeModel | null {
   }
 }
 
-/** The secret keys a deploy reads: the app's, and its database's password (`x-homelab-database`). */
+/** The secret keys a deploy reads: the backups' (`x-homelab-backup`: the repositories' store entry wins over .env.example's default), the app's, and its database's password (`x-homelab-database`). */
 export function secretKeysOf(model: ComposeModel): SecretKey[] {
-  return dedupeKeys([...model.meta.secrets.keys, ...(model.database ? [model.database.password] : [])]);
+  return dedupeKeys([...(model.backup?.keys ?? []), ...model.meta.secrets.keys, ...(model.database ? [model.database.password] : [])]);
+}
+
+/**
+ * The folder of homelab.yaml backup.target.path on the Docker host, which the movers bind: it must
+ * exist (an NFS share mounted there), or a backup would fail at its hour. Checked through the engine,
+ * which may be another host's, by binding it into a container of the movers' image.
+ */
+async function checkBackupTarget(docker: Docker, model: ComposeModel, report: Reporter, who: string): Promise<void> {
+  const target = model.backup?.targetPath;
+  const image = model.services.find((s) => s.mover)?.image;
+  if (!target || !image) return;
+  // homelab's own default folder is created when missing (`-v` creates a bind source); a folder homelab.yaml names must exist.
+  const bind = model.backup?.createTarget ? ['-v', `${target}:/repository`] : ['--mount', `type=bind,source=${target},target=/repository`];
+  const result = await docker.run(['run', '--rm', '--network', 'none', '--pull', 'never', '--entrypoint', '/bin/sh', ...bind, image, '-c', 'test -d /repository && test -w /repository']);
+  if (result.code !== 0) {
+    const why = /does not exist|no such file/i.test(result.stderr) ? 'does not exist' : result.code === 1 ? 'is not writable' : `cannot be checked (${docker.tools.tail(result, 1)})`;
+    throw new DeployError(`${who}: the backup folder ${target} (homelab.yaml backup.target.path) ${why} on the Docker host; create it there (mkdir -p ${target}, or mount the NFS share at it) or change backup.target.path; nothing was changed`, 2);
+  }
+  report.step('backup', `${target} (homelab.yaml backup.target.path): present and writable on the Docker host`);
 }
 
 /** Creates or updates the app's database on the postgres component's container (docs/deploy.md, "Databases"). */
@@ -510,7 +535,8 @@ async function startInOrder(
   // Cron services last, once everything they may use is up: their containers are created, never started.
   const cron = cronServices(target.model).map((s) => s.name);
   if (cron.length > 0) {
-    report.step(step, `docker compose --profile ${CRON_PROFILE} create ${cron.join(' ')} (cron: created, or recreated when changed, never started; the scheduler starts them)`);
+    const movers = target.model.services.some((s) => s.mover) ? ` --profile ${BACKUP_PROFILE}` : '';
+    report.step(step, `docker compose --profile ${CRON_PROFILE}${movers} create ${cron.join(' ')} (cron${movers ? ' and backup movers' : ''}: created, or recreated when changed, never started; the scheduler starts them)`);
     await compose.createCron(target, cron, report, uninterruptible);
   }
 }

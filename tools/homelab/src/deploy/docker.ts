@@ -212,9 +212,9 @@ export function isJob(c: ContainerInfo): boolean {
   return (RUNS_TO_COMPLETION as readonly string[]).includes(c.labels[JOB_KIND_LABEL] ?? '');
 }
 
-/** The container of a cron service (label `homelab.kind: cron`): created by deploy, started by the app's scheduler. */
+/** The container of a cron service (label `homelab.kind: cron`) or a backup mover (`backup`): created by deploy, started by the app's scheduler. */
 export function isCron(c: ContainerInfo): boolean {
-  return c.labels[JOB_KIND_LABEL] === 'cron';
+  return c.labels[JOB_KIND_LABEL] === 'cron' || c.labels[JOB_KIND_LABEL] === 'backup';
 }
 
 /** The last run of a cron service's container, in a few words: never ran, running now, or how and when it ended. */

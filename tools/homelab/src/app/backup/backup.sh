@@ -46,16 +46,21 @@ trap 'start_stopped; exit 130' INT TERM
 move() {
   case " $failed " in *" $1 "*) return ;; esac
   mover="$PROJECT-backup-$1-1"
-  if ! docker start -a "$mover"; then
-    state=$(docker inspect -f '{{.State.ExitCode}} {{.State.Error}}' "$mover" 2> /dev/null) || state=''
-    why=${state#* }
-    if [ -z "$state" ]; then
-      error "$1" "its mover $mover does not exist; deploy the app (npx nx run $APP:deploy)"
-    elif [ -n "$why" ]; then
-      error "$1" "its mover $mover did not start ($why); check homelab.yaml backup.target (the folder exists and is mounted)"
-    else
-      error "$1" "its mover $mover failed with exit ${state%% *} (its error is above)"
-    fi
+  if ! before=$(docker inspect -f '{{.State.StartedAt}}' "$mover" 2> /dev/null); then
+    error "$1" "its mover $mover does not exist; deploy the app (npx nx run $APP:deploy)"
+    return
+  fi
+  # The mover's own error lines come after its run; Docker's, when it cannot start it, are kept for the message.
+  if docker start -a "$mover" 2> /tmp/backup-start.err; then
+    cat /tmp/backup-start.err >&2
+    return
+  fi
+  cat /tmp/backup-start.err >&2
+  if [ "$(docker inspect -f '{{.State.StartedAt}}' "$mover")" = "$before" ]; then
+    why=$(grep -v '^$' /tmp/backup-start.err | tail -n 1 | sed 's/^Error response from daemon: //; s/^Error: //')
+    error "$1" "its mover $mover did not start ($why); check homelab.yaml backup.target (the folder exists and is mounted)"
+  else
+    error "$1" "its mover $mover failed with exit $(docker inspect -f '{{.State.ExitCode}}' "$mover") (its error is above)"
   fi
 }
 # finish: starts what was stopped, then says how it went.

@@ -4,7 +4,7 @@
 # restore drill runs the same function on a restored volume, so equal digests mean equal data.
 volume_digest() (
   cd "$1" || exit 1
-  list=/tmp/homelab-digest.$$
+  list=/tmp/volume-digest.$$
   find . -type f ! -path './lost+found/*' | sed 's|^\./||' | LC_ALL=C sort > "$list"
   files=$(wc -l < "$list")
   sum=$(tr '\n' '\0' < "$list" | xargs -0 -r sha256sum -- | sha256sum | cut -d ' ' -f 1)

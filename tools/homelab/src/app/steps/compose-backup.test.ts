@@ -94,7 +94,7 @@ describe('backups on Compose: one environment', () => {
       'finish',
     ]);
     expect(dev.composeBackup.script).toContain("PROJECT='notes-dev'");
-    expect(dev.composeBackup.deploy).toEqual({ targetPath: '/mnt/backups/restic', keys: [{ key: 'RESTIC_PASSWORD', remoteKey: 'homelab/restic', property: 'password' }] });
+    expect(dev.composeBackup.deploy).toEqual({ targetPath: '/mnt/backups/restic', createTarget: false, keys: [{ key: 'RESTIC_PASSWORD', remoteKey: 'homelab/restic', property: 'password' }] });
     expect(app.composeBackup.defaultTarget).toBe(false);
   });
 

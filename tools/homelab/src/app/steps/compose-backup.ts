@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { InputError, show } from '../../errors';
 import { BACKUP_IMAGE, type BackupTarget, backupTarget } from '../../spec/backup-target';
 import type { WorkspaceConfig } from '../../spec/types';
+import { BACKUP_PROFILE } from '../../tool-env';
 import type { NormalizedApp, NormalizedEnvironment } from '../normalized';
 import type { EnvironmentDatabase } from './database';
 import type { ComposeServiceView } from './workloads';
@@ -14,8 +15,7 @@ import type { ComposeServiceView } from './workloads';
  * the dumps, the services stopped while their volumes are copied, each mover, the services started.
  */
 
-/** The Compose profile of the backup movers: `up` never starts them, deploy creates them, the scheduler starts them. */
-export const BACKUP_PROFILE = 'backup';
+export { BACKUP_PROFILE };
 /** The mover service of a volume. */
 export const moverService = (volume: string): string => `backup-${volume}`;
 /** The project volume a dump is written into and backed up from (`dump: postgres`, the shared database's `database`). */
@@ -87,7 +87,7 @@ export function normalizeComposeBackup(
   const target = backupTarget(workspace);
   const none: NormalizedComposeBackup = {
     enabled: false, image: '', moverScript: '', isPath: false, targetPath: null, isS3: false, defaultTarget: false,
-    movers: [], dumpVolumes: [], cacheVolume: BACKUP_CACHE_VOLUME, forgetOptions: '', envKeys: [], users: {}, labels: {},
+    movers: [], dumpVolumes: [], cacheVolume: BACKUP_CACHE_VOLUME, forgetOptions: '', envKeys: [], users: {}, mounters: {}, labels: {},
   };
   if (copied.length === 0 && !hasDatabase) return none;
   const mounting = (volume: string) => composeServices.filter((c) => c.compose.mounts.some((m) => m.type === 'volume' && m.source === volume));
@@ -124,6 +124,7 @@ export function normalizeComposeBackup(
   for (const v of copied.filter((c) => c.dump === null && c.stop)) {
     users[v.name] = mounting(v.composeVolume).map((c) => ({ service: c.name, grace: c.runtime.stopGracePeriod?.seconds ?? 10 }));
   }
+  const mounters = Object.fromEntries(movers.map((m) => [m.volume, m.volume === SHARED_DATABASE_VOLUME && hasDatabase && !copied.some((c) => c.name === m.volume) ? [] : mounting(copied.find((c) => c.name === m.volume)!.composeVolume).map((c) => c.name)]));
   const { daily, weekly, monthly } = backup.retention;
   return {
     enabled: true,
@@ -139,6 +140,7 @@ export function normalizeComposeBackup(
     forgetOptions: `--keep-daily ${daily} --keep-weekly ${weekly} --keep-monthly ${monthly}`,
     envKeys: target.kind === 's3' ? [PASSWORD_KEY, ...S3_KEYS] : [PASSWORD_KEY],
     users,
+    mounters,
     labels: { 'homelab.app': app, 'homelab.kind': BACKUP_PROFILE, 'homelab.schedule': backup.schedule, logging: 'promtail', 'logging.job': `${app}-backup` },
   };
 }
@@ -202,18 +204,52 @@ export function environmentComposeBackup(
     ...lines,
     '',
   ].join('\n');
+  // The runbook's restore (docs/backup.md, "Restore on Compose"): restic of the movers' image, run once, as written.
+  const restic = (repository: string, mountData: string | null) =>
+    [
+      'docker run --rm',
+      ...(target.kind === 'path' ? ['--network none'] : []),
+      ...(mountData ? [`-v ${mountData}:/data`] : []),
+      ...(target.kind === 'path' ? [`-v ${target.path}:${REPOSITORY_MOUNT}`] : []),
+      `--env-file ${PASSWORD_FILE}`,
+      `-e RESTIC_REPOSITORY=${repository}`,
+      backup.image,
+    ].join(' ');
+  const restores = backup.movers.map((m) => {
+    const repository = resticRepository(target, project, m.volume);
+    const users = backup.mounters[m.volume];
+    if (m.isDump) {
+      const psql =
+        m.volume === SHARED_DATABASE_VOLUME && database.compose
+          ? `docker exec -i $(docker ps -q --filter label=com.docker.compose.project=${database.compose.server.project} --filter label=com.docker.compose.service=${database.compose.server.service}) psql -X -q -U ${database.owner} -d ${database.name}`
+          : `docker exec -i ${project}-${users[0]}-1 sh -c 'psql -X -q -U "\${POSTGRES_USER:-postgres}" -d postgres'`;
+      return { volume: m.volume, isDump: true, services: users.join(' '), stop: null, restore: `${restic(repository, null)} dump --host volsync latest dump.sql | ${psql}`, start: null };
+    }
+    return {
+      volume: m.volume,
+      isDump: false,
+      services: users.join(' '),
+      stop: users.length > 0 ? `docker compose -p ${project} stop ${users.join(' ')}` : null,
+      restore: `${restic(repository, `${project}_${m.source}`)} restore latest --host volsync --target /data --delete`,
+      start: users.length > 0 ? `docker compose -p ${project} start ${users.join(' ')}` : null,
+    };
+  });
   return {
     enabled: true,
+    restores,
     movers: backup.movers.map((m) => ({ service: m.service, repository: resticRepository(target, project, m.volume) })),
     script,
     crontabLine: `${schedule} sh ${BACKUP_SCRIPT}\n`,
     // The password (and S3 keys) from the store entry homelab.yaml backup.repositoryKey names, as the ExternalSecrets read them on Kubernetes.
-    deploy: { targetPath: backup.targetPath, keys: backup.envKeys.map((key) => ({ key, remoteKey: repositoryKey, property: key === PASSWORD_KEY ? 'password' : key })) },
+    deploy: { targetPath: backup.targetPath, createTarget: backup.defaultTarget, keys: backup.envKeys.map((key) => ({ key, remoteKey: repositoryKey, property: key === PASSWORD_KEY ? 'password' : key })) },
   };
 }
 
 /** An environment without backups on Compose. */
-export const NO_COMPOSE_BACKUP: NormalizedEnvironment['composeBackup'] = { enabled: false, movers: [], script: '', crontabLine: '', deploy: null };
+export const NO_COMPOSE_BACKUP: NormalizedEnvironment['composeBackup'] = { enabled: false, movers: [], script: '', crontabLine: '', restores: [], deploy: null };
+
+/** The one placeholder of the runbook's restore commands: a file holding RESTIC_PASSWORD (and the AWS keys of an S3 target). */
+export const PASSWORD_FILE = '<password-file>';
 
 /** The environment with its backup part, the backup's line at the end of the scheduler's crontab. */
 export function withComposeBackup(env: NormalizedEnvironment, part: NormalizedEnvironment['composeBackup']): NormalizedEnvironment {

@@ -51,13 +51,14 @@ describe('appPolicyExceptions', () => {
     expect(exceptionsOf(stackSpec('scratch')).some((e) => e.service === 'scheduler')).toBe(false);
   });
 
-  it('gives each backup mover its fixed exceptions: root with DAC_READ_SEARCH, no probe, the target folder', () => {
+  it('gives each backup mover its fixed exceptions: root with DAC_READ_SEARCH, a writable root filesystem, no probe, the target folder', () => {
     const movers = exceptionsOf(stackSpec('photos')).filter((e) => e.service.startsWith('backup-'));
 
     expect(short(movers)).toEqual(
       ['backup-library', 'backup-db'].flatMap((m) => [
         `${m} policy/run-as-non-root: homelab for the backup movers`,
         `${m} policy/capabilities DAC_READ_SEARCH: homelab for the backup movers`,
+        `${m} policy/read-only-root-fs: homelab for the backup movers`,
         `${m} policy/probes: homelab for the backup movers`,
         `${m} policy/host-path /var/backups/homelab/restic: homelab for the backup movers`,
       ]),

@@ -84,6 +84,7 @@ export function appPolicyExceptions(app: Pick<NormalizedApp, 'services' | 'sched
     out.push(
       { service, rule: 'policy/run-as-non-root', reason: reads, by: MOVER_BY },
       { service, rule: 'policy/capabilities', reason: reads, subject: 'DAC_READ_SEARCH', by: MOVER_BY },
+      { service, rule: 'policy/read-only-root-fs', reason: 'Compose copies the mover script (an inline config) into the container, which a read-only root filesystem refuses', by: MOVER_BY },
       { service, rule: 'policy/probes', reason: 'it runs to completion when the scheduler starts it, and serves nothing to probe', by: MOVER_BY, notApplicable: true },
     );
     if (app.composeBackup.targetPath !== null) {
