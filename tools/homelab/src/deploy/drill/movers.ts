@@ -1,7 +1,5 @@
+import { BACKUP_PROFILE, CRON_PROFILE } from '../../tool-env';
 import { DeployError } from '../errors';
-
-/** The Compose profile of the backup movers: never started by `up`; deploy creates them, the scheduler's /homelab/backup starts them. */
-export const BACKUP_PROFILE = 'backup';
 
 /** The app's scheduler service, which runs /homelab/backup (docs/backup.md, "Take a backup now"). */
 export const SCHEDULER_SERVICE = 'scheduler';
@@ -75,7 +73,7 @@ export function backedUpVolumes(doc: Record<string, any>, where: string): Backed
 
 /** The services that run with the app (not a mover, a cron service or the scheduler). */
 export function isAppService(name: string, s: Service): boolean {
-  return name !== SCHEDULER_SERVICE && !inProfile(s, BACKUP_PROFILE) && !inProfile(s, 'cron');
+  return name !== SCHEDULER_SERVICE && !inProfile(s, BACKUP_PROFILE) && !inProfile(s, CRON_PROFILE);
 }
 
 /** The engine name of a project volume (`name:` in a resolved file, else `<project>_<key>`). */

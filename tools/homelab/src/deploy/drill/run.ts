@@ -8,7 +8,7 @@ import { DeployError } from '../errors';
 import type { ToolResult } from '../process';
 import type { Reporter } from '../progress';
 import { label, type DeployRequest } from '../request';
-import { describeSource, makeMasker, resolveSecrets, type SecretKey, SecretScratch, sweepStaleScratch } from '../secrets';
+import { describeSource, makeMasker, resolveSecrets, SecretScratch, sweepStaleScratch } from '../secrets';
 import { shellWord } from '../../app/steps/compose-backup';
 import { digestScript, dumpRowCounts, formatBytes, parseDigests, type RowCounts, type VolumeDigest } from './digest';
 import { type BackedUpVolume, backedUpVolumes, SCHEDULER_SERVICE } from './movers';
@@ -16,9 +16,6 @@ import { DRILL_LABEL, type RestoredVolume, type ScratchConfig, scratchCompose, s
 
 /** The password of the restic repositories, and an s3 target's keys: what the movers read from the env file. */
 const RESTIC_KEYS = ['RESTIC_PASSWORD', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
-
-/** The rendered file's note of the backup for deploy and the drill: the repository folder and the movers' keys. */
-const BACKUP_KEY = 'x-homelab-backup';
 
 /** How long a service without a health check must keep running to count as up. */
 const RUNNING_SECONDS = 3;
@@ -69,10 +66,9 @@ export async function composeRestoreDrill(req: DeployRequest, ctx: DeployContext
   const secrets = new SecretScratch(ctx.tmpDir);
   const teardown = new Teardown(docker, scratchName);
   try {
-    // Secrets: the app's (its services start in the scratch project) and the repository password,
-    // read where the movers' keys say (x-homelab-backup: the store entry backup.repositoryKey).
-    const backupKeys = backupSecretKeys(doc);
-    const keys = [...backupKeys, ...secretKeysOf(model).filter((k) => !backupKeys.some((b) => b.key === k.key))];
+    // Secrets as deploy reads them: the repository password (x-homelab-backup: the store entry
+    // backup.repositoryKey) and the app's (its services start in the scratch project).
+    const keys = secretKeysOf(model);
     const { values, missing } = await resolveSecrets(keys, req.compose.secrets, { app: req.project, env: req.env, root: req.root, processEnv: ctx.env, tools });
     report.setMask(makeMasker([...values.values()]));
     if (!keys.some((k) => k.key === 'RESTIC_PASSWORD') || missing.includes('RESTIC_PASSWORD')) {
@@ -167,12 +163,6 @@ export async function composeRestoreDrill(req: DeployRequest, ctx: DeployContext
 export function summary(project: string, r: VolumeResult): string {
   const rows = r.rows ? `, ${r.rows.tables} table(s) with ${r.rows.rows} row(s) match` : '';
   return `restore-drill ${project} ${r.volume}: ${formatBytes(r.digest.bytes)}, ${r.digest.files} files, restored in ${r.restoreSeconds.toFixed(1)} s, digest matches${rows}`;
-}
-
-/** The movers' secret keys and where the store keeps them (`x-homelab-backup.keys` of the rendered file). */
-function backupSecretKeys(doc: Record<string, any>): SecretKey[] {
-  const keys = doc[BACKUP_KEY]?.keys;
-  return Array.isArray(keys) ? keys.filter((k): k is SecretKey => typeof k?.key === 'string' && typeof k?.remoteKey === 'string' && typeof k?.property === 'string') : [];
 }
 
 /** Each repository target once (the base folder of a path target, or the s3 bucket). */
