@@ -14,21 +14,10 @@
 import { spawnSync } from 'node:child_process';
 import { containers, DeployWorkspace, freePorts, uniqueName, waitHealthy } from '../tests/deploy/support';
 import { loadClient, LoopbackBalancer, replicatedOverride } from '../tests/deploy/loopback';
+import { argValue, median } from './lib/bench';
 
 const REPLICAS = 3;
 const GOAL_NO_CHANGE_SECONDS = 3;
-
-function argValue(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  return Number.isInteger(value) && value > 0 ? value : fallback;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 

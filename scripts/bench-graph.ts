@@ -20,6 +20,7 @@ import * as path from 'node:path';
 import { generateApp } from '../tools/homelab/src/app/generate';
 import { diskHost, listFilesRecursive } from '../tools/homelab/src/host';
 import { childEnv, commitAll, createTempWorkspace, NX_ENV, taskCounts } from './lib/temp-workspace';
+import { median } from './lib/bench';
 
 interface Args {
   apps: number;
@@ -157,12 +158,6 @@ function measure(root: string, command: string, args: string[], env: NodeJS.Proc
       });
     });
   });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 interface Row {

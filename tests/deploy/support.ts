@@ -7,7 +7,7 @@ import YAML from 'yaml';
 import { generateApp } from '../../tools/homelab/src/app/generate';
 import { syncAll } from '../../tools/homelab/src/workspace/sync';
 import { runInWorker } from '../../tools/homelab/src/deploy/launch';
-import { type DeployOptions, resolveRequest } from '../../tools/homelab/src/deploy/request';
+import { type Action, type DeployOptions, resolveRequest } from '../../tools/homelab/src/deploy/request';
 import { diskHost } from '../../tools/homelab/src/host';
 import { run, type RunResult } from '../support/tools';
 import { copyWorkspace, makeTempDir } from '../support/workspace';
@@ -121,12 +121,14 @@ export class DeployWorkspace {
   }
 
   /**
-   * Runs a deploy (or down) the way the executor does, in the deploy worker, without Nx
-   * around it: resolve the request, start the worker, relay its output.
+   * Runs a deploy (or down, or restore-drill) the way the executor does, in the deploy worker,
+   * without Nx around it: resolve the request, start the worker, relay its output.
    */
-  async deploy(project: string, options: Partial<DeployOptions> & { env: string }, env: NodeJS.ProcessEnv = {}, action: 'deploy' | 'down' = 'deploy'): Promise<RunResult> {
+  async deploy(project: string, options: Partial<DeployOptions> & { env: string }, env: NodeJS.ProcessEnv = {}, action: Action = 'deploy'): Promise<RunResult> {
     const request = resolveRequest(this.root, project, { layer: 'applications', ...options }, action);
     if (request.platform === 'compose') this.track(composeProject(this, project, options.env));
+    // A drill's scratch project, should it be left behind.
+    if (action === 'restore-drill') this.track(`${composeProject(this, project, options.env)}-drill`);
     const stdout = collect();
     const stderr = collect();
     const status = await runInWorker(request, { stdout: stdout.stream, stderr: stderr.stream, env: { ...process.env, TMPDIR: this.tmp, ...env } });

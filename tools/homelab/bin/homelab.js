@@ -3,5 +3,7 @@
 // The `homelab` command: registers tsx's CommonJS loader so the TypeScript sources run as
 // they are (no build step), then hands over to src/cli/main.ts.
 require('tsx/cjs');
-const { main } = require('../src/cli/main.ts');
-process.exitCode = main(process.argv.slice(2));
+const { mainAsync } = require('../src/cli/main.ts');
+mainAsync(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

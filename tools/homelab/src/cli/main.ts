@@ -1,6 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { HomelabError, InputError } from '../errors';
+import { Writable } from 'node:stream';
+import { runInWorker } from '../deploy/launch';
+import { resolveRequest } from '../deploy/request';
+import { HomelabError, InputError, show } from '../errors';
 import { addCrdSchemas } from '../validate/crd';
 import { ALL_CHECKS, type CheckClass } from '../validate/engine';
 import { formatJson, formatPretty, formatSarif } from '../validate/findings';
@@ -14,13 +17,19 @@ const USAGE = `Usage:
   homelab validate [paths…] [--format pretty|json|sarif] [--skip CHECKS] [--only CHECKS] [--max-file-size MiB]
                    [--workspace DIR] [--server-dry-run]
   homelab schemas add <crd.yaml>… [--workspace DIR]
+  homelab restore-drill <app> --env ENV [--keep] [--scratch-size SIZE] [--workspace DIR]
 
 validate checks files and folders (default: .) — Kubernetes manifests, kustomize folders, Compose
 files, app specs — offline and strict. CHECKS is a comma list of ${ALL_CHECKS.join(', ')}.
 --server-dry-run also sends every rendered overlay of the workspace to the cluster KUBECONFIG
 points at (server-side apply, --dry-run=server: nothing is stored; never cached).
 Exit codes: 0 clean (warnings allowed), 1 errors found, 2 usage or internal error.
-Rules and options: docs/validate.md`;
+Rules and options: docs/validate.md
+
+restore-drill takes a backup of a deployed app now, restores it into a scratch Compose project
+isolated from the live one, starts the app there and checks it (docs/backup.md); --keep leaves the
+scratch project, --scratch-size restores into tmpfs volumes of that size (e.g. 512m).
+Exit codes: 0 passed, 1 a step failed, 2 usage error.`;
 
 interface Io {
   cwd: string;
@@ -106,6 +115,42 @@ function schemasCommand(args: string[], io: Io): number {
 }
 
 /**
+ * `homelab restore-drill <app> --env <env>`: what `nx run <app>:restore-drill` runs, without Nx
+ * (the deploy worker, under the app's deploy lock). Returns the drill's exit code.
+ */
+async function restoreDrillCommand(args: string[], io: Io): Promise<number> {
+  const { positional, options } = parseArgs(args, ['env', 'scratch-size', 'workspace'], ['keep']);
+  const [app, ...extra] = positional;
+  if (!app || extra.length > 0) throw new InputError('restore-drill takes one app: `homelab restore-drill <app> --env <env>`');
+  const root = options.workspace ? path.resolve(io.cwd, options.workspace) : findWorkspaceRoot(io.cwd);
+  if (!root) throw new InputError('no homelab.yaml here or above; run it inside the workspace or pass --workspace DIR');
+  if (!fs.existsSync(path.join(root, 'applications/specs', `${app}.yaml`))) {
+    throw new InputError(`restore-drill ${show(app)}: no app of that name (applications/specs/${app}.yaml); name an app of the workspace`);
+  }
+  const request = resolveRequest(root, app, { layer: 'applications', env: options.env, platform: 'compose', keep: options.keep === 'true', scratchSize: options['scratch-size'] }, 'restore-drill');
+  const write = (sink: (text: string) => void) => new Writable({ write: (chunk, _encoding, done) => (sink(String(chunk)), done()) });
+  return runInWorker(request, { stdout: write(io.out), stderr: write(io.err) });
+}
+
+/**
+ * The `homelab` command, with the commands that run in the background (restore-drill): the
+ * exit code once they end. Errors are mapped as in `main`.
+ */
+export async function mainAsync(argv: string[], io: Io = { cwd: process.cwd(), out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }): Promise<number> {
+  if (argv[0] !== 'restore-drill') return main(argv, io);
+  try {
+    return await restoreDrillCommand(argv.slice(1), io);
+  } catch (error) {
+    if (error instanceof HomelabError) {
+      io.err(`homelab: ${error.message}\n`);
+      return error.exitCode;
+    }
+    io.err(`homelab: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+    return 2;
+  }
+}
+
+/**
  * The `homelab` command. Returns the exit code; the one place that maps errors to
  * messages: a HomelabError (a user mistake) is one line, anything else is an internal
  * error with its stack, exit 2.
@@ -123,7 +168,8 @@ export function main(argv: string[], io: Io = { cwd: process.cwd(), out: (t) => 
     }
     if (command === 'validate') return validateCommand(args, io);
     if (command === 'schemas') return schemasCommand(args, io);
-    throw new InputError(`unknown command "${command}"; use \`homelab validate\` or \`homelab schemas add\` (see --help)`);
+    if (command === 'restore-drill') throw new InputError('restore-drill runs in the background: call mainAsync (bin/homelab.js does)');
+    throw new InputError(`unknown command "${command}"; use \`homelab validate\`, \`homelab schemas add\` or \`homelab restore-drill\` (see --help)`);
   } catch (error) {
     if (error instanceof HomelabError) {
       io.err(`homelab: ${error.message}\n`);
@@ -135,5 +181,7 @@ export function main(argv: string[], io: Io = { cwd: process.cwd(), out: (t) => 
 }
 
 if (require.main === module) {
-  process.exitCode = main(process.argv.slice(2));
+  void mainAsync(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

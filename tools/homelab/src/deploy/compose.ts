@@ -30,7 +30,7 @@ export interface DeployContext {
 }
 
 /** A Compose configuration ready to run: its files (rendered file + private overlays) and model. */
-interface Runnable {
+export interface Runnable {
   model: ComposeModel;
   files: string[];
 }
@@ -232,7 +232,7 @@ export async function composeDown(req: DeployRequest, ctx: DeployContext): Promi
 }
 
 /** `docker compose` for one project, with .env files of the shell kept out of it. */
-class ComposeCli {
+export class ComposeCli {
   constructor(
     private readonly docker: Docker,
     private readonly req: DeployRequest,
@@ -344,7 +344,7 @@ function safeParse(text: string, where: string): ComposeModel | null {
 }
 
 /** The secret keys a deploy reads: the backups' (`x-homelab-backup`: the repositories' store entry wins over .env.example's default), the app's, and its database's password (`x-homelab-database`). */
-function secretKeysOf(model: ComposeModel): SecretKey[] {
+export function secretKeysOf(model: ComposeModel): SecretKey[] {
   return dedupeKeys([...(model.backup?.keys ?? []), ...model.meta.secrets.keys, ...(model.database ? [model.database.password] : [])]);
 }
 
@@ -390,7 +390,7 @@ export const CONFIG_DIGEST_LABEL = 'homelab.config-digest';
  * values and not on where the file is), and labels each service that mounts inline configs
  * with their digest (Compose's config hash leaves their content out).
  */
-function runnable(model: ComposeModel, file: string, values: ReadonlyMap<string, string>, scratch: SecretScratch, name: string, pins: Record<string, string> = {}): Runnable {
+export function runnable(model: ComposeModel, file: string, values: ReadonlyMap<string, string>, scratch: SecretScratch, name: string, pins: Record<string, string> = {}): Runnable {
   const files = [file];
   const own = new Map(model.meta.secrets.keys.filter((k) => values.has(k.key)).map((k) => [k.key, values.get(k.key)!]));
   // The database's password and URL under the names the spec gives them (none in a dry run, which reads no value).

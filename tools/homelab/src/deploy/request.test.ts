@@ -41,6 +41,20 @@ describe('deploy options against the workspace', () => {
     });
   });
 
+  describe('restore-drill options', () => {
+    it('carries --keep and --scratch-size (lower-cased) to the drill; a deploy has none', () => {
+      expect(resolveRequest(root, 'web', { layer: 'applications', env: 'dev', keep: true, scratchSize: '64M' }, 'restore-drill').drill).toEqual({ keep: true, scratchSize: '64m' });
+      expect(resolveRequest(root, 'web', { layer: 'applications', env: 'dev' }, 'restore-drill').drill).toEqual({ keep: false });
+      expect(resolveRequest(root, 'web', { layer: 'applications', env: 'dev' }).drill).toBeUndefined();
+    });
+
+    it.each(['0', '1.5g', 'big', '-1m', '64 mb'])('refuses --scratch-size %s in one line that says how to write a size', (size) => {
+      expect(() => resolveRequest(root, 'web', { layer: 'applications', env: 'dev', scratchSize: size }, 'restore-drill')).toThrow(
+        `web (dev): --scratch-size ${JSON.stringify(size)} is not a size; give bytes with k, m or g, e.g. --scratch-size 512m`,
+      );
+    });
+  });
+
   describe('where a Compose deploy reads secret values', () => {
     const OP = { cli: 'op', credentials: ['OP_SERVICE_ACCOUNT_TOKEN'], read: ['op', 'read', 'op://homelab/{remoteKey}/{property}'] };
     const withStore = () =>
@@ -158,6 +172,10 @@ describe('an environment the project is not in', () => {
 
   it('says "remove" for down', () => {
     expect(absenceNotice(root, 'postgres', { layer: 'infrastructure', env: 'dev' }, 'down')).toMatch(/^postgres \(dev\): nothing to remove: /);
+  });
+
+  it('says "drill" for restore-drill', () => {
+    expect(absenceNotice(root, 'shop', { layer: 'applications', env: 'dev' }, 'restore-drill')).toBe('shop (dev): nothing to drill: its spec runs it in "prod", "lab" only');
   });
 
   it.each([

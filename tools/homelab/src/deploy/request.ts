@@ -13,7 +13,7 @@ import { type SecretSource, secretSource } from './secrets';
 import { VOLUME_OWNER_IMAGE } from './volume-owner';
 
 export type Platform = 'compose' | 'kubernetes';
-export type Action = 'deploy' | 'down';
+export type Action = 'deploy' | 'down' | 'restore-drill';
 
 /** Options of the deploy and down executors, as Nx passes them. */
 export interface DeployOptions {
@@ -34,6 +34,10 @@ export interface DeployOptions {
    * (`--delete-data=<project>`). Neither --yes nor CI=true stands in for it.
    */
   deleteData?: string;
+  /** restore-drill only: leave the scratch project `<project>-drill` for inspection. */
+  keep?: boolean;
+  /** restore-drill only: restore into tmpfs scratch volumes of this size (e.g. 512m) instead of disk. */
+  scratchSize?: string;
 }
 
 /**
@@ -56,6 +60,8 @@ export interface DeployRequest {
   volumes: boolean;
   /** The environment's entry of homelab.yaml. */
   settings: WorkspaceEnvironment;
+  /** restore-drill only: keep the scratch project; the tmpfs size of its scratch volumes. */
+  drill?: { keep: boolean; scratchSize?: string };
   /**
    * Compose: the image of the one-shot container that sets the owner of new named volumes
    * (homelab.yaml compose.volumeOwner.image), and where the secret values come from (the
@@ -109,6 +115,7 @@ export function resolveRequest(root: string, project: string, options: DeployOpt
     replaceUnrecorded: Boolean(options.replaceUnrecorded),
     volumes: Boolean(options.volumes),
     settings,
+    ...(action === 'restore-drill' ? { drill: { keep: Boolean(options.keep), ...(options.scratchSize ? { scratchSize: drillSize(project, options) } : {}) } } : {}),
     compose: { volumeOwnerImage: workspace.compose?.volumeOwner?.image ?? VOLUME_OWNER_IMAGE, secrets: secretSource(root, workspace, settings) },
     kubernetes: {
       argocd: settings.kubernetes?.argocd ?? true,
@@ -118,6 +125,15 @@ export function resolveRequest(root: string, project: string, options: DeployOpt
       context: settings.kubernetes?.context,
     },
   };
+}
+
+/** --scratch-size as Docker's tmpfs takes it: a number with an optional k, m or g. */
+function drillSize(project: string, options: DeployOptions): string {
+  const size = String(options.scratchSize).trim();
+  if (!/^[1-9][0-9]*[kmg]?$/i.test(size)) {
+    throw new DeployError(`${project} (${options.env}): --scratch-size ${show(size)} is not a size; give bytes with k, m or g, e.g. --scratch-size 512m`, 2);
+  }
+  return size.toLowerCase();
 }
 
 /**
@@ -165,7 +181,7 @@ export function absenceNotice(root: string, project: string, options: DeployOpti
     return null;
   }
   if (!workspace.environments.some((e) => e.name === env)) return null;
-  const nothing = `nothing to ${action === 'down' ? 'remove' : 'deploy'}`;
+  const nothing = `nothing to ${action === 'down' ? 'remove' : action === 'restore-drill' ? 'drill' : 'deploy'}`;
   if (options.layer === 'infrastructure') {
     const installed = projectEnvironments(diskHost(root), 'infrastructure', project);
     const targets = environmentTargets(workspace);

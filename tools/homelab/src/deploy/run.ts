@@ -1,5 +1,7 @@
 import { HomelabError } from '../errors';
+import { DeployError } from './errors';
 import { composeDeploy, composeDown, type DeployContext } from './compose';
+import { composeRestoreDrill } from './drill/run';
 import { kubernetesDeploy, kubernetesDown } from './kubernetes';
 import { label, type DeployRequest } from './request';
 import type { DeployLock } from './lock';
@@ -25,7 +27,12 @@ export async function runAction(request: DeployRequest, ctx: DeployContext): Pro
       held.log(`${header} (pid ${process.pid}, ${new Date().toISOString()})`);
       report.tee((line) => held.log(line));
     }
-    if (request.platform === 'compose') {
+    if (request.action === 'restore-drill') {
+      if (request.platform !== 'compose') {
+        throw new DeployError(`${label(request)}: restore-drill restores on Compose; on Kubernetes follow the restore of the app's runbook (docs/backup.md)`, 2);
+      }
+      await composeRestoreDrill(request, ctx);
+    } else if (request.platform === 'compose') {
       await (request.action === 'down' ? composeDown : composeDeploy)(request, ctx);
     } else {
       // resolveRequest accepts --volumes only together with --delete-data=<project>: the data deletion is confirmed.

@@ -122,6 +122,34 @@ describe('homelab inference plugin', () => {
   });
 
   it.each([
+    ['a shorthand volume', 'volumes:\n  - { name: data, size: 1Gi, mountPath: /data }\n'],
+    ['a full-form persistent volume', 'volumes:\n  db: { size: 1Gi, backup: { dump: postgres } }\n'],
+    ['a database on the shared PostgreSQL', 'database: {}\n'],
+  ])('gives an app with %s a restore-drill target, never cached', async (_what, extra) => {
+    write(app('files', `name: files\n${extra}`));
+    const t = target((await projects()).files, 'restore-drill');
+    expect(t.executor).toBe('homelab:restore-drill');
+    expect(t.cache).toBe(false);
+    expect(t.options).toEqual({ layer: 'applications' });
+    expect(t.metadata?.description).toMatch(/files/);
+  });
+
+  it.each([
+    ['no volume', ''],
+    ['only volumes with backup: false', 'volumes:\n  - { name: data, size: 1Gi, mountPath: /data, backup: false }\n'],
+    ['only volumes that are not persistent', 'volumes:\n  cache: { tmpfs: { size: 64Mi } }\n  media: { hostPath: /srv/media }\n'],
+  ])('gives an app with %s no restore-drill target', async (_what, extra) => {
+    write(app('web', `name: web\n${extra}`));
+    expect(Object.keys((await projects()).web.targets ?? {})).not.toContain('restore-drill');
+  });
+
+  it('names the restore-drill target as the plugin options say', async () => {
+    write(app('files', 'name: files\nvolumes:\n  - { name: data, size: 1Gi, mountPath: /data }\n'));
+    const files = (await projects({ restoreDrillTargetName: 'drill' })).files;
+    expect(target(files, 'drill').executor).toBe('homelab:restore-drill');
+  });
+
+  it.each([
     ['validate', 'homelab:validate', true],
     ['build', 'homelab:build', true],
     ['deploy', 'homelab:deploy', false],

@@ -16,6 +16,7 @@ export interface HomelabPluginOptions {
   buildTargetName?: string;
   deployTargetName?: string;
   downTargetName?: string;
+  restoreDrillTargetName?: string;
 }
 
 /**
@@ -121,6 +122,7 @@ function projectFor(
     build: options.buildTargetName ?? 'build',
     deploy: options.deployTargetName ?? 'deploy',
     down: options.downTargetName ?? 'down',
+    restoreDrill: options.restoreDrillTargetName ?? 'restore-drill',
   };
   const files = ownedInputs(layer, name, envs);
   // Folder inputs end in `/**` rather than `/**/*`: the same files, but Nx matches a
@@ -175,13 +177,24 @@ function projectFor(
     options: { layer },
     metadata: { description: `Remove ${name} from an environment (--env); its volumes stay unless --volumes.` },
   };
+  // Only an app with a backed-up volume has something to restore.
+  const restoreDrill: TargetConfiguration | undefined =
+    layer === 'applications' && facts.backedUp
+      ? {
+          executor: 'homelab:restore-drill',
+          // Takes a backup and starts containers: never served from the cache.
+          cache: false,
+          options: { layer },
+          metadata: { description: `Back up ${name} now (--env), restore it into a scratch Compose project, start it there and compare digests and row counts.`, technologies: ['docker'] },
+        }
+      : undefined;
   const project: ProjectConfiguration = {
     root,
     name,
     projectType: 'application',
     tags: [layer === 'applications' ? 'type:app' : 'type:infra', ...facts.platforms.map((p) => `platform:${p}`)],
     implicitDependencies: facts.dependsOn.filter((d) => known.has(d) && d !== name),
-    targets: { [names.validate]: validate, [names.build]: build, [names.deploy]: deploy, [names.down]: down },
+    targets: { [names.validate]: validate, [names.build]: build, [names.deploy]: deploy, [names.down]: down, ...(restoreDrill ? { [names.restoreDrill]: restoreDrill } : {}) },
     metadata: { description: facts.description ?? `${layer === 'applications' ? 'App' : 'Infrastructure component'} ${name}` },
   };
   return { projects: { [root]: project } };
@@ -311,6 +324,8 @@ interface SpecFacts {
   dependsOn: string[];
   platforms: string[];
   description?: string;
+  /** A volume is backed up (a persistent one without `backup: false`), or the app has a database: it gets a restore-drill target. */
+  backedUp?: boolean;
 }
 
 /**
@@ -318,7 +333,7 @@ interface SpecFacts {
  * (a quoted key could spell one with an escape), has the default facts: it is not parsed,
  * because parsing 500 specs costs about half a second of every Nx command.
  */
-const FACT_KEYS = /dependsOn|platforms|description|\\/;
+const FACT_KEYS = /dependsOn|platforms|description|volumes|database|\\/;
 
 const DEFAULT_PLATFORMS = ['kubernetes', 'compose'];
 
@@ -338,7 +353,20 @@ function readSpecFacts(file: string): SpecFacts {
   const spec = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
   const dependsOn = Array.isArray(spec.dependsOn) ? spec.dependsOn.filter((d): d is string => typeof d === 'string') : [];
   const platforms = Array.isArray(spec.platforms) ? spec.platforms.filter((p): p is string => typeof p === 'string') : DEFAULT_PLATFORMS;
-  return { dependsOn, platforms, description: typeof spec.description === 'string' ? spec.description : undefined };
+  return { dependsOn, platforms, description: typeof spec.description === 'string' ? spec.description : undefined, backedUp: backedUp(spec) };
+}
+
+/**
+ * Whether an app's spec backs up anything: a persistent volume (the shorthand's list, or a
+ * full-form volume with a `size`) whose `backup` is not false, or a `database:`.
+ */
+export function backedUp(spec: Record<string, unknown>): boolean {
+  if (spec.database !== undefined && spec.database !== null) return true;
+  const volumes = Array.isArray(spec.volumes) ? spec.volumes : spec.volumes && typeof spec.volumes === 'object' ? Object.values(spec.volumes) : [];
+  return volumes.some((v) => {
+    const volume = (v ?? {}) as Record<string, unknown>;
+    return (Array.isArray(spec.volumes) || 'size' in volume) && volume.backup !== false;
+  });
 }
 
 let yamlModule: typeof YamlModule | undefined;
