@@ -50,6 +50,7 @@ describe.skipIf(docker.skip || image.skip)('the Compose backup mover script', { 
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('homelab-backup empty data: nothing to back up yet, no snapshot taken');
+    expect(r.stdout).toMatch(/^homelab-backup digest data sha256=[0-9a-f]{64} files=0 bytes=0$/m);
     expect(r.stdout).toContain('homelab-backup done data');
     expect(fs.existsSync(path.join(dir, 'repository/files-dev/data'))).toBe(false);
   });

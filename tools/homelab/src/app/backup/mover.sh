@@ -22,6 +22,7 @@ cd "$DATA_DIR" || fail 2 "$DATA_DIR is not mounted; run the build target again"
 # refuses an empty snapshot, and a first backup that fails every night would only be noise.
 if [ -z "$(ls -A "$DATA_DIR" | grep -v '^lost+found$')" ]; then
   echo "homelab-backup empty $volume: nothing to back up yet, no snapshot taken"
+  echo "homelab-backup digest $volume $(volume_digest "$DATA_DIR")"
   write_backup_metric
   echo "homelab-backup done $volume"
   exit 0
