@@ -156,7 +156,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
         })),
       },
       alerts: monitoring.alerts,
-      backup: { provider: backup.provider, volumes: backup.volumes.map((v) => ({ name: v.name, resticSecret: v.resticSecret })) },
+      backup: { provider: backup.provider, s3: backup.s3, volumes: backup.volumes.map((v) => ({ name: v.name, resticSecret: v.resticSecret })) },
       database: environmentDatabase(database, claims.find((c) => c.environment === ws.name)),
       databaseServices: database.services,
     }), linksIn(name, where, ws, links, linkedSelf)),

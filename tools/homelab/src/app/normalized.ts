@@ -1,6 +1,7 @@
 import type { AlertRule } from './steps/signals';
 import type { ProjectPaths, EnvironmentPaths } from '../project/paths';
-import type { BackupProvider } from '../spec/types';
+import type { BackupProvider, CopyMethod } from '../spec/types';
+import type { VolumeBackupOptions } from './steps/storage';
 import type { AppNetworks } from './steps/compose-networks';
 import type { EnvironmentDatabase, NormalizedDatabase } from './steps/database';
 import type { NormalizedPatches } from './steps/patches';
@@ -76,6 +77,8 @@ export interface NormalizedApp {
     /** Where it is mounted (the full form: every mount's path). */
     mountPath: string;
     backup: boolean;
+    /** `backup` as an object (app/steps/storage.ts); the defaults when it is a boolean. */
+    backupOptions: VolumeBackupOptions;
     backupLabel: string;
     storageClass: string | null;
     composeVolume: string;
@@ -176,6 +179,8 @@ export interface NormalizedApp {
     schedule: string;
     retention: { daily: number; weekly: number; monthly: number };
     repositoryKey: string;
+    /** homelab.yaml backup.target.s3 (or backup.s3): the repositories' bucket; null: the store's `repository` property. */
+    s3: { endpoint: string; bucket: string } | null;
     veleroTtl: string;
     hasComponent: boolean;
     componentResources: string[];
@@ -184,6 +189,13 @@ export interface NormalizedApp {
       name: string;
       claimName: string;
       resticSecret: string;
+      /** VolSync's copyMethod: the volume's, else homelab.yaml backup.copyMethod, else Direct. */
+      copyMethod: CopyMethod;
+      size: string;
+      readWriteMany: boolean;
+      storageClass: string | null;
+      /** Copied by a ReplicationSource; false for a dump volume (backed up by its dump). */
+      isSource: boolean;
       composeVolume: string;
       mountPath: string;
       /** The workloads that mount it, scaled down for a restore, and their Compose services. */

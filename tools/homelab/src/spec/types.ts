@@ -109,7 +109,7 @@ export type MountSpec = { volume: string; path: string; readOnly?: boolean; subP
 
 /** An app-level volume of the full form: exactly one kind. */
 export type AppVolumeSpec =
-  | { size: string; storageClass?: string; backup?: boolean; accessMode?: 'ReadWriteOnce' | 'ReadWriteMany' }
+  | { size: string; storageClass?: string; backup?: boolean | VolumeBackupSpec; accessMode?: 'ReadWriteOnce' | 'ReadWriteMany' }
   | { hostPath: string; type?: 'Directory' | 'File' | 'DirectoryOrCreate' | 'Socket' | 'CharDevice'; /** The policy exception for the host path, with its reason. */ reason?: string }
   | { nfs: { server: string; path: string } }
   | { tmpfs: { size: string } }
@@ -167,8 +167,21 @@ export interface VolumeSpec {
   name: string;
   size: string;
   mountPath: string;
-  backup?: boolean;
+  backup?: boolean | VolumeBackupSpec;
   storageClass?: string;
+}
+
+/** How VolSync copies a volume before its mover reads it: Direct (the live volume, any storage), Clone or Snapshot (CSI). */
+export type CopyMethod = 'Direct' | 'Clone' | 'Snapshot';
+
+/** `volumes.<v>.backup` as an object: the volume is backed up, with these options (docs/spec.md, "Backup"). */
+export interface VolumeBackupSpec {
+  /** The volume holds a PostgreSQL data directory: backed up as a dump, never by copying its files. */
+  dump?: 'postgres';
+  /** Compose: stop the services that mount it while it is copied (default true). */
+  stop?: boolean;
+  /** Kubernetes: VolSync's copy method for this volume (default homelab.yaml backup.copyMethod, else Direct). */
+  copyMethod?: CopyMethod;
 }
 
 /** `database:` of an app: its database and role per environment on the shared PostgreSQL, and how the app receives them. */
@@ -216,7 +229,17 @@ export interface WorkspaceConfig {
   environments: WorkspaceEnvironment[];
   gitops: { repoURL: string; revision?: string; argocdNamespace?: string; project?: string };
   secrets?: { store?: string };
-  backup?: { provider?: BackupProvider; schedule?: string; repositoryKey?: string; s3?: { endpoint: string; bucket: string } };
+  backup?: {
+    provider?: BackupProvider;
+    schedule?: string;
+    repositoryKey?: string;
+    /** The older spelling of target.s3. */
+    s3?: { endpoint: string; bucket: string };
+    /** Where the restic repositories live (docs/backup.md): a host path of the Docker host, or an S3 bucket. */
+    target?: { path?: string; s3?: { endpoint: string; bucket: string } };
+    /** Kubernetes: VolSync's copy method of every volume that does not say (default Direct). */
+    copyMethod?: CopyMethod;
+  };
   ingress?: {
     kind?: 'ingress' | 'httproute';
     className?: string;

@@ -11,6 +11,7 @@ import { NO_ENV_LINKS } from './links';
 import { sortedEnv } from './env';
 import { normalizeOverrides, type OverrideBase } from './overrides';
 import { alertRules } from './signals';
+import { resticRepository } from './backup';
 
 /**
  * The environments the app runs in: those its spec lists, else every one of homelab.yaml.
@@ -75,7 +76,7 @@ export function normalizeEnvironment(
     /** Every service as the environment's overrides see it, and whether the spec is the shorthand (its replicas and env are the app's). */
     overrides: { where: string; shorthand: boolean; services: OverrideBase[] };
     alerts: boolean;
-    backup: { provider: BackupProvider; volumes: { name: string; resticSecret: string }[] };
+    backup: { provider: BackupProvider; s3?: { endpoint: string; bucket: string } | null; volumes: { name: string; resticSecret: string }[] };
     /** The app's database here, and the services that receive it. */
     database: EnvironmentDatabase;
     databaseServices: string[];
@@ -119,7 +120,7 @@ export function normalizeEnvironment(
     base.backup.provider === 'volsync'
       ? base.backup.volumes.map((v) => ({
           name: v.resticSecret,
-          repository: `{{ .repository }}/${namespace}/${v.name}`,
+          repository: resticRepository(base.backup.s3 ?? null, namespace, v.name),
           password: '{{ .password }}',
         }))
       : [];

@@ -15,8 +15,8 @@ describe('normalizeVolumes', () => {
 
     expect(hasVolumes).toBe(true);
     expect(volumes).toEqual([
-      { name: 'data', claimName: 'files-data', size: '1Gi', readWriteMany: false, mountPath: '/data', backup: true, backupLabel: 'true', storageClass: null, composeVolume: 'data' },
-      { name: 'cache', claimName: 'files-cache', size: '1Gi', readWriteMany: false, mountPath: '/cache', backup: false, backupLabel: 'false', storageClass: 'fast', composeVolume: 'cache' },
+      { name: 'data', claimName: 'files-data', size: '1Gi', readWriteMany: false, mountPath: '/data', backup: true, backupOptions: { dump: null, stop: true, copyMethod: null }, backupLabel: 'true', storageClass: null, composeVolume: 'data' },
+      { name: 'cache', claimName: 'files-cache', size: '1Gi', readWriteMany: false, mountPath: '/cache', backup: false, backupOptions: { dump: null, stop: true, copyMethod: null }, backupLabel: 'false', storageClass: 'fast', composeVolume: 'cache' },
     ]);
   });
 
@@ -51,7 +51,7 @@ describe('normalizeStorage', () => {
       ['data', 'persistent', 'web-data', '/data', 'true', 'data'],
       ['cache', 'persistent', 'web-cache', '/cache', 'false', 'cache'],
     ]);
-    expect(volumes[1].persistent).toEqual({ size: '2Gi', storageClass: 'fast', accessMode: 'ReadWriteOnce', backup: false });
+    expect(volumes[1].persistent).toEqual({ size: '2Gi', storageClass: 'fast', accessMode: 'ReadWriteOnce', backup: false, backupOptions: { dump: null, stop: true, copyMethod: null } });
   });
 
   it('gives each of the six kinds of the full form what its platforms declare', () => {
@@ -76,7 +76,7 @@ describe('normalizeStorage', () => {
       old: ['claim', true, 'legacy-data', 'old'],
     });
     const byName = new Map(volumes.map((v) => [v.name, v]));
-    expect(byName.get('data')?.persistent).toEqual({ size: '10Gi', storageClass: null, accessMode: 'ReadWriteMany', backup: true });
+    expect(byName.get('data')?.persistent).toEqual({ size: '10Gi', storageClass: null, accessMode: 'ReadWriteMany', backup: true, backupOptions: { dump: null, stop: true, copyMethod: null } });
     expect(byName.get('localtime')?.hostPath).toEqual({ path: '/etc/localtime', type: 'File', reason: 'the server shows local times' });
     expect(byName.get('movies')?.nfs).toEqual({ server: 'nas.home.arpa', path: '/export/movies' });
     expect(byName.get('scratch')?.tmpfs).toEqual({ size: '4Gi', bytes: 4 * 1024 ** 3 });

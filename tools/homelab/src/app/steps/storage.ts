@@ -1,7 +1,7 @@
 import { InputError, show } from '../../errors';
 import { quantityBytes } from '../../spec/quantity';
 import { appPaths } from '../../project/paths';
-import type { AppSpec, AppVolumeSpec } from '../../spec/types';
+import type { AppSpec, AppVolumeSpec, CopyMethod, VolumeBackupSpec } from '../../spec/types';
 import type { NormalizedApp } from '../normalized';
 import { isFullForm, type NormalizedService } from './services';
 import { unique } from './unique';
@@ -21,6 +21,7 @@ export function normalizeVolumes(volumes: NormalizedVolume[], services: Pick<Nor
       readWriteMany: v.persistent!.accessMode === 'ReadWriteMany',
       mountPath: v.mountPath ?? services.flatMap((s) => s.mounts.filter((m) => m.volume === v.name).map((m) => m.path)).join(', '),
       backup: v.persistent!.backup,
+      backupOptions: v.persistent!.backupOptions,
       backupLabel: v.backupLabel,
       storageClass: v.persistent!.storageClass,
       composeVolume: v.composeVolume!,
@@ -41,7 +42,7 @@ export interface NormalizedVolume {
   /** The claim a pod mounts: `<app>-<name>` for a persistent volume (as today), the claim's own name for `claim`; null otherwise. */
   claimName: string | null;
   /** A persistent volume homelab creates (a PersistentVolumeClaim, a Compose named volume with backup labels). */
-  persistent: { size: string; storageClass: string | null; accessMode: 'ReadWriteOnce' | 'ReadWriteMany'; backup: boolean } | null;
+  persistent: { size: string; storageClass: string | null; accessMode: 'ReadWriteOnce' | 'ReadWriteMany'; backup: boolean; backupOptions: VolumeBackupOptions } | null;
   /** A host path; `reason` is its policy exception (validate: policy/host-path), null without one. */
   hostPath: { path: string; type: string | null; reason: string | null } | null;
   nfs: { server: string; path: string } | null;
@@ -75,6 +76,13 @@ export function normalizeStorage(spec: AppSpec, where: string, readSpecFile: Spe
     return volumes;
   }
   return Object.entries(spec.volumes ?? {}).map(([name, v]) => fullFormVolume(spec.name, name, v, `${where}: volumes.${name}`, readSpecFile));
+}
+
+/** `volumes.<v>.backup` as an object, with its defaults; copyMethod null: the workspace's. */
+export interface VolumeBackupOptions {
+  dump: 'postgres' | null;
+  stop: boolean;
+  copyMethod: CopyMethod | null;
 }
 
 /** Reads a workspace file (a path relative to the workspace root); null when it is missing. */
@@ -121,16 +129,19 @@ function readConfigFile(app: string, file: string, at: string, readSpecFile: Spe
 function persistentVolume(
   app: string,
   name: string,
-  v: { size: string; storageClass?: string; backup?: boolean; accessMode?: 'ReadWriteOnce' | 'ReadWriteMany' },
+  v: { size: string; storageClass?: string; backup?: boolean | VolumeBackupSpec; accessMode?: 'ReadWriteOnce' | 'ReadWriteMany' },
   mountPath: string | null,
 ): NormalizedVolume {
-  const backup = v.backup ?? true;
+  // An object says how it is backed up, and that it is.
+  const backup = typeof v.backup === 'object' ? true : (v.backup ?? true);
+  const options = typeof v.backup === 'object' ? v.backup : {};
+  const backupOptions: VolumeBackupOptions = { dump: options.dump ?? null, stop: options.stop ?? true, copyMethod: options.copyMethod ?? null };
   return {
     name,
     kind: 'persistent',
     isClaimed: true,
     claimName: `${app}-${name}`,
-    persistent: { size: v.size, storageClass: v.storageClass ?? null, accessMode: v.accessMode ?? 'ReadWriteOnce', backup },
+    persistent: { size: v.size, storageClass: v.storageClass ?? null, accessMode: v.accessMode ?? 'ReadWriteOnce', backup, backupOptions },
     hostPath: null,
     nfs: null,
     tmpfs: null,
