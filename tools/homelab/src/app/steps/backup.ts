@@ -61,6 +61,9 @@ export function normalizeBackup(
   };
 }
 
+/** The restic image of the Kubernetes jobs homelab renders (dumps, the drill's check): the restic VolSync 0.14's mover runs, with /bin/sh. */
+export const RESTIC_IMAGE = 'restic/restic:0.18.0';
+
 /**
  * How VolSync copies a volume when neither the volume nor homelab.yaml says: Direct, the live
  * volume, which works on every storage (k3s local-path and hostPath have no CSI snapshots, so
