@@ -25,6 +25,33 @@ export const SHOP_DB: AppSpec = {
   policy: { disable: [{ rule: 'policy/probes', reason: 'the worker of this test app serves nothing to probe' }] },
 } as AppSpec;
 
+/**
+ * A stack with its own PostgreSQL on a volume backed up as a dump (`backup: { dump: postgres }`), a
+ * volume of files, and a database on the shared postgres component (its `server` reads it as a URL).
+ */
+export const NOTES_DUMPS = `name: notes
+services:
+  server:
+    image: { repository: homelab-test/busybox, tag: "1" }
+    ports: [{ name: http, port: 8080, http: true }]
+    mounts: [{ volume: files, path: /files }]
+    health: { http: { path: / } }
+  db:
+    image: { repository: postgres, tag: "16.4" }
+    ports: [{ name: pg, port: 5432 }]
+    env: { POSTGRES_USER: notes }
+    secrets: [POSTGRES_PASSWORD]
+    mounts: [{ volume: pgdata, path: /var/lib/postgresql/data }]
+    health: { command: [pg_isready, -U, notes] }
+    security: { imageUser: "the postgres image starts as root to own its data folder" }
+volumes:
+  files: { size: 1Gi }
+  pgdata: { size: 2Gi, backup: { dump: postgres } }
+secrets: [{ key: POSTGRES_PASSWORD, remoteKey: notes }]
+database: { services: [server], env: { url: DATABASE_URL } }
+dependsOn: [postgres]
+`;
+
 /** A workspace with the platform, external-secrets, postgres and the two apps above, rendered as `nx sync` renders it. */
 export function databaseHomelab(root: string): void {
   const host = diskHost(root);

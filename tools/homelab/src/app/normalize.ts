@@ -85,8 +85,12 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
   const workload = services_.find((w) => w.name === primary.name)!;
   const workloadKind = workload.workload.kind === 'StatefulSet' ? 'StatefulSet' : 'Deployment';
   const monitoring = normalizeMonitoring(spec, workspace, where, { ports: metricsService.portIndex, selector: metricsService.selector }, { kind: workloadKind, name: primary.name });
-  const backup = normalizeBackup(spec, workspace, volumes, (volume) =>
-    services_.filter((w) => w.mounts.some((m) => m.volume === volume)).map((w) => ({ kind: w.workload.kind, name: w.name, replicas: w.replicas })),
+  const backup = normalizeBackup(
+    spec,
+    workspace,
+    volumes,
+    (volume) => services_.filter((w) => w.mounts.some((m) => m.volume === volume)).map((w) => ({ kind: w.workload.kind, name: w.name, replicas: w.replicas })),
+    { workloads: services_, database, postgresNamespace },
   );
   const byFile = Object.fromEntries(
     [
@@ -156,7 +160,16 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
         })),
       },
       alerts: monitoring.alerts,
-      backup: { provider: backup.provider, s3: backup.s3, volumes: backup.volumes.map((v) => ({ name: v.name, resticSecret: v.resticSecret })) },
+      backup: {
+        provider: backup.provider,
+        s3: backup.s3,
+        volumes: backup.volumes.map((v) => ({ name: v.name, resticSecret: v.resticSecret })),
+        repositories: [
+          ...backup.volumes.filter((v) => backup.isVolsync || !v.isSource).map((v) => ({ name: v.name, resticSecret: v.resticSecret })),
+          ...backup.dumps.filter((d) => d.server.isDatabase).map((d) => ({ name: d.volume, resticSecret: d.resticSecret })),
+        ],
+        databaseDump: backup.dumps.filter((d) => d.server.isDatabase).map((d) => ({ secretName: d.dumpSecret!, host: d.server.name, port: d.server.port }))[0] ?? null,
+      },
       database: environmentDatabase(database, claims.find((c) => c.environment === ws.name)),
       databaseServices: database.services,
     }), linksIn(name, where, ws, links, linkedSelf)),

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { specOf } from '../../../../../tests/support/spec';
+import { inputErrorOf, specOf } from '../../../../../tests/support/spec';
+import { NOTES_DUMPS } from '../../../../../tests/support/database';
 import { WORKSPACE_YAML } from '../../../../../tests/support/workspace';
-import { parseWorkspaceConfig } from '../../spec/io';
-import type { AppSpec, WorkspaceConfig } from '../../spec/types';
+import { parseAppSpec, parseWorkspaceConfig } from '../../spec/io';
+import type { VolumeSpec, WorkspaceConfig } from '../../spec/types';
 import type { Dependencies } from '../normalized';
 import { normalizeApp } from '../normalize';
 import { resticRepository } from './backup';
@@ -13,7 +14,7 @@ const withBackup = (backup: WorkspaceConfig['backup']): WorkspaceConfig => ({ ..
 const S3 = { endpoint: 'https://s3.example.org', bucket: 'homelab-backups' };
 
 /** A shorthand app with two volumes: `data` as the spec says, `cache` never backed up. */
-const appWith = (backup: NonNullable<AppSpec['volumes']>[number]['backup'], ws: WorkspaceConfig = workspace) =>
+const appWith = (backup: VolumeSpec['backup'], ws: WorkspaceConfig = workspace) =>
   normalizeApp(
     specOf('files', {
       volumes: [
@@ -46,11 +47,85 @@ describe('normalizeBackup on Kubernetes', () => {
     expect(app.volumes.find((v) => v.name === 'data')?.backupOptions).toEqual({ dump: null, stop: true, copyMethod: 'Direct' });
   });
 
-  it('gives a dump volume no ReplicationSource: its dump is what is backed up', () => {
-    const app = appWith({ dump: 'postgres' });
+  describe('PostgreSQL dumps', () => {
+    const POSTGRES: Dependencies = new Map([['postgres', { kubernetes: true, namespace: 'databases' }]]);
+    const notes = (text = NOTES_DUMPS) => normalizeApp(parseAppSpec(text, 'applications/specs/notes.yaml'), workspace, POSTGRES);
 
-    expect(app.backup.volumes.map((v) => [v.name, v.isSource])).toEqual([['data', false]]);
-    expect(app.backup.componentResources).toEqual([]);
+    it('gives a dump volume a dump CronJob instead of a ReplicationSource', () => {
+      const app = notes();
+
+      expect(app.backup.volumes.map((v) => [v.name, v.isSource])).toEqual([
+        ['files', true],
+        ['pgdata', false],
+      ]);
+      expect(app.backup.componentResources).toEqual(['replicationsource.yaml', 'cronjob.yaml']);
+      expect(app.backup.dumps.map((d) => [d.name, d.resticSecret, d.image])).toEqual([
+        ['notes-pgdata-dump', 'notes-pgdata-restic', 'postgres:16.4'],
+        ['notes-database-dump', 'notes-database-restic', 'ghcr.io/cloudnative-pg/postgresql:17.5'],
+      ]);
+    });
+
+    it("dumps the service's PostgreSQL through its Service, with the service's own variables", () => {
+      const [pgdata] = notes().backup.dumps;
+
+      expect(pgdata.dumpScript).toContain('pg_dumpall --clean --if-exists -h db -p 5432 -U "${POSTGRES_USER:-postgres}" > /data/dump.sql.tmp');
+      expect(pgdata.env.k8sEnv.map((e) => e.name)).toEqual(['POSTGRES_USER', 'POSTGRES_PASSWORD']);
+      expect(pgdata.server).toMatchObject({ name: 'db', port: 5432, isDatabase: false, namespace: null });
+    });
+
+    it("dumps the app's database on the shared PostgreSQL with the libpq variables of its environment", () => {
+      const app = notes();
+
+      expect(app.environments.map((e) => e.databaseDump)).toEqual([
+        {
+          name: 'notes-database-dump',
+          data: [
+            { name: 'PGHOST', value: 'postgres-rw.databases.svc' },
+            { name: 'PGPORT', value: '5432' },
+            { name: 'PGDATABASE', value: 'notes_dev' },
+            { name: 'PGUSER', value: 'notes_dev' },
+            { name: 'PGPASSWORD', value: '{{ .password }}' },
+          ],
+        },
+        expect.objectContaining({ name: 'notes-database-dump' }),
+      ]);
+      expect(app.environments[0].resticSecrets.map((r) => [r.name, r.repository])).toEqual([
+        ['notes-files-restic', '{{ .repository }}/notes-dev/files'],
+        ['notes-pgdata-restic', '{{ .repository }}/notes-dev/pgdata'],
+        ['notes-database-restic', '{{ .repository }}/notes-dev/database'],
+      ]);
+    });
+
+    it('lets the dumps reach DNS, the database each reads and the repository, and the database service lets them in', () => {
+      const { dump } = notes().network;
+
+      expect(dump).toMatchObject({ enabled: true, name: 'notes-backup-dump', selector: { 'homelab.dev/backup-dump': 'notes' }, database: { namespace: 'databases', port: 5432 } });
+      expect(dump.services).toEqual([{ name: 'notes-db-from-backup-dump', service: 'db', selector: { 'app.kubernetes.io/name': 'notes', 'app.kubernetes.io/component': 'db' }, port: 5432 }]);
+      expect(dump.repository).toMatchObject({ cidr: '0.0.0.0/0', ports: [] });
+    });
+
+    it('renders no dump for an app without dump volume or database', () => {
+      const app = appWith(true);
+
+      expect(app.backup.dumps).toEqual([]);
+      expect(app.network.dump.enabled).toBe(false);
+      expect(app.environments[0].databaseDump).toBeNull();
+    });
+
+    it.each([
+      {
+        case: 'a dump volume no long-running service mounts',
+        text: NOTES_DUMPS.replace('    mounts: [{ volume: pgdata, path: /var/lib/postgresql/data }]\n', ''),
+        message: 'applications/specs/notes.yaml: volumes.pgdata.backup.dump postgres needs the PostgreSQL service that mounts it; mount it in that service, or remove dump',
+      },
+      {
+        case: 'a database service without a TCP port',
+        text: NOTES_DUMPS.replace('    ports: [{ name: pg, port: 5432 }]\n', ''),
+        message: 'applications/specs/notes.yaml: volumes.pgdata.backup.dump postgres: service "db" has no TCP port the dump could connect to; give it its PostgreSQL port (5432)',
+      },
+    ])('refuses $case in one line', ({ text, message }) => {
+      expect(inputErrorOf(() => notes(text))).toBe(message);
+    });
   });
 
   describe('repository', () => {

@@ -1,6 +1,9 @@
-import { InputError } from '../../errors';
+import { InputError, show } from '../../errors';
+import { appPaths } from '../../project/paths';
 import type { AppSpec, BackupProvider, CopyMethod, WorkspaceConfig } from '../../spec/types';
 import { APP_DEFAULTS, type NormalizedApp } from '../normalized';
+import type { NormalizedDatabase } from './database';
+import type { ServiceWorkload } from './workloads';
 
 /** Backup: every volume with backup: true (the default), with the workspace's provider. */
 export function normalizeBackup(
@@ -9,6 +12,8 @@ export function normalizeBackup(
   volumes: NormalizedApp['volumes'],
   /** The workloads that mount a volume (scaled down for a restore); the app's one when not given. */
   users: (volume: string) => { kind: string; name: string; replicas: number }[],
+  /** The app's services and its database on the shared PostgreSQL: what the dumps read. */
+  dumped: { workloads: ServiceWorkload[]; database: NormalizedDatabase; postgresNamespace: string } = { workloads: [], database: { enabled: false } as NormalizedDatabase, postgresNamespace: 'postgres' },
 ): NormalizedApp['backup'] {
   const provider: BackupProvider = workspace.backup?.provider ?? 'volsync';
   const backedUp = volumes.filter((v) => v.backup);
@@ -19,8 +24,11 @@ export function normalizeBackup(
   // Which backup resources live in the base component; Velero's Schedule is per environment.
   // A dump volume is backed up by its dump, never by copying its files: no ReplicationSource.
   const sources = backedUp.filter((v) => v.backupOptions.dump === null);
-  const componentResources =
-    sources.length === 0 ? [] : provider === 'volsync' ? ['replicationsource.yaml'] : provider === 'k8up' ? ['schedule.yaml', 'externalsecret.yaml'] : [];
+  const dumps = backupDumps(spec.name, backedUp, dumped);
+  const componentResources = [
+    ...(sources.length === 0 ? [] : provider === 'volsync' ? ['replicationsource.yaml'] : provider === 'k8up' ? ['schedule.yaml', 'externalsecret.yaml'] : []),
+    ...(dumps.length > 0 ? ['cronjob.yaml'] : []),
+  ];
   const copyMethod = workspace.backup?.copyMethod ?? DEFAULT_COPY_METHOD;
   return {
     enabled: backedUp.length > 0,
@@ -32,6 +40,11 @@ export function normalizeBackup(
     retention,
     repositoryKey: workspace.backup?.repositoryKey ?? 'homelab/restic',
     s3: backupS3(workspace),
+    dumps,
+    hasDumps: dumps.length > 0,
+    dumpLabels: { 'app.kubernetes.io/part-of': 'homelab', [DUMP_LABEL]: spec.name },
+    resticImage: RESTIC_IMAGE,
+    resticScript: resticBackupScript(retention),
     hasComponent: componentResources.length > 0,
     componentResources,
     k8up: {
@@ -86,4 +99,93 @@ export function backupS3(workspace: WorkspaceConfig): { endpoint: string; bucket
 export function resticRepository(s3: { endpoint: string; bucket: string } | null, namespace: string, volume: string): string {
   const base = s3 ? `s3:${s3.endpoint.replace(/\/+$/, '')}/${s3.bucket}` : '{{ .repository }}';
   return `${base}/${namespace}/${volume}`;
+}
+
+/** The label of the dump CronJobs' pods: what their NetworkPolicy selects (never the app's own labels, which its Services select). */
+export const DUMP_LABEL = 'homelab.dev/backup-dump';
+
+/** The volume name of an app's database on the shared PostgreSQL, in its repository's path and its CronJob's name. */
+export const DATABASE_DUMP_VOLUME = 'database';
+
+/**
+ * The PostgreSQL dumps of an app on Kubernetes (docs/backup.md, "Kubernetes"): a CronJob
+ * `<app>-<volume>-dump` for each volume with `backup: { dump: postgres }` (pg_dumpall, as the
+ * service that mounts it, with its env, against its Service) and one `<app>-database-dump` for
+ * its database on the shared PostgreSQL (pg_dump with the libpq variables of the Secret
+ * `<app>-database-dump`, rendered per environment). Each writes the dump into an emptyDir, then
+ * backs it up with restic to `<base>/<namespace>/<volume>`, the layout of every other volume.
+ */
+export function backupDumps(
+  app: string,
+  backedUp: NormalizedApp['volumes'],
+  { workloads, database, postgresNamespace }: { workloads: ServiceWorkload[]; database: NormalizedDatabase; postgresNamespace: string },
+): NormalizedApp['backup']['dumps'] {
+  const where = appPaths(app).spec;
+  const none = { hasK8sEnv: false, k8sEnv: [], envFrom: false, secrets: { envFrom: false }, databaseSecret: null };
+  const dumps: NormalizedApp['backup']['dumps'] = backedUp
+    .filter((v) => v.backupOptions.dump === 'postgres')
+    .map((v) => {
+      const server = workloads.find((w) => !w.isJob && w.mounts.some((m) => m.volume === v.name));
+      if (!server) {
+        throw new InputError(`${where}: volumes.${v.name}.backup.dump postgres needs the PostgreSQL service that mounts it; mount it in that service, or remove dump`);
+      }
+      const port = server.servicePorts.find((p) => p.port === 5432) ?? server.servicePorts.find((p) => p.protocol === 'TCP');
+      if (!port) {
+        throw new InputError(`${where}: volumes.${v.name}.backup.dump postgres: service ${show(server.name)} has no TCP port the dump could connect to; give it its PostgreSQL port (5432)`);
+      }
+      // The service's own variables (POSTGRES_USER, POSTGRES_PASSWORD), as the official image reads them.
+      const script = [
+        'set -eu',
+        'export PGPASSWORD="${PGPASSWORD:-${POSTGRES_PASSWORD:-}}"',
+        `pg_dumpall --clean --if-exists -h ${server.name} -p ${port.port} -U "\${POSTGRES_USER:-postgres}" > /data/dump.sql.tmp`,
+        'mv /data/dump.sql.tmp /data/dump.sql',
+      ].join('\n');
+      return {
+        name: `${app}-${v.name}-dump`,
+        volume: v.name,
+        resticSecret: `${v.claimName}-restic`,
+        description: `${v.name}: pg_dumpall of ${server.name} on port ${port.port}, as its own user`,
+        image: server.image,
+        dumpScript: script,
+        env: { hasK8sEnv: server.hasK8sEnv, k8sEnv: server.k8sEnv, envFrom: server.envFrom, secrets: { envFrom: server.secrets.envFrom }, databaseSecret: server.databaseSecret },
+        dumpSecret: null,
+        server: { name: server.name, port: port.port, selector: server.selector, isDatabase: false, namespace: null },
+      };
+    });
+  if (database.enabled) {
+    dumps.push({
+      name: `${app}-${DATABASE_DUMP_VOLUME}-dump`,
+      volume: DATABASE_DUMP_VOLUME,
+      resticSecret: `${app}-${DATABASE_DUMP_VOLUME}-restic`,
+      description: `the app's database on the shared PostgreSQL (${database.host}): pg_dump as its owner`,
+      image: DUMP_POSTGRES_IMAGE,
+      // PGHOST, PGPORT, PGDATABASE, PGUSER and PGPASSWORD come from the Secret <app>-database-dump.
+      dumpScript: ['set -eu', 'pg_dump --clean --if-exists > /data/dump.sql.tmp', 'mv /data/dump.sql.tmp /data/dump.sql'].join('\n'),
+      env: none,
+      dumpSecret: `${app}-${DATABASE_DUMP_VOLUME}-dump`,
+      server: { name: database.host, port: database.port, selector: {}, isDatabase: true, namespace: postgresNamespace },
+    });
+  }
+  return dumps;
+}
+
+/** The PostgreSQL client of the dump of an app's database on the shared PostgreSQL: the server's major version (the postgres component's image). */
+export const DUMP_POSTGRES_IMAGE = 'ghcr.io/cloudnative-pg/postgresql:17.5';
+
+/**
+ * The restic half of a dump CronJob: what VolSync's restic mover does (mover-restic/entry.sh of
+ * VolSync 0.14), on /data: init the repository when `restic cat config` says there is none
+ * (exit 10), back up with `--host volsync`, forget by the app's retention and prune. Any other
+ * failure of `cat config` (a wrong password, an unreachable repository) stops it with restic's
+ * own message. The repository and password come from the environment (the Secret), never argv.
+ */
+export function resticBackupScript(retention: { daily: number; weekly: number; monthly: number }): string {
+  return [
+    'set -u',
+    'err=$(restic cat config 2>&1 >/dev/null); rc=$?',
+    'if [ "$rc" -eq 10 ]; then restic init || exit $?; elif [ "$rc" -ne 0 ]; then echo "$err" >&2; exit "$rc"; fi',
+    'cd /data && restic backup --host volsync --exclude=lost+found . || exit $?',
+    `restic forget --host volsync --keep-daily ${retention.daily} --keep-weekly ${retention.weekly} --keep-monthly ${retention.monthly} || exit $?`,
+    'restic prune',
+  ].join('\n');
 }

@@ -76,7 +76,15 @@ export function normalizeEnvironment(
     /** Every service as the environment's overrides see it, and whether the spec is the shorthand (its replicas and env are the app's). */
     overrides: { where: string; shorthand: boolean; services: OverrideBase[] };
     alerts: boolean;
-    backup: { provider: BackupProvider; s3?: { endpoint: string; bucket: string } | null; volumes: { name: string; resticSecret: string }[] };
+    backup: {
+      provider: BackupProvider;
+      s3?: { endpoint: string; bucket: string } | null;
+      volumes: { name: string; resticSecret: string }[];
+      /** The restic repositories of the environment: every backed-up volume's with VolSync, the dumps' with any provider; default: the volumes' with VolSync. */
+      repositories?: { name: string; resticSecret: string }[];
+      /** The dump of the app's database on the shared PostgreSQL: its Secret of libpq variables, and the server; null without. */
+      databaseDump?: { secretName: string; host: string; port: number } | null;
+    };
     /** The app's database here, and the services that receive it. */
     database: EnvironmentDatabase;
     databaseServices: string[];
@@ -116,14 +124,13 @@ export function normalizeEnvironment(
   const composeAlerts = base.alerts ? alertRules('compose', composeProject, base.alertTargets) : [];
   // Restic credentials are per environment so that dev and prod never share a repository path.
   // The values are External Secrets templates, resolved in the cluster, never rendered here.
-  const resticSecrets =
-    base.backup.provider === 'volsync'
-      ? base.backup.volumes.map((v) => ({
-          name: v.resticSecret,
-          repository: resticRepository(base.backup.s3 ?? null, namespace, v.name),
-          password: '{{ .password }}',
-        }))
-      : [];
+  // The repositories VolSync's movers and the dump CronJobs write (the caller lists them).
+  const repositories = base.backup.repositories ?? (base.backup.provider === 'volsync' ? base.backup.volumes : []);
+  const resticSecrets = repositories.map((v) => ({
+    name: v.resticSecret,
+    repository: resticRepository(base.backup.s3 ?? null, namespace, v.name),
+    password: '{{ .password }}',
+  }));
   const resources: string[] = [];
   if (alerts.length > 0) resources.push('prometheusrule.yaml');
   // The database's Secret is an ExternalSecret of this namespace: the same Secret name, this environment's database.
@@ -149,6 +156,7 @@ export function normalizeEnvironment(
     alerts,
     composeAlerts,
     resticSecrets,
+    databaseDump: databaseDump(base.backup.databaseDump ?? null, base.database),
     database: base.database,
     hasComposeOverrides: replicasChanged || envChanged || Object.keys(composeLabels).length > 0,
     server: ws.kubernetes?.server ?? 'https://kubernetes.default.svc',
@@ -196,4 +204,21 @@ function imageOfContainer(patches: NormalizedEnvironment['workloadPatches'], ser
   const patch = service && patches.find((p) => p.name === service.name && p.imageChanged);
   if (!patch) return null;
   return { ...patch, name: composeName, replicasChanged: false, envChanged: false, resourcesChanged: false, scheduleChanged: false, composeChanged: true };
+}
+
+/**
+ * The libpq variables of the database dump in one environment (CronJob `<app>-database-dump`):
+ * the environment's database and owner on the shared PostgreSQL, the owner's password as an
+ * External Secrets template, resolved in the cluster. Null without a database.
+ */
+function databaseDump(dump: { secretName: string; host: string; port: number } | null, database: EnvironmentDatabase): NormalizedEnvironment['databaseDump'] {
+  if (!dump || !database.enabled) return null;
+  const data = [
+    { name: 'PGHOST', value: dump.host },
+    { name: 'PGPORT', value: String(dump.port) },
+    { name: 'PGDATABASE', value: database.name },
+    { name: 'PGUSER', value: database.owner },
+    { name: 'PGPASSWORD', value: '{{ .password }}' },
+  ];
+  return { name: dump.secretName, data };
 }
