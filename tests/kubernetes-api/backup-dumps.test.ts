@@ -1,12 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { diskHost } from '../../tools/homelab/src/host';
 import { validateProject } from '../../tools/homelab/src/validate/project';
-import { syncAll } from '../../tools/homelab/src/workspace/sync';
 import { useCluster } from '../support/cluster';
 import { installCatalogCrds } from '../support/crds';
-import { databaseHomelab, NOTES_DUMPS } from '../support/database';
+import { notesDumpsHomelab } from '../support/database';
 import { requireTool, run } from '../support/tools';
 import { makeDiskWorkspace, parseDocs, removeDir } from '../support/workspace';
 
@@ -34,9 +32,7 @@ const selects = (selector: Record<string, string>, labels: Record<string, string
 describe.skipIf(kubectl.skip || cluster.skip)('PostgreSQL dumps on the real Kubernetes API', { timeout: 180_000 }, () => {
   beforeAll(() => {
     root = makeDiskWorkspace('api-dumps');
-    databaseHomelab(root);
-    fs.writeFileSync(path.join(root, 'applications/specs/notes.yaml'), NOTES_DUMPS);
-    syncAll(diskHost(root));
+    notesDumpsHomelab(root);
     installCatalogCrds(cluster);
     const built = run('kubectl', ['kustomize', 'applications/kubernetes/overlays/dev/notes'], { cwd: root });
     if (built.status !== 0) throw new Error(built.stderr);

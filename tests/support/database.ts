@@ -3,6 +3,7 @@ import { diskHost } from '../../tools/homelab/src/host';
 import { generateInit } from '../../tools/homelab/src/platform/init';
 import type { AppSpec } from '../../tools/homelab/src/spec/types';
 import { syncAll } from '../../tools/homelab/src/workspace/sync';
+import { appPaths } from '../../tools/homelab/src/project/paths';
 import { specOf, writeSpec } from './spec';
 
 /** An app that reads its database as separate variables, with extensions (the shorthand, both environments). */
@@ -58,5 +59,13 @@ export function databaseHomelab(root: string): void {
   generateInit(host, {});
   for (const component of ['external-secrets', 'postgres'] as const) generateInfra(host, { component });
   for (const spec of [WIKI_DB, SHOP_DB]) writeSpec(host, spec);
+  syncAll(host);
+}
+
+/** databaseHomelab with the `notes` stack of NOTES_DUMPS beside the two apps, rendered as `nx sync` renders it. */
+export function notesDumpsHomelab(root: string): void {
+  databaseHomelab(root);
+  const host = diskHost(root);
+  host.write(appPaths('notes').spec, NOTES_DUMPS);
   syncAll(host);
 }

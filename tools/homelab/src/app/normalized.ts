@@ -209,7 +209,11 @@ export interface NormalizedApp {
       /** The workloads that mount it, scaled down for a restore, and their Compose services. */
       workloads: { kind: string; name: string; replicas: number }[];
       composeServices: string;
+      /** The runbook's Kubernetes steps: the spec fields (under environments.<env>) that stop its writers through git, and a dump's restore command. */
+      kubernetesRestore: KubernetesRestore;
     }[];
+    /** The runbook's steps that restore the dump of the app's database on the shared PostgreSQL; null without one. */
+    databaseRestore: KubernetesRestore | null;
   };
   network: {
     allowInternet: boolean;
@@ -391,6 +395,13 @@ export interface AppLinks {
 
 /** No other app: what an app without app dependencies, that no app depends on, sees. */
 export const NO_LINKS: AppLinks = { apps: new Map(), dependents: [], cycle: null };
+
+/** A restore on Kubernetes as the runbook writes it: the spec fields (under environments.<env>) that stop the writers through git, and a dump's restore command. */
+export interface KubernetesRestore {
+  stopFields: string[];
+  hasStopFields: boolean;
+  dumpCommand: string | null;
+}
 
 /** One PostgreSQL dump on Kubernetes: its CronJob `<app>-<volume>-dump`, the database it reads and the repository it writes. */
 export interface BackupDump {

@@ -1,7 +1,7 @@
 import { InputError, show } from '../../errors';
 import { appPaths } from '../../project/paths';
 import type { AppSpec, BackupProvider, CopyMethod, WorkspaceConfig } from '../../spec/types';
-import { APP_DEFAULTS, type NormalizedApp } from '../normalized';
+import { APP_DEFAULTS, type KubernetesRestore, type NormalizedApp } from '../normalized';
 import type { NormalizedDatabase } from './database';
 import type { ServiceWorkload } from './workloads';
 
@@ -25,6 +25,7 @@ export function normalizeBackup(
   // A dump volume is backed up by its dump, never by copying its files: no ReplicationSource.
   const sources = backedUp.filter((v) => v.backupOptions.dump === null);
   const dumps = backupDumps(spec.name, backedUp, dumped);
+  const database = dumps.find((d) => d.server.isDatabase);
   const componentResources = [
     ...(sources.length === 0 ? [] : provider === 'volsync' ? ['replicationsource.yaml'] : provider === 'k8up' ? ['schedule.yaml', 'externalsecret.yaml'] : []),
     ...(dumps.length > 0 ? ['cronjob.yaml'] : []),
@@ -70,8 +71,63 @@ export function normalizeBackup(
       composeServices: users(v.name)
         .map((w) => w.name)
         .join(' '),
+      kubernetesRestore: kubernetesRestore(spec, v.name, dumps.find((d) => d.volume === v.name) ?? null, dumped.workloads, users),
     })),
+    databaseRestore: database ? kubernetesRestore(spec, database.volume, database, dumped.workloads, users, dumped.database.services) : null,
   };
+}
+
+/**
+ * The Kubernetes half of a volume's runbook entry (templates/app/applications/runbooks): the spec
+ * fields that stop what writes to it, through git, since ArgoCD's selfHeal undoes a `kubectl
+ * scale` (docs/backup.md, "Restore on Kubernetes"); for a dump volume the services that use the
+ * database (its own service keeps running to take the dump in), and the command that restores it.
+ */
+function kubernetesRestore(
+  spec: AppSpec,
+  volume: string,
+  dump: NormalizedApp['backup']['dumps'][number] | null,
+  workloads: ServiceWorkload[],
+  users: (volume: string) => { kind: string; name: string; replicas: number }[],
+  databaseServices?: string[],
+): KubernetesRestore {
+  const fullForm = 'services' in spec && spec.services !== undefined;
+  const longRunning = (kind: string) => kind === 'Deployment' || kind === 'StatefulSet';
+  // The shared database's writers are the services that receive it; an own database's, the app's other services.
+  const usesDump = (name: string) => (dump?.server.isDatabase ? (databaseServices ?? []).includes(name) : name !== dump?.server.name);
+  const writers = dump
+    ? workloads.filter((w) => longRunning(w.workload.kind) && usesDump(w.name)).map((w) => w.name)
+    : users(volume)
+        .filter((w) => longRunning(w.kind))
+        .map((w) => w.name);
+  const stopFields = writers.map((name) => (fullForm ? `services.${name}.replicas: 0` : 'replicas: 0'));
+  return { stopFields, hasStopFields: stopFields.length > 0, dumpCommand: dump ? restoreDumpCommand(spec.name, dump) : null };
+}
+
+/**
+ * The command line that restores a dump's latest snapshot on Kubernetes: a pod of the restic
+ * image prints `dump.sql` (`restic dump latest dump.sql`, its repository from the same Secret
+ * as the CronJob's, the dump pods' label for their NetworkPolicy), piped into `psql` in the
+ * database service's container, or, for the shared PostgreSQL, in a pod with the dump's libpq
+ * Secret. `<ns>` is the environment's namespace, as elsewhere in the runbook.
+ */
+export function restoreDumpCommand(app: string, dump: NormalizedApp['backup']['dumps'][number]): string {
+  // restic's image runs restic (its ENTRYPOINT) with the args; psql is the command of the database's image.
+  const pod = (name: string, image: string, run: { args: string[] } | { command: string[] }, secret: string, stdin: boolean) => {
+    const container = {
+      name,
+      image,
+      ...run,
+      ...(stdin ? { stdin: true, stdinOnce: true } : {}),
+      ...('args' in run ? { env: [{ name: 'RESTIC_CACHE_DIR', value: '/tmp/restic' }] } : {}),
+      envFrom: [{ secretRef: { name: secret } }],
+    };
+    const overrides = JSON.stringify({ apiVersion: 'v1', spec: { containers: [container] } });
+    return `kubectl -n <ns> run ${name} -q --rm ${stdin ? '-i' : '--attach'} --restart=Never --image=${image} --labels=${DUMP_LABEL}=${app} --overrides='${overrides}'`;
+  };
+  const print = pod(`${app}-${dump.volume}-restore`, RESTIC_IMAGE, { args: ['dump', 'latest', 'dump.sql', '--host', 'volsync'] }, dump.resticSecret, false);
+  if (dump.server.isDatabase) return `${print} | ${pod(`${app}-${dump.volume}-psql`, dump.image, { command: ['psql', '-q'] }, dump.dumpSecret!, true)}`;
+  return `${print} | kubectl -n <ns> exec -i statefulset/${dump.server.name} -- sh -c 'psql -q -U "\${POSTGRES_USER:-postgres}" -d postgres'`;
 }
 
 /** The restic image of the Kubernetes jobs homelab renders (dumps, the drill's check): the restic VolSync 0.14's mover runs, with /bin/sh. */
