@@ -1,12 +1,11 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateProject } from '../../tools/homelab/src/validate/project';
 import { useCluster } from '../support/cluster';
+import { applyOverlay } from '../support/apply';
 import { installCatalogCrds } from '../support/crds';
 import { notesDumpsHomelab } from '../support/database';
-import { requireTool, run } from '../support/tools';
-import { makeDiskWorkspace, parseDocs, removeDir } from '../support/workspace';
+import { requireTool } from '../support/tools';
+import { makeDiskWorkspace, removeDir } from '../support/workspace';
 
 /**
  * The PostgreSQL dumps of a stateful stack on Kubernetes, on the real API server with the
@@ -34,19 +33,7 @@ describe.skipIf(kubectl.skip || cluster.skip)('PostgreSQL dumps on the real Kube
     root = makeDiskWorkspace('api-dumps');
     notesDumpsHomelab(root);
     installCatalogCrds(cluster);
-    const built = run('kubectl', ['kustomize', 'applications/kubernetes/overlays/dev/notes'], { cwd: root });
-    if (built.status !== 0) throw new Error(built.stderr);
-    ns = cluster.namespace('notes-dev');
-    cluster.kubectlOk(['create', 'namespace', ns]);
-    objects = parseDocs(built.stdout)
-      .filter((o) => o && o.kind !== 'Application')
-      .map((o) => ({ ...o, metadata: { ...o.metadata, namespace: ns } }));
-    const file = path.join(root, '.rendered.json');
-    fs.writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
-    for (const dryRun of [['--dry-run=server'], []]) {
-      const applied = cluster.kubectl(['apply', '--server-side', '--field-manager=homelab', ...dryRun, '-f', file]);
-      if (applied.status !== 0 || /warning/i.test(applied.stderr)) throw new Error(applied.stderr);
-    }
+    ({ ns, objects } = applyOverlay(cluster, root, 'applications/kubernetes/overlays/dev/notes', 'notes-dev'));
   }, 600_000);
   afterAll(() => {
     if (ns) cluster.kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']);

@@ -2,13 +2,15 @@ import type { BackupProvider } from '../../spec/types';
 import type { ComponentName } from '../types';
 
 /** Plain resources of a component's Kustomize base, besides its values files. */
-export function baseResources(name: ComponentName, provider: BackupProvider, hasDatabases = false): string[] {
+export function baseResources(name: ComponentName, provider: BackupProvider, hasDatabases = false, hasBarman = false): string[] {
   const resources = ['namespace.yaml'];
   if (name === 'cert-manager') resources.push('clusterissuer.yaml');
   if (name === 'monitoring' || (name === 'backup' && provider === 'velero')) resources.push('externalsecret.yaml');
   if (name === 'postgres') resources.push('cluster.yaml');
   // The apps' databases: their roles' password Secrets and a Database object each.
   if (name === 'postgres' && hasDatabases) resources.push('externalsecret.yaml', 'database.yaml');
+  // The Cluster's backups to the S3 target with the Barman Cloud plugin.
+  if (name === 'postgres' && hasBarman) resources.push('objectstore.yaml', 'scheduledbackup.yaml');
   return resources;
 }
 
