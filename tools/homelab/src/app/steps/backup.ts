@@ -91,7 +91,8 @@ function kubernetesRestore(
   users: (volume: string) => { kind: string; name: string; replicas: number }[],
   databaseServices?: string[],
 ): KubernetesRestore {
-  const fullForm = 'services' in spec && spec.services !== undefined;
+  // One service (the shorthand, or a full form of one): the app-wide field, as the shorthand writes it.
+  const perService = 'services' in spec && spec.services !== undefined && Object.keys(spec.services).length > 1;
   const longRunning = (kind: string) => kind === 'Deployment' || kind === 'StatefulSet';
   // The shared database's writers are the services that receive it; an own database's, the app's other services.
   const usesDump = (name: string) => (dump?.server.isDatabase ? (databaseServices ?? []).includes(name) : name !== dump?.server.name);
@@ -100,7 +101,7 @@ function kubernetesRestore(
     : users(volume)
         .filter((w) => longRunning(w.kind))
         .map((w) => w.name);
-  const stopFields = writers.map((name) => (fullForm ? `services.${name}.replicas: 0` : 'replicas: 0'));
+  const stopFields = writers.map((name) => (perService ? `services.${name}.replicas: 0` : 'replicas: 0'));
   return { stopFields, hasStopFields: stopFields.length > 0, dumpCommand: dump ? restoreDumpCommand(spec.name, dump) : null };
 }
 
