@@ -1,6 +1,6 @@
 import type { AlertRule } from './steps/signals';
 import type { ProjectPaths, EnvironmentPaths } from '../project/paths';
-import type { BackupProvider, CopyMethod } from '../spec/types';
+import type { BackupCopyMethod, BackupProvider } from '../spec/types';
 import type { VolumeBackupOptions } from './steps/storage';
 import type { AppNetworks } from './steps/compose-networks';
 import type { EnvironmentDatabase, NormalizedDatabase } from './steps/database';
@@ -198,7 +198,7 @@ export interface NormalizedApp {
       claimName: string;
       resticSecret: string;
       /** VolSync's copyMethod: the volume's, else homelab.yaml backup.copyMethod, else Direct. */
-      copyMethod: CopyMethod;
+      copyMethod: BackupCopyMethod;
       size: string;
       readWriteMany: boolean;
       storageClass: string | null;

@@ -8,7 +8,7 @@ import { componentSpecPath } from './spec';
 import { normalizeAcme, traefikCommand } from './steps/acme';
 import { normalizeBackup } from './steps/backup';
 import { postgresBarman } from './steps/barman';
-import { backupS3 } from '../app/steps/backup';
+import { backupS3 } from '../spec/backup-target';
 import { normalizeCharts } from './steps/charts';
 import { COMPOSE_NETWORK, componentNetworks, composeConfigs, fromComposeBase, GRAFANA_DASHBOARDS_DIR } from './steps/compose-configs';
 import { componentEnvironments } from './steps/environments';

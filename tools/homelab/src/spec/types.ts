@@ -109,7 +109,7 @@ export type MountSpec = { volume: string; path: string; readOnly?: boolean; subP
 
 /** An app-level volume of the full form: exactly one kind. */
 export type AppVolumeSpec =
-  | { size: string; storageClass?: string; backup?: boolean | VolumeBackupSpec; accessMode?: 'ReadWriteOnce' | 'ReadWriteMany' }
+  | { size: string; storageClass?: string; backup?: VolumeBackupSpec; accessMode?: 'ReadWriteOnce' | 'ReadWriteMany' }
   | { hostPath: string; type?: 'Directory' | 'File' | 'DirectoryOrCreate' | 'Socket' | 'CharDevice'; /** The policy exception for the host path, with its reason. */ reason?: string }
   | { nfs: { server: string; path: string } }
   | { tmpfs: { size: string } }
@@ -167,22 +167,19 @@ export interface VolumeSpec {
   name: string;
   size: string;
   mountPath: string;
-  backup?: boolean | VolumeBackupSpec;
+  backup?: VolumeBackupSpec;
   storageClass?: string;
 }
 
-/** How VolSync copies a volume before its mover reads it: Direct (the live volume, any storage), Clone or Snapshot (CSI). */
-export type CopyMethod = 'Direct' | 'Clone' | 'Snapshot';
-
-/** `volumes.<v>.backup` as an object: the volume is backed up, with these options (docs/spec.md, "Backup"). */
-export interface VolumeBackupSpec {
-  /** The volume holds a PostgreSQL data directory: backed up as a dump, never by copying its files. */
-  dump?: 'postgres';
-  /** Compose: stop the services that mount it while it is copied (default true). */
-  stop?: boolean;
-  /** Kubernetes: VolSync's copy method for this volume (default homelab.yaml backup.copyMethod, else Direct). */
-  copyMethod?: CopyMethod;
-}
+/**
+ * `volumes.<v>.backup`: true/false, or the options of a backed-up volume (docs/spec.md, "Backups"):
+ * `dump: postgres` (a PostgreSQL data directory, backed up as a dump, never by copying its files),
+ * `stop` (Compose: stop the services that mount it while it is copied; default true),
+ * `copyMethod` (Kubernetes: how VolSync reads the volume; default homelab.yaml backup.copyMethod).
+ */
+export type VolumeBackupSpec = boolean | { dump?: DumpKind; stop?: boolean; copyMethod?: BackupCopyMethod };
+export type DumpKind = 'postgres';
+export type BackupCopyMethod = 'Direct' | 'Clone' | 'Snapshot';
 
 /** `database:` of an app: its database and role per environment on the shared PostgreSQL, and how the app receives them. */
 export interface DatabaseSpec {
@@ -233,12 +230,12 @@ export interface WorkspaceConfig {
     provider?: BackupProvider;
     schedule?: string;
     repositoryKey?: string;
-    /** The older spelling of target.s3. */
+    /** The older form of `target.s3`, still accepted. */
     s3?: { endpoint: string; bucket: string };
     /** Where the restic repositories live (docs/backup.md): a host path of the Docker host, or an S3 bucket. */
     target?: { path?: string; s3?: { endpoint: string; bucket: string } };
-    /** Kubernetes: VolSync's copy method of every volume that does not say (default Direct). */
-    copyMethod?: CopyMethod;
+    /** How VolSync reads a volume on Kubernetes (default Direct). */
+    copyMethod?: BackupCopyMethod;
   };
   ingress?: {
     kind?: 'ingress' | 'httproute';

@@ -1,6 +1,7 @@
 import { InputError, show } from '../../errors';
 import { appPaths } from '../../project/paths';
-import type { AppSpec, BackupProvider, CopyMethod, WorkspaceConfig } from '../../spec/types';
+import { BACKUP_IMAGE, backupS3 } from '../../spec/backup-target';
+import type { AppSpec, BackupCopyMethod, BackupProvider, WorkspaceConfig } from '../../spec/types';
 import { APP_DEFAULTS, type KubernetesRestore, type NormalizedApp } from '../normalized';
 import type { NormalizedDatabase } from './database';
 import type { ServiceWorkload } from './workloads';
@@ -132,19 +133,14 @@ export function restoreDumpCommand(app: string, dump: NormalizedApp['backup']['d
 }
 
 /** The restic image of the Kubernetes jobs homelab renders (dumps, the drill's check): the restic VolSync 0.14's mover runs, with /bin/sh. */
-export const RESTIC_IMAGE = 'restic/restic:0.18.0';
+export const RESTIC_IMAGE = BACKUP_IMAGE;
 
 /**
  * How VolSync copies a volume when neither the volume nor homelab.yaml says: Direct, the live
  * volume, which works on every storage (k3s local-path and hostPath have no CSI snapshots, so
  * Snapshot and Clone never start a mover there).
  */
-export const DEFAULT_COPY_METHOD: CopyMethod = 'Direct';
-
-/** The S3 bucket of the restic repositories: homelab.yaml backup.target.s3, or its older spelling backup.s3; null when none. */
-export function backupS3(workspace: WorkspaceConfig): { endpoint: string; bucket: string } | null {
-  return workspace.backup?.target?.s3 ?? workspace.backup?.s3 ?? null;
-}
+export const DEFAULT_COPY_METHOD: BackupCopyMethod = 'Direct';
 
 /**
  * One volume's restic repository on Kubernetes, VolSync's layout `<base>/<namespace>/<volume>`

@@ -3,7 +3,8 @@ import { InputError, show } from '../../errors';
 import { appPaths } from '../../project/paths';
 import type { AppSpec, WorkspaceConfig } from '../../spec/types';
 import type { BackupMoverEgress, Dependencies, NormalizedApp } from '../normalized';
-import { backupS3, DUMP_LABEL } from './backup';
+import { backupS3 } from '../../spec/backup-target';
+import { DUMP_LABEL } from './backup';
 import type { Port, Ports } from './ports';
 
 /** Ingress with cert-manager, or a Gateway API HTTPRoute (homelab.yaml ingress.kind), on the ingress port. */

@@ -1,7 +1,7 @@
 import { InputError, show } from '../../errors';
 import { quantityBytes } from '../../spec/quantity';
 import { appPaths } from '../../project/paths';
-import type { AppSpec, AppVolumeSpec, CopyMethod, VolumeBackupSpec } from '../../spec/types';
+import type { AppSpec, AppVolumeSpec, BackupCopyMethod, VolumeBackupSpec } from '../../spec/types';
 import type { NormalizedApp } from '../normalized';
 import { isFullForm, type NormalizedService } from './services';
 import { unique } from './unique';
@@ -82,7 +82,7 @@ export function normalizeStorage(spec: AppSpec, where: string, readSpecFile: Spe
 export interface VolumeBackupOptions {
   dump: 'postgres' | null;
   stop: boolean;
-  copyMethod: CopyMethod | null;
+  copyMethod: BackupCopyMethod | null;
 }
 
 /** Reads a workspace file (a path relative to the workspace root); null when it is missing. */
@@ -129,11 +129,11 @@ function readConfigFile(app: string, file: string, at: string, readSpecFile: Spe
 function persistentVolume(
   app: string,
   name: string,
-  v: { size: string; storageClass?: string; backup?: boolean | VolumeBackupSpec; accessMode?: 'ReadWriteOnce' | 'ReadWriteMany' },
+  v: { size: string; storageClass?: string; backup?: VolumeBackupSpec; accessMode?: 'ReadWriteOnce' | 'ReadWriteMany' },
   mountPath: string | null,
 ): NormalizedVolume {
   // An object says how it is backed up, and that it is.
-  const backup = typeof v.backup === 'object' ? true : (v.backup ?? true);
+  const backup = v.backup === undefined ? true : v.backup !== false;
   const options = typeof v.backup === 'object' ? v.backup : {};
   const backupOptions: VolumeBackupOptions = { dump: options.dump ?? null, stop: options.stop ?? true, copyMethod: options.copyMethod ?? null };
   return {

@@ -1,4 +1,4 @@
-import { backupS3 } from '../../app/steps/backup';
+import { backupS3 } from '../../spec/backup-target';
 import type { WorkspaceConfig } from '../../spec/types';
 import type { NormalizedComponent } from '../normalize';
 
