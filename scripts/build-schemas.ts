@@ -83,6 +83,7 @@ export const BUNDLED_CRD_KINDS: readonly string[] = [
   ...['Application', 'ApplicationSet', 'AppProject'].map((k) => `argoproj.io/v1alpha1/${k}`),
   ...['Certificate', 'CertificateRequest', 'Issuer', 'ClusterIssuer'].map((k) => `cert-manager.io/v1/${k}`),
   ...['Cluster', 'ScheduledBackup', 'Backup', 'Database', 'Pooler'].map((k) => `postgresql.cnpg.io/v1/${k}`),
+  'barmancloud.cnpg.io/v1/ObjectStore',
   ...['ExternalSecret', 'SecretStore', 'ClusterSecretStore', 'ClusterExternalSecret', 'PushSecret'].map((k) => `external-secrets.io/v1${k === 'PushSecret' ? 'alpha1' : ''}/${k}`),
   ...['HTTPRoute', 'Gateway', 'GatewayClass', 'GRPCRoute'].map((k) => `gateway.networking.k8s.io/v1/${k}`),
   'gateway.networking.k8s.io/v1beta1/ReferenceGrant',

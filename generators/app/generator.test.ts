@@ -310,7 +310,8 @@ describe('homelab:app generator', () => {
       for (const source of sources) {
         expect(source.spec.trigger).toEqual({ schedule: '0 3 * * *' });
         expect(source.spec.restic.retain).toEqual({ daily: 7, weekly: 4, monthly: 3 });
-        expect(source.spec.restic.copyMethod).toBe('Snapshot');
+        // Direct: the default, which works on storage without CSI snapshots (k3s local-path, hostPath).
+        expect(source.spec.restic.copyMethod).toBe('Direct');
       }
       expect(readDoc(tree, `${BASE}/vault/components/backup/kustomization.yaml`)).toMatchObject({
         kind: 'Component',

@@ -1,11 +1,10 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useCluster } from '../support/cluster';
+import { applyOverlay as applyBuiltOverlay } from '../support/apply';
 import { installCatalogCrds } from '../support/crds';
 import { databaseHomelab } from '../support/database';
-import { requireTool, run } from '../support/tools';
-import { makeDiskWorkspace, parseDocs, removeDir } from '../support/workspace';
+import { requireTool } from '../support/tools';
+import { makeDiskWorkspace, removeDir } from '../support/workspace';
 
 /**
  * Per-app databases on the real API server with the catalog's CRDs (CloudNativePG 1.28.1, External
@@ -23,21 +22,8 @@ let root = '';
 const namespaces: string[] = [];
 
 function applyOverlay(overlay: string): string {
-  const built = run('kubectl', ['kustomize', overlay], { cwd: root });
-  expect(built.status, built.stderr).toBe(0);
-  const ns = cluster.namespace(overlay.split('/').slice(-2).join('-'));
+  const { ns } = applyBuiltOverlay(cluster, root, overlay, overlay.split('/').slice(-2).join('-'));
   namespaces.push(ns);
-  cluster.kubectlOk(['create', 'namespace', ns]);
-  const objects = parseDocs(built.stdout)
-    .filter((o) => o && !['Namespace', 'Application'].includes(o.kind))
-    .map((o) => ({ ...o, metadata: { ...o.metadata, namespace: ns } }));
-  const file = path.join(root, `.rendered-${ns}.json`);
-  fs.writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
-  for (const dryRun of [['--dry-run=server'], []]) {
-    const result = cluster.kubectl(['apply', '--server-side', '--field-manager=homelab', ...dryRun, '-f', file]);
-    expect(result.status, result.stderr).toBe(0);
-    expect(result.stderr).not.toMatch(/warning/i);
-  }
   return ns;
 }
 const get = (kind: string, ns: string) => JSON.parse(cluster.kubectlOk(['get', kind, '-n', ns, '-o', 'json'])).items as any[];

@@ -88,9 +88,12 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
   const workload = services_.find((w) => w.name === primary.name)!;
   const workloadKind = workload.workload.kind === 'StatefulSet' ? 'StatefulSet' : 'Deployment';
   const monitoring = normalizeMonitoring(spec, workspace, where, { ports: metricsService.portIndex, selector: metricsService.selector }, { kind: workloadKind, name: primary.name });
-  const backup = normalizeBackup(spec, workspace, volumes, (volume) =>
-    services_.filter((w) => w.mounts.some((m) => m.volume === volume)).map((w) => ({ kind: w.workload.kind, name: w.name, replicas: w.replicas })),
-    database.enabled,
+  const backup = normalizeBackup(
+    spec,
+    workspace,
+    volumes,
+    (volume) => services_.filter((w) => w.mounts.some((m) => m.volume === volume)).map((w) => ({ kind: w.workload.kind, name: w.name, replicas: w.replicas })),
+    { workloads: services_, database, postgresNamespace },
   );
   const composeServiceViews = services_.flatMap((w) => w.composeServices);
   const composeBackup = normalizeComposeBackup(name, workspace, backup, volumes, composeServiceViews, database.enabled, [
@@ -169,7 +172,13 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
         provider: backup.provider,
         schedule: backup.schedule,
         intervalSeconds: backup.intervalSeconds,
+        s3: backup.s3,
         volumes: backup.volumes.map((v) => ({ name: v.name, resticSecret: v.resticSecret })),
+        repositories: [
+          ...backup.volumes.filter((v) => backup.isVolsync || !v.isSource).map((v) => ({ name: v.name, resticSecret: v.resticSecret })),
+          ...backup.dumps.filter((d) => d.server.isDatabase).map((d) => ({ name: d.volume, resticSecret: d.resticSecret })),
+        ],
+        databaseDump: backup.dumps.filter((d) => d.server.isDatabase).map((d) => ({ secretName: d.dumpSecret!, host: d.server.name, port: d.server.port }))[0] ?? null,
         watched: backupAlertVolumes({
           app: name,
           provider: backup.provider,

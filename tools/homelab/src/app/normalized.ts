@@ -1,6 +1,6 @@
 import type { AlertRule } from './steps/signals';
 import type { ProjectPaths, EnvironmentPaths } from '../project/paths';
-import type { BackupProvider } from '../spec/types';
+import type { BackupCopyMethod, BackupProvider } from '../spec/types';
 import type { AppNetworks } from './steps/compose-networks';
 import type { EnvironmentDatabase, NormalizedDatabase } from './steps/database';
 import type { NormalizedPatches } from './steps/patches';
@@ -182,6 +182,16 @@ export interface NormalizedApp {
     intervalSeconds: number;
     retention: { daily: number; weekly: number; monthly: number };
     repositoryKey: string;
+    /** homelab.yaml backup.target.s3 (or backup.s3): the repositories' bucket; null: the store's `repository` property. */
+    s3: { endpoint: string; bucket: string } | null;
+    /** The PostgreSQL dumps (app/steps/backup.ts backupDumps): a CronJob each, backed up with restic. */
+    dumps: BackupDump[];
+    hasDumps: boolean;
+    /** The labels of the dump CronJobs' pods. */
+    dumpLabels: Record<string, string>;
+    resticImage: string;
+    /** The restic half of a dump CronJob (init when missing, backup, forget, prune). */
+    resticScript: string;
     veleroTtl: string;
     hasComponent: boolean;
     componentResources: string[];
@@ -190,12 +200,23 @@ export interface NormalizedApp {
       name: string;
       claimName: string;
       resticSecret: string;
+      /** VolSync's copyMethod: the volume's, else homelab.yaml backup.copyMethod, else Direct. */
+      copyMethod: BackupCopyMethod;
+      size: string;
+      readWriteMany: boolean;
+      storageClass: string | null;
+      /** Copied by a ReplicationSource; false for a dump volume (backed up by its dump). */
+      isSource: boolean;
       composeVolume: string;
       mountPath: string;
       /** The workloads that mount it, scaled down for a restore, and their Compose services. */
       workloads: { kind: string; name: string; replicas: number }[];
       composeServices: string;
+      /** The runbook's Kubernetes steps: the spec fields (under environments.<env>) that stop its writers through git, and a dump's restore command. */
+      kubernetesRestore: KubernetesRestore;
     }[];
+    /** The runbook's steps that restore the dump of the app's database on the shared PostgreSQL; null without one. */
+    databaseRestore: KubernetesRestore | null;
   };
   /**
    * Backups on Compose (app/steps/compose-backup.ts, docs/backup.md): a mover service per backed-up
@@ -241,6 +262,8 @@ export interface NormalizedApp {
     betweenServices: boolean;
     /** The backup movers' own policy (app/steps/networking.ts backupMoverEgress). */
     mover: BackupMoverEgress;
+    /** The dump CronJobs' policies (app/steps/networking.ts backupDumpEgress). */
+    dump: BackupDumpEgress;
   };
   compose: {
     memoryLimit: string;
@@ -294,6 +317,8 @@ export interface NormalizedEnvironment {
   /** The same alerts against the Compose series, for the Compose Prometheus's rule file of this environment. */
   composeAlerts: AlertRule[];
   resticSecrets: { name: string; repository: string; password: string }[];
+  /** The Secret of libpq variables the database dump reads (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD); null without a database. */
+  databaseDump: { name: string; data: { name: string; value: string }[] } | null;
   /** The app's database in this environment: its name and owner, its Secret's content, its Compose env and deploy's metadata. */
   database: EnvironmentDatabase;
   hasComposeOverrides: boolean;
@@ -417,6 +442,45 @@ export interface AppLinks {
 
 /** No other app: what an app without app dependencies, that no app depends on, sees. */
 export const NO_LINKS: AppLinks = { apps: new Map(), dependents: [], cycle: null };
+
+/** A restore on Kubernetes as the runbook writes it: the spec fields (under environments.<env>) that stop the writers through git, and a dump's restore command. */
+export interface KubernetesRestore {
+  stopFields: string[];
+  hasStopFields: boolean;
+  dumpCommand: string | null;
+}
+
+/** One PostgreSQL dump on Kubernetes: its CronJob `<app>-<volume>-dump`, the database it reads and the repository it writes. */
+export interface BackupDump {
+  name: string;
+  /** The volume, or `database` for the app's database on the shared PostgreSQL. */
+  volume: string;
+  resticSecret: string;
+  /** What it dumps, for the comment beside it. */
+  description: string;
+  /** The image the dump runs in (the database service's, for its client of the same version). */
+  image: string;
+  dumpScript: string;
+  /** The database service's variables, as the container partial renders them (none for the shared PostgreSQL). */
+  env: { hasK8sEnv: boolean; k8sEnv: { name: string; value: string | null; secretKey: string | null }[]; envFrom: boolean; secrets: { envFrom: boolean }; databaseSecret: string | null };
+  /** The Secret with the libpq variables (the shared PostgreSQL's dump); null otherwise. */
+  dumpSecret: string | null;
+  /** Where the dump connects: the service (its pods' selector) or the shared PostgreSQL's host. */
+  server: { name: string; port: number; selector: Record<string, string>; isDatabase: boolean; /** The shared PostgreSQL's namespace; null for a service of the app. */ namespace: string | null };
+}
+
+/** The dump CronJobs' pods: their egress (`<app>-backup-dump`), and an ingress policy on each database service they dump. */
+export interface BackupDumpEgress {
+  enabled: boolean;
+  name: string;
+  selector: Record<string, string>;
+  /** Their repository, as VolSync's movers reach it. */
+  repository: BackupMoverEgress;
+  /** The app's database services: `<app>-<service>-from-backup-dump` lets the dumps in on the port. */
+  services: { name: string; service: string; selector: Record<string, string>; port: number }[];
+  /** The shared PostgreSQL's namespace and port; null without a database. */
+  database: { namespace: string; port: number } | null;
+}
 
 /**
  * The pods a backup operator starts in the app's namespace to copy its volumes (VolSync's and

@@ -326,7 +326,11 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
     images: () => ({ postgres: 'postgres:17.5' }),
     memory: { postgres: '1g' },
     settings: () => ({ instances: 1, storage: '10Gi', imageName: 'ghcr.io/cloudnative-pg/postgresql:17.5' }),
-    crdSources: [{ project: 'cloudnative-pg', module: 'github.com/cloudnative-pg/cloudnative-pg', version: 'v1.28.1', paths: ['config/crd/bases'], pin: 'chart cloudnative-pg 0.27.1 (CloudNativePG 1.28.1)' }],
+    crdSources: [
+      { project: 'cloudnative-pg', module: 'github.com/cloudnative-pg/cloudnative-pg', version: 'v1.28.1', paths: ['config/crd/bases'], pin: 'chart cloudnative-pg 0.27.1 (CloudNativePG 1.28.1)' },
+      // The ObjectStore of the Cluster's backups (an S3 target in homelab.yaml): the Barman Cloud plugin, for CloudNativePG 1.26 and later.
+      { project: 'plugin-barman-cloud', module: 'github.com/cloudnative-pg/plugin-barman-cloud', version: 'v0.15.0', paths: ['config/crd/bases'], pin: 'Barman Cloud plugin v0.15.0 (CloudNativePG 1.26+)' },
+    ],
     policyExceptions: [
       { service: 'postgres', rule: 'policy/run-as-non-root', reason: 'the postgres image starts as root to own its data folder, then runs the server as user postgres' },
     ],

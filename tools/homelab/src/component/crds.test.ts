@@ -25,7 +25,7 @@ describe('workspaceCrdSources: the CRDs a cluster running the workspace needs (w
   });
 
   it("is ArgoCD's once the platform is initialised, then each component's in catalog order", () => {
-    expect(projects(workspace({ init: true, components: ['postgres', 'cert-manager'] }))).toEqual(['argo-cd', 'cert-manager', 'cloudnative-pg']);
+    expect(projects(workspace({ init: true, components: ['postgres', 'cert-manager'] }))).toEqual(['argo-cd', 'cert-manager', 'cloudnative-pg', 'plugin-barman-cloud']);
   });
 
   it.each([
@@ -41,7 +41,7 @@ describe('workspaceCrdSources: the CRDs a cluster running the workspace needs (w
     const pinned = new Map(crdSources().map((s) => [s.project, s.version]));
     const sources = workspaceCrdSources(host);
 
-    expect(sources.map((s) => s.project)).toEqual(['argo-cd', 'traefik', 'gateway-api', 'external-secrets', 'prometheus-operator', 'cloudnative-pg']);
+    expect(sources.map((s) => s.project)).toEqual(['argo-cd', 'traefik', 'gateway-api', 'external-secrets', 'prometheus-operator', 'cloudnative-pg', 'plugin-barman-cloud']);
     for (const s of sources) expect(s.version).toBe(pinned.get(s.project));
   });
 });

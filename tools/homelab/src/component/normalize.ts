@@ -8,6 +8,8 @@ import { COMPOSE_CONTAINER_LABELS } from '../app/steps/signals';
 import { componentSpecPath } from './spec';
 import { normalizeAcme, traefikCommand } from './steps/acme';
 import { normalizeBackup } from './steps/backup';
+import { postgresBarman } from './steps/barman';
+import { backupS3 } from '../spec/backup-target';
 import { normalizeCharts } from './steps/charts';
 import { COMPOSE_NETWORK, componentNetworks, composeConfigs, fromComposeBase, GRAFANA_DASHBOARDS_DIR } from './steps/compose-configs';
 import { componentEnvironments } from './steps/environments';
@@ -129,6 +131,18 @@ export interface NormalizedComponent {
     passwordTemplate: string;
     /** The apps' databases: a CloudNativePG Database object each. */
     databases: { object: string; name: string; owner: string; app: string; environment: string; extensions: string[]; hasExtensions: boolean }[];
+    /** The Cluster's own backups with the Barman Cloud plugin (component/steps/barman.ts); disabled without an S3 target. */
+    barman: {
+      enabled: boolean;
+      plugin: string;
+      objectStore: string;
+      secret: string;
+      destinationPath: string;
+      endpointURL: string;
+      repositoryKey: string;
+      retentionPolicy: string;
+      scheduledBackupSchedule: string;
+    };
   };
   gateway: NormalizedGateway;
   compose: {
@@ -194,7 +208,7 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
     charts,
     crds: spec.kubernetes.crds ?? null,
     appliesStores: name === 'external-secrets',
-    resources: baseResources(name, provider, postgres.roles.length > 0, backup.volsyncMetrics !== null),
+    resources: baseResources(name, provider, postgres.roles.length > 0, backup.volsyncMetrics !== null, name === 'postgres' && backupS3(workspace) !== null),
     secrets: { store: workspace.secrets?.store ?? 'homelab', remoteKey: name, keys, hasKeys: keys.length > 0 },
     acme,
     monitoring: {
@@ -223,6 +237,7 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
       ...postgres,
       hasRoles: postgres.roles.length > 0,
       passwordTemplate: PASSWORD_TEMPLATE,
+      barman: postgresBarman(workspace, settings.retentionDays),
     },
     gateway,
     compose: {

@@ -64,6 +64,16 @@ export function validateComponent(hostOrRoot: FileHost | string, name: string): 
     error(specFile, 'secrets/store-missing', `ClusterSecretStore "${component.secrets.store}" (homelab.yaml secrets.store) is not under platform/secrets/stores; add it with nx g homelab:secret-store`);
   }
 
+  // The shared PostgreSQL has backups of its own only with an S3 target (component/steps/barman.ts).
+  if (component.isKubernetes && component.postgres.enabled && !component.postgres.barman.enabled) {
+    findings.push({
+      file: specFile,
+      rule: 'backup/postgres-dumps-only',
+      message: 'on Kubernetes the shared PostgreSQL is covered only by the apps\' dumps (CronJob <app>-database-dump): its roles and anything outside the apps\' databases are not backed up; set backup.target.s3 in homelab.yaml for CloudNativePG\'s own backups with the Barman Cloud plugin',
+      severity: 'warning',
+    });
+  }
+
   for (const chart of spec.kubernetes.charts) {
     const own = leafPaths(chart.values ?? {});
     const wired = component.charts.find((c) => c.name === chart.name)?.wired ?? [];

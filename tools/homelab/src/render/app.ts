@@ -53,6 +53,7 @@ export const APP_FILES: readonly AppFile[] = [
   { template: `${BASE}/components/backup/replicationsource.yaml`, owner: 'spec', when: (a) => a.backup.componentResources.includes('replicationsource.yaml') },
   { template: `${BASE}/components/backup/schedule.yaml`, owner: 'spec', when: (a) => a.backup.componentResources.includes('schedule.yaml') },
   { template: `${BASE}/components/backup/externalsecret.yaml`, owner: 'spec', when: (a) => a.backup.componentResources.includes('externalsecret.yaml') },
+  { template: `${BASE}/components/backup/cronjob.yaml`, owner: 'spec', when: (a) => a.backup.componentResources.includes('cronjob.yaml') },
   { template: `${COMPOSE_BASE}/compose.yaml`, owner: 'spec' },
   { template: `${COMPOSE_BASE}/${COMPOSE_PATCH_FILE}`, owner: 'spec', when: (a) => a.patches.compose !== null },
   { template: `${COMPOSE_BASE}/.env.example`, owner: 'spec', when: (a) => a.secrets.enabled || a.composeBackup.enabled },

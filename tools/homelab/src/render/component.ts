@@ -38,6 +38,8 @@ export const COMPONENT_FILES: readonly ComponentFile[] = [
   { template: `${BASE}/postgres/cluster.yaml`, owner: 'spec', when: (c) => k8s(c) && c.postgres.enabled },
   { template: `${BASE}/postgres/externalsecret.yaml`, owner: 'spec', when: (c) => k8s(c) && c.postgres.hasRoles },
   { template: `${BASE}/postgres/database.yaml`, owner: 'spec', when: (c) => k8s(c) && c.postgres.hasRoles },
+  { template: `${BASE}/postgres/objectstore.yaml`, owner: 'spec', when: (c) => k8s(c) && c.postgres.enabled && c.postgres.barman.enabled },
+  { template: `${BASE}/postgres/scheduledbackup.yaml`, owner: 'spec', when: (c) => k8s(c) && c.postgres.enabled && c.postgres.barman.enabled },
   { template: `${BASE}/logging/config.alloy`, owner: 'spec', when: (c) => k8s(c) && c.logging.enabled },
   { template: `${COMPOSE_BASE}/ingress/compose.yaml`, owner: 'spec', when: composeOf('ingress') },
   { template: `${COMPOSE_BASE}/monitoring/compose.yaml`, owner: 'spec', when: composeOf('monitoring') },

@@ -42,6 +42,14 @@ describe('parseAppSpec', () => {
     expect(error).not.toMatch(/\n/);
   });
 
+  it('accepts a volume\'s backup as true, false or an object of options, and refuses an unknown option', () => {
+    const text = (backup: string) => `name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 80 }]\nvolumes: [{ name: db, size: 1Gi, mountPath: /data, backup: ${backup} }]\n`;
+
+    expect((parseAppSpec(text('{ dump: postgres, copyMethod: Direct }'), file) as { volumes: { backup: unknown }[] }).volumes[0].backup).toEqual({ dump: 'postgres', copyMethod: 'Direct' });
+    expect((parseAppSpec(text('false'), file) as { volumes: { backup: unknown }[] }).volumes[0].backup).toBe(false);
+    expect(inputErrorOf(() => parseAppSpec(text('{ dump: mysql }'), file))).toMatch(/^applications\/specs\/web\.yaml:4:\d+: volumes\[0\]\.backup\.dump: "mysql" is not one of postgres$/);
+  });
+
   it('lists every problem, one line each, in the order of the file', () => {
     const error = inputErrorOf(() => parseAppSpec('name: Web\nimage: { repository: a }\nports: []\n', file));
 
@@ -62,6 +70,14 @@ describe('parseWorkspaceConfig', () => {
     expect(inputErrorOf(() => parseWorkspaceConfig(null))).toBe(
       'homelab.yaml is missing at the workspace root; restore it from git (it lists the environments and the GitOps source)',
     );
+  });
+
+  it('accepts the backup target and copy method, and refuses an unknown copy method at its value', () => {
+    const base = 'environments: [{ name: dev }]\ngitops: { repoURL: https://example.org/x.git }\n';
+    const config = parseWorkspaceConfig(`${base}backup: { copyMethod: Snapshot, target: { s3: { endpoint: "https://s3.example.org", bucket: backups } } }\n`);
+
+    expect(config.backup).toEqual({ copyMethod: 'Snapshot', target: { s3: { endpoint: 'https://s3.example.org', bucket: 'backups' } } });
+    expect(inputErrorOf(() => parseWorkspaceConfig(`${base}backup: { copyMethod: snapshot }\n`))).toMatch(/^homelab\.yaml:3:\d+: backup\.copyMethod: .*Direct.*Clone.*Snapshot/);
   });
 
   it('refuses an environment listed twice', () => {

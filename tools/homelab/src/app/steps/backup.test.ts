@@ -5,6 +5,7 @@ import { InputError } from '../../errors';
 import { parseWorkspaceConfig } from '../../spec/io';
 import type { ShorthandAppSpec } from '../../spec/types';
 import { normalizeBackup } from './backup';
+import type { NormalizedDatabase } from './database';
 import { normalizeStorage, normalizeVolumes } from './storage';
 
 const WHERE = 'applications/specs/files.yaml';
@@ -28,7 +29,7 @@ describe("the backup schedule's interval (what the stale-backup alert waits twic
     expect(backup({ volumes: [{ ...DATA[0], backup: false }] })).toMatchObject({ enabled: false, intervalSeconds: 0 });
     const spec = specOf('files', {});
     const { volumes } = normalizeVolumes(normalizeStorage(spec, WHERE), []);
-    expect(normalizeBackup(spec, parseWorkspaceConfig(WORKSPACE_YAML), volumes, () => [], true).intervalSeconds).toBe(86400);
+    expect(normalizeBackup(spec, parseWorkspaceConfig(WORKSPACE_YAML), volumes, () => [], { workloads: [], database: { enabled: true, host: 'postgres-rw.postgres.svc', port: 5432 } as NormalizedDatabase, postgresNamespace: 'postgres' }).intervalSeconds).toBe(86400);
   });
 
   it('refuses a schedule that never runs, naming where it was written', () => {

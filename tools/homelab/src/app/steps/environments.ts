@@ -13,6 +13,7 @@ import { normalizeOverrides, type OverrideBase } from './overrides';
 import { SCHEDULER } from './pending';
 import { NO_COMPOSE_BACKUP } from './compose-backup';
 import { alertRules, type BackupAlertVolume, backupAlertRules, type SignalPlatform } from './signals';
+import { resticRepository } from './backup';
 
 /**
  * The environments the app runs in: those its spec lists, else every one of homelab.yaml.
@@ -82,7 +83,12 @@ export function normalizeEnvironment(
       provider: BackupProvider;
       schedule: string;
       intervalSeconds: number;
+      s3?: { endpoint: string; bucket: string } | null;
       volumes: { name: string; resticSecret: string }[];
+      /** The restic repositories of the environment: every backed-up volume's with VolSync, the dumps' with any provider; default: the volumes' with VolSync. */
+      repositories?: { name: string; resticSecret: string }[];
+      /** The dump of the app's database on the shared PostgreSQL: its Secret of libpq variables, and the server; null without. */
+      databaseDump?: { secretName: string; host: string; port: number } | null;
       /** What each platform's stale-backup alert watches (steps/signals.ts backupAlertVolumes). */
       watched: Record<SignalPlatform, BackupAlertVolume[]>;
     };
@@ -138,14 +144,13 @@ export function normalizeEnvironment(
   const composeAlerts = base.alerts ? [...alertRules('compose', composeProject, base.alertTargets), ...backupAlerts('compose', composeProject)] : [];
   // Restic credentials are per environment so that dev and prod never share a repository path.
   // The values are External Secrets templates, resolved in the cluster, never rendered here.
-  const resticSecrets =
-    base.backup.provider === 'volsync'
-      ? base.backup.volumes.map((v) => ({
-          name: v.resticSecret,
-          repository: `{{ .repository }}/${namespace}/${v.name}`,
-          password: '{{ .password }}',
-        }))
-      : [];
+  // The repositories VolSync's movers and the dump CronJobs write (the caller lists them).
+  const repositories = base.backup.repositories ?? (base.backup.provider === 'volsync' ? base.backup.volumes : []);
+  const resticSecrets = repositories.map((v) => ({
+    name: v.resticSecret,
+    repository: resticRepository(base.backup.s3 ?? null, namespace, v.name),
+    password: '{{ .password }}',
+  }));
   const resources: string[] = [];
   if (alerts.length > 0) resources.push('prometheusrule.yaml');
   // The database's Secret is an ExternalSecret of this namespace: the same Secret name, this environment's database.
@@ -171,6 +176,7 @@ export function normalizeEnvironment(
     alerts,
     composeAlerts,
     resticSecrets,
+    databaseDump: databaseDump(base.backup.databaseDump ?? null, base.database),
     database: base.database,
     hasComposeOverrides: replicasChanged || envChanged || Object.keys(composeLabels).length > 0,
     server: ws.kubernetes?.server ?? 'https://kubernetes.default.svc',
@@ -220,4 +226,21 @@ function imageOfContainer(patches: NormalizedEnvironment['workloadPatches'], ser
   const patch = service && patches.find((p) => p.name === service.name && p.imageChanged);
   if (!patch) return null;
   return { ...patch, name: composeName, replicasChanged: false, envChanged: false, resourcesChanged: false, scheduleChanged: false, composeChanged: true };
+}
+
+/**
+ * The libpq variables of the database dump in one environment (CronJob `<app>-database-dump`):
+ * the environment's database and owner on the shared PostgreSQL, the owner's password as an
+ * External Secrets template, resolved in the cluster. Null without a database.
+ */
+function databaseDump(dump: { secretName: string; host: string; port: number } | null, database: EnvironmentDatabase): NormalizedEnvironment['databaseDump'] {
+  if (!dump || !database.enabled) return null;
+  const data = [
+    { name: 'PGHOST', value: dump.host },
+    { name: 'PGPORT', value: String(dump.port) },
+    { name: 'PGDATABASE', value: database.name },
+    { name: 'PGUSER', value: database.owner },
+    { name: 'PGPASSWORD', value: '{{ .password }}' },
+  ];
+  return { name: dump.secretName, data };
 }

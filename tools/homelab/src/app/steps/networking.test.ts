@@ -13,6 +13,12 @@ describe('the backup movers\' egress (backupMoverEgress)', () => {
       expected: { selector: { 'app.kubernetes.io/created-by': 'volsync' }, cidr: '0.0.0.0/0', ports: [] },
     },
     {
+      case: "VolSync with homelab.yaml's S3 target: the repositories are there, so its port",
+      provider: 'volsync' as const,
+      s3: { endpoint: 'https://s3.example.org:9000', bucket: 'b' },
+      expected: { selector: { 'app.kubernetes.io/created-by': 'volsync' }, cidr: '0.0.0.0/0', ports: [9000] },
+    },
+    {
       case: 'k8up with an endpoint at an address: that address on its port',
       provider: 'k8up' as const,
       s3: { endpoint: 'http://192.0.2.10:9000', bucket: 'b' },

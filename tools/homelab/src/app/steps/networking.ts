@@ -1,9 +1,10 @@
 import { COMPONENT_NAMES } from '../../component/types';
 import { InputError, show } from '../../errors';
 import { appPaths } from '../../project/paths';
-import { backupS3 } from '../../spec/backup-target';
 import type { AppSpec, WorkspaceConfig } from '../../spec/types';
 import type { BackupMoverEgress, Dependencies, NormalizedApp } from '../normalized';
+import { backupS3 } from '../../spec/backup-target';
+import { DUMP_LABEL } from './backup';
 import type { Port, Ports } from './ports';
 
 /** Ingress with cert-manager, or a Gateway API HTTPRoute (homelab.yaml ingress.kind), on the ingress port. */
@@ -43,7 +44,7 @@ export function normalizeNetwork(
   opened: { ingressPort: number; metricsPort: number; betweenServices: boolean },
   dependencies: Dependencies,
   apps: ReadonlySet<string> = new Set(),
-  backup: Pick<NormalizedApp['backup'], 'enabled' | 'provider'> = { enabled: false, provider: 'volsync' },
+  backup: Pick<NormalizedApp['backup'], 'enabled' | 'provider'> & Partial<Pick<NormalizedApp['backup'], 'dumps'>> = { enabled: false, provider: 'volsync' },
 ): NormalizedApp['network'] {
   return {
     allowInternet: spec.network?.allowInternet ?? false,
@@ -54,6 +55,27 @@ export function normalizeNetwork(
     dependencyNamespaces: dependencyNamespaces(spec, dependencies, apps),
     betweenServices: opened.betweenServices,
     mover: backupMoverEgress(spec.name, workspace, backup),
+    dump: backupDumpEgress(spec.name, workspace, backup.dumps ?? []),
+  };
+}
+
+/**
+ * The dump CronJobs' pods (app/steps/backup.ts backupDumps), which `default-deny` catches too:
+ * egress to DNS, to the database they dump (the service's pods on its port, or the shared
+ * PostgreSQL's namespace) and to their repository (as VolSync's movers: the S3 target's port, else
+ * any); and, for a service's own database, an ingress policy on that service's pods from them.
+ */
+export function backupDumpEgress(app: string, workspace: WorkspaceConfig, dumps: NormalizedApp['backup']['dumps']): NormalizedApp['network']['dump'] {
+  const repository = backupMoverEgress(app, workspace, { enabled: dumps.length > 0, provider: 'volsync' });
+  const services = dumps.filter((d) => !d.server.isDatabase).map((d) => ({ name: `${app}-${d.server.name}-from-backup-dump`, service: d.server.name, selector: d.server.selector, port: d.server.port }));
+  const database = dumps.find((d) => d.server.isDatabase);
+  return {
+    enabled: dumps.length > 0,
+    name: `${app}-backup-dump`,
+    selector: { [DUMP_LABEL]: app },
+    repository,
+    services,
+    database: database ? { namespace: database.server.namespace!, port: database.server.port } : null,
   };
 }
 
@@ -76,7 +98,10 @@ export function backupMoverEgress(app: string, workspace: WorkspaceConfig, backu
   const none: BackupMoverEgress = { enabled: false, name: '', selector: {}, cidr: '', ports: [], hasPorts: false, reason: '' };
   if (!backup.enabled || !selector) return none;
   const name = `${app}-backup-mover`;
-  const endpoint = backup.provider === 'k8up' ? backupS3(workspace)?.endpoint : undefined;
+  // VolSync's repositories are in the S3 target when homelab.yaml has one (docs/backup.md); k8up's always are.
+  const s3 = backupS3(workspace);
+  const endpoint = backup.provider === 'k8up' || backup.provider === 'volsync' ? s3?.endpoint : undefined;
+  const field = workspace.backup?.target?.s3 ? 'backup.target.s3.endpoint' : 'backup.s3.endpoint';
   let url: URL | null = null;
   try {
     url = endpoint ? new URL(endpoint) : null;
@@ -90,8 +115,8 @@ export function backupMoverEgress(app: string, workspace: WorkspaceConfig, backu
   const port = Number(url.port || (url.protocol === 'http:' ? 80 : 443));
   const ip = /^\d{1,3}(\.\d{1,3}){3}$/.test(url.hostname);
   const reason = ip
-    ? `the repository, homelab.yaml backup.s3.endpoint ${endpoint}`
-    : `the repository, homelab.yaml backup.s3.endpoint ${endpoint}: a NetworkPolicy cannot name a host, so any address on its port`;
+    ? `the repository, homelab.yaml ${field} ${endpoint}`
+    : `the repository, homelab.yaml ${field} ${endpoint}: a NetworkPolicy cannot name a host, so any address on its port`;
   return { enabled: true, name, selector, cidr: ip ? `${url.hostname}/32` : '0.0.0.0/0', ports: [port], hasPorts: true, reason };
 }
 

@@ -2,7 +2,7 @@ import type { BackupProvider } from '../../spec/types';
 import type { ComponentName } from '../types';
 
 /** Plain resources of a component's Kustomize base, besides its values files. */
-export function baseResources(name: ComponentName, provider: BackupProvider, hasDatabases = false, volsyncMetrics = false): string[] {
+export function baseResources(name: ComponentName, provider: BackupProvider, hasDatabases = false, volsyncMetrics = false, hasBarman = false): string[] {
   const resources = ['namespace.yaml'];
   // VolSync's metrics, scraped by the monitoring component's Prometheus (the apps' stale-backup alerts read them).
   if (name === 'backup' && volsyncMetrics) resources.push('servicemonitor.yaml');
@@ -11,6 +11,8 @@ export function baseResources(name: ComponentName, provider: BackupProvider, has
   if (name === 'postgres') resources.push('cluster.yaml');
   // The apps' databases: their roles' password Secrets and a Database object each.
   if (name === 'postgres' && hasDatabases) resources.push('externalsecret.yaml', 'database.yaml');
+  // The Cluster's backups to the S3 target with the Barman Cloud plugin.
+  if (name === 'postgres' && hasBarman) resources.push('objectstore.yaml', 'scheduledbackup.yaml');
   return resources;
 }
 
