@@ -127,7 +127,7 @@ describe('normalizeBackup on Kubernetes', () => {
       {
         case: 'a dump volume no long-running service mounts',
         text: NOTES_DUMPS.replace('    mounts: [{ volume: pgdata, path: /var/lib/postgresql/data }]\n', ''),
-        message: 'applications/specs/notes.yaml: volumes.pgdata.backup.dump postgres needs the PostgreSQL service that mounts it; mount it in that service, or remove dump',
+        message: 'applications/specs/notes.yaml: volumes.pgdata.backup.dump "postgres": no service mounts it, and a dump runs in the one database service that owns the volume; mount it from that service alone, or drop dump',
       },
       {
         case: 'a database service without a TCP port',

@@ -186,7 +186,7 @@ export function backupDumps(
     .map((v) => {
       const server = workloads.find((w) => !w.isJob && w.mounts.some((m) => m.volume === v.name));
       if (!server) {
-        throw new InputError(`${where}: volumes.${v.name}.backup.dump postgres needs the PostgreSQL service that mounts it; mount it in that service, or remove dump`);
+        throw new InputError(`${where}: volumes.${v.name}.backup.dump "postgres": no service mounts it, and a dump runs in the one database service that owns the volume; mount it from that service alone, or drop dump`);
       }
       const port = server.servicePorts.find((p) => p.port === 5432) ?? server.servicePorts.find((p) => p.protocol === 'TCP');
       if (!port) {

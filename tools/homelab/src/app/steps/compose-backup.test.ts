@@ -19,7 +19,7 @@ function stack(volumes: FullAppSpec['volumes'], dbMounts = [{ volume: 'db', path
     name: 'notes',
     services: {
       server: { image: { repository: 'traefik/whoami', tag: 'v1.10.4' }, ports: [{ name: 'http', port: 8080, http: true }], mounts: [{ volume: 'data', path: '/data' }], stopGracePeriod: '30s' },
-      db: { image: { repository: 'postgres', tag: '15' }, mounts: dbMounts },
+      db: { image: { repository: 'postgres', tag: '15' }, ports: [{ name: 'postgres', port: 5432 }], mounts: dbMounts },
     },
     volumes,
   };
