@@ -4,15 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeApp } from '../../tools/homelab/src/app/normalize';
 import { renderKubernetesDrill, type KubernetesDrill } from '../../tools/homelab/src/backup/kubernetes-drill';
 import { parseWorkspaceConfig } from '../../tools/homelab/src/spec/io';
-import { uniqueName } from '../deploy/support';
+import YAML from 'yaml';
+import { DeployWorkspace, uniqueName } from '../deploy/support';
 import { useCluster } from '../support/cluster';
 import { installCatalogCrds } from '../support/crds';
 import { specOf } from '../support/spec';
 import { requireTool, run } from '../support/tools';
-import { makeTempDir, removeDir, WORKSPACE_YAML } from '../support/workspace';
 
 /**
- * The restore drill on Kubernetes, on the real API server with VolSync's and External Secrets'
+ * The restore drill on Kubernetes (`restore-drill --env dev` of an app in a Kubernetes environment), on the real API server with VolSync's and External Secrets'
  * CRDs installed: the steps `renderKubernetesDrill` prints are run as written (each a shell
  * command line, with KUBECONFIG pointing at the test cluster), and the server keeps what they
  * apply. A stateful app with a volume on storage without snapshots (Direct) and one with CSI
@@ -28,6 +28,7 @@ const cluster = useCluster();
 const APP = uniqueName('drill');
 
 let dir = '';
+let ws: DeployWorkspace;
 let drill: KubernetesDrill;
 
 /** A step's command: the text after "<n>. …: ", as a user copies it. */
@@ -42,26 +43,35 @@ function runStep(step: number) {
 }
 
 describe.skipIf(kubectl.skip || cluster.skip)('restore drill on the real Kubernetes API', { timeout: 300_000 }, () => {
-  beforeAll(() => {
-    dir = makeTempDir('api-drill');
-    const workspace = parseWorkspaceConfig(WORKSPACE_YAML);
-    const app = normalizeApp(
-      specOf(APP, {
-        volumes: [
-          { name: 'data', size: '1Gi', mountPath: '/data' },
-          { name: 'media', size: '2Gi', mountPath: '/media', backup: { copyMethod: 'Snapshot' } },
-        ],
-      }),
-      workspace,
-      new Map(),
+  beforeAll(async () => {
+    // The drill as a user runs it: `restore-drill --env dev` of a generated app in a Kubernetes
+    // environment writes its files into the project's state folder and prints the steps.
+    ws = DeployWorkspace.create('api-drill');
+    ws.addSpec(
+      APP,
+      YAML.stringify(
+        specOf(APP, {
+          volumes: [
+            { name: 'data', size: '1Gi', mountPath: '/data' },
+            { name: 'media', size: '2Gi', mountPath: '/media', backup: { copyMethod: 'Snapshot' } },
+          ],
+        }),
+      ),
     );
+    const result = await ws.deploy(APP, { env: 'dev', platform: 'kubernetes' }, {}, 'restore-drill');
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    dir = path.join(ws.root, '.homelab/state/dev', APP, 'restore-drill');
+    // The same files and steps as renderKubernetesDrill gives for the app the workspace holds.
+    const workspace = parseWorkspaceConfig(fs.readFileSync(path.join(ws.root, 'homelab.yaml'), 'utf8'));
+    const app = normalizeApp(YAML.parse(fs.readFileSync(path.join(ws.root, `applications/specs/${APP}.yaml`), 'utf8')), workspace, new Map());
     drill = renderKubernetesDrill(app, 'dev', workspace);
-    for (const file of drill.files) fs.writeFileSync(path.join(dir, file.path), file.content);
+    for (const file of drill.files) expect(fs.readFileSync(path.join(dir, file.path), 'utf8')).toBe(file.content);
+    for (const line of drill.steps.trimEnd().split('\n')) expect(result.stdout).toContain(line);
     installCatalogCrds(cluster);
   }, 600_000);
   afterAll(() => {
     cluster.kubectl(['delete', 'namespace', drill?.namespace ?? `${APP}-dev-drill`, '--ignore-not-found', '--wait=false']);
-    removeDir(dir);
+    ws?.cleanup();
   });
 
   it('step 1 applies the scratch namespace, the repository Secrets, a ReplicationDestination and a PVC per volume, and the server keeps them', () => {

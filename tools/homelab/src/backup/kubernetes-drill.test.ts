@@ -11,7 +11,8 @@ import { normalizeApp } from '../app/normalize';
 import type { Dependencies } from '../app/normalized';
 import { parseWorkspaceConfig } from '../spec/io';
 import type { AppSpec, WorkspaceConfig } from '../spec/types';
-import { DIGEST_FUNCTION, renderKubernetesDrill } from './kubernetes-drill';
+import { VOLUME_DIGEST_SH } from '../app/steps/compose-backup';
+import { checkScript, renderKubernetesDrill } from './kubernetes-drill';
 
 const workspace = parseWorkspaceConfig(WORKSPACE_YAML);
 const NONE: Dependencies = new Map();
@@ -88,7 +89,7 @@ describe('renderKubernetesDrill', () => {
       { name: 'data', persistentVolumeClaim: { claimName: 'files-data', readOnly: true } },
       { name: 'media', persistentVolumeClaim: { claimName: 'files-media', readOnly: true } },
     ]);
-    expect(pod.spec.containers[0].args[0]).toMatch(/\ndigest data \/drill\/data\ndigest media \/drill\/media$/);
+    expect(pod.spec.containers[0].args[0]).toMatch(/\necho "homelab-backup digest data \$\(volume_digest '\/drill\/data'\)"\necho "homelab-backup digest media \$\(volume_digest '\/drill\/media'\)"$/);
   });
 
   it.each([
@@ -102,11 +103,11 @@ describe('renderKubernetesDrill', () => {
   });
 });
 
-describe('DIGEST_FUNCTION', () => {
+describe('checkScript', () => {
   let dir = '';
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('run by sh, digests the sorted sha256sum lines of every file with paths relative to the volume, leaving out lost+found', () => {
+  it('run by sh, prints the digest line of the Compose mover for the same files (paths relative to the volume, lost+found left out)', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drill-digest-'));
     const write = (file: string, content: string) => {
       fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
@@ -115,12 +116,13 @@ describe('DIGEST_FUNCTION', () => {
     write('b.txt', 'second\n');
     write('a/one.txt', 'first\n');
     write('lost+found/junk', 'not data');
-    const lines = ['a/one.txt', 'b.txt'].map((f) => `${createHash('sha256').update(fs.readFileSync(path.join(dir, f))).digest('hex')}  ${f}`).sort();
-    const expected = createHash('sha256').update(`${lines.join('\n')}\n`).digest('hex');
+    // What the Compose mover prints after a backup of this folder (mover.sh: `volume_digest "$DATA_DIR"`).
+    const mover = spawnSync('sh', ['-c', `${VOLUME_DIGEST_SH}echo "homelab-backup digest data $(volume_digest "$1")"`, 'sh', dir], { encoding: 'utf8' });
 
-    const result = spawnSync('sh', ['-c', `${DIGEST_FUNCTION}\ndigest data "$1"`, 'sh', dir], { encoding: 'utf8' });
+    const result = spawnSync('sh', ['-c', checkScript([{ name: 'data', checkPath: dir }])], { encoding: 'utf8' });
 
     expect(result.stderr).toBe('');
-    expect(result.stdout).toBe(`homelab-backup digest data sha256=${expected} files=2 bytes=13\n`);
+    expect(result.stdout).toMatch(/^homelab-backup digest data sha256=[0-9a-f]{64} files=2 bytes=13\n$/);
+    expect(result.stdout).toBe(mover.stdout);
   });
 });

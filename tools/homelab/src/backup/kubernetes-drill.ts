@@ -3,6 +3,7 @@ import { assertParsesBack, renderTemplate } from '../render/engine';
 import { tidy } from '../render/app';
 import type { NormalizedApp } from '../app/normalized';
 import { RESTIC_IMAGE, resticRepository } from '../app/steps/backup';
+import { shellWord, VOLUME_DIGEST_SH } from '../app/steps/compose-backup';
 import type { WorkspaceConfig } from '../spec/types';
 
 /** One file of the drill: what `kubectl apply -f` takes, named as the steps name it. */
@@ -24,20 +25,14 @@ export interface KubernetesDrill {
 export const DRILL_TRIGGER = 'drill';
 
 /**
- * The digest of a restored volume, one line as the Compose mover prints it after a backup:
- * `homelab-backup digest <volume> sha256=<hex> files=<n> bytes=<n>`, the sha256 of the sorted
- * `sha256sum` lines of every regular file (paths relative to the volume). POSIX sh with the
- * applets of busybox or Alpine (find, sha256sum, sort, wc, cat); `$1` is the volume, `$2` where it is mounted.
+ * The check pod's script: one line per restored volume, exactly as the Compose mover prints it
+ * after a backup (`homelab-backup digest <volume> sha256=<hex> files=<n> bytes=<n>`), with the
+ * mover's own `volume_digest` (app/backup/digest.sh), so a digest taken on one platform compares
+ * with one taken on the other. POSIX sh with busybox's or Alpine's applets.
  */
-export const DIGEST_FUNCTION = [
-  'digest() {',
-  '  cd "$2" || exit 1',
-  "  sum=$(find . -type f ! -path './lost+found/*' -exec sha256sum {} + | sed 's#  \\./#  #' | sort | sha256sum | cut -d' ' -f1)",
-  "  files=$(find . -type f ! -path './lost+found/*' | wc -l | tr -d ' ')",
-  "  bytes=$(find . -type f ! -path './lost+found/*' -exec cat {} + | wc -c | tr -d ' ')",
-  '  echo "homelab-backup digest $1 sha256=$sum files=$files bytes=$bytes"',
-  '}',
-].join('\n');
+export function checkScript(volumes: { name: string; checkPath: string }[]): string {
+  return `${VOLUME_DIGEST_SH}${volumes.map((v) => `echo "homelab-backup digest ${v.name} $(volume_digest ${shellWord(v.checkPath)})"`).join('\n')}`;
+}
 
 /**
  * Renders the restore drill of an app in one environment on Kubernetes (docs/backup.md,
@@ -95,7 +90,7 @@ export function renderKubernetesDrill(app: NormalizedApp, env: string, workspace
     checkPod,
     image: RESTIC_IMAGE,
     checkUser: app.security.imageUser ? null : { runAsUser: app.security.runAsUser, runAsGroup: app.security.runAsGroup },
-    checkScript: [DIGEST_FUNCTION, ...volumes.map((v) => `digest ${v.name} ${v.checkPath}`)].join('\n'),
+    checkScript: checkScript(volumes),
   };
   const render = (template: string, path: string): DrillFile => {
     const content = tidy(renderTemplate(`app/drill/${template}`, { drill }, templatesDir));

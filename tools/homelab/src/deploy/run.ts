@@ -1,6 +1,7 @@
 import { HomelabError } from '../errors';
 import { DeployError } from './errors';
 import { composeDeploy, composeDown, type DeployContext } from './compose';
+import { kubernetesRestoreDrill } from './drill/kubernetes';
 import { composeRestoreDrill } from './drill/run';
 import { kubernetesDeploy, kubernetesDown } from './kubernetes';
 import { label, type DeployRequest } from './request';
@@ -28,10 +29,7 @@ export async function runAction(request: DeployRequest, ctx: DeployContext): Pro
       report.tee((line) => held.log(line));
     }
     if (request.action === 'restore-drill') {
-      if (request.platform !== 'compose') {
-        throw new DeployError(`${label(request)}: restore-drill restores on Compose; on Kubernetes follow the restore of the app's runbook (docs/backup.md)`, 2);
-      }
-      await composeRestoreDrill(request, ctx);
+      await (request.platform === 'compose' ? composeRestoreDrill : kubernetesRestoreDrill)(request, ctx);
     } else if (request.platform === 'compose') {
       await (request.action === 'down' ? composeDown : composeDeploy)(request, ctx);
     } else {
