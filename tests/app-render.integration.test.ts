@@ -188,14 +188,14 @@ function kustomize(ws: string, app: string, env: string): Resource[] {
   return parseDocs(result.stdout);
 }
 
-function composeConfig(ws: string, app: string, env: string): any {
+function composeConfig(ws: string, app: string, env: string, profiles: string[] = []): any {
   const root = roots.get(ws)!;
   const files = [
     `applications/compose/base/${app}/compose.yaml`,
     `applications/compose/environments/${env}/${app}/compose.generated.yaml`,
     `applications/compose/environments/${env}/${app}/compose.override.yaml`,
   ];
-  const result = run('docker', ['compose', ...files.flatMap((f) => ['-f', path.join(root, f)]), 'config', '--format', 'json'], {
+  const result = run('docker', ['compose', ...files.flatMap((f) => ['-f', path.join(root, f)]), ...profiles.flatMap((p) => ['--profile', p]), 'config', '--format', 'json'], {
     env: { ...process.env, HOMELAB_ENV_FILE: undefined },
   });
   expect(result.status, result.stderr).toBe(0);
@@ -289,14 +289,19 @@ describe.skipIf(compose.skip)('docker compose config merges every environment', 
     expect(service('prod').healthcheck.test).toEqual(['CMD', ...HOSTILE_COMMAND.map(composeForm)]);
   });
 
-  it('mounts each volume and marks the service to stop during backups', () => {
+  it("mounts each volume, and each backed-up volume read-only in its own restic mover of the profile backup", () => {
     const config = composeConfig('default', 'vault', 'dev');
 
     expect(config.services.vault.volumes.map((v: { source: string; target: string }) => [v.source, v.target])).toEqual([
       ['data', '/data'],
       ['cache', '/var/cache/vault'],
     ]);
-    expect(config.services.vault.labels['docker-volume-backup.stop-during-backup']).toBe('vault');
-    expect(Object.keys(config.volumes).sort()).toEqual(['cache', 'data']);
+    // No label of a host-wide backup container: the app's own movers back its volumes up (docs/backup.md).
+    expect(Object.keys(config.services.vault.labels).filter((l) => l.startsWith('docker-volume-backup'))).toEqual([]);
+    expect(Object.keys(config.services).filter((s) => s.startsWith('backup-'))).toEqual([]);
+    const movers = composeConfig('default', 'vault', 'dev', ['backup']).services;
+    const mover = movers['backup-data'];
+    expect(mover.profiles).toEqual(['backup']);
+    expect(mover.volumes).toContainEqual(expect.objectContaining({ type: 'volume', source: 'data', target: '/data', read_only: true }));
   });
 });

@@ -1,12 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
 import { diskHost } from '../tools/homelab/src/host';
 import { parseWorkspaceConfig } from '../tools/homelab/src/spec/io';
 import { syncAll } from '../tools/homelab/src/workspace/sync';
 import { nxTestEnv } from './support/nx';
 import { run } from './support/tools';
-import { copyWorkspace, diskFiles, makeTempDir, ownNx, removeDir, unpackRender } from './support/workspace';
+import { copyWorkspace, diskFiles, HOMELAB_01, makeTempDir, ownNx, removeDir, unpackRender } from './support/workspace';
 
 /**
  * The Nx migrations of tools/homelab/migrations.json, run as docs/upgrading.md says
@@ -21,10 +22,10 @@ import { copyWorkspace, diskFiles, makeTempDir, ownNx, removeDir, unpackRender }
 const NX_ENV = nxTestEnv({ NX_SKIP_NX_CACHE: 'true', NX_MIGRATE_USE_LOCAL: 'true', NX_MIGRATE_SKIP_INSTALL: 'true' });
 const FIXTURES = path.join(__dirname, 'support/fixtures/before-hosts');
 
-function previousWorkspace(fixture: string): { ws: string; before: Record<string, string> } {
+function previousWorkspace(fixture: string, frozen = path.join(FIXTURES, `${fixture}.txt`)): { ws: string; before: Record<string, string> } {
   const ws = makeTempDir(`migrate-${fixture}`);
   copyWorkspace(ws);
-  for (const [file, text] of Object.entries(unpackRender(fs.readFileSync(path.join(FIXTURES, `${fixture}.txt`), 'utf8')))) {
+  for (const [file, text] of Object.entries(unpackRender(fs.readFileSync(frozen, 'utf8')))) {
     fs.mkdirSync(path.dirname(path.join(ws, file)), { recursive: true });
     fs.writeFileSync(path.join(ws, file), text);
   }
@@ -77,5 +78,40 @@ describe('the migrations on a workspace of the previous format', () => {
     const again = migrate(ws);
     expect(again.status, again.stdout + again.stderr).toBe(0);
     expect(diskFiles(ws)['homelab.yaml']).toBe(after['homelab.yaml']);
+  }, 600_000);
+
+  it('take the backup component of a 0.1 homelab off Compose: its spec loses compose, its Compose files go, the rest syncs', () => {
+    const { ws, before } = previousWorkspace('homelab-0.1', HOMELAB_01);
+    roots.push(ws);
+    const spec = 'infrastructure/specs/backup.yaml';
+    const composeFiles = Object.keys(before).filter((f) => /^infrastructure\/compose\/(base|environments\/[^/]+)\/backup\//.test(f));
+    expect(composeFiles.length).toBe(5);
+    // Without the migration, sync refuses the spec in one line naming the field and the way out.
+    expect(() => syncAll(diskHost(ws), true)).toThrow(`${spec}: platforms lists compose, but backup has no Compose form`);
+
+    const result = migrate(ws);
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+
+    const after = diskFiles(ws);
+    const changed = Object.keys({ ...before, ...after }).filter((f) => before[f] !== after[f] && !f.startsWith('.nx/'));
+    // The other migrations of the list do their part on the same homelab (hosts, monitoring pins).
+    expect(changed.filter((f) => f.includes('backup'))).toEqual([...composeFiles, spec].sort());
+    for (const file of composeFiles) expect(after[file], file).toBeUndefined();
+    expect(YAML.parse(after[spec]).platforms).toEqual(['kubernetes']);
+    expect(after[spec].split('\n').slice(0, 3)).toEqual(before[spec].split('\n').slice(0, 3));
+
+    // nx sync then renders the whole homelab, with nothing of the old stack.
+    syncAll(diskHost(ws));
+    const synced = Object.keys(diskFiles(ws));
+    expect(synced.filter((f) => f.startsWith('infrastructure/compose/') && f.includes('/backup/'))).toEqual([]);
+    expect(synced).toContain('infrastructure/kubernetes/base/backup/kustomization.yaml');
+    const rendered = Object.entries(diskFiles(ws)).filter(([f]) => /^(applications|infrastructure|platform)\//.test(f));
+    expect(rendered.filter(([, text]) => text.includes('docker-volume-backup')).map(([f]) => f)).toEqual([]);
+
+    // Run again: nothing changes.
+    const settled = diskFiles(ws);
+    const again = migrate(ws);
+    expect(again.status, again.stdout + again.stderr).toBe(0);
+    expect(diskFiles(ws)).toEqual(settled);
   }, 600_000);
 });

@@ -2,11 +2,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diskHost } from '../tools/homelab/src/host';
+import { removeBackupCompose } from '../tools/homelab/src/migrations/backup-compose-restic';
 import { addMonitoringExporters } from '../tools/homelab/src/migrations/monitoring-exporters';
 import { syncAll } from '../tools/homelab/src/workspace/sync';
 import { nxTestEnv } from './support/nx';
 import { requireTool, run } from './support/tools';
-import { copyWorkspace, diskFiles, makeTempDir, parseDocs, removeDir, unpackRender } from './support/workspace';
+import { copyWorkspace, diskFiles, HOMELAB_01, makeTempDir, parseDocs, removeDir, unpackRender } from './support/workspace';
 
 /**
  * A homelab made by homelab 0.1 (the single-service spec, before apps could hold several
@@ -17,9 +18,10 @@ import { copyWorkspace, diskFiles, makeTempDir, parseDocs, removeDir, unpackRend
  * from 0.1's reviewed render snapshot: tests/support/fixtures/homelab-0.1/workspace.txt. It
  * is never regenerated: it is what owners have in their repositories.
  *
- * The 0.1 spec is the shorthand of the current one, so no migration rewrites an app spec. The
- * one migration so far (monitoring-exporters) adds the pins of the monitoring component's new
- * Compose exporters to its spec, and nothing else. After it, the upgrade may only re-render
+ * The 0.1 spec is the shorthand of the current one, so no migration rewrites an app spec. Two
+ * migrations touch this homelab: monitoring-exporters adds the pins of the monitoring component's
+ * new Compose exporters to its spec, and backup-compose-restic takes the backup component off
+ * Compose (its spec loses compose, its Compose files go). After them, the upgrade may only re-render
  * spec-owned files (template improvements), never touch a spec or a file the owner owns, and
  * never change what identifies a running workload (names, kinds, selectors, claims, Compose
  * services), which Kubernetes refuses to change in place.
@@ -27,7 +29,6 @@ import { copyWorkspace, diskFiles, makeTempDir, parseDocs, removeDir, unpackRend
 const kubectl = requireTool('kubectl');
 const compose = requireTool('docker compose');
 const NX_ENV = nxTestEnv({ NX_SKIP_NX_CACHE: 'true' });
-const FIXTURE = path.join(__dirname, 'support/fixtures/homelab-0.1/workspace.txt');
 
 /** Files the owner owns: scaffolded once, never rewritten. */
 const ownerOwned = (file: string) =>
@@ -47,7 +48,8 @@ function identities(files: Record<string, string>): string[] {
       }
     } else if (/^applications\/compose\/base\/[^/]+\/compose\.yaml$/.test(file)) {
       const doc = parseDocs(text)[0];
-      out.push(`${file} project=${doc.name} services=${Object.keys(doc.services).join(',')} volumes=${Object.keys(doc.volumes ?? {}).join(',')}`);
+      for (const service of Object.keys(doc.services)) out.push(`${file} project=${doc.name} service=${service}`);
+      for (const volume of Object.keys(doc.volumes ?? {})) out.push(`${file} project=${doc.name} volume=${volume}`);
     }
   }
   return out.sort();
@@ -57,13 +59,14 @@ describe.skipIf(kubectl.skip || compose.skip)('upgrading a homelab made by homel
   let ws: string;
   let frozenFiles: Record<string, string>;
   let migrated: string[];
+  let backupNotes: string[];
   let before: Record<string, string>;
   let rewritten: string[];
 
   beforeAll(() => {
     ws = makeTempDir('upgrade');
     copyWorkspace(ws);
-    const frozen = unpackRender(fs.readFileSync(FIXTURE, 'utf8'));
+    const frozen = unpackRender(fs.readFileSync(HOMELAB_01, 'utf8'));
     for (const [file, text] of Object.entries(frozen)) {
       fs.mkdirSync(path.dirname(path.join(ws, file)), { recursive: true });
       fs.writeFileSync(path.join(ws, file), text);
@@ -71,6 +74,7 @@ describe.skipIf(kubectl.skip || compose.skip)('upgrading a homelab made by homel
     frozenFiles = diskFiles(ws);
     // The update's migrations (tools/homelab/migrations.json), as `nx migrate --run-migrations` runs them.
     migrated = addMonitoringExporters(diskHost(ws));
+    backupNotes = removeBackupCompose(diskHost(ws));
     before = diskFiles(ws);
     // What this version renders differently from 0.1 (checked, not written).
     rewritten = syncAll(diskHost(ws), true);
@@ -83,10 +87,13 @@ describe.skipIf(kubectl.skip || compose.skip)('upgrading a homelab made by homel
     expect(Object.keys(before).filter((f) => f.startsWith('infrastructure/specs/')).length).toBe(7);
   });
 
-  it("runs the update's migrations: only the monitoring spec changes, gaining the Compose exporters' pins", () => {
+  it("runs the update's migrations: the monitoring spec gains the Compose exporters' pins, the backup component leaves Compose", () => {
     expect(migrated).toEqual(['infrastructure/specs/monitoring.yaml']);
-    const changed = Object.keys(before).filter((f) => before[f] !== frozenFiles[f]);
-    expect(changed).toEqual(['infrastructure/specs/monitoring.yaml']);
+    expect(backupNotes[0]).toMatch(/^infrastructure\/specs\/backup\.yaml: compose taken out of platforms/);
+    const changed = Object.keys({ ...frozenFiles, ...before }).filter((f) => before[f] !== frozenFiles[f]);
+    const backupCompose = Object.keys(frozenFiles).filter((f) => /^infrastructure\/compose\/(base|environments\/[^/]+)\/backup\//.test(f));
+    expect(changed).toEqual([...backupCompose, 'infrastructure/specs/backup.yaml', 'infrastructure/specs/monitoring.yaml'].sort());
+    for (const file of backupCompose) expect(before[file], file).toBeUndefined();
     const lines = (text: string) => text.split('\n');
     const added = lines(before['infrastructure/specs/monitoring.yaml']).filter((l) => !lines(frozenFiles['infrastructure/specs/monitoring.yaml']).includes(l));
     expect(added).toEqual(['    node-exporter: prom/node-exporter:v1.9.1', '    cadvisor: grafana/alloy:v1.9.2', '    node-exporter: 64m', '    cadvisor: 256m']);
@@ -104,7 +111,12 @@ describe.skipIf(kubectl.skip || compose.skip)('upgrading a homelab made by homel
   }, 300_000);
 
   it('keeps every workload, claim, Service and Compose service as it is identified on the platforms', () => {
-    expect(identities(diskFiles(ws))).toEqual(identities(before));
+    const after = identities(diskFiles(ws));
+    expect(after).toEqual(expect.arrayContaining(identities(before)));
+    // What an app gains beside them: the backup movers of its backed-up volumes, their scheduler and volumes (docs/backup.md).
+    const added = after.filter((i) => !identities(before).includes(i));
+    expect(added.filter((i) => !/ (service=(scheduler|backup-[a-z0-9-]+)|volume=backup-(cache|metrics))$/.test(i))).toEqual([]);
+    expect(added.length).toBeGreaterThan(0);
     // Every app's workload is among them (six apps, each a Deployment or a StatefulSet).
     expect(identities(before).filter((i) => / (Deployment|StatefulSet)\//.test(i)).length).toBe(6);
   });

@@ -339,17 +339,27 @@ describe('homelab:infra generator', () => {
       ]);
       const secret = readDoc(tree, `${BASE}/backup/externalsecret.yaml`);
       expect(secret.spec.target.template.data.cloud).toBe('[default]\naws_access_key_id={{ .AWS_ACCESS_KEY_ID }}\naws_secret_access_key={{ .AWS_SECRET_ACCESS_KEY }}\n');
-      const env = readDoc(tree, `${COMPOSE}/base/backup/compose.yaml`).services.backup.environment;
-      expect(env).toMatchObject({ AWS_ENDPOINT: 's3.home.arpa', AWS_ENDPOINT_PROTO: 'https', AWS_S3_BUCKET_NAME: 'backups' });
     });
 
-    it('archives the Docker host\'s volumes with offen/docker-volume-backup on homelab.yaml\'s schedule', async () => {
+    it("has no Compose form: each app's Compose project backs up its own volumes (docs/backup.md)", async () => {
       await add('backup');
 
-      const service = readDoc(tree, `${COMPOSE}/base/backup/compose.yaml`).services.backup;
-      expect(service.image).toMatch(/^offen\/docker-volume-backup:v\d/);
-      expect(service.environment).toMatchObject({ BACKUP_CRON_EXPRESSION: '0 3 * * *', BACKUP_RETENTION_DAYS: '7' });
-      expect(service.volumes).toContainEqual({ type: 'bind', source: '/var/lib/docker/volumes', target: '/backup', read_only: true });
+      const spec = readDoc(tree, 'infrastructure/specs/backup.yaml');
+      expect(spec.platforms).toEqual(['kubernetes']);
+      expect(spec).not.toHaveProperty('compose');
+      expect(spec.settings).toEqual({ provider: 'volsync', retentionDays: 7 });
+      expect(tree.exists(`${COMPOSE}/base/backup`)).toBe(false);
+      expect(tree.exists(`${COMPOSE}/environments/prod/backup`)).toBe(false);
+    });
+
+    it('refuses a backup spec that still lists compose, in one line naming the field and the migration', async () => {
+      await add('backup');
+      const text = readText(tree, 'infrastructure/specs/backup.yaml').replace('  - kubernetes\n', '  - kubernetes\n  - compose\n');
+      tree.write('infrastructure/specs/backup.yaml', text);
+
+      await expect(syncGenerator(tree)).rejects.toThrow(
+        "infrastructure/specs/backup.yaml: platforms lists compose, but backup has no Compose form (since homelab 0.3.0 each app's Compose project backs up its own volumes with restic: docs/backup.md); run the migrations of the homelab update (docs/upgrading.md), or remove compose",
+      );
     });
   });
 
@@ -364,6 +374,8 @@ describe('homelab:infra generator', () => {
       const service = readDoc(tree, `${COMPOSE}/base/postgres/compose.yaml`).services.postgres;
       expect(service.image).toBe('postgres:17.5');
       expect(service.healthcheck.test).toEqual(['CMD', 'pg_isready', '-U', 'postgres']);
+      // No label of the old host-wide backup container: the apps' databases are dumped by their own projects.
+      expect(Object.keys(service.labels)).toEqual(['logging', 'logging.job']);
       expect(readText(tree, `${COMPOSE}/base/postgres/.env.example`)).toContain('POSTGRES_PASSWORD=\n');
     });
   });

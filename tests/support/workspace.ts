@@ -3,8 +3,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
+import { afterEach } from 'vitest';
 import YAML from 'yaml';
-import { diskFiles, FRESH_HOMELAB, populateWorkspace, REPO_ROOT } from '../../scripts/lib/temp-workspace';
+import { diskFiles, FRESH_HOMELAB, populateWorkspace, REPO_ROOT, writeFiles } from '../../scripts/lib/temp-workspace';
 
 /** The repository root: for the tool's own files (sources, schemas, docs), never its homelab content. */
 export { REPO_ROOT };
@@ -154,6 +155,41 @@ export function unpackRender(text: string): Record<string, string> {
     files[parts[i]] = body.endsWith(cut) ? body.slice(0, -cut.length - 1) : body;
   }
   return files;
+}
+
+/**
+ * Every file of a full homelab as homelab 0.1 wrote it (every catalog component, a secret store,
+ * an extra environment, apps using every field of the 0.1 spec), frozen from 0.1's reviewed render
+ * snapshot and never regenerated: what owners have in their repositories. The workspace of the
+ * previous format the upgrade and migration tests start from.
+ */
+export const HOMELAB_01 = path.join(__dirname, 'fixtures/homelab-0.1/workspace.txt');
+
+/** Files of HOMELAB_01, by path, as 0.1 wrote them; a path it does not hold throws. */
+export function homelab01Files(...files: string[]): Record<string, string> {
+  const all = unpackRender(fs.readFileSync(HOMELAB_01, 'utf8'));
+  return Object.fromEntries(
+    files.map((file) => {
+      if (!(file in all)) throw new Error(`${file} is not in ${path.basename(path.dirname(HOMELAB_01))}`);
+      return [file, all[file]];
+    }),
+  );
+}
+
+/**
+ * For a test file: a maker of fresh temporary folders holding just the given workspace-relative
+ * files, each removed after its test.
+ * @example const workspace = tempWorkspaces('migration'); const dir = workspace({ 'homelab.yaml': text });
+ */
+export function tempWorkspaces(prefix: string): (files: Record<string, string>) => string {
+  const dirs: string[] = [];
+  afterEach(() => dirs.splice(0).forEach(removeDir));
+  return (files) => {
+    const dir = makeTempDir(prefix);
+    dirs.push(dir);
+    writeFiles(dir, files);
+    return dir;
+  };
 }
 
 /**

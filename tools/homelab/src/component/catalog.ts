@@ -13,6 +13,11 @@ export interface CatalogEntry {
   /** Sync wave of the component's ArgoCD Application: CRD providers first (3, 5), the rest at 10. */
   syncWave: string;
   platforms: Platform[];
+  /**
+   * A component without a Compose form: why, and what to do about a spec that lists compose
+   * anyway (normalize refuses it in one line with both).
+   */
+  withoutCompose?: { reason: string; fix: string };
   namespace(workspace: WorkspaceConfig, settings: ComponentSettings): string;
   charts(workspace: WorkspaceConfig, settings: ComponentSettings): ChartSpec[];
   /** A pinned Git source of CRDs the chart does not ship, when there is one. */
@@ -193,6 +198,7 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
     description: 'cert-manager with an ACME (Let\'s Encrypt) ClusterIssuer for the Ingresses and Gateways of every app.',
     syncWave: '5',
     platforms: ['kubernetes'],
+    withoutCompose: { reason: 'Traefik does TLS there', fix: 'remove compose' },
     namespace: () => 'cert-manager',
     charts: () => [
       { repoURL: 'https://charts.jetstack.io', name: 'cert-manager', version: 'v1.18.2', values: { crds: { enabled: true, keep: true }, replicaCount: 1 } },
@@ -206,6 +212,7 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
     description: 'External Secrets Operator: turns ExternalSecrets into Secrets from the ClusterSecretStores under platform/secrets/stores (which it applies too).',
     syncWave: '3',
     platforms: ['kubernetes'],
+    withoutCompose: { reason: "deploy reads the store's values itself there: docs/deploy.md", fix: 'remove compose' },
     namespace: () => 'external-secrets',
     charts: () => [{ repoURL: 'https://charts.external-secrets.io', name: 'external-secrets', version: '0.18.2', values: { installCRDs: true } }],
     images: () => ({}),
@@ -295,27 +302,24 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
     ],
   },
   backup: {
-    description: 'The backup operator of homelab.yaml backup.provider (VolSync, Velero or k8up) on Kubernetes; offen/docker-volume-backup on Compose.',
+    description: "The backup operator of homelab.yaml backup.provider (VolSync, Velero or k8up) on Kubernetes. On Compose each app's project backs up its own volumes (docs/backup.md).",
     syncWave: '10',
-    platforms: ['kubernetes', 'compose'],
+    platforms: ['kubernetes'],
+    withoutCompose: {
+      reason: "since homelab 0.3.0 each app's Compose project backs up its own volumes with restic: docs/backup.md",
+      fix: 'run the migrations of the homelab update (docs/upgrading.md), or remove compose',
+    },
     namespace: (_ws, s) => BACKUP_NAMESPACES[s.provider ?? 'volsync'],
     charts: (_ws, s) => [BACKUP_CHARTS[s.provider ?? 'volsync']],
     // k8up's chart ships no CRDs: they come from the operator's repository at the matching tag.
     crds: (s) =>
       s.provider === 'k8up' ? { repoURL: 'https://github.com/k8up-io/k8up.git', path: BACKUP_CRDS.k8up.paths[0], targetRevision: BACKUP_CRDS.k8up.version } : undefined,
-    images: () => ({ backup: 'offen/docker-volume-backup:v2.43.4' }),
-    memory: { backup: '512m' },
+    images: () => ({}),
+    memory: {},
     settings: (_o, ws) => ({ provider: ws.backup?.provider ?? 'volsync', retentionDays: 7 }),
     // Every provider's CRDs: the provider is a workspace setting, the schemas cover them all.
     crdSources: Object.values(BACKUP_CRDS),
     installedCrdSources: (s) => [BACKUP_CRDS[s.provider ?? 'volsync']],
-    policyExceptions: [
-      { service: 'backup', rule: 'policy/docker-socket', reason: 'it stops the containers labelled docker-volume-backup.stop-during-backup while their volumes are copied' },
-      { service: 'backup', rule: 'policy/host-path', reason: "it reads every named volume of the Docker host from Docker's own folder, read-only" },
-      { service: 'backup', rule: 'policy/run-as-non-root', reason: 'it reads volumes whatever user owns their files' },
-      { service: 'backup', rule: 'policy/read-only-root-fs', reason: 'it writes each archive under /tmp before moving it to /archive, and an archive can be larger than memory' },
-      { service: 'backup', rule: 'policy/probes', reason: 'it runs a schedule and serves nothing a health check could ask' },
-    ],
   },
   postgres: {
     description: 'PostgreSQL for the apps: the CloudNativePG operator and a Cluster on Kubernetes, a postgres service on Compose.',

@@ -69,9 +69,16 @@ describe('normalizeComponent', () => {
     );
   });
 
-  it('refuses compose for a component that has no Compose form', () => {
-    const spec = { ...catalogSpec('cert-manager', { email: 'a@example.org' }, WORKSPACE), platforms: ['kubernetes', 'compose'] as ComponentSpec['platforms'] };
+  it.each([
+    { name: 'cert-manager' as const, why: '(Traefik does TLS there); remove compose' },
+    { name: 'external-secrets' as const, why: "(deploy reads the store's values itself there: docs/deploy.md); remove compose" },
+    {
+      name: 'backup' as const,
+      why: "(since homelab 0.3.0 each app's Compose project backs up its own volumes with restic: docs/backup.md); run the migrations of the homelab update (docs/upgrading.md), or remove compose",
+    },
+  ])('refuses compose for $name, which has no Compose form, in one line with the reason and the fix', ({ name, why }) => {
+    const spec = { ...catalogSpec(name, { email: 'a@example.org' }, WORKSPACE), platforms: ['kubernetes', 'compose'] as ComponentSpec['platforms'] };
 
-    expect(() => normalize(spec)).toThrow('platforms lists compose, but cert-manager has no Compose form');
+    expect(() => normalize(spec)).toThrow(`infrastructure/specs/${name}.yaml: platforms lists compose, but ${name} has no Compose form ${why}`);
   });
 });

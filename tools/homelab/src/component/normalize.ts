@@ -111,11 +111,6 @@ export interface NormalizedComponent {
     veleroSecret: string;
     veleroCredentialsTemplate: string;
     repositoryKey: string;
-    schedule: string;
-    retentionDays: number;
-    retentionDaysText: string;
-    /** offen/docker-volume-backup takes the endpoint's host and scheme apart. */
-    compose: { hasS3: boolean; endpoint: string; proto: string; bucket: string };
     /** VolSync's metrics for the stale-backup alerts: a ServiceMonitor with the monitoring release's label, when the workspace has monitoring; null otherwise. */
     volsyncMetrics: { name: string; release: string; controller: string } | null;
   };
@@ -175,7 +170,8 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
   const isKubernetes = platforms.includes('kubernetes');
   const isCompose = platforms.includes('compose');
   if (isCompose && !entry.platforms.includes('compose')) {
-    throw new InputError(`${where}: platforms lists compose, but ${name} has no Compose form (Traefik does TLS there); remove compose`);
+    const why = entry.withoutCompose;
+    throw new InputError(`${where}: platforms lists compose, but ${name} has no Compose form${why ? ` (${why.reason}); ${why.fix}` : '; remove compose'}`);
   }
   const settings = spec.settings ?? {};
   const namespace = componentNamespace(name, spec, workspace);

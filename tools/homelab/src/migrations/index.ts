@@ -2,3 +2,4 @@
 export { default as hostsPerEnvironment } from './hosts-per-environment';
 export { default as monitoringExporters } from './monitoring-exporters';
 export { default as composeNetworkMode } from './compose-network-mode';
+export { default as backupComposeRestic } from './backup-compose-restic';

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { FsTree, flushChanges } from 'nx/src/generators/tree';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { homelab01Files, tempWorkspaces } from '../../../../tests/support/workspace';
 import { renderInfrastructure } from '../component/sync';
 import { diskHost } from '../host';
 import migrate, { addMonitoringExporters } from './monitoring-exporters';
@@ -13,29 +13,9 @@ import migrate, { addMonitoringExporters } from './monitoring-exporters';
  * wrote it (tests/support/fixtures/homelab-0.1, never regenerated), before the catalog pinned the
  * Compose exporters.
  */
-const FIXTURE = path.join(__dirname, '../../../../tests/support/fixtures/homelab-0.1/workspace.txt');
 const SPEC = 'infrastructure/specs/monitoring.yaml';
-
-function frozen(file: string): string {
-  const parts = fs.readFileSync(FIXTURE, 'utf8').split(/^=== (.+)\n/m);
-  const i = parts.indexOf(file);
-  if (i < 0) throw new Error(`${file} is not in the fixture`);
-  return parts[i + 1];
-}
-
-const dirs: string[] = [];
-function workspace(files: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-migration-'));
-  dirs.push(dir);
-  for (const [file, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    fs.writeFileSync(path.join(dir, file), text);
-  }
-  return dir;
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-});
+const frozen = (file: string) => homelab01Files(file)[file];
+const workspace = tempWorkspaces('migration');
 
 describe('migration monitoring-exporters', () => {
   const old = frozen(SPEC);

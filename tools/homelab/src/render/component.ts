@@ -46,7 +46,6 @@ export const COMPONENT_FILES: readonly ComponentFile[] = [
   { template: `${COMPOSE_BASE}/monitoring/cadvisor.alloy`, owner: 'spec', when: composeOf('monitoring') },
   { template: `${COMPOSE_BASE}/logging/compose.yaml`, owner: 'spec', when: composeOf('logging') },
   { template: `${COMPOSE_BASE}/logging/config.alloy`, owner: 'spec', when: composeOf('logging') },
-  { template: `${COMPOSE_BASE}/backup/compose.yaml`, owner: 'spec', when: composeOf('backup') },
   { template: `${COMPOSE_BASE}/postgres/compose.yaml`, owner: 'spec', when: composeOf('postgres') },
   { template: `${COMPOSE_BASE}/__name__/.env.example`, owner: 'spec', when: (c) => compose(c) && c.secrets.hasKeys },
 ];

@@ -107,7 +107,8 @@ function runningLines(host: FileHost, workspace: WorkspaceConfig, layer: Layer, 
   return lines;
 }
 
-function composeProjectName(text: string): string | null {
+/** The project name (`name:`) of a compose.generated.yaml; null when it has none or does not read. */
+export function composeProjectName(text: string): string | null {
   try {
     const name = (YAML.parse(text) as { name?: unknown } | null)?.name;
     return typeof name === 'string' ? name : null;

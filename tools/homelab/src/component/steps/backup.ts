@@ -38,16 +38,6 @@ export function normalizeBackup(spec: ComponentSpec, entry: CatalogEntry, worksp
       // External Secrets template: resolved in the cluster from the store, never here.
       veleroCredentialsTemplate: '[default]\naws_access_key_id={{ .AWS_ACCESS_KEY_ID }}\naws_secret_access_key={{ .AWS_SECRET_ACCESS_KEY }}\n',
       repositoryKey: workspace.backup?.repositoryKey ?? 'homelab/restic',
-      schedule: workspace.backup?.schedule ?? '0 3 * * *',
-      retentionDays,
-      retentionDaysText: String(retentionDays),
-      // offen/docker-volume-backup takes the endpoint's host and scheme apart.
-      compose: {
-        hasS3: s3 !== null,
-        endpoint: (s3?.endpoint ?? '').replace(/^[a-z]+:\/\//, '').replace(/\/+$/, ''),
-        proto: /^http:\/\//.test(s3?.endpoint ?? '') ? 'http' : 'https',
-        bucket: s3?.bucket ?? '',
-      },
       // The chart's release `volsync` names its metrics Service's selector `control-plane: volsync-controller`.
       volsyncMetrics:
         spec.name === 'backup' && provider === 'volsync' && monitored

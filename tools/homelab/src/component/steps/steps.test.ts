@@ -56,12 +56,6 @@ describe('component steps: backup', () => {
     expect(() => normalizeBackup(catalogSpec('backup', {}, velero), CATALOG.backup, velero, WHERE)).toThrow('backup.provider "velero" needs backup.s3');
   });
 
-  it("takes the S3 endpoint apart for offen/docker-volume-backup", () => {
-    const ws = parseWorkspaceConfig(workspaceYamlWith((c) => (c.backup = { provider: 'volsync', s3: { endpoint: 'http://minio.home.arpa:9000/', bucket: 'b' } })));
-
-    expect(normalizeBackup(catalogSpec('backup', {}, ws), CATALOG.backup, ws, WHERE).backup.compose).toEqual({ hasS3: true, endpoint: 'minio.home.arpa:9000', proto: 'http', bucket: 'b' });
-  });
-
   it("has VolSync's metrics scraped by the monitoring release's Prometheus (the stale-backup alerts), only with VolSync and monitoring", () => {
     const spec = catalogSpec('backup', {}, WORKSPACE);
 
