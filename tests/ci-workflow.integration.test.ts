@@ -109,7 +109,8 @@ describe.skipIf(kubectl.skip || compose.skip || root.skip)(`the users' CI workfl
     const secrets = lines.filter((l) => l.includes('[secrets]') && l.includes(NOTES.secrets.join(', ')));
 
     expect(secrets.length).toBeGreaterThanOrEqual(2);
-    for (const line of secrets) expect(line).toContain(`${NOTES.secrets.length} key(s) (${NOTES.secrets.join(', ')}); a dry run reads no value`);
+    // The app has a backed-up volume: its movers' restic password comes first (x-homelab-backup).
+    for (const line of secrets) expect(line).toContain(`${NOTES.secrets.length + 1} key(s) (RESTIC_PASSWORD, ${NOTES.secrets.join(', ')}); a dry run reads no value`);
     expect(plans()).not.toContain('secret value(s) missing');
   });
 

@@ -49,7 +49,8 @@ describe.skipIf(compose.skip || kubectl.skip)('per-app databases, rendered', () 
     });
     const model = parseCompose(merged, 'dist/dev/compose/wiki/compose.yaml');
     expect(model.database?.name).toBe('wiki_dev');
-    expect(model.meta.secrets.services).toEqual(['wiki']);
+    // The env file reaches wiki, and the mover of the database's dump (its restic password).
+    expect(model.meta.secrets.services).toEqual(['backup-database', 'wiki']);
     // prod's database is the app's namespace there.
     expect(parseCompose(renderCompose(root, 'applications', 'wiki', 'prod'), 'prod').database).toMatchObject({ name: 'wiki', owner: 'wiki' });
   });
@@ -59,7 +60,7 @@ describe.skipIf(compose.skip || kubectl.skip)('per-app databases, rendered', () 
     const doc = YAML.parse(merged) as { services: Record<string, { environment?: Record<string, string> }> };
     // The URL holds the password: nothing of it is plain env; deploy's env file reaches web only (Compose drops the
     // optional env_file of a build, which has no values, so the services that read it are in x-homelab).
-    expect(parseCompose(merged, 'prod').meta.secrets.services).toEqual(['web']);
+    expect(parseCompose(merged, 'prod').meta.secrets.services).toEqual(['backup-database', 'web']);
     expect(doc.services.web.environment ?? {}).not.toHaveProperty('DATABASE_URL');
     expect(parseCompose(merged, 'prod').database).toMatchObject({ name: 'shop', owner: 'shop_app', env: { url: 'DATABASE_URL' } });
   });

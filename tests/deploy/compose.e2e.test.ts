@@ -187,14 +187,15 @@ describe.skipIf(compose.skip)('compose deploy of a generated app on the real eng
     });
 
     it('down removes the containers and keeps the volume; down --volumes removes it too', async () => {
+      // The app's volume, and its backup mover's restic cache.
       const volumes = () => run('docker', ['volume', 'ls', '-q', '--filter', `label=com.docker.compose.project=${STORE}-dev`]).stdout.trim();
-      expect(volumes()).toBe(`${STORE}-dev_data`);
+      expect(volumes()).toBe(`${STORE}-dev_backup-cache\n${STORE}-dev_data`);
 
       const down = await ws.deploy(STORE, { env: 'dev' }, {}, 'down');
 
       expect(down.status, output(down)).toBe(0);
       expect(containers(`${STORE}-dev`)).toEqual([]);
-      expect(volumes()).toBe(`${STORE}-dev_data`);
+      expect(volumes()).toBe(`${STORE}-dev_backup-cache\n${STORE}-dev_data`);
       expect(fs.existsSync(path.join(ws.root, `.homelab/state/dev/${STORE}/compose.yaml`))).toBe(false);
 
       const downVolumes = await ws.deploy(STORE, { env: 'dev', volumes: true, deleteData: STORE }, {}, 'down');
@@ -206,7 +207,7 @@ describe.skipIf(compose.skip)('compose deploy of a generated app on the real eng
     it('down --volumes --yes under CI=true refuses in one line naming --delete-data, and keeps the volume', async () => {
       expect((await ws.deploy(STORE, { env: 'dev' })).status).toBe(0);
       const volumes = () => run('docker', ['volume', 'ls', '-q', '--filter', `label=com.docker.compose.project=${STORE}-dev`]).stdout.trim();
-      expect(volumes()).toBe(`${STORE}-dev_data`);
+      expect(volumes()).toBe(`${STORE}-dev_backup-cache\n${STORE}-dev_data`);
 
       const refused = ws.nx(['run', `${STORE}:down`, '--env', 'dev', '--volumes', '--yes'], { CI: 'true' });
 
@@ -215,7 +216,7 @@ describe.skipIf(compose.skip)('compose deploy of a generated app on the real eng
       expect(errors).toEqual([
         `error: ${STORE} (dev): --volumes deletes the data of ${STORE} in dev (its volumes); confirm it with --delete-data=${STORE} (--yes and CI=true do not); nothing was changed`,
       ]);
-      expect(volumes()).toBe(`${STORE}-dev_data`);
+      expect(volumes()).toBe(`${STORE}-dev_backup-cache\n${STORE}-dev_data`);
       expect(containers(`${STORE}-dev`).map((c) => c.running)).toEqual([true]);
 
       const confirmed = ws.nx(['run', `${STORE}:down`, '--env', 'dev', '--volumes', `--delete-data=${STORE}`], { CI: 'true' });

@@ -38,8 +38,12 @@ export class DeployWorkspace {
     fs.mkdirSync(this.tmp);
     // No image can be pulled here: the image deploy sets new volumes' owner with is the local busybox,
     // and the scheduler (of cron services and backups) the local stand-in with busybox crond and the docker CLI.
+    // The backups' restic repositories in the workspace's own folder, never in the machine's /var/backups.
+    const repositories = path.join(this.tmp, 'restic-repositories');
+    fs.mkdirSync(repositories);
     this.settings((config) => {
       config.compose = { ...config.compose, volumeOwner: { image: VOLUME_OWNER_TEST_IMAGE }, scheduler: { image: 'homelab-test/docker-cli:1' } };
+      config.backup = { ...config.backup, target: config.backup?.target ?? { path: repositories } };
     });
   }
 

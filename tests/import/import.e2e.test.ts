@@ -209,6 +209,8 @@ describe.skipIf(compose.skip || kubectl.skip || scheduler.skip)('nx g homelab:im
       const states = containers(PROJECT).map((c) => [c.name.replace(`${PROJECT}-`, ''), c.running, c.health]);
       expect(states).toEqual([
         ['backup-1', false, undefined],
+        // The backup mover of the database's volume: created, never started by deploy (the scheduler starts it).
+        ['backup-db-1', false, undefined],
         ['database-1', true, 'healthy'],
         ['migrate-1', false, undefined],
         ['scheduler-1', true, undefined],
@@ -316,7 +318,7 @@ describe.skipIf(compose.skip || kubectl.skip || scheduler.skip)('nx g homelab:im
       const rows = run('docker', ['exec', `${PROJECT}-app-1`, 'cat', '/var/lib/notes/rows']).stdout;
       expect(rows.startsWith(row)).toBe(true);
       expect(rows.split('\n').filter(Boolean)).toHaveLength(2);
-      expect(run('docker', ['volume', 'ls', '-q', '--filter', `label=com.docker.compose.project=${PROJECT}`]).stdout.trim()).toBe('');
+      expect(run('docker', ['volume', 'ls', '-q', '--filter', `label=com.docker.compose.project=${PROJECT}`]).stdout.trim()).toBe(`${PROJECT}_backup-cache`); // only the backup mover's restic cache
       // The bind mount is the stack's own folder.
       expect(run('docker', ['exec', `${PROJECT}-app-1`, 'cat', '/uploads/first.txt']).stdout).toBe('upload\n');
       expect(output(result)).not.toContain(dotenv(stack, 'NOTES_TOKEN'));

@@ -44,6 +44,7 @@ describe.skipIf(kubectl.skip || cluster.skip)('PostgreSQL dumps on the real Kube
     const findings = validateProject(root, 'applications', 'notes');
 
     expect(findings.filter((f) => f.severity === 'error').map((f) => `${f.rule} ${f.file} ${f.message}`)).toEqual([]);
+    expect(findings.map((f) => f.rule)).not.toEqual([]);
     expect(findings.every((f) => f.rule === 'policy/run-as-non-root' && (f.message.includes('service db') || f.message.includes('container db')))).toBe(true);
   });
 

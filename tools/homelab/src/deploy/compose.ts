@@ -364,7 +364,12 @@ async function checkBackupTarget(docker: Docker, model: ComposeModel, report: Re
     const why = /does not exist|no such file/i.test(result.stderr) ? 'does not exist' : result.code === 1 ? 'is not writable' : `cannot be checked (${docker.tools.tail(result, 1)})`;
     throw new DeployError(`${who}: the backup folder ${target} (homelab.yaml backup.target.path) ${why} on the Docker host; create it there (mkdir -p ${target}, or mount the NFS share at it) or change backup.target.path; nothing was changed`, 2);
   }
-  report.step('backup', `${target} (homelab.yaml backup.target.path): present and writable on the Docker host`);
+  report.step(
+    'backup',
+    model.backup?.createTarget
+      ? `${target} (homelab's default, homelab.yaml has no backup.target): present and writable, on the Docker host's own disk; set backup.target.path to another disk or an NFS mount, or backup.target.s3 (docs/backup.md)`
+      : `${target} (homelab.yaml backup.target.path): present and writable on the Docker host`,
+  );
 }
 
 /** Creates or updates the app's database on the postgres component's container (docs/deploy.md, "Databases"). */

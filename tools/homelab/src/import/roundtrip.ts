@@ -40,7 +40,8 @@ export const COMPARED = [
 
 /** What homelab adds or changes on purpose within the compared fields: found, they are additions, not differences. */
 export const KNOWN_ADDITIONS = {
-  scheduler: `the service ${SCHEDULER}: an app with cron services gets the Compose scheduler that starts them on their schedules (docs/deploy.md, "Cron services (schedules)")`,
+  scheduler: `the service ${SCHEDULER}: an app with cron services or backups gets the Compose scheduler that starts them on their schedules (docs/deploy.md, "Cron services (schedules)"; docs/backup.md)`,
+  mover: 'a backup mover: each backed-up volume gets the service backup-<volume> that copies it into its restic repository (docs/backup.md)',
   tmp: 'a tmpfs at /tmp: homelab mounts one in every service, so that a read-only root filesystem still has a scratch folder',
   sharedSecrets: "the secret keys of the app's other services: Compose cannot pick keys from an env file, so a service that reads the app's secrets sees every key of them",
   unsetSecret: 'a credential the source declares without a value (and does not set): the spec makes it a secret key, which deploy gives from the local secrets file or the store',
@@ -96,7 +97,8 @@ export function compareRoundTrip(input: RoundTripInput): RoundTripResult {
   }
   for (const name of Object.keys(mergedServices)) {
     if (name in sourceServices) continue;
-    if (name === SCHEDULER && Object.values(mergedServices).some(isCron)) additions.push(`services.${name}: ${KNOWN_ADDITIONS.scheduler}`);
+    if (name === SCHEDULER && Object.values(mergedServices).some((s) => isCron(s) || isMover(s))) additions.push(`services.${name}: ${KNOWN_ADDITIONS.scheduler}`);
+    else if (isMover(mergedServices[name])) additions.push(`services.${name}: ${KNOWN_ADDITIONS.mover}`);
     else differences.push(`services.${name}: the merged file has a service the source has not`);
   }
 
@@ -237,6 +239,11 @@ function imageOf(value: unknown): string {
 
 function isCron(service: Json): boolean {
   return (service.labels as Json | undefined)?.['homelab.kind'] === 'cron';
+}
+
+/** A backup mover homelab adds (`backup-<volume>`, labelled homelab.kind: backup). */
+function isMover(service: Json): boolean {
+  return (service.labels as Json | undefined)?.['homelab.kind'] === 'backup';
 }
 
 /** `docker compose config` prints each `$` of a value as `$$` (so the output reads back the same): one `$`. */

@@ -19,6 +19,12 @@ export interface PolicyException {
   by?: string;
   /** The rule does not apply to the service at all (the scheduler has nothing to probe): its findings are not reported. */
   notApplicable?: boolean;
+  /**
+   * Recorded by homelab for a service it adds to an app itself (the Compose scheduler, the backup
+   * movers): the same for every app and listed in docs/validate.md, so its findings are not
+   * reported on each validate; a user's opt-ins and the catalog's stay visible as warnings.
+   */
+  quiet?: boolean;
 }
 
 /** The exception that allows a finding of `rule` on `service` (about `subject`, when the rule names one), or undefined. */

@@ -184,7 +184,8 @@ export class Engine {
    * quotes the reason and where it is recorded, the same in both front doors. A catalog
    * component's exceptions (`policyExceptions` in tools/homelab/src/component/catalog.ts) cover
    * its Compose services; an app's (allow) cover each service on both platforms. A rule that
-   * does not apply to the service (notApplicable) is not reported at all.
+   * does not apply to the service (notApplicable), or recorded by homelab for a service it adds
+   * itself (quiet: the scheduler, the backup movers), is not reported at all.
    */
   private withException(f: Finding, abs: string, about: PolicySubject | undefined): Finding | null {
     const root = this.options.workspaceRoot;
@@ -196,7 +197,7 @@ export class Engine {
     const service = !catalog && about.pod !== undefined ? `${about.pod}-${about.service}` : about.service;
     const allowed = findException(catalog ?? this.appExceptions.get(`${owner.layer}/${owner.name}`) ?? [], service, f.rule, about.subject);
     if (!allowed) return f;
-    if (allowed.notApplicable) return null;
+    if (allowed.notApplicable || allowed.quiet) return null;
     return { ...f, severity: 'warning', message: `${f.message.replace(/;[^;]*$/, '')}: allowed by ${allowed.by ?? `the catalog for ${owner.name}`} (${allowed.reason})` };
   }
 

@@ -206,11 +206,6 @@ function checkSync(engine: Engine, host: FileHost, name: string, specFile: strin
   for (const f of checkDrift(host, { layer: 'applications', name }, files)) engine.report(finding(f.file, f.rule, f.message, f.line));
   if (engine.has('consistency')) for (const f of hostFindings(host, name, specFile)) engine.report(f);
   if (engine.has('consistency')) for (const f of patchFindings(app.patches, specFile, host.read(specFile) ?? '')) engine.report(f);
-  if (engine.has('consistency') && app.composeBackup.defaultTarget) {
-    engine.report(
-      finding(specFile, 'backup/on-host', `${app.name}'s Compose backups stay on the Docker host's disk (${app.composeBackup.targetPath}, homelab.yaml has no backup.target); set backup.target.path to another disk or an NFS mount, or backup.target.s3`),
-    );
-  }
   if ((app.secrets.enabled || app.backup.enabled) && !engine.stores()!.has(app.secrets.store)) {
     engine.report(
       finding(specFile, 'secrets/store-missing', `ClusterSecretStore "${app.secrets.store}" (homelab.yaml secrets.store) is not defined under platform/secrets/stores; add it with nx g homelab:secret-store`),

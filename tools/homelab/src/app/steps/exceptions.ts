@@ -71,10 +71,10 @@ export function appPolicyExceptions(app: Pick<NormalizedApp, 'services' | 'sched
     const service = app.scheduler.name;
     const startsContainers = "it starts the app's cron and backup containers on their schedules through the Docker socket";
     out.push(
-      { service, rule: 'policy/docker-socket', reason: startsContainers, by: SCHEDULER_BY },
-      { service, rule: 'policy/run-as-non-root', reason: startsContainers, by: SCHEDULER_BY },
-      { service, rule: 'policy/read-only-root-fs', reason: 'Compose copies its crontab (an inline config) into the container, which a read-only root filesystem refuses', by: SCHEDULER_BY },
-      { service, rule: 'policy/capabilities', reason: "crond sets the crontab owner's groups before it runs a line", subject: 'SETGID', by: SCHEDULER_BY },
+      { service, rule: 'policy/docker-socket', reason: startsContainers, by: SCHEDULER_BY, quiet: true },
+      { service, rule: 'policy/run-as-non-root', reason: startsContainers, by: SCHEDULER_BY, quiet: true },
+      { service, rule: 'policy/read-only-root-fs', reason: 'Compose copies its crontab (an inline config) into the container, which a read-only root filesystem refuses', by: SCHEDULER_BY, quiet: true },
+      { service, rule: 'policy/capabilities', reason: "crond sets the crontab owner's groups before it runs a line", subject: 'SETGID', by: SCHEDULER_BY, quiet: true },
       { service, rule: 'policy/probes', reason: 'busybox crond serves nothing to probe', by: SCHEDULER_BY, notApplicable: true },
     );
   }
@@ -82,13 +82,13 @@ export function appPolicyExceptions(app: Pick<NormalizedApp, 'services' | 'sched
     const service = mover.service;
     const reads = 'it reads every file of the volume, whatever user owns it, as VolSync\'s privileged mover does';
     out.push(
-      { service, rule: 'policy/run-as-non-root', reason: reads, by: MOVER_BY },
-      { service, rule: 'policy/capabilities', reason: reads, subject: 'DAC_READ_SEARCH', by: MOVER_BY },
-      { service, rule: 'policy/read-only-root-fs', reason: 'Compose copies the mover script (an inline config) into the container, which a read-only root filesystem refuses', by: MOVER_BY },
+      { service, rule: 'policy/run-as-non-root', reason: reads, by: MOVER_BY, quiet: true },
+      { service, rule: 'policy/capabilities', reason: reads, subject: 'DAC_READ_SEARCH', by: MOVER_BY, quiet: true },
+      { service, rule: 'policy/read-only-root-fs', reason: 'Compose copies the mover script (an inline config) into the container, which a read-only root filesystem refuses', by: MOVER_BY, quiet: true },
       { service, rule: 'policy/probes', reason: 'it runs to completion when the scheduler starts it, and serves nothing to probe', by: MOVER_BY, notApplicable: true },
     );
     if (app.composeBackup.targetPath !== null) {
-      out.push({ service, rule: 'policy/host-path', reason: 'the restic repositories of homelab.yaml backup.target.path live in this folder of the Docker host', subject: app.composeBackup.targetPath, by: MOVER_BY });
+      out.push({ service, rule: 'policy/host-path', reason: 'the restic repositories of homelab.yaml backup.target.path live in this folder of the Docker host', subject: app.composeBackup.targetPath, by: MOVER_BY, quiet: true });
     }
   }
   return out;
