@@ -217,7 +217,12 @@ describe.skipIf(compose.skip)('compose deploy of a generated app on the real eng
         `error: ${STORE} (dev): --volumes deletes the data of ${STORE} in dev (its volumes); confirm it with --delete-data=${STORE} (--yes and CI=true do not); nothing was changed`,
       ]);
       expect(volumes()).toBe(`${STORE}-dev_backup-cache\n${STORE}-dev_data`);
-      expect(containers(`${STORE}-dev`).map((c) => c.running)).toEqual([true]);
+      // The app runs, with its scheduler; its backup mover is created, never started by deploy.
+      expect(containers(`${STORE}-dev`).map((c) => [c.name.replace(`${STORE}-dev-`, ''), c.running])).toEqual([
+        ['backup-data-1', false],
+        [`${STORE}-1`, true],
+        ['scheduler-1', true],
+      ]);
 
       const confirmed = ws.nx(['run', `${STORE}:down`, '--env', 'dev', '--volumes', `--delete-data=${STORE}`], { CI: 'true' });
 

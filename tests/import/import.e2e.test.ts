@@ -220,7 +220,8 @@ describe.skipIf(compose.skip || kubectl.skip || scheduler.skip)('nx g homelab:im
       expect(inspect(`${PROJECT}-migrate-1`).State).toMatchObject({ Status: 'exited', ExitCode: 0 });
       // The cron service: created, not started; the scheduler starts it at 03:00.
       expect(inspect(`${PROJECT}-backup-1`).State.Status).toBe('created');
-      expect(run('docker', ['exec', `${PROJECT}-scheduler-1`, 'cat', '/etc/crontabs/root']).stdout).toBe(`0 3 * * * docker start -a ${PROJECT}-backup-1\n`);
+      // The stack's own cron service `backup`, then the app's backups (its volumes' movers), on the default schedule.
+      expect(run('docker', ['exec', `${PROJECT}-scheduler-1`, 'cat', '/etc/crontabs/root']).stdout).toBe(`0 3 * * * docker start -a ${PROJECT}-backup-1\n0 3 * * * sh /homelab/backup\n`);
       // The secret reached both services: the server started only because its password's hash is
       // the one the database keeps, and wrote that hash into the stack's own ./data folder.
       expect(fs.readFileSync(path.join(stack, 'data/password.sha256'), 'utf8')).toBe(`${sha256(secret)}\n`);
