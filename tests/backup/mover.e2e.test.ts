@@ -34,14 +34,14 @@ describe.skipIf(docker.skip || image.skip)('the Compose backup mover script', { 
   afterAll(() => {
     run('docker', ['volume', 'rm', '-f', volume]);
     // The repository's files belong to root (the mover runs as root): remove them from a container.
-    run('docker', ['run', '--rm', '--network', 'none', '-v', `${dir}:/work`, '--entrypoint', '/bin/sh', RESTIC_IMAGE, '-c', 'rm -rf /work/repository']);
+    run('docker', ['run', '--rm', '--network', 'none', '-v', `${dir}:/scratch`, '--entrypoint', '/bin/sh', RESTIC_IMAGE, '-c', 'rm -rf /scratch/repository']);
     removeDir(dir);
   });
 
   const mover = () =>
     run('docker', [
       'run', '--rm', '--network', 'none', '-v', `${volume}:/data`, '-v', `${path.join(dir, 'repository')}:/repository`, '-v', `${path.join(dir, 'mover')}:/homelab/mover:ro`,
-      '--env-file', envFile, '-e', 'RESTIC_REPOSITORY=/repository/files-dev/data', '-e', 'RESTIC_HOST=volsync', '-e', 'DATA_DIR=/data', '-e', 'RESTIC_CACHE_DIR=/tmp/cache',
+      '--env-file', envFile, '-e', 'RESTIC_REPOSITORY=/repository/files-dev/data', '-e', 'RESTIC_HOST=volsync', '-e', 'DATA_DIR=/data', '-e', 'RESTIC_CACHE_DIR=/restic-cache',
       '-e', 'HOMELAB_VOLUME=data', '-e', 'FORGET_OPTIONS=--keep-daily 1', '--entrypoint', '/bin/sh', RESTIC_IMAGE, '/homelab/mover', 'backup',
     ], { timeout: 90_000 });
 

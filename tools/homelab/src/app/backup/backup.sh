@@ -51,13 +51,12 @@ move() {
     return
   fi
   # The mover's own error lines come after its run; Docker's, when it cannot start it, are kept for the message.
-  if docker start -a "$mover" 2> /tmp/backup-start.err; then
-    cat /tmp/backup-start.err >&2
-    return
-  fi
-  cat /tmp/backup-start.err >&2
+  # Its stdout goes on as it runs (fd 3); its stderr is kept in a variable, then printed.
+  { err=$(docker start -a "$mover" 2>&1 1>&3); rc=$?; } 3>&1
+  [ -z "$err" ] || printf '%s\n' "$err" >&2
+  [ "$rc" -ne 0 ] || return
   if [ "$(docker inspect -f '{{.State.StartedAt}}' "$mover")" = "$before" ]; then
-    why=$(grep -v '^$' /tmp/backup-start.err | tail -n 1 | sed 's/^Error response from daemon: //; s/^Error: //')
+    why=$(printf '%s\n' "$err" | grep -v '^$' | tail -n 1 | sed 's/^Error response from daemon: //; s/^Error: //')
     error "$1" "its mover $mover did not start ($why); check homelab.yaml backup.target (the folder exists and is mounted)"
   else
     error "$1" "its mover $mover failed with exit $(docker inspect -f '{{.State.ExitCode}}' "$mover") (its error is above)"

@@ -33,7 +33,7 @@ rc=$?
 reason=$(printf '%s\n' "$out" | grep -v '^$' | tail -n 1)
 case $rc in
   0) ;;
-  10) restic init > /dev/null 2>/tmp/backup-init || fail 3 "cannot create the repository $RESTIC_REPOSITORY: $(tail -n 1 /tmp/backup-init); check homelab.yaml backup.target and that it is writable" ;;
+  10) init=$(restic init 2>&1 > /dev/null) || fail 3 "cannot create the repository $RESTIC_REPOSITORY: $(printf '%s\n' "$init" | grep -v '^$' | tail -n 1); check homelab.yaml backup.target and that it is writable" ;;
   11) fail 11 "the repository $RESTIC_REPOSITORY is locked by another restic ($reason); wait for it, or run restic unlock once nothing else uses it" ;;
   12) fail 12 "wrong password for the repository $RESTIC_REPOSITORY; set the store's RESTIC_PASSWORD (homelab.yaml backup.repositoryKey) back to the password the repository was created with" ;;
   *)

@@ -110,7 +110,7 @@ describe('normalizeBackup on Kubernetes', () => {
 
       expect(restore.files).toEqual({ stopFields: ['services.server.replicas: 0'], hasStopFields: true, dumpCommand: null });
       expect(restore.pgdata.stopFields).toEqual(['services.server.replicas: 0']);
-      expect(restore.pgdata.dumpCommand).toMatch(/^kubectl -n <ns> run notes-pgdata-restore -q --rm --attach --restart=Never --image=restic\/restic:0\.18\.0 --labels=homelab\.dev\/backup-dump=notes --overrides='.*"args":\["dump","latest","dump\.sql","--host","volsync"\].*"secretRef":\{"name":"notes-pgdata-restic"\}.*' \| kubectl -n <ns> exec -i statefulset\/db -- sh -c 'psql -q -U "\$\{POSTGRES_USER:-postgres\}" -d postgres'$/);
+      expect(restore.pgdata.dumpCommand).toMatch(/^kubectl -n <ns> run notes-pgdata-restore -q --rm --attach --restart=Never --image=restic\/restic:0\.18\.0 --labels=homelab\.dev\/backup-dump=notes --overrides='.*"args":\["dump","latest","dump\.sql","--host","volsync","--no-cache"\].*"secretRef":\{"name":"notes-pgdata-restic"\}.*' \| kubectl -n <ns> exec -i statefulset\/db -- sh -c 'psql -q -U "\$\{POSTGRES_USER:-postgres\}" -d postgres'$/);
       expect(app.backup.databaseRestore?.stopFields).toEqual(['services.server.replicas: 0']);
       expect(app.backup.databaseRestore?.dumpCommand).toContain(`| kubectl -n <ns> run notes-database-psql -q --rm -i --restart=Never --image=ghcr.io/cloudnative-pg/postgresql:17.5`);
     });

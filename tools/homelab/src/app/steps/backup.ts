@@ -127,13 +127,12 @@ export function restoreDumpCommand(app: string, dump: NormalizedApp['backup']['d
       image,
       ...run,
       ...(stdin ? { stdin: true, stdinOnce: true } : {}),
-      ...('args' in run ? { env: [{ name: 'RESTIC_CACHE_DIR', value: '/tmp/restic' }] } : {}),
       envFrom: [{ secretRef: { name: secret } }],
     };
     const overrides = JSON.stringify({ apiVersion: 'v1', spec: { containers: [container] } });
     return `kubectl -n <ns> run ${name} -q --rm ${stdin ? '-i' : '--attach'} --restart=Never --image=${image} --labels=${DUMP_LABEL}=${app} --overrides='${overrides}'`;
   };
-  const print = pod(`${app}-${dump.volume}-restore`, RESTIC_IMAGE, { args: ['dump', 'latest', 'dump.sql', '--host', 'volsync'] }, dump.resticSecret, false);
+  const print = pod(`${app}-${dump.volume}-restore`, RESTIC_IMAGE, { args: ['dump', 'latest', 'dump.sql', '--host', 'volsync', '--no-cache'] }, dump.resticSecret, false);
   if (dump.server.isDatabase) return `${print} | ${pod(`${app}-${dump.volume}-psql`, dump.image, { command: ['psql', '-q'] }, dump.dumpSecret!, true)}`;
   return `${print} | kubectl -n <ns> exec -i statefulset/${dump.server.name} -- sh -c 'psql -q -U "\${POSTGRES_USER:-postgres}" -d postgres'`;
 }

@@ -209,7 +209,7 @@ class Restic {
   private args(b: BackedUpVolume, mounts: string[], command: string[], entrypoint?: string): string[] {
     const network = b.network ?? 'none';
     const repository = b.repositoryPath ? ['--mount', `type=bind,source=${b.repositoryPath},target=/repository`] : [];
-    return ['run', '--rm', '--network', network, '--label', `${DRILL_LABEL}=run`, ...repository, ...mounts, ...Object.keys(this.env).flatMap((k) => ['-e', k]), '-e', `RESTIC_REPOSITORY=${b.repository}`, '-e', 'RESTIC_CACHE_DIR=/tmp/restic-cache', ...(entrypoint ? ['--entrypoint', entrypoint] : []), b.image, ...command];
+    return ['run', '--rm', '--network', network, '--label', `${DRILL_LABEL}=run`, ...repository, ...mounts, ...Object.keys(this.env).flatMap((k) => ['-e', k]), '-e', `RESTIC_REPOSITORY=${b.repository}`, '-e', 'RESTIC_CACHE_DIR=/restic-cache', ...(entrypoint ? ['--entrypoint', entrypoint] : []), b.image, ...command];
   }
 
   /** The repository answers and the password opens it; a repository not created yet is fine (the backup initializes it). */
