@@ -42,7 +42,7 @@ interface WorkspaceCase {
 }
 
 /** Every app renders these, whatever its options. */
-const COMMON_KINDS = ['ServiceAccount', 'Service', 'NetworkPolicy', 'ConfigMap', 'PrometheusRule'];
+const COMMON_KINDS = ['ServiceAccount', 'Service', 'NetworkPolicy', 'ConfigMap', 'PrometheusRule', 'ResourceQuota', 'LimitRange'];
 
 const TUNED_SPEC = specOf('tuned', {
   ports: [

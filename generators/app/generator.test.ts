@@ -410,7 +410,7 @@ describe('homelab:app generator', () => {
       expect(overlay.components).toEqual(['generated']);
       expect(readDoc(tree, `${OVERLAYS}/${env}/whoami/generated/kustomization.yaml`)).toMatchObject({
         kind: 'Component',
-        resources: ['prometheusrule.yaml'],
+        resources: ['prometheusrule.yaml', 'resourcequota.yaml', 'limitrange.yaml'],
       });
     });
 
@@ -452,7 +452,7 @@ describe('homelab:app generator', () => {
       ]);
       expect(secrets[0].spec.secretStoreRef).toEqual({ kind: 'ClusterSecretStore', name: 'homelab' });
       expect(secrets[0].spec.dataFrom).toEqual([{ extract: { key: 'homelab/restic' } }]);
-      expect(readDoc(tree, `${OVERLAYS}/dev/vault/generated/kustomization.yaml`).resources).toEqual(['prometheusrule.yaml', 'externalsecret.yaml']);
+      expect(readDoc(tree, `${OVERLAYS}/dev/vault/generated/kustomization.yaml`).resources).toEqual(['prometheusrule.yaml', 'externalsecret.yaml', 'resourcequota.yaml', 'limitrange.yaml']);
     });
 
     it('renders only the environments listed in --environments', async () => {

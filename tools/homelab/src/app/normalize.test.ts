@@ -267,8 +267,8 @@ describe('normalizeApp', () => {
       expect(app.backup).toMatchObject({ provider: 'velero', isVelero: true, hasComponent: false, componentResources: [] });
       expect(app.backup.veleroTtl).toBe(`${24 * 93}h`);
       expect(app.environments.map((e) => e.resources)).toEqual([
-        ['prometheusrule.yaml', 'schedule.yaml'],
-        ['prometheusrule.yaml', 'schedule.yaml'],
+        ['prometheusrule.yaml', 'schedule.yaml', 'resourcequota.yaml', 'limitrange.yaml'],
+        ['prometheusrule.yaml', 'schedule.yaml', 'resourcequota.yaml', 'limitrange.yaml'],
       ]);
     });
 

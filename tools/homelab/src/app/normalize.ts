@@ -18,6 +18,7 @@ import { appHost } from './steps/hosts';
 import { normalizeIngress, normalizeNetwork } from './steps/networking';
 import { normalizePatches } from './steps/patches';
 import { refuseNotRenderedYet, SCHEDULER } from './steps/pending';
+import { environmentQuota, ownerQuota, quotaInput, quotaSettings, withQuota } from './steps/quota';
 import { isFullForm, type NormalizedService, normalizeServices } from './steps/services';
 import { normalizeStorage, normalizeVolumes, shareVolumes, type SpecFileReader } from './steps/storage';
 import { shapeWorkloads } from './steps/workloads';
@@ -136,6 +137,8 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
     reachable: reachable.filter((w) => w.compose.networkMode === null).map((w) => w.name),
     ports: [...new Map(reachable.flatMap((w) => w.servicePorts).map((p) => [p.name, { name: p.name, protocol: p.protocol }])).values()],
   };
+  const quotas = quotaSettings(workspace);
+  const quotaApp = { name, where, services: services_, backup, volumes, externalClaims: [...new Set(storage.flatMap((v) => (v.kind === 'claim' ? [v.claimName!] : [])))] };
   const environments = chosen.map((ws) => {
     const env = withLinks(normalizeEnvironment(name, ws, spec.environments?.[ws.name] ?? {}, {
       replicas: primary.replicas,
@@ -190,7 +193,9 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
       database: environmentDatabase(database, claims.find((c) => c.environment === ws.name)),
       databaseServices: database.services,
     }), linksIn(name, where, ws, links, linkedSelf));
-    return withComposeBackup(env, environmentComposeBackup(name, ws.name, env.composeProject, workspace, backup.schedule, backup.repositoryKey, composeBackup, env.database, composeServices));
+    const withBackup = withComposeBackup(env, environmentComposeBackup(name, ws.name, env.composeProject, workspace, backup.schedule, backup.repositoryKey, composeBackup, env.database, composeServices));
+    // The namespace's guardrails: the app at its peak in this environment (docs/availability.md).
+    return quotas.enabled ? withQuota(withBackup, environmentQuota(quotaInput(quotaApp, withBackup, ownerQuota(spec.quota, spec.environments?.[ws.name]?.quota, ws.name), quotas.headroom))) : withBackup;
   });
 
   return {

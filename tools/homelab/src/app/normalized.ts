@@ -5,6 +5,7 @@ import type { AppNetworks } from './steps/compose-networks';
 import type { EnvironmentDatabase, NormalizedDatabase } from './steps/database';
 import type { NormalizedPatches } from './steps/patches';
 import type { ComposeBackupMover } from './steps/compose-backup';
+import type { EnvironmentQuota } from './steps/quota';
 import type { VolumeBackupOptions } from './steps/storage';
 import type { ComposeServiceView, ServiceWorkload } from './steps/workloads';
 
@@ -394,6 +395,8 @@ export interface NormalizedEnvironment {
   velero: { name: string };
   /** The other apps it depends on, and those that depend on it, in this environment (app/steps/links.ts). */
   links: EnvironmentLinks;
+  /** The namespace's ResourceQuota and LimitRange (app/steps/quota.ts); disabled with homelab.yaml `quotas: false`. */
+  quota: EnvironmentQuota;
 }
 
 /**

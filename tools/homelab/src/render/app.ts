@@ -70,6 +70,9 @@ export const ENV_FILES: readonly EnvFile[] = [
   { template: `${OVERLAY}/generated/schedule.yaml`, owner: 'spec', when: (_a, e) => e.resources.includes('schedule.yaml') },
   // The NetworkPolicy between the app and the apps linked to it by dependsOn (their namespaces differ per environment).
   { template: `${OVERLAY}/generated/networkpolicy.yaml`, owner: 'spec', when: (_a, e) => e.links.enabled },
+  // The namespace's guardrails (app/steps/quota.ts), unless homelab.yaml says `quotas: false`.
+  { template: `${OVERLAY}/generated/resourcequota.yaml`, owner: 'spec', when: (_a, e) => e.quota.enabled },
+  { template: `${OVERLAY}/generated/limitrange.yaml`, owner: 'spec', when: (_a, e) => e.quota.enabled },
   { template: `${COMPOSE_ENV}/compose.generated.yaml`, owner: 'spec' },
   { template: `${COMPOSE_ENV}/compose.override.yaml`, owner: 'user' },
   // The same alerts as the PrometheusRule, for the Compose Prometheus (project/paths.ts composeMonitoringDir).

@@ -23,6 +23,14 @@ interface AppSpecBase {
   /** Policy rules of `homelab validate` turned off for this app, each with its reason. */
   policy?: { disable?: { rule: string; reason: string }[] };
   patches?: PlatformPatches;
+  /** The owner's budget of the app's namespace in every environment (docs/availability.md): the ResourceQuota's numbers instead of the derived ones. */
+  quota?: QuotaSpec;
+}
+
+/** An owner's budget: the ResourceQuota's requests and limits of CPU and memory. */
+export interface QuotaSpec {
+  requests?: ResourceList;
+  limits?: ResourceList;
 }
 
 /** The full form: the app's services, and its volumes that services mount. */
@@ -218,6 +226,8 @@ export interface EnvironmentOverride {
   node?: string;
   /** The app's database in this environment (default: `database.name`/`owner`, else derived from the namespace). */
   database?: { name?: string; owner?: string };
+  /** The owner's budget in this environment, over the app's `quota` key by key. */
+  quota?: QuotaSpec;
   services?: Record<string, { image?: { tag?: string; digest?: string }; env?: Record<string, string>; replicas?: number; resources?: { requests?: ResourceList; limits?: ResourceList }; schedule?: string }>;
 }
 
@@ -246,6 +256,8 @@ export interface WorkspaceConfig {
   };
   monitoring?: { namespace?: string; release?: string };
   /** The scheduler of apps with cron services on Compose (docs/spec.md, "Cron"); the image deploy sets new volumes' owner with (docs/deploy.md, "Volume ownership"). */
+  /** Each app namespace's ResourceQuota and LimitRange (docs/availability.md): the headroom over the derived need (default 25 %), or false for none. */
+  quotas?: false | { headroom?: number };
   compose?: { scheduler?: { image?: string }; volumeOwner?: { image?: string }; /** The image of the backup movers (default restic/restic:0.18.0). */ backup?: { image?: string } };
 }
 

@@ -206,6 +206,7 @@ function checkSync(engine: Engine, host: FileHost, name: string, specFile: strin
   for (const f of checkDrift(host, { layer: 'applications', name }, files)) engine.report(finding(f.file, f.rule, f.message, f.line));
   if (engine.has('consistency')) for (const f of hostFindings(host, name, specFile)) engine.report(f);
   if (engine.has('consistency')) for (const f of patchFindings(app.patches, specFile, host.read(specFile) ?? '')) engine.report(f);
+  if (engine.has('consistency')) for (const f of quotaFindings(app, specFile, host.read(specFile) ?? '')) engine.report(f);
   if ((app.secrets.enabled || app.backup.enabled) && !engine.stores()!.has(app.secrets.store)) {
     engine.report(
       finding(specFile, 'secrets/store-missing', `ClusterSecretStore "${app.secrets.store}" (homelab.yaml secrets.store) is not defined under platform/secrets/stores; add it with nx g homelab:secret-store`),
@@ -240,6 +241,28 @@ function hostFindings(host: FileHost, name: string, specFile: string): Finding[]
       const at = own?.depth === 3 ? own : positionIn(doc, lc, ['ingress', 'host']);
       return finding(specFile, 'hosts/collision', c.message, at?.line ?? 1, at?.col ?? 1);
     });
+}
+
+/**
+ * quota/exceeded: an owner's budget (the spec's `quota`, `environments.<env>.quota`) below what
+ * the app needs at its peak in an environment (app/steps/quota.ts, without the headroom), at
+ * the line of the field that set it: pods beyond it would be refused by the quota admission.
+ */
+function quotaFindings(app: NormalizedApp, specFile: string, text: string): Finding[] {
+  const lc = new YAML.LineCounter();
+  const doc = YAML.parseDocument(text, { lineCounter: lc });
+  return app.environments.flatMap((env) =>
+    env.quota.exceeded.map((e) => {
+      const at = positionIn(doc, lc, e.field.split('.'));
+      return finding(
+        specFile,
+        'quota/exceeded',
+        `${app.name} needs ${e.key} ${e.need} at its peak in ${env.name}, but ${e.field} is ${e.quota}, so the quota would refuse some of its pods; raise ${e.field} to at least ${e.need}, or lower the services' resources or replicas there`,
+        at?.line ?? 1,
+        at?.col ?? 1,
+      );
+    }),
+  );
 }
 
 interface ProjectFiles {

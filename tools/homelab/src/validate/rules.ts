@@ -62,6 +62,7 @@ export const RULES: readonly Rule[] = [
   r('monitor/port', 'consistency', 'a ServiceMonitor selects no Service, or names a port the Service does not have'),
   r('backup/pvc-missing', 'consistency', 'a backup resource refers to a PersistentVolumeClaim that does not exist'),
   r('backup/postgres-dumps-only', 'consistency', "the shared PostgreSQL runs on Kubernetes without an S3 target: the apps' dumps are all that covers it", 'warning'),
+  r('quota/exceeded', 'consistency', "an owner's quota (the spec's quota, environments.<env>.quota) is below what the app needs at its peak in an environment"),
   r('parity/image', 'consistency', 'Kubernetes and Compose run different images'),
   r('parity/patch', 'consistency', "a patch of the spec's escape hatch changes one platform only (what it changes, on which platform)", 'warning'),
   r('route/no-gateway', 'consistency', "an HTTPRoute attaches to a Gateway that nothing renders for its cluster"),

@@ -8,6 +8,7 @@ import { SCHEDULE_LABEL } from './compose';
 import { type AppNetworks, serviceNetworks } from './compose-networks';
 import { environmentNetwork } from '../../project/networks';
 import { NO_ENV_LINKS } from './links';
+import { NO_QUOTA } from './quota';
 import { sortedEnv } from './env';
 import { normalizeOverrides, type OverrideBase } from './overrides';
 import { SCHEDULER } from './pending';
@@ -214,6 +215,8 @@ export function normalizeEnvironment(
     paths: environmentPaths('applications', app, ws.name),
     velero: { name: `${app}${suffix}` },
     links: NO_ENV_LINKS,
+    // Filled in by app/steps/quota.ts withQuota.
+    quota: NO_QUOTA,
   };
 }
 
