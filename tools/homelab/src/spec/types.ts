@@ -51,6 +51,8 @@ export interface ServiceSpec {
   health?: HealthSpec;
   resources?: { requests?: ResourceList; limits?: ResourceList };
   replicas?: number;
+  /** Replicas between min and max on CPU and/or memory utilization (docs/availability.md, "Autoscaling"). */
+  autoscale?: AutoscaleSpec;
   mounts?: MountSpec[];
   dependsOn?: Record<string, StartCondition>;
   devices?: { path: string; resource?: string }[];
@@ -145,6 +147,7 @@ export interface ShorthandAppSpec extends AppSpecBase {
   resources?: { requests?: ResourceList; limits?: ResourceList };
   health?: HealthSpec;
   replicas?: number;
+  autoscale?: AutoscaleSpec;
   securityContext?: { runAsUser?: number; runAsGroup?: number };
 }
 
@@ -212,13 +215,23 @@ export interface ResourceList {
 
 export interface EnvironmentOverride {
   replicas?: number;
+  /** The shorthand's autoscale in this environment: replaces the app's; false turns it off here. */
+  autoscale?: AutoscaleSpec | false;
   host?: string;
   env?: Record<string, string>;
   /** The Kubernetes node the app runs on in this environment (host paths, devices). */
   node?: string;
   /** The app's database in this environment (default: `database.name`/`owner`, else derived from the namespace). */
   database?: { name?: string; owner?: string };
-  services?: Record<string, { image?: { tag?: string; digest?: string }; env?: Record<string, string>; replicas?: number; resources?: { requests?: ResourceList; limits?: ResourceList }; schedule?: string }>;
+  services?: Record<string, { image?: { tag?: string; digest?: string }; env?: Record<string, string>; replicas?: number; autoscale?: AutoscaleSpec | false; resources?: { requests?: ResourceList; limits?: ResourceList }; schedule?: string }>;
+}
+
+/** `autoscale`: a HorizontalPodAutoscaler's range and its targets, in percent of the requests. */
+export interface AutoscaleSpec {
+  min: number;
+  max: number;
+  cpu?: number;
+  memory?: number;
 }
 
 /** homelab.yaml at the workspace root (see schemas/workspace.schema.json). */
