@@ -6,6 +6,7 @@ import { normalizeBackup } from './steps/backup';
 import { SCRATCH_LABEL } from './steps/compose';
 import { composeBackupConfigs, composeBackupVolumes, environmentComposeBackup, normalizeComposeBackup, withComposeBackup } from './steps/compose-backup';
 import { appNetworks } from './steps/compose-networks';
+import { highestReplicas } from './steps/autoscale';
 import { checkContainers } from './steps/containers';
 import { databaseClaims, environmentDatabase, normalizeDatabase, POSTGRES_COMPONENT } from './steps/database';
 import { orderServices } from './steps/dependencies';
@@ -47,6 +48,11 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
   const where = appPaths(spec.name).spec;
   const name = spec.name;
   const fullForm = isFullForm(spec);
+  const labels = {
+    'app.kubernetes.io/name': name,
+    'app.kubernetes.io/part-of': 'homelab',
+    'app.kubernetes.io/managed-by': 'homelab',
+  };
 
   refuseNotRenderedYet(spec, where);
   const storage = normalizeStorage(spec, where, readSpecFile);
@@ -66,13 +72,24 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
   const primary = spec.ingress ? named('ingress.service', spec.ingress.service) : (services.find((s) => !s.isJob) ?? services[0]);
   const metricsService = spec.monitoring?.metrics ? named('monitoring.metrics.service', spec.monitoring.metrics.service) : primary;
   const { target: ingressPort, ...ingress } = normalizeIngress(spec, workspace, where, { name: primary.name, ports: primary.portIndex });
-  const envReplicas = (service: string) => Object.values(spec.environments ?? {}).map((o) => o.services?.[service]?.replicas ?? 0);
+  // What each environment says of a service's scaling (the shorthand's overrides are the app's).
+  const envScaling = (service: string) => Object.values(spec.environments ?? {}).map((o) => (fullForm ? (o.services?.[service] ?? {}) : o));
   const pins = shareVolumes(
     storage,
-    services.map((s) => ({ name: s.name, replicas: s.replicas, maxReplicas: Math.max(s.replicas, ...envReplicas(s.name)), volumes: [s, ...s.initContainers, ...s.sidecars].flatMap((c) => c.mounts.map((m) => m.volume)) })),
+    services.map((s) => ({
+      name: s.name,
+      replicas: s.replicas,
+      maxReplicas: highestReplicas(s, envScaling(s.name)),
+      autoscales: s.autoscale !== null || envScaling(s.name).some((o) => o.autoscale),
+      volumes: [s, ...s.initContainers, ...s.sidecars].flatMap((c) => c.mounts.map((m) => m.volume)),
+    })),
     where,
   );
-  const chosen = chooseEnvironments(spec, workspace, where, { hasVolumes: hasVolumes && !fullForm, replicas: primary.replicas });
+  const chosen = chooseEnvironments(spec, workspace, where, {
+    hasVolumes: hasVolumes && !fullForm,
+    replicas: highestReplicas(primary, envScaling(primary.name)),
+    autoscales: primary.autoscale !== null || envScaling(primary.name).some((o) => o.autoscale),
+  });
   const syncWave = checkAppLinks(spec, where, links, chosen);
 
   const metricsPort = spec.monitoring?.metrics ? metricsService.portIndex.byName(spec.monitoring.metrics.port, 'monitoring.metrics.port', metricsService.portIndex.httpPort) : null;
@@ -166,11 +183,16 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
           security: w.security,
           health: w.health,
           schedule: w.schedule,
+          autoscale: w.autoscale,
+          writtenRequests: w.writtenRequests,
+          field: w.at.field,
+          component: w.component,
           // An environment's image of the service reaches the containers that run the service's image.
           containers: [...w.initContainers, ...w.sidecars].filter((c) => c.inheritsImage).map((c) => ({ name: c.name, composeName: c.composeName, init: c.role === 'init' })),
         })),
       },
       alerts: monitoring.alerts,
+      labels,
       backup: {
         provider: backup.provider,
         schedule: backup.schedule,
@@ -205,11 +227,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
     layer: 'applications',
     fullForm,
     image: services_.length === 1 && primary.component === undefined ? primary.image : services_.map((w) => `${w.name}: ${w.image}`).join(', '),
-    labels: {
-      'app.kubernetes.io/name': name,
-      'app.kubernetes.io/part-of': 'homelab',
-      'app.kubernetes.io/managed-by': 'homelab',
-    },
+    labels,
     selector: { 'app.kubernetes.io/name': name },
     primaryService: primary.name,
     scheduler: services_.some((w) => w.isCron) || composeBackup.enabled

@@ -1,3 +1,4 @@
+import type { Autoscale, HorizontalAutoscaler } from './steps/autoscale';
 import type { AlertRule } from './steps/signals';
 import type { ProjectPaths, EnvironmentPaths } from '../project/paths';
 import type { BackupCopyMethod, BackupProvider } from '../spec/types';
@@ -312,6 +313,8 @@ export interface NormalizedEnvironment {
   patches: string[];
   resources: string[];
   hasResources: boolean;
+  /** The HorizontalPodAutoscalers of the overlay (generated/horizontalpodautoscaler.yaml): one per service that autoscales here. */
+  autoscalers: HorizontalAutoscaler[];
   alertGroup: string;
   /** The PrometheusRule's alerts (Kubernetes series); empty when the spec turns alerts off. */
   alerts: AlertRule[];
@@ -354,8 +357,13 @@ export interface NormalizedEnvironment {
     kind: 'Deployment' | 'StatefulSet' | 'Job' | 'CronJob';
     isJob: boolean;
     isCron: boolean;
+    /** The replicas it runs here (Compose's `deploy.replicas`; an autoscaled service's min), and whether they differ from the base's. */
     replicasChanged: boolean;
     replicas: number;
+    /** Its autoscaling here (app/steps/autoscale.ts environmentAutoscale); null: fixed replicas. */
+    autoscale: Autoscale | null;
+    /** An autoscaler sets its replicas here: the workload patch removes `spec.replicas`. */
+    autoscaled: boolean;
     envChanged: boolean;
     /** The service's env with the environment's merged in, sorted. */
     env: { name: string; value: string }[];

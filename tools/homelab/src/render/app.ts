@@ -68,6 +68,8 @@ export const ENV_FILES: readonly EnvFile[] = [
   { template: `${OVERLAY}/generated/prometheusrule.yaml`, owner: 'spec', when: (_a, e) => e.resources.includes('prometheusrule.yaml') },
   { template: `${OVERLAY}/generated/externalsecret.yaml`, owner: 'spec', when: (_a, e) => e.resources.includes('externalsecret.yaml') },
   { template: `${OVERLAY}/generated/schedule.yaml`, owner: 'spec', when: (_a, e) => e.resources.includes('schedule.yaml') },
+  // The autoscalers of the services that autoscale in this environment (app/steps/autoscale.ts).
+  { template: `${OVERLAY}/generated/horizontalpodautoscaler.yaml`, owner: 'spec', when: (_a, e) => e.resources.includes('horizontalpodautoscaler.yaml') },
   // The NetworkPolicy between the app and the apps linked to it by dependsOn (their namespaces differ per environment).
   { template: `${OVERLAY}/generated/networkpolicy.yaml`, owner: 'spec', when: (_a, e) => e.links.enabled },
   // The namespace's guardrails (app/steps/quota.ts), unless homelab.yaml says `quotas: false`.

@@ -148,7 +148,7 @@ describe('parseAppSpec: the full form (services)', () => {
   });
 
   it.each([
-    ['a container field beside services', `name: web\n${service}image: { repository: a, tag: "1" }\n`, '1:1: the spec sets services and a container field of the shorthand: with services, image, ports, env, health, resources, replicas and securityContext belong to a service; move them under services.<name>'],
+    ['a container field beside services', `name: web\n${service}image: { repository: a, tag: "1" }\n`, '1:1: the spec sets services and a container field of the shorthand: with services, image, ports, env, health, resources, replicas, autoscale and securityContext belong to a service; move them under services.<name>'],
     ['a start condition that does not exist', 'name: web\nservices: { web: { image: { repository: a, tag: "1" }, dependsOn: { db: maybe } } }\n', '2:73: services.web.dependsOn.db: "maybe" is not one of started, healthy, completed'],
     ['a misspelt service kind', 'name: web\nservices: { web: { image: { repository: a, tag: "1" }, kind: deamon } }\n', '2:62: services.web.kind: "deamon" is not one of service, job, cron'],
     ['a map of volumes in the shorthand', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 80 }]\nvolumes: { data: { size: 1Gi } }\n', '4:10: volumes is a map; write a list: Without services (the shorthand), volumes is a list of {name, size, mountPath}; a map of volumes needs the full form (services).'],
@@ -156,6 +156,8 @@ describe('parseAppSpec: the full form (services)', () => {
     ['a volume of two kinds', `name: web\n${service}volumes: { data: { size: 1Gi, hostPath: /srv } }\n`, '3:18: volumes.data must be exactly one kind of volume: a persistent volume (size), a host path (hostPath)'],
     ['a volume of no kind', `name: web\n${service}volumes: { data: { storageClass: fast } }\n`, '3:18: volumes.data must be exactly one kind of volume'],
     ['a security opt-in without its reason', 'name: web\nservices: { web: { image: { repository: a, tag: "1" }, security: { privileged: true } } }\n', '2:80: services.web.security.privileged: true is a boolean; write text (quote it: "true")'],
+    ['an autoscale of an environment without its max', 'name: web\nservices: { web: { image: { repository: a, tag: "1" } } }\nenvironments: { prod: { services: { web: { autoscale: { min: 2, cpu: 50 } } } } }\n', '3:55: environments.prod.services.web.autoscale.max is missing; add it (the most replicas, at least min)'],
+    ['an autoscale of an environment that is neither a range nor false', 'name: web\nservices: { web: { image: { repository: a, tag: "1" } } }\nenvironments: { prod: { services: { web: { autoscale: true } } } }\n', '3:55: environments.prod.services.web.autoscale: "true" must be "false"'],
     ['a service name that is no DNS label, at the name', 'name: web\nservices: { Web_1: { image: { repository: a, tag: "1" } } }\n', '2:13: services.Web_1: the name "Web_1" is invalid; expected a DNS-1123 label'],
   ])('refuses %s at its line and column, naming the field and the fix', (_label, text, message) => {
     const error = inputErrorOf(() => parseAppSpec(text, file));

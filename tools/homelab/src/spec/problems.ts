@@ -3,8 +3,8 @@ import type YAML from 'yaml';
 import { InputError, show } from '../errors';
 import { type DocPath, positionIn } from './locate';
 
-/** The rules of `dependsOn` problems, which normalize reports under their own names (validate/rules.ts). */
-const DEPENDENCY_RULES = ['deps/unknown-component', 'deps/unknown-app', 'deps/app-environment', 'deps/cycle'] as const;
+/** The rules of `dependsOn` and autoscale problems, which normalize reports under their own names (validate/rules.ts). */
+const DEPENDENCY_RULES = ['deps/unknown-component', 'deps/unknown-app', 'deps/app-environment', 'deps/cycle', 'autoscale/requests'] as const;
 
 /** The validate rule a spec problem is reported under (validate/rules.ts). */
 export type SpecRule = 'schema/unknown-field' | 'schema/missing-field' | 'schema/invalid' | 'spec/invalid' | (typeof DEPENDENCY_RULES)[number];

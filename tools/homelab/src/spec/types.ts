@@ -59,6 +59,8 @@ export interface ServiceSpec {
   health?: HealthSpec;
   resources?: { requests?: ResourceList; limits?: ResourceList };
   replicas?: number;
+  /** Replicas between min and max on CPU and/or memory utilization (docs/availability.md, "Autoscaling"). */
+  autoscale?: AutoscaleSpec;
   mounts?: MountSpec[];
   dependsOn?: Record<string, StartCondition>;
   devices?: { path: string; resource?: string }[];
@@ -153,6 +155,7 @@ export interface ShorthandAppSpec extends AppSpecBase {
   resources?: { requests?: ResourceList; limits?: ResourceList };
   health?: HealthSpec;
   replicas?: number;
+  autoscale?: AutoscaleSpec;
   securityContext?: { runAsUser?: number; runAsGroup?: number };
 }
 
@@ -220,6 +223,8 @@ export interface ResourceList {
 
 export interface EnvironmentOverride {
   replicas?: number;
+  /** The shorthand's autoscale in this environment: replaces the app's; false turns it off here. */
+  autoscale?: AutoscaleSpec | false;
   host?: string;
   env?: Record<string, string>;
   /** The Kubernetes node the app runs on in this environment (host paths, devices). */
@@ -228,7 +233,15 @@ export interface EnvironmentOverride {
   database?: { name?: string; owner?: string };
   /** The owner's budget in this environment, over the app's `quota` key by key. */
   quota?: QuotaSpec;
-  services?: Record<string, { image?: { tag?: string; digest?: string }; env?: Record<string, string>; replicas?: number; resources?: { requests?: ResourceList; limits?: ResourceList }; schedule?: string }>;
+  services?: Record<string, { image?: { tag?: string; digest?: string }; env?: Record<string, string>; replicas?: number; autoscale?: AutoscaleSpec | false; resources?: { requests?: ResourceList; limits?: ResourceList }; schedule?: string }>;
+}
+
+/** `autoscale`: a HorizontalPodAutoscaler's range and its targets, in percent of the requests. */
+export interface AutoscaleSpec {
+  min: number;
+  max: number;
+  cpu?: number;
+  memory?: number;
 }
 
 /** homelab.yaml at the workspace root (see schemas/workspace.schema.json). */

@@ -9,7 +9,8 @@ import { finding } from './source';
  * that names what it changes and on which platform only. The spec line is the patch's own.
  */
 export function patchFindings(patches: NormalizedPatches, specFile: string, specText: string): Finding[] {
-  const at = lineFinder(specText);
+  // The line of the patch itself (its value).
+  const at = keyLineFinder(specText, false);
   const out: Finding[] = [];
   patches.kubernetes.forEach((p, i) => {
     const what = `${p.touches.kind} ${p.touches.name ?? `(every ${p.touches.kind} of the app)`}`;
@@ -45,12 +46,23 @@ function list(names: string[]): string {
   return names.length <= 6 ? names.join(', ') : `${names.slice(0, 6).join(', ')} and ${names.length - 6} more`;
 }
 
-/** The line of a node of the spec, by its path (1 when the path is not found). */
-function lineFinder(text: string): (path: (string | number)[]) => number {
+/**
+ * The line of a field of the spec: of the first of the paths given that is in the spec (1 when
+ * none is); with `atKey`, the line of its key (`autoscale:`) rather than of its value, which for
+ * a map in block style is the line below.
+ */
+export function keyLineFinder(text: string, atKey = true): (...paths: (string | number)[][]) => number {
   const counter = new YAML.LineCounter();
   const doc = YAML.parseDocument(text, { lineCounter: counter });
-  return (path) => {
-    const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
-    return node?.range ? counter.linePos(node.range[0]).line : 1;
+  return (...paths) => {
+    for (const path of paths) {
+      const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+      if (!node?.range) continue;
+      const parent = atKey && path.length > 0 ? doc.getIn(path.slice(0, -1), true) : undefined;
+      const pair = YAML.isMap(parent) ? parent.items.find((p) => YAML.isScalar(p.key) && p.key.value === path[path.length - 1]) : undefined;
+      const at = YAML.isScalar(pair?.key) && pair.key.range ? pair.key.range[0] : node.range[0];
+      return counter.linePos(at).line;
+    }
+    return 1;
   };
 }

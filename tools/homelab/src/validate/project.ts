@@ -22,6 +22,7 @@ import { classOfRule } from './rules';
 import type { ClusterDryRun } from './server';
 import { finding } from './source';
 import { outsideProbe } from '../spec/health';
+import { autoscaleFindings } from './autoscale';
 import { patchFindings } from './patches';
 import { networkIssues } from './networks';
 import type { NormalizedApp } from '../app/normalized';
@@ -207,6 +208,7 @@ function checkSync(engine: Engine, host: FileHost, name: string, specFile: strin
   if (engine.has('consistency')) for (const f of hostFindings(host, name, specFile)) engine.report(f);
   if (engine.has('consistency')) for (const f of patchFindings(app.patches, specFile, host.read(specFile) ?? '')) engine.report(f);
   if (engine.has('consistency')) for (const f of quotaFindings(app, specFile, host.read(specFile) ?? '')) engine.report(f);
+  if (engine.has('consistency')) for (const f of autoscaleFindings(app, specFile, host.read(specFile) ?? '')) engine.report(f);
   if ((app.secrets.enabled || app.backup.enabled) && !engine.stores()!.has(app.secrets.store)) {
     engine.report(
       finding(specFile, 'secrets/store-missing', `ClusterSecretStore "${app.secrets.store}" (homelab.yaml secrets.store) is not defined under platform/secrets/stores; add it with nx g homelab:secret-store`),

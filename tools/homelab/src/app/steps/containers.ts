@@ -158,8 +158,15 @@ export function checkContainers(spec: AppSpec, services: (NormalizedService & Co
       names.set(c.composeName, `the Compose service of ${c.at.of}`);
     }
     if (service.sidecars.length === 0) continue;
-    const overrides = Object.entries(spec.environments ?? {}).map(([env, o]) => [`environments.${env}.services.${service.name}.replicas`, o.services?.[service.name]?.replicas ?? 1] as const);
-    for (const [field, replicas] of [[`${service.at.field}replicas`, service.replicas] as const, ...overrides]) {
+    const overrides = Object.entries(spec.environments ?? {}).flatMap(([env, o]) => {
+      const own = o.services?.[service.name];
+      const field = `environments.${env}.services.${service.name}.`;
+      return [[`${field}replicas`, own?.replicas ?? 1] as const, [`${field}autoscale.max`, own?.autoscale ? own.autoscale.max : 1] as const];
+    });
+    // An autoscaled service's replicas are its autoscale.min: its max is what counts.
+    const own = service.autoscale ? ([`${service.at.field}autoscale.max`, service.autoscale.max] as const) : ([`${service.at.field}replicas`, service.replicas] as const);
+    const counts = [own, ...overrides];
+    for (const [field, replicas] of counts) {
       if (replicas > 1) {
         throw new InputError(
           `${where}: ${field} is ${replicas}, but ${service.at.of} has sidecars, which on Compose join the network of one container; use replicas 1, or make the sidecar a service of its own`,

@@ -41,6 +41,7 @@ const base = {
     ],
   },
   alerts: false,
+  labels: { 'app.kubernetes.io/name': 'web' },
   backup: { provider: 'volsync' as const, schedule: '0 3 * * *', intervalSeconds: 86400, volumes: [] as { name: string; resticSecret: string }[], watched: { kubernetes: [] as BackupAlertVolume[], compose: [] as BackupAlertVolume[] } },
   database: { enabled: false, name: '', owner: '', secretData: [], composeEnv: [], compose: null },
   databaseServices: [],

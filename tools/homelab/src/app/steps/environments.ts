@@ -15,6 +15,7 @@ import { SCHEDULER } from './pending';
 import { NO_COMPOSE_BACKUP } from './compose-backup';
 import { alertRules, type BackupAlertVolume, backupAlertRules, type SignalPlatform } from './signals';
 import { resticRepository } from './backup';
+import { horizontalAutoscalers } from './autoscale';
 
 /**
  * The environments the app runs in: those its spec lists, else every one of homelab.yaml.
@@ -22,7 +23,7 @@ import { resticRepository } from './backup';
  * would be one of Kubernetes' own, and more than one
  * replica of an app with volumes (in the spec or in any environment).
  */
-export function chooseEnvironments(spec: AppSpec, workspace: WorkspaceConfig, where: string, single: { hasVolumes: boolean; replicas: number }): WorkspaceEnvironment[] {
+export function chooseEnvironments(spec: AppSpec, workspace: WorkspaceConfig, where: string, single: { hasVolumes: boolean; replicas: number; autoscales?: boolean }): WorkspaceEnvironment[] {
   const workspaceEnvs = new Map(workspace.environments.map((e) => [e.name, e]));
   const chosen = spec.environments ? Object.keys(spec.environments) : workspace.environments.map((e) => e.name);
   if (chosen.length === 0) {
@@ -42,7 +43,7 @@ export function chooseEnvironments(spec: AppSpec, workspace: WorkspaceConfig, wh
     }
   }
   if (single.hasVolumes && (single.replicas > 1 || Object.values(spec.environments ?? {}).some((o) => (o.replicas ?? 0) > 1))) {
-    throw new InputError(`${where}: replicas above 1 with volumes; an app with volumes runs one replica (ReadWriteOnce), so set replicas: 1`);
+    throw new InputError(`${where}: replicas above 1 with volumes; an app with volumes runs one replica (ReadWriteOnce), so set replicas: 1${single.autoscales ? ' and autoscale.max: 1 (or remove autoscale)' : ''}`);
   }
   return chosen.map((e) => workspaceEnvs.get(e)!);
 }
@@ -79,6 +80,8 @@ export function normalizeEnvironment(
     /** Every service as the environment's overrides see it, and whether the spec is the shorthand (its replicas and env are the app's). */
     overrides: { where: string; shorthand: boolean; services: OverrideBase[] };
     alerts: boolean;
+    /** The app's labels, which the overlay's own objects (its autoscalers) carry. */
+    labels: Record<string, string>;
     /** The backed-up volumes: their restic credentials and, with the schedule, their stale-backup alerts. */
     backup: {
       provider: BackupProvider;
@@ -157,6 +160,11 @@ export function normalizeEnvironment(
   // The database's Secret is an ExternalSecret of this namespace: the same Secret name, this environment's database.
   if (resticSecrets.length > 0 || base.database.enabled) resources.push('externalsecret.yaml');
   if (base.backup.provider === 'velero' && base.backup.volumes.length > 0) resources.push('schedule.yaml');
+  const autoscalers = horizontalAutoscalers(
+    base.labels,
+    workloadPatches.map((p) => ({ name: p.name, kind: p.kind, component: base.overrides.services.find((s) => s.name === p.name)?.component, autoscale: p.autoscale })),
+  );
+  if (autoscalers.length > 0) resources.push('horizontalpodautoscaler.yaml');
 
   return {
     name: ws.name,
@@ -173,6 +181,7 @@ export function normalizeEnvironment(
     patches,
     resources,
     hasResources: resources.length > 0,
+    autoscalers,
     alertGroup: `${app}.${ws.name}`,
     alerts,
     composeAlerts,
@@ -228,7 +237,7 @@ function imageOfContainer(patches: NormalizedEnvironment['workloadPatches'], ser
   const service = services.find((s) => (s.containers ?? []).some((c) => c.composeName === composeName));
   const patch = service && patches.find((p) => p.name === service.name && p.imageChanged);
   if (!patch) return null;
-  return { ...patch, name: composeName, replicasChanged: false, envChanged: false, resourcesChanged: false, scheduleChanged: false, composeChanged: true };
+  return { ...patch, name: composeName, replicasChanged: false, autoscale: null, autoscaled: false, envChanged: false, resourcesChanged: false, scheduleChanged: false, composeChanged: true };
 }
 
 /**

@@ -2,6 +2,7 @@ import { InputError, show } from '../../errors';
 import { checkPinned, formatImageRef } from '../../spec/image';
 import type { EnvironmentOverride, ImageSpec } from '../../spec/types';
 import type { NormalizedApp } from '../normalized';
+import { type Autoscale, environmentAutoscale, type WrittenRequests } from './autoscale';
 import { normalizeCompose } from './compose';
 import { sortedEnv } from './env';
 import { normalizeResources } from './resources';
@@ -18,6 +19,12 @@ export interface OverrideBase {
   health: NormalizedApp['health'];
   /** A cron service's schedule; null for other kinds. */
   schedule: string | null;
+  /** Its own autoscale (app/steps/autoscale.ts; default none), the requests its spec writes, and where its fields sit ('' or `services.<svc>.`). */
+  autoscale?: Autoscale | null;
+  writtenRequests?: WrittenRequests;
+  field?: string;
+  /** `app.kubernetes.io/component` of its objects; undefined for the shorthand's service. */
+  component?: string;
   /** Its init containers and sidecars that run its image (no image of their own): an image override reaches them. */
   containers?: { name: string; composeName: string; init: boolean }[];
 }
@@ -44,8 +51,15 @@ export function normalizeOverrides(where: string, envName: string, override: Env
   }
   const result: ServiceOverride[] = [];
   for (const service of services) {
-    const own = shorthand ? { replicas: override.replicas, env: override.env } : (override.services?.[service.name] ?? {});
+    const own = shorthand ? { replicas: override.replicas, env: override.env, autoscale: override.autoscale } : (override.services?.[service.name] ?? {});
     const field = `${at}.services.${service.name}.`;
+    const autoscale = environmentAutoscale(
+      { name: service.name, kind: service.kind, autoscale: service.autoscale ?? null, field: service.field ?? (shorthand ? '' : `services.${service.name}.`), requests: service.writtenRequests ?? { cpu: false, memory: false } },
+      own,
+      where,
+      shorthand ? `environments.${envName}.` : `environments.${envName}.services.${service.name}.`,
+      envName,
+    );
     if ((service.kind === 'Job' || service.kind === 'CronJob') && own.replicas !== undefined) {
       throw new InputError(`${field}replicas: ${show(service.name)} runs to completion (kind ${service.kind === 'Job' ? 'job' : 'cron'}) and has no replicas; remove replicas`);
     }
@@ -55,7 +69,10 @@ export function normalizeOverrides(where: string, envName: string, override: Env
     }
     const schedule = scheduleOverride ?? service.schedule;
     const scheduleChanged = scheduleOverride !== undefined && scheduleOverride !== service.schedule;
-    const replicas = own.replicas ?? service.replicas;
+    // An autoscaled service starts at its min (and Compose runs that many).
+    const replicas = autoscale ? autoscale.min : (own.replicas ?? service.replicas);
+    // The autoscaler owns the replicas: the overlay removes the workload's, so ArgoCD never resets what it chose.
+    const autoscaled = autoscale !== null;
     const envOverride = sortedEnv(own.env);
     const merged = new Map(service.env.map((e) => [e.name, e.value]));
     for (const e of envOverride) merged.set(e.name, e.value);
@@ -73,7 +90,7 @@ export function normalizeOverrides(where: string, envName: string, override: Env
     const resourcesChanged = resourcesOverride !== undefined;
     const node = override.node ?? null;
     const hasContainer = envChanged || imageChanged || resourcesChanged;
-    if (!replicasChanged && !hasContainer && node === null && !scheduleChanged) continue;
+    if (!replicasChanged && !hasContainer && node === null && !scheduleChanged && !autoscaled) continue;
     const compose = normalizeCompose('', where, { resources, security: service.security, health: service.health, field }, { metrics: null, job: false });
     const inheriting = imageChanged ? (service.containers ?? []) : [];
     result.push({
@@ -86,6 +103,8 @@ export function normalizeOverrides(where: string, envName: string, override: Env
       isCron: service.kind === 'CronJob',
       replicasChanged,
       replicas,
+      autoscale,
+      autoscaled,
       envChanged,
       env,
       imageChanged,

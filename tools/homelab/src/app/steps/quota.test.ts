@@ -100,6 +100,17 @@ describe('the ResourceQuota of an environment', () => {
     expect(quotaOf(EXAMPLE, 'prod').counted).toContain('api: 6 pods (5 replicas + 1 surge pod of a rolling update)');
   });
 
+  it("counts an autoscaled service at its autoscaler's maximum (+ 1 surge pod) where it autoscales, and at its replicas elsewhere", () => {
+    const spec = full(
+      { api: { resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } } } },
+      { environments: { dev: {}, prod: { services: { api: { autoscale: { min: 2, max: 7, cpu: 70 } } } } } },
+    );
+    expect(quotaOf(spec, 'prod').counted).toContain('api: 8 pods (autoscale.max 7 + 1 surge pod of a rolling update)');
+    expect(quotaOf(spec, 'dev').counted).toContain('api: 2 pods (1 replica + 1 surge pod of a rolling update)');
+    // 8 pods of api at 100m/128Mi/256Mi: 800m, 1024Mi, 2048Mi; with 25 % headroom (at least one default pod).
+    expect(Number(hard(spec, 'prod').pods)).toBeGreaterThan(Number(hard(spec, 'dev').pods) + 5);
+  });
+
   it('leaves limits.cpu out while a container has no CPU limit, and says which', () => {
     expect(quotaOf(EXAMPLE).omitted).toEqual(['limits.cpu is left out: web, cleanup, db have no CPU limit, and a quota with limits.cpu would refuse their pods']);
   });

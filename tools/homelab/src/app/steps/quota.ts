@@ -124,7 +124,7 @@ export interface QuotaInput {
   where: string;
   env: string;
   /** Every service, with its kind and its replicas and resources in this environment. */
-  services: { name: string; kind: WorkloadKind; replicas: number; resources: Resources; sidecars: Resources[]; init: Resources[] }[];
+  services: { name: string; kind: WorkloadKind; replicas: number; autoscaled?: boolean; resources: Resources; sidecars: Resources[]; init: Resources[] }[];
   /** The PostgreSQL dump CronJobs (one run at a time). */
   dumps: string[];
   provider: BackupProvider;
@@ -213,7 +213,8 @@ export function environmentQuota(input: QuotaInput): EnvironmentQuota {
     const pod = podResources([s.resources, ...s.sidecars], s.init, where);
     if (pod.cpuLimit === null) uncapped.push(s.name);
     add(count, pod);
-    const why = s.kind === 'Job' ? 'a job' : s.kind === 'CronJob' ? 'a cron service, one run at a time' : s.kind === 'Deployment' && count > 0 ? `${plural(s.replicas, 'replica')} + 1 surge pod of a rolling update` : plural(s.replicas, 'replica');
+    const replicas = s.autoscaled ? `autoscale.max ${s.replicas}` : plural(s.replicas, 'replica');
+    const why = s.kind === 'Job' ? 'a job' : s.kind === 'CronJob' ? 'a cron service, one run at a time' : s.kind === 'Deployment' && count > 0 ? `${replicas} + 1 surge pod of a rolling update` : replicas;
     counted.push(`${s.name}: ${plural(count, 'pod')} (${why})`);
   }
   const job = BACKUP_JOB_RESOURCES as unknown as Resources;
@@ -326,10 +327,13 @@ export function quotaInput(
     env: env.name,
     services: app.services.map((w) => {
       const patch = env.workloadPatches.find((p) => p.name === w.name);
+      // An autoscaled service peaks at its autoscaler's maximum (a service that autoscales in
+      // an environment always has a patch there: it removes the workload's replicas).
       return {
         name: w.name,
         kind: w.workload.kind,
-        replicas: patch?.replicas ?? w.replicas,
+        replicas: patch?.autoscale ? patch.autoscale.max : (patch?.replicas ?? w.replicas),
+        autoscaled: Boolean(patch?.autoscale),
         resources: patch?.resources ?? w.resources,
         sidecars: w.sidecars.map((c) => c.resources),
         init: w.initContainers.map((c) => c.resources),

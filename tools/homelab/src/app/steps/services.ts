@@ -2,6 +2,7 @@ import { InputError, show } from '../../errors';
 import { checkPinned, checkRepository, formatImageRef } from '../../spec/image';
 import type { AppSpec, FullAppSpec, ImageSpec, MountSpec, SecretSpec, ServiceKind, ServiceSpec, ShorthandAppSpec, StartCondition } from '../../spec/types';
 import type { NormalizedApp } from '../normalized';
+import { type Autoscale, normalizeAutoscale, type WrittenRequests, writtenRequests } from './autoscale';
 import { type ContainersStep, normalizeContainers } from './containers';
 import { sortedEnv } from './env';
 import { NO_HEALTH, normalizeHealth } from './health';
@@ -59,6 +60,10 @@ export interface NormalizedService {
   health: NormalizedApp['health'];
   resources: NormalizedApp['resources'];
   replicas: number;
+  /** Its autoscaling range (app/steps/autoscale.ts); null without. With one, `replicas` is its min. */
+  autoscale: Autoscale | null;
+  /** The requests its spec writes itself, which an autoscaler's targets need. */
+  writtenRequests: WrittenRequests;
   mounts: { volume: string; path: string; readOnly: boolean; subPath: string | null }[];
   /** The start conditions the spec gives; dependencies.ts checks them and computes the order. */
   dependsOn: Record<string, StartCondition>;
@@ -119,7 +124,7 @@ export function normalizeServices(spec: AppSpec, volumes: NormalizedVolume[], wh
 
 /** The shorthand's container fields as a service's. */
 function shorthandService(spec: ShorthandAppSpec): ContainerSpec {
-  return { kind: 'service', image: spec.image, ports: spec.ports, env: spec.env, health: spec.health, resources: spec.resources, replicas: spec.replicas, securityContext: spec.securityContext };
+  return { kind: 'service', image: spec.image, ports: spec.ports, env: spec.env, health: spec.health, resources: spec.resources, replicas: spec.replicas, autoscale: spec.autoscale, securityContext: spec.securityContext };
 }
 
 interface ServiceContext {
@@ -160,6 +165,7 @@ function normalizeService(name: string, component: string | undefined, spec: Con
   const env = sortedEnv(spec.env);
   refuseEnvSecretClash(spec.env, ctx.secrets, where, at.field ? at.of : '');
   const { replicas, resources } = normalizeResources(spec, where, at.field);
+  const autoscale = normalizeAutoscale(spec, where, at.field);
   if (portIndex.published.length > 0 && spec.security?.hostNetwork !== undefined) {
     throw new InputError(`${where}: ${at.field}ports ${show(portIndex.published[0].name)} is published, but ${at.of} runs on the host network, where its ports are the host's already; remove publish`);
   }
@@ -188,7 +194,9 @@ function normalizeService(name: string, component: string | undefined, spec: Con
     health: isJob ? NO_HEALTH : normalizeHealth(spec.health, where, portIndex, at),
     // Device plugins' resources are Kubernetes limits beside memory and CPU.
     resources: { requests: resources.requests, limits: { ...resources.limits, ...runtime.extendedResources } },
-    replicas,
+    replicas: autoscale ? autoscale.min : replicas,
+    autoscale,
+    writtenRequests: writtenRequests(spec.resources),
     mounts: ctx.mounts,
     dependsOn: { ...(spec.dependsOn ?? {}) },
     security: normalizeSecurity(spec, where, at.field),

@@ -161,6 +161,8 @@ export interface VolumeUser {
   replicas: number;
   /** Replicas any environment asks for (an override above 1 counts like the base). */
   maxReplicas: number;
+  /** It autoscales somewhere: its autoscale.max counts, and the fix names it. */
+  autoscales?: boolean;
   volumes: string[];
 }
 
@@ -178,7 +180,7 @@ export function shareVolumes(volumes: NormalizedVolume[], users: VolumeUser[], w
     for (const user of mounting) {
       if (user.replicas > 1 || user.maxReplicas > 1) {
         throw new InputError(
-          `${where}: replicas above 1 with volumes; ${user.name} mounts the ReadWriteOnce volume ${show(volume.name)}, which holds one replica, so set replicas: 1 (or accessMode: ReadWriteMany on the volume)`,
+          `${where}: replicas above 1 with volumes; ${user.name} mounts the ReadWriteOnce volume ${show(volume.name)}, which holds one replica, so set replicas: 1${user.autoscales ? ' and autoscale.max: 1 (or remove autoscale)' : ''} (or accessMode: ReadWriteMany on the volume)`,
         );
       }
     }
