@@ -163,6 +163,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
           security: w.security,
           health: w.health,
           schedule: w.schedule,
+          placement: w.placement,
           // An environment's image of the service reaches the containers that run the service's image.
           containers: [...w.initContainers, ...w.sidecars].filter((c) => c.inheritsImage).map((c) => ({ name: c.name, composeName: c.composeName, init: c.role === 'init' })),
         })),

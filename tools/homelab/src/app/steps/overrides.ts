@@ -3,6 +3,7 @@ import { checkPinned, formatImageRef } from '../../spec/image';
 import type { EnvironmentOverride, ImageSpec } from '../../spec/types';
 import type { NormalizedApp } from '../normalized';
 import { normalizeCompose } from './compose';
+import { NO_PLACEMENT, type Placement, placementPatch } from './placement';
 import { sortedEnv } from './env';
 import { normalizeResources } from './resources';
 
@@ -18,6 +19,8 @@ export interface OverrideBase {
   health: NormalizedApp['health'];
   /** A cron service's schedule; null for other kinds. */
   schedule: string | null;
+  /** Where its pods run (steps/placement.ts); an environment's placement goes over it. None when left out. */
+  placement?: Placement;
   /** Its init containers and sidecars that run its image (no image of their own): an image override reaches them. */
   containers?: { name: string; composeName: string; init: boolean }[];
 }
@@ -28,9 +31,9 @@ export type ServiceOverride = NormalizedApp['environments'][number]['workloadPat
 /**
  * What an environment overrides of each service: the shorthand's `replicas` and `env` apply to
  * its one service (as always); the full form names the service (`services.<svc>: { image,
- * env, replicas, resources, schedule }`); `node` pins every workload to a node. Only services with a
- * change are listed. Refuses a service the app does not have, replicas of a job, and a
- * schedule on a service that does not run on one.
+ * env, replicas, resources, schedule, placement }`); `node` pins every workload to a node. Only services with a
+ * change are listed. Refuses a service the app does not have, replicas of a job, a
+ * schedule on a service that does not run on one, and a node its placement contradicts.
  */
 export function normalizeOverrides(where: string, envName: string, override: EnvironmentOverride, services: OverrideBase[], shorthand: boolean): ServiceOverride[] {
   const at = `${where}: environments.${envName}`;
@@ -44,7 +47,7 @@ export function normalizeOverrides(where: string, envName: string, override: Env
   }
   const result: ServiceOverride[] = [];
   for (const service of services) {
-    const own = shorthand ? { replicas: override.replicas, env: override.env } : (override.services?.[service.name] ?? {});
+    const own = shorthand ? { replicas: override.replicas, env: override.env, placement: override.placement } : (override.services?.[service.name] ?? {});
     const field = `${at}.services.${service.name}.`;
     if ((service.kind === 'Job' || service.kind === 'CronJob') && own.replicas !== undefined) {
       throw new InputError(`${field}replicas: ${show(service.name)} runs to completion (kind ${service.kind === 'Job' ? 'job' : 'cron'}) and has no replicas; remove replicas`);
@@ -72,8 +75,11 @@ export function normalizeOverrides(where: string, envName: string, override: Env
     const imageChanged = imageOverride !== undefined;
     const resourcesChanged = resourcesOverride !== undefined;
     const node = override.node ?? null;
+    // The shorthand's placement of an environment is the app's (environments.<env>.placement), the full form's its service's.
+    const placementField = shorthand ? `environments.${envName}.` : `environments.${envName}.services.${service.name}.`;
+    const placement = placementPatch(service.placement ?? NO_PLACEMENT, own.placement, node === null ? null : { name: node, field: `environments.${envName}.node` }, where, placementField);
     const hasContainer = envChanged || imageChanged || resourcesChanged;
-    if (!replicasChanged && !hasContainer && node === null && !scheduleChanged) continue;
+    if (!replicasChanged && !hasContainer && !placement.changed && !scheduleChanged) continue;
     const compose = normalizeCompose('', where, { resources, security: service.security, health: service.health, field }, { metrics: null, job: false });
     const inheriting = imageChanged ? (service.containers ?? []) : [];
     result.push({
@@ -94,9 +100,10 @@ export function normalizeOverrides(where: string, envName: string, override: Env
       resources,
       compose: { memoryLimit: compose.memoryLimit, memoryReservation: compose.memoryReservation, cpus: compose.cpus },
       node,
+      placement,
       scheduleChanged,
       schedule,
-      hasTemplate: hasContainer || node !== null,
+      hasTemplate: hasContainer || placement.changed,
       hasContainer,
       composeChanged: replicasChanged || hasContainer || scheduleChanged,
     });
