@@ -72,6 +72,7 @@ export const RULES: readonly Rule[] = [
   r('parity/volumes', 'consistency', 'Kubernetes and Compose mount different paths'),
   r('parity/networks', 'consistency', "a Compose service's networks differ from the shared components its Kubernetes NetworkPolicy lets it reach, or its default network routes to the internet where the policy allows no egress"),
   r('parity/egress', 'consistency', 'network.allowInternet is false but the app publishes a port, so its Compose network cannot be internal and its containers reach the internet', 'warning'),
+  r('parity/placement', 'consistency', "a service's placement (nodeSelector, tolerations, node affinity) chooses Kubernetes nodes; in an environment with Compose files the Docker host is the placement", 'warning'),
   r('policy/image-tag', 'policy', 'an image is not pinned (no tag, or `latest`)'),
   r('policy/resources', 'policy', 'a container without CPU/memory requests or a memory limit'),
   r('policy/probes', 'policy', 'a long-running container without readiness and liveness probes (Compose: healthcheck)'),
