@@ -7,6 +7,7 @@ import { parseAppSpec, stringifyAppSpec } from '../../tools/homelab/src/spec/io'
 import type { AppSpec, ShorthandAppSpec } from '../../tools/homelab/src/spec/types';
 import { appPaths } from '../../tools/homelab/src/project/paths';
 import type { FileHost } from '../../tools/homelab/src/host';
+import type { RenderedFile } from '../../tools/homelab/src/render/engine';
 
 /** A minimal valid spec (what a hand-written spec looks like), with overrides. */
 export function specOf(name: string, overrides: Partial<ShorthandAppSpec> = {}): ShorthandAppSpec {
@@ -133,3 +134,10 @@ export const FIVE_MISTAKES = {
     '12:32: services.worker.ports[0].port: "9090" is text; write a whole number without quotes: 9090',
   ],
 } as const;
+
+/** The content of one file of a render; throws naming the files rendered when it is not among them. */
+export function contentOf(files: RenderedFile[], file: string): string {
+  const found = files.find((f) => f.path === file);
+  if (!found) throw new Error(`${file} was not rendered; rendered: ${files.map((f) => f.path).join(', ')}`);
+  return found.content;
+}

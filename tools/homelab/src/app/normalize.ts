@@ -187,6 +187,7 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
           writtenRequests: w.writtenRequests,
           field: w.at.field,
           component: w.component,
+          placement: w.placement,
           // An environment's image of the service reaches the containers that run the service's image.
           containers: [...w.initContainers, ...w.sidecars].filter((c) => c.inheritsImage).map((c) => ({ name: c.name, composeName: c.composeName, init: c.role === 'init' })),
         })),

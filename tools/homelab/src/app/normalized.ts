@@ -5,6 +5,7 @@ import type { BackupCopyMethod, BackupProvider } from '../spec/types';
 import type { AppNetworks } from './steps/compose-networks';
 import type { EnvironmentDatabase, NormalizedDatabase } from './steps/database';
 import type { NormalizedPatches } from './steps/patches';
+import type { PlacementPatch } from './steps/placement';
 import type { ComposeBackupMover } from './steps/compose-backup';
 import type { EnvironmentQuota } from './steps/quota';
 import type { VolumeBackupOptions } from './steps/storage';
@@ -374,6 +375,8 @@ export interface NormalizedEnvironment {
     compose: { memoryLimit: string; memoryReservation: string | null; cpus: string | null };
     /** kubernetes.io/hostname the pods run on; null when not pinned. */
     node: string | null;
+    /** What the environment changes of the service's placement (its node as kubernetes.io/hostname included): the pod template's nodeSelector, tolerations and node affinity. */
+    placement: PlacementPatch;
     /** Whether the environment changes a cron service's schedule, and its schedule there (the CronJob's, the crontab's); null for other kinds. */
     scheduleChanged: boolean;
     schedule: string | null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inputErrorOf, specOf, stackSpec, WIKI_SPEC_FILE } from '../../../../tests/support/spec';
+import { contentOf, inputErrorOf, specOf, stackSpec, WIKI_SPEC_FILE } from '../../../../tests/support/spec';
 import { parseDoc, parseDocs, WORKSPACE_YAML } from '../../../../tests/support/workspace';
 import { parseWorkspaceConfig } from '../spec/io';
 import { normalizeApp } from '../app/normalize';
@@ -9,11 +9,6 @@ import type { RenderedFile } from './engine';
 
 const workspace = parseWorkspaceConfig(WORKSPACE_YAML);
 const render = (spec: AppSpec) => renderApp(normalizeApp(spec, workspace, new Map()));
-const contentOf = (files: RenderedFile[], file: string): string => {
-  const found = files.find((f) => f.path === file);
-  if (!found) throw new Error(`${file} was not rendered; rendered: ${files.map((f) => f.path).join(', ')}`);
-  return found.content;
-};
 const BASE = 'applications/kubernetes/base/wiki';
 const COMPOSE = 'applications/compose/base/wiki/compose.yaml';
 

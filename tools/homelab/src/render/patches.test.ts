@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inputErrorOf, patchedStack, renderedStacks, specOf } from '../../../../tests/support/spec';
+import { contentOf, inputErrorOf, patchedStack, renderedStacks, specOf } from '../../../../tests/support/spec';
 import { parseDoc, parseDocs, WORKSPACE_YAML } from '../../../../tests/support/workspace';
 import { normalizeApp } from '../app/normalize';
 import { parseWorkspaceConfig } from '../spec/io';
@@ -12,11 +12,6 @@ const relay = patchedStack();
 const readRelayFile = (file: string) => relay.files[file] ?? null;
 const normalize = (spec: AppSpec, read: (file: string) => string | null = readRelayFile) => normalizeApp(spec, workspace, new Map(), read);
 const render = (spec: AppSpec) => renderApp(normalize(spec));
-const contentOf = (files: RenderedFile[], file: string): string => {
-  const found = files.find((f) => f.path === file);
-  if (!found) throw new Error(`${file} was not rendered; rendered: ${files.map((f) => f.path).join(', ')}`);
-  return found.content;
-};
 const BASE = 'applications/kubernetes/base/relay';
 const COMPOSE_BASE = 'applications/compose/base/relay';
 

@@ -76,6 +76,47 @@ export interface ServiceSpec {
   initContainers?: InitContainerSpec[];
   /** Run beside the service for its whole life, sharing its network, keyed by name. */
   sidecars?: Record<string, SidecarSpec>;
+  /** The nodes its pods may run on (Kubernetes; docs/availability.md, "Placement"). */
+  placement?: PlacementSpec;
+}
+
+/**
+ * Where a service's pods run on Kubernetes: node labels they need, taints they tolerate, and a
+ * node affinity. A Docker host is one machine, so Compose has nothing to place.
+ */
+export interface PlacementSpec {
+  /** Node labels the pods need, e.g. `kubernetes.io/arch: arm64`. */
+  nodeSelector?: Record<string, string>;
+  tolerations?: TolerationSpec[];
+  /** A Kubernetes NodeAffinity. */
+  affinity?: NodeAffinitySpec;
+}
+
+/** A Kubernetes Toleration. */
+export interface TolerationSpec {
+  key?: string;
+  operator?: 'Exists' | 'Equal';
+  value?: string;
+  effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  tolerationSeconds?: number;
+}
+
+/** A Kubernetes NodeAffinity. */
+export interface NodeAffinitySpec {
+  requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms: NodeSelectorTermSpec[] };
+  preferredDuringSchedulingIgnoredDuringExecution?: { weight: number; preference: NodeSelectorTermSpec }[];
+}
+
+/** A Kubernetes NodeSelectorTerm: its requirements are ANDed. */
+export interface NodeSelectorTermSpec {
+  matchExpressions?: NodeSelectorRequirementSpec[];
+  matchFields?: NodeSelectorRequirementSpec[];
+}
+
+export interface NodeSelectorRequirementSpec {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt';
+  values?: string[];
 }
 
 /** A container's security opt-ins, each given as its reason (a service's also has hostNetwork, which is its pod's). */
@@ -157,6 +198,7 @@ export interface ShorthandAppSpec extends AppSpecBase {
   replicas?: number;
   autoscale?: AutoscaleSpec;
   securityContext?: { runAsUser?: number; runAsGroup?: number };
+  placement?: PlacementSpec;
 }
 
 export interface PortSpec {
@@ -229,11 +271,13 @@ export interface EnvironmentOverride {
   env?: Record<string, string>;
   /** The Kubernetes node the app runs on in this environment (host paths, devices). */
   node?: string;
+  /** The shorthand's placement in this environment, over the spec's (docs/availability.md, "Placement"). */
+  placement?: PlacementSpec;
   /** The app's database in this environment (default: `database.name`/`owner`, else derived from the namespace). */
   database?: { name?: string; owner?: string };
   /** The owner's budget in this environment, over the app's `quota` key by key. */
   quota?: QuotaSpec;
-  services?: Record<string, { image?: { tag?: string; digest?: string }; env?: Record<string, string>; replicas?: number; autoscale?: AutoscaleSpec | false; resources?: { requests?: ResourceList; limits?: ResourceList }; schedule?: string }>;
+  services?: Record<string, { image?: { tag?: string; digest?: string }; env?: Record<string, string>; replicas?: number; autoscale?: AutoscaleSpec | false; resources?: { requests?: ResourceList; limits?: ResourceList }; schedule?: string; placement?: PlacementSpec }>;
 }
 
 /** `autoscale`: a HorizontalPodAutoscaler's range and its targets, in percent of the requests. */

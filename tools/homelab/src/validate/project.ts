@@ -24,6 +24,7 @@ import { finding } from './source';
 import { outsideProbe } from '../spec/health';
 import { autoscaleFindings } from './autoscale';
 import { patchFindings } from './patches';
+import { placementFindings } from './placement';
 import { networkIssues } from './networks';
 import type { NormalizedApp } from '../app/normalized';
 import { gatewayIssues } from './gateways';
@@ -209,6 +210,11 @@ function checkSync(engine: Engine, host: FileHost, name: string, specFile: strin
   if (engine.has('consistency')) for (const f of patchFindings(app.patches, specFile, host.read(specFile) ?? '')) engine.report(f);
   if (engine.has('consistency')) for (const f of quotaFindings(app, specFile, host.read(specFile) ?? '')) engine.report(f);
   if (engine.has('consistency')) for (const f of autoscaleFindings(app, specFile, host.read(specFile) ?? '')) engine.report(f);
+  if (engine.has('consistency')) {
+    // The environments with Compose files: there the Docker host is the placement (parity/placement).
+    const composeEnvironments = projectEnvironments(host, 'applications', name).filter((e) => e.compose).map((e) => e.env);
+    for (const f of placementFindings(app, composeEnvironments, specFile, host.read(specFile) ?? '')) engine.report(f);
+  }
   if ((app.secrets.enabled || app.backup.enabled) && !engine.stores()!.has(app.secrets.store)) {
     engine.report(
       finding(specFile, 'secrets/store-missing', `ClusterSecretStore "${app.secrets.store}" (homelab.yaml secrets.store) is not defined under platform/secrets/stores; add it with nx g homelab:secret-store`),

@@ -75,6 +75,7 @@ export const RULES: readonly Rule[] = [
   r('parity/autoscale', 'consistency', 'a service autoscales in an environment, where Compose has no autoscaler and runs autoscale.min replicas', 'warning'),
   r('parity/egress', 'consistency', 'network.allowInternet is false but the app publishes a port, so its Compose network cannot be internal and its containers reach the internet', 'warning'),
   r('autoscale/requests', 'consistency', 'a service autoscales on CPU or memory, but its spec writes no request of that resource (a utilization of a default request measures nothing)'),
+  r('parity/placement', 'consistency', "a service's placement (nodeSelector, tolerations, node affinity) chooses Kubernetes nodes; in an environment with Compose files the Docker host is the placement", 'warning'),
   r('policy/image-tag', 'policy', 'an image is not pinned (no tag, or `latest`)'),
   r('policy/resources', 'policy', 'a container without CPU/memory requests or a memory limit'),
   r('policy/probes', 'policy', 'a long-running container without readiness and liveness probes (Compose: healthcheck)'),

@@ -4,6 +4,7 @@ import type { EnvironmentOverride, ImageSpec } from '../../spec/types';
 import type { NormalizedApp } from '../normalized';
 import { type Autoscale, environmentAutoscale, type WrittenRequests } from './autoscale';
 import { normalizeCompose } from './compose';
+import { NO_PLACEMENT, type Placement, placementPatch } from './placement';
 import { sortedEnv } from './env';
 import { normalizeResources } from './resources';
 
@@ -25,6 +26,8 @@ export interface OverrideBase {
   field?: string;
   /** `app.kubernetes.io/component` of its objects; undefined for the shorthand's service. */
   component?: string;
+  /** Where its pods run (steps/placement.ts); an environment's placement goes over it. None when left out. */
+  placement?: Placement;
   /** Its init containers and sidecars that run its image (no image of their own): an image override reaches them. */
   containers?: { name: string; composeName: string; init: boolean }[];
 }
@@ -35,9 +38,9 @@ export type ServiceOverride = NormalizedApp['environments'][number]['workloadPat
 /**
  * What an environment overrides of each service: the shorthand's `replicas` and `env` apply to
  * its one service (as always); the full form names the service (`services.<svc>: { image,
- * env, replicas, resources, schedule }`); `node` pins every workload to a node. Only services with a
- * change are listed. Refuses a service the app does not have, replicas of a job, and a
- * schedule on a service that does not run on one.
+ * env, replicas, resources, schedule, placement }`); `node` pins every workload to a node. Only services with a
+ * change are listed. Refuses a service the app does not have, replicas of a job, a
+ * schedule on a service that does not run on one, and a node its placement contradicts.
  */
 export function normalizeOverrides(where: string, envName: string, override: EnvironmentOverride, services: OverrideBase[], shorthand: boolean): ServiceOverride[] {
   const at = `${where}: environments.${envName}`;
@@ -51,7 +54,7 @@ export function normalizeOverrides(where: string, envName: string, override: Env
   }
   const result: ServiceOverride[] = [];
   for (const service of services) {
-    const own = shorthand ? { replicas: override.replicas, env: override.env, autoscale: override.autoscale } : (override.services?.[service.name] ?? {});
+    const own = shorthand ? { replicas: override.replicas, env: override.env, autoscale: override.autoscale, placement: override.placement } : (override.services?.[service.name] ?? {});
     const field = `${at}.services.${service.name}.`;
     const autoscale = environmentAutoscale(
       { name: service.name, kind: service.kind, autoscale: service.autoscale ?? null, field: service.field ?? (shorthand ? '' : `services.${service.name}.`), requests: service.writtenRequests ?? { cpu: false, memory: false } },
@@ -89,8 +92,11 @@ export function normalizeOverrides(where: string, envName: string, override: Env
     const imageChanged = imageOverride !== undefined;
     const resourcesChanged = resourcesOverride !== undefined;
     const node = override.node ?? null;
+    // The shorthand's placement of an environment is the app's (environments.<env>.placement), the full form's its service's.
+    const placementField = shorthand ? `environments.${envName}.` : `environments.${envName}.services.${service.name}.`;
+    const placement = placementPatch(service.placement ?? NO_PLACEMENT, own.placement, node === null ? null : { name: node, field: `environments.${envName}.node` }, where, placementField);
     const hasContainer = envChanged || imageChanged || resourcesChanged;
-    if (!replicasChanged && !hasContainer && node === null && !scheduleChanged && !autoscaled) continue;
+    if (!replicasChanged && !hasContainer && !placement.changed && !scheduleChanged && !autoscaled) continue;
     const compose = normalizeCompose('', where, { resources, security: service.security, health: service.health, field }, { metrics: null, job: false });
     const inheriting = imageChanged ? (service.containers ?? []) : [];
     result.push({
@@ -113,9 +119,10 @@ export function normalizeOverrides(where: string, envName: string, override: Env
       resources,
       compose: { memoryLimit: compose.memoryLimit, memoryReservation: compose.memoryReservation, cpus: compose.cpus },
       node,
+      placement,
       scheduleChanged,
       schedule,
-      hasTemplate: hasContainer || node !== null,
+      hasTemplate: hasContainer || placement.changed,
       hasContainer,
       composeChanged: replicasChanged || hasContainer || scheduleChanged,
     });

@@ -6,6 +6,7 @@ import { type Autoscale, normalizeAutoscale, type WrittenRequests, writtenReques
 import { type ContainersStep, normalizeContainers } from './containers';
 import { sortedEnv } from './env';
 import { NO_HEALTH, normalizeHealth } from './health';
+import { normalizePlacement, type Placement } from './placement';
 import { type FieldPrefix, normalizePorts, type Port, type Ports, SHORTHAND } from './ports';
 import { normalizeResources } from './resources';
 import { normalizeRuntime, type Runtime } from './runtime';
@@ -70,6 +71,8 @@ export interface NormalizedService {
   security: NormalizedApp['security'];
   /** Devices, GPUs, groups, /dev/shm, host names, init, stop grace period (none for the shorthand). */
   runtime: Runtime;
+  /** The nodes its pods run on (Kubernetes only): nodeSelector, tolerations, node affinity. */
+  placement: Placement;
 }
 
 /** A service with its init containers and sidecars (none for the shorthand). */
@@ -124,7 +127,7 @@ export function normalizeServices(spec: AppSpec, volumes: NormalizedVolume[], wh
 
 /** The shorthand's container fields as a service's. */
 function shorthandService(spec: ShorthandAppSpec): ContainerSpec {
-  return { kind: 'service', image: spec.image, ports: spec.ports, env: spec.env, health: spec.health, resources: spec.resources, replicas: spec.replicas, autoscale: spec.autoscale, securityContext: spec.securityContext };
+  return { kind: 'service', image: spec.image, ports: spec.ports, env: spec.env, health: spec.health, resources: spec.resources, replicas: spec.replicas, autoscale: spec.autoscale, securityContext: spec.securityContext, placement: spec.placement };
 }
 
 interface ServiceContext {
@@ -201,6 +204,7 @@ function normalizeService(name: string, component: string | undefined, spec: Con
     dependsOn: { ...(spec.dependsOn ?? {}) },
     security: normalizeSecurity(spec, where, at.field),
     runtime,
+    placement: normalizePlacement(spec.placement, where, at.field),
   };
 }
 

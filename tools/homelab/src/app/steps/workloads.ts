@@ -102,6 +102,8 @@ export interface ServiceWorkload extends ServiceWithContainers {
   scratchVolumes: ScratchVolume[];
   /** The component of the service this one shares a ReadWriteOnce volume with (a pod affinity to it); null when none. */
   affinity: string | null;
+  /** The pod has an `affinity`: that pod affinity, or its placement's node affinity, or both under one key. */
+  hasAffinity: boolean;
   compose: NormalizedApp['compose'] & {
     restart: string;
     /** `network_mode`: host (security.hostNetwork), `service:<service>` (a sidecar, in its service's network), or none. */
@@ -190,6 +192,7 @@ export function shapeWorkloads(input: WorkloadsInput): ServiceWorkload[] {
       composeServices: [],
       scratchVolumes: [...scratch.values()],
       affinity: pinnedTo === undefined ? null : pinnedTo,
+      hasAffinity: pinnedTo !== undefined || service.placement.nodeAffinity !== null,
       compose: {
         ...normalizeCompose(input.app, input.where, { ...service, field: service.at.field }, {
           metrics: input.metrics?.service === service.name ? input.metrics : null,
