@@ -5,6 +5,7 @@ import type { AppNetworks } from './steps/compose-networks';
 import type { EnvironmentDatabase, NormalizedDatabase } from './steps/database';
 import type { NormalizedPatches } from './steps/patches';
 import type { ComposeBackupMover } from './steps/compose-backup';
+import type { DisruptionBudget, TopologySpread } from './steps/replicas';
 import type { VolumeBackupOptions } from './steps/storage';
 import type { ComposeServiceView, ServiceWorkload } from './steps/workloads';
 
@@ -311,6 +312,8 @@ export interface NormalizedEnvironment {
   patches: string[];
   resources: string[];
   hasResources: boolean;
+  /** generated/poddisruptionbudget.yaml: one budget per long-running service with more than one replica here (app/steps/replicas.ts). */
+  budgets: DisruptionBudget[];
   alertGroup: string;
   /** The PrometheusRule's alerts (Kubernetes series); empty when the spec turns alerts off. */
   alerts: AlertRule[];
@@ -365,6 +368,8 @@ export interface NormalizedEnvironment {
     compose: { memoryLimit: string; memoryReservation: string | null; cpus: string | null };
     /** kubernetes.io/hostname the pods run on; null when not pinned. */
     node: string | null;
+    /** The pod's spread over nodes where the environment raises its replicas above one or changes its spread (the base has none or another); null otherwise. */
+    spread: TopologySpread | null;
     /** Whether the environment changes a cron service's schedule, and its schedule there (the CronJob's, the crontab's); null for other kinds. */
     scheduleChanged: boolean;
     schedule: string | null;

@@ -51,6 +51,11 @@ export interface ServiceSpec {
   health?: HealthSpec;
   resources?: { requests?: ResourceList; limits?: ResourceList };
   replicas?: number;
+  /** The PodDisruptionBudget of a replicated service (docs/availability.md). */
+  availability?: AvailabilitySpec;
+  spread?: SpreadSpec;
+  /** How a stateful service with more than one replica keeps its data consistent: its reason to scale. */
+  replication?: string;
   mounts?: MountSpec[];
   dependsOn?: Record<string, StartCondition>;
   devices?: { path: string; resource?: string }[];
@@ -145,8 +150,16 @@ export interface ShorthandAppSpec extends AppSpecBase {
   resources?: { requests?: ResourceList; limits?: ResourceList };
   health?: HealthSpec;
   replicas?: number;
+  availability?: AvailabilitySpec;
+  spread?: SpreadSpec;
+  replication?: string;
   securityContext?: { runAsUser?: number; runAsGroup?: number };
 }
+
+/** `availability`: one of the two (docs/availability.md, "Replicated services"). */
+export type AvailabilitySpec = { maxUnavailable: number; minAvailable?: never } | { minAvailable: number; maxUnavailable?: never };
+/** `spread`: ScheduleAnyway (soft) or DoNotSchedule (hard) across nodes. */
+export type SpreadSpec = 'soft' | 'hard';
 
 export interface PortSpec {
   name: string;
@@ -212,13 +225,26 @@ export interface ResourceList {
 
 export interface EnvironmentOverride {
   replicas?: number;
+  availability?: AvailabilitySpec;
+  spread?: SpreadSpec;
   host?: string;
   env?: Record<string, string>;
   /** The Kubernetes node the app runs on in this environment (host paths, devices). */
   node?: string;
   /** The app's database in this environment (default: `database.name`/`owner`, else derived from the namespace). */
   database?: { name?: string; owner?: string };
-  services?: Record<string, { image?: { tag?: string; digest?: string }; env?: Record<string, string>; replicas?: number; resources?: { requests?: ResourceList; limits?: ResourceList }; schedule?: string }>;
+  services?: Record<string, ServiceOverrideSpec>;
+}
+
+/** `environments.<env>.services.<svc>`: what an environment changes of one service of the full form. */
+export interface ServiceOverrideSpec {
+  image?: { tag?: string; digest?: string };
+  env?: Record<string, string>;
+  replicas?: number;
+  availability?: AvailabilitySpec;
+  spread?: SpreadSpec;
+  resources?: { requests?: ResourceList; limits?: ResourceList };
+  schedule?: string;
 }
 
 /** homelab.yaml at the workspace root (see schemas/workspace.schema.json). */

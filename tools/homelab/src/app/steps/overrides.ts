@@ -4,6 +4,7 @@ import type { EnvironmentOverride, ImageSpec } from '../../spec/types';
 import type { NormalizedApp } from '../normalized';
 import { normalizeCompose } from './compose';
 import { sortedEnv } from './env';
+import { podSpread, type ReplicaSpec, serviceOverride, type TopologySpread } from './replicas';
 import { normalizeResources } from './resources';
 
 /** A service as an environment's overrides see it. */
@@ -18,6 +19,10 @@ export interface OverrideBase {
   health: NormalizedApp['health'];
   /** A cron service's schedule; null for other kinds. */
   schedule: string | null;
+  /** Its selector labels, what the spec says of its replication, and its base pod's spread (app/steps/replicas.ts). */
+  selector: Record<string, string>;
+  replicaSpec: ReplicaSpec;
+  spread: TopologySpread | null;
   /** Its init containers and sidecars that run its image (no image of their own): an image override reaches them. */
   containers?: { name: string; composeName: string; init: boolean }[];
 }
@@ -45,6 +50,7 @@ export function normalizeOverrides(where: string, envName: string, override: Env
   const result: ServiceOverride[] = [];
   for (const service of services) {
     const own = shorthand ? { replicas: override.replicas, env: override.env } : (override.services?.[service.name] ?? {});
+    const replication = serviceOverride(override, service.name, shorthand);
     const field = `${at}.services.${service.name}.`;
     if ((service.kind === 'Job' || service.kind === 'CronJob') && own.replicas !== undefined) {
       throw new InputError(`${field}replicas: ${show(service.name)} runs to completion (kind ${service.kind === 'Job' ? 'job' : 'cron'}) and has no replicas; remove replicas`);
@@ -72,8 +78,11 @@ export function normalizeOverrides(where: string, envName: string, override: Env
     const imageChanged = imageOverride !== undefined;
     const resourcesChanged = resourcesOverride !== undefined;
     const node = override.node ?? null;
+    // The pod spreads over nodes where the environment runs several replicas and the base's spread is none or another.
+    const envSpread = podSpread(service.kind, replicas, replication.spread ?? service.replicaSpec.spread, service.selector);
+    const spread = envSpread !== null && envSpread.whenUnsatisfiable !== service.spread?.whenUnsatisfiable ? envSpread : null;
     const hasContainer = envChanged || imageChanged || resourcesChanged;
-    if (!replicasChanged && !hasContainer && node === null && !scheduleChanged) continue;
+    if (!replicasChanged && !hasContainer && node === null && !scheduleChanged && spread === null) continue;
     const compose = normalizeCompose('', where, { resources, security: service.security, health: service.health, field }, { metrics: null, job: false });
     const inheriting = imageChanged ? (service.containers ?? []) : [];
     result.push({
@@ -94,9 +103,10 @@ export function normalizeOverrides(where: string, envName: string, override: Env
       resources,
       compose: { memoryLimit: compose.memoryLimit, memoryReservation: compose.memoryReservation, cpus: compose.cpus },
       node,
+      spread,
       scheduleChanged,
       schedule,
-      hasTemplate: hasContainer || node !== null,
+      hasTemplate: hasContainer || node !== null || spread !== null,
       hasContainer,
       composeChanged: replicasChanged || hasContainer || scheduleChanged,
     });

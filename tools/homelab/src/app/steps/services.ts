@@ -6,6 +6,7 @@ import { type ContainersStep, normalizeContainers } from './containers';
 import { sortedEnv } from './env';
 import { NO_HEALTH, normalizeHealth } from './health';
 import { type FieldPrefix, normalizePorts, type Port, type Ports, SHORTHAND } from './ports';
+import { type ReplicaSpec, replicaSpec } from './replicas';
 import { normalizeResources } from './resources';
 import { normalizeRuntime, type Runtime } from './runtime';
 import { normalizeSecurity } from './security';
@@ -59,6 +60,8 @@ export interface NormalizedService {
   health: NormalizedApp['health'];
   resources: NormalizedApp['resources'];
   replicas: number;
+  /** `availability`, `spread` and `replication` as the spec says them (app/steps/replicas.ts). */
+  replicaSpec: ReplicaSpec;
   mounts: { volume: string; path: string; readOnly: boolean; subPath: string | null }[];
   /** The start conditions the spec gives; dependencies.ts checks them and computes the order. */
   dependsOn: Record<string, StartCondition>;
@@ -119,7 +122,7 @@ export function normalizeServices(spec: AppSpec, volumes: NormalizedVolume[], wh
 
 /** The shorthand's container fields as a service's. */
 function shorthandService(spec: ShorthandAppSpec): ContainerSpec {
-  return { kind: 'service', image: spec.image, ports: spec.ports, env: spec.env, health: spec.health, resources: spec.resources, replicas: spec.replicas, securityContext: spec.securityContext };
+  return { kind: 'service', image: spec.image, ports: spec.ports, env: spec.env, health: spec.health, resources: spec.resources, replicas: spec.replicas, availability: spec.availability, spread: spec.spread, replication: spec.replication, securityContext: spec.securityContext };
 }
 
 interface ServiceContext {
@@ -150,7 +153,7 @@ function normalizeService(name: string, component: string | undefined, spec: Con
     throw new InputError(`${where}: ${at.field}schedule is set on a service of kind ${show(kind)}, which does not run on a schedule; remove it or set ${at.field}kind: cron`);
   }
   if (isJob) {
-    for (const key of ['ports', 'health', 'replicas'] as const) {
+    for (const key of ['ports', 'health', 'replicas', 'availability', 'spread', 'replication'] as const) {
       if (spec[key] !== undefined) {
         throw new InputError(`${where}: ${at.field}${key} is set on a service of kind ${show(kind)}, which runs to completion and is not reached, probed or scaled; remove ${at.field}${key}`);
       }
@@ -189,6 +192,7 @@ function normalizeService(name: string, component: string | undefined, spec: Con
     // Device plugins' resources are Kubernetes limits beside memory and CPU.
     resources: { requests: resources.requests, limits: { ...resources.limits, ...runtime.extendedResources } },
     replicas,
+    replicaSpec: replicaSpec(spec),
     mounts: ctx.mounts,
     dependsOn: { ...(spec.dependsOn ?? {}) },
     security: normalizeSecurity(spec, where, at.field),

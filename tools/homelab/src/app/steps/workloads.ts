@@ -3,6 +3,7 @@ import { normalizeCompose } from './compose';
 import type { NormalizedContainer } from './containers';
 import type { ServiceOrder } from './dependencies';
 import { NO_HEALTH } from './health';
+import { podSpread, type TopologySpread } from './replicas';
 import type { NormalizedService, ServiceWithContainers } from './services';
 import type { NormalizedVolume } from './storage';
 
@@ -102,6 +103,8 @@ export interface ServiceWorkload extends ServiceWithContainers {
   scratchVolumes: ScratchVolume[];
   /** The component of the service this one shares a ReadWriteOnce volume with (a pod affinity to it); null when none. */
   affinity: string | null;
+  /** The pod's spread over nodes when the service runs more than one replica (app/steps/replicas.ts); null otherwise. */
+  spread: TopologySpread | null;
   compose: NormalizedApp['compose'] & {
     restart: string;
     /** `network_mode`: host (security.hostNetwork), `service:<service>` (a sidecar, in its service's network), or none. */
@@ -190,6 +193,7 @@ export function shapeWorkloads(input: WorkloadsInput): ServiceWorkload[] {
       composeServices: [],
       scratchVolumes: [...scratch.values()],
       affinity: pinnedTo === undefined ? null : pinnedTo,
+      spread: podSpread(kind, service.replicas, service.replicaSpec.spread, service.selector),
       compose: {
         ...normalizeCompose(input.app, input.where, { ...service, field: service.at.field }, {
           metrics: input.metrics?.service === service.name ? input.metrics : null,
