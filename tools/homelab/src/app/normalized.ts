@@ -370,6 +370,8 @@ export interface NormalizedEnvironment {
     node: string | null;
     /** The pod's spread over nodes where the environment raises its replicas above one or changes its spread (the base has none or another); null otherwise. */
     spread: TopologySpread | null;
+    /** The base has a spread of its own, which this one replaces (`$patch: replace`). */
+    spreadReplaces: boolean;
     /** Whether the environment changes a cron service's schedule, and its schedule there (the CronJob's, the crontab's); null for other kinds. */
     scheduleChanged: boolean;
     schedule: string | null;

@@ -14,6 +14,8 @@ const podSpec = (deployment: string) => parseDoc(deployment).spec.template.spec;
 const SPREAD = (whenUnsatisfiable: string) => [
   { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable, labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'web' } }, matchLabelKeys: ['pod-template-hash'] },
 ];
+/** An environment's spread replaces the base's: kustomize keys the list by topologyKey and whenUnsatisfiable, and would keep both. */
+const PATCHED_SPREAD = (whenUnsatisfiable: string) => [{ $patch: 'replace' }, ...SPREAD(whenUnsatisfiable)];
 const LABELS = { 'app.kubernetes.io/name': 'web', 'app.kubernetes.io/part-of': 'homelab', 'app.kubernetes.io/managed-by': 'homelab' };
 
 describe('renderApp: replicated services', () => {
@@ -54,7 +56,7 @@ describe('renderApp: replicated services', () => {
   it("an environment that only hardens the base's spread patches it; one that runs 1 replica keeps the base's", () => {
     const files = render(specOf('web', { replicas: 2, environments: { dev: { replicas: 1 }, prod: { spread: 'hard' } } }));
     expect(podSpec(files.get(BASE)!).topologySpreadConstraints).toEqual(SPREAD('ScheduleAnyway'));
-    expect(parseDoc(files.get(generated('prod', 'workload-patch.yaml'))!).spec).toEqual({ template: { spec: { topologySpreadConstraints: SPREAD('DoNotSchedule') } } });
+    expect(parseDoc(files.get(generated('prod', 'workload-patch.yaml'))!).spec).toEqual({ template: { spec: { topologySpreadConstraints: PATCHED_SPREAD('DoNotSchedule') } } });
     expect(parseDoc(files.get(generated('dev', 'workload-patch.yaml'))!).spec).toEqual({ replicas: 1 });
     expect(files.has(generated('dev', 'poddisruptionbudget.yaml'))).toBe(false);
   });

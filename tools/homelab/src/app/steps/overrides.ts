@@ -104,6 +104,7 @@ export function normalizeOverrides(where: string, envName: string, override: Env
       compose: { memoryLimit: compose.memoryLimit, memoryReservation: compose.memoryReservation, cpus: compose.cpus },
       node,
       spread,
+      spreadReplaces: spread !== null && service.spread !== null,
       scheduleChanged,
       schedule,
       hasTemplate: hasContainer || node !== null || spread !== null,
