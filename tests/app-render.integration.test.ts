@@ -207,7 +207,9 @@ describe.skipIf(kubectl.skip)('kubectl kustomize builds every overlay', () => {
     const resources = kustomize(ws, app.name, env);
 
     const kinds = [...new Set(resources.map((r) => r.kind))].sort();
-    expect(kinds).toEqual([...new Set([...COMMON_KINDS, app.workload, ...app.kinds])].sort());
+    // A workload of more than one replica in the environment has its PodDisruptionBudget there.
+    const budget = app.replicas[env] > 1 ? ['PodDisruptionBudget'] : [];
+    expect(kinds).toEqual([...new Set([...COMMON_KINDS, app.workload, ...app.kinds, ...budget])].sort());
     const workload = resources.find((r) => r.kind === app.workload)!;
     expect(workload.metadata.name).toBe(app.name);
     expect(workload.spec.replicas).toBe(app.replicas[env]);

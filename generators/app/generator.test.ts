@@ -904,12 +904,25 @@ describe('homelab:app generator', () => {
       await syncGenerator(tree);
 
       expect(readDoc(tree, `${OVERLAYS}/prod/whoami/generated/kustomization.yaml`).patches).toEqual([{ path: 'workload-patch.yaml' }]);
+      expect(readDoc(tree, `${OVERLAYS}/prod/whoami/generated/kustomization.yaml`).resources).toContain('poddisruptionbudget.yaml');
+      // Three replicas in prod: spread over nodes there (the base runs one), and a budget that lets a drain take one at a time.
       expect(readDoc(tree, `${OVERLAYS}/prod/whoami/generated/workload-patch.yaml`)).toEqual({
         apiVersion: 'apps/v1',
         kind: 'Deployment',
         metadata: { name: 'whoami' },
-        spec: { replicas: 3 },
+        spec: {
+          replicas: 3,
+          template: {
+            spec: {
+              topologySpreadConstraints: [
+                { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'whoami' } }, matchLabelKeys: ['pod-template-hash'] },
+              ],
+            },
+          },
+        },
       });
+      expect(readDoc(tree, `${OVERLAYS}/prod/whoami/generated/poddisruptionbudget.yaml`).spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: { 'app.kubernetes.io/name': 'whoami' } } });
+      expect(tree.exists(`${OVERLAYS}/dev/whoami/generated/poddisruptionbudget.yaml`)).toBe(false);
       expect(readDoc(tree, `${COMPOSE}/environments/prod/whoami/compose.generated.yaml`).services.whoami).toEqual({ deploy: { replicas: 3 } });
       expect(tree.exists(`${OVERLAYS}/dev/whoami/generated/workload-patch.yaml`)).toBe(false);
       expect(readDoc(tree, `${COMPOSE}/environments/dev/whoami/compose.generated.yaml`).services.whoami).toEqual({});

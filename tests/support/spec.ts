@@ -94,11 +94,16 @@ export function environmentsOf(spec: AppSpec): string[] {
 
 /** The message of the InputError a call throws (the test fails when it throws nothing or something else). */
 export function inputErrorOf(fn: () => unknown): string {
+  return thrownInputError(fn).message;
+}
+
+/** The InputError a call throws, with its validate rule (the test fails when it throws nothing or something else). */
+export function thrownInputError(fn: () => unknown): InputError {
   try {
     fn();
   } catch (error) {
     expect(error).toBeInstanceOf(InputError);
-    return (error as Error).message;
+    return error as InputError;
   }
   throw new Error('expected the call to throw');
 }

@@ -51,6 +51,21 @@ describe('checkAppSpec', () => {
     }
   });
 
+  it.each([
+    ['availability/blocks-drain', 'replicas: 3\navailability: { minAvailable: 3 }\n', 5],
+    ['replicas/stateful', 'replication: redis sentinel\n', 4],
+  ])('reports a refusal of replicated services under its rule %s, at its field', (rule, fields, line) => {
+    const text = `name: shop\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 80, http: true }]\n${fields}`;
+    try {
+      check(text);
+    } catch (error) {
+      expect(error).toBeInstanceOf(SpecError);
+      expect((error as SpecError).problems).toEqual([expect.objectContaining({ line, rule })]);
+      return;
+    }
+    throw new Error('expected a SpecError');
+  });
+
   it('leaves out what only setting a refused value aside would cause', () => {
     // The volume fits two kinds at once and is set aside: the mount that names it is not a second problem.
     const text = 'name: shop\nservices:\n  web:\n    image: { repository: a, tag: "1" }\n    mounts: [{ volume: data, path: /data }]\nvolumes:\n  data: { size: 1Gi, hostPath: /srv/data }\n';

@@ -21,6 +21,7 @@ import { normalizePatches } from './steps/patches';
 import { refuseNotRenderedYet, SCHEDULER } from './steps/pending';
 import { environmentQuota, ownerQuota, quotaInput, quotaSettings, withQuota } from './steps/quota';
 import { isFullForm, type NormalizedService, normalizeServices } from './steps/services';
+import { checkReplicas } from './steps/replicas';
 import { normalizeStorage, normalizeVolumes, shareVolumes, type SpecFileReader } from './steps/storage';
 import { shapeWorkloads } from './steps/workloads';
 
@@ -103,6 +104,21 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
     metrics: metricsPort ? { service: metricsService.name, port: metricsPort.port, path: spec.monitoring?.metrics?.path ?? APP_DEFAULTS.metricsPath } : null,
     database: database.enabled ? { secretName: database.secretName, services: database.services, hasSecretEnv: database.env.some((e) => e.secret) } : null,
   });
+  checkReplicas(
+    where,
+    services_.map((w) => ({
+      name: w.name,
+      field: w.at.field,
+      kind: w.workload.kind,
+      replicas: w.replicas,
+      autoscale: w.autoscale,
+      repository: w.imageSpec.repository,
+      claims: w.podVolumes.filter((v) => v.claimName !== null).map((v) => v.name),
+      spec: w.replicaSpec,
+    })),
+    Object.fromEntries(chosen.map((ws) => [ws.name, spec.environments?.[ws.name] ?? {}])),
+    !fullForm,
+  );
   const workload = services_.find((w) => w.name === primary.name)!;
   const workloadKind = workload.workload.kind === 'StatefulSet' ? 'StatefulSet' : 'Deployment';
   const monitoring = normalizeMonitoring(spec, workspace, where, { ports: metricsService.portIndex, selector: metricsService.selector }, { kind: workloadKind, name: primary.name });
@@ -166,10 +182,12 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
       ingressPort: ingressPort.port,
       hasIngress: ingress.enabled,
       ingressService: primary.name,
+      ingressHealth: primary.health,
       composeServices: composeServices.map((c) => c.name),
       networks: composeNetworks,
       alertTargets: services_.filter((w) => !w.isJob).map((w) => ({ kind: w.workload.kind === 'StatefulSet' ? 'StatefulSet' : 'Deployment', name: w.name })),
       cron: services_.filter((w) => w.isCron).map((w) => ({ service: w.name, schedule: w.schedule! })),
+      labels,
       overrides: {
         where,
         shorthand: !fullForm,
@@ -188,12 +206,14 @@ export function normalizeApp(spec: AppSpec, workspace: WorkspaceConfig, dependen
           field: w.at.field,
           component: w.component,
           placement: w.placement,
+          selector: w.selector,
+          replicaSpec: w.replicaSpec,
+          spread: w.spread,
           // An environment's image of the service reaches the containers that run the service's image.
           containers: [...w.initContainers, ...w.sidecars].filter((c) => c.inheritsImage).map((c) => ({ name: c.name, composeName: c.composeName, init: c.role === 'init' })),
         })),
       },
       alerts: monitoring.alerts,
-      labels,
       backup: {
         provider: backup.provider,
         schedule: backup.schedule,

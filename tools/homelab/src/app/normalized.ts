@@ -8,6 +8,7 @@ import type { NormalizedPatches } from './steps/patches';
 import type { PlacementPatch } from './steps/placement';
 import type { ComposeBackupMover } from './steps/compose-backup';
 import type { EnvironmentQuota } from './steps/quota';
+import type { DisruptionBudget, TopologySpread } from './steps/replicas';
 import type { VolumeBackupOptions } from './steps/storage';
 import type { ComposeServiceView, ServiceWorkload } from './steps/workloads';
 
@@ -316,6 +317,8 @@ export interface NormalizedEnvironment {
   hasResources: boolean;
   /** The HorizontalPodAutoscalers of the overlay (generated/horizontalpodautoscaler.yaml): one per service that autoscales here. */
   autoscalers: HorizontalAutoscaler[];
+  /** generated/poddisruptionbudget.yaml: one budget per long-running service with more than one replica here (app/steps/replicas.ts). */
+  budgets: DisruptionBudget[];
   alertGroup: string;
   /** The PrometheusRule's alerts (Kubernetes series); empty when the spec turns alerts off. */
   alerts: AlertRule[];
@@ -377,6 +380,10 @@ export interface NormalizedEnvironment {
     node: string | null;
     /** What the environment changes of the service's placement (its node as kubernetes.io/hostname included): the pod template's nodeSelector, tolerations and node affinity. */
     placement: PlacementPatch;
+    /** The pod's spread over nodes where the environment raises its replicas above one or changes its spread (the base has none or another); null otherwise. */
+    spread: TopologySpread | null;
+    /** The base has a spread of its own, which this one replaces (`$patch: replace`). */
+    spreadReplaces: boolean;
     /** Whether the environment changes a cron service's schedule, and its schedule there (the CronJob's, the crontab's); null for other kinds. */
     scheduleChanged: boolean;
     schedule: string | null;

@@ -67,6 +67,7 @@ export const ENV_FILES: readonly EnvFile[] = [
   { template: `${OVERLAY}/generated/ingress-patch.yaml`, owner: 'spec', when: (_a, e) => e.patches.includes('ingress-patch.yaml') },
   { template: `${OVERLAY}/generated/prometheusrule.yaml`, owner: 'spec', when: (_a, e) => e.resources.includes('prometheusrule.yaml') },
   { template: `${OVERLAY}/generated/externalsecret.yaml`, owner: 'spec', when: (_a, e) => e.resources.includes('externalsecret.yaml') },
+  { template: `${OVERLAY}/generated/poddisruptionbudget.yaml`, owner: 'spec', when: (_a, e) => e.resources.includes('poddisruptionbudget.yaml') },
   { template: `${OVERLAY}/generated/schedule.yaml`, owner: 'spec', when: (_a, e) => e.resources.includes('schedule.yaml') },
   // The autoscalers of the services that autoscale in this environment (app/steps/autoscale.ts).
   { template: `${OVERLAY}/generated/horizontalpodautoscaler.yaml`, owner: 'spec', when: (_a, e) => e.resources.includes('horizontalpodautoscaler.yaml') },

@@ -24,7 +24,7 @@ describe('autoscaling rendered', () => {
   it('renders a HorizontalPodAutoscaler in the overlay of the environment that autoscales, listed in its generated resources', () => {
     const files = render(PROD_ONLY);
 
-    expect(parseDoc(content(files, generated('prod', 'web', 'kustomization.yaml'))).resources).toEqual(['prometheusrule.yaml', 'horizontalpodautoscaler.yaml', 'resourcequota.yaml', 'limitrange.yaml']);
+    expect(parseDoc(content(files, generated('prod', 'web', 'kustomization.yaml'))).resources).toEqual(['prometheusrule.yaml', 'horizontalpodautoscaler.yaml', 'poddisruptionbudget.yaml', 'resourcequota.yaml', 'limitrange.yaml']);
     expect(parseDocs(content(files, generated('prod', 'web', 'horizontalpodautoscaler.yaml')))).toEqual([
       {
         apiVersion: 'autoscaling/v2',
@@ -40,11 +40,13 @@ describe('autoscaling rendered', () => {
     ]);
   });
 
-  it("removes the Deployment's replicas in that environment (a null in the workload patch), so ArgoCD leaves them to the autoscaler", () => {
+  it("removes the Deployment's replicas in that environment (a null in the workload patch), so ArgoCD leaves them to the autoscaler, and spreads the pods it may add", () => {
     const files = render(PROD_ONLY);
 
     const [patch] = parseDocs(content(files, generated('prod', 'web', 'workload-patch.yaml')));
-    expect(patch).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: null } });
+    expect(patch).toMatchObject({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: null } });
+    // Up to autoscale.max 5 pods: spread over nodes (soft), as a Deployment of 5 replicas is.
+    expect(patch.spec.template.spec.topologySpreadConstraints.map((c: { whenUnsatisfiable: string }) => c.whenUnsatisfiable)).toEqual(['ScheduleAnyway']);
   });
 
   it('runs autoscale.min replicas on Compose there', () => {

@@ -148,7 +148,7 @@ describe('parseAppSpec: the full form (services)', () => {
   });
 
   it.each([
-    ['a container field beside services', `name: web\n${service}image: { repository: a, tag: "1" }\n`, '1:1: the spec sets services and a container field of the shorthand: with services, image, ports, env, health, resources, replicas, autoscale, placement and securityContext belong to a service; move them under services.<name>'],
+    ['a container field beside services', `name: web\n${service}image: { repository: a, tag: "1" }\n`, '1:1: the spec sets services and a container field of the shorthand: with services, image, ports, env, health, resources, replicas, autoscale, availability, spread, replication, placement and securityContext belong to a service; move them under services.<name>'],
     ['a start condition that does not exist', 'name: web\nservices: { web: { image: { repository: a, tag: "1" }, dependsOn: { db: maybe } } }\n', '2:73: services.web.dependsOn.db: "maybe" is not one of started, healthy, completed'],
     ['a misspelt service kind', 'name: web\nservices: { web: { image: { repository: a, tag: "1" }, kind: deamon } }\n', '2:62: services.web.kind: "deamon" is not one of service, job, cron'],
     ['a map of volumes in the shorthand', 'name: web\nimage: { repository: a, tag: "1" }\nports: [{ name: http, port: 80 }]\nvolumes: { data: { size: 1Gi } }\n', '4:10: volumes is a map; write a list: Without services (the shorthand), volumes is a list of {name, size, mountPath}; a map of volumes needs the full form (services).'],

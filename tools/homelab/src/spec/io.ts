@@ -58,7 +58,7 @@ export function parseWorkspaceConfig(text: string | null): WorkspaceConfig {
 /** The order fields are written in: the schema's, so specs read the same everywhere. */
 const KEY_ORDER = [
   'name', 'description', 'services', 'image', 'ports', 'env', 'secrets', 'volumes', 'resources', 'health', 'ingress',
-  'replicas', 'autoscale', 'placement', 'monitoring', 'backup', 'network', 'securityContext', 'dependsOn', 'database', 'environments', 'quota', 'policy', 'patches',
+  'replicas', 'autoscale', 'availability', 'spread', 'replication', 'placement', 'monitoring', 'backup', 'network', 'securityContext', 'dependsOn', 'database', 'environments', 'quota', 'policy', 'patches',
 ];
 
 /**

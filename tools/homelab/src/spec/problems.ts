@@ -6,12 +6,15 @@ import { type DocPath, positionIn } from './locate';
 /** The rules of `dependsOn` and autoscale problems, which normalize reports under their own names (validate/rules.ts). */
 const DEPENDENCY_RULES = ['deps/unknown-component', 'deps/unknown-app', 'deps/app-environment', 'deps/cycle', 'autoscale/requests'] as const;
 
+/** The rules of replicated services' refusals (app/steps/replicas.ts, app/steps/storage.ts). */
+const REPLICA_RULES = ['replicas/read-write-once', 'replicas/stateful', 'availability/blocks-drain'] as const;
+
 /** The validate rule a spec problem is reported under (validate/rules.ts). */
-export type SpecRule = 'schema/unknown-field' | 'schema/missing-field' | 'schema/invalid' | 'spec/invalid' | (typeof DEPENDENCY_RULES)[number];
+export type SpecRule = 'schema/unknown-field' | 'schema/missing-field' | 'schema/invalid' | 'spec/invalid' | (typeof DEPENDENCY_RULES)[number] | (typeof REPLICA_RULES)[number];
 
 /** A normalize problem's own rule (an InputError's), when it has one a spec problem is reported under. */
-export function isSpecRule(rule: string | undefined): rule is (typeof DEPENDENCY_RULES)[number] {
-  return (DEPENDENCY_RULES as readonly (string | undefined)[]).includes(rule);
+export function isSpecRule(rule: string | undefined): rule is (typeof DEPENDENCY_RULES)[number] | (typeof REPLICA_RULES)[number] {
+  return ([...DEPENDENCY_RULES, ...REPLICA_RULES] as readonly (string | undefined)[]).includes(rule);
 }
 
 /** One mistake in a spec: where (a path into the document) and what, in one line with the fix. */

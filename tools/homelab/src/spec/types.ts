@@ -61,6 +61,11 @@ export interface ServiceSpec {
   replicas?: number;
   /** Replicas between min and max on CPU and/or memory utilization (docs/availability.md, "Autoscaling"). */
   autoscale?: AutoscaleSpec;
+  /** The PodDisruptionBudget of a replicated service (docs/availability.md). */
+  availability?: AvailabilitySpec;
+  spread?: SpreadSpec;
+  /** How a stateful service with more than one replica keeps its data consistent: its reason to scale. */
+  replication?: string;
   mounts?: MountSpec[];
   dependsOn?: Record<string, StartCondition>;
   devices?: { path: string; resource?: string }[];
@@ -197,9 +202,17 @@ export interface ShorthandAppSpec extends AppSpecBase {
   health?: HealthSpec;
   replicas?: number;
   autoscale?: AutoscaleSpec;
+  availability?: AvailabilitySpec;
+  spread?: SpreadSpec;
+  replication?: string;
   securityContext?: { runAsUser?: number; runAsGroup?: number };
   placement?: PlacementSpec;
 }
+
+/** `availability`: one of the two (docs/availability.md, "Replicated services"). */
+export type AvailabilitySpec = { maxUnavailable: number; minAvailable?: never } | { minAvailable: number; maxUnavailable?: never };
+/** `spread`: ScheduleAnyway (soft) or DoNotSchedule (hard) across nodes. */
+export type SpreadSpec = 'soft' | 'hard';
 
 export interface PortSpec {
   name: string;
@@ -267,6 +280,8 @@ export interface EnvironmentOverride {
   replicas?: number;
   /** The shorthand's autoscale in this environment: replaces the app's; false turns it off here. */
   autoscale?: AutoscaleSpec | false;
+  availability?: AvailabilitySpec;
+  spread?: SpreadSpec;
   host?: string;
   env?: Record<string, string>;
   /** The Kubernetes node the app runs on in this environment (host paths, devices). */
@@ -277,7 +292,20 @@ export interface EnvironmentOverride {
   database?: { name?: string; owner?: string };
   /** The owner's budget in this environment, over the app's `quota` key by key. */
   quota?: QuotaSpec;
-  services?: Record<string, { image?: { tag?: string; digest?: string }; env?: Record<string, string>; replicas?: number; autoscale?: AutoscaleSpec | false; resources?: { requests?: ResourceList; limits?: ResourceList }; schedule?: string; placement?: PlacementSpec }>;
+  services?: Record<string, ServiceOverrideSpec>;
+}
+
+/** `environments.<env>.services.<svc>`: what an environment changes of one service of the full form. */
+export interface ServiceOverrideSpec {
+  image?: { tag?: string; digest?: string };
+  env?: Record<string, string>;
+  replicas?: number;
+  autoscale?: AutoscaleSpec | false;
+  availability?: AvailabilitySpec;
+  spread?: SpreadSpec;
+  resources?: { requests?: ResourceList; limits?: ResourceList };
+  schedule?: string;
+  placement?: PlacementSpec;
 }
 
 /** `autoscale`: a HorizontalPodAutoscaler's range and its targets, in percent of the requests. */

@@ -4,6 +4,7 @@ import { WORKSPACE_YAML } from '../../../../../tests/support/workspace';
 import { parseWorkspaceConfig } from '../../spec/io';
 import { chooseEnvironments, normalizeEnvironment } from './environments';
 import { NO_HEALTH } from './health';
+import { NO_REPLICA_SPEC } from './replicas';
 import { normalizeSecurity } from './security';
 import type { BackupAlertVolume } from './signals';
 
@@ -19,10 +20,12 @@ const base = {
   ingressPort: 8080,
   hasIngress: true,
   ingressService: 'web',
+  ingressHealth: NO_HEALTH,
   composeServices: ['web'],
   networks: { shared: ['web'], internal: true, notInternal: null },
   alertTargets: [{ kind: 'Deployment' as const, name: 'web' }],
   cron: [],
+  labels: { 'app.kubernetes.io/name': 'web' },
   overrides: {
     where: WHERE,
     shorthand: true,
@@ -37,11 +40,13 @@ const base = {
         security: normalizeSecurity({}),
         health: NO_HEALTH,
         schedule: null,
+        selector: { 'app.kubernetes.io/name': 'web' },
+        replicaSpec: NO_REPLICA_SPEC,
+        spread: null,
       },
     ],
   },
   alerts: false,
-  labels: { 'app.kubernetes.io/name': 'web' },
   backup: { provider: 'volsync' as const, schedule: '0 3 * * *', intervalSeconds: 86400, volumes: [] as { name: string; resticSecret: string }[], watched: { kubernetes: [] as BackupAlertVolume[], compose: [] as BackupAlertVolume[] } },
   database: { enabled: false, name: '', owner: '', secretData: [], composeEnv: [], compose: null },
   databaseServices: [],
@@ -167,6 +172,30 @@ describe('normalizeEnvironment', () => {
       const composeOnly = normalizeEnvironment('web', dev, {}, { ...withData, backup: { ...withData.backup, watched: { ...watched, kubernetes: [] } } });
       expect(names(composeOnly.alerts)).toEqual(['HomelabAppDown', 'HomelabAppRestarting']);
       expect(names(composeOnly.composeAlerts)).toContain('WebBackupStale');
+    });
+  });
+
+  describe("Traefik's own health check of the replicas behind the host (Compose)", () => {
+    const outside = { ...NO_HEALTH, enabled: true, outside: true, isHttp: true, path: '/ping', portNumber: 8080 };
+    const checks = (labels: Record<string, string>) => Object.fromEntries(Object.entries(labels).filter(([key]) => key.includes('.healthcheck.')));
+
+    it('checks each replica of a replicated service whose HTTP health Docker cannot run (probed from outside)', () => {
+      expect(checks(normalizeEnvironment('web', dev, { replicas: 3 }, { ...base, ingressHealth: outside }).composeLabels)).toEqual({
+        'traefik.http.services.web-dev.loadbalancer.healthcheck.path': '/ping',
+        'traefik.http.services.web-dev.loadbalancer.healthcheck.interval': '5s',
+        'traefik.http.services.web-dev.loadbalancer.healthcheck.timeout': '3s',
+      });
+      expect(checks(normalizeEnvironment('web', dev, { replicas: 2 }, { ...base, ingressHealth: { ...outside, portNumber: 9000 } }).composeLabels)).toMatchObject({
+        'traefik.http.services.web-dev.loadbalancer.healthcheck.port': '9000',
+      });
+    });
+
+    it.each([
+      ['one replica', {}, outside],
+      ['a health check Docker runs in the container (Traefik skips unhealthy containers itself)', { replicas: 3 }, { ...outside, outside: false, composeExec: true }],
+      ['a TCP health probed from outside', { replicas: 3 }, { ...outside, isHttp: false, isTcp: true }],
+    ])('adds none for %s', (_what, override, ingressHealth) => {
+      expect(checks(normalizeEnvironment('web', dev, override, { ...base, ingressHealth }).composeLabels)).toEqual({});
     });
   });
 });

@@ -2,7 +2,7 @@ import { InputError, show } from '../../errors';
 import { KUBERNETES_NAMESPACES } from '../../project/namespaces';
 import { environmentPaths } from '../../project/paths';
 import type { AppSpec, BackupProvider, WorkspaceConfig, WorkspaceEnvironment } from '../../spec/types';
-import type { NormalizedEnvironment } from '../normalized';
+import type { NormalizedApp, NormalizedEnvironment } from '../normalized';
 import type { EnvironmentDatabase } from './database';
 import { SCHEDULE_LABEL } from './compose';
 import { type AppNetworks, serviceNetworks } from './compose-networks';
@@ -11,6 +11,7 @@ import { NO_ENV_LINKS } from './links';
 import { NO_QUOTA } from './quota';
 import { sortedEnv } from './env';
 import { normalizeOverrides, type OverrideBase } from './overrides';
+import { disruptionBudget, serviceOverride } from './replicas';
 import { SCHEDULER } from './pending';
 import { NO_COMPOSE_BACKUP } from './compose-backup';
 import { alertRules, type BackupAlertVolume, backupAlertRules, type SignalPlatform } from './signals';
@@ -43,7 +44,7 @@ export function chooseEnvironments(spec: AppSpec, workspace: WorkspaceConfig, wh
     }
   }
   if (single.hasVolumes && (single.replicas > 1 || Object.values(spec.environments ?? {}).some((o) => (o.replicas ?? 0) > 1))) {
-    throw new InputError(`${where}: replicas above 1 with volumes; an app with volumes runs one replica (ReadWriteOnce), so set replicas: 1${single.autoscales ? ' and autoscale.max: 1 (or remove autoscale)' : ''}`);
+    throw new InputError(`${where}: replicas above 1 with volumes; an app with volumes runs one replica (ReadWriteOnce), so set replicas: 1${single.autoscales ? ' and autoscale.max: 1 (or remove autoscale)' : ''}`, 'replicas/read-write-once');
   }
   return chosen.map((e) => workspaceEnvs.get(e)!);
 }
@@ -69,6 +70,8 @@ export function normalizeEnvironment(
     hasIngress: boolean;
     /** The service behind the host (the shorthand's one): the Traefik labels and the app-wide overrides go to it. */
     ingressService: string;
+    /** Its health: Traefik checks each replica itself where Docker cannot (an HTTP health probed from outside). */
+    ingressHealth: Pick<NormalizedApp['health'], 'outside' | 'isHttp' | 'path' | 'portNumber'>;
     /** Every service of compose.generated.yaml, in the spec's order. */
     composeServices: string[];
     /** Which of them join the environment's shared network. */
@@ -77,11 +80,11 @@ export function normalizeEnvironment(
     alertTargets: { kind: 'Deployment' | 'StatefulSet'; name: string }[];
     /** The cron services and their schedules, for the Compose scheduler's crontab. */
     cron: { service: string; schedule: string }[];
+    /** The app's labels, which the environment's own objects (its PodDisruptionBudgets and autoscalers) carry. */
+    labels: Record<string, string>;
     /** Every service as the environment's overrides see it, and whether the spec is the shorthand (its replicas and env are the app's). */
     overrides: { where: string; shorthand: boolean; services: OverrideBase[] };
     alerts: boolean;
-    /** The app's labels, which the overlay's own objects (its autoscalers) carry. */
-    labels: Record<string, string>;
     /** The backed-up volumes: their restic credentials and, with the schedule, their stale-backup alerts. */
     backup: {
       provider: BackupProvider;
@@ -117,6 +120,7 @@ export function normalizeEnvironment(
     composeLabels[`traefik.http.routers.${router}.rule`] = `Host(\`${host}\`)`;
     composeLabels[`traefik.http.services.${router}.loadbalancer.server.port`] = String(base.ingressPort);
     if (base.tls) composeLabels[`traefik.http.routers.${router}.tls.certresolver`] = 'letsencrypt';
+    Object.assign(composeLabels, traefikHealthCheck(router, base, serviceOverride(override, base.ingressService, base.overrides.shorthand).replicas));
   }
   const replicasChanged = replicas !== base.replicas;
   const hostChanged = host !== base.host;
@@ -165,6 +169,15 @@ export function normalizeEnvironment(
     workloadPatches.map((p) => ({ name: p.name, kind: p.kind, component: base.overrides.services.find((s) => s.name === p.name)?.component, autoscale: p.autoscale })),
   );
   if (autoscalers.length > 0) resources.push('horizontalpodautoscaler.yaml');
+  // A node drain takes the pods of a replicated service one at a time (or as its availability says):
+  // a budget wherever it may run more than one (an autoscaler's max).
+  const budgets = base.overrides.services.flatMap((s) => {
+    const own = serviceOverride(override, s.name, base.overrides.shorthand);
+    const patch = workloadPatches.find((p) => p.name === s.name);
+    const highest = patch?.autoscale ? patch.autoscale.max : (patch?.replicas ?? s.replicas);
+    return disruptionBudget(s, highest, own.availability ?? s.replicaSpec.availability, base.labels) ?? [];
+  });
+  if (budgets.length > 0) resources.push('poddisruptionbudget.yaml');
 
   return {
     name: ws.name,
@@ -182,6 +195,7 @@ export function normalizeEnvironment(
     resources,
     hasResources: resources.length > 0,
     autoscalers,
+    budgets,
     alertGroup: `${app}.${ws.name}`,
     alerts,
     composeAlerts,
@@ -226,6 +240,25 @@ export function normalizeEnvironment(
     links: NO_ENV_LINKS,
     // Filled in by app/steps/quota.ts withQuota.
     quota: NO_QUOTA,
+  };
+}
+
+/**
+ * Traefik's own health check of each replica behind the host (docs/availability.md): Traefik's
+ * Docker provider already skips a container whose Docker health is not `healthy`, which covers a
+ * health check that runs in the container; a replicated service whose HTTP health is probed from
+ * outside (an image without wget) has no Docker health, so Traefik probes each replica's path.
+ */
+function traefikHealthCheck(router: string, base: { replicas: number; ingressPort: number; ingressHealth: Pick<NormalizedApp['health'], 'outside' | 'isHttp' | 'path' | 'portNumber'> }, envReplicas: number | undefined): Record<string, string> {
+  const replicas = envReplicas ?? base.replicas;
+  const health = base.ingressHealth;
+  if (replicas <= 1 || !health.outside || !health.isHttp) return {};
+  const prefix = `traefik.http.services.${router}.loadbalancer.healthcheck`;
+  return {
+    [`${prefix}.path`]: health.path,
+    [`${prefix}.interval`]: '5s',
+    [`${prefix}.timeout`]: '3s',
+    ...(health.portNumber !== base.ingressPort ? { [`${prefix}.port`]: String(health.portNumber) } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { inputErrorOf } from '../../../../../tests/support/spec';
 import { NO_HEALTH } from './health';
+import { NO_REPLICA_SPEC } from './replicas';
 import { normalizeOverrides, type OverrideBase } from './overrides';
 import { normalizeSecurity } from './security';
 
@@ -15,6 +16,9 @@ const service = (name: string, kind: OverrideBase['kind'] = 'Deployment', schedu
   security: normalizeSecurity({}),
   health: NO_HEALTH,
   schedule,
+  selector: { 'app.kubernetes.io/name': 'workflows', 'app.kubernetes.io/component': name },
+  replicaSpec: NO_REPLICA_SPEC,
+  spread: null,
 });
 const SERVICES = [service('main'), service('worker'), service('migrate', 'Job'), service('sweep', 'CronJob', '0 3 * * *')];
 

@@ -6,6 +6,7 @@ import { type Autoscale, environmentAutoscale, type WrittenRequests } from './au
 import { normalizeCompose } from './compose';
 import { NO_PLACEMENT, type Placement, placementPatch } from './placement';
 import { sortedEnv } from './env';
+import { podSpread, type ReplicaSpec, serviceOverride, type TopologySpread } from './replicas';
 import { normalizeResources } from './resources';
 
 /** A service as an environment's overrides see it. */
@@ -28,6 +29,10 @@ export interface OverrideBase {
   component?: string;
   /** Where its pods run (steps/placement.ts); an environment's placement goes over it. None when left out. */
   placement?: Placement;
+  /** Its selector labels, what the spec says of its replication, and its base pod's spread (app/steps/replicas.ts). */
+  selector: Record<string, string>;
+  replicaSpec: ReplicaSpec;
+  spread: TopologySpread | null;
   /** Its init containers and sidecars that run its image (no image of their own): an image override reaches them. */
   containers?: { name: string; composeName: string; init: boolean }[];
 }
@@ -55,6 +60,7 @@ export function normalizeOverrides(where: string, envName: string, override: Env
   const result: ServiceOverride[] = [];
   for (const service of services) {
     const own = shorthand ? { replicas: override.replicas, env: override.env, autoscale: override.autoscale, placement: override.placement } : (override.services?.[service.name] ?? {});
+    const replication = serviceOverride(override, service.name, shorthand);
     const field = `${at}.services.${service.name}.`;
     const autoscale = environmentAutoscale(
       { name: service.name, kind: service.kind, autoscale: service.autoscale ?? null, field: service.field ?? (shorthand ? '' : `services.${service.name}.`), requests: service.writtenRequests ?? { cpu: false, memory: false } },
@@ -95,8 +101,11 @@ export function normalizeOverrides(where: string, envName: string, override: Env
     // The shorthand's placement of an environment is the app's (environments.<env>.placement), the full form's its service's.
     const placementField = shorthand ? `environments.${envName}.` : `environments.${envName}.services.${service.name}.`;
     const placement = placementPatch(service.placement ?? NO_PLACEMENT, own.placement, node === null ? null : { name: node, field: `environments.${envName}.node` }, where, placementField);
+    // The pod spreads over nodes where the environment runs several replicas (an autoscaler's max) and the base's spread is none or another.
+    const envSpread = podSpread(service.kind, autoscale ? autoscale.max : replicas, replication.spread ?? service.replicaSpec.spread, service.selector);
+    const spread = envSpread !== null && envSpread.whenUnsatisfiable !== service.spread?.whenUnsatisfiable ? envSpread : null;
     const hasContainer = envChanged || imageChanged || resourcesChanged;
-    if (!replicasChanged && !hasContainer && !placement.changed && !scheduleChanged && !autoscaled) continue;
+    if (!replicasChanged && !hasContainer && !placement.changed && !scheduleChanged && !autoscaled && spread === null) continue;
     const compose = normalizeCompose('', where, { resources, security: service.security, health: service.health, field }, { metrics: null, job: false });
     const inheriting = imageChanged ? (service.containers ?? []) : [];
     result.push({
@@ -120,9 +129,11 @@ export function normalizeOverrides(where: string, envName: string, override: Env
       compose: { memoryLimit: compose.memoryLimit, memoryReservation: compose.memoryReservation, cpus: compose.cpus },
       node,
       placement,
+      spread,
+      spreadReplaces: spread !== null && service.spread !== null,
       scheduleChanged,
       schedule,
-      hasTemplate: hasContainer || placement.changed,
+      hasTemplate: hasContainer || placement.changed || spread !== null,
       hasContainer,
       composeChanged: replicasChanged || hasContainer || scheduleChanged,
     });

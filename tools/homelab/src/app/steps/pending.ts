@@ -18,7 +18,7 @@ export function refuseNotRenderedYet(spec: AppSpec, where: string): void {
   };
   for (const [env, override] of Object.entries(spec.environments ?? {})) {
     if (isFullForm(spec)) {
-      for (const key of ['replicas', 'env', 'placement'] as const) {
+      for (const key of ['replicas', 'availability', 'spread', 'env', 'placement'] as const) {
         if (override[key] !== undefined) refuse(`environments.${env}.${key}`, `an override of the whole app (in the full form, overrides name a service: environments.${env}.services.<name>)`);
       }
     }

@@ -4,6 +4,7 @@ import type { PlacementSpec } from '../../spec/types';
 import { NO_HEALTH } from './health';
 import { normalizeOverrides, type OverrideBase } from './overrides';
 import { NO_PLACEMENT, normalizePlacement, placementPatch } from './placement';
+import { NO_REPLICA_SPEC } from './replicas';
 import { normalizeSecurity } from './security';
 
 const WHERE = 'applications/specs/ml.yaml';
@@ -154,6 +155,9 @@ describe('normalizeOverrides with placement', () => {
     security: normalizeSecurity({}),
     health: NO_HEALTH,
     schedule: kind === 'CronJob' ? '0 3 * * *' : null,
+    selector: { 'app.kubernetes.io/name': 'ml', 'app.kubernetes.io/component': name },
+    replicaSpec: NO_REPLICA_SPEC,
+    spread: null,
     placement,
   });
   const SERVICES = [svc('api', 'Deployment'), svc('train', 'Job'), svc('sweep', 'CronJob')];

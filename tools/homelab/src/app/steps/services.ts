@@ -8,6 +8,7 @@ import { sortedEnv } from './env';
 import { NO_HEALTH, normalizeHealth } from './health';
 import { normalizePlacement, type Placement } from './placement';
 import { type FieldPrefix, normalizePorts, type Port, type Ports, SHORTHAND } from './ports';
+import { type ReplicaSpec, replicaSpec } from './replicas';
 import { normalizeResources } from './resources';
 import { normalizeRuntime, type Runtime } from './runtime';
 import { normalizeSecurity } from './security';
@@ -65,6 +66,8 @@ export interface NormalizedService {
   autoscale: Autoscale | null;
   /** The requests its spec writes itself, which an autoscaler's targets need. */
   writtenRequests: WrittenRequests;
+  /** `availability`, `spread` and `replication` as the spec says them (app/steps/replicas.ts). */
+  replicaSpec: ReplicaSpec;
   mounts: { volume: string; path: string; readOnly: boolean; subPath: string | null }[];
   /** The start conditions the spec gives; dependencies.ts checks them and computes the order. */
   dependsOn: Record<string, StartCondition>;
@@ -127,7 +130,7 @@ export function normalizeServices(spec: AppSpec, volumes: NormalizedVolume[], wh
 
 /** The shorthand's container fields as a service's. */
 function shorthandService(spec: ShorthandAppSpec): ContainerSpec {
-  return { kind: 'service', image: spec.image, ports: spec.ports, env: spec.env, health: spec.health, resources: spec.resources, replicas: spec.replicas, autoscale: spec.autoscale, securityContext: spec.securityContext, placement: spec.placement };
+  return { kind: 'service', image: spec.image, ports: spec.ports, env: spec.env, health: spec.health, resources: spec.resources, replicas: spec.replicas, autoscale: spec.autoscale, availability: spec.availability, spread: spec.spread, replication: spec.replication, securityContext: spec.securityContext, placement: spec.placement };
 }
 
 interface ServiceContext {
@@ -158,7 +161,7 @@ function normalizeService(name: string, component: string | undefined, spec: Con
     throw new InputError(`${where}: ${at.field}schedule is set on a service of kind ${show(kind)}, which does not run on a schedule; remove it or set ${at.field}kind: cron`);
   }
   if (isJob) {
-    for (const key of ['ports', 'health', 'replicas'] as const) {
+    for (const key of ['ports', 'health', 'replicas', 'availability', 'spread', 'replication'] as const) {
       if (spec[key] !== undefined) {
         throw new InputError(`${where}: ${at.field}${key} is set on a service of kind ${show(kind)}, which runs to completion and is not reached, probed or scaled; remove ${at.field}${key}`);
       }
@@ -200,6 +203,7 @@ function normalizeService(name: string, component: string | undefined, spec: Con
     replicas: autoscale ? autoscale.min : replicas,
     autoscale,
     writtenRequests: writtenRequests(spec.resources),
+    replicaSpec: replicaSpec(spec),
     mounts: ctx.mounts,
     dependsOn: { ...(spec.dependsOn ?? {}) },
     security: normalizeSecurity(spec, where, at.field),

@@ -181,6 +181,7 @@ export function shareVolumes(volumes: NormalizedVolume[], users: VolumeUser[], w
       if (user.replicas > 1 || user.maxReplicas > 1) {
         throw new InputError(
           `${where}: replicas above 1 with volumes; ${user.name} mounts the ReadWriteOnce volume ${show(volume.name)}, which holds one replica, so set replicas: 1${user.autoscales ? ' and autoscale.max: 1 (or remove autoscale)' : ''} (or accessMode: ReadWriteMany on the volume)`,
+          'replicas/read-write-once',
         );
       }
     }

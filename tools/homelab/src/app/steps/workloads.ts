@@ -3,6 +3,7 @@ import { normalizeCompose } from './compose';
 import type { NormalizedContainer } from './containers';
 import type { ServiceOrder } from './dependencies';
 import { NO_HEALTH } from './health';
+import { podSpread, type TopologySpread } from './replicas';
 import type { NormalizedService, ServiceWithContainers } from './services';
 import type { NormalizedVolume } from './storage';
 
@@ -104,6 +105,8 @@ export interface ServiceWorkload extends ServiceWithContainers {
   affinity: string | null;
   /** The pod has an `affinity`: that pod affinity, or its placement's node affinity, or both under one key. */
   hasAffinity: boolean;
+  /** The pod's spread over nodes when the service runs more than one replica (app/steps/replicas.ts); null otherwise. */
+  spread: TopologySpread | null;
   compose: NormalizedApp['compose'] & {
     restart: string;
     /** `network_mode`: host (security.hostNetwork), `service:<service>` (a sidecar, in its service's network), or none. */
@@ -193,6 +196,7 @@ export function shapeWorkloads(input: WorkloadsInput): ServiceWorkload[] {
       scratchVolumes: [...scratch.values()],
       affinity: pinnedTo === undefined ? null : pinnedTo,
       hasAffinity: pinnedTo !== undefined || service.placement.nodeAffinity !== null,
+      spread: podSpread(kind, service.autoscale ? service.autoscale.max : service.replicas, service.replicaSpec.spread, service.selector),
       compose: {
         ...normalizeCompose(input.app, input.where, { ...service, field: service.at.field }, {
           metrics: input.metrics?.service === service.name ? input.metrics : null,
