@@ -67,8 +67,10 @@ describe('homelab:infra generator', () => {
       expect(app.spec.project).toBe('infrastructure');
       const charts = app.spec.sources.filter((s: any) => s.chart);
       expect(charts.map((s: any) => [s.repoURL, s.chart, s.targetRevision])).toEqual(spec.kubernetes.charts.map((c: any) => [c.repoURL, c.name, c.version]));
+      // Traefik's replicas of this install (settings.instances) sit between the base's values and the overlay's own.
       expect(charts[0].helm.valueFiles).toEqual([
         `$values/${BASE}/${component}/values.yaml`,
+        ...(component === 'ingress' ? [`$values/infrastructure/kubernetes/overlays/prod/${component}/generated/values.yaml`] : []),
         `$values/infrastructure/kubernetes/overlays/prod/${component}/values.yaml`,
       ]);
       expect(app.spec.sources).toContainEqual({ repoURL: 'https://git.home.arpa/homelab/homelab.git', targetRevision: 'main', ref: 'values' });
@@ -371,6 +373,8 @@ describe('homelab:infra generator', () => {
       expect(cluster.apiVersion).toBe('postgresql.cnpg.io/v1');
       expect(cluster.metadata).toEqual({ name: 'postgres', namespace: 'postgres', annotations: { 'argocd.argoproj.io/sync-wave': '1' } });
       expect(cluster.spec).toMatchObject({ instances: 1, storage: { size: '10Gi' }, imageName: 'ghcr.io/cloudnative-pg/postgresql:17.5' });
+      // prod is protected: its install (the one dev shares) runs two instances, patched over the base's.
+      expect(readDoc(tree, 'infrastructure/kubernetes/overlays/prod/postgres/generated/cluster-patch.yaml').spec).toEqual({ instances: 2, enablePDB: true });
       const service = readDoc(tree, `${COMPOSE}/base/postgres/compose.yaml`).services.postgres;
       expect(service.image).toBe('postgres:17.5');
       expect(service.healthcheck.test).toEqual(['CMD', 'pg_isready', '-U', 'postgres']);
@@ -537,7 +541,8 @@ describe('homelab:infra generator', () => {
       await add('postgres');
       const file = 'infrastructure/specs/postgres.yaml';
       const pinned = readText(tree, file);
-      tree.write(file, pinned.replace('instances: 1', 'instances: 3'));
+      tree.write(file, pinned.replace('storage: 10Gi', 'storage: 20Gi'));
+      expect(readText(tree, file)).not.toBe(pinned);
 
       const error = await refusal({ component: 'postgres' });
       expect(error.message).toBe('component "postgres" already exists (infrastructure/specs/postgres.yaml); edit its spec and run `npx nx sync`, or pass --force to reset it to the catalog\'s pinned versions');
