@@ -537,6 +537,34 @@ describe('homelab:infra generator', () => {
       expect(treeFiles(tree)).toEqual(before);
     });
 
+    it("reports an overlay scaffolded before 0.4.0 whose install's instances would not reach its Cluster, until it includes generated/", async () => {
+      await add('postgres');
+      const overlay = 'infrastructure/kubernetes/overlays/prod/postgres/kustomization.yaml';
+      const scaffolded = readText(tree, overlay);
+      // The overlay as homelab scaffolded it before 0.4.0: the base only.
+      tree.write(overlay, scaffolded.replace(/components:\n(.*\n)*/, ''));
+      const rules = () => validateComponent(treeHost(tree), 'postgres').filter((f) => f.severity === 'error');
+
+      // The new spec's { prod: 2 } differs from the base's 1.
+      expect(rules()).toEqual([
+        expect.objectContaining({
+          file: overlay,
+          rule: 'instances/overlay-component',
+          message: "settings.instances gives prod's PostgreSQL 2 instance(s), but this overlay does not include generated/, so its Cluster keeps the base's 1; add `components: [generated]` to it",
+        }),
+      ]);
+      // One number for every install is in the base itself: nothing to include.
+      const spec = 'infrastructure/specs/postgres.yaml';
+      tree.write(spec, readText(tree, spec).replace('instances:\n    prod: 2', 'instances: 2'));
+      await syncGenerator(tree);
+      expect(rules()).toEqual([]);
+      tree.write(spec, readText(tree, spec).replace('instances: 2', 'instances:\n    prod: 3'));
+      await syncGenerator(tree);
+      expect(rules().map((f) => f.rule)).toEqual(['instances/overlay-component']);
+      tree.write(overlay, scaffolded);
+      expect(rules()).toEqual([]);
+    });
+
     it('refuses a component that exists, and resets it to the catalog with --force', async () => {
       await add('postgres');
       const file = 'infrastructure/specs/postgres.yaml';
