@@ -67,8 +67,10 @@ describe('homelab:infra generator', () => {
       expect(app.spec.project).toBe('infrastructure');
       const charts = app.spec.sources.filter((s: any) => s.chart);
       expect(charts.map((s: any) => [s.repoURL, s.chart, s.targetRevision])).toEqual(spec.kubernetes.charts.map((c: any) => [c.repoURL, c.name, c.version]));
+      // Traefik's replicas of this install (settings.instances) sit between the base's values and the overlay's own.
       expect(charts[0].helm.valueFiles).toEqual([
         `$values/${BASE}/${component}/values.yaml`,
+        ...(component === 'ingress' ? [`$values/infrastructure/kubernetes/overlays/prod/${component}/generated/values.yaml`] : []),
         `$values/infrastructure/kubernetes/overlays/prod/${component}/values.yaml`,
       ]);
       expect(app.spec.sources).toContainEqual({ repoURL: 'https://git.home.arpa/homelab/homelab.git', targetRevision: 'main', ref: 'values' });
@@ -371,6 +373,8 @@ describe('homelab:infra generator', () => {
       expect(cluster.apiVersion).toBe('postgresql.cnpg.io/v1');
       expect(cluster.metadata).toEqual({ name: 'postgres', namespace: 'postgres', annotations: { 'argocd.argoproj.io/sync-wave': '1' } });
       expect(cluster.spec).toMatchObject({ instances: 1, storage: { size: '10Gi' }, imageName: 'ghcr.io/cloudnative-pg/postgresql:17.5' });
+      // prod is protected: its install (the one dev shares) runs two instances, patched over the base's.
+      expect(readDoc(tree, 'infrastructure/kubernetes/overlays/prod/postgres/generated/cluster-patch.yaml').spec).toEqual({ instances: 2, enablePDB: true });
       const service = readDoc(tree, `${COMPOSE}/base/postgres/compose.yaml`).services.postgres;
       expect(service.image).toBe('postgres:17.5');
       expect(service.healthcheck.test).toEqual(['CMD', 'pg_isready', '-U', 'postgres']);
@@ -533,11 +537,40 @@ describe('homelab:infra generator', () => {
       expect(treeFiles(tree)).toEqual(before);
     });
 
+    it("reports an overlay scaffolded before 0.4.0 whose install's instances would not reach its Cluster, until it includes generated/", async () => {
+      await add('postgres');
+      const overlay = 'infrastructure/kubernetes/overlays/prod/postgres/kustomization.yaml';
+      const scaffolded = readText(tree, overlay);
+      // The overlay as homelab scaffolded it before 0.4.0: the base only.
+      tree.write(overlay, scaffolded.replace(/components:\n(.*\n)*/, ''));
+      const rules = () => validateComponent(treeHost(tree), 'postgres').filter((f) => f.severity === 'error');
+
+      // The new spec's { prod: 2 } differs from the base's 1.
+      expect(rules()).toEqual([
+        expect.objectContaining({
+          file: overlay,
+          rule: 'instances/overlay-component',
+          message: "settings.instances gives prod's PostgreSQL 2 instance(s), but this overlay does not include generated/, so its Cluster keeps the base's 1; add `components: [generated]` to it",
+        }),
+      ]);
+      // One number for every install is in the base itself: nothing to include.
+      const spec = 'infrastructure/specs/postgres.yaml';
+      tree.write(spec, readText(tree, spec).replace('instances:\n    prod: 2', 'instances: 2'));
+      await syncGenerator(tree);
+      expect(rules()).toEqual([]);
+      tree.write(spec, readText(tree, spec).replace('instances: 2', 'instances:\n    prod: 3'));
+      await syncGenerator(tree);
+      expect(rules().map((f) => f.rule)).toEqual(['instances/overlay-component']);
+      tree.write(overlay, scaffolded);
+      expect(rules()).toEqual([]);
+    });
+
     it('refuses a component that exists, and resets it to the catalog with --force', async () => {
       await add('postgres');
       const file = 'infrastructure/specs/postgres.yaml';
       const pinned = readText(tree, file);
-      tree.write(file, pinned.replace('instances: 1', 'instances: 3'));
+      tree.write(file, pinned.replace('storage: 10Gi', 'storage: 20Gi'));
+      expect(readText(tree, file)).not.toBe(pinned);
 
       const error = await refusal({ component: 'postgres' });
       expect(error.message).toBe('component "postgres" already exists (infrastructure/specs/postgres.yaml); edit its spec and run `npx nx sync`, or pass --force to reset it to the catalog\'s pinned versions');

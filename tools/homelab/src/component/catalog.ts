@@ -1,6 +1,7 @@
 import type { PolicyException } from '../project/exceptions';
 import type { BackupProvider, WorkspaceConfig } from '../spec/types';
 import type { ChartSpec, ComponentName, ComponentSettings, ComponentSpec, Platform } from './types';
+import { defaultInstances } from './steps/instances';
 
 /**
  * What `nx g homelab:infra <component>` writes into a new spec: pinned chart versions
@@ -173,8 +174,8 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
         repoURL: 'https://traefik.github.io/charts',
         name: 'traefik',
         version: '35.4.0',
+        // deployment.replicas comes from settings.instances, per install (the overlay's generated/ values).
         values: {
-          deployment: { replicas: 1 },
           service: { type: 'LoadBalancer' },
           ports: { web: { redirections: { entryPoint: { to: 'websecure', scheme: 'https', permanent: true } } } },
           logs: { access: { enabled: true } },
@@ -183,7 +184,7 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
     ],
     images: () => ({ traefik: 'traefik:v3.4.4' }),
     memory: { traefik: '256m' },
-    settings: (o) => (o.email ? { acme: { email: o.email, staging: Boolean(o.staging) } } : {}),
+    settings: (o, ws) => ({ ...(o.email ? { acme: { email: o.email, staging: Boolean(o.staging) } } : {}), instances: defaultInstances(ws) }),
     // Chart 35.4.0 installs Traefik v3.4.1, which implements Gateway API v1.2.1 (its own test fixtures pin it).
     crdSources: [
       { project: 'traefik', module: 'github.com/traefik/traefik/v3', version: 'v3.4.1', paths: ['docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml'], pin: 'chart traefik 35.4.0 (Traefik v3.4.1)' },
@@ -329,7 +330,7 @@ export const CATALOG: Record<ComponentName, CatalogEntry> = {
     charts: () => [{ repoURL: 'https://cloudnative-pg.github.io/charts', name: 'cloudnative-pg', version: '0.27.1', values: { crds: { create: true } } }],
     images: () => ({ postgres: 'postgres:17.5' }),
     memory: { postgres: '1g' },
-    settings: () => ({ instances: 1, storage: '10Gi', imageName: 'ghcr.io/cloudnative-pg/postgresql:17.5' }),
+    settings: (_o, ws) => ({ instances: defaultInstances(ws), storage: '10Gi', imageName: 'ghcr.io/cloudnative-pg/postgresql:17.5' }),
     crdSources: [
       { project: 'cloudnative-pg', module: 'github.com/cloudnative-pg/cloudnative-pg', version: 'v1.28.1', paths: ['config/crd/bases'], pin: 'chart cloudnative-pg 0.27.1 (CloudNativePG 1.28.1)' },
       // The ObjectStore of the Cluster's backups (an S3 target in homelab.yaml): the Barman Cloud plugin, for CloudNativePG 1.26 and later.

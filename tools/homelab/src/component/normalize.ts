@@ -20,6 +20,7 @@ import type { SecretStoreSpec } from '../platform/secret-store';
 import { type DatabaseClaim, databaseCollisions, objectName, PASSWORD_TEMPLATE } from '../app/steps/database';
 import type { HostClaim } from '../workspace/hosts';
 import { gatewayListeners, type GatewayListeners, normalizeGateway, type NormalizedGateway } from './steps/gateway';
+import { instancesOf, PLATFORM_PRIORITY, recordedTraefikReplicas, traefikInstallValues } from './steps/instances';
 
 /** What else is in the workspace: components wire themselves to each other (metrics, datasources). */
 export interface InfraContext {
@@ -71,6 +72,14 @@ export interface NormalizedComponentEnv {
   };
   /** The Gateway of this cluster (the ingress component with ingress.kind httproute), in the overlay's generated/ component; else null. */
   gateway: GatewayListeners | null;
+  /** PostgreSQL instances or Traefik replicas of this install (settings.instances; Compose runs one per Docker host). */
+  instances: number;
+  /** The CloudNativePG Cluster of this cluster's install, patched over the base's by the overlay's generated/ component; else null. */
+  clusterPatch: { instances: number; enablePDB: boolean } | null;
+  /** Chart values of this install (Traefik's replicas, PDB and spread), in the overlay's generated/ folder, merged after the base's; one entry per chart that has any. */
+  installValues: { chart: string; file: string; values: Record<string, unknown> }[];
+  /** The overlay's generated/ Kustomize component (the Gateway, the Cluster patch): what it lists, or null when it has nothing. */
+  generated: { resources: string[]; patches: string[]; about: string } | null;
   paths: EnvironmentPaths;
 }
 
@@ -116,7 +125,13 @@ export interface NormalizedComponent {
   };
   postgres: {
     enabled: boolean;
+    /** The base Cluster's instances: a single number of settings.instances, else 1 (each install's overlay patches its own). */
     instances: number;
+    /** CloudNativePG's own PodDisruptionBudgets: off with one instance, where its primary's PDB would block every node drain. */
+    enablePDB: boolean;
+    /** The Cluster's pods spread across nodes, preferred so a one-node cluster still schedules them. */
+    affinity: { enablePodAntiAffinity: boolean; topologyKey: string; podAntiAffinityType: string };
+    priorityClassName: string;
     storage: string;
     imageName: string;
     /** The apps' roles in the Cluster's `managed.roles`, each with its password Secret (an ExternalSecret of this namespace). */
@@ -188,6 +203,8 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
   const postgres = name === 'postgres' ? postgresDatabases(context.databases, isKubernetes) : { roles: [], databases: [] };
   const gateway = normalizeGateway(name, workspace, acme, namespace);
   const hasAcme = name === 'ingress' && acme.email !== '';
+  const instances = instancesOf(spec, workspace, where, name === 'ingress' ? recordedTraefikReplicas(spec) : 1);
+  const baseInstances = typeof settings.instances === 'number' ? settings.instances : 1;
 
   return {
     name,
@@ -227,7 +244,10 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
     backup,
     postgres: {
       enabled: name === 'postgres',
-      instances: settings.instances ?? 1,
+      instances: baseInstances,
+      enablePDB: baseInstances >= 2,
+      affinity: { enablePodAntiAffinity: true, topologyKey: 'kubernetes.io/hostname', podAntiAffinityType: 'preferred' },
+      priorityClassName: PLATFORM_PRIORITY.name,
       storage: settings.storage ?? '10Gi',
       imageName: settings.imageName ?? 'ghcr.io/cloudnative-pg/postgresql:17.5',
       ...postgres,
@@ -248,7 +268,7 @@ export function normalizeComponent(spec: ComponentSpec, workspace: WorkspaceConf
       gateway.enabled ? gatewayListeners(gateway, serves, context.claims, where) : null,
     ).map((env) => {
       const composeNetworks = componentNetworks(name, namespace, env.compose ? env.composeServes : []);
-      return { ...env, composeNetworks, composeOverrides: composeOverrides(composeNetworks, env.prometheusRules) };
+      return { ...env, composeNetworks, composeOverrides: composeOverrides(composeNetworks, env.prometheusRules), ...installOf(name, env, instances(env.name), gateway.ownNamespace) };
     }),
     gitops: {
       repoURL: workspace.gitops.repoURL,
@@ -272,6 +292,31 @@ function postgresDatabases(claims: readonly DatabaseClaim[], kubernetes: boolean
     roles: claims.map((c) => ({ name: c.owner, secret: `role-${objectName(c.owner)}`, app: c.app, environment: c.environment, remoteKey: c.password.remoteKey, property: c.password.property })),
     databases: claims.map((c) => ({ object: objectName(c.name), name: c.name, owner: c.owner, app: c.app, environment: c.environment, extensions: c.extensions, hasExtensions: c.extensions.length > 0 })),
   };
+}
+
+/**
+ * What one install of the component renders for its instance count: the Cluster patch (postgres)
+ * or the chart values (Traefik) of the overlay's generated/ folder, and that folder's Kustomize
+ * component (with the Gateway of ingress.kind httproute).
+ */
+function installOf(
+  name: ComponentName,
+  env: Pick<NormalizedComponentEnv, 'kubernetes' | 'gateway' | 'charts' | 'paths'>,
+  instances: number,
+  gatewayOwnNamespace: boolean,
+): Pick<NormalizedComponentEnv, 'instances' | 'clusterPatch' | 'installValues' | 'generated' | 'charts'> {
+  const clusterPatch = name === 'postgres' && env.kubernetes ? { instances, enablePDB: instances >= 2 } : null;
+  const traefik = env.charts.find((c) => c.name === 'traefik');
+  const installValues = name === 'ingress' && env.kubernetes && traefik ? [{ chart: traefik.name, file: `generated/${traefik.valuesFile}`, values: traefikInstallValues(instances) }] : [];
+  // ArgoCD merges the base's values, then this install's, then the overlay's own (yours, last).
+  const charts = env.charts.map((c) => {
+    const own = installValues.find((v) => v.chart === c.name);
+    return own ? { ...c, valueFiles: [c.valueFiles[0], `$values/${env.paths.overlay}/${own.file}`, ...c.valueFiles.slice(1)] } : c;
+  });
+  const resources = env.gateway ? [...(gatewayOwnNamespace ? ['namespace.yaml'] : []), 'gateway.yaml'] : [];
+  const patches = clusterPatch ? ['cluster-patch.yaml'] : [];
+  const about = env.gateway ? 'The Gateway of this cluster, rendered from the specs' : "The PostgreSQL Cluster's instances on this cluster, rendered from the spec";
+  return { instances, clusterPatch, installValues, charts, generated: resources.length + patches.length > 0 ? { resources, patches, about } : null };
 }
 
 /** The component's services that compose.generated.yaml changes, in the order of its compose.yaml: each with its networks and rule folders (none: null). */

@@ -33,7 +33,8 @@ export interface ComponentSettings {
   acme?: { email: string; staging?: boolean };
   provider?: BackupProvider;
   storage?: string;
-  instances?: number;
+  /** PostgreSQL or Traefik instances: one count for every install, or per installing environment (component/steps/instances.ts). */
+  instances?: number | Record<string, number>;
   imageName?: string;
   retentionDays?: number;
 }

@@ -64,6 +64,20 @@ export function validateComponent(hostOrRoot: FileHost | string, name: string): 
     error(specFile, 'secrets/store-missing', `ClusterSecretStore "${component.secrets.store}" (homelab.yaml secrets.store) is not under platform/secrets/stores; add it with nx g homelab:secret-store`);
   }
 
+  // An install's own PostgreSQL instances reach its Cluster only through the overlay's generated/ component,
+  // which an overlay scaffolded before 0.4.0 does not include (the overlay is the user's: say so, never rewrite it).
+  for (const env of component.environments) {
+    if (!env.clusterPatch || env.clusterPatch.instances === component.postgres.instances) continue;
+    const file = `${env.paths.overlay}/kustomization.yaml`;
+    const overlay = YAML.parse(host.read(file) ?? '{}') as { components?: unknown } | null;
+    if (Array.isArray(overlay?.components) && overlay.components.includes('generated')) continue;
+    error(
+      file,
+      'instances/overlay-component',
+      `settings.instances gives ${env.name}'s PostgreSQL ${env.clusterPatch.instances} instance(s), but this overlay does not include generated/, so its Cluster keeps the base's ${component.postgres.instances}; add \`components: [generated]\` to it`,
+    );
+  }
+
   // The shared PostgreSQL has backups of its own only with an S3 target (component/steps/barman.ts).
   if (component.isKubernetes && component.postgres.enabled && !component.postgres.barman.enabled) {
     findings.push({

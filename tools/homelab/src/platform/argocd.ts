@@ -5,6 +5,7 @@ import { assertParsesBack, renderTemplate, type Owner, type RenderedFile } from 
 import { SYNC_WAVES } from '../app/normalized';
 import type { WorkspaceConfig } from '../spec/types';
 import { INFRA_PROJECT, type NormalizedComponent } from '../component/normalize';
+import { PLATFORM_PRIORITY } from '../component/steps/instances';
 import { STORES_DIR } from './secret-store';
 import { IN_CLUSTER, environmentTargets } from '../workspace/targets';
 import type { SecretStoreSpec } from './secret-store';
@@ -68,6 +69,21 @@ export interface NormalizedPlatform {
   projects: NormalizedProject[];
   applicationHealthLua: string;
   stores: { files: string[]; hasFiles: boolean };
+  /**
+   * The PriorityClass the components' pods name, once per cluster that installs any: an
+   * Application per cluster (its installing environment's) in sync wave 1, after the platform
+   * (0) and before the first component (3), so the class exists before a pod names it.
+   */
+  priority: {
+    className: string;
+    value: number;
+    path: string;
+    syncWave: string;
+    project: string;
+    /** Kubernetes' own namespace: the destination of an Application of cluster-scoped objects only. */
+    namespace: string;
+    applications: { name: string; env: string; server: string; output: string }[];
+  };
 }
 
 const sortUnique = (values: string[]) => [...new Set(values)].sort();
@@ -92,6 +108,10 @@ export function normalizePlatform(
   const argocdNamespace = workspace.gitops.argocdNamespace ?? 'argocd';
   const repoURL = workspace.gitops.repoURL;
 
+  // One PriorityClass Application per cluster with components, named after the environment installing them there.
+  const installers = new Map(components.flatMap((c) => c.environments.filter((e) => e.kubernetes).map((e) => [e.server, e.name] as const)));
+  const priorityApps = [...installers].map(([server, env]) => ({ name: `priority-classes-${env}`, env, server, output: `platform/argocd/applications/priority-classes-${env}.yaml` }));
+  priorityApps.sort((a, b) => (a.env < b.env ? -1 : 1));
   const infraRepos = components.flatMap((c) => [...c.charts.map((ch) => ch.repoURL), ...(c.crds ? [c.crds.repoURL] : [])]);
   // Namespaces infrastructure writes namespaced resources to: its own, kube-prometheus-stack's
   // control-plane Services in kube-system, the Kubernetes store's reader in its namespace, and the Gateway's.
@@ -99,7 +119,8 @@ export function normalizePlatform(
     ...components.filter((c) => c.isKubernetes).map((c) => c.namespace),
     // The Gateway of ingress.kind httproute may live in a namespace of its own (homelab.yaml ingress.gateway.namespace).
     ...components.filter((c) => c.isKubernetes && c.gateway.enabled).map((c) => c.gateway.namespace),
-    ...(components.some((c) => c.name === 'monitoring' && c.isKubernetes) ? ['kube-system'] : []),
+    // kube-prometheus-stack's control-plane Services; the PriorityClass Application's destination.
+    ...(components.some((c) => c.name === 'monitoring' && c.isKubernetes) || priorityApps.length > 0 ? [PRIORITY_NAMESPACE] : []),
     ...stores.filter((s) => s.provider === 'kubernetes').map((s) => s.settings.namespace ?? 'homelab-secrets'),
   ]);
   const infraServers = sortUnique(components.flatMap((c) => c.environments.filter((e) => e.kubernetes).map((e) => e.server)));
@@ -179,8 +200,13 @@ export function normalizePlatform(
     ],
     applicationHealthLua: APPLICATION_HEALTH_LUA,
     stores: { files: [...storeFiles], hasFiles: storeFiles.length > 0 },
+    priority: { className: PLATFORM_PRIORITY.name, value: PLATFORM_PRIORITY.value, path: PRIORITY_DIR, syncWave: '1', project: INFRA_PROJECT, namespace: PRIORITY_NAMESPACE, applications: priorityApps },
   };
 }
+
+/** The PriorityClasses of the platform (a Kustomize folder), applied by one Application per cluster. */
+export const PRIORITY_DIR = 'platform/priority-classes';
+const PRIORITY_NAMESPACE = 'kube-system';
 
 const PLATFORM_FILES: readonly { template: string; owner: Owner }[] = [
   { template: BOOTSTRAP_KUSTOMIZATION, owner: 'user' },
@@ -190,14 +216,21 @@ const PLATFORM_FILES: readonly { template: string; owner: Owner }[] = [
   { template: 'platform/argocd/applications/platform.yaml', owner: 'spec' },
   { template: `${STORES_DIR}/kustomization.yaml`, owner: 'spec' },
 ];
+/** The PriorityClass folder: rendered once a cluster installs a component (an Application applies it). */
+const PRIORITY_FILES = [`${PRIORITY_DIR}/kustomization.yaml`, `${PRIORITY_DIR}/priorityclass.yaml`];
 
 /** The files homelab renders under platform/ (besides the stores and each project's Applications). */
 export function renderPlatform(platform: NormalizedPlatform, templatesDir?: string): RenderedFile[] {
-  return PLATFORM_FILES.map((file) => {
-    const content = tidy(renderTemplate(`platform/${file.template}`, { platform }, templatesDir));
-    assertParsesBack(file.template, content);
-    return { path: file.template, content, owner: file.owner };
-  });
+  const render = (template: string, output: string, context: object): RenderedFile => {
+    const content = tidy(renderTemplate(`platform/${template}`, context, templatesDir));
+    assertParsesBack(output, content);
+    return { path: output, content, owner: 'spec' };
+  };
+  return [
+    ...PLATFORM_FILES.map((file) => ({ ...render(file.template, file.template, { platform }), owner: file.owner })),
+    ...(platform.priority.applications.length > 0 ? PRIORITY_FILES.map((file) => render(file, file, { platform })) : []),
+    ...platform.priority.applications.map((app) => render('platform/argocd/applications/priority-classes.yaml', app.output, { platform, app })),
+  ];
 }
 
 /** The YAML files of platform/secrets/stores that its kustomization lists (every one but itself). */

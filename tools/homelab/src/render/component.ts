@@ -53,7 +53,9 @@ export const COMPONENT_FILES: readonly ComponentFile[] = [
 export const COMPONENT_ENV_FILES: readonly EnvFile[] = [
   { template: `${OVERLAY}/kustomization.yaml`, owner: 'user', when: (_c, e) => e.kubernetes },
   // The Gateway of the cluster (ingress.kind httproute): a Kustomize component the overlay includes.
-  { template: `${OVERLAY}/generated/kustomization.yaml`, owner: 'spec', when: (_c, e) => e.gateway !== null },
+  { template: `${OVERLAY}/generated/kustomization.yaml`, owner: 'spec', when: (_c, e) => e.generated !== null },
+  // The PostgreSQL Cluster's instances on this cluster, patched over the base's.
+  { template: `${OVERLAY}/generated/cluster-patch.yaml`, owner: 'spec', when: (_c, e) => e.clusterPatch !== null },
   { template: `${OVERLAY}/generated/gateway.yaml`, owner: 'spec', when: (_c, e) => e.gateway !== null },
   { template: `${OVERLAY}/generated/namespace.yaml`, owner: 'spec', when: (c, e) => e.gateway !== null && c.gateway.ownNamespace },
   { template: `${COMPOSE_ENV}/compose.generated.yaml`, owner: 'spec', when: (_c, e) => e.compose },
@@ -92,6 +94,14 @@ export function renderComponent(comp: NormalizedComponent, templatesDir?: string
     if (env.kubernetes) {
       for (const chart of comp.charts) {
         emit(`${OVERLAY}/values.yaml`, `${env.paths.overlay}/${chart.valuesFile}`, 'user', { comp, env, chart });
+      }
+      // This install's chart values (Traefik's replicas), merged after the base's and before the overlay's own.
+      for (const own of env.installValues) {
+        push(
+          `${env.paths.overlay}/${own.file}`,
+          `${generatedHeader(comp)}# Helm values of ${own.chart} for the install of ${env.name} (serving ${env.kubernetesServes.join(', ')}): settings.instances.\n${yamlDocument(own.values)}`,
+          'spec',
+        );
       }
     }
   }

@@ -49,7 +49,8 @@ export function classify(rel: string, inWorkspace: boolean): FileKind {
   if (/^infrastructure\/specs\/[^/]+\.yaml$/.test(rel)) return 'infra-spec';
   if (/^platform\/secrets\/specs\/[^/]+\.yaml$/.test(rel)) return 'store-spec';
   if (/^(applications|infrastructure)\/compose\//.test(rel)) return COMPOSE_FILE.test(base) ? 'compose' : 'compose-config';
-  if (/^infrastructure\/kubernetes\/(base|overlays\/[^/]+)\/[^/]+\/values[^/]*\.ya?ml$/.test(rel)) return 'helm-values';
+  // An install's own values (Traefik's replicas) sit in its overlay's generated/ folder.
+  if (/^infrastructure\/kubernetes\/(base|overlays\/[^/]+)\/[^/]+\/(generated\/)?values[^/]*\.ya?ml$/.test(rel)) return 'helm-values';
   return 'kubernetes';
 }
 

@@ -64,6 +64,7 @@ export const RULES: readonly Rule[] = [
   r('service/selector', 'consistency', 'a Service selector matches no pod template'),
   r('monitor/port', 'consistency', 'a ServiceMonitor selects no Service, or names a port the Service does not have'),
   r('backup/pvc-missing', 'consistency', 'a backup resource refers to a PersistentVolumeClaim that does not exist'),
+  r('instances/overlay-component', 'consistency', "the postgres component's instances of an install differ from the base's, and that install's overlay does not include its generated/ component"),
   r('backup/postgres-dumps-only', 'consistency', "the shared PostgreSQL runs on Kubernetes without an S3 target: the apps' dumps are all that covers it", 'warning'),
   r('quota/exceeded', 'consistency', "an owner's quota (the spec's quota, environments.<env>.quota) is below what the app needs at its peak in an environment"),
   r('parity/image', 'consistency', 'Kubernetes and Compose run different images'),

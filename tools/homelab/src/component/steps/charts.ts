@@ -1,6 +1,7 @@
 import type { WorkspaceConfig } from '../../spec/types';
 import type { InfraContext, NormalizedChart } from '../normalize';
 import type { ChartSpec, ComponentName, ComponentSpec } from '../types';
+import { PLATFORM_PRIORITY } from './instances';
 
 /**
  * Each chart of the component with its values: the spec's, with homelab's wiring on top
@@ -16,8 +17,12 @@ export function normalizeCharts(
   // Wiring: what homelab sets in each chart's values, from homelab.yaml and the other components.
   const has = (c: ComponentName) => context.components.has(c);
   const serviceMonitor = has('monitoring');
+  // The shared components' pods win over the apps' under pressure (the PriorityClass of platform/priority-classes),
+  // in the charts whose value names were checked: Traefik's, cert-manager's and CloudNativePG's operator.
+  const priorityClassName = PLATFORM_PRIORITY.name;
   const wiring: Record<string, Record<string, unknown>> = {
     traefik: {
+      priorityClassName,
       ingressClass: { enabled: true, isDefaultClass: true, name: workspace.ingress?.className ?? 'traefik' },
       providers: { kubernetesIngress: { enabled: true }, kubernetesGateway: { enabled: isHttpRoute } },
       // The Gateway is homelab's (the ingress component's overlay, generated/gateway.yaml), on the chart's GatewayClass.
@@ -25,6 +30,7 @@ export function normalizeCharts(
       ...(serviceMonitor ? { metrics: { prometheus: { serviceMonitor: { enabled: true, additionalLabels: { release } } } } } : {}),
     },
     'cert-manager': {
+      global: { priorityClassName },
       ...(serviceMonitor ? { prometheus: { servicemonitor: { enabled: true, labels: { release } } } } : {}),
       // Certificates for the Gateway's HTTPS listeners, and HTTP-01 challenges through it.
       ...(isHttpRoute ? { config: { apiVersion: 'controller.config.cert-manager.io/v1alpha1', kind: 'ControllerConfiguration', enableGatewayAPI: true } } : {}),
@@ -78,7 +84,7 @@ export function normalizeCharts(
       ...(serviceMonitor ? { metrics: { serviceMonitor: { enabled: true, additionalLabels: { release } } } } : {}),
     },
     k8up: serviceMonitor ? { metrics: { serviceMonitor: { enabled: true, additionalLabels: { release } } } } : {},
-    'cloudnative-pg': serviceMonitor ? { monitoring: { podMonitorEnabled: true, podMonitorAdditionalLabels: { release } } } : {},
+    'cloudnative-pg': { priorityClassName, ...(serviceMonitor ? { monitoring: { podMonitorEnabled: true, podMonitorAdditionalLabels: { release } } } : {}) },
   };
 
   const charts: NormalizedChart[] = spec.kubernetes.charts.map((chart: ChartSpec, i) => {

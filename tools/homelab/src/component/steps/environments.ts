@@ -17,8 +17,8 @@ export function componentEnvironments(
   charts: NormalizedChart[],
   /** The Gateway of the cluster the environment installs the component on, given the environments that share it. */
   gatewayOf: (serves: string[]) => GatewayListeners | null,
-): Omit<NormalizedComponentEnv, 'composeNetworks' | 'composeOverrides'>[] {
-  const environments: Omit<NormalizedComponentEnv, 'composeNetworks' | 'composeOverrides'>[] = [];
+): Omit<NormalizedComponentEnv, 'composeNetworks' | 'composeOverrides' | 'instances' | 'clusterPatch' | 'installValues' | 'generated'>[] {
+  const environments: ReturnType<typeof componentEnvironments> = [];
   for (const target of environmentTargets(workspace)) {
     const kubernetes = platforms.isKubernetes && target.installsKubernetes;
     const compose = platforms.isCompose && target.installsCompose;
