@@ -64,7 +64,9 @@ describe.skipIf(kubectl.skip || compose.skip)('from an empty repo to a homelab',
     expect(folders).toContain('platform/argocd/bootstrap');
     expect(folders).toContain('platform/secrets/stores');
     expect(folders).toContain('infrastructure/kubernetes/overlays/lab/postgres');
-    expect(folders.length).toBe(2 * 3 + COMPONENT_NAMES.length * 2 + 2);
+    // The platform's: ArgoCD's bootstrap, the secret stores and the PriorityClass of the shared components.
+    expect(folders).toContain('platform/priority-classes');
+    expect(folders.length).toBe(2 * 3 + COMPONENT_NAMES.length * 2 + 3);
 
     for (const folder of folders) {
       const result = run('kubectl', ['kustomize', folder], { cwd: dir });
@@ -101,7 +103,8 @@ describe.skipIf(kubectl.skip || compose.skip)('from an empty repo to a homelab',
     }
 
     expect(waves.platform.length).toBe(2);
-    expect(waves.infrastructure.length).toBe(COMPONENT_NAMES.length * 2);
+    // Each component once per cluster (prod's, lab's), and each cluster's PriorityClass before them.
+    expect(waves.infrastructure.length).toBe(COMPONENT_NAMES.length * 2 + 2);
     expect(waves.applications.length).toBe(2 * 3);
     expect(Math.max(...waves.platform)).toBeLessThan(Math.min(...waves.infrastructure));
     expect(Math.max(...waves.infrastructure)).toBeLessThan(Math.min(...waves.applications));

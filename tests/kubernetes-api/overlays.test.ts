@@ -86,7 +86,8 @@ describe.skipIf(kubectl.skip || cluster.skip)('a from-scratch homelab on the rea
   it('has an overlay per app and component and environment, and the platform kustomizations', () => {
     expect(folders()).toContain('platform/argocd/bootstrap');
     expect(folders()).toContain('platform/secrets/stores');
-    expect(folders().length).toBe(2 * 3 + COMPONENT_NAMES.length * 2 + 2);
+    expect(folders()).toContain('platform/priority-classes');
+    expect(folders().length).toBe(2 * 3 + COMPONENT_NAMES.length * 2 + 3);
   });
 
   it('accepts every overlay with server-side apply, first as a server dry run, then for real, without a warning', () => {

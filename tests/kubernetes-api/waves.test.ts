@@ -88,7 +88,8 @@ describe.skipIf(cluster.skip)('direct deploy in sync waves, with Jobs, on the re
         return YAML.stringify(o);
       })
       .join('---\n');
-  const WAVE_0 = [`ServiceAccount/${APP}`, `ConfigMap/${APP}-dashboard`, 'Service/database', 'Deployment/database', `PrometheusRule/${APP}`, 'NetworkPolicy/default-deny', `NetworkPolicy/${APP}`];
+  // The namespace's quota first and its limit range before any workload, as kustomize orders them (the quota admission sees them before a pod).
+  const WAVE_0 = [`ResourceQuota/${APP}`, `ServiceAccount/${APP}`, `ConfigMap/${APP}-dashboard`, 'Service/database', `LimitRange/${APP}`, 'Deployment/database', `PrometheusRule/${APP}`, 'NetworkPolicy/default-deny', `NetworkPolicy/${APP}`];
   const uid = (ref: string) => cluster.kubectlOk(['get', ref, '-n', NS, '-o', 'jsonpath={.metadata.uid}']);
   const image = (ref: string) => cluster.kubectlOk(['get', ref, '-n', NS, '-o', 'jsonpath={.spec.template.spec.containers[0].image}']);
 
@@ -110,7 +111,7 @@ describe.skipIf(cluster.skip)('direct deploy in sync waves, with Jobs, on the re
     const r = await deploy({ dryRun: true });
 
     expect(r.error, r.output).toBeUndefined();
-    expect(r.output).toMatch(/ {11}wave 0:\n.*\+ ServiceAccount .*\n.*\+ ConfigMap .*\n.*\+ Service database .*\n.*\+ Deployment database .*\n(.*\n){3} {11}wave 1:\n.*\+ Deployment worker .*\n.*\+ Job migrate .*\n {11}wave 2:\n/);
+    expect(r.output).toMatch(/ {11}wave 0:\n.*\+ ResourceQuota .*\n.*\+ ServiceAccount .*\n.*\+ ConfigMap .*\n.*\+ Service database .*\n.*\+ LimitRange .*\n.*\+ Deployment database .*\n(.*\n){3} {11}wave 1:\n.*\+ Deployment worker .*\n.*\+ Job migrate .*\n {11}wave 2:\n/);
     expect(cluster.kubectl(['get', 'namespace', NS]).status).not.toBe(0);
   });
 
@@ -128,7 +129,7 @@ describe.skipIf(cluster.skip)('direct deploy in sync waves, with Jobs, on the re
     expect(r.seen[2].live).toEqual({ 'Deployment/database': true, 'Deployment/worker': true, 'Job/migrate': true });
     expect(live()).toEqual({ 'Deployment/database': true, 'Deployment/worker': true, 'Deployment/server': true, 'Job/migrate': true });
     expect(r.output).toContain(`[job]      job/migrate in ${NS}: waiting until it succeeds`);
-    expect(r.output).toContain(`deployed ${APP} to dev: 11 object(s) applied in 3 waves, workloads rolled out, 1 job(s) succeeded`);
+    expect(r.output).toContain(`deployed ${APP} to dev: 13 object(s) applied in 3 waves, workloads rolled out, 1 job(s) succeeded`);
   });
 
   it('a redeploy deletes the Job and creates it again (it runs on every deploy), and changes nothing else', async () => {
