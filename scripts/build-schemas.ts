@@ -178,7 +178,7 @@ interface CrdKind {
  * Every served version of every fetched CRD, converted by `homelab schemas add` itself (in a
  * throw-away workspace), with `metadata` pointing at the real ObjectMeta.
  */
-function readCrds(fetched: Fetched, tmp: string): Map<string, CrdKind> {
+function readCrds(fetched: Fetched): Map<string, CrdKind> {
   const kinds = new Map<string, CrdKind>();
   for (const source of fetched.sources) {
     for (const file of fs.readdirSync(source.dir).filter((f) => f.endsWith('.yaml')).sort()) {
@@ -273,6 +273,20 @@ function refsOf(schema: Json, out = new Set<string>()): Set<string> {
   return out;
 }
 
+/** The ids of `ids` and of every definition they refer to, directly or not. */
+export function reachable(defs: Record<string, Json>, ids: readonly string[]): Set<string> {
+  const reach = new Set<string>();
+  const queue = [...ids];
+  while (queue.length) {
+    const id = queue.pop()!;
+    if (reach.has(id)) continue;
+    if (!defs[id]) throw new Error(`missing definition ${id}`);
+    reach.add(id);
+    queue.push(...refsOf(defs[id]));
+  }
+  return reach;
+}
+
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
@@ -305,44 +319,52 @@ export function sourcesHash(fetched: Fetched): string {
   return sha256(parts.join('\n'));
 }
 
+/** The strict definitions of every bundled kind, by id, and each kind (`<apiVersion>/<Kind>`) with its definition id and source. */
+export interface StrictKinds {
+  defs: Record<string, Json>;
+  kinds: Record<string, { id: string; source: string }>;
+}
+
+/**
+ * Every bundled kind's strict, JavaScript-compilable schema, from the fetched sources: what
+ * `homelab validate` checks with, before it is compiled. scripts/kubeconform/schemas.ts writes
+ * kubeconform's schema folder from the same definitions.
+ */
+export function strictKinds(fetched: Fetched): StrictKinds {
+  const defs = readOpenApi(fetched.openapi);
+  const kinds: Record<string, { id: string; source: string }> = {};
+  for (const [key, id] of Object.entries(CORE_KINDS)) {
+    if (!defs[id]) throw new Error(`${CORE_SOURCE} has no ${id}`);
+    kinds[key] = { id, source: `${CORE_SOURCE} ${KUBERNETES.path}` };
+  }
+  const crds = readCrds(fetched);
+  for (const key of BUNDLED_CRD_KINDS) {
+    const crd = crds.get(key);
+    if (!crd) throw new Error(`no fetched CRD serves ${key}; fix BUNDLED_CRD_KINDS or the catalog's crdSources`);
+    const id = `crd.${key.replace(/\//g, '.')}`;
+    defs[id] = crd.schema;
+    kinds[key] = { id, source: crd.source };
+  }
+  for (const file of fs.readdirSync(HANDWRITTEN).filter((f) => f.endsWith('.json')).sort()) {
+    const hw = JSON.parse(fs.readFileSync(path.join(HANDWRITTEN, file), 'utf8'));
+    Object.assign(defs, hw.definitions);
+    for (const [key, id] of Object.entries(hw.kinds as Record<string, string>)) kinds[key] = { id, source: `hand-written (schemas/handwritten/${file})` };
+  }
+  // Strict and JavaScript-compilable.
+  for (const id of Object.keys(defs)) defs[id] = dropGoOnlyPatterns(strictify(defs[id]));
+  return { defs, kinds };
+}
+
 function main(): void {
   const fetched = fetchAll({ log: (line) => console.error(line) });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-schemas-'));
   try {
-    const defs = readOpenApi(fetched.openapi);
-    const kinds: Record<string, { id: string; source: string }> = {};
-    for (const [key, id] of Object.entries(CORE_KINDS)) {
-      if (!defs[id]) throw new Error(`${CORE_SOURCE} has no ${id}`);
-      kinds[key] = { id, source: `${CORE_SOURCE} ${KUBERNETES.path}` };
-    }
-    const crds = readCrds(fetched, tmp);
-    for (const key of BUNDLED_CRD_KINDS) {
-      const crd = crds.get(key);
-      if (!crd) throw new Error(`no fetched CRD serves ${key}; fix BUNDLED_CRD_KINDS or the catalog's crdSources`);
-      const id = `crd.${key.replace(/\//g, '.')}`;
-      defs[id] = crd.schema;
-      kinds[key] = { id, source: crd.source };
-    }
-    for (const file of fs.readdirSync(HANDWRITTEN).filter((f) => f.endsWith('.json')).sort()) {
-      const hw = JSON.parse(fs.readFileSync(path.join(HANDWRITTEN, file), 'utf8'));
-      Object.assign(defs, hw.definitions);
-      for (const [key, id] of Object.entries(hw.kinds as Record<string, string>)) kinds[key] = { id, source: `hand-written (schemas/handwritten/${file})` };
-    }
-
-    // Strict, JavaScript-compilable, and each repeated sub-schema once.
-    for (const id of Object.keys(defs)) defs[id] = dropGoOnlyPatterns(strictify(defs[id]));
+    const { defs, kinds } = strictKinds(fetched);
+    // Each repeated sub-schema once.
     Object.assign(defs, shareRepeats(defs));
 
     // Only the definitions the chosen kinds reach.
-    const needed = new Set<string>();
-    const queue = Object.values(kinds).map((k) => k.id);
-    while (queue.length) {
-      const id = queue.pop()!;
-      if (needed.has(id)) continue;
-      if (!defs[id]) throw new Error(`missing definition ${id}`);
-      needed.add(id);
-      queue.push(...refsOf(defs[id]));
-    }
+    const needed = reachable(defs, Object.values(kinds).map((k) => k.id));
 
     // Compose: the compose-spec schema dclint ships, without $schema (ajv draft-07 default).
     const dclint = npmPack(COMPOSE_SOURCE, tmp);
@@ -381,15 +403,7 @@ function main(): void {
     };
     for (const [name, bundle] of Object.entries(bundles)) {
       const ajv = newAjv();
-      const reach = new Set<string>();
-      const todo = [...bundle.ids];
-      while (todo.length) {
-        const id = todo.pop()!;
-        if (reach.has(id)) continue;
-        reach.add(id);
-        todo.push(...refsOf(defs[id]));
-      }
-      for (const id of [...reach].sort()) ajv.addSchema(defs[id], id);
+      for (const id of [...reachable(defs, bundle.ids)].sort()) ajv.addSchema(defs[id], id);
       write(name, standaloneCode(ajv, bundle.exports));
     }
     const composeAjv = newAjv();

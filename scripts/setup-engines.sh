@@ -21,6 +21,9 @@
 #   - promtool, Prometheus' checker of rule files and configuration, at the version of the
 #     Compose Prometheus the catalog pins, built from the Go module proxy once per machine into
 #     a cache outside the repository (scripts/promtool/build.sh)
+#   - kubeconform v0.7.0, which `npm run bench:validate` pairs homelab validate with, built from the
+#     Go module proxy once per machine into a cache outside the repository (scripts/kubeconform/build.sh);
+#     only where Go exists: a machine without Go skips it with a line saying so
 #
 # Idempotent: when everything is present and dockerd is running it is a quick
 # no-op. Network rule: dockerd runs without bridge/iptables/NAT; containers are
@@ -648,6 +651,20 @@ ensure_promtool() {
   log "promtool ready in $((SECONDS - t0))s: $PROMTOOL_BIN"
 }
 
+# ------------------------------------------------------------- kubeconform ---
+# Optional: only the bench and the tests of its local schemas use it, so a machine without Go goes on without it.
+KUBECONFORM_BIN=""
+ensure_kubeconform() {
+  local go_bin t0=$SECONDS
+  if ! go_bin="$(go_command)"; then
+    log "Go not found (HOMELAB_GO, /usr/local/go/bin/go or on PATH): skipping kubeconform (npm run bench:validate then reports homelab's figures only)"
+    return 0
+  fi
+  KUBECONFORM_BIN="$(HOMELAB_GO="$go_bin" bash "$(dirname "${BASH_SOURCE[0]}")/kubeconform/build.sh")" ||
+    die "building kubeconform failed (scripts/kubeconform/build.sh)"
+  log "kubeconform ready in $((SECONDS - t0))s: $KUBECONFORM_BIN"
+}
+
 # ----------------------------------------------------------------- summary ---
 summary() {
   local kc kz server client
@@ -667,6 +684,7 @@ summary() {
   [ "$ENGINES_ONLY" = 1 ] || printf '  postgresql       %s\n' "$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tr '\n' ' ')"
   [ -z "$PROMTOOL_BIN" ] || printf '  promtool         %s\n' "$PROMTOOL_BIN"
   [ -z "$RESTIC_BIN" ] || printf '  restic           %s\n' "$RESTIC_BIN"
+  [ -z "$KUBECONFORM_BIN" ] || printf '  kubeconform      %s\n' "$KUBECONFORM_BIN"
   [ -z "$CONTROL_PLANE_BIN" ] || printf '  control plane    %s (%s)\n' "$("$CONTROL_PLANE_BIN/kube-apiserver" --version 2>/dev/null | sed 's/^Kubernetes //')" "$CONTROL_PLANE_BIN"
   printf '  test images      %s\n' "$(docker image ls --format '{{.Repository}}:{{.Tag}}' "$TEST_IMAGE" | sort | tr '\n' ' ')$([ "$ENGINES_ONLY" = 1 ] || printf '%s %s %s %s' "$WHOAMI_IMAGE" "$SCHEDULER_IMAGE" "$RESTIC_IMAGE" "$POSTGRES_IMAGE")"
 }
@@ -686,6 +704,7 @@ if [ "$ENGINES_ONLY" = 0 ]; then
   ensure_restic_image
   ensure_postgres_image
   ensure_promtool
+  ensure_kubeconform
 fi
 summary
 log "done in $((SECONDS - START))s"

@@ -18,14 +18,5 @@ dest="${HOMELAB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/homelab}/restic/$REST
 BIN="$dest/restic"
 # shellcheck source=../lib/cached-build.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/cached-build.sh"
-bin="$BIN"
-start=$SECONDS
-mkdir -p "$dest/.partial"
 # restic's go.mod has no replace directives, so `go install module@version` builds it as released.
-log "building github.com/restic/restic/cmd/restic@$RESTIC_VERSION (a few minutes on a busy machine)"
-GOFLAGS=-mod=mod GOBIN="$dest/.partial" CGO_ENABLED=0 "$GO" install -trimpath -ldflags='-s -w' \
-  "github.com/restic/restic/cmd/restic@$RESTIC_VERSION" || die "go install restic@$RESTIC_VERSION failed"
-mv "$dest/.partial/restic" "$bin"
-rmdir "$dest/.partial"
-log "built $bin in $((SECONDS - start))s"
-printf '%s\n' "$bin"
+go_install_to_cache "github.com/restic/restic/cmd/restic@$RESTIC_VERSION"

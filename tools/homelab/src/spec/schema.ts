@@ -1,4 +1,4 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import * as appSchema from '../../schemas/app.schema.json';
 import * as workspaceSchema from '../../schemas/workspace.schema.json';
 import * as infraSchema from '../../schemas/infra.schema.json';
@@ -21,22 +21,15 @@ export const WORKSPACE_SCHEMA_PATH = 'tools/homelab/schemas/workspace.schema.jso
 export type SchemaName = 'app' | 'workspace' | 'infra' | 'secret-store';
 const SCHEMAS: Record<SchemaName, unknown> = { app: appSchema, workspace: workspaceSchema, infra: infraSchema, 'secret-store': secretStoreSchema };
 
-let ajv: Ajv | undefined;
-const compiled = new Map<string, ValidateFunction>();
+/**
+ * The validators, compiled ahead of time by scripts/build-spec-validators.ts (ajv standalone, the
+ * same options as a run-time compile): a generator never loads ajv's compiler nor compiles a schema.
+ */
+let validators: Record<SchemaName, ValidateFunction> | undefined;
 
 function validator(name: SchemaName): ValidateFunction {
-  let fn = compiled.get(name);
-  if (!fn) {
-    ajv ??= new Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false });
-    // A namespace import of JSON: bundlers put the whole document under `default` and drop the
-    // keys that are not identifiers (`if`, `else`) from the named exports; Node's loader gives
-    // the document itself.
-    const module = SCHEMAS[name] as Record<string, unknown>;
-    const { default: whole, ...named } = module;
-    fn = ajv.compile((whole as Record<string, unknown> | undefined) ?? named);
-    compiled.set(name, fn);
-  }
-  return fn;
+  validators ??= require('../../schemas/spec-validators.js') as Record<SchemaName, ValidateFunction>;
+  return validators[name];
 }
 
 /** Every problem of a document against its schema, in plain words with the fix (spec/problems.ts). */
