@@ -1,15 +1,18 @@
 /**
  * `npm run bench:validate`: how fast `homelab validate` checks plain manifests, in a cold
- * process, strict. Generates 10,000 documents (500 files x 20: Deployment, Service, ConfigMap
- * and CRD documents — ServiceMonitor, ExternalSecret, ReplicationSource) in a temp folder, runs
- * `bin/homelab.js validate <folder>` RUNS times and prints the median documents per second and
- * the peak RSS, beside a same-run reference: a cold node process that only reads the files and
- * parses them with js-yaml's loadAll (the floor of any JS tool). Where kubeconform is built
- * (`npm run setup:engines`, scripts/kubeconform/build.sh; or $KUBECONFORM, or on PATH) it runs
- * `kubeconform -strict -n 4 -summary` on the same files with local strict schemas written from
- * homelab's own sources (scripts/kubeconform/schemas.ts), alternating with homelab's runs, prints
- * the ratio and both peak RSS, and checks that the two agree on which documents are schema-invalid
- * (exit 1 when they do not). Without kubeconform it says so and prints homelab's figures only.
+ * process, strict. Generates two corpora of 10,000 documents each (500 files x 20, the same
+ * shape: scripts/lib/validate-corpus.ts): a clean one, and a mixed one where a third of the
+ * documents draw policy findings. Runs `bin/homelab.js validate <folder>` RUNS times on each,
+ * alternating, and prints the median documents per second and peak RSS of each, and the
+ * mixed/clean time ratio (finding positions come from the first parse: the ratio is what
+ * findings cost), beside a same-run reference on the mixed corpus: a cold node process that only
+ * reads the files and parses them with js-yaml's loadAll (the floor of any JS tool). Where
+ * kubeconform is built (`npm run setup:engines`, scripts/kubeconform/build.sh; or $KUBECONFORM,
+ * or on PATH) it runs `kubeconform -strict -n 4 -summary` on the mixed corpus with local strict
+ * schemas written from homelab's own sources (scripts/kubeconform/schemas.ts), alternating with
+ * homelab's runs, prints the ratio and both peak RSS, and checks that the two agree on which
+ * documents are schema-invalid (exit 1 when they do not). Without kubeconform it says so and
+ * prints homelab's figures only.
  *
  *   npm run bench:validate              # RUNS=5 FILES=500 DOCS=20 by default
  */
@@ -20,7 +23,7 @@ import * as path from 'node:path';
 import { findKubeconform, homelabSchemaVerdicts, kubeconformArgs, kubeconformVerdicts, verdictDisagreements } from './kubeconform/compare';
 import { kubeconformSchemaDir } from './kubeconform/schemas';
 import { median } from './lib/bench';
-import { writeValidateCorpus } from './lib/validate-corpus';
+import { type CorpusKind, writeCorpus } from './lib/validate-corpus';
 
 const ROOT = path.resolve(__dirname, '..');
 const RUNS = Number(process.env.RUNS ?? 5);
@@ -30,6 +33,8 @@ const GOAL_DOCS_PER_S = 10_000;
 const GOAL_RSS_MB = 250;
 /** Issue 17: homelab validate in at most half of kubeconform's time on the same files. */
 const GOAL_KUBECONFORM_RATIO = 0.5;
+/** A corpus where a third of the documents draw findings costs at most this much more than a clean one. */
+const GOAL_MIXED_RATIO = 1.2;
 
 interface Run {
   seconds: number;
@@ -43,6 +48,7 @@ interface Run {
   rssMb: number | null;
   status: number | null;
   stdout: string;
+  stderr: string;
 }
 
 /** BENCH_PROC=1 measures with /proc sampling even where /usr/bin/time exists. */
@@ -52,10 +58,11 @@ const hasTime = fs.existsSync('/usr/bin/time') && process.env.BENCH_PROC !== '1'
  * Runs a command, timing it and measuring its peak RSS and CPU time: with `/usr/bin/time -v`
  * when it exists, else by sampling the child's VmHWM (its own high-water mark) in /proc.
  */
-function timed(command: string, args: string[], cwd: string): Promise<Run> {
+function timed(command: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const child = hasTime ? spawn('/usr/bin/time', ['-v', command, ...args], { cwd }) : spawn(command, args, { cwd });
+    const options = { cwd, env: { ...process.env, ...env } };
+    const child = hasTime ? spawn('/usr/bin/time', ['-v', command, ...args], options) : spawn(command, args, options);
     let stdout = '';
     let stderr = '';
     let hwmKb = 0;
@@ -81,7 +88,7 @@ function timed(command: string, args: string[], cwd: string): Promise<Run> {
       const cpu = user && sys ? Number(user[1]) + Number(sys[1]) : null;
       const rssMb = rss ? Number(rss[1]) / 1024 : hwmKb ? hwmKb / 1024 : null;
       const ticks = /main-thread-cpu-ticks (\d+)/.exec(stderr);
-      resolve({ seconds, cpu, rssMb, status, stdout, mainCpu: ticks ? Number(ticks[1]) / CLK_TCK : null });
+      resolve({ seconds, cpu, rssMb, status, stdout, stderr, mainCpu: ticks ? Number(ticks[1]) / CLK_TCK : null });
     });
   });
 }
@@ -108,30 +115,65 @@ const cpuOf = (runs: Run[]) => {
   return cpus.length ? ` (CPU ${median(cpus).toFixed(2)} s)` : '';
 };
 
+/** What one corpus's runs of `homelab validate` measured. */
+interface Measured {
+  kind: CorpusKind;
+  dir: string;
+  docs: number;
+  withFindings: number;
+  runs: Run[];
+}
+
+/** Medians of a corpus's runs: wall time, CPU, main-thread CPU, peak RSS, and the findings and how they were located (from the last run). */
+function summarize(m: Measured) {
+  const some = (xs: (number | null)[]) => xs.filter((x): x is number => x !== null);
+  const rss = some(m.runs.map((r) => r.rssMb));
+  const cpus = some(m.runs.map((r) => r.cpu));
+  const mains = some(m.runs.map((r) => r.mainCpu));
+  const last = m.runs[m.runs.length - 1];
+  const located = /positions: (\d+) finding position\(s\) from the first parse, (\d+) by a re-parse/.exec(last.stderr);
+  return {
+    t: median(m.runs.map((r) => r.seconds)),
+    cpu: cpus.length ? median(cpus) : null,
+    main: mains.length ? median(mains) : null,
+    peak: rss.length ? Math.max(...rss) : null,
+    findings: (JSON.parse(last.stdout) as { findings: unknown[] }).findings.length,
+    located: located ? `${located[1]} located from the first parse, ${located[2]} by a re-parse` : 'positions not reported',
+  };
+}
+
 async function main(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-bench-'));
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-bench-'));
   const hook = path.join(os.tmpdir(), `homelab-bench-hook-${process.pid}.js`);
   try {
-    const docs = writeValidateCorpus(dir, FILES, DOCS);
-    const bytes = fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
-    console.log(`corpus: ${FILES} files, ${docs} documents, ${(bytes / 1024 / 1024).toFixed(1)} MiB in ${dir}`);
+    const corpora: Measured[] = (['clean', 'mixed'] as const).map((kind) => {
+      const dir = path.join(root, kind);
+      fs.mkdirSync(dir);
+      const written = writeCorpus(dir, kind, FILES, DOCS);
+      const bytes = fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+      console.log(`${kind} corpus: ${FILES} files, ${written.docs} documents (${written.withFindings} drawing findings), ${(bytes / 1024 / 1024).toFixed(1)} MiB in ${dir}`);
+      return { kind, dir, ...written, runs: [] };
+    });
     const bin = path.join(ROOT, 'tools/homelab/bin/homelab.js');
     fs.writeFileSync(hook, MAIN_THREAD_HOOK);
+    // The reference and kubeconform run on the mixed corpus: real repositories have findings.
+    const { dir, docs } = corpora[1];
     const files = fs.readdirSync(dir).sort();
 
     const kubeconform = findKubeconform();
     const schemas = kubeconform ? kubeconformSchemaDir({ log: (line) => console.log(line) }) : null;
     if (!kubeconform) console.log('kubeconform not found (npm run setup:engines builds it where Go exists): homelab figures only');
 
-    // Alternating runs, so a change of load on a shared machine falls on all three alike.
-    const runs: Run[] = [];
+    // Alternating runs, so that a change in the machine's load falls on every tool and corpus alike.
     const refRuns: Run[] = [];
     const kRuns: Run[] = [];
     const refScript = `const fs=require('fs'),path=require('path'),y=require(${JSON.stringify(require.resolve('js-yaml'))});let n=0;for(const f of fs.readdirSync('.'))n+=y.loadAll(fs.readFileSync(path.join('.',f),'utf8')).length;console.log(n)`;
     for (let i = 0; i < RUNS; i++) {
-      const run = await timed(process.execPath, ['-r', hook, bin, 'validate', '.', '--format', 'json'], dir);
-      if (run.status !== 0 && run.status !== 1) throw new Error(`homelab validate exited ${run.status}`);
-      runs.push(run);
+      for (const c of corpora) {
+        const run = await timed(process.execPath, ['-r', hook, bin, 'validate', '.', '--format', 'json'], c.dir, { HOMELAB_DEBUG: 'positions' });
+        if (run.status !== 0 && run.status !== 1) throw new Error(`homelab validate exited ${run.status} on the ${c.kind} corpus: ${run.stderr.slice(0, 500)}`);
+        c.runs.push(run);
+      }
       if (kubeconform && schemas) {
         const k = await timed(kubeconform, kubeconformArgs(schemas, files), dir);
         if (k.status !== 0 && k.status !== 1) throw new Error(`kubeconform exited ${k.status}: ${k.stdout.slice(0, 500)}`);
@@ -139,18 +181,23 @@ async function main(): Promise<void> {
       }
       refRuns.push(await timed(process.execPath, ['-r', hook, '-e', refScript], dir));
     }
-    const findings = (JSON.parse(runs[0].stdout) as { findings: { file: string; line: number; rule: string }[] }).findings;
-    const t = median(runs.map((r) => r.seconds));
-    const peak = runs.map((r) => r.rssMb).filter((x): x is number => x !== null).reduce((m, x) => Math.max(m, x), 0) || null;
-    const mains = runs.map((r) => r.mainCpu).filter((x): x is number => x !== null);
-    const main = mains.length ? median(mains) : null;
     console.log(`load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores (wall times are only comparable on an idle machine)`);
-    console.log(`homelab validate (cold process, strict, parse+schema+policy+consistency): median ${t.toFixed(3)} s${cpuOf(runs)} of ${RUNS} -> ${Math.round(docs / t)} docs/s; peak RSS ${rssOf(runs)}; ${findings.length} finding(s)`);
-    if (main !== null) {
-      console.log(`  main thread CPU ${main.toFixed(2)} s -> ${Math.round(docs / main)} docs/s: the wall time on an idle machine, whatever the load now`);
+    const [clean, mixed] = corpora.map(summarize);
+    for (const [c, m] of [[corpora[0], clean], [corpora[1], mixed]] as const) {
+      console.log(
+        `homelab validate, ${c.kind} corpus (cold process, strict, parse+schema+policy+consistency): median ${m.t.toFixed(3)} s${m.cpu === null ? '' : ` (CPU ${m.cpu.toFixed(2)} s)`} of ${RUNS} -> ${Math.round(c.docs / m.t)} docs/s; peak RSS ${m.peak === null ? 'n/a' : `${m.peak.toFixed(0)} MB`}; ${m.findings} finding(s): ${m.located}`,
+      );
+      if (m.main !== null) console.log(`  main thread CPU ${m.main.toFixed(2)} s -> ${Math.round(c.docs / m.main)} docs/s: the wall time on an idle machine, whatever the load now`);
     }
+    const ratio = mixed.t / clean.t;
+    const mainRatio = mixed.main !== null && clean.main !== null ? mixed.main / clean.main : null;
+    console.log(`mixed/clean: time ${ratio.toFixed(2)}${mainRatio === null ? '' : `, main thread CPU ${mainRatio.toFixed(2)}`} (goal <= ${GOAL_MIXED_RATIO})`);
+
+    const { t, main } = mixed;
+    const peak = Math.max(clean.peak ?? 0, mixed.peak ?? 0) || null;
+    const findings = (JSON.parse(corpora[1].runs[0].stdout) as { findings: { file: string; line: number; rule: string }[] }).findings;
     const ref = median(refRuns.map((r) => r.seconds));
-    console.log(`reference (cold node, read + js-yaml loadAll only): median ${ref.toFixed(3)} s${cpuOf(refRuns)} -> ${Math.round(docs / ref)} docs/s; homelab/reference time ratio ${(t / ref).toFixed(2)}`);
+    console.log(`reference (cold node, read + js-yaml loadAll only, mixed corpus): median ${ref.toFixed(3)} s${cpuOf(refRuns)} -> ${Math.round(docs / ref)} docs/s; homelab/reference time ratio ${(t / ref).toFixed(2)}`);
     const refMains = refRuns.map((r) => r.mainCpu).filter((x): x is number => x !== null);
     if (main !== null && refMains.length) console.log(`  reference main thread CPU ${median(refMains).toFixed(2)} s; homelab/reference ${(main / median(refMains)).toFixed(2)}`);
 
@@ -158,7 +205,7 @@ async function main(): Promise<void> {
     if (kubeconform && schemas) {
       const k = median(kRuns.map((r) => r.seconds));
       const version = spawnSync(kubeconform, ['-v'], { encoding: 'utf8' }).stdout.trim();
-      console.log(`kubeconform ${version} -strict -n 4, local schemas: median ${k.toFixed(3)} s${cpuOf(kRuns)} of ${RUNS} -> ${Math.round(docs / k)} docs/s; peak RSS ${rssOf(kRuns)}`);
+      console.log(`kubeconform ${version} -strict -n 4, local schemas, mixed corpus: median ${k.toFixed(3)} s${cpuOf(kRuns)} of ${RUNS} -> ${Math.round(docs / k)} docs/s; peak RSS ${rssOf(kRuns)}`);
       console.log(`homelab/kubeconform time ratio ${(t / k).toFixed(2)} (goal <= ${GOAL_KUBECONFORM_RATIO})`);
       // Schema verdicts: kubeconform's exit code and invalid documents against homelab's schema/* findings.
       const theirs = kubeconformVerdicts(kRuns[0].stdout, dir);
@@ -174,12 +221,14 @@ async function main(): Promise<void> {
       console.log(`goal (homelab <= ${GOAL_KUBECONFORM_RATIO}x kubeconform's time, <= ${GOAL_RSS_MB} MB): ${ok ? 'met' : 'MISSED'}`);
     }
     const rate = docs / Math.min(t, main ?? t);
-    const ok = rate >= GOAL_DOCS_PER_S && (peak === null || peak <= GOAL_RSS_MB);
-    console.log(`goal (>= ${GOAL_DOCS_PER_S} docs/s, <= ${GOAL_RSS_MB} MB; rate from ${main !== null && main < t ? 'main thread CPU' : 'wall time'}): ${ok ? 'met' : 'MISSED'}`);
+    const ok = rate >= GOAL_DOCS_PER_S && (peak === null || peak <= GOAL_RSS_MB) && ratio <= GOAL_MIXED_RATIO;
+    console.log(
+      `goal (>= ${GOAL_DOCS_PER_S} docs/s on the mixed corpus, <= ${GOAL_RSS_MB} MB on both, mixed/clean time <= ${GOAL_MIXED_RATIO}; rate from ${main !== null && main < t ? 'main thread CPU' : 'wall time'}): ${ok ? 'met' : 'MISSED'}`,
+    );
     if (!kubeconformOk) process.exitCode = 1;
   } finally {
     fs.rmSync(hook, { force: true });
-    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(root, { recursive: true, force: true });
   }
 }
 

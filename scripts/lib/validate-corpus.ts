@@ -1,11 +1,19 @@
 /**
- * The corpus `npm run bench:validate` measures, read through this one function: FILES files of
- * DOCS documents in a folder, each document a kind `homelab validate` and kubeconform both check.
+ * The documents `npm run bench:validate` checks: plain manifests shaped like a real repository's,
+ * in groups of 3 (a Deployment of an app and a log-shipping sidecar, its Service, and a
+ * dashboard ConfigMap or a CRD document: ServiceMonitor, ExternalSecret or PrometheusRule),
+ * consistent with each other. Two corpora of the same shape: `clean`, where the sidecar is
+ * well-behaved (every check runs, no finding), and `mixed`, where it is as people add them
+ * (a `latest` tag, no resources, no probes, may run as root, writable root filesystem), so a
+ * third of the documents draw five findings each: real repositories have findings, and locating
+ * them must not cost a second parse.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-function deployment(i: number): string {
+export type CorpusKind = 'clean' | 'mixed';
+
+function deployment(i: number, sidecar: string): string {
   return `apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -56,8 +64,47 @@ spec:
             httpGet: { path: /healthz, port: http }
           livenessProbe:
             httpGet: { path: /healthz, port: http }
+${sidecar}      volumes:
+        - name: logs
+          emptyDir: {}
 `;
 }
+
+/** A log shipper as people add them: unpinned, no resources, no probes, root allowed, writable root filesystem. */
+const SIDECAR_WITH_FINDINGS = `        - name: log-shipper
+          image: docker.io/example/log-shipper:latest
+          args: ["--source", "/var/log/app", "--sink", "stdout"]
+          securityContext:
+            runAsNonRoot: false
+            runAsUser: 0
+          volumeMounts:
+            - name: logs
+              mountPath: /var/log/app
+`;
+
+/** The same log shipper, pinned, bounded, probed and locked down. */
+const SIDECAR_CLEAN = `        - name: log-shipper
+          image: docker.io/example/log-shipper:2.4.1
+          args: ["--source", "/var/log/app", "--sink", "stdout"]
+          resources:
+            requests:
+              cpu: 5m
+              memory: 32Mi
+            limits:
+              memory: 64Mi
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities:
+              drop: ["ALL"]
+          readinessProbe:
+            exec: { command: [/bin/log-shipper, --check] }
+          livenessProbe:
+            exec: { command: [/bin/log-shipper, --check] }
+          volumeMounts:
+            - name: logs
+              mountPath: /var/log/app
+`;
 
 const service = (i: number) => `apiVersion: v1
 kind: Service
@@ -158,21 +205,29 @@ spec:
 ];
 
 /**
- * 20 documents a file: 5 apps of (Deployment, Service, ConfigMap, and one CRD document:
- * ServiceMonitor, ExternalSecret or PrometheusRule), consistent with each other, so a clean run
- * measures every check and no finding.
+ * Writes `files` files of `docs` documents each into `dir`; returns how many documents and how
+ * many of them draw findings (a third of them in the mixed corpus, none in the clean one).
  */
-export function writeValidateCorpus(dir: string, files: number, docsPerFile: number): number {
-  let docs = 0;
+export function writeCorpus(dir: string, kind: CorpusKind, files: number, docs: number): { docs: number; withFindings: number } {
+  let count = 0;
+  let withFindings = 0;
+  const sidecar = kind === 'mixed' ? SIDECAR_WITH_FINDINGS : SIDECAR_CLEAN;
   for (let f = 0; f < files; f++) {
     const parts: string[] = [];
-    for (let d = 0; d < docsPerFile; d++) {
-      const i = f * docsPerFile + Math.floor(d / 4);
-      const slot = d % 4;
-      parts.push(slot === 0 ? deployment(i) : slot === 1 ? service(i) : slot === 2 ? configMap(i) : crds[i % crds.length](i));
-      docs++;
+    for (let d = 0; d < docs; d++) {
+      const g = f * docs + d;
+      const i = Math.floor(g / 3);
+      const slot = g % 3;
+      if (slot === 0 && kind === 'mixed') withFindings++;
+      parts.push(slot === 0 ? deployment(i, sidecar) : slot === 1 ? service(i) : i % 2 ? configMap(i) : crds[i % crds.length](i));
+      count++;
     }
     fs.writeFileSync(path.join(dir, `manifests-${String(f).padStart(3, '0')}.yaml`), parts.join('---\n'));
   }
-  return docs;
+  return { docs: count, withFindings };
+}
+
+/** The corpus the kubeconform comparison reads: the mixed one (schema-valid documents, a third of them drawing policy findings); returns the number of documents written. */
+export function writeValidateCorpus(dir: string, files: number, docsPerFile: number): number {
+  return writeCorpus(dir, 'mixed', files, docsPerFile).docs;
 }

@@ -52,7 +52,7 @@ export class Engine {
   documents = 0;
   readonly schemas: SchemaRegistry;
   readonly checks: ReadonlySet<CheckClass>;
-  private readonly locator = new Locator();
+  readonly locator = new Locator();
   private readonly disabled = new Map<string, Map<string, string>>();
   /** The policy exceptions of each app checked (its spec's opt-ins), by `applications/<name>`. */
   private readonly appExceptions = new Map<string, PolicyException[]>();
@@ -156,7 +156,7 @@ export class Engine {
       let best: { t: K8sObject; line: number; col: number; depth: number } | null = null;
       for (const c of src.rendered.candidates) {
         if (c.obj.kind !== kind || c.obj.metadata?.name !== metadata?.name) continue;
-        const at = this.locator.locate(c.source.text, c.doc, [...c.base, ...issue.path], issue.key);
+        const at = this.locator.locate(c.source, c.doc, [...c.base, ...issue.path], issue.key);
         const better =
           !best || at.depth > best.depth || (at.depth === best.depth && ((best.t.patch && !c.patch) || (best.t.patch === c.patch && own(c) && !own(best.t))));
         if (better) best = { t: c, ...at };
@@ -170,7 +170,7 @@ export class Engine {
       }
       return;
     }
-    const at = this.locator.locate(src.text, issue.target.doc, fullPath, issue.key);
+    const at = this.locator.locate(src, issue.target.doc, fullPath, issue.key);
     this.report(this.withException({ file: src.file, line: at.line, col: at.col, rule: issue.rule, message: issue.message, severity: severityFor(issue.rule) }, src.abs, issue.about), src.abs);
   }
 
@@ -207,7 +207,7 @@ export class Engine {
     src.docs.forEach((doc, i) => {
       if (doc === null || doc === undefined) return;
       if (!isObj(doc)) {
-        const at = this.locator.locate(src.text, i, []);
+        const at = this.locator.locate(src, i, []);
         this.report(finding(src.file, 'parse/not-an-object', `document ${i + 1} is a ${Array.isArray(doc) ? 'list' : typeof doc}, not a Kubernetes object; make it a mapping with apiVersion and kind`, at.line, at.col), src.abs);
         return;
       }
@@ -243,9 +243,11 @@ export class Engine {
     const objects = this.objectsOf(src, this.isPatch(abs));
     this.checkObjects(objects, { policy: options.policy ?? true });
     if (this.options.retainDocs === false && !isKustomization) {
-      // Findings re-parse the text for lines; the parsed documents are no longer needed here.
+      // The parsed documents are no longer needed here, nor the positions of those no set check looks at.
       src.docs = [];
-      return objects.filter((t) => SET_KINDS.has(t.obj.kind));
+      const kept = objects.filter((t) => SET_KINDS.has(t.obj.kind));
+      src.positions?.retainOnly(new Set(kept.map((t) => t.doc)));
+      return kept;
     }
     return objects;
   }
@@ -388,7 +390,7 @@ export class Engine {
     for (const s of sources) {
       const path = merged ? composeSourcePath(merged, s.docs[0], p) : p;
       if (path === null) continue;
-      const at = this.locator.locate(s.text, 0, path);
+      const at = this.locator.locate(s, 0, path);
       // Deepest match wins; a full match in a later file wins a tie (Compose merges later files over earlier ones).
       if (!best || at.depth > best.depth || (at.depth === best.depth && at.depth === p.length)) best = { s, ...at };
     }

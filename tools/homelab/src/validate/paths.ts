@@ -161,6 +161,10 @@ function validateFiles(unique: string[], options: ValidatePathsOptions & { works
     renderKustomizations(engine, kustomizations, allObjects, cwd, label, workspaceRoot !== null);
     renderCompose(engine, composeFiles, workspaceRoot, label);
   }
+  // Which way findings got their lines (bench:validate prints it): a re-parse is the slow fallback.
+  if (process.env.HOMELAB_DEBUG?.split(',').includes('positions')) {
+    process.stderr.write(`homelab: positions: ${engine.locator.fromParse} finding position(s) from the first parse, ${engine.locator.reparsed} by a re-parse\n`);
+  }
   return { findings: engine.findings, files: engine.files, documents: engine.documents };
 }
 

@@ -4,6 +4,7 @@ import YAML from 'yaml';
 import type { Finding } from './findings';
 import { severityOf } from './rules';
 import { type DocPath, positionIn } from '../spec/locate';
+import { FilePositions, recordPositions } from './positions';
 
 export type { DocPath };
 
@@ -47,6 +48,8 @@ export interface SourceFile {
   text: string;
   /** Parsed documents; `null` for empty ones. */
   docs: unknown[];
+  /** Where each node of the parse sits (positions.ts), so that findings need no second parse. */
+  positions?: FilePositions;
 }
 
 export function finding(file: string, rule: string, message: string, line = 1, col = 1): Finding {
@@ -96,9 +99,10 @@ export function decode(buffer: Buffer, file: string): string | Finding {
  */
 export function parseYaml(text: string, file: string, compose = false): SourceFile | Finding {
   let docs: unknown[];
+  const positions = new FilePositions(text);
   try {
     // js-yaml 4.3 stops at maxDepth itself; the measure below also bounds what a parse lets through.
-    docs = jsyaml.loadAll(text, undefined, { schema: compose ? COMPOSE_LOAD_SCHEMA : LOAD_SCHEMA, filename: file, maxDepth: LIMITS.maxDepth } as jsyaml.LoadOptions) as unknown[];
+    docs = jsyaml.loadAll(text, undefined, { schema: compose ? COMPOSE_LOAD_SCHEMA : LOAD_SCHEMA, filename: file, maxDepth: LIMITS.maxDepth, listener: recordPositions(positions) } as jsyaml.LoadOptions) as unknown[];
   } catch (error) {
     if (error instanceof RangeError) {
       return finding(file, 'parse/too-deep', `nesting too deep to parse (over ${LIMITS.maxDepth} levels?); flatten the document`);
@@ -117,7 +121,9 @@ export function parseYaml(text: string, file: string, compose = false): SourceFi
   }
   // Anchors are the only way to share nodes: without '&' no document can be an alias bomb, and
   // js-yaml's maxDepth has bounded the nesting already.
-  if (!text.includes('&')) return { file, text, docs };
+  // A parse that left as many roots as documents is the one indexed; anything else is located by a re-parse.
+  if (positions.roots.length !== docs.length) positions.complete = false;
+  if (!text.includes('&')) return { file, text, docs, positions };
   for (let i = 0; i < docs.length; i++) {
     const doc = docs[i];
     if (doc === null || typeof doc !== 'object') continue;
@@ -129,7 +135,7 @@ export function parseYaml(text: string, file: string, compose = false): SourceFi
         : finding(file, 'parse/alias-bomb', `document ${i + 1} expands to more than ${LIMITS.maxExpandedNodes.toLocaleString('en')} nodes through aliases; remove the nested aliases`, line);
     }
   }
-  return { file, text, docs };
+  return { file, text, docs, positions };
 }
 
 /**
@@ -187,15 +193,32 @@ export function docStartLine(text: string, index: number): number {
 }
 
 /**
- * Finds line and column of a path inside document `docIndex` of a text, re-parsing it with
- * the `yaml` package (slow, so only for files that have findings; cached per text). For an
- * unknown field, `key` points at the key itself. Falls back to the deepest part of the path
- * that exists, then to the document's first line.
+ * Finds line and column of a path inside document `docIndex` of a parsed file. For an unknown
+ * field, `key` points at the key itself. Falls back to the deepest part of the path that
+ * exists, then to the document's first line. The positions kept from the file's one parse
+ * (positions.ts) answer; a file without complete positions is re-parsed with the `yaml` package
+ * (slow; cached per text). `fromParse` and `reparsed` count the two ways (HOMELAB_DEBUG=positions
+ * prints them).
  */
 export class Locator {
   private cache = new Map<string, { docs: YAML.Document.Parsed[]; lc: YAML.LineCounter }>();
+  /** Findings located from the first parse's positions. */
+  fromParse = 0;
+  /** Findings located by a re-parse of their file (no complete positions). */
+  reparsed = 0;
 
-  locate(text: string, docIndex: number, path: DocPath, key?: string): { line: number; col: number; depth: number } {
+  locate(src: Pick<SourceFile, 'text' | 'positions'>, docIndex: number, path: DocPath, key?: string): { line: number; col: number; depth: number } {
+    const kept = src.positions?.locate(docIndex, path, key);
+    if (kept !== undefined) {
+      this.fromParse++;
+      return kept ?? { line: docStartLine(src.text, docIndex), col: 1, depth: 0 };
+    }
+    this.reparsed++;
+    return this.reparse(src.text, docIndex, path, key);
+  }
+
+  /** The slow way: the yaml package's parse of the text, with a LineCounter. */
+  reparse(text: string, docIndex: number, path: DocPath, key?: string): { line: number; col: number; depth: number } {
     let parsed = this.cache.get(text);
     if (!parsed) {
       const lc = new YAML.LineCounter();
