@@ -57,6 +57,9 @@ describe('mergeComposeInProcess', () => {
     { what: 'an env_file of its own', text: `${BASE}    env_file: [app.env]\n`, reason: 'service a: env_file' },
     { what: 'a relative bind mount', text: `${BASE}    volumes: [{type: bind, source: ./data, target: /data}]\n`, reason: 'service a: a bind mount' },
     { what: 'a duration Compose prints otherwise', text: `${BASE}    stop_grace_period: 90s\n`, reason: 'service a: stop_grace_period' },
+    { what: 'an undefined network (Compose refuses it: render/compose)', text: `${BASE}    networks: {other: {}}\n`, reason: 'service a: undefined network other' },
+    { what: 'an undefined volume', text: `${BASE}    volumes: [{type: volume, source: data, target: /data}]\n`, reason: 'service a: undefined volume data' },
+    { what: 'an undefined dependency', text: `${BASE}    depends_on: [b]\n`, reason: 'service a: undefined service b' },
     { what: 'a label that is not a string', text: `${BASE}    labels: {port: 80}\n`, reason: 'service a: labels' },
   ])('falls back on $what', ({ text, reason }) => {
     expect(merge(text)).toStrictEqual({ ok: false, reason });

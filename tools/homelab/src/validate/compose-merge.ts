@@ -139,7 +139,22 @@ function normalise(docs: Obj[]): Obj {
   for (const [k, c] of Object.entries(configs)) if (!isObj(c) || Object.keys(c).some((key) => key !== 'content')) refuse(`config ${k}`);
   if (Object.keys(configs).length) out.configs = named(configs, project);
   for (const d of docs) for (const [k, v] of Object.entries(d)) if (k.startsWith('x-')) out[k] = v;
+  undefinedReferences(kept, networks, volumes, configs);
   return out;
+}
+
+/**
+ * A service that names a network, volume, config or service that is not there: Compose refuses
+ * the project, so `docker compose config` says it (render/compose), not this merge.
+ */
+function undefinedReferences(services: Obj, networks: Obj, volumes: Obj, configs: Obj): void {
+  for (const [name, svc] of Object.entries(services)) {
+    for (const n of Object.keys(isObj(svc.networks) ? svc.networks : {})) if (!(n in networks)) refuse(`service ${name}: undefined network ${n}`);
+    for (const m of Array.isArray(svc.volumes) ? svc.volumes : []) if (m.type === 'volume' && !(String(m.source) in volumes)) refuse(`service ${name}: undefined volume ${m.source}`);
+    for (const c of Array.isArray(svc.configs) ? svc.configs : []) if (!(String(c.source) in configs)) refuse(`service ${name}: undefined config ${c.source}`);
+    for (const dep of Object.keys(isObj(svc.depends_on) ? svc.depends_on : {})) if (!(dep in services)) refuse(`service ${name}: undefined service ${dep}`);
+    if (typeof svc.network_mode === 'string' && svc.network_mode.startsWith('service:') && !(svc.network_mode.slice(8) in services)) refuse(`service ${name}: network_mode ${svc.network_mode}`);
+  }
 }
 
 /** A top-level section of every file, merged key by key. */
