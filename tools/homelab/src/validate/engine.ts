@@ -371,10 +371,11 @@ export class Engine {
   }
 
   /** Merged Compose output: schema and policy, mapped back to the files merged (the last that has the path wins). */
-  checkRenderedCompose(output: string, sources: Source[], fallback: Source): Obj | null {
-    let doc: unknown;
+  /** `output`: `docker compose config`'s text, or the same model merged in process (compose-merge.ts). */
+  checkRenderedCompose(output: string | Obj, sources: Source[], fallback: Source): Obj | null {
+    let doc: unknown = output;
     try {
-      doc = jsyaml.load(output);
+      if (typeof output === 'string') doc = jsyaml.load(output);
     } catch {
       return null;
     }

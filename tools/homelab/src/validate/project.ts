@@ -17,6 +17,7 @@ import { classify, isHomelabContent, PLATFORM_PROJECT, projectOfPath, type Proje
 import { type CheckClass, Engine, type Source, walkFiles, walkYaml } from './engine';
 import { type Finding, formatFinding, sortFindings } from './findings';
 import { isObj, type K8sObject, list, type Obj, podOf } from './objects';
+import { inProcessMerge, plannedMerge } from './compose-merge';
 import { composeConfig, findKustomizer, hasCompose, kustomize, type RenderJob } from './kustomize-compose';
 import { classOfRule } from './rules';
 import type { ClusterDryRun } from './server';
@@ -333,7 +334,9 @@ function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: str
       engine.report(finding(fallback.file, 'render/tool-missing', '`docker compose` is not installed, so the Compose files were not merged; install it (`npm run setup:engines`)'));
       continue;
     }
-    const merged = composeConfig(present, root);
+    // The files homelab renders merge in process (compose-merge.ts); anything else by `docker compose config`.
+    const inProcess = inProcessMerge(present.map((f) => path.join(root, f)));
+    const merged = inProcess.ok ? { ok: true as const, output: inProcess.doc } : composeConfig(present, root);
     if (!merged.ok) {
       engine.report(finding(fallback.file, 'render/compose', `docker compose config of ${name} in ${env} failed: ${merged.error}; fix the Compose files`));
       continue;
@@ -355,7 +358,7 @@ export function projectRenderJobs(root: string, layer: ProjectLayer, name: strin
   if (layer === 'platform') return [];
   return projectEnvironments(diskHost(root), layer, name).flatMap(({ kubernetes, overlay, compose, composeFiles }): RenderJob[] => [
     ...(kubernetes && findKustomizer() ? [{ kind: 'kustomize' as const, dir: overlay, cwd: root }] : []),
-    ...(compose && hasCompose() ? [{ kind: 'compose' as const, files: composeFiles, cwd: root }] : []),
+    ...(compose && hasCompose() && !plannedMerge(composeFiles.map((f) => path.join(root, f))) ? [{ kind: 'compose' as const, files: composeFiles, cwd: root }] : []),
   ]);
 }
 

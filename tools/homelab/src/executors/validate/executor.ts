@@ -2,6 +2,7 @@ import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { runBatch, runSingle, type TaskResult } from '../shared';
 import { formatFinding, type ProjectLayer, projectRenderJobs, validateProject } from '../../validate/project';
 import { prerender } from '../../validate/kustomize-compose';
+import { composeMergeCounts } from '../../validate/compose-merge';
 
 export interface ValidateOptions {
   layer: ProjectLayer;
@@ -45,5 +46,8 @@ export async function batchValidate(
       }
     }),
   );
-  return runBatch(run, taskGraph, inputs, context);
+  const results = runBatch(run, taskGraph, inputs, context);
+  // Which Compose merges ran in process and which by `docker compose config` (docs/validate.md; the bench reads it).
+  if (process.env.HOMELAB_DEBUG) console.error(`homelab: compose: ${composeMergeCounts.inProcess} merged in process, ${composeMergeCounts.fellBack} by docker compose config`);
+  return results;
 }
