@@ -1,7 +1,7 @@
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { runBatch, runSingle, type TaskResult } from '../shared';
 import { formatFinding, type ProjectLayer, projectRenderJobs, validateProject } from '../../validate/project';
-import { prerender } from '../../validate/kustomize-compose';
+import { describePrerender, prerender } from '../../validate/kustomize-compose';
 
 export interface ValidateOptions {
   layer: ProjectLayer;
@@ -34,9 +34,10 @@ export async function batchValidate(
   _overrides: unknown,
   context: ExecutorContext,
 ): Promise<Record<string, TaskResult>> {
-  // Every project's kustomize and Compose calls (50-140 ms each) first, a few at a time. A
-  // project whose renders cannot even be listed is left out here: its own run reports why.
-  await prerender(
+  // Every project's kustomize and Compose calls (50-140 ms each) first, a few at a time, the
+  // overlays many per kustomize process. A project whose renders cannot even be listed is left
+  // out here: its own run reports why.
+  const stats = await prerender(
     Object.entries(taskGraph.tasks).flatMap(([id, task]) => {
       try {
         return projectRenderJobs(context.root, inputs[id].layer, task.target.project);
@@ -45,5 +46,6 @@ export async function batchValidate(
       }
     }),
   );
+  if (process.env.HOMELAB_DEBUG) process.stderr.write(`${describePrerender(stats)}\n`);
   return runBatch(run, taskGraph, inputs, context);
 }
