@@ -89,11 +89,11 @@ describe('kustomizeBatchSize', () => {
   afterEach(() => delete process.env.HOMELAB_KUSTOMIZE_BATCH);
 
   it.each([
-    [undefined, 100],
+    [undefined, 25],
     ['1', 1],
     ['250', 250],
-    ['0', 100],
-    ['many', 100],
+    ['0', 25],
+    ['many', 25],
   ])('HOMELAB_KUSTOMIZE_BATCH=%s builds %d overlays per process', (value, size) => {
     if (value !== undefined) process.env.HOMELAB_KUSTOMIZE_BATCH = value;
     expect(kustomizeBatchSize()).toBe(size);
