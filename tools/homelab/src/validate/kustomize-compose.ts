@@ -118,8 +118,10 @@ export async function prerender(jobs: RenderJob[], concurrency = Math.max(2, os.
     const alone = size === 1 ? dirs : dirs.filter((dir) => needsOwnBuild(readKustomization(path.resolve(cwd, dir))));
     const batchable = dirs.filter((dir) => !alone.includes(dir));
     for (const dir of alone) work.push(() => buildAlone(k!, dir, cwd, stats));
-    for (let i = 0; i < batchable.length; i += size) {
-      const batch = batchable.slice(i, i + size);
+    // Batches of even sizes (26 overlays: two of 13), so no overlay is left alone at the end.
+    const per = Math.ceil(batchable.length / Math.ceil(batchable.length / size));
+    for (let i = 0; i < batchable.length; i += per) {
+      const batch = batchable.slice(i, i + per);
       work.push(() => buildBatch(k!, batch, cwd, stats));
     }
   }
