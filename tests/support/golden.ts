@@ -11,10 +11,11 @@ import { specOf, VAULT_ANSWERS, writeSpec } from './spec';
 import { WORKSPACE_YAML, workspaceYamlWith } from './workspace';
 
 /**
- * The three golden workspaces (tests/render-golden.test.ts pins every byte they render; the
- * in-process Compose merge is held to `docker compose config` on them): each backup provider, both
- * ingress kinds, every catalog component, a secret store, an extra environment and apps that use
- * every field of the app spec.
+ * The three golden workspaces (each backup provider, both ingress kinds, every catalog component, a
+ * secret store, an extra environment and apps that use every field of the app spec): pinned byte
+ * for byte by tests/render-golden.test.ts, and the fixtures other tests compare two paths on (the
+ * in-process Compose merge against `docker compose config`, batched kustomize builds against
+ * builds alone).
  */
 
 const FULL_SPEC = specOf('full', {

@@ -1,7 +1,7 @@
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { runBatch, runSingle, type TaskResult } from '../shared';
 import { formatFinding, type ProjectLayer, projectRenderJobs, validateProject } from '../../validate/project';
-import { prerender } from '../../validate/kustomize-compose';
+import { describePrerender, prerender } from '../../validate/kustomize-compose';
 import { composeMergeCounts } from '../../validate/compose-merge';
 
 export interface ValidateOptions {
@@ -35,9 +35,10 @@ export async function batchValidate(
   _overrides: unknown,
   context: ExecutorContext,
 ): Promise<Record<string, TaskResult>> {
-  // Every project's kustomize and Compose calls (50-140 ms each) first, a few at a time. A
-  // project whose renders cannot even be listed is left out here: its own run reports why.
-  await prerender(
+  // Every project's kustomize and Compose calls (50-140 ms each) first, a few at a time, the
+  // overlays many per kustomize process. A project whose renders cannot even be listed is left
+  // out here: its own run reports why.
+  const stats = await prerender(
     Object.entries(taskGraph.tasks).flatMap(([id, task]) => {
       try {
         return projectRenderJobs(context.root, inputs[id].layer, task.target.project);
@@ -46,6 +47,7 @@ export async function batchValidate(
       }
     }),
   );
+  if (process.env.HOMELAB_DEBUG) process.stderr.write(`${describePrerender(stats)}\n`);
   const results = runBatch(run, taskGraph, inputs, context);
   // Which Compose merges ran in process and which by `docker compose config` (docs/validate.md; the bench reads it).
   if (process.env.HOMELAB_DEBUG) console.error(`homelab: compose: ${composeMergeCounts.inProcess} merged in process, ${composeMergeCounts.fellBack} by docker compose config`);
