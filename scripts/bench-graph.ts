@@ -3,7 +3,8 @@
  * with N apps (one app rendered by the real generator, copied under N names), commits
  * it, and measures what CI pays for the project graph and validate at that scale:
  *
- *   graph      `nx show projects`, cold (no project graph cache), daemonless
+ *   graph      `nx show projects`, cold (no project graph cache, no plugin parse cache), daemonless
+ *   warm graph `nx show projects` again: the plugin reads every spec's facts from its parse cache
  *   cold       `nx run-many -t validate` with an empty cache (after the equivalent of `nx reset`),
  *              with the overlays built many per kustomize process (the default; its note says how
  *              many processes and how many overlays were built alone), then, unless --no-per-overlay,
@@ -12,7 +13,8 @@
  *   affected   `nx affected -t validate --base=HEAD` with one app's overlay edited
  *
  * plus peak memory and reference figures measured in the same run (`node -e 0`,
- * `nx --version`), so the times can be compared across machines as ratios.
+ * `nx --version`), so the times can be compared across machines as ratios (columns `x node`
+ * and `x nx`), and what the plugin's parse cache served (NX_VERBOSE_LOGGING's line).
  * A benchmark, not a test: it prints figures and the goals met or missed, and exits 0
  * unless a command fails.
  */
@@ -21,6 +23,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateApp } from '../tools/homelab/src/app/generate';
+import { backupAlertName } from '../tools/homelab/src/app/steps/signals';
 import { diskHost, listFilesRecursive } from '../tools/homelab/src/host';
 import { syncAll } from '../tools/homelab/src/workspace/sync';
 import { childEnv, commitAll, createTempWorkspace, NX_ENV, taskCounts } from './lib/temp-workspace';
@@ -88,7 +91,9 @@ function populate(root: string, apps: number): string[] {
   for (let i = 1; i <= apps; i++) {
     const name = appName(i, width);
     names.push(name);
-    for (const { file, content } of contents) host.write(file.split(TEMPLATE).join(name), content.split(TEMPLATE).join(name));
+    // The name appears as is, and capitalised in the stale-backup alert's name.
+    const rename = (text: string) => text.split(backupAlertName(TEMPLATE)).join(backupAlertName(name)).split(TEMPLATE).join(name);
+    for (const { file, content } of contents) host.write(rename(file), rename(content));
   }
   // What the spec renders from the name in another form (an alert's `BenchtemplateBackupStale`) is rendered again, as `nx sync` would.
   syncAll(host);
@@ -224,6 +229,10 @@ async function main(): Promise<void> {
     const graph = await repeat(args.runs, () => reset(root), () => nx('show', 'projects'));
     const listed = graph[0].output.split('\n').filter((l) => names.includes(l.trim())).length;
     rows.push({ figure: 'graph: nx show projects (cold)', runs: graph, goal: 3, note: `${listed}/${args.apps} apps listed`, extraOk: listed === args.apps });
+    log('project graph: nx show projects, plugin parse cache warm');
+    const warm = await repeat(args.runs, () => {}, () => nx('show', 'projects'));
+    const pluginLine = /homelab plugin: .*/.exec((await measure(root, nxBin(root), ['show', 'projects'], { ...nxEnv, NX_VERBOSE_LOGGING: 'true' })).output)?.[0];
+    rows.push({ figure: 'graph: nx show projects (warm)', runs: warm, note: pluginLine ?? 'no "homelab plugin:" line (NX_VERBOSE_LOGGING)' });
 
     log('cold run-many -t validate (empty cache), overlays batched');
     // HOMELAB_DEBUG: the batch process says how it built the overlays (one line, in the note).
@@ -285,6 +294,7 @@ async function main(): Promise<void> {
 
 function print(args: Args, rows: Row[], totalSeconds: string): void {
   const ref = median(rows[0].runs.map((r) => r.seconds));
+  const nxRef = median(rows[1].runs.map((r) => r.seconds));
   const table = rows.map((row) => {
     const m = median(row.runs.map((r) => r.seconds));
     const maxProcess = Math.max(...row.runs.map((r) => r.maxProcessMiB ?? NaN));
@@ -296,6 +306,7 @@ function print(args: Args, rows: Row[], totalSeconds: string): void {
       `${m.toFixed(2)} s`,
       cpu,
       `${(m / ref).toFixed(0)}x`,
+      `${(m / nxRef).toFixed(1)}x`,
       row.runs.map((r) => r.seconds.toFixed(2)).join(' '),
       row.goal === undefined ? '' : `<= ${row.goal} s`,
       met,
@@ -304,7 +315,7 @@ function print(args: Args, rows: Row[], totalSeconds: string): void {
       row.note,
     ];
   });
-  const header = ['figure', 'median', 'cpu', 'x node', 'runs (s)', 'goal', '', 'max proc MiB', 'tree MiB', 'note'];
+  const header = ['figure', 'median', 'cpu', 'x node', 'x nx', 'runs (s)', 'goal', '', 'max proc MiB', 'tree MiB', 'note'];
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   const out = [

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CreateNodesContextV2, ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CACHE_FILE } from './cache';
 import { createNodesV2, environmentNames, type HomelabPluginOptions, SPEC_GLOB } from './index';
 
 /**
@@ -376,5 +377,89 @@ describe('homelab inference plugin', () => {
     const result = await projects();
     expect(result.empty.implicitDependencies).toEqual([]);
     expect(result.scalar.tags).toEqual(['type:app', 'platform:kubernetes', 'platform:compose']);
+  });
+
+  describe('the parse cache between Nx commands', () => {
+    const cacheFile = () => path.join(root, '.nx/workspace-data', CACHE_FILE);
+    const readCache = () => JSON.parse(fs.readFileSync(cacheFile(), 'utf8')) as { version: string; entries: Record<string, unknown> };
+    /** Every cached spec's facts replaced by a description no parse of the specs gives: a run that shows it read the cache. */
+    const markCachedFacts = (version?: string) => {
+      const cache = readCache();
+      for (const key of Object.keys(cache.entries)) {
+        if (key.startsWith('spec:')) cache.entries[key] = { dependsOn: [], platforms: ['compose'], description: 'from the cache' };
+      }
+      fs.writeFileSync(cacheFile(), JSON.stringify({ ...cache, version: version ?? cache.version }));
+    };
+    /** All the plugin's results for homelab.yaml and every spec, as Nx receives them. */
+    const nodes = async () => {
+      const context: CreateNodesContextV2 = { workspaceRoot: root, nxJsonConfiguration: {} };
+      return JSON.parse(JSON.stringify(await createNodesV2[1](['homelab.yaml', ...specFiles()], {}, context))) as unknown;
+    };
+    const workspace = () =>
+      write({
+        'homelab.yaml': 'environments:\n  - name: dev\n  - name: prod\n',
+        ...app('web', 'name: web\ndescription: The web\ndependsOn: [postgres, api]\nvolumes:\n  - { name: data, size: 1Gi, mountPath: /data }\n'),
+        ...app('api', 'name: api\nplatforms: [kubernetes]\ndependsOn: [postgres]\n'),
+        ...app('plain'),
+        ...app('broken', 'name: broken\nvolumes: [unclosed\n'),
+        ...component('postgres'),
+      });
+
+    it('gives the same nodes from the cache as from parsing, and writes the cache in the workspace data directory', async () => {
+      workspace();
+      const parsed = await nodes();
+      expect(Object.keys(readCache().entries).length).toBeGreaterThan(0);
+      const cached = await nodes();
+      fs.rmSync(path.join(root, '.nx'), { recursive: true });
+      expect(cached).toEqual(parsed);
+      expect(await nodes()).toEqual(parsed);
+    });
+
+    it("reads an unchanged spec's facts from the cache instead of parsing it", async () => {
+      workspace();
+      await nodes();
+      markCachedFacts();
+      const result = await projects();
+      expect(result.web.metadata?.description).toBe('from the cache');
+      expect(result.api.metadata?.description).toBe('from the cache');
+    });
+
+    it('parses a changed spec again and keeps the cache of the others', async () => {
+      workspace();
+      await nodes();
+      markCachedFacts();
+      write({ 'applications/specs/web.yaml': 'name: web\ndescription: The new web\ndependsOn: [postgres]\n' });
+      const result = await projects();
+      expect(result.web.metadata?.description).toBe('The new web');
+      expect(result.web.implicitDependencies).toEqual(['postgres']);
+      expect(result.api.metadata?.description).toBe('from the cache');
+      // The cache now holds what this run parsed (the specs with facts: web, api, broken): web's new text, not its old one.
+      expect(Object.values(readCache().entries)).toContainEqual(expect.objectContaining({ description: 'The new web' }));
+      expect(Object.keys(readCache().entries).filter((k) => k.startsWith('spec:'))).toHaveLength(3);
+    });
+
+    it("reads homelab.yaml's environments again when it changes", async () => {
+      workspace();
+      await nodes();
+      write({ 'homelab.yaml': 'environments:\n  - name: dev\n  - name: staging\n' });
+      const inputs = target((await projects()).plain, 'validate').inputs;
+      expect(inputs).toContain('{workspaceRoot}/applications/kubernetes/overlays/staging/plain/**');
+      expect(inputs).not.toContain('{workspaceRoot}/applications/kubernetes/overlays/prod/plain/**');
+    });
+
+    it('ignores a cache written by another version of the plugin', async () => {
+      workspace();
+      await nodes();
+      markCachedFacts('another version');
+      expect((await projects()).web.metadata?.description).toBe('The web');
+    });
+
+    it('ignores a cache file that is not JSON, and still creates every project', async () => {
+      workspace();
+      const parsed = await nodes();
+      fs.writeFileSync(cacheFile(), '{ half a file');
+      expect(await nodes()).toEqual(parsed);
+      expect(readCache().entries).not.toEqual({});
+    });
   });
 });

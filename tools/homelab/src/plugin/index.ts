@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import {
@@ -9,6 +10,7 @@ import {
 } from '@nx/devkit';
 import type * as YamlModule from 'yaml';
 import { PLATFORM_PROJECT } from '../validate/classify';
+import { ParseCache } from './cache';
 
 /** Options of the plugin entry in nx.json. */
 export interface HomelabPluginOptions {
@@ -47,8 +49,14 @@ export const createNodesV2: CreateNodesV2<HomelabPluginOptions> = [
     // Every spec name in the workspace, so dependencies on components that do not exist
     // become validate findings instead of breaking the whole project graph.
     const known = new Set(specFiles.map((f) => path.basename(f, '.yaml')));
-    const envs = environmentNames(context.workspaceRoot);
-    const facts = new Map(specFiles.map((f) => [f, readSpecFacts(path.join(context.workspaceRoot, f))] as const));
+    // What parsing YAML tells the graph, kept between commands by text hash (plugin/cache.ts).
+    const cache = ParseCache.forWorkspace(context.workspaceRoot, pluginVersion());
+    const envs = environmentNames(context.workspaceRoot, cache);
+    const facts = new Map(specFiles.map((f) => [f, readSpecFacts(path.join(context.workspaceRoot, f), cache)] as const));
+    cache.save();
+    if (process.env.NX_VERBOSE_LOGGING === 'true') {
+      process.stderr.write(`homelab plugin: ${specFiles.length} specs and homelab.yaml, ${cache.stats.hits} read from the cache, ${cache.stats.parsed} parsed\n`);
+    }
     const links = specLinks(facts, known);
     return createNodesFromFiles(
       (file, opts, ctx) => (file === WORKSPACE_FILE ? platformProject(opts ?? {}) : projectFor(file, opts ?? {}, ctx, known, envs, facts.get(file)!, links.get(file) ?? [])),
@@ -239,27 +247,41 @@ const LITERAL_SEGMENT = /^[A-Za-z0-9._-]+$/;
  * still owned). Undefined, meaning "use `*`", when homelab.yaml cannot be read or a
  * folder name is not a plain literal.
  */
-export function environmentNames(workspaceRoot: string): string[] | undefined {
-  let settings: unknown;
+export function environmentNames(workspaceRoot: string, cache?: ParseCache): string[] | undefined {
+  let text: string;
   try {
-    settings = yaml().parse(fs.readFileSync(path.join(workspaceRoot, 'homelab.yaml'), 'utf8'), { maxAliasCount: 100 });
+    text = fs.readFileSync(path.join(workspaceRoot, 'homelab.yaml'), 'utf8');
   } catch {
     return undefined;
   }
-  const listed = (settings as { environments?: unknown } | null)?.environments;
-  if (!Array.isArray(listed)) return undefined;
-  const names = new Set<string>();
-  for (const env of listed) {
-    const name = (env as { name?: unknown } | null)?.name;
-    if (typeof name !== 'string') return undefined;
-    names.add(name);
-  }
+  const listed = cache ? cache.get('environments', text, listedEnvironments) : listedEnvironments(text);
+  if (listed === null) return undefined;
+  const names = new Set(listed);
   const trees = ['applications', 'infrastructure'].flatMap((layer) => [`${layer}/kubernetes/overlays`, `${layer}/compose/environments`]);
   for (const tree of [...trees, 'platform/argocd/applications']) {
     for (const entry of folders(path.join(workspaceRoot, tree))) names.add(entry);
   }
   const sorted = [...names].sort();
   return sorted.every((n) => LITERAL_SEGMENT.test(n)) ? sorted : undefined;
+}
+
+/** The environment names homelab.yaml lists, or null when it cannot say (not YAML, no list, a name not a string). */
+function listedEnvironments(text: string): string[] | null {
+  let settings: unknown;
+  try {
+    settings = yaml().parse(text, { maxAliasCount: 100 });
+  } catch {
+    return null;
+  }
+  const listed = (settings as { environments?: unknown } | null)?.environments;
+  if (!Array.isArray(listed)) return null;
+  const names: string[] = [];
+  for (const env of listed) {
+    const name = (env as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string') return null;
+    names.push(name);
+  }
+  return names;
 }
 
 function folders(dir: string): string[] {
@@ -341,11 +363,21 @@ const DEFAULT_PLATFORMS = ['kubernetes', 'compose'];
  * The few facts the graph needs, read leniently: a broken spec still becomes a project
  * (its validate target reports the problem), so one bad app never hides the others.
  */
-function readSpecFacts(file: string): SpecFacts {
+function readSpecFacts(file: string, cache: ParseCache): SpecFacts {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return { dependsOn: [], platforms: [] };
+  }
+  if (!FACT_KEYS.test(text)) return { dependsOn: [], platforms: DEFAULT_PLATFORMS };
+  return cache.get('spec', text, specFacts);
+}
+
+/** The facts of a spec's text (see readSpecFacts). */
+function specFacts(text: string): SpecFacts {
   let value: unknown;
   try {
-    const text = fs.readFileSync(file, 'utf8');
-    if (!FACT_KEYS.test(text)) return { dependsOn: [], platforms: DEFAULT_PLATFORMS };
     value = yaml().parse(text, { maxAliasCount: 100 });
   } catch {
     return { dependsOn: [], platforms: [] };
@@ -353,7 +385,8 @@ function readSpecFacts(file: string): SpecFacts {
   const spec = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
   const dependsOn = Array.isArray(spec.dependsOn) ? spec.dependsOn.filter((d): d is string => typeof d === 'string') : [];
   const platforms = Array.isArray(spec.platforms) ? spec.platforms.filter((p): p is string => typeof p === 'string') : DEFAULT_PLATFORMS;
-  return { dependsOn, platforms, description: typeof spec.description === 'string' ? spec.description : undefined, backedUp: backedUp(spec) };
+  // No `undefined` values: the facts go through the JSON of the cache.
+  return { dependsOn, platforms, ...(typeof spec.description === 'string' ? { description: spec.description } : {}), backedUp: backedUp(spec) };
 }
 
 /**
@@ -367,6 +400,20 @@ export function backedUp(spec: Record<string, unknown>): boolean {
     const volume = (v ?? {}) as Record<string, unknown>;
     return (Array.isArray(spec.volumes) || 'size' in volume) && volume.backup !== false;
   });
+}
+
+let version: string | undefined;
+
+/**
+ * What the cached facts were computed by: this file's source (readSpecFacts, backedUp,
+ * listedEnvironments) and the yaml library's version. Upgrading homelab or yaml starts a new cache.
+ */
+function pluginVersion(): string {
+  version ??= createHash('sha256')
+    .update(fs.readFileSync(__filename))
+    .update(String((JSON.parse(fs.readFileSync(require.resolve('yaml/package.json'), 'utf8')) as { version?: unknown }).version))
+    .digest('base64url');
+  return version;
 }
 
 let yamlModule: typeof YamlModule | undefined;
