@@ -665,6 +665,27 @@ ensure_kubeconform() {
   log "kubeconform ready in $((SECONDS - t0))s: $KUBECONFORM_BIN"
 }
 
+# ---------------------------------------------------------- test leftovers ---
+# A test run that dies before its cleanup leaves its Compose networks behind, and an engine
+# has room for about 30 bridge networks (the default address pools): then every new project
+# fails with "could not find an available, non-overlapping IPv4 address pool". Only the test
+# projects' networks (Compose project "hlt-...", see tests/deploy/support.ts) that no
+# container uses are removed; nothing of anyone else's.
+sweep_test_networks() {
+  local ids=() id project
+  while read -r id project; do
+    case "$project" in hlt-*) ids+=("$id") ;; esac
+  done < <(docker network ls --filter label=com.docker.compose.project --format '{{.ID}} {{.Label "com.docker.compose.project"}}')
+  [ "${#ids[@]}" -gt 0 ] || return 0
+  local removed=0
+  for id in "${ids[@]}"; do
+    if [ "$(docker network inspect -f '{{len .Containers}}' "$id" 2>/dev/null)" = 0 ] && docker network rm "$id" >/dev/null 2>&1; then
+      removed=$((removed + 1))
+    fi
+  done
+  log "removed $removed unused test network(s) left by earlier test runs"
+}
+
 # ----------------------------------------------------------------- summary ---
 summary() {
   local kc kz server client
@@ -695,6 +716,7 @@ ensure_kubectl
 ensure_docker_packages
 ensure_compose
 ensure_dockerd
+sweep_test_networks
 ensure_test_images
 if [ "$ENGINES_ONLY" = 0 ]; then
   ensure_control_plane
