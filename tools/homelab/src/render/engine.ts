@@ -64,11 +64,20 @@ export function yamlScalar(value: unknown): string {
     throw new RenderError(`yaml helper got an object; use yamlFlow for lists and maps`);
   }
   if (value === undefined) throw new RenderError('yaml helper got undefined; the normalized spec misses a value');
-  if (typeof value === 'string' && mustDoubleQuote(value, true)) {
-    return escapeGoBreaks(YAML.stringify(value, { ...scalarOptions, defaultStringType: 'QUOTE_DOUBLE' }).trimEnd());
+  if (typeof value !== 'string') return YAML.stringify(value, scalarOptions).trimEnd();
+  // The same strings (labels, ports, names) come back in every file of every app a process renders.
+  let emitted = emittedStrings.get(value);
+  if (emitted === undefined) {
+    emitted = mustDoubleQuote(value, true) ? escapeGoBreaks(YAML.stringify(value, { ...scalarOptions, defaultStringType: 'QUOTE_DOUBLE' }).trimEnd()) : YAML.stringify(value, scalarOptions).trimEnd();
+    if (emittedStrings.size >= EMITTED_STRINGS_MAX) emittedStrings.clear();
+    emittedStrings.set(value, emitted);
   }
-  return YAML.stringify(value, scalarOptions).trimEnd();
+  return emitted;
 }
+
+/** yamlScalar's output per string (a pure function of it), kept for at most this many strings. */
+const EMITTED_STRINGS_MAX = 20_000;
+const emittedStrings = new Map<string, string>();
 
 /** Emits a list or map in YAML flow style on one line, e.g. ["CMD", "wget"]; strings are quoted as yamlScalar quotes them. */
 export function yamlFlow(value: unknown): string {

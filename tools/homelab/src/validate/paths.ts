@@ -12,6 +12,7 @@ import { checkProject, ownerOf, PLATFORM_PROJECT, type ProjectLayer, renderKusto
 import { composeConfig, hasCompose } from './kustomize-compose';
 import { ClusterDryRun } from './server';
 import { finding } from './source';
+import { inValidateRun } from './run-memo';
 
 export interface ValidatePathsOptions {
   /** Where relative paths start and what labels are relative to. */
@@ -100,11 +101,14 @@ export function validatePaths(inputs: string[], options: ValidatePathsOptions): 
     else if (owner) projects.set(`${owner.layer}/${owner.name}`, owner);
     else loose.push(abs);
   }
-  const results: ValidateResult[] = [...projects.values()].map(({ layer, name }) => {
-    const result = checkProject(workspaceRoot!, layer, name, { checks, maxFileBytes: options.maxFileBytes, server });
-    // Project findings are workspace-relative; the command's are relative to where it runs.
-    return { ...result, findings: result.findings.map((f) => ({ ...f, file: label(path.join(workspaceRoot!, f.file)) })) };
-  });
+  // One run: what every project reads of the whole workspace is read once (run-memo.ts).
+  const results: ValidateResult[] = inValidateRun(() =>
+    [...projects.values()].map(({ layer, name }) => {
+      const result = checkProject(workspaceRoot!, layer, name, { checks, maxFileBytes: options.maxFileBytes, server });
+      // Project findings are workspace-relative; the command's are relative to where it runs.
+      return { ...result, findings: result.findings.map((f) => ({ ...f, file: label(path.join(workspaceRoot!, f.file)) })) };
+    }),
+  );
   if (loose.length) results.push(validateFiles(loose, { ...options, workspaceRoot }, label, wsRel));
   if (options.server && !server && workspaceRoot) {
     const unreachable = (options.server as { unreachable: string }).unreachable;

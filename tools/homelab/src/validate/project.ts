@@ -29,6 +29,7 @@ import { placementFindings } from './placement';
 import { networkIssues } from './networks';
 import type { NormalizedApp } from '../app/normalized';
 import { gatewayIssues } from './gateways';
+import { perRun } from './run-memo';
 import type { WorkspaceConfig } from '../spec/types';
 import { positionIn } from '../spec/locate';
 import { hostCollisions, workspaceClaims } from '../workspace/hosts';
@@ -84,7 +85,7 @@ export function checkProject(workspaceRoot: string, layer: ProjectLayer, name: s
   } else {
     const specFile = `applications/specs/${name}.yaml`;
     engine.checkSpecFile(path.join(workspaceRoot, specFile), specFile, 'app-spec');
-    const app = checkSync(engine, diskHost(workspaceRoot), name, specFile);
+    const app = checkSync(engine, workspaceRoot, name, specFile);
     checkProjectFiles(engine, workspaceRoot, layer, name, options.server, app);
     findings = app ? engine.findings : engine.findings.filter((f) => !f.rule.startsWith('sync/'));
   }
@@ -185,7 +186,8 @@ export function renderKustomizations(engine: Engine, dirs: string[], candidates:
 }
 
 /** Spec schema, render, drift, stale files, store and dependencies (what `nx sync:check` sees, and more); the normalized app, or null when the spec cannot be rendered. */
-function checkSync(engine: Engine, host: FileHost, name: string, specFile: string): NormalizedApp | null {
+function checkSync(engine: Engine, root: string, name: string, specFile: string): NormalizedApp | null {
+  const host = diskHost(root);
   let files;
   let app;
   try {
@@ -207,7 +209,7 @@ function checkSync(engine: Engine, host: FileHost, name: string, specFile: strin
     return null;
   }
   for (const f of checkDrift(host, { layer: 'applications', name }, files)) engine.report(finding(f.file, f.rule, f.message, f.line));
-  if (engine.has('consistency')) for (const f of hostFindings(host, name, specFile)) engine.report(f);
+  if (engine.has('consistency')) for (const f of hostFindings(host, root, name, specFile)) engine.report(f);
   if (engine.has('consistency')) for (const f of patchFindings(app.patches, specFile, host.read(specFile) ?? '')) engine.report(f);
   if (engine.has('consistency')) for (const f of quotaFindings(app, specFile, host.read(specFile) ?? '')) engine.report(f);
   if (engine.has('consistency')) for (const f of autoscaleFindings(app, specFile, host.read(specFile) ?? '')) engine.report(f);
@@ -238,11 +240,11 @@ function workspaceOrNull(root: string): WorkspaceConfig | null {
  * hosts/collision: each pair of claimants of one host on one cluster or Docker host that this
  * app is one of (docs/spec.md, "Hosts"), at the line of this app's host in its spec.
  */
-function hostFindings(host: FileHost, name: string, specFile: string): Finding[] {
+function hostFindings(host: FileHost, root: string, name: string, specFile: string): Finding[] {
   const text = host.read(specFile) ?? '';
   const lc = new YAML.LineCounter();
   const doc = YAML.parseDocument(text, { lineCounter: lc });
-  return hostCollisions(workspaceClaims(host, readWorkspace(host)))
+  return perRun(`host-collisions:${root}`, () => hostCollisions(workspaceClaims(host, readWorkspace(host))))
     .filter((c) => c.first.app === name || c.second.app === name)
     .map((c) => {
       const mine = c.second.app === name ? c.second : c.first;
@@ -381,7 +383,7 @@ function checkArgo(engine: Engine, root: string, objects: K8sObject[]): void {
         engine.resolve({ rule: 'argocd/path-missing', message: `Application ${t.obj.metadata?.name} deploys ${s.path}, which does not exist in this repository; fix spec.source.path or add the overlay`, target: t, path: [...p, 'path'] });
       }
     }
-    projects ??= appProjects(root);
+    projects ??= perRun(`app-projects:${root}`, () => appProjects(root));
     const project = t.obj.spec?.project;
     if (projects.size > 0 && typeof project === 'string' && project !== 'default' && !projects.has(project)) {
       engine.resolve({ rule: 'argocd/project-missing', message: `Application ${t.obj.metadata?.name} uses AppProject "${project}", which platform/argocd does not define (${[...projects.keys()].join(', ')}); add it or fix spec.project`, target: t, path: ['spec', 'project'] });

@@ -3,6 +3,7 @@ import { runBatch, runSingle, type TaskResult } from '../shared';
 import { formatFinding, type ProjectLayer, projectRenderJobs, validateProject } from '../../validate/project';
 import { describePrerender, prerender } from '../../validate/kustomize-compose';
 import { composeMergeCounts } from '../../validate/compose-merge';
+import { inValidateRun } from '../../validate/run-memo';
 
 export interface ValidateOptions {
   layer: ProjectLayer;
@@ -48,7 +49,8 @@ export async function batchValidate(
     }),
   );
   if (process.env.HOMELAB_DEBUG) process.stderr.write(`${describePrerender(stats)}\n`);
-  const results = runBatch(run, taskGraph, inputs, context);
+  // One run: what every project reads of the whole workspace is read once (validate/run-memo.ts).
+  const results = inValidateRun(() => runBatch(run, taskGraph, inputs, context));
   // Which Compose merges ran in process and which by `docker compose config` (docs/validate.md; the bench reads it).
   if (process.env.HOMELAB_DEBUG) console.error(`homelab: compose: ${composeMergeCounts.inProcess} merged in process, ${composeMergeCounts.fellBack} by docker compose config`);
   return results;
