@@ -1,5 +1,5 @@
 /**
- * `npm run bench:graph [-- --apps 500 --runs 3 --cold-runs 1 --keep --no-isolate-plugins --no-per-overlay]`: builds a temporary workspace
+ * `npm run bench:graph [-- --apps 500 --runs 3 --cold-runs 1 --keep --isolate-plugins --no-per-overlay]`: builds a temporary workspace
  * with N apps (one app rendered by the real generator, copied under N names), commits
  * it, and measures what CI pays for the project graph and validate at that scale:
  *
@@ -35,14 +35,17 @@ interface Args {
   /** Cold runs validate every app: at hundreds of apps one may be all there is time for. */
   coldRuns: number;
   keep: boolean;
-  /** NX_ISOLATE_PLUGINS for every Nx command: Nx's default (plugins in worker processes) or in-process. */
+  /**
+   * Plugins in worker processes (NX_ISOLATE_PLUGINS=true, Nx's own default) for every Nx command,
+   * instead of the workspace's setting (its .local.env turns isolation off).
+   */
   isolatePlugins: boolean;
   /** Also the cold run with every overlay built alone, for the ratio of the batched kustomize builds. */
   perOverlay: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { apps: 500, runs: 3, coldRuns: 0, keep: false, isolatePlugins: true, perOverlay: true };
+  const args: Args = { apps: 500, runs: 3, coldRuns: 0, keep: false, isolatePlugins: false, perOverlay: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -54,9 +57,9 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--runs') args.runs = value();
     else if (flag === '--cold-runs') args.coldRuns = value();
     else if (flag === '--keep') args.keep = true;
-    else if (flag === '--no-isolate-plugins') args.isolatePlugins = false;
+    else if (flag === '--isolate-plugins') args.isolatePlugins = true;
     else if (flag === '--no-per-overlay') args.perOverlay = false;
-    else throw new Error(`unknown option ${flag}; use --apps N, --runs N, --cold-runs N, --keep, --no-isolate-plugins, --no-per-overlay`);
+    else throw new Error(`unknown option ${flag}; use --apps N, --runs N, --cold-runs N, --keep, --isolate-plugins, --no-per-overlay`);
   }
   if (args.coldRuns === 0) args.coldRuns = args.runs;
   return args;
@@ -209,7 +212,7 @@ async function main(): Promise<void> {
     const names = populate(root, args.apps);
     commitAll(root, `${args.apps} apps`);
     log(`${args.apps} apps generated and committed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    const nxEnv = args.isolatePlugins ? {} : { NX_ISOLATE_PLUGINS: 'false' };
+    const nxEnv = args.isolatePlugins ? { NX_ISOLATE_PLUGINS: 'true' } : {};
     const nx = (...a: string[]) => measure(root, nxBin(root), a, nxEnv);
     const repeat = async (n: number, before: (i: number) => void, step: () => Promise<Measured>) => {
       const runs: Measured[] = [];
@@ -319,7 +322,7 @@ function print(args: Args, rows: Row[], totalSeconds: string): void {
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   const out = [
-    `homelab graph benchmark: ${args.apps} apps, median of ${args.runs} (cold: ${args.coldRuns}), Node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}, NX_DAEMON=false${args.isolatePlugins ? '' : ', NX_ISOLATE_PLUGINS=false'}`,
+    `homelab graph benchmark: ${args.apps} apps, median of ${args.runs} (cold: ${args.coldRuns}), Node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}, NX_DAEMON=false${args.isolatePlugins ? ', NX_ISOLATE_PLUGINS=true' : ''}`,
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
     ...table.map(line),

@@ -20,6 +20,7 @@ export const REPO_ROOT = path.resolve(__dirname, '../..');
  */
 const TOOL_ENTRIES = [
   '.gitignore',
+  '.local.env',
   'package.json',
   'package-lock.json',
   'nx.json',
