@@ -86,13 +86,16 @@ export const ENV_FILES: readonly EnvFile[] = [
 /**
  * Renders a normalized app to every file it owns or scaffolds, in a stable order.
  * Pure: the same normalized app gives the same bytes. Every YAML file is parsed back
- * before it is returned, so a template bug can never reach the repository.
+ * before it is returned, so a template bug can never reach the repository, except a file
+ * `parsedElsewhere` says its caller parses itself: validate, for a rendered file that is
+ * byte for byte the one on disk, which it parses with every other file (a third of a
+ * validate batch's render time went to parsing such files twice).
  */
-export function renderApp(app: NormalizedApp, templatesDir?: string): RenderedFile[] {
+export function renderApp(app: NormalizedApp, templatesDir?: string, parsedElsewhere?: (file: string, content: string) => boolean): RenderedFile[] {
   const files: RenderedFile[] = [];
   const emit = (template: string, output: string, owner: Owner, context: object) => {
     const content = tidy(renderTemplate(`app/${template}`, context, templatesDir));
-    if (/\.ya?ml$/.test(output)) assertParsesBack(output, content);
+    if (/\.ya?ml$/.test(output) && !parsedElsewhere?.(output, content)) assertParsesBack(output, content);
     files.push({ path: output, content, owner });
   };
   for (const file of APP_FILES) {

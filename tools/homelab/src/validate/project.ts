@@ -195,7 +195,8 @@ function checkSync(engine: Engine, root: string, name: string, specFile: string)
     if (text === null) throw new InputError(`${specFile} is missing; restore it from git`);
     // A dependency without a component spec is one of its problems, under its own rule (deps/unknown-component).
     app = checkAppSpec(host, text, specFile, readWorkspace(host)).app;
-    files = renderApp(app);
+    // A rendered file equal to the one on disk, in the trees checkProjectFiles reads, is parsed there.
+    files = renderApp(app, undefined, (file, content) => checkedWithProject('applications', name, file) && host.read(file) === content);
     engine.allow(name, appPolicyExceptions(app));
   } catch (error) {
     if (!(error instanceof HomelabError)) throw error;
@@ -274,6 +275,17 @@ function quotaFindings(app: NormalizedApp, specFile: string, text: string): Find
       );
     }),
   );
+}
+
+/** Whether checkProjectFiles parses this workspace-relative file of the project (its trees, its ArgoCD Applications). */
+export function checkedWithProject(layer: Layer, name: string, file: string): boolean {
+  const [tree, ...rest] = file.split('/');
+  if (tree === 'platform') return rest.length === 4 && rest[0] === 'argocd' && rest[1] === 'applications' && rest[3] === `${name}.yaml`;
+  if (tree !== layer) return false;
+  const [platform, kind, ...under] = rest;
+  if (kind === 'base') return (platform === 'kubernetes' || platform === 'compose') && under[0] === name && under.length > 1;
+  if ((platform === 'kubernetes' && kind === 'overlays') || (platform === 'compose' && kind === 'environments')) return under[1] === name && under.length > 2;
+  return false;
 }
 
 interface ProjectFiles {
