@@ -134,7 +134,8 @@ function validateFiles(unique: string[], options: ValidatePathsOptions & { works
   for (const abs of unique) {
     const rel = wsRel(abs);
     const kind = classify(rel.startsWith('..') ? path.basename(abs) : rel, workspaceRoot !== null && !rel.startsWith('..'));
-    const composePolicy = !(engine.has('render') && hasCompose()) && !/override|generated/.test(path.basename(abs));
+    // Asked only of Compose files: finding out whether Compose is installed starts a `docker` process.
+    const composePolicy = kind === 'compose' && !(engine.has('render') && hasCompose()) && !/override|generated/.test(path.basename(abs));
     const { objects, compose } = engine.checkFile(abs, label(abs), kind, { composePolicy });
     if (compose) composeFiles.push(compose);
     if (kind !== 'kubernetes') continue;
