@@ -12,7 +12,9 @@
  * schemas written from homelab's own sources (scripts/kubeconform/schemas.ts), alternating with
  * homelab's runs, prints the ratio and both peak RSS, and checks that the two agree on which
  * documents are schema-invalid (exit 1 when they do not). Without kubeconform it says so and
- * prints homelab's figures only.
+ * prints homelab's figures only. It also runs homelab with one thread (HOMELAB_VALIDATE_THREADS=1)
+ * on the mixed corpus, checks that it prints the same findings, and prints the ratio. The first
+ * run of a changed checkout builds the CLI bundle (src/cli/bundle.js): a warm-up run comes first.
  *
  *   npm run bench:validate              # RUNS=5 FILES=500 DOCS=20 by default
  */
@@ -164,9 +166,13 @@ async function main(): Promise<void> {
     const schemas = kubeconform ? kubeconformSchemaDir({ log: (line) => console.log(line) }) : null;
     if (!kubeconform) console.log('kubeconform not found (npm run setup:engines builds it where Go exists): homelab figures only');
 
+    // A warm-up: the first run after the sources changed builds the CLI's bundle (src/cli/bundle.js).
+    await timed(process.execPath, [bin, '--version'], dir);
     // Alternating runs, so that a change in the machine's load falls on every tool and corpus alike.
     const refRuns: Run[] = [];
     const kRuns: Run[] = [];
+    /** homelab on the mixed corpus with one thread (HOMELAB_VALIDATE_THREADS=1): what the worker threads save, same run. */
+    const oneThreadRuns: Run[] = [];
     const refScript = `const fs=require('fs'),path=require('path'),y=require(${JSON.stringify(require.resolve('js-yaml'))});let n=0;for(const f of fs.readdirSync('.'))n+=y.loadAll(fs.readFileSync(path.join('.',f),'utf8')).length;console.log(n)`;
     for (let i = 0; i < RUNS; i++) {
       for (const c of corpora) {
@@ -180,6 +186,7 @@ async function main(): Promise<void> {
         kRuns.push(k);
       }
       refRuns.push(await timed(process.execPath, ['-r', hook, '-e', refScript], dir));
+      oneThreadRuns.push(await timed(process.execPath, ['-r', hook, bin, 'validate', '.', '--format', 'json'], dir, { HOMELAB_VALIDATE_THREADS: '1' }));
     }
     console.log(`load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores (wall times are only comparable on an idle machine)`);
     const [clean, mixed] = corpora.map(summarize);
@@ -200,6 +207,10 @@ async function main(): Promise<void> {
     console.log(`reference (cold node, read + js-yaml loadAll only, mixed corpus): median ${ref.toFixed(3)} s${cpuOf(refRuns)} -> ${Math.round(docs / ref)} docs/s; homelab/reference time ratio ${(t / ref).toFixed(2)}`);
     const refMains = refRuns.map((r) => r.mainCpu).filter((x): x is number => x !== null);
     if (main !== null && refMains.length) console.log(`  reference main thread CPU ${median(refMains).toFixed(2)} s; homelab/reference ${(main / median(refMains)).toFixed(2)}`);
+
+    const one = median(oneThreadRuns.map((r) => r.seconds));
+    if (oneThreadRuns.some((r) => r.stdout !== corpora[1].runs[0].stdout)) throw new Error('homelab validate with one thread printed other findings than with its default threads');
+    console.log(`homelab validate, mixed corpus, one thread (HOMELAB_VALIDATE_THREADS=1): median ${one.toFixed(3)} s${cpuOf(oneThreadRuns)}; peak RSS ${rssOf(oneThreadRuns)}; default/one-thread time ratio ${(t / one).toFixed(2)}, same findings`);
 
     let kubeconformOk = true;
     if (kubeconform && schemas) {

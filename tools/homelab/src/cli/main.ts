@@ -10,6 +10,9 @@ import { formatJson, formatPretty, formatSarif } from '../validate/findings';
 import { findWorkspaceRoot, validatePaths } from '../validate/paths';
 import { ClusterDryRun } from '../validate/server';
 
+// Worker threads of `validate` (validate/parallel.ts) load the code this process runs, the CLI bundle included, and start here.
+export { validateWorker } from '../validate/parallel';
+
 /** The plugin's version, as its package.json (and tools/homelab/migrations.json) says. */
 const VERSION: string = JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8')).version;
 

@@ -10,6 +10,7 @@ import { type Finding, type ServerSummary, sortFindings } from './findings';
 import { isObj, type K8sObject, type Obj } from './objects';
 import { checkProject, ownerOf, PLATFORM_PROJECT, type ProjectLayer, renderKustomizations } from './project';
 import { composeConfig, hasCompose } from './kustomize-compose';
+import { FilePool, threadsFor } from './parallel';
 import { ClusterDryRun } from './server';
 import { finding } from './source';
 import { inValidateRun } from './run-memo';
@@ -131,17 +132,45 @@ function validateFiles(unique: string[], options: ValidatePathsOptions & { works
   const renders = (options.checks?.has('render') ?? true) && unique.some((f) => /^kustomization\.ya?ml$/i.test(path.basename(f)));
   const engine = new Engine({ workspaceRoot, checks: options.checks, maxFileBytes: options.maxFileBytes, retainDocs: renders });
 
+  // Plain manifests (not kustomizations, not when something renders from them) may be checked on several threads (parallel.ts).
+  const kinds = unique.map((abs) => {
+    const rel = wsRel(abs);
+    return classify(rel.startsWith('..') ? path.basename(abs) : rel, workspaceRoot !== null && !rel.startsWith('..'));
+  });
+  const shareable = renders ? [] : unique.flatMap((abs, i) => (kinds[i] === 'kubernetes' && !/^kustomization\.ya?ml$/i.test(path.basename(abs)) ? [i] : []));
+  const threads = shareable.length > 1 ? threadsFor(shareable.reduce((n, i) => n + sizeOf(unique[i]), 0)) : 1;
+  const pool = threads > 1 ? new FilePool(shareable.map((i) => ({ abs: unique[i], label: label(unique[i]) })), { workspaceRoot, checks: engine.checks, maxFileBytes: options.maxFileBytes }, threads - 1) : null;
+
+  const objectsOf: K8sObject[][] = unique.map(() => []);
+  const composeFiles: Source[] = [];
+  const check = (i: number) => {
+    const abs = unique[i];
+    // Asked only of Compose files: finding out whether Compose is installed starts a `docker` process.
+    const composePolicy = kinds[i] === 'compose' && !(engine.has('render') && hasCompose()) && !/override|generated/.test(path.basename(abs));
+    const { objects, compose } = engine.checkFile(abs, label(abs), kinds[i], { composePolicy });
+    if (compose) composeFiles.push(compose);
+    objectsOf[i] = objects;
+  };
+  const pooled = new Set(pool ? shareable : []);
+  for (let i = 0; i < unique.length; i++) if (!pooled.has(i)) check(i);
+  if (pool) {
+    for (let c = pool.claim(); c !== -1; c = pool.claim()) check(shareable[c]);
+    // Each file's findings come from the one thread that checked it, in that thread's order: the sorted output is one thread's.
+    const { shares, objects } = pool.gather();
+    for (const share of shares) {
+      engine.findings.push(...share.findings);
+      engine.files += share.files;
+      engine.documents += share.documents;
+    }
+    for (const { file, target } of objects) objectsOf[shareable[file]].push(target);
+  }
+
   const byDir = new Map<string, K8sObject[]>();
   const kustomizations: string[] = [];
-  const composeFiles: Source[] = [];
   const allObjects: K8sObject[] = [];
-  for (const abs of unique) {
-    const rel = wsRel(abs);
-    const kind = classify(rel.startsWith('..') ? path.basename(abs) : rel, workspaceRoot !== null && !rel.startsWith('..'));
-    const composePolicy = !(engine.has('render') && hasCompose()) && !/override|generated/.test(path.basename(abs));
-    const { objects, compose } = engine.checkFile(abs, label(abs), kind, { composePolicy });
-    if (compose) composeFiles.push(compose);
-    if (kind !== 'kubernetes') continue;
+  unique.forEach((abs, i) => {
+    if (kinds[i] !== 'kubernetes') return;
+    const objects = objectsOf[i];
     for (const t of objects) allObjects.push(t);
     const dir = path.dirname(abs);
     if (/^kustomization\.ya?ml$/i.test(path.basename(abs))) {
@@ -151,15 +180,19 @@ function validateFiles(unique: string[], options: ValidatePathsOptions & { works
       if (set) for (const t of objects) set.push(t);
       else byDir.set(dir, [...objects]);
     }
-  }
+  });
 
   // Plain manifests of one folder are one set (folders under a kustomization are checked rendered).
   if (engine.has('consistency')) {
     for (const [dir, objects] of byDir) {
       if (fs.existsSync(path.join(dir, 'kustomization.yaml')) || fs.existsSync(path.join(dir, 'kustomization.yml'))) continue;
-      for (const issue of checkSet(objects, { stores: engine.stores(), secretProducers: false, networkPolicy: false })) engine.resolve(issue);
+      for (const issue of checkSet(objects, { stores: engine.stores(), secretProducers: false, networkPolicy: false })) {
+        if (pool?.isRemote(issue.target)) pool.defer(issue);
+        else engine.resolve(issue);
+      }
     }
   }
+  if (pool) engine.findings.push(...pool.finish());
 
   if (engine.has('render')) {
     renderKustomizations(engine, kustomizations, allObjects, cwd, label, workspaceRoot !== null);
@@ -167,7 +200,8 @@ function validateFiles(unique: string[], options: ValidatePathsOptions & { works
   }
   // Which way findings got their lines (bench:validate prints it): a re-parse is the slow fallback.
   if (process.env.HOMELAB_DEBUG?.split(',').includes('positions')) {
-    process.stderr.write(`homelab: positions: ${engine.locator.fromParse} finding position(s) from the first parse, ${engine.locator.reparsed} by a re-parse\n`);
+    const workers = pool?.positions() ?? { fromParse: 0, reparsed: 0 };
+    process.stderr.write(`homelab: positions: ${engine.locator.fromParse + workers.fromParse} finding position(s) from the first parse, ${engine.locator.reparsed + workers.reparsed} by a re-parse\n`);
   }
   return { findings: engine.findings, files: engine.files, documents: engine.documents };
 }
@@ -211,6 +245,15 @@ function renderCompose(engine: Engine, sources: Source[], root: string | null, l
       continue;
     }
     engine.checkRenderedCompose(result.output, merged, fallback);
+  }
+}
+
+/** A file's size in bytes (0 when it cannot be read: its check reports that). */
+function sizeOf(abs: string): number {
+  try {
+    return fs.statSync(abs).size;
+  } catch {
+    return 0;
   }
 }
 

@@ -42,7 +42,8 @@ function load(module: string): Record<string, Validator> {
     const file = path.join(K8S_DIR, `${module}.js`);
     const holder = { exports: {} as Record<string, Validator> };
     const wrapped = vm.runInThisContext(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file }) as (...args: unknown[]) => void;
-    wrapped(holder.exports, require, holder, file, K8S_DIR);
+    // Its own require, as Node would give it: what it requires (ajv's runtime) resolves from its folder, wherever this code runs from.
+    wrapped(holder.exports, Module.createRequire(file), holder, file, K8S_DIR);
     mod = holder.exports;
     modules.set(module, mod);
   }
