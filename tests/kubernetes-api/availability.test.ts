@@ -123,11 +123,6 @@ describe.skipIf(kubectl.skip || cluster.skip)('availability and guardrails of a 
     expect(deployments.transcode.template.spec.nodeSelector).toEqual({ 'nvidia.com/gpu.present': 'true' });
   });
 
-  it('runs the shared PostgreSQL of prod with 2 instances, accepted by the API server with the CloudNativePG CRDs', () => {
-    const { ns } = applyOverlay(cluster, root, 'infrastructure/kubernetes/overlays/prod/postgres', 'postgres-prod');
-    namespaces.push(ns);
-    const [pg] = JSON.parse(cluster.kubectlOk(['get', 'clusters.postgresql.cnpg.io', '-n', ns, '-o', 'json'])).items;
-    expect(pg.spec.instances).toBe(2);
-    expect(pg.spec.enablePDB).toBe(true);
-  });
+  // The shared PostgreSQL of prod (two instances, CloudNativePG's budgets, spread, priority) is
+  // applied and checked by tests/kubernetes-api/failover.test.ts.
 });
