@@ -8,10 +8,10 @@ import { generateInfra } from '../../tools/homelab/src/component/generate';
 import { COMPONENT_NAMES } from '../../tools/homelab/src/component/types';
 import { diskHost } from '../../tools/homelab/src/host';
 import { generateInit } from '../../tools/homelab/src/platform/init';
-import { RENOVATE_FILE, RENOVATE_IGNORE_PATHS } from '../../tools/homelab/src/platform/renovate';
+import { normalizeRenovate, RENOVATE_FILE, RENOVATE_IGNORE_PATHS, renderRenovate } from '../../tools/homelab/src/platform/renovate';
 import { splitImageRef } from '../../tools/homelab/src/spec/image';
 import { syncAll } from '../../tools/homelab/src/workspace/sync';
-import { type ExtractedDep, extractDependencies, type Extracted, requireRenovate, RENOVATE_VERSION, runRenovate } from '../support/renovate';
+import { applyRules, type ExtractedDep, extractDependencies, type Extracted, requireRenovate, RENOVATE_VERSION, runRenovate } from '../support/renovate';
 import { runOk } from '../support/tools';
 import { copyWorkspace, makeTempDir, REPO_ROOT, removeDir, workspaceYamlWith } from '../support/workspace';
 
@@ -270,6 +270,42 @@ describe.skipIf(renovate.skip)(`Renovate ${RENOVATE_VERSION} over a homelab made
 
     expect(files.filter((file) => generated.some((prefix) => file.startsWith(prefix)))).toEqual([]);
     expect(files.filter((file) => file.includes('node_modules'))).toEqual([]);
+  });
+
+  /** Updates of one kind for a pin of each kind, as Renovate's lookup would hand them to its rules. */
+  const UPDATES = [
+    { manager: 'custom.jsonata', packageFile: 'applications/specs/wiki.yaml', depType: 'image', depName: 'example/wiki', updateType: 'patch' },
+    { manager: 'custom.jsonata', packageFile: 'applications/specs/wiki.yaml', depType: 'image', depName: 'postgres', updateType: 'digest' },
+    { manager: 'custom.jsonata', packageFile: 'applications/specs/wiki.yaml', depType: 'image (prod)', depName: 'example/wiki', updateType: 'patch' },
+    { manager: 'custom.jsonata', packageFile: 'applications/specs/whoami.yaml', depType: 'image', depName: 'traefik/whoami', updateType: 'minor' },
+    { manager: 'custom.jsonata', packageFile: 'infrastructure/specs/postgres.yaml', depType: 'chart', depName: 'cloudnative-pg', updateType: 'patch' },
+    { manager: 'custom.jsonata', packageFile: 'infrastructure/specs/postgres.yaml', depType: 'image', depName: 'postgres', updateType: 'major' },
+    { manager: 'npm', packageFile: 'package.json', depType: 'devDependencies', depName: 'nx', updateType: 'patch' },
+    { manager: 'custom.regex', packageFile: 'scripts/control-plane/versions.env', depName: 'k8s.io/kubernetes', updateType: 'patch' },
+    { manager: 'kustomize', packageFile: 'platform/argocd/bootstrap/kustomization.yaml', depName: 'argoproj/argo-cd', updateType: 'minor' },
+  ];
+  const GROUPS = ['app wiki image', 'app wiki image', 'app wiki image (prod)', 'app whoami image', 'component postgres', 'component postgres', 'homelab toolchain', 'homelab toolchain', 'ArgoCD bootstrap'];
+
+  it('groups updates per app, per environment pin, per component and for the toolchain, and merges none by itself without --automerge (Renovate\'s own rule engine)', () => {
+    const outcomes = applyRules(path.join(dir, RENOVATE_FILE), UPDATES);
+
+    expect(outcomes.map((o) => o.groupName)).toEqual(GROUPS);
+    expect(outcomes.filter((o) => o.automerge)).toEqual([]);
+    expect(outcomes.map((o) => o.labels.includes('major'))).toEqual(UPDATES.map((u) => u.updateType === 'major'));
+  });
+
+  it('with --automerge merges patch and digest updates by itself, never an environment\'s pin, a minor or a major', () => {
+    const file = path.join(makeTempDir('renovate-automerge'), RENOVATE_FILE);
+    try {
+      fs.writeFileSync(file, renderRenovate(normalizeRenovate({ automerge: true })).content);
+
+      const outcomes = applyRules(file, UPDATES);
+
+      expect(outcomes.map((o) => o.groupName)).toEqual(GROUPS);
+      expect(outcomes.map((o) => o.automerge)).toEqual(UPDATES.map((u) => ['patch', 'digest'].includes(u.updateType) && u.depType !== 'image (prod)'));
+    } finally {
+      removeDir(path.dirname(file));
+    }
   });
 
   it('looks nothing up: no HTTP request, no release fetched', () => {

@@ -82,3 +82,23 @@ export function extractDependencies(repo: string, baseDir: string): { extracted:
   if (!found) throw new Error(`renovate logged no "Extracted dependencies" record; its last lines:\n${result.stdout.slice(-4000)}`);
   return { extracted: found.packageFiles as Extracted, records };
 }
+
+/** How Renovate treats one dependency under a configuration's packageRules. */
+export interface RuleOutcome {
+  groupName: string | null;
+  automerge: boolean;
+  labels: string[];
+}
+
+/**
+ * Applies a renovate.json5's packageRules to each dependency with Renovate's own rule engine and
+ * template compiler (tests/support/renovate-rules.mjs), as its lookup stage would: what group
+ * (and so which pull request) each update lands in, whether it merges itself, its labels.
+ */
+export function applyRules(configFile: string, deps: readonly object[]): RuleOutcome[] {
+  const [bin, ...rest] = npx('renovate');
+  const args = [...rest.slice(0, -1), 'node', path.join(REPO_ROOT, 'tests/support/renovate-rules.mjs'), configFile, JSON.stringify(deps)];
+  const result = run(bin, args, { cwd: path.dirname(configFile), env: renovateEnv(), timeout: 600_000 });
+  if (result.status !== 0) throw new Error(`renovate-rules.mjs exited ${result.status}:\n${result.stderr.slice(-4000)}`);
+  return JSON.parse(result.stdout.trim().split('\n').pop() ?? '') as RuleOutcome[];
+}

@@ -199,7 +199,7 @@ export function normalizeRenovate(options: RenovateOptions): NormalizedRenovate 
       automerge: false,
     },
     {
-      description: 'Majors: never merged by Renovate, labelled, each in its own pull request.',
+      description: 'Majors: never merged by Renovate, labelled, in pull requests apart from minor and patch updates.',
       matchUpdateTypes: ['major'],
       automerge: false,
       labels: ['dependencies', 'major'],
