@@ -18,6 +18,7 @@
 #     restic/restic:0.18.0 of the Compose backup movers: FROM scratch, that restic and busybox-static
 #   - homelab-test/postgres:15, the stand-in of the official postgres:15 image: Debian's PostgreSQL 15
 #     binaries, busybox and an entrypoint like the official one (scripts/test-images/postgres)
+#   - Node 24 and the pinned Renovate in npm's cache, for the Renovate tests (scripts/renovate/prefetch.sh)
 #   - promtool, Prometheus' checker of rule files and configuration, at the version of the
 #     Compose Prometheus the catalog pins, built from the Go module proxy once per machine into
 #     a cache outside the repository (scripts/promtool/build.sh)
@@ -665,6 +666,15 @@ ensure_kubeconform() {
   log "kubeconform ready in $((SECONDS - t0))s: $KUBECONFORM_BIN"
 }
 
+# ----------------------------------------------------------------- renovate ---
+# Node 24 and the pinned Renovate in npm's cache, for tests/renovate/ (scripts/renovate/prefetch.sh).
+ensure_renovate() {
+  local t0=$SECONDS
+  bash "$(dirname "${BASH_SOURCE[0]}")/renovate/prefetch.sh" ||
+    die "fetching Renovate failed (scripts/renovate/prefetch.sh)"
+  log "renovate ready in $((SECONDS - t0))s"
+}
+
 # ---------------------------------------------------------- test leftovers ---
 # A test run that dies before its cleanup leaves its Compose networks behind, and an engine
 # has room for about 30 bridge networks (the default address pools): then every new project
@@ -727,6 +737,7 @@ if [ "$ENGINES_ONLY" = 0 ]; then
   ensure_postgres_image
   ensure_promtool
   ensure_kubeconform
+  ensure_renovate
 fi
 summary
 log "done in $((SECONDS - START))s"

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMPONENT_NAMES } from '../tools/homelab/src/component/types';
 import { NOTES, populateReadmeHomelab } from './support/homelab';
 import { requireTool, runOk, type RunResult } from './support/tools';
-import { runJobSteps, type Step, WORKFLOW } from './support/workflow';
+import { provideActions, runJobSteps, type Step, WORKFLOW } from './support/workflow';
 import { copyWorkspace, makeTempDir, REPO_ROOT, removeDir } from './support/workspace';
 
 /**
@@ -41,23 +41,19 @@ const shas = { base: '', head: '' };
 const outputs: { step: string; result: RunResult }[] = [];
 const git = (...args: string[]) => runOk('git', ['-c', 'user.email=test@homelab.invalid', '-c', 'user.name=homelab tests', ...args], { cwd: dir }).trim();
 
-/** What a `uses:` step provides here; an action the test does not know fails the test. */
+/** What a `uses:` step provides here (tests/support/workflow.ts); an action the test does not know fails the test. */
 function provide(step: Step, env: Record<string, string>, shas: { base: string; head: string }): boolean {
-  if (!step.uses) return false;
-  const action = step.uses.split('@')[0];
-  if (action === 'actions/checkout') {
-    // The repository below has its whole history, as fetch-depth 0 asks.
-    expect(step.with?.['fetch-depth']).toBe(0);
-    expect(git('rev-list', '--count', 'HEAD')).toBe('2');
-  } else if (action === 'actions/setup-node') {
-    expect(String(step.with?.['node-version'])).toBe(process.versions.node.split('.')[0]);
-  } else if (action === 'nrwl/nx-set-shas') {
-    env.NX_BASE = shas.base;
-    env.NX_HEAD = shas.head;
-  } else {
-    throw new Error(`${WORKFLOW}: the test does not know what ${step.uses} provides; teach tests/ci-workflow.integration.test.ts`);
-  }
-  return true;
+  return provideActions(
+    step,
+    env,
+    shas,
+    (checkout) => {
+      // The repository below has its whole history, as fetch-depth 0 asks.
+      expect(checkout.with?.['fetch-depth']).toBe(0);
+      expect(git('rev-list', '--count', 'HEAD')).toBe('2');
+    },
+    'tests/ci-workflow.integration.test.ts',
+  );
 }
 
 describe.skipIf(kubectl.skip || compose.skip || root.skip)(`the users' CI workflow (${WORKFLOW})`, () => {

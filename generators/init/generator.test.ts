@@ -5,6 +5,7 @@ import { generateApp } from '../../tools/homelab/src/app/generate';
 import { treeHost } from '../../tools/homelab/src/host';
 import { syncAll } from '../../tools/homelab/src/workspace/sync';
 import { parseDoc, readDoc, readDocs, readText, treeFiles, WHOAMI, workspaceTree } from '../../tests/support/workspace';
+import { parseRenovateConfig, RENOVATE_FILE } from '../../tools/homelab/src/platform/renovate';
 import initGenerator from './generator';
 
 const BOOTSTRAP = 'platform/argocd/bootstrap';
@@ -22,7 +23,7 @@ afterEach(() => {
 });
 
 describe('homelab:init generator', () => {
-  it('writes the ArgoCD bootstrap, the platform Application, the stores\' kustomization and the default store', async () => {
+  it('writes the ArgoCD bootstrap, the platform Application, the stores\' kustomization, the default store and the Renovate configuration', async () => {
     await initGenerator(tree, {});
 
     expect(changes()).toEqual([
@@ -34,6 +35,7 @@ describe('homelab:init generator', () => {
       'platform/secrets/specs/homelab.yaml CREATE',
       'platform/secrets/stores/homelab.yaml CREATE',
       'platform/secrets/stores/kustomization.yaml CREATE',
+      'renovate.json5 CREATE',
     ]);
     expect(readDoc(tree, `${BOOTSTRAP}/kustomization.yaml`).resources).toEqual(['argocd-cm.yaml', 'appprojects.yaml', 'root.yaml']);
     expect(readDoc(tree, 'platform/secrets/stores/kustomization.yaml').resources).toEqual(['homelab.yaml']);
@@ -176,9 +178,53 @@ describe('homelab:init generator', () => {
     expect(config.gitops.repoURL).toBe('git@git.example.org:me/homelab.git');
   });
 
+  const notes = () => vi.mocked(logger.info).mock.calls.map(([message]) => String(message));
+  const renovate = () => parseRenovateConfig(readText(tree, RENOVATE_FILE)) as { packageRules: { automerge?: boolean; matchUpdateTypes?: string[] }[]; ignorePaths: string[] };
+
+  it('writes a Renovate configuration that keeps Renovate off every generated tree and merges nothing by itself', async () => {
+    await initGenerator(tree, {});
+
+    expect(renovate().ignorePaths).toEqual(expect.arrayContaining(['applications/kubernetes/**', 'applications/compose/**', 'infrastructure/kubernetes/**', 'infrastructure/compose/**', 'platform/argocd/applications/**']));
+    expect(renovate().packageRules.filter((rule) => rule.automerge === true)).toEqual([]);
+  });
+
+  it('with --automerge lets Renovate merge patch and digest updates, never majors', async () => {
+    await initGenerator(tree, { automerge: true });
+
+    const rules = renovate().packageRules;
+    expect(rules.filter((rule) => rule.automerge === true).map((rule) => rule.matchUpdateTypes)).toEqual([['patch', 'digest']]);
+    // Later rules win in Renovate: the majors' rule comes after the automerge rule.
+    const majors = rules.findIndex((rule) => rule.matchUpdateTypes?.includes('major'));
+    expect(rules[majors].automerge).toBe(false);
+    expect(majors).toBeGreaterThan(rules.findIndex((rule) => rule.automerge === true));
+  });
+
+  it('keeps the owner\'s edited renovate.json5, says so in one line, and changes nothing else', async () => {
+    await initGenerator(tree, {});
+    const mine = readText(tree, RENOVATE_FILE).replace('before 6am on monday', 'every weekend');
+    tree.write(RENOVATE_FILE, mine);
+    const before = treeFiles(tree);
+
+    await initGenerator(tree, { automerge: true });
+
+    expect(readText(tree, RENOVATE_FILE)).toBe(mine);
+    expect(treeFiles(tree)).toEqual(before);
+    expect(notes()).toContainEqual(expect.stringContaining(`kept your Renovate configuration ${RENOVATE_FILE}: it differs from what homelab writes`));
+  });
+
+  it('writes no renovate.json5 beside a Renovate configuration the workspace already has, and says which one it kept', async () => {
+    tree.write('.github/renovate.json', '{ "extends": ["config:recommended"] }\n');
+
+    await initGenerator(tree, {});
+
+    expect(tree.exists(RENOVATE_FILE)).toBe(false);
+    expect(notes()).toContainEqual(expect.stringContaining('kept your Renovate configuration .github/renovate.json'));
+  });
+
   it.each([
     { case: 'a missing homelab.yaml without --repo-url', setup: (t: Tree) => t.delete('homelab.yaml'), options: {}, message: 'homelab.yaml is missing; pass --repo-url <the Git URL ArgoCD clones> to create it' },
     { case: 'a --repo-url that is no Git URL', setup: () => undefined, options: { repoUrl: 'not a url' }, message: '--repo-url "not a url" is not a Git URL; use the URL ArgoCD clones' },
+    { case: 'an --automerge that is no boolean', setup: () => undefined, options: { automerge: 'yes' as unknown as boolean }, message: '--automerge "yes" is not a boolean; pass --automerge or --no-automerge' },
   ])('refuses $case with one line naming the value and the fix, and writes nothing', async ({ setup, options, message }) => {
     setup(tree);
     const before = treeFiles(tree);

@@ -10,6 +10,7 @@
 #   HOMELAB_CACHE_DIR   cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/homelab)
 #   HOMELAB_GO          the go binary (default: go on PATH, else /usr/local/go/bin/go)
 set -euo pipefail
+# renovate: datasource=go depName=github.com/yannh/kubeconform
 KUBECONFORM_VERSION=v0.7.0
 
 NAME=kubeconform

@@ -29,9 +29,11 @@ export function requireTool(
   name: string,
   probe: readonly string[] = TOOL_PROBES[name] ?? [name, '--version'],
   env: NodeJS.ProcessEnv = process.env,
+  /** The probe's own environment and time limit (a probe that downloads the tool on first use needs minutes). */
+  probeOptions: { env?: NodeJS.ProcessEnv; timeout?: number } = {},
 ): ToolRequirement {
   const [command, ...args] = probe;
-  const result = spawnSync(command, args, { encoding: 'utf8', timeout: 30_000 });
+  const result = spawnSync(command, args, { encoding: 'utf8', timeout: probeOptions.timeout ?? 30_000, env: probeOptions.env ?? process.env });
   if (result.status === 0) return { available: true, skip: false, reason: '' };
   const why = result.error ? result.error.message : (result.stderr || result.stdout || '').trim().split('\n')[0];
   const reason = `${name} is not available (\`${probe.join(' ')}\`: ${why || `exit ${result.status}`}); install it with \`npm run setup:engines\``;

@@ -8,6 +8,23 @@ import { REPO_ROOT } from './workspace';
 /** The CI workflow homelab ships to its users. */
 export const WORKFLOW = '.github/workflows/ci.yml';
 
+/**
+ * A step's `env` with each `${{ expression }}` replaced by its value in `expressions` (what the
+ * test says Actions would give it, e.g. a secret set or not); an expression the test does not
+ * name fails the test.
+ */
+function evaluate(env: Record<string, string>, expressions: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).map(([key, value]) => [
+      key,
+      String(value).replace(/\$\{\{\s*(.+?)\s*\}\}/g, (_whole, expression: string) => {
+        if (!(expression in expressions)) throw new Error(`${WORKFLOW}: the test does not say what \${{ ${expression} }} is; pass it in expressions`);
+        return expressions[expression];
+      }),
+    ]),
+  );
+}
+
 /** One step of a job, as the workflow file writes it. */
 export interface Step {
   name?: string;
@@ -43,9 +60,10 @@ export const stepLabel = (step: Step) => step.name ?? step.uses ?? step.run!.spl
  * each step it returns true for, and may set variables for the later steps (as an action exports
  * them); a `uses:` step it does not take fails the test, and so does the install step unless it
  * is exactly `npm ci` (the repository's installed node_modules are linked into `dir`: no registry
- * here, and the lock file is the same). Stops at the first step that fails, with its output.
+ * here, and the lock file is the same). `${{ … }}` in a step's `env` takes its value from
+ * `expressions`. Stops at the first step that fails, with its output.
  */
-export function runJobSteps(dir: string, jobName: string, provide: Provide): { step: string; result: RunResult }[] {
+export function runJobSteps(dir: string, jobName: string, provide: Provide, expressions: Record<string, string> = {}): { step: string; result: RunResult }[] {
   const workflow = readWorkflow(dir);
   if (workflow.defaults.run.shell !== 'bash') throw new Error(`${WORKFLOW}: defaults.run.shell is ${workflow.defaults.run.shell}, not bash`);
   const job = workflow.jobs[jobName];
@@ -64,11 +82,40 @@ export function runJobSteps(dir: string, jobName: string, provide: Provide): { s
     const result = run('bash', ['--noprofile', '--norc', '-eo', 'pipefail', script], {
       cwd: dir,
       // No secret value anywhere: the runner's environment plus what Actions and the workflow set.
-      env: nxTestEnv({ CI: 'true', GITHUB_ACTIONS: 'true', ...env, ...step.env }),
+      env: nxTestEnv({ CI: 'true', GITHUB_ACTIONS: 'true', ...env, ...evaluate(step.env ?? {}, expressions) }),
       timeout: 900_000,
     });
     outputs.push({ step: label, result });
     if (result.status !== 0) throw new Error(`step "${label}" exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
   }
   return outputs;
+}
+
+/**
+ * Takes over the `uses:` steps of a job as the actions would here: `actions/checkout` by the
+ * test's own `checkout` (it knows its repository), `actions/setup-node` by this machine's node
+ * (the step must ask for its major), `nrwl/nx-set-shas` by exporting NX_BASE and NX_HEAD for the
+ * later steps. Any other action fails, naming the test file to teach.
+ */
+export function provideActions(
+  step: Step,
+  env: Record<string, string>,
+  shas: { base: string; head: string },
+  checkout: (step: Step, env: Record<string, string>) => void,
+  testFile: string,
+): boolean {
+  if (!step.uses) return false;
+  const action = step.uses.split('@')[0];
+  if (action === 'actions/checkout') {
+    checkout(step, env);
+  } else if (action === 'actions/setup-node') {
+    const node = process.versions.node.split('.')[0];
+    if (String(step.with?.['node-version']) !== node) throw new Error(`${WORKFLOW}: setup-node asks for Node ${String(step.with?.['node-version'])}; this machine runs Node ${node}`);
+  } else if (action === 'nrwl/nx-set-shas') {
+    env.NX_BASE = shas.base;
+    env.NX_HEAD = shas.head;
+  } else {
+    throw new Error(`${WORKFLOW}: the test does not know what ${step.uses} provides; teach ${testFile}`);
+  }
+  return true;
 }

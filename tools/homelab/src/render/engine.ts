@@ -180,13 +180,24 @@ export function envKey(value: unknown): string {
 }
 
 /**
+ * Emits a value as JSON (a JSON5 file such as renovate.json5): two-space indentation, every
+ * line after the first indented by `indent` spaces more, so a value sits at any depth.
+ * @example jsonValue({ a: [1] }, 2) // '{\n    "a": [\n      1\n    ]\n  }'
+ */
+export function jsonValue(value: unknown, indent: number): string {
+  if (value === undefined) throw new RenderError('json helper got undefined; the normalized configuration misses a value');
+  const pad = ' '.repeat(indent);
+  return JSON.stringify(value, null, 2).split('\n').join(`\n${pad}`);
+}
+
+/**
  * The helpers through which every value enters a template: YAML scalars and flow
  * collections (Compose forms double `$`, Kubernetes forms escape the kubelet's `$(VAR)` and `$$`), literal blocks, whole block documents (a spec's
  * patches, at the top of a file or as a literal block's text), one-line text for comments and
- * prose, dotenv names and Alloy strings. `join` only builds a value for one of them.
+ * prose, dotenv names, Alloy strings and JSON values. `join` only builds a value for one of them.
  * templates.test.ts refuses any other interpolation in templates/.
  */
-export const VALUE_HELPERS = ['yaml', 'yamlFlow', 'composeYaml', 'composeYamlFlow', 'kubernetesYaml', 'kubernetesYamlFlow', 'yamlBlock', 'yamlDocument', 'line', 'envKey', 'alloyString'] as const;
+export const VALUE_HELPERS = ['yaml', 'yamlFlow', 'composeYaml', 'composeYamlFlow', 'kubernetesYaml', 'kubernetesYamlFlow', 'yamlBlock', 'yamlDocument', 'line', 'envKey', 'alloyString', 'json'] as const;
 
 let instance: typeof Handlebars | undefined;
 
@@ -211,6 +222,7 @@ export function handlebars(): typeof Handlebars {
   hb.registerHelper('envKey', (value: unknown) => envKey(value));
   // Alloy's configuration language quotes strings like JSON.
   hb.registerHelper('alloyString', (value: unknown) => JSON.stringify(String(value)));
+  hb.registerHelper('json', (value: unknown, indent: unknown) => jsonValue(value, Number(indent)));
   hb.registerHelper('join', (list: unknown, sep: unknown) => {
     if (!Array.isArray(list)) throw new RenderError('join helper needs a list');
     return list.join(String(sep));

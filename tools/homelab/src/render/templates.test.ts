@@ -26,9 +26,10 @@ function rawInterpolations(file: string): string[] {
   const source = fs.readFileSync(path.join(TEMPLATES_DIR, file), 'utf8');
   const isYaml = /\.ya?ml\.hbs$/.test(file);
   const isAlloy = file.endsWith('.alloy.hbs');
+  const isJson5 = file.endsWith('.json5.hbs');
   const problems: string[] = [];
   source.split('\n').forEach((text, i) => {
-    const comment = (isYaml && /^\s*#/.test(text)) || (isAlloy && /^\s*\/\//.test(text));
+    const comment = (isYaml && /^\s*#/.test(text)) || ((isAlloy || isJson5) && /^\s*\/\//.test(text));
     for (const match of text.matchAll(/\{\{(\{?)~?\s*([^}]*?)\s*~?\}\}/g)) {
       const [whole, triple, inner] = match;
       if (triple) {
