@@ -31,6 +31,24 @@ const scalarOptions: YAML.ToStringOptions = { lineWidth: 0, minContentWidth: 0, 
 const GO_BREAKS = /[\u0085\u2028\u2029\ufeff]/;
 
 /**
+ * Whether a string, written plain, reads back as another value in YAML 1.1: remembered per string,
+ * since the round trip is most of what a render's emitters cost and the same strings (names, image
+ * references, labels) come back in every file of an app and every app of a validate batch.
+ */
+const changedByYaml11 = new Map<string, boolean>();
+
+/** The value `compute` gives for `key`, remembered in `memo`; a memo of 100,000 strings starts over, so a long batch stays bounded. */
+function remembered<T>(memo: Map<string, T>, key: string, compute: () => T): T {
+  let value = memo.get(key);
+  if (value === undefined) {
+    value = compute();
+    if (memo.size >= 100_000) memo.clear();
+    memo.set(key, value);
+  }
+  return value;
+}
+
+/**
  * Must this string be double-quoted? The yaml library writes YAML 1.2, where `yes`,
  * `on`, `1_000`, `1:20` or `2001-12-14` are plain strings; kubectl reads YAML 1.1 and
  * Go's yaml.v3 (kustomize, Compose) reads `1_000`, `0X1F` or dates as numbers and
@@ -41,17 +59,22 @@ const GO_BREAKS = /[\u0085\u2028\u2029\ufeff]/;
  */
 function mustDoubleQuote(value: string, inline: boolean): boolean {
   if (GO_BREAKS.test(value) || (/^[-+]?[._0-9]/.test(value) && !/^\.\.?\//.test(value)) || (inline && /[\n\r]/.test(value))) return true;
-  try {
-    return YAML.parse(YAML.stringify(value, scalarOptions), { version: '1.1' }) !== value;
-  } catch {
-    return true;
-  }
+  return remembered(changedByYaml11, value, () => {
+    try {
+      return YAML.parse(YAML.stringify(value, scalarOptions), { version: '1.1' }) !== value;
+    } catch {
+      return true;
+    }
+  });
 }
 
 /** Escapes the characters of GO_BREAKS; only called on text whose strings holding them are double-quoted. */
 function escapeGoBreaks(text: string): string {
   return text.replace(new RegExp(GO_BREAKS.source, 'g'), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/** The scalar yamlScalar emits for each string, remembered: the same strings come back in every file of an app and every app of a batch. */
+const stringScalars = new Map<string, string>();
 
 /**
  * Emits one YAML scalar (string, number, boolean or null) that parses back to exactly
@@ -65,10 +88,12 @@ export function yamlScalar(value: unknown): string {
     throw new RenderError(`yaml helper got an object; use yamlFlow for lists and maps`);
   }
   if (value === undefined) throw new RenderError('yaml helper got undefined; the normalized spec misses a value');
-  if (typeof value === 'string' && mustDoubleQuote(value, true)) {
-    return escapeGoBreaks(YAML.stringify(value, { ...scalarOptions, defaultStringType: 'QUOTE_DOUBLE' }).trimEnd());
-  }
-  return YAML.stringify(value, scalarOptions).trimEnd();
+  if (typeof value !== 'string') return YAML.stringify(value, scalarOptions).trimEnd();
+  return remembered(stringScalars, value, () =>
+    mustDoubleQuote(value, true)
+      ? escapeGoBreaks(YAML.stringify(value, { ...scalarOptions, defaultStringType: 'QUOTE_DOUBLE' }).trimEnd())
+      : YAML.stringify(value, scalarOptions).trimEnd(),
+  );
 }
 
 /** Emits a list or map in YAML flow style on one line, e.g. ["CMD", "wget"]; strings are quoted as yamlScalar quotes them. */
