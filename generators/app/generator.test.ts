@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { logger, type Tree } from '@nx/devkit';
@@ -11,7 +12,7 @@ import { parseAppSpec, stringifyAppSpec } from '../../tools/homelab/src/spec/io'
 import type { AppSpec } from '../../tools/homelab/src/spec/types';
 import { composeForm, HOSTILE_COMMAND, HOSTILE_ENV, HOSTILE_HOSTS, kubernetesForm } from '../../tests/support/hostile';
 import { specOf, STACKS_DIR, VAULT_ANSWERS, writeSpec } from '../../tests/support/spec';
-import { parseDoc, parseDocs, readDoc, readDocs, readText, treeFiles, WHOAMI, workspaceTree } from '../../tests/support/workspace';
+import { makeDiskWorkspace, parseDoc, parseDocs, readDoc, readDocs, readText, removeDir, REPO_ROOT, treeFiles, WHOAMI, workspaceTree } from '../../tests/support/workspace';
 import syncGenerator from '../sync/generator';
 import appGenerator from './generator';
 import type { AppGeneratorSchema } from './schema';
@@ -1143,3 +1144,32 @@ describe('homelab:app generator', () => {
   });
 });
 
+
+describe('what a run loads', () => {
+  /**
+   * `nx g homelab:app` in a cold process, as Nx runs it (the generator on an Nx Tree of a workspace
+   * on disk): the packages of this list are loaded only by runs that need them. @nx/devkit only to
+   * log (a new app logs nothing), ajv's compiler never (the spec validators are precompiled),
+   * js-yaml never (generating reads and writes YAML with the yaml package).
+   */
+  it('loads neither @nx/devkit, nor ajv\'s compiler, nor js-yaml to generate a new app', () => {
+    const root = makeDiskWorkspace('loads');
+    try {
+      const script = `
+        const { FsTree } = require('nx/src/generators/tree');
+        const tree = new FsTree(process.argv[1], false);
+        require('./generators/app/generator.ts').default(tree, { name: 'web', image: 'traefik/whoami:v1.10.4', port: 80, interactive: false }).then(() => {
+          const loaded = Object.keys(require.cache).filter((f) => /node_modules\\/(@nx\\/devkit|js-yaml|ajv\\/dist\\/(core|ajv)\\.js)/.test(f));
+          console.log(JSON.stringify({ changes: tree.listChanges().length, loaded }));
+        });`;
+      const run = spawnSync(process.execPath, ['--import', 'tsx', '-e', script, root], { cwd: REPO_ROOT, encoding: 'utf8' });
+      expect(run.stderr).toBe('');
+      const result = JSON.parse(run.stdout);
+
+      expect(result.changes).toBeGreaterThan(10);
+      expect(result.loaded).toEqual([]);
+    } finally {
+      removeDir(root);
+    }
+  });
+});

@@ -1,10 +1,11 @@
 import * as path from 'node:path';
-import { logger, type Tree } from '@nx/devkit';
+import type { Tree } from '@nx/devkit';
 import { nxAnswers } from '../../tools/homelab/src/ask/terminal';
 import { generateApp } from '../../tools/homelab/src/app/generate';
 import type { AppOptions } from '../../tools/homelab/src/app/options';
 import { appAsked, NX_APP_DOOR } from '../../tools/homelab/src/app/questions';
 import { treeHost } from '../../tools/homelab/src/host';
+import { logInfo } from '../../tools/homelab/src/report';
 import type { AppGeneratorSchema } from './schema';
 
 /**
@@ -18,9 +19,9 @@ export default async function appGenerator(tree: Tree, options: AppGeneratorSche
   const host = treeHost(tree);
   const answers = await nxAnswers<AppOptions>(path.join(__dirname, 'schema.json'), appAsked(host), options, NX_APP_DOOR);
   const result = generateApp(host, answers);
-  for (const change of result.changes) logger.info(`${answers.name}: ${change}`);
-  for (const kept of result.kept) logger.info(`kept ${kept} (yours: homelab scaffolds it once)`);
+  for (const change of result.changes) logInfo(`${answers.name}: ${change}`);
+  for (const kept of result.kept) logInfo(`kept ${kept} (yours: homelab scaffolds it once)`);
   if (result.written.length === 0 && result.deleted.length === 0) {
-    logger.info(`${answers.name}: nothing to change, every file already matches the answers`);
+    logInfo(`${answers.name}: nothing to change, every file already matches the answers`);
   }
 }

@@ -204,6 +204,32 @@ describe('yamlDocument', () => {
   });
 });
 
+describe('the emitters meeting a string again (their answers are remembered per string)', () => {
+  // A multi-line string is double-quoted inline and a literal block in a whole document: what is
+  // remembered of one must not decide the other, in either order.
+  it.each([
+    ['inline first', 'first line\nsecond line (inline first)', true],
+    ['document first', 'first line\nsecond line (document first)', false],
+  ])('quotes a multi-line string inline and writes it as a block in a document, %s', (_label, text, inlineFirst) => {
+    const inline = () => yamlScalar(text);
+    const document = () => yamlDocument({ text });
+    const [a, b] = inlineFirst ? [inline(), document()] : [document(), inline()];
+    const [scalar, doc] = inlineFirst ? [a, b] : [b, a];
+
+    expect(scalar).toBe(JSON.stringify(text));
+    expect(doc).toBe(`text: |-\n  ${text.replace('\n', '\n  ')}\n`);
+    expect([yamlScalar(text), yamlDocument({ text })]).toEqual([scalar, doc]);
+  });
+
+  it.each(['yes', 'on', '1_000', '2001-12-14', 'a\u2028b', 'plain text'])('emits %j the same every time, alone, in a flow list and in a document', (text) => {
+    const first = [yamlScalar(text), yamlFlow([text]), yamlDocument({ text })];
+
+    expect([yamlScalar(text), yamlFlow([text]), yamlDocument({ text })]).toEqual(first);
+    expect(YAML.parse(first[0], { version: '1.1' })).toBe(text);
+    expect(YAML.parse(first[1], { version: '1.1' })).toEqual([text]);
+  });
+});
+
 describe('composeLiteral', () => {
   it.each([
     ['pa$word', 'pa$$word'],

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Handlebars from 'handlebars';
@@ -30,6 +31,24 @@ const scalarOptions: YAML.ToStringOptions = { lineWidth: 0, minContentWidth: 0, 
 const GO_BREAKS = /[\u0085\u2028\u2029\ufeff]/;
 
 /**
+ * Whether a string, written plain, reads back as another value in YAML 1.1: remembered per string,
+ * since the round trip is most of what a render's emitters cost and the same strings (names, image
+ * references, labels) come back in every file of an app and every app of a validate batch.
+ */
+const changedByYaml11 = new Map<string, boolean>();
+
+/** The value `compute` gives for `key`, remembered in `memo`; a memo of 100,000 strings starts over, so a long batch stays bounded. */
+function remembered<T>(memo: Map<string, T>, key: string, compute: () => T): T {
+  let value = memo.get(key);
+  if (value === undefined) {
+    value = compute();
+    if (memo.size >= 100_000) memo.clear();
+    memo.set(key, value);
+  }
+  return value;
+}
+
+/**
  * Must this string be double-quoted? The yaml library writes YAML 1.2, where `yes`,
  * `on`, `1_000`, `1:20` or `2001-12-14` are plain strings; kubectl reads YAML 1.1 and
  * Go's yaml.v3 (kustomize, Compose) reads `1_000`, `0X1F` or dates as numbers and
@@ -40,17 +59,22 @@ const GO_BREAKS = /[\u0085\u2028\u2029\ufeff]/;
  */
 function mustDoubleQuote(value: string, inline: boolean): boolean {
   if (GO_BREAKS.test(value) || (/^[-+]?[._0-9]/.test(value) && !/^\.\.?\//.test(value)) || (inline && /[\n\r]/.test(value))) return true;
-  try {
-    return YAML.parse(YAML.stringify(value, scalarOptions), { version: '1.1' }) !== value;
-  } catch {
-    return true;
-  }
+  return remembered(changedByYaml11, value, () => {
+    try {
+      return YAML.parse(YAML.stringify(value, scalarOptions), { version: '1.1' }) !== value;
+    } catch {
+      return true;
+    }
+  });
 }
 
 /** Escapes the characters of GO_BREAKS; only called on text whose strings holding them are double-quoted. */
 function escapeGoBreaks(text: string): string {
   return text.replace(new RegExp(GO_BREAKS.source, 'g'), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/** The scalar yamlScalar emits for each string, remembered: the same strings come back in every file of an app and every app of a batch. */
+const stringScalars = new Map<string, string>();
 
 /**
  * Emits one YAML scalar (string, number, boolean or null) that parses back to exactly
@@ -65,19 +89,12 @@ export function yamlScalar(value: unknown): string {
   }
   if (value === undefined) throw new RenderError('yaml helper got undefined; the normalized spec misses a value');
   if (typeof value !== 'string') return YAML.stringify(value, scalarOptions).trimEnd();
-  // The same strings (labels, ports, names) come back in every file of every app a process renders.
-  let emitted = emittedStrings.get(value);
-  if (emitted === undefined) {
-    emitted = mustDoubleQuote(value, true) ? escapeGoBreaks(YAML.stringify(value, { ...scalarOptions, defaultStringType: 'QUOTE_DOUBLE' }).trimEnd()) : YAML.stringify(value, scalarOptions).trimEnd();
-    if (emittedStrings.size >= EMITTED_STRINGS_MAX) emittedStrings.clear();
-    emittedStrings.set(value, emitted);
-  }
-  return emitted;
+  return remembered(stringScalars, value, () =>
+    mustDoubleQuote(value, true)
+      ? escapeGoBreaks(YAML.stringify(value, { ...scalarOptions, defaultStringType: 'QUOTE_DOUBLE' }).trimEnd())
+      : YAML.stringify(value, scalarOptions).trimEnd(),
+  );
 }
-
-/** yamlScalar's output per string (a pure function of it), kept for at most this many strings. */
-const EMITTED_STRINGS_MAX = 20_000;
-const emittedStrings = new Map<string, string>();
 
 /** Emits a list or map in YAML flow style on one line, e.g. ["CMD", "wget"]; strings are quoted as yamlScalar quotes them. */
 export function yamlFlow(value: unknown): string {
@@ -231,37 +248,118 @@ export function handlebars(): typeof Handlebars {
   return hb;
 }
 
-const compiledTemplates = new Map<string, Handlebars.TemplateDelegate>();
-const partialDirs = new Set<string>();
+/** How every template and partial is compiled, at run time and ahead of time alike: strict (a missing value throws), no HTML escaping. */
+export const TEMPLATE_OPTIONS = { strict: true, noEscape: true } as const;
 
 /**
- * Registers the partials of a templates folder once: `<group>/_partials/<name>.hbs` is
+ * The templates compiled ahead of time (scripts/build-templates.ts, `npm run build:templates`), each
+ * with the sha256 of the source it was compiled from; tests/precompiled-templates.test.ts fails
+ * while it is stale.
+ */
+export const PRECOMPILED_TEMPLATES = path.join(__dirname, 'templates.precompiled.js');
+
+/** The module scripts/build-templates.ts writes: the Handlebars version that compiled it and one entry per template. */
+export interface PrecompiledTemplates {
+  handlebars: string;
+  templates: Record<string, { sha256: string; spec: TemplateSpecification }>;
+}
+
+/** The hash a precompiled template is kept under: the sha256 of its source text. */
+export function templateHash(source: string): string {
+  return createHash('sha256').update(source).digest('hex');
+}
+
+/**
+ * `HOMELAB_TEMPLATES=compile`: every template compiled at run time, as before templates were
+ * precompiled (a debugging switch; the tests compare both ways byte for byte and the bench times them).
+ */
+const compileAtRunTime = () => process.env.HOMELAB_TEMPLATES === 'compile';
+
+let precompiled: PrecompiledTemplates['templates'] | null | undefined;
+
+/** How many templates and partials this process took precompiled and compiled at run time (for the tests and the bench). */
+export const templateCounts = { precompiled: 0, compiled: 0 };
+
+/** The precompiled templates, or null where there is no module or it was compiled by another Handlebars version. */
+function precompiledTemplates(): PrecompiledTemplates['templates'] | null {
+  if (precompiled === undefined) {
+    try {
+      const module = require(PRECOMPILED_TEMPLATES) as PrecompiledTemplates;
+      precompiled = module.handlebars === Handlebars.VERSION ? module.templates : null;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
+      precompiled = null;
+    }
+  }
+  return precompiled;
+}
+
+/**
+ * A template or partial as a function: its precompiled form when `source` is the text it was
+ * precompiled from (the common case: compiling costs most of a render), else compiled now, so a
+ * template a user edited in their workspace renders as edited. `name` is its path below the
+ * templates folder without `.hbs`.
+ */
+function compileTemplate(name: string, source: string, runtime: boolean): Handlebars.TemplateDelegate {
+  const entry = runtime ? undefined : precompiledTemplates()?.[name];
+  if (entry && entry.sha256 === templateHash(source)) {
+    templateCounts.precompiled++;
+    return handlebars().template(entry.spec);
+  }
+  templateCounts.compiled++;
+  return handlebars().compile(source, TEMPLATE_OPTIONS);
+}
+
+/** Every `.hbs` file below `dir`, as its path below `dir` with '/' and without `.hbs`, sorted. */
+export function templateNames(dir: string, prefix = ''): string[] {
+  return fs
+    .readdirSync(path.join(dir, prefix), { withFileTypes: true })
+    .flatMap((e) => {
+      const name = prefix === '' ? e.name : `${prefix}/${e.name}`;
+      return e.isDirectory() ? templateNames(dir, name) : e.name.endsWith('.hbs') ? [name.slice(0, -'.hbs'.length)] : [];
+    })
+    .sort();
+}
+
+const compiledTemplates = new Map<string, Handlebars.TemplateDelegate>();
+const partialSets = new Map<string, Record<string, Handlebars.TemplateDelegate>>();
+
+/**
+ * The partials of a templates folder, read once: `<group>/_partials/<name>.hbs` is
  * `{{> <group>/<name>}}`, a piece several templates share (the pod of a Deployment, a
  * StatefulSet, a Job and a CronJob). A partial called alone on an indented line is indented
  * as a whole, so one pod renders at every depth. Partials render nothing by themselves.
+ * They are given to each render of a template of that folder, so two folders never mix.
  */
-function registerPartials(templatesDir: string): void {
-  if (partialDirs.has(templatesDir)) return;
-  partialDirs.add(templatesDir);
+function partialsOf(templatesDir: string, runtime: boolean): Record<string, Handlebars.TemplateDelegate> {
+  const key = `${runtime}:${templatesDir}`;
+  let partials = partialSets.get(key);
+  if (partials) return partials;
+  partials = {};
   let groups: string[] = [];
   try {
     groups = fs.readdirSync(templatesDir);
   } catch {
-    return;
+    groups = [];
   }
   for (const group of groups) {
     const dir = path.join(templatesDir, group, '_partials');
     if (!fs.existsSync(dir)) continue;
     for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.hbs'))) {
-      handlebars().registerPartial(`${group}/${file.slice(0, -'.hbs'.length)}`, fs.readFileSync(path.join(dir, file), 'utf8'));
+      const name = `${group}/${file.slice(0, -'.hbs'.length)}`;
+      partials[name] = compileTemplate(`${group}/_partials/${file.slice(0, -'.hbs'.length)}`, fs.readFileSync(path.join(dir, file), 'utf8'), runtime);
     }
   }
+  partialSets.set(key, partials);
+  return partials;
 }
 
 /** Renders templates/<template>.hbs with a context; a missing value in strict mode is a RenderError. */
 export function renderTemplate(template: string, context: unknown, templatesDir = TEMPLATES_DIR): string {
+  const runtime = compileAtRunTime();
   const file = path.join(templatesDir, `${template}.hbs`);
-  let compiled = compiledTemplates.get(file);
+  const key = `${runtime}:${file}`;
+  let compiled = compiledTemplates.get(key);
   if (!compiled) {
     let source: string;
     try {
@@ -269,12 +367,11 @@ export function renderTemplate(template: string, context: unknown, templatesDir 
     } catch {
       throw new RenderError(`template ${template}.hbs is missing from ${path.relative(process.cwd(), templatesDir) || '.'}; restore it from git`);
     }
-    registerPartials(templatesDir);
-    compiled = handlebars().compile(source, { strict: true, noEscape: true });
-    compiledTemplates.set(file, compiled);
+    compiled = compileTemplate(template, source, runtime);
+    compiledTemplates.set(key, compiled);
   }
   try {
-    return compiled(context);
+    return compiled(context, { partials: partialsOf(templatesDir, runtime) });
   } catch (error) {
     throw new RenderError(`template ${template}.hbs failed: ${(error as Error).message.split('\n')[0]}`);
   }
