@@ -6264,6 +6264,28 @@ exports.templates = {
   return "# yaml-language-server: $schema=https://json.schemastore.org/kustomization\n# Rendered by homelab from the files of this folder: run `npx nx sync` after adding one by hand.\n# The external-secrets component's Application applies these ClusterSecretStores right after its CRDs.\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
     + ((stack1 = lookupProperty(helpers,"if").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(lookupProperty(lookupProperty(depth0,"platform"),"stores"),"hasFiles"),{"name":"if","hash":{},"fn":container.program(0, data, 0),"inverse":container.program(2, data, 0),"data":data,"loc":{"start":{"line":6,"column":0},"end":{"line":13,"column":7}}})) != null ? stack1 : "");
 },"useData":true} },
+  "platform/renovate.json5": { sha256: "4771a1ea4ec26e774fefba06464544b5953f7c7c5aaff844997f0e30b7a1dfb5", spec: {"compiler":[8,">= 4.3.0"],"main":function(container,depth0,helpers,partials,data) {
+    var stack1, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "// Renovate for this homelab (docs/renovate.md). `nx g homelab:init` wrote it once; it is yours now\n// and init never rewrites it. Renovate changes pins where they are written (the specs, homelab.yaml,\n// package.json, the workflows, scripts/) and never the trees rendered from them: the CI workflow's\n// `renovate` job runs `npx nx sync` on a Renovate branch and validates what it re-rendered.\n{\n  \"$schema\": \"https://docs.renovatebot.com/renovate-schema.json\",\n  \"extends\": [\"config:recommended\"],\n  // Weekly, in one morning: a homelab's owner reviews updates once a week (set \"timezone\" to yours).\n  \"schedule\": "
+    + ((stack1 = (lookupProperty(helpers,"json")||alias1(depth0, "json", {"start":{"line":9,"column":16},"end":{"line":9,"column":20}} )).call(alias2,lookupProperty(lookupProperty(depth0,"renovate"),"schedule"),2,{"name":"json","hash":{},"data":data,"loc":{"start":{"line":9,"column":14},"end":{"line":9,"column":42}}})) != null ? stack1 : "")
+    + ",\n  \"labels\": [\"dependencies\"],\n  // Generated trees, the tool's templates and tests: never edited by Renovate.\n  \"ignorePaths\": "
+    + ((stack1 = (lookupProperty(helpers,"json")||alias1(depth0, "json", {"start":{"line":12,"column":19},"end":{"line":12,"column":23}} )).call(alias2,lookupProperty(lookupProperty(depth0,"renovate"),"ignorePaths"),2,{"name":"json","hash":{},"data":data,"loc":{"start":{"line":12,"column":17},"end":{"line":12,"column":48}}})) != null ? stack1 : "")
+    + ",\n  // The commit the CI workflow pushes after `npx nx sync` on a Renovate branch: Renovate keeps the branch.\n  \"gitIgnoredAuthors\": "
+    + ((stack1 = (lookupProperty(helpers,"json")||alias1(depth0, "json", {"start":{"line":14,"column":25},"end":{"line":14,"column":29}} )).call(alias2,lookupProperty(lookupProperty(depth0,"renovate"),"gitIgnoredAuthors"),2,{"name":"json","hash":{},"data":data,"loc":{"start":{"line":14,"column":23},"end":{"line":14,"column":60}}})) != null ? stack1 : "")
+    + ",\n  \"separateMinorPatch\": "
+    + ((stack1 = (lookupProperty(helpers,"json")||alias1(depth0, "json", {"start":{"line":15,"column":26},"end":{"line":15,"column":30}} )).call(alias2,lookupProperty(lookupProperty(depth0,"renovate"),"separateMinorPatch"),2,{"name":"json","hash":{},"data":data,"loc":{"start":{"line":15,"column":24},"end":{"line":15,"column":62}}})) != null ? stack1 : "")
+    + ",\n  // Where the pins are. npm, github-actions, gomod and kustomize are Renovate's own managers.\n  \"customManagers\": "
+    + ((stack1 = (lookupProperty(helpers,"json")||alias1(depth0, "json", {"start":{"line":17,"column":22},"end":{"line":17,"column":26}} )).call(alias2,lookupProperty(lookupProperty(depth0,"renovate"),"customManagers"),2,{"name":"json","hash":{},"data":data,"loc":{"start":{"line":17,"column":20},"end":{"line":17,"column":54}}})) != null ? stack1 : "")
+    + ",\n  // One pull request for the toolchain, one per app and per component; majors apart, never merged by Renovate.\n  \"packageRules\": "
+    + ((stack1 = (lookupProperty(helpers,"json")||alias1(depth0, "json", {"start":{"line":19,"column":20},"end":{"line":19,"column":24}} )).call(alias2,lookupProperty(lookupProperty(depth0,"renovate"),"packageRules"),2,{"name":"json","hash":{},"data":data,"loc":{"start":{"line":19,"column":18},"end":{"line":19,"column":50}}})) != null ? stack1 : "")
+    + "\n}\n";
+},"useData":true} },
   "secret-store/bitwarden/platform/secrets/stores/__name__.yaml": { sha256: "db3c882ad33a06c05df8e99daa38ef90942ef1b76c74e2e49584b60b467b0129", spec: {"0":function(container,depth0,helpers,partials,data) {
     var stack1, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
