@@ -21,7 +21,15 @@ const EXPORTS = {
   restoreDrill: ['restore-drill', 'default'],
 };
 
+/** Each executor's exports, loaded once a process (an executor and its batch form share them). */
+const modules = new Map();
+
 function load(folder) {
+  if (!modules.has(folder)) modules.set(folder, loadFolder(folder));
+  return modules.get(folder);
+}
+
+function loadFolder(folder) {
   return loadBundleSync({
     file: path.join(__dirname, folder, 'executor.ts'),
     kind: 'executors',
