@@ -10,7 +10,14 @@
  *              many processes and how many overlays were built alone), then, unless --no-per-overlay,
  *              with every overlay built alone (HOMELAB_KUSTOMIZE_BATCH=1, the path before batching)
  *   cached     `nx run-many -t validate` again, nothing changed (must be N/N cache hits)
- *   affected   `nx affected -t validate --base=HEAD` with one app's overlay edited
+ *   affected   `nx affected -t validate --base=HEAD` with one app's overlay edited, then the same with
+ *              the plugin and the executor loaded from their TypeScript sources (HOMELAB_BUNDLE=0,
+ *              the path before bundles) for the ratio of the bundles (src/bundle/load.js)
+ *   plugin     Nx's own "Load Nx Plugin: homelab" time (NX_PERF_LOGGING) in `nx show projects`, from
+ *              the bundle and from the sources (HOMELAB_BUNDLE=0), alternating
+ *
+ * The bundles of the workspace's plugin and executors are built by a warm-up before anything is
+ * measured (as a user's first command after an upgrade would build them).
  *
  * plus peak memory and reference figures measured in the same run (`node -e 0`,
  * `nx --version`), so the times can be compared across machines as ratios (columns `x node`
@@ -224,6 +231,10 @@ async function main(): Promise<void> {
     };
     const rows: Row[] = [];
 
+    log('warm-up: the plugin and validate executor bundles of this workspace');
+    await measure(root, nxBin(root), ['run', `${names[0]}:validate`], nxEnv);
+    reset(root);
+
     log('reference: node -e 0, nx --version');
     rows.push({ figure: 'node -e 0 (reference)', runs: await repeat(args.runs, () => {}, () => measure(root, process.execPath, ['-e', '0'])), note: 'process start' });
     rows.push({ figure: 'nx --version (reference)', runs: await repeat(args.runs, () => {}, () => nx('--version')), note: 'Nx start, no graph' });
@@ -253,11 +264,11 @@ async function main(): Promise<void> {
     if (args.perOverlay) {
       log('cold run-many -t validate (empty cache), every overlay built alone (HOMELAB_KUSTOMIZE_BATCH=1)');
       const alone = await repeat(args.coldRuns, () => reset(root), () => coldRun({ HOMELAB_KUSTOMIZE_BATCH: '1' }));
-      const ratio = median(alone.map((r) => r.seconds)) / median(cold.map((r) => r.seconds));
+      const times = median(alone.map((r) => r.seconds)) / median(cold.map((r) => r.seconds));
       rows.push({
         figure: 'cold, overlays alone (HOMELAB_KUSTOMIZE_BATCH=1)',
         runs: alone,
-        note: `${alone.map((r) => taskCounts(r.output)?.ran ?? '?').join('/')} tasks ran; ${kustomizeNote(alone)}; ${ratio.toFixed(2)}x the batched cold run`,
+        note: `${alone.map((r) => taskCounts(r.output)?.ran ?? '?').join('/')} tasks ran; ${kustomizeNote(alone)}; ${times.toFixed(2)}x the batched cold run`,
       });
     }
 
@@ -289,11 +300,50 @@ async function main(): Promise<void> {
       extraOk: ran.every((n) => n === 1),
     });
 
+    log('affected -t validate, one app touched, plugin and executor from their sources (HOMELAB_BUNDLE=0)');
+    const fromSources = await repeat(
+      args.runs,
+      (i) => fs.writeFileSync(overlay, `${original}# sources edit ${i} ${Date.now()}\n`),
+      () => measure(root, nxBin(root), ['affected', '-t', 'validate', '--base=HEAD'], { ...nxEnv, HOMELAB_BUNDLE: '0' }),
+    );
+    fs.writeFileSync(overlay, original);
+    rows.push({
+      figure: 'affected, sources (HOMELAB_BUNDLE=0)',
+      runs: fromSources,
+      note: `${fromSources.map((r) => taskCounts(r.output)?.ran ?? '?').join('/')} task(s) ran; the bundles: ${ratio(affected, fromSources)}`,
+    });
+
+    log('plugin load: "Load Nx Plugin: homelab" (NX_PERF_LOGGING), bundle and sources alternating');
+    const pluginLoad: Record<'bundle' | 'sources', Measured[]> = { bundle: [], sources: [] };
+    for (let i = 0; i < args.runs; i++) {
+      for (const way of ['bundle', 'sources'] as const) {
+        const r = await measure(root, nxBin(root), ['show', 'projects'], { ...nxEnv, NX_PERF_LOGGING: 'true', ...(way === 'sources' ? { HOMELAB_BUNDLE: '0' } : {}) });
+        const ms = /Time taken for 'Load Nx Plugin: homelab' ([\d.]+)ms/.exec(r.output);
+        if (!ms) throw new Error(`no "Load Nx Plugin: homelab" time in \`nx show projects\` (NX_PERF_LOGGING=true):\n${r.output.slice(-2000)}`);
+        // The figure is Nx's own time for loading the plugin; cpu and memory are the whole command's.
+        pluginLoad[way].push({ ...r, seconds: Number(ms[1]) / 1000 });
+      }
+    }
+    rows.push({ figure: 'plugin load, bundle (NX_PERF_LOGGING)', runs: pluginLoad.bundle, note: `Nx's "Load Nx Plugin: homelab"; ${ratio(pluginLoad.bundle, pluginLoad.sources, false)}; cpu: the whole command` });
+    rows.push({ figure: 'plugin load, sources (HOMELAB_BUNDLE=0)', runs: pluginLoad.sources, note: "the same, through Nx's transpiler (the path before bundles)" });
+
     print(args, rows, ((Date.now() - t0) / 1000).toFixed(0));
   } finally {
     if (args.keep) log(`kept ${root}`);
     else fs.rmSync(root, { recursive: true, force: true });
   }
+}
+
+/**
+ * `0.42x wall, 0.55x cpu of the sources`: medians of a measure over those of its reference from the
+ * same run (cpu: the whole command's, left out with `withCpu` false).
+ */
+function ratio(runs: Measured[], reference: Measured[], withCpu = true): string {
+  const wall = median(runs.map((r) => r.seconds)) / median(reference.map((r) => r.seconds));
+  const cpu = withCpu && runs.concat(reference).every((r) => r.cpuSeconds !== undefined)
+    ? `, ${(median(runs.map((r) => r.cpuSeconds!)) / median(reference.map((r) => r.cpuSeconds!))).toFixed(2)}x cpu`
+    : '';
+  return `${wall.toFixed(2)}x wall${cpu} of the sources`;
 }
 
 function print(args: Args, rows: Row[], totalSeconds: string): void {

@@ -14,7 +14,7 @@
  * documents are schema-invalid (exit 1 when they do not). Without kubeconform it says so and
  * prints homelab's figures only. It also runs homelab with one thread (HOMELAB_VALIDATE_THREADS=1)
  * on the mixed corpus, checks that it prints the same findings, and prints the ratio. The first
- * run of a changed checkout builds the CLI bundle (src/cli/bundle.js): a warm-up run comes first.
+ * run of a changed checkout builds the CLI bundle (src/bundle/load.js): a warm-up run comes first.
  *
  *   npm run bench:validate              # RUNS=5 FILES=500 DOCS=20 by default
  */
@@ -166,7 +166,7 @@ async function main(): Promise<void> {
     const schemas = kubeconform ? kubeconformSchemaDir({ log: (line) => console.log(line) }) : null;
     if (!kubeconform) console.log('kubeconform not found (npm run setup:engines builds it where Go exists): homelab figures only');
 
-    // A warm-up: the first run after the sources changed builds the CLI's bundle (src/cli/bundle.js).
+    // A warm-up: the first run after the sources changed builds the CLI's bundle (src/bundle/load.js).
     await timed(process.execPath, [bin, '--version'], dir);
     // Alternating runs, so that a change in the machine's load falls on every tool and corpus alike.
     const refRuns: Run[] = [];

@@ -5,16 +5,17 @@ import { run } from '../support/tools';
 import { makeTempDir, removeDir, REPO_ROOT } from '../support/workspace';
 
 // The loader is plain CommonJS (it runs before any TypeScript loader): required as it is.
-const bundle = require('../../tools/homelab/src/cli/bundle.js') as {
+const bundle = require('../../tools/homelab/src/bundle/load.js') as {
   digestOf(inputs: string[]): string | null;
-  freshBundle(env: NodeJS.ProcessEnv): string | null;
+  freshBundle(entry: { file: string; kind: string }, env: NodeJS.ProcessEnv): string | null;
 };
+const CLI = { file: path.join(REPO_ROOT, 'tools/homelab/src/cli/main.ts'), kind: 'cli' };
 
 const BIN = path.join(REPO_ROOT, 'tools/homelab/bin/homelab.js');
 const FIXTURES = path.join(__dirname, 'fixtures');
 const ARGS = ['validate', 'invalid', 'valid', '--skip', 'render', '--format', 'json'];
 
-describe('the homelab command as one cached bundle (tools/homelab/src/cli/bundle.js)', () => {
+describe('the homelab command as one cached bundle (tools/homelab/src/bundle/load.js)', () => {
   let cache: string | undefined;
   afterEach(() => removeDir(cache));
   const homelab = (env: NodeJS.ProcessEnv) => run(process.execPath, [BIN, ...ARGS], { cwd: FIXTURES, env: { ...process.env, NO_COLOR: '1', ...env } });
@@ -48,7 +49,7 @@ describe('the homelab command as one cached bundle (tools/homelab/src/cli/bundle
     cache = makeTempDir('cli-bundle');
     homelab({ HOMELAB_CACHE_DIR: cache });
     const env = { HOMELAB_CACHE_DIR: cache };
-    const fresh = bundle.freshBundle(env);
+    const fresh = bundle.freshBundle(CLI, env);
     expect(fresh).not.toBeNull();
     // The manifest names the files the bundle holds; one of them edited (here: a copy the manifest is pointed at), the bundle is stale.
     const [manifestName] = fs.readdirSync(path.join(cache, 'cli')).filter((f) => f.endsWith('.json'));
@@ -61,8 +62,8 @@ describe('the homelab command as one cached bundle (tools/homelab/src/cli/bundle
     const digest = bundle.digestOf(inputs)!;
     fs.copyFileSync(fresh!, path.join(cache, 'cli', `${digest}.js`));
     fs.writeFileSync(manifestFile, JSON.stringify({ ...manifest, digest, inputs }));
-    expect(bundle.freshBundle(env)).toBe(path.join(cache, 'cli', `${digest}.js`));
+    expect(bundle.freshBundle(CLI, env)).toBe(path.join(cache, 'cli', `${digest}.js`));
     fs.appendFileSync(copy, '\n// edited\n');
-    expect(bundle.freshBundle(env)).toBeNull();
+    expect(bundle.freshBundle(CLI, env)).toBeNull();
   });
 });

@@ -1,4 +1,5 @@
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker, workerData } from 'node:worker_threads';
 import { type CheckClass, Engine } from './engine';
 import type { Finding } from './findings';
@@ -72,7 +73,7 @@ interface WorkerData {
   /** [0] the next file to claim, [1] bumped by a worker each time it posts. */
   counters: Int32Array;
   port: MessagePort;
-  /** The CLI bundle this process runs (src/cli/bundle.js), else null: this module through tsx. */
+  /** The CLI bundle this process runs (src/bundle/load.js), else null: this module through tsx. */
   bundle: string | null;
   module: string;
 }
@@ -97,6 +98,9 @@ export function threadsFor(bytes: number, env: NodeJS.ProcessEnv = process.env):
   if (bytes < PARALLEL_MIN_BYTES) return 1;
   return Math.max(1, Math.min(MAX_DEFAULT_THREADS, os.availableParallelism()));
 }
+
+/** The entry of the `homelab` command, whose bundle (when this process runs one) holds validateWorker. */
+const CLI_ENTRY = path.join(__dirname, '../cli/main.ts');
 
 /** How a worker thread starts: the code this process runs (the CLI bundle, or this module through tsx), then validateWorker. */
 const BOOT = `
@@ -128,7 +132,7 @@ export class FilePool {
     options: PoolOptions,
     workers: number,
   ) {
-    const bundle = (require('../cli/bundle.js') as { loaded: { file: string | null } }).loaded.file;
+    const bundle = (require('../bundle/load.js') as { loaded: Map<string, string> }).loaded.get(CLI_ENTRY) ?? null;
     for (let w = 0; w < workers; w++) {
       const { port1, port2 } = new MessageChannel();
       const data: WorkerData = {

@@ -1,0 +1,132 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+// The loader is plain CommonJS (it runs before any TypeScript loader): required as it is.
+const load = require('./load.js') as {
+  loadBundle(entry: Entry, env: NodeJS.ProcessEnv): Promise<Record<string, unknown>>;
+  loadBundleSync(entry: Entry, env: NodeJS.ProcessEnv): Record<string, unknown>;
+  freshBundle(entry: Entry, env: NodeJS.ProcessEnv): string | null;
+  loaded: Map<string, string>;
+};
+interface Entry {
+  file: string;
+  kind: string;
+  via?: string;
+  fallback?: (file: string) => unknown;
+}
+
+/**
+ * src/bundle/load.js on a small entry of its own (a temp folder: two TypeScript modules, a data
+ * file read relative to __dirname, a plain JavaScript file kept outside the bundle), built by the
+ * real esbuild into a temp cache.
+ */
+let dir: string;
+let env: NodeJS.ProcessEnv;
+let entry: Entry;
+
+beforeEach(() => {
+  dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-bundle-')));
+  fs.mkdirSync(path.join(dir, 'src/lib'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'src/lib/data.txt'), 'read at load time\n');
+  fs.writeFileSync(path.join(dir, 'src/lib/plain.js'), "module.exports = { where: __filename };\n");
+  fs.writeFileSync(
+    path.join(dir, 'src/lib/data.ts'),
+    [
+      "import * as fs from 'node:fs';",
+      "import * as path from 'node:path';",
+      "export const data: string = fs.readFileSync(path.join(__dirname, 'data.txt'), 'utf8');",
+      'export const here = { dir: __dirname, file: __filename };',
+      '',
+    ].join('\n'),
+  );
+  fs.writeFileSync(
+    path.join(dir, 'src/main.ts'),
+    [
+      "import { data, here } from './lib/data';",
+      "const plain = require('./lib/plain.js') as { where: string };",
+      'export const version: number = 1;',
+      'export { data, here, plain };',
+      '',
+    ].join('\n'),
+  );
+  env = { HOMELAB_CACHE_DIR: path.join(dir, 'cache') };
+  entry = {
+    file: path.join(dir, 'src/main.ts'),
+    kind: 'test',
+    via: 'the test',
+    // What the sources export, with no transpiler: marks that the fallback ran.
+    fallback: () => ({ fallback: true }),
+  };
+});
+
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** A bundle required twice must be a fresh module: the loader's require cache is cleared of it. */
+function fresh<T>(f: () => T): T {
+  for (const key of Object.keys(require.cache)) if (key.startsWith(path.join(dir, 'cache'))) delete require.cache[key];
+  return f();
+}
+
+describe('loading an entry as one cached bundle (src/bundle/load.js)', () => {
+  it('builds the bundle synchronously on the first load and keeps each module where its sources are', () => {
+    const exports = fresh(() => load.loadBundleSync(entry, env));
+    const file = load.freshBundle(entry, env);
+    expect(file).not.toBeNull();
+    expect(path.dirname(file!)).toBe(path.join(dir, 'cache/test'));
+    expect(load.loaded.get(entry.file)).toBe(file);
+    expect(exports.version).toBe(1);
+    // __dirname and __filename are the module's own, so files beside it are read from there.
+    expect(exports.data).toBe('read at load time\n');
+    expect(exports.here).toEqual({ dir: path.join(dir, 'src/lib'), file: path.join(dir, 'src/lib/data.ts') });
+    // A plain JavaScript file stays outside the bundle, required where it is.
+    expect((exports.plain as { where: string }).where).toBe(path.join(dir, 'src/lib/plain.js'));
+    expect(fs.readFileSync(file!, 'utf8')).not.toContain('module.exports = { where');
+  });
+
+  it('gives the same exports asynchronously, from the same bundle', async () => {
+    const sync = fresh(() => load.loadBundleSync(entry, env));
+    const file = load.freshBundle(entry, env);
+    const async = await fresh(() => load.loadBundle(entry, env));
+    expect(async).toEqual(sync);
+    expect(load.freshBundle(entry, env)).toBe(file);
+    expect(fs.readdirSync(path.join(dir, 'cache/test')).filter((f) => f.endsWith('.js'))).toEqual([path.basename(file!)]);
+  });
+
+  it('builds again when any module of the bundle changed, and runs the changed code', () => {
+    fresh(() => load.loadBundleSync(entry, env));
+    const before = load.freshBundle(entry, env);
+    fs.writeFileSync(path.join(dir, 'src/lib/data.txt'), 'not an input: the bundle stays\n');
+    expect(load.freshBundle(entry, env)).toBe(before);
+    fs.appendFileSync(path.join(dir, 'src/lib/data.ts'), 'export const edited = true;\n');
+    expect(load.freshBundle(entry, env)).toBeNull();
+    const main = path.join(dir, 'src/main.ts');
+    fs.writeFileSync(main, fs.readFileSync(main, 'utf8').replace('export { data', "export { edited } from './lib/data';\nexport { data"));
+    const exports = fresh(() => load.loadBundleSync(entry, env));
+    expect(exports.edited).toBe(true);
+    expect(load.freshBundle(entry, env)).not.toBe(before);
+  });
+
+  it.each([
+    ['HOMELAB_BUNDLE=0', { HOMELAB_BUNDLE: '0' }],
+    ['a cache that cannot be written', { HOMELAB_CACHE_DIR: '/dev/null/cache' }],
+  ])('falls back to the entry’s own loader with %s', async (_, extra) => {
+    expect(fresh(() => load.loadBundleSync(entry, { ...env, ...extra }))).toEqual({ fallback: true });
+    expect(await fresh(() => load.loadBundle(entry, { ...env, ...extra }))).toEqual({ fallback: true });
+    expect(fs.existsSync(path.join(dir, 'cache'))).toBe(false);
+  });
+
+  it('falls back when the sources do not build, naming why', () => {
+    fs.appendFileSync(path.join(dir, 'src/main.ts'), "import './nowhere';\n");
+    const lines: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((line: string) => lines.push(line) > 0) as typeof process.stderr.write;
+    try {
+      expect(fresh(() => load.loadBundleSync(entry, { ...env, HOMELAB_DEBUG: 'test' }))).toEqual({ fallback: true });
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(lines).toEqual([expect.stringMatching(/^homelab: running the sources through the test \(no bundle: .*nowhere.*\)\n$/)]);
+  });
+});
