@@ -42,7 +42,7 @@ done
 ln -s ../tools/homelab "$clone/node_modules/homelab"
 
 cd "$clone"
-export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false NX_ISOLATE_PLUGINS=false
+export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
 nx() { node_modules/.bin/nx "$@" --no-interactive; }
 
 log "populating it as the README does"
