@@ -84,9 +84,12 @@ export const PARALLEL_MIN_BYTES = 4 * 1024 * 1024;
 /**
  * Threads by default, at most: each worker holds its own code, validators and heap (about 55 MB
  * on the bench's 10,000 documents: 190 MB peak with one thread, 240 with two, 295 with three), and
- * validate stays within 250 MB.
+ * validate must stay within 250 MB. On a quiet 2-core machine two threads did not pay
+ * (`RUNS=3 npm run bench:validate`, 10,000 documents: 1.52 s against 1.36 s for one thread in one
+ * run, 1.51 s against 1.61 s in the next) and took 236-242 MB, so by default it is one: more
+ * threads only with HOMELAB_VALIDATE_THREADS.
  */
-export const MAX_DEFAULT_THREADS = 2;
+export const MAX_DEFAULT_THREADS = 1;
 
 /**
  * How many threads check files: `HOMELAB_VALIDATE_THREADS` when set (1: the main thread alone),
