@@ -21,7 +21,8 @@ import { copyWorkspace, makeTempDir, REPO_ROOT, removeDir } from './support/work
  * replaced by what it provides, and only that:
  * - `actions/checkout` (fetch-depth 0): a temporary git repository with history, the
  *   fresh workspace as the base commit and the populated homelab as the head commit;
- * - `actions/setup-node`: this machine's node (Node 20, as the step asks);
+ * - `actions/setup-node`: this machine's node, where both it and the Node the step asks for are
+ *   Nodes package.json `engines` promises (checkSetupNode);
  * - `nrwl/nx-set-shas`: NX_BASE and NX_HEAD in the environment of every later step, as
  *   the action exports them (for a pull request: its base commit and its head);
  * - the `npm ci` step: the repository's installed node_modules, linked into the

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useCluster } from '../support/cluster';
 import { buildReadmeHomelab } from '../support/homelab';
 import { requireTool, type RunResult } from '../support/tools';
-import { readWorkflow, runJobSteps, type Step, stepLabel, WORKFLOW } from '../support/workflow';
+import { checkSetupNode, readWorkflow, runJobSteps, type Step, stepLabel, WORKFLOW } from '../support/workflow';
 import { makeTempDir, REPO_ROOT, removeDir } from '../support/workspace';
 
 /**
@@ -16,7 +16,7 @@ import { makeTempDir, REPO_ROOT, removeDir } from '../support/workspace';
  * what it provides, a cluster in the kubeconfig kubectl reads, is the control plane's kubeconfig
  * (a copy, so no step can change the test's). The `uses:` steps provide here what they provide
  * on the runner: the checkout is the workspace (with the workflow and the CRD scripts of this
- * repository), setup-node this machine's Node 20, setup-go this machine's Go at the version the
+ * repository), setup-node this machine's Node (checkSetupNode), setup-go this machine's Go at the version the
  * job pins, setup-kubectl the control plane's kubectl at the version the job pins. The CRD install
  * step fetches through scripts/crds/fetch.ts (the Go module proxy, or the cache
  * `npm run setup:engines` filled) and applies to the control plane for real.
@@ -44,7 +44,7 @@ function provide(step: Step, env: Record<string, string>): boolean {
   const action = step.uses.split('@')[0];
   if (action === 'actions/checkout') return true;
   if (action === 'actions/setup-node') {
-    expect(String(step.with?.['node-version'])).toBe(process.versions.node.split('.')[0]);
+    checkSetupNode(step);
   } else if (action === 'actions/setup-go') {
     expect(GO, 'Go at /usr/local/go (npm run setup:engines)').not.toBe('');
     expect(spawnSync(`${GO}/go`, ['version'], { encoding: 'utf8' }).stdout).toContain(`go${step.with?.['go-version']} `);

@@ -97,6 +97,24 @@ export function runJobSteps(dir: string, jobName: string, provide: Provide, expr
  * (the step must ask for its major), `nrwl/nx-set-shas` by exporting NX_BASE and NX_HEAD for the
  * later steps. Any other action fails, naming the test file to teach.
  */
+/** The Node majors package.json `engines` promises (`^20.19.0 || ^22.12.0 || ^24.0.0`: 20, 22 and 24). */
+export function supportedNodeMajors(): string[] {
+  const engines = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+  return engines.split('||').map((range) => /(\d+)/.exec(range)![1]);
+}
+
+/**
+ * setup-node's step: this machine's Node stands in for the one the step asks for when both are
+ * Nodes the workspace promises (the suite runs on each of them: README "Tests").
+ */
+export function checkSetupNode(step: Step): void {
+  const asked = String(step.with?.['node-version']);
+  const here = process.versions.node.split('.')[0];
+  const supported = supportedNodeMajors();
+  if (!supported.includes(asked)) throw new Error(`${WORKFLOW}: setup-node asks for Node ${asked}, which package.json engines does not promise (${supported.join(', ')})`);
+  if (!supported.includes(here)) throw new Error(`${WORKFLOW}: this machine runs Node ${here}, which package.json engines does not promise (${supported.join(', ')})`);
+}
+
 export function provideActions(
   step: Step,
   env: Record<string, string>,
@@ -109,8 +127,7 @@ export function provideActions(
   if (action === 'actions/checkout') {
     checkout(step, env);
   } else if (action === 'actions/setup-node') {
-    const node = process.versions.node.split('.')[0];
-    if (String(step.with?.['node-version']) !== node) throw new Error(`${WORKFLOW}: setup-node asks for Node ${String(step.with?.['node-version'])}; this machine runs Node ${node}`);
+    checkSetupNode(step);
   } else if (action === 'nrwl/nx-set-shas') {
     env.NX_BASE = shas.base;
     env.NX_HEAD = shas.head;
