@@ -242,12 +242,12 @@ function workspaceOrNull(root: string): WorkspaceConfig | null {
  * app is one of (docs/spec.md, "Hosts"), at the line of this app's host in its spec.
  */
 function hostFindings(host: FileHost, root: string, name: string, specFile: string): Finding[] {
-  const text = host.read(specFile) ?? '';
+  const collisions = perRun(`host-collisions:${root}`, () => hostCollisions(workspaceClaims(host, readWorkspace(host)))).filter((c) => c.first.app === name || c.second.app === name);
+  // The spec is parsed for positions only when there is a finding to place (most apps have none).
+  if (collisions.length === 0) return [];
   const lc = new YAML.LineCounter();
-  const doc = YAML.parseDocument(text, { lineCounter: lc });
-  return perRun(`host-collisions:${root}`, () => hostCollisions(workspaceClaims(host, readWorkspace(host))))
-    .filter((c) => c.first.app === name || c.second.app === name)
-    .map((c) => {
+  const doc = YAML.parseDocument(host.read(specFile) ?? '', { lineCounter: lc });
+  return collisions.map((c) => {
       const mine = c.second.app === name ? c.second : c.first;
       const own = positionIn(doc, lc, ['environments', mine.env, 'host']);
       const at = own?.depth === 3 ? own : positionIn(doc, lc, ['ingress', 'host']);
@@ -261,6 +261,7 @@ function hostFindings(host: FileHost, root: string, name: string, specFile: stri
  * the line of the field that set it: pods beyond it would be refused by the quota admission.
  */
 function quotaFindings(app: NormalizedApp, specFile: string, text: string): Finding[] {
+  if (app.environments.every((env) => env.quota.exceeded.length === 0)) return [];
   const lc = new YAML.LineCounter();
   const doc = YAML.parseDocument(text, { lineCounter: lc });
   return app.environments.flatMap((env) =>
