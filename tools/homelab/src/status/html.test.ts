@@ -3,8 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HOSTILE, mixedReport, okReport, report, row } from '../../../../tests/support/status-reports';
-import { HomelabError } from '../errors';
-import { esc, renderStatusHtml, writeStatusHtml } from './html';
+import { InputError } from '../errors';
+import { esc, renderStatusHtml, statusHtmlTarget, writeStatusHtml } from './html';
 
 describe('renderStatusHtml', () => {
   it('escapes every character that could open markup or leave an attribute', () => {
@@ -132,11 +132,28 @@ describe('writeStatusHtml', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-status-write-'));
     const file = path.join(dir, 'missing', 'status.html');
 
-    expect(() => writeStatusHtml(okReport(), file)).toThrow(HomelabError);
+    expect(() => writeStatusHtml(okReport(), file)).toThrow(InputError);
     expect(() => writeStatusHtml(okReport(), file)).toThrow(
       `--html ${JSON.stringify(file)}: the folder ${JSON.stringify(path.join(dir, 'missing'))} does not exist; create it first or write the page elsewhere`,
     );
     expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it('resolves a relative page path against the folder it is given, and checks it before any report is read', () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-status-write-'));
+
+    expect(statusHtmlTarget('status.html', dir)).toBe(path.join(dir, 'status.html'));
+    expect(() => statusHtmlTarget('site/status.html', dir)).toThrow(`--html "site/status.html": the folder ${JSON.stringify(path.join(dir, 'site'))} does not exist`);
+  });
+
+  it('says why when the folder cannot be written, and leaves nothing behind', () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-status-write-'));
+    const file = path.join(dir, 'status.html');
+    // A directory where the temporary file would go makes the write fail, whoever runs the test (root ignores modes).
+    fs.mkdirSync(path.join(dir, `.status.html.${process.pid}.tmp`));
+
+    expect(() => writeStatusHtml(okReport(), file)).toThrow(/^--html ".*status\.html": could not write the page \(EISDIR\); check that the folder is writable$/);
+    expect(fs.existsSync(file)).toBe(false);
   });
 
   it('refuses a folder given as the file', () => {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { HomelabError, show } from '../errors';
+import { HomelabError, InputError, show } from '../errors';
 import type { Drift, Health, LastBackup, LastDeploy, StatusReport, StatusRow } from './types';
 
 /**
@@ -45,27 +45,45 @@ ${environmentsOf(report)
 }
 
 /**
+ * The page file of `--html FILE`, resolved against `cwd`: its folder must exist and the path must
+ * not be a folder, else a one-line InputError naming it. `homelab status` calls it before reading
+ * the platforms, so a wrong path fails at once; writeStatusHtml checks again.
+ */
+export function statusHtmlTarget(file: string, cwd: string = process.cwd()): string {
+  const target = path.resolve(cwd, file);
+  const dir = path.dirname(target);
+  if (!isDirectory(dir)) {
+    throw new InputError(`--html ${show(file)}: the folder ${show(dir)} does not exist; create it first or write the page elsewhere`);
+  }
+  if (isDirectory(target)) {
+    throw new InputError(`--html ${show(file)} is a folder; give the path of the page to write, e.g. ${show(path.join(file, 'status.html'))}`);
+  }
+  return target;
+}
+
+/**
  * Writes the status page to `file` atomically (a temporary file beside it, then a rename), so a
  * page served or synced from there is never half written. The folder must exist: otherwise a
  * one-line error names it, and nothing is written.
+ *
+ * @example
+ * // homelab status --html FILE, after reading the report:
+ * writeStatusHtml(report, statusHtmlTarget(options.html, io.cwd));
  */
 export function writeStatusHtml(report: StatusReport, file: string): void {
-  const target = path.resolve(file);
-  const dir = path.dirname(target);
-  if (!isDirectory(dir)) {
-    throw new HomelabError(`--html ${show(file)}: the folder ${show(dir)} does not exist; create it first or write the page elsewhere`);
-  }
-  if (isDirectory(target)) {
-    throw new HomelabError(`--html ${show(file)} is a folder; give the path of the page to write, e.g. ${show(path.join(file, 'status.html'))}`);
-  }
+  const target = statusHtmlTarget(file);
   const html = renderStatusHtml(report);
-  const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.tmp`);
+  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
   try {
     fs.writeFileSync(temp, html, { mode: 0o644 });
     fs.renameSync(temp, target);
   } catch (error) {
-    fs.rmSync(temp, { force: true });
-    throw new HomelabError(`--html ${show(file)}: could not write the page (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); check the folder's permissions`);
+    try {
+      fs.rmSync(temp, { force: true });
+    } catch {
+      // Not a file this write made (a folder of that name): left alone.
+    }
+    throw new HomelabError(`--html ${show(file)}: could not write the page (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); check that the folder is writable`);
   }
 }
 
