@@ -39,6 +39,8 @@ describe.skipIf(chromium.skip)('the status page in headless Chromium', () => {
       expected.forEach((r, i) => {
         const cells = rows[i];
         expect(cells.Project).toContain(r.project);
+        // A row not ok says so in words, beside its colour.
+        expect(cells.Project.endsWith(' not ok')).toBe(!r.ok);
         expect(cells.Platform).toBe(r.platform);
         expect(cells.Health.startsWith(r.health.replace('-', ' '))).toBe(true);
         expect(cells.Wanted).toBe(r.wantedVersion ?? '—');
@@ -70,14 +72,14 @@ describe.skipIf(chromium.skip)('the status page in headless Chromium', () => {
   it('shows the time it was generated and the commit', () => {
     const meta = textOf(/<p class="meta">([\s\S]*?)<\/p>/.exec(pages.ok.dom)![1]);
 
-    expect(meta).toBe('Generated 2026-11-30 12:00 UTC from commit 0123456');
+    expect(meta).toBe('Generated 2026-11-30 12:00 UTC; wanted versions as of commit 0123456');
   });
 
   it('shows a hostile project and problem as text, and no element of theirs gets into the page', () => {
     const { dom } = pages.mixed;
     const hostileRow = tableRows(dom).find((r) => r.Project.includes('<script>'));
 
-    expect(hostileRow?.Project).toBe(HOSTILE);
+    expect(hostileRow?.Project).toBe(`${HOSTILE} not ok`);
     expect(hostileRow?.Problems).toBe(`the label says ${HOSTILE}`);
     expect(dom).not.toMatch(/<script\b/i);
     expect(dom).not.toMatch(/<img\b/i);

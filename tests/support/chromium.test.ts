@@ -55,6 +55,10 @@ describe('the DOM reading helpers', () => {
     expect(textOf('<b>a</b> &amp;lt;b&amp;gt; &lt;i&gt;  &quot;x&#39;')).toBe(`a &lt;b&gt; <i> "x'`);
   });
 
+  it('reads inline tags as nothing and block tags as a space', () => {
+    expect(textOf('<p>at <time>12:00</time>; <code>abc</code>.</p><ul><li>one</li><li>two<br>three</li></ul>')).toBe('at 12:00; abc. one two three');
+  });
+
   it('reads each body row as its cells keyed by data-label', () => {
     const dom = '<table><thead><tr><th>A</th></tr></thead><tbody><tr class="x"><td data-label="A"><div>one</div></td><td data-label="B">t&lt;wo</td></tr></tbody></table>';
 

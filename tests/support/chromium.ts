@@ -150,10 +150,11 @@ function paeth(a: number, b: number, c: number): number {
 
 const ENTITIES: Record<string, string> = { lt: '<', gt: '>', quot: '"', '#39': "'", nbsp: ' ', amp: '&' };
 
-/** The text of an HTML fragment: tags dropped, entities decoded, white space collapsed. */
+/** The text of an HTML fragment as it reads: block tags and <br> as spaces, inline tags dropped, entities decoded, white space collapsed. */
 export function textOf(html: string): string {
   return html
-    .replace(/<[^>]*>/g, ' ')
+    .replace(/<br\s*\/?>|<\/?(?:p|div|ul|ol|li|details|summary|table|thead|tbody|tr|td|th|section|header|h[1-6])\b[^>]*>/gi, ' ')
+    .replace(/<[^>]*>/g, '')
     .replace(/&(lt|gt|quot|#39|nbsp|amp);/g, (_m, e: string) => ENTITIES[e])
     .replace(/\s+/g, ' ')
     .trim();

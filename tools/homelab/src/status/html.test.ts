@@ -61,6 +61,23 @@ describe('renderStatusHtml', () => {
     expect(summary).not.toContain('gitea</strong> in <strong>dev');
   });
 
+  it('lists at most 20 rows not ok by name in the summary and counts the rest', () => {
+    const rows = Array.from({ length: 23 }, (_, i) =>
+      row({ project: `app${String(i).padStart(2, '0')}`, environment: 'prod', health: 'unknown', problems: ['the Docker host could not be asked'], ok: false }),
+    );
+    const summary = /<section class="summary bad"[\s\S]*?<\/section>/.exec(renderStatusHtml(report(rows)))![0];
+
+    expect(summary.match(/<li>/g)).toHaveLength(21);
+    expect(summary).toContain('<strong>app19</strong>');
+    expect(summary).not.toContain('<strong>app20</strong>');
+    expect(summary).toContain('<li>and 3 more, marked in the tables below</li>');
+  });
+
+  it('says where the wanted versions come from: the commit, or a workspace outside git', () => {
+    expect(renderStatusHtml(okReport())).toContain('; wanted versions as of commit <code title="0123456789abcdef0123456789abcdef01234567">0123456</code></p>');
+    expect(renderStatusHtml({ ...okReport(), commit: null })).toContain('; wanted versions from a workspace outside git</p>');
+  });
+
   it('names the health of a row not ok that carries no problem line', () => {
     const html = renderStatusHtml(report([row({ project: 'web', environment: 'prod', health: 'stopped', problems: [], ok: false })]));
 
@@ -87,6 +104,14 @@ describe('renderStatusHtml', () => {
     const html = renderStatusHtml(report([row({ project: 'web', environment: 'prod', lastDeploy: { at: '2026-11-30T09:30:00Z', commit: 'fedcba9876543210' } })]));
 
     expect(html).toContain('<time datetime="2026-11-30T09:30:00.000Z">2026-11-30 09:30 UTC</time> <span class="muted">(2 h ago)</span><br>commit <code title="fedcba9876543210">fedcba9</code>');
+  });
+
+  it('cuts a digest version to 12 hex digits, with the whole digest in its title', () => {
+    const digest = `sha256:${'0123456789abcdef'.repeat(4)}`;
+    const html = renderStatusHtml(report([row({ project: 'web', environment: 'prod', wantedVersion: digest, runningVersion: '1.0.0' })]));
+
+    expect(html).toContain(`<td data-label="Wanted"><div><code title="${digest}">sha256:0123456789ab…</code></div></td>`);
+    expect(html).toContain('<td data-label="Running"><div><code>1.0.0</code> <span class="warn-text">differs</span></div></td>');
   });
 
   it('lists the drift items in a details element under their count', () => {

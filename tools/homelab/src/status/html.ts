@@ -33,7 +33,7 @@ export function renderStatusHtml(report: StatusReport): string {
 <body>
 <header>
 <h1>homelab status</h1>
-<p class="meta">Generated ${time(report.generatedAt)} from commit ${commit(report.commit, 'no git commit')}</p>
+<p class="meta">Generated ${time(report.generatedAt)}; ${report.commit ? `wanted versions as of commit ${commit(report.commit, '')}` : 'wanted versions from a workspace outside git'}</p>
 </header>
 ${summary(report, notOk)}
 ${environmentsOf(report)
@@ -112,6 +112,9 @@ function environmentsOf(report: StatusReport): string[] {
   return envs;
 }
 
+/** The rows not ok the summary lists by name; the rest are counted (a host that cannot be reached fails every row of it). */
+const SUMMARY_ROWS = 20;
+
 function summary(report: StatusReport, notOk: StatusRow[]): string {
   const deployed = report.rows.filter((r) => r.deployed).length;
   const notDeployed = report.rows.length - deployed;
@@ -120,10 +123,11 @@ function summary(report: StatusReport, notOk: StatusRow[]): string {
     const head = report.rows.length === 0 ? 'All ok: the report has no projects' : `All ok: every deployed project is healthy and in step (${counts})`;
     return `<section class="summary ok" aria-label="summary"><p><span class="mark">ok</span> ${esc(head)}</p></section>`;
   }
-  const items = notOk.map(
+  const items = notOk.slice(0, SUMMARY_ROWS).map(
     (r) =>
       `<li><strong>${esc(r.project)}</strong> in <strong>${esc(r.environment)}</strong> (${esc(r.platform)}): ${r.problems.length ? r.problems.map(esc).join('; ') : esc(HEALTH_WORD[r.health] ?? r.health)}</li>`,
   );
+  if (notOk.length > SUMMARY_ROWS) items.push(`<li>and ${notOk.length - SUMMARY_ROWS} more, marked in the tables below</li>`);
   const head = `Not ok: ${notOk.length} of ${plural(report.rows.length, 'row')} need attention (${counts})`;
   return `<section class="summary bad" aria-label="summary"><p><span class="mark">not ok</span> ${esc(head)}</p>${items.length ? `<ul>${items.join('')}</ul>` : ''}</section>`;
 }
@@ -149,7 +153,7 @@ ${body}
 
 function row(r: StatusRow, now: number): string {
   const cells: Record<(typeof COLUMNS)[number], string> = {
-    Project: `<strong>${esc(r.project)}</strong>${r.layer === 'infrastructure' ? ' <span class="muted">infrastructure</span>' : ''}`,
+    Project: `<strong>${esc(r.project)}</strong>${r.layer === 'infrastructure' ? ' <span class="muted">infrastructure</span>' : ''}${r.ok ? '' : ` ${badge('h-unhealthy', 'not ok')}`}`,
     Platform: esc(r.platform),
     Wanted: version(r.wantedVersion),
     Running: version(r.runningVersion) + (r.deployed && r.runningVersion !== null && r.wantedVersion !== null && r.runningVersion !== r.wantedVersion ? ' <span class="warn-text">differs</span>' : ''),
@@ -200,8 +204,11 @@ function argocd(a: StatusRow['argocd']): string {
   return `${sync} ${health}<br><span class="muted">${esc(a.application)}</span>`;
 }
 
+/** A version as the report has it; a digest cut to its first 12 hex digits (the whole of it in the title). */
 function version(v: string | null): string {
-  return v === null ? '<span class="muted">—</span>' : `<code>${esc(v)}</code>`;
+  if (v === null) return '<span class="muted">—</span>';
+  const digest = /^(sha256:[0-9a-f]{12})[0-9a-f]{52}$/.exec(v);
+  return digest ? `<code title="${esc(v)}">${digest[1]}…</code>` : `<code>${esc(v)}</code>`;
 }
 
 function badge(kind: string, word: string): string {
@@ -272,7 +279,9 @@ th{background:var(--head);font-weight:600;white-space:nowrap}
 tr.row-bad td:first-child{box-shadow:inset 4px 0 0 var(--bad-fg)}
 tr.row-bad{background:var(--bad-row)}
 code{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:anywhere}
-td{overflow-wrap:break-word}
+td{overflow-wrap:anywhere}
+td[data-label="Platform"]{white-space:nowrap}
+td[data-label="Problems"]{min-width:16rem}
 time{white-space:nowrap}
 .badge{display:inline-block;padding:0 .45rem;border-radius:999px;font-weight:600;font-size:.85rem;white-space:nowrap}
 .h-healthy{background:var(--ok-bg);color:var(--ok-fg)}
