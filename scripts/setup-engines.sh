@@ -25,6 +25,7 @@
 #   - kubeconform v0.7.0, which `npm run bench:validate` pairs homelab validate with, built from the
 #     Go module proxy once per machine into a cache outside the repository (scripts/kubeconform/build.sh);
 #     only where Go exists: a machine without Go skips it with a line saying so
+#   - Chromium (Debian's chromium package), in which the status page's test opens the page headless
 #
 # Idempotent: when everything is present and dockerd is running it is a quick
 # no-op. Network rule: dockerd runs without bridge/iptables/NAT; containers are
@@ -38,6 +39,7 @@
 #   HOMELAB_CACHE_DIR        where the control plane, the CRDs and test binaries are built and kept,
 #                            outside the repository (default ${XDG_CACHE_HOME:-$HOME/.cache}/homelab)
 #   HOMELAB_GO               the go binary (default $HOMELAB_GO, /usr/local/go/bin/go, else go on PATH)
+#   HOMELAB_CHROMIUM         a Chromium to use instead of Debian's (the tests read it too)
 set -euo pipefail
 
 DOCKERD_LOG="${HOMELAB_DOCKERD_LOG:-/var/log/homelab-dockerd.log}"
@@ -675,6 +677,27 @@ ensure_renovate() {
   log "renovate ready in $((SECONDS - t0))s"
 }
 
+# ----------------------------------------------------------------- chromium ---
+# tests/status/html.e2e.test.ts opens the page of `homelab status --html` in headless Chromium
+# (tests/support/chromium.ts finds it: HOMELAB_CHROMIUM, else chromium or chromium-browser on PATH).
+# Debian 12 and 13 both ship it as `chromium`. Only this repository's tests need it: the users' CI
+# (--engines-only) runs validate, build and deploy plans, never a browser, so it is skipped there.
+CHROMIUM_VERSION=""
+ensure_chromium() {
+  local bin="${HOMELAB_CHROMIUM:-}"
+  if [ -z "$bin" ]; then
+    apt_install chromium
+    hash -r
+    bin="$(command -v chromium || command -v chromium-browser || true)"
+    [ -n "$bin" ] || die "chromium not found on PATH after installing Debian's chromium package"
+  fi
+  # Debian's /usr/bin/chromium wrapper writes a shell warning to stderr on some machines: keep stdout only.
+  CHROMIUM_VERSION="$("$bin" --version 2>/dev/null | head -n 1)" ||
+    die "'$bin --version' failed; set HOMELAB_CHROMIUM to a working Chromium or remove it to use Debian's package"
+  [ -n "$CHROMIUM_VERSION" ] || die "'$bin --version' printed nothing"
+  CHROMIUM_VERSION="$CHROMIUM_VERSION ($bin)"
+}
+
 # ---------------------------------------------------------- test leftovers ---
 # A test run that dies before its cleanup leaves its Compose networks behind, and an engine
 # has room for about 30 bridge networks (the default address pools): then every new project
@@ -716,6 +739,7 @@ summary() {
   [ -z "$PROMTOOL_BIN" ] || printf '  promtool         %s\n' "$PROMTOOL_BIN"
   [ -z "$RESTIC_BIN" ] || printf '  restic           %s\n' "$RESTIC_BIN"
   [ -z "$KUBECONFORM_BIN" ] || printf '  kubeconform      %s\n' "$KUBECONFORM_BIN"
+  [ -z "$CHROMIUM_VERSION" ] || printf '  chromium         %s\n' "$CHROMIUM_VERSION"
   [ -z "$CONTROL_PLANE_BIN" ] || printf '  control plane    %s (%s)\n' "$("$CONTROL_PLANE_BIN/kube-apiserver" --version 2>/dev/null | sed 's/^Kubernetes //')" "$CONTROL_PLANE_BIN"
   printf '  test images      %s\n' "$(docker image ls --format '{{.Repository}}:{{.Tag}}' "$TEST_IMAGE" | sort | tr '\n' ' ')$([ "$ENGINES_ONLY" = 1 ] || printf '%s %s %s %s' "$WHOAMI_IMAGE" "$SCHEDULER_IMAGE" "$RESTIC_IMAGE" "$POSTGRES_IMAGE")"
 }
@@ -738,6 +762,7 @@ if [ "$ENGINES_ONLY" = 0 ]; then
   ensure_promtool
   ensure_kubeconform
   ensure_renovate
+  ensure_chromium
 fi
 summary
 log "done in $((SECONDS - START))s"
