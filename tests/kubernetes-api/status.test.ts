@@ -42,6 +42,7 @@ describe.skipIf(cluster.skip)('homelab status of Kubernetes environments, on the
   };
   const namespaces = () => [A, B, C, D].flatMap((app) => [`${app}-dev`, `${app}-stage`]);
   let head = '';
+  let volumes: string[] = [];
 
   beforeAll(() => {
     installCatalogCrds(cluster);
@@ -53,7 +54,10 @@ describe.skipIf(cluster.skip)('homelab status of Kubernetes environments, on the
       ];
       config.gitops = { ...config.gitops, argocdNamespace: ARGOCD_NS };
     });
-    for (const app of [A, B, D]) ws.addApp({ name: app, image: 'homelab-test/busybox:1', port: 8080 });
+    for (const app of [A, B]) ws.addApp({ name: app, image: 'homelab-test/busybox:1', port: 8080 });
+    // D has a volume, so a backup (a VolSync ReplicationSource); its claim binds to this volume.
+    ws.addApp({ name: D, image: 'homelab-test/busybox:1', port: 8080, volumes: 'data:1Gi:/data' });
+    volumes = cluster.staticVolumes(1, '1Gi', { namespace: `${D}-dev`, name: `${D}-data` });
     ws.addApp({ name: C, image: NEVER_READY_IMAGE, port: 8080 });
     // A git checkout, so the deploy records its commit.
     git(['init', '-q']);
@@ -63,6 +67,7 @@ describe.skipIf(cluster.skip)('homelab status of Kubernetes environments, on the
   }, 300_000);
   afterAll(() => {
     for (const ns of [...namespaces(), ARGOCD_NS]) cluster.kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']);
+    if (volumes.length > 0) cluster.kubectl(['delete', 'persistentvolume', ...volumes, '--ignore-not-found', '--wait=false']);
     ws?.cleanup();
   });
 
@@ -162,5 +167,28 @@ describe.skipIf(cluster.skip)('homelab status of Kubernetes environments, on the
       `ArgoCD application ${ARGOCD_NS}/${target.argocdApp} is OutOfSync (revision ${head.slice(0, 12)})`,
       `ArgoCD application ${ARGOCD_NS}/${target.argocdApp} is Degraded`,
     ]);
+  });
+
+  it('deployed with uncommitted changes: no commit, dirty; the backup stale until its first success, then healthy', async () => {
+    ws.editSpec(D, (spec) => {
+      spec.image.tag = '2';
+    });
+    const r = await deploy(D);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    let row = (await status('dev', [D]))[D];
+
+    expect(row).toMatchObject({ deployed: true, health: 'healthy', wantedVersion: '2', runningVersion: '2', drift: [], ok: false });
+    expect(row.lastDeploy).toEqual({ at: expect.any(String), commit: null, dirty: true });
+    expect(row.lastBackup).toEqual({ at: null, schedule: expect.any(String), healthy: false });
+    expect(row.problems).toEqual([`no backup has succeeded yet (schedule ${row.lastBackup!.schedule})`]);
+
+    // What VolSync writes after a successful sync; no VolSync controller runs here, so the test writes it.
+    const at = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const patch = ['patch', 'replicationsource', `${D}-data`, '-n', `${D}-dev`, '--type=merge', '-p', JSON.stringify({ status: { lastSyncTime: at } })];
+    cluster.kubectlOk([...patch, '--subresource=status']);
+    row = (await status('dev', [D]))[D];
+
+    expect(row.lastBackup).toEqual({ at, schedule: expect.any(String), healthy: true });
+    expect(row).toMatchObject({ problems: [], ok: true });
   });
 });
