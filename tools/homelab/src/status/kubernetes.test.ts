@@ -1,7 +1,10 @@
+import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { makeDiskWorkspace } from '../../../../tests/support/workspace';
+import { InputError } from '../errors';
 import type { LivePod, Manifest } from '../deploy/kubernetes';
 import { deployRecordManifest, parseDeployRecord, sha256 } from '../deploy/record';
-import { backupStatus, envDrift, finishRow, handEdit, imageVersion, isKubernetesEnvironment, type Live, objectDrift, type ProjectView, readProject, workloadHealth } from './kubernetes';
+import { backupStatus, envDrift, finishRow, handEdit, imageVersion, isKubernetesEnvironment, kubernetesStatus, type Live, objectDrift, type ProjectView, readProject, workloadHealth } from './kubernetes';
 import type { StatusRow } from './types';
 
 /**
@@ -278,5 +281,18 @@ describe('which environments the Kubernetes reader reports', () => {
     [{ name: 'dev', kubernetes: { argocd: true } }, { kubernetes: false, compose: true }, false],
   ])('%j with files %j: %s', (settings, files, expected) => {
     expect(isKubernetesEnvironment(settings, files)).toBe(expected);
+  });
+});
+
+describe('the options', () => {
+  it('an --env homelab.yaml does not list is refused in one line naming it and the choices, before the cluster is asked', async () => {
+    const root = makeDiskWorkspace('homelab-status-env-');
+    try {
+      const refused = kubernetesStatus(root, { env: 'prdo' });
+      await expect(refused).rejects.toBeInstanceOf(InputError);
+      await expect(refused).rejects.toThrow(/^--env "prdo" is not an environment of homelab\.yaml; use one of "dev", "prod"$/);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -5,6 +5,7 @@ import { ToolRunner } from '../deploy/process';
 import { type DeployProvenance, parseDeployRecord, RECORD_LABEL, sha256 } from '../deploy/record';
 import { resolveRequest } from '../deploy/request';
 import { DUMP_LABEL } from '../app/steps/backup';
+import { InputError, show } from '../errors';
 import { diskHost } from '../host';
 import { projectEnvironments } from '../project/environments';
 import { type Layer, specsDir } from '../project/paths';
@@ -67,6 +68,9 @@ export interface Live extends LiveObject {
 export async function kubernetesStatus(root: string, options: KubernetesStatusOptions = {}): Promise<StatusRow[]> {
   const host = diskHost(root);
   const workspace = parseWorkspaceConfig(host.read(WORKSPACE_FILE));
+  if (options.env !== undefined && !workspace.environments.some((e) => e.name === options.env)) {
+    throw new InputError(`--env ${show(options.env)} is not an environment of ${WORKSPACE_FILE}; use one of ${workspace.environments.map((e) => show(e.name)).join(', ')}`);
+  }
   const envs = workspace.environments.filter((e) => !options.env || e.name === options.env);
   const jobs: (() => Promise<StatusRow>)[] = [];
   for (const layer of ['applications', 'infrastructure'] as const) {
