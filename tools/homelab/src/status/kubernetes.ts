@@ -139,15 +139,18 @@ async function projectStatus(root: string, layer: Layer, project: string, settin
     // Direct deploys label every object: the selector finds them in any namespace, and those git no longer renders.
     // ArgoCD applies git as it is (no homelab label): the project's namespace is read.
     const selector = `${APP_LABEL}=${project},${ENV_LABEL}=${env}`;
-    live = (await kubectl.list(kinds, argocd ? { namespace } : { selector }, `${who}: kubectl get`, true)) as Live[];
-    pods = (await kubectl.list([POD_KIND], { namespace }, `${who}: kubectl get pods`, true)) as unknown as LivePod[];
-    if (argocd) {
-      const apps = (await kubectl.list([APPLICATION_KIND], { namespace: argocdNamespace }, `${who}: kubectl get applications`, true)) as Live[];
-      application = apps.find((a) => a.metadata.name === argocdApp) ?? null;
-    } else {
-      const records = (await kubectl.list(['core/v1/ConfigMap'], { selector: `${RECORD_LABEL}=${project},${ENV_LABEL}=${env}` }, `${who}: kubectl get (deploy record)`, true)) as Live[];
-      record = parseDeployRecord(records.find((r) => r.metadata.namespace === namespace) ?? records[0]);
-    }
+    // The three reads are independent: asked at once.
+    const [objects, podList, extra] = await Promise.all([
+      kubectl.list(kinds, argocd ? { namespace } : { selector }, `${who}: kubectl get`, true),
+      kubectl.list([POD_KIND], { namespace }, `${who}: kubectl get pods`, true),
+      argocd
+        ? kubectl.list([APPLICATION_KIND], { namespace: argocdNamespace }, `${who}: kubectl get applications`, true)
+        : kubectl.list(['core/v1/ConfigMap'], { selector: `${RECORD_LABEL}=${project},${ENV_LABEL}=${env}` }, `${who}: kubectl get (deploy record)`, true),
+    ]);
+    live = objects as Live[];
+    pods = podList as unknown as LivePod[];
+    if (argocd) application = (extra as Live[]).find((a) => a.metadata.name === argocdApp) ?? null;
+    else record = parseDeployRecord((extra as Live[]).find((r) => r.metadata.namespace === namespace) ?? (extra[0] as Live | undefined));
   } catch (error) {
     return { ...base, problems: [`${who}: cannot read the cluster (${kubectl.where}): ${(error as Error).message.replace(`${who}: `, '')}`] };
   }
