@@ -123,6 +123,8 @@ describe.skipIf(cluster.skip)('direct deploy in sync waves, with Jobs, on the re
       WAVE_0,
       ['Deployment/worker', 'Job/migrate'],
       ['Service/server', 'Deployment/server'],
+      // The deploy's record (docs/deploy.md, "What a deploy leaves on the cluster"), once every wave is ready.
+      [`ConfigMap/homelab-deploy-${APP}`],
     ]);
     expect(r.seen[0].live).toEqual({});
     expect(r.seen[1].live).toEqual({ 'Deployment/database': true });

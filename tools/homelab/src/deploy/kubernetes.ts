@@ -1,9 +1,13 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import YAML from 'yaml';
 import { ensureRendered } from '../build/dist';
+import { projectPaths } from '../project/paths';
 import type { DeployContext } from './compose';
 import { unifiedDiff } from './diff';
 import { DeployError } from './errors';
 import { InterruptedError, type RunOptions, type ToolResult } from './process';
+import { deployRecordManifest, gitProvenance, provenancePaths, recordName, sha256 } from './record';
 import { label, type DeployRequest } from './request';
 import { type KubernetesRecord, StateDir } from './state';
 
@@ -158,10 +162,40 @@ async function directApply(req: DeployRequest, ctx: DeployContext, docs: Manifes
     throw new DeployError(`${who}: ${interrupted ? 'deploy interrupted' : `deploy failed: ${reason}`}; rolled back to the last successful deploy`, interrupted ? 130 : 1);
   }
   state.write('kubernetes.yaml', manifest);
-  const next: KubernetesRecord = { deployedAt: new Date().toISOString(), kinds, namespace: { name: namespace, created: createdNamespace } };
+  const deployedAt = new Date().toISOString();
+  await writeDeployRecord(req, ctx, kubectl, manifest, deployedAt);
+  const next: KubernetesRecord = { deployedAt, kinds, namespace: { name: namespace, created: createdNamespace } };
   state.write('kubernetes.json', `${JSON.stringify(next, null, 2)}\n`);
   const jobCount = prepared.filter((d) => d.kind === 'Job').length;
   report.line(`deployed ${req.project} to ${req.env}: ${prepared.length} object(s) applied${waves.length > 1 ? ` in ${waves.length} waves` : ''}, workloads rolled out${jobCount > 0 ? `, ${jobCount} job(s) succeeded` : ''}`);
+}
+
+/**
+ * Leaves the record of this successful deploy on the cluster (deploy/record.ts): when, from which
+ * commit, whether the project's files were committed, the spec's and the manifests' digests. Applied
+ * on its own after the rollouts and the prune, never with the app's label, so prune never sees it.
+ * A record that cannot be written does not undo a deploy that succeeded: it is said, and status
+ * then shows no last deploy.
+ */
+async function writeDeployRecord(req: DeployRequest, ctx: DeployContext, kubectl: ClusterApi, manifest: string, at: string): Promise<void> {
+  const who = label(req);
+  const { commit, dirty } = await gitProvenance(ctx.tools, req.root, provenancePaths(req.layer, req.project, req.env));
+  let spec: string | null = null;
+  try {
+    spec = fs.readFileSync(path.join(req.root, projectPaths(req.layer, req.project).spec), 'utf8');
+  } catch {
+    spec = null;
+  }
+  const record = deployRecordManifest(
+    { project: req.project, env: req.env, namespace: req.kubernetes.namespace },
+    { at, commit, dirty, specDigest: spec === null ? null : sha256(spec), renderedDigest: sha256(manifest) },
+  );
+  ctx.report.step('record', `configmap/${recordName(req.project)} in ${req.kubernetes.namespace}: deployed at ${at}${commit ? ` from ${commit.slice(0, 12)}${dirty ? ' with uncommitted changes' : ''}` : ''}`);
+  try {
+    await kubectl.apply(stringifyManifests([record as Manifest]), `${who}: kubectl apply of the deploy record`, { uninterruptible: true });
+  } catch (error) {
+    ctx.report.line(`warning: ${(error as Error).message.replace(`${who}: `, '')}; the deploy itself succeeded, but homelab status will not show it as the last deploy`);
+  }
 }
 
 /**
@@ -329,6 +363,9 @@ export async function kubernetesDown(req: DeployRequest, ctx: DeployContext, opt
   );
   if (req.dryRun) return;
   if (kinds.length > 0) await kubectl.deleteLabelled(kinds, selector, `${who}: kubectl delete`, { onLine: (l) => report.detail(l) });
+  // The deploy record (deploy/record.ts) carries no app label: it goes by name, so status no longer reads a last deploy.
+  const recordRef = stringifyManifests([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: recordName(req.project), namespace: req.kubernetes.namespace } }]);
+  await kubectl.deleteObjects(recordRef, `${who}: kubectl delete of the deploy record`, { onLine: (l) => report.detail(l) });
   state.remove('kubernetes.yaml');
   if (namespace) {
     const remaining = (await kubectl.list([...new Set([...recorded, KEPT_KIND])], { namespace }, `${who}: kubectl get (namespace ${namespace})`)).filter(
