@@ -131,6 +131,23 @@ describe.skipIf(compose.skip)('homelab status of Compose apps on the real engine
     }
   });
 
+  it('records a redeploy from a new commit without recreating an unchanged container', async () => {
+    const project = composeProject(ws, OK, 'dev');
+    const [before] = containers(project);
+    fs.writeFileSync(path.join(ws.root, 'NOTES.md'), 'a commit that changes no project\n');
+    runOk('git', ['-C', ws.root, 'add', 'NOTES.md']);
+    runOk('git', ['-C', ws.root, '-c', 'user.name=st', '-c', 'user.email=st@example.invalid', 'commit', '-q', '-m', 'notes']);
+    const next = runOk('git', ['-C', ws.root, 'rev-parse', 'HEAD']).trim();
+
+    const result = await ws.deploy(OK, { env: 'dev' });
+    outputs.push(result.stdout, result.stderr);
+
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    expect(containers(project).map((c) => c.id)).toEqual([before.id]);
+    const report = JSON.parse(seen(await status(ws.root, ['--env', 'dev', '--format', 'json'])).out) as StatusReport;
+    expect(report.rows.find((r) => r.project === OK)!.lastDeploy).toEqual({ at: expect.any(String), commit: next });
+  });
+
   it('says a stopped app is stopped and exits 1', async () => {
     const [container] = containers(composeProject(ws, STOP, 'dev'));
     runOk('docker', ['stop', '-t', '2', container.id]);

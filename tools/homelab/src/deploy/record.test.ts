@@ -4,9 +4,10 @@ import { parseRecordLabels, recordLabels, recordVolume } from './record';
 describe('the record a Compose deploy leaves on the Docker host', () => {
   const record = { at: '2026-11-30T12:00:00.000Z', commit: '0123456789abcdef0123456789abcdef01234567', dirty: false, specDigest: 'sha256:aa', renderedDigest: 'sha256:bb' };
 
-  it('is the volume <project>-deploy, labelled with the Compose project so that whatever removes the project by label removes it too', () => {
+  it("is the volume <project>-deploy, labelled with the project by a label of homelab's, not Compose's (Compose did not create it)", () => {
     expect(recordVolume('web-dev')).toBe('web-dev-deploy');
-    expect(recordLabels('web-dev', record)['com.docker.compose.project']).toBe('web-dev');
+    expect(recordLabels('web-dev', record)['homelab.deploy.project']).toBe('web-dev');
+    expect(recordLabels('web-dev', record)).not.toHaveProperty('com.docker.compose.project');
   });
 
   it.each([
@@ -18,7 +19,7 @@ describe('the record a Compose deploy leaves on the Docker host', () => {
   });
 
   it('is no record when the volume lacks the time of the deploy (a volume of that name deploy did not write)', () => {
-    expect(parseRecordLabels({ 'com.docker.compose.project': 'web-dev' })).toBeNull();
+    expect(parseRecordLabels({ 'homelab.deploy.project': 'web-dev' })).toBeNull();
     expect(parseRecordLabels(null)).toBeNull();
   });
 });

@@ -12,10 +12,14 @@ import type { RunOptions, ToolRunner } from './process';
  * Why a volume and not container labels: Compose's config hash covers labels, so a label that
  * changes with every commit would recreate every container at every deploy. A volume's labels are
  * set when it is created, so each successful deploy removes the volume and creates it again; no
- * container mounts it, so that never touches what runs. It carries the Compose project label, so
- * whatever removes a project's volumes by that label removes it too.
+ * container mounts it, so that never touches what runs. It is labelled `homelab.deploy.project`, not
+ * with Compose's own project label: Compose did not create it, and listings of a project's volumes by
+ * that label stay what Compose made.
  */
 export const RECORD_PREFIX = 'homelab.deploy.';
+
+/** The label naming the Compose project whose record a volume holds. */
+export const PROJECT_LABEL = `${RECORD_PREFIX}project`;
 
 export interface DeployRecord {
   /** ISO 8601, when the deploy ended. */
@@ -42,7 +46,7 @@ export function sha256(text: string): string {
 /** The record as volume labels. */
 export function recordLabels(project: string, record: DeployRecord): Record<string, string> {
   return {
-    'com.docker.compose.project': project,
+    [PROJECT_LABEL]: project,
     [`${RECORD_PREFIX}at`]: record.at,
     [`${RECORD_PREFIX}commit`]: record.commit ?? '',
     [`${RECORD_PREFIX}dirty`]: String(record.dirty),
