@@ -210,7 +210,30 @@ describe.skipIf(compose.skip)('homelab status of Compose apps on the real engine
     expect(result.err).toBe(`homelab: --env "staging" is not an environment of homelab.yaml; use one of "dev", "prod"\n`);
   });
 
-  it('never shows the value of a secret, in the table, the JSON or the reasons', () => {
+  it('writes the report as a status page with --html, the table still on stdout', async () => {
+    const dir = makeTempDir('st-page');
+    try {
+      const result = seen(await status(ws.root, ['--env', 'dev', '--html', path.join(dir, 'status.html')]));
+      const page = fs.readFileSync(path.join(dir, 'status.html'), 'utf8');
+      outputs.push(page);
+
+      expect(result.code).toBe(1);
+      expect(lineOf(result.out, OK)).toMatch(/ unhealthy /);
+      for (const app of [OK, STOP, DRIFT, NEVER]) expect(page).toContain(app);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses --html into a folder that does not exist before reading anything, with exit 2', async () => {
+    const result = await status(ws.root, ['--env', 'dev', '--html', path.join(ws.root, 'no-such-folder', 'status.html')]);
+
+    expect(result.code).toBe(2);
+    expect(result.out).toBe('');
+    expect(result.err).toMatch(/^homelab: --html ".*no-such-folder\/status.html": the folder ".*no-such-folder" does not exist; create it first or write the page elsewhere\n$/);
+  });
+
+  it('never shows the value of a secret, in the table, the JSON, the page or the reasons', () => {
     expect(outputs.length).toBeGreaterThan(10);
     for (const text of outputs) expect(text).not.toContain(SECRET);
     // The app does run with it: the comparison above is against a value that is there.

@@ -10,6 +10,7 @@ import { formatJson, formatPretty, formatSarif } from '../validate/findings';
 import { findWorkspaceRoot, validatePaths } from '../validate/paths';
 import { ClusterDryRun } from '../validate/server';
 import { formatStatusJson, formatStatusTable, statusReasons } from '../status/format';
+import { statusHtmlTarget, writeStatusHtml } from '../status/html';
 import { readStatus } from '../status/index';
 
 // Worker threads of `validate` (validate/parallel.ts) load the code this process runs, the CLI bundle included, and start here.
@@ -23,7 +24,7 @@ const USAGE = `Usage:
                    [--workspace DIR] [--server-dry-run]
   homelab schemas add <crd.yaml>… [--workspace DIR]
   homelab restore-drill <app> --env ENV [--keep] [--scratch-size SIZE] [--workspace DIR]
-  homelab status [--env ENV] [--format table|json] [--require-deployed] [--workspace DIR]
+  homelab status [--env ENV] [--format table|json] [--require-deployed] [--html FILE] [--workspace DIR]
 
 validate checks files and folders (default: .) — Kubernetes manifests, kustomize folders, Compose
 files, app specs — offline and strict. CHECKS is a comma list of ${ALL_CHECKS.join(', ')}.
@@ -41,7 +42,8 @@ status shows every app and component in every environment (or ENV): the version 
 one running, health, drift (what runs differs from what git renders, hand changes included), the
 last deploy (when, from which commit) and the last successful backup, read from the platforms, so
 it works from any machine that reaches them (docs/deploy.md, "Status"). A project never deployed
-to an environment is an error only with --require-deployed.
+to an environment is an error only with --require-deployed. --html FILE also writes the report as
+one static HTML page (its folder must exist).
 Exit codes: 0 everything deployed is healthy and in step, 1 otherwise (each reason on stderr),
 2 usage error.`;
 
@@ -151,13 +153,16 @@ async function restoreDrillCommand(args: string[], io: Io): Promise<number> {
  * each reason on stderr, one line, and exit 1.
  */
 async function statusCommand(args: string[], io: Io): Promise<number> {
-  const { positional, options } = parseArgs(args, ['env', 'format', 'workspace'], ['require-deployed']);
+  const { positional, options } = parseArgs(args, ['env', 'format', 'workspace', 'html'], ['require-deployed']);
   if (positional.length > 0) throw new InputError(`status takes no argument (${show(positional[0])}); to see one environment pass --env ENV`);
   const format = options.format ?? 'table';
   if (format !== 'table' && format !== 'json') throw new InputError(`--format ${show(format)}: use table or json`);
   const root = options.workspace ? path.resolve(io.cwd, options.workspace) : findWorkspaceRoot(io.cwd);
   if (!root) throw new InputError('no homelab.yaml here or above; run it inside the workspace or pass --workspace DIR');
+  // A page path that cannot be written fails before the platforms are read.
+  const page = options.html === undefined ? undefined : statusHtmlTarget(options.html, io.cwd);
   const report = await readStatus(root, { env: options.env, requireDeployed: options['require-deployed'] === 'true' });
+  if (page !== undefined) writeStatusHtml(report, page);
   io.out(format === 'json' ? formatStatusJson(report) : formatStatusTable(report));
   if (report.ok) return 0;
   for (const reason of statusReasons(report)) io.err(`homelab: ${reason}\n`);
