@@ -1,11 +1,8 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import YAML from 'yaml';
 import { cronInterval } from '../app/steps/schedule';
 import { renderCompose } from '../build/dist';
 import { BACKUP_METRIC, BACKUP_METRICS_MOUNT, BACKUP_METRICS_VOLUME } from '../project/backup-metrics';
 import type { Layer } from '../project/paths';
-import { projectPaths } from '../project/paths';
 import type { WorkspaceEnvironment } from '../spec/types';
 import { ComposeCli, CONFIG_DIGEST_LABEL, runnable } from '../deploy/compose';
 import { type ComposeModel, type ComposeService, parseCompose } from '../deploy/compose-plan';
@@ -378,9 +375,4 @@ export function formatSeconds(seconds: number): string {
   if (s >= 3600) return `${Math.floor(s / 3600)}h`;
   if (s >= 60) return `${Math.floor(s / 60)}m`;
   return `${s}s`;
-}
-
-/** Whether the project has a spec file (a removed project's folders may linger). */
-export function hasSpec(root: string, layer: Layer, project: string): boolean {
-  return fs.existsSync(path.join(root, projectPaths(layer, project).spec));
 }
