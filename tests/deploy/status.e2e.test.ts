@@ -13,7 +13,7 @@ import { busyboxOverride, composeProject, containers, DeployWorkspace, freePorts
  * `homelab status` on the real Docker Engine: apps deployed from a git checkout, then broken one
  * way each on the engine (stopped, made unhealthy, a container recreated by hand with another
  * environment value), a never-deployed app, and a stale backup; each with its exit code and its
- * one-line reason. Status reads what deploy left on the engine (deploy/record.ts), so a copy of
+ * one-line reason. Status reads what deploy left on the engine (deploy/compose-record.ts), so a copy of
  * the workspace without `.homelab/state/` (another machine) shows the same last deploy.
  */
 

@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import { BACKUP_PROFILE, CRON_PROFILE, ensureRendered } from '../build/dist';
 import { WORKSPACE_FILE } from '../spec/io';
 import { composeProjectDir, distPaths, environmentPaths, projectPaths } from '../project/paths';
-import { gitProvenance, recordVolume, removeDeployRecord, sha256, writeDeployRecord } from './record';
+import { gitProvenance, recordVolume, removeDeployRecord, sha256, writeDeployRecord } from './compose-record';
 import { type ComposeModel, type ComposePlan, type ComposeService, cronServices, describeLevels, describePlan, displaced, parseCompose, planChanges, startLevels, waitTimeoutSeconds } from './compose-plan';
 import { type ContainerInfo, Docker, describeRun, describeState, hasCompleted, isCron, isJob, isUp, JOB_KIND_LABEL, SCHEDULE_LABEL } from './docker';
 import { unifiedDiff } from './diff';
@@ -237,7 +237,7 @@ export async function composeDown(req: DeployRequest, ctx: DeployContext): Promi
 }
 
 /**
- * The record of this deploy on the Docker host, for `homelab status` from any machine (record.ts):
+ * The record of this deploy on the Docker host, for `homelab status` from any machine (compose-record.ts):
  * when, from which commit, the digests of the spec and of the rendered file. The deploy has
  * succeeded by then, so a failure to write it is a warning, not a failed deploy.
  */

@@ -10,7 +10,7 @@ import { databaseEnvValues } from '../deploy/database';
 import { type ContainerInfo, Docker, hasCompleted, isCron, isJob } from '../deploy/docker';
 import { backedUpVolumes, SCHEDULER_SERVICE } from '../deploy/drill/movers';
 import type { ToolRunner } from '../deploy/process';
-import { type DeployRecord, readDeployRecord, sha256 } from '../deploy/record';
+import { type DeployRecord, readDeployRecord, sha256 } from '../deploy/compose-record';
 import { SecretScratch } from '../deploy/secrets';
 import type { Drift, Health, LastBackup, ServiceStatus, StatusRow } from './types';
 
@@ -38,7 +38,7 @@ export const MASKED = '***';
 /**
  * The status of projects in their Compose environments, read from the environment's engine (its
  * docker context, DOCKER_HOST or the local engine, as deploy reaches it): what git renders now
- * against the containers of the project, the record the last deploy left (deploy/record.ts), and
+ * against the containers of the project, the record the last deploy left (deploy/compose-record.ts), and
  * the backups' metric. No secret value is read: the services that read the deploy's env file are
  * compared key by key (their values shown as `***`), not by Compose's config hash, which covers
  * the values.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRecordLabels, recordLabels, recordVolume } from './record';
+import { parseRecordLabels, recordLabels, recordVolume } from './compose-record';
 
 describe('the record a Compose deploy leaves on the Docker host', () => {
   const record = { at: '2026-11-30T12:00:00.000Z', commit: '0123456789abcdef0123456789abcdef01234567', dirty: false, specDigest: 'sha256:aa', renderedDigest: 'sha256:bb' };
