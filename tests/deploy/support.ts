@@ -233,6 +233,9 @@ export function removeProject(project: string): void {
   if (ids.length > 0) run('docker', ['rm', '-f', ...ids]);
   const volumes = run('docker', ['volume', 'ls', '-q', '--filter', `label=com.docker.compose.project=${project}`]).stdout.trim().split('\n').filter(Boolean);
   if (volumes.length > 0) run('docker', ['volume', 'rm', '-f', ...volumes]);
+  // The record a deploy leaves for homelab status (deploy/compose-record.ts).
+  const records = run('docker', ['volume', 'ls', '-q', '--filter', `label=homelab.deploy.project=${project}`]).stdout.trim().split('\n').filter(Boolean);
+  if (records.length > 0) run('docker', ['volume', 'rm', '-f', ...records]);
   // An engine has room for about 30 bridge networks: one left per run soon fills it.
   const networks = run('docker', ['network', 'ls', '-q', '--filter', `label=com.docker.compose.project=${project}`]).stdout.trim().split('\n').filter(Boolean);
   if (networks.length > 0) run('docker', ['network', 'rm', ...networks]);

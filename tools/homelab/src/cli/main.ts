@@ -9,6 +9,9 @@ import { ALL_CHECKS, type CheckClass } from '../validate/engine';
 import { formatJson, formatPretty, formatSarif } from '../validate/findings';
 import { findWorkspaceRoot, validatePaths } from '../validate/paths';
 import { ClusterDryRun } from '../validate/server';
+import { formatStatusJson, formatStatusTable, statusReasons } from '../status/format';
+import { statusHtmlTarget, writeStatusHtml } from '../status/html';
+import { readStatus } from '../status/index';
 
 // Worker threads of `validate` (validate/parallel.ts) load the code this process runs, the CLI bundle included, and start here.
 export { validateWorker } from '../validate/parallel';
@@ -21,6 +24,7 @@ const USAGE = `Usage:
                    [--workspace DIR] [--server-dry-run]
   homelab schemas add <crd.yaml>… [--workspace DIR]
   homelab restore-drill <app> --env ENV [--keep] [--scratch-size SIZE] [--workspace DIR]
+  homelab status [--env ENV] [--format table|json] [--require-deployed] [--html FILE] [--workspace DIR]
 
 validate checks files and folders (default: .) — Kubernetes manifests, kustomize folders, Compose
 files, app specs — offline and strict. CHECKS is a comma list of ${ALL_CHECKS.join(', ')}.
@@ -32,7 +36,16 @@ Rules and options: docs/validate.md
 restore-drill takes a backup of a deployed app now, restores it into a scratch Compose project
 isolated from the live one, starts the app there and checks it (docs/backup.md); --keep leaves the
 scratch project, --scratch-size restores into tmpfs volumes of that size (e.g. 512m).
-Exit codes: 0 passed, 1 a step failed, 2 usage error.`;
+Exit codes: 0 passed, 1 a step failed, 2 usage error.
+
+status shows every app and component in every environment (or ENV): the version git wants and the
+one running, health, drift (what runs differs from what git renders, hand changes included), the
+last deploy (when, from which commit) and the last successful backup, read from the platforms, so
+it works from any machine that reaches them (docs/deploy.md, "Status"). A project never deployed
+to an environment is an error only with --require-deployed. --html FILE also writes the report as
+one static HTML page (its folder must exist).
+Exit codes: 0 everything deployed is healthy and in step, 1 otherwise (each reason on stderr),
+2 usage error.`;
 
 interface Io {
   cwd: string;
@@ -136,13 +149,34 @@ async function restoreDrillCommand(args: string[], io: Io): Promise<number> {
 }
 
 /**
+ * `homelab status`: the report (status/index.ts) as a table or JSON on stdout; when it is not ok,
+ * each reason on stderr, one line, and exit 1.
+ */
+async function statusCommand(args: string[], io: Io): Promise<number> {
+  const { positional, options } = parseArgs(args, ['env', 'format', 'workspace', 'html'], ['require-deployed']);
+  if (positional.length > 0) throw new InputError(`status takes no argument (${show(positional[0])}); to see one environment pass --env ENV`);
+  const format = options.format ?? 'table';
+  if (format !== 'table' && format !== 'json') throw new InputError(`--format ${show(format)}: use table or json`);
+  const root = options.workspace ? path.resolve(io.cwd, options.workspace) : findWorkspaceRoot(io.cwd);
+  if (!root) throw new InputError('no homelab.yaml here or above; run it inside the workspace or pass --workspace DIR');
+  // A page path that cannot be written fails before the platforms are read.
+  const page = options.html === undefined ? undefined : statusHtmlTarget(options.html, io.cwd);
+  const report = await readStatus(root, { env: options.env, requireDeployed: options['require-deployed'] === 'true' });
+  if (page !== undefined) writeStatusHtml(report, page);
+  io.out(format === 'json' ? formatStatusJson(report) : formatStatusTable(report));
+  if (report.ok) return 0;
+  for (const reason of statusReasons(report)) io.err(`homelab: ${reason}\n`);
+  return 1;
+}
+
+/**
  * The `homelab` command, with the commands that run in the background (restore-drill): the
  * exit code once they end. Errors are mapped as in `main`.
  */
 export async function mainAsync(argv: string[], io: Io = { cwd: process.cwd(), out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }): Promise<number> {
-  if (argv[0] !== 'restore-drill') return main(argv, io);
+  if (argv[0] !== 'restore-drill' && argv[0] !== 'status') return main(argv, io);
   try {
-    return await restoreDrillCommand(argv.slice(1), io);
+    return argv[0] === 'status' ? await statusCommand(argv.slice(1), io) : await restoreDrillCommand(argv.slice(1), io);
   } catch (error) {
     if (error instanceof HomelabError) {
       io.err(`homelab: ${error.message}\n`);
@@ -171,8 +205,8 @@ export function main(argv: string[], io: Io = { cwd: process.cwd(), out: (t) => 
     }
     if (command === 'validate') return validateCommand(args, io);
     if (command === 'schemas') return schemasCommand(args, io);
-    if (command === 'restore-drill') throw new InputError('restore-drill runs in the background: call mainAsync (bin/homelab.js does)');
-    throw new InputError(`unknown command "${command}"; use \`homelab validate\`, \`homelab schemas add\` or \`homelab restore-drill\` (see --help)`);
+    if (command === 'restore-drill' || command === 'status') throw new InputError(`${command} runs in the background: call mainAsync (bin/homelab.js does)`);
+    throw new InputError(`unknown command "${command}"; use \`homelab validate\`, \`homelab schemas add\`, \`homelab restore-drill\` or \`homelab status\` (see --help)`);
   } catch (error) {
     if (error instanceof HomelabError) {
       io.err(`homelab: ${error.message}\n`);

@@ -1,7 +1,10 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { BACKUP_PROFILE, CRON_PROFILE, ensureRendered } from '../build/dist';
-import { composeProjectDir, distPaths } from '../project/paths';
+import { WORKSPACE_FILE } from '../spec/io';
+import { composeProjectDir, distPaths, environmentPaths, projectPaths } from '../project/paths';
+import { gitProvenance, recordVolume, removeDeployRecord, sha256, writeDeployRecord } from './compose-record';
 import { type ComposeModel, type ComposePlan, type ComposeService, cronServices, describeLevels, describePlan, displaced, parseCompose, planChanges, startLevels, waitTimeoutSeconds } from './compose-plan';
 import { type ContainerInfo, Docker, describeRun, describeState, hasCompleted, isCron, isJob, isUp, JOB_KIND_LABEL, SCHEDULE_LABEL } from './docker';
 import { unifiedDiff } from './diff';
@@ -164,6 +167,7 @@ export async function composeDeploy(req: DeployRequest, ctx: DeployContext): Pro
     for (const s of model.services) images[s.name] = { ref: s.image, id: imageIds.get(s.image) ?? '' };
     state.write('compose.yaml', rendered.text);
     state.write('compose.json', `${JSON.stringify({ deployedAt: new Date().toISOString(), images } satisfies ComposeRecord, null, 2)}\n`);
+    await leaveRecord(docker, req, model.project, rendered.text, tools, report);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     const cronCreated = cron.length > 0 ? `, ${cron.length} cron container(s) created (the scheduler starts them)` : '';
     report.line(`deployed ${req.project} to ${req.env} in ${seconds}s: ${fresh.length} container(s) started, ${after.length - fresh.length - cron.length} unchanged${cronCreated}`);
@@ -228,14 +232,39 @@ export async function composeDown(req: DeployRequest, ctx: DeployContext): Promi
     scratch.remove();
   }
   state.remove('compose.yaml', 'compose.json');
+  await removeDeployRecord(docker, model.project, { uninterruptible: true });
   report.line(`removed ${req.project} from ${req.env}${req.volumes ? ' with its volumes' : ' (volumes kept)'}`);
+}
+
+/**
+ * The record of this deploy on the Docker host, for `homelab status` from any machine (compose-record.ts):
+ * when, from which commit, the digests of the spec and of the rendered file. The deploy has
+ * succeeded by then, so a failure to write it is a warning, not a failed deploy.
+ */
+async function leaveRecord(docker: Docker, req: DeployRequest, project: string, rendered: string, tools: ToolRunner, report: Reporter): Promise<void> {
+  const paths = projectPaths(req.layer, req.project);
+  const { composeEnv } = environmentPaths(req.layer, req.project, req.env);
+  const git = await gitProvenance(tools, req.root, [paths.spec, paths.specFiles, paths.composeBase, composeEnv, WORKSPACE_FILE]);
+  let spec = '';
+  try {
+    spec = fs.readFileSync(path.join(req.root, paths.spec), 'utf8');
+  } catch {
+    // A component without a spec file of its own: the digest is of nothing.
+  }
+  const record = { at: new Date().toISOString(), ...git, specDigest: sha256(spec), renderedDigest: sha256(rendered) };
+  try {
+    await writeDeployRecord(docker, project, record, { uninterruptible: true });
+    report.step('record', `volume ${recordVolume(project)}: deployed ${record.at} from ${record.commit ? record.commit.slice(0, 12) : 'no commit'}${record.dirty ? ' with uncommitted changes' : ''} (what homelab status reads)`);
+  } catch (error) {
+    report.warn(`the record of this deploy could not be left on the Docker host (${(error as Error).message}); homelab status will not show when it was deployed`);
+  }
 }
 
 /** `docker compose` for one project, with .env files of the shell kept out of it. */
 export class ComposeCli {
   constructor(
     private readonly docker: Docker,
-    private readonly req: DeployRequest,
+    private readonly req: Pick<DeployRequest, 'root' | 'layer' | 'project'>,
     private readonly emptyEnvFile: string,
   ) {}
 

@@ -31,6 +31,10 @@ export interface ContainerInfo {
   labels: Record<string, string>;
   /** host, bridge, a network name, none, container:<id>. */
   networkMode: string;
+  /** Its environment as `KEY=value` lines (the image's own included): status compares it, never prints a secret's value. */
+  env?: string[];
+  /** Its command (Config.Cmd), as the engine runs it. */
+  command?: string[];
   /** Its IP addresses, one per network it joined. */
   addresses: string[];
 }
@@ -153,7 +157,7 @@ interface InspectedContainer {
   Name: string;
   Image: string;
   RestartCount?: number;
-  Config: { Image: string; Labels: Record<string, string> | null };
+  Config: { Image: string; Labels: Record<string, string> | null; Env?: string[] | null; Cmd?: string[] | null };
   HostConfig?: { NetworkMode?: string };
   NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> | null };
   State: {
@@ -187,6 +191,8 @@ function toInfo(c: InspectedContainer): ContainerInfo {
     imageRef: c.Config.Image,
     labels,
     networkMode: c.HostConfig?.NetworkMode ?? '',
+    env: c.Config.Env ?? [],
+    command: c.Config.Cmd ?? [],
     addresses: Object.values(c.NetworkSettings?.Networks ?? {})
       .map((n) => n.IPAddress ?? '')
       .filter((ip) => ip !== ''),

@@ -19,6 +19,7 @@ const EXPORTS = {
   deploy: ['deploy', 'default'],
   down: ['down', 'default'],
   restoreDrill: ['restore-drill', 'default'],
+  status: ['status', 'default'],
 };
 
 /** Each executor's exports, loaded once a process (an executor and its batch form share them). */

@@ -16,6 +16,7 @@ export interface HomelabPluginOptions {
   deployTargetName?: string;
   downTargetName?: string;
   restoreDrillTargetName?: string;
+  statusTargetName?: string;
 }
 
 /**
@@ -128,6 +129,7 @@ function projectFor(
     deploy: options.deployTargetName ?? 'deploy',
     down: options.downTargetName ?? 'down',
     restoreDrill: options.restoreDrillTargetName ?? 'restore-drill',
+    status: options.statusTargetName ?? 'status',
   };
   const files = ownedInputs(layer, name, envs);
   // Folder inputs end in `/**` rather than `/**/*`: the same files, but Nx matches a
@@ -182,6 +184,13 @@ function projectFor(
     options: { layer },
     metadata: { description: `Remove ${name} from an environment (--env); its volumes stay unless --volumes.` },
   };
+  const status: TargetConfiguration = {
+    executor: 'homelab:status',
+    // Reads what runs now: never served from the cache, and no build first (it renders what git wants itself).
+    cache: false,
+    options: { layer },
+    metadata: { description: `Show ${name} in every environment (or --env): versions, health, drift, last deploy and backup; fails when it is not healthy and in step.` },
+  };
   // Only an app with a backed-up volume has something to restore.
   const restoreDrill: TargetConfiguration | undefined =
     layer === 'applications' && facts.backedUp
@@ -199,7 +208,7 @@ function projectFor(
     projectType: 'application',
     tags: [layer === 'applications' ? 'type:app' : 'type:infra', ...facts.platforms.map((p) => `platform:${p}`)],
     implicitDependencies: facts.dependsOn.filter((d) => known.has(d) && d !== name),
-    targets: { [names.validate]: validate, [names.build]: build, [names.deploy]: deploy, [names.down]: down, ...(restoreDrill ? { [names.restoreDrill]: restoreDrill } : {}) },
+    targets: { [names.validate]: validate, [names.build]: build, [names.deploy]: deploy, [names.down]: down, [names.status]: status, ...(restoreDrill ? { [names.restoreDrill]: restoreDrill } : {}) },
     metadata: { description: facts.description ?? `${layer === 'applications' ? 'App' : 'Infrastructure component'} ${name}` },
   };
   return { projects: { [root]: project } };
