@@ -19,6 +19,8 @@ const EXPORTS = {
   deploy: ['deploy', 'default'],
   down: ['down', 'default'],
   restoreDrill: ['restore-drill', 'default'],
+  logs: ['logs', 'default'],
+  diff: ['diff', 'default'],
 };
 
 /** Each executor's exports, loaded once a process (an executor and its batch form share them). */

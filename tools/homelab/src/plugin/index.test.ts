@@ -112,10 +112,10 @@ describe('homelab inference plugin', () => {
     expect(result.postgres.tags).not.toContain('type:app');
   });
 
-  it('gives every project validate, build, deploy and down, each with a description', async () => {
+  it('gives every project validate, build, deploy, down, logs and diff, each with a description', async () => {
     write({ ...app('web'), ...component('postgres') });
     for (const project of Object.values(await projects())) {
-      expect(Object.keys(project.targets ?? {}).sort()).toEqual(['build', 'deploy', 'down', 'validate']);
+      expect(Object.keys(project.targets ?? {}).sort()).toEqual(['build', 'deploy', 'diff', 'down', 'logs', 'validate']);
       for (const t of Object.values(project.targets ?? {})) {
         expect(t.metadata?.description).toMatch(new RegExp(project.name!));
       }
@@ -155,6 +155,8 @@ describe('homelab inference plugin', () => {
     ['build', 'homelab:build', true],
     ['deploy', 'homelab:deploy', false],
     ['down', 'homelab:down', false],
+    ['logs', 'homelab:logs', false],
+    ['diff', 'homelab:diff', false],
   ])('%s runs %s with cache %s', async (name, executor, cache) => {
     write(app('web'));
     const t = target((await projects()).web, name);
@@ -166,7 +168,7 @@ describe('homelab inference plugin', () => {
   it('passes the layer of a component to its executors', async () => {
     write(component('postgres'));
     const postgres = (await projects()).postgres;
-    for (const name of ['validate', 'build', 'deploy', 'down']) expect(target(postgres, name).options).toEqual({ layer: 'infrastructure' });
+    for (const name of ['validate', 'build', 'deploy', 'down', 'logs', 'diff']) expect(target(postgres, name).options).toEqual({ layer: 'infrastructure' });
   });
 
   describe('inputs follow the files a project owns in every tree', () => {
@@ -304,6 +306,15 @@ describe('homelab inference plugin', () => {
     expect(target(web, 'down').outputs).toBeUndefined();
   });
 
+  it('shows logs of the project alone, not as a continuous task (Nx would report its failures as success), and diffs after its own build only', async () => {
+    write({ ...app('web', 'name: web\ndependsOn: [postgres]\n'), ...component('postgres') });
+    const web = (await projects()).web;
+    expect(target(web, 'logs').dependsOn).toBeUndefined();
+    expect(target(web, 'logs').continuous).toBeUndefined();
+    expect(target(web, 'diff').dependsOn).toEqual(['build']);
+    expect(target(web, 'diff').continuous).toBeUndefined();
+  });
+
   it('removes only the project itself on down: no build, no dependencies', async () => {
     write({ ...app('web', 'name: web\ndependsOn: [postgres]\n'), ...component('postgres') });
     expect(target((await projects()).web, 'down').dependsOn).toBeUndefined();
@@ -320,8 +331,9 @@ describe('homelab inference plugin', () => {
 
   it('uses the target names set in the plugin options, in targets and dependsOn alike', async () => {
     write(app('web'));
-    const web = (await projects({ validateTargetName: 'check', buildTargetName: 'render', deployTargetName: 'ship', downTargetName: 'remove' })).web;
-    expect(Object.keys(web.targets ?? {}).sort()).toEqual(['check', 'remove', 'render', 'ship']);
+    const web = (await projects({ validateTargetName: 'check', buildTargetName: 'render', deployTargetName: 'ship', downTargetName: 'remove', logsTargetName: 'tail', diffTargetName: 'compare' })).web;
+    expect(Object.keys(web.targets ?? {}).sort()).toEqual(['check', 'compare', 'remove', 'render', 'ship', 'tail']);
+    expect(target(web, 'compare').dependsOn).toEqual(['render']);
     expect(target(web, 'render').dependsOn).toEqual(['check']);
     expect(target(web, 'ship').dependsOn).toContain('render');
     expect(target(web, 'ship').dependsOn).toContainEqual(expect.objectContaining({ target: 'ship', dependencies: true }));
@@ -352,7 +364,7 @@ describe('homelab inference plugin', () => {
     const result = await projects();
     expect(Object.keys(result).sort()).toEqual(['broken', 'postgres', 'web']);
     // The broken app keeps its targets: its validate run is where the YAML error is reported.
-    expect(Object.keys(result.broken.targets ?? {}).sort()).toEqual(['build', 'deploy', 'down', 'validate']);
+    expect(Object.keys(result.broken.targets ?? {}).sort()).toEqual(['build', 'deploy', 'diff', 'down', 'logs', 'validate']);
     expect(result.broken.implicitDependencies).toEqual([]);
     expect(result.web.implicitDependencies).toEqual(['postgres']);
   });

@@ -16,6 +16,8 @@ export interface HomelabPluginOptions {
   deployTargetName?: string;
   downTargetName?: string;
   restoreDrillTargetName?: string;
+  logsTargetName?: string;
+  diffTargetName?: string;
 }
 
 /**
@@ -128,6 +130,8 @@ function projectFor(
     deploy: options.deployTargetName ?? 'deploy',
     down: options.downTargetName ?? 'down',
     restoreDrill: options.restoreDrillTargetName ?? 'restore-drill',
+    logs: options.logsTargetName ?? 'logs',
+    diff: options.diffTargetName ?? 'diff',
   };
   const files = ownedInputs(layer, name, envs);
   // Folder inputs end in `/**` rather than `/**/*`: the same files, but Nx matches a
@@ -182,6 +186,22 @@ function projectFor(
     options: { layer },
     metadata: { description: `Remove ${name} from an environment (--env); its volumes stay unless --volumes.` },
   };
+  const logs: TargetConfiguration = {
+    executor: 'homelab:logs',
+    // Reads what runs now: never cached. Not `continuous` although --follow streams until stopped:
+    // Nx 23 reports a continuous task that failed (an unknown --service) as successful, exit 0.
+    cache: false,
+    options: { layer },
+    metadata: { description: `Show the logs of ${name}'s services in an environment (--env), secret values masked; --follow, --since, --service.`, technologies: ['kubernetes', 'docker'] },
+  };
+  const diff: TargetConfiguration = {
+    executor: 'homelab:diff',
+    // Compares what runs now with what its build renders: never cached, and after its own build (what deploy would apply).
+    cache: false,
+    dependsOn: [names.build],
+    options: { layer },
+    metadata: { description: `Show what a deploy of ${name} to an environment (--env) would change against what runs now; fails when it would change something.`, technologies: ['kubernetes', 'docker'] },
+  };
   // Only an app with a backed-up volume has something to restore.
   const restoreDrill: TargetConfiguration | undefined =
     layer === 'applications' && facts.backedUp
@@ -199,7 +219,7 @@ function projectFor(
     projectType: 'application',
     tags: [layer === 'applications' ? 'type:app' : 'type:infra', ...facts.platforms.map((p) => `platform:${p}`)],
     implicitDependencies: facts.dependsOn.filter((d) => known.has(d) && d !== name),
-    targets: { [names.validate]: validate, [names.build]: build, [names.deploy]: deploy, [names.down]: down, ...(restoreDrill ? { [names.restoreDrill]: restoreDrill } : {}) },
+    targets: { [names.validate]: validate, [names.build]: build, [names.deploy]: deploy, [names.down]: down, [names.logs]: logs, [names.diff]: diff, ...(restoreDrill ? { [names.restoreDrill]: restoreDrill } : {}) },
     metadata: { description: facts.description ?? `${layer === 'applications' ? 'App' : 'Infrastructure component'} ${name}` },
   };
   return { projects: { [root]: project } };
