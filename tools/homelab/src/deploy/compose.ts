@@ -281,6 +281,11 @@ export class ComposeCli {
     if (result.code !== 0) throw new DeployError(`docker compose ${args[0] === '-p' ? args[2] : args[0]} failed: ${this.docker.tools.tail(result, 2)}`);
   }
 
+  /** The resolved configuration, as `docker compose config` prints it (with the cron and backup profiles). */
+  config(next: Runnable): Promise<string> {
+    return this.docker.ok(this.args(next.files, ['config'], true), 'docker compose config');
+  }
+
   /** The resolved configuration (secret values included), as `up --no-deps` hashes it: only ever piped, never written. */
   private async resolved(next: Runnable): Promise<string> {
     return withoutDependsOn(await this.docker.ok(this.args(next.files, ['config'], true), 'docker compose config'));
@@ -741,20 +746,7 @@ async function composePlan(req: DeployRequest, ctx: DeployContext, docker: Docke
   if (model.database) report.step('database', `${describeDatabase(model.database)}: a deploy creates or updates it first`);
   const scratch = new SecretScratch(ctx.tmpDir);
   try {
-    const compose = new ComposeCli(docker, req, scratch.write('empty.env', ''));
-    // No secret value: the overlay holds only the config digests, as a deploy's does.
-    const next = runnable(model, path.join(req.root, rendered.relative), new Map(), scratch, 'next');
-    const [imageIds, before] = await Promise.all([ensureImages(model, docker, compose, next, true, report, label(req)), runningContainers(docker, model, label(req))]);
-    const hashes = await compose.hashes(next, before);
-    const unknown = new Set<string>();
-    for (const service of model.meta.secrets.services) {
-      const running = before.find((c) => c.service === service);
-      const same = previousText !== null && sameService(previousText, rendered.text, service);
-      if (running && same) hashes.set(service, running.configHash);
-      else if (running && previousText === null) unknown.add(service);
-      else hashes.delete(service);
-    }
-    const plan = planChanges(model, before, hashes, imageIds);
+    const { plan, unknown } = await compareWithEngine(req, docker, scratch, rendered, model, previousText, report);
     for (const s of plan.services) {
       const guess = unknown.has(s.service.name) && s.why === 'configuration changed';
       report.step('plan', guess ? `${s.service.name}: recreate if its configuration changed (it reads secret values and no earlier deploy is recorded here to compare with)` : describePlan(s));
@@ -774,6 +766,51 @@ async function composePlan(req: DeployRequest, ctx: DeployContext, docker: Docke
   } finally {
     scratch.remove();
   }
+}
+
+/** What a deploy would do compared with what runs, from the secret keys alone (see composePlan). */
+export interface EngineComparison {
+  plan: ComposePlan;
+  /** The containers of the project now. */
+  before: ContainerInfo[];
+  /** Services that read secret values and run, with no earlier deploy recorded here to compare with. */
+  unknown: Set<string>;
+  /** With `resolve`: the configuration a deploy would run, without secret values (`docker compose config`). */
+  resolved?: string;
+}
+
+/**
+ * The plan of a deploy against the containers that run, read without any secret value: the
+ * config hashes Compose would give each service (a service that reads secret values counts as
+ * unchanged when its rendered definition is the one of the last deploy recorded here, and as
+ * `unknown` without a record), the images present, the containers. Shared by `deploy --dry-run`
+ * and `diff`.
+ */
+export async function compareWithEngine(
+  req: DeployRequest,
+  docker: Docker,
+  scratch: SecretScratch,
+  rendered: { text: string; relative: string },
+  model: ComposeModel,
+  previousText: string | null,
+  report: Reporter,
+  resolve = false,
+): Promise<EngineComparison> {
+  const compose = new ComposeCli(docker, req, scratch.write('empty.env', ''));
+  // No secret value: the overlay holds only the config digests, as a deploy's does.
+  const next = runnable(model, path.join(req.root, rendered.relative), new Map(), scratch, 'next');
+  const [imageIds, before] = await Promise.all([ensureImages(model, docker, compose, next, true, report, label(req)), runningContainers(docker, model, label(req))]);
+  const resolved = resolve ? await compose.config(next) : undefined;
+  const hashes = await compose.hashes(next, before);
+  const unknown = new Set<string>();
+  for (const service of model.meta.secrets.services) {
+    const running = before.find((c) => c.service === service);
+    const same = previousText !== null && sameService(previousText, rendered.text, service);
+    if (running && same) hashes.set(service, running.configHash);
+    else if (running && previousText === null) unknown.add(service);
+    else hashes.delete(service);
+  }
+  return { plan: planChanges(model, before, hashes, imageIds), before, unknown, ...(resolved === undefined ? {} : { resolved }) };
 }
 
 /** The start order, when there is one to keep: several levels, or jobs (see startInOrder). */

@@ -13,7 +13,7 @@ import { type SecretSource, secretSource } from './secrets';
 import { VOLUME_OWNER_IMAGE } from './volume-owner';
 
 export type Platform = 'compose' | 'kubernetes';
-export type Action = 'deploy' | 'down' | 'restore-drill';
+export type Action = 'deploy' | 'down' | 'restore-drill' | 'logs' | 'diff';
 
 /** Options of the deploy and down executors, as Nx passes them. */
 export interface DeployOptions {
@@ -181,7 +181,7 @@ export function absenceNotice(root: string, project: string, options: DeployOpti
     return null;
   }
   if (!workspace.environments.some((e) => e.name === env)) return null;
-  const nothing = `nothing to ${action === 'down' ? 'remove' : action === 'restore-drill' ? 'drill' : 'deploy'}`;
+  const nothing = { deploy: 'nothing to deploy', down: 'nothing to remove', 'restore-drill': 'nothing to drill', logs: 'no logs to show', diff: 'nothing to compare' }[action];
   if (options.layer === 'infrastructure') {
     const installed = projectEnvironments(diskHost(root), 'infrastructure', project);
     const targets = environmentTargets(workspace);

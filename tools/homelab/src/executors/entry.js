@@ -20,6 +20,8 @@ const EXPORTS = {
   down: ['down', 'default'],
   restoreDrill: ['restore-drill', 'default'],
   status: ['status', 'default'],
+  logs: ['logs', 'default'],
+  diff: ['diff', 'default'],
 };
 
 /** Each executor's exports, loaded once a process (an executor and its batch form share them). */

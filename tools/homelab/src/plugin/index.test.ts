@@ -112,10 +112,10 @@ describe('homelab inference plugin', () => {
     expect(result.postgres.tags).not.toContain('type:app');
   });
 
-  it('gives every project validate, build, deploy, down and status, each with a description', async () => {
+  it('gives every project validate, build, deploy, down, status, logs and diff, each with a description', async () => {
     write({ ...app('web'), ...component('postgres') });
     for (const project of Object.values(await projects())) {
-      expect(Object.keys(project.targets ?? {}).sort()).toEqual(['build', 'deploy', 'down', 'status', 'validate']);
+      expect(Object.keys(project.targets ?? {}).sort()).toEqual(['build', 'deploy', 'diff', 'down', 'logs', 'status', 'validate']);
       for (const t of Object.values(project.targets ?? {})) {
         expect(t.metadata?.description).toMatch(new RegExp(project.name!));
       }
@@ -156,6 +156,8 @@ describe('homelab inference plugin', () => {
     ['deploy', 'homelab:deploy', false],
     ['down', 'homelab:down', false],
     ['status', 'homelab:status', false],
+    ['logs', 'homelab:logs', false],
+    ['diff', 'homelab:diff', false],
   ])('%s runs %s with cache %s', async (name, executor, cache) => {
     write(app('web'));
     const t = target((await projects()).web, name);
@@ -167,7 +169,7 @@ describe('homelab inference plugin', () => {
   it('passes the layer of a component to its executors', async () => {
     write(component('postgres'));
     const postgres = (await projects()).postgres;
-    for (const name of ['validate', 'build', 'deploy', 'down', 'status']) expect(target(postgres, name).options).toEqual({ layer: 'infrastructure' });
+    for (const name of ['validate', 'build', 'deploy', 'down', 'status', 'logs', 'diff']) expect(target(postgres, name).options).toEqual({ layer: 'infrastructure' });
   });
 
   describe('inputs follow the files a project owns in every tree', () => {
@@ -311,6 +313,15 @@ describe('homelab inference plugin', () => {
     expect(target((await projects()).web, 'status').dependsOn).toBeUndefined();
   });
 
+  it('shows logs of the project alone, not as a continuous task (Nx would report its failures as success), and diffs after its own build only', async () => {
+    write({ ...app('web', 'name: web\ndependsOn: [postgres]\n'), ...component('postgres') });
+    const web = (await projects()).web;
+    expect(target(web, 'logs').dependsOn).toBeUndefined();
+    expect(target(web, 'logs').continuous).toBeUndefined();
+    expect(target(web, 'diff').dependsOn).toEqual(['build']);
+    expect(target(web, 'diff').continuous).toBeUndefined();
+  });
+
   it('removes only the project itself on down: no build, no dependencies', async () => {
     write({ ...app('web', 'name: web\ndependsOn: [postgres]\n'), ...component('postgres') });
     expect(target((await projects()).web, 'down').dependsOn).toBeUndefined();
@@ -327,8 +338,9 @@ describe('homelab inference plugin', () => {
 
   it('uses the target names set in the plugin options, in targets and dependsOn alike', async () => {
     write(app('web'));
-    const web = (await projects({ validateTargetName: 'check', buildTargetName: 'render', deployTargetName: 'ship', downTargetName: 'remove', statusTargetName: 'state' })).web;
-    expect(Object.keys(web.targets ?? {}).sort()).toEqual(['check', 'remove', 'render', 'ship', 'state']);
+    const web = (await projects({ validateTargetName: 'check', buildTargetName: 'render', deployTargetName: 'ship', downTargetName: 'remove', statusTargetName: 'state', logsTargetName: 'tail', diffTargetName: 'compare' })).web;
+    expect(Object.keys(web.targets ?? {}).sort()).toEqual(['check', 'compare', 'remove', 'render', 'ship', 'state', 'tail']);
+    expect(target(web, 'compare').dependsOn).toEqual(['render']);
     expect(target(web, 'render').dependsOn).toEqual(['check']);
     expect(target(web, 'ship').dependsOn).toContain('render');
     expect(target(web, 'ship').dependsOn).toContainEqual(expect.objectContaining({ target: 'ship', dependencies: true }));
@@ -359,7 +371,7 @@ describe('homelab inference plugin', () => {
     const result = await projects();
     expect(Object.keys(result).sort()).toEqual(['broken', 'postgres', 'web']);
     // The broken app keeps its targets: its validate run is where the YAML error is reported.
-    expect(Object.keys(result.broken.targets ?? {}).sort()).toEqual(['build', 'deploy', 'down', 'status', 'validate']);
+    expect(Object.keys(result.broken.targets ?? {}).sort()).toEqual(['build', 'deploy', 'diff', 'down', 'logs', 'status', 'validate']);
     expect(result.broken.implicitDependencies).toEqual([]);
     expect(result.web.implicitDependencies).toEqual(['postgres']);
   });

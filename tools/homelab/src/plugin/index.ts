@@ -17,6 +17,8 @@ export interface HomelabPluginOptions {
   downTargetName?: string;
   restoreDrillTargetName?: string;
   statusTargetName?: string;
+  logsTargetName?: string;
+  diffTargetName?: string;
 }
 
 /**
@@ -130,6 +132,8 @@ function projectFor(
     down: options.downTargetName ?? 'down',
     restoreDrill: options.restoreDrillTargetName ?? 'restore-drill',
     status: options.statusTargetName ?? 'status',
+    logs: options.logsTargetName ?? 'logs',
+    diff: options.diffTargetName ?? 'diff',
   };
   const files = ownedInputs(layer, name, envs);
   // Folder inputs end in `/**` rather than `/**/*`: the same files, but Nx matches a
@@ -191,6 +195,22 @@ function projectFor(
     options: { layer },
     metadata: { description: `Show ${name} in every environment (or --env): versions, health, drift, last deploy and backup; fails when it is not healthy and in step.` },
   };
+  const logs: TargetConfiguration = {
+    executor: 'homelab:logs',
+    // Reads what runs now: never cached. Not `continuous` although --follow streams until stopped:
+    // Nx 23 reports a continuous task that failed (an unknown --service) as successful, exit 0.
+    cache: false,
+    options: { layer },
+    metadata: { description: `Show the logs of ${name}'s services in an environment (--env), secret values masked; --follow, --since, --service.`, technologies: ['kubernetes', 'docker'] },
+  };
+  const diff: TargetConfiguration = {
+    executor: 'homelab:diff',
+    // Compares what runs now with what its build renders: never cached, and after its own build (what deploy would apply).
+    cache: false,
+    dependsOn: [names.build],
+    options: { layer },
+    metadata: { description: `Show what a deploy of ${name} to an environment (--env) would change against what runs now; fails when it would change something.`, technologies: ['kubernetes', 'docker'] },
+  };
   // Only an app with a backed-up volume has something to restore.
   const restoreDrill: TargetConfiguration | undefined =
     layer === 'applications' && facts.backedUp
@@ -208,7 +228,7 @@ function projectFor(
     projectType: 'application',
     tags: [layer === 'applications' ? 'type:app' : 'type:infra', ...facts.platforms.map((p) => `platform:${p}`)],
     implicitDependencies: facts.dependsOn.filter((d) => known.has(d) && d !== name),
-    targets: { [names.validate]: validate, [names.build]: build, [names.deploy]: deploy, [names.down]: down, [names.status]: status, ...(restoreDrill ? { [names.restoreDrill]: restoreDrill } : {}) },
+    targets: { [names.validate]: validate, [names.build]: build, [names.deploy]: deploy, [names.down]: down, [names.status]: status, [names.logs]: logs, [names.diff]: diff, ...(restoreDrill ? { [names.restoreDrill]: restoreDrill } : {}) },
     metadata: { description: facts.description ?? `${layer === 'applications' ? 'App' : 'Infrastructure component'} ${name}` },
   };
   return { projects: { [root]: project } };
