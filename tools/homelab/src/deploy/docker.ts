@@ -37,6 +37,8 @@ export interface ContainerInfo {
   command?: string[];
   /** Its IP addresses, one per network it joined. */
   addresses: string[];
+  /** When it was created (ISO 8601): Compose recreates a container only when its configuration changes. */
+  created?: string;
 }
 
 /**
@@ -156,6 +158,7 @@ interface InspectedContainer {
   Id: string;
   Name: string;
   Image: string;
+  Created?: string;
   RestartCount?: number;
   Config: { Image: string; Labels: Record<string, string> | null; Env?: string[] | null; Cmd?: string[] | null };
   HostConfig?: { NetworkMode?: string };
@@ -196,6 +199,7 @@ function toInfo(c: InspectedContainer): ContainerInfo {
     addresses: Object.values(c.NetworkSettings?.Networks ?? {})
       .map((n) => n.IPAddress ?? '')
       .filter((ip) => ip !== ''),
+    created: c.Created,
   };
 }
 

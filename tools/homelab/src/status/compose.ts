@@ -136,7 +136,7 @@ async function projectStatus(root: string, target: ComposeTarget, docker: Docker
     row.drift.push({ what: 'rendered file', wanted: short(digest), running: `${short(record.renderedDigest)} (last deploy)` });
   }
   row.health = rowHealth(row.services);
-  row.lastBackup = await lastBackup(docker, model, rendered, options.now ?? new Date());
+  row.lastBackup = await lastBackup(docker, model, rendered, containers, options.now ?? new Date());
 
   for (const s of row.services) {
     if (s.health === 'healthy' || s.health === 'not-deployed') continue;
@@ -147,7 +147,7 @@ async function projectStatus(root: string, target: ComposeTarget, docker: Docker
     const interval = cronInterval(row.lastBackup.schedule, 'backup schedule');
     row.problems.push(
       row.lastBackup.at === null
-        ? `backup: no successful backup recorded (schedule "${row.lastBackup.schedule}")`
+        ? `backup: no successful backup recorded within twice the schedule "${row.lastBackup.schedule}" (${formatSeconds(2 * interval)}) of its movers' start`
         : `backup: the last successful backup (${row.lastBackup.at}) is older than twice the schedule "${row.lastBackup.schedule}" allows (${formatSeconds(2 * interval)})`,
     );
   }
@@ -337,9 +337,11 @@ async function imageEnv(docker: Docker, image: string): Promise<Map<string, stri
  * successes (the project is only as safe as its least recent volume), from the movers' metric in
  * the host's volume homelab-backup-metrics (project/backup-metrics.ts), read through a container
  * of the movers' own image with no network; stale when older than twice the longest gap of the
- * schedule (cronInterval).
+ * schedule (cronInterval). A backup that has not succeeded yet is given the same time from when
+ * its movers' containers were created (a new app, or movers recreated by a changed backup), then
+ * counts as stale: an app is not reported broken the minute it is deployed.
  */
-async function lastBackup(docker: Docker, model: ComposeModel, rendered: string, now: Date): Promise<LastBackup | null> {
+async function lastBackup(docker: Docker, model: ComposeModel, rendered: string, containers: ContainerInfo[], now: Date): Promise<LastBackup | null> {
   const movers = model.services.filter((s) => s.mover);
   if (movers.length === 0) return null;
   const volumes = backedUpVolumes(YAML.parse(rendered) as Record<string, any>, model.project);
@@ -355,7 +357,12 @@ async function lastBackup(docker: Docker, model: ComposeModel, rendered: string,
   const each = volumes.map((v) => times.get(v.volume));
   const oldest = each.some((t) => t === undefined) ? null : Math.min(...(each as number[]));
   const at = oldest === null ? null : new Date(oldest * 1000).toISOString();
-  const healthy = oldest !== null && now.getTime() / 1000 - oldest <= 2 * interval;
+  const created = containers
+    .filter((c) => movers.some((m) => m.name === c.service))
+    .map((c) => Date.parse(c.created ?? '') / 1000)
+    .filter((t) => Number.isFinite(t));
+  const since = oldest ?? (created.length > 0 ? Math.max(...created) : null);
+  const healthy = since !== null && now.getTime() / 1000 - since <= 2 * interval;
   return { at, schedule, healthy };
 }
 

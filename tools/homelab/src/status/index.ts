@@ -8,6 +8,7 @@ import { parseWorkspaceConfig, WORKSPACE_FILE } from '../spec/io';
 import type { WorkspaceEnvironment } from '../spec/types';
 import { ToolRunner } from '../deploy/process';
 import { composeStatus } from './compose';
+import { isKubernetesEnvironment, kubernetesStatus } from './kubernetes';
 import type { StatusRow, StatusReport } from './types';
 
 /** One project in one environment, on the platform deploy picks there (Compose when it has Compose files, as deploy does). */
@@ -37,26 +38,33 @@ export interface StatusOptions {
 export type KubernetesReader = (root: string, targets: StatusTarget[], options: StatusOptions) => Promise<StatusRow[]>;
 
 /**
- * The Kubernetes reader `homelab status` uses: where `status/kubernetes.ts` (read from the API and
- * ArgoCD's Applications) is wired. Until it is, a Kubernetes row says it cannot be read yet.
+ * The Kubernetes reader `homelab status` uses: `status/kubernetes.ts` (the API and ArgoCD's
+ * Applications), keeping the rows of the targets asked for.
  */
-export const kubernetesRows: KubernetesReader = async (_root, targets) =>
-  targets.map((t) => ({
-    project: t.project,
-    layer: t.layer,
-    environment: t.env,
-    platform: 'kubernetes',
-    deployed: false,
-    wantedVersion: null,
-    runningVersion: null,
-    health: 'unknown',
-    services: [],
-    drift: [],
-    lastDeploy: null,
-    lastBackup: null,
-    problems: ['Kubernetes status: not built yet'],
-    ok: false,
-  }));
+export const kubernetesRows: KubernetesReader = async (root, targets, options) => {
+  const wanted = new Set(targets.map((t) => `${t.project}\u0000${t.env}`));
+  const rows = await kubernetesStatus(root, {
+    env: options.env,
+    requireDeployed: options.requireDeployed,
+    projects: [...new Set(targets.map((t) => t.project))],
+    processEnv: options.processEnv,
+    now: options.now?.toISOString(),
+  });
+  return rows.filter((r) => wanted.has(`${r.project}\u0000${r.environment}`));
+};
+
+/**
+ * The platforms status reads a project on in an environment. Kubernetes where the Kubernetes
+ * reader reports it (`isKubernetesEnvironment`: homelab.yaml gives the environment a `kubernetes`
+ * entry, or the project has Kubernetes files only); Compose where the project has Compose files,
+ * unless the environment names a cluster and no Docker host (then its Compose files are not what
+ * runs there). An environment with both entries is read on both: a row each.
+ */
+export function statusPlatforms(settings: WorkspaceEnvironment, files: { kubernetes: boolean; compose: boolean }): ('compose' | 'kubernetes')[] {
+  const kubernetes = isKubernetesEnvironment(settings, files);
+  const compose = files.compose && !(kubernetes && settings.compose === undefined);
+  return [...(compose ? (['compose'] as const) : []), ...(kubernetes ? (['kubernetes'] as const) : [])];
+}
 
 /** The environments of the workspace, in homelab.yaml's order. */
 export function workspaceEnvironments(root: string): WorkspaceEnvironment[] {
@@ -93,7 +101,7 @@ export function statusTargets(root: string, options: Pick<StatusOptions, 'env' |
       if (options.env !== undefined && settings.name !== options.env) continue;
       const e = found.find((f) => f.env === settings.name);
       if (!e) continue;
-      targets.push({ project: p.name, layer: p.layer, env: settings.name, platform: e.compose ? 'compose' : 'kubernetes', settings });
+      for (const platform of statusPlatforms(settings, e)) targets.push({ project: p.name, layer: p.layer, env: settings.name, platform, settings });
     }
   }
   return targets;
@@ -112,8 +120,9 @@ export async function readStatus(root: string, options: StatusOptions = {}): Pro
     composeStatus(root, compose, { tools, requireDeployed: options.requireDeployed, now: options.now, tmpDir: options.tmpDir }),
     kubernetes.length > 0 ? (options.kubernetes ?? kubernetesRows)(root, kubernetes, options) : Promise.resolve([]),
   ]);
-  const byKey = new Map([...composeRows, ...kubernetesRowsRead].map((r) => [`${r.project}\u0000${r.environment}`, r]));
-  const rows = targets.map((t) => byKey.get(`${t.project}\u0000${t.env}`)).filter((r): r is StatusRow => r !== undefined);
+  const key = (project: string, env: string, platform: string) => `${project}\u0000${env}\u0000${platform}`;
+  const byKey = new Map([...composeRows, ...kubernetesRowsRead].map((r) => [key(r.project, r.environment, r.platform), r]));
+  const rows = targets.map((t) => byKey.get(key(t.project, t.env, t.platform))).filter((r): r is StatusRow => r !== undefined);
   const envs = workspaceEnvironments(root)
     .map((e) => e.name)
     .filter((n) => options.env === undefined || n === options.env);

@@ -192,7 +192,11 @@ describe('drift between what git renders and what the cluster has', () => {
 
 describe('the last backup', () => {
   const source: Manifest = { apiVersion: 'volsync.backube/v1alpha1', kind: 'ReplicationSource', metadata: { name: 'web-data', namespace: NS }, spec: { trigger: { schedule: '0 3 * * *' } } };
-  const liveSource = (lastSyncTime?: string): Live => ({ ...(source as unknown as Live), status: lastSyncTime ? { lastSyncTime } : {} });
+  const liveSource = (lastSyncTime?: string, creationTimestamp = '2026-11-01T00:00:00Z'): Live => ({
+    ...(source as unknown as Live),
+    metadata: { ...(source.metadata as Live['metadata']), creationTimestamp },
+    status: lastSyncTime ? { lastSyncTime } : {},
+  });
 
   it('within twice the schedule: healthy', () => {
     expect(backupStatus([source], [liveSource('2026-11-30T03:00:00Z')], NOW)).toEqual({ at: '2026-11-30T03:00:00Z', schedule: '0 3 * * *', healthy: true });
@@ -202,8 +206,10 @@ describe('the last backup', () => {
     expect(backupStatus([source], [liveSource('2026-11-27T03:00:00Z')], NOW)).toMatchObject({ healthy: false });
   });
 
-  it('never succeeded: no time, not healthy; no backup rendered: null', () => {
+  it('never succeeded: no time; healthy within twice the schedule of its creation, not after; no backup rendered: null', () => {
     expect(backupStatus([source], [liveSource()], NOW)).toEqual({ at: null, schedule: '0 3 * * *', healthy: false });
+    const justNow = new Date(NOW - 3600 * 1000).toISOString();
+    expect(backupStatus([source], [liveSource(undefined, justNow)], NOW)).toEqual({ at: null, schedule: '0 3 * * *', healthy: true });
     expect(backupStatus([asManifest(deployment())], [deployment()], NOW)).toBeNull();
   });
 

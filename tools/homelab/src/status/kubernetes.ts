@@ -230,7 +230,7 @@ export function readProject(v: ProjectView): RowView {
   }
   const lastBackup = backupStatus(v.wanted, v.live, v.now);
   if (deployed && lastBackup && !lastBackup.healthy) {
-    problems.push(lastBackup.at ? `the last successful backup is from ${lastBackup.at}, older than twice the schedule (${lastBackup.schedule})` : `no backup has succeeded yet (schedule ${lastBackup.schedule})`);
+    problems.push(lastBackup.at ? `the last successful backup is from ${lastBackup.at}, older than twice the schedule (${lastBackup.schedule})` : `no backup has succeeded within twice the schedule (${lastBackup.schedule}) of its creation`);
   }
   return {
     deployed,
@@ -545,13 +545,14 @@ export function backupStatus(wanted: Manifest[], live: Live[], now: number): Las
   const sources = wanted
     .map((w) => {
       const l = byId.get(identity(w));
-      if (w.kind === 'ReplicationSource') return { schedule: (w as Live).spec?.trigger?.schedule as string | undefined, at: (l?.status?.lastSyncTime as string | undefined) ?? null };
+      const created = Date.parse(l?.metadata.creationTimestamp ?? '');
+      if (w.kind === 'ReplicationSource') return { schedule: (w as Live).spec?.trigger?.schedule as string | undefined, at: (l?.status?.lastSyncTime as string | undefined) ?? null, created };
       if (w.kind === 'CronJob' && templateOf(w as Live)?.metadata?.labels?.[DUMP_LABEL] !== undefined) {
-        return { schedule: (w as Live).spec?.schedule as string | undefined, at: (l?.status?.lastSuccessfulTime as string | undefined) ?? null };
+        return { schedule: (w as Live).spec?.schedule as string | undefined, at: (l?.status?.lastSuccessfulTime as string | undefined) ?? null, created };
       }
       return null;
     })
-    .filter((s): s is { schedule: string | undefined; at: string | null } => s !== null);
+    .filter((s): s is { schedule: string | undefined; at: string | null; created: number } => s !== null);
   if (sources.length === 0) return null;
   const schedule = sources.find((s) => s.schedule)?.schedule ?? '';
   const at = sources.some((s) => s.at === null) ? null : sources.map((s) => s.at as string).sort((a, b) => Date.parse(a) - Date.parse(b))[0];
@@ -561,7 +562,9 @@ export function backupStatus(wanted: Manifest[], live: Live[], now: number): Las
   } catch {
     return { at, schedule, healthy: false };
   }
-  return { at, schedule, healthy: at !== null && now - Date.parse(at) <= 2 * interval * 1000 };
+  // A source that has not succeeded yet counts from its creation: a new backup is given twice its schedule's gap to run once.
+  const since = sources.map((s) => (s.at !== null ? Date.parse(s.at) : s.created)).reduce((a, b) => Math.min(a, b), Infinity);
+  return { at, schedule, healthy: Number.isFinite(since) && now - since <= 2 * interval * 1000 };
 }
 
 function isWorkload(kind: string): boolean {

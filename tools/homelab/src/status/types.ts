@@ -59,7 +59,11 @@ export interface LastBackup {
   at: string | null;
   /** The spec's backup schedule (cron). */
   schedule: string;
-  /** False when `at` is null or older than twice the longest gap of the schedule. */
+  /**
+   * False when `at` is older than twice the longest gap of the schedule, or when no backup has
+   * succeeded within that time of the backup's creation (its movers' containers, its
+   * ReplicationSource or dump CronJob): a backup just deployed is given that long to run once.
+   */
   healthy: boolean;
 }
 
