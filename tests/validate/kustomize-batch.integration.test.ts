@@ -45,11 +45,12 @@ async function bothWays(root: string, dirs: string[]) {
   return { stats, batched, alone };
 }
 
-describe.skipIf(kubectl.skip)('batched kustomize builds', () => {
+// A test builds every overlay of many workspaces twice: minutes on a busy machine.
+describe.skipIf(kubectl.skip)('batched kustomize builds', { timeout: 600_000 }, () => {
   let cases: { id: string; root: string }[] = [];
   beforeAll(() => {
     cases = kustomizeFixtureWorkspaces(roots, 'kbatch');
-  });
+  }, 600_000);
 
   it('compares workspaces that have overlays', () => {
     expect(cases.length).toBe(KUSTOMIZE_FIXTURE_COUNT);

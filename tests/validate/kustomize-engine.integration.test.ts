@@ -17,7 +17,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateApp } from '../../tools/homelab/src/app/generate';
 import { diskHost } from '../../tools/homelab/src/host';
 import { toolEnv } from '../../tools/homelab/src/tool-env';
-import { inputLine, kustomizeBatchPath, parseFrames, runKustomizeBatch, type BatchFrame } from '../../tools/homelab/src/validate/kustomize-engine';
+import { findKustomizeBatch, inputLine, kustomizeBatchPath, kustomizeBatchVersion, parseFrames, runKustomizeBatch, type BatchFrame } from '../../tools/homelab/src/validate/kustomize-engine';
 import { findBatchProgram, kustomize, prerender, type RenderJob } from '../../tools/homelab/src/validate/kustomize-compose';
 import { projectRenderJobs, validateProject } from '../../tools/homelab/src/validate/project';
 import { fixtureWorkspace, KUSTOMIZE_FIXTURE_COUNT, kustomizeFixtureWorkspaces, overlaysOf } from '../support/kustomize-fixtures';
@@ -137,6 +137,16 @@ describe.skipIf(kubectl.skip || program.skip)('kustomize-batch against kubectl k
     const built = spawnSync('bash', [BUILD, '--check'], { encoding: 'utf8' });
     expect(built.stdout.trim()).toBe(kustomizeBatchPath());
     expect(findBatchProgram()).toEqual({ bin: kustomizeBatchPath() });
+  });
+
+  it('stands aside when kubectl embeds another kustomize release, or under HOMELAB_KUSTOMIZE=kubectl', () => {
+    const linked = kustomizeBatchVersion();
+    expect(linked).toMatch(/^v\d+\.\d+\.\d+$/);
+    expect(spawnSync(kustomizeBatchPath(), ['--version'], { encoding: 'utf8' }).stdout).toBe(`${linked}\n`);
+    expect(findKustomizeBatch(linked!)).toEqual({ bin: kustomizeBatchPath() });
+    expect(findKustomizeBatch('v5.7.1')).toEqual({ bin: null, reason: `kustomize-batch links kustomize ${linked}, kubectl has v5.7.1` });
+    expect(findKustomizeBatch(undefined).bin).toBeNull();
+    expect(findKustomizeBatch(linked!, { ...process.env, HOMELAB_KUSTOMIZE: 'kubectl' })).toEqual({ bin: null, reason: 'HOMELAB_KUSTOMIZE=kubectl' });
   });
 
   it('prints every overlay of every fixture workspace byte for byte as kubectl kustomize does', async () => {

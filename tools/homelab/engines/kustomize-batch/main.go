@@ -36,6 +36,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -246,6 +247,12 @@ func main() {
 	if len(os.Args) > 1 {
 		fmt.Fprintf(os.Stderr, "kustomize-batch: unexpected argument %q: give overlay paths on stdin, one per line (or --version)\n", os.Args[1])
 		os.Exit(2)
+	}
+	// A build's live heap is small (about 25 MB at 400 overlays) and garbage is most of what it
+	// allocates: collecting at 4x the live heap instead of 2x took about 40% less CPU on 400
+	// generated overlays, for a peak of about 50 MB. GOGC, when set, decides.
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(400)
 	}
 	if err := run(os.Stdin, os.Stdout); err != nil {
 		fmt.Fprintf(os.Stderr, "kustomize-batch: %v\n", err)
