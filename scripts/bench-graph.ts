@@ -1,5 +1,5 @@
 /**
- * `npm run bench:graph [-- --apps 500 --runs 3 --cold-runs 1 --keep --isolate-plugins --no-per-overlay]`: builds a temporary workspace
+ * `npm run bench:graph [-- --apps 500 --runs 3 --cold-runs 1 --keep --isolate-plugins --no-per-overlay --no-kubectl-pair]`: builds a temporary workspace
  * with N apps (one app rendered by the real generator, copied under N names), commits
  * it, and measures what CI pays for the project graph and validate at that scale:
  *
@@ -7,8 +7,11 @@
  *   warm graph `nx show projects` again: the plugin reads every spec's facts from its parse cache
  *   cold       `nx run-many -t validate` with an empty cache (after the equivalent of `nx reset`),
  *              with the overlays built many per kustomize process (the default; its note says how
- *              many processes and how many overlays were built alone), then, unless --no-per-overlay,
- *              with every overlay built alone (HOMELAB_KUSTOMIZE_BATCH=1, the path before batching)
+ *              many processes and how many overlays were built alone), alternating, unless
+ *              --no-kubectl-pair, with a run under HOMELAB_KUSTOMIZE=kubectl (the overlays built by
+ *              aggregate kubectl processes instead of kustomize-batch), for the ratio of the two; then,
+ *              unless --no-per-overlay, with every overlay built alone (HOMELAB_KUSTOMIZE_BATCH=1,
+ *              the path before batching)
  *   cached     `nx run-many -t validate` again, nothing changed (must be N/N cache hits)
  *   affected   `nx affected -t validate --base=HEAD` with one app's overlay edited, then the same with
  *              the plugin and the executor loaded from their TypeScript sources (HOMELAB_BUNDLE=0,
@@ -49,10 +52,12 @@ interface Args {
   isolatePlugins: boolean;
   /** Also the cold run with every overlay built alone, for the ratio of the batched kustomize builds. */
   perOverlay: boolean;
+  /** Each cold run paired with one under HOMELAB_KUSTOMIZE=kubectl, for the ratio of kustomize-batch. */
+  kubectlPair: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { apps: 500, runs: 3, coldRuns: 0, keep: false, isolatePlugins: false, perOverlay: true };
+  const args: Args = { apps: 500, runs: 3, coldRuns: 0, keep: false, isolatePlugins: false, perOverlay: true, kubectlPair: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -66,7 +71,8 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--keep') args.keep = true;
     else if (flag === '--isolate-plugins') args.isolatePlugins = true;
     else if (flag === '--no-per-overlay') args.perOverlay = false;
-    else throw new Error(`unknown option ${flag}; use --apps N, --runs N, --cold-runs N, --keep, --isolate-plugins, --no-per-overlay`);
+    else if (flag === '--no-kubectl-pair') args.kubectlPair = false;
+    else throw new Error(`unknown option ${flag}; use --apps N, --runs N, --cold-runs N, --keep, --isolate-plugins, --no-per-overlay, --no-kubectl-pair`);
   }
   if (args.coldRuns === 0) args.coldRuns = args.runs;
   return args;
@@ -248,11 +254,21 @@ async function main(): Promise<void> {
     const pluginLine = /homelab plugin: .*/.exec((await measure(root, nxBin(root), ['show', 'projects'], { ...nxEnv, NX_VERBOSE_LOGGING: 'true' })).output)?.[0];
     rows.push({ figure: 'graph: nx show projects (warm)', runs: warm, note: pluginLine ?? 'no "homelab plugin:" line (NX_VERBOSE_LOGGING)' });
 
-    log('cold run-many -t validate (empty cache), overlays batched');
+    log(`cold run-many -t validate (empty cache), overlays batched${args.kubectlPair ? ', alternating with HOMELAB_KUSTOMIZE=kubectl' : ''}`);
     // HOMELAB_DEBUG: the batch process says how it built the overlays (one line, in the note).
     const coldRun = (env: NodeJS.ProcessEnv) => measure(root, nxBin(root), ['run-many', '-t', 'validate'], { ...nxEnv, HOMELAB_DEBUG: '1', ...env });
     const kustomizeNote = (runs: Measured[]) => [...new Set(runs.map((r) => /homelab: kustomize: (.*)/.exec(r.output)?.[1] ?? 'no kustomize line'))].join('; ');
-    const cold = await repeat(args.coldRuns, () => reset(root), () => coldRun({}));
+    // Paired with HOMELAB_KUSTOMIZE=kubectl: the two alternate, each going first in every other round.
+    const cold: Measured[] = [];
+    const viaKubectl: Measured[] = [];
+    for (let i = 0; i < args.coldRuns; i++) {
+      const order = args.kubectlPair ? (i % 2 === 0 ? ['program', 'kubectl'] : ['kubectl', 'program']) : ['program'];
+      for (const which of order) {
+        reset(root);
+        if (which === 'program') cold.push(await coldRun({}));
+        else viaKubectl.push(await coldRun({ HOMELAB_KUSTOMIZE: 'kubectl' }));
+      }
+    }
     const coldTasks = cold.map((r) => taskCounts(r.output));
     rows.push({
       figure: 'cold: run-many -t validate',
@@ -261,6 +277,14 @@ async function main(): Promise<void> {
       note: `${coldTasks.map((t) => t?.ran ?? '?').join('/')} tasks ran; ${kustomizeNote(cold)}`,
       extraOk: coldTasks.every((t) => t?.ran === args.apps),
     });
+    if (args.kubectlPair) {
+      const ratio = median(cold.map((r) => r.seconds)) / median(viaKubectl.map((r) => r.seconds));
+      rows.push({
+        figure: 'cold, overlays by kubectl (HOMELAB_KUSTOMIZE=kubectl)',
+        runs: viaKubectl,
+        note: `${viaKubectl.map((r) => taskCounts(r.output)?.ran ?? '?').join('/')} tasks ran; ${kustomizeNote(viaKubectl)}; the default cold run is ${ratio.toFixed(2)}x this (alternated)`,
+      });
+    }
     if (args.perOverlay) {
       log('cold run-many -t validate (empty cache), every overlay built alone (HOMELAB_KUSTOMIZE_BATCH=1)');
       const alone = await repeat(args.coldRuns, () => reset(root), () => coldRun({ HOMELAB_KUSTOMIZE_BATCH: '1' }));

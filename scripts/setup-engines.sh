@@ -26,6 +26,10 @@
 #     Go module proxy once per machine into a cache outside the repository (scripts/kubeconform/build.sh);
 #     only where Go exists: a machine without Go skips it with a line saying so
 #   - Chromium (Debian's chromium package), in which the status page's test opens the page headless
+#   - kustomize-batch (tools/homelab/engines/kustomize-batch), which validate builds many kustomize
+#     overlays with in one process, built from the Go module proxy once per machine into a cache outside
+#     the repository keyed by its sources' hash (scripts/kustomize-batch/build.sh); only where Go exists:
+#     without it validate builds overlays with kubectl, as before
 #
 # Idempotent: when everything is present and dockerd is running it is a quick
 # no-op. Network rule: dockerd runs without bridge/iptables/NAT; containers are
@@ -668,6 +672,20 @@ ensure_kubeconform() {
   log "kubeconform ready in $((SECONDS - t0))s: $KUBECONFORM_BIN"
 }
 
+# --------------------------------------------------------- kustomize-batch ---
+# Optional: validate uses it when it is built and falls back to `kubectl kustomize` otherwise.
+KUSTOMIZE_BATCH_BIN=""
+ensure_kustomize_batch() {
+  local go_bin t0=$SECONDS
+  if ! go_bin="$(go_command)"; then
+    log "Go not found (HOMELAB_GO, /usr/local/go/bin/go or on PATH): skipping kustomize-batch (validate then builds overlays with kubectl kustomize)"
+    return 0
+  fi
+  KUSTOMIZE_BATCH_BIN="$(HOMELAB_GO="$go_bin" bash "$(dirname "${BASH_SOURCE[0]}")/kustomize-batch/build.sh")" ||
+    die "building kustomize-batch failed (scripts/kustomize-batch/build.sh)"
+  log "kustomize-batch ready in $((SECONDS - t0))s: $KUSTOMIZE_BATCH_BIN"
+}
+
 # ----------------------------------------------------------------- renovate ---
 # Node 24 and the pinned Renovate in npm's cache, for tests/renovate/ (scripts/renovate/prefetch.sh).
 ensure_renovate() {
@@ -740,6 +758,7 @@ summary() {
   [ -z "$RESTIC_BIN" ] || printf '  restic           %s\n' "$RESTIC_BIN"
   [ -z "$KUBECONFORM_BIN" ] || printf '  kubeconform      %s\n' "$KUBECONFORM_BIN"
   [ -z "$CHROMIUM_VERSION" ] || printf '  chromium         %s\n' "$CHROMIUM_VERSION"
+  [ -z "$KUSTOMIZE_BATCH_BIN" ] || printf '  kustomize-batch  %s\n' "$KUSTOMIZE_BATCH_BIN"
   [ -z "$CONTROL_PLANE_BIN" ] || printf '  control plane    %s (%s)\n' "$("$CONTROL_PLANE_BIN/kube-apiserver" --version 2>/dev/null | sed 's/^Kubernetes //')" "$CONTROL_PLANE_BIN"
   printf '  test images      %s\n' "$(docker image ls --format '{{.Repository}}:{{.Tag}}' "$TEST_IMAGE" | sort | tr '\n' ' ')$([ "$ENGINES_ONLY" = 1 ] || printf '%s %s %s %s' "$WHOAMI_IMAGE" "$SCHEDULER_IMAGE" "$RESTIC_IMAGE" "$POSTGRES_IMAGE")"
 }
@@ -761,6 +780,7 @@ if [ "$ENGINES_ONLY" = 0 ]; then
   ensure_postgres_image
   ensure_promtool
   ensure_kubeconform
+  ensure_kustomize_batch
   ensure_renovate
   ensure_chromium
 fi

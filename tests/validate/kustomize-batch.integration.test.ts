@@ -8,49 +8,32 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import YAML from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { stackEnvironment, appNameOf } from '../../scripts/lib/import-check';
 import { generateApp } from '../../tools/homelab/src/app/generate';
 import { diskHost } from '../../tools/homelab/src/host';
-import { generateImport } from '../../tools/homelab/src/import/generate';
 import { kustomize, prerender, type RenderJob } from '../../tools/homelab/src/validate/kustomize-compose';
 import { projectRenderJobs, validateProject } from '../../tools/homelab/src/validate/project';
-import { syncAll } from '../../tools/homelab/src/workspace/sync';
-import { GOLDEN_WORKSPACES as WORKSPACES } from '../support/golden';
-import { renderedStacks, writePatchedStack, writeSpec } from '../support/spec';
+import { fixtureWorkspace, KUSTOMIZE_FIXTURE_COUNT, kustomizeFixtureWorkspaces, overlaysOf } from '../support/kustomize-fixtures';
 import { requireTool } from '../support/tools';
-import { makeDiskWorkspace, removeDir, WORKSPACE_YAML } from '../support/workspace';
+import { removeDir } from '../support/workspace';
 
 const kubectl = requireTool('kubectl');
-const FIXTURES = path.join(__dirname, '../support/fixtures');
-/** The fixture specs of single apps, each synced into a workspace of its own (some share a name). */
-const FIXTURE_SPECS = ['backup-app/files.yaml', 'backup/files.yaml', 'cron-service/files.yaml', 'full-form/wiki.yaml', 'multi-service/stack.yaml', 'placement/ml.yaml', 'deploy-stack/stack.yaml'];
-/** The import fixtures that import (tests/import/roundtrip.integration.test.ts), all into one workspace. */
-const IMPORTED = ['chores', 'gallery', 'house', 'resolver'];
 
 const roots: string[] = [];
-afterAll(() => roots.forEach(removeDir));
+// These tests hold the aggregate kubectl builds to kubectl: kustomize-batch, when it is built, stands
+// aside (kustomize-engine.integration.test.ts holds it to kubectl).
+const engine = process.env.HOMELAB_KUSTOMIZE;
+beforeAll(() => {
+  process.env.HOMELAB_KUSTOMIZE = 'kubectl';
+});
+afterAll(() => {
+  roots.forEach(removeDir);
+  if (engine === undefined) delete process.env.HOMELAB_KUSTOMIZE;
+  else process.env.HOMELAB_KUSTOMIZE = engine;
+});
 afterEach(() => delete process.env.HOMELAB_KUSTOMIZE_BATCH);
 
-function workspace(prefix: string, fill: (root: string) => void, homelabYaml = WORKSPACE_YAML): string {
-  const root = makeDiskWorkspace(prefix, homelabYaml);
-  roots.push(root);
-  fill(root);
-  return root;
-}
-
-/** Every overlay folder with a kustomization, of apps and components, workspace-relative, sorted. */
-function overlaysOf(root: string): string[] {
-  return ['applications', 'infrastructure']
-    .flatMap((layer) => {
-      const overlays = path.join(root, layer, 'kubernetes/overlays');
-      if (!fs.existsSync(overlays)) return [];
-      return fs.readdirSync(overlays).flatMap((env) => fs.readdirSync(path.join(overlays, env)).map((name) => `${layer}/kubernetes/overlays/${env}/${name}`));
-    })
-    .filter((dir) => fs.existsSync(path.join(root, dir, 'kustomization.yaml')))
-    .sort();
-}
+const workspace = (prefix: string, fill: (root: string) => void) => fixtureWorkspace(roots, prefix, fill);
 
 const jobsOf = (root: string, dirs: string[]): RenderJob[] => dirs.map((dir) => ({ kind: 'kustomize', dir, cwd: root }));
 
@@ -62,44 +45,15 @@ async function bothWays(root: string, dirs: string[]) {
   return { stats, batched, alone };
 }
 
-describe.skipIf(kubectl.skip)('batched kustomize builds', () => {
-  const cases: { id: string; root: string }[] = [];
+// A test builds every overlay of many workspaces twice: minutes on a busy machine.
+describe.skipIf(kubectl.skip)('batched kustomize builds', { timeout: 600_000 }, () => {
+  let cases: { id: string; root: string }[] = [];
   beforeAll(() => {
-    for (const { id, homelabYaml, fill } of WORKSPACES) cases.push({ id: `golden ${id}`, root: workspace(`kbatch-${id}`, fill, homelabYaml) });
-    cases.push({
-      id: 'census stacks and the patched relay',
-      root: workspace('kbatch-census', (root) => {
-        const host = diskHost(root);
-        for (const spec of renderedStacks()) writeSpec(host, spec);
-        writePatchedStack(host);
-        syncAll(host);
-      }),
-    });
-    for (const file of FIXTURE_SPECS) {
-      cases.push({
-        id: `fixture ${file}`,
-        root: workspace('kbatch-fixture', (root) => {
-          const text = fs.readFileSync(path.join(FIXTURES, file), 'utf8');
-          const host = diskHost(root);
-          host.write(`applications/specs/${(YAML.parse(text) as { name: string }).name}.yaml`, text);
-          syncAll(host);
-        }),
-      });
-    }
-    cases.push({
-      id: 'import fixtures',
-      root: workspace('kbatch-import', (root) => {
-        for (const stack of IMPORTED) {
-          const dir = path.join(FIXTURES, 'import', stack);
-          const file = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f))!;
-          generateImport(diskHost(root), { name: appNameOf(stack), file }, { cwd: dir, environment: stackEnvironment(), engine: null }).writeSecrets(root);
-        }
-      }),
-    });
-  });
+    cases = kustomizeFixtureWorkspaces(roots, 'kbatch');
+  }, 600_000);
 
   it('compares workspaces that have overlays', () => {
-    expect(cases.length).toBe(WORKSPACES.length + 1 + FIXTURE_SPECS.length + 1);
+    expect(cases.length).toBe(KUSTOMIZE_FIXTURE_COUNT);
     for (const { id, root } of cases) expect(overlaysOf(root).length, id).toBeGreaterThan(0);
   });
 
@@ -110,7 +64,7 @@ describe.skipIf(kubectl.skip)('batched kustomize builds', () => {
       dirs.forEach((dir, i) => expect(batched[i], `${id}: ${dir}`).toEqual(alone[i]));
       expect(alone.every((r) => r.ok), id).toBe(true);
       // The batch path really ran: every overlay was rendered by an aggregate build, none alone.
-      expect({ id, alone: stats.alone, batched: stats.batched }).toEqual({ id, alone: [], batched: dirs.length });
+      expect({ id, alone: stats.alone, batched: stats.batched, program: stats.program }).toEqual({ id, alone: [], batched: dirs.length, program: 0 });
     }
   });
 
@@ -167,7 +121,7 @@ describe.skipIf(kubectl.skip)('batched kustomize builds', () => {
     process.env.HOMELAB_KUSTOMIZE_BATCH = '1';
     const { stats, batched, alone } = await bothWays(root, dirs);
 
-    expect(stats).toEqual({ batchProcesses: 0, batched: 0, alone: dirs });
+    expect(stats).toEqual({ program: 0, batchProcesses: 0, batched: 0, alone: dirs });
     expect(batched).toEqual(alone);
   });
 });

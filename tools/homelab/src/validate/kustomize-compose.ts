@@ -4,26 +4,59 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeMasker, parseDotenv } from '../dotenv';
 import { needsOwnBuild, scratchFolder, splitAggregate, writeAggregate } from './kustomize-batch';
+import { findKustomizeBatch, runKustomizeBatch, type KustomizeBatch } from './kustomize-engine';
 import { homelabComposeOptions, toolEnv } from '../tool-env';
 
-/** How kustomize builds are run here: `kubectl kustomize` or `kustomize build`, whichever exists. */
-export type Kustomizer = { command: string; args: (dir: string) => string[] } | null;
+/**
+ * How kustomize builds are run here: `kubectl kustomize` or `kustomize build`, whichever exists,
+ * with the kustomize release it reports (kubectl's `kustomizeVersion`, `kustomize version`).
+ */
+export type Kustomizer = { command: string; args: (dir: string) => string[]; version?: string } | null;
 
 let kustomizer: Kustomizer | undefined;
+/** findBatchProgram's answers, by HOMELAB_KUSTOMIZE and the cache folder (a test switches them between calls). */
+const batchPrograms = new Map<string, KustomizeBatch>();
 let composeAvailable: boolean | undefined;
 
-function works(command: string, args: string[]): boolean {
+function answer(command: string, args: string[]): string | null {
   const r = spawnSync(command, args, { encoding: 'utf8', timeout: 20_000 });
-  return !r.error && r.status === 0;
+  return !r.error && r.status === 0 ? r.stdout : null;
+}
+
+function works(command: string, args: string[]): boolean {
+  return answer(command, args) !== null;
+}
+
+/** kubectl's own kustomize release, from `kubectl version --client -o json`. */
+function kubectlKustomizeVersion(json: string): string | undefined {
+  try {
+    const version = (JSON.parse(json) as { kustomizeVersion?: unknown }).kustomizeVersion;
+    return typeof version === 'string' ? version : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function findKustomizer(): Kustomizer {
   if (kustomizer === undefined) {
-    if (process.env.HOMELAB_KUSTOMIZE !== 'none' && works('kubectl', ['version', '--client'])) kustomizer = { command: 'kubectl', args: (dir) => ['kustomize', dir] };
-    else if (process.env.HOMELAB_KUSTOMIZE !== 'none' && works('kustomize', ['version'])) kustomizer = { command: 'kustomize', args: (dir) => ['build', dir] };
+    const kubectl = process.env.HOMELAB_KUSTOMIZE !== 'none' ? answer('kubectl', ['version', '--client', '-o', 'json']) : null;
+    const standalone = kubectl === null && process.env.HOMELAB_KUSTOMIZE !== 'none' ? answer('kustomize', ['version']) : null;
+    if (kubectl !== null) kustomizer = { command: 'kubectl', args: (dir) => ['kustomize', dir], version: kubectlKustomizeVersion(kubectl) };
+    else if (standalone !== null) kustomizer = { command: 'kustomize', args: (dir) => ['build', dir], version: standalone.trim().split('\n')[0] || undefined };
     else kustomizer = null;
   }
   return kustomizer;
+}
+
+/**
+ * kustomize-batch (kustomize-engine.ts), when it may build the overlays prerender batches: there
+ * is a kustomize, the program is built and links the same kustomize release, and
+ * HOMELAB_KUSTOMIZE does not force kubectl.
+ */
+export function findBatchProgram(): KustomizeBatch {
+  const key = ['HOMELAB_KUSTOMIZE', 'HOMELAB_CACHE_DIR', 'XDG_CACHE_HOME'].map((name) => process.env[name] ?? '').join('\0');
+  if (!batchPrograms.has(key)) batchPrograms.set(key, findKustomizer() ? findKustomizeBatch(findKustomizer()!.version) : { bin: null, reason: 'no kustomize' });
+  return batchPrograms.get(key)!;
 }
 
 export function hasCompose(): boolean {
@@ -80,15 +113,19 @@ export type RenderJob = { kind: 'kustomize'; dir: string; cwd: string } | { kind
  * rendered, and the overlays built alone (set aside, or refused by every batch they were in).
  */
 export interface PrerenderStats {
+  /** Overlays kustomize-batch built (one process per working folder). */
+  program: number;
   batchProcesses: number;
   batched: number;
   alone: string[];
 }
 
-/** The debug line of a prerender (HOMELAB_DEBUG): `kustomize: 40 batch process(es) for 998 overlays, 2 built alone`. */
+/** The debug line of a prerender (HOMELAB_DEBUG): `kustomize: 998 overlays by kustomize-batch, 0 batch process(es) for 0 overlays, 0 built alone`. */
 export function describePrerender(stats: PrerenderStats): string {
   const alone = stats.alone.length > 0 && stats.alone.length <= 5 ? ` (${stats.alone.join(', ')})` : '';
-  return `homelab: kustomize: ${stats.batchProcesses} batch process(es) for ${stats.batched} overlays, ${stats.alone.length} built alone${alone}`;
+  const program = findBatchProgram();
+  const why = program.bin === null && findKustomizer() ? ` (kustomize-batch not used: ${program.reason})` : '';
+  return `homelab: kustomize: ${stats.program} overlays by kustomize-batch${why}, ${stats.batchProcesses} batch process(es) for ${stats.batched} overlays, ${stats.alone.length} built alone${alone}`;
 }
 
 /**
@@ -108,22 +145,18 @@ export function kustomizeBatchSize(): number {
  * overlay a batch cannot render being built alone.
  */
 export async function prerender(jobs: RenderJob[], concurrency = Math.max(2, os.availableParallelism?.() ?? os.cpus().length)): Promise<PrerenderStats> {
-  const stats: PrerenderStats = { batchProcesses: 0, batched: 0, alone: [] };
+  const stats: PrerenderStats = { program: 0, batchProcesses: 0, batched: 0, alone: [] };
   const work: (() => Promise<void>)[] = [];
   const k = findKustomizer();
   const overlays = k ? jobs.filter((j): j is Extract<RenderJob, { kind: 'kustomize' }> => j.kind === 'kustomize') : [];
   const size = kustomizeBatchSize();
   for (const cwd of new Set(overlays.map((j) => j.cwd))) {
     const dirs = [...new Set(overlays.filter((j) => j.cwd === cwd).map((j) => j.dir))];
-    const alone = size === 1 ? dirs : dirs.filter((dir) => needsOwnBuild(readKustomization(path.resolve(cwd, dir))));
-    const batchable = dirs.filter((dir) => !alone.includes(dir));
-    for (const dir of alone) work.push(() => buildAlone(k!, dir, cwd, stats));
-    // Batches of even sizes (26 overlays: two of 13), so no overlay is left alone at the end.
-    const per = Math.ceil(batchable.length / Math.ceil(batchable.length / size));
-    for (let i = 0; i < batchable.length; i += per) {
-      const batch = batchable.slice(i, i + per);
-      work.push(() => buildBatch(k!, batch, cwd, stats));
-    }
+    const program = findBatchProgram().bin;
+    // kustomize-batch builds each overlay as a build of its own: all of them, in one process;
+    // should it not run to the end, the same overlays go back in the queue as kubectl builds.
+    if (program && size !== 1 && dirs.length > 0) work.push(() => buildWithProgram(program, dirs, cwd, stats, () => work.push(...kubectlWork(k!, dirs, cwd, size, stats))));
+    else work.push(...kubectlWork(k!, dirs, cwd, size, stats));
   }
   for (const job of jobs) {
     if (job.kind !== 'compose' || !hasCompose()) continue;
@@ -153,6 +186,36 @@ function readKustomization(dir: string): string {
     }
   }
   return '';
+}
+
+/**
+ * The kubectl builds of overlays (relative to cwd): aggregate builds of `size` overlays, each
+ * overlay that sets what only a top-level build honours built alone.
+ */
+function kubectlWork(k: NonNullable<Kustomizer>, dirs: string[], cwd: string, size: number, stats: PrerenderStats): (() => Promise<void>)[] {
+  const work: (() => Promise<void>)[] = [];
+  const alone = size === 1 ? dirs : dirs.filter((dir) => needsOwnBuild(readKustomization(path.resolve(cwd, dir))));
+  const batchable = dirs.filter((dir) => !alone.includes(dir));
+  for (const dir of alone) work.push(() => buildAlone(k, dir, cwd, stats));
+  // Batches of even sizes (26 overlays: two of 13), so no overlay is left alone at the end.
+  const per = Math.ceil(batchable.length / Math.ceil(batchable.length / size));
+  for (let i = 0; i < batchable.length; i += per) {
+    const batch = batchable.slice(i, i + per);
+    work.push(() => buildBatch(k, batch, cwd, stats));
+  }
+  return work;
+}
+
+/**
+ * Overlays (relative to cwd) built by kustomize-batch, each result exactly what the per-overlay
+ * command gives (an error as kubectl's last lines); when the program does not run to the end,
+ * `fallBack` queues the kubectl builds of the same overlays.
+ */
+async function buildWithProgram(program: string, dirs: string[], cwd: string, stats: PrerenderStats, fallBack: () => void): Promise<void> {
+  const frames = await runKustomizeBatch(program, dirs, cwd, toolEnv());
+  if (!frames) return fallBack();
+  stats.program += dirs.length;
+  dirs.forEach((dir, i) => prerendered.set(kustomizeKey(dir, cwd), frames[i].ok ? { ok: true, output: frames[i].text } : { ok: false, error: lastLines(frames[i].text) }));
 }
 
 /** One overlay with the per-overlay command: its result, error included, is exactly kustomize()'s. */

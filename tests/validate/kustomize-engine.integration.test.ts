@@ -1,0 +1,257 @@
+/**
+ * kustomize-batch (tools/homelab/engines/kustomize-batch; docs/validate.md, "How overlays are
+ * built") gives, for every overlay, exactly what the real `kubectl kustomize <overlay>` prints: its
+ * stdout byte for byte, or for a failing overlay kubectl's error line. Held to kubectl on every
+ * fixture workspace the batch tests use (tests/support/kustomize-fixtures.ts) and on overlays made
+ * to fail or to take the paths kubectl's options decide (load restrictions, sortOptions, build
+ * metadata, a custom OpenAPI schema). validate's findings with it are those with
+ * HOMELAB_KUSTOMIZE=kubectl.
+ *
+ * The program is built by `npm run setup:engines` (scripts/kustomize-batch/build.sh): without it
+ * these tests are skipped outside CI and FAIL under CI=true, like the other engines.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { generateApp } from '../../tools/homelab/src/app/generate';
+import { diskHost } from '../../tools/homelab/src/host';
+import { toolEnv } from '../../tools/homelab/src/tool-env';
+import { findKustomizeBatch, inputLine, kustomizeBatchPath, kustomizeBatchVersion, parseFrames, runKustomizeBatch, type BatchFrame } from '../../tools/homelab/src/validate/kustomize-engine';
+import { findBatchProgram, kustomize, prerender, type RenderJob } from '../../tools/homelab/src/validate/kustomize-compose';
+import { projectRenderJobs, validateProject } from '../../tools/homelab/src/validate/project';
+import { fixtureWorkspace, KUSTOMIZE_FIXTURE_COUNT, kustomizeFixtureWorkspaces, overlaysOf } from '../support/kustomize-fixtures';
+import { requireTool } from '../support/tools';
+import { makeTempDir, removeDir } from '../support/workspace';
+
+const BUILD = path.join(__dirname, '../../scripts/kustomize-batch/build.sh');
+const kubectl = requireTool('kubectl');
+const program = requireTool('kustomize-batch', ['bash', BUILD, '--check']);
+
+const roots: string[] = [];
+const saved = { ...process.env };
+afterAll(() => roots.forEach(removeDir));
+afterEach(() => {
+  for (const name of ['HOMELAB_KUSTOMIZE', 'HOMELAB_CACHE_DIR']) {
+    if (saved[name] === undefined) delete process.env[name];
+    else process.env[name] = saved[name];
+  }
+});
+
+/** The header klog puts before each line kubectl logs (`E1130 11:53:05.598214   19955 run.go:72] `). */
+const KLOG_HEADER = /^[EWI]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ [^\]]+\] /gm;
+
+/** What kubectl gives for one overlay, as a frame: stdout when it succeeds, else stderr without klog's header. */
+function kubectlFrame(dir: string, cwd: string): BatchFrame {
+  const r = spawnSync('kubectl', ['kustomize', dir], { cwd, env: toolEnv(), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (r.status === 0) return { ok: true, text: r.stdout };
+  return { ok: false, text: r.stderr.replace(KLOG_HEADER, '') };
+}
+
+/** kubectlFrame of each overlay, two kubectl processes at a time. */
+async function kubectlFrames(dirs: string[], cwd: string): Promise<BatchFrame[]> {
+  const frames: BatchFrame[] = new Array(dirs.length);
+  let next = 0;
+  const one = (dir: string) =>
+    new Promise<BatchFrame>((resolve) => {
+      const child = spawn('kubectl', ['kustomize', dir], { cwd, env: toolEnv() });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on('data', (d: Buffer) => out.push(d));
+      child.stderr.on('data', (d: Buffer) => err.push(d));
+      child.on('close', (status) =>
+        resolve(status === 0 ? { ok: true, text: Buffer.concat(out).toString('utf8') } : { ok: false, text: Buffer.concat(err).toString('utf8').replace(KLOG_HEADER, '') }),
+      );
+    });
+  await Promise.all(
+    [0, 1].map(async () => {
+      for (let i = next++; i < dirs.length; i = next++) frames[i] = await one(dirs[i]);
+    }),
+  );
+  return frames;
+}
+
+async function programFrames(dirs: string[], cwd: string): Promise<BatchFrame[]> {
+  const frames = await runKustomizeBatch(kustomizeBatchPath(), dirs, cwd, toolEnv());
+  expect(frames, 'kustomize-batch ran to the end').not.toBeNull();
+  return frames!;
+}
+
+const jobsOf = (root: string, dirs: string[]): RenderJob[] => dirs.map((dir) => ({ kind: 'kustomize', dir, cwd: root }));
+
+/** A kustomization folder `dir` of `root` with these files. */
+function writeFolder(root: string, dir: string, files: Record<string, string>): string {
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(root, dir, name), text);
+  }
+  return dir;
+}
+
+const CONFIGMAP = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  k: v\n`;
+
+describe('the frames of kustomize-batch', () => {
+  it('splits ok and error frames by their byte lengths, whatever the text holds', () => {
+    const body = 'a: "é"\nok 3\n';
+    const output = Buffer.from(`ok ${Buffer.byteLength(body)}\n${body}error 5\nbad\n\nok 0\n`);
+
+    expect(parseFrames(output, 3)).toEqual([
+      { ok: true, text: body },
+      { ok: false, text: 'bad\n\n' },
+      { ok: true, text: '' },
+    ]);
+  });
+
+  it.each([
+    ['fewer frames than overlays', 'ok 0\n', 2],
+    ['a frame longer than the output', 'ok 10\nabc', 1],
+    ['an unknown header', 'warning 0\n', 1],
+    ['text after the last frame', 'ok 0\nstray', 1],
+  ])('refuses %s (the caller falls back to kubectl)', (_, output, count) => {
+    expect(parseFrames(Buffer.from(output), count)).toBeNull();
+  });
+
+  it.each([
+    ['applications/kubernetes/overlays/dev/a', 'applications/kubernetes/overlays/dev/a'],
+    ['"quoted"', '"\\"quoted\\""'],
+    [' padded', '" padded"'],
+    ['two\nlines', '"two\\nlines"'],
+    ['', '""'],
+  ])('writes the path %j as the input line %s', (dir, line) => {
+    expect(inputLine(dir)).toBe(line);
+  });
+
+  it('gives no frames when the program cannot start, so the caller builds with kubectl', async () => {
+    expect(await runKustomizeBatch(path.join(makeTempDir('kb-nobin'), 'kustomize-batch'), ['a'], process.cwd(), toolEnv())).toBeNull();
+  });
+});
+
+// Each test runs kubectl once per overlay: minutes on a busy machine.
+describe.skipIf(kubectl.skip || program.skip)('kustomize-batch against kubectl kustomize', { timeout: 600_000 }, () => {
+  let cases: { id: string; root: string }[] = [];
+  beforeAll(() => {
+    cases = kustomizeFixtureWorkspaces(roots, 'kb-engine');
+  }, 600_000);
+
+  it('is found where scripts/kustomize-batch/build.sh built it, and validate uses it', () => {
+    const built = spawnSync('bash', [BUILD, '--check'], { encoding: 'utf8' });
+    expect(built.stdout.trim()).toBe(kustomizeBatchPath());
+    expect(findBatchProgram()).toEqual({ bin: kustomizeBatchPath() });
+  });
+
+  it('stands aside when kubectl embeds another kustomize release, or under HOMELAB_KUSTOMIZE=kubectl', () => {
+    const linked = kustomizeBatchVersion();
+    expect(linked).toMatch(/^v\d+\.\d+\.\d+$/);
+    expect(spawnSync(kustomizeBatchPath(), ['--version'], { encoding: 'utf8' }).stdout).toBe(`${linked}\n`);
+    expect(findKustomizeBatch(linked!)).toEqual({ bin: kustomizeBatchPath() });
+    expect(findKustomizeBatch('v5.7.1')).toEqual({ bin: null, reason: `kustomize-batch links kustomize ${linked}, kubectl has v5.7.1` });
+    expect(findKustomizeBatch(undefined).bin).toBeNull();
+    expect(findKustomizeBatch(linked!, { ...process.env, HOMELAB_KUSTOMIZE: 'kubectl' })).toEqual({ bin: null, reason: 'HOMELAB_KUSTOMIZE=kubectl' });
+  });
+
+  it('prints every overlay of every fixture workspace byte for byte as kubectl kustomize does', async () => {
+    expect(cases.length).toBe(KUSTOMIZE_FIXTURE_COUNT);
+    for (const { id, root } of cases) {
+      const dirs = overlaysOf(root);
+      expect(dirs.length, id).toBeGreaterThan(0);
+      const frames = await programFrames(dirs, root);
+      const expected = await kubectlFrames(dirs, root);
+      dirs.forEach((dir, i) => expect(frames[i], `${id}: ${dir}`).toEqual(expected[i]));
+      expect(frames.every((f) => f.ok), id).toBe(true);
+    }
+  });
+
+  it('fails, builds or orders each odd overlay as kubectl does, and keeps each failure to its overlay', async () => {
+    const root = fixtureWorkspace(roots, 'kb-engine-odd', (r) => generateApp(diskHost(r), { name: 'alpha', image: 'traefik/whoami:v1.10.4', port: 8080 }));
+    const dirs = [
+      'applications/kubernetes/overlays/dev/alpha',
+      writeFolder(root, 'odd/missing-resource', { 'kustomization.yaml': 'resources:\n  - missing.yaml\n' }),
+      writeFolder(root, 'odd/bad-yaml', { 'kustomization.yaml': 'resources: [cm.yaml\n' }),
+      writeFolder(root, 'odd/unknown-field', { 'kustomization.yaml': 'resources:\n  - cm.yaml\nresourcez: []\n', 'cm.yaml': CONFIGMAP('a') }),
+      // RootOnly: a file outside the kustomization's folder is refused.
+      writeFolder(root, 'odd/outside-root', { 'kustomization.yaml': 'resources:\n  - ../shared/cm.yaml\n' }),
+      writeFolder(root, 'odd/shared', { 'cm.yaml': CONFIGMAP('shared') }),
+      writeFolder(root, 'odd/duplicate', { 'kustomization.yaml': 'resources:\n  - a.yaml\n  - b.yaml\n', 'a.yaml': CONFIGMAP('same'), 'b.yaml': CONFIGMAP('same') }),
+      writeFolder(root, 'odd/fifo', {
+        'kustomization.yaml': 'sortOptions:\n  order: fifo\nresources:\n  - z.yaml\n  - ns.yaml\n',
+        'z.yaml': CONFIGMAP('z'),
+        'ns.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: zz\n',
+      }),
+      writeFolder(root, 'odd/legacy', { 'kustomization.yaml': 'resources:\n  - z.yaml\n  - ns.yaml\n', 'z.yaml': CONFIGMAP('z'), 'ns.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: zz\n' }),
+      writeFolder(root, 'odd/metadata', { 'kustomization.yaml': 'buildMetadata: [originAnnotations, transformerAnnotations, managedByLabel]\nnamePrefix: p-\nresources:\n  - cm.yaml\n', 'cm.yaml': CONFIGMAP('m') }),
+      // A kustomization that names its own OpenAPI schema version: built with it, and the next overlay without it.
+      writeFolder(root, 'odd/openapi', { 'kustomization.yaml': 'openapi:\n  version: v1.21.2\nresources:\n  - cm.yaml\n', 'cm.yaml': CONFIGMAP('o') }),
+      writeFolder(root, 'odd/openapi-unknown', { 'kustomization.yaml': 'openapi:\n  version: v0.0.1\nresources:\n  - cm.yaml\n', 'cm.yaml': CONFIGMAP('o') }),
+      writeFolder(root, 'odd/"quoted" name', { 'kustomization.yaml': 'resources:\n  - cm.yaml\n', 'cm.yaml': CONFIGMAP('q') }),
+      writeFolder(root, 'odd/empty', { 'kustomization.yaml': 'resources: []\n' }),
+      'odd/no-such-folder',
+      'applications/kubernetes/overlays/prod/alpha',
+    ];
+    const frames = await programFrames(dirs, root);
+    const expected = await kubectlFrames(dirs, root);
+
+    dirs.forEach((dir, i) => expect(frames[i], dir).toEqual(expected[i]));
+    // The fixture does what it says: these fail with kubectl too, and the others build.
+    const failed = dirs.filter((_, i) => !expected[i].ok);
+    expect(failed).toEqual(['odd/missing-resource', 'odd/bad-yaml', 'odd/unknown-field', 'odd/outside-root', 'odd/shared', 'odd/duplicate', 'odd/openapi-unknown', 'odd/no-such-folder']);
+    expect(frames[dirs.indexOf('odd/fifo')].text.indexOf('kind: ConfigMap')).toBeLessThan(frames[dirs.indexOf('odd/fifo')].text.indexOf('kind: Namespace'));
+    expect(frames[dirs.indexOf('odd/legacy')].text.indexOf('kind: Namespace')).toBeLessThan(frames[dirs.indexOf('odd/legacy')].text.indexOf('kind: ConfigMap'));
+  });
+
+  it('builds the same overlays concurrently in any order with the same results', async () => {
+    const { root } = cases[0];
+    const dirs = overlaysOf(root).slice(0, 12);
+    const twice = [...dirs, ...[...dirs].reverse()];
+    const frames = await programFrames(twice, root);
+    const alone = await kubectlFrames(dirs, root);
+
+    expect(frames).toEqual([...alone, ...[...alone].reverse()]);
+  });
+
+  it("gives validate the same findings as HOMELAB_KUSTOMIZE=kubectl, a broken overlay's render/kustomize included", async () => {
+    const projects = ['alpha', 'beta', 'gamma'];
+    const root = fixtureWorkspace(roots, 'kb-engine-findings', (r) => {
+      for (const name of projects) generateApp(diskHost(r), { name, image: 'traefik/whoami:v1.10.4', port: 8080 });
+    });
+    const broken = 'applications/kubernetes/overlays/dev/beta/kustomization.yaml';
+    fs.appendFileSync(path.join(root, broken), 'patches:\n  - path: missing-patch.yaml\n');
+    const jobs = projects.flatMap((p) => projectRenderJobs(root, 'applications', p));
+
+    process.env.HOMELAB_KUSTOMIZE = 'kubectl';
+    const kubectlStats = await prerender(jobs);
+    const withKubectl = projects.map((p) => validateProject(root, 'applications', p));
+    delete process.env.HOMELAB_KUSTOMIZE;
+    const programStats = await prerender(jobs);
+    const withProgram = projects.map((p) => validateProject(root, 'applications', p));
+
+    expect(withProgram).toEqual(withKubectl);
+    expect(withKubectl[1].map((f) => `${f.file} ${f.rule}`)).toContain(`${broken} render/kustomize`);
+    const overlays = jobs.filter((j) => j.kind === 'kustomize').length;
+    expect(kubectlStats.program).toBe(0);
+    expect(programStats).toMatchObject({ program: overlays, batchProcesses: 0, batched: 0, alone: [] });
+  });
+
+  it('falls back to the aggregate kubectl builds when the program at its path does not run to the end', async () => {
+    // A stand-in for a broken build of the program (it exits 1 at once): the only way to make the
+    // real program fail to run is to break its build.
+    const cache = makeTempDir('kb-engine-cache');
+    roots.push(cache);
+    process.env.HOMELAB_CACHE_DIR = cache;
+    const bin = kustomizeBatchPath();
+    fs.mkdirSync(path.dirname(bin), { recursive: true });
+    fs.writeFileSync(bin, '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+    const { root } = cases[0];
+    const dirs = overlaysOf(root).slice(0, 8);
+
+    expect(findBatchProgram()).toEqual({ bin });
+    const stats = await prerender(jobsOf(root, dirs));
+    const results = dirs.map((dir) => kustomize(dir, root));
+
+    expect(stats.program).toBe(0);
+    expect(stats.batched + stats.alone.length).toBe(dirs.length);
+    dirs.forEach((dir, i) => {
+      const expected = kubectlFrame(dir, root);
+      expect(results[i], dir).toEqual({ ok: true, output: expected.text });
+    });
+  });
+});
