@@ -98,16 +98,21 @@ export function populateWorkspace(root: string, homelabYaml?: string): void {
  * Gives a workspace holding the tool (a copy, or a git clone of one) a node_modules of
  * links to the repository's installed packages, as `npm ci` would fill it, without a
  * registry. `homelab` links to the workspace's own tools/homelab, so the plugin,
- * executors and generators that run are the ones in the workspace.
+ * executors and generators that run are the ones in the workspace; so does `.bin/homelab`
+ * (`npx homelab`), in a `.bin` of its own whose other commands link to the repository's.
  */
 export function linkNodeModules(root: string): void {
-  fs.mkdirSync(path.join(root, 'node_modules'));
+  fs.mkdirSync(path.join(root, 'node_modules/.bin'), { recursive: true });
   const modules = path.join(REPO_ROOT, 'node_modules');
   for (const entry of fs.readdirSync(modules)) {
-    if (entry === 'homelab') continue;
+    if (entry === 'homelab' || entry === '.bin') continue;
     fs.symlinkSync(path.join(modules, entry), path.join(root, 'node_modules', entry));
   }
   fs.symlinkSync('../tools/homelab', path.join(root, 'node_modules', 'homelab'));
+  for (const command of fs.readdirSync(path.join(modules, '.bin'))) {
+    const target = command === 'homelab' ? '../homelab/bin/homelab.js' : path.join(modules, '.bin', command);
+    fs.symlinkSync(target, path.join(root, 'node_modules/.bin', command));
+  }
 }
 
 /** Folders a disk listing never descends into: dependencies, Nx's own state, git. */

@@ -245,7 +245,8 @@ describe.skipIf(renovate.skip)(`Renovate ${RENOVATE_VERSION} over a homelab made
     expect(new Set(npm.map((d) => d.datasource))).toEqual(new Set(['npm']));
 
     const actions = depsOf('github-actions', '.github/workflows/ci.yml').filter((d) => d.datasource === 'github-tags');
-    const uses = [...read('.github/workflows/ci.yml').matchAll(/uses: (\S+)@(\S+)/g)].map(([, name, version]) => `${name}@${version}`);
+    // An action in a folder of its repository (github/codeql-action/upload-sarif) is its repository's dependency.
+    const uses = [...read('.github/workflows/ci.yml').matchAll(/uses: ([\w-]+\/[\w-]+)(?:\/\S*)?@(\S+)/g)].map(([, name, version]) => `${name}@${version}`);
     expect(actions.map((d) => `${d.depName}@${d.currentValue}`).sort()).toEqual(uses.sort());
     // The versions the setup actions take (`with:`) are its too, so no annotation claims them twice.
     const withs = depsOf('github-actions', '.github/workflows/ci.yml').filter((d) => d.depType === 'uses-with');

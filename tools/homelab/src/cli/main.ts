@@ -7,11 +7,15 @@ import { HomelabError, InputError, show } from '../errors';
 import { addCrdSchemas } from '../validate/crd';
 import { ALL_CHECKS, type CheckClass } from '../validate/engine';
 import { formatJson, formatPretty, formatSarif } from '../validate/findings';
-import { findWorkspaceRoot, validatePaths } from '../validate/paths';
+import { findWorkspaceRoot, projectFiles, validatePaths } from '../validate/paths';
 import { ClusterDryRun } from '../validate/server';
 import { formatStatusJson, formatStatusTable, statusReasons } from '../status/format';
 import { statusHtmlTarget, writeStatusHtml } from '../status/html';
 import { readStatus } from '../status/index';
+import { diskHost } from '../host';
+import { readWorkspace } from '../app/plan';
+import { pinnedImages, scanSeverity } from '../workspace/images';
+import { PLATFORM_PROJECT } from '../validate/classify';
 
 // Worker threads of `validate` (validate/parallel.ts) load the code this process runs, the CLI bundle included, and start here.
 export { validateWorker } from '../validate/parallel';
@@ -21,7 +25,8 @@ const VERSION: string = JSON.parse(fs.readFileSync(path.join(__dirname, '../../p
 
 const USAGE = `Usage:
   homelab validate [paths…] [--format pretty|json|sarif] [--skip CHECKS] [--only CHECKS] [--max-file-size MiB]
-                   [--workspace DIR] [--server-dry-run]
+                   [--workspace DIR] [--server-dry-run] [--projects a,b]
+  homelab images [--projects a,b] [--format lines|json] [--workspace DIR]
   homelab schemas add <crd.yaml>… [--workspace DIR]
   homelab restore-drill <app> --env ENV [--keep] [--scratch-size SIZE] [--workspace DIR]
   homelab status [--env ENV] [--format table|json] [--require-deployed] [--html FILE] [--workspace DIR]
@@ -30,8 +35,14 @@ validate checks files and folders (default: .) — Kubernetes manifests, kustomi
 files, app specs — offline and strict. CHECKS is a comma list of ${ALL_CHECKS.join(', ')}.
 --server-dry-run also sends every rendered overlay of the workspace to the cluster KUBECONFIG
 points at (server-side apply, --dry-run=server: nothing is stored; never cached).
+--projects validates those projects of the workspace (apps, components, ${PLATFORM_PROJECT}) instead of
+paths, as their Nx validate targets do; an empty list validates nothing (for \`nx show projects --affected\`).
 Exit codes: 0 clean (warnings allowed), 1 errors found, 2 usage or internal error.
 Rules and options: docs/validate.md
+
+images lists every image the projects' specs pin (all projects without --projects), each once:
+one a line, or with --format json {"severity", "images"}, the severity being homelab.yaml's
+ci.scan.severity (default high), what the CI image scan fails on (README "CI").
 
 restore-drill takes a backup of a deployed app now, restores it into a scratch Compose project
 isolated from the live one, starts the app there and checks it (docs/backup.md); --keep leaves the
@@ -92,7 +103,7 @@ function checksOf(list: string | undefined, flag: string): CheckClass[] {
 }
 
 function validateCommand(args: string[], io: Io): number {
-  const { positional, options } = parseArgs(args, ['format', 'skip', 'only', 'max-file-size', 'workspace'], ['server-dry-run']);
+  const { positional, options } = parseArgs(args, ['format', 'skip', 'only', 'max-file-size', 'workspace', 'projects'], ['server-dry-run']);
   const format = options.format ?? 'pretty';
   if (!['pretty', 'json', 'sarif'].includes(format)) throw new InputError(`--format ${format}: use pretty, json or sarif`);
   const only = checksOf(options.only, '--only');
@@ -112,11 +123,43 @@ function validateCommand(args: string[], io: Io): number {
     if (!checks.has('render')) throw new InputError('--server-dry-run sends the rendered overlays, so it needs the render check: drop render from --skip (or add it to --only)');
     server = ClusterDryRun.connect(root);
   }
-  const result = validatePaths(positional, { cwd: io.cwd, checks, maxFileBytes, workspaceRoot, server });
+  let paths = positional;
+  if (options.projects !== undefined) {
+    if (positional.length > 0) throw new InputError(`validate takes paths or --projects, not both; drop ${show(positional[0])} or --projects`);
+    const root = workspaceRoot ?? findWorkspaceRoot(io.cwd);
+    if (!root) throw new InputError('--projects names projects of a homelab workspace: run it inside one (no homelab.yaml here or above) or pass --workspace DIR');
+    paths = projectFiles(root, projectList(options.projects)).map((file) => path.relative(io.cwd, path.join(root, file)) || '.');
+    // No project affected: nothing to check, and an empty report (not the whole folder, which no paths would mean).
+    if (paths.length === 0) {
+      io.out(format === 'json' ? formatJson([], { files: 0, documents: 0 }) : format === 'sarif' ? formatSarif([], VERSION) : formatPretty([], { files: 0, documents: 0 }));
+      return 0;
+    }
+  }
+  const result = validatePaths(paths, { cwd: io.cwd, checks, maxFileBytes, workspaceRoot, server });
   const text =
     format === 'json' ? formatJson(result.findings, result) : format === 'sarif' ? formatSarif(result.findings, VERSION) : formatPretty(result.findings, result);
   io.out(text);
   return result.findings.some((f) => f.severity === 'error') ? 1 : 0;
+}
+
+/** A `--projects` value: names separated by commas or white space; empty for none. */
+function projectList(value: string): string[] {
+  return value.split(/[\s,]+/).filter(Boolean);
+}
+
+/** `homelab images`: the images the projects' specs pin, for the users' CI image scan (workspace/images.ts). */
+function imagesCommand(args: string[], io: Io): number {
+  const { positional, options } = parseArgs(args, ['projects', 'format', 'workspace']);
+  if (positional.length > 0) throw new InputError(`images takes no paths (${show(positional[0])}); name projects with --projects a,b`);
+  const format = options.format ?? 'lines';
+  if (!['lines', 'json'].includes(format)) throw new InputError(`--format ${format}: use lines or json`);
+  const root = options.workspace ? path.resolve(io.cwd, options.workspace) : findWorkspaceRoot(io.cwd);
+  if (!root) throw new InputError('images reads the specs of a homelab workspace: run it inside one (no homelab.yaml here or above) or pass --workspace DIR');
+  const host = diskHost(root);
+  const images = pinnedImages(host, options.projects === undefined ? undefined : projectList(options.projects)).map((i) => i.image);
+  if (format === 'json') io.out(`${JSON.stringify({ severity: scanSeverity(readWorkspace(host)), images })}\n`);
+  else io.out(images.map((image) => `${image}\n`).join(''));
+  return 0;
 }
 
 function schemasCommand(args: string[], io: Io): number {
@@ -205,8 +248,9 @@ export function main(argv: string[], io: Io = { cwd: process.cwd(), out: (t) => 
     }
     if (command === 'validate') return validateCommand(args, io);
     if (command === 'schemas') return schemasCommand(args, io);
+    if (command === 'images') return imagesCommand(args, io);
     if (command === 'restore-drill' || command === 'status') throw new InputError(`${command} runs in the background: call mainAsync (bin/homelab.js does)`);
-    throw new InputError(`unknown command "${command}"; use \`homelab validate\`, \`homelab schemas add\`, \`homelab restore-drill\` or \`homelab status\` (see --help)`);
+    throw new InputError(`unknown command "${command}"; use \`homelab validate\`, \`homelab images\`, \`homelab schemas add\`, \`homelab restore-drill\` or \`homelab status\` (see --help)`);
   } catch (error) {
     if (error instanceof HomelabError) {
       io.err(`homelab: ${error.message}\n`);

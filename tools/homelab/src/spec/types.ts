@@ -344,7 +344,12 @@ export interface WorkspaceConfig {
   /** Each app namespace's ResourceQuota and LimitRange (docs/availability.md): the headroom over the derived need (default 25 %), or false for none. */
   quotas?: false | { headroom?: number };
   compose?: { scheduler?: { image?: string }; volumeOwner?: { image?: string }; /** The image of the backup movers (default restic/restic:0.18.0). */ backup?: { image?: string } };
+  /** The users' CI workflow: the lowest severity of a known vulnerability that fails the image scan (default high; workspace/images.ts). */
+  ci?: { scan?: { severity?: ScanSeverity } };
 }
+
+/** A severity of the image scan (the scanner's `severity-cutoff` values; workspace/images.ts lists them lowest first). */
+export type ScanSeverity = 'negligible' | 'low' | 'medium' | 'high' | 'critical';
 
 export type BackupProvider = 'volsync' | 'velero' | 'k8up';
 

@@ -2,7 +2,7 @@ import { composeFiles, type Layer } from '../project/paths';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import jsyaml from 'js-yaml';
-import { InputError } from '../errors';
+import { InputError, show } from '../errors';
 import { checkSet } from './consistency';
 import { classify, isHomelabContent } from './classify';
 import { ALL_CHECKS, type CheckClass, Engine, type Source, walkFiles } from './engine';
@@ -46,6 +46,23 @@ export function findWorkspaceRoot(dir: string): string | null {
     if (parent === current) return null;
     current = parent;
   }
+}
+
+/**
+ * The file that stands for each named project in `homelab validate --projects`: an app's or a
+ * component's spec, homelab.yaml for the platform project. validatePaths runs every check of the
+ * project a file belongs to, so the answer is what the projects' Nx validate targets report. A name
+ * that is no project of the workspace is refused, naming it.
+ */
+export function projectFiles(root: string, names: readonly string[]): string[] {
+  return [...new Set(names)].map((name) => {
+    if (name === PLATFORM_PROJECT) return 'homelab.yaml';
+    for (const layer of ['applications', 'infrastructure'] as const) {
+      const spec = `${layer}/specs/${name}.yaml`;
+      if (fs.existsSync(path.join(root, spec))) return spec;
+    }
+    throw new InputError(`--projects ${show(name)}: no app, component or ${PLATFORM_PROJECT} of that name in this workspace (no applications/specs/${name}.yaml nor infrastructure/specs/${name}.yaml); name projects of \`npx nx show projects --withTarget validate\``);
+  });
 }
 
 /**
