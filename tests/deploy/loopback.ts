@@ -41,10 +41,16 @@ export class LoopbackBalancer {
     return [...this.healthy].sort();
   }
 
+  /**
+   * A replica that is gone refuses the connection at once, whatever the timeout; the timeout only
+   * decides how long a slow answer may take. 2 s (Traefik's and Caddy's active checks wait 5 s):
+   * with 500 ms, a machine busy with other tests starved all three replicas' answers at once and
+   * the balancer answered 503 although every replica was up.
+   */
   private async check(): Promise<void> {
     await Promise.all(
       this.ports.map(async (port) => {
-        const ok = await get(port, this.healthPath, 500).then(
+        const ok = await get(port, this.healthPath, 2000).then(
           (r) => r.status === 200,
           () => false,
         );
