@@ -6,11 +6,15 @@ import type { AddressInfo } from 'node:net';
  * Caddy, nginx) a real host puts in front of a replicated service. With host networking
  * each replica binds its own port from a range; the balancer health-checks every port of
  * the range every `intervalMs` and sends each request to the next healthy one. Like
- * nginx's default (`proxy_next_upstream error` for idempotent requests), a GET that fails
- * before any response header arrived (connection refused or reset: a replica stopped
- * since the last check) is tried on the next healthy replica; an error after that, or a
- * response that is not 200, reaches the client as a failure.
+ * nginx's default (`proxy_next_upstream error timeout` for idempotent requests), a GET that
+ * fails or gets no response header within UPSTREAM_TIMEOUT_MS (connection refused or reset:
+ * a replica stopped since the last check; or one that accepted and never answered) is tried
+ * on the next healthy replica; an error after that, or a response that is not 200, reaches
+ * the client as a failure.
  */
+/** How long a replica may take to send its response header before the request goes to the next one. */
+const UPSTREAM_TIMEOUT_MS = 2000;
+
 export class LoopbackBalancer {
   private server?: http.Server;
   private timer?: NodeJS.Timeout;
@@ -67,12 +71,14 @@ export class LoopbackBalancer {
       return;
     }
     const port = pool[this.next++ % pool.length];
-    const upstream = http.request({ host: '127.0.0.1', port, path: req.url, method: req.method, agent: false, timeout: 5000 }, (up) => {
+    const upstream = http.request({ host: '127.0.0.1', port, path: req.url, method: req.method, agent: false, timeout: UPSTREAM_TIMEOUT_MS }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
       up.pipe(res);
     });
     let answered = false;
     upstream.on('response', () => (answered = true));
+    // Node only reports the idle socket; ending the request makes it an error, retried below like a refusal.
+    upstream.on('timeout', () => upstream.destroy(Object.assign(new Error('upstream timeout'), { code: 'ETIMEDOUT' })));
     upstream.on('error', (error: NodeJS.ErrnoException) => {
       if (!answered && !res.headersSent && (req.method === 'GET' || req.method === 'HEAD')) {
         this.healthy.delete(port);
