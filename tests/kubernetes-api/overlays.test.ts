@@ -115,7 +115,8 @@ describe.skipIf(kubectl.skip || cluster.skip)('a from-scratch homelab on the rea
     expect(failures).toEqual([]);
     // Every overlay holds something: at least one object each.
     expect(applied).toBeGreaterThanOrEqual(folders().length);
-  });
+    // Two kubectl runs per overlay of every component: 84 s alone on a quiet 2-core machine, so more than the default 120 s beside other tests.
+  }, 360_000);
 
   it('keeps the AppProjects restricted as rendered: read back from the server, no field dropped', () => {
     const ns = namespaces[folders().indexOf('platform/argocd/bootstrap')];
