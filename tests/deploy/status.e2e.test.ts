@@ -68,9 +68,9 @@ describe.skipIf(compose.skip)('homelab status of Compose apps on the real engine
     ws.addApp({ name: STOP, image: 'homelab-test/busybox:1', port: ports[1] });
     ws.addApp({ name: DRIFT, image: 'homelab-test/busybox:1', port: ports[2] });
     ws.addApp({ name: NEVER, image: 'homelab-test/busybox:1', port: ports[3] });
-    // OK's health check fails once /tmp/st-sick exists: how the test makes it unhealthy later.
+    // OK's health check fails once /dev/shm/st-sick exists: how the test makes it unhealthy later.
     const sick = busyboxOverride(ports[0]);
-    ws.override(OK, 'dev', { ...sick, healthcheck: { ...(sick.healthcheck as object), test: ['CMD', 'sh', '-c', `test ! -e /tmp/st-sick && wget -q -O /dev/null http://127.0.0.1:${ports[0]}/healthz`] } });
+    ws.override(OK, 'dev', { ...sick, healthcheck: { ...(sick.healthcheck as object), test: ['CMD', 'sh', '-c', `test ! -e /dev/shm/st-sick && wget -q -O /dev/null http://127.0.0.1:${ports[0]}/healthz`] } });
     ws.override(STOP, 'dev', busyboxOverride(ports[1]));
     ws.override(DRIFT, 'dev', busyboxOverride(ports[2], { environment: { ST_MODE: 'calm' } }));
     ws.override(NEVER, 'dev', busyboxOverride(ports[3]));
@@ -162,7 +162,7 @@ describe.skipIf(compose.skip)('homelab status of Compose apps on the real engine
   it('says an app whose health check fails is unhealthy', async () => {
     const project = composeProject(ws, OK, 'dev');
     const [container] = containers(project);
-    runOk('docker', ['exec', container.id, 'touch', '/tmp/st-sick']);
+    runOk('docker', ['exec', container.id, 'touch', '/dev/shm/st-sick']);
     await waitForHealth(project, 'unhealthy');
 
     const result = seen(await status(ws.root, ['--env', 'dev']));
