@@ -1,5 +1,8 @@
 import type { TestProject } from 'vitest/node';
+import * as path from 'node:path';
 import { findControlPlane, startControlPlane, type ControlPlane } from './control-plane';
+import { installCrds } from './crds';
+import { run } from './tools';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -25,6 +28,12 @@ export async function setup(project: TestProject): Promise<void> {
   }
   plane = await startControlPlane(found.binDir);
   console.log(`[homelab tests] Kubernetes ${plane.version} control plane on ${plane.server}, ready in ${plane.startSeconds.toFixed(1)} s`);
+  // The catalog's CRDs, which most files install: once here, before two files apply them at once.
+  const started = Date.now();
+  const kubectl = path.join(plane.binDir, 'kubectl');
+  const kubeconfig = plane.kubeconfig;
+  const crds = installCrds((args, options) => run(kubectl, ['--kubeconfig', kubeconfig, ...args], { timeout: options?.timeout ?? 60_000 }));
+  console.log(`[homelab tests] the catalog's ${crds.length} CRDs established in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   project.provide('controlPlaneKubeconfig', plane.kubeconfig);
   project.provide('controlPlaneBin', plane.binDir);
   project.provide('controlPlaneMissing', '');
