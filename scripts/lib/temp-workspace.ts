@@ -18,7 +18,7 @@ export const REPO_ROOT = path.resolve(__dirname, '../..');
  * applications/, infrastructure/, platform/): the owner of this repository fills those
  * with their own homelab, and no test or benchmark may depend on what they hold.
  */
-const TOOL_ENTRIES = [
+export const TOOL_ENTRIES = [
   '.gitignore',
   '.local.env',
   'package.json',
