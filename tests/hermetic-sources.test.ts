@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, TOOL_ENTRIES } from '../scripts/lib/temp-workspace';
+import { run } from './support/tools';
 
 /**
  * The tests never read this repository's own homelab: `.ci/run` proves it by running the suite a
@@ -15,8 +16,8 @@ import { REPO_ROOT, TOOL_ENTRIES } from '../scripts/lib/temp-workspace';
  * process runs in the repository root or in the test process's working folder.
  */
 
-/** The variant's command in .ci/run, and the files it leaves out. */
-const VARIANT_COMMAND = "npx vitest run --project homelab --exclude '**/*.e2e.test.ts'";
+/** The variant's command in .ci/run (vitest.variant.config.ts), and the files it leaves out. */
+const VARIANT_COMMAND = 'npx vitest run --config vitest.variant.config.ts';
 const left_out = (rel: string) => rel.startsWith('tests/kubernetes-api/') || rel.endsWith('.e2e.test.ts');
 
 /** The homelab's content: what its owner changes, so no test may read it from the repository. */
@@ -84,6 +85,23 @@ describe('the files the populated-homelab run leaves out read nothing of the rep
     const ci = fs.readFileSync(path.join(REPO_ROOT, '.ci/run'), 'utf8');
 
     expect(ci).toContain(`bash scripts/ci-homelab-variant.sh ${VARIANT_COMMAND}`);
+  });
+
+  it("the variant's configuration runs every test file but those, as vitest itself lists them", () => {
+    const list = (config: string[]) => {
+      const listed = run('npx', ['vitest', 'list', '--filesOnly', ...config], { cwd: REPO_ROOT, timeout: 120_000 });
+      if (listed.status !== 0) throw new Error(`vitest list failed: ${listed.stderr}`);
+      return listed.stdout
+        .split('\n')
+        .map((line) => /^\[[\w-]+\] (\S+)$/.exec(line.trim())?.[1])
+        .filter((f): f is string => f !== undefined)
+        .sort();
+    };
+    const all = list([]);
+    const variant = list(['--config', 'vitest.variant.config.ts']);
+
+    expect(all.length).toBeGreaterThan(200);
+    expect(variant).toEqual(all.filter((f) => !left_out(f)));
   });
 
   it('scans the Kubernetes API tests, the Docker end-to-end files and the helpers', () => {
