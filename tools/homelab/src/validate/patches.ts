@@ -52,9 +52,15 @@ function list(names: string[]): string {
  * a map in block style is the line below.
  */
 export function keyLineFinder(text: string, atKey = true): (...paths: (string | number)[][]) => number {
-  const counter = new YAML.LineCounter();
-  const doc = YAML.parseDocument(text, { lineCounter: counter });
+  // Parsed at the first finding to place: validate builds a finder for every app, and most apps
+  // have no patch, autoscale or placement finding, so most specs are never parsed again here.
+  let parsed: { counter: YAML.LineCounter; doc: YAML.Document.Parsed } | undefined;
   return (...paths) => {
+    if (!parsed) {
+      const counter = new YAML.LineCounter();
+      parsed = { counter, doc: YAML.parseDocument(text, { lineCounter: counter }) };
+    }
+    const { counter, doc } = parsed;
     for (const path of paths) {
       const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
       if (!node?.range) continue;

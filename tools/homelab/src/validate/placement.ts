@@ -16,8 +16,15 @@ import { finding } from './source';
  * Kubernetes node, which a Docker host has by being that machine.
  */
 export function placementFindings(app: NormalizedApp, composeEnvironments: string[], specFile: string, specText: string): Finding[] {
-  const lc = new YAML.LineCounter();
-  const doc = YAML.parseDocument(specText, { lineCounter: lc });
+  // The spec is parsed for positions only when there is a finding to place (most apps have none).
+  let parsed: { lc: YAML.LineCounter; doc: YAML.Document.Parsed } | undefined;
+  const positions = () => {
+    if (!parsed) {
+      const lc = new YAML.LineCounter();
+      parsed = { lc, doc: YAML.parseDocument(specText, { lineCounter: lc }) };
+    }
+    return parsed;
+  };
   const out: Finding[] = [];
   for (const env of app.environments.filter((e) => composeEnvironments.includes(e.name))) {
     for (const service of app.services) {
@@ -28,6 +35,7 @@ export function placementFindings(app: NormalizedApp, composeEnvironments: strin
       const servicePath = app.fullForm ? ['services', service.name] : [];
       const path = own ? ['environments', env.name, ...servicePath, 'placement'] : [...servicePath, 'placement'];
       // At the `placement:` key: its value is a block on the lines below.
+      const { doc, lc } = positions();
       const at = positionIn(doc, lc, path.slice(0, -1), 'placement');
       const who = app.fullForm ? `service ${service.name}` : app.name;
       out.push(
