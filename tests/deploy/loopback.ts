@@ -107,7 +107,12 @@ export interface LoadResult {
  * connection per request, until stop() is called. A request fails on any error or a
  * status other than 200.
  */
-export function loadClient(port: number, urlPath = '/healthz', concurrency = 2, pauseMs = 5): { stop: () => Promise<LoadResult> } {
+export function loadClient(
+  port: number,
+  urlPath = '/healthz',
+  concurrency = 2,
+  pauseMs = 5,
+): { stop: () => Promise<LoadResult>; answered: (count: number, deadlineMs?: number) => Promise<void> } {
   const result: LoadResult = { sent: 0, failed: 0, reasons: {}, bodies: {} };
   let running = true;
   const loops = Array.from({ length: concurrency }, async () => {
@@ -120,6 +125,7 @@ export function loadClient(port: number, urlPath = '/healthz', concurrency = 2, 
       } catch (error) {
         fail((error as NodeJS.ErrnoException).code ?? (error as Error).message);
       }
+      done += 1;
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
   });
@@ -127,11 +133,24 @@ export function loadClient(port: number, urlPath = '/healthz', concurrency = 2, 
     result.failed += 1;
     result.reasons[reason] = (result.reasons[reason] ?? 0) + 1;
   }
+  let done = 0;
   return {
     stop: async () => {
       running = false;
       await Promise.all(loops);
       return result;
+    },
+    /**
+     * Resolves once `count` more requests than when it was called have had their answer (or
+     * failed), whatever the machine's speed; rejects after `deadlineMs` saying how many did.
+     */
+    answered: async (count, deadlineMs = 60_000) => {
+      const target = done + count;
+      const start = Date.now();
+      while (done < target) {
+        if (Date.now() - start > deadlineMs) throw new Error(`only ${count - (target - done)} of ${count} requests were answered in ${deadlineMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
     },
   };
 }
