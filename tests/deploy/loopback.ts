@@ -103,6 +103,14 @@ export interface LoadResult {
 }
 
 /**
+ * How long the client waits for an answer: as long as a browser or an uptime monitor would, and
+ * longer than the balancer may spend trying one replica after another (UPSTREAM_TIMEOUT_MS for each
+ * port of the range). With 5 s, a request the balancer was still retrying on a machine busy with
+ * other tests counted as downtime (one of 851 in a full CI run) although it was then answered.
+ */
+const CLIENT_TIMEOUT_MS = 30_000;
+
+/**
  * Sends GET requests to 127.0.0.1:<port><path> from `concurrency` loops, one new
  * connection per request, until stop() is called. A request fails on any error or a
  * status other than 200.
@@ -119,7 +127,7 @@ export function loadClient(
     while (running) {
       result.sent += 1;
       try {
-        const r = await get(port, urlPath, 5000);
+        const r = await get(port, urlPath, CLIENT_TIMEOUT_MS);
         if (r.status !== 200) fail(`HTTP ${r.status}`);
         else result.bodies[r.body.trim()] = (result.bodies[r.body.trim()] ?? 0) + 1;
       } catch (error) {
