@@ -105,8 +105,8 @@ export interface LoadResult {
 /**
  * How long the client waits for an answer: as long as a browser or an uptime monitor would, and
  * longer than the balancer may spend trying one replica after another (UPSTREAM_TIMEOUT_MS for each
- * port of the range). With 5 s, a request the balancer was still retrying on a machine busy with
- * other tests counted as downtime (one of 851 in a full CI run) although it was then answered.
+ * port of the range). With 5 s, a request counted as downtime (one of 851 in a full CI run on a
+ * busy machine) before the balancer had finished trying the other replicas.
  */
 const CLIENT_TIMEOUT_MS = 30_000;
 
