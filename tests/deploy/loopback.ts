@@ -123,6 +123,8 @@ export function loadClient(
 ): { stop: () => Promise<LoadResult>; answered: (count: number, deadlineMs?: number) => Promise<void> } {
   const result: LoadResult = { sent: 0, failed: 0, reasons: {}, bodies: {} };
   let running = true;
+  /** Requests that have had their answer (or failed): what `answered` waits on. */
+  let done = 0;
   const loops = Array.from({ length: concurrency }, async () => {
     while (running) {
       result.sent += 1;
@@ -141,7 +143,6 @@ export function loadClient(
     result.failed += 1;
     result.reasons[reason] = (result.reasons[reason] ?? 0) + 1;
   }
-  let done = 0;
   return {
     stop: async () => {
       running = false;
