@@ -72,7 +72,7 @@ describe('nx show projects --affected', () => {
     ['an edit to a file of a depended-on component (it and its dependents)', ['postgres', 'web'], { edit: ['infrastructure/kubernetes/base/postgres/kustomization.yaml'] }],
     ['an edit to the spec of a depended-on component (it and its dependents)', ['postgres', 'web'], { edit: ['infrastructure/specs/postgres.yaml'] }],
     ['an edit to a template (every project validates against templates, by design)', ['api', 'postgres', 'web', 'worker'], { edit: ['templates/app/applications/runbooks/__name__.md.hbs'] }],
-    ['an edit to the tool code (every project and the tool package)', ['api', 'homelab', 'homelab-platform', 'postgres', 'web', 'worker'], { edit: ['tools/homelab/src/host.ts'] }],
+    ['an edit to the tool code (every project)', ['api', 'homelab-platform', 'postgres', 'web', 'worker'], { edit: ['tools/homelab/src/host.ts'] }],
     ['an edit to the platform Application (the platform project alone)', ['homelab-platform'], { edit: ['platform/argocd/applications/platform.yaml'] }],
     ['an edit to README.md (nobody)', [], { edit: ['README.md'] }],
     ['deleting an overlay file', ['web'], { remove: ['applications/kubernetes/overlays/dev/web/kustomization.yaml'] }],

@@ -78,7 +78,7 @@ describe('the plugin and the executors as cached bundles, under the real nx', ()
     const bundled = graph({ bundle: true, isolate });
     expect(bundled.output).toMatch(PLUGIN_BUNDLE);
     expect(bundled.graph).toEqual(sources.graph);
-    expect(Object.keys(bundled.graph.nodes).sort()).toEqual(['api', 'homelab', 'homelab-platform', 'web']);
+    expect(Object.keys(bundled.graph.nodes).sort()).toEqual(['api', 'homelab-platform', 'web']);
     expect(bundled.graph.dependencies.web.map((d) => d.target)).toContain('api');
   });
 

@@ -47,3 +47,36 @@ describe('plugin isolation', () => {
     expect(isolated.out).toMatch(/start-plugin-worker:homelab/);
   });
 });
+
+/**
+ * The tool's package manifest is left out of Nx's graph (.nxignore): with a `homelab` project
+ * inferred from it, Nx resolves every homelab executor's schema "from source" and loads the
+ * TypeScript compiler for it, about 0.5 s of every command (README, "Performance"). A preloaded
+ * script records, as the nx process exits, whether it loaded TypeScript.
+ */
+describe('the tool package in the project graph', () => {
+  function graphLoads(): { projects: string[]; typescript: boolean } {
+    const record = path.join(root, '.nx', 'loaded-typescript.json');
+    const hook = path.join(root, '.nx', 'record-typescript.js');
+    fs.mkdirSync(path.dirname(hook), { recursive: true });
+    fs.writeFileSync(hook, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(Object.keys(require.cache).some((k) => /[\\\\/]node_modules[\\\\/]typescript[\\\\/]/.test(k)))));\n`);
+    const result = showProjects({ NODE_OPTIONS: `--require ${hook}`, NX_PERF_LOGGING: 'false' });
+    expect(result.status, result.out).toBe(0);
+    return { projects: result.out.trim().split('\n'), typescript: JSON.parse(fs.readFileSync(record, 'utf8')) as boolean };
+  }
+
+  it('holds no project for the tool package, and nx does not load TypeScript to read the executors', () => {
+    expect(fs.readFileSync(path.join(root, '.nxignore'), 'utf8')).toMatch(/^tools\/homelab\/package\.json$/m);
+    const committed = graphLoads();
+    expect(committed.projects).toContain('homelab-platform');
+    expect(committed.projects).not.toContain('homelab');
+    expect(committed.typescript).toBe(false);
+
+    // Without the line, the project is back and so is TypeScript: the check above can fail.
+    fs.rmSync(path.join(root, '.nxignore'));
+    const without = graphLoads();
+    expect(without.projects).toContain('homelab');
+    expect(without.typescript).toBe(true);
+  });
+});
+

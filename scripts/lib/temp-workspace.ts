@@ -21,6 +21,7 @@ export const REPO_ROOT = path.resolve(__dirname, '../..');
 export const TOOL_ENTRIES = [
   '.gitignore',
   '.local.env',
+  '.nxignore',
   'package.json',
   'package-lock.json',
   'nx.json',
