@@ -17,8 +17,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateApp } from '../../tools/homelab/src/app/generate';
 import { diskHost } from '../../tools/homelab/src/host';
 import { toolEnv } from '../../tools/homelab/src/tool-env';
-import { findKustomizeBatch, inputLine, kustomizeBatchPath, kustomizeBatchVersion, parseFrames, runKustomizeBatch, type BatchFrame } from '../../tools/homelab/src/validate/kustomize-engine';
-import { findBatchProgram, kustomize, prerender, type RenderJob } from '../../tools/homelab/src/validate/kustomize-compose';
+import { findKustomizeBatch, inputLine, kustomizeBatchPath, kustomizeBatchVersion, parseFrames, runKustomizeBatch, streamKustomizeBatch, type BatchFrame } from '../../tools/homelab/src/validate/kustomize-engine';
+import { findBatchProgram, kustomize, prerender, renderedFor, type RenderJob } from '../../tools/homelab/src/validate/kustomize-compose';
 import { projectRenderJobs, validateProject } from '../../tools/homelab/src/validate/project';
 import { fixtureWorkspace, KUSTOMIZE_FIXTURE_COUNT, kustomizeFixtureWorkspaces, overlaysOf } from '../support/kustomize-fixtures';
 import { requireTool } from '../support/tools';
@@ -119,6 +119,58 @@ describe('the frames of kustomize-batch', () => {
     ['', '""'],
   ])('writes the path %j as the input line %s', (dir, line) => {
     expect(inputLine(dir)).toBe(line);
+  });
+
+  /**
+   * A stand-in program (a shell script): it writes the first frame, then waits until the test has
+   * received that frame (it writes `seen`), then writes the rest as `rest` says. Only a caller that
+   * hands frames over as they come lets it go on: one that waits for the end would see it give up.
+   */
+  function standIn(rest: string): { bin: string; seen: string } {
+    const dir = makeTempDir('kb-stand-in');
+    roots.push(dir);
+    const seen = path.join(dir, 'seen');
+    const bin = path.join(dir, 'kustomize-batch');
+    fs.writeFileSync(
+      bin,
+      `#!/bin/sh\ncat >/dev/null\nprintf 'ok 4\\na: 1'\nfor i in $(seq 100); do [ -e '${seen}' ] && break; sleep 0.1; done\n[ -e '${seen}' ] || exit 3\n${rest}\n`,
+      { mode: 0o755 },
+    );
+    return { bin, seen };
+  }
+
+  it('hands each frame over as soon as the program has written it, before the program ends', async () => {
+    const { bin, seen } = standIn("printf 'error 4\\nbad\\n'");
+    const frames: [number, BatchFrame][] = [];
+
+    const result = await streamKustomizeBatch(bin, ['a', 'b'], process.cwd(), toolEnv(), (i, frame) => {
+      frames.push([i, frame]);
+      if (i === 0) fs.writeFileSync(seen, '');
+    });
+
+    expect(frames).toEqual([
+      [0, { ok: true, text: 'a: 1' }],
+      [1, { ok: false, text: 'bad\n' }],
+    ]);
+    expect(result).toEqual({ delivered: 2, clean: true });
+  });
+
+  it('says how many frames it handed over when the program dies after some, and that it did not end cleanly', async () => {
+    const { bin, seen } = standIn("printf 'ok 9\\npartial'\nexit 1");
+    const frames: BatchFrame[] = [];
+
+    const result = await streamKustomizeBatch(bin, ['a', 'b'], process.cwd(), toolEnv(), (i, frame) => {
+      frames.push(frame);
+      if (i === 0) fs.writeFileSync(seen, '');
+    });
+
+    // The second frame was cut short: it is not handed over, and runKustomizeBatch gives none.
+    expect(frames).toEqual([{ ok: true, text: 'a: 1' }]);
+    expect(result).toEqual({ delivered: 1, clean: false });
+    // Every frame written, then a non-zero exit: runKustomizeBatch, which wants the whole run, gives none.
+    const dies = standIn('exit 1');
+    fs.writeFileSync(dies.seen, '');
+    expect(await runKustomizeBatch(dies.bin, ['a'], process.cwd(), toolEnv())).toBeNull();
   });
 
   it('gives no frames when the program cannot start, so the caller builds with kubectl', async () => {
@@ -229,6 +281,32 @@ describe.skipIf(kubectl.skip || program.skip)('kustomize-batch against kubectl k
     const overlays = jobs.filter((j) => j.kind === 'kustomize').length;
     expect(kubectlStats.program).toBe(0);
     expect(programStats).toMatchObject({ program: overlays, batchProcesses: 0, batched: 0, alone: [] });
+  });
+
+  it("lets a project's check start once its own overlays are built, and builds only the overlays the program did not deliver with kubectl", async () => {
+    // A stand-in for the program that delivers the first overlay, waits until the caller has it,
+    // then dies: the first overlay keeps the program's frame, the others are built by kubectl.
+    const cache = makeTempDir('kb-engine-cache');
+    roots.push(cache);
+    process.env.HOMELAB_CACHE_DIR = cache;
+    const bin = kustomizeBatchPath();
+    const seen = path.join(cache, 'seen');
+    fs.mkdirSync(path.dirname(bin), { recursive: true });
+    fs.writeFileSync(bin, `#!/bin/sh\ncat >/dev/null\nprintf 'ok 13\\nfrom: program'\nfor i in $(seq 100); do [ -e '${seen}' ] && break; sleep 0.1; done\nexit 1\n`, { mode: 0o755 });
+    const { root } = cases[0];
+    const dirs = overlaysOf(root).slice(0, 4);
+    const jobs = jobsOf(root, dirs);
+
+    const running = prerender(jobs);
+    await renderedFor(jobs.slice(0, 1));
+    const first = kustomize(dirs[0], root);
+    fs.writeFileSync(seen, '');
+    const stats = await running;
+
+    expect(first).toEqual({ ok: true, output: 'from: program' });
+    expect(stats.program).toBe(1);
+    expect(stats.batched + stats.alone.length).toBe(dirs.length - 1);
+    for (const dir of dirs.slice(1)) expect(kustomize(dir, root), dir).toEqual({ ok: true, output: kubectlFrame(dir, root).text });
   });
 
   it('falls back to the aggregate kubectl builds when the program at its path does not run to the end', async () => {

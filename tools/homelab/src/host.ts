@@ -61,6 +61,35 @@ export function diskHost(root: string): FileHost {
   };
 }
 
+/**
+ * `host` for a reader that writes nothing: the texts of the files `shared` accepts, and every
+ * folder listing, are read once and kept. For a validate run, where each of N projects reads every
+ * app's spec (the apps that depend on it, the hosts they claim): without it a run read N * N files.
+ * Writing through it is refused, so nothing it keeps can go stale.
+ */
+export function readOnceHost(host: FileHost, shared: (file: string) => boolean): FileHost {
+  const texts = new Map<string, string | null>();
+  const listings = new Map<string, string[]>();
+  const refuse = (file: string): never => {
+    throw new Error(`${file}: this file host only reads (readOnceHost)`);
+  };
+  return {
+    read: (file) => {
+      if (!shared(file)) return host.read(file);
+      if (!texts.has(file)) texts.set(file, host.read(file));
+      return texts.get(file)!;
+    },
+    exists: (file) => host.exists(file),
+    list: (dir) => {
+      if (!listings.has(dir)) listings.set(dir, host.list(dir));
+      return [...listings.get(dir)!];
+    },
+    isFile: (file) => host.isFile(file),
+    write: refuse,
+    delete: refuse,
+  };
+}
+
 /** Every file below a folder, recursively, as workspace-relative paths in sorted order. */
 export function listFilesRecursive(host: FileHost, dir: string): string[] {
   const out: string[] = [];

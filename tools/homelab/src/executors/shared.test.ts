@@ -1,7 +1,7 @@
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HomelabError } from '../errors';
-import { runBatch, runSingle, type ProjectWork } from './shared';
+import { runBatch, runBatchWhenReady, runSingle, type ProjectWork } from './shared';
 
 /** A task graph of `<project>:build` tasks, as Nx hands it to a batch implementation. */
 function graph(...projects: string[]): TaskGraph {
@@ -53,6 +53,25 @@ describe('executor results: each project stands on its own, and is reported', ()
 
     expect(written.stdout).toBe('wrote dist/dev/kubernetes/ok.yaml\n');
     expect(written.stderr).toBe('refused: applications/specs/refused.yaml: image "x:latest" is not pinned; pin a tag\n');
+  });
+
+  it('a batch that waits checks each project only once it is ready, in the order of the tasks, and reports each', async () => {
+    capture();
+    const ready: Record<string, () => void> = {};
+    const waits = new Map(['ok', 'last'].map((p) => [`${p}:build`, new Promise<void>((resolve) => (ready[p] = resolve))]));
+    const checked: string[] = [];
+    const inputs = { 'ok:build': { layer: 'applications' }, 'last:build': { layer: 'applications' } };
+
+    const running = runBatchWhenReady((root, project, options) => (checked.push(project), work(root, project, options)), graph('ok', 'last'), inputs, { root: '/ws' } as ExecutorContext, (id) => waits.get(id)!);
+    ready.last();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(checked).toEqual([]);
+    ready.ok();
+    const results = await running;
+
+    expect(checked).toEqual(['ok', 'last']);
+    expect(results['last:build']).toEqual({ success: true, terminalOutput: 'wrote dist/dev/kubernetes/last.yaml\n' });
+    expect(written.stdout).toBe('wrote dist/dev/kubernetes/ok.yaml\nwrote dist/dev/kubernetes/last.yaml\n');
   });
 
   it('a single task reports through the same reporter and fails instead of throwing on a bug', async () => {

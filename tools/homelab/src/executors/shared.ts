@@ -53,3 +53,26 @@ export function runBatch<O>(work: ProjectWork<O>, taskGraph: TaskGraph, inputs: 
   }
   return results;
 }
+
+/**
+ * runBatch for work whose projects wait for something first: `ready(taskId)` resolves when the
+ * task's project may be checked (its renders are done), in the tasks' order.
+ */
+export async function runBatchWhenReady<O>(
+  work: ProjectWork<O>,
+  taskGraph: TaskGraph,
+  inputs: Record<string, O>,
+  context: ExecutorContext,
+  ready: (taskId: string) => Promise<void>,
+): Promise<Record<string, TaskResult>> {
+  const results: Record<string, TaskResult> = {};
+  for (const [taskId, task] of Object.entries(taskGraph.tasks)) {
+    // A turn of the event loop between projects, even when the next one is ready: it reads what
+    // the renderers have written since (a pipe left full stops a renderer until it is read).
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await ready(taskId);
+    results[taskId] = settle(work, context.root, task.target.project, inputs[taskId]);
+    report(results[taskId]);
+  }
+  return results;
+}

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeMasker, parseDotenv } from '../dotenv';
 import { needsOwnBuild, scratchFolder, splitAggregate, writeAggregate } from './kustomize-batch';
-import { findKustomizeBatch, runKustomizeBatch, type KustomizeBatch } from './kustomize-engine';
+import { findKustomizeBatch, streamKustomizeBatch, type KustomizeBatch } from './kustomize-engine';
 import { homelabComposeOptions, toolEnv } from '../tool-env';
 
 /**
@@ -100,6 +100,34 @@ const prerendered = new Map<string, RenderResult>();
 const kustomizeKey = (dir: string, cwd: string) => `kustomize\0${path.resolve(cwd, dir)}`;
 const composeKey = (files: string[], cwd: string) => `compose\0${files.map((f) => path.resolve(cwd, f)).join('\0')}`;
 
+/** The renders a running prerender still owes, each with what resolves its waiters (renderedFor). */
+const owed = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+
+function owe(key: string): void {
+  if (owed.has(key)) return;
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  owed.set(key, { promise, resolve });
+}
+
+/** Keeps a render's result and wakes whoever waits for it. */
+function keep(key: string, result: RenderResult): void {
+  prerendered.set(key, result);
+  owed.get(key)?.resolve();
+  owed.delete(key);
+}
+
+const jobKey = (job: RenderJob) => (job.kind === 'kustomize' ? kustomizeKey(job.dir, job.cwd) : composeKey(job.files, job.cwd));
+
+/**
+ * Resolves when every one of `jobs` that a running prerender will render is rendered (or the
+ * prerender has ended): a batch checks a project as soon as its own overlays are built, while
+ * kustomize-batch builds the next projects' overlays in its own process.
+ */
+export async function renderedFor(jobs: RenderJob[]): Promise<void> {
+  await Promise.all(jobs.map((job) => owed.get(jobKey(job))?.promise));
+}
+
 function takePrerendered(key: string): RenderResult | undefined {
   const result = prerendered.get(key);
   prerendered.delete(key);
@@ -146,6 +174,19 @@ export function kustomizeBatchSize(): number {
  */
 export async function prerender(jobs: RenderJob[], concurrency = Math.max(2, os.availableParallelism?.() ?? os.cpus().length)): Promise<PrerenderStats> {
   const stats: PrerenderStats = { program: 0, batchProcesses: 0, batched: 0, alone: [] };
+  const keys = jobs.filter((job) => (job.kind === 'kustomize' ? findKustomizer() : hasCompose())).map(jobKey);
+  for (const key of keys) owe(key);
+  try {
+    await runPrerender(jobs, concurrency, stats);
+  } finally {
+    // A render that failed to run (its worker threw) is owed no longer: its project renders it itself.
+    for (const key of keys) owed.get(key)?.resolve();
+    for (const key of keys) owed.delete(key);
+  }
+  return stats;
+}
+
+async function runPrerender(jobs: RenderJob[], concurrency: number, stats: PrerenderStats): Promise<void> {
   const work: (() => Promise<void>)[] = [];
   const k = findKustomizer();
   const overlays = k ? jobs.filter((j): j is Extract<RenderJob, { kind: 'kustomize' }> => j.kind === 'kustomize') : [];
@@ -155,7 +196,7 @@ export async function prerender(jobs: RenderJob[], concurrency = Math.max(2, os.
     const program = findBatchProgram().bin;
     // kustomize-batch builds each overlay as a build of its own: all of them, in one process;
     // should it not run to the end, the same overlays go back in the queue as kubectl builds.
-    if (program && size !== 1 && dirs.length > 0) work.push(() => buildWithProgram(program, dirs, cwd, stats, () => work.push(...kubectlWork(k!, dirs, cwd, size, stats))));
+    if (program && size !== 1 && dirs.length > 0) work.push(() => buildWithProgram(program, dirs, cwd, stats, (rest) => work.push(...kubectlWork(k!, rest, cwd, size, stats))));
     else work.push(...kubectlWork(k!, dirs, cwd, size, stats));
   }
   for (const job of jobs) {
@@ -164,7 +205,7 @@ export async function prerender(jobs: RenderJob[], concurrency = Math.max(2, os.
       const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-validate-'));
       try {
         const { args, env } = composeArgs(job.files, scratch, 'homelab');
-        prerendered.set(composeKey(job.files, job.cwd), await runAsync('docker', args, job.cwd, env));
+        keep(composeKey(job.files, job.cwd), await runAsync('docker', args, job.cwd, env));
       } finally {
         fs.rmSync(scratch, { recursive: true, force: true });
       }
@@ -174,7 +215,6 @@ export async function prerender(jobs: RenderJob[], concurrency = Math.max(2, os.
     for (let next = work.shift(); next; next = work.shift()) await next();
   });
   await Promise.all(workers);
-  return stats;
 }
 
 function readKustomization(dir: string): string {
@@ -208,20 +248,22 @@ function kubectlWork(k: NonNullable<Kustomizer>, dirs: string[], cwd: string, si
 
 /**
  * Overlays (relative to cwd) built by kustomize-batch, each result exactly what the per-overlay
- * command gives (an error as kubectl's last lines); when the program does not run to the end,
- * `fallBack` queues the kubectl builds of the same overlays.
+ * command gives (an error as kubectl's last lines) and kept as soon as the program has written it;
+ * the overlays it did not deliver (it could not start, died, or wrote something else) go back to
+ * `fallBack`, which queues their kubectl builds.
  */
-async function buildWithProgram(program: string, dirs: string[], cwd: string, stats: PrerenderStats, fallBack: () => void): Promise<void> {
-  const frames = await runKustomizeBatch(program, dirs, cwd, toolEnv());
-  if (!frames) return fallBack();
-  stats.program += dirs.length;
-  dirs.forEach((dir, i) => prerendered.set(kustomizeKey(dir, cwd), frames[i].ok ? { ok: true, output: frames[i].text } : { ok: false, error: lastLines(frames[i].text) }));
+async function buildWithProgram(program: string, dirs: string[], cwd: string, stats: PrerenderStats, fallBack: (rest: string[]) => void): Promise<void> {
+  const { delivered } = await streamKustomizeBatch(program, dirs, cwd, toolEnv(), (i, frame) =>
+    keep(kustomizeKey(dirs[i], cwd), frame.ok ? { ok: true, output: frame.text } : { ok: false, error: lastLines(frame.text) }),
+  );
+  stats.program += delivered;
+  if (delivered < dirs.length) fallBack(dirs.slice(delivered));
 }
 
 /** One overlay with the per-overlay command: its result, error included, is exactly kustomize()'s. */
 async function buildAlone(k: NonNullable<Kustomizer>, dir: string, cwd: string, stats: PrerenderStats): Promise<void> {
   stats.alone.push(dir);
-  prerendered.set(kustomizeKey(dir, cwd), await runAsync(k.command, k.args(dir), cwd, toolEnv()));
+  keep(kustomizeKey(dir, cwd), await runAsync(k.command, k.args(dir), cwd, toolEnv()));
 }
 
 /**
@@ -242,7 +284,7 @@ async function buildBatch(k: NonNullable<Kustomizer>, dirs: string[], cwd: strin
   }
   if (parts) {
     stats.batched += dirs.length;
-    dirs.forEach((dir, i) => prerendered.set(kustomizeKey(dir, cwd), { ok: true, output: parts![i] }));
+    dirs.forEach((dir, i) => keep(kustomizeKey(dir, cwd), { ok: true, output: parts![i] }));
     return;
   }
   const half = Math.ceil(dirs.length / 2);

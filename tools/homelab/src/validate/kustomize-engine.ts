@@ -107,20 +107,54 @@ export function parseFrames(output: Buffer, count: number): BatchFrame[] | null 
 }
 
 /**
+ * Builds `dirs` (relative to `cwd`, as kubectl would be given them) with the program, in `env`,
+ * handing each overlay's frame to `onFrame` as soon as the program has written it (it writes them
+ * in input order), so a caller can check the first overlays while the program builds the next.
+ * Resolves with how many frames were handed over (fewer than `dirs.length` when the program could
+ * not start, died, or wrote something else than a frame: the caller then builds the overlays from
+ * that index on with kubectl) and whether the program ran to its end cleanly (exit 0, nothing but
+ * frames). A frame is whole when handed over (its header and
+ * every byte its length says), so what was handed over stays a complete build of its overlay.
+ */
+export function streamKustomizeBatch(bin: string, dirs: string[], cwd: string, env: NodeJS.ProcessEnv, onFrame: (index: number, frame: BatchFrame) => void): Promise<{ delivered: number; clean: boolean }> {
+  return new Promise((resolve) => {
+    const child = spawn(bin, [], { cwd, env, stdio: ['pipe', 'pipe', 'ignore'] });
+    let pending: Buffer = Buffer.alloc(0);
+    let delivered = 0;
+    let broken = false;
+    child.stdout.on('data', (d: Buffer) => {
+      if (broken) return;
+      pending = pending.length === 0 ? d : Buffer.concat([pending, d]);
+      for (;;) {
+        const eol = pending.indexOf(0x0a);
+        if (eol < 0) break;
+        const header = /^(ok|error) (\d+)$/.exec(pending.subarray(0, eol).toString('latin1'));
+        if (!header || delivered >= dirs.length) {
+          broken = true;
+          break;
+        }
+        const end = eol + 1 + Number(header[2]);
+        if (end > pending.length) break;
+        onFrame(delivered++, { ok: header[1] === 'ok', text: pending.subarray(eol + 1, end).toString('utf8') });
+        pending = pending.subarray(end);
+      }
+    });
+    child.on('error', () => resolve({ delivered, clean: false }));
+    // A program that died early closes its stdin: the close below reports it.
+    child.stdin.on('error', () => undefined);
+    child.on('close', (status) => resolve({ delivered, clean: status === 0 && !broken && pending.length === 0 }));
+    child.stdin.end(dirs.map((dir) => `${inputLine(dir)}\n`).join(''));
+  });
+}
+
+/**
  * Builds `dirs` (relative to `cwd`, as kubectl would be given them) with the program, in `env`:
  * one frame per overlay in their order, or null when the program did not run to the end (it could
  * not start, exited non-zero, or wrote something else than one frame per overlay): then the
  * caller builds them with kubectl.
  */
-export function runKustomizeBatch(bin: string, dirs: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<BatchFrame[] | null> {
-  return new Promise((resolve) => {
-    const child = spawn(bin, [], { cwd, env, stdio: ['pipe', 'pipe', 'ignore'] });
-    const out: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.on('error', () => resolve(null));
-    // A program that died early closes its stdin: the close below reports it.
-    child.stdin.on('error', () => undefined);
-    child.on('close', (status) => resolve(status === 0 ? parseFrames(Buffer.concat(out), dirs.length) : null));
-    child.stdin.end(dirs.map((dir) => `${inputLine(dir)}\n`).join(''));
-  });
+export async function runKustomizeBatch(bin: string, dirs: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<BatchFrame[] | null> {
+  const frames: BatchFrame[] = [];
+  const { delivered, clean } = await streamKustomizeBatch(bin, dirs, cwd, env, (_, frame) => frames.push(frame));
+  return clean && delivered === dirs.length ? frames : null;
 }

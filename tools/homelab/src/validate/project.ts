@@ -6,7 +6,7 @@ import { SCRATCH_LABEL } from '../app/steps/compose';
 import { appPolicyExceptions } from '../app/steps/exceptions';
 import { HomelabError, InputError } from '../errors';
 import { SpecError } from '../spec/problems';
-import { diskHost, type FileHost } from '../host';
+import { diskHost, type FileHost, readOnceHost } from '../host';
 // Static: under Nx the TypeScript loader is gone by the time a task runs, so a lazy require of a .ts module fails.
 import { validateComponent } from '../component/validate';
 import { checkDrift } from '../project/drift';
@@ -185,16 +185,29 @@ export function renderKustomizations(engine: Engine, dirs: string[], candidates:
   }
 }
 
+/** The specs and homelab.yaml, which every project of a run reads (run-memo.ts), read once per run. */
+const SHARED_FILES = /^(?:homelab\.yaml|(?:applications|infrastructure)\/specs\/[^/]+\.yaml)$/;
+
+/** The workspace as a validate run reads it: each spec and homelab.yaml read once per run, not once per project. */
+function runHost(root: string): FileHost {
+  return perRun(`host:${root}`, () => readOnceHost(diskHost(root), (file) => SHARED_FILES.test(file)));
+}
+
+/** homelab.yaml, parsed once per run (it throws, and is read again, when it does not parse). */
+function runWorkspace(root: string): WorkspaceConfig {
+  return perRun(`workspace:${root}`, () => readWorkspace(runHost(root)));
+}
+
 /** Spec schema, render, drift, stale files, store and dependencies (what `nx sync:check` sees, and more); the normalized app, or null when the spec cannot be rendered. */
 function checkSync(engine: Engine, root: string, name: string, specFile: string): NormalizedApp | null {
-  const host = diskHost(root);
+  const host = runHost(root);
   let files;
   let app;
   try {
     const text = host.read(specFile);
     if (text === null) throw new InputError(`${specFile} is missing; restore it from git`);
     // A dependency without a component spec is one of its problems, under its own rule (deps/unknown-component).
-    app = checkAppSpec(host, text, specFile, readWorkspace(host)).app;
+    app = checkAppSpec(host, text, specFile, runWorkspace(root)).app;
     // A rendered file equal to the one on disk, in the trees checkProjectFiles reads, is parsed there.
     files = renderApp(app, undefined, (file, content) => checkedWithProject('applications', name, file) && host.read(file) === content);
     engine.allow(name, appPolicyExceptions(app));
@@ -230,7 +243,7 @@ function checkSync(engine: Engine, root: string, name: string, specFile: string)
 /** homelab.yaml, or null when it does not read (the spec's checks report that). */
 function workspaceOrNull(root: string): WorkspaceConfig | null {
   try {
-    return readWorkspace(diskHost(root));
+    return runWorkspace(root);
   } catch (error) {
     if (error instanceof HomelabError) return null;
     throw error;
@@ -242,7 +255,7 @@ function workspaceOrNull(root: string): WorkspaceConfig | null {
  * app is one of (docs/spec.md, "Hosts"), at the line of this app's host in its spec.
  */
 function hostFindings(host: FileHost, root: string, name: string, specFile: string): Finding[] {
-  const collisions = perRun(`host-collisions:${root}`, () => hostCollisions(workspaceClaims(host, readWorkspace(host)))).filter((c) => c.first.app === name || c.second.app === name);
+  const collisions = perRun(`host-collisions:${root}`, () => hostCollisions(workspaceClaims(host, runWorkspace(root)))).filter((c) => c.first.app === name || c.second.app === name);
   // The spec is parsed for positions only when there is a finding to place (most apps have none).
   if (collisions.length === 0) return [];
   const lc = new YAML.LineCounter();
@@ -366,14 +379,15 @@ function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: str
 }
 
 /**
- * The kustomize and Compose calls validateProject will make for a project, so a batch can
- * start them all concurrently (kustomize-compose.ts prerender) before checking projects one by one.
+ * The kustomize and Compose calls validateProject will make for a project (of the `kinds` asked
+ * for), so a batch can start them all concurrently (kustomize-compose.ts prerender) before checking
+ * projects one by one. Listing the Compose calls parses the project's Compose files (plannedMerge).
  */
-export function projectRenderJobs(root: string, layer: ProjectLayer, name: string): RenderJob[] {
+export function projectRenderJobs(root: string, layer: ProjectLayer, name: string, kinds: readonly RenderJob['kind'][] = ['kustomize', 'compose']): RenderJob[] {
   if (layer === 'platform') return [];
   return projectEnvironments(diskHost(root), layer, name).flatMap(({ kubernetes, overlay, compose, composeFiles }): RenderJob[] => [
-    ...(kubernetes && findKustomizer() ? [{ kind: 'kustomize' as const, dir: overlay, cwd: root }] : []),
-    ...(compose && hasCompose() && !plannedMerge(composeFiles.map((f) => path.join(root, f))) ? [{ kind: 'compose' as const, files: composeFiles, cwd: root }] : []),
+    ...(kinds.includes('kustomize') && kubernetes && findKustomizer() ? [{ kind: 'kustomize' as const, dir: overlay, cwd: root }] : []),
+    ...(kinds.includes('compose') && compose && hasCompose() && !plannedMerge(composeFiles.map((f) => path.join(root, f))) ? [{ kind: 'compose' as const, files: composeFiles, cwd: root }] : []),
   ]);
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inValidateRun, perRun } from './run-memo';
+import { inValidateRun, inValidateRunAsync, perRun } from './run-memo';
 
 describe('perRun', () => {
   it('computes a key once within a validate run, and again in the next run', () => {
@@ -31,5 +31,20 @@ describe('perRun', () => {
     perRun('k', () => ++calls);
     perRun('k', () => ++calls);
     expect(calls).toBe(2);
+  });
+
+  it('keeps a run open across the awaits of an async run, and closes it when the run ends or rejects', async () => {
+    let calls = 0;
+    const claims = () => perRun('claims:/ws', () => ++calls);
+    const values = await inValidateRunAsync(async () => {
+      const first = claims();
+      await new Promise((resolve) => setImmediate(resolve));
+      return [first, claims()];
+    });
+    expect(values).toEqual([1, 1]);
+    expect(claims()).toBe(2);
+    expect(claims()).toBe(3);
+    await expect(inValidateRunAsync(async () => { claims(); throw new Error('boom'); })).rejects.toThrow('boom');
+    expect([claims(), claims()]).toEqual([5, 6]);
   });
 });

@@ -20,6 +20,17 @@ export function inValidateRun<T>(fn: () => T): T {
   }
 }
 
+/** inValidateRun for work that awaits between its checks (a batch waiting for each project's renders). */
+export async function inValidateRunAsync<T>(fn: () => Promise<T>): Promise<T> {
+  const outer = current;
+  current = outer ?? new Map();
+  try {
+    return await fn();
+  } finally {
+    current = outer;
+  }
+}
+
 /** `compute()`, once per validate run and key (the workspace root belongs in the key). */
 export function perRun<T>(key: string, compute: () => T): T {
   if (current === null) return compute();

@@ -1,9 +1,9 @@
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
-import { runBatch, runSingle, type TaskResult } from '../shared';
+import { runBatchWhenReady, runSingle, type TaskResult } from '../shared';
 import { formatFinding, type ProjectLayer, projectRenderJobs, validateProject } from '../../validate/project';
-import { describePrerender, prerender } from '../../validate/kustomize-compose';
+import { describePrerender, prerender, renderedFor, type RenderJob } from '../../validate/kustomize-compose';
 import { composeMergeCounts } from '../../validate/compose-merge';
-import { inValidateRun } from '../../validate/run-memo';
+import { inValidateRunAsync } from '../../validate/run-memo';
 
 export interface ValidateOptions {
   layer: ProjectLayer;
@@ -26,9 +26,11 @@ export default async function validateExecutor(options: ValidateOptions, context
 
 /**
  * Batch implementation: many projects in one process, so validating 500 apps does not
- * cost 500 process starts; each project's environments are rendered once, all projects'
- * renders concurrently before the checks. Nx uses it by default (preferBatch in
- * executors.json). Each project's output is printed as it finishes, by runBatch.
+ * cost 500 process starts. Every project's overlays are handed to kustomize-batch first (one
+ * process, building them in the tasks' order); while it builds, this process plans the Compose
+ * merges, then checks the projects one by one, each as soon as its own renders are done. Nx uses
+ * it by default (preferBatch in executors.json). Each project's output is printed as it
+ * finishes, by runBatchWhenReady.
  */
 export async function batchValidate(
   taskGraph: TaskGraph,
@@ -36,22 +38,34 @@ export async function batchValidate(
   _overrides: unknown,
   context: ExecutorContext,
 ): Promise<Record<string, TaskResult>> {
-  // Every project's kustomize and Compose calls (50-140 ms each) first, a few at a time, the
-  // overlays many per kustomize process. A project whose renders cannot even be listed is left
-  // out here: its own run reports why.
-  const stats = await prerender(
-    Object.entries(taskGraph.tasks).flatMap(([id, task]) => {
-      try {
-        return projectRenderJobs(context.root, inputs[id].layer, task.target.project);
-      } catch {
-        return [];
-      }
-    }),
-  );
-  if (process.env.HOMELAB_DEBUG) process.stderr.write(`${describePrerender(stats)}\n`);
+  // A project whose renders cannot even be listed is left out here: its own run reports why.
+  const jobsOf = (kind: RenderJob['kind']) =>
+    new Map(
+      Object.entries(taskGraph.tasks).map(([id, task]): [string, RenderJob[]] => {
+        try {
+          return [id, projectRenderJobs(context.root, inputs[id].layer, task.target.project, [kind])];
+        } catch {
+          return [id, []];
+        }
+      }),
+    );
+  const overlays = jobsOf('kustomize');
+  const building = prerender([...overlays.values()].flat());
+  // Awaited below, after the checks: until then a failure must not count as unhandled.
+  building.catch(() => undefined);
+  // Planning the merges parses every Compose file: done here, while the overlays build elsewhere.
+  const merges = jobsOf('compose');
+  const merging = prerender([...merges.values()].flat());
+  merging.catch(() => undefined);
   // One run: what every project reads of the whole workspace is read once (validate/run-memo.ts).
-  const results = inValidateRun(() => runBatch(run, taskGraph, inputs, context));
-  // Which Compose merges ran in process and which by `docker compose config` (docs/validate.md; the bench reads it).
-  if (process.env.HOMELAB_DEBUG) console.error(`homelab: compose: ${composeMergeCounts.inProcess} merged in process, ${composeMergeCounts.fellBack} by docker compose config`);
+  const results = await inValidateRunAsync(() =>
+    runBatchWhenReady(run, taskGraph, inputs, context, (id) => renderedFor([...(overlays.get(id) ?? []), ...(merges.get(id) ?? [])])),
+  );
+  const [built, merged] = [await building, await merging];
+  if (process.env.HOMELAB_DEBUG) {
+    process.stderr.write(`${describePrerender({ program: built.program + merged.program, batchProcesses: built.batchProcesses + merged.batchProcesses, batched: built.batched + merged.batched, alone: [...built.alone, ...merged.alone] })}\n`);
+    // Which Compose merges ran in process and which by `docker compose config` (docs/validate.md; the bench reads it).
+    console.error(`homelab: compose: ${composeMergeCounts.inProcess} merged in process, ${composeMergeCounts.fellBack} by docker compose config`);
+  }
   return results;
 }
