@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { cachedAnswer, dockerComposePluginFiles } from './probe-cache';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,15 +19,6 @@ let kustomizer: Kustomizer | undefined;
 const batchPrograms = new Map<string, KustomizeBatch>();
 let composeAvailable: boolean | undefined;
 
-function answer(command: string, args: string[]): string | null {
-  const r = spawnSync(command, args, { encoding: 'utf8', timeout: 20_000 });
-  return !r.error && r.status === 0 ? r.stdout : null;
-}
-
-function works(command: string, args: string[]): boolean {
-  return answer(command, args) !== null;
-}
-
 /** kubectl's own kustomize release, from `kubectl version --client -o json`. */
 function kubectlKustomizeVersion(json: string): string | undefined {
   try {
@@ -39,8 +31,8 @@ function kubectlKustomizeVersion(json: string): string | undefined {
 
 export function findKustomizer(): Kustomizer {
   if (kustomizer === undefined) {
-    const kubectl = process.env.HOMELAB_KUSTOMIZE !== 'none' ? answer('kubectl', ['version', '--client', '-o', 'json']) : null;
-    const standalone = kubectl === null && process.env.HOMELAB_KUSTOMIZE !== 'none' ? answer('kustomize', ['version']) : null;
+    const kubectl = process.env.HOMELAB_KUSTOMIZE !== 'none' ? cachedAnswer('kubectl', ['version', '--client', '-o', 'json']) : null;
+    const standalone = kubectl === null && process.env.HOMELAB_KUSTOMIZE !== 'none' ? cachedAnswer('kustomize', ['version']) : null;
     if (kubectl !== null) kustomizer = { command: 'kubectl', args: (dir) => ['kustomize', dir], version: kubectlKustomizeVersion(kubectl) };
     else if (standalone !== null) kustomizer = { command: 'kustomize', args: (dir) => ['build', dir], version: standalone.trim().split('\n')[0] || undefined };
     else kustomizer = null;
@@ -60,7 +52,7 @@ export function findBatchProgram(): KustomizeBatch {
 }
 
 export function hasCompose(): boolean {
-  composeAvailable ??= process.env.HOMELAB_COMPOSE !== 'none' && works('docker', ['compose', 'version']);
+  composeAvailable ??= process.env.HOMELAB_COMPOSE !== 'none' && cachedAnswer('docker', ['compose', 'version'], dockerComposePluginFiles()) !== null;
   return composeAvailable;
 }
 

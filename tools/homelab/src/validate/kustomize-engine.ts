@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { homelabCacheRoot } from './probe-cache';
 
 /**
  * kustomize-batch: many overlays built by one long-lived process that links kustomize's own
@@ -40,8 +40,7 @@ export function kustomizeBatchKey(source = KUSTOMIZE_BATCH_SOURCE): string {
 
 /** Where scripts/kustomize-batch/build.sh puts the build of these sources. */
 export function kustomizeBatchPath(env: NodeJS.ProcessEnv = process.env, source = KUSTOMIZE_BATCH_SOURCE): string {
-  const root = env.HOMELAB_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), '.cache'), 'homelab');
-  return path.join(root, 'kustomize-batch', kustomizeBatchKey(source), 'kustomize-batch');
+  return path.join(homelabCacheRoot(env), 'kustomize-batch', kustomizeBatchKey(source), 'kustomize-batch');
 }
 
 /** The kustomize release the program links: the `kustomizeVersion` constant of its main.go. */
