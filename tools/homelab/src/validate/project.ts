@@ -200,7 +200,8 @@ function runWorkspace(root: string): WorkspaceConfig {
 
 /** Spec schema, render, drift, stale files, store and dependencies (what `nx sync:check` sees, and more); the normalized app, or null when the spec cannot be rendered. */
 function checkSync(engine: Engine, root: string, name: string, specFile: string): NormalizedApp | null {
-  const host = runHost(root);
+  // Each rendered file is read to compare (renderApp's parsedElsewhere, then checkDrift): once.
+  const host = readOnceHost(runHost(root), () => true);
   let files;
   let app;
   try {
