@@ -132,6 +132,27 @@ describe('yamlScalar', () => {
     expect(yamlScalar(`a${char}b`)).toBe(`"a${escape}b"`);
   });
 
+  /** Every casing of YAML 1.1's boolean and null words, and words around them that stay plain. */
+  const casings = (word: string): string[] =>
+    Array.from({ length: 2 ** word.length }, (_, mask) => [...word].map((c, i) => (mask & (1 << i) ? c.toUpperCase() : c)).join(''));
+  const WORDS = ['y', 'yes', 'n', 'no', 'true', 'false', 'on', 'off', 'null'].flatMap(casings);
+  it.each([...WORDS, 'yess', 'nope', 'online', 'nullable', 'e10', 'E5', 'e-5', 'E-05', 'e-x', 'ex1', 'inf', 'nan', 'Infinity', 'app-001', 'a-', 'x1-2'])(
+    'emits %s so that YAML 1.1 and 1.2 both read it back as that string',
+    (value) => {
+      expect(readBack(yamlScalar(value), '1.1')).toBe(value);
+      expect(readBack(yamlScalar(value), '1.2')).toBe(value);
+      expect(readBack(yamlFlow([value]), '1.1')).toEqual([value]);
+    },
+  );
+
+  it('emits every word of up to three characters over those letters, digits and the dash so that both versions read it back', () => {
+    const alphabet = [...'abeEnNoOyYtTfFiIxX0159-'];
+    const words = alphabet.filter((c) => /[A-Za-z]/.test(c)).flatMap((a) => [a, ...alphabet.flatMap((b) => [a + b, ...alphabet.map((c) => a + b + c)])]);
+    const misread = words.filter((w) => readBack(yamlScalar(w), '1.1') !== w || readBack(yamlScalar(w), '1.2') !== w);
+    expect(words.length).toBeGreaterThan(9000);
+    expect(misread).toEqual([]);
+  });
+
   it.each(['plain', 'traefik/whoami:v1.10.4', 'ghcr.io/owner/app', 'RuntimeDefault', 'http', '../../../base/web', './run.sh'])('leaves the ordinary string %s plain', (value) => {
     expect(yamlScalar(value)).toBe(value);
   });

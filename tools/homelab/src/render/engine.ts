@@ -58,6 +58,7 @@ function remembered<T>(memo: Map<string, T>, key: string, compute: () => T): T {
  * too; in a whole document the library indents multi-line strings itself.
  */
 function mustDoubleQuote(value: string, inline: boolean): boolean {
+  if (plainWord(value)) return false;
   if (GO_BREAKS.test(value) || (/^[-+]?[._0-9]/.test(value) && !/^\.\.?\//.test(value)) || (inline && /[\n\r]/.test(value))) return true;
   return remembered(changedByYaml11, value, () => {
     try {
@@ -66,6 +67,21 @@ function mustDoubleQuote(value: string, inline: boolean): boolean {
       return true;
     }
   });
+}
+
+/**
+ * The words YAML 1.1 reads as a boolean or null in any casing it knows (`y`, `Yes`, `OFF`,
+ * `Null`, …). Anything else that starts with a letter and holds only letters, digits and dashes
+ * (names, labels, most values of a spec) is a plain string in YAML 1.1 and 1.2 alike, but for
+ * an exponent without digits before it (`e10`, `E-5`: the yaml library's YAML 1.1 reads a float).
+ * engine.test.ts reads back every such string of up to three characters over the letters of these
+ * words, `e`, `x`, digits and the dash, in both versions.
+ */
+const YAML11_WORDS = new Set(['y', 'yes', 'n', 'no', 'true', 'false', 'on', 'off', 'null']);
+
+/** A string that YAML writes plain and both YAML versions read back unchanged, known without a round trip. */
+function plainWord(value: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9-]*$/.test(value) && !YAML11_WORDS.has(value.toLowerCase()) && !/^[eE]-?[0-9]/.test(value);
 }
 
 /** Escapes the characters of GO_BREAKS; only called on text whose strings holding them are double-quoted. */
@@ -89,6 +105,7 @@ export function yamlScalar(value: unknown): string {
   }
   if (value === undefined) throw new RenderError('yaml helper got undefined; the normalized spec misses a value');
   if (typeof value !== 'string') return YAML.stringify(value, scalarOptions).trimEnd();
+  if (plainWord(value)) return value;
   return remembered(stringScalars, value, () =>
     mustDoubleQuote(value, true)
       ? escapeGoBreaks(YAML.stringify(value, { ...scalarOptions, defaultStringType: 'QUOTE_DOUBLE' }).trimEnd())
