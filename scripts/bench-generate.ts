@@ -7,7 +7,8 @@
  *
  * The workspace is a fresh homelab (scripts/lib/temp-workspace.ts) with `--apps N` apps already
  * generated (default 0) and committed; runs (at least 3) alternate between the trivial generator,
- * `nx g homelab:app` and `nx g homelab:app` with its templates compiled at run time
+ * the same generator in plain JavaScript (no transpiler, as homelab's generators load), `nx g homelab:app`
+ * and `nx g homelab:app` with its templates compiled at run time
  * (HOMELAB_TEMPLATES=compile, the path before they were precompiled), each a cold Nx process (no
  * daemon), each app under a new name. Prints the medians, the ratios to the trivial generator
  * (goal <= 1.2) and the peak RSS, and `node -e 0` as a reference for the machine.
@@ -43,6 +44,16 @@ const TRIVIAL = `import type { Tree } from '@nx/devkit';
 export default function trivialGenerator(tree: Tree, options: { name: string }): void {
   tree.write(\`trivial/\${options.name}.txt\`, \`\${options.name}\\n\`);
 }
+`;
+/**
+ * The same generator in plain JavaScript: Nx loads it without a transpiler, as it loads homelab's
+ * generators (bundles). The stricter reference: what Nx itself costs for a generator.
+ */
+const TRIVIAL_JS = `'use strict';
+module.exports = function trivialGenerator(tree, options) {
+  tree.write(\`trivial/\${options.name}.txt\`, \`\${options.name}\\n\`);
+};
+module.exports.default = module.exports;
 `;
 const TRIVIAL_SCHEMA = {
   $schema: 'https://json-schema.org/schema',
@@ -86,10 +97,12 @@ function addTrivialGenerator(root: string): void {
   const dir = path.join(root, 'tools/homelab/bench-trivial');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'generator.ts'), TRIVIAL);
+  fs.writeFileSync(path.join(dir, 'generator-js.js'), TRIVIAL_JS);
   fs.writeFileSync(path.join(dir, 'schema.json'), JSON.stringify(TRIVIAL_SCHEMA, null, 2));
   const file = path.join(root, 'tools/homelab/generators.json');
   const generators = JSON.parse(fs.readFileSync(file, 'utf8'));
   generators.generators['bench-trivial'] = { factory: './bench-trivial/generator', schema: './bench-trivial/schema.json', description: 'Writes one file.' };
+  generators.generators['bench-trivial-js'] = { factory: './bench-trivial/generator-js', schema: './bench-trivial/schema.json', description: 'Writes one file (JavaScript).' };
   fs.writeFileSync(file, JSON.stringify(generators, null, 2));
 }
 
@@ -117,20 +130,23 @@ async function benchGenerate(root: string): Promise<void> {
   console.log(`workspace: ${root} (${APPS} app(s) already there)`);
   // One warm-up of each, not measured: the first Nx command of a workspace builds its caches.
   await timed(process.execPath, [nx, 'g', 'homelab:bench-trivial', 'warmup', '--no-interactive'], root);
+  await timed(process.execPath, [nx, 'g', 'homelab:bench-trivial-js', 'warmup-js', '--no-interactive'], root);
   await timed(process.execPath, appArgs(nx, 'warmup'), root);
 
   const app: Timed[] = [];
   const compiled: Timed[] = [];
   const trivial: Timed[] = [];
+  const trivialJs: Timed[] = [];
   const ref: Timed[] = [];
   for (let i = 0; i < RUNS; i++) {
     trivial.push(await timed(process.execPath, [nx, 'g', 'homelab:bench-trivial', `t${i}`, '--no-interactive'], root));
+    trivialJs.push(await timed(process.execPath, [nx, 'g', 'homelab:bench-trivial-js', `j${i}`, '--no-interactive'], root));
     app.push(await timed(process.execPath, appArgs(nx, `app${i}`), root));
     compiled.push(await timed(process.execPath, appArgs(nx, `compiled${i}`), root, COMPILE));
     ref.push(await timed(process.execPath, ['-e', '0'], root));
   }
-  const [a, c, t, r] = [app, compiled, trivial, ref].map((runs) => median(runs.map((x) => x.seconds)));
-  const [ac, cc, tc] = [cpuOf(app), cpuOf(compiled), cpuOf(trivial)];
+  const [a, c, t, j, r] = [app, compiled, trivial, trivialJs, ref].map((runs) => median(runs.map((x) => x.seconds)));
+  const [ac, cc, tc, jc] = [cpuOf(app), cpuOf(compiled), cpuOf(trivial), cpuOf(trivialJs)];
   const cpu = (x: number | null) => (x === null ? '' : ` (CPU ${x.toFixed(2)} s)`);
   const cpuRatio = (x: number | null) => (x !== null && tc !== null ? `, CPU ${(x / tc).toFixed(2)}` : '');
   console.log(`load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores (wall times are only comparable on an idle machine)`);
@@ -138,7 +154,10 @@ async function benchGenerate(root: string): Promise<void> {
   console.log(`nx g homelab:bench-trivial (one file): median ${t.toFixed(3)} s${cpu(tc)}; peak RSS ${peak(trivial)}`);
   console.log(`nx g homelab:app <name> --image --port --no-interactive: median ${a.toFixed(3)} s${cpu(ac)}; peak RSS ${peak(app)}`);
   console.log(`  the same, templates compiled at run time (HOMELAB_TEMPLATES=compile): median ${c.toFixed(3)} s${cpu(cc)}; peak RSS ${peak(compiled)}`);
+  console.log(`nx g homelab:bench-trivial-js (one file, JavaScript, no transpiler): median ${j.toFixed(3)} s${cpu(jc)}; peak RSS ${peak(trivialJs)}`);
   console.log(`homelab:app / trivial generator time ratio ${(a / t).toFixed(2)}${cpuRatio(ac)} (goal <= ${GOAL_RATIO}): ${a / t <= GOAL_RATIO ? 'met' : 'MISSED'}`);
+  const jsCpu = ac !== null && jc !== null ? `, CPU ${(ac / jc).toFixed(2)}` : '';
+  console.log(`homelab:app / trivial JavaScript generator time ratio ${(a / j).toFixed(2)}${jsCpu} (goal <= ${GOAL_RATIO}): ${a / j <= GOAL_RATIO ? 'met' : 'MISSED'}`);
   console.log(`  templates compiled at run time / trivial: ${(c / t).toFixed(2)}${cpuRatio(cc)}`);
 }
 
