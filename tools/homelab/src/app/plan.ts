@@ -55,12 +55,14 @@ export function listAppNames(host: FileHost): string[] {
 /**
  * Every app spec of the workspace that reads, for what spans the apps (the AppProject's
  * namespaces, the postgres component's databases, the Gateway's hosts): a spec that does not
- * read is left out here, and the app's own render reports it.
+ * read is left out here, and the app's own render reports it. `worthParsing` skips the specs
+ * whose text cannot hold what the caller looks for.
  */
-export function readableAppSpecs(host: FileHost): AppSpec[] {
+export function readableAppSpecs(host: FileHost, worthParsing: (text: string) => boolean = () => true): AppSpec[] {
   return listAppNames(host).flatMap((name) => {
     try {
-      return [readAppSpec(host, name)];
+      const text = host.read(appPaths(name).spec);
+      return text !== null && !worthParsing(text) ? [] : [readAppSpec(host, name)];
     } catch (error) {
       if (error instanceof HomelabError) return [];
       throw error;

@@ -1,9 +1,14 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { specOf } from '../../../../tests/support/spec';
 import { WORKSPACE_YAML } from '../../../../tests/support/workspace';
 import { parseWorkspaceConfig } from '../spec/io';
 import type { WorkspaceConfig } from '../spec/types';
-import { claimsOf, hostCollisions } from './hosts';
+import { readableAppSpecs } from '../app/plan';
+import { diskHost } from '../host';
+import { claimsOf, hostClaimingSpecs, hostCollisions, workspaceClaims } from './hosts';
 
 const workspace = parseWorkspaceConfig(WORKSPACE_YAML);
 /** dev and prod as the default homelab.yaml has them (one cluster, one Docker host), and lab with its own. */
@@ -52,5 +57,27 @@ describe('host claims', () => {
   it('lets a wildcard and a host it covers stand side by side', () => {
     const any = specOf('any', { ingress: { host: '*.home.example.org' }, environments: { prod: {} } });
     expect(hostCollisions([...claimsOf(whoami, withLab), ...claimsOf(any, withLab)])).toEqual([]);
+  });
+});
+
+describe('the specs that can claim a host', () => {
+  const spec = (name: string, extra: string) => `name: ${name}\nimage:\n  repository: traefik/whoami\n  tag: v1.10.4\nports:\n  - name: http\n    port: 8080\n    http: true\n${extra}`;
+
+  it('are parsed alone, and give the claims that parsing every spec gives', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-claims-'));
+    try {
+      const host = diskHost(root);
+      host.write('applications/specs/whoami.yaml', spec('whoami', 'ingress:\n  host: whoami.home.example.org\n'));
+      host.write('applications/specs/plain.yaml', spec('plain', '# not routed\n'));
+      // A key spelled with an escape is still `ingress`.
+      host.write('applications/specs/escaped.yaml', spec('escaped', '"\\x69ngress":\n  host: escaped.home.example.org\n'));
+
+      expect(hostClaimingSpecs(host).map((s) => s.name)).toEqual(['escaped', 'whoami']);
+      const claims = workspaceClaims(host, workspace);
+      expect(claims).toEqual(workspaceClaims(host, workspace, readableAppSpecs(host)));
+      expect(new Set(claims.map((c) => c.app))).toEqual(new Set(['escaped', 'whoami']));
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });
