@@ -1,11 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { cachedAnswer, dockerComposePluginFiles } from './probe-cache';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeMasker, parseDotenv } from '../dotenv';
 import { needsOwnBuild, scratchFolder, splitAggregate, writeAggregate } from './kustomize-batch';
 import { findKustomizeBatch, streamKustomizeBatch, type KustomizeBatch } from './kustomize-engine';
+import { cachedAnswer, dockerComposePluginFiles } from './probe-cache';
 import { homelabComposeOptions, toolEnv } from '../tool-env';
 
 /**
@@ -187,7 +187,7 @@ async function runPrerender(jobs: RenderJob[], concurrency: number, stats: Prere
     const dirs = [...new Set(overlays.filter((j) => j.cwd === cwd).map((j) => j.dir))];
     const program = findBatchProgram().bin;
     // kustomize-batch builds each overlay as a build of its own: all of them, in one process;
-    // should it not run to the end, the same overlays go back in the queue as kubectl builds.
+    // should it not run to the end, the overlays it did not deliver go back in the queue as kubectl builds.
     if (program && size !== 1 && dirs.length > 0) work.push(() => buildWithProgram(program, dirs, cwd, stats, (rest) => work.push(...kubectlWork(k!, rest, cwd, size, stats))));
     else work.push(...kubectlWork(k!, dirs, cwd, size, stats));
   }
