@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mergeComposeInProcess } from './compose-merge';
+import { inValidateRun } from './run-memo';
 
 // The merge against the real `docker compose config` is tests/validate/compose-merge.integration.test.ts; here, its refusals and normalisations without Docker.
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-cmerge-'));
@@ -75,3 +76,44 @@ describe('mergeComposeInProcess', () => {
     expect(result.ok && result.doc.services.a.environment).toStrictEqual({ P: 'pa$$$$word' });
   });
 });
+
+describe('a base merged in every environment of a validate run', () => {
+  it('is read once in a run, each merge getting its own copy, and read again outside one', () => {
+    const base = path.join(dir, 'shared', 'compose.yaml');
+    const env = (name: string) => {
+      const file = path.join(dir, 'shared', name, 'compose.generated.yaml');
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, `name: a-${name}\nservices:\n  a:\n    labels: {env: ${name}}\n`);
+      return file;
+    };
+    const [dev, prod] = [env('dev'), env('prod')];
+    fs.writeFileSync(base, BASE);
+    const image = (result: ReturnType<typeof mergeComposeInProcess>) => {
+      const a = result.ok ? (result.doc as { services: { a: { image: string; labels: object } } }).services.a : null;
+      return a && { image: a.image, labels: a.labels };
+    };
+
+    const [first, second] = inValidateRun(() => {
+      const devMerge = mergeComposeInProcess([base, dev]);
+      // Changed within the run: the run has read it already (a run is read-only, run-memo.ts).
+      fs.writeFileSync(base, BASE.replace('x:1', 'x:2'));
+      return [devMerge, mergeComposeInProcess([base, prod])];
+    });
+
+    expect(image(first)).toEqual({ image: 'x:1', labels: { env: 'dev' } });
+    expect(image(second)).toEqual({ image: 'x:1', labels: { env: 'prod' } });
+    expect(image(mergeComposeInProcess([base, dev]))).toEqual({ image: 'x:2', labels: { env: 'dev' } });
+  });
+
+  it('is refused with the same reason in each merge that reads it', () => {
+    const base = path.join(dir, 'refused', 'compose.yaml');
+    fs.mkdirSync(path.dirname(base), { recursive: true });
+    fs.writeFileSync(base, `${BASE}    ulimits: {nofile: 1024}\n`);
+
+    const results = inValidateRun(() => [mergeComposeInProcess([base]), mergeComposeInProcess([base])]);
+
+    expect(results[0]).toEqual({ ok: false, reason: expect.stringContaining('ulimits') });
+    expect(results[1]).toEqual(results[0]);
+  });
+});
+

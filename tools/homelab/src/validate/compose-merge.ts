@@ -15,6 +15,7 @@ import { parseComposeYaml } from '../import/compose/yaml';
 import { composeBytes } from '../import/map/units';
 import { BACKUP_PROFILE, CRON_PROFILE } from '../tool-env';
 import { isObj, type Obj } from './objects';
+import { perRun } from './run-memo';
 
 export type InProcessMerge = { ok: true; doc: Obj } | { ok: false; reason: string };
 
@@ -70,13 +71,30 @@ export function plannedMerge(files: string[]): boolean {
 export function mergeComposeInProcess(files: string[]): InProcessMerge {
   if (forceDocker()) return { ok: false, reason: 'HOMELAB_COMPOSE_MERGE=docker' };
   try {
-    const docs = files.map((file) => readOne(file, path.basename(file) === 'compose.override.yaml'));
+    const docs = files.map((file) => readOnce(file, path.basename(file) === 'compose.override.yaml'));
     return { ok: true, doc: normalise(docs) };
   } catch (error) {
     if (error instanceof Fallback) return { ok: false, reason: error.message };
     // A file the reader refuses (syntax, size): `docker compose config` says it as it does today.
     return { ok: false, reason: error instanceof Error ? error.message : String(error) };
   }
+}
+
+/**
+ * readOne, once per file in a validate run (run-memo.ts): an app's base is merged in every
+ * environment, and was parsed as many times. Each merge gets its own copy of the map; a file
+ * refused once is refused again with the same reason.
+ */
+function readOnce(file: string, override: boolean): Obj {
+  const outcome = perRun(`compose-merge-read:${override}:${file}`, (): { doc: Obj } | { error: unknown } => {
+    try {
+      return { doc: readOne(file, override) };
+    } catch (error) {
+      return { error };
+    }
+  });
+  if ('error' in outcome) throw outcome.error;
+  return structuredClone(outcome.doc);
 }
 
 /** One file: a single map, its strings interpolated with no variable set (a variable means a fallback). */

@@ -38,34 +38,35 @@ export async function batchValidate(
   _overrides: unknown,
   context: ExecutorContext,
 ): Promise<Record<string, TaskResult>> {
-  // A project whose renders cannot even be listed is left out here: its own run reports why.
-  const jobsOf = (kind: RenderJob['kind']) =>
-    new Map(
-      Object.entries(taskGraph.tasks).map(([id, task]): [string, RenderJob[]] => {
-        try {
-          return [id, projectRenderJobs(context.root, inputs[id].layer, task.target.project, [kind])];
-        } catch {
-          return [id, []];
-        }
-      }),
-    );
-  const overlays = jobsOf('kustomize');
-  const building = prerender([...overlays.values()].flat());
-  // Awaited below, after the checks: until then a failure must not count as unhandled.
-  building.catch(() => undefined);
-  // Planning the merges parses every Compose file: done here, while the overlays build elsewhere.
-  const merges = jobsOf('compose');
-  const merging = prerender([...merges.values()].flat());
-  merging.catch(() => undefined);
-  // One run: what every project reads of the whole workspace is read once (validate/run-memo.ts).
-  const results = await inValidateRunAsync(() =>
-    runBatchWhenReady(run, taskGraph, inputs, context, (id) => renderedFor([...(overlays.get(id) ?? []), ...(merges.get(id) ?? [])])),
-  );
-  const [built, merged] = [await building, await merging];
-  if (process.env.HOMELAB_DEBUG) {
-    process.stderr.write(`${describePrerender({ program: built.program + merged.program, batchProcesses: built.batchProcesses + merged.batchProcesses, batched: built.batched + merged.batched, alone: [...built.alone, ...merged.alone] })}\n`);
-    // Which Compose merges ran in process and which by `docker compose config` (docs/validate.md; the bench reads it).
-    console.error(`homelab: compose: ${composeMergeCounts.inProcess} merged in process, ${composeMergeCounts.fellBack} by docker compose config`);
-  }
-  return results;
+  // One run: what every project reads of the whole workspace (the specs, homelab.yaml, each
+  // Compose file the merges read) is read once (validate/run-memo.ts).
+  return inValidateRunAsync(async () => {
+    // A project whose renders cannot even be listed is left out here: its own run reports why.
+    const jobsOf = (kind: RenderJob['kind']) =>
+      new Map(
+        Object.entries(taskGraph.tasks).map(([id, task]): [string, RenderJob[]] => {
+          try {
+            return [id, projectRenderJobs(context.root, inputs[id].layer, task.target.project, [kind])];
+          } catch {
+            return [id, []];
+          }
+        }),
+      );
+    const overlays = jobsOf('kustomize');
+    const building = prerender([...overlays.values()].flat());
+    // Awaited below, after the checks: until then a failure must not count as unhandled.
+    building.catch(() => undefined);
+    // Planning the merges parses every Compose file: done here, while the overlays build elsewhere.
+    const merges = jobsOf('compose');
+    const merging = prerender([...merges.values()].flat());
+    merging.catch(() => undefined);
+    const results = await runBatchWhenReady(run, taskGraph, inputs, context, (id) => renderedFor([...(overlays.get(id) ?? []), ...(merges.get(id) ?? [])]));
+    const [built, merged] = [await building, await merging];
+    if (process.env.HOMELAB_DEBUG) {
+      process.stderr.write(`${describePrerender({ program: built.program + merged.program, batchProcesses: built.batchProcesses + merged.batchProcesses, batched: built.batched + merged.batched, alone: [...built.alone, ...merged.alone] })}\n`);
+      // Which Compose merges ran in process and which by `docker compose config` (docs/validate.md; the bench reads it).
+      console.error(`homelab: compose: ${composeMergeCounts.inProcess} merged in process, ${composeMergeCounts.fellBack} by docker compose config`);
+    }
+    return results;
+  });
 }
