@@ -17,7 +17,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateApp } from '../../tools/homelab/src/app/generate';
 import { diskHost } from '../../tools/homelab/src/host';
 import { toolEnv } from '../../tools/homelab/src/tool-env';
-import { findKustomizeBatch, inputLine, kustomizeBatchPath, kustomizeBatchVersion, parseFrames, runKustomizeBatch, streamKustomizeBatch, type BatchFrame } from '../../tools/homelab/src/validate/kustomize-engine';
+import { findKustomizeBatch, inputLine, kustomizeBatchPath, kustomizeBatchVersion, nextFrame, streamKustomizeBatch, type BatchFrame } from '../../tools/homelab/src/validate/kustomize-engine';
 import { findBatchProgram, kustomize, prerender, renderedFor, type RenderJob } from '../../tools/homelab/src/validate/kustomize-compose';
 import { projectRenderJobs, validateProject } from '../../tools/homelab/src/validate/project';
 import { fixtureWorkspace, KUSTOMIZE_FIXTURE_COUNT, kustomizeFixtureWorkspaces, overlaysOf } from '../support/kustomize-fixtures';
@@ -77,6 +77,25 @@ async function programFrames(dirs: string[], cwd: string): Promise<BatchFrame[]>
   return frames!;
 }
 
+/** A whole output split into `count` frames by nextFrame; null when it does not hold exactly that many well-formed frames. */
+function parseFrames(output: Buffer, count: number): BatchFrame[] | null {
+  const frames: BatchFrame[] = [];
+  for (let rest = output; rest.length > 0; ) {
+    const next = nextFrame(rest);
+    if (typeof next === 'string') return null;
+    frames.push(next.frame);
+    rest = next.rest;
+  }
+  return frames.length === count ? frames : null;
+}
+
+/** Every frame of a run of the program, or null when it did not run to its end cleanly with one frame per overlay. */
+async function runKustomizeBatch(bin: string, dirs: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<BatchFrame[] | null> {
+  const frames: BatchFrame[] = [];
+  const { delivered, clean } = await streamKustomizeBatch(bin, dirs, cwd, env, (_, frame) => frames.push(frame));
+  return clean && delivered === dirs.length ? frames : null;
+}
+
 const jobsOf = (root: string, dirs: string[]): RenderJob[] => dirs.map((dir) => ({ kind: 'kustomize', dir, cwd: root }));
 
 /** A kustomization folder `dir` of `root` with these files. */
@@ -109,6 +128,30 @@ describe('the frames of kustomize-batch', () => {
     ['text after the last frame', 'ok 0\nstray', 1],
   ])('refuses %s (the caller falls back to kubectl)', (_, output, count) => {
     expect(parseFrames(Buffer.from(output), count)).toBeNull();
+  });
+
+  it('reads a frame from its first bytes on, and says when more must come first', () => {
+    const frame = Buffer.from('error 4\nbad\nok 0\n');
+    expect(nextFrame(frame)).toEqual({ frame: { ok: false, text: 'bad\n' }, rest: Buffer.from('ok 0\n') });
+    for (let cut = 0; cut < 'error 4\nbad\n'.length; cut++) expect(nextFrame(frame.subarray(0, cut)), `${cut} bytes`).toBe('more');
+    expect(nextFrame(Buffer.from('warning 0\n'))).toBe('bad');
+    expect(nextFrame(Buffer.from('x'.repeat(40)))).toBe('bad');
+  });
+
+  it('hands over frames whose headers and bodies arrive in pieces', async () => {
+    const dir = makeTempDir('kb-pieces');
+    roots.push(dir);
+    const bin = path.join(dir, 'kustomize-batch');
+    fs.writeFileSync(bin, "#!/bin/sh\ncat >/dev/null\nprintf 'o'; sleep 0.2; printf 'k 5\\nab'; sleep 0.2; printf 'cde'; sleep 0.2; printf 'err'; sleep 0.2; printf 'or 0\\n'\n", { mode: 0o755 });
+    const frames: BatchFrame[] = [];
+
+    const result = await streamKustomizeBatch(bin, ['a', 'b'], process.cwd(), toolEnv(), (_, frame) => frames.push(frame));
+
+    expect(frames).toEqual([
+      { ok: true, text: 'abcde' },
+      { ok: false, text: '' },
+    ]);
+    expect(result).toEqual({ delivered: 2, clean: true });
   });
 
   it.each([

@@ -18,6 +18,26 @@ export function toolEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 /**
+ * The executable file `command` runs as: looked up in the folders of PATH as a shell does, or the
+ * path itself when it has a slash; null when there is none.
+ */
+export function onPath(command: string, env: NodeJS.ProcessEnv = process.env): string | null {
+  const executable = (file: string) => {
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      return fs.statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (command.includes('/')) return executable(command) ? command : null;
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (dir !== '' && executable(path.join(dir, command))) return path.join(dir, command);
+  }
+  return null;
+}
+
+/**
  * One query of this machine's Docker engine through the docker CLI, run synchronously (the
  * generators are synchronous): its output lines, or null when no engine answered.
  */

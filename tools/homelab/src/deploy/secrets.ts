@@ -5,6 +5,7 @@ import { parseDotenv } from '../dotenv';
 import { show } from '../errors';
 import type { SecretSourceConfig, WorkspaceConfig, WorkspaceEnvironment } from '../spec/types';
 import { parseStoreSpec, type SecretStoreSpec, storeSpecPath } from '../platform/secret-store';
+import { onPath } from '../tool-env';
 import { DeployError } from './errors';
 import type { ToolRunner } from './process';
 
@@ -173,27 +174,13 @@ async function runPerKey(
 function checkStoreCli(store: StoreSource, env: NodeJS.ProcessEnv): void {
   const { cli, credentials } = store.compose;
   const other = 'or give this environment its own `secrets` source in homelab.yaml (docs/deploy.md, "Secret sources")';
-  if (!onPath(cli, env)) {
+  if (onPath(cli, env) === null) {
     throw new DeployError(`secret store ${store.store} is read with \`${cli}\`, which is not installed or not on PATH; install it where deploy runs (docs/infrastructure.md, "The compose field of a store spec"), ${other}`);
   }
   const unset = credentials.filter((name) => !env[name]);
   if (unset.length > 0) {
     throw new DeployError(`secret store ${store.store}: \`${cli}\` needs ${unset.join(', ')}, which ${unset.length === 1 ? 'is' : 'are'} not set; export ${unset.length === 1 ? 'it' : 'them'} (the store's credential, as in its bootstrap Secret) for the deploy, ${other}`);
   }
-}
-
-/** An executable named `cli` in a folder of PATH (or the path itself when it has a slash). */
-function onPath(cli: string, env: NodeJS.ProcessEnv): boolean {
-  const executable = (file: string) => {
-    try {
-      fs.accessSync(file, fs.constants.X_OK);
-      return fs.statSync(file).isFile();
-    } catch {
-      return false;
-    }
-  };
-  if (cli.includes('/')) return executable(cli);
-  return (env.PATH ?? '').split(path.delimiter).some((dir) => dir !== '' && executable(path.join(dir, cli)));
 }
 
 /**

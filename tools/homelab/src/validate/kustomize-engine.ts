@@ -86,23 +86,18 @@ export function inputLine(dir: string): string {
 }
 
 /**
- * Splits the program's stdout into `count` frames (`ok <n>\n` or `error <n>\n`, then n bytes);
- * null when it does not hold exactly that many well-formed frames.
+ * The first frame of `output` (`ok <n>\n` or `error <n>\n`, then n bytes) and the bytes after it;
+ * `more` when the output ends before the frame does, `bad` when it does not start with a header.
  */
-export function parseFrames(output: Buffer, count: number): BatchFrame[] | null {
-  const frames: BatchFrame[] = [];
-  let at = 0;
-  while (at < output.length) {
-    const eol = output.indexOf(0x0a, at);
-    if (eol < 0) return null;
-    const header = /^(ok|error) (\d+)$/.exec(output.subarray(at, eol).toString('latin1'));
-    if (!header) return null;
-    const end = eol + 1 + Number(header[2]);
-    if (end > output.length) return null;
-    frames.push({ ok: header[1] === 'ok', text: output.subarray(eol + 1, end).toString('utf8') });
-    at = end;
-  }
-  return frames.length === count ? frames : null;
+export function nextFrame(output: Buffer): { frame: BatchFrame; rest: Buffer } | 'more' | 'bad' {
+  const eol = output.indexOf(0x0a);
+  // A header is `error ` and at most 20 digits: longer without a line break, it is not one.
+  if (eol < 0) return output.length < 32 ? 'more' : 'bad';
+  const header = /^(ok|error) (\d+)$/.exec(output.subarray(0, eol).toString('latin1'));
+  if (!header) return 'bad';
+  const end = eol + 1 + Number(header[2]);
+  if (end > output.length) return 'more';
+  return { frame: { ok: header[1] === 'ok', text: output.subarray(eol + 1, end).toString('utf8') }, rest: output.subarray(end) };
 }
 
 /**
@@ -112,8 +107,8 @@ export function parseFrames(output: Buffer, count: number): BatchFrame[] | null 
  * Resolves with how many frames were handed over (fewer than `dirs.length` when the program could
  * not start, died, or wrote something else than a frame: the caller then builds the overlays from
  * that index on with kubectl) and whether the program ran to its end cleanly (exit 0, nothing but
- * frames). A frame is whole when handed over (its header and
- * every byte its length says), so what was handed over stays a complete build of its overlay.
+ * frames). A frame is whole when handed over (its header and every byte its length says), so what
+ * was handed over stays a complete build of its overlay.
  */
 export function streamKustomizeBatch(bin: string, dirs: string[], cwd: string, env: NodeJS.ProcessEnv, onFrame: (index: number, frame: BatchFrame) => void): Promise<{ delivered: number; clean: boolean }> {
   return new Promise((resolve) => {
@@ -124,18 +119,15 @@ export function streamKustomizeBatch(bin: string, dirs: string[], cwd: string, e
     child.stdout.on('data', (d: Buffer) => {
       if (broken) return;
       pending = pending.length === 0 ? d : Buffer.concat([pending, d]);
-      for (;;) {
-        const eol = pending.indexOf(0x0a);
-        if (eol < 0) break;
-        const header = /^(ok|error) (\d+)$/.exec(pending.subarray(0, eol).toString('latin1'));
-        if (!header || delivered >= dirs.length) {
+      while (pending.length > 0) {
+        const next = nextFrame(pending);
+        if (next === 'more') break;
+        if (next === 'bad' || delivered >= dirs.length) {
           broken = true;
           break;
         }
-        const end = eol + 1 + Number(header[2]);
-        if (end > pending.length) break;
-        onFrame(delivered++, { ok: header[1] === 'ok', text: pending.subarray(eol + 1, end).toString('utf8') });
-        pending = pending.subarray(end);
+        onFrame(delivered++, next.frame);
+        pending = next.rest;
       }
     });
     child.on('error', () => resolve({ delivered, clean: false }));
@@ -144,16 +136,4 @@ export function streamKustomizeBatch(bin: string, dirs: string[], cwd: string, e
     child.on('close', (status) => resolve({ delivered, clean: status === 0 && !broken && pending.length === 0 }));
     child.stdin.end(dirs.map((dir) => `${inputLine(dir)}\n`).join(''));
   });
-}
-
-/**
- * Builds `dirs` (relative to `cwd`, as kubectl would be given them) with the program, in `env`:
- * one frame per overlay in their order, or null when the program did not run to the end (it could
- * not start, exited non-zero, or wrote something else than one frame per overlay): then the
- * caller builds them with kubectl.
- */
-export async function runKustomizeBatch(bin: string, dirs: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<BatchFrame[] | null> {
-  const frames: BatchFrame[] = [];
-  const { delivered, clean } = await streamKustomizeBatch(bin, dirs, cwd, env, (_, frame) => frames.push(frame));
-  return clean && delivered === dirs.length ? frames : null;
 }

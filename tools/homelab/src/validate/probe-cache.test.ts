@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cachedAnswer, dockerComposePluginFiles, onPath } from './probe-cache';
+import { onPath } from '../tool-env';
+import { cachedAnswer, dockerComposePluginFiles } from './probe-cache';
 
 /**
  * The answers are those of small shell scripts put first on PATH, each logging its runs: what is
@@ -69,6 +70,11 @@ describe('answers of tools kept between processes', () => {
     expect(runs()).toBe(1);
     expect(cachedAnswer('homelab-no-such-tool', ['version'])).toBeNull();
     expect(onPath('homelab-no-such-tool')).toBeNull();
+    // A path with a slash is taken as it is, when it is an executable file.
+    expect(onPath('docker')).toBe(path.join(bin, 'docker'));
+    expect(onPath(path.join(bin, 'docker'))).toBe(path.join(bin, 'docker'));
+    fs.writeFileSync(path.join(bin, 'not-executable'), '', { mode: 0o644 });
+    expect(onPath(path.join(bin, 'not-executable'))).toBeNull();
   });
 
   it('asks the tool when the cache file does not read, and writes it anew', () => {

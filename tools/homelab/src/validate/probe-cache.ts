@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { onPath } from '../tool-env';
 
 /**
  * What a tool answers about itself (`kubectl version --client -o json`, `docker compose version`),
@@ -17,21 +18,6 @@ import * as path from 'node:path';
 /** homelab's cache folder: HOMELAB_CACHE_DIR, else `$XDG_CACHE_HOME/homelab`, else `~/.cache/homelab`. */
 export function homelabCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   return env.HOMELAB_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), '.cache'), 'homelab');
-}
-
-/** The executable file `command` runs as, looked up on PATH as a shell does; null when there is none. */
-export function onPath(command: string, env: NodeJS.ProcessEnv = process.env): string | null {
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (dir === '') continue;
-    const file = path.join(dir, command);
-    try {
-      fs.accessSync(file, fs.constants.X_OK);
-      if (fs.statSync(file).isFile()) return file;
-    } catch {
-      // the next folder
-    }
-  }
-  return null;
 }
 
 /** A file's identity, or `-` when it does not exist (so that installing it changes the key). */
