@@ -198,6 +198,15 @@ function runWorkspace(root: string): WorkspaceConfig {
   return perRun(`workspace:${root}`, () => readWorkspace(runHost(root)));
 }
 
+/**
+ * A project's environments, listed once per run: a batch asks for them when it lists the overlays
+ * to build, again for the Compose merges to plan, and in the checks (each a folder listing and a
+ * few stats per environment).
+ */
+function environmentsOf(root: string, layer: ProjectLayer & ('applications' | 'infrastructure'), name: string) {
+  return perRun(`environments:${root}:${layer}:${name}`, () => projectEnvironments(runHost(root), layer, name));
+}
+
 /** Spec schema, render, drift, stale files, store and dependencies (what `nx sync:check` sees, and more); the normalized app, or null when the spec cannot be rendered. */
 function checkSync(engine: Engine, root: string, name: string, specFile: string): NormalizedApp | null {
   // Each rendered file is read to compare (renderApp's parsedElsewhere, then checkDrift): once.
@@ -230,7 +239,7 @@ function checkSync(engine: Engine, root: string, name: string, specFile: string)
   if (engine.has('consistency')) for (const f of autoscaleFindings(app, specFile, host.read(specFile) ?? '')) engine.report(f);
   if (engine.has('consistency')) {
     // The environments with Compose files: there the Docker host is the placement (parity/placement).
-    const composeEnvironments = projectEnvironments(host, 'applications', name).filter((e) => e.compose).map((e) => e.env);
+    const composeEnvironments = environmentsOf(root, 'applications', name).filter((e) => e.compose).map((e) => e.env);
     for (const f of placementFindings(app, composeEnvironments, specFile, host.read(specFile) ?? '')) engine.report(f);
   }
   if ((app.secrets.enabled || app.backup.enabled) && !engine.stores()!.has(app.secrets.store)) {
@@ -336,7 +345,7 @@ function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: str
   if (layer === 'applications') checkEnvExample(engine, root, layer, name, allObjects);
   if (!engine.has('render')) return;
 
-  for (const { env, kubernetes, overlay, compose, composeFiles } of projectEnvironments(diskHost(root), layer, name)) {
+  for (const { env, kubernetes, overlay, compose, composeFiles } of environmentsOf(root, layer, name)) {
     let rendered: K8sObject[] | null = null;
     if (kubernetes) {
       const fallback = engine.loaded.get(path.join(root, overlay, 'kustomization.yaml'));
@@ -386,7 +395,7 @@ function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: str
  */
 export function projectRenderJobs(root: string, layer: ProjectLayer, name: string, kinds: readonly RenderJob['kind'][] = ['kustomize', 'compose']): RenderJob[] {
   if (layer === 'platform') return [];
-  return projectEnvironments(diskHost(root), layer, name).flatMap(({ kubernetes, overlay, compose, composeFiles }): RenderJob[] => [
+  return environmentsOf(root, layer, name).flatMap(({ kubernetes, overlay, compose, composeFiles }): RenderJob[] => [
     ...(kinds.includes('kustomize') && kubernetes && findKustomizer() ? [{ kind: 'kustomize' as const, dir: overlay, cwd: root }] : []),
     ...(kinds.includes('compose') && compose && hasCompose() && !plannedMerge(composeFiles.map((f) => path.join(root, f))) ? [{ kind: 'compose' as const, files: composeFiles, cwd: root }] : []),
   ]);
