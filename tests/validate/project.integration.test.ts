@@ -153,6 +153,16 @@ describe.skipIf(kubectl.skip || compose.skip)('nx run <app>:validate on a genera
       file: 'platform/argocd/applications/dev/demo.yaml',
     },
     {
+      // Only files that name AppProject are parsed for projects: one that spells the kind with an escape is still read.
+      name: 'an AppProject whose kind is written with an escape (read all the same)',
+      changes: {
+        'platform/argocd/projects/applications.yaml': () =>
+          'apiVersion: argoproj.io/v1alpha1\nkind: "App\\x50roject"\nmetadata:\n  name: applications\nspec:\n  destinations:\n    - { server: https://kubernetes.default.svc, namespace: other-dev }\n',
+      },
+      rule: 'argocd/destination',
+      file: 'platform/argocd/applications/dev/demo.yaml',
+    },
+    {
       name: 'Compose and Kubernetes running different images',
       changes: { [OVERRIDE]: (t) => overrideWith(t, '    image: traefik/whoami:v1.10.3\n') },
       rule: 'parity/image',

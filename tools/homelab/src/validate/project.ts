@@ -450,12 +450,18 @@ export function admits(destinations: { server: string; namespace: string }[], se
   return here.some((d) => !d.namespace.startsWith('!') && glob(d.namespace, namespace));
 }
 
-/** The AppProjects of platform/argocd, each with its destinations. */
+/**
+ * The AppProjects of platform/argocd, each with its destinations. Only a file whose text names
+ * `AppProject` (or holds a backslash, for an escaped kind) is parsed: the others are the apps'
+ * Applications, a thousand at 500 apps, and parsing them all was most of a one-app validate's checks.
+ */
 function appProjects(root: string): Map<string, { server: string; namespace: string }[]> {
   const names = new Map<string, { server: string; namespace: string }[]>();
   for (const file of walkYaml(path.join(root, 'platform/argocd'))) {
     try {
-      for (const doc of jsyaml.loadAll(fs.readFileSync(file, 'utf8')) as Obj[]) {
+      const text = fs.readFileSync(file, 'utf8');
+      if (!text.includes('AppProject') && !text.includes('\\')) continue;
+      for (const doc of jsyaml.loadAll(text) as Obj[]) {
         if (isObj(doc) && doc.kind === 'AppProject' && typeof doc.metadata?.name === 'string') names.set(doc.metadata.name, list(doc.spec?.destinations).map((d) => ({ server: String(d.server ?? ''), namespace: String(d.namespace ?? '') })));
       }
     } catch {
