@@ -14,7 +14,7 @@ import { isPolicyRule, type RuleClass } from './rules';
 import { checkKubernetes, isList, schemaIssues } from './schema-check';
 import { SchemaRegistry } from './schemas';
 import { checkSchema, type SchemaName } from '../spec/schema';
-import { type DocPath, finding, LIMITS, lineColAt, Locator, parseYaml, readText, type SourceFile } from './source';
+import { type DocPath, type FileBytes, finding, LIMITS, lineColAt, Locator, parseYaml, readText, type SourceFile } from './source';
 
 export type CheckClass = RuleClass;
 /** The offline checks, all on by default. `server` is not one: it asks a cluster, only with `--server-dry-run`. */
@@ -32,6 +32,8 @@ export interface EngineOptions {
    */
   retainDocs?: boolean;
   maxFileBytes?: number;
+  /** The files the project's check has read already (validate/project.ts): not read again. */
+  bytes?: FileBytes;
 }
 
 /** A source file with its absolute path, as the engine keeps it. */
@@ -106,7 +108,7 @@ export class Engine {
   /** Reads and parses a YAML file; a file that cannot be parsed is one finding and null. */
   load(abs: string, label: string, compose = false): Source | null {
     this.files++;
-    const text = readText(abs, label, this.options.maxFileBytes ?? LIMITS.maxFileBytes);
+    const text = readText(abs, label, this.options.maxFileBytes ?? LIMITS.maxFileBytes, this.options.bytes);
     if (typeof text !== 'string') {
       this.report(text);
       return null;
@@ -134,7 +136,7 @@ export class Engine {
    */
   scanText(abs: string, label: string): void {
     if (!this.has('policy') || BINARY_EXT.test(abs)) return;
-    const text = readText(abs, label, this.options.maxFileBytes ?? LIMITS.maxFileBytes);
+    const text = readText(abs, label, this.options.maxFileBytes ?? LIMITS.maxFileBytes, this.options.bytes);
     if (typeof text !== 'string') return;
     this.files++;
     for (const offset of privateKeyOffsets(text)) {

@@ -21,7 +21,7 @@ import { inProcessMerge, plannedMerge } from './compose-merge';
 import { composeConfig, findKustomizer, hasCompose, kustomize, type RenderJob } from './kustomize-compose';
 import { classOfRule } from './rules';
 import type { ClusterDryRun } from './server';
-import { finding } from './source';
+import { FileBytes, finding } from './source';
 import { outsideProbe } from '../spec/health';
 import { autoscaleFindings } from './autoscale';
 import { patchFindings } from './patches';
@@ -75,7 +75,9 @@ export function validateProject(workspaceRoot: string, layer: ProjectLayer, name
  * project it is given a file of (so both front doors agree).
  */
 export function checkProject(workspaceRoot: string, layer: ProjectLayer, name: string, options: ProjectCheckOptions = {}): ProjectResult {
-  const engine = new Engine({ workspaceRoot, checks: options.checks, maxFileBytes: options.maxFileBytes });
+  // An app's rendered files are read to compare with its render, then parsed: read once for both.
+  const bytes = new FileBytes();
+  const engine = new Engine({ workspaceRoot, checks: options.checks, maxFileBytes: options.maxFileBytes, bytes });
   let findings: Finding[];
   if (layer === 'platform') {
     checkPlatform(engine, workspaceRoot, options.server);
@@ -85,7 +87,7 @@ export function checkProject(workspaceRoot: string, layer: ProjectLayer, name: s
   } else {
     const specFile = `applications/specs/${name}.yaml`;
     engine.checkSpecFile(path.join(workspaceRoot, specFile), specFile, 'app-spec');
-    const app = checkSync(engine, workspaceRoot, name, specFile);
+    const app = checkSync(engine, workspaceRoot, name, specFile, bytes);
     checkProjectFiles(engine, workspaceRoot, layer, name, options.server, app);
     findings = app ? engine.findings : engine.findings.filter((f) => !f.rule.startsWith('sync/'));
   }
@@ -193,6 +195,11 @@ function runHost(root: string): FileHost {
   return perRun(`host:${root}`, () => readOnceHost(diskHost(root), (file) => SHARED_FILES.test(file)));
 }
 
+/** A file's text as the disk host reads it (fs.readFileSync's UTF-8), or null where it cannot be read. */
+function textOf(bytes: Buffer | NodeJS.ErrnoException): string | null {
+  return Buffer.isBuffer(bytes) ? bytes.toString('utf8') : null;
+}
+
 /** homelab.yaml, parsed once per run (it throws, and is read again, when it does not parse). */
 function runWorkspace(root: string): WorkspaceConfig {
   return perRun(`workspace:${root}`, () => readWorkspace(runHost(root)));
@@ -208,9 +215,11 @@ function environmentsOf(root: string, layer: ProjectLayer & ('applications' | 'i
 }
 
 /** Spec schema, render, drift, stale files, store and dependencies (what `nx sync:check` sees, and more); the normalized app, or null when the spec cannot be rendered. */
-function checkSync(engine: Engine, root: string, name: string, specFile: string): NormalizedApp | null {
-  // Each rendered file is read to compare (renderApp's parsedElsewhere, then checkDrift): once.
-  const host = readOnceHost(runHost(root), () => true);
+function checkSync(engine: Engine, root: string, name: string, specFile: string, bytes: FileBytes): NormalizedApp | null {
+  // Each rendered file is read to compare (renderApp's parsedElsewhere, then checkDrift): once,
+  // and through the project's bytes, which its parse (checkProjectFiles) reads again.
+  const run = runHost(root);
+  const host = readOnceHost({ ...run, read: (file) => (SHARED_FILES.test(file) ? run.read(file) : textOf(bytes.read(path.join(root, file)))) }, () => true);
   let files;
   let app;
   try {

@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { parseYaml } from './source';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FileBytes, parseYaml, readText } from './source';
 
 describe('parseYaml', () => {
   const override = 'services:\n  web:\n    network_mode: host\n    networks: !reset {}\n    ports: !override ["127.0.0.1:8080:80"]\n    command: !reset null\n';
@@ -12,5 +15,54 @@ describe('parseYaml', () => {
 
   it('refuses them anywhere else, at their line', () => {
     expect(parseYaml(override, 'deployment.yaml')).toMatchObject({ rule: 'parse/syntax', line: 4, message: expect.stringContaining('unknown tag !<!reset>') });
+  });
+});
+
+describe('readText with the bytes a project check has read (FileBytes)', () => {
+  const made: string[] = [];
+  const dir = () => {
+    made.push(fs.mkdtempSync(path.join(os.tmpdir(), 'homelab-bytes-')));
+    return made[made.length - 1];
+  };
+  afterAll(() => {
+    for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  it('reads a file once: a second reader gets the bytes of the first read, not the disk', () => {
+    const file = path.join(dir(), 'a.yaml');
+    fs.writeFileSync(file, 'a: 1\n');
+    const bytes = new FileBytes();
+    expect(String(bytes.read(file))).toBe('a: 1\n');
+    // Changed on disk after the first read: what the check compared is what it parses.
+    fs.writeFileSync(file, 'a: 2\n');
+    expect(readText(file, 'a.yaml', undefined, bytes)).toBe('a: 1\n');
+    expect(readText(file, 'a.yaml')).toBe('a: 2\n');
+  });
+
+  it('gives the findings a read from disk gives: unreadable with its code, too large, not UTF-8, binary', () => {
+    const root = dir();
+    const write = (name: string, data: string | Buffer) => {
+      fs.writeFileSync(path.join(root, name), data);
+      return path.join(root, name);
+    };
+    const files = [path.join(root, 'missing.yaml'), write('large.yaml', 'x'.repeat(64)), write('latin1.yaml', Buffer.from([0x61, 0x3a, 0x20, 0xe9, 0x0a])), write('binary.yaml', Buffer.from([0x61, 0x00]))];
+    const bytes = new FileBytes();
+    for (const file of files) {
+      bytes.read(file);
+      const label = path.basename(file);
+      const fromBytes = readText(file, label, 32, bytes);
+      expect(fromBytes).toEqual(readText(file, label, 32));
+      expect(fromBytes).toMatchObject({ rule: expect.stringMatching(/^parse\//) });
+    }
+    expect(readText(files[0], 'missing.yaml', 32, bytes)).toMatchObject({ rule: 'parse/unreadable', message: expect.stringContaining('ENOENT') });
+    expect(readText(files[1], 'large.yaml', 32, bytes)).toMatchObject({ rule: 'parse/too-large' });
+  });
+
+  it('reads from disk a file the project check has not read', () => {
+    const file = path.join(dir(), 'b.yaml');
+    fs.writeFileSync(file, 'b: 1\n');
+    const bytes = new FileBytes();
+    expect(readText(file, 'b.yaml', undefined, bytes)).toBe('b: 1\n');
+    expect(bytes.peek(file)).toBeUndefined();
   });
 });

@@ -57,24 +57,59 @@ export function finding(file: string, rule: string, message: string, line = 1, c
 }
 
 /**
- * Reads a file as UTF-8 text, or returns the one finding that says why it cannot be
- * validated (too large, binary, not UTF-8, unreadable).
+ * The bytes of the files one project's check has read, by absolute path (or why a read failed):
+ * validate reads each rendered file to compare it with its render, then parses the same file;
+ * both go through this, so a file is read once, not read, then stat'ed and read again.
+ * Live for one project's check only: the files do not change while it runs.
  */
-export function readText(absPath: string, file: string, maxBytes = LIMITS.maxFileBytes): string | Finding {
+export class FileBytes {
+  private readonly known = new Map<string, Buffer | NodeJS.ErrnoException>();
+
+  /** The file's bytes (read now unless read before), or the error reading it gave. */
+  read(absPath: string): Buffer | NodeJS.ErrnoException {
+    let bytes = this.known.get(absPath);
+    if (bytes === undefined) {
+      try {
+        bytes = fs.readFileSync(absPath);
+      } catch (error) {
+        bytes = error as NodeJS.ErrnoException;
+      }
+      this.known.set(absPath, bytes);
+    }
+    return bytes;
+  }
+
+  /** What an earlier read gave, without reading. */
+  peek(absPath: string): Buffer | NodeJS.ErrnoException | undefined {
+    return this.known.get(absPath);
+  }
+}
+
+/**
+ * Reads a file as UTF-8 text, or returns the one finding that says why it cannot be
+ * validated (too large, binary, not UTF-8, unreadable). A file `bytes` has read already is
+ * not read again: the same checks run on the bytes it holds.
+ */
+export function readText(absPath: string, file: string, maxBytes = LIMITS.maxFileBytes, bytes?: FileBytes): string | Finding {
+  const unreadable = (error: unknown) => finding(file, 'parse/unreadable', `cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path and its permissions`);
+  const tooLarge = (size: number) => finding(file, 'parse/too-large', `${(size / 1024 / 1024).toFixed(1)} MiB is over the ${(maxBytes / 1024 / 1024).toFixed(0)} MiB limit; split it, or raise --max-file-size`);
+  const known = bytes?.peek(absPath);
+  if (known !== undefined) {
+    if (!Buffer.isBuffer(known)) return unreadable(known);
+    return known.length > maxBytes ? tooLarge(known.length) : decode(known, file);
+  }
   let size: number;
   try {
     size = fs.statSync(absPath).size;
   } catch (error) {
-    return finding(file, 'parse/unreadable', `cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path and its permissions`);
+    return unreadable(error);
   }
-  if (size > maxBytes) {
-    return finding(file, 'parse/too-large', `${(size / 1024 / 1024).toFixed(1)} MiB is over the ${(maxBytes / 1024 / 1024).toFixed(0)} MiB limit; split it, or raise --max-file-size`);
-  }
+  if (size > maxBytes) return tooLarge(size);
   let buffer: Buffer;
   try {
     buffer = fs.readFileSync(absPath);
   } catch (error) {
-    return finding(file, 'parse/unreadable', `cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path and its permissions`);
+    return unreadable(error);
   }
   return decode(buffer, file);
 }
