@@ -6,6 +6,7 @@ import type { AppSpec } from '../spec/types';
 import { SpecError } from '../spec/problems';
 import { renderApp } from '../render/app';
 import { checkAppSpec, readWorkspace } from './plan';
+import { readAppLinks } from './links';
 import { generateApp } from './generate';
 import { syncAll } from '../workspace/sync';
 import { generateRemove } from '../workspace/remove';
@@ -202,5 +203,24 @@ describe('apps that depend on apps (dependsOn: [another-app])', () => {
       expect(host.read(API_POLICY)).toBeNull();
       expect(syncAll(host, true)).toEqual([]);
     });
+  });
+});
+
+describe('readAppLinks: who depends on an app', () => {
+  it('finds each spec whose dependsOn names the app, not one that names it inside a longer name or elsewhere', () => {
+    const host = hostWith(
+      api,
+      web,
+      specOf('api-gateway', { dependsOn: ['web'] }),
+      specOf('worker', { dependsOn: ['web', 'api'] }),
+      // Names api only in its description: its text is parsed, its dependsOn does not hold api.
+      { ...specOf('docs'), description: 'Docs of the api' } as AppSpec,
+    );
+    const workspace = readWorkspace(host);
+    const linksOf = (name: string) => readAppLinks(host, workspace, parseDoc(host.read(`applications/specs/${name}.yaml`)!) as AppSpec);
+    expect(linksOf('api').dependents.map((d) => d.name)).toEqual(['web', 'worker']);
+    expect(linksOf('web').dependents.map((d) => d.name)).toEqual(['api-gateway', 'worker']);
+    expect(linksOf('api-gateway').dependents).toEqual([]);
+    expect(linksOf('docs').dependents).toEqual([]);
   });
 });

@@ -55,16 +55,44 @@ export function readAppLinks(host: FileHost, workspace: WorkspaceConfig, spec: A
   const linked = (name: string): LinkedApp => ({ name, environments: facts(name)!.environments, level: levels.get(name) ?? level(name) });
   const apps = new Map(own.dependsOn.filter((d) => facts(d) !== null).map((d) => [d, linked(d)] as const));
 
-  const mentions = new RegExp(`(^|[^-a-z0-9])${spec.name}($|[^-a-z0-9])`);
+  const mentions = mentionTest(spec.name);
   const dependents: LinkedApp[] = [];
   for (const file of host.list(specsDir('applications')).filter((f) => f.endsWith('.yaml')).sort()) {
     const name = file.slice(0, -'.yaml'.length);
     if (name === spec.name) continue;
     const text = host.read(appPaths(name).spec);
-    if (text === null || !mentions.test(text)) continue;
+    if (text === null || !mentions(text)) continue;
     if (facts(name)?.dependsOn.includes(spec.name)) dependents.push({ name, environments: facts(name)!.environments, level: 0 });
   }
   return { apps, dependents, cycle };
+}
+
+/**
+ * Does a spec's text name the app (as a whole word of letters, digits and dashes)? For a name
+ * of those characters only (every valid app name), the answer is whether it is one of the text's
+ * words, and each text's words are listed once: a validate batch asks it of every spec for every
+ * app (250,000 times at 500 apps), and matching a pattern each time was a tenth of the batch's
+ * spec checks. Any other name is matched as a pattern, as before.
+ */
+function mentionTest(name: string): (text: string) => boolean {
+  if (!/^[-a-z0-9]+$/.test(name)) {
+    const pattern = new RegExp(`(^|[^-a-z0-9])${name}($|[^-a-z0-9])`);
+    return (text) => pattern.test(text);
+  }
+  return (text) => wordsOf(text).has(name);
+}
+
+/** The words (runs of letters, digits and dashes) of each spec text, remembered; a memo of 10,000 texts starts over. */
+const specWords = new Map<string, Set<string>>();
+
+function wordsOf(text: string): Set<string> {
+  let words = specWords.get(text);
+  if (words === undefined) {
+    words = new Set(text.match(/[-a-z0-9]+/g));
+    if (specWords.size >= 10_000) specWords.clear();
+    specWords.set(text, words);
+  }
+  return words;
 }
 
 function readFacts(text: string | null, all: string[]): LinkFacts | null {
