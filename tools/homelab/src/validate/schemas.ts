@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as vm from 'node:vm';
 import type Ajv from 'ajv';
 import type { ErrorObject } from 'ajv';
+import { perRun } from './run-memo';
 
 /** A compiled validator: ajv's function shape (standalone or compiled). */
 export interface Validator {
@@ -113,7 +114,9 @@ export class SchemaRegistry {
     if (rel !== null) {
       let fn = this.custom.get(rel);
       if (fn === undefined) {
-        fn = fs.existsSync(path.join(this.workspaceRoot!, rel)) ? this.compile(rel, `${kind} (${apiVersion})`) : null;
+        // Whether the workspace has one is asked once per validate run, not once per project and kind.
+        const abs = path.join(this.workspaceRoot!, rel);
+        fn = perRun(`custom-schema:${abs}`, () => fs.existsSync(abs)) ? this.compile(rel, `${kind} (${apiVersion})`) : null;
         this.custom.set(rel, fn);
       }
       if (fn) return fn;
