@@ -71,17 +71,25 @@ function mustDoubleQuote(value: string, inline: boolean): boolean {
 
 /**
  * The words YAML 1.1 reads as a boolean or null in any casing it knows (`y`, `Yes`, `OFF`,
- * `Null`, …). Anything else that starts with a letter and holds only letters, digits and dashes
- * (names, labels, most values of a spec) is a plain string in YAML 1.1 and 1.2 alike, but for
- * an exponent without digits before it (`e10`, `E-5`: the yaml library's YAML 1.1 reads a float).
- * engine.test.ts reads back every such string of up to three characters over the letters of these
- * words, `e`, `x`, digits and the dash, in both versions.
+ * `Null`, …). Anything else that starts with a letter and holds only letters, digits, dashes,
+ * dots, slashes, underscores and single inner spaces (names, labels, paths, dotted keys, most
+ * values and messages of a spec) is a plain string in YAML 1.1 and 1.2 alike, but for an exponent
+ * without digits before it (`e10`, `E-5`: the yaml library's YAML 1.1 reads a float).
+ * engine.test.ts checks every such string of up to three characters over the letters of these
+ * words, `e`, `x`, digits and those signs: both versions read it back, and it is what the
+ * round trip gave before (so files rendered before render the same).
  */
 const YAML11_WORDS = new Set(['y', 'yes', 'n', 'no', 'true', 'false', 'on', 'off', 'null']);
 
 /** A string that YAML writes plain and both YAML versions read back unchanged, known without a round trip. */
 function plainWord(value: string): boolean {
-  return /^[A-Za-z][A-Za-z0-9-]*$/.test(value) && !YAML11_WORDS.has(value.toLowerCase()) && !/^[eE]-?[0-9]/.test(value);
+  return (
+    /^[A-Za-z][A-Za-z0-9._/ -]*$/.test(value) &&
+    !value.endsWith(' ') &&
+    !value.includes('  ') &&
+    !YAML11_WORDS.has(value.toLowerCase()) &&
+    !/^[eE]-?[0-9]/.test(value)
+  );
 }
 
 /** Escapes the characters of GO_BREAKS; only called on text whose strings holding them are double-quoted. */
