@@ -20,6 +20,7 @@ import { toolEnv } from '../../tools/homelab/src/tool-env';
 import { findKustomizeBatch, inputLine, kustomizeBatchPath, kustomizeBatchVersion, nextFrame, streamKustomizeBatch, type BatchFrame } from '../../tools/homelab/src/validate/kustomize-engine';
 import { findBatchProgram, kustomize, prerender, renderedFor, type RenderJob } from '../../tools/homelab/src/validate/kustomize-compose';
 import { projectRenderJobs, validateProject } from '../../tools/homelab/src/validate/project';
+import { parseYaml } from '../../tools/homelab/src/validate/source';
 import { fixtureWorkspace, KUSTOMIZE_FIXTURE_COUNT, kustomizeFixtureWorkspaces, overlaysOf } from '../support/kustomize-fixtures';
 import { requireTool } from '../support/tools';
 import { makeTempDir, removeDir } from '../support/workspace';
@@ -94,6 +95,34 @@ async function runKustomizeBatch(bin: string, dirs: string[], cwd: string, env: 
   const frames: BatchFrame[] = [];
   const { delivered, clean } = await streamKustomizeBatch(bin, dirs, cwd, env, (_, frame) => frames.push(frame));
   return clean && delivered === dirs.length ? frames : null;
+}
+
+/** Characters Go's YAML 1.1 (kubectl's output) writes as line breaks, which js-yaml's YAML 1.2 reads back otherwise. */
+const GO_BREAKS = /[\u0085\u2028\u2029]/;
+let breaksSeen = 0;
+
+/**
+ * Where the objects of --json and those js-yaml reads from kubectl's YAML differ: [] when equal.
+ * A string holding a Go line break is the one known difference: kustomize's JSON holds the string
+ * it built, while js-yaml folds those characters of the YAML text into spaces and line breaks;
+ * there the two must agree on everything but whitespace and those characters.
+ */
+function sameObjects(json: unknown, yaml: unknown, at = '$'): string[] {
+  if (typeof json === 'string' && GO_BREAKS.test(json) && typeof yaml === 'string') {
+    breaksSeen++;
+    const bare = (t: string) => t.replace(/[\s\u0085\u2028\u2029]/g, '');
+    return bare(json) === bare(yaml) ? [] : [`${at}: ${JSON.stringify(json)} vs ${JSON.stringify(yaml)}`];
+  }
+  if (Array.isArray(json) && Array.isArray(yaml)) {
+    if (json.length !== yaml.length) return [`${at}: ${json.length} vs ${yaml.length} items`];
+    return json.flatMap((v, i) => sameObjects(v, yaml[i], `${at}[${i}]`));
+  }
+  if (json && yaml && typeof json === 'object' && typeof yaml === 'object' && !Array.isArray(json) && !Array.isArray(yaml)) {
+    const keys = Object.keys(json);
+    if (keys.join('\0') !== Object.keys(yaml).join('\0')) return [`${at}: keys ${keys.join(',')} vs ${Object.keys(yaml).join(',')}`];
+    return keys.flatMap((k) => sameObjects((json as Record<string, unknown>)[k], (yaml as Record<string, unknown>)[k], `${at}.${k}`));
+  }
+  return Object.is(json, yaml) ? [] : [`${at}: ${JSON.stringify(json)} vs ${JSON.stringify(yaml)}`];
 }
 
 const jobsOf = (root: string, dirs: string[]): RenderJob[] => dirs.map((dir) => ({ kind: 'kustomize', dir, cwd: root }));
@@ -256,6 +285,24 @@ describe.skipIf(kubectl.skip || program.skip)('kustomize-batch against kubectl k
     }
   });
 
+  it('with --json gives, for every overlay of every fixture workspace, the objects of the YAML kubectl prints, as validate reads them', async () => {
+    for (const { id, root } of cases) {
+      const dirs = overlaysOf(root);
+      const frames: BatchFrame[] = [];
+      const { delivered, clean } = await streamKustomizeBatch(kustomizeBatchPath(), dirs, root, toolEnv(), (_, frame) => frames.push(frame), { json: true });
+      expect({ delivered, clean }, id).toEqual({ delivered: dirs.length, clean: true });
+      const expected = await kubectlFrames(dirs, root);
+      dirs.forEach((dir, i) => {
+        expect(frames[i].ok, `${id}: ${dir}`).toBe(true);
+        const fromYaml = parseYaml(expected[i].text, dir);
+        expect('docs' in fromYaml && fromYaml.docs.length, `${id}: ${dir} has objects`).toBeGreaterThan(0);
+        expect(sameObjects(JSON.parse(frames[i].text), 'docs' in fromYaml ? fromYaml.docs : fromYaml), `${id}: ${dir}`).toEqual([]);
+      });
+    }
+    // The fixtures hold such a string (HOSTILE_STRINGS), so the exception below is exercised.
+    expect(breaksSeen).toBeGreaterThan(0);
+  });
+
   it('fails, builds or orders each odd overlay as kubectl does, and keeps each failure to its overlay', async () => {
     const root = fixtureWorkspace(roots, 'kb-engine-odd', (r) => generateApp(diskHost(r), { name: 'alpha', image: 'traefik/whoami:v1.10.4', port: 8080 }));
     const dirs = [
@@ -326,6 +373,24 @@ describe.skipIf(kubectl.skip || program.skip)('kustomize-batch against kubectl k
     expect(programStats).toMatchObject({ program: overlays, batchProcesses: 0, batched: 0, alone: [] });
   });
 
+  it('gives validate the same findings as HOMELAB_KUSTOMIZE=kubectl on every fixture workspace (JSON frames against kubectl\'s YAML), the real stacks and hostile strings included', async () => {
+    let compared = 0;
+    for (const { id, root } of cases) {
+      const projects = fs.readdirSync(path.join(root, 'applications/specs')).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -'.yaml'.length));
+      const jobs = projects.flatMap((p) => projectRenderJobs(root, 'applications', p));
+      process.env.HOMELAB_KUSTOMIZE = 'kubectl';
+      await prerender(jobs);
+      const withKubectl = projects.map((p) => validateProject(root, 'applications', p));
+      delete process.env.HOMELAB_KUSTOMIZE;
+      const stats = await prerender(jobs);
+      const withProgram = projects.map((p) => validateProject(root, 'applications', p));
+      expect(stats.program, id).toBe(jobs.filter((j) => j.kind === 'kustomize').length);
+      expect(withProgram, id).toEqual(withKubectl);
+      compared += projects.length;
+    }
+    expect(compared).toBeGreaterThan(KUSTOMIZE_FIXTURE_COUNT);
+  });
+
   it("lets a project's check start once its own overlays are built, and builds only the overlays the program did not deliver with kubectl", async () => {
     // A stand-in for the program that delivers the first overlay, waits until the caller has it,
     // then dies: the first overlay keeps the program's frame, the others are built by kubectl.
@@ -346,7 +411,8 @@ describe.skipIf(kubectl.skip || program.skip)('kustomize-batch against kubectl k
     fs.writeFileSync(seen, '');
     const stats = await running;
 
-    expect(first).toEqual({ ok: true, output: 'from: program' });
+    // Asked for JSON (--json), the stand-in answers YAML: validate reads a body that is not a JSON array as YAML (engine.ts renderedObjects).
+    expect(first).toEqual({ ok: true, output: 'from: program', json: true });
     expect(stats.program).toBe(1);
     expect(stats.batched + stats.alone.length).toBe(dirs.length - 1);
     for (const dir of dirs.slice(1)) expect(kustomize(dir, root), dir).toEqual({ ok: true, output: kubectlFrame(dir, root).text });

@@ -359,8 +359,8 @@ export class Engine {
    * Rendered Kubernetes output (a kustomize build): every object schema- and policy-checked,
    * the set checked for consistency, findings mapped back to the source objects.
    */
-  checkRenderedKubernetes(output: string, fallback: Source, candidates: K8sObject[], ctx: SetContext): K8sObject[] {
-    const parsed = parseYaml(output, `${fallback.file} (rendered)`);
+  checkRenderedKubernetes(rendered: { output: string; json?: true }, fallback: Source, candidates: K8sObject[], ctx: SetContext): K8sObject[] {
+    const parsed = rendered.json ? renderedObjects(rendered.output, `${fallback.file} (rendered)`) : parseYaml(rendered.output, `${fallback.file} (rendered)`);
     if ('rule' in parsed) {
       this.report({ ...parsed, file: fallback.file }, fallback.abs);
       return [];
@@ -419,6 +419,22 @@ export class Engine {
     }
     return (this.storeNames = names);
   }
+}
+
+/**
+ * kustomize-batch's `--json` body (one JSON array of the overlay's objects) as a parsed source:
+ * the documents `kubectl kustomize`'s YAML holds, without a YAML parse. Findings on rendered
+ * objects are placed in their source files (resolve), never in this text, so it needs no
+ * positions. Text that is not such an array is read as YAML, as any other output.
+ */
+function renderedObjects(output: string, file: string): SourceFile | Finding {
+  let docs: unknown;
+  try {
+    docs = JSON.parse(output);
+  } catch {
+    return parseYaml(output, file);
+  }
+  return Array.isArray(docs) ? { file, text: output, docs } : parseYaml(output, file);
 }
 
 type SpecKind = 'app-spec' | 'workspace' | 'infra-spec' | 'store-spec';

@@ -72,7 +72,12 @@ function composeArgs(files: string[], scratch: string, dotEnv: ComposeEnv): { ar
   };
 }
 
-export type RenderResult = { ok: true; output: string } | { ok: false; error: string };
+/**
+ * A render: its output, or the tool's error. `json`: the output is kustomize-batch's `--json` body,
+ * the overlay's objects as one JSON array (the objects `kubectl kustomize` prints as YAML), which
+ * validate reads without a YAML parse; otherwise it is the tool's own text.
+ */
+export type RenderResult = { ok: true; output: string; json?: true } | { ok: false; error: string };
 
 /** The tool's last lines, without the clock of Compose's log lines (`time="…" level=warning`) or kubectl's (`E1129 11:25:40.196873   29522 run.go:72] `), so a finding reads the same on every run. */
 export function lastLines(text: string): string {
@@ -245,8 +250,14 @@ function kubectlWork(k: NonNullable<Kustomizer>, dirs: string[], cwd: string, si
  * `fallBack`, which queues their kubectl builds.
  */
 async function buildWithProgram(program: string, dirs: string[], cwd: string, stats: PrerenderStats, fallBack: (rest: string[]) => void): Promise<void> {
-  const { delivered } = await streamKustomizeBatch(program, dirs, cwd, toolEnv(), (i, frame) =>
-    keep(kustomizeKey(dirs[i], cwd), frame.ok ? { ok: true, output: frame.text } : { ok: false, error: lastLines(frame.text) }),
+  // validate reads the objects, not the text: JSON frames spare kustomize's YAML conversion and the YAML parse here.
+  const { delivered } = await streamKustomizeBatch(
+    program,
+    dirs,
+    cwd,
+    toolEnv(),
+    (i, frame) => keep(kustomizeKey(dirs[i], cwd), frame.ok ? { ok: true, output: frame.text, json: true } : { ok: false, error: lastLines(frame.text) }),
+    { json: true },
   );
   stats.program += delivered;
   if (delivered < dirs.length) fallBack(dirs.slice(delivered));

@@ -110,9 +110,17 @@ export function nextFrame(output: Buffer): { frame: BatchFrame; rest: Buffer } |
  * frames). A frame is whole when handed over (its header and every byte its length says), so what
  * was handed over stays a complete build of its overlay.
  */
-export function streamKustomizeBatch(bin: string, dirs: string[], cwd: string, env: NodeJS.ProcessEnv, onFrame: (index: number, frame: BatchFrame) => void): Promise<{ delivered: number; clean: boolean }> {
+export function streamKustomizeBatch(
+  bin: string,
+  dirs: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  onFrame: (index: number, frame: BatchFrame) => void,
+  options: { json?: boolean } = {},
+): Promise<{ delivered: number; clean: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn(bin, [], { cwd, env, stdio: ['pipe', 'pipe', 'ignore'] });
+    // --json: an ok frame is the overlay's objects as one JSON array, not kubectl's YAML (main.go).
+    const child = spawn(bin, options.json ? ['--json'] : [], { cwd, env, stdio: ['pipe', 'pipe', 'ignore'] });
     let pending: Buffer = Buffer.alloc(0);
     let delivered = 0;
     let broken = false;

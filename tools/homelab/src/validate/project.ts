@@ -182,7 +182,7 @@ export function renderKustomizations(engine: Engine, dirs: string[], candidates:
       engine.report(finding(fallback.file, 'render/kustomize', `kustomize build of ${label(dir)} failed: ${result.error}; fix the kustomization`));
       continue;
     }
-    const rendered = engine.checkRenderedKubernetes(result.output, fallback, candidates, { stores: engine.stores(), secretProducers: inWorkspace, networkPolicy: inWorkspace });
+    const rendered = engine.checkRenderedKubernetes(result, fallback, candidates, { stores: engine.stores(), secretProducers: inWorkspace, networkPolicy: inWorkspace });
     if (server) for (const issue of server.check(rendered, label(dir))) engine.resolve(issue);
   }
 }
@@ -365,7 +365,7 @@ function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: str
         } else if (!result.ok) {
           engine.report(finding(fallback.file, 'render/kustomize', `kustomize build of ${overlay} failed: ${result.error}; fix the kustomization`));
         } else {
-          rendered = engine.checkRenderedKubernetes(result.output, fallback, allObjects, { stores: engine.stores(), secretProducers: true, networkPolicy: true });
+          rendered = engine.checkRenderedKubernetes(result, fallback, allObjects, { stores: engine.stores(), secretProducers: true, networkPolicy: true });
           if (server) for (const issue of server.check(rendered, overlay, destinationOf(allObjects, overlay))) engine.resolve(issue);
           const workspace = layer === 'applications' && engine.has('consistency') ? workspaceOrNull(root) : null;
           if (workspace) for (const issue of gatewayIssues(root, workspace, env, rendered)) engine.resolve(issue);
