@@ -132,6 +132,12 @@ describe.skipIf(kubectl.skip || compose.skip)('nx run <app>:validate on a genera
     },
     { name: '.env.example keys that differ from the ExternalSecret', changes: { 'applications/compose/base/demo/.env.example': (t) => `${t}EXTRA_KEY=\n` }, rule: 'secrets/env-example', file: 'applications/compose/base/demo/.env.example' },
     {
+      name: 'a Compose alert rules file edited into broken YAML',
+      changes: { 'applications/compose/monitoring/rules/dev/demo.yaml': (t) => `${t}  - name: [unclosed\n` },
+      rule: 'parse/syntax',
+      file: 'applications/compose/monitoring/rules/dev/demo.yaml',
+    },
+    {
       name: 'an ArgoCD Application pointing at a missing path',
       changes: { 'platform/argocd/applications/dev/demo.yaml': (t) => t.replace('path: applications/kubernetes/overlays/dev/demo', 'path: applications/kubernetes/overlays/dev/dmeo') },
       rule: 'argocd/path-missing',

@@ -11,12 +11,15 @@ describe('checkedWithProject: the files of a project validate parses with its ot
     ['applications/compose/base/web/compose.yaml', true],
     ['applications/compose/environments/prod/web/compose.generated.yaml', true],
     ['platform/argocd/applications/dev/web.yaml', true],
+    // What the Compose Prometheus reads of the app, its alerts per environment: parsed with its files.
+    ['applications/compose/monitoring/rules/dev/web.yaml', true],
   ])('%s: yes', (file, expected) => expect(checkedWithProject('applications', 'web', file)).toBe(expected));
 
   it.each([
-    // What the Compose Prometheus reads of the app: not under the app's trees, not parsed there.
-    ['applications/compose/monitoring/rules/dev/web.yaml'],
+    // Its Compose Grafana dashboard is JSON, not parsed back; another app's rules, and a nested file.
     ['applications/compose/monitoring/dashboards/web.json'],
+    ['applications/compose/monitoring/rules/dev/webshop.yaml'],
+    ['applications/compose/monitoring/rules/dev/x/web.yaml'],
     ['applications/runbooks/web.md'],
     ['applications/specs/web.yaml'],
     // Another app's files, and a component's.

@@ -316,6 +316,7 @@ export function checkedWithProject(layer: Layer, name: string, file: string): bo
   if (tree === 'platform') return rest.length === 4 && rest[0] === 'argocd' && rest[1] === 'applications' && rest[3] === `${name}.yaml`;
   if (tree !== layer) return false;
   const [platform, kind, ...under] = rest;
+  if (platform === 'compose' && kind === 'monitoring') return under.length === 3 && under[0] === 'rules' && under[2] === `${name}.yaml`;
   if (kind === 'base') return (platform === 'kubernetes' || platform === 'compose') && under[0] === name && under.length > 1;
   if ((platform === 'kubernetes' && kind === 'overlays') || (platform === 'compose' && kind === 'environments')) return under[1] === name && under.length > 2;
   return false;
@@ -338,7 +339,11 @@ function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: str
     .map((env) => path.join(root, 'platform/argocd/applications', env, `${name}.yaml`))
     .filter((f) => fs.existsSync(f));
   const runbook = [path.join(root, layer, 'runbooks', `${name}.md`)].filter((f) => fs.existsSync(f));
-  for (const abs of [...dirs.flatMap((d) => walkFiles(path.join(root, d))), ...argo, ...runbook]) {
+  // Its alerts for the Compose Prometheus of each environment (monitoring/rules/<env>/<name>.yaml): parsed here, like its other files.
+  const rules = listDirs(path.join(root, layer, 'compose/monitoring/rules'))
+    .map((env) => path.join(root, layer, 'compose/monitoring/rules', env, `${name}.yaml`))
+    .filter((f) => fs.existsSync(f));
+  for (const abs of [...dirs.flatMap((d) => walkFiles(path.join(root, d))), ...argo, ...rules, ...runbook]) {
     const label = rel(abs);
     const kind = classify(label, true);
     const checked = engine.checkFile(abs, label, kind, {
