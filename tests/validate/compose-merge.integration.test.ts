@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appNameOf, composeFileOf, stackEnvironment } from '../../scripts/lib/import-check';
 import { diskHost } from '../../tools/homelab/src/host';
 import { generateImport } from '../../tools/homelab/src/import/generate';
+import { parseComposeYaml, quickValues } from '../../tools/homelab/src/import/compose/yaml';
 import { projectEnvironments } from '../../tools/homelab/src/project/environments';
 import { composeMergeCounts, mergeComposeInProcess } from '../../tools/homelab/src/validate/compose-merge';
 import { composeConfig } from '../../tools/homelab/src/validate/kustomize-compose';
@@ -117,6 +118,27 @@ describe.skipIf(compose.skip || kubectl.skip)('the in-process Compose merge', ()
     console.log(`compose merge: ${merged.length} in process, ${fellBack.length} fell back\n${fellBack.join('\n')}`);
     expect(merged.length).toBeGreaterThan(fellBack.length);
   }, 600_000);
+
+  it("reads every Compose file of every fixture with js-yaml where it can (the merge's fast reader), with the yaml package's values", () => {
+    let quick = 0;
+    let files = 0;
+    for (const { id, root } of workspaces) {
+      for (const app of apps(root)) {
+        for (const { compose: hasFiles, composeFiles } of projectEnvironments(diskHost(root), 'applications', app)) {
+          if (!hasFiles) continue;
+          for (const file of composeFiles) {
+            const text = fs.readFileSync(path.join(root, file), 'utf8');
+            files++;
+            if (quickValues(text) !== null) quick++;
+            expect(parseComposeYaml(text, file, { fast: true }), `${id}: ${file}`).toStrictEqual(parseComposeYaml(text, file));
+          }
+        }
+      }
+    }
+    // The files homelab renders are all read by the fast reader; only hand-written ones may not be.
+    console.log(`compose files: ${quick} of ${files} read by js-yaml`);
+    expect(quick).toBeGreaterThan(files * 0.9);
+  });
 
   it('leaves every finding of every fixture app as it is with `docker compose config`', () => {
     const before = composeMergeCounts.inProcess;
