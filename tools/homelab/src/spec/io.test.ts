@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { inputErrorOf, specOf, STACKS_DIR } from '../../../../tests/support/spec';
 import { WORKSPACE_YAML } from '../../../../tests/support/workspace';
-import { parseAppSpec, parseWorkspaceConfig, parseYamlDocument, stringifyAppSpec } from './io';
+import { parseAppSpec, parseWorkspaceConfig, parseYamlDocument, readYamlSource, stringifyAppSpec } from './io';
 import type { AppSpec } from './types';
 
 describe('parseYamlDocument', () => {
@@ -163,5 +163,23 @@ describe('parseAppSpec: the full form (services)', () => {
     const error = inputErrorOf(() => parseAppSpec(text, file));
 
     expect(error.split('\n')[0].startsWith(`${file}:${message}`)).toBe(true);
+  });
+});
+
+describe('readYamlSource: a text read again right after is not parsed again', () => {
+  it('gives each caller its own copy of the value and the same parsed document', () => {
+    const text = 'name: web\nimage: traefik/whoami:v1.10.4\nports:\n  - { name: http, port: 80 }\n';
+    const first = readYamlSource(text, 'applications/specs/web.yaml');
+    (first.value as { ports: unknown[] }).ports.push('changed by the first caller');
+    const second = readYamlSource(text, 'applications/specs/web.yaml');
+    expect(second.value).toEqual({ name: 'web', image: 'traefik/whoami:v1.10.4', ports: [{ name: 'http', port: 80 }] });
+    expect(second.source).toBe(first.source);
+    // Another file name, or another text, is parsed on its own.
+    expect(readYamlSource(text, 'applications/specs/api.yaml').source).not.toBe(first.source);
+    expect(readYamlSource(`${text}# edited\n`, 'applications/specs/web.yaml').source).not.toBe(first.source);
+  });
+
+  it('still refuses a text that does not parse, every time', () => {
+    for (let i = 0; i < 2; i++) expect(() => readYamlSource('a: [1\n', 'x.yaml')).toThrow(/x\.yaml:\d+:\d+: .*fix the YAML syntax/);
   });
 });

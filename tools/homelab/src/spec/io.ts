@@ -15,8 +15,25 @@ export function parseYamlDocument(text: string, file: string): unknown {
   return readYamlSource(text, file).value;
 }
 
+/**
+ * The last successful parses, by file name and text: validate parses a spec for its file checks
+ * and again to render it, one after the other (a fifth of a batch's spec checks went to the second
+ * parse). Each caller gets its own copy of the value; the parsed document is only read.
+ */
+const recentParses = new Map<string, { value: unknown; source: ParsedSource }>();
+
 /** parseYamlDocument, with the parsed document and its LineCounter that locate a problem in it. */
 export function readYamlSource(text: string, file: string): { value: unknown; source: ParsedSource } {
+  const key = `${file}\0${text}`;
+  const known = recentParses.get(key);
+  if (known) return { value: structuredClone(known.value), source: known.source };
+  const parsed = parseYamlSource(text, file);
+  recentParses.set(key, { value: structuredClone(parsed.value), source: parsed.source });
+  if (recentParses.size > 8) recentParses.delete(recentParses.keys().next().value!);
+  return parsed;
+}
+
+function parseYamlSource(text: string, file: string): { value: unknown; source: ParsedSource } {
   const lineCounter = new YAML.LineCounter();
   const docs = YAML.parseAllDocuments(text, { uniqueKeys: true, lineCounter, prettyErrors: false });
   if (!Array.isArray(docs) || docs.length === 0) {
