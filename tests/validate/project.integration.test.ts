@@ -259,4 +259,14 @@ describe.skipIf(kubectl.skip || compose.skip)('nx run <app>:validate on a genera
     expect(findings.filter((f) => f.rule === 'policy/run-as-non-root')).toEqual([]);
     expect(findings.filter((f) => f.rule.startsWith('schema/') || f.rule === 'spec/invalid')).toEqual([]);
   });
+
+  it("a patch file the overlay's kustomization names is a partial object, not a manifest missing its fields", () => {
+    const scale = 'applications/kubernetes/overlays/dev/demo/scale.yaml';
+    const patch = 'apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: demo\nspec:\n  replicas: 1\n';
+    const named = withDefect({ [scale]: () => patch, [OVERLAY]: (t) => `${t}patches:\n  - path: scale.yaml\n` });
+    expect(named.filter((f) => f.file === scale)).toEqual([]);
+    // The same file, not named by the kustomization, is checked as a whole manifest.
+    const unnamed = withDefect({ [scale]: () => patch });
+    expect(unnamed.filter((f) => f.file === scale).map((f) => f.rule)).toContain('schema/missing-field');
+  });
 });

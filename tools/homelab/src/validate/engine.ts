@@ -263,9 +263,10 @@ export class Engine {
       patches = new Set();
       for (const name of ['kustomization.yaml', 'kustomization.yml']) {
         const k = path.join(dir, name);
-        if (!fs.existsSync(k)) continue;
+        const text = this.textIfThere(k);
+        if (text === null) continue;
         try {
-          const doc = jsyaml.load(fs.readFileSync(k, 'utf8')) as Obj;
+          const doc = jsyaml.load(text) as Obj;
           const entries: unknown[] = [...(Array.isArray(doc?.patches) ? doc.patches.map((p: Obj) => p?.path) : []), ...(Array.isArray(doc?.patchesStrategicMerge) ? doc.patchesStrategicMerge : [])];
           for (const e of entries) if (typeof e === 'string') patches.add(path.resolve(dir, e));
         } catch {
@@ -275,6 +276,19 @@ export class Engine {
       this.patchFiles.set(dir, patches);
     }
     return patches.has(abs);
+  }
+
+  /** A file's text, or null when it is not there (or cannot be read): through the project's bytes when it has them, so a file is read once. */
+  private textIfThere(abs: string): string | null {
+    if (!this.options.bytes) {
+      try {
+        return fs.readFileSync(abs, 'utf8');
+      } catch {
+        return null;
+      }
+    }
+    const bytes = this.options.bytes.read(abs);
+    return Buffer.isBuffer(bytes) ? bytes.toString('utf8') : null;
   }
 
   /** A Compose file: parse and schema (policy only on merged output, or when asked). */
