@@ -287,8 +287,7 @@ export class Engine {
         return null;
       }
     }
-    const bytes = this.options.bytes.read(abs);
-    return Buffer.isBuffer(bytes) ? bytes.toString('utf8') : null;
+    return this.options.bytes.text(abs);
   }
 
   /** A Compose file: parse and schema (policy only on merged output, or when asked). */

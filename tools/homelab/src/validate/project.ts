@@ -195,11 +195,6 @@ function runHost(root: string): FileHost {
   return perRun(`host:${root}`, () => readOnceHost(diskHost(root), (file) => SHARED_FILES.test(file)));
 }
 
-/** A file's text as the disk host reads it (fs.readFileSync's UTF-8), or null where it cannot be read. */
-function textOf(bytes: Buffer | NodeJS.ErrnoException): string | null {
-  return Buffer.isBuffer(bytes) ? bytes.toString('utf8') : null;
-}
-
 /** homelab.yaml, parsed once per run (it throws, and is read again, when it does not parse). */
 function runWorkspace(root: string): WorkspaceConfig {
   return perRun(`workspace:${root}`, () => readWorkspace(runHost(root)));
@@ -219,7 +214,7 @@ function checkSync(engine: Engine, root: string, name: string, specFile: string,
   // Each rendered file is read to compare (renderApp's parsedElsewhere, then checkDrift): once,
   // and through the project's bytes, which its parse (checkProjectFiles) reads again.
   const run = runHost(root);
-  const host = readOnceHost({ ...run, read: (file) => (SHARED_FILES.test(file) ? run.read(file) : textOf(bytes.read(path.join(root, file)))) }, () => true);
+  const host = readOnceHost({ ...run, read: (file) => (SHARED_FILES.test(file) ? run.read(file) : bytes.text(path.join(root, file))) }, () => true);
   let files;
   let app;
   try {

@@ -58,6 +58,14 @@ describe('readText with the bytes a project check has read (FileBytes)', () => {
     expect(readText(files[1], 'large.yaml', 32, bytes)).toMatchObject({ rule: 'parse/too-large' });
   });
 
+  it('gives the text the disk host reads, or null for a file that cannot be read', () => {
+    const root = dir();
+    fs.writeFileSync(path.join(root, 'c.yaml'), Buffer.from([0x63, 0x3a, 0x20, 0xe9, 0x0a]));
+    const bytes = new FileBytes();
+    expect(bytes.text(path.join(root, 'c.yaml'))).toBe(fs.readFileSync(path.join(root, 'c.yaml'), 'utf8'));
+    expect(bytes.text(path.join(root, 'missing.yaml'))).toBeNull();
+  });
+
   it('reads from disk a file the project check has not read', () => {
     const file = path.join(dir(), 'b.yaml');
     fs.writeFileSync(file, 'b: 1\n');

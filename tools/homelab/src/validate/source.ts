@@ -79,6 +79,12 @@ export class FileBytes {
     return bytes;
   }
 
+  /** The file's text as fs.readFileSync(…, 'utf8') reads it, or null when it cannot be read. */
+  text(absPath: string): string | null {
+    const bytes = this.read(absPath);
+    return Buffer.isBuffer(bytes) ? bytes.toString('utf8') : null;
+  }
+
   /** What an earlier read gave, without reading. */
   peek(absPath: string): Buffer | NodeJS.ErrnoException | undefined {
     return this.known.get(absPath);
