@@ -7,7 +7,6 @@
  * path) is a fallback to `docker compose config`, with the reason. tests/validate/compose-merge.integration.test.ts
  * holds it to the real `docker compose config` on every fixture.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { substitute } from '../import/compose/interpolate';
 import { uniqueBy } from '../import/compose/service';
@@ -16,6 +15,7 @@ import { composeBytes } from '../import/map/units';
 import { BACKUP_PROFILE, CRON_PROFILE } from '../tool-env';
 import { isObj, type Obj } from './objects';
 import { perRun } from './run-memo';
+import { readAhead } from './source';
 
 export type InProcessMerge = { ok: true; doc: Obj } | { ok: false; reason: string };
 
@@ -100,7 +100,8 @@ function readOnce(file: string, override: boolean): Obj {
 /** One file: a single map, its strings interpolated with no variable set (a variable means a fallback). */
 function readOne(file: string, override: boolean): Obj {
   // js-yaml first where it reads the file as the yaml package does (parseComposeYaml's fast): most of a batch's Compose planning was parsing.
-  const docs = parseComposeYaml(fs.readFileSync(file, 'utf8'), file, { fast: true });
+  // Read ahead of the app's check, which then takes these bytes instead of reading the file again (source.ts readAhead).
+  const docs = parseComposeYaml(readAhead(file), file, { fast: true });
   if (docs.length !== 1 || !isObj(docs[0])) refuse(`${file} is not one Compose map`);
   const doc = docs[0] as Obj;
   for (const key of Object.keys(doc)) if (!TOP_LEVEL.has(key) && !key.startsWith('x-')) refuse(`top-level key ${key}`);

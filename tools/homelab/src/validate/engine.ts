@@ -7,11 +7,13 @@ import { findException, type PolicyException } from '../project/exceptions';
 import { type FileKind, projectOfPath } from './classify';
 import { checkSet, type SetContext } from './consistency';
 import { privateKeyOffsets } from './credentials';
+import { entriesOf } from './listing';
 import type { Finding } from './findings';
 import { type Issue, isObj, type K8sObject, type Obj, type PolicySubject, WORKLOAD_KINDS } from './objects';
 import { composePolicy, kubernetesPolicy } from './policy';
 import { isPolicyRule, type RuleClass } from './rules';
 import { checkKubernetes, isList, schemaIssues } from './schema-check';
+import { perRun } from './run-memo';
 import { SchemaRegistry } from './schemas';
 import { checkSchema, type SchemaName } from '../spec/schema';
 import { type DocPath, type FileBytes, finding, LIMITS, lineColAt, Locator, parseYaml, readText, type SourceFile } from './source';
@@ -279,7 +281,7 @@ export class Engine {
   }
 
   /** A file's text, or null when it is not there (or cannot be read): through the project's bytes when it has them, so a file is read once. */
-  private textIfThere(abs: string): string | null {
+  textIfThere(abs: string): string | null {
     if (!this.options.bytes) {
       try {
         return fs.readFileSync(abs, 'utf8');
@@ -419,18 +421,20 @@ export class Engine {
     if (this.storeNames !== undefined) return this.storeNames;
     const root = this.options.workspaceRoot;
     if (!root) return (this.storeNames = null);
-    const names = new Set<string>();
-    const dir = path.join(root, 'platform/secrets/stores');
-    for (const file of walkYaml(dir)) {
-      try {
-        for (const doc of jsyaml.loadAll(fs.readFileSync(file, 'utf8')) as Obj[]) {
-          if (isObj(doc) && /SecretStore$/.test(String(doc.kind)) && typeof doc.metadata?.name === 'string') names.add(doc.metadata.name);
+    // Read once per validate run, not once per project (run-memo.ts); nobody adds to the set.
+    return (this.storeNames = perRun(`stores:${root}`, () => {
+      const names = new Set<string>();
+      for (const file of walkYaml(path.join(root, 'platform/secrets/stores'))) {
+        try {
+          for (const doc of jsyaml.loadAll(fs.readFileSync(file, 'utf8')) as Obj[]) {
+            if (isObj(doc) && /SecretStore$/.test(String(doc.kind)) && typeof doc.metadata?.name === 'string') names.add(doc.metadata.name);
+          }
+        } catch {
+          // A broken store file is reported when it is validated itself.
         }
-      } catch {
-        // A broken store file is reported when it is validated itself.
       }
-    }
-    return (this.storeNames = names);
+      return names;
+    }));
   }
 }
 
@@ -518,17 +522,12 @@ export function walkYaml(dir: string): string[] {
 /** Every file below a folder (dot-folders, node_modules and dist skipped; dot-files such as .env.example included), sorted. */
 export function walkFiles(dir: string): string[] {
   const out: string[] = [];
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return out;
-  }
-  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+  // Listed once per validate run (listing.ts): the drift check and the checks list the same folders.
+  for (const e of entriesOf(dir) ?? []) {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) {
+    if (e.dir) {
       if (!e.name.startsWith('.') && !SKIP_DIRS.has(e.name)) out.push(...walkFiles(p));
-    } else if (e.isFile()) out.push(p);
+    } else if (e.file) out.push(p);
   }
   return out;
 }

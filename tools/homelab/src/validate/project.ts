@@ -22,6 +22,7 @@ import { composeConfig, findKustomizer, hasCompose, kustomize, type RenderJob } 
 import { classOfRule } from './rules';
 import type { ClusterDryRun } from './server';
 import { FileBytes, finding } from './source';
+import { entriesOf, existsAt, isFileAt } from './listing';
 import { outsideProbe } from '../spec/health';
 import { autoscaleFindings } from './autoscale';
 import { patchFindings } from './patches';
@@ -118,7 +119,7 @@ function checkComponent(engine: Engine, root: string, name: string, server?: Clu
  * Application of an environment included) that no spec owns, which no Nx project checks.
  */
 export function ownerOf(root: string, rel: string): ProjectRef | typeof PLATFORM_PROJECT | null {
-  const hasSpec = (layer: Layer, name: string) => fs.existsSync(path.join(root, layer, 'specs', `${name}.yaml`));
+  const hasSpec = (layer: Layer, name: string) => existsAt(path.join(root, layer, 'specs', `${name}.yaml`));
   const owner = projectOfPath(rel, (name) => (hasSpec('applications', name) ? 'applications' : hasSpec('infrastructure', name) ? 'infrastructure' : null));
   if (owner) return hasSpec(owner.layer, owner.name) ? owner : null;
   if (/^platform\/argocd\/applications\/[^/]+\//.test(rel)) return null;
@@ -130,7 +131,7 @@ export function platformFiles(root: string): string[] {
   const candidates = [path.join(root, 'homelab.yaml'), ...walkFiles(path.join(root, 'platform')), ...walkFiles(path.join(root, 'schemas/custom'))];
   return candidates.filter((abs) => {
     const rel = path.relative(root, abs).split(path.sep).join('/');
-    return fs.existsSync(abs) && isHomelabContent(rel) && ownerOf(root, rel) === PLATFORM_PROJECT;
+    return existsAt(abs) && isHomelabContent(rel) && ownerOf(root, rel) === PLATFORM_PROJECT;
   });
 }
 
@@ -151,7 +152,7 @@ function checkPlatform(engine: Engine, root: string, server?: ClusterDryRun): vo
   }
   checkArgo(engine, root, objects);
   // No Nx project checks the files of a spec that is gone: the platform project names each.
-  for (const orphan of findOrphans(diskHost(root))) {
+  for (const orphan of findOrphans(runHost(root))) {
     for (const file of orphan.owned) engine.report(finding(file, 'sync/orphan', describeOrphan(orphan), 1));
   }
   if (engine.has('render')) renderKustomizations(engine, kustomizations, objects, root, (abs) => path.relative(root, abs).split(path.sep).join('/'), true, server);
@@ -190,9 +191,23 @@ export function renderKustomizations(engine: Engine, dirs: string[], candidates:
 /** The specs and homelab.yaml, which every project of a run reads (run-memo.ts), read once per run. */
 const SHARED_FILES = /^(?:homelab\.yaml|(?:applications|infrastructure)\/specs\/[^/]+\.yaml)$/;
 
-/** The workspace as a validate run reads it: each spec and homelab.yaml read once per run, not once per project. */
+/**
+ * The workspace as a validate run reads it: each spec and homelab.yaml read once per run, not once
+ * per project, and folders listed once, their files' types and existence told by the listing
+ * (listing.ts) rather than a stat each.
+ */
 function runHost(root: string): FileHost {
-  return perRun(`host:${root}`, () => readOnceHost(diskHost(root), (file) => SHARED_FILES.test(file)));
+  return perRun(`host:${root}`, () => {
+    const disk = diskHost(root);
+    const abs = (file: string) => path.join(root, file);
+    const listed: FileHost = {
+      ...disk,
+      list: (dir) => (entriesOf(abs(dir)) ?? []).map((e) => e.name),
+      isFile: (file) => isFileAt(abs(file)),
+      exists: (file) => existsAt(abs(file)),
+    };
+    return readOnceHost(listed, (file) => SHARED_FILES.test(file));
+  });
 }
 
 /** homelab.yaml, parsed once per run (it throws, and is read again, when it does not parse). */
@@ -332,12 +347,12 @@ function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: str
   for (const env of listDirs(path.join(root, layer, 'compose/environments'))) dirs.push(`${layer}/compose/environments/${env}/${name}`);
   const argo = listDirs(path.join(root, 'platform/argocd/applications'))
     .map((env) => path.join(root, 'platform/argocd/applications', env, `${name}.yaml`))
-    .filter((f) => fs.existsSync(f));
-  const runbook = [path.join(root, layer, 'runbooks', `${name}.md`)].filter((f) => fs.existsSync(f));
+    .filter((f) => existsAt(f));
+  const runbook = [path.join(root, layer, 'runbooks', `${name}.md`)].filter((f) => existsAt(f));
   // Its alerts for the Compose Prometheus of each environment (monitoring/rules/<env>/<name>.yaml): parsed here, like its other files.
   const rules = listDirs(path.join(root, layer, 'compose/monitoring/rules'))
     .map((env) => path.join(root, layer, 'compose/monitoring/rules', env, `${name}.yaml`))
-    .filter((f) => fs.existsSync(f));
+    .filter((f) => existsAt(f));
   for (const abs of [...dirs.flatMap((d) => walkFiles(path.join(root, d))), ...argo, ...rules, ...runbook]) {
     const label = rel(abs);
     const kind = classify(label, true);
@@ -425,7 +440,7 @@ function checkArgo(engine: Engine, root: string, objects: K8sObject[]): void {
     if (t.obj.kind !== 'Application') continue;
     const sources = [...(isObj(t.obj.spec?.source) ? [[t.obj.spec.source, ['spec', 'source']] as const] : []), ...list(t.obj.spec?.sources).map((s, i) => [s, ['spec', 'sources', i]] as const)];
     for (const [s, p] of sources) {
-      if (typeof s.path === 'string' && s.chart === undefined && !fs.existsSync(path.join(root, s.path))) {
+      if (typeof s.path === 'string' && s.chart === undefined && !existsAt(path.join(root, s.path))) {
         engine.resolve({ rule: 'argocd/path-missing', message: `Application ${t.obj.metadata?.name} deploys ${s.path}, which does not exist in this repository; fix spec.source.path or add the overlay`, target: t, path: [...p, 'path'] });
       }
     }
@@ -487,11 +502,15 @@ function checkEnvExample(engine: Engine, root: string, layer: Layer, name: strin
   const abs = path.join(root, label);
   const es = objects.find((t) => t.obj.kind === 'ExternalSecret' && (t.obj.spec?.target?.name ?? t.obj.metadata?.name) === `${name}-secrets` && t.source.file.startsWith(`${layer}/kubernetes/base/`));
   const esKeys = es ? list(es.obj.spec?.data).map((d) => String(d.secretKey)) : [];
-  if (!fs.existsSync(abs)) {
-    if (es && esKeys.length) engine.report(finding(es.source.file, 'secrets/env-example', `${label} is missing but ExternalSecret ${name}-secrets has keys ${esKeys.join(', ')}; run \`npx nx sync\``));
+  // Read through the project's bytes: the drift check has read it.
+  const text = engine.textIfThere(abs);
+  if (text === null) {
+    if (!existsAt(abs)) {
+      if (es && esKeys.length) engine.report(finding(es.source.file, 'secrets/env-example', `${label} is missing but ExternalSecret ${name}-secrets has keys ${esKeys.join(', ')}; run \`npx nx sync\``));
+    }
+    // One that is there but cannot be read is its own check's finding (parse/unreadable).
     return;
   }
-  const text = fs.readFileSync(abs, 'utf8');
   const lines = text.split('\n');
   const keys = new Map<string, number>();
   lines.forEach((l, i) => {
@@ -499,7 +518,7 @@ function checkEnvExample(engine: Engine, root: string, layer: Layer, name: strin
     if (m) keys.set(m[1], i + 1);
   });
   for (const k of esKeys) if (!keys.has(k)) engine.report(finding(label, 'secrets/env-example', `key ${k} of ExternalSecret ${name}-secrets is missing here; add \`${k}=\` so Compose reads the same secrets`));
-  const backup = backupKeys(root, layer, name);
+  const backup = backupKeys(engine, root, layer, name);
   for (const [k, line] of keys) if (!esKeys.includes(k) && !backup.has(k)) engine.report(finding(label, 'secrets/env-example', `key ${k} is not produced by ExternalSecret ${name}-secrets on Kubernetes; add it to the spec's secrets or remove it`, line));
 }
 
@@ -508,18 +527,12 @@ function checkEnvExample(engine: Engine, root: string, layer: Layer, name: strin
  * compose.generated.yaml names in `x-homelab-backup`: the Compose movers read them from the same env
  * file as the app's secrets, though they come from the repositories' store entry, not the app's ExternalSecret.
  */
-function backupKeys(root: string, layer: Layer, name: string): Set<string> {
+function backupKeys(engine: Engine, root: string, layer: Layer, name: string): Set<string> {
   const keys = new Set<string>();
-  const environments = path.join(root, layer, 'compose/environments');
-  for (const env of fs.existsSync(environments) ? fs.readdirSync(environments) : []) {
-    const file = path.join(environments, env, name, 'compose.generated.yaml');
-    if (!fs.existsSync(file)) continue;
-    try {
-      const doc = jsyaml.load(fs.readFileSync(file, 'utf8')) as Obj | null;
-      for (const k of list(isObj(doc) ? doc['x-homelab-backup']?.keys : undefined)) if (typeof k?.key === 'string') keys.add(k.key);
-    } catch {
-      // reported when that file is validated
-    }
+  for (const env of listDirs(path.join(root, layer, 'compose/environments'))) {
+    // As checkProjectFiles parsed it; one that did not parse is that file's finding.
+    const doc = engine.loaded.get(path.join(root, layer, 'compose/environments', env, name, 'compose.generated.yaml'))?.docs[0];
+    for (const k of list(isObj(doc) ? doc['x-homelab-backup']?.keys : undefined)) if (typeof k?.key === 'string') keys.add(k.key);
   }
   return keys;
 }
@@ -633,14 +646,7 @@ function checkServiceParity(name: string, k8s: { c: Obj; pod: Obj; podPorts: Obj
   }
 }
 
+/** The folders in a folder, sorted; listed once per validate run (listing.ts). */
 function listDirs(dir: string): string[] {
-  try {
-    return fs
-      .readdirSync(dir, { withFileTypes: true })
-      .filter((e) => e.isDirectory())
-      .map((e) => e.name)
-      .sort();
-  } catch {
-    return [];
-  }
+  return (entriesOf(dir) ?? []).filter((e) => e.dir).map((e) => e.name);
 }

@@ -37,3 +37,8 @@ export function perRun<T>(key: string, compute: () => T): T {
   if (!current.has(key)) current.set(key, compute());
   return current.get(key) as T;
 }
+
+/** Whether a validate run is going on (perRun keeps values): what holds for its whole length may be kept. */
+export function inRun(): boolean {
+  return current !== null;
+}

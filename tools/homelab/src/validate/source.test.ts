@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileBytes, parseYaml, readText } from './source';
+import { FileBytes, parseYaml, readAhead, readText } from './source';
+import { inValidateRun } from './run-memo';
 
 describe('parseYaml', () => {
   const override = 'services:\n  web:\n    network_mode: host\n    networks: !reset {}\n    ports: !override ["127.0.0.1:8080:80"]\n    command: !reset null\n';
@@ -26,6 +27,26 @@ describe('readText with the bytes a project check has read (FileBytes)', () => {
   };
   afterAll(() => {
     for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  it("takes the bytes a run read ahead of the project's check (its Compose files, for their merges) instead of reading the file again", () => {
+    const file = path.join(dir(), 'compose.yaml');
+    fs.writeFileSync(file, 'name: a\n');
+    inValidateRun(() => {
+      expect(readAhead(file)).toBe('name: a\n');
+      // Changed on disk after the merge read it: the check parses what the merge read.
+      fs.writeFileSync(file, 'name: b\n');
+      const bytes = new FileBytes();
+      expect(readText(file, 'compose.yaml', undefined, bytes)).toBe('name: a\n');
+      expect(bytes.text(file)).toBe('name: a\n');
+      // Handed over once: the next project's check reads the disk.
+      expect(new FileBytes().text(file)).toBe('name: b\n');
+    });
+    // Outside a run nothing is kept.
+    fs.writeFileSync(file, 'name: c\n');
+    expect(readAhead(file)).toBe('name: c\n');
+    fs.writeFileSync(file, 'name: d\n');
+    expect(new FileBytes().text(file)).toBe('name: d\n');
   });
 
   it('reads a file once: a second reader gets the bytes of the first read, not the disk', () => {

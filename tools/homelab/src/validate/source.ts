@@ -5,6 +5,7 @@ import type { Finding } from './findings';
 import { severityOf } from './rules';
 import { type DocPath, positionIn } from '../spec/locate';
 import { FilePositions, recordPositions } from './positions';
+import { inRun, perRun } from './run-memo';
 
 export type { DocPath };
 
@@ -67,7 +68,7 @@ export class FileBytes {
 
   /** The file's bytes (read now unless read before), or the error reading it gave. */
   read(absPath: string): Buffer | NodeJS.ErrnoException {
-    let bytes = this.known.get(absPath);
+    let bytes = this.peek(absPath);
     if (bytes === undefined) {
       try {
         bytes = fs.readFileSync(absPath);
@@ -85,10 +86,38 @@ export class FileBytes {
     return Buffer.isBuffer(bytes) ? bytes.toString('utf8') : null;
   }
 
-  /** What an earlier read gave, without reading. */
+  /** What an earlier read gave (this check's, or the run's read ahead of it), without reading. */
   peek(absPath: string): Buffer | NodeJS.ErrnoException | undefined {
-    return this.known.get(absPath);
+    let bytes = this.known.get(absPath);
+    if (bytes === undefined) {
+      bytes = takeReadAhead(absPath);
+      if (bytes !== undefined) this.known.set(absPath, bytes);
+    }
+    return bytes;
   }
+}
+
+/** The run's files read before the check of the project they belong to, by absolute path (readAhead). */
+const readAheadBytes = () => perRun('read-ahead', () => new Map<string, Buffer>());
+
+/**
+ * fs.readFileSync(absPath, 'utf8'), for a file read before its project's check: a batch parses
+ * every app's Compose files to plan their merges before it checks the apps one by one. Within a
+ * validate run its bytes are kept until that project's FileBytes takes them, so the check does
+ * not read the file again.
+ */
+export function readAhead(absPath: string): string {
+  const bytes = fs.readFileSync(absPath);
+  if (inRun()) readAheadBytes().set(absPath, bytes);
+  return bytes.toString('utf8');
+}
+
+function takeReadAhead(absPath: string): Buffer | undefined {
+  if (!inRun()) return undefined;
+  const kept = readAheadBytes();
+  const bytes = kept.get(absPath);
+  if (bytes !== undefined) kept.delete(absPath);
+  return bytes;
 }
 
 /**
