@@ -161,6 +161,42 @@ describe('yamlScalar', () => {
     expect(changed).toEqual([]);
   });
 
+  it('emits a line of printable ASCII holding a character no YAML 1.1 type holds as the round trip did, without it', () => {
+    // The property notYaml11Typed relies on: the yaml library's output for such a string reads back the same in YAML 1.1.
+    const options = { lineWidth: 0, minContentWidth: 0, blockQuote: false, doubleQuotedMinMultiLineLength: Number.MAX_SAFE_INTEGER };
+    const roundTripChanges = (v: string) => {
+      try {
+        return YAML.parse(YAML.stringify(v, options), { version: '1.1' }) !== v;
+      } catch {
+        return true;
+      }
+    };
+    const marks = [...'(){}[]"\'#,!$%&*/;?@\\^`|'];
+    const others = [...' -?:.0159eEyYnN~<=+_aT'];
+    const alphabet = [...marks, ...others];
+    const short = alphabet.flatMap((a) => [a, ...alphabet.flatMap((b) => [a + b, ...alphabet.map((c) => a + b + c)])]);
+    let seed = 7;
+    const next = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const printable = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i));
+    const long = Array.from({ length: 3000 }, () => Array.from({ length: 4 + next(20) }, () => (next(2) ? alphabet[next(alphabet.length)] : printable[next(95)])).join(''));
+    const marked = [...short, ...long].filter((v) => marks.some((m) => v.includes(m)));
+    expect(marked.length).toBeGreaterThan(30000);
+    expect(marked.filter(roundTripChanges)).toEqual([]);
+    // So the bytes are the library's plain or quoted form, as before, unless the string starts like a number (double-quoted for Go).
+    const differs = marked.filter((v) => {
+      const before = /^[-+]?[._0-9]/.test(v) && !/^\.\.?\//.test(v) ? YAML.stringify(v, { ...options, defaultStringType: 'QUOTE_DOUBLE' }).trimEnd() : YAML.stringify(v, options).trimEnd();
+      return yamlScalar(v) !== before;
+    });
+    expect(differs).toEqual([]);
+  });
+
+  it('emits each number, boolean and null as the yaml library writes it, -0 included', () => {
+    for (const [value, text] of [[-0, '-0'], [0, '0'], [-0, '-0'], [Number.NaN, '.nan'], [Infinity, '.inf'], [-Infinity, '-.inf'], [1e21, '1e+21'], [true, 'true'], [null, 'null']] as const) {
+      expect(yamlScalar(value)).toBe(text);
+      expect(yamlScalar(value)).toBe(YAML.stringify(value).trimEnd());
+    }
+  });
+
   it.each(['plain', 'traefik/whoami:v1.10.4', 'ghcr.io/owner/app', 'RuntimeDefault', 'http', '../../../base/web', './run.sh'])('leaves the ordinary string %s plain', (value) => {
     expect(yamlScalar(value)).toBe(value);
   });

@@ -38,7 +38,7 @@ const GO_BREAKS = /[\u0085\u2028\u2029\ufeff]/;
 const changedByYaml11 = new Map<string, boolean>();
 
 /** The value `compute` gives for `key`, remembered in `memo`; a memo of 100,000 strings starts over, so a long batch stays bounded. */
-function remembered<T>(memo: Map<string, T>, key: string, compute: () => T): T {
+function remembered<K, T>(memo: Map<K, T>, key: K, compute: () => T): T {
   let value = memo.get(key);
   if (value === undefined) {
     value = compute();
@@ -60,6 +60,7 @@ function remembered<T>(memo: Map<string, T>, key: string, compute: () => T): T {
 function mustDoubleQuote(value: string, inline: boolean): boolean {
   if (plainWord(value)) return false;
   if (GO_BREAKS.test(value) || (/^[-+]?[._0-9]/.test(value) && !/^\.\.?\//.test(value)) || (inline && /[\n\r]/.test(value))) return true;
+  if (notYaml11Typed(value)) return false;
   return remembered(changedByYaml11, value, () => {
     try {
       return YAML.parse(YAML.stringify(value, scalarOptions), { version: '1.1' }) !== value;
@@ -81,6 +82,24 @@ function mustDoubleQuote(value: string, inline: boolean): boolean {
  */
 const YAML11_WORDS = new Set(['y', 'yes', 'n', 'no', 'true', 'false', 'on', 'off', 'null']);
 
+/**
+ * A character none of YAML 1.1's implicit types (booleans, null, integers, floats, timestamps,
+ * merge and value keys) can hold, nor a quote of either style.
+ */
+const NOT_IN_YAML11_TYPES = /[(){}[\]"'#,!$%&*/;?@\\^`|]/;
+
+/**
+ * A line of printable ASCII with such a character: whatever the yaml library writes for it
+ * (plain or quoted), YAML 1.1 reads back the same string, so the round trip of mustDoubleQuote
+ * cannot differ. Most strings that are not plain words are of this kind (PromQL expressions,
+ * alert messages, paths with `{{ }}`): each was two YAML passes before it was written.
+ * engine.test.ts holds every such string of up to three characters, and random longer ones, to
+ * the round trip's answer.
+ */
+function notYaml11Typed(value: string): boolean {
+  return /^[\x20-\x7e]*$/.test(value) && NOT_IN_YAML11_TYPES.test(value);
+}
+
 /** A string that YAML writes plain and both YAML versions read back unchanged, known without a round trip. */
 function plainWord(value: string): boolean {
   return (
@@ -99,6 +118,7 @@ function escapeGoBreaks(text: string): string {
 
 /** The scalar yamlScalar emits for each string, remembered: the same strings come back in every file of an app and every app of a batch. */
 const stringScalars = new Map<string, string>();
+const otherScalars = new Map<unknown, string>();
 
 /**
  * Emits one YAML scalar (string, number, boolean or null) that parses back to exactly
@@ -112,7 +132,10 @@ export function yamlScalar(value: unknown): string {
     throw new RenderError(`yaml helper got an object; use yamlFlow for lists and maps`);
   }
   if (value === undefined) throw new RenderError('yaml helper got undefined; the normalized spec misses a value');
-  if (typeof value !== 'string') return YAML.stringify(value, scalarOptions).trimEnd();
+  if (typeof value !== 'string') {
+    // Numbers, booleans and null: the same few (ports, replicas, flags) in every file. -0 and 0 are one key of a Map, not one scalar.
+    return Object.is(value, -0) ? YAML.stringify(value, scalarOptions).trimEnd() : remembered(otherScalars, value, () => YAML.stringify(value, scalarOptions).trimEnd());
+  }
   if (plainWord(value)) return value;
   return remembered(stringScalars, value, () =>
     mustDoubleQuote(value, true)
