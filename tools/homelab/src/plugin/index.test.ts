@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { CreateNodesContextV2, ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CACHE_FILE } from './cache';
-import { createNodesV2, environmentNames, type HomelabPluginOptions, SPEC_GLOB } from './index';
+import { createNodesV2, environmentNames, type HomelabPluginOptions, readSpecValueWithYaml, SPEC_GLOB, specFacts } from './index';
 
 /**
  * The inference plugin on temporary-directory fixtures: each test writes the few files
@@ -480,5 +480,63 @@ describe('homelab inference plugin', () => {
       expect(await nodes()).toEqual(parsed);
       expect(readCache().entries).not.toEqual({});
     });
+  });
+});
+
+describe('the facts of a spec, read by js-yaml where it reads as the yaml library does', () => {
+  const SPECS = [
+    'name: web\ndescription: The web\ndependsOn: [postgres, api]\nvolumes:\n  - { name: data, size: 1Gi, mountPath: /data }\n',
+    'name: web\ndependsOn:\n  - postgres # the database\n  - "api"\nplatforms: [compose]\ndatabase: { engine: postgres }\n',
+    'name: web\ndescription: >\n  folded over\n  two lines\nvolumes:\n  data: { size: 1Gi, backup: false }\n  cache: { mountPath: /cache }\n',
+    'name: web\ndescription: |\n  kept\n  lines\nvolumes: [{ name: a, backup: false }]\n',
+    'name: web\ndescription: 2001-12-14\ndependsOn: [0x10, 1_000, 0o17, 017, .inf, yes, on, ~, null, true, "x"]\nplatforms: [kubernetes, 12]\n',
+    'name: web\ndescription: "escaped \\u00e9 \\t tab"\ndependsOn: [\'it\'\'s\']\n',
+    'name: web\ndescription: &d shared\ndependsOn: [*d]\n',
+    'name: web\ndependsOn: [a]\ndependsOn: [b]\n',
+    'name: web\ndescription: !custom tagged\n',
+    '<<: { description: merged }\nname: web\n',
+    'name: web\n---\nname: other\n',
+    'name: web\ndescription: [unclosed\n',
+    '\ufeffname: web\r\ndescription: with a BOM and CRLF\r\ndependsOn: [db]\r\n',
+    'name: web\ndescription: "ünïcødé ✓ 🏠"\ndatabase: null\nvolumes: ~\n',
+    'name: web\nbackup: { schedule: "0 3 * * *" }\nvolumes: [{ name: data, mountPath: /data }]\ncron: 0 3 * * *\n',
+    '',
+    'just text\n',
+    '- a list\n',
+  ];
+  const yamlFacts = (text: string) => specFacts(text, readSpecValueWithYaml);
+
+  it.each(SPECS.map((s) => [JSON.stringify(s).slice(0, 60), s]))('reads %s as the yaml library does', (_label, text) => {
+    expect(specFacts(text)).toEqual(yamlFacts(text));
+  });
+
+  it('agrees with the yaml library on 2,000 mutations of those specs (lines dropped, doubled, re-indented, characters changed)', () => {
+    let seed = 11;
+    const next = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const noise = [' ', '  ', '-', ':', '#', '"', "'", '[', ']', '{', '}', ',', '*', '&', '!', '|', '>', '\t', '\n', '\r', 'x', '0', '.', '~', '?', '%', '@', '`'];
+    let differ = 0;
+    const examples: string[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const lines = SPECS[next(SPECS.length)].split('\n');
+      for (let edits = 1 + next(3); edits > 0; edits--) {
+        const at = next(lines.length);
+        const kind = next(4);
+        if (kind === 0) lines.splice(at, 1);
+        else if (kind === 1) lines.splice(at, 0, lines[at] ?? '');
+        else if (kind === 2) lines[at] = `  ${lines[at] ?? ''}`;
+        else {
+          const line = lines[at] ?? '';
+          const pos = next(line.length + 1);
+          lines[at] = line.slice(0, pos) + noise[next(noise.length)] + line.slice(pos + next(2));
+        }
+      }
+      const text = lines.join('\n');
+      if (JSON.stringify(specFacts(text)) !== JSON.stringify(yamlFacts(text))) {
+        differ++;
+        if (examples.length < 3) examples.push(text);
+      }
+    }
+    expect(examples).toEqual([]);
+    expect(differ).toBe(0);
   });
 });

@@ -6,6 +6,7 @@ import type { CreateNodesContextV2, CreateNodesV2, ProjectConfiguration, TargetC
 // formatting, package managers): about 0.3-0.5 s of every Nx command, for one function.
 import { createNodesFromFiles } from 'nx/src/project-graph/plugins/utils';
 import type * as YamlModule from 'yaml';
+import type * as JsYamlModule from 'js-yaml';
 import { PLATFORM_PROJECT } from '../validate/classify';
 import { ParseCache } from './cache';
 
@@ -400,11 +401,11 @@ function readSpecFacts(file: string, cache: ParseCache): SpecFacts {
   return cache.get('spec', text, specFacts);
 }
 
-/** The facts of a spec's text (see readSpecFacts). */
-function specFacts(text: string): SpecFacts {
+/** The facts of a spec's text (see readSpecFacts); `read` is how the text becomes a value (readSpecValue). */
+export function specFacts(text: string, read: (text: string) => unknown = readSpecValue): SpecFacts {
   let value: unknown;
   try {
-    value = yaml().parse(text, { maxAliasCount: 100 });
+    value = read(text);
   } catch {
     return { dependsOn: [], platforms: [] };
   }
@@ -432,14 +433,53 @@ let version: string | undefined;
 
 /**
  * What the cached facts were computed by: this file's source (readSpecFacts, backedUp,
- * listedEnvironments) and the yaml library's version. Upgrading homelab or yaml starts a new cache.
+ * listedEnvironments) and the versions of the yaml library and js-yaml. Upgrading homelab, yaml or js-yaml starts a new cache.
  */
 function pluginVersion(): string {
   version ??= createHash('sha256')
     .update(fs.readFileSync(__filename))
     .update(String((JSON.parse(fs.readFileSync(require.resolve('yaml/package.json'), 'utf8')) as { version?: unknown }).version))
+    .update(String((JSON.parse(fs.readFileSync(require.resolve('js-yaml/package.json'), 'utf8')) as { version?: unknown }).version))
     .digest('base64url');
   return version;
+}
+
+/**
+ * What js-yaml reads where the yaml library refuses or reads otherwise: an alias (`*name`; the yaml
+ * library expands at most 100 and refuses the spec beyond), or a carriage return that does not end
+ * a line (js-yaml takes it for a line break, the yaml library refuses it).
+ */
+const READ_OTHERWISE = /(?:^|[\s[{,])\*[^\s,\]}]|\r(?!\n)/m;
+
+/**
+ * A spec's text as the yaml library reads it (YAML 1.2, core schema: readSpecValueWithYaml), by
+ * js-yaml with the same schema where that gives the same value, about four times faster: a cold
+ * graph of 500 apps parsed them in about 0.3 s. A text READ_OTHERWISE finds, and any js-yaml
+ * refuses (a tag, a duplicate key, several documents, bad syntax), is read by the yaml library. index.test.ts
+ * holds the facts of both readers equal on hand-picked and mutated specs.
+ */
+export function readSpecValue(text: string): unknown {
+  if (!READ_OTHERWISE.test(text)) {
+    try {
+      return jsyaml().load(text, { schema: jsyaml().CORE_SCHEMA });
+    } catch {
+      // read below, as the yaml library reads it (and refuses it)
+    }
+  }
+  return readSpecValueWithYaml(text);
+}
+
+/** A spec's text as the yaml library reads it; throws where it refuses the text. */
+export function readSpecValueWithYaml(text: string): unknown {
+  return yaml().parse(text, { maxAliasCount: 100 });
+}
+
+let jsyamlModule: typeof JsYamlModule | undefined;
+
+/** js-yaml, loaded on first use. */
+function jsyaml(): typeof JsYamlModule {
+  jsyamlModule ??= require('js-yaml') as typeof JsYamlModule;
+  return jsyamlModule;
 }
 
 let yamlModule: typeof YamlModule | undefined;
