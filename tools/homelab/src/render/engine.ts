@@ -296,8 +296,12 @@ export function handlebars(): typeof Handlebars {
   return hb;
 }
 
-/** How every template and partial is compiled, at run time and ahead of time alike: strict (a missing value throws), no HTML escaping. */
-export const TEMPLATE_OPTIONS = { strict: true, noEscape: true } as const;
+/**
+ * How every template and partial is compiled, at run time and ahead of time alike: strict (a
+ * missing value throws), no HTML escaping, and our helpers known, so a call goes straight to the
+ * helper instead of looking for it among the helpers and then the context (7% of a batch's renders).
+ */
+export const TEMPLATE_OPTIONS = { strict: true, noEscape: true, knownHelpers: Object.fromEntries([...VALUE_HELPERS, 'join'].map((name) => [name, true])) };
 
 /**
  * The templates compiled ahead of time (scripts/build-templates.ts, `npm run build:templates`), each
