@@ -275,7 +275,8 @@ async function main(): Promise<void> {
       runs: cold,
       goal: 15,
       note: `${coldTasks.map((t) => t?.ran ?? '?').join('/')} tasks ran; ${kustomizeNote(cold)}`,
-      extraOk: coldTasks.every((t) => t?.ran === args.apps),
+      // Every app's task and homelab-platform's ran, none from the cache (it counted 501 of 500 as a miss).
+      extraOk: coldTasks.every((t) => t !== null && t.hits === 0 && t.tasks === args.apps + 1),
     });
     if (args.kubectlPair) {
       const ratio = median(cold.map((r) => r.seconds)) / median(viaKubectl.map((r) => r.seconds));
