@@ -15,6 +15,11 @@ export interface FileHost {
   isFile(file: string): boolean;
   write(file: string, content: string): void;
   delete(file: string): void;
+  /**
+   * Values worked out from what this host reads, kept as long as the host: only a host that never
+   * writes has one (readOnceHost), so nothing kept can go stale. Hosts wrapping it share it.
+   */
+  readonly memo?: Map<string, unknown>;
 }
 
 export function treeHost(tree: Tree): FileHost {
@@ -74,6 +79,7 @@ export function readOnceHost(host: FileHost, shared: (file: string) => boolean):
     throw new Error(`${file}: this file host only reads (readOnceHost)`);
   };
   return {
+    memo: host.memo ?? new Map(),
     read: (file) => {
       if (!shared(file)) return host.read(file);
       if (!texts.has(file)) texts.set(file, host.read(file));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { specOf, writeSpec } from '../../../../tests/support/spec';
 import { parseDoc, parseDocs, workspaceTree } from '../../../../tests/support/workspace';
-import { type FileHost, treeHost } from '../host';
+import { type FileHost, readOnceHost, treeHost } from '../host';
 import type { AppSpec } from '../spec/types';
 import { SpecError } from '../spec/problems';
 import { renderApp } from '../render/app';
@@ -222,5 +222,18 @@ describe('readAppLinks: who depends on an app', () => {
     expect(linksOf('web').dependents.map((d) => d.name)).toEqual(['api-gateway', 'worker']);
     expect(linksOf('api-gateway').dependents).toEqual([]);
     expect(linksOf('docs').dependents).toEqual([]);
+  });
+
+  it("finds the same dependents through a validate run's host, which indexes every spec's words once instead of reading every spec for every app", () => {
+    const specs = [api, web, specOf('api-gateway', { dependsOn: ['web'] }), specOf('worker', { dependsOn: ['web', 'api'] }), { ...specOf('docs'), description: 'Docs of the api and web-ui' } as AppSpec];
+    const host = hostWith(...specs);
+    let reads = 0;
+    const counted = readOnceHost({ ...host, read: (file) => (reads++, host.read(file)) }, () => true);
+    const workspace = readWorkspace(host);
+    const linksOf = (h: typeof host, name: string) => readAppLinks(h, workspace, parseDoc(host.read(`applications/specs/${name}.yaml`)!) as AppSpec).dependents.map((d) => d.name);
+    for (const spec of specs) expect(linksOf(counted, spec.name), spec.name).toEqual(linksOf(host, spec.name));
+    expect(counted.memo?.has('app-links:mentions')).toBe(true);
+    // Each spec read once for the whole run (and homelab.yaml not at all here).
+    expect(reads).toBe(specs.length);
   });
 });
