@@ -124,6 +124,8 @@ function readOne(file: string, override: boolean): Obj {
 /** Each string as Compose interpolates it, then printed with `$` as `$$`: unchanged when it only holds `$$`; a variable is a fallback. */
 function interpolated(value: unknown): unknown {
   if (typeof value === 'string') {
+    // Most strings hold no `$`: nothing to interpolate, nothing to double.
+    if (!value.includes('$')) return value;
     const out = substitute(value, () => undefined, (use) => refuse(`interpolates $${use.name}`));
     return out.replace(/\$/g, '$$$$');
   }
