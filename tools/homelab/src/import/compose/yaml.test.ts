@@ -69,6 +69,10 @@ describe("parseComposeYaml's fast reader (js-yaml, where it reads the file as th
     ['broken syntax', 'a: [1, 2\n', false],
     ['an infinite number (js-yaml refuses it as the yaml package does)', 'a: .inf\n', false],
     ['a __proto__ key', '__proto__: {x: 1}\n', false],
+    // js-yaml reads the items after `- -` into the inner sequence ([[null, x]] instead of [[null], x]).
+    ['a nested sequence item with nothing in it', 'x-list:\n  - -\n  - x\n', false],
+    ['the same with a comment after it', 'x-list:\n  - - # nothing\n  - x\n', false],
+    ['a nested sequence item with a value', 'x-list:\n  - - a\n  - x\n', true],
   ])('%s: the same as the yaml package (read by js-yaml: %s)', (_, text, quick) => {
     expect(read(text, true)).toEqual(read(text, false));
     expect(quickValues(text) !== null).toBe(quick);

@@ -112,13 +112,14 @@ const PLAIN_SCALARS = jsyaml.FAILSAFE_SCHEMA.extend({
 
 /**
  * What only the yaml package's reader reads as Compose does, seen in the text: explicit `?` keys
- * (js-yaml takes some the yaml package refuses), directives and document markers. Anchors, tags,
+ * (js-yaml takes some the yaml package refuses), directives and document markers, a nested
+ * sequence item with nothing in it (`- -`: js-yaml puts the items after it in that sequence). Anchors, tags,
  * flow collections used as keys, and quoted or plain scalars or flow collections over several
  * lines (js-yaml is laxer about their indentation) are seen by the parse (quickValues' listener;
  * an alias without an anchor makes js-yaml refuse); `<<` keys and keys that are not strings are
  * seen in its values (keysAreStrings).
  */
-const NOT_QUICK = /^[ \t-]*\?(?:[ \t]|$)|[{[,][ \t]*\?(?:[ \t]|$)|^%|^(?:---|\.\.\.)(?:[ \t]|$)/m;
+const NOT_QUICK = /^[ \t-]*\?(?:[ \t]|$)|[{[,][ \t]*\?(?:[ \t]|$)|^%|^(?:---|\.\.\.)(?:[ \t]|$)|^[ \t]*(?:-[ \t]+)+-[ \t\r]*(?:#.*)?$/m;
 
 /** The first character at or after `at` that is not white space, and where it is. */
 function nextVisible(text: string, at: number): { char: string; at: number } {
