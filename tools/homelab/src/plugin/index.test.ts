@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CreateNodesContextV2, ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { yamlMutations } from '../../../../tests/support/yaml-mutations';
 import { CACHE_FILE } from './cache';
 import { createNodesV2, environmentNames, type HomelabPluginOptions, readSpecValueWithYaml, SPEC_GLOB, specFacts } from './index';
 
@@ -511,26 +512,12 @@ describe('the facts of a spec, read by js-yaml where it reads as the yaml librar
   });
 
   it('agrees with the yaml library on 2,000 mutations of those specs (lines dropped, doubled, re-indented, characters changed)', () => {
-    let seed = 11;
-    const next = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
-    const noise = [' ', '  ', '-', ':', '#', '"', "'", '[', ']', '{', '}', ',', '*', '&', '!', '|', '>', '\t', '\n', '\r', 'x', '0', '.', '~', '?', '%', '@', '`'];
+    const noise = [' ', '  ', '-', ':', '#', '"', "'", '[', ']', '{', '}', ',', '*', '&', '|', '>', '\t', '\n', '\r', 'x', '0', '.', '~', '?', '%', '@', '`'];
     let differ = 0;
     const examples: string[] = [];
-    for (let i = 0; i < 2000; i++) {
-      const lines = SPECS[next(SPECS.length)].split('\n');
-      for (let edits = 1 + next(3); edits > 0; edits--) {
-        const at = next(lines.length);
-        const kind = next(4);
-        if (kind === 0) lines.splice(at, 1);
-        else if (kind === 1) lines.splice(at, 0, lines[at] ?? '');
-        else if (kind === 2) lines[at] = `  ${lines[at] ?? ''}`;
-        else {
-          const line = lines[at] ?? '';
-          const pos = next(line.length + 1);
-          lines[at] = line.slice(0, pos) + noise[next(noise.length)] + line.slice(pos + next(2));
-        }
-      }
-      const text = lines.join('\n');
+    for (const text of yamlMutations(SPECS, 2000, 11, noise)) {
+      // A tag: js-yaml refuses it, so the yaml library reads it (the hand-picked case above), and warns on the console each time.
+      if (text.includes('!')) continue;
       if (JSON.stringify(specFacts(text)) !== JSON.stringify(yamlFacts(text))) {
         differ++;
         if (examples.length < 3) examples.push(text);

@@ -1,9 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { inputErrorOf, specOf, STACKS_DIR } from '../../../../tests/support/spec';
+import { inputErrorOf, renderedStacks, specOf, STACKS_DIR } from '../../../../tests/support/spec';
 import { WORKSPACE_YAML } from '../../../../tests/support/workspace';
-import { parseAppSpec, parseWorkspaceConfig, parseYamlDocument, readYamlSource, stringifyAppSpec } from './io';
+import { yamlMutations } from '../../../../tests/support/yaml-mutations';
+import { quickValues, resolveCore } from '../import/compose/yaml';
+import { parseAppSpec, parseWorkspaceConfig, parseYamlDocument, parseYamlSource, readYamlSource, stringifyAppSpec } from './io';
 import type { AppSpec } from './types';
 
 describe('parseYamlDocument', () => {
@@ -181,5 +183,79 @@ describe('readYamlSource: a text read again right after is not parsed again', ()
 
   it('still refuses a text that does not parse, every time', () => {
     for (let i = 0; i < 2; i++) expect(() => readYamlSource('a: [1\n', 'x.yaml')).toThrow(/x\.yaml:\d+:\d+: .*fix the YAML syntax/);
+  });
+});
+
+describe('readYamlSource reads with js-yaml what the yaml package reads the same', () => {
+  const FIXTURES = path.resolve(__dirname, '../../../../tests/support/fixtures');
+  const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [path.join(dir, e.name)] : []));
+  const SCALARS = [
+    '0b101', '1_000', '0755', '0o17', '0O17', '0x1F', '0X1F', '-0', '+12', '-12', '007', '1e3', '1E-3', '+1e+3', '.5', '-.5', '1.', '1.50', '.inf', '-.Inf', '+.INF', '.nan', '.NaN', 'NaN', 'nan',
+    '~', 'null', 'Null', 'NULL', 'nULL', 'true', 'True', 'TRUE', 'tRue', 'false', 'yes', 'no', 'on', 'off', 'y', 'n', '2001-12-14', '2001-12-14t21:59:43.10-05:00', '12:30', '1:20:30', '190:20:30.15',
+    '12345678901234567890', '0x', '0o', '+', '-', '.', '..', '1.2.3', 'v1.10.4', '"quoted"', "'single'", "'it''s'", '"esc \\t \\u00e9 \\x41"', 'ünïcødé ✓ 🏠', 'a b  c', 'trailing ',
+  ];
+  const hostile = [
+    SCALARS.map((v, i) => `k${i}: ${v}`).join('\n'),
+    `list:\n${SCALARS.map((v) => `  - ${v}`).join('\n')}\n`,
+    `flow: [${SCALARS.filter((v) => !/[,"']/.test(v)).join(', ')}]\n`,
+    '1: one\ntrue: yes\n~: nothing\n"<<": merged\n__proto__: x\n',
+    'a:\nb: \nc: ""\nd: {}\ne: []\n',
+    'block: |\n  kept\n   lines\nfolded: >\n  folded\n  text\nstrip: |-\n  x\nkeep: >+\n  y\n\nindented: |2\n    four\n',
+    'multi: a plain\n  scalar over lines\nquoted: "over\n  lines"\n',
+    'anchor: &a [1, 2]\nalias: *a\n',
+    'tagged: !!str 12\nother: !custom x\n',
+    '? complex\n: key\n',
+    '%YAML 1.2\n---\na: 1\n',
+    'a: 1\n---\nb: 2\n',
+    '\ufeffbom: yes\r\ncrlf: 1\r\n',
+    'lone: cr\rhere: 1\n',
+    'tab:\tvalue\n\tindented: 1\n',
+    '# only a comment\n',
+    '',
+    'just text',
+    '- a\n- b\n',
+  ];
+  const specs = renderedStacks().map((spec) => stringifyAppSpec(spec));
+  const files = walk(FIXTURES).map((f) => fs.readFileSync(f, 'utf8'));
+  const slowly = (text: string) => {
+    try {
+      return { value: parseYamlSource(text, 'f.yaml').value };
+    } catch (error) {
+      return { error: (error as Error).message };
+    }
+  };
+  const fast = (text: string) => quickValues(text, resolveCore);
+  /** What readYamlSource gives: its value, or its refusal. */
+  const read = (text: string) => {
+    try {
+      return { value: readYamlSource(text, 'f.yaml').value };
+    } catch (error) {
+      return { error: (error as Error).message };
+    }
+  };
+
+  it('gives the yaml package\'s value (or refusal) for every fixture file, spec and hostile scalar, most read by js-yaml', () => {
+    const texts = [...hostile, ...specs, ...files];
+    let quick = 0;
+    for (const text of texts) {
+      expect(read(text), JSON.stringify(text.slice(0, 80))).toStrictEqual(slowly(text));
+      if (fast(text)?.length === 1 && !/\r(?!\n)/.test(text)) quick++;
+    }
+    expect(texts.length).toBeGreaterThan(50);
+    expect(quick).toBeGreaterThan(texts.length / 2);
+  });
+
+  it('gives the same on 3,000 mutations of those texts (lines dropped, doubled, re-indented, characters changed)', () => {
+    const noise = [' ', '  ', '-', ':', '#', '"', "'", '[', ']', '{', '}', ',', '*', '&', '!', '|', '>', '\t', '\n', '\r', 'x', '0', '1', '.', '~', '?', '%', '@', '`', 'e', '_', '+', 'o', 'b'];
+    const base = [...hostile, ...specs, ...files.filter((f) => f.length < 4000)];
+    const differ: string[] = [];
+    let quick = 0;
+    for (const text of yamlMutations(base, 3000, 23, noise)) {
+      if (fast(text)?.length === 1) quick++;
+      const [got, want] = [read(text), slowly(text)];
+      if (JSON.stringify(got) !== JSON.stringify(want) || (typeof want.value === 'number' && !Object.is(got.value, want.value))) differ.push(text);
+    }
+    expect(differ.slice(0, 3)).toEqual([]);
+    expect(quick).toBeGreaterThan(1000);
   });
 });

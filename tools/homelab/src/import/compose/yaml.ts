@@ -105,10 +105,22 @@ export function parseComposeYaml(text: string, file: string, options: { fast?: b
   return values;
 }
 
-/** Plain scalars typed as yaml.v3 types them (resolvePlain); quoted and block scalars stay strings. */
-const PLAIN_SCALARS = jsyaml.FAILSAFE_SCHEMA.extend({
-  implicit: [new jsyaml.Type('tag:yaml.org,2002:homelab-yaml-v3-plain', { kind: 'scalar', resolve: () => true, construct: (text: string) => resolvePlain(text) })],
-});
+/** How a reader types a plain scalar: as yaml.v3 does (resolvePlain, Compose) or as the yaml package's YAML 1.2 core schema does (resolveCore, specs). */
+export type PlainResolver = (text: string) => YamlValue;
+
+/** js-yaml's schema for each resolver: plain scalars typed by it; quoted and block scalars stay strings. */
+const plainSchemas = new Map<PlainResolver, jsyaml.Schema>();
+
+function plainScalars(resolve: PlainResolver): jsyaml.Schema {
+  let schema = plainSchemas.get(resolve);
+  if (!schema) {
+    schema = jsyaml.FAILSAFE_SCHEMA.extend({
+      implicit: [new jsyaml.Type('tag:yaml.org,2002:homelab-plain', { kind: 'scalar', resolve: () => true, construct: (text: string) => resolve(text) })],
+    });
+    plainSchemas.set(resolve, schema);
+  }
+  return schema;
+}
 
 /**
  * What only the yaml package's reader reads as Compose does, seen in the text: explicit `?` keys
@@ -135,8 +147,11 @@ function previousVisible(text: string, at: number): string {
   return text[i] ?? '';
 }
 
-/** The values js-yaml reads, when the text and every key allow it (parseComposeYaml's `fast`); else null. */
-export function quickValues(text: string): YamlValue[] | null {
+/**
+ * The values js-yaml reads, when the text and every key allow it (parseComposeYaml's `fast`); else
+ * null. `resolve` types plain scalars: yaml.v3's (Compose) by default, or resolveCore (specs).
+ */
+export function quickValues(text: string, resolve: PlainResolver = resolvePlain): YamlValue[] | null {
   if (NOT_QUICK.test(text)) return null;
   let unusual = false;
   // The first character of each open node and where it is: `{` opens a flow mapping.
@@ -144,7 +159,7 @@ export function quickValues(text: string): YamlValue[] | null {
   let docs: unknown[];
   try {
     docs = jsyaml.loadAll(text, undefined, {
-      schema: PLAIN_SCALARS,
+      schema: plainScalars(resolve),
       listener: (event, state) => {
         const { anchor, position, kind } = state as unknown as { anchor: string | null; position: number; kind: string | null };
         if (anchor != null) unusual = true;
@@ -170,7 +185,7 @@ export function quickValues(text: string): YamlValue[] | null {
   } catch {
     return null;
   }
-  return !unusual && docs.every(keysAreStrings) ? (docs as YamlValue[]) : null;
+  return !unusual && docs.every((doc) => keysAreStrings(doc, resolve)) ? (docs as YamlValue[]) : null;
 }
 
 /**
@@ -178,18 +193,18 @@ export function quickValues(text: string): YamlValue[] | null {
  * or `~:` into text and keeps `<<` as a key; the yaml package's reader refuses the first and merges
  * the last).
  */
-function keysAreStrings(value: unknown): boolean {
-  if (Array.isArray(value)) return value.every(keysAreStrings);
+function keysAreStrings(value: unknown, resolve: PlainResolver): boolean {
+  if (Array.isArray(value)) return value.every((v) => keysAreStrings(v, resolve));
   if (value === null || typeof value !== 'object') return true;
   for (const [key, v] of Object.entries(value)) {
     if (key === '<<' || key === '__proto__') return false;
     let typed: YamlValue;
     try {
-      typed = resolvePlain(key);
+      typed = resolve(key);
     } catch {
       return false;
     }
-    if (typeof typed !== 'string' || !keysAreStrings(v)) return false;
+    if (typeof typed !== 'string' || !keysAreStrings(v, resolve)) return false;
   }
   return true;
 }
@@ -310,6 +325,23 @@ export function resolvePlain(text: string): YamlValue {
   if (int !== undefined) return int;
   if (/^[-+]?[0-9]+$/.test(plain)) return plain.replace(/^\+/, '');
   if (YAML_FLOAT.test(plain)) return Number(plain);
+  return text;
+}
+
+/**
+ * Types a plain scalar as the yaml package's YAML 1.2 core schema does (its tags in its order:
+ * null, booleans, `0o` octal, decimal, `0x` hex, infinities and NaN, floats with and without an
+ * exponent), for quickValues over a spec; everything else is a string. `0b101`, `1_000` and
+ * `0755` are a string, 5 and 755 here, unlike yaml.v3's resolvePlain.
+ */
+export function resolveCore(text: string): YamlValue {
+  if (/^(?:~|[Nn]ull|NULL)?$/.test(text)) return null;
+  if (/^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/.test(text)) return text[0] === 't' || text[0] === 'T';
+  if (/^0o[0-7]+$/.test(text)) return parseInt(text.substring(2), 8);
+  if (/^[-+]?[0-9]+$/.test(text)) return parseInt(text, 10);
+  if (/^0x[0-9a-fA-F]+$/.test(text)) return parseInt(text.substring(2), 16);
+  if (/^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/.test(text)) return text.slice(-3).toLowerCase() === 'nan' ? NaN : text[0] === '-' ? -Infinity : Infinity;
+  if (/^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/.test(text) || /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/.test(text)) return parseFloat(text);
   return text;
 }
 
