@@ -6,7 +6,7 @@ import type { CreateNodesContextV2, CreateNodesV2, ProjectConfiguration, TargetC
 // formatting, package managers): about 0.3-0.5 s of every Nx command, for one function.
 import { createNodesFromFiles } from 'nx/src/project-graph/plugins/utils';
 import type * as YamlModule from 'yaml';
-import type * as JsYamlModule from 'js-yaml';
+import { quickCoreDocument } from '../import/compose/yaml';
 import { PLATFORM_PROJECT } from '../validate/classify';
 import { ParseCache } from './cache';
 
@@ -431,13 +431,18 @@ export function backedUp(spec: Record<string, unknown>): boolean {
 
 let version: string | undefined;
 
+/** The reader of the specs' text besides this file (quickCoreDocument): its source is part of the version. */
+const READER_SOURCE = path.join(__dirname, '../import/compose/yaml.ts');
+
 /**
  * What the cached facts were computed by: this file's source (readSpecFacts, backedUp,
- * listedEnvironments) and the versions of the yaml library and js-yaml. Upgrading homelab, yaml or js-yaml starts a new cache.
+ * listedEnvironments), the reader's, and the versions of the yaml library and js-yaml. Upgrading
+ * homelab, yaml or js-yaml starts a new cache.
  */
 function pluginVersion(): string {
   version ??= createHash('sha256')
     .update(fs.readFileSync(__filename))
+    .update(fs.readFileSync(READER_SOURCE))
     .update(String((JSON.parse(fs.readFileSync(require.resolve('yaml/package.json'), 'utf8')) as { version?: unknown }).version))
     .update(String((JSON.parse(fs.readFileSync(require.resolve('js-yaml/package.json'), 'utf8')) as { version?: unknown }).version))
     .digest('base64url');
@@ -445,41 +450,19 @@ function pluginVersion(): string {
 }
 
 /**
- * What js-yaml reads where the yaml library refuses or reads otherwise: an alias (`*name`; the yaml
- * library expands at most 100 and refuses the spec beyond), or a carriage return that does not end
- * a line (js-yaml takes it for a line break, the yaml library refuses it).
- */
-const READ_OTHERWISE = /(?:^|[\s[{,])\*[^\s,\]}]|\r(?!\n)/m;
-
-/**
  * A spec's text as the yaml library reads it (YAML 1.2, core schema: readSpecValueWithYaml), by
- * js-yaml with the same schema where that gives the same value, about four times faster: a cold
- * graph of 500 apps parsed them in about 0.3 s. A text READ_OTHERWISE finds, and any js-yaml
- * refuses (a tag, a duplicate key, several documents, bad syntax), is read by the yaml library. index.test.ts
- * holds the facts of both readers equal on hand-picked and mutated specs.
+ * js-yaml where that gives the same value (quickCoreDocument, as spec/io.ts reads specs), several
+ * times faster: a cold graph of 500 apps parsed them in about 0.3 s. Anything else is read by the
+ * yaml library. index.test.ts holds the facts of both readers equal on hand-picked and mutated specs.
  */
 export function readSpecValue(text: string): unknown {
-  if (!READ_OTHERWISE.test(text)) {
-    try {
-      return jsyaml().load(text, { schema: jsyaml().CORE_SCHEMA });
-    } catch {
-      // read below, as the yaml library reads it (and refuses it)
-    }
-  }
-  return readSpecValueWithYaml(text);
+  const quick = quickCoreDocument(text);
+  return quick !== undefined ? quick : readSpecValueWithYaml(text);
 }
 
 /** A spec's text as the yaml library reads it; throws where it refuses the text. */
 export function readSpecValueWithYaml(text: string): unknown {
   return yaml().parse(text, { maxAliasCount: 100 });
-}
-
-let jsyamlModule: typeof JsYamlModule | undefined;
-
-/** js-yaml, loaded on first use. */
-function jsyaml(): typeof JsYamlModule {
-  jsyamlModule ??= require('js-yaml') as typeof JsYamlModule;
-  return jsyamlModule;
 }
 
 let yamlModule: typeof YamlModule | undefined;

@@ -1,7 +1,7 @@
 import YAML from 'yaml';
 import { InputError } from '../errors';
 import { backupTarget } from './backup-target';
-import { quickValues, resolveCore } from '../import/compose/yaml';
+import { quickCoreDocument } from '../import/compose/yaml';
 import { APP_SCHEMA_PATH, assertSchema, type ParsedSource, WORKSPACE_SCHEMA_PATH } from './schema';
 import type { AppSpec, WorkspaceConfig } from './types';
 
@@ -25,9 +25,9 @@ const recentParses = new Map<string, { value: unknown; source: ParsedSource }>()
 
 /**
  * parseYamlDocument, with the parsed document and its LineCounter that locate a problem in it.
- * The value is read by js-yaml where it gives the yaml package's (quickValues, plain scalars typed
- * by the core schema's rules: resolveCore), several times faster; the yaml package then parses the
- * text only when a problem is to be located (the source's `doc` or `lc` is read). Anything else (an
+ * The value is read by js-yaml where it gives the yaml package's (quickCoreDocument: plain scalars
+ * typed by the core schema's rules), several times faster; the yaml package then parses the text
+ * only when a problem is to be located (the source's `doc` or `lc` is read). Anything else (an
  * anchor, a tag, a multi-line scalar, a carriage return that ends no line, several documents, bad
  * syntax) is read by the yaml package as before. io.test.ts holds both readings equal on every
  * fixture spec and on mutations of them.
@@ -42,19 +42,14 @@ export function readYamlSource(text: string, file: string): { value: unknown; so
   return parsed;
 }
 
-/** A carriage return that ends no line: js-yaml reads it as a line break, the yaml package refuses it. */
-const LONE_CR = /\r(?!\n)/;
-
-/** readYamlSource's fast reading, or null where only the yaml package reads the text as homelab does. */
+/** readYamlSource's fast reading (quickCoreDocument), or null where only the yaml package reads the text as homelab does. */
 function quickSource(text: string, file: string): { value: unknown; source: ParsedSource } | null {
-  if (LONE_CR.test(text)) return null;
-  const docs = quickValues(text, resolveCore);
-  // Nothing but comments is one null document to js-yaml and none to the yaml package (an empty file).
-  if (docs === null || docs.length !== 1 || docs[0] === null) return null;
+  const value = quickCoreDocument(text);
+  if (value === undefined) return null;
   let parsed: ParsedSource | undefined;
   const source = () => (parsed ??= parseYamlSource(text, file).source);
   return {
-    value: docs[0],
+    value,
     source: {
       get doc() {
         return source().doc;

@@ -345,6 +345,19 @@ export function resolveCore(text: string): YamlValue {
   return text;
 }
 
+/**
+ * One document as the yaml package reads it with its core schema (what homelab's specs and
+ * homelab.yaml mean), read by js-yaml where the two agree (quickValues with resolveCore);
+ * undefined where only the yaml package reads the text as homelab does: what quickValues leaves
+ * to it, a carriage return that ends no line (js-yaml takes it for a line break, the yaml package
+ * refuses it), several documents or none, a null document (comments alone are none to the yaml package).
+ */
+export function quickCoreDocument(text: string): YamlValue | undefined {
+  if (/\r(?!\n)/.test(text)) return undefined;
+  const docs = quickValues(text, resolveCore);
+  return docs !== null && docs.length === 1 && docs[0] !== null ? docs[0] : undefined;
+}
+
 /** Go's strconv.ParseInt(s, 0, 64) (and ParseUint): sign, then `0x`, `0o`, `0b`, a leading-0 octal, or decimal. */
 function goParseInt(s: string): number | undefined {
   const m = /^([-+]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$/.exec(s);
