@@ -10,7 +10,12 @@ import type { AddressInfo } from 'node:net';
  * fails or gets no response header within UPSTREAM_TIMEOUT_MS (connection refused or reset:
  * a replica stopped since the last check; or one that accepted and never answered) is tried
  * on the next healthy replica; an error after that, or a response that is not 200, reaches
- * the client as a failure.
+ * the client as a failure. A response cut after its header (the replica stopped while
+ * answering) cannot be retried by any proxy: the client's connection is cut too, at once.
+ *
+ * The balancer asks each replica's readiness path (`/ready`, not the `/healthz` the client
+ * gets): a replica that is told to stop fails it first and keeps serving while it drains
+ * (replicatedOverride), as Kubernetes takes a terminating pod out of its Service's endpoints.
  */
 /** How long a replica may take to send its response header before the request goes to the next one. */
 const UPSTREAM_TIMEOUT_MS = 2000;
@@ -23,7 +28,7 @@ export class LoopbackBalancer {
 
   constructor(
     private readonly ports: number[],
-    private readonly healthPath = '/healthz',
+    private readonly healthPath = READY_PATH,
     private readonly intervalMs = 100,
   ) {}
 
@@ -74,6 +79,9 @@ export class LoopbackBalancer {
     const upstream = http.request({ host: '127.0.0.1', port, path: req.url, method: req.method, agent: false, timeout: UPSTREAM_TIMEOUT_MS }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
       up.pipe(res);
+      // pipe() leaves `res` open when `up` breaks: without this the client waited for its own timeout.
+      up.on('aborted', () => res.destroy());
+      up.on('error', () => res.destroy());
     });
     let answered = false;
     upstream.on('response', () => (answered = true));
@@ -181,14 +189,31 @@ function get(port: number, urlPath: string, timeoutMs: number): Promise<{ status
 /** Where a replica writes the port it bound: a tmpfs of the test override (the root file system is read-only). */
 const PORT_DIR = '/run/homelab';
 const PORT_FILE = `${PORT_DIR}/port`;
+/** The replica's copy of the image's /www, with the readiness file the balancer asks for. */
+const WWW = `${PORT_DIR}/www`;
+const READY_PATH = '/ready';
+/** How long a replica told to stop keeps serving after failing its readiness check: 10 balancer checks. */
+const DRAIN_SECONDS = 1;
 
 /**
  * Test-only settings for a replicated service of the test image: each replica binds the
  * first free port of `ports` on 127.0.0.1 (host networking: replicas cannot share one),
  * writes it to a file on its own tmpfs (PORT_FILE), and its health check asks that port.
+ *
+ * On SIGTERM (deploy stopping an old replica) it drains as a well-behaved server behind a
+ * proxy does: it removes its readiness file, keeps answering for DRAIN_SECONDS while the
+ * balancer takes it out of the rotation, then stops. busybox httpd alone dies on the spot and
+ * cuts a request it is answering, which no proxy can retry and no deploy tool can prevent
+ * (docs/deploy.md, "Zero downtime needs somewhere to send the traffic").
  */
 export function replicatedOverride(ports: number[], extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const loop = `for p in ${ports.join(' ')}; do echo $$p > ${PORT_FILE}; httpd -f -p 127.0.0.1:$$p -h /www; done; exit 1`;
+  const loop = [
+    `mkdir -p ${WWW} && cp /www/* ${WWW}/ && echo ready > ${WWW}${READY_PATH}`,
+    `trap 'rm -f ${WWW}${READY_PATH}; sleep ${DRAIN_SECONDS}; kill $$pid; exit 0' TERM`,
+    // `wait` returns when a trapped signal arrives (POSIX), where a foreground httpd would not.
+    `for p in ${ports.join(' ')}; do echo $$p > ${PORT_FILE}; httpd -f -p 127.0.0.1:$$p -h ${WWW} & pid=$$!; wait $$pid; done`,
+    'exit 1',
+  ].join('; ');
   return {
     network_mode: 'host',
     init: true,
