@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -113,6 +114,29 @@ describe('precompiled templates (scripts/build-templates.ts)', () => {
     expect(fast.result.files.length).toBeGreaterThan(0);
     expect(fast.result).toEqual(slow.result);
     expect(fast.compiled).toBe(0);
+  });
+});
+
+describe("Handlebars' compiler", () => {
+  /** Renders an app in a new process (templates precompiled or compiled) and tells whether Handlebars' compiler was loaded. */
+  function compilerLoaded(mode: 'precompiled' | 'compile'): boolean {
+    const script = [
+      "const { normalizeApp } = require('./tools/homelab/src/app/normalize');",
+      "const { renderApp } = require('./tools/homelab/src/render/app');",
+      "const { parseWorkspaceConfig } = require('./tools/homelab/src/spec/io');",
+      `const files = renderApp(normalizeApp(${JSON.stringify(specOf('web'))}, parseWorkspaceConfig(${JSON.stringify(WORKSPACE_YAML)}), new Map()));`,
+      "if (files.length < 10) throw new Error('rendered ' + files.length + ' files');",
+      "console.log(JSON.stringify(Object.keys(require.cache).some((k) => /[\\\\/]handlebars[\\\\/]dist[\\\\/]cjs[\\\\/]handlebars[\\\\/]compiler[\\\\/]/.test(k))));",
+    ].join('\n');
+    const env = { ...process.env, HOMELAB_TEMPLATES: mode === 'compile' ? 'compile' : '' };
+    const child = spawnSync(process.execPath, ['--require', 'tsx/cjs', '-e', script], { cwd: path.resolve(__dirname, '..'), env, encoding: 'utf8' });
+    expect(child.status, child.stderr).toBe(0);
+    return JSON.parse(child.stdout.trim().split('\n').pop()!) as boolean;
+  }
+
+  it('is not loaded to render with the precompiled templates, and is where a template is compiled', () => {
+    expect(compilerLoaded('precompiled')).toBe(false);
+    expect(compilerLoaded('compile')).toBe(true);
   });
 });
 

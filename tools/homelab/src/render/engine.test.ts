@@ -489,8 +489,20 @@ describe('assertParsesBack', () => {
     ['a duplicate key', 'a: 1\na: 2\n'],
     ['a syntax error', 'a: [1, 2\n'],
     ['a bad indentation', 'a:\n  b: 1\n c: 2\n'],
+    ['a tab as indentation', 'a:\n\tb: 1\n'],
+    ['an alias without its anchor', 'a: *x\n'],
+    ['an unterminated quoted string', 'a: "b\n'],
   ])('refuses %s with a RenderError naming the file', (_label, content) => {
     expect(() => assertParsesBack('base/x.yaml', content)).toThrow(RenderError);
     expect(() => assertParsesBack('base/x.yaml', content)).toThrow(/^base\/x\.yaml: rendered YAML does not parse back/);
+  });
+
+  it.each([
+    ['an anchor and a `<<` key', 'a: &x {b: 1}\nc:\n  <<: *x\n  d: 2\n'],
+    ['a key that is not a string', 'on: yes\n1: one\n'],
+    ['a tag', 'a: !!str 1\n'],
+    ['a document marker', '---\na: 1\n'],
+  ])('reads a file with %s as the yaml package does', (_label, content) => {
+    expect(assertParsesBack('x.yaml', content)).toEqual(YAML.parseAllDocuments(content, { uniqueKeys: true }).map((d) => d.toJS()));
   });
 });
