@@ -3,9 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
-import { afterEach } from 'vitest';
 import YAML from 'yaml';
-import { diskFiles, FRESH_HOMELAB, populateWorkspace, REPO_ROOT, writeFiles } from '../../scripts/lib/temp-workspace';
+import { diskFiles, FRESH_HOMELAB, populateWorkspace, REPO_ROOT } from '../../scripts/lib/temp-workspace';
 
 /** The repository root: for the tool's own files (sources, schemas, docs), never its homelab content. */
 export { REPO_ROOT };
@@ -174,22 +173,6 @@ export function homelab01Files(...files: string[]): Record<string, string> {
       return [file, all[file]];
     }),
   );
-}
-
-/**
- * For a test file: a maker of fresh temporary folders holding just the given workspace-relative
- * files, each removed after its test.
- * @example const workspace = tempWorkspaces('migration'); const dir = workspace({ 'homelab.yaml': text });
- */
-export function tempWorkspaces(prefix: string): (files: Record<string, string>) => string {
-  const dirs: string[] = [];
-  afterEach(() => dirs.splice(0).forEach(removeDir));
-  return (files) => {
-    const dir = makeTempDir(prefix);
-    dirs.push(dir);
-    writeFiles(dir, files);
-    return dir;
-  };
 }
 
 /**
