@@ -108,6 +108,39 @@ describe('loading an entry as one cached bundle (src/bundle/load.js)', () => {
     expect(load.freshBundle(entry, env)).not.toBe(before);
   });
 
+  it('builds the packages of BUNDLED_PACKAGES into the bundle, keeps the others outside, and builds again when a file of theirs changes', () => {
+    const pkg = (name: string, files: Record<string, string>) => {
+      fs.mkdirSync(path.join(dir, 'node_modules', name, 'lib'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'node_modules', name, 'package.json'), JSON.stringify({ name, version: '1.0.0', main: 'index.js' }));
+      for (const [file, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, 'node_modules', name, file), text);
+    };
+    // Named like a bundled package: one of its own modules requires another.
+    pkg('js-yaml', { 'index.js': "module.exports = { part: require('./lib/part.js') };\n", 'lib/part.js': "module.exports = 'bundled part';\n" });
+    pkg('left-out', { 'index.js': "module.exports = 'required where it is';\n" });
+    fs.writeFileSync(
+      path.join(dir, 'src/main.ts'),
+      [
+        "import jsyaml from 'js-yaml';",
+        "import leftOut from 'left-out';",
+        "export const inside: string = (jsyaml as unknown as { part: string }).part;",
+        'export const outside: string = leftOut as unknown as string;',
+        "export const manifest: string = require.resolve('js-yaml/package.json');",
+        '',
+      ].join('\n'),
+    );
+    const exports = fresh(() => load.loadBundleSync(entry, env));
+    expect(exports).toMatchObject({ inside: 'bundled part', outside: 'required where it is', manifest: path.join(dir, 'node_modules/js-yaml/package.json') });
+    const text = fs.readFileSync(load.freshBundle(entry, env)!, 'utf8');
+    expect(text).toMatch(/["']bundled part["']/);
+    expect(text).not.toContain(`require(${JSON.stringify(path.join(dir, 'node_modules/js-yaml/index.js'))})`);
+    expect(text).toContain(`require(${JSON.stringify(path.join(dir, 'node_modules/left-out/index.js'))})`);
+    expect(text).not.toMatch(/["']required where it is["']/);
+
+    fs.writeFileSync(path.join(dir, 'node_modules/js-yaml/lib/part.js'), "module.exports = 'bundled part, upgraded';\n");
+    expect(load.freshBundle(entry, env)).toBeNull();
+    expect(fresh(() => load.loadBundleSync(entry, env)).inside).toBe('bundled part, upgraded');
+  });
+
   it.each([
     ['HOMELAB_BUNDLE=0', { HOMELAB_BUNDLE: '0' }],
     ['a cache that cannot be written', { HOMELAB_CACHE_DIR: '/dev/null/cache' }],
