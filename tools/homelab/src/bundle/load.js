@@ -54,8 +54,13 @@ function packageOf(request) {
   return request.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
-/** Whether a file lies in a node_modules folder (a package's file). */
-const IN_NODE_MODULES = /[\\/]node_modules[\\/]/;
+/**
+ * Whether a file is a package's: below a node_modules folder, seen from the package the entries
+ * belong to (so a checkout that itself lies below a folder named node_modules is still sources).
+ */
+function isPackageFile(file) {
+  return /(^|[\\/])node_modules[\\/]/.test(path.relative(PACKAGE_ROOT, file));
+}
 
 /**
  * Which bundle each entry was loaded from in this process (entry file -> bundle file; absent: the
@@ -83,7 +88,7 @@ function digestOf(inputs) {
   for (const file of inputs) {
     let text;
     try {
-      if (IN_NODE_MODULES.test(file)) {
+      if (isPackageFile(file)) {
         const stat = fs.statSync(file);
         text = `${stat.size}:${stat.mtimeMs}`;
       } else {
@@ -130,7 +135,7 @@ const keepPlaces = {
       const relative = args.path.startsWith('.') || path.isAbsolute(args.path);
       // A bundled package, and whatever the modules of a package inside the bundle require: esbuild's own
       // resolution. Not a `require.resolve` of one (a package.json read for its version): that stays a path.
-      if (args.kind !== 'require-resolve' && ((!relative && BUNDLED_PACKAGES.has(packageOf(args.path))) || IN_NODE_MODULES.test(args.importer))) return undefined;
+      if (args.kind !== 'require-resolve' && ((!relative && BUNDLED_PACKAGES.has(packageOf(args.path))) || isPackageFile(args.importer))) return undefined;
       if (relative && !/\.c?js$/.test(args.path)) return undefined;
       try {
         return { path: require.resolve(args.path, { paths: [args.resolveDir] }), external: true };
