@@ -1,33 +1,22 @@
 'use strict';
 /**
  * Nx's entry of every homelab generator (tools/homelab/generators.json: `../../generators/entry.js#app`,
- * `#sync`, …). Each export reads the generator's generator.ts as one cached JavaScript bundle
- * (tools/homelab/src/bundle/load.js) when Nx first asks for it, as src/executors/entry.js does for
- * the executors: `nx g homelab:app` loads one file instead of the TypeScript modules it imports,
- * each transpiled on every run (about 0.5 s of CPU). Without a bundle the sources load as Nx loaded
- * them when generators.json named generator.ts: through Nx's loadTsFile.
+ * `#sync`, …). Each export is the generator's module as the plugin's main (tools/homelab/plugin.js)
+ * exports it (`generators` of src/index.ts), when Nx first asks for it: the plugin's cached
+ * JavaScript bundle (tools/homelab/src/bundle/load.js) holds the generators, and Nx has it loaded
+ * before a generator runs, so `nx g homelab:app` requires no second file. Where the plugin loads
+ * as TypeScript sources (no bundle, HOMELAB_BUNDLE=0), the generator does too, through the
+ * transpiler Nx registers for the plugin.
  */
-const path = require('node:path');
-const { loadBundleSync } = require('../tools/homelab/src/bundle/load.js');
 
-/** The exports Nx asks for: each generator's folder under generators/. */
+/** The exports Nx asks for: each generator's folder under generators/ (a test holds it to generators.json and the plugin's `generators`). */
 const GENERATORS = ['app', 'import', 'remove', 'sync', 'init', 'infra', 'secret-store', 'environment'];
 
 /** Each generator's module, loaded once a process. */
 const modules = new Map();
 
 function load(folder) {
-  if (!modules.has(folder)) {
-    modules.set(
-      folder,
-      loadBundleSync({
-        file: path.join(__dirname, folder, 'generator.ts'),
-        kind: 'generators',
-        via: "Nx's loadTsFile",
-        fallback: (file) => require(require.resolve('nx/src/plugins/js/utils/register', { paths: [__dirname] })).loadTsFile(file),
-      }),
-    );
-  }
+  if (!modules.has(folder)) modules.set(folder, require('../tools/homelab/plugin.js').generators[folder]());
   return modules.get(folder);
 }
 

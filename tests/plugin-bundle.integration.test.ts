@@ -100,6 +100,10 @@ describe('the plugin and the executors as cached bundles, under the real nx', ()
     const name = `gen-${bundle ? 'b' : 's'}${isolate ? 'i' : ''}`;
     const g = run(['g', 'homelab:app', name, '--image', 'traefik/whoami:v1.10.4', '--port', '8080', '--no-interactive'], { bundle, isolate });
     expect(g.output).toMatch(bundle ? PLUGIN_BUNDLE : /running the sources through Nx's transpiler/);
+    // The generator is the plugin's (src/index.ts `generators`): in Nx's own process the bundle Nx
+    // loaded for the graph is the one the generator runs from, required once; no bundle of its own.
+    if (!isolate) expect(g.output.match(new RegExp(PLUGIN_BUNDLE.source, 'g')) ?? []).toHaveLength(bundle ? 1 : 0);
+    expect(fs.existsSync(path.join(cache, 'generators'))).toBe(false);
     expect(fs.existsSync(path.join(root, `applications/specs/${name}.yaml`))).toBe(true);
     expect(fs.existsSync(path.join(root, `applications/kubernetes/base/${name}/deployment.yaml`))).toBe(true);
     // The sync generator (homelab:sync) loads and runs; afterwards the workspace is in sync.
