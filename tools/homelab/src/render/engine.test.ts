@@ -492,6 +492,8 @@ describe('assertParsesBack', () => {
     ['a tab as indentation', 'a:\n\tb: 1\n'],
     ['an alias without its anchor', 'a: *x\n'],
     ['an unterminated quoted string', 'a: "b\n'],
+    ['a duplicate key in a second document', 'a: 1\n---\nb: 1\nb: 2\n'],
+    ['a quoted string cut by a document marker', 'a: "b\n---\nc"\n'],
   ])('refuses %s with a RenderError naming the file', (_label, content) => {
     expect(() => assertParsesBack('base/x.yaml', content)).toThrow(RenderError);
     expect(() => assertParsesBack('base/x.yaml', content)).toThrow(/^base\/x\.yaml: rendered YAML does not parse back/);
@@ -502,6 +504,14 @@ describe('assertParsesBack', () => {
     ['a key that is not a string', 'on: yes\n1: one\n'],
     ['a tag', 'a: !!str 1\n'],
     ['a document marker', '---\na: 1\n'],
+    ['two documents, each with a comment first', '# one\na: 1\n---\n# two\nb: [1, "2"]\n'],
+    ['a document marker before two documents', '---\na: 1\n---\nb: 2\n'],
+    ['an empty document last', 'a: 1\n---\n'],
+    ['a document of comments alone', 'a: 1\n---\n# nothing\n---\nb: 2\n'],
+    ['a comment before the first marker', '# head\n---\na: 1\n'],
+    ['a marker with a comment after it', 'a: 1\n--- # two\nb: 2\n'],
+    ['a document end marker', 'a: 1\n...\n---\nb: 2\n'],
+    ['a longer dash line in a block scalar', 'a: |\n  x\n  ---\n  y\nb: 2\n'],
   ])('reads a file with %s as the yaml package does', (_label, content) => {
     expect(assertParsesBack('x.yaml', content)).toEqual(YAML.parseAllDocuments(content, { uniqueKeys: true }).map((d) => d.toJS()));
   });

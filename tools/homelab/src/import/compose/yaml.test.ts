@@ -60,6 +60,10 @@ describe("parseComposeYaml's fast reader (js-yaml, where it reads the file as th
     ['explicit keys', '? a\n: b\n', false],
     ['a flow sequence as a key, in a block and in a flow mapping', 'a:\n  [x, y]: 1\nb: {c, [d]}\n', false],
     ['a flow sequence of flow mappings as a value', 'x-keys: [{key: A, remoteKey: a/b}, {key: B}]\n', true],
+    // js-yaml opens such an item twice at one place; the first opening is not a flow mapping the item is a key of.
+    ['flow mappings and sequences as a block sequence\'s items', 'ports:\n  - { port: 53, protocol: UDP }\n  - {port: 80}\n  - [1, 2]\n', true],
+    ['a flow sequence as a key in a flow mapping that is a sequence\'s item', 'x:\n  - {a, [b]: c}\n', false],
+    ['a flow sequence as a key of a block mapping that is a sequence\'s item', 'x:\n  - [a]: b\n', false],
     ['a quoted scalar over two lines, its second line not indented', 'a:\n  b: "one\ntwo"\n', false],
     ['a flow sequence over two lines', 'a:\n  b: [1,\n    2]\n', false],
     ['tags', 'a: !reset []\nb: !!str 5\n', false],

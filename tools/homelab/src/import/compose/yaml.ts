@@ -176,7 +176,11 @@ export function quickValues(text: string, resolve: PlainResolver = resolvePlain)
         if (node.includes('\n') && (kind === 'scalar' ? !/^[|>]/.test(node) : /^[[{]/.test(node))) unusual = true;
         // A flow collection as a key (`[a]: b`, `{[a]: b}`, `{a, [b]}`): js-yaml turns it into text, the yaml package's reader refuses it.
         if (/^[[{]/.test(start.char)) {
-          const parent = opened[opened.length - 1];
+          // js-yaml opens a sequence's item twice at one place (a block node it tries first, then the
+          // flow collection itself, `- { port: 53 }`): the parent is the node opened before that place.
+          let p = opened.length - 1;
+          while (p >= 0 && opened[p].at === start.at) p--;
+          const parent = opened[p];
           const asKey = nextVisible(text, position).char === ':' || (parent?.char === '{' && previousVisible(text, start.at) !== ':');
           if (asKey) unusual = true;
         }
