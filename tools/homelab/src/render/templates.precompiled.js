@@ -4178,7 +4178,7 @@ exports.templates = {
 
   return "`"
     + ((stack1 = lookupProperty(helpers,"line").call(alias1,lookupProperty(depth0,"key"),{"name":"line","hash":{},"data":data,"loc":{"start":{"line":11,"column":66},"end":{"line":11,"column":78}}})) != null ? stack1 : "")
-    + "` ← store key `"
+    + "` \u2190 store key `"
     + ((stack1 = lookupProperty(helpers,"line").call(alias1,lookupProperty(depth0,"remoteKey"),{"name":"line","hash":{},"data":data,"loc":{"start":{"line":11,"column":93},"end":{"line":11,"column":111}}})) != null ? stack1 : "")
     + "`"
     + ((stack1 = lookupProperty(helpers,"unless").call(alias1,lookupProperty(data,"last"),{"name":"unless","hash":{},"fn":container.program(1, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":11,"column":112},"end":{"line":11,"column":142}}})) != null ? stack1 : "");
