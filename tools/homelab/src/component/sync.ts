@@ -14,7 +14,7 @@ import { readStoreSpecs, renderStore } from '../platform/secret-store';
 import { listComponentNames, readComponentSpec } from './spec';
 import { CATALOG } from './catalog';
 import { databaseClaims } from '../app/steps/database';
-import { workspaceClaims } from '../workspace/hosts';
+import { mayClaimHosts, workspaceClaims } from '../workspace/hosts';
 
 export interface SyncOptions {
   /** Render the platform files even before the workspace is initialised (what `nx g homelab:init` does). */
@@ -73,8 +73,9 @@ export function infraContext(host: FileHost, workspace: WorkspaceConfig): InfraC
   const names = listComponentNames(host);
   const postgres = names.includes('postgres') ? readComponentSpec(host, 'postgres') : null;
   const kubernetes = postgres === null || (postgres.platforms ?? CATALOG.postgres.platforms).includes('kubernetes');
-  // Every app spec read once, for the databases and the hosts alike.
-  const specs = readableAppSpecs(host);
+  // Every app spec that may claim a database or a host read once, for both (the others are not
+  // parsed: generating an app in a workspace of many read each of them).
+  const specs = readableAppSpecs(host, (text) => text.includes('database') || mayClaimHosts(text));
   const databases = specs.flatMap((spec) => {
     try {
       return databaseClaims(spec, workspace, appPaths(spec.name).spec, kubernetes);
