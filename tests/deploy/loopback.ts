@@ -219,7 +219,10 @@ export function replicatedOverride(ports: number[], extra: Record<string, unknow
     init: true,
     command: ['sh', '-c', loop],
     tmpfs: [PORT_DIR],
-    healthcheck: { test: ['CMD-SHELL', `wget -q -O /dev/null http://127.0.0.1:$$(cat ${PORT_FILE})/healthz`], interval: '1s', timeout: '2s', retries: 3, start_period: '10s' },
+    // Docker runs each check through an exec, which on 2 cores busy with the rest of the suite took
+    // over 2 s three times running: a healthy replica was marked unhealthy mid-update and the deploy
+    // rolled back. A replica is healthy at its first answer, so a wider margin costs nothing.
+    healthcheck: { test: ['CMD-SHELL', `wget -q -O /dev/null http://127.0.0.1:$$(cat ${PORT_FILE})/healthz`], interval: '1s', timeout: '5s', retries: 5, start_period: '10s' },
     stop_grace_period: '2s',
     ...extra,
   };
