@@ -155,10 +155,10 @@ const keepPlaces = {
 
 /**
  * The JavaScript source with every character beyond ASCII written as its `\u` escape. Node 20 reads a
- * file holding even one such character through a decoder about ten times slower (and V8 keeps the
- * whole source two bytes a character): the plugin's bundle, 1.2 MB with 42 of them (in comments and
- * a regular expression that esbuild leaves as they are), took 20-27 ms to read instead of 2, on every
- * Nx command. Where they stand an escape means the same character: a string, a regular expression, an
+ * file holding even one such character through a slower decoder (and V8 keeps the whole source two
+ * bytes a character): the plugin's bundle, 1.2 MB with 42 of them (in comments and a regular
+ * expression that esbuild leaves as they are), took 10-12 ms to read instead of 5-6, and loading it
+ * about 6 ms more CPU, on every Nx command. Where they stand an escape means the same character: a string, a regular expression, an
  * identifier, a comment (esbuild escapes template literals itself). The precompiled validators and
  * templates are written the same way (scripts/build-spec-validators.ts, scripts/build-templates.ts).
  * @example asciiOnly('"µs" // →') // '"\\u00b5s" // \\u2192'

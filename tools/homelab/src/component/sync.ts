@@ -13,7 +13,7 @@ import { renderComponent } from '../render/component';
 import { readStoreSpecs, renderStore } from '../platform/secret-store';
 import { listComponentNames, readComponentSpec } from './spec';
 import { CATALOG } from './catalog';
-import { databaseClaims } from '../app/steps/database';
+import { databaseClaims, mayClaimDatabase } from '../app/steps/database';
 import { mayClaimHosts, workspaceClaims } from '../workspace/hosts';
 
 export interface SyncOptions {
@@ -75,7 +75,7 @@ export function infraContext(host: FileHost, workspace: WorkspaceConfig): InfraC
   const kubernetes = postgres === null || (postgres.platforms ?? CATALOG.postgres.platforms).includes('kubernetes');
   // Every app spec that may claim a database or a host read once, for both (the others are not
   // parsed: generating an app in a workspace of many read each of them).
-  const specs = readableAppSpecs(host, (text) => text.includes('database') || mayClaimHosts(text));
+  const specs = readableAppSpecs(host, (text) => mayClaimDatabase(text) || mayClaimHosts(text));
   const databases = specs.flatMap((spec) => {
     try {
       return databaseClaims(spec, workspace, appPaths(spec.name).spec, kubernetes);

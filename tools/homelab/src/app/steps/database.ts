@@ -93,6 +93,14 @@ export function defaultDatabaseName(namespace: string): string {
 }
 
 /**
+ * Whether a spec's text may claim a database: only one that names one does (a `\` may spell the
+ * word in a quoted key; a key of YAML cannot span lines). The others need not be parsed.
+ */
+export function mayClaimDatabase(text: string): boolean {
+  return text.includes('database') || text.includes('\\');
+}
+
+/**
  * The database of every environment the app runs in. Refuses, in one line naming the value and
  * the fix: a `database:` without `dependsOn: [postgres]`, a name PostgreSQL would cut or that is
  * its own, and two environments of the app that would claim one database or role on one server.
