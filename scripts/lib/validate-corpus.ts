@@ -205,26 +205,35 @@ spec:
 ];
 
 /**
+ * The text of file number `f` of a corpus, `docs` documents, and how many of them draw findings
+ * (every third document, from the first, in the mixed corpus; none in the clean one).
+ */
+export function corpusFile(kind: CorpusKind, f: number, docs: number): { text: string; withFindings: number } {
+  let withFindings = 0;
+  const sidecar = kind === 'mixed' ? SIDECAR_WITH_FINDINGS : SIDECAR_CLEAN;
+  const parts: string[] = [];
+  for (let d = 0; d < docs; d++) {
+    const g = f * docs + d;
+    const i = Math.floor(g / 3);
+    const slot = g % 3;
+    if (slot === 0 && kind === 'mixed') withFindings++;
+    parts.push(slot === 0 ? deployment(i, sidecar) : slot === 1 ? service(i) : i % 2 ? configMap(i) : crds[i % crds.length](i));
+  }
+  return { text: parts.join('---\n'), withFindings };
+}
+
+/**
  * Writes `files` files of `docs` documents each into `dir`; returns how many documents and how
  * many of them draw findings (a third of them in the mixed corpus, none in the clean one).
  */
 export function writeCorpus(dir: string, kind: CorpusKind, files: number, docs: number): { docs: number; withFindings: number } {
-  let count = 0;
   let withFindings = 0;
-  const sidecar = kind === 'mixed' ? SIDECAR_WITH_FINDINGS : SIDECAR_CLEAN;
   for (let f = 0; f < files; f++) {
-    const parts: string[] = [];
-    for (let d = 0; d < docs; d++) {
-      const g = f * docs + d;
-      const i = Math.floor(g / 3);
-      const slot = g % 3;
-      if (slot === 0 && kind === 'mixed') withFindings++;
-      parts.push(slot === 0 ? deployment(i, sidecar) : slot === 1 ? service(i) : i % 2 ? configMap(i) : crds[i % crds.length](i));
-      count++;
-    }
-    fs.writeFileSync(path.join(dir, `manifests-${String(f).padStart(3, '0')}.yaml`), parts.join('---\n'));
+    const file = corpusFile(kind, f, docs);
+    withFindings += file.withFindings;
+    fs.writeFileSync(path.join(dir, `manifests-${String(f).padStart(3, '0')}.yaml`), file.text);
   }
-  return { docs: count, withFindings };
+  return { docs: files * docs, withFindings };
 }
 
 /** The corpus the kubeconform comparison reads: the mixed one (schema-valid documents, a third of them drawing policy findings); returns the number of documents written. */

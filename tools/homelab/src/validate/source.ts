@@ -5,6 +5,7 @@ import type { Finding } from './findings';
 import { severityOf } from './rules';
 import { type DocPath, positionIn } from '../spec/locate';
 import { FilePositions, recordPositions } from './positions';
+import { type ImplicitType, KNOWN_IMPLICIT_TAGS, readBlockYaml } from './block-yaml';
 import { inRun, perRun } from './run-memo';
 
 export type { DocPath };
@@ -22,7 +23,7 @@ export const LIMITS = {
  * js-yaml's core schema (YAML 1.2: no timestamps, so `2001-12-14` stays a string as in JSON)
  * plus merge keys (`<<`), which Kubernetes' YAML reader accepts.
  */
-const LOAD_SCHEMA = jsyaml.CORE_SCHEMA.extend({ implicit: [(jsyaml as unknown as { types: { merge: jsyaml.Type } }).types.merge] });
+export const LOAD_SCHEMA = jsyaml.CORE_SCHEMA.extend({ implicit: [(jsyaml as unknown as { types: { merge: jsyaml.Type } }).types.merge] });
 /**
  * Compose files also take Compose's merge tags `!reset` (drop what the files before set: e.g.
  * `networks: !reset {}` beside a `network_mode` in compose.override.yaml) and `!override`
@@ -41,6 +42,14 @@ const COMPOSE_LOAD_SCHEMA = LOAD_SCHEMA.extend(
   ),
 );
 const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** A schema's implicit types for the block reader (block-yaml.ts), or null where it has one the reader does not know. */
+export function implicitTypes(schema: jsyaml.Schema): readonly ImplicitType[] | null {
+  const implicit = (schema as unknown as { compiledImplicit: ImplicitType[] }).compiledImplicit;
+  return implicit.every((t) => KNOWN_IMPLICIT_TAGS.includes(t.tag)) ? implicit : null;
+}
+const LOAD_IMPLICIT = implicitTypes(LOAD_SCHEMA);
+const COMPOSE_IMPLICIT = implicitTypes(COMPOSE_LOAD_SCHEMA);
 
 /** One YAML file read and parsed: its text (for line lookups) and its documents. */
 export interface SourceFile {
@@ -168,6 +177,14 @@ export function decode(buffer: Buffer, file: string): string | Finding {
  * that expand beyond the limit.
  */
 export function parseYaml(text: string, file: string, compose = false): SourceFile | Finding {
+  // Most manifests are read by the block reader (block-yaml.ts): the same documents and positions, faster.
+  // It reads no anchor or alias and gives up deeper than maxDepth: nothing to measure.
+  const implicit = compose ? COMPOSE_IMPLICIT : LOAD_IMPLICIT;
+  if (implicit) {
+    const quick = new FilePositions(text);
+    const read = readBlockYaml(text, implicit, quick, LIMITS.maxDepth);
+    if (read) return { file, text, docs: read, positions: quick };
+  }
   let docs: unknown[];
   const positions = new FilePositions(text);
   try {
@@ -194,6 +211,11 @@ export function parseYaml(text: string, file: string, compose = false): SourceFi
   // A parse that left as many roots as documents is the one indexed; anything else is located by a re-parse.
   if (positions.roots.length !== docs.length) positions.complete = false;
   if (!text.includes('&')) return { file, text, docs, positions };
+  return measured(file, text, docs, positions);
+}
+
+/** The parse of a text with a `&`, unless a document nests too deep or expands too far through aliases. */
+function measured(file: string, text: string, docs: unknown[], positions: FilePositions): SourceFile | Finding {
   for (let i = 0; i < docs.length; i++) {
     const doc = docs[i];
     if (doc === null || typeof doc !== 'object') continue;
