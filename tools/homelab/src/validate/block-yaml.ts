@@ -67,6 +67,7 @@ export function readBlockYaml(text: string, implicit: readonly ImplicitType[], p
     if (e === GIVE_UP) return undefined;
     throw e;
   }
+  positions.paired = true;
   return positions.roots.slice();
 }
 

@@ -19,15 +19,18 @@ export function formatFinding(f: Finding): string {
 
 /** Sorted by file, line, column and rule; exact duplicates (the same base seen through two overlays) dropped. */
 export function sortFindings(findings: Finding[]): Finding[] {
-  const seen = new Set<string>();
+  // A stable sort, then the repeats dropped within each run of one place and rule: the first of
+  // each message stays, as a dedupe before the sort would keep it.
+  const sorted = [...findings].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? 1) - (b.line ?? 1) || (a.col ?? 1) - (b.col ?? 1) || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0)));
   const out: Finding[] = [];
-  for (const f of findings) {
-    const key = `${f.file}\0${f.line ?? 1}\0${f.col ?? 1}\0${f.rule}\0${f.message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
+  let runStart = 0;
+  for (const f of sorted) {
+    const first = out[runStart];
+    if (first === undefined || first.file !== f.file || (first.line ?? 1) !== (f.line ?? 1) || (first.col ?? 1) !== (f.col ?? 1) || first.rule !== f.rule) runStart = out.length;
+    else if (out.slice(runStart).some((g) => g.message === f.message)) continue;
     out.push(f);
   }
-  return out.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? 1) - (b.line ?? 1) || (a.col ?? 1) - (b.col ?? 1) || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0)));
+  return out;
 }
 
 /** What `--server-dry-run` sent: overlays (and platform kustomizations) and the objects they render. */
@@ -48,7 +51,8 @@ export function formatPretty(findings: Finding[], summary: { files: number; docu
 }
 
 export function formatJson(findings: Finding[], summary: { files: number; documents: number; server?: ServerSummary }): string {
-  return `${JSON.stringify({ ...summary, findings: findings.map((f) => ({ ...f, line: f.line ?? 1, col: f.col ?? 1 })) }, null, 2)}\n`;
+  // A finding with its line and column prints as it is (no copy of 16,000 findings to fill in what they hold).
+  return `${JSON.stringify({ ...summary, findings: findings.map((f) => (typeof f.line === 'number' && typeof f.col === 'number' ? f : { ...f, line: f.line ?? 1, col: f.col ?? 1 })) }, null, 2)}\n`;
 }
 
 /** SARIF 2.1.0 for code scanning: one run, the rule catalogue as the driver's rules. */

@@ -20,6 +20,11 @@ import type { DocPath } from '../spec/locate';
 export class FilePositions {
   /** False when a collection could not be paired with its nodes: the file's findings are located by a re-parse. */
   complete = true;
+  /**
+   * True when every record was written beside the collection it describes (the block reader's):
+   * no merge key or alias can have made a record and its mapping differ, so `locate` needs no check.
+   */
+  paired = false;
   /** Each document's root as parsed (kept to check a record against what it describes). */
   readonly roots: unknown[] = [];
   /** Each document's root record (-1: a scalar or empty document). */
@@ -54,13 +59,14 @@ export class FilePositions {
       const seg = i < path.length ? path[i] : (key as string);
       const count = rec[r + 1] as number;
       if (rec[r] === 's') {
-        if (!/^\d+$/.test(String(seg)) || Number(seg) >= count) break;
-        const e = r + 2 + Number(seg) * 2;
+        const index = typeof seg === 'number' ? seg : /^\d+$/.test(String(seg)) ? Number(seg) : -1;
+        if (!(index >= 0 && Number.isInteger(index)) || index >= count) break;
+        const e = r + 2 + index * 2;
         at = rec[e] as number;
         r = rec[e + 1] as number;
-        node = (node as unknown[])[Number(seg)];
+        node = (node as unknown[])[index];
       } else {
-        if (!pairsWith(node, rec, r)) return undefined;
+        if (!this.paired && !pairsWith(node, rec, r)) return undefined;
         const want = String(seg);
         let e = r + 2;
         const end = e + count * 4;
