@@ -5,7 +5,7 @@ import type { Finding } from './findings';
 import { severityOf } from './rules';
 import { type DocPath, positionIn } from '../spec/locate';
 import { FilePositions, recordPositions } from './positions';
-import { type ImplicitType, KNOWN_IMPLICIT_TAGS, readBlockYaml } from './block-yaml';
+import { type ImplicitType, readBlockYaml } from '../spec/block-yaml';
 import { inRun, perRun } from './run-memo';
 
 export type { DocPath };
@@ -43,10 +43,9 @@ const COMPOSE_LOAD_SCHEMA = LOAD_SCHEMA.extend(
 );
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** A schema's implicit types for the block reader (block-yaml.ts), or null where it has one the reader does not know. */
-export function implicitTypes(schema: jsyaml.Schema): readonly ImplicitType[] | null {
-  const implicit = (schema as unknown as { compiledImplicit: ImplicitType[] }).compiledImplicit;
-  return implicit.every((t) => KNOWN_IMPLICIT_TAGS.includes(t.tag)) ? implicit : null;
+/** A schema's implicit types, in js-yaml's order: what the block reader resolves plain scalars with. */
+export function implicitTypes(schema: jsyaml.Schema): readonly ImplicitType[] {
+  return (schema as unknown as { compiledImplicit: ImplicitType[] }).compiledImplicit;
 }
 const LOAD_IMPLICIT = implicitTypes(LOAD_SCHEMA);
 const COMPOSE_IMPLICIT = implicitTypes(COMPOSE_LOAD_SCHEMA);
@@ -177,14 +176,11 @@ export function decode(buffer: Buffer, file: string): string | Finding {
  * that expand beyond the limit.
  */
 export function parseYaml(text: string, file: string, compose = false): SourceFile | Finding {
-  // Most manifests are read by the block reader (block-yaml.ts): the same documents and positions, faster.
+  // Most manifests are read by the block reader (spec/block-yaml.ts): the same documents and positions, faster.
   // It reads no anchor or alias and gives up deeper than maxDepth: nothing to measure.
-  const implicit = compose ? COMPOSE_IMPLICIT : LOAD_IMPLICIT;
-  if (implicit) {
-    const quick = new FilePositions(text);
-    const read = readBlockYaml(text, implicit, quick, LIMITS.maxDepth);
-    if (read) return { file, text, docs: read, positions: quick };
-  }
+  const quick = new FilePositions(text);
+  const read = readBlockYaml(text, compose ? COMPOSE_IMPLICIT : LOAD_IMPLICIT, LIMITS.maxDepth, quick);
+  if (read) return { file, text, docs: read, positions: quick };
   let docs: unknown[];
   const positions = new FilePositions(text);
   try {

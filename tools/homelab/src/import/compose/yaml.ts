@@ -7,6 +7,7 @@
 import jsyaml from 'js-yaml';
 import YAML, { isAlias, isMap, isPair, isScalar, isSeq, type Node } from 'yaml';
 import { InputError } from '../../errors';
+import { type ImplicitType, readBlockYaml } from '../../spec/block-yaml';
 
 /** Files larger than this are refused unread: no Compose file of a real stack comes close. */
 export const MAX_FILE_BYTES = 1024 * 1024;
@@ -111,6 +112,20 @@ export type PlainResolver = (text: string) => YamlValue;
 /** js-yaml's schema for each resolver: plain scalars typed by it; quoted and block scalars stay strings. */
 const plainSchemas = new Map<PlainResolver, jsyaml.Schema>();
 
+/** The block reader's form of plainScalars: one type that types every plain scalar with `resolve`. */
+function plainTypes(resolve: PlainResolver): readonly ImplicitType[] {
+  let types = plainTypeLists.get(resolve);
+  if (!types) {
+    types = [{ tag: 'tag:yaml.org,2002:homelab-plain', resolve: () => true, construct: (text: string) => resolve(text) }];
+    plainTypeLists.set(resolve, types);
+  }
+  return types;
+}
+const plainTypeLists = new Map<PlainResolver, readonly ImplicitType[]>();
+
+/** Deeper than this the block reader gives up, and js-yaml reads the text as before. */
+const QUICK_MAX_DEPTH = 200;
+
 function plainScalars(resolve: PlainResolver): jsyaml.Schema {
   let schema = plainSchemas.get(resolve);
   if (!schema) {
@@ -153,6 +168,15 @@ function previousVisible(text: string, at: number): string {
  */
 export function quickValues(text: string, resolve: PlainResolver = resolvePlain): YamlValue[] | null {
   if (NOT_QUICK.test(text)) return null;
+  // The block reader first (spec/block-yaml.ts): js-yaml's values where it reads the text, a third of
+  // the time; it reads no anchor, tag, explicit key, flow key or scalar over several lines.
+  let block: unknown[] | undefined;
+  try {
+    block = readBlockYaml(text, plainTypes(resolve), QUICK_MAX_DEPTH);
+  } catch {
+    return null;
+  }
+  if (block) return block.every((doc) => keysAreStrings(doc, resolve)) ? (block as YamlValue[]) : null;
   let unusual = false;
   // The first character of each open node and where it is: `{` opens a flow mapping.
   const opened: { char: string; at: number }[] = [];

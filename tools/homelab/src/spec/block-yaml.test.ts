@@ -4,16 +4,16 @@ import { describe, expect, it } from 'vitest';
 import { corpusFile } from '../../../../scripts/lib/validate-corpus';
 import { yamlMutations } from '../../../../tests/support/yaml-mutations';
 import { KNOWN_IMPLICIT_TAGS, readBlockYaml } from './block-yaml';
-import { FilePositions } from './positions';
-import { disagreements } from './positions.test-data';
-import { implicitTypes, LIMITS, LOAD_SCHEMA } from './source';
+import { FilePositions } from '../validate/positions';
+import { disagreements } from '../validate/positions.test-data';
+import { implicitTypes, LIMITS, LOAD_SCHEMA } from '../validate/source';
 
-const implicit = implicitTypes(LOAD_SCHEMA)!;
+const implicit = implicitTypes(LOAD_SCHEMA);
 
 /** The block reader's documents and positions, or undefined where it gives up. */
 function block(text: string) {
   const positions = new FilePositions(text);
-  const docs = readBlockYaml(text, implicit, positions, LIMITS.maxDepth);
+  const docs = readBlockYaml(text, implicit, LIMITS.maxDepth, positions);
   return docs && { file: 'file.yaml', text, docs, positions };
 }
 
@@ -133,9 +133,13 @@ describe('the block reader', () => {
     }
   });
 
-  it('knows every implicit type of the schema it reads with (a new one, such as timestamps, would resolve scalars it does not)', () => {
-    expect((LOAD_SCHEMA as unknown as { compiledImplicit: { tag: string }[] }).compiledImplicit.map((t) => t.tag).sort()).toEqual([...KNOWN_IMPLICIT_TAGS].sort());
-    expect(implicitTypes(jsyaml.DEFAULT_SCHEMA)).toBeNull();
+  it('knows the core schema\'s implicit types, and tries any other schema\'s on every plain scalar', () => {
+    expect(implicitTypes(LOAD_SCHEMA).map((t) => t.tag).sort()).toEqual([...KNOWN_IMPLICIT_TAGS].sort());
+    // js-yaml's default schema resolves timestamps too: a plain scalar the core types never resolve.
+    const text = 'when: 2001-12-14\nyes: yes\n';
+    expect(readBlockYaml(text, implicitTypes(jsyaml.DEFAULT_SCHEMA), LIMITS.maxDepth)).toEqual(jsyaml.loadAll(text));
+    const words = [{ tag: 'tag:example,2026:word', resolve: () => true, construct: (s: string) => `<${s}>` }];
+    expect(readBlockYaml('a: [x, "y"]\nb: z\n', words, LIMITS.maxDepth)).toEqual([{ '<a>': ['<x>', 'y'], '<b>': '<z>' }]);
   });
 
   it('gives js-yaml\'s documents or gives up on 4,000 mutations of manifests, over a thousand of them read, and keeps the yaml package\'s positions', () => {

@@ -1,5 +1,3 @@
-import type { FilePositions } from './positions';
-
 /**
  * A reader for the YAML that manifests are written in (block mappings and sequences, one-line
  * scalars, one-line flow collections, literal block scalars), giving what js-yaml's `loadAll`
@@ -12,6 +10,18 @@ import type { FilePositions } from './positions';
  * Its answers are checked against js-yaml's (documents, deep-equal) and the yaml package's
  * (positions) on the test corpora and on thousands of mutated files (block-yaml.test.ts).
  */
+
+/**
+ * Where the reader keeps its positions: validate's FilePositions (validate/positions.ts), whose
+ * fields these are; see recordPositions there for the layout of `records`.
+ */
+export interface BlockPositions {
+  records: unknown[];
+  readonly roots: unknown[];
+  readonly rootRecords: number[];
+  readonly starts: number[];
+  paired: boolean;
+}
 
 /** The parts of a js-yaml type the reader uses to resolve a plain scalar (null, bool, int, float, merge). */
 export interface ImplicitType {
@@ -54,21 +64,25 @@ for (const c of '~nNtTfF-+.0123456789') MAY_RESOLVE[c.charCodeAt(0)] = 1;
 export const KNOWN_IMPLICIT_TAGS = ['tag:yaml.org,2002:null', 'tag:yaml.org,2002:bool', 'tag:yaml.org,2002:int', 'tag:yaml.org,2002:float', 'tag:yaml.org,2002:merge'];
 
 /**
- * Every document of `text`, filling the new `positions` as js-yaml's listener (positions.ts
- * recordPositions) would, or undefined where the reader gives up (`positions` is then to be
- * thrown away). `implicit` is the schema's compiled implicit types, in js-yaml's order.
+ * Every document of `text`, filling the new `positions` (if given) as js-yaml's listener
+ * (validate/positions.ts recordPositions) would, or undefined where the reader gives up
+ * (`positions` is then to be thrown away). `implicit` is the schema's compiled implicit types, in
+ * js-yaml's order: the core schema's (KNOWN_IMPLICIT_TAGS), each tried only on a plain scalar
+ * whose first character one of them may resolve, or others, tried on every plain scalar.
+ * An error a type's construct throws is the caller's.
  */
-export function readBlockYaml(text: string, implicit: readonly ImplicitType[], positions: FilePositions, maxDepth: number): unknown[] | undefined {
+export function readBlockYaml(text: string, implicit: readonly ImplicitType[], maxDepth: number, positions?: BlockPositions): unknown[] | undefined {
   if (text.length === 0 || text.charCodeAt(0) === 0xfeff || text.includes('\t') || text.includes('\r')) return undefined;
-  const reader = new Reader(text, implicit, maxDepth, positions);
+  const into = positions ?? { records: [], roots: [], rootRecords: [], starts: [], paired: false };
+  const reader = new Reader(text, implicit, maxDepth, into, implicit.every((t) => KNOWN_IMPLICIT_TAGS.includes(t.tag)));
   try {
     reader.documents();
   } catch (e) {
     if (e === GIVE_UP) return undefined;
     throw e;
   }
-  positions.paired = true;
-  return positions.roots.slice();
+  into.paired = true;
+  return into.roots.slice();
 }
 
 class Reader {
@@ -95,7 +109,9 @@ class Reader {
     private readonly t: string,
     private readonly implicit: readonly ImplicitType[],
     private readonly maxDepth: number,
-    private readonly positions: FilePositions,
+    private readonly positions: BlockPositions,
+    /** The types are the core schema's: a plain scalar whose first character none of them resolves is a string. */
+    private readonly core: boolean,
   ) {
     this.n = t.length;
     this.records = positions.records;
@@ -295,7 +311,7 @@ class Reader {
   /** What js-yaml makes of a plain scalar: the first of the schema's implicit types that resolves it, else the string. */
   private resolve(text: string): unknown {
     const c = text.charCodeAt(0);
-    if (c < 128 && MAY_RESOLVE[c]) {
+    if (!this.core || (c < 128 && MAY_RESOLVE[c])) {
       for (const type of this.implicit) if (type.resolve(text)) return type.construct(text);
     }
     return text;
