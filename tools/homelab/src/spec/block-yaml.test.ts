@@ -109,7 +109,9 @@ describe('the block reader', () => {
     ['a __proto__ key', '__proto__: {x: 1}\n', false],
     ['an empty sequence item', 'a:\n  - \n  - x\n', false],
     ['a sequence on its parent item\'s line', '- - a\n  - b\n', false],
-    ['a value on the line below its key', 'a:\n  text\n', false],
+    ['a scalar or flow collection on the line below its key or dash', 'a:\n  text\nb:\n    {}\nc:\n  - \n    [1, 2]\n  -\n    "q"\n', true],
+    ['a scalar below its key that goes on over the next line', 'a:\n  text\n  more\n', false],
+    ['a block scalar\'s header below its key', 'a:\n  |\n    text\n', false],
     ['a mapping value on its key\'s line', 'a: b: c\n', false],
     ['a directive and a document end', '%YAML 1.2\n---\na: 1\n...\n', false],
     ['broken indentation', 'a:\n    b: 1\n  c: 2\n', false],
@@ -143,7 +145,7 @@ describe('the block reader', () => {
   });
 
   it('gives js-yaml\'s documents or gives up on 4,000 mutations of manifests, over a thousand of them read, and keeps the yaml package\'s positions', () => {
-    const seeds = [DEPLOYMENT, corpusFile('mixed', 1, 3).text, 'a:\n- 1\n- b: 2\n  c: [x, {y: z}]\nd: |\n  text\n  more\ne: "q"\n'];
+    const seeds = [DEPLOYMENT, corpusFile('mixed', 1, 3).text, 'a:\n- 1\n- b: 2\n  c: [x, {y: z}]\nd: |\n  text\n  more\ne: "q"\nf:\n  {}\ng:\n  -\n    [1]\n'];
     const pieces = [':', ': ', ' ', '-', '- ', '\t', '"', "'", '[', ']', '{', '}', ',', '\n', '#', ' #', '|', '|-', '>', '?', '%', '*', '&', '!', '<<: ', '~', '1', '0x1', 'true', '---\n', '...\n', '\\', '\\u00e9', '  ', '\n  ', '__proto__: ', 'a: 1\n'];
     let read = 0;
     let located = 0;

@@ -131,7 +131,8 @@ class Reader {
       }
       // An empty document, a document that is a scalar or indented, `...`: js-yaml's to read.
       if (p >= this.n || this.ind !== 0 || this.isMarker(p) || this.t.startsWith('...', p)) throw GIVE_UP;
-      const value = this.blockNode(p, 0, 1);
+      if (!this.isSequenceItem(p) && this.keyEnd(p) < 0) throw GIVE_UP;
+      const value = this.blockNode(p, 0, 1, -1);
       this.positions.roots.push(value);
       this.positions.rootRecords.push(this.rec);
       this.positions.starts.push(p);
@@ -141,13 +142,17 @@ class Reader {
     }
   }
 
-  /** A block mapping or sequence whose first line starts at `ls`, indented `indent`. */
-  private blockNode(ls: number, indent: number, depth: number): unknown {
+  /**
+   * The node below a key or dash at column `parent`, its first line at `ls`, indented `indent`:
+   * a block mapping or sequence, or a one-line scalar or flow collection (`key:` then `{}` below).
+   */
+  private blockNode(ls: number, indent: number, depth: number, parent: number): unknown {
     const s = ls + indent;
     if (this.isSequenceItem(s)) return this.blockSequence(ls, indent, depth);
     if (this.keyEnd(s) >= 0) return this.blockMapping(s, indent, depth);
-    // A scalar on the lines below its key.
-    throw GIVE_UP;
+    // A block scalar's header on a line of its own: js-yaml's.
+    if (this.t.charCodeAt(s) === PIPE) throw GIVE_UP;
+    return this.inlineValue(s, parent, depth);
   }
 
   /** A block mapping whose first key starts at `kp`, its keys at column `indent`. */
@@ -172,7 +177,7 @@ class Reader {
         const q = this.nextContent(this.lineEnd(s) + 1);
         const qi = this.ind;
         if (q < this.n && qi > indent) {
-          value = this.blockNode(q, qi, depth + 1);
+          value = this.blockNode(q, qi, depth + 1, indent);
           at = q + qi;
         } else if (q < this.n && qi === indent && this.isSequenceItem(q + qi)) {
           // A sequence may sit at its key's own indentation.
@@ -226,7 +231,7 @@ class Reader {
         const q = this.nextContent(this.lineEnd(s) + 1);
         const qi = this.ind;
         if (q < this.n && qi > indent) {
-          value = this.blockNode(q, qi, depth + 1);
+          value = this.blockNode(q, qi, depth + 1, indent);
           at = q + qi;
         } else {
           // An empty item: js-yaml's to place.
