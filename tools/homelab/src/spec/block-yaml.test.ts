@@ -20,7 +20,7 @@ function block(text: string) {
 /** js-yaml's documents, or its error. */
 function jsYaml(text: string): unknown[] | Error {
   try {
-    return jsyaml.loadAll(text, undefined, { schema: LOAD_SCHEMA, maxDepth: LIMITS.maxDepth }) as unknown[];
+    return jsyaml.loadAll(text, undefined, { schema: LOAD_SCHEMA, maxDepth: LIMITS.maxDepth } as jsyaml.LoadOptions) as unknown[];
   } catch (error) {
     return error as Error;
   }
