@@ -100,6 +100,9 @@ describe('the block reader', () => {
     ['a document of a scalar', '--- just text\n', false],
     ['Windows line ends', 'a: 1\r\nb: 2\r\n', false],
     ['tabs', 'a:\t1\n', false],
+    ['a control character js-yaml refuses, plain or quoted', 'a: x\x01y\nb: "\x7f"\n', false],
+    ['characters beyond the Basic Multilingual Plane', 'a: "\u{1F600}"\n', false],
+    ['other characters beyond ASCII', 'caf\u00e9: na\u00efve \u2014 \u00fcber\n', true],
     ['multi-line plain and quoted scalars', 'a: one\n  two\n', false],
     ['a quoted scalar over two lines', 'a: "x\n  y"\n', false],
     ['a flow collection over two lines', 'a: [1,\n  2]\n', false],
@@ -146,7 +149,7 @@ describe('the block reader', () => {
 
   it('gives js-yaml\'s documents or gives up on 4,000 mutations of manifests, over a thousand of them read, and keeps the yaml package\'s positions', () => {
     const seeds = [DEPLOYMENT, corpusFile('mixed', 1, 3).text, 'a:\n- 1\n- b: 2\n  c: [x, {y: z}]\nd: |\n  text\n  more\ne: "q"\nf:\n  {}\ng:\n  -\n    [1]\n'];
-    const pieces = [':', ': ', ' ', '-', '- ', '\t', '"', "'", '[', ']', '{', '}', ',', '\n', '#', ' #', '|', '|-', '>', '?', '%', '*', '&', '!', '<<: ', '~', '1', '0x1', 'true', '---\n', '...\n', '\\', '\\u00e9', '  ', '\n  ', '__proto__: ', 'a: 1\n'];
+    const pieces = [':', ': ', ' ', '-', '- ', '\t', '"', "'", '[', ']', '{', '}', ',', '\n', '#', ' #', '|', '|-', '>', '?', '%', '*', '&', '!', '<<: ', '~', '1', '0x1', 'true', '---\n', '...\n', '\\', '\\u00e9', '  ', '\n  ', '__proto__: ', 'a: 1\n', '\x01', '\u0085', '\u00e9', '\u{1F600}'];
     let read = 0;
     let located = 0;
     const differ: string[] = [];

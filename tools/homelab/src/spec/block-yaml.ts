@@ -60,6 +60,13 @@ for (const c of '?:,[]{}#&*!|>\'"%@`') NOT_PLAIN_START[c.charCodeAt(0)] = 1;
 const MAY_RESOLVE = new Uint8Array(128);
 for (const c of '~nNtTfF-+.0123456789') MAY_RESOLVE[c.charCodeAt(0)] = 1;
 
+/**
+ * Characters js-yaml refuses in a stream (controls, U+FFFE, U+FFFF, a lone surrogate), and some it
+ * takes (NEL, surrogate pairs) that the reader leaves to it rather than tell apart: one class, one
+ * quick scan.
+ */
+const UNUSUAL_CHARACTER = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\uD800-\uDFFF\uFFFE\uFFFF]/;
+
 /** The implicit types the reader knows: a schema with any other may resolve plain scalars it does not. */
 export const KNOWN_IMPLICIT_TAGS = ['tag:yaml.org,2002:null', 'tag:yaml.org,2002:bool', 'tag:yaml.org,2002:int', 'tag:yaml.org,2002:float', 'tag:yaml.org,2002:merge'];
 
@@ -72,7 +79,7 @@ export const KNOWN_IMPLICIT_TAGS = ['tag:yaml.org,2002:null', 'tag:yaml.org,2002
  * An error a type's construct throws is the caller's.
  */
 export function readBlockYaml(text: string, implicit: readonly ImplicitType[], maxDepth: number, positions?: BlockPositions): unknown[] | undefined {
-  if (text.length === 0 || text.charCodeAt(0) === 0xfeff || text.includes('\t') || text.includes('\r')) return undefined;
+  if (text.length === 0 || text.charCodeAt(0) === 0xfeff || text.includes('\t') || text.includes('\r') || UNUSUAL_CHARACTER.test(text)) return undefined;
   const into = positions ?? { records: [], roots: [], rootRecords: [], starts: [], paired: false };
   const reader = new Reader(text, implicit, maxDepth, into, implicit.every((t) => KNOWN_IMPLICIT_TAGS.includes(t.tag)));
   try {
