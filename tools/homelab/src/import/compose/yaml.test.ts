@@ -73,6 +73,7 @@ describe("parseComposeYaml's fast reader (js-yaml, where it reads the file as th
     ['broken syntax', 'a: [1, 2\n', false],
     ['an infinite number (js-yaml refuses it as the yaml package does)', 'a: .inf\n', false],
     ['a __proto__ key', '__proto__: {x: 1}\n', false],
+    ['a key of over 1,024 characters (js-yaml reads it, the yaml package refuses it)', `${'k'.repeat(1100)}: v\n`, false],
     // js-yaml reads the items after `- -` into the inner sequence ([[null, x]] instead of [[null], x]).
     ['a nested sequence item with nothing in it', 'x-list:\n  - -\n  - x\n', false],
     ['the same with a comment after it', 'x-list:\n  - - # nothing\n  - x\n', false],

@@ -217,7 +217,7 @@ export function quickValues(text: string, resolve: PlainResolver = resolvePlain)
 }
 
 /**
- * Every key is a string as yaml.v3 types a plain key, and none is `<<` (js-yaml turns `1:`, `true:`
+ * Every key is a string as yaml.v3 types a plain key, none over 1,024 characters, and none is `<<` (js-yaml turns `1:`, `true:`
  * or `~:` into text and keeps `<<` as a key; the yaml package's reader refuses the first and merges
  * the last).
  */
@@ -225,7 +225,8 @@ function keysAreStrings(value: unknown, resolve: PlainResolver): boolean {
   if (Array.isArray(value)) return value.every((v) => keysAreStrings(v, resolve));
   if (value === null || typeof value !== 'object') return true;
   for (const [key, v] of Object.entries(value)) {
-    if (key === '<<' || key === '__proto__') return false;
+    // Over 1,024 characters a key cannot be implicit: the yaml package (and yaml.v3) refuse what js-yaml reads.
+    if (key === '<<' || key === '__proto__' || key.length > 1024) return false;
     let typed: YamlValue;
     try {
       typed = resolve(key);
