@@ -7,7 +7,7 @@ import { HomelabError, InputError, show } from '../errors';
 import { addCrdSchemas } from '../validate/crd';
 import { ALL_CHECKS, type CheckClass } from '../validate/engine';
 import { formatJson, formatPretty, formatSarif } from '../validate/findings';
-import { findWorkspaceRoot, projectFiles, validatePaths } from '../validate/paths';
+import { findWorkspaceRoot, projectFiles, type ValidatePathsOptions, type ValidateResult, validatePaths, validatePathsPrerendered } from '../validate/paths';
 import { ClusterDryRun } from '../validate/server';
 import { formatStatusJson, formatStatusTable, statusReasons } from '../status/format';
 import { statusHtmlTarget, writeStatusHtml } from '../status/html';
@@ -102,7 +102,20 @@ function checksOf(list: string | undefined, flag: string): CheckClass[] {
   return items as CheckClass[];
 }
 
+/** `homelab validate`, each project's overlays built by its own kustomize process (main: tests, and callers that cannot wait). */
 function validateCommand(args: string[], io: Io): number {
+  const request = validateRequest(args, io);
+  return typeof request === 'number' ? request : validateReport(validatePaths(request.paths, request.options), request.format, io);
+}
+
+/** `homelab validate` as the command runs it: every project's overlays built first in one kustomize-batch (validatePathsPrerendered). */
+async function validateCommandAsync(args: string[], io: Io): Promise<number> {
+  const request = validateRequest(args, io);
+  return typeof request === 'number' ? request : validateReport(await validatePathsPrerendered(request.paths, request.options), request.format, io);
+}
+
+/** The paths and options of a `homelab validate` command line, or its exit code when there is nothing to check. */
+function validateRequest(args: string[], io: Io): { paths: string[]; options: ValidatePathsOptions; format: string } | number {
   const { positional, options } = parseArgs(args, ['format', 'skip', 'only', 'max-file-size', 'workspace', 'projects'], ['server-dry-run']);
   const format = options.format ?? 'pretty';
   if (!['pretty', 'json', 'sarif'].includes(format)) throw new InputError(`--format ${format}: use pretty, json or sarif`);
@@ -135,7 +148,11 @@ function validateCommand(args: string[], io: Io): number {
       return 0;
     }
   }
-  const result = validatePaths(paths, { cwd: io.cwd, checks, maxFileBytes, workspaceRoot, server });
+  return { paths, options: { cwd: io.cwd, checks, maxFileBytes, workspaceRoot, server }, format };
+}
+
+/** Prints a validate result in its format; the exit code: 1 when a finding is an error. */
+function validateReport(result: ValidateResult, format: string, io: Io): number {
   const text =
     format === 'json' ? formatJson(result.findings, result) : format === 'sarif' ? formatSarif(result.findings, VERSION) : formatPretty(result.findings, result);
   io.out(text);
@@ -217,8 +234,9 @@ async function statusCommand(args: string[], io: Io): Promise<number> {
  * exit code once they end. Errors are mapped as in `main`.
  */
 export async function mainAsync(argv: string[], io: Io = { cwd: process.cwd(), out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }): Promise<number> {
-  if (argv[0] !== 'restore-drill' && argv[0] !== 'status') return main(argv, io);
+  if (argv[0] !== 'restore-drill' && argv[0] !== 'status' && argv[0] !== 'validate') return main(argv, io);
   try {
+    if (argv[0] === 'validate') return await validateCommandAsync(argv.slice(1), io);
     return argv[0] === 'status' ? await statusCommand(argv.slice(1), io) : await restoreDrillCommand(argv.slice(1), io);
   } catch (error) {
     if (error instanceof HomelabError) {

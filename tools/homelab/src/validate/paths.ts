@@ -8,12 +8,12 @@ import { classify, isHomelabContent } from './classify';
 import { ALL_CHECKS, type CheckClass, Engine, type Source, walkFiles } from './engine';
 import { type Finding, type ServerSummary, sortFindings } from './findings';
 import { isObj, type K8sObject, type Obj } from './objects';
-import { checkProject, ownerOf, PLATFORM_PROJECT, type ProjectLayer, renderKustomizations } from './project';
-import { composeConfig, hasCompose } from './kustomize-compose';
+import { checkProject, ownerOf, PLATFORM_PROJECT, projectRenderJobs, type ProjectLayer, renderKustomizations } from './project';
+import { composeConfig, describePrerender, hasCompose, prerender } from './kustomize-compose';
 import { FilePool, threadsFor } from './parallel';
 import { ClusterDryRun } from './server';
 import { finding } from './source';
-import { inValidateRun } from './run-memo';
+import { inValidateRun, inValidateRunAsync } from './run-memo';
 
 export interface ValidatePathsOptions {
   /** Where relative paths start and what labels are relative to. */
@@ -78,6 +78,49 @@ export function projectFiles(root: string, names: readonly string[]): string[] {
  * Compose files merged per environment.
  */
 export function validatePaths(inputs: string[], options: ValidatePathsOptions): ValidateResult {
+  return runPlan(planPaths(inputs, options), options);
+}
+
+/**
+ * validatePaths with the overlays of every project it checks built first, all in kustomize-batch
+ * (or aggregate kustomize processes), and the Compose merges that need `docker compose config` run
+ * beside them, as the batch executor does (kustomize-compose.ts prerender): each project's check
+ * then takes its renders from there instead of starting one kustomize process per overlay. The
+ * same findings as validatePaths (tests/validate/cli-prerender.test.ts); `homelab validate` runs this.
+ */
+export async function validatePathsPrerendered(inputs: string[], options: ValidatePathsOptions): Promise<ValidateResult> {
+  return inValidateRunAsync(async () => {
+    const plan = planPaths(inputs, options);
+    const renders = options.checks?.has('render') ?? true;
+    if (renders && plan.workspaceRoot && plan.projects.size > 0) {
+      const root = plan.workspaceRoot;
+      // A project whose renders cannot even be listed is left out here: its own check reports why.
+      const jobs = [...plan.projects.values()].flatMap(({ layer, name }) => {
+        try {
+          return projectRenderJobs(root, layer, name);
+        } catch {
+          return [];
+        }
+      });
+      // A render that fails here is made again by its project's check, which reports it.
+      const stats = jobs.length > 0 ? await prerender(jobs).catch(() => null) : null;
+      // As the batch executor says it with HOMELAB_DEBUG (docs/validate.md): how the overlays were built.
+      if (stats && process.env.HOMELAB_DEBUG) process.stderr.write(`${describePrerender(stats)}\n`);
+    }
+    return runPlan(plan, options);
+  });
+}
+
+/** What validatePaths checks: the workspace, its projects among the paths, and the files no project owns. */
+interface PathsPlan {
+  workspaceRoot: string | null;
+  projects: Map<string, { layer: ProjectLayer; name: string }>;
+  loose: string[];
+  label: (abs: string) => string;
+  wsRel: (abs: string) => string;
+}
+
+function planPaths(inputs: string[], options: ValidatePathsOptions): PathsPlan {
   const cwd = options.cwd;
   const workspaceRoot = options.workspaceRoot === undefined ? findWorkspaceRoot(cwd) : options.workspaceRoot;
   const wsRel = (abs: string) => (workspaceRoot ? path.relative(workspaceRoot, abs).split(path.sep).join('/') : '..');
@@ -109,8 +152,6 @@ export function validatePaths(inputs: string[], options: ValidatePathsOptions): 
     return rel.startsWith('..') ? abs.split(path.sep).join('/') : rel;
   };
 
-  const server = options.server instanceof ClusterDryRun ? options.server : undefined;
-  const checks: ReadonlySet<CheckClass> | undefined = options.server ? new Set([...(options.checks ?? ALL_CHECKS), 'server']) : options.checks;
   const projects = new Map<string, { layer: ProjectLayer; name: string }>();
   const loose: string[] = [];
   for (const abs of unique) {
@@ -119,6 +160,14 @@ export function validatePaths(inputs: string[], options: ValidatePathsOptions): 
     else if (owner) projects.set(`${owner.layer}/${owner.name}`, owner);
     else loose.push(abs);
   }
+  return { workspaceRoot, projects, loose, label, wsRel };
+}
+
+/** Checks a plan: every project as the Nx target checks it, then the loose files by their kind. */
+function runPlan(plan: PathsPlan, options: ValidatePathsOptions): ValidateResult {
+  const { workspaceRoot, projects, loose, label, wsRel } = plan;
+  const server = options.server instanceof ClusterDryRun ? options.server : undefined;
+  const checks: ReadonlySet<CheckClass> | undefined = options.server ? new Set([...(options.checks ?? ALL_CHECKS), 'server']) : options.checks;
   // One run: what every project reads of the whole workspace is read once (run-memo.ts).
   const results: ValidateResult[] = inValidateRun(() =>
     [...projects.values()].map(({ layer, name }) => {
