@@ -94,14 +94,7 @@ export async function validatePathsPrerendered(inputs: string[], options: Valida
     const renders = options.checks?.has('render') ?? true;
     if (renders && plan.workspaceRoot && plan.projects.size > 0) {
       const root = plan.workspaceRoot;
-      // A project whose renders cannot even be listed is left out here: its own check reports why.
-      const jobs = [...plan.projects.values()].flatMap(({ layer, name }) => {
-        try {
-          return projectRenderJobs(root, layer, name);
-        } catch {
-          return [];
-        }
-      });
+      const jobs = [...plan.projects.values()].flatMap(({ layer, name }) => projectRenderJobs(root, layer, name));
       // A render that fails here is made again by its project's check, which reports it.
       const stats = jobs.length > 0 ? await prerender(jobs).catch(() => null) : null;
       // As the batch executor says it with HOMELAB_DEBUG (docs/validate.md): how the overlays were built.

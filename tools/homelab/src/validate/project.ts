@@ -416,13 +416,19 @@ function checkProjectFiles(engine: Engine, root: string, layer: Layer, name: str
  * The kustomize and Compose calls validateProject will make for a project (of the `kinds` asked
  * for), so a batch can start them all concurrently (kustomize-compose.ts prerender) before checking
  * projects one by one. Listing the Compose calls parses the project's Compose files (plannedMerge).
+ * None for a project whose renders cannot even be listed (an unreadable spec or homelab.yaml): its
+ * own check reports why, and makes what it can itself.
  */
 export function projectRenderJobs(root: string, layer: ProjectLayer, name: string, kinds: readonly RenderJob['kind'][] = ['kustomize', 'compose']): RenderJob[] {
   if (layer === 'platform') return [];
-  return environmentsOf(root, layer, name).flatMap(({ kubernetes, overlay, compose, composeFiles }): RenderJob[] => [
-    ...(kinds.includes('kustomize') && kubernetes && findKustomizer() ? [{ kind: 'kustomize' as const, dir: overlay, cwd: root }] : []),
-    ...(kinds.includes('compose') && compose && hasCompose() && !plannedMerge(composeFiles.map((f) => path.join(root, f))) ? [{ kind: 'compose' as const, files: composeFiles, cwd: root }] : []),
-  ]);
+  try {
+    return environmentsOf(root, layer, name).flatMap(({ kubernetes, overlay, compose, composeFiles }): RenderJob[] => [
+      ...(kinds.includes('kustomize') && kubernetes && findKustomizer() ? [{ kind: 'kustomize' as const, dir: overlay, cwd: root }] : []),
+      ...(kinds.includes('compose') && compose && hasCompose() && !plannedMerge(composeFiles.map((f) => path.join(root, f))) ? [{ kind: 'compose' as const, files: composeFiles, cwd: root }] : []),
+    ]);
+  } catch {
+    return [];
+  }
 }
 
 /** The namespace the ArgoCD Application that deploys `overlay` (a workspace-relative folder) deploys into. */

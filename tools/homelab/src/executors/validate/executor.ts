@@ -41,17 +41,9 @@ export async function batchValidate(
   // One run: what every project reads of the whole workspace (the specs, homelab.yaml, each
   // Compose file the merges read) is read once (validate/run-memo.ts).
   return inValidateRunAsync(async () => {
-    // A project whose renders cannot even be listed is left out here: its own run reports why.
+    // A project whose renders cannot even be listed has none here (projectRenderJobs): its own run reports why.
     const jobsOf = (kind: RenderJob['kind']) =>
-      new Map(
-        Object.entries(taskGraph.tasks).map(([id, task]): [string, RenderJob[]] => {
-          try {
-            return [id, projectRenderJobs(context.root, inputs[id].layer, task.target.project, [kind])];
-          } catch {
-            return [id, []];
-          }
-        }),
-      );
+      new Map(Object.entries(taskGraph.tasks).map(([id, task]): [string, RenderJob[]] => [id, projectRenderJobs(context.root, inputs[id].layer, task.target.project, [kind])]));
     const overlays = jobsOf('kustomize');
     const building = prerender([...overlays.values()].flat());
     // Awaited below, after the checks: until then a failure must not count as unhandled.
