@@ -135,6 +135,8 @@ describe('the block reader', () => {
 
       expect(read?.docs).toEqual(jsYaml(text));
       expect(disagreements(read!)).toEqual([]);
+      // Without positions (quickValues' use) no record is written, and the values are the same.
+      expect(readBlockYaml(text, implicit, LIMITS.maxDepth)).toEqual(read?.docs);
     }
   });
 

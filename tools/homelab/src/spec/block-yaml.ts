@@ -84,8 +84,9 @@ export const KNOWN_IMPLICIT_TAGS = ['tag:yaml.org,2002:null', 'tag:yaml.org,2002
  */
 export function readBlockYaml(text: string, implicit: readonly ImplicitType[], maxDepth: number, positions?: BlockPositions): unknown[] | undefined {
   if (text.length === 0 || text.charCodeAt(0) === 0xfeff || text.includes('\t') || text.includes('\r') || UNUSUAL_CHARACTER.test(text)) return undefined;
+  // Without `positions` no record is written: the caller wants the values only.
   const into = positions ?? { records: [], roots: [], rootRecords: [], starts: [], paired: false };
-  const reader = new Reader(text, implicit, maxDepth, into, implicit.every((t) => KNOWN_IMPLICIT_TAGS.includes(t.tag)));
+  const reader = new Reader(text, implicit, maxDepth, into, implicit.every((t) => KNOWN_IMPLICIT_TAGS.includes(t.tag)), positions !== undefined);
   try {
     reader.documents();
   } catch (e) {
@@ -93,7 +94,8 @@ export function readBlockYaml(text: string, implicit: readonly ImplicitType[], m
     throw e;
   }
   into.paired = true;
-  return into.roots.slice();
+  // The positions keep their own list of roots (validate lets go of some): the caller gets a copy.
+  return positions ? into.roots.slice() : into.roots;
 }
 
 class Reader {
@@ -123,6 +125,8 @@ class Reader {
     private readonly positions: BlockPositions,
     /** The types are the core schema's: a plain scalar whose first character none of them resolves is a string. */
     private readonly core: boolean,
+    /** Whether records are written (positions were asked for). */
+    private readonly recording: boolean,
   ) {
     this.n = t.length;
     this.records = positions.records;
@@ -238,7 +242,6 @@ class Reader {
       let value: unknown;
       let at: number;
       if (s >= this.n || c === NL || c === HASH) {
-        if (c === HASH && s === d + 1) throw GIVE_UP;
         const q = this.nextContent(this.lineEnd(s) + 1);
         const qi = this.ind;
         if (q < this.n && qi > indent) {
@@ -251,7 +254,7 @@ class Reader {
       } else if (this.isSequenceItem(s)) {
         // A sequence as an item on the dash's line.
         throw GIVE_UP;
-      } else if (c !== LBRACKET && c !== LBRACE && this.keyEnd(s) >= 0) {
+      } else if (this.keyEnd(s) >= 0) {
         value = this.blockMapping(s, s - line, depth + 1);
         at = s;
       } else {
@@ -582,6 +585,10 @@ class Reader {
 
   /** Moves the children above `base` on the stack into a new record of `kind`, `width` slots each; its index. */
   private writeRecord(kind: 'm' | 's', base: number, width: number): number {
+    if (!this.recording) {
+      this.kidsTop = base;
+      return -1;
+    }
     const records = this.records;
     const kids = this.kids;
     const r = records.length;
