@@ -16,6 +16,8 @@
  *   affected   `nx affected -t validate --base=HEAD` with one app's overlay edited, then the same with
  *              the plugin and the executor loaded from their TypeScript sources (HOMELAB_BUNDLE=0,
  *              the path before bundles) for the ratio of the bundles (src/bundle/load.js)
+ *   no code cache  the cached and affected runs again without V8's code cache of the bundles and
+ *              validators (HOMELAB_CODE_CACHE=0, src/bundle/code-cache.js), for the ratio of the cache
  *   plugin     Nx's own "Load Nx Plugin: homelab" time (NX_PERF_LOGGING) in `nx show projects`, from
  *              the bundle and from the sources (HOMELAB_BUNDLE=0), alternating
  *
@@ -338,6 +340,25 @@ async function main(): Promise<void> {
       note: `${fromSources.map((r) => taskCounts(r.output)?.ran ?? '?').join('/')} task(s) ran; the bundles: ${ratio(affected, fromSources)}`,
     });
 
+    log('cached run-many and affected without V8 code cache (HOMELAB_CODE_CACHE=0)');
+    const cachedNoCodeCache = await repeat(args.runs, () => {}, () => measure(root, nxBin(root), ['run-many', '-t', 'validate'], { ...nxEnv, HOMELAB_CODE_CACHE: '0' }));
+    rows.push({
+      figure: 'cached, no code cache (HOMELAB_CODE_CACHE=0)',
+      runs: cachedNoCodeCache,
+      note: `${cachedNoCodeCache.map((r) => taskCounts(r.output)?.hits ?? '?').join('/')} cache hits; the code cache: ${ratio(cached, cachedNoCodeCache, true, 'the runs without')}`,
+    });
+    const affectedNoCodeCache = await repeat(
+      args.runs,
+      (i) => fs.writeFileSync(overlay, `${original}# no code cache edit ${i} ${Date.now()}\n`),
+      () => measure(root, nxBin(root), ['affected', '-t', 'validate', '--base=HEAD'], { ...nxEnv, HOMELAB_CODE_CACHE: '0' }),
+    );
+    fs.writeFileSync(overlay, original);
+    rows.push({
+      figure: 'affected, no code cache (HOMELAB_CODE_CACHE=0)',
+      runs: affectedNoCodeCache,
+      note: `${affectedNoCodeCache.map((r) => taskCounts(r.output)?.ran ?? '?').join('/')} task(s) ran; the code cache: ${ratio(affected, affectedNoCodeCache, true, 'the runs without')}`,
+    });
+
     log('plugin load: "Load Nx Plugin: homelab" (NX_PERF_LOGGING), bundle and sources alternating');
     const pluginLoad: Record<'bundle' | 'sources', Measured[]> = { bundle: [], sources: [] };
     for (let i = 0; i < args.runs; i++) {
@@ -363,12 +384,12 @@ async function main(): Promise<void> {
  * `0.42x wall, 0.55x cpu of the sources`: medians of a measure over those of its reference from the
  * same run (cpu: the whole command's, left out with `withCpu` false).
  */
-function ratio(runs: Measured[], reference: Measured[], withCpu = true): string {
+function ratio(runs: Measured[], reference: Measured[], withCpu = true, of = 'the sources'): string {
   const wall = median(runs.map((r) => r.seconds)) / median(reference.map((r) => r.seconds));
   const cpu = withCpu && runs.concat(reference).every((r) => r.cpuSeconds !== undefined)
     ? `, ${(median(runs.map((r) => r.cpuSeconds!)) / median(reference.map((r) => r.cpuSeconds!))).toFixed(2)}x cpu`
     : '';
-  return `${wall.toFixed(2)}x wall${cpu} of the sources`;
+  return `${wall.toFixed(2)}x wall${cpu} of ${of}`;
 }
 
 function print(args: Args, rows: Row[], totalSeconds: string): void {

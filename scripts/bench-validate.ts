@@ -13,8 +13,11 @@
  * homelab's runs, prints the ratio and both peak RSS, and checks that the two agree on which
  * documents are schema-invalid (exit 1 when they do not). Without kubeconform it says so and
  * prints homelab's figures only. It also runs homelab with two threads (HOMELAB_VALIDATE_THREADS=2)
- * on the mixed corpus, checks that it prints the same findings, and prints the ratio. The first
- * run of a changed checkout builds the CLI bundle (src/bundle/load.js): a warm-up run comes first.
+ * on the mixed corpus, checks that it prints the same findings, and prints the ratio, and without
+ * V8's code cache (HOMELAB_CODE_CACHE=0, src/bundle/code-cache.js) for the ratio of the cache. The
+ * first run of a changed checkout builds the CLI bundle (src/bundle/load.js) and writes the code
+ * caches of the bundle and of the validators it loads: a warm-up run of validate comes first, as a
+ * user's first run.
  *
  *   npm run bench:validate              # RUNS=5 FILES=500 DOCS=20 by default
  */
@@ -166,13 +169,16 @@ async function main(): Promise<void> {
     const schemas = kubeconform ? kubeconformSchemaDir({ log: (line) => console.log(line) }) : null;
     if (!kubeconform) console.log('kubeconform not found (npm run setup:engines builds it where Go exists): homelab figures only');
 
-    // A warm-up: the first run after the sources changed builds the CLI's bundle (src/bundle/load.js).
-    await timed(process.execPath, [bin, '--version'], dir);
+    // A warm-up: the first run after the sources changed builds the CLI's bundle (src/bundle/load.js)
+    // and writes the code caches (src/bundle/code-cache.js), as a user's first run would.
+    await timed(process.execPath, [bin, 'validate', '.', '--format', 'json'], corpora[0].dir);
     // Alternating runs, so that a change in the machine's load falls on every tool and corpus alike.
     const refRuns: Run[] = [];
     const kRuns: Run[] = [];
     /** homelab on the mixed corpus with two threads (HOMELAB_VALIDATE_THREADS=2): what a worker thread would save, same run. */
     const twoThreadRuns: Run[] = [];
+    /** homelab on the mixed corpus without V8's code cache (HOMELAB_CODE_CACHE=0): what the cache saves, same run. */
+    const noCacheRuns: Run[] = [];
     const refScript = `const fs=require('fs'),path=require('path'),y=require(${JSON.stringify(require.resolve('js-yaml'))});let n=0;for(const f of fs.readdirSync('.'))n+=y.loadAll(fs.readFileSync(path.join('.',f),'utf8')).length;console.log(n)`;
     for (let i = 0; i < RUNS; i++) {
       for (const c of corpora) {
@@ -187,6 +193,7 @@ async function main(): Promise<void> {
       }
       refRuns.push(await timed(process.execPath, ['-r', hook, '-e', refScript], dir));
       twoThreadRuns.push(await timed(process.execPath, ['-r', hook, bin, 'validate', '.', '--format', 'json'], dir, { HOMELAB_VALIDATE_THREADS: '2' }));
+      noCacheRuns.push(await timed(process.execPath, ['-r', hook, bin, 'validate', '.', '--format', 'json'], dir, { HOMELAB_CODE_CACHE: '0' }));
     }
     console.log(`load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores (wall times are only comparable on an idle machine)`);
     const [clean, mixed] = corpora.map(summarize);
@@ -211,6 +218,9 @@ async function main(): Promise<void> {
     const two = median(twoThreadRuns.map((r) => r.seconds));
     if (twoThreadRuns.some((r) => r.stdout !== corpora[1].runs[0].stdout)) throw new Error('homelab validate with two threads printed other findings than with its default');
     console.log(`homelab validate, mixed corpus, two threads (HOMELAB_VALIDATE_THREADS=2): median ${two.toFixed(3)} s${cpuOf(twoThreadRuns)}; peak RSS ${rssOf(twoThreadRuns)}; two-threads/default time ratio ${(two / t).toFixed(2)}, same findings`);
+    const noCache = median(noCacheRuns.map((r) => r.seconds));
+    if (noCacheRuns.some((r) => r.stdout !== corpora[1].runs[0].stdout)) throw new Error('homelab validate without the code cache printed other findings than with it');
+    console.log(`homelab validate, mixed corpus, without the code cache (HOMELAB_CODE_CACHE=0): median ${noCache.toFixed(3)} s${cpuOf(noCacheRuns)}; default/no-cache time ratio ${(t / noCache).toFixed(2)}, same findings`);
 
     let kubeconformOk = true;
     if (kubeconform && schemas) {

@@ -13,7 +13,7 @@ export function terminalAsker(stdout: NodeJS.WritableStream = process.stdout): A
     async ask(question, choices) {
       if (choices.length > 0) stdout.write(`${listChoices(choices)}\n`);
       // Loaded when a question is asked: a run that asks nothing never loads the prompt library.
-      const { input } = await import('@inquirer/prompts');
+      const { input } = await (require('./load-prompts.js') as () => Promise<typeof import('@inquirer/prompts')>)();
       // A neutral mark after an answer: a wrong answer is not "done" (input's default mark is a tick).
       const theme = { prefix: { idle: '?', done: '›' } };
       return input({ message: question.message, default: typeof question.default === 'string' ? question.default : undefined, theme });

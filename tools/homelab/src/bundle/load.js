@@ -33,8 +33,8 @@
  */
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
+const { cacheDir, requireCached } = require('./code-cache.js');
 
 /** The package the entries belong to (tools/homelab): esbuild's working folder. */
 const PACKAGE_ROOT = path.resolve(__dirname, '../..');
@@ -75,12 +75,6 @@ const loaded = new Map();
  * @property {string} [via] how the fallback loads the sources, for the debug line (default `tsx`)
  * @property {(file: string) => unknown} [fallback] loads the sources (default: tsx's CommonJS loader)
  */
-
-/** The cache root, as scripts/crds/fetch.ts `cacheDir` finds it. */
-function cacheDir(env) {
-  if (env.HOMELAB_CACHE_DIR) return path.resolve(env.HOMELAB_CACHE_DIR);
-  return path.join(env.XDG_CACHE_HOME ? path.resolve(env.XDG_CACHE_HOME) : path.join(os.homedir(), '.cache'), 'homelab');
-}
 
 /** Digest of a bundle's inputs as they are now (null when one cannot be read). */
 function digestOf(inputs) {
@@ -224,7 +218,8 @@ const SETTLED_MS = 60 * 60 * 1000;
 
 /**
  * Removes what no checkout uses any more: the manifests of entries that are gone (a test's
- * temporary copy of the repository) and every settled bundle or temporary file no manifest names.
+ * temporary copy of the repository) and every settled bundle, code cache or temporary file no
+ * manifest names.
  */
 function prune(dir) {
   const used = new Set();
@@ -232,14 +227,15 @@ function prune(dir) {
   for (const name of names.filter((n) => n.endsWith('.json'))) {
     try {
       const { root, digest } = JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8'));
-      if (typeof root === 'string' && fs.existsSync(root)) used.add(`${digest}.js`);
+      if (typeof root === 'string' && fs.existsSync(root)) used.add(digest);
       else fs.rmSync(path.join(dir, name), { force: true });
     } catch {
       // Being written by another process, or not ours: left alone.
     }
   }
   const now = Date.now();
-  for (const name of names.filter((n) => !n.endsWith('.json') && !used.has(n))) {
+  // A bundle is `<digest>.js`, its code cache `<digest>.<source digest>.<V8 tag>.v8`.
+  for (const name of names.filter((n) => !n.endsWith('.json') && !(used.has(n.split('.')[0]) && !n.endsWith('.tmp')))) {
     try {
       if (now - fs.statSync(path.join(dir, name)).mtimeMs > SETTLED_MS) fs.rmSync(path.join(dir, name), { force: true });
     } catch {
@@ -264,7 +260,8 @@ function throughTsx(file) {
 /** Requires the bundle, or, when there is none, the sources through the entry's fallback. */
 function settle(entry, env, file, why) {
   if (file) {
-    const exports = require(file);
+    // With V8's code cache beside the bundle (code-cache.js): most of what a start costs is compiling it.
+    const exports = requireCached(file, path.dirname(file), env);
     loaded.set(entry.file, file);
     debug(entry, env, `running the bundle ${file}`);
     return exports;

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type Handlebars from 'handlebars';
 import YAML from 'yaml';
+import { requireWithCodeCache } from '../bundle/cached';
 import { RenderError } from '../errors';
 import { quickCoreDocument } from '../import/compose/yaml';
 
@@ -358,10 +359,11 @@ export const templateCounts = { precompiled: 0, compiled: 0 };
 function precompiledTemplates(): PrecompiledTemplates['templates'] | null {
   if (precompiled === undefined) {
     try {
-      const module = require(PRECOMPILED_TEMPLATES) as PrecompiledTemplates;
+      // With V8's code cache: compiling 670 KB of templates is much of a generator's start.
+      const module = requireWithCodeCache(PRECOMPILED_TEMPLATES) as PrecompiledTemplates;
       precompiled = module.handlebars === runtimeHandlebars().VERSION ? module.templates : null;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       precompiled = null;
     }
   }
