@@ -85,6 +85,9 @@ function requireCached(file, dir, env = process.env) {
   return m.exports;
 }
 
+/** A month: a cache of another V8 written longer ago than that goes (that Node has not written it anew since). */
+const UNUSED_MS = 30 * 24 * 60 * 60 * 1000;
+
 /** Writes a script's cache (whole: a temporary file and a rename), and removes the file's older ones. */
 function writeCache(script, target, name) {
   try {
@@ -93,10 +96,15 @@ function writeCache(script, target, name) {
     const tmp = `${target}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, script.createCachedData());
     fs.renameSync(tmp, target);
-    // The same file's caches for another text or another V8: a source or Node changed.
-    const same = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.[0-9a-f]{24}\\.\\d+\\.v8$`);
+    // The same file's caches of another text (the source changed) go; those of another V8 (another
+    // Node, which may still be in use: CI runs the suite on three) once a month old.
+    const same = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.[0-9a-f]{24}\\.(\\d+)\\.v8$`);
+    const tag = String(v8.cachedDataVersionTag());
     for (const other of fs.readdirSync(dir)) {
-      if (other !== path.basename(target) && same.test(other)) fs.rmSync(path.join(dir, other), { force: true });
+      const m = same.exec(other);
+      if (!m || other === path.basename(target)) continue;
+      const file = path.join(dir, other);
+      if (m[1] === tag || Date.now() - fs.statSync(file).mtimeMs > UNUSED_MS) fs.rmSync(file, { force: true });
     }
   } catch {
     // A cache that cannot be written costs the next run its compile, nothing more.

@@ -103,6 +103,20 @@ describe('code cache', () => {
     expect(caches()).toHaveLength(2);
   });
 
+  it("keeps another Node's cache of the same file while it is recent, and lets it go once a month old", () => {
+    fs.mkdirSync(cache, { recursive: true });
+    const recent = path.join(cache, 'mod.0123456789abcdef01234567.1.v8');
+    const old = path.join(cache, 'mod.89abcdef0123456789abcdef.2.v8');
+    fs.writeFileSync(recent, 'another V8');
+    fs.writeFileSync(old, 'another V8, long ago');
+    const monthAgo = new Date(Date.now() - 31 * 24 * 60 * 60 * 1000);
+    fs.utimesSync(old, monthAgo, monthAgo);
+    run();
+    expect(fs.existsSync(recent)).toBe(true);
+    expect(fs.existsSync(old)).toBe(false);
+    expect(caches()).toHaveLength(2);
+  });
+
   it('writes nothing with HOMELAB_CODE_CACHE=0, nor where the cache cannot be written, and runs the same', () => {
     expect(run({ HOMELAB_CODE_CACHE: '0' }).value).toBe(42);
     expect(caches()).toEqual([]);
