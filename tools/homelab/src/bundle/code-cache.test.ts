@@ -70,6 +70,32 @@ describe('code cache', () => {
     expect(fs.readFileSync(path.join(cache, written[0])).equals(bytes)).toBe(true);
   });
 
+  it('writes it again when the process exits, with the functions the run compiled after the loading', () => {
+    // A function called only after the module's top level ran: compiled then, after the first write.
+    fs.writeFileSync(path.join(dir, 'lib/late.js'), ['module.exports = { later: (n) => { let s = 0; for (let i = 0; i < n; i++) s += i; return s; } };', ''].join('\n'));
+    const script = [
+      `const { requireCached } = require(${JSON.stringify(CODE_CACHE)});`,
+      `const m = requireCached(${JSON.stringify(path.join(dir, 'lib/late.js'))}, ${JSON.stringify(cache)});`,
+      'const fs = require("fs");',
+      `const size = () => fs.readdirSync(${JSON.stringify(cache)}).filter((f) => f.endsWith('.v8')).map((f) => fs.statSync(${JSON.stringify(cache)} + '/' + f).size)[0];`,
+      'const atLoad = size();',
+      'console.log(JSON.stringify({ atLoad, value: m.later(10) }));',
+      // Killed by a signal: no exit handler runs, the cache written at load stays.
+      'if (process.env.KILL) process.kill(process.pid, "SIGKILL");',
+    ].join('\n');
+    const killed = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, KILL: '1' } });
+    expect(killed.signal).toBe('SIGKILL');
+    const [name] = caches();
+    const atLoad = fs.statSync(path.join(cache, name)).size;
+    expect(JSON.parse(killed.stdout)).toEqual({ atLoad, value: 45 });
+    fs.rmSync(cache, { recursive: true });
+    const exited = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(exited.status).toBe(0);
+    expect(JSON.parse(exited.stdout).atLoad).toBe(atLoad);
+    // Written again at exit, now holding the function that ran after the loading.
+    expect(fs.statSync(path.join(cache, caches()[0])).size).toBeGreaterThan(atLoad);
+  });
+
   it('never runs a cache of another text: a source of the same length gets its own, and the old one goes', () => {
     run();
     const [before] = caches();
