@@ -79,7 +79,11 @@ function compileWrapped(file, source, dir, env = process.env) {
 function requireCached(file, dir, env = process.env) {
   const cached = require.cache[file];
   if (cached) return cached.exports;
-  const fn = compileWrapped(file, fs.readFileSync(file, 'utf8'), dir, env);
+  if (env.HOMELAB_CODE_CACHE === '0') return require(file);
+  const source = fs.readFileSync(file, 'utf8');
+  // Node's own loader gives import() what it needs (compileWrapped cannot).
+  if (source.includes('import(')) return require(file);
+  const fn = compileWrapped(file, source, dir, env);
   const m = new Module(file, module);
   m.filename = file;
   m.paths = Module._nodeModulePaths(path.dirname(file));

@@ -143,6 +143,20 @@ describe('code cache', () => {
     expect(caches()).toHaveLength(2);
   });
 
+  it("leaves a file holding import() to Node's own loader, where the import works", () => {
+    fs.writeFileSync(path.join(dir, 'lib/dynamic.js'), "module.exports = () => import('node:path').then((m) => typeof m.join);\n");
+    const script = [
+      `const { requireCached } = require(${JSON.stringify(CODE_CACHE)});`,
+      `requireCached(${JSON.stringify(path.join(dir, 'lib/dynamic.js'))}, ${JSON.stringify(cache)})().then((t) => console.log(t));`,
+    ].join('\n');
+    for (const env of [{}, { HOMELAB_CODE_CACHE: '0' }]) {
+      const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, ...env } });
+      expect(child.stderr).toBe('');
+      expect(child.stdout.trim()).toBe('function');
+    }
+    expect(caches()).toEqual([]);
+  });
+
   it('writes nothing with HOMELAB_CODE_CACHE=0, nor where the cache cannot be written, and runs the same', () => {
     expect(run({ HOMELAB_CODE_CACHE: '0' }).value).toBe(42);
     expect(caches()).toEqual([]);
