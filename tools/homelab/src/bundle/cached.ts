@@ -3,7 +3,7 @@ import * as path from 'node:path';
 /** V8's code cache (code-cache.js), plain JavaScript required where it is: the bundles keep it outside. */
 const codeCache = require('./code-cache.js') as {
   cacheDir(): string;
-  compileWrapped(file: string, source: string, dir: string): (...args: unknown[]) => void;
+  compileWrapped(file: string, dir: string): (...args: unknown[]) => void;
   requireCached(file: string, dir: string): unknown;
 };
 
@@ -15,7 +15,7 @@ export function requireWithCodeCache(file: string): unknown {
   return codeCache.requireCached(file, v8Dir());
 }
 
-/** The CommonJS wrapper function of `source` (Module.wrap), compiled with V8's code cache (code-cache.js). */
-export function compileWithCodeCache(file: string, source: string): (...args: unknown[]) => void {
-  return codeCache.compileWrapped(file, source, v8Dir());
+/** The CommonJS wrapper function of a file (Module.wrap), compiled with V8's code cache (code-cache.js). */
+export function compileWithCodeCache(file: string): (...args: unknown[]) => void {
+  return codeCache.compileWrapped(file, v8Dir());
 }

@@ -143,6 +143,17 @@ describe('code cache', () => {
     expect(caches()).toHaveLength(2);
   });
 
+  it('reads a file of other characters than ASCII as UTF-8, from the cache too', () => {
+    fs.writeFileSync(path.join(dir, 'lib/unicode.js'), "module.exports = '5 µs → ✓';\n");
+    const script = [`const { requireCached } = require(${JSON.stringify(CODE_CACHE)});`, `console.log(JSON.stringify(requireCached(${JSON.stringify(path.join(dir, 'lib/unicode.js'))}, ${JSON.stringify(cache)})));`].join('\n');
+    for (let i = 0; i < 2; i++) {
+      const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+      expect(child.stderr).toBe('');
+      expect(JSON.parse(child.stdout)).toBe('5 µs → ✓');
+      expect(caches()).toHaveLength(1);
+    }
+  });
+
   it("leaves a file holding import() to Node's own loader, where the import works", () => {
     fs.writeFileSync(path.join(dir, 'lib/dynamic.js'), "module.exports = () => import('node:path').then((m) => typeof m.join);\n");
     const script = [

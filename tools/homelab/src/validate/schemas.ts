@@ -43,7 +43,7 @@ function load(module: string): Record<string, Validator> {
     const file = path.join(K8S_DIR, `${module}.js`);
     const holder = { exports: {} as Record<string, Validator> };
     // With V8's code cache (bundle/code-cache.js): compiling a megabyte of validators is much of a cold start.
-    const wrapped = compileWithCodeCache(file, fs.readFileSync(file, 'utf8'));
+    const wrapped = compileWithCodeCache(file);
     // Its own require, as Node would give it: what it requires (ajv's runtime) resolves from its folder, wherever this code runs from.
     wrapped(holder.exports, Module.createRequire(file), holder, file, K8S_DIR);
     mod = holder.exports;
