@@ -1,7 +1,8 @@
 'use strict';
 /**
  * V8's code cache for the large JavaScript files a homelab process compiles at start: the entry's
- * bundle (load.js) and the precompiled Kubernetes validators (validate/schemas.ts). Compiling them
+ * bundle (load.js) and the precompiled Kubernetes and spec validators and templates (cached.ts,
+ * for validate/schemas.ts, spec/schema.ts and render/engine.ts). Compiling them
  * is most of a cold start: a one-file `homelab validate` took 0.14 s, 0.10 s with the cache, and
  * the validate bench's 10,000 documents 0.02-0.06 s less (medians of 5-15 alternated cold runs,
  * 2 cores; `npm run bench:validate` prints the ratio, `npm run bench:graph` that of Nx's runs).
