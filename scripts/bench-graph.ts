@@ -327,13 +327,19 @@ async function main(): Promise<void> {
       extraOk: ran.every((n) => n === 1),
     });
 
+    /** The affected run again with `env` on top: a fresh edit of the overlay each run, the overlay as it was after. */
+    const affectedWith = async (tag: string, env: Record<string, string>) => {
+      const runs = await repeat(
+        args.runs,
+        (i) => fs.writeFileSync(overlay, `${original}# ${tag} edit ${i} ${Date.now()}\n`),
+        () => measure(root, nxBin(root), ['affected', '-t', 'validate', '--base=HEAD'], { ...nxEnv, ...env }),
+      );
+      fs.writeFileSync(overlay, original);
+      return runs;
+    };
+
     log('affected -t validate, one app touched, plugin and executor from their sources (HOMELAB_BUNDLE=0)');
-    const fromSources = await repeat(
-      args.runs,
-      (i) => fs.writeFileSync(overlay, `${original}# sources edit ${i} ${Date.now()}\n`),
-      () => measure(root, nxBin(root), ['affected', '-t', 'validate', '--base=HEAD'], { ...nxEnv, HOMELAB_BUNDLE: '0' }),
-    );
-    fs.writeFileSync(overlay, original);
+    const fromSources = await affectedWith('sources', { HOMELAB_BUNDLE: '0' });
     rows.push({
       figure: 'affected, sources (HOMELAB_BUNDLE=0)',
       runs: fromSources,
@@ -347,12 +353,7 @@ async function main(): Promise<void> {
       runs: cachedNoCodeCache,
       note: `${cachedNoCodeCache.map((r) => taskCounts(r.output)?.hits ?? '?').join('/')} cache hits; the code cache: ${ratio(cached, cachedNoCodeCache, true, 'the runs without')}`,
     });
-    const affectedNoCodeCache = await repeat(
-      args.runs,
-      (i) => fs.writeFileSync(overlay, `${original}# no code cache edit ${i} ${Date.now()}\n`),
-      () => measure(root, nxBin(root), ['affected', '-t', 'validate', '--base=HEAD'], { ...nxEnv, HOMELAB_CODE_CACHE: '0' }),
-    );
-    fs.writeFileSync(overlay, original);
+    const affectedNoCodeCache = await affectedWith('no code cache', { HOMELAB_CODE_CACHE: '0' });
     rows.push({
       figure: 'affected, no code cache (HOMELAB_CODE_CACHE=0)',
       runs: affectedNoCodeCache,

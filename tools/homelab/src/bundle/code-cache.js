@@ -50,21 +50,33 @@ function readSource(file) {
 }
 
 /**
+ * Whether a file's code goes without the cache: turned off, or a file holding a dynamic import(),
+ * which needs the loader's callback that vm.Script in Node 20 cannot take.
+ */
+function uncached(source, env) {
+  return env.HOMELAB_CODE_CACHE === '0' || source.text.includes('import(');
+}
+
+/**
  * The function Node makes of a CommonJS file (Module.wrap: exports, require, module, __filename,
- * __dirname), compiled with the code cache kept in `dir` for it; where there was none (or V8
- * refused it), calling the function also writes one once the module's top level has run.
+ * __dirname), compiled with the code cache kept in `dir` for it (as Node compiles it where the
+ * file goes `uncached`); where there was none (or V8 refused it), calling the function also
+ * writes one once the module's top level has run.
  * @param {string} file the file's absolute path
  * @param {string} dir where its cache lives
- * @param {{ text: string, digest: string }} [source] the file as readSource read it
  * @returns {Function}
  */
-function compileWrapped(file, dir, env = process.env, source = readSource(file)) {
+function compileWrapped(file, dir, env = process.env) {
+  const source = readSource(file);
+  if (uncached(source, env)) return vm.runInThisContext(Module.wrap(source.text), { filename: file });
+  return compileCached(file, dir, source);
+}
+
+/** compileWrapped for a file that goes with the cache. */
+function compileCached(file, dir, source) {
   const wrapped = Module.wrap(source.text);
-  // A dynamic import() needs the loader's callback, which vm.Script in Node 20 cannot take: such a file compiles as Node would.
-  if (env.HOMELAB_CODE_CACHE === '0' || source.text.includes('import(')) return vm.runInThisContext(wrapped, { filename: file });
   const name = path.basename(file, '.js');
-  const digest = source.digest;
-  const target = path.join(dir, `${name}.${digest}.${v8.cachedDataVersionTag()}.v8`);
+  const target = path.join(dir, `${name}.${source.digest}.${v8.cachedDataVersionTag()}.v8`);
   let cachedData;
   try {
     cachedData = fs.readFileSync(target);
@@ -94,9 +106,9 @@ function requireCached(file, dir, env = process.env) {
   if (cached) return cached.exports;
   if (env.HOMELAB_CODE_CACHE === '0') return require(file);
   const source = readSource(file);
-  // Node's own loader gives import() what it needs (compileWrapped cannot).
-  if (source.text.includes('import(')) return require(file);
-  const fn = compileWrapped(file, dir, env, source);
+  // Node's own loader gives import() what it needs.
+  if (uncached(source, env)) return require(file);
+  const fn = compileCached(file, dir, source);
   const m = new Module(file, module);
   m.filename = file;
   m.paths = Module._nodeModulePaths(path.dirname(file));

@@ -33,16 +33,21 @@ function write(assignment: string): void {
   );
 }
 
-/** Requires lib/mod.js through requireCached in a new node process; what it exported, and whether the cache was rejected. */
-function run(env: NodeJS.ProcessEnv = {}): { value: number; file: string; dir: string; same: boolean } {
+/** A new node process that requires lib/<name> through requireCached (`m`, from `file`), then runs `lines`. */
+function node(name: string, lines: string[], env: NodeJS.ProcessEnv = {}) {
   const script = [
     `const { requireCached } = require(${JSON.stringify(CODE_CACHE)});`,
-    `const file = ${JSON.stringify(path.join(dir, 'lib/mod.js'))};`,
-    `const first = requireCached(file, ${JSON.stringify(cache)});`,
-    `const again = requireCached(file, ${JSON.stringify(cache)});`,
-    'console.log(JSON.stringify({ ...first, same: first === again && require.cache[file].exports === first }));',
+    `const cache = ${JSON.stringify(cache)};`,
+    `const file = ${JSON.stringify(path.join(dir, 'lib', name))};`,
+    'const m = requireCached(file, cache);',
+    ...lines,
   ].join('\n');
-  const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, ...env } });
+  return spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, ...env } });
+}
+
+/** Requires lib/mod.js through requireCached in a new node process; what it exported, and whether a second require gave the same module. */
+function run(env: NodeJS.ProcessEnv = {}): { value: number; file: string; dir: string; same: boolean } {
+  const child = node('mod.js', ['const again = requireCached(file, cache);', 'console.log(JSON.stringify({ ...m, same: m === again && require.cache[file].exports === m }));'], env);
   expect(child.stderr).toBe('');
   expect(child.status).toBe(0);
   return JSON.parse(child.stdout);
@@ -73,23 +78,20 @@ describe('code cache', () => {
   it('writes it again when the process exits, with the functions the run compiled after the loading', () => {
     // A function called only after the module's top level ran: compiled then, after the first write.
     fs.writeFileSync(path.join(dir, 'lib/late.js'), ['module.exports = { later: (n) => { let s = 0; for (let i = 0; i < n; i++) s += i; return s; } };', ''].join('\n'));
-    const script = [
-      `const { requireCached } = require(${JSON.stringify(CODE_CACHE)});`,
-      `const m = requireCached(${JSON.stringify(path.join(dir, 'lib/late.js'))}, ${JSON.stringify(cache)});`,
+    const lines = [
       'const fs = require("fs");',
-      `const size = () => fs.readdirSync(${JSON.stringify(cache)}).filter((f) => f.endsWith('.v8')).map((f) => fs.statSync(${JSON.stringify(cache)} + '/' + f).size)[0];`,
-      'const atLoad = size();',
+      "const atLoad = fs.readdirSync(cache).filter((f) => f.endsWith('.v8')).map((f) => fs.statSync(cache + '/' + f).size)[0];",
       'console.log(JSON.stringify({ atLoad, value: m.later(10) }));',
       // Killed by a signal: no exit handler runs, the cache written at load stays.
       'if (process.env.KILL) process.kill(process.pid, "SIGKILL");',
-    ].join('\n');
-    const killed = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, KILL: '1' } });
+    ];
+    const killed = node('late.js', lines, { KILL: '1' });
     expect(killed.signal).toBe('SIGKILL');
     const [name] = caches();
     const atLoad = fs.statSync(path.join(cache, name)).size;
     expect(JSON.parse(killed.stdout)).toEqual({ atLoad, value: 45 });
     fs.rmSync(cache, { recursive: true });
-    const exited = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    const exited = node('late.js', lines);
     expect(exited.status).toBe(0);
     expect(JSON.parse(exited.stdout).atLoad).toBe(atLoad);
     // Written again at exit, now holding the function that ran after the loading.
@@ -145,9 +147,8 @@ describe('code cache', () => {
 
   it('reads a file of other characters than ASCII as UTF-8, from the cache too', () => {
     fs.writeFileSync(path.join(dir, 'lib/unicode.js'), "module.exports = '5 µs → ✓';\n");
-    const script = [`const { requireCached } = require(${JSON.stringify(CODE_CACHE)});`, `console.log(JSON.stringify(requireCached(${JSON.stringify(path.join(dir, 'lib/unicode.js'))}, ${JSON.stringify(cache)})));`].join('\n');
     for (let i = 0; i < 2; i++) {
-      const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+      const child = node('unicode.js', ['console.log(JSON.stringify(m));']);
       expect(child.stderr).toBe('');
       expect(JSON.parse(child.stdout)).toBe('5 µs → ✓');
       expect(caches()).toHaveLength(1);
@@ -156,12 +157,8 @@ describe('code cache', () => {
 
   it("leaves a file holding import() to Node's own loader, where the import works", () => {
     fs.writeFileSync(path.join(dir, 'lib/dynamic.js'), "module.exports = () => import('node:path').then((m) => typeof m.join);\n");
-    const script = [
-      `const { requireCached } = require(${JSON.stringify(CODE_CACHE)});`,
-      `requireCached(${JSON.stringify(path.join(dir, 'lib/dynamic.js'))}, ${JSON.stringify(cache)})().then((t) => console.log(t));`,
-    ].join('\n');
     for (const env of [{}, { HOMELAB_CODE_CACHE: '0' }]) {
-      const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, ...env } });
+      const child = node('dynamic.js', ['m().then((t) => console.log(t));'], env);
       expect(child.stderr).toBe('');
       expect(child.stdout.trim()).toBe('function');
     }

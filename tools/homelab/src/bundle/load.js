@@ -234,8 +234,9 @@ function prune(dir) {
     }
   }
   const now = Date.now();
-  // A bundle is `<digest>.js`, its code cache `<digest>.<source digest>.<V8 tag>.v8`.
-  for (const name of names.filter((n) => !n.endsWith('.json') && !(used.has(n.split('.')[0]) && !n.endsWith('.tmp')))) {
+  // A bundle is `<digest>.js`, its code cache `<digest>.<source digest>.<V8 tag>.v8`: kept while a manifest names the digest.
+  const kept = (n) => n.endsWith('.json') || (used.has(n.split('.')[0]) && !n.endsWith('.tmp'));
+  for (const name of names.filter((n) => !kept(n))) {
     try {
       if (now - fs.statSync(path.join(dir, name)).mtimeMs > SETTLED_MS) fs.rmSync(path.join(dir, name), { force: true });
     } catch {
