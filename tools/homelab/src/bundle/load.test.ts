@@ -10,6 +10,7 @@ const load = require('./load.js') as {
   freshBundle(entry: Entry, env: NodeJS.ProcessEnv): string | null;
   loaded: Map<string, string>;
   asciiOnly(source: string): string;
+  RACY_MS: number;
 };
 interface Entry {
   file: string;
@@ -134,6 +135,58 @@ describe('loading an entry as one cached bundle (src/bundle/load.js)', () => {
     const exports = fresh(() => load.loadBundleSync(entry, env));
     expect(exports.edited).toBe(true);
     expect(load.freshBundle(entry, env)).not.toBe(before);
+  });
+
+  it('knows the bundle fresh from the stats its manifest recorded, without reading the sources, and still sees every edit', async () => {
+    fresh(() => load.loadBundleSync(entry, env));
+    const file = load.freshBundle(entry, env);
+    const manifestFile = fs.readdirSync(path.join(dir, 'cache/test')).find((f) => f.endsWith('.json'))!;
+    const manifest = () => JSON.parse(fs.readFileSync(path.join(dir, 'cache/test', manifestFile), 'utf8')) as { inputs: string[]; stats?: (string | null)[] };
+    const inputs = manifest().inputs;
+    expect(inputs).toContain(path.join(dir, 'src/lib/data.ts'));
+    // The sources were written just now: an edit in the same clock tick could keep their stats, so they are not recorded yet.
+    expect(manifest().stats!.slice(1).every((s) => s === null)).toBe(true);
+    // The loader's own `fs` (CommonJS, one object): which of the inputs a check reads.
+    const cjsFs = require('node:fs') as typeof fs;
+    const reads = (check: () => unknown) => {
+      const read: string[] = [];
+      const original = cjsFs.readFileSync;
+      cjsFs.readFileSync = ((target: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+        if (typeof target === 'string' && inputs.includes(target)) read.push(target);
+        return (original as (...args: unknown[]) => unknown)(target, ...rest);
+      }) as typeof fs.readFileSync;
+      try {
+        return { result: check(), read };
+      } finally {
+        cjsFs.readFileSync = original;
+      }
+    };
+    expect(reads(() => load.freshBundle(entry, env))).toEqual({ result: file, read: inputs });
+    // A modification time a file system keeps exactly (whole seconds), to be set back to below.
+    const data = path.join(dir, 'src/lib/data.ts');
+    const past = new Date('2026-01-01T00:00:00Z');
+    fs.utimesSync(data, past, past);
+
+    await new Promise((resolve) => setTimeout(resolve, load.RACY_MS + 50));
+    // Settled: read once more, and their stats recorded...
+    expect(reads(() => load.freshBundle(entry, env))).toEqual({ result: file, read: inputs });
+    expect(manifest().stats!.every((s) => typeof s === 'string')).toBe(true);
+    // ...so that the next start reads none of them.
+    expect(reads(() => load.freshBundle(entry, env))).toEqual({ result: file, read: [] });
+
+    // An edit to the same size, its modification time set back, seen once settled: the change time still moved.
+    fs.writeFileSync(data, fs.readFileSync(data, 'utf8').replace('here', 'HERE'));
+    fs.utimesSync(data, past, past);
+    expect(fs.statSync(data).mtimeMs).toBe(past.getTime());
+    await new Promise((resolve) => setTimeout(resolve, load.RACY_MS + 50));
+    expect(load.freshBundle(entry, env)).toBeNull();
+    // Put back as it was, with another stat: its contents are read again, and the bundle is the same.
+    fs.writeFileSync(data, fs.readFileSync(data, 'utf8').replace('HERE', 'here'));
+    expect(reads(() => load.freshBundle(entry, env))).toEqual({ result: file, read: inputs });
+
+    // Another Node's stats are not trusted.
+    fs.writeFileSync(path.join(dir, 'cache/test', manifestFile), JSON.stringify({ ...manifest(), node: 'v0.0.0' }));
+    expect(reads(() => load.freshBundle(entry, env))).toEqual({ result: file, read: inputs });
   });
 
   it('builds the packages of BUNDLED_PACKAGES into the bundle, keeps the others outside, and builds again when a file of theirs changes', () => {
