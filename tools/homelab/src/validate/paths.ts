@@ -174,12 +174,8 @@ function runPlan(plan: PathsPlan, options: ValidatePathsOptions): ValidateResult
     const unreachable = (options.server as { unreachable: string }).unreachable;
     results.push({ files: 0, documents: 0, findings: [finding(label(path.join(workspaceRoot, 'homelab.yaml')), 'server/unreachable', unreachable)] });
   }
-  const seen = new Set<string>();
-  const findings = results.flatMap((r) => r.findings).filter((f) => {
-    // A finding two projects share (a broken custom schema both use) is printed once.
-    const key = `${f.file}\0${f.line}\0${f.col}\0${f.rule}\0${f.message}`;
-    return !seen.has(key) && seen.add(key) !== undefined;
-  });
+  // A finding two projects share (a broken custom schema both use) is printed once: sortFindings drops repeats.
+  const findings = results.flatMap((r) => r.findings);
   const counts = { files: results.reduce((n, r) => n + r.files, 0), documents: results.reduce((n, r) => n + r.documents, 0) };
   return { findings: sortFindings(findings), ...counts, ...(server ? { server: server.sent } : {}) };
 }
