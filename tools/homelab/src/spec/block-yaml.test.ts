@@ -94,6 +94,7 @@ describe('the block reader', () => {
     ['anchors, aliases and merge keys', 'base: &base\n  x: 1\nuse:\n  <<: *base\n', false],
     ['tags', 'a: !!str 1\n', false],
     ['a folded block scalar', 'a: >-\n  folded\n  text\n', false],
+    ['literal block scalars with lines of spaces (fewer than the text\'s indentation, as many, none) and deeper lines', 'a: |\n\n    one\n  \n      deeper\n    \n\n    two\n \nb:\n  - |-\n     x\n   \n     y\n  - z\n', true],
     ['a literal block scalar with a keep or indentation indicator', 'a: |+\n  x\n\nb: |2\n   y\n', false],
     ['a literal block scalar at the end without a line break', 'a: |\n  x', false],
     ['empty documents', '---\n---\na: 1\n', false],
