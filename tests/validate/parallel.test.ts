@@ -81,9 +81,15 @@ describe('homelab validate on several threads (validate/parallel.ts)', () => {
   });
 
   it('uses one thread for little YAML, one a core (at most MAX_DEFAULT_THREADS) beyond, and HOMELAB_VALIDATE_THREADS when set', () => {
-    expect(threadsFor(PARALLEL_MIN_BYTES - 1, {})).toBe(1);
-    expect(threadsFor(PARALLEL_MIN_BYTES, {})).toBe(Math.min(MAX_DEFAULT_THREADS, os.availableParallelism()));
-    expect(threadsFor(0, { HOMELAB_VALIDATE_THREADS: '3' })).toBe(3);
-    expect(threadsFor(PARALLEL_MIN_BYTES, { HOMELAB_VALIDATE_THREADS: '1' })).toBe(1);
+    expect(threadsFor(() => PARALLEL_MIN_BYTES - 1, {})).toBe(1);
+    expect(threadsFor(() => PARALLEL_MIN_BYTES, {})).toBe(Math.min(MAX_DEFAULT_THREADS, os.availableParallelism()));
+    expect(threadsFor(() => 0, { HOMELAB_VALIDATE_THREADS: '3' })).toBe(3);
+    expect(threadsFor(() => PARALLEL_MIN_BYTES, { HOMELAB_VALIDATE_THREADS: '1' })).toBe(1);
+    // The size is asked only where it decides: not when the variable does, nor when one thread is the most.
+    const unasked = () => {
+      throw new Error('the size was asked');
+    };
+    expect(threadsFor(unasked, { HOMELAB_VALIDATE_THREADS: '2' })).toBe(2);
+    if (Math.min(MAX_DEFAULT_THREADS, os.availableParallelism()) === 1) expect(threadsFor(unasked, {})).toBe(1);
   });
 });

@@ -193,7 +193,7 @@ function validateFiles(unique: string[], options: ValidatePathsOptions & { works
     return classify(rel.startsWith('..') ? path.basename(abs) : rel, workspaceRoot !== null && !rel.startsWith('..'));
   });
   const shareable = renders ? [] : unique.flatMap((abs, i) => (kinds[i] === 'kubernetes' && !/^kustomization\.ya?ml$/i.test(path.basename(abs)) ? [i] : []));
-  const threads = shareable.length > 1 ? threadsFor(shareable.reduce((n, i) => n + sizeOf(unique[i]), 0)) : 1;
+  const threads = shareable.length > 1 ? threadsFor(() => shareable.reduce((n, i) => n + sizeOf(unique[i]), 0)) : 1;
   const pool = threads > 1 ? new FilePool(shareable.map((i) => ({ abs: unique[i], label: label(unique[i]) })), { workspaceRoot, checks: engine.checks, maxFileBytes: options.maxFileBytes }, threads - 1) : null;
 
   const objectsOf: K8sObject[][] = unique.map(() => []);
