@@ -40,7 +40,8 @@ export function checkSet(objects: K8sObject[], ctx: SetContext): Issue[] {
       out.push({ rule: 'service/selector', message: `Service ${t.obj.metadata?.name} selects ${JSON.stringify(selector)} but no pod template has these labels; fix the selector or the pod labels`, target: t, path: ['spec', 'selector'] });
       continue;
     }
-    const ports = matching.flatMap((p) => list(p.pod.spec.containers).flatMap((c) => list(c.ports)));
+    const ports: Obj[] = [];
+    for (const p of matching) for (const c of list(p.pod.spec.containers)) for (const cp of list(c.ports)) ports.push(cp);
     if (ports.length === 0) continue;
     list(t.obj.spec?.ports).forEach((sp, i) => {
       const target = sp.targetPort ?? sp.port;
@@ -126,8 +127,9 @@ class LabelIndex<T> {
     private readonly labelsOf: (item: T) => Obj,
   ) {
     for (const item of items) {
-      for (const [k, v] of Object.entries(labelsOf(item))) {
-        const key = `${k}\0${String(v)}`;
+      const labels = labelsOf(item);
+      for (const k of Object.keys(labels)) {
+        const key = `${k}\0${String(labels[k])}`;
         const bucket = this.byLabel.get(key);
         if (bucket) bucket.push(item);
         else this.byLabel.set(key, [item]);
@@ -137,9 +139,9 @@ class LabelIndex<T> {
 
   /** Items whose labels include every pair of a (non-empty) selector. */
   select(selector: Obj): T[] {
-    const [first] = Object.entries(selector);
-    if (!first) return [];
-    const candidates = this.byLabel.get(`${first[0]}\0${String(first[1])}`) ?? [];
+    const keys = Object.keys(selector);
+    if (keys.length === 0) return [];
+    const candidates = this.byLabel.get(`${keys[0]}\0${String(selector[keys[0]])}`) ?? [];
     return candidates.filter((item) => labelsMatch(selector, this.labelsOf(item)));
   }
 }

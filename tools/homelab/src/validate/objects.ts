@@ -68,5 +68,7 @@ export function imageProblem(image: unknown): string | null {
 }
 
 export function labelsMatch(selector: Obj, labels: Obj): boolean {
-  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+  // Object.entries(selector).every(…), without an array a pair: a set's check matches thousands.
+  for (const k of Object.keys(selector)) if (labels[k] !== selector[k]) return false;
+  return true;
 }
