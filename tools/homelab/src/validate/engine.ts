@@ -85,11 +85,11 @@ export class Engine {
   }
 
   /** Policy rules an app's spec turns off (`policy.disable`), by the file's owner. */
-  disabledRules(abs: string): Map<string, string> {
+  disabledRules(abs: string): ReadonlyMap<string, string> {
     const root = this.options.workspaceRoot;
-    if (!root) return new Map();
+    if (!root) return NONE_DISABLED;
     const owner = projectOfPath(path.relative(root, abs).split(path.sep).join('/'));
-    if (!owner) return new Map();
+    if (!owner) return NONE_DISABLED;
     const key = `${owner.layer}/${owner.name}`;
     let rules = this.disabled.get(key);
     if (!rules) {
@@ -504,6 +504,9 @@ function mergeTarget(item: unknown): string | null {
   if (typeof item === 'string' && item.includes(':')) return item.split(':')[1];
   return null;
 }
+
+/** What disabledRules gives a file no app owns: one map for all (a new one a finding was 3.5 MB of 16,670 findings' garbage). */
+const NONE_DISABLED: ReadonlyMap<string, string> = new Map();
 
 const SET_KINDS = new Set([...WORKLOAD_KINDS, 'Service', 'ServiceMonitor', 'PersistentVolumeClaim', 'ReplicationSource', 'ReplicationDestination', 'ExternalSecret', 'SecretStore', 'Secret', 'NetworkPolicy']);
 

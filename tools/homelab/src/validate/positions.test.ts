@@ -58,6 +58,24 @@ describe('positions kept from the first parse', () => {
     expect({ kept, without, fromParse: locator.fromParse, reparsed: locator.reparsed }).toEqual({ kept: { line: 2, col: 10, depth: 3 }, without: { line: 2, col: 10, depth: 3 }, fromParse: 1, reparsed: 1 });
   });
 
+  it('a long file and a short one after it: lines and columns from each one\'s own line starts, the records\' room made for the first', () => {
+    // More lines than the line starts' first room (16,384), and more records than the block reader makes room for at once (65,536 slots).
+    const long = Array.from({ length: 40_000 }, (_, i) => `k${i}: {a: 1, b: [x, y]}`).join('\n') + '\nlast:\n  deep: [1, 2]\n';
+    const locator = new Locator();
+    const first = parsed(long);
+    const second = parsed('one: 1\ntwo:\n  three: 3\n');
+
+    expect(first.positions?.paired).toBe(true);
+    expect([locator.locate(first, 0, ['last', 'deep', 1]), locator.locate(first, 0, ['k39999', 'b', 0]), locator.locate(first, 0, ['k5', 'b', 1]), locator.locate(second, 0, ['two', 'three'])]).toEqual([
+      { line: 40_002, col: 13, depth: 3 },
+      { line: 40_000, col: 20, depth: 3 },
+      { line: 6, col: 19, depth: 3 },
+      { line: 3, col: 10, depth: 2 },
+    ]);
+    expect(locator.reparsed).toBe(0);
+    expect(disagreements(second)).toEqual([]);
+  });
+
   const ROOT = path.resolve(__dirname, '../../../..');
   const fixtures = ['tests/validate/fixtures', 'tests/support/fixtures', 'tests/import']
     .flatMap((dir) => (fs.existsSync(path.join(ROOT, dir)) ? (fs.readdirSync(path.join(ROOT, dir), { recursive: true }) as string[]).map((f) => path.join(dir, f)) : []))
