@@ -89,8 +89,11 @@ export function readBlockYaml(text: string, implicit: readonly ImplicitType[], m
   // The records' room made at once, about what manifests need (a slot for every 4 characters, at
   // most RECORDS_ROOM), instead of growing the array by copies: those were a fifth of a validate
   // run's allocations.
-  if (positions && into.records.length === 0) into.records = new Array(Math.min(RECORDS_ROOM, (text.length >> 2) + 16));
+  const used = into.records.length;
+  if (positions && used === 0) into.records = new Array(Math.min(RECORDS_ROOM, (text.length >> 2) + 16));
   const reader = new Reader(text, implicit, maxDepth, into, implicit.every((t) => KNOWN_IMPLICIT_TAGS.includes(t.tag)), positions !== undefined);
+  // Records already there (none from validate's parse) stay first.
+  reader.recordsTop = used;
   try {
     reader.documents();
   } catch (e) {
