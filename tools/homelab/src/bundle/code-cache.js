@@ -126,14 +126,24 @@ function requireCached(file, dir, env = process.env) {
 /** A month: a cache of another V8 written longer ago than that goes (that Node has not written it anew since). */
 const UNUSED_MS = 30 * 24 * 60 * 60 * 1000;
 
-/** Writes a script's cache (whole: a temporary file and a rename), and removes the file's older ones. */
+/** Writes a file whole (a temporary file and a rename): a concurrent run sees the old file or the new one. */
+function writeWhole(target, content) {
+  const tmp = `${target}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(tmp, content);
+    fs.renameSync(tmp, target);
+  } catch (error) {
+    fs.rmSync(tmp, { force: true });
+    throw error;
+  }
+}
+
+/** Writes a script's cache (whole: writeWhole), and removes the file's older ones. */
 function writeCache(script, target, name) {
   try {
     const dir = path.dirname(target);
     fs.mkdirSync(dir, { recursive: true });
-    const tmp = `${target}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, script.createCachedData());
-    fs.renameSync(tmp, target);
+    writeWhole(target, script.createCachedData());
     // The same file's caches of another text (the source changed) go; those of another V8 (another
     // Node, which may still be in use: CI runs the suite on three) once a month old.
     const same = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.[0-9a-f]{24}\\.(\\d+)\\.v8$`);
@@ -149,4 +159,4 @@ function writeCache(script, target, name) {
   }
 }
 
-module.exports = { cacheDir, compileWrapped, requireCached };
+module.exports = { cacheDir, compileWrapped, requireCached, writeWhole };

@@ -36,7 +36,7 @@
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const { cacheDir, requireCached } = require('./code-cache.js');
+const { cacheDir, requireCached, writeWhole } = require('./code-cache.js');
 
 /** The package the entries belong to (tools/homelab): esbuild's working folder. */
 const PACKAGE_ROOT = path.resolve(__dirname, '../..');
@@ -166,18 +166,6 @@ function freshBundle(entry, env = process.env) {
   }
   const file = path.join(path.dirname(manifestFile), `${manifest.digest}.js`);
   return fs.existsSync(file) ? file : null;
-}
-
-/** Writes a file whole (a temporary file and a rename): a concurrent run sees the old file or the new one. */
-function writeWhole(target, content) {
-  const tmp = `${target}.${process.pid}.tmp`;
-  try {
-    fs.writeFileSync(tmp, content);
-    fs.renameSync(tmp, target);
-  } catch (error) {
-    fs.rmSync(tmp, { force: true });
-    throw error;
-  }
 }
 
 /**

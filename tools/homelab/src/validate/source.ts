@@ -141,7 +141,7 @@ export function readText(absPath: string, file: string, maxBytes = LIMITS.maxFil
     if (!Buffer.isBuffer(known)) return unreadable(known);
     return known.length > maxBytes ? tooLarge(known.length) : decode(known, file);
   }
-  // One open, one fstat for the size, the reads: no stat of the path before readFileSync's own.
+  // One open, its fstat for the size, then readFileSync of the open file: no stat of the path first.
   let fd: number;
   try {
     fd = fs.openSync(absPath, 'r');
@@ -151,25 +151,12 @@ export function readText(absPath: string, file: string, maxBytes = LIMITS.maxFil
   try {
     const size = fs.fstatSync(fd).size;
     if (size > maxBytes) return tooLarge(size);
-    return decode(readAll(fd, size), file);
+    return decode(fs.readFileSync(fd), file);
   } catch (error) {
     return unreadable(error);
   } finally {
     fs.closeSync(fd);
   }
-}
-
-/** The `size` bytes of an open file, read as readFileSync reads them (up to the size its fstat gave; one of no size, a pipe, to its end). */
-function readAll(fd: number, size: number): Buffer {
-  if (size === 0) return fs.readFileSync(fd);
-  const buffer = Buffer.allocUnsafe(size);
-  let filled = 0;
-  while (filled < size) {
-    const n = fs.readSync(fd, buffer, filled, size - filled, null);
-    if (n === 0) break;
-    filled += n;
-  }
-  return filled < size ? buffer.subarray(0, filled) : buffer;
 }
 
 export function decode(buffer: Buffer, file: string): string | Finding {
