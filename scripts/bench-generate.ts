@@ -10,7 +10,9 @@
  * the same generator in plain JavaScript (no transpiler, as homelab's generators load), `nx g homelab:app`
  * and `nx g homelab:app` with its templates compiled at run time
  * (HOMELAB_TEMPLATES=compile, the path before they were precompiled), each a cold Nx process (no
- * daemon), each app under a new name. Prints the medians, the ratios to the trivial generator
+ * daemon), each app under a new name, each run in the workspace as committed (what a run wrote is
+ * undone after it, untimed: otherwise every run met a workspace two apps larger than the one
+ * before, and the later runs of a kind weighed more in its median). Prints the medians, the ratios to the trivial generator
  * (goal <= 1.2) and the peak RSS, and `node -e 0` as a reference for the machine.
  *
  * Then what a validate batch pays per app for rendering: a cold process renders the `--render N`
@@ -26,7 +28,7 @@ import * as path from 'node:path';
 import { generateApp } from '../tools/homelab/src/app/generate';
 import { diskHost } from '../tools/homelab/src/host';
 import { argValue, median } from './lib/bench';
-import { childEnv, commitAll, createTempWorkspace, NX_ENV } from './lib/temp-workspace';
+import { childEnv, commitAll, createTempWorkspace, git, NX_ENV } from './lib/temp-workspace';
 
 const GOAL_RATIO = 1.2;
 /** Medians of at least 3 runs. */
@@ -133,6 +135,12 @@ async function benchGenerate(root: string): Promise<void> {
   await timed(process.execPath, [nx, 'g', 'homelab:bench-trivial-js', 'warmup-js', '--no-interactive'], root);
   await timed(process.execPath, appArgs(nx, 'warmup'), root);
 
+  /** Undoes what a run wrote (untimed): every run meets the workspace as committed. */
+  const reset = () => {
+    git(root, ['checkout', '--quiet', '--', '.']);
+    git(root, ['clean', '--quiet', '-d', '--force']);
+  };
+  reset();
   const app: Timed[] = [];
   const compiled: Timed[] = [];
   const trivial: Timed[] = [];
@@ -140,9 +148,13 @@ async function benchGenerate(root: string): Promise<void> {
   const ref: Timed[] = [];
   for (let i = 0; i < RUNS; i++) {
     trivial.push(await timed(process.execPath, [nx, 'g', 'homelab:bench-trivial', `t${i}`, '--no-interactive'], root));
+    reset();
     trivialJs.push(await timed(process.execPath, [nx, 'g', 'homelab:bench-trivial-js', `j${i}`, '--no-interactive'], root));
+    reset();
     app.push(await timed(process.execPath, appArgs(nx, `app${i}`), root));
+    reset();
     compiled.push(await timed(process.execPath, appArgs(nx, `compiled${i}`), root, COMPILE));
+    reset();
     ref.push(await timed(process.execPath, ['-e', '0'], root));
   }
   const [a, c, t, j, r] = [app, compiled, trivial, trivialJs, ref].map((runs) => median(runs.map((x) => x.seconds)));
