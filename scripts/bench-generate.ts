@@ -121,7 +121,7 @@ const peak = (runs: Timed[]) => {
 /** `nx g homelab:app` with its templates compiled at run time, as before they were precompiled. */
 const COMPILE = { HOMELAB_TEMPLATES: 'compile' };
 
-const appArgs = (nx: string, name: string) => [nx, 'g', 'homelab:app', name, '--image', 'traefik/whoami:v1.10.4', '--port', '80', '--no-interactive'];
+const appArgs = (name: string) => ['homelab:app', name, '--image', 'traefik/whoami:v1.10.4', '--port', '80'];
 
 async function benchGenerate(root: string): Promise<void> {
   addTrivialGenerator(root);
@@ -133,12 +133,20 @@ async function benchGenerate(root: string): Promise<void> {
   // One warm-up of each, not measured: the first Nx command of a workspace builds its caches.
   await timed(process.execPath, [nx, 'g', 'homelab:bench-trivial', 'warmup', '--no-interactive'], root);
   await timed(process.execPath, [nx, 'g', 'homelab:bench-trivial-js', 'warmup-js', '--no-interactive'], root);
-  await timed(process.execPath, appArgs(nx, 'warmup'), root);
+  await timed(process.execPath, [nx, 'g', ...appArgs('warmup'), '--no-interactive'], root);
 
   /** Undoes what a run wrote (untimed): every run meets the workspace as committed. */
   const reset = () => {
     git(root, ['checkout', '--quiet', '--', '.']);
     git(root, ['clean', '--quiet', '-d', '--force']);
+  };
+  /** One timed `nx g`, then the workspace reset. */
+  const generate = async (args: string[], env: NodeJS.ProcessEnv = {}): Promise<Timed> => {
+    try {
+      return await timed(process.execPath, [nx, 'g', ...args, '--no-interactive'], root, env);
+    } finally {
+      reset();
+    }
   };
   reset();
   const app: Timed[] = [];
@@ -147,14 +155,10 @@ async function benchGenerate(root: string): Promise<void> {
   const trivialJs: Timed[] = [];
   const ref: Timed[] = [];
   for (let i = 0; i < RUNS; i++) {
-    trivial.push(await timed(process.execPath, [nx, 'g', 'homelab:bench-trivial', `t${i}`, '--no-interactive'], root));
-    reset();
-    trivialJs.push(await timed(process.execPath, [nx, 'g', 'homelab:bench-trivial-js', `j${i}`, '--no-interactive'], root));
-    reset();
-    app.push(await timed(process.execPath, appArgs(nx, `app${i}`), root));
-    reset();
-    compiled.push(await timed(process.execPath, appArgs(nx, `compiled${i}`), root, COMPILE));
-    reset();
+    trivial.push(await generate(['homelab:bench-trivial', `t${i}`]));
+    trivialJs.push(await generate(['homelab:bench-trivial-js', `j${i}`]));
+    app.push(await generate(appArgs(`app${i}`)));
+    compiled.push(await generate(appArgs(`compiled${i}`), COMPILE));
     ref.push(await timed(process.execPath, ['-e', '0'], root));
   }
   const [a, c, t, j, r] = [app, compiled, trivial, trivialJs, ref].map((runs) => median(runs.map((x) => x.seconds)));
